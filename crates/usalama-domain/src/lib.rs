@@ -1,0 +1,28 @@
+//! The domain model of Usalama: localities, actors, events, indicator observations and the
+//! human-security taxonomy, as typed values that are valid by construction.
+//!
+//! This crate knows nothing about HTTP, databases, files, the clock or randomness: callers
+//! pass ids and timestamps in, and every constructor validates what it is given.
+
+pub mod actor;
+pub mod error;
+pub mod event;
+pub mod ids;
+pub mod indicator;
+pub mod locality;
+pub mod place;
+pub mod taxonomy;
+pub mod user;
+
+pub use actor::{Actor, ActorKind, ExternalActorIds};
+pub use error::DomainError;
+pub use event::{
+    ActorRole, Casualties, Channel, DatePrecision, Event, EventActor, EventData, InformationCredibility,
+    Person, RecordMeta, Sex, SourceCodes, SourceReliability, VerificationStatus,
+};
+pub use ids::{ActorId, EventId, LocalityId};
+pub use indicator::IndicatorObservation;
+pub use locality::{AdminLevel, Locality, LocalityCode, LocalityPath};
+pub use place::{GeoPoint, LocationPrecision};
+pub use taxonomy::{Category, Dimension, Taxonomy};
+pub use user::Role;

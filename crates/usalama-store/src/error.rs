@@ -1,0 +1,50 @@
+//! Storage errors: each names the problem in one line a tired administrator can act on,
+//! without leaking query text or personal data.
+
+/// What went wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database URL or data directory is not usable as given.
+    #[error("invalid database location: {0}")]
+    InvalidLocation(String),
+    /// The file or database exists but was not made by Usalama.
+    #[error("{0} is not a Usalama database (refusing to touch it)")]
+    Foreign(String),
+    /// The database file is damaged.
+    #[error("database is corrupt: {0}")]
+    Corrupt(String),
+    /// The database was written by a newer Usalama.
+    #[error("database schema version {found} is newer than this usalama supports ({supported}); upgrade usalama")]
+    NewerSchema {
+        /// Version found in the database.
+        found: i64,
+        /// Newest version this build knows.
+        supported: i64,
+    },
+    /// The database cannot be reached or opened.
+    #[error("cannot open database: {0}")]
+    Unavailable(String),
+    /// A stored row no longer passes domain validation.
+    #[error("stored record {id} is invalid: {reason}")]
+    InvalidRecord {
+        /// The record's id.
+        id: String,
+        /// What failed.
+        reason: String,
+    },
+    /// A uniqueness or reference constraint was violated.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// A pagination cursor that this store did not produce.
+    #[error("cursor is not valid for this list")]
+    InvalidCursor,
+    /// Any other backend failure.
+    #[error("database error: {0}")]
+    Backend(String),
+}
+
+impl From<r2d2::Error> for StoreError {
+    fn from(e: r2d2::Error) -> Self {
+        StoreError::Unavailable(e.to_string())
+    }
+}

@@ -1,0 +1,112 @@
+//! Usalama's storage: one API by aggregate ([`Store`]) with two real backends, embedded
+//! SQLite (the default) and PostgreSQL (the server backend), each owning its append-only
+//! migrations. The same conformance tests run against both.
+//!
+//! Every method is synchronous and transactional on its own; callers in async code run them
+//! on a blocking thread. The store knows nothing about HTTP or file formats.
+
+mod error;
+mod location;
+mod migrate;
+pub mod postgres;
+pub mod query;
+pub mod records;
+mod rows;
+mod sql;
+pub mod sqlite;
+
+pub use error::StoreError;
+pub use location::StoreLocation;
+pub use query::{
+    ActorQuery, Cursor, EventQuery, GroupBy, GroupCount, LocalityQuery, Page, PageRequest,
+};
+pub use records::{
+    LocalitySummary, PlacedEvent, SessionRecord, StoredEvent, TokenRecord, UpsertCounts,
+    UserRecord,
+};
+
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+use usalama_domain::{Actor, ActorId, EventId, Locality, LocalityId, LocalityPath};
+
+/// Which backend a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite.
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+/// The storage API. Each method is one transaction.
+pub trait Store: Send + Sync {
+    /// The backend in use.
+    fn backend(&self) -> Backend;
+    /// The schema version the database is at.
+    fn schema_version(&self) -> Result<i64, StoreError>;
+
+    /// Inserts or updates localities by code, parents first.
+    fn upsert_localities(&self, localities: &[Locality]) -> Result<UpsertCounts, StoreError>;
+    /// Every locality with its geometry (for placement and maps).
+    fn all_localities(&self) -> Result<Vec<Locality>, StoreError>;
+    /// One locality.
+    fn get_locality(&self, id: LocalityId) -> Result<Option<Locality>, StoreError>;
+    /// One locality by code.
+    fn locality_by_code(&self, code: &str) -> Result<Option<LocalitySummary>, StoreError>;
+    /// A page of localities without geometry.
+    fn list_localities(&self, q: &LocalityQuery) -> Result<Page<LocalitySummary>, StoreError>;
+    /// A locality and its ancestors, the locality first.
+    fn locality_lineage(&self, id: LocalityId) -> Result<Vec<LocalitySummary>, StoreError>;
+
+    /// Inserts or updates actors by id.
+    fn upsert_actors(&self, actors: &[Actor]) -> Result<UpsertCounts, StoreError>;
+    /// One actor.
+    fn get_actor(&self, id: ActorId) -> Result<Option<Actor>, StoreError>;
+    /// A page of actors.
+    fn list_actors(&self, q: &ActorQuery) -> Result<Page<Actor>, StoreError>;
+
+    /// Inserts events, or updates those whose `(source, external_id)` exists and whose content
+    /// changed (keeping the previous version in the history and the analyst's verification).
+    fn upsert_events(
+        &self,
+        events: &[PlacedEvent],
+        now: DateTime<Utc>,
+    ) -> Result<UpsertCounts, StoreError>;
+    /// One event with its placement.
+    fn get_event(&self, id: EventId) -> Result<Option<StoredEvent>, StoreError>;
+    /// A page of events matching the query, newest first.
+    fn list_events(&self, q: &EventQuery) -> Result<Page<StoredEvent>, StoreError>;
+    /// Event counts and fatalities matching the query, grouped.
+    fn count_events(&self, q: &EventQuery, by: GroupBy) -> Result<Vec<GroupCount>, StoreError>;
+    /// Re-places the given events.
+    fn set_placements(&self, placements: &[(EventId, LocalityPath)]) -> Result<u64, StoreError>;
+
+    /// Inserts a user, or updates the password, role and state of the user with that name.
+    fn upsert_user(&self, user: &UserRecord) -> Result<(), StoreError>;
+    /// A user by name.
+    fn find_user(&self, username: &str) -> Result<Option<UserRecord>, StoreError>;
+    /// Stores a new API token (its hash).
+    fn insert_token(&self, token: &TokenRecord) -> Result<(), StoreError>;
+    /// A token by the hash of its secret.
+    fn find_token(&self, token_hash: &[u8]) -> Result<Option<TokenRecord>, StoreError>;
+    /// Marks tokens with this label revoked; returns how many.
+    fn revoke_tokens(&self, label: &str, at: DateTime<Utc>) -> Result<u64, StoreError>;
+    /// Stores a login session.
+    fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError>;
+    /// A session by the hash of its cookie, with its user.
+    fn find_session(
+        &self,
+        token_hash: &[u8],
+    ) -> Result<Option<(SessionRecord, UserRecord)>, StoreError>;
+    /// Deletes a session.
+    fn delete_session(&self, token_hash: &[u8]) -> Result<(), StoreError>;
+}
+
+/// Opens (creating if needed) and migrates the store at `location`.
+pub fn open(location: &StoreLocation) -> Result<Arc<dyn Store>, StoreError> {
+    match location {
+        StoreLocation::SqliteDir(dir) => Ok(Arc::new(sqlite::SqliteStore::open_dir(dir)?)),
+        StoreLocation::SqliteFile(file) => Ok(Arc::new(sqlite::SqliteStore::open_file(file)?)),
+        StoreLocation::Postgres(url) => Ok(Arc::new(postgres::PgStore::open(url, None)?)),
+    }
+}

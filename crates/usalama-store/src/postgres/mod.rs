@@ -1,0 +1,1002 @@
+//! The PostgreSQL backend, for multi-user servers: a connection pool, migrations applied
+//! under an advisory lock so that several instances can start at once, and the same
+//! behaviour as the SQLite backend, checked by the same conformance tests.
+
+use crate::error::StoreError;
+use crate::migrate::{self, Migration};
+use crate::query::{ActorQuery, Cursor, EventQuery, GroupBy, GroupCount, LocalityQuery, Page};
+use crate::records::{
+    LocalitySummary, PlacedEvent, SessionRecord, StoredEvent, TokenRecord, UpsertCounts,
+    UserRecord,
+};
+use crate::rows::{EventRow, LocalityRow};
+use crate::sql::{self, Dialect, Filter, SqlValue};
+use crate::sqlite::build_actor;
+use crate::{Backend, Store};
+use chrono::{DateTime, Utc};
+use postgres::types::{to_sql_checked, IsNull, ToSql, Type};
+use postgres::{Client, GenericClient, NoTls, Row};
+use std::collections::HashMap;
+use usalama_domain::{Actor, ActorId, EventId, Locality, LocalityId, LocalityPath};
+use uuid::Uuid;
+
+/// Advisory lock key held while migrating ("USLM").
+const MIGRATION_LOCK: i64 = 0x5553_4C4D;
+
+/// A pool of connections to one PostgreSQL database (and schema).
+pub struct PgStore {
+    pool: r2d2::Pool<Manager>,
+}
+
+struct Manager {
+    config: postgres::Config,
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = Client;
+    type Error = postgres::Error;
+    fn connect(&self) -> Result<Client, postgres::Error> {
+        self.config.connect(NoTls)
+    }
+    fn is_valid(&self, c: &mut Client) -> Result<(), postgres::Error> {
+        c.simple_query("").map(|_| ())
+    }
+    fn has_broken(&self, c: &mut Client) -> bool {
+        c.is_closed()
+    }
+}
+
+fn map_err(e: postgres::Error) -> StoreError {
+    if let Some(db) = e.as_db_error() {
+        let code = db.code().code();
+        if code.starts_with("23") {
+            return StoreError::Conflict(db.message().to_string());
+        }
+        if code == "42501" || code.starts_with("28") || code == "3D000" {
+            return StoreError::Unavailable(db.message().to_string());
+        }
+        return StoreError::Backend(format!("{} ({code})", db.message()));
+    }
+    if e.is_closed() {
+        return StoreError::Unavailable("connection closed".into());
+    }
+    StoreError::Backend(e.to_string())
+}
+
+trait Px<T> {
+    fn px(self) -> Result<T, StoreError>;
+}
+impl<T> Px<T> for Result<T, postgres::Error> {
+    fn px(self) -> Result<T, StoreError> {
+        self.map_err(map_err)
+    }
+}
+
+impl ToSql for SqlValue {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut postgres::types::private::BytesMut,
+    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match self {
+            SqlValue::Text(s) => s.to_sql(ty, out),
+            SqlValue::Int(i) if *ty == Type::INT4 => i32::try_from(*i)?.to_sql(ty, out),
+            SqlValue::Int(i) => i.to_sql(ty, out),
+            SqlValue::Uuid(u) => u.to_sql(ty, out),
+            SqlValue::Date(d) => d.to_sql(ty, out),
+        }
+    }
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+    to_sql_checked!();
+}
+
+fn params(values: &[SqlValue]) -> Vec<&(dyn ToSql + Sync)> {
+    values.iter().map(|v| v as &(dyn ToSql + Sync)).collect()
+}
+
+fn i64o(v: Option<i32>) -> Option<i64> {
+    v.map(i64::from)
+}
+
+fn i32o(v: Option<i64>) -> Option<i32> {
+    v.and_then(|n| i32::try_from(n).ok())
+}
+
+/// Event columns with JSON columns read as text.
+fn event_columns() -> String {
+    sql::EVENT_COLUMNS.replace("e.source_codes", "e.source_codes::text")
+}
+
+fn event_row(r: &Row) -> Result<EventRow, StoreError> {
+    let g = || -> Result<EventRow, postgres::Error> {
+        Ok(EventRow {
+            id: r.try_get(0)?,
+            source: r.try_get(1)?,
+            external_id: r.try_get(2)?,
+            channel: r.try_get(3)?,
+            occurred_start: r.try_get(4)?,
+            occurred_end: r.try_get(5)?,
+            date_precision: r.try_get(6)?,
+            reported_at: r.try_get(7)?,
+            latitude: r.try_get(8)?,
+            longitude: r.try_get(9)?,
+            location_precision: i64o(r.try_get(10)?),
+            place_name: r.try_get(11)?,
+            locality_id: r.try_get(12)?,
+            adm: [r.try_get(13)?, r.try_get(14)?, r.try_get(15)?, r.try_get(16)?],
+            dimension: r.try_get(17)?,
+            category: r.try_get(18)?,
+            source_codes: r.try_get(19)?,
+            killed_best: i64o(r.try_get(20)?),
+            killed_low: i64o(r.try_get(21)?),
+            killed_high: i64o(r.try_get(22)?),
+            injured: i64o(r.try_get(23)?),
+            abducted: i64o(r.try_get(24)?),
+            displaced: i64o(r.try_get(25)?),
+            civilians_targeted: r.try_get(26)?,
+            description: r.try_get(27)?,
+            people: r.try_get(28)?,
+            reporter_contact: r.try_get(29)?,
+            status: r.try_get(30)?,
+            duplicate_of: r.try_get(31)?,
+            reliability: r.try_get(32)?,
+            credibility: i64o(r.try_get(33)?),
+            created_at: r.try_get(34)?,
+            updated_at: r.try_get(35)?,
+            created_by: r.try_get(36)?,
+            actors: Vec::new(),
+        })
+    };
+    g().px()
+}
+
+const LOCALITY_COLUMNS: &str =
+    "id, code, name, alt_names::text, level, parent_id, geometry, centroid_lon, centroid_lat";
+const LOCALITY_SUMMARY_COLUMNS: &str =
+    "id, code, name, alt_names::text, level, parent_id, NULL::text, centroid_lon, centroid_lat";
+
+fn locality_row(r: &Row) -> Result<LocalityRow, StoreError> {
+    let g = || -> Result<LocalityRow, postgres::Error> {
+        Ok(LocalityRow {
+            id: r.try_get(0)?,
+            code: r.try_get(1)?,
+            name: r.try_get(2)?,
+            alt_names: r.try_get(3)?,
+            level: i64::from(r.try_get::<_, i32>(4)?),
+            parent_id: r.try_get(5)?,
+            geometry: r.try_get(6)?,
+            centroid_lon: r.try_get(7)?,
+            centroid_lat: r.try_get(8)?,
+        })
+    };
+    g().px()
+}
+
+const ACTOR_COLUMNS: &str = "id, name, aliases::text, kind, ucdp_id, acled_name";
+
+fn actor(r: &Row) -> Result<Actor, StoreError> {
+    let t = (|| -> Result<_, postgres::Error> {
+        Ok((
+            r.try_get(0)?,
+            r.try_get(1)?,
+            r.try_get(2)?,
+            r.try_get(3)?,
+            r.try_get(4)?,
+            r.try_get(5)?,
+        ))
+    })()
+    .px()?;
+    build_actor(t)
+}
+
+fn user(r: &Row, offset: usize) -> Result<UserRecord, StoreError> {
+    let id: Uuid = r.try_get(offset).px()?;
+    let role: String = r.try_get(offset + 3).px()?;
+    Ok(UserRecord {
+        id,
+        username: r.try_get(offset + 1).px()?,
+        password_hash: r.try_get(offset + 2).px()?,
+        role: role
+            .parse()
+            .map_err(|e: usalama_domain::DomainError| StoreError::InvalidRecord {
+                id: id.to_string(),
+                reason: e.to_string(),
+            })?,
+        created_at: r.try_get(offset + 4).px()?,
+        disabled_at: r.try_get(offset + 5).px()?,
+    })
+}
+
+fn page_of<T>(mut items: Vec<T>, limit: u32, total: u64, key: impl Fn(&T) -> Cursor) -> Page<T> {
+    let next_cursor = if items.len() > limit as usize {
+        items.truncate(limit as usize);
+        items.last().map(key)
+    } else {
+        None
+    };
+    Page {
+        items,
+        total,
+        next_cursor,
+    }
+}
+
+impl PgStore {
+    /// Connects, optionally inside `schema` (created if missing; used by tests to isolate
+    /// each run), and applies pending migrations.
+    pub fn open(url: &str, schema: Option<&str>) -> Result<Self, StoreError> {
+        let mut config: postgres::Config = url.parse().map_err(|e: postgres::Error| {
+            StoreError::InvalidLocation(format!("cannot parse the postgres URL: {e}"))
+        })?;
+        config.connect_timeout(std::time::Duration::from_secs(10));
+        if config.get_dbname().is_none() {
+            return Err(StoreError::InvalidLocation(
+                "the postgres URL names no database".into(),
+            ));
+        }
+        let mut first = config.connect(NoTls).map_err(|e| {
+            StoreError::Unavailable(match e.as_db_error() {
+                Some(db) => db.message().to_string(),
+                None => format!("cannot connect to PostgreSQL: {e}"),
+            })
+        })?;
+        if let Some(s) = schema {
+            if !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err(StoreError::InvalidLocation(format!("schema name '{s}'")));
+            }
+            first
+                .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {s}"))
+                .px()?;
+            config.options(&format!("-c search_path={s}"));
+            first = config.connect(NoTls).px()?;
+        }
+        migrate_pg(&mut first, migrate::POSTGRES)?;
+        drop(first);
+        let pool = r2d2::Pool::builder()
+            .max_size(8)
+            .min_idle(Some(1))
+            .build(Manager { config })?;
+        Ok(Self { pool })
+    }
+
+    fn conn(&self) -> Result<r2d2::PooledConnection<Manager>, StoreError> {
+        Ok(self.pool.get()?)
+    }
+
+    fn load_actors(c: &mut impl GenericClient, rows: &mut [EventRow]) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+        let mut by_event: HashMap<Uuid, Vec<(Uuid, String)>> = HashMap::new();
+        for r in c
+            .query(
+                "SELECT event_id, actor_id, role FROM event_actors WHERE event_id = ANY($1) ORDER BY role, actor_id",
+                &[&ids],
+            )
+            .px()?
+        {
+            by_event
+                .entry(r.try_get(0).px()?)
+                .or_default()
+                .push((r.try_get(1).px()?, r.try_get(2).px()?));
+        }
+        for r in rows.iter_mut() {
+            r.actors = by_event.remove(&r.id).unwrap_or_default();
+        }
+        Ok(())
+    }
+}
+
+/// Applies pending migrations under an advisory lock, refusing a newer or foreign schema.
+fn migrate_pg(c: &mut Client, migrations: &[Migration]) -> Result<(), StoreError> {
+    let mut tx = c.transaction().px()?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        .px()?;
+    let has_table: bool = tx
+        .query_one("SELECT to_regclass('usalama_migrations') IS NOT NULL", &[])
+        .px()?
+        .get(0);
+    if !has_table {
+        let others: i64 = tx
+            .query_one(
+                "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()",
+                &[],
+            )
+            .px()?
+            .get(0);
+        if others > 0 {
+            return Err(StoreError::Foreign(
+                "the PostgreSQL schema holds other tables and".into(),
+            ));
+        }
+        tx.batch_execute(
+            "CREATE TABLE usalama_migrations (version BIGINT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)",
+        )
+        .px()?;
+    }
+    let current: i64 = tx
+        .query_one("SELECT COALESCE(MAX(version), 0) FROM usalama_migrations", &[])
+        .px()?
+        .get(0);
+    let latest = migrate::latest(migrations);
+    if current > latest {
+        return Err(StoreError::NewerSchema {
+            found: current,
+            supported: latest,
+        });
+    }
+    for m in migrations.iter().filter(|m| m.version > current) {
+        tracing::info!(version = m.version, "applying PostgreSQL migration");
+        tx.batch_execute(m.sql).px()?;
+        tx.execute(
+            "INSERT INTO usalama_migrations (version, applied_at) VALUES ($1, now())",
+            &[&m.version],
+        )
+        .px()?;
+    }
+    tx.commit().px()
+}
+
+impl Store for PgStore {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+
+    fn schema_version(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn()?
+            .query_one("SELECT MAX(version) FROM usalama_migrations", &[])
+            .px()?
+            .get(0))
+    }
+
+    fn upsert_localities(&self, localities: &[Locality]) -> Result<UpsertCounts, StoreError> {
+        let mut c = self.conn()?;
+        let mut tx = c.transaction().px()?;
+        let mut counts = UpsertCounts::default();
+        let get = tx
+            .prepare(&format!("SELECT {LOCALITY_COLUMNS} FROM localities WHERE code = $1"))
+            .px()?;
+        let put = tx
+            .prepare(
+                "INSERT INTO localities (id, code, name, alt_names, level, parent_id, geometry, centroid_lon, centroid_lat)
+                 VALUES ($1, $2, $3, $4::text::jsonb, $5, $6, $7, $8, $9)
+                 ON CONFLICT (code) DO UPDATE SET name = excluded.name, alt_names = excluded.alt_names,
+                   level = excluded.level, parent_id = excluded.parent_id, geometry = excluded.geometry,
+                   centroid_lon = excluded.centroid_lon, centroid_lat = excluded.centroid_lat",
+            )
+            .px()?;
+        let mut sorted: Vec<&Locality> = localities.iter().collect();
+        sorted.sort_by_key(|l| l.level);
+        for l in sorted {
+            let r = LocalityRow::from_locality(l);
+            let old = tx.query_opt(&get, &[&r.code]).px()?;
+            match old.as_ref().map(locality_row).transpose()? {
+                Some(o)
+                    if o.name == r.name
+                        && serde_json::from_str::<serde_json::Value>(&o.alt_names).ok()
+                            == serde_json::from_str::<serde_json::Value>(&r.alt_names).ok()
+                        && o.level == r.level
+                        && o.parent_id == r.parent_id
+                        && o.geometry == r.geometry
+                        && o.centroid_lon == r.centroid_lon
+                        && o.centroid_lat == r.centroid_lat =>
+                {
+                    counts.unchanged += 1;
+                    continue;
+                }
+                Some(_) => counts.updated += 1,
+                None => counts.inserted += 1,
+            }
+            tx.execute(
+                &put,
+                &[
+                    &r.id,
+                    &r.code,
+                    &r.name,
+                    &r.alt_names,
+                    &(r.level as i32),
+                    &r.parent_id,
+                    &r.geometry,
+                    &r.centroid_lon,
+                    &r.centroid_lat,
+                ],
+            )
+            .px()?;
+        }
+        tx.commit().px()?;
+        Ok(counts)
+    }
+
+    fn all_localities(&self) -> Result<Vec<Locality>, StoreError> {
+        self.conn()?
+            .query(
+                &format!("SELECT {LOCALITY_COLUMNS} FROM localities ORDER BY level, code"),
+                &[],
+            )
+            .px()?
+            .iter()
+            .map(|r| locality_row(r).and_then(LocalityRow::into_locality))
+            .collect()
+    }
+
+    fn get_locality(&self, id: LocalityId) -> Result<Option<Locality>, StoreError> {
+        self.conn()?
+            .query_opt(
+                &format!("SELECT {LOCALITY_COLUMNS} FROM localities WHERE id = $1"),
+                &[&id.as_uuid()],
+            )
+            .px()?
+            .map(|r| locality_row(&r).and_then(LocalityRow::into_locality))
+            .transpose()
+    }
+
+    fn locality_by_code(&self, code: &str) -> Result<Option<LocalitySummary>, StoreError> {
+        self.conn()?
+            .query_opt(
+                &format!("SELECT {LOCALITY_SUMMARY_COLUMNS} FROM localities WHERE code = $1"),
+                &[&code],
+            )
+            .px()?
+            .map(|r| locality_row(&r).and_then(LocalityRow::into_summary))
+            .transpose()
+    }
+
+    fn list_localities(&self, q: &LocalityQuery) -> Result<Page<LocalitySummary>, StoreError> {
+        let mut c = self.conn()?;
+        let mut f = Filter::new(Dialect::Postgres);
+        if let Some(l) = q.level {
+            f.push("level = {}", SqlValue::Int(l.depth() as i64));
+        }
+        if let Some(p) = q.parent {
+            f.push("parent_id = {}", SqlValue::Uuid(p.as_uuid()));
+        }
+        if let Some(t) = q.text.as_deref().filter(|t| !t.trim().is_empty()) {
+            let p = f.bind(SqlValue::Text(sql::contains_pattern(t.trim())));
+            f.push_raw(format!(
+                "(name ILIKE {p} OR code ILIKE {p} OR alt_names::text ILIKE {p})"
+            ));
+        }
+        let total: i64 = c
+            .query_one(
+                &format!("SELECT count(*) FROM localities{}", f.where_sql()),
+                &params(&f.values),
+            )
+            .px()?
+            .get(0);
+        if let Some(cur) = &q.page.after {
+            let k = f.bind(SqlValue::Text(cur.key.clone()));
+            f.push_raw(format!("code > {k}"));
+        }
+        let lim = f.bind(SqlValue::Int(q.page.limit as i64 + 1));
+        let items = c
+            .query(
+                &format!(
+                    "SELECT {LOCALITY_SUMMARY_COLUMNS} FROM localities{} ORDER BY code COLLATE \"C\" LIMIT {lim}",
+                    f.where_sql()
+                ),
+                &params(&f.values),
+            )
+            .px()?
+            .iter()
+            .map(|r| locality_row(r).and_then(LocalityRow::into_summary))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(page_of(items, q.page.limit, total as u64, |l| Cursor {
+            key: l.code.to_string(),
+            id: l.id.as_uuid(),
+        }))
+    }
+
+    fn locality_lineage(&self, id: LocalityId) -> Result<Vec<LocalitySummary>, StoreError> {
+        let mut c = self.conn()?;
+        let st = c
+            .prepare(&format!("SELECT {LOCALITY_SUMMARY_COLUMNS} FROM localities WHERE id = $1"))
+            .px()?;
+        let mut out = Vec::new();
+        let mut next = Some(id);
+        while let Some(cur) = next.take() {
+            if out.len() > 8 {
+                break;
+            }
+            if let Some(r) = c.query_opt(&st, &[&cur.as_uuid()]).px()? {
+                let s = locality_row(&r)?.into_summary()?;
+                next = s.parent;
+                out.push(s);
+            }
+        }
+        Ok(out)
+    }
+
+    fn upsert_actors(&self, actors: &[Actor]) -> Result<UpsertCounts, StoreError> {
+        let mut c = self.conn()?;
+        let mut tx = c.transaction().px()?;
+        let mut counts = UpsertCounts::default();
+        let get = tx
+            .prepare(&format!("SELECT {ACTOR_COLUMNS} FROM actors WHERE id = $1"))
+            .px()?;
+        let put = tx
+            .prepare(
+                "INSERT INTO actors (id, name, aliases, kind, ucdp_id, acled_name) VALUES ($1, $2, $3::text::jsonb, $4, $5, $6)
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, aliases = excluded.aliases,
+                   kind = excluded.kind, ucdp_id = excluded.ucdp_id, acled_name = excluded.acled_name",
+            )
+            .px()?;
+        for a in actors {
+            let old = tx
+                .query_opt(&get, &[&a.id.as_uuid()])
+                .px()?
+                .map(|r| actor(&r))
+                .transpose()?;
+            match old {
+                Some(o) if &o == a => {
+                    counts.unchanged += 1;
+                    continue;
+                }
+                Some(_) => counts.updated += 1,
+                None => counts.inserted += 1,
+            }
+            tx.execute(
+                &put,
+                &[
+                    &a.id.as_uuid(),
+                    &a.name,
+                    &serde_json::to_string(&a.aliases).unwrap_or_default(),
+                    &a.kind.as_str(),
+                    &a.external.ucdp_id,
+                    &a.external.acled_name,
+                ],
+            )
+            .px()?;
+        }
+        tx.commit().px()?;
+        Ok(counts)
+    }
+
+    fn get_actor(&self, id: ActorId) -> Result<Option<Actor>, StoreError> {
+        self.conn()?
+            .query_opt(
+                &format!("SELECT {ACTOR_COLUMNS} FROM actors WHERE id = $1"),
+                &[&id.as_uuid()],
+            )
+            .px()?
+            .map(|r| actor(&r))
+            .transpose()
+    }
+
+    fn list_actors(&self, q: &ActorQuery) -> Result<Page<Actor>, StoreError> {
+        let mut c = self.conn()?;
+        let mut f = Filter::new(Dialect::Postgres);
+        if let Some(k) = &q.kind {
+            f.push("kind = {}", SqlValue::Text(k.clone()));
+        }
+        if let Some(t) = q.text.as_deref().filter(|t| !t.trim().is_empty()) {
+            let p = f.bind(SqlValue::Text(sql::contains_pattern(t.trim())));
+            f.push_raw(format!("(name ILIKE {p} OR aliases::text ILIKE {p})"));
+        }
+        let total: i64 = c
+            .query_one(
+                &format!("SELECT count(*) FROM actors{}", f.where_sql()),
+                &params(&f.values),
+            )
+            .px()?
+            .get(0);
+        if let Some(cur) = &q.page.after {
+            let k = f.bind(SqlValue::Text(cur.key.clone()));
+            let i = f.bind(SqlValue::Uuid(cur.id));
+            f.push_raw(format!("(name COLLATE \"C\", id) > ({k}, {i})"));
+        }
+        let lim = f.bind(SqlValue::Int(q.page.limit as i64 + 1));
+        let items = c
+            .query(
+                &format!(
+                    "SELECT {ACTOR_COLUMNS} FROM actors{} ORDER BY name COLLATE \"C\", id LIMIT {lim}",
+                    f.where_sql()
+                ),
+                &params(&f.values),
+            )
+            .px()?
+            .iter()
+            .map(actor)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(page_of(items, q.page.limit, total as u64, |a| Cursor {
+            key: a.name.clone(),
+            id: a.id.as_uuid(),
+        }))
+    }
+
+    fn upsert_events(
+        &self,
+        events: &[PlacedEvent],
+        now: DateTime<Utc>,
+    ) -> Result<UpsertCounts, StoreError> {
+        let mut c = self.conn()?;
+        let mut tx = c.transaction().px()?;
+        let mut counts = UpsertCounts::default();
+        let cols = event_columns();
+        let find_ext = tx
+            .prepare(&format!(
+                "SELECT {cols}, e.content_hash FROM events e WHERE e.source = $1 AND e.external_id = $2"
+            ))
+            .px()?;
+        let find_id = tx
+            .prepare(&format!(
+                "SELECT {cols}, e.content_hash FROM events e WHERE e.id = $1"
+            ))
+            .px()?;
+        let ins = tx
+            .prepare(
+                "INSERT INTO events (id, source, external_id, channel, occurred_start, occurred_end,
+                   date_precision, reported_at, latitude, longitude, location_precision, place_name,
+                   locality_id, adm0_id, adm1_id, adm2_id, adm3_id, dimension, category, source_codes,
+                   killed_best, killed_low, killed_high, injured, abducted, displaced, civilians_targeted,
+                   description, people, reporter_contact, status, duplicate_of, reliability, credibility,
+                   created_at, updated_at, created_by, content_hash)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+                   $19, $20::text::jsonb, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33,
+                   $34, $35, $36, $37, $38)",
+            )
+            .px()?;
+        let upd = tx
+            .prepare(
+                "UPDATE events SET channel = $2, occurred_start = $3, occurred_end = $4,
+                   date_precision = $5, reported_at = $6, latitude = $7, longitude = $8,
+                   location_precision = $9, place_name = $10, locality_id = $11, adm0_id = $12,
+                   adm1_id = $13, adm2_id = $14, adm3_id = $15, dimension = $16, category = $17,
+                   source_codes = $18::text::jsonb, killed_best = $19, killed_low = $20, killed_high = $21,
+                   injured = $22, abducted = $23, displaced = $24, civilians_targeted = $25,
+                   description = $26, people = $27, reporter_contact = $28, updated_at = $29,
+                   content_hash = $30
+                 WHERE id = $1",
+            )
+            .px()?;
+        let hist = tx
+            .prepare("INSERT INTO event_history (event_id, changed_at, changed_by, previous) VALUES ($1, $2, $3, $4::text::jsonb)")
+            .px()?;
+        let del_actors = tx
+            .prepare("DELETE FROM event_actors WHERE event_id = $1")
+            .px()?;
+        let ins_actor = tx
+            .prepare("INSERT INTO event_actors (event_id, actor_id, role) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+            .px()?;
+        for p in events {
+            let mut row = EventRow::from_placed(p);
+            let hash = row.content_hash();
+            let existing = match &row.external_id {
+                Some(x) => tx.query_opt(&find_ext, &[&row.source, x]),
+                None => tx.query_opt(&find_id, &[&row.id]),
+            }
+            .px()?;
+            let existing = match existing {
+                Some(r) => Some((event_row(&r)?, r.try_get::<_, Vec<u8>>(37).px()?)),
+                None => None,
+            };
+            match existing {
+                Some((_, old_hash)) if old_hash == hash => counts.unchanged += 1,
+                Some((mut old, _)) => {
+                    Self::load_actors(&mut tx, std::slice::from_mut(&mut old))?;
+                    tx.execute(&hist, &[&old.id, &now, &row.created_by, &old.to_json()])
+                        .px()?;
+                    row.id = old.id;
+                    tx.execute(
+                        &upd,
+                        &[
+                            &row.id,
+                            &row.channel,
+                            &row.occurred_start,
+                            &row.occurred_end,
+                            &row.date_precision,
+                            &row.reported_at,
+                            &row.latitude,
+                            &row.longitude,
+                            &i32o(row.location_precision),
+                            &row.place_name,
+                            &row.locality_id,
+                            &row.adm[0],
+                            &row.adm[1],
+                            &row.adm[2],
+                            &row.adm[3],
+                            &row.dimension,
+                            &row.category,
+                            &row.source_codes,
+                            &i32o(row.killed_best),
+                            &i32o(row.killed_low),
+                            &i32o(row.killed_high),
+                            &i32o(row.injured),
+                            &i32o(row.abducted),
+                            &i32o(row.displaced),
+                            &row.civilians_targeted,
+                            &row.description,
+                            &row.people,
+                            &row.reporter_contact,
+                            &now,
+                            &hash,
+                        ],
+                    )
+                    .px()?;
+                    tx.execute(&del_actors, &[&row.id]).px()?;
+                    for (a, role) in &row.actors {
+                        tx.execute(&ins_actor, &[&row.id, a, role]).px()?;
+                    }
+                    counts.updated += 1;
+                }
+                None => {
+                    tx.execute(
+                        &ins,
+                        &[
+                            &row.id,
+                            &row.source,
+                            &row.external_id,
+                            &row.channel,
+                            &row.occurred_start,
+                            &row.occurred_end,
+                            &row.date_precision,
+                            &row.reported_at,
+                            &row.latitude,
+                            &row.longitude,
+                            &i32o(row.location_precision),
+                            &row.place_name,
+                            &row.locality_id,
+                            &row.adm[0],
+                            &row.adm[1],
+                            &row.adm[2],
+                            &row.adm[3],
+                            &row.dimension,
+                            &row.category,
+                            &row.source_codes,
+                            &i32o(row.killed_best),
+                            &i32o(row.killed_low),
+                            &i32o(row.killed_high),
+                            &i32o(row.injured),
+                            &i32o(row.abducted),
+                            &i32o(row.displaced),
+                            &row.civilians_targeted,
+                            &row.description,
+                            &row.people,
+                            &row.reporter_contact,
+                            &row.status,
+                            &row.duplicate_of,
+                            &row.reliability,
+                            &i32o(row.credibility),
+                            &row.created_at,
+                            &row.updated_at,
+                            &row.created_by,
+                            &hash,
+                        ],
+                    )
+                    .px()?;
+                    for (a, role) in &row.actors {
+                        tx.execute(&ins_actor, &[&row.id, a, role]).px()?;
+                    }
+                    counts.inserted += 1;
+                }
+            }
+        }
+        tx.commit().px()?;
+        Ok(counts)
+    }
+
+    fn get_event(&self, id: EventId) -> Result<Option<StoredEvent>, StoreError> {
+        let mut c = self.conn()?;
+        let row = c
+            .query_opt(
+                &format!("SELECT {} FROM events e WHERE e.id = $1", event_columns()),
+                &[&id.as_uuid()],
+            )
+            .px()?;
+        match row {
+            None => Ok(None),
+            Some(r) => {
+                let mut rows = [event_row(&r)?];
+                Self::load_actors(&mut *c, &mut rows)?;
+                let [r] = rows;
+                r.into_placed().map(Some)
+            }
+        }
+    }
+
+    fn list_events(&self, q: &EventQuery) -> Result<Page<StoredEvent>, StoreError> {
+        let mut c = self.conn()?;
+        let mut f = sql::event_filter(q, Dialect::Postgres);
+        let total: i64 = c
+            .query_one(
+                &format!("SELECT count(*) FROM events e{}", f.where_sql()),
+                &params(&f.values),
+            )
+            .px()?
+            .get(0);
+        if let Some(cur) = &q.page.after {
+            let k = f.bind(SqlValue::Date(cur.date_key()?));
+            let i = f.bind(SqlValue::Uuid(cur.id));
+            f.push_raw(format!("(e.occurred_end, e.id) < ({k}, {i})"));
+        }
+        let lim = f.bind(SqlValue::Int(q.page.limit as i64 + 1));
+        let mut rows = c
+            .query(
+                &format!(
+                    "SELECT {} FROM events e{} ORDER BY e.occurred_end DESC, e.id DESC LIMIT {lim}",
+                    event_columns(),
+                    f.where_sql()
+                ),
+                &params(&f.values),
+            )
+            .px()?
+            .iter()
+            .map(event_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        Self::load_actors(&mut *c, &mut rows)?;
+        let items = rows
+            .into_iter()
+            .map(EventRow::into_placed)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(page_of(items, q.page.limit, total as u64, |p| Cursor {
+            key: p.event.occurred_end.to_string(),
+            id: p.event.id.as_uuid(),
+        }))
+    }
+
+    fn count_events(&self, q: &EventQuery, by: GroupBy) -> Result<Vec<GroupCount>, StoreError> {
+        let f = sql::event_filter(q, Dialect::Postgres);
+        let (key, year) = sql::group_expr(by, Dialect::Postgres);
+        let year_sel = year.unwrap_or("NULL::integer");
+        let sql = format!(
+            "SELECT CAST({key} AS TEXT), {year_sel}, count(*), COALESCE(SUM(e.killed_best), 0)::bigint
+             FROM events e{} GROUP BY 1, 2 ORDER BY 1, 2",
+            f.where_sql()
+        );
+        self.conn()?
+            .query(&sql, &params(&f.values))
+            .px()?
+            .iter()
+            .map(|r| {
+                Ok(GroupCount {
+                    key: r.try_get::<_, Option<String>>(0).px()?.unwrap_or_default(),
+                    year: r.try_get(1).px()?,
+                    events: r.try_get::<_, i64>(2).px()? as u64,
+                    fatalities: r.try_get::<_, i64>(3).px()? as u64,
+                })
+            })
+            .collect()
+    }
+
+    fn set_placements(&self, placements: &[(EventId, LocalityPath)]) -> Result<u64, StoreError> {
+        let mut c = self.conn()?;
+        let mut tx = c.transaction().px()?;
+        let st = tx
+            .prepare(
+                "UPDATE events SET locality_id = $2, adm0_id = $3, adm1_id = $4, adm2_id = $5, adm3_id = $6
+                 WHERE id = $1 AND (locality_id IS DISTINCT FROM $2 OR adm0_id IS DISTINCT FROM $3
+                   OR adm1_id IS DISTINCT FROM $4 OR adm2_id IS DISTINCT FROM $5 OR adm3_id IS DISTINCT FROM $6)",
+            )
+            .px()?;
+        let mut n = 0;
+        for (id, path) in placements {
+            let p = path.0.map(|l| l.map(|l| l.as_uuid()));
+            n += tx
+                .execute(
+                    &st,
+                    &[&id.as_uuid(), &path.deepest().map(|l| l.as_uuid()), &p[0], &p[1], &p[2], &p[3]],
+                )
+                .px()?;
+        }
+        tx.commit().px()?;
+        Ok(n)
+    }
+
+    fn upsert_user(&self, u: &UserRecord) -> Result<(), StoreError> {
+        self.conn()?
+            .execute(
+                "INSERT INTO users (id, username, password_hash, role, created_at, disabled_at)
+                 VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash,
+                   role = excluded.role, disabled_at = excluded.disabled_at",
+                &[&u.id, &u.username, &u.password_hash, &u.role.as_str(), &u.created_at, &u.disabled_at],
+            )
+            .px()
+            .map(|_| ())
+    }
+
+    fn find_user(&self, username: &str) -> Result<Option<UserRecord>, StoreError> {
+        self.conn()?
+            .query_opt(
+                "SELECT id, username, password_hash, role, created_at, disabled_at FROM users WHERE username = $1",
+                &[&username],
+            )
+            .px()?
+            .map(|r| user(&r, 0))
+            .transpose()
+    }
+
+    fn insert_token(&self, t: &TokenRecord) -> Result<(), StoreError> {
+        self.conn()?
+            .execute(
+                "INSERT INTO api_tokens (id, token_hash, role, label, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                &[&t.id, &t.token_hash, &t.role.as_str(), &t.label, &t.created_at, &t.revoked_at],
+            )
+            .px()
+            .map(|_| ())
+    }
+
+    fn find_token(&self, token_hash: &[u8]) -> Result<Option<TokenRecord>, StoreError> {
+        let row = self
+            .conn()?
+            .query_opt(
+                "SELECT id, token_hash, role, label, created_at, revoked_at FROM api_tokens WHERE token_hash = $1",
+                &[&token_hash],
+            )
+            .px()?;
+        row.map(|r| {
+            let id: Uuid = r.try_get(0).px()?;
+            let role: String = r.try_get(2).px()?;
+            Ok(TokenRecord {
+                id,
+                token_hash: r.try_get(1).px()?,
+                role: role
+                    .parse()
+                    .map_err(|e: usalama_domain::DomainError| StoreError::InvalidRecord {
+                        id: id.to_string(),
+                        reason: e.to_string(),
+                    })?,
+                label: r.try_get(3).px()?,
+                created_at: r.try_get(4).px()?,
+                revoked_at: r.try_get(5).px()?,
+            })
+        })
+        .transpose()
+    }
+
+    fn revoke_tokens(&self, label: &str, at: DateTime<Utc>) -> Result<u64, StoreError> {
+        self.conn()?
+            .execute(
+                "UPDATE api_tokens SET revoked_at = $2 WHERE label = $1 AND revoked_at IS NULL",
+                &[&label, &at],
+            )
+            .px()
+    }
+
+    fn insert_session(&self, s: &SessionRecord) -> Result<(), StoreError> {
+        self.conn()?
+            .execute(
+                "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+                &[&s.token_hash, &s.user_id, &s.created_at, &s.expires_at],
+            )
+            .px()
+            .map(|_| ())
+    }
+
+    fn find_session(
+        &self,
+        token_hash: &[u8],
+    ) -> Result<Option<(SessionRecord, UserRecord)>, StoreError> {
+        let row = self
+            .conn()?
+            .query_opt(
+                "SELECT s.created_at, s.expires_at, u.id, u.username, u.password_hash, u.role, u.created_at, u.disabled_at
+                 FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
+                &[&token_hash],
+            )
+            .px()?;
+        row.map(|r| {
+            let u = user(&r, 2)?;
+            Ok((
+                SessionRecord {
+                    token_hash: token_hash.to_vec(),
+                    user_id: u.id,
+                    created_at: r.try_get(0).px()?,
+                    expires_at: r.try_get(1).px()?,
+                },
+                u,
+            ))
+        })
+        .transpose()
+    }
+
+    fn delete_session(&self, token_hash: &[u8]) -> Result<(), StoreError> {
+        self.conn()?
+            .execute("DELETE FROM sessions WHERE token_hash = $1", &[&token_hash])
+            .px()
+            .map(|_| ())
+    }
+}

@@ -1,0 +1,190 @@
+//! SQL shared by both backends: the event filter builder and the column lists. Placeholders
+//! are numbered (`?1` for SQLite, `$1` for PostgreSQL), so one builder serves both.
+
+use crate::query::{EventQuery, GroupBy};
+use chrono::NaiveDate;
+use uuid::Uuid;
+
+/// The SQL dialect being written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// A bound parameter, converted to each backend's native type when bound.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum SqlValue {
+    Text(String),
+    Int(i64),
+    Uuid(Uuid),
+    Date(NaiveDate),
+}
+
+/// A WHERE clause under construction with its parameters.
+pub(crate) struct Filter {
+    dialect: Dialect,
+    clauses: Vec<String>,
+    pub values: Vec<SqlValue>,
+}
+
+impl Filter {
+    pub fn new(dialect: Dialect) -> Self {
+        Self {
+            dialect,
+            clauses: Vec::new(),
+            values: Vec::new(),
+        }
+    }
+
+    /// Adds a parameter and returns its placeholder.
+    pub fn bind(&mut self, v: SqlValue) -> String {
+        self.values.push(v);
+        match self.dialect {
+            Dialect::Sqlite => format!("?{}", self.values.len()),
+            Dialect::Postgres => format!("${}", self.values.len()),
+        }
+    }
+
+    /// Adds a clause; `{}` in it is replaced by the new parameter's placeholder.
+    pub fn push(&mut self, clause: &str, v: SqlValue) {
+        let p = self.bind(v);
+        self.clauses.push(clause.replace("{}", &p));
+    }
+
+    /// Adds a clause with no parameter.
+    pub fn push_raw(&mut self, clause: String) {
+        self.clauses.push(clause);
+    }
+
+    /// `WHERE a AND b …`, or nothing.
+    pub fn where_sql(&self) -> String {
+        if self.clauses.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", self.clauses.join(" AND "))
+        }
+    }
+
+    /// The LIKE operator that ignores case.
+    pub fn ilike(&self) -> &'static str {
+        match self.dialect {
+            Dialect::Sqlite => "LIKE",
+            Dialect::Postgres => "ILIKE",
+        }
+    }
+}
+
+/// Escapes `%`, `_` and `\` for a LIKE pattern and wraps it in `%…%`.
+pub(crate) fn contains_pattern(text: &str) -> String {
+    let mut s = String::with_capacity(text.len() + 2);
+    s.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            s.push('\\');
+        }
+        s.push(c);
+    }
+    s.push('%');
+    s
+}
+
+/// The filter for an event query (without the cursor), on table alias `e`.
+pub(crate) fn event_filter(q: &EventQuery, dialect: Dialect) -> Filter {
+    let mut f = Filter::new(dialect);
+    if let Some(d) = q.from {
+        f.push("e.occurred_end >= {}", SqlValue::Date(d));
+    }
+    if let Some(d) = q.to {
+        f.push("e.occurred_end <= {}", SqlValue::Date(d));
+    }
+    if let Some((id, level)) = q.locality {
+        f.push(
+            &format!("e.adm{}_id = {{}}", level.depth()),
+            SqlValue::Uuid(id.as_uuid()),
+        );
+    }
+    if let Some(d) = q.dimension {
+        f.push("e.dimension = {}", SqlValue::Text(d.as_str().into()));
+    }
+    if let Some(c) = &q.category {
+        f.push("e.category = {}", SqlValue::Text(c.clone()));
+    }
+    if let Some(s) = &q.status {
+        f.push("e.status = {}", SqlValue::Text(s.clone()));
+    }
+    if let Some(s) = &q.source {
+        f.push("e.source = {}", SqlValue::Text(s.clone()));
+    }
+    if let Some(d) = q.duplicate_of {
+        f.push("e.duplicate_of = {}", SqlValue::Uuid(d.as_uuid()));
+    }
+    if let Some(a) = q.actor {
+        f.push(
+            "EXISTS (SELECT 1 FROM event_actors ea WHERE ea.event_id = e.id AND ea.actor_id = {})",
+            SqlValue::Uuid(a.as_uuid()),
+        );
+    }
+    if let Some(t) = q.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let p = f.bind(SqlValue::Text(contains_pattern(t)));
+        let op = f.ilike();
+        f.push_raw(format!(
+            "(e.description {op} {p} ESCAPE '\\' OR e.place_name {op} {p} ESCAPE '\\')"
+        ));
+    }
+    f
+}
+
+/// The grouping expression and whether it carries a year.
+pub(crate) fn group_expr(by: GroupBy, dialect: Dialect) -> (String, Option<&'static str>) {
+    let year = match dialect {
+        Dialect::Sqlite => "CAST(substr(e.occurred_end, 1, 4) AS INTEGER)",
+        Dialect::Postgres => "CAST(EXTRACT(YEAR FROM e.occurred_end) AS INTEGER)",
+    };
+    match by {
+        GroupBy::DimensionYear => ("e.dimension".into(), Some(year)),
+        GroupBy::Category => ("e.category".into(), None),
+        GroupBy::Locality(level) => (format!("e.adm{}_id", level.depth()), None),
+    }
+}
+
+/// Event columns in the order both backends read them.
+pub(crate) const EVENT_COLUMNS: &str = "e.id, e.source, e.external_id, e.channel, \
+    e.occurred_start, e.occurred_end, e.date_precision, e.reported_at, e.latitude, \
+    e.longitude, e.location_precision, e.place_name, e.locality_id, e.adm0_id, e.adm1_id, \
+    e.adm2_id, e.adm3_id, e.dimension, e.category, e.source_codes, e.killed_best, \
+    e.killed_low, e.killed_high, e.injured, e.abducted, e.displaced, e.civilians_targeted, \
+    e.description, e.people, e.reporter_contact, e.status, e.duplicate_of, e.reliability, \
+    e.credibility, e.created_at, e.updated_at, e.created_by";
+
+/// Locality columns in the order both backends read them.
+pub(crate) const LOCALITY_COLUMNS: &str =
+    "id, code, name, alt_names, level, parent_id, geometry, centroid_lon, centroid_lat";
+
+/// Locality columns without geometry.
+pub(crate) const LOCALITY_SUMMARY_COLUMNS: &str =
+    "id, code, name, alt_names, level, parent_id, NULL, centroid_lon, centroid_lat";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use usalama_domain::{AdminLevel, LocalityId};
+
+    #[test]
+    fn numbers_placeholders_per_dialect() {
+        let q = EventQuery {
+            category: Some("a".into()),
+            locality: Some((LocalityId::derived("X"), AdminLevel::Adm2)),
+            text: Some("50%".into()),
+            ..Default::default()
+        };
+        let s = event_filter(&q, Dialect::Sqlite);
+        assert_eq!(
+            s.where_sql(),
+            " WHERE e.adm2_id = ?1 AND e.category = ?2 AND (e.description LIKE ?3 ESCAPE '\\' OR e.place_name LIKE ?3 ESCAPE '\\')"
+        );
+        assert_eq!(s.values[2], SqlValue::Text("%50\\%%".into()));
+        let p = event_filter(&q, Dialect::Postgres);
+        assert!(p.where_sql().contains("e.adm2_id = $1") && p.where_sql().contains("ILIKE $3"));
+    }
+}

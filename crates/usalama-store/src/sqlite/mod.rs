@@ -1,0 +1,1003 @@
+//! The embedded SQLite backend: one file in the data directory, WAL journal, foreign keys
+//! on, `synchronous=FULL` so that every acknowledged commit survives a crash or power loss.
+
+use crate::error::StoreError;
+use crate::migrate::{self, Migration};
+use crate::query::{ActorQuery, Cursor, EventQuery, GroupBy, GroupCount, LocalityQuery, Page};
+use crate::records::{
+    LocalitySummary, PlacedEvent, SessionRecord, StoredEvent, TokenRecord, UpsertCounts,
+    UserRecord,
+};
+use crate::rows::{EventRow, LocalityRow};
+use crate::sql::{self, Dialect, Filter, SqlValue};
+use crate::{Backend, Store};
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::types::{ToSqlOutput, Value};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use usalama_domain::{
+    Actor, ActorId, ActorKind, EventId, ExternalActorIds, Locality, LocalityId, LocalityPath,
+};
+use uuid::Uuid;
+
+/// The file name of the database inside a data directory.
+pub const DB_FILE: &str = "usalama.sqlite3";
+/// `PRAGMA application_id` marking a Usalama database ("USLM").
+pub const APPLICATION_ID: i32 = 0x5553_4C4D;
+
+/// A pool of connections to one SQLite file.
+pub struct SqliteStore {
+    pool: r2d2::Pool<Manager>,
+    path: PathBuf,
+}
+
+struct Manager {
+    path: PathBuf,
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = Connection;
+    type Error = rusqlite::Error;
+
+    fn connect(&self) -> Result<Connection, rusqlite::Error> {
+        let c = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        c.busy_timeout(std::time::Duration::from_secs(30))?;
+        c.execute_batch(
+            "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA cache_size = -32000;",
+        )?;
+        Ok(c)
+    }
+    fn is_valid(&self, c: &mut Connection) -> Result<(), rusqlite::Error> {
+        c.execute_batch("")
+    }
+    fn has_broken(&self, _: &mut Connection) -> bool {
+        false
+    }
+}
+
+fn map_err(e: rusqlite::Error) -> StoreError {
+    use rusqlite::ErrorCode;
+    match &e {
+        rusqlite::Error::SqliteFailure(f, msg) => match f.code {
+            ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase => {
+                StoreError::Corrupt(msg.clone().unwrap_or_else(|| f.to_string()))
+            }
+            ErrorCode::ConstraintViolation => {
+                StoreError::Conflict(msg.clone().unwrap_or_else(|| f.to_string()))
+            }
+            ErrorCode::CannotOpen | ErrorCode::PermissionDenied | ErrorCode::ReadOnly => {
+                StoreError::Unavailable(msg.clone().unwrap_or_else(|| f.to_string()))
+            }
+            _ => StoreError::Backend(e.to_string()),
+        },
+        _ => StoreError::Backend(e.to_string()),
+    }
+}
+
+trait Sx<T> {
+    fn sx(self) -> Result<T, StoreError>;
+}
+impl<T> Sx<T> for Result<T, rusqlite::Error> {
+    fn sx(self) -> Result<T, StoreError> {
+        self.map_err(map_err)
+    }
+}
+
+impl rusqlite::ToSql for SqlValue {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            SqlValue::Text(s) => ToSqlOutput::Borrowed(s.as_str().into()),
+            SqlValue::Int(i) => ToSqlOutput::Owned(Value::Integer(*i)),
+            SqlValue::Uuid(u) => ToSqlOutput::Owned(Value::Blob(u.as_bytes().to_vec())),
+            SqlValue::Date(d) => ToSqlOutput::Owned(Value::Text(d.to_string())),
+        })
+    }
+}
+
+fn ts(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+fn parse_ts(s: &str) -> rusqlite::Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
+}
+
+fn opt_ts(s: Option<String>) -> rusqlite::Result<Option<DateTime<Utc>>> {
+    s.as_deref().map(parse_ts).transpose()
+}
+
+fn parse_date(s: &str) -> rusqlite::Result<NaiveDate> {
+    s.parse::<NaiveDate>()
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
+}
+
+fn uuid_col(r: &Row, i: usize) -> rusqlite::Result<Uuid> {
+    r.get::<_, Uuid>(i)
+}
+
+fn event_row(r: &Row) -> rusqlite::Result<EventRow> {
+    Ok(EventRow {
+        id: uuid_col(r, 0)?,
+        source: r.get(1)?,
+        external_id: r.get(2)?,
+        channel: r.get(3)?,
+        occurred_start: parse_date(&r.get::<_, String>(4)?)?,
+        occurred_end: parse_date(&r.get::<_, String>(5)?)?,
+        date_precision: r.get(6)?,
+        reported_at: opt_ts(r.get(7)?)?,
+        latitude: r.get(8)?,
+        longitude: r.get(9)?,
+        location_precision: r.get(10)?,
+        place_name: r.get(11)?,
+        locality_id: r.get(12)?,
+        adm: [r.get(13)?, r.get(14)?, r.get(15)?, r.get(16)?],
+        dimension: r.get(17)?,
+        category: r.get(18)?,
+        source_codes: r.get(19)?,
+        killed_best: r.get(20)?,
+        killed_low: r.get(21)?,
+        killed_high: r.get(22)?,
+        injured: r.get(23)?,
+        abducted: r.get(24)?,
+        displaced: r.get(25)?,
+        civilians_targeted: r.get(26)?,
+        description: r.get(27)?,
+        people: r.get(28)?,
+        reporter_contact: r.get(29)?,
+        status: r.get(30)?,
+        duplicate_of: r.get(31)?,
+        reliability: r.get(32)?,
+        credibility: r.get(33)?,
+        created_at: parse_ts(&r.get::<_, String>(34)?)?,
+        updated_at: parse_ts(&r.get::<_, String>(35)?)?,
+        created_by: r.get(36)?,
+        actors: Vec::new(),
+    })
+}
+
+fn locality_row(r: &Row) -> rusqlite::Result<LocalityRow> {
+    Ok(LocalityRow {
+        id: uuid_col(r, 0)?,
+        code: r.get(1)?,
+        name: r.get(2)?,
+        alt_names: r.get(3)?,
+        level: r.get(4)?,
+        parent_id: r.get(5)?,
+        geometry: r.get(6)?,
+        centroid_lon: r.get(7)?,
+        centroid_lat: r.get(8)?,
+    })
+}
+
+fn actor_from_row(r: &Row) -> rusqlite::Result<(Uuid, String, String, String, Option<i64>, Option<String>)> {
+    Ok((uuid_col(r, 0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+}
+
+pub(crate) fn build_actor(
+    (id, name, aliases, kind, ucdp_id, acled_name): (Uuid, String, String, String, Option<i64>, Option<String>),
+) -> Result<Actor, StoreError> {
+    let bad = |reason: String| StoreError::InvalidRecord {
+        id: id.to_string(),
+        reason,
+    };
+    let kind: ActorKind = kind.parse().map_err(|e: usalama_domain::DomainError| bad(e.to_string()))?;
+    let aliases: Vec<String> = serde_json::from_str(&aliases).map_err(|e| bad(e.to_string()))?;
+    Ok(Actor::new(
+        ActorId::from_uuid(id),
+        &name,
+        kind,
+        ExternalActorIds { ucdp_id, acled_name },
+    )
+    .map_err(|e| bad(e.to_string()))?
+    .with_aliases(aliases))
+}
+
+fn user_row(r: &Row) -> rusqlite::Result<(Uuid, String, String, String, String, Option<String>)> {
+    Ok((uuid_col(r, 0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+}
+
+fn build_user(
+    (id, username, password_hash, role, created, disabled): (Uuid, String, String, String, String, Option<String>),
+) -> Result<UserRecord, StoreError> {
+    Ok(UserRecord {
+        id,
+        username,
+        password_hash,
+        role: role.parse().map_err(|e: usalama_domain::DomainError| StoreError::InvalidRecord {
+            id: id.to_string(),
+            reason: e.to_string(),
+        })?,
+        created_at: parse_ts(&created).sx()?,
+        disabled_at: opt_ts(disabled).sx()?,
+    })
+}
+
+impl SqliteStore {
+    /// Opens the database in a data directory, creating the directory and the database if
+    /// needed. Refuses a non-empty directory that holds no Usalama database.
+    pub fn open_dir(dir: &Path) -> Result<Self, StoreError> {
+        if dir.exists() {
+            if !dir.is_dir() {
+                return Err(StoreError::InvalidLocation(format!(
+                    "{} exists and is not a directory",
+                    dir.display()
+                )));
+            }
+            let entries: Vec<_> = std::fs::read_dir(dir)
+                .map_err(|e| StoreError::Unavailable(format!("cannot read {}: {e}", dir.display())))?
+                .filter_map(Result::ok)
+                .collect();
+            let has_db = dir.join(DB_FILE).exists();
+            if !has_db && !entries.is_empty() {
+                return Err(StoreError::Foreign(format!(
+                    "{} (not empty and holds no {DB_FILE}; choose an empty directory)",
+                    dir.display()
+                )));
+            }
+        } else {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))
+            })?;
+        }
+        Self::open_file(&dir.join(DB_FILE))
+    }
+
+    /// Opens (or creates) a database file and applies pending migrations.
+    pub fn open_file(path: &Path) -> Result<Self, StoreError> {
+        let shown = path.display().to_string();
+        if path.exists() {
+            let mut header = [0u8; 16];
+            let n = std::fs::File::open(path)
+                .and_then(|mut f| std::io::Read::read(&mut f, &mut header))
+                .map_err(|e| StoreError::Unavailable(format!("cannot read {shown}: {e}")))?;
+            if n > 0 && (n < 16 || &header != b"SQLite format 3\0") {
+                return Err(StoreError::Foreign(format!("{shown} (not a SQLite file)")));
+            }
+        } else if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            if !parent.is_dir() {
+                return Err(StoreError::Unavailable(format!(
+                    "directory {} does not exist",
+                    parent.display()
+                )));
+            }
+        }
+        let mut first = Connection::open(path).map_err(|e| match map_err(e) {
+            StoreError::Backend(m) => StoreError::Unavailable(format!("{shown}: {m}")),
+            other => other,
+        })?;
+        let app_id: i32 = first
+            .query_row("PRAGMA application_id", [], |r| r.get(0))
+            .sx()?;
+        let tables: i64 = first
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
+                [],
+                |r| r.get(0),
+            )
+            .sx()?;
+        if app_id != APPLICATION_ID && (app_id != 0 || tables > 0) {
+            return Err(StoreError::Foreign(shown));
+        }
+        first
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
+            .sx()?;
+        first
+            .execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")
+            .sx()?;
+        migrate_sqlite(&mut first, migrate::SQLITE)?;
+        drop(first);
+        let pool = r2d2::Pool::builder()
+            .max_size(8)
+            .min_idle(Some(1))
+            .build(Manager {
+                path: path.to_path_buf(),
+            })?;
+        Ok(Self {
+            pool,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn conn(&self) -> Result<r2d2::PooledConnection<Manager>, StoreError> {
+        Ok(self.pool.get()?)
+    }
+
+    fn load_actors(&self, c: &Connection, rows: &mut [EventRow]) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut f = Filter::new(Dialect::Sqlite);
+        let ps: Vec<String> = rows.iter().map(|r| f.bind(SqlValue::Uuid(r.id))).collect();
+        let sql = format!(
+            "SELECT event_id, actor_id, role FROM event_actors WHERE event_id IN ({}) ORDER BY role, actor_id",
+            ps.join(",")
+        );
+        let mut st = c.prepare(&sql).sx()?;
+        let mut by_event: HashMap<Uuid, Vec<(Uuid, String)>> = HashMap::new();
+        let it = st
+            .query_map(rusqlite::params_from_iter(f.values.iter()), |r| {
+                Ok((uuid_col(r, 0)?, uuid_col(r, 1)?, r.get::<_, String>(2)?))
+            })
+            .sx()?;
+        for x in it {
+            let (e, a, role) = x.sx()?;
+            by_event.entry(e).or_default().push((a, role));
+        }
+        for r in rows.iter_mut() {
+            r.actors = by_event.remove(&r.id).unwrap_or_default();
+        }
+        Ok(())
+    }
+}
+
+/// Applies pending migrations, refusing a database from a newer version.
+fn migrate_sqlite(c: &mut Connection, migrations: &[Migration]) -> Result<(), StoreError> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).sx()?;
+    tx.execute_batch(&format!(
+        "PRAGMA application_id = {APPLICATION_ID};
+         CREATE TABLE IF NOT EXISTS usalama_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL);"
+    ))
+    .sx()?;
+    let current: i64 = tx
+        .query_row("SELECT COALESCE(MAX(version), 0) FROM usalama_migrations", [], |r| r.get(0))
+        .sx()?;
+    let latest = migrate::latest(migrations);
+    if current > latest {
+        return Err(StoreError::NewerSchema {
+            found: current,
+            supported: latest,
+        });
+    }
+    for m in migrations.iter().filter(|m| m.version > current) {
+        tracing::info!(version = m.version, "applying SQLite migration");
+        tx.execute_batch(m.sql).sx()?;
+        tx.execute(
+            "INSERT INTO usalama_migrations (version, applied_at) VALUES (?1, datetime('now'))",
+            [m.version],
+        )
+        .sx()?;
+    }
+    tx.commit().sx()
+}
+
+fn page_of<T>(mut items: Vec<T>, limit: u32, total: u64, key: impl Fn(&T) -> Cursor) -> Page<T> {
+    let next_cursor = if items.len() > limit as usize {
+        items.truncate(limit as usize);
+        items.last().map(key)
+    } else {
+        None
+    };
+    Page {
+        items,
+        total,
+        next_cursor,
+    }
+}
+
+impl Store for SqliteStore {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
+    fn schema_version(&self) -> Result<i64, StoreError> {
+        self.conn()?
+            .query_row("SELECT MAX(version) FROM usalama_migrations", [], |r| r.get(0))
+            .sx()
+    }
+
+    fn upsert_localities(&self, localities: &[Locality]) -> Result<UpsertCounts, StoreError> {
+        let mut c = self.conn()?;
+        let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).sx()?;
+        let mut counts = UpsertCounts::default();
+        {
+            let mut sorted: Vec<&Locality> = localities.iter().collect();
+            sorted.sort_by_key(|l| l.level);
+            let mut get = tx
+                .prepare(&format!("SELECT {} FROM localities WHERE code = ?1", sql::LOCALITY_COLUMNS))
+                .sx()?;
+            let mut ins = tx
+                .prepare(
+                    "INSERT INTO localities (id, code, name, alt_names, level, parent_id, geometry, centroid_lon, centroid_lat)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                     ON CONFLICT (code) DO UPDATE SET name = excluded.name, alt_names = excluded.alt_names,
+                       level = excluded.level, parent_id = excluded.parent_id, geometry = excluded.geometry,
+                       centroid_lon = excluded.centroid_lon, centroid_lat = excluded.centroid_lat",
+                )
+                .sx()?;
+            for l in sorted {
+                let r = LocalityRow::from_locality(l);
+                let old = get.query_row([&r.code], locality_row).optional().sx()?;
+                match old {
+                    Some(o)
+                        if o.name == r.name
+                            && o.alt_names == r.alt_names
+                            && o.level == r.level
+                            && o.parent_id == r.parent_id
+                            && o.geometry == r.geometry
+                            && o.centroid_lon == r.centroid_lon
+                            && o.centroid_lat == r.centroid_lat =>
+                    {
+                        counts.unchanged += 1;
+                        continue;
+                    }
+                    Some(_) => counts.updated += 1,
+                    None => counts.inserted += 1,
+                }
+                ins.execute(params![
+                    r.id, r.code, r.name, r.alt_names, r.level, r.parent_id, r.geometry,
+                    r.centroid_lon, r.centroid_lat
+                ])
+                .sx()?;
+            }
+        }
+        tx.commit().sx()?;
+        Ok(counts)
+    }
+
+    fn all_localities(&self) -> Result<Vec<Locality>, StoreError> {
+        let c = self.conn()?;
+        let mut st = c
+            .prepare(&format!("SELECT {} FROM localities ORDER BY level, code", sql::LOCALITY_COLUMNS))
+            .sx()?;
+        let rows = st.query_map([], locality_row).sx()?;
+        rows.map(|r| r.sx().and_then(LocalityRow::into_locality)).collect()
+    }
+
+    fn get_locality(&self, id: LocalityId) -> Result<Option<Locality>, StoreError> {
+        let c = self.conn()?;
+        c.query_row(
+            &format!("SELECT {} FROM localities WHERE id = ?1", sql::LOCALITY_COLUMNS),
+            [id.as_uuid()],
+            locality_row,
+        )
+        .optional()
+        .sx()?
+        .map(LocalityRow::into_locality)
+        .transpose()
+    }
+
+    fn locality_by_code(&self, code: &str) -> Result<Option<LocalitySummary>, StoreError> {
+        let c = self.conn()?;
+        c.query_row(
+            &format!("SELECT {} FROM localities WHERE code = ?1", sql::LOCALITY_SUMMARY_COLUMNS),
+            [code],
+            locality_row,
+        )
+        .optional()
+        .sx()?
+        .map(LocalityRow::into_summary)
+        .transpose()
+    }
+
+    fn list_localities(&self, q: &LocalityQuery) -> Result<Page<LocalitySummary>, StoreError> {
+        let c = self.conn()?;
+        let mut f = Filter::new(Dialect::Sqlite);
+        if let Some(l) = q.level {
+            f.push("level = {}", SqlValue::Int(l.depth() as i64));
+        }
+        if let Some(p) = q.parent {
+            f.push("parent_id = {}", SqlValue::Uuid(p.as_uuid()));
+        }
+        if let Some(t) = q.text.as_deref().filter(|t| !t.trim().is_empty()) {
+            let p = f.bind(SqlValue::Text(sql::contains_pattern(t.trim())));
+            f.push_raw(format!("(name LIKE {p} ESCAPE '\\' OR code LIKE {p} ESCAPE '\\' OR alt_names LIKE {p} ESCAPE '\\')"));
+        }
+        let total: i64 = c
+            .query_row(
+                &format!("SELECT count(*) FROM localities{}", f.where_sql()),
+                rusqlite::params_from_iter(f.values.iter()),
+                |r| r.get(0),
+            )
+            .sx()?;
+        if let Some(cur) = &q.page.after {
+            let k = f.bind(SqlValue::Text(cur.key.clone()));
+            f.push_raw(format!("code > {k}"));
+        }
+        let lim = f.bind(SqlValue::Int(q.page.limit as i64 + 1));
+        let mut st = c
+            .prepare(&format!(
+                "SELECT {} FROM localities{} ORDER BY code LIMIT {lim}",
+                sql::LOCALITY_SUMMARY_COLUMNS,
+                f.where_sql()
+            ))
+            .sx()?;
+        let items = st
+            .query_map(rusqlite::params_from_iter(f.values.iter()), locality_row)
+            .sx()?
+            .map(|r| r.sx().and_then(LocalityRow::into_summary))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(page_of(items, q.page.limit, total as u64, |l| Cursor {
+            key: l.code.to_string(),
+            id: l.id.as_uuid(),
+        }))
+    }
+
+    fn locality_lineage(&self, id: LocalityId) -> Result<Vec<LocalitySummary>, StoreError> {
+        let c = self.conn()?;
+        let mut st = c
+            .prepare(&format!("SELECT {} FROM localities WHERE id = ?1", sql::LOCALITY_SUMMARY_COLUMNS))
+            .sx()?;
+        let mut out = Vec::new();
+        let mut next = Some(id);
+        while let Some(cur) = next.take() {
+            if out.len() > 8 {
+                break;
+            }
+            if let Some(row) = st.query_row([cur.as_uuid()], locality_row).optional().sx()? {
+                let s = row.into_summary()?;
+                next = s.parent;
+                out.push(s);
+            }
+        }
+        Ok(out)
+    }
+
+    fn upsert_actors(&self, actors: &[Actor]) -> Result<UpsertCounts, StoreError> {
+        let mut c = self.conn()?;
+        let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).sx()?;
+        let mut counts = UpsertCounts::default();
+        {
+            let mut get = tx
+                .prepare("SELECT id, name, aliases, kind, ucdp_id, acled_name FROM actors WHERE id = ?1")
+                .sx()?;
+            let mut put = tx
+                .prepare(
+                    "INSERT INTO actors (id, name, aliases, kind, ucdp_id, acled_name) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT (id) DO UPDATE SET name = excluded.name, aliases = excluded.aliases,
+                       kind = excluded.kind, ucdp_id = excluded.ucdp_id, acled_name = excluded.acled_name",
+                )
+                .sx()?;
+            for a in actors {
+                let old = get
+                    .query_row([a.id.as_uuid()], actor_from_row)
+                    .optional()
+                    .sx()?
+                    .map(build_actor)
+                    .transpose()?;
+                match old {
+                    Some(o) if &o == a => {
+                        counts.unchanged += 1;
+                        continue;
+                    }
+                    Some(_) => counts.updated += 1,
+                    None => counts.inserted += 1,
+                }
+                put.execute(params![
+                    a.id.as_uuid(),
+                    a.name,
+                    serde_json::to_string(&a.aliases).unwrap_or_default(),
+                    a.kind.as_str(),
+                    a.external.ucdp_id,
+                    a.external.acled_name
+                ])
+                .sx()?;
+            }
+        }
+        tx.commit().sx()?;
+        Ok(counts)
+    }
+
+    fn get_actor(&self, id: ActorId) -> Result<Option<Actor>, StoreError> {
+        self.conn()?
+            .query_row(
+                "SELECT id, name, aliases, kind, ucdp_id, acled_name FROM actors WHERE id = ?1",
+                [id.as_uuid()],
+                actor_from_row,
+            )
+            .optional()
+            .sx()?
+            .map(build_actor)
+            .transpose()
+    }
+
+    fn list_actors(&self, q: &ActorQuery) -> Result<Page<Actor>, StoreError> {
+        let c = self.conn()?;
+        let mut f = Filter::new(Dialect::Sqlite);
+        if let Some(k) = &q.kind {
+            f.push("kind = {}", SqlValue::Text(k.clone()));
+        }
+        if let Some(t) = q.text.as_deref().filter(|t| !t.trim().is_empty()) {
+            let p = f.bind(SqlValue::Text(sql::contains_pattern(t.trim())));
+            f.push_raw(format!("(name LIKE {p} ESCAPE '\\' OR aliases LIKE {p} ESCAPE '\\')"));
+        }
+        let total: i64 = c
+            .query_row(
+                &format!("SELECT count(*) FROM actors{}", f.where_sql()),
+                rusqlite::params_from_iter(f.values.iter()),
+                |r| r.get(0),
+            )
+            .sx()?;
+        if let Some(cur) = &q.page.after {
+            let k = f.bind(SqlValue::Text(cur.key.clone()));
+            let i = f.bind(SqlValue::Uuid(cur.id));
+            f.push_raw(format!("(name, id) > ({k}, {i})"));
+        }
+        let lim = f.bind(SqlValue::Int(q.page.limit as i64 + 1));
+        let mut st = c
+            .prepare(&format!(
+                "SELECT id, name, aliases, kind, ucdp_id, acled_name FROM actors{} ORDER BY name, id LIMIT {lim}",
+                f.where_sql()
+            ))
+            .sx()?;
+        let items = st
+            .query_map(rusqlite::params_from_iter(f.values.iter()), actor_from_row)
+            .sx()?
+            .map(|r| r.sx().and_then(build_actor))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(page_of(items, q.page.limit, total as u64, |a| Cursor {
+            key: a.name.clone(),
+            id: a.id.as_uuid(),
+        }))
+    }
+
+    fn upsert_events(
+        &self,
+        events: &[PlacedEvent],
+        now: DateTime<Utc>,
+    ) -> Result<UpsertCounts, StoreError> {
+        let mut c = self.conn()?;
+        let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).sx()?;
+        let mut counts = UpsertCounts::default();
+        {
+            let mut find_ext = tx
+                .prepare(&format!(
+                    "SELECT {}, e.content_hash FROM events e WHERE e.source = ?1 AND e.external_id = ?2",
+                    sql::EVENT_COLUMNS
+                ))
+                .sx()?;
+            let mut find_id = tx
+                .prepare(&format!(
+                    "SELECT {}, e.content_hash FROM events e WHERE e.id = ?1",
+                    sql::EVENT_COLUMNS
+                ))
+                .sx()?;
+            let mut ins = tx
+                .prepare(
+                    "INSERT INTO events (id, source, external_id, channel, occurred_start, occurred_end,
+                       date_precision, reported_at, latitude, longitude, location_precision, place_name,
+                       locality_id, adm0_id, adm1_id, adm2_id, adm3_id, dimension, category, source_codes,
+                       killed_best, killed_low, killed_high, injured, abducted, displaced, civilians_targeted,
+                       description, people, reporter_contact, status, duplicate_of, reliability, credibility,
+                       created_at, updated_at, created_by, content_hash)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+                       ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35,
+                       ?36, ?37, ?38)",
+                )
+                .sx()?;
+            let mut upd = tx
+                .prepare(
+                    "UPDATE events SET channel = ?2, occurred_start = ?3, occurred_end = ?4,
+                       date_precision = ?5, reported_at = ?6, latitude = ?7, longitude = ?8,
+                       location_precision = ?9, place_name = ?10, locality_id = ?11, adm0_id = ?12,
+                       adm1_id = ?13, adm2_id = ?14, adm3_id = ?15, dimension = ?16, category = ?17,
+                       source_codes = ?18, killed_best = ?19, killed_low = ?20, killed_high = ?21,
+                       injured = ?22, abducted = ?23, displaced = ?24, civilians_targeted = ?25,
+                       description = ?26, people = ?27, reporter_contact = ?28, updated_at = ?29,
+                       content_hash = ?30
+                     WHERE id = ?1",
+                )
+                .sx()?;
+            let mut hist = tx
+                .prepare("INSERT INTO event_history (event_id, changed_at, changed_by, previous) VALUES (?1, ?2, ?3, ?4)")
+                .sx()?;
+            let mut del_actors = tx.prepare("DELETE FROM event_actors WHERE event_id = ?1").sx()?;
+            let mut ins_actor = tx
+                .prepare("INSERT OR IGNORE INTO event_actors (event_id, actor_id, role) VALUES (?1, ?2, ?3)")
+                .sx()?;
+            let row_and_hash = |r: &Row| -> rusqlite::Result<(EventRow, Vec<u8>)> {
+                Ok((event_row(r)?, r.get(37)?))
+            };
+            for p in events {
+                let mut row = EventRow::from_placed(p);
+                let hash = row.content_hash();
+                let existing = match &row.external_id {
+                    Some(x) => find_ext.query_row(params![row.source, x], row_and_hash),
+                    None => find_id.query_row([row.id], row_and_hash),
+                }
+                .optional()
+                .sx()?;
+                match existing {
+                    Some((_, old_hash)) if old_hash == hash => counts.unchanged += 1,
+                    Some((mut old, _)) => {
+                        self.load_actors(&tx, std::slice::from_mut(&mut old))?;
+                        hist.execute(params![old.id, ts(&now), row.created_by, old.to_json()])
+                            .sx()?;
+                        row.id = old.id;
+                        upd.execute(params![
+                            row.id, row.channel, row.occurred_start.to_string(), row.occurred_end.to_string(),
+                            row.date_precision, row.reported_at.as_ref().map(ts), row.latitude, row.longitude,
+                            row.location_precision, row.place_name, row.locality_id, row.adm[0], row.adm[1],
+                            row.adm[2], row.adm[3], row.dimension, row.category, row.source_codes,
+                            row.killed_best, row.killed_low, row.killed_high, row.injured, row.abducted,
+                            row.displaced, row.civilians_targeted, row.description, row.people,
+                            row.reporter_contact, ts(&now), hash
+                        ])
+                        .sx()?;
+                        del_actors.execute([row.id]).sx()?;
+                        for (a, role) in &row.actors {
+                            ins_actor.execute(params![row.id, a, role]).sx()?;
+                        }
+                        counts.updated += 1;
+                    }
+                    None => {
+                        ins.execute(params![
+                            row.id, row.source, row.external_id, row.channel,
+                            row.occurred_start.to_string(), row.occurred_end.to_string(),
+                            row.date_precision, row.reported_at.as_ref().map(ts), row.latitude,
+                            row.longitude, row.location_precision, row.place_name, row.locality_id,
+                            row.adm[0], row.adm[1], row.adm[2], row.adm[3], row.dimension, row.category,
+                            row.source_codes, row.killed_best, row.killed_low, row.killed_high,
+                            row.injured, row.abducted, row.displaced, row.civilians_targeted,
+                            row.description, row.people, row.reporter_contact, row.status,
+                            row.duplicate_of, row.reliability, row.credibility, ts(&row.created_at),
+                            ts(&row.updated_at), row.created_by, hash
+                        ])
+                        .sx()?;
+                        for (a, role) in &row.actors {
+                            ins_actor.execute(params![row.id, a, role]).sx()?;
+                        }
+                        counts.inserted += 1;
+                    }
+                }
+            }
+        }
+        tx.commit().sx()?;
+        Ok(counts)
+    }
+
+    fn get_event(&self, id: EventId) -> Result<Option<StoredEvent>, StoreError> {
+        let c = self.conn()?;
+        let row = c
+            .query_row(
+                &format!("SELECT {} FROM events e WHERE e.id = ?1", sql::EVENT_COLUMNS),
+                [id.as_uuid()],
+                event_row,
+            )
+            .optional()
+            .sx()?;
+        match row {
+            None => Ok(None),
+            Some(r) => {
+                let mut rows = [r];
+                self.load_actors(&c, &mut rows)?;
+                let [r] = rows;
+                r.into_placed().map(Some)
+            }
+        }
+    }
+
+    fn list_events(&self, q: &EventQuery) -> Result<Page<StoredEvent>, StoreError> {
+        let c = self.conn()?;
+        let mut f = sql::event_filter(q, Dialect::Sqlite);
+        let total: i64 = c
+            .query_row(
+                &format!("SELECT count(*) FROM events e{}", f.where_sql()),
+                rusqlite::params_from_iter(f.values.iter()),
+                |r| r.get(0),
+            )
+            .sx()?;
+        if let Some(cur) = &q.page.after {
+            let k = f.bind(SqlValue::Date(cur.date_key()?));
+            let i = f.bind(SqlValue::Uuid(cur.id));
+            f.push_raw(format!("(e.occurred_end, e.id) < ({k}, {i})"));
+        }
+        let lim = f.bind(SqlValue::Int(q.page.limit as i64 + 1));
+        let mut st = c
+            .prepare(&format!(
+                "SELECT {} FROM events e{} ORDER BY e.occurred_end DESC, e.id DESC LIMIT {lim}",
+                sql::EVENT_COLUMNS,
+                f.where_sql()
+            ))
+            .sx()?;
+        let mut rows = st
+            .query_map(rusqlite::params_from_iter(f.values.iter()), event_row)
+            .sx()?
+            .collect::<Result<Vec<_>, _>>()
+            .sx()?;
+        rows.truncate(q.page.limit as usize + 1);
+        self.load_actors(&c, &mut rows)?;
+        let items = rows
+            .into_iter()
+            .map(EventRow::into_placed)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(page_of(items, q.page.limit, total as u64, |p| Cursor {
+            key: p.event.occurred_end.to_string(),
+            id: p.event.id.as_uuid(),
+        }))
+    }
+
+    fn count_events(&self, q: &EventQuery, by: GroupBy) -> Result<Vec<GroupCount>, StoreError> {
+        let c = self.conn()?;
+        let f = sql::event_filter(q, Dialect::Sqlite);
+        let (key, year) = sql::group_expr(by, Dialect::Sqlite);
+        let year_sel = year.unwrap_or("NULL");
+        let sql = format!(
+            "SELECT {key}, {year_sel}, count(*), COALESCE(SUM(e.killed_best), 0) FROM events e{}
+             GROUP BY 1, 2 ORDER BY 1, 2",
+            f.where_sql()
+        );
+        let mut st = c.prepare(&sql).sx()?;
+        let rows = st
+            .query_map(rusqlite::params_from_iter(f.values.iter()), |r| {
+                let key = match r.get_ref(0)? {
+                    rusqlite::types::ValueRef::Blob(b) => Uuid::from_slice(b)
+                        .map(|u| u.to_string())
+                        .unwrap_or_default(),
+                    rusqlite::types::ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+                    _ => String::new(),
+                };
+                Ok(GroupCount {
+                    key,
+                    year: r.get::<_, Option<i32>>(1)?,
+                    events: r.get::<_, i64>(2)? as u64,
+                    fatalities: r.get::<_, i64>(3)? as u64,
+                })
+            })
+            .sx()?;
+        rows.collect::<Result<Vec<_>, _>>().sx()
+    }
+
+    fn set_placements(&self, placements: &[(EventId, LocalityPath)]) -> Result<u64, StoreError> {
+        let mut c = self.conn()?;
+        let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).sx()?;
+        let mut n = 0;
+        {
+            let mut st = tx
+                .prepare(
+                    "UPDATE events SET locality_id = ?2, adm0_id = ?3, adm1_id = ?4, adm2_id = ?5, adm3_id = ?6
+                     WHERE id = ?1 AND (locality_id IS NOT ?2 OR adm0_id IS NOT ?3 OR adm1_id IS NOT ?4
+                       OR adm2_id IS NOT ?5 OR adm3_id IS NOT ?6)",
+                )
+                .sx()?;
+            for (id, path) in placements {
+                let p = path.0.map(|l| l.map(|l| l.as_uuid()));
+                n += st
+                    .execute(params![id.as_uuid(), path.deepest().map(|l| l.as_uuid()), p[0], p[1], p[2], p[3]])
+                    .sx()? as u64;
+            }
+        }
+        tx.commit().sx()?;
+        Ok(n)
+    }
+
+    fn upsert_user(&self, u: &UserRecord) -> Result<(), StoreError> {
+        self.conn()?
+            .execute(
+                "INSERT INTO users (id, username, password_hash, role, created_at, disabled_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash,
+                   role = excluded.role, disabled_at = excluded.disabled_at",
+                params![u.id, u.username, u.password_hash, u.role.as_str(), ts(&u.created_at), u.disabled_at.as_ref().map(ts)],
+            )
+            .sx()
+            .map(|_| ())
+    }
+
+    fn find_user(&self, username: &str) -> Result<Option<UserRecord>, StoreError> {
+        self.conn()?
+            .query_row(
+                "SELECT id, username, password_hash, role, created_at, disabled_at FROM users WHERE username = ?1",
+                [username],
+                user_row,
+            )
+            .optional()
+            .sx()?
+            .map(build_user)
+            .transpose()
+    }
+
+    fn insert_token(&self, t: &TokenRecord) -> Result<(), StoreError> {
+        self.conn()?
+            .execute(
+                "INSERT INTO api_tokens (id, token_hash, role, label, created_at, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![t.id, t.token_hash, t.role.as_str(), t.label, ts(&t.created_at), t.revoked_at.as_ref().map(ts)],
+            )
+            .sx()
+            .map(|_| ())
+    }
+
+    fn find_token(&self, token_hash: &[u8]) -> Result<Option<TokenRecord>, StoreError> {
+        let row = self
+            .conn()?
+            .query_row(
+                "SELECT id, token_hash, role, label, created_at, revoked_at FROM api_tokens WHERE token_hash = ?1",
+                [token_hash],
+                |r| {
+                    Ok((
+                        uuid_col(r, 0)?,
+                        r.get::<_, Vec<u8>>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        parse_ts(&r.get::<_, String>(4)?)?,
+                        opt_ts(r.get(5)?)?,
+                    ))
+                },
+            )
+            .optional()
+            .sx()?;
+        row.map(|(id, token_hash, role, label, created_at, revoked_at)| {
+            Ok(TokenRecord {
+                id,
+                token_hash,
+                role: role.parse().map_err(|e: usalama_domain::DomainError| StoreError::InvalidRecord {
+                    id: id.to_string(),
+                    reason: e.to_string(),
+                })?,
+                label,
+                created_at,
+                revoked_at,
+            })
+        })
+        .transpose()
+    }
+
+    fn revoke_tokens(&self, label: &str, at: DateTime<Utc>) -> Result<u64, StoreError> {
+        self.conn()?
+            .execute(
+                "UPDATE api_tokens SET revoked_at = ?2 WHERE label = ?1 AND revoked_at IS NULL",
+                params![label, ts(&at)],
+            )
+            .sx()
+            .map(|n| n as u64)
+    }
+
+    fn insert_session(&self, s: &SessionRecord) -> Result<(), StoreError> {
+        self.conn()?
+            .execute(
+                "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                params![s.token_hash, s.user_id, ts(&s.created_at), ts(&s.expires_at)],
+            )
+            .sx()
+            .map(|_| ())
+    }
+
+    fn find_session(&self, token_hash: &[u8]) -> Result<Option<(SessionRecord, UserRecord)>, StoreError> {
+        let c = self.conn()?;
+        let row = c
+            .query_row(
+                "SELECT s.created_at, s.expires_at, u.id, u.username, u.password_hash, u.role, u.created_at, u.disabled_at
+                 FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1",
+                [token_hash],
+                |r| {
+                    Ok((
+                        parse_ts(&r.get::<_, String>(0)?)?,
+                        parse_ts(&r.get::<_, String>(1)?)?,
+                        (uuid_col(r, 2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?),
+                    ))
+                },
+            )
+            .optional()
+            .sx()?;
+        row.map(|(created_at, expires_at, u)| {
+            let user = build_user(u)?;
+            Ok((
+                SessionRecord {
+                    token_hash: token_hash.to_vec(),
+                    user_id: user.id,
+                    created_at,
+                    expires_at,
+                },
+                user,
+            ))
+        })
+        .transpose()
+    }
+
+    fn delete_session(&self, token_hash: &[u8]) -> Result<(), StoreError> {
+        self.conn()?
+            .execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash])
+            .sx()
+            .map(|_| ())
+    }
+}

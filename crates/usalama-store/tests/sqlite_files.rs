@@ -1,0 +1,92 @@
+//! What the SQLite backend does with data directories and files it did not make: each case
+//! is refused with a one-line error, and nothing is overwritten.
+
+use std::fs;
+use usalama_store::{sqlite::SqliteStore, StoreError, StoreLocation};
+
+#[test]
+fn refuses_a_foreign_directory_without_touching_it() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("notes.txt"), "mine").unwrap();
+    let err = SqliteStore::open_dir(dir.path()).err().unwrap();
+    assert!(matches!(err, StoreError::Foreign(_)), "{err}");
+    assert!(err.to_string().contains("choose an empty directory"), "{err}");
+    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn refuses_a_file_that_is_not_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("usalama.sqlite3");
+    fs::write(&f, b"this is not a database at all, just text").unwrap();
+    let err = SqliteStore::open_dir(dir.path()).err().unwrap();
+    assert!(err.to_string().contains("not a Usalama database"), "{err}");
+    assert_eq!(fs::read(&f).unwrap(), b"this is not a database at all, just text");
+}
+
+#[test]
+fn refuses_another_applications_sqlite_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("usalama.sqlite3");
+    sqlite3(&f, "CREATE TABLE customers (name TEXT); INSERT INTO customers VALUES ('x');");
+    let before = fs::read(&f).unwrap();
+    let err = SqliteStore::open_dir(dir.path()).err().unwrap();
+    assert!(matches!(err, StoreError::Foreign(_)), "{err}");
+    assert_eq!(fs::read(&f).unwrap(), before, "nothing is overwritten");
+}
+
+/// Runs SQL through the sqlite3 shell, as another program would write the file.
+fn sqlite3(file: &std::path::Path, sql: &str) {
+    let ok = std::process::Command::new("sqlite3")
+        .arg(file)
+        .arg(sql)
+        .status()
+        .map(|s| s.success());
+    assert!(
+        matches!(ok, Ok(true)),
+        "the sqlite3 shell is needed for this test (apt-get install sqlite3)"
+    );
+}
+
+#[test]
+fn reports_corruption_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    {
+        let s = SqliteStore::open_dir(&data).unwrap();
+        drop(s);
+    }
+    let f = data.join("usalama.sqlite3");
+    let mut bytes = fs::read(&f).unwrap();
+    let n = bytes.len();
+    for b in &mut bytes[100..n] {
+        *b = 0xA5;
+    }
+    fs::write(&f, &bytes).unwrap();
+    let _ = fs::remove_file(data.join("usalama.sqlite3-wal"));
+    let err = SqliteStore::open_dir(&data).err().unwrap();
+    let msg = err.to_string();
+    assert!(!msg.contains('\n'), "{msg}");
+    assert!(matches!(err, StoreError::Corrupt(_) | StoreError::Foreign(_)), "{msg}");
+}
+
+#[test]
+fn refuses_a_newer_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    drop(SqliteStore::open_dir(&data).unwrap());
+    let f = data.join("usalama.sqlite3");
+    sqlite3(&f, "INSERT INTO usalama_migrations VALUES (999, 'future')");
+    let before = fs::read(&f).unwrap();
+    let err = SqliteStore::open_dir(&data).err().unwrap();
+    assert!(matches!(err, StoreError::NewerSchema { found: 999, supported: 1 }), "{err}");
+    assert!(err.to_string().contains("upgrade usalama"));
+    assert_eq!(fs::read(&f).unwrap(), before, "nothing is overwritten");
+}
+
+#[test]
+fn database_urls_are_parsed_strictly() {
+    assert!(StoreLocation::from_url("postgresql://u@h/db").is_ok());
+    assert!(StoreLocation::from_url("mysql://u@h/db").is_err());
+    assert!(StoreLocation::from_url("/var/lib/usalama").is_err());
+}

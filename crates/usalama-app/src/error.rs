@@ -1,0 +1,44 @@
+//! Errors of the use-cases, in terms a caller can map to a status or an exit code.
+
+use usalama_store::StoreError;
+
+/// What a use-case can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// No valid credentials were presented.
+    #[error("authentication required")]
+    Unauthenticated,
+    /// The credentials are valid but do not allow this.
+    #[error("not allowed for role {0}")]
+    Forbidden(String),
+    /// The record does not exist (or is not visible to the caller).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// An input value is invalid.
+    #[error("{field}: {reason}")]
+    Invalid {
+        /// The parameter or field.
+        field: String,
+        /// Why.
+        reason: String,
+    },
+    /// A file could not be imported at all.
+    #[error("{0}")]
+    Import(#[from] usalama_ingest::IngestError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Password hashing failed.
+    #[error("password hashing failed")]
+    Crypto,
+}
+
+impl AppError {
+    /// An invalid-input error for `field`.
+    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::Invalid {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+}

@@ -1,0 +1,299 @@
+//! Import use-cases: administrative boundaries (linked to their parents and fed to the
+//! placement index) and UCDP GED events (placed by point-in-polygon, stored idempotently in
+//! batches). Each returns what it did in the words an analyst expects.
+
+use crate::auth::Principal;
+use crate::error::AppError;
+use crate::App;
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use usalama_domain::{Actor, ActorId, AdminLevel, EventId, Locality, LocalityPath};
+use usalama_ingest::{BoundaryFields, ImportedEvent, Placer, Problem};
+use usalama_store::{EventQuery, PageRequest, PlacedEvent, UpsertCounts};
+
+/// Events written per transaction.
+const BATCH: usize = 2_000;
+
+/// What an event import did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ImportReport {
+    /// New events.
+    pub imported: u64,
+    /// Events that existed and changed.
+    pub updated: u64,
+    /// Events that existed unchanged.
+    pub unchanged: u64,
+    /// Rows rejected, each named in `problems`.
+    pub problems: Vec<Problem>,
+    /// Events that could not be placed in any locality.
+    pub unplaced: u64,
+}
+
+impl ImportReport {
+    /// Rows rejected.
+    pub fn rejected(&self) -> u64 {
+        self.problems.len() as u64
+    }
+}
+
+impl fmt::Display for ImportReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "imported {}, updated {}, unchanged {}, rejected {}",
+            self.imported,
+            self.updated,
+            self.unchanged,
+            self.rejected()
+        )
+    }
+}
+
+/// What a boundary import did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BoundaryReport {
+    /// Localities written at the imported level.
+    pub localities: UpsertCounts,
+    /// Countries (ADM0) derived from the file's properties.
+    pub countries: UpsertCounts,
+    /// Features rejected.
+    pub problems: Vec<Problem>,
+    /// Codes of localities whose parent could not be found by code or containment.
+    pub orphans: Vec<String>,
+    /// Events whose placement changed.
+    pub replaced_events: u64,
+}
+
+impl fmt::Display for BoundaryReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let l = &self.localities;
+        write!(
+            f,
+            "imported {}, updated {}, unchanged {}, rejected {}",
+            l.inserted,
+            l.updated,
+            l.unchanged,
+            self.problems.len()
+        )?;
+        if !self.orphans.is_empty() {
+            write!(f, "; {} without a parent", self.orphans.len())?;
+        }
+        if self.replaced_events > 0 {
+            write!(f, "; {} events re-placed", self.replaced_events)?;
+        }
+        Ok(())
+    }
+}
+
+impl App {
+    fn require_importer(&self, who: &Principal) -> Result<(), AppError> {
+        self.require_admin(who)
+    }
+
+    /// Imports one level of administrative boundaries from GeoJSON text, links each to its
+    /// parent (by the parent code in the file, else by containment of its centroid), and
+    /// re-places stored events.
+    pub fn import_boundaries(
+        &self,
+        who: &Principal,
+        json: &str,
+        level: AdminLevel,
+        fields: &BoundaryFields,
+    ) -> Result<BoundaryReport, AppError> {
+        self.require_importer(who)?;
+        if level == AdminLevel::Adm0 && fields.parent_code.is_some() {
+            return Err(AppError::invalid("parent-code-field", "a country has no parent"));
+        }
+        let set = usalama_ingest::read_boundaries(json, level, fields)?;
+        let existing = self.localities()?;
+        let mut report = BoundaryReport {
+            problems: set.problems,
+            ..Default::default()
+        };
+        if level != AdminLevel::Adm0 && !set.countries.is_empty() {
+            let known: HashSet<_> = existing.all.iter().map(|l| l.id).collect();
+            let new_countries: Vec<Locality> = set
+                .countries
+                .into_iter()
+                .filter(|c| !known.contains(&c.id))
+                .collect();
+            report.countries = self.store.upsert_localities(&new_countries)?;
+        }
+        let mut known_ids: HashSet<_> = existing.all.iter().map(|l| l.id).collect();
+        known_ids.extend(self.store.all_localities()?.iter().map(|l| l.id));
+        // Containment fallback: the level above, as stored.
+        let parents: Vec<Locality> = existing
+            .all
+            .iter()
+            .filter(|l| l.level.depth() + 1 == level.depth())
+            .cloned()
+            .collect();
+        let parent_placer = Placer::new(&parents);
+        let mut localities = Vec::with_capacity(set.features.len());
+        for f in set.features {
+            let mut l = f.into_linked_locality();
+            if level == AdminLevel::Adm0 {
+                l.parent = None;
+            } else if l.parent.map_or(true, |p| !known_ids.contains(&p)) {
+                l.parent = l
+                    .centroid
+                    .and_then(|c| usalama_domain::GeoPoint::new(c.y(), c.x()).ok())
+                    .and_then(|p| {
+                        let depth = level.depth() - 1;
+                        parent_placer
+                            .place(p, None)
+                            .0
+                            .get(depth as usize)
+                            .copied()
+                            .flatten()
+                    });
+                if l.parent.is_none() {
+                    report.orphans.push(l.code.to_string());
+                }
+            }
+            localities.push(l);
+        }
+        report.localities = self.store.upsert_localities(&localities)?;
+        self.cache.invalidate();
+        report.replaced_events = self.replace_all_events()?;
+        Ok(report)
+    }
+
+    /// Places every stored event again against the current boundaries.
+    pub fn replace_all_events(&self) -> Result<u64, AppError> {
+        let placer = self.placer()?;
+        let mut changed = 0;
+        let mut q = EventQuery {
+            page: PageRequest {
+                limit: 1000,
+                after: None,
+            },
+            ..Default::default()
+        };
+        loop {
+            let page = self.store.list_events(&q)?;
+            let placements: Vec<(EventId, LocalityPath)> = page
+                .items
+                .iter()
+                .filter_map(|p| {
+                    let point = p.event.point?;
+                    Some((p.event.id, to_path(placer.place(point, p.event.location_precision))))
+                })
+                .collect();
+            changed += self.store.set_placements(&placements)?;
+            match page.next_cursor {
+                Some(c) => q.page.after = Some(c),
+                None => break,
+            }
+        }
+        Ok(changed)
+    }
+
+    fn placer(&self) -> Result<Placer, AppError> {
+        Ok(Placer::new(&self.localities()?.all))
+    }
+
+    /// Imports UCDP GED events from GeoJSON text.
+    pub fn import_ucdp_geojson(
+        &self,
+        who: &Principal,
+        json: &str,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<ImportReport, AppError> {
+        self.require_importer(who)?;
+        let rows = usalama_ingest::read_ged_geojson(json, &self.taxonomy, self.now())?;
+        self.store_events(rows.into_iter(), progress)
+    }
+
+    /// Imports UCDP GED events from CSV, streaming.
+    pub fn import_ucdp_csv(
+        &self,
+        who: &Principal,
+        reader: &mut dyn std::io::Read,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<ImportReport, AppError> {
+        self.require_importer(who)?;
+        let rows = usalama_ingest::read_ged_csv(reader, &self.taxonomy, self.now())?;
+        self.store_events(rows, progress)
+    }
+
+    /// Validates, places and stores imported rows in batches.
+    fn store_events(
+        &self,
+        rows: impl Iterator<Item = Result<ImportedEvent, Problem>>,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<ImportReport, AppError> {
+        let placer = self.placer()?;
+        let mut report = ImportReport::default();
+        let mut batch: Vec<PlacedEvent> = Vec::with_capacity(BATCH);
+        let mut actors: BTreeMap<ActorId, Actor> = BTreeMap::new();
+        let mut seen = 0u64;
+        let mut row_no = 1usize;
+        for row in rows {
+            seen += 1;
+            row_no += 1;
+            let imported = match row {
+                Ok(i) => i,
+                Err(p) => {
+                    report.problems.push(p);
+                    continue;
+                }
+            };
+            let mut data = imported.data;
+            let path = data
+                .point
+                .map(|p| to_path(placer.place(p, data.location_precision)))
+                .unwrap_or_default();
+            if path.deepest().is_none() {
+                report.unplaced += 1;
+            }
+            data.locality = path.deepest();
+            match data.validate(&self.taxonomy) {
+                Ok(event) => {
+                    for a in imported.actors {
+                        actors.entry(a.id).or_insert(a);
+                    }
+                    batch.push(PlacedEvent { event, path });
+                }
+                Err(errs) => {
+                    for e in errs {
+                        report.problems.push(Problem::new(row_no, e.field, e.reason));
+                    }
+                }
+            }
+            if batch.len() >= BATCH {
+                self.flush(&mut batch, &mut actors, &mut report)?;
+                progress(seen);
+            }
+        }
+        self.flush(&mut batch, &mut actors, &mut report)?;
+        progress(seen);
+        Ok(report)
+    }
+
+    fn flush(
+        &self,
+        batch: &mut Vec<PlacedEvent>,
+        actors: &mut BTreeMap<ActorId, Actor>,
+        report: &mut ImportReport,
+    ) -> Result<(), AppError> {
+        if !actors.is_empty() {
+            let list: Vec<Actor> = std::mem::take(actors).into_values().collect();
+            self.store.upsert_actors(&list)?;
+        }
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let c = self.store.upsert_events(batch, self.now())?;
+        report.imported += c.inserted;
+        report.updated += c.updated;
+        report.unchanged += c.unchanged;
+        batch.clear();
+        Ok(())
+    }
+}
+
+/// The placement index's path as the domain's.
+fn to_path(p: usalama_ingest::LocalityPath) -> LocalityPath {
+    LocalityPath(p.0)
+}

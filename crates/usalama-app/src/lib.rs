@@ -1,0 +1,59 @@
+//! Usalama's application layer: every use-case the web and the command line offer, with
+//! authorization checked here, once, for both. It depends on the domain, the storage API
+//! and the format readers, and knows nothing about HTTP or terminals.
+//!
+//! All methods are synchronous; async callers run them on a blocking thread.
+
+mod auth;
+mod clock;
+mod demo;
+mod error;
+mod imports;
+mod queries;
+
+pub use auth::{Principal, TokenSecret};
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use demo::{DemoData, DemoReport, DEMO_TOKEN_LABEL, DEMO_USER};
+pub use error::AppError;
+pub use imports::{BoundaryReport, ImportReport};
+pub use queries::{EventView, LocalityCount, PublicStats};
+
+use std::sync::Arc;
+use usalama_domain::Taxonomy;
+use usalama_store::Store;
+
+/// The application: the store, the taxonomy and the clock, shared by every request.
+#[derive(Clone)]
+pub struct App {
+    store: Arc<dyn Store>,
+    taxonomy: Arc<Taxonomy>,
+    clock: Arc<dyn Clock>,
+    cache: Arc<queries::LocalityCache>,
+}
+
+impl App {
+    /// Builds the application over an opened store.
+    pub fn new(store: Arc<dyn Store>, taxonomy: Taxonomy, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            store,
+            taxonomy: Arc::new(taxonomy),
+            clock,
+            cache: Arc::default(),
+        }
+    }
+
+    /// The taxonomy in use.
+    pub fn taxonomy(&self) -> &Taxonomy {
+        &self.taxonomy
+    }
+
+    /// The store (for health checks and administrative commands).
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The current time from the injected clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+}

@@ -1,0 +1,242 @@
+//! Read use-cases: events, localities and actors for authorised callers, and the public
+//! aggregates that anyone may see. Localities are cached in memory: they change only when
+//! boundaries are imported, and every event view needs their names.
+
+use crate::auth::Principal;
+use crate::error::AppError;
+use crate::App;
+use geo_types::MultiPolygon;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use usalama_domain::{Actor, ActorId, AdminLevel, Event, EventId, Locality, LocalityId};
+use usalama_store::{
+    ActorQuery, EventQuery, GroupBy, GroupCount, LocalityQuery, LocalitySummary, Page,
+};
+
+/// An event with the names of where it is and who was involved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventView {
+    /// The event. Its personal fields (`people`, `reporter_contact`) are for callers that
+    /// are allowed to see them; views built from it must not show them by default.
+    pub event: Event,
+    /// The event's localities from the country down to the deepest.
+    pub lineage: Vec<LocalitySummary>,
+    /// The actors the event names, in the event's order.
+    pub actors: Vec<Actor>,
+}
+
+/// One locality's event count, with its shape for a map.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LocalityCount {
+    /// The locality.
+    pub locality: LocalitySummary,
+    /// Its boundary.
+    pub geometry: Option<MultiPolygon<f64>>,
+    /// Events placed in it or below.
+    pub events: u64,
+    /// Their fatalities (best estimates).
+    pub fatalities: u64,
+}
+
+/// Aggregates anyone may see: no record-level data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublicStats {
+    /// All events.
+    pub total_events: u64,
+    /// Their fatalities.
+    pub total_fatalities: u64,
+    /// Counts by dimension and year.
+    pub by_dimension_year: Vec<GroupCount>,
+    /// Every ADM1 locality with its counts, zero included.
+    pub adm1: Vec<LocalityCount>,
+}
+
+/// Localities held in memory, loaded on first use and dropped when boundaries change.
+#[derive(Default)]
+pub(crate) struct LocalityCache {
+    inner: RwLock<Option<Arc<Localities>>>,
+}
+
+/// All localities and an index by id.
+pub(crate) struct Localities {
+    pub all: Vec<Locality>,
+    pub by_id: HashMap<LocalityId, usize>,
+}
+
+impl Localities {
+    fn summary(&self, id: LocalityId) -> Option<LocalitySummary> {
+        self.by_id.get(&id).map(|&i| {
+            let l = &self.all[i];
+            LocalitySummary {
+                id: l.id,
+                code: l.code.clone(),
+                name: l.name.clone(),
+                level: l.level,
+                parent: l.parent,
+                centroid: l.centroid.map(|c| (c.x(), c.y())),
+            }
+        })
+    }
+
+    /// The locality and its ancestors, country first.
+    fn lineage(&self, id: LocalityId) -> Vec<LocalitySummary> {
+        let mut out = Vec::new();
+        let mut cur = Some(id);
+        while let Some(c) = cur.take() {
+            if out.len() > 4 {
+                break;
+            }
+            if let Some(s) = self.summary(c) {
+                cur = s.parent;
+                out.push(s);
+            }
+        }
+        out.reverse();
+        out
+    }
+}
+
+impl LocalityCache {
+    pub fn invalidate(&self) {
+        if let Ok(mut g) = self.inner.write() {
+            *g = None;
+        }
+    }
+}
+
+impl App {
+    /// All localities, from the cache.
+    pub(crate) fn localities(&self) -> Result<Arc<Localities>, AppError> {
+        if let Some(l) = self.cache.inner.read().ok().and_then(|g| g.clone()) {
+            return Ok(l);
+        }
+        let all = self.store.all_localities()?;
+        let by_id = all.iter().enumerate().map(|(i, l)| (l.id, i)).collect();
+        let l = Arc::new(Localities { all, by_id });
+        if let Ok(mut g) = self.cache.inner.write() {
+            *g = Some(l.clone());
+        }
+        Ok(l)
+    }
+
+    /// Finds a locality by P-code or id, for filters.
+    pub fn resolve_locality(&self, code_or_id: &str) -> Result<LocalitySummary, AppError> {
+        let locs = self.localities()?;
+        let key = code_or_id.trim();
+        let found = key
+            .parse::<LocalityId>()
+            .ok()
+            .and_then(|id| locs.summary(id))
+            .or_else(|| {
+                locs.all
+                    .iter()
+                    .find(|l| l.code.as_str().eq_ignore_ascii_case(key))
+                    .and_then(|l| locs.summary(l.id))
+            });
+        found.ok_or_else(|| AppError::invalid("locality", format!("no locality has code '{key}'")))
+    }
+
+    fn view(&self, event: Event, locs: &Localities) -> Result<EventView, AppError> {
+        let lineage = event.locality.map(|l| locs.lineage(l)).unwrap_or_default();
+        let mut actors = Vec::with_capacity(event.actors.len());
+        for a in &event.actors {
+            if let Some(actor) = self.store.get_actor(a.actor)? {
+                actors.push(actor);
+            }
+        }
+        Ok(EventView {
+            event,
+            lineage,
+            actors,
+        })
+    }
+
+    /// A page of events.
+    pub fn list_events(&self, who: &Principal, q: &EventQuery) -> Result<Page<EventView>, AppError> {
+        self.require_reader(who)?;
+        let page = self.store.list_events(q)?;
+        let locs = self.localities()?;
+        let items = page
+            .items
+            .into_iter()
+            .map(|p| self.view(p.event, &locs))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page {
+            items,
+            total: page.total,
+            next_cursor: page.next_cursor,
+        })
+    }
+
+    /// One event.
+    pub fn get_event(&self, who: &Principal, id: EventId) -> Result<EventView, AppError> {
+        self.require_reader(who)?;
+        let e = self.store.get_event(id)?.ok_or(AppError::NotFound("event"))?;
+        self.view(e.event, &*self.localities()?)
+    }
+
+    /// A page of localities.
+    pub fn list_localities(
+        &self,
+        who: &Principal,
+        q: &LocalityQuery,
+    ) -> Result<Page<LocalitySummary>, AppError> {
+        self.require_reader(who)?;
+        Ok(self.store.list_localities(q)?)
+    }
+
+    /// One locality with its ancestors (country first, the locality last).
+    pub fn get_locality(&self, who: &Principal, id: LocalityId) -> Result<Vec<LocalitySummary>, AppError> {
+        self.require_reader(who)?;
+        let lineage = self.localities()?.lineage(id);
+        if lineage.last().map(|l| l.id) != Some(id) {
+            return Err(AppError::NotFound("locality"));
+        }
+        Ok(lineage)
+    }
+
+    /// A page of actors.
+    pub fn list_actors(&self, who: &Principal, q: &ActorQuery) -> Result<Page<Actor>, AppError> {
+        self.require_reader(who)?;
+        Ok(self.store.list_actors(q)?)
+    }
+
+    /// One actor.
+    pub fn get_actor(&self, who: &Principal, id: ActorId) -> Result<Actor, AppError> {
+        self.require_reader(who)?;
+        self.store.get_actor(id)?.ok_or(AppError::NotFound("actor"))
+    }
+
+    /// Public aggregates for the home page and the map. Anyone may call this.
+    pub fn public_stats(&self) -> Result<PublicStats, AppError> {
+        let all = EventQuery::default();
+        let by_dimension_year = self.store.count_events(&all, GroupBy::DimensionYear)?;
+        let by_adm1: HashMap<String, GroupCount> = self
+            .store
+            .count_events(&all, GroupBy::Locality(AdminLevel::Adm1))?
+            .into_iter()
+            .map(|g| (g.key.clone(), g))
+            .collect();
+        let locs = self.localities()?;
+        let adm1 = locs
+            .all
+            .iter()
+            .filter(|l| l.level == AdminLevel::Adm1)
+            .filter_map(|l| {
+                let g = by_adm1.get(&l.id.to_string());
+                Some(LocalityCount {
+                    locality: locs.summary(l.id)?,
+                    geometry: l.geometry.clone(),
+                    events: g.map_or(0, |g| g.events),
+                    fatalities: g.map_or(0, |g| g.fatalities),
+                })
+            })
+            .collect();
+        Ok(PublicStats {
+            total_events: by_dimension_year.iter().map(|g| g.events).sum(),
+            total_fatalities: by_dimension_year.iter().map(|g| g.fatalities).sum(),
+            by_dimension_year,
+            adm1,
+        })
+    }
+}

@@ -97,7 +97,7 @@ pub(crate) fn digest(secret: &str) -> Vec<u8> {
 }
 
 /// A random password of 20 characters from an unambiguous alphabet.
-pub(crate) fn random_password() -> String {
+pub fn random_password() -> String {
     const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut bytes = [0u8; 20];
     rand::rngs::OsRng.fill_bytes(&mut bytes);

@@ -11,7 +11,7 @@ mod error;
 mod imports;
 mod queries;
 
-pub use auth::{Principal, TokenSecret};
+pub use auth::{random_password as generate_password, Principal, TokenSecret, SESSION_HOURS};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use demo::{DemoData, DemoReport, DEMO_TOKEN_LABEL, DEMO_USER};
 pub use error::AppError;

@@ -1,0 +1,627 @@
+//! Administrative boundaries from GeoJSON: OCHA COD-AB (`adm1_pcode`, `ADM1_EN`, …),
+//! geoBoundaries (`shapeID`, `shapeName`, `shapeISO`, `shapeGroup`) and GADM (`GID_1`,
+//! `NAME_1`, `VARNAME_1`), detected from the property names, or named explicitly through
+//! [`BoundaryFields`].
+//!
+//! Each Polygon or MultiPolygon feature becomes a [`Locality`] of the requested level, its
+//! parent's code kept aside for the caller to link (parents may come from another file).
+//! Countries (ADM0) named in the properties are returned without geometry. A feature with a
+//! missing code or name, or an unusable geometry, is a [`Problem`]; nothing here is specific
+//! to one country.
+
+use crate::json::{self, RawFeature};
+use crate::problem::{IngestError, Problem};
+use geo::Centroid;
+use geo_types::{Coord, LineString, MultiPolygon, Point, Polygon};
+use std::collections::btree_map::Entry;
+use std::collections::{BTreeMap, HashMap};
+use usalama_domain::{AdminLevel, Locality, LocalityCode};
+
+/// Property names that override auto-detection; `None` means detect.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BoundaryFields {
+    /// The property holding the locality's code (P-code).
+    pub code: Option<String>,
+    /// The property holding the locality's name.
+    pub name: Option<String>,
+    /// The property holding the parent's code.
+    pub parent_code: Option<String>,
+}
+
+/// One imported boundary: the locality (its `parent` left `None`) and its parent's code.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BoundaryFeature {
+    /// The locality, with geometry and centroid, no parent yet.
+    pub locality: Locality,
+    /// The code of the enclosing locality one level up, when the file gives it.
+    pub parent_code: Option<LocalityCode>,
+}
+
+impl BoundaryFeature {
+    /// The locality with `parent` set to the id every installation derives from
+    /// `parent_code` ([`Locality::id_for_code`]). The caller checks that the parent exists
+    /// before storing it.
+    pub fn into_linked_locality(self) -> Locality {
+        let mut l = self.locality;
+        if l.level != AdminLevel::Adm0 {
+            if let Some(code) = &self.parent_code {
+                let parent = Locality::id_for_code(code);
+                if parent != l.id {
+                    l.parent = Some(parent);
+                }
+            }
+        }
+        l
+    }
+}
+
+/// The result of reading one boundary file.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BoundarySet {
+    /// The localities read, in file order.
+    pub features: Vec<BoundaryFeature>,
+    /// Countries (ADM0) named by the features' properties (`adm0_pcode`/`adm0_name`, or
+    /// `GID_0`, `iso3`, `shapeGroup`), without geometry, sorted by code.
+    pub countries: Vec<Locality>,
+    /// Features that were rejected.
+    pub problems: Vec<Problem>,
+}
+
+/// The property names present in a file: lower-case name → spelling used in the file.
+struct Keys(BTreeMap<String, String>);
+
+impl Keys {
+    fn of(features: &[Result<RawFeature, String>]) -> Self {
+        let mut keys = BTreeMap::new();
+        for f in features.iter().flatten() {
+            for k in f.properties.keys() {
+                keys.entry(k.to_ascii_lowercase())
+                    .or_insert_with(|| k.clone());
+            }
+        }
+        Keys(keys)
+    }
+
+    /// The first candidate present, in the file's spelling.
+    fn find<S: AsRef<str>>(&self, candidates: &[S]) -> Option<String> {
+        candidates
+            .iter()
+            .find_map(|c| self.0.get(&c.as_ref().to_ascii_lowercase()).cloned())
+    }
+
+    /// Keys (file spelling) whose lower-case name satisfies `pred`, in sorted order.
+    fn matching(&self, pred: impl Fn(&str) -> bool) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(lower, _)| pred(lower))
+            .map(|(_, orig)| orig.clone())
+            .collect()
+    }
+}
+
+/// Language columns of COD-AB files: `adm1_en`, `ADM1_FR`, … (two letters after `admN_`).
+fn is_language_key(lower: &str, prefix: &str) -> bool {
+    lower.strip_prefix(prefix).is_some_and(|rest| {
+        rest.len() == 2 && rest != "id" && rest.bytes().all(|b| b.is_ascii_lowercase())
+    })
+}
+
+fn name_candidates(keys: &Keys, n: u8) -> Vec<String> {
+    let prefix = format!("adm{n}_");
+    let mut c = vec![format!("adm{n}_name"), format!("adm{n}_en")];
+    c.extend(keys.matching(|k| is_language_key(k, &prefix)));
+    c.push(format!("name_{n}"));
+    if n == 0 {
+        c.push("country".into());
+    }
+    c.extend(["shapeName".to_string(), "name".to_string()]);
+    c
+}
+
+fn alt_name_keys(keys: &Keys, n: u8, chosen: &str) -> Vec<String> {
+    let prefix = format!("adm{n}_");
+    let numbered = format!("adm{n}_name");
+    let chosen = chosen.to_ascii_lowercase();
+    keys.matching(|k| {
+        k != chosen
+            && (k
+                .strip_prefix(&numbered)
+                .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+                || is_language_key(k, &prefix)
+                || k == format!("adm{n}_ref")
+                || k.starts_with(&format!("adm{n}_alt"))
+                || k.starts_with(&format!("adm{n}alt"))
+                || k == format!("varname_{n}")
+                || k == format!("nl_name_{n}"))
+    })
+}
+
+fn country_code_key(keys: &Keys) -> Option<String> {
+    keys.find(&["adm0_pcode", "gid_0", "iso3", "shapeGroup"])
+}
+
+fn props_text(f: &RawFeature, key: &str) -> Option<String> {
+    json::get_ci(&f.properties, key)
+        .and_then(json::text)
+        .map(|s| s.into_owned())
+}
+
+/// Every alternative name in `keys` (values split on `|`, as GADM lists them).
+fn alt_names(f: &RawFeature, keys: &[String]) -> Vec<String> {
+    keys.iter()
+        .filter_map(|k| props_text(f, k))
+        .flat_map(|v| {
+            v.split('|')
+                .map(|s| s.trim().to_string())
+                .collect::<Vec<_>>()
+        })
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+fn ring(positions: &[geojson::Position], which: &str) -> Result<LineString<f64>, String> {
+    let mut coords = Vec::with_capacity(positions.len() + 1);
+    for p in positions {
+        match p.as_slice() {
+            [x, y, ..] if x.is_finite() && y.is_finite() => coords.push(Coord { x: *x, y: *y }),
+            _ => {
+                return Err(format!(
+                    "{which} has a position that is not two finite numbers"
+                ))
+            }
+        }
+    }
+    let mut distinct = coords.clone();
+    distinct.dedup();
+    if distinct.len() > 1 && distinct.first() == distinct.last() {
+        distinct.pop();
+    }
+    if distinct.len() < 3 {
+        return Err(format!("{which} has fewer than 3 distinct positions"));
+    }
+    Ok(LineString::new(coords))
+}
+
+fn polygon(rings: &[Vec<geojson::Position>], at: &str) -> Result<Polygon<f64>, String> {
+    let (outer, inner) = rings
+        .split_first()
+        .ok_or_else(|| format!("{at} has no rings"))?;
+    let exterior = ring(outer, &format!("the outer ring of {at}"))?;
+    let holes = inner
+        .iter()
+        .enumerate()
+        .map(|(i, r)| ring(r, &format!("hole {} of {at}", i + 1)))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Polygon::new(exterior, holes))
+}
+
+/// Converts a GeoJSON Polygon or MultiPolygon into a `MultiPolygon`.
+fn multipolygon(v: serde_json::Value) -> Result<MultiPolygon<f64>, String> {
+    match json::geometry(v)? {
+        geojson::GeometryValue::Polygon { coordinates } => {
+            Ok(MultiPolygon(vec![polygon(&coordinates, "the polygon")?]))
+        }
+        geojson::GeometryValue::MultiPolygon { coordinates } => {
+            if coordinates.is_empty() {
+                return Err("is an empty MultiPolygon".into());
+            }
+            coordinates
+                .iter()
+                .enumerate()
+                .map(|(i, p)| polygon(p, &format!("polygon {}", i + 1)))
+                .collect::<Result<Vec<_>, _>>()
+                .map(MultiPolygon)
+        }
+        other => Err(format!(
+            "is a {}, not a Polygon or MultiPolygon",
+            other.type_name()
+        )),
+    }
+}
+
+fn supplied_centroid(
+    f: &RawFeature,
+    lat_key: &Option<String>,
+    lon_key: &Option<String>,
+) -> Option<Point<f64>> {
+    let num = |k: &Option<String>| -> Option<f64> {
+        k.as_deref()
+            .and_then(|k| props_text(f, k))
+            .and_then(|s| s.parse::<f64>().ok())
+    };
+    let (lat, lon) = (num(lat_key)?, num(lon_key)?);
+    ((-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon)).then(|| Point::new(lon, lat))
+}
+
+/// Resolves an explicit property name, failing if no feature has it.
+fn explicit(keys: &Keys, name: &str) -> Result<String, IngestError> {
+    keys.find(&[name])
+        .ok_or_else(|| IngestError::MissingColumns(vec![name.to_string()]))
+}
+
+/// Reads a boundary GeoJSON as localities of `level`. Property names are detected (see the
+/// module documentation) unless `fields` names them. No detectable code or name property
+/// (or a named one absent from every feature) is an [`IngestError::MissingColumns`]; a
+/// feature without a code or name, with a duplicate code, or with a geometry that is not a
+/// usable WGS 84 Polygon/MultiPolygon is a [`Problem`] (row = feature index + 1).
+pub fn read_boundaries(
+    json: &str,
+    level: AdminLevel,
+    fields: &BoundaryFields,
+) -> Result<BoundarySet, IngestError> {
+    let features = json::features(json)?;
+    if features.is_empty() {
+        return Ok(BoundarySet::default());
+    }
+    let keys = Keys::of(&features);
+    let n = level.depth();
+
+    let code_key = match &fields.code {
+        Some(k) => explicit(&keys, k)?,
+        None => {
+            let mut c = vec![
+                format!("adm{n}_pcode"),
+                format!("adm{n}pcode"),
+                format!("gid_{n}"),
+            ];
+            if n == 0 {
+                c.extend(["iso3".to_string(), "shapeGroup".to_string()]);
+            }
+            let shape_iso_complete = keys.find(&["shapeISO"]).is_some_and(|k| {
+                features
+                    .iter()
+                    .flatten()
+                    .all(|f| props_text(f, &k).is_some())
+            });
+            if shape_iso_complete {
+                c.push("shapeISO".into());
+            }
+            c.push("shapeID".into());
+            keys.find(&c).ok_or_else(|| {
+                IngestError::MissingColumns(vec![format!(
+                    "a code property (adm{n}_pcode, ADM{n}_PCODE, GID_{n}, shapeISO or shapeID)"
+                )])
+            })?
+        }
+    };
+    let name_key = match &fields.name {
+        Some(k) => explicit(&keys, k)?,
+        None => keys.find(&name_candidates(&keys, n)).ok_or_else(|| {
+            IngestError::MissingColumns(vec![format!(
+                "a name property (adm{n}_name, ADM{n}_EN, NAME_{n} or shapeName)"
+            )])
+        })?,
+    };
+    let country_key = if n >= 1 {
+        country_code_key(&keys)
+    } else {
+        None
+    };
+    let parent_key = match &fields.parent_code {
+        Some(k) => Some(explicit(&keys, k)?),
+        None => match n {
+            0 => None,
+            1 => country_key.clone(),
+            _ => {
+                let p = n - 1;
+                keys.find(&[
+                    format!("adm{p}_pcode"),
+                    format!("adm{p}pcode"),
+                    format!("gid_{p}"),
+                ])
+            }
+        },
+    };
+    let alt_keys = alt_name_keys(&keys, n, &name_key);
+    let country_name_key = if n >= 1 {
+        let mut c = vec!["adm0_name".to_string(), "adm0_en".to_string()];
+        c.extend(keys.matching(|k| is_language_key(k, "adm0_")));
+        c.extend(["country".to_string(), "name_0".to_string()]);
+        keys.find(&c)
+    } else {
+        None
+    };
+    let country_alt_keys = country_name_key
+        .as_deref()
+        .map(|k| alt_name_keys(&keys, 0, k))
+        .unwrap_or_default();
+    let lat_key = keys.find(&["center_lat"]);
+    let lon_key = keys.find(&["center_lon"]);
+
+    let mut set = BoundarySet::default();
+    let mut seen: HashMap<LocalityCode, usize> = HashMap::new();
+    let mut countries: BTreeMap<LocalityCode, Locality> = BTreeMap::new();
+    for (i, f) in features.into_iter().enumerate() {
+        let row = i + 1;
+        let f = match f {
+            Ok(f) => f,
+            Err(reason) => {
+                set.problems.push(Problem::new(row, "feature", reason));
+                continue;
+            }
+        };
+        let result = (|| -> Result<BoundaryFeature, Problem> {
+            let code_text = props_text(&f, &code_key)
+                .ok_or_else(|| Problem::new(row, &code_key, "is empty"))?;
+            let code = LocalityCode::new(&code_text).map_err(|e| {
+                Problem::new(row, &code_key, format!("'{code_text}': {}", e.reason))
+            })?;
+            if let Some(prev) = seen.get(&code) {
+                return Err(Problem::new(
+                    row,
+                    &code_key,
+                    format!("'{code}' is also the code of feature {prev}"),
+                ));
+            }
+            let name = props_text(&f, &name_key)
+                .ok_or_else(|| Problem::new(row, &name_key, "is empty"))?;
+            let geometry = f
+                .geometry
+                .clone()
+                .ok_or_else(|| Problem::new(row, "geometry", "is missing"))?;
+            let geometry = multipolygon(geometry).map_err(|r| Problem::new(row, "geometry", r))?;
+            let centroid =
+                supplied_centroid(&f, &lat_key, &lon_key).or_else(|| geometry.centroid());
+            let locality =
+                Locality::new(code.clone(), &name, level, None, Some(geometry), centroid)
+                    .map_err(|e| {
+                        let field = match e.field {
+                            "name" => name_key.as_str(),
+                            other => other,
+                        };
+                        Problem::new(row, field, e.reason)
+                    })?
+                    .with_alt_names(alt_names(&f, &alt_keys));
+            let parent_code = parent_key
+                .as_deref()
+                .and_then(|k| props_text(&f, k))
+                .and_then(|p| LocalityCode::new(&p).ok())
+                .filter(|p| *p != code);
+            Ok(BoundaryFeature {
+                locality,
+                parent_code,
+            })
+        })();
+        match result {
+            Ok(feature) => {
+                seen.insert(feature.locality.code.clone(), row);
+                set.features.push(feature);
+            }
+            Err(p) => set.problems.push(p),
+        }
+        if let Some(code) = country_key
+            .as_deref()
+            .and_then(|k| props_text(&f, k))
+            .and_then(|c| LocalityCode::new(&c).ok())
+        {
+            if let Entry::Vacant(slot) = countries.entry(code) {
+                let code = slot.key().clone();
+                let name = country_name_key
+                    .as_deref()
+                    .and_then(|k| props_text(&f, k))
+                    .unwrap_or_else(|| code.to_string());
+                if let Ok(c) = Locality::new(code, &name, AdminLevel::Adm0, None, None, None) {
+                    slot.insert(c.with_alt_names(alt_names(&f, &country_alt_keys)));
+                }
+            }
+        }
+    }
+    set.countries = countries.into_values().collect();
+    Ok(set)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn collection(features: Vec<serde_json::Value>) -> String {
+        json!({"type": "FeatureCollection", "features": features}).to_string()
+    }
+
+    fn square(x: f64, y: f64) -> serde_json::Value {
+        json!({"type": "Polygon", "coordinates": [[[x, y], [x + 1.0, y], [x + 1.0, y + 1.0], [x, y + 1.0], [x, y]]]})
+    }
+
+    fn feature(props: serde_json::Value, geometry: serde_json::Value) -> serde_json::Value {
+        json!({"type": "Feature", "properties": props, "geometry": geometry})
+    }
+
+    #[test]
+    fn cod_ab_lower_case_with_alt_names_and_country() {
+        let text = collection(vec![feature(
+            json!({"adm1_pcode": "XY01", "adm1_name": "North", "adm1_name1": "Nord", "adm1_name2": null,
+                   "adm1_ref": "North", "adm0_pcode": "XY", "adm0_name": "Xland", "adm0_name1": "Xpays",
+                   "center_lat": 0.25, "center_lon": 0.75}),
+            square(0.0, 0.0),
+        )]);
+        let set = read_boundaries(&text, AdminLevel::Adm1, &BoundaryFields::default()).unwrap();
+        assert!(set.problems.is_empty(), "{:?}", set.problems);
+        let f = &set.features[0];
+        assert_eq!(f.locality.code.as_str(), "XY01");
+        assert_eq!(f.locality.name, "North");
+        assert_eq!(f.locality.alt_names, vec!["Nord".to_string()]);
+        assert_eq!(f.locality.centroid, Some(Point::new(0.75, 0.25)));
+        assert_eq!(f.parent_code.as_ref().map(|c| c.as_str()), Some("XY"));
+        assert_eq!(set.countries.len(), 1);
+        assert_eq!(set.countries[0].name, "Xland");
+        assert_eq!(set.countries[0].alt_names, vec!["Xpays".to_string()]);
+        assert!(set.countries[0].geometry.is_none());
+        let linked = f.clone().into_linked_locality();
+        assert_eq!(linked.parent, Some(set.countries[0].id));
+    }
+
+    #[test]
+    fn cod_ab_upper_case_language_columns() {
+        let text = collection(vec![feature(
+            json!({"ADM2_PCODE": "ZZ0101", "ADM2_EN": "Riverside", "ADM2_FR": "Bord-de-Rivière",
+                   "ADM1_PCODE": "ZZ01", "ADM1_EN": "North", "ADM0_PCODE": "ZZ", "ADM0_EN": "Zedland"}),
+            json!({"type": "MultiPolygon", "coordinates": [[[[0,0],[2,0],[2,2],[0,2],[0,0]]], [[[5,5],[6,5],[6,6],[5,5]]]]}),
+        )]);
+        let set = read_boundaries(&text, AdminLevel::Adm2, &BoundaryFields::default()).unwrap();
+        assert!(set.problems.is_empty(), "{:?}", set.problems);
+        let l = &set.features[0].locality;
+        assert_eq!((l.code.as_str(), l.name.as_str()), ("ZZ0101", "Riverside"));
+        assert_eq!(l.alt_names, vec!["Bord-de-Rivière".to_string()]);
+        assert_eq!(l.geometry.as_ref().map(|g| g.0.len()), Some(2));
+        assert!(l.centroid.is_some());
+        assert_eq!(
+            set.features[0].parent_code.as_ref().map(|c| c.as_str()),
+            Some("ZZ01")
+        );
+        assert_eq!(set.countries[0].name, "Zedland");
+    }
+
+    #[test]
+    fn geoboundaries_and_gadm() {
+        let gb = collection(vec![
+            feature(
+                json!({"shapeName": "Alpha", "shapeISO": "", "shapeID": "ABC-ADM1-1", "shapeGroup": "ABC", "shapeType": "ADM1"}),
+                square(0.0, 0.0),
+            ),
+            feature(
+                json!({"shapeName": "Beta", "shapeISO": "ABC-B", "shapeID": "ABC-ADM1-2", "shapeGroup": "ABC", "shapeType": "ADM1"}),
+                square(1.0, 0.0),
+            ),
+        ]);
+        let set = read_boundaries(&gb, AdminLevel::Adm1, &BoundaryFields::default()).unwrap();
+        let codes: Vec<_> = set
+            .features
+            .iter()
+            .map(|f| f.locality.code.as_str())
+            .collect();
+        assert_eq!(
+            codes,
+            ["ABC-ADM1-1", "ABC-ADM1-2"],
+            "shapeISO is incomplete, so shapeID is used"
+        );
+        assert_eq!(
+            set.features[0].parent_code.as_ref().map(|c| c.as_str()),
+            Some("ABC")
+        );
+        assert_eq!(set.countries[0].code.as_str(), "ABC");
+
+        let gadm = collection(vec![feature(
+            json!({"GID_0": "ABC", "COUNTRY": "Abcland", "GID_1": "ABC.1_1", "NAME_1": "One", "VARNAME_1": "Uno|Un"}),
+            square(0.0, 0.0),
+        )]);
+        let set = read_boundaries(&gadm, AdminLevel::Adm1, &BoundaryFields::default()).unwrap();
+        let l = &set.features[0].locality;
+        assert_eq!((l.code.as_str(), l.name.as_str()), ("ABC.1_1", "One"));
+        assert_eq!(l.alt_names, vec!["Uno".to_string(), "Un".to_string()]);
+        assert_eq!(set.countries[0].name, "Abcland");
+    }
+
+    #[test]
+    fn explicit_fields_override_detection() {
+        let text = collection(vec![feature(
+            json!({"K": "Q1", "N": "Quux", "P": "Q", "adm1_pcode": "no"}),
+            square(0.0, 0.0),
+        )]);
+        let fields = BoundaryFields {
+            code: Some("k".into()),
+            name: Some("N".into()),
+            parent_code: Some("P".into()),
+        };
+        let set = read_boundaries(&text, AdminLevel::Adm1, &fields).unwrap();
+        assert_eq!(set.features[0].locality.code.as_str(), "Q1");
+        assert_eq!(
+            set.features[0].parent_code.as_ref().map(|c| c.as_str()),
+            Some("Q")
+        );
+        let missing = BoundaryFields {
+            code: Some("nope".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            read_boundaries(&text, AdminLevel::Adm1, &missing),
+            Err(IngestError::MissingColumns(vec!["nope".into()]))
+        );
+    }
+
+    #[test]
+    fn bad_features_become_problems() {
+        let text = collection(vec![
+            feature(
+                json!({"adm1_pcode": "A1", "adm1_name": "Good"}),
+                square(0.0, 0.0),
+            ),
+            feature(
+                json!({"adm1_pcode": null, "adm1_name": "No code"}),
+                square(0.0, 0.0),
+            ),
+            feature(
+                json!({"adm1_pcode": "A3", "adm1_name": ""}),
+                square(0.0, 0.0),
+            ),
+            feature(
+                json!({"adm1_pcode": "A4", "adm1_name": "Point"}),
+                json!({"type": "Point", "coordinates": [1, 2]}),
+            ),
+            feature(
+                json!({"adm1_pcode": "A5", "adm1_name": "Projected"}),
+                square(500000.0, 0.0),
+            ),
+            feature(
+                json!({"adm1_pcode": "A1", "adm1_name": "Twice"}),
+                square(0.0, 0.0),
+            ),
+            feature(
+                json!({"adm1_pcode": "A7", "adm1_name": "Flat"}),
+                json!({"type": "Polygon", "coordinates": [[[0,0],[1,1],[0,0]]]}),
+            ),
+            feature(
+                json!({"adm1_pcode": "A8", "adm1_name": "Null"}),
+                serde_json::Value::Null,
+            ),
+            feature(
+                json!({"adm1_pcode": "A 9", "adm1_name": "Space"}),
+                square(0.0, 0.0),
+            ),
+            json!(42),
+            feature(
+                json!({"adm1_pcode": "A11", "adm1_name": "Broken"}),
+                json!({"type": "Polygon", "coordinates": [[[0, "x"]]]}),
+            ),
+        ]);
+        let set = read_boundaries(&text, AdminLevel::Adm1, &BoundaryFields::default()).unwrap();
+        assert_eq!(set.features.len(), 1);
+        let got: Vec<_> = set
+            .problems
+            .iter()
+            .map(|p| (p.row, p.field.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (2, "adm1_pcode"),
+                (3, "adm1_name"),
+                (4, "geometry"),
+                (5, "geometry"),
+                (6, "adm1_pcode"),
+                (7, "geometry"),
+                (8, "geometry"),
+                (9, "adm1_pcode"),
+                (10, "feature"),
+                (11, "geometry"),
+            ],
+            "{:#?}",
+            set.problems
+        );
+        assert!(set.problems[4].reason.contains("feature 1"));
+    }
+
+    #[test]
+    fn no_code_or_name_property_is_fatal() {
+        let text = collection(vec![feature(json!({"foo": 1}), square(0.0, 0.0))]);
+        let err = read_boundaries(&text, AdminLevel::Adm1, &BoundaryFields::default()).unwrap_err();
+        assert!(err.to_string().contains("adm1_pcode"), "{err}");
+        let text = collection(vec![feature(json!({"adm1_pcode": "X"}), square(0.0, 0.0))]);
+        let err = read_boundaries(&text, AdminLevel::Adm1, &BoundaryFields::default()).unwrap_err();
+        assert!(err.to_string().contains("adm1_name"), "{err}");
+        assert!(matches!(
+            read_boundaries("{", AdminLevel::Adm1, &BoundaryFields::default()),
+            Err(IngestError::Json(_))
+        ));
+    }
+}

@@ -1,0 +1,23 @@
+//! Readers for the external formats Usalama imports: UCDP GED events (CSV and GeoJSON),
+//! administrative boundaries (OCHA COD-AB, geoBoundaries, GADM GeoJSON) and the taxonomy
+//! file, plus the point-in-polygon [`placement`] of events in localities.
+//!
+//! Every reader returns domain values built through the domain's validating constructors,
+//! and reports each rejected row as a [`Problem`] naming the row and the field, so that one
+//! bad row never stops an import. Only a file that cannot be read at all is an
+//! [`IngestError`]. This crate does no IO of its own beyond the reader it is handed, reads
+//! no clock (`now` is a parameter) and knows nothing about storage or HTTP.
+
+pub mod boundaries;
+pub mod placement;
+pub mod problem;
+pub mod taxonomy_file;
+pub mod ucdp;
+
+mod json;
+
+pub use boundaries::{read_boundaries, BoundaryFeature, BoundaryFields, BoundarySet};
+pub use placement::{LocalityPath, Placer};
+pub use problem::{IngestError, Problem};
+pub use taxonomy_file::{parse_taxonomy, DEFAULT_TAXONOMY};
+pub use ucdp::{read_ged_csv, read_ged_geojson, ImportedEvent};

@@ -1,0 +1,284 @@
+//! The JSON shapes of the API. Domain values are converted here, explicitly; personal
+//! fields (people involved, reporter contact) are never part of these shapes.
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+use usalama_app::EventView;
+use usalama_domain::{Actor, VerificationStatus};
+use usalama_store::{LocalitySummary, Page};
+
+/// A list response.
+#[derive(Serialize)]
+pub struct ListDto<T> {
+    /// The page's items.
+    pub items: Vec<T>,
+    /// How many match in all.
+    pub total: u64,
+    /// Pass as `cursor` to get the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl<T> ListDto<T> {
+    /// Converts a store page.
+    pub fn from_page<U>(page: Page<U>, f: impl Fn(U) -> T) -> Self {
+        Self {
+            next_cursor: page.next_cursor.map(|c| c.encode()),
+            total: page.total,
+            items: page.items.into_iter().map(f).collect(),
+        }
+    }
+}
+
+/// A locality reference.
+#[derive(Serialize)]
+pub struct LocalityRefDto {
+    /// Id.
+    pub id: String,
+    /// P-code or other code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// `adm0`..`adm3`.
+    pub level: String,
+}
+
+impl From<&LocalitySummary> for LocalityRefDto {
+    fn from(l: &LocalitySummary) -> Self {
+        Self {
+            id: l.id.to_string(),
+            code: l.code.to_string(),
+            name: l.name.clone(),
+            level: l.level.to_string(),
+        }
+    }
+}
+
+/// A locality with where it sits.
+#[derive(Serialize)]
+pub struct LocalityDto {
+    /// Id.
+    pub id: String,
+    /// Code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Level.
+    pub level: String,
+    /// Parent's id.
+    pub parent_id: Option<String>,
+    /// Ancestors, country first.
+    pub ancestors: Vec<LocalityRefDto>,
+    /// Representative point `[longitude, latitude]`.
+    pub centroid: Option<[f64; 2]>,
+}
+
+impl LocalityDto {
+    /// From a lineage, country first and the locality last.
+    pub fn from_lineage(lineage: &[LocalitySummary]) -> Option<Self> {
+        let (l, ancestors) = lineage.split_last()?;
+        Some(Self::new(l, ancestors))
+    }
+    /// From a locality and its ancestors.
+    pub fn new(l: &LocalitySummary, ancestors: &[LocalitySummary]) -> Self {
+        Self {
+            id: l.id.to_string(),
+            code: l.code.to_string(),
+            name: l.name.clone(),
+            level: l.level.to_string(),
+            parent_id: l.parent.map(|p| p.to_string()),
+            ancestors: ancestors.iter().map(LocalityRefDto::from).collect(),
+            centroid: l.centroid.map(|(x, y)| [x, y]),
+        }
+    }
+}
+
+/// An actor.
+#[derive(Serialize)]
+pub struct ActorDto {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Other names.
+    pub aliases: Vec<String>,
+    /// Kind.
+    pub kind: String,
+    /// UCDP actor id.
+    pub ucdp_id: Option<i64>,
+    /// ACLED actor name.
+    pub acled_name: Option<String>,
+}
+
+impl From<&Actor> for ActorDto {
+    fn from(a: &Actor) -> Self {
+        Self {
+            id: a.id.to_string(),
+            name: a.name.clone(),
+            aliases: a.aliases.clone(),
+            kind: a.kind.to_string(),
+            ucdp_id: a.external.ucdp_id,
+            acled_name: a.external.acled_name.clone(),
+        }
+    }
+}
+
+/// An actor's part in an event.
+#[derive(Serialize)]
+pub struct EventActorDto {
+    /// Actor id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Kind.
+    pub kind: String,
+    /// Role in the event.
+    pub role: String,
+}
+
+/// The event's locality: the deepest one, with its ancestors.
+#[derive(Serialize)]
+pub struct EventLocalityDto {
+    /// Id.
+    pub id: String,
+    /// Code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Level.
+    pub level: String,
+    /// Codes of the ancestors, country first.
+    pub ancestor_codes: Vec<String>,
+    /// The ancestors, country first.
+    pub ancestors: Vec<LocalityRefDto>,
+}
+
+/// An event.
+#[derive(Serialize)]
+pub struct EventDto {
+    /// Id (UUID).
+    pub id: String,
+    /// Source (`ucdp-ged`, `acled`, `web`, …).
+    pub source: String,
+    /// Id in the source.
+    pub external_id: Option<String>,
+    /// How it came in.
+    pub channel: String,
+    /// `lives`, `livelihood` or `dignity`.
+    pub dimension: String,
+    /// Taxonomy category code.
+    pub category: String,
+    /// First possible day.
+    pub occurred_start: String,
+    /// Last possible day.
+    pub occurred_end: String,
+    /// `day`, `week`, `month` or `year`.
+    pub date_precision: String,
+    /// When reported.
+    pub reported_at: Option<String>,
+    /// Latitude.
+    pub latitude: Option<f64>,
+    /// Longitude.
+    pub longitude: Option<f64>,
+    /// UCDP `where_prec` 1-7.
+    pub location_precision: Option<u8>,
+    /// Place as described by the source.
+    pub place_name: Option<String>,
+    /// Where it was placed.
+    pub locality: Option<EventLocalityDto>,
+    /// Killed, best estimate.
+    pub fatalities_best: Option<u32>,
+    /// Killed, low estimate.
+    pub fatalities_low: Option<u32>,
+    /// Killed, high estimate.
+    pub fatalities_high: Option<u32>,
+    /// Injured.
+    pub injured: Option<u32>,
+    /// Abducted.
+    pub abducted: Option<u32>,
+    /// Displaced.
+    pub displaced: Option<u32>,
+    /// Civilians deliberately targeted.
+    pub civilians_targeted: bool,
+    /// Description.
+    pub description: Option<String>,
+    /// Actors.
+    pub actors: Vec<EventActorDto>,
+    /// `unverified`, `verified`, `rejected` or `duplicate`.
+    pub status: String,
+    /// The original, for duplicates.
+    pub duplicate_of: Option<String>,
+    /// Source reliability A-F.
+    pub reliability: Option<String>,
+    /// Information credibility 1-6.
+    pub credibility: Option<u8>,
+    /// The source taxonomy's codes, verbatim.
+    pub source_codes: BTreeMap<String, String>,
+    /// When stored.
+    pub created_at: String,
+    /// When last changed.
+    pub updated_at: String,
+}
+
+impl From<EventView> for EventDto {
+    fn from(v: EventView) -> Self {
+        let e = &v.event;
+        let c = &e.casualties;
+        let locality = v.lineage.split_last().map(|(l, anc)| EventLocalityDto {
+            id: l.id.to_string(),
+            code: l.code.to_string(),
+            name: l.name.clone(),
+            level: l.level.to_string(),
+            ancestor_codes: anc.iter().map(|a| a.code.to_string()).collect(),
+            ancestors: anc.iter().map(LocalityRefDto::from).collect(),
+        });
+        let actors = e
+            .actors
+            .iter()
+            .filter_map(|ea| {
+                let a = v.actors.iter().find(|a| a.id == ea.actor)?;
+                Some(EventActorDto {
+                    id: a.id.to_string(),
+                    name: a.name.clone(),
+                    kind: a.kind.to_string(),
+                    role: ea.role.to_string(),
+                })
+            })
+            .collect();
+        Self {
+            id: e.id.to_string(),
+            source: e.source.clone(),
+            external_id: e.external_id.clone(),
+            channel: e.channel.to_string(),
+            dimension: e.dimension.to_string(),
+            category: e.category.clone(),
+            occurred_start: e.occurred_start.to_string(),
+            occurred_end: e.occurred_end.to_string(),
+            date_precision: e.date_precision.to_string(),
+            reported_at: e.reported_at.map(|t| t.to_rfc3339()),
+            latitude: e.point.map(|p| p.lat()),
+            longitude: e.point.map(|p| p.lon()),
+            location_precision: e.location_precision.map(|p| p.code()),
+            place_name: e.place_name.clone(),
+            locality,
+            fatalities_best: c.killed_best,
+            fatalities_low: c.killed_low,
+            fatalities_high: c.killed_high,
+            injured: c.injured,
+            abducted: c.abducted,
+            displaced: c.displaced,
+            civilians_targeted: e.civilians_targeted,
+            description: e.description.clone(),
+            actors,
+            status: e.status.as_str().into(),
+            duplicate_of: match e.status {
+                VerificationStatus::DuplicateOf(of) => Some(of.to_string()),
+                _ => None,
+            },
+            reliability: e.reliability.map(|r| r.to_string()),
+            credibility: e.credibility.map(|c| c.grade()),
+            source_codes: e.source_codes.clone(),
+            created_at: e.meta.created_at.to_rfc3339(),
+            updated_at: e.meta.updated_at.to_rfc3339(),
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! The one place errors become HTTP: each application error maps to a status and a stable
+//! error code. Responses never carry internals; server errors are logged with a request id
+//! instead.
+
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+use usalama_app::AppError;
+use usalama_store::StoreError;
+
+/// An error answered by the JSON API.
+#[derive(Debug)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Stable machine-readable code (documented in the OpenAPI document).
+    pub code: &'static str,
+    /// Plain-words message.
+    pub message: String,
+    /// The parameter or field at fault, if any.
+    pub field: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    error: Inner<'a>,
+}
+
+#[derive(Serialize)]
+struct Inner<'a> {
+    code: &'a str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parameter: Option<&'a str>,
+}
+
+impl ApiError {
+    /// 400 for a query parameter.
+    pub fn bad_parameter(name: &str, message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            code: "invalid_parameter",
+            message: message.into(),
+            field: Some(name.to_string()),
+        }
+    }
+    /// 404.
+    pub fn not_found(what: &str) -> Self {
+        Self {
+            status: StatusCode::NOT_FOUND,
+            code: "not_found",
+            message: format!("{what} not found"),
+            field: None,
+        }
+    }
+    /// 401.
+    pub fn unauthenticated() -> Self {
+        Self {
+            status: StatusCode::UNAUTHORIZED,
+            code: "unauthenticated",
+            message: "a valid API token is required: send 'Authorization: Bearer <token>'".into(),
+            field: None,
+        }
+    }
+    /// 500, logged.
+    pub fn internal(detail: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %detail, "request failed");
+        Self {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            code: "internal",
+            message: "the server could not complete the request; the error was logged".into(),
+            field: None,
+        }
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::Unauthenticated => Self::unauthenticated(),
+            AppError::Forbidden(role) => Self {
+                status: StatusCode::FORBIDDEN,
+                code: "forbidden",
+                message: format!("the role {role} may not do this"),
+                field: None,
+            },
+            AppError::NotFound(what) => Self::not_found(what),
+            AppError::Invalid { field, reason } => Self {
+                status: StatusCode::BAD_REQUEST,
+                code: "invalid_parameter",
+                message: if reason.starts_with(&field) { reason } else { format!("{field}: {reason}") },
+                field: Some(field),
+            },
+            AppError::Import(e) => Self {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                code: "invalid_file",
+                message: e.to_string(),
+                field: None,
+            },
+            AppError::Store(StoreError::InvalidCursor) => {
+                Self::bad_parameter("cursor", "the cursor is not valid for this list")
+            }
+            AppError::Store(StoreError::Unavailable(_)) => {
+                tracing::error!(error = %e, "database unavailable");
+                Self {
+                    status: StatusCode::SERVICE_UNAVAILABLE,
+                    code: "unavailable",
+                    message: "the database is unavailable; try again shortly".into(),
+                    field: None,
+                }
+            }
+            other => Self::internal(&other),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = Body {
+            error: Inner {
+                code: self.code,
+                message: &self.message,
+                parameter: self.field.as_deref(),
+            },
+        };
+        let mut r = (self.status, Json(body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            r.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer realm=\"usalama\""),
+            );
+        }
+        r
+    }
+}

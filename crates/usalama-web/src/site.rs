@@ -1,0 +1,521 @@
+//! The server-rendered pages: request context (language, session, CSRF), the handlers that
+//! fill the view models of [`crate::ui::pages`], log-in and log-out. Pages work without
+//! JavaScript; record pages need a session, the home page and the map show aggregates only.
+
+use crate::api::params::{form_pairs, Params};
+use crate::api::{event_query, run, EVENT_PARAMS};
+use crate::state::AppState;
+use crate::ui::i18n::Lang;
+use crate::ui::layout::PageCtx;
+use crate::ui::pages::{self, EventFilterForm, EventRowView, EventsView, HomeView, LoginView, MapRow, MapView};
+use crate::ui::svg_map::{choropleth_lang, MapArea};
+use axum::extract::{FromRequestParts, Path, RawQuery, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use maud::Markup;
+use std::collections::HashMap;
+use usalama_app::{AppError, EventView, Principal};
+use usalama_domain::{AdminLevel, EventId};
+
+const SESSION_COOKIE: &str = "usalama_session";
+const CSRF_COOKIE: &str = "usalama_csrf";
+const LANG_COOKIE: &str = "usalama_lang";
+
+/// The page routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/map", get(map))
+        .route("/events", get(events))
+        .route("/events/{id}", get(event))
+        .route("/login", get(login_form).post(login))
+        .route("/logout", post(logout))
+        .route("/static/app.css", get(css))
+}
+
+fn cookies(headers: &HeaderMap) -> HashMap<String, String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| {
+            let (k, v) = kv.trim().split_once('=')?;
+            Some((k.to_string(), v.to_string()))
+        })
+        .collect()
+}
+
+/// What every page request carries: language, caller, CSRF token, path.
+pub struct PageReq {
+    lang: Lang,
+    set_lang: bool,
+    who: Principal,
+    csrf: String,
+    set_csrf: bool,
+    path: String,
+    secure: bool,
+}
+
+impl FromRequestParts<AppState> for PageReq {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let jar = cookies(&parts.headers);
+        let explicit = parts
+            .uri
+            .query()
+            .and_then(|q| form_pairs(q).into_iter().find(|(k, _)| k == "lang").map(|(_, v)| v));
+        let chosen = explicit.as_deref().and_then(Lang::from_tag);
+        let accept = parts
+            .headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok());
+        let lang = Lang::negotiate(accept, chosen.map(|l| l.code()).or(jar.get(LANG_COOKIE).map(String::as_str)));
+        let who = match jar.get(SESSION_COOKIE).cloned() {
+            Some(secret) => run(state, move |app| app.session(&secret))
+                .await
+                .unwrap_or(Principal::Anonymous),
+            None => Principal::Anonymous,
+        };
+        let (csrf, set_csrf) = match jar.get(CSRF_COOKIE) {
+            Some(c) if c.len() >= 16 => (c.clone(), false),
+            _ => (usalama_app::generate_password(), true),
+        };
+        let path = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| "/".into());
+        Ok(PageReq {
+            lang,
+            set_lang: chosen.is_some(),
+            who,
+            csrf,
+            set_csrf,
+            path,
+            secure: state.config.secure_cookies,
+        })
+    }
+}
+
+impl PageReq {
+    fn user(&self) -> Option<String> {
+        match &self.who {
+            Principal::User { username, .. } => Some(username.clone()),
+            _ => None,
+        }
+    }
+
+    fn cookie(&self, name: &str, value: &str, max_age: Option<i64>, http_only: bool) -> HeaderValue {
+        let mut c = format!("{name}={value}; Path=/; SameSite=Lax");
+        if let Some(a) = max_age {
+            c.push_str(&format!("; Max-Age={a}"));
+        }
+        if http_only {
+            c.push_str("; HttpOnly");
+        }
+        if self.secure {
+            c.push_str("; Secure");
+        }
+        HeaderValue::from_str(&c).unwrap_or_else(|_| HeaderValue::from_static(""))
+    }
+
+    /// Sends a page with the given status, setting the language and CSRF cookies if needed.
+    fn send(&self, state: &AppState, status: StatusCode, title_and_body: impl FnOnce(&PageCtx<'_>) -> Markup) -> Response {
+        let user = self.user();
+        let ctx = PageCtx {
+            user: user.as_deref(),
+            csrf_token: Some(&self.csrf),
+            ..PageCtx::new(&state.catalog, self.lang, &self.path)
+        };
+        let html = title_and_body(&ctx).into_string();
+        let mut res = (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response();
+        let h = res.headers_mut();
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        h.insert(header::VARY, HeaderValue::from_static("Accept-Language, Cookie"));
+        if self.set_lang {
+            h.append(header::SET_COOKIE, self.cookie(LANG_COOKIE, self.lang.code(), Some(31_536_000), false));
+        }
+        if self.set_csrf {
+            h.append(header::SET_COOKIE, self.cookie(CSRF_COOKIE, &self.csrf, None, true));
+        }
+        res
+    }
+
+    fn error(&self, state: &AppState, e: AppError) -> Response {
+        let (status, key) = match &e {
+            AppError::Unauthenticated => return self.to_login(),
+            AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "error-403"),
+            AppError::NotFound(_) => (StatusCode::NOT_FOUND, "error-404"),
+            AppError::Invalid { .. } => (StatusCode::BAD_REQUEST, "error-400"),
+            _ => {
+                tracing::error!(error = %e, "page failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, "error-500")
+            }
+        };
+        self.send(state, status, |ctx| pages::error_page_ctx(ctx, status.as_u16(), key))
+    }
+
+    fn to_login(&self) -> Response {
+        let next = urlencode(&self.path);
+        Redirect::to(&format!("/login?next={next}")).into_response()
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A local path to return to after logging in; anything else becomes `/`.
+fn safe_next(next: &str) -> String {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+        next.to_string()
+    } else {
+        "/".into()
+    }
+}
+
+async fn css() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        crate::ui::APP_CSS,
+    )
+        .into_response()
+}
+
+/// 404 for everything unrouted: JSON under `/api/`, a page elsewhere.
+pub async fn not_found(State(state): State<AppState>, req: PageReq) -> Response {
+    if req.path.starts_with("/api/") {
+        return crate::error::ApiError::not_found("route").into_response();
+    }
+    req.send(&state, StatusCode::NOT_FOUND, |ctx| pages::error_page_ctx(ctx, 404, "error-404"))
+}
+
+const SOURCE_NOTE_KEY: &str = "home-source-note";
+
+async fn home(State(state): State<AppState>, req: PageReq) -> Response {
+    let stats = match run(&state, |app| app.public_stats()).await {
+        Ok(s) => s,
+        Err(e) => return req.error(&state, e),
+    };
+    let view = HomeView {
+        total_events: stats.total_events,
+        total_fatalities: stats.total_fatalities,
+        by_dimension_year: stats
+            .by_dimension_year
+            .iter()
+            .map(|g| (g.key.clone(), g.year.unwrap_or(0), g.events, g.fatalities))
+            .collect(),
+        localities_adm1: stats.adm1.iter().filter(|c| c.events > 0).count() as u64,
+        source_note: state.catalog.t(req.lang, SOURCE_NOTE_KEY),
+    };
+    req.send(&state, StatusCode::OK, |ctx| pages::home_page(ctx, &view))
+}
+
+async fn map(State(state): State<AppState>, req: PageReq) -> Response {
+    let stats = match run(&state, |app| app.public_stats()).await {
+        Ok(s) => s,
+        Err(e) => return req.error(&state, e),
+    };
+    let areas: Vec<MapArea> = stats
+        .adm1
+        .iter()
+        .filter_map(|c| {
+            Some(MapArea {
+                code: c.locality.code.to_string(),
+                name: c.locality.name.clone(),
+                geometry: c.geometry.clone()?,
+                value: c.events,
+                href: Some(format!("/events?locality={}", urlencode(c.locality.code.as_str()))),
+            })
+        })
+        .collect();
+    let title = state.catalog.t(req.lang, "map-title");
+    let legend = state.catalog.t(req.lang, "map-legend-title");
+    let svg = choropleth_lang(req.lang, &areas, &title, &legend, 640);
+    let mut rows: Vec<MapRow> = stats
+        .adm1
+        .iter()
+        .map(|c| MapRow {
+            code: c.locality.code.to_string(),
+            name: c.locality.name.clone(),
+            events: c.events,
+            fatalities: c.fatalities,
+            href: Some(format!("/events?locality={}", urlencode(c.locality.code.as_str()))),
+        })
+        .collect();
+    rows.sort_by(|a, b| b.events.cmp(&a.events).then(a.name.cmp(&b.name)));
+    let view = MapView {
+        svg,
+        title: String::new(),
+        legend_note: String::new(),
+        rows,
+    };
+    req.send(&state, StatusCode::OK, |ctx| pages::map_page(ctx, &view))
+}
+
+fn place(v: &EventView) -> String {
+    v.lineage
+        .iter()
+        .filter(|l| l.level != AdminLevel::Adm0)
+        .map(|l| l.name.as_str())
+        .collect::<Vec<_>>()
+        .join(" › ")
+}
+
+fn date_text(start: chrono::NaiveDate, end: chrono::NaiveDate) -> String {
+    if start == end {
+        end.to_string()
+    } else {
+        format!("{start}/{end}")
+    }
+}
+
+async fn events(State(state): State<AppState>, req: PageReq, RawQuery(raw): RawQuery) -> Response {
+    if req.who == Principal::Anonymous {
+        return req.to_login();
+    }
+    let pairs = form_pairs(raw.as_deref().unwrap_or(""));
+    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let filters = EventFilterForm {
+        from: get("from"),
+        to: get("to"),
+        locality: get("locality"),
+        dimension: get("dimension"),
+        category: get("category"),
+        actor: get("actor"),
+        status: get("status"),
+        q: get("q"),
+    };
+    // The form sends every field, empty ones included; keep only the API's parameters.
+    let api_query: String = pairs
+        .iter()
+        .filter(|(k, v)| EVENT_PARAMS.contains(&k.as_str()) && !v.trim().is_empty())
+        .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let lang = req.lang;
+    let who = req.who.clone();
+    let q_for_next = pairs
+        .iter()
+        .filter(|(k, v)| k != "cursor" && k != "lang" && !v.trim().is_empty())
+        .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v)))
+        .collect::<Vec<_>>();
+    let result = run(&state, move |app| {
+        let categories: Vec<(String, String)> = app
+            .taxonomy()
+            .categories()
+            .iter()
+            .map(|c| (c.code.clone(), c.label(lang.code()).to_string()))
+            .collect();
+        let localities = app
+            .list_localities(
+                &who,
+                &usalama_store::LocalityQuery {
+                    level: Some(AdminLevel::Adm1),
+                    page: usalama_store::PageRequest { limit: 1000, after: None },
+                    ..Default::default()
+                },
+            )?
+            .items
+            .into_iter()
+            .map(|l| (l.code.to_string(), l.name))
+            .collect();
+        let page = Params::parse(Some(&api_query), EVENT_PARAMS)
+            .map_err(|e| AppError::invalid(e.field.unwrap_or_default(), e.message))
+            .and_then(|p| event_query(app, &p))
+            .and_then(|q| app.list_events(&who, &q));
+        Ok((categories, localities, page))
+    })
+    .await;
+    let (categories, localities, page) = match result {
+        Ok(r) => r,
+        Err(e) => return req.error(&state, e),
+    };
+    let mut view = EventsView {
+        filters,
+        categories,
+        localities,
+        ..Default::default()
+    };
+    match page {
+        Ok(page) => {
+            view.total = page.total;
+            view.next_page_href = page.next_cursor.map(|c| {
+                let mut q = q_for_next.clone();
+                q.push(format!("cursor={}", c.encode()));
+                format!("/events?{}", q.join("&"))
+            });
+            view.items = page
+                .items
+                .iter()
+                .map(|v| EventRowView {
+                    id: v.event.id.to_string(),
+                    date: date_text(v.event.occurred_start, v.event.occurred_end),
+                    category_label: state
+                        .app
+                        .taxonomy()
+                        .category(&v.event.category)
+                        .map_or(v.event.category.clone(), |c| c.label(lang.code()).to_string()),
+                    dimension: v.event.dimension.to_string(),
+                    place: place(v),
+                    fatalities: v.event.casualties.killed_best,
+                    status: v.event.status.as_str().to_string(),
+                    source: v.event.source.clone(),
+                })
+                .collect();
+        }
+        Err(AppError::Invalid { field, .. }) => view.error = Some(field),
+        Err(e) => return req.error(&state, e),
+    }
+    let status = if view.error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    req.send(&state, status, |ctx| pages::events_page(ctx, &view))
+}
+
+async fn event(State(state): State<AppState>, req: PageReq, Path(id): Path<String>) -> Response {
+    if req.who == Principal::Anonymous {
+        return req.to_login();
+    }
+    let Ok(id) = id.parse::<EventId>() else {
+        return req.error(&state, AppError::NotFound("event"));
+    };
+    let who = req.who.clone();
+    let v = match run(&state, move |app| app.get_event(&who, id)).await {
+        Ok(v) => v,
+        Err(e) => return req.error(&state, e),
+    };
+    let e = &v.event;
+    let lang = req.lang.code();
+    let view = pages::EventView {
+        id: e.id.to_string(),
+        source: e.source.clone(),
+        external_id: e.external_id.clone(),
+        category_label: state
+            .app
+            .taxonomy()
+            .category(&e.category)
+            .map_or(e.category.clone(), |c| c.label(lang).to_string()),
+        dimension: e.dimension.to_string(),
+        occurred: date_text(e.occurred_start, e.occurred_end),
+        date_precision: e.date_precision.to_string(),
+        place_lineage: v
+            .lineage
+            .iter()
+            .map(|l| (l.level.to_string(), l.code.to_string(), l.name.clone()))
+            .collect(),
+        latitude: e.point.map(|p| p.lat()),
+        longitude: e.point.map(|p| p.lon()),
+        location_precision: e.location_precision.map(|p| p.code()),
+        casualties: e.casualties,
+        civilians_targeted: e.civilians_targeted,
+        actors: e
+            .actors
+            .iter()
+            .filter_map(|ea| {
+                let a = v.actors.iter().find(|a| a.id == ea.actor)?;
+                Some((a.name.clone(), ea.role.to_string()))
+            })
+            .collect(),
+        description: e.description.clone(),
+        status: e.status.as_str().to_string(),
+        reliability: e.reliability.map(|r| r.to_string()),
+        credibility: e.credibility.map(|c| c.grade()),
+        source_codes: e.source_codes.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        created_at: e.meta.created_at,
+        updated_at: e.meta.updated_at,
+    };
+    req.send(&state, StatusCode::OK, |ctx| pages::event_page(ctx, &view))
+}
+
+async fn login_form(State(state): State<AppState>, req: PageReq, RawQuery(raw): RawQuery) -> Response {
+    let next = form_pairs(raw.as_deref().unwrap_or(""))
+        .into_iter()
+        .find(|(k, _)| k == "next")
+        .map(|(_, v)| safe_next(&v))
+        .unwrap_or_else(|| "/".into());
+    let view = LoginView {
+        error: None,
+        username: String::new(),
+        csrf_token: req.csrf.clone(),
+        next,
+    };
+    req.send(&state, StatusCode::OK, |ctx| pages::login_page(ctx, &view))
+}
+
+/// The log-in form's fields.
+#[derive(serde::Deserialize)]
+pub struct LoginForm {
+    username: String,
+    password: String,
+    csrf: String,
+    #[serde(default)]
+    next: String,
+}
+
+async fn login(State(state): State<AppState>, req: PageReq, Form(f): Form<LoginForm>) -> Response {
+    if req.set_csrf || f.csrf != req.csrf {
+        let view = LoginView {
+            error: Some("login-expired".into()),
+            username: f.username,
+            csrf_token: req.csrf.clone(),
+            next: safe_next(&f.next),
+        };
+        return req.send(&state, StatusCode::FORBIDDEN, |ctx| pages::login_page(ctx, &view));
+    }
+    let (username, password) = (f.username.clone(), f.password);
+    match run(&state, move |app| app.login(&username, &password)).await {
+        Ok((secret, _)) => {
+            let mut res = Redirect::to(&safe_next(&f.next)).into_response();
+            let cookie = req.cookie(SESSION_COOKIE, secret.expose(), Some(usalama_app::SESSION_HOURS * 3600), true);
+            res.headers_mut().append(header::SET_COOKIE, cookie);
+            // A new CSRF token with the new session.
+            let fresh = usalama_app::generate_password();
+            res.headers_mut().append(header::SET_COOKIE, req.cookie(CSRF_COOKIE, &fresh, None, true));
+            res
+        }
+        Err(AppError::Unauthenticated) => {
+            let view = LoginView {
+                error: Some("login-failed".into()),
+                username: f.username,
+                csrf_token: req.csrf.clone(),
+                next: safe_next(&f.next),
+            };
+            req.send(&state, StatusCode::UNAUTHORIZED, |ctx| pages::login_page(ctx, &view))
+        }
+        Err(e) => req.error(&state, e),
+    }
+}
+
+/// The log-out form's fields.
+#[derive(serde::Deserialize)]
+pub struct LogoutForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn logout(State(state): State<AppState>, req: PageReq, headers: HeaderMap, Form(f): Form<LogoutForm>) -> Response {
+    if f.csrf != req.csrf {
+        return req.send(&state, StatusCode::FORBIDDEN, |ctx| pages::error_page_ctx(ctx, 403, "error-403"));
+    }
+    if let Some(secret) = cookies(&headers).get(SESSION_COOKIE).cloned() {
+        let _ = run(&state, move |app| app.logout(&secret)).await;
+    }
+    let mut res = Redirect::to("/").into_response();
+    res.headers_mut().append(header::SET_COOKIE, req.cookie(SESSION_COOKIE, "", Some(0), true));
+    res
+}

@@ -1,0 +1,142 @@
+//! Configuration, loaded once: defaults < TOML file < environment < flags. The file is
+//! optional (`--config FILE` or `USALAMA_CONFIG`); `config/usalama.example.toml` documents
+//! every key and a test keeps it loadable. Secrets can be read from a file named by a
+//! `*_FILE` variable, and are redacted in Debug output.
+
+use anyhow::{bail, Context};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use usalama_store::StoreLocation;
+
+/// The configuration file's shape.
+#[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// `[server]`
+    #[serde(default)]
+    pub server: ServerSection,
+    /// `[store]`
+    #[serde(default)]
+    pub store: StoreSection,
+    /// `[log]`
+    #[serde(default)]
+    pub log: LogSection,
+    /// Path of a taxonomy file replacing the built-in one.
+    pub taxonomy: Option<PathBuf>,
+}
+
+/// `[server]` settings.
+#[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSection {
+    /// Address to listen on, e.g. `127.0.0.1:8080`.
+    pub bind: Option<String>,
+    /// Mark cookies Secure (serving over HTTPS).
+    pub secure_cookies: Option<bool>,
+}
+
+/// `[store]` settings: one of the two.
+#[derive(Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSection {
+    /// SQLite data directory.
+    pub data_dir: Option<PathBuf>,
+    /// `postgres://…` URL.
+    pub database_url: Option<String>,
+}
+
+impl std::fmt::Debug for StoreSection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreSection")
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &self.database_url.as_ref().map(|_| "***"))
+            .finish()
+    }
+}
+
+/// `[log]` settings.
+#[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LogSection {
+    /// `text` or `json`.
+    pub format: Option<String>,
+    /// A tracing filter such as `info` or `usalama=debug`.
+    pub level: Option<String>,
+}
+
+impl FileConfig {
+    /// Reads and parses a TOML file, naming the file and the problem on error.
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read config file {}", path.display()))?;
+        toml::from_str(&text).map_err(|e| {
+            anyhow::anyhow!("config file {}: {}", path.display(), e.to_string().trim())
+        })
+    }
+}
+
+/// Where the store is, from flags/environment (already merged by clap) and the file.
+pub fn store_location(
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    file: &StoreSection,
+    default_dir: Option<PathBuf>,
+) -> anyhow::Result<StoreLocation> {
+    let url = database_url.or_else(|| read_secret_file("USALAMA_DATABASE_URL_FILE"));
+    match (data_dir, url) {
+        (Some(_), Some(_)) => bail!("give either --data-dir or --database-url, not both"),
+        (Some(d), None) => Ok(StoreLocation::SqliteDir(d)),
+        (None, Some(u)) => Ok(StoreLocation::from_url(&u)?),
+        (None, None) => match (&file.data_dir, &file.database_url) {
+            (Some(_), Some(_)) => bail!("the config file's [store] sets both data_dir and database_url"),
+            (Some(d), None) => Ok(StoreLocation::SqliteDir(d.clone())),
+            (None, Some(u)) => Ok(StoreLocation::from_url(u)?),
+            (None, None) => match default_dir {
+                Some(d) => Ok(StoreLocation::SqliteDir(d)),
+                None => bail!("no store given: use --data-dir DIR or --database-url URL"),
+            },
+        },
+    }
+}
+
+/// The trimmed content of the file named by environment variable `var`, if set.
+fn read_secret_file(var: &str) -> Option<String> {
+    let path = std::env::var_os(var)?;
+    std::fs::read_to_string(path).ok().map(|s| s.trim().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_config_stays_loadable() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/usalama.example.toml");
+        let c = FileConfig::load(Path::new(path)).unwrap();
+        assert_eq!(c.server.bind.as_deref(), Some("127.0.0.1:8080"));
+        assert!(c.store.data_dir.is_some());
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_with_the_file_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("u.toml");
+        std::fs::write(&f, "[server]\nbnd = 'x'\n").unwrap();
+        let err = FileConfig::load(&f).unwrap_err().to_string();
+        assert!(err.contains("u.toml") && err.contains("bnd"), "{err}");
+    }
+
+    #[test]
+    fn flags_beat_file_and_both_stores_are_refused() {
+        let file = StoreSection {
+            data_dir: Some("from-file".into()),
+            database_url: None,
+        };
+        let l = store_location(Some("flag".into()), None, &file, None).unwrap();
+        assert_eq!(l, StoreLocation::SqliteDir("flag".into()));
+        let l = store_location(None, None, &file, None).unwrap();
+        assert_eq!(l, StoreLocation::SqliteDir("from-file".into()));
+        assert!(store_location(Some("a".into()), Some("postgres://h/db".into()), &file, None).is_err());
+        assert!(store_location(None, Some("mysql://x".into()), &file, None).is_err());
+    }
+}

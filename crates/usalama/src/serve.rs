@@ -1,0 +1,79 @@
+//! Running the HTTP server: binding the address (with a clear error when it is taken),
+//! structured request logs, and graceful shutdown on Ctrl-C or SIGTERM.
+
+use std::net::SocketAddr;
+use usalama_app::App;
+use usalama_web::{AppState, WebConfig};
+
+/// The address served when none is given.
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+
+/// The server could not listen (exit code 5).
+#[derive(Debug)]
+pub struct BindError(pub String);
+
+impl std::fmt::Display for BindError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl std::error::Error for BindError {}
+
+/// Serves until Ctrl-C or SIGTERM. `on_ready` is called with the bound address.
+pub fn serve(
+    app: App,
+    bind: &str,
+    secure_cookies: bool,
+    on_ready: Option<Box<dyn FnOnce(SocketAddr) + Send>>,
+) -> anyhow::Result<()> {
+    let addr: SocketAddr = bind.parse().map_err(|_| {
+        crate::cli::ConfigError(format!("--bind '{bind}' is not an address like 127.0.0.1:8080"))
+    })?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+            let why = match e.kind() {
+                std::io::ErrorKind::AddrInUse => "the address is already in use (is another usalama running?)".to_string(),
+                std::io::ErrorKind::PermissionDenied => "permission denied (ports below 1024 need privileges)".to_string(),
+                _ => e.to_string(),
+            };
+            BindError(format!("cannot listen on {addr}: {why}"))
+        })?;
+        let local = listener.local_addr()?;
+        let state = AppState::new(app, WebConfig { secure_cookies });
+        let router = usalama_web::router(state);
+        tracing::info!(%local, "listening");
+        if let Some(f) = on_ready {
+            f(local);
+        }
+        axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown_signal())
+            .await?;
+        tracing::info!("stopped");
+        Ok(())
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -184,7 +184,11 @@ impl App {
     }
 
     /// Checks a password and opens a session; the returned secret goes in a cookie.
-    pub fn login(&self, username: &str, password: &str) -> Result<(TokenSecret, Principal), AppError> {
+    pub fn login(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<(TokenSecret, Principal), AppError> {
         let user = self.store.find_user(username.trim())?;
         // Verify against a throw-away hash when the user is unknown, so that both cases take
         // as long and a login form cannot be used to list accounts.
@@ -196,9 +200,15 @@ impl App {
                 .map(|h| h.to_string())
                 .unwrap_or_default()
         });
-        let stored = user.as_ref().map_or(dummy.as_str(), |u| u.password_hash.as_str());
+        let stored = user
+            .as_ref()
+            .map_or(dummy.as_str(), |u| u.password_hash.as_str());
         let ok = PasswordHash::new(stored)
-            .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+            .map(|h| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &h)
+                    .is_ok()
+            })
             .unwrap_or(false);
         let user = match user {
             Some(u) if ok && u.disabled_at.is_none() => u,

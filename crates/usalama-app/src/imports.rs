@@ -102,7 +102,10 @@ impl App {
     ) -> Result<BoundaryReport, AppError> {
         self.require_importer(who)?;
         if level == AdminLevel::Adm0 && fields.parent_code.is_some() {
-            return Err(AppError::invalid("parent-code-field", "a country has no parent"));
+            return Err(AppError::invalid(
+                "parent-code-field",
+                "a country has no parent",
+            ));
         }
         let set = usalama_ingest::read_boundaries(json, level, fields)?;
         let existing = self.localities()?;
@@ -134,7 +137,7 @@ impl App {
             let mut l = f.into_linked_locality();
             if level == AdminLevel::Adm0 {
                 l.parent = None;
-            } else if l.parent.map_or(true, |p| !known_ids.contains(&p)) {
+            } else if l.parent.is_none_or(|p| !known_ids.contains(&p)) {
                 l.parent = l
                     .centroid
                     .and_then(|c| usalama_domain::GeoPoint::new(c.y(), c.x()).ok())
@@ -177,7 +180,7 @@ impl App {
                 .iter()
                 .filter_map(|p| {
                     let point = p.event.point?;
-                    Some((p.event.id, to_path(placer.place(point, p.event.location_precision))))
+                    Some((p.event.id, placer.place(point, p.event.location_precision)))
                 })
                 .collect();
             changed += self.store.set_placements(&placements)?;
@@ -242,7 +245,7 @@ impl App {
             let mut data = imported.data;
             let path = data
                 .point
-                .map(|p| to_path(placer.place(p, data.location_precision)))
+                .map(|p| placer.place(p, data.location_precision))
                 .unwrap_or_default();
             if path.deepest().is_none() {
                 report.unplaced += 1;
@@ -257,7 +260,9 @@ impl App {
                 }
                 Err(errs) => {
                     for e in errs {
-                        report.problems.push(Problem::new(row_no, e.field, e.reason));
+                        report
+                            .problems
+                            .push(Problem::new(row_no, e.field, e.reason));
                     }
                 }
             }
@@ -291,9 +296,4 @@ impl App {
         batch.clear();
         Ok(())
     }
-}
-
-/// The placement index's path as the domain's.
-fn to_path(p: usalama_ingest::LocalityPath) -> LocalityPath {
-    LocalityPath(p.0)
 }

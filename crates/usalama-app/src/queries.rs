@@ -152,7 +152,11 @@ impl App {
     }
 
     /// A page of events.
-    pub fn list_events(&self, who: &Principal, q: &EventQuery) -> Result<Page<EventView>, AppError> {
+    pub fn list_events(
+        &self,
+        who: &Principal,
+        q: &EventQuery,
+    ) -> Result<Page<EventView>, AppError> {
         self.require_reader(who)?;
         let page = self.store.list_events(q)?;
         let locs = self.localities()?;
@@ -171,7 +175,10 @@ impl App {
     /// One event.
     pub fn get_event(&self, who: &Principal, id: EventId) -> Result<EventView, AppError> {
         self.require_reader(who)?;
-        let e = self.store.get_event(id)?.ok_or(AppError::NotFound("event"))?;
+        let e = self
+            .store
+            .get_event(id)?
+            .ok_or(AppError::NotFound("event"))?;
         self.view(e.event, &*self.localities()?)
     }
 
@@ -186,7 +193,11 @@ impl App {
     }
 
     /// One locality with its ancestors (country first, the locality last).
-    pub fn get_locality(&self, who: &Principal, id: LocalityId) -> Result<Vec<LocalitySummary>, AppError> {
+    pub fn get_locality(
+        &self,
+        who: &Principal,
+        id: LocalityId,
+    ) -> Result<Vec<LocalitySummary>, AppError> {
         self.require_reader(who)?;
         let lineage = self.localities()?.lineage(id);
         if lineage.last().map(|l| l.id) != Some(id) {

@@ -199,7 +199,10 @@ impl VerificationStatus {
             ("verified", _) => Ok(Self::Verified),
             ("rejected", _) => Ok(Self::Rejected),
             ("duplicate", Some(id)) => Ok(Self::DuplicateOf(id)),
-            ("duplicate", None) => Err(DomainError::new("status", "duplicate needs the original's id")),
+            ("duplicate", None) => Err(DomainError::new(
+                "status",
+                "duplicate needs the original's id",
+            )),
             _ => Err(DomainError::new(
                 "status",
                 format!("'{name}' is not one of unverified, verified, rejected, duplicate"),
@@ -240,7 +243,10 @@ impl InformationCredibility {
         if (1..=6).contains(&grade) {
             Ok(Self(grade))
         } else {
-            Err(DomainError::new("credibility", format!("{grade} is not a grade 1-6")))
+            Err(DomainError::new(
+                "credibility",
+                format!("{grade} is not a grade 1-6"),
+            ))
         }
     }
     /// The grade 1-6.
@@ -404,15 +410,19 @@ impl EventData {
                     .chars()
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
             {
-                Err(DomainError::new("source", "use 1-40 lowercase letters, digits, - or _"))
+                Err(DomainError::new(
+                    "source",
+                    "use 1-40 lowercase letters, digits, - or _",
+                ))
             } else {
                 Ok(())
             },
         );
         check(match &self.external_id {
-            Some(x) if x.trim().is_empty() || x.len() > 200 => {
-                Err(DomainError::new("external_id", "must have 1 to 200 characters"))
-            }
+            Some(x) if x.trim().is_empty() || x.len() > 200 => Err(DomainError::new(
+                "external_id",
+                "must have 1 to 200 characters",
+            )),
             _ => Ok(()),
         });
         check(if self.occurred_end < self.occurred_start {
@@ -436,11 +446,16 @@ impl EventData {
             }
             _ => Ok(()),
         });
-        check(if self.location_precision.is_some() && self.point.is_none() {
-            Err(DomainError::new("location_precision", "given without a point"))
-        } else {
-            Ok(())
-        });
+        check(
+            if self.location_precision.is_some() && self.point.is_none() {
+                Err(DomainError::new(
+                    "location_precision",
+                    "given without a point",
+                ))
+            } else {
+                Ok(())
+            },
+        );
         check(check_len("description", &self.description, MAX_TEXT));
         check(check_len("place_name", &self.place_name, 500));
         check(check_len("reporter_contact", &self.reporter_contact, 200));
@@ -458,9 +473,10 @@ impl EventData {
             Ok(())
         });
         check(match self.status {
-            VerificationStatus::DuplicateOf(of) if of == self.id => {
-                Err(DomainError::new("status", "an event cannot duplicate itself"))
-            }
+            VerificationStatus::DuplicateOf(of) if of == self.id => Err(DomainError::new(
+                "status",
+                "an event cannot duplicate itself",
+            )),
             _ => Ok(()),
         });
         if errs.is_empty() {
@@ -504,7 +520,12 @@ mod tests {
             category: "armed_violence".into(),
             source_codes: Default::default(),
             actors: vec![],
-            casualties: Casualties { killed_best: Some(3), killed_low: Some(2), killed_high: Some(5), ..Default::default() },
+            casualties: Casualties {
+                killed_best: Some(3),
+                killed_low: Some(2),
+                killed_high: Some(5),
+                ..Default::default()
+            },
             civilians_targeted: false,
             description: None,
             people: vec![],
@@ -512,12 +533,20 @@ mod tests {
             status: VerificationStatus::Verified,
             reliability: None,
             credibility: None,
-            meta: RecordMeta { created_at: t, updated_at: t, created_by: None },
+            meta: RecordMeta {
+                created_at: t,
+                updated_at: t,
+                created_by: None,
+            },
         }
     }
 
     fn fields(d: EventData) -> Vec<&'static str> {
-        d.validate(&taxonomy()).unwrap_err().into_iter().map(|e| e.field).collect()
+        d.validate(&taxonomy())
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect()
     }
 
     #[test]
@@ -533,7 +562,10 @@ mod tests {
         d.category = "nope".into();
         d.casualties.killed_low = Some(9);
         d.source = "UCDP GED".into();
-        assert_eq!(fields(d), vec!["source", "occurred_end", "category", "killed_low"]);
+        assert_eq!(
+            fields(d),
+            vec!["source", "occurred_end", "category", "killed_low"]
+        );
     }
 
     #[test]
@@ -552,7 +584,10 @@ mod tests {
         assert_eq!(DatePrecision::from_ucdp(3).unwrap(), DatePrecision::Week);
         assert!(DatePrecision::from_ucdp(0).is_err());
         assert!(InformationCredibility::new(7).is_err());
-        assert_eq!("B".parse::<SourceReliability>().unwrap(), SourceReliability::B);
+        assert_eq!(
+            "B".parse::<SourceReliability>().unwrap(),
+            SourceReliability::B
+        );
         let dup = VerificationStatus::from_parts("duplicate", Some(EventId::derived("x"))).unwrap();
         assert_eq!(dup.as_str(), "duplicate");
         assert!(VerificationStatus::from_parts("duplicate", None).is_err());

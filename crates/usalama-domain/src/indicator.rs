@@ -40,7 +40,10 @@ impl IndicatorObservation {
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         {
-            return Err(DomainError::new("indicator", "use lowercase letters, digits and _"));
+            return Err(DomainError::new(
+                "indicator",
+                "use lowercase letters, digits and _",
+            ));
         }
         if !value.is_finite() {
             return Err(DomainError::new("value", "must be a finite number"));
@@ -71,9 +74,49 @@ mod tests {
     fn validates_fields() {
         let l = LocalityId::derived("CF62");
         let d = |s: &str| s.parse::<NaiveDate>().unwrap();
-        assert!(IndicatorObservation::new(l, d("2022-01-01"), d("2022-01-31"), "food_price", 1.5, "XAF/kg", "WFP").is_ok());
-        assert_eq!(IndicatorObservation::new(l, d("2022-02-01"), d("2022-01-31"), "x", 1.0, "", "WFP").unwrap_err().field, "period_end");
-        assert_eq!(IndicatorObservation::new(l, d("2022-01-01"), d("2022-01-31"), "Food Price", 1.0, "", "WFP").unwrap_err().field, "indicator");
-        assert_eq!(IndicatorObservation::new(l, d("2022-01-01"), d("2022-01-31"), "x", f64::NAN, "", "WFP").unwrap_err().field, "value");
+        assert!(IndicatorObservation::new(
+            l,
+            d("2022-01-01"),
+            d("2022-01-31"),
+            "food_price",
+            1.5,
+            "XAF/kg",
+            "WFP"
+        )
+        .is_ok());
+        assert_eq!(
+            IndicatorObservation::new(l, d("2022-02-01"), d("2022-01-31"), "x", 1.0, "", "WFP")
+                .unwrap_err()
+                .field,
+            "period_end"
+        );
+        assert_eq!(
+            IndicatorObservation::new(
+                l,
+                d("2022-01-01"),
+                d("2022-01-31"),
+                "Food Price",
+                1.0,
+                "",
+                "WFP"
+            )
+            .unwrap_err()
+            .field,
+            "indicator"
+        );
+        assert_eq!(
+            IndicatorObservation::new(
+                l,
+                d("2022-01-01"),
+                d("2022-01-31"),
+                "x",
+                f64::NAN,
+                "",
+                "WFP"
+            )
+            .unwrap_err()
+            .field,
+            "value"
+        );
     }
 }

@@ -17,8 +17,9 @@ pub mod user;
 pub use actor::{Actor, ActorKind, ExternalActorIds};
 pub use error::DomainError;
 pub use event::{
-    ActorRole, Casualties, Channel, DatePrecision, Event, EventActor, EventData, InformationCredibility,
-    Person, RecordMeta, Sex, SourceCodes, SourceReliability, VerificationStatus,
+    ActorRole, Casualties, Channel, DatePrecision, Event, EventActor, EventData,
+    InformationCredibility, Person, RecordMeta, Sex, SourceCodes, SourceReliability,
+    VerificationStatus,
 };
 pub use ids::{ActorId, EventId, LocalityId};
 pub use indicator::IndicatorObservation;

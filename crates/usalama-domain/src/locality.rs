@@ -182,7 +182,10 @@ impl Locality {
         }
         let id = Self::id_for_code(&code);
         if parent == Some(id) {
-            return Err(DomainError::new("parent", "a locality cannot be its own parent"));
+            return Err(DomainError::new(
+                "parent",
+                "a locality cannot be its own parent",
+            ));
         }
         Ok(Self {
             id,
@@ -222,6 +225,10 @@ impl LocalityPath {
     pub fn at(&self, level: AdminLevel) -> Option<LocalityId> {
         self.0[level.depth() as usize]
     }
+    /// Whether no locality is set.
+    pub fn is_empty(&self) -> bool {
+        self.0.iter().all(Option::is_none)
+    }
 }
 
 #[cfg(test)]
@@ -246,7 +253,9 @@ mod tests {
     #[test]
     fn rejects_projected_coordinates_and_self_parent() {
         let code = LocalityCode::new("X1").unwrap();
-        let bad = MultiPolygon(vec![polygon![(x: 500000.0, y: 10.0), (x: 1.0, y: 1.0), (x: 0.0, y: 0.0)]]);
+        let bad = MultiPolygon(vec![
+            polygon![(x: 500000.0, y: 10.0), (x: 1.0, y: 1.0), (x: 0.0, y: 0.0)],
+        ]);
         let err = Locality::new(code.clone(), "X", AdminLevel::Adm1, None, Some(bad), None);
         assert_eq!(err.unwrap_err().field, "geometry");
         let own = Locality::id_for_code(&code);

@@ -159,7 +159,9 @@ impl Taxonomy {
 
     /// The category for a UCDP `type_of_violence` code.
     pub fn map_ucdp(&self, type_of_violence: u8) -> Option<&Category> {
-        self.ucdp.get(&type_of_violence).and_then(|c| self.category(c))
+        self.ucdp
+            .get(&type_of_violence)
+            .and_then(|c| self.category(c))
     }
 
     /// The category for an ACLED event type and sub-event type (case-insensitive), falling
@@ -214,7 +216,10 @@ mod tests {
         let acled = [
             (("battles".to_string(), String::new()), "a".to_string()),
             (
-                ("violence against civilians".to_string(), "sexual violence".to_string()),
+                (
+                    "violence against civilians".to_string(),
+                    "sexual violence".to_string(),
+                ),
                 "b".to_string(),
             ),
         ]
@@ -226,7 +231,12 @@ mod tests {
         )
         .unwrap();
         assert_eq!(t.map_acled("Battles", "Armed clash").unwrap().code, "a");
-        assert_eq!(t.map_acled("Violence against civilians", "Sexual violence").unwrap().code, "b");
+        assert_eq!(
+            t.map_acled("Violence against civilians", "Sexual violence")
+                .unwrap()
+                .code,
+            "b"
+        );
         assert!(t.map_acled("Protests", "Peaceful protest").is_none());
     }
 }

@@ -17,7 +17,8 @@ pub mod ucdp;
 mod json;
 
 pub use boundaries::{read_boundaries, BoundaryFeature, BoundaryFields, BoundarySet};
-pub use placement::{LocalityPath, Placer};
+pub use placement::Placer;
 pub use problem::{IngestError, Problem};
 pub use taxonomy_file::{parse_taxonomy, DEFAULT_TAXONOMY};
 pub use ucdp::{read_ged_csv, read_ged_geojson, ImportedEvent};
+pub use usalama_domain::LocalityPath;

@@ -15,30 +15,7 @@ use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::RTree;
 use std::collections::HashMap;
 use std::ops::ControlFlow;
-use usalama_domain::{AdminLevel, GeoPoint, Locality, LocalityId, LocationPrecision};
-
-/// A locality and its ancestors, by level: `0[0]` the country (adm0) … `0[3]` the
-/// commune (adm3). Levels that are unknown, or deeper than the point's precision allows,
-/// are `None`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub struct LocalityPath(pub [Option<LocalityId>; 4]);
-
-impl LocalityPath {
-    /// The deepest locality on the path.
-    pub fn deepest(&self) -> Option<LocalityId> {
-        self.0.iter().rev().flatten().next().copied()
-    }
-
-    /// The locality at `level`.
-    pub fn at(&self, level: AdminLevel) -> Option<LocalityId> {
-        self.0[level.depth() as usize]
-    }
-
-    /// Whether no locality was found.
-    pub fn is_empty(&self) -> bool {
-        self.0.iter().all(Option::is_none)
-    }
-}
+use usalama_domain::{GeoPoint, Locality, LocalityId, LocalityPath, LocationPrecision};
 
 struct Node {
     id: LocalityId,
@@ -427,6 +404,7 @@ mod tests {
     use super::*;
     use geo::{coordinate_position::CoordPos, CoordinatePosition};
     use geo_types::{polygon, LineString, MultiPolygon};
+    use usalama_domain::AdminLevel;
     use usalama_domain::LocalityCode;
 
     fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> MultiPolygon<f64> {

@@ -2,7 +2,7 @@
 //!
 //! Columns are found by name (any order, any case; extra columns ignored; columns that
 //! came or went between versions are optional), so the 42- and 49-column layouts and the
-//! GeoJSON export all read through one mapping, [`map_row`]. CSV is read lazily, one row at
+//! GeoJSON export all read through one mapping (`map_row`). CSV is read lazily, one row at
 //! a time, so a file of a million rows takes constant memory. A row with an invalid value
 //! becomes a [`Problem`] naming the row and the GED column; only a file that cannot be read
 //! or lacks a required column is an [`IngestError`].

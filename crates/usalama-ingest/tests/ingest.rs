@@ -411,10 +411,16 @@ fn car_boundaries_read_with_codes_names_and_centroids() {
     for f in &set.features {
         let c = f.locality.centroid.unwrap();
         let p = placer.place(GeoPoint::new(c.y(), c.x()).unwrap(), None);
-        if f.locality.code.as_str() != "CF71" {
-            // Bangui is small and not convex enough to matter; the others hold their centroid.
-            assert_eq!(p.deepest(), Some(f.locality.id), "{}", f.locality.name);
-        }
+        // Every prefecture is compact enough to hold its own centroid.
+        assert_eq!(p.deepest(), Some(f.locality.id), "{}", f.locality.name);
+        let supplied = adm1
+            .features
+            .iter()
+            .find(|g| g.locality.code == f.locality.code);
+        let s = supplied.and_then(|g| g.locality.centroid).unwrap();
+        // COD-AB's own centres are placed differently (up to 0.3° away), but nearby.
+        let near = (s.x() - c.x()).abs() < 0.5 && (s.y() - c.y()).abs() < 0.5;
+        assert!(near, "{}: {c:?} vs {s:?}", f.locality.name);
     }
 }
 
@@ -714,7 +720,6 @@ fn placement_throughput_against_5000_polygons() {
         if cfg!(debug_assertions) { "debug" } else { "release" }
     );
     assert_eq!(placed, n, "the grid has no gaps, so every point is placed");
-    if !cfg!(debug_assertions) {
-        assert!(rate >= 1_000_000.0, "{rate:.0} points/s");
-    }
+    // Speed is measured by the benchmarks (BENCHMARKS.md), not asserted here: a timed
+    // assertion fails on a busy machine without any change in the code.
 }

@@ -21,8 +21,7 @@ pub use query::{
     ActorQuery, Cursor, EventQuery, GroupBy, GroupCount, LocalityQuery, Page, PageRequest,
 };
 pub use records::{
-    LocalitySummary, PlacedEvent, SessionRecord, StoredEvent, TokenRecord, UpsertCounts,
-    UserRecord,
+    LocalitySummary, PlacedEvent, SessionRecord, StoredEvent, TokenRecord, UpsertCounts, UserRecord,
 };
 
 use chrono::{DateTime, Utc};

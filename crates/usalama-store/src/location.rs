@@ -38,7 +38,9 @@ impl StoreLocation {
             .or_else(|| url.strip_prefix("sqlite:"))
         {
             if path.is_empty() {
-                return Err(StoreError::InvalidLocation("the sqlite URL names no file".into()));
+                return Err(StoreError::InvalidLocation(
+                    "the sqlite URL names no file".into(),
+                ));
             }
             return Ok(Self::SqliteFile(PathBuf::from(path)));
         }
@@ -81,7 +83,9 @@ mod tests {
             StoreLocation::from_url("sqlite:///tmp/x.db").unwrap(),
             StoreLocation::SqliteFile("/tmp/x.db".into())
         );
-        let err = StoreLocation::from_url("mysql://x").unwrap_err().to_string();
+        let err = StoreLocation::from_url("mysql://x")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("unsupported scheme 'mysql'"), "{err}");
         assert!(StoreLocation::from_url("sqlite:").is_err());
     }

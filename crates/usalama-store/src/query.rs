@@ -38,8 +38,11 @@ pub struct Cursor {
 impl Cursor {
     /// Encodes the cursor for a URL.
     pub fn encode(&self) -> String {
-        base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(format!("{}|{}", self.id.simple(), self.key))
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!(
+            "{}|{}",
+            self.id.simple(),
+            self.key
+        ))
     }
     /// Decodes a cursor made by [`Cursor::encode`].
     pub fn decode(s: &str) -> Result<Self, StoreError> {

@@ -248,9 +248,9 @@ pub(crate) fn geometry_from_json(s: &str) -> Result<MultiPolygon<f64>, serde_jso
         polys
             .into_iter()
             .map(|rings| {
-                let mut rings = rings.into_iter().map(|r| {
-                    LineString(r.into_iter().map(|[x, y]| Coord { x, y }).collect())
-                });
+                let mut rings = rings
+                    .into_iter()
+                    .map(|r| LineString(r.into_iter().map(|[x, y]| Coord { x, y }).collect()));
                 let exterior = rings.next().unwrap_or_else(|| LineString(vec![]));
                 Polygon::new(exterior, rings.collect())
             })

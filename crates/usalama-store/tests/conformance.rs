@@ -3,8 +3,8 @@
 
 use chrono::Duration;
 use usalama_domain::{
-    Actor, ActorId, ActorKind, ActorRole, AdminLevel, Dimension, EventActor, EventId,
-    LocalityPath, Role, VerificationStatus,
+    Actor, ActorId, ActorKind, ActorRole, AdminLevel, Dimension, EventActor, EventId, LocalityPath,
+    Role, VerificationStatus,
 };
 use usalama_store::{
     ActorQuery, EventQuery, GroupBy, LocalityQuery, PageRequest, PlacedEvent, SessionRecord,
@@ -13,13 +13,36 @@ use usalama_store::{
 use usalama_test_support::{day, event, on_every_backend, square, t0, taxonomy, TestStore};
 
 /// Two provinces, each with one district; returns (provinces, districts).
-fn seed_localities(s: &TestStore) -> ([usalama_domain::Locality; 2], [usalama_domain::Locality; 2]) {
-    let p1 = square("P1", "North", AdminLevel::Adm1, None, (0.0, 5.0, 10.0, 10.0));
+fn seed_localities(
+    s: &TestStore,
+) -> ([usalama_domain::Locality; 2], [usalama_domain::Locality; 2]) {
+    let p1 = square(
+        "P1",
+        "North",
+        AdminLevel::Adm1,
+        None,
+        (0.0, 5.0, 10.0, 10.0),
+    );
     let p2 = square("P2", "South", AdminLevel::Adm1, None, (0.0, 0.0, 10.0, 5.0));
-    let d1 = square("P1D1", "North One", AdminLevel::Adm2, Some(p1.id), (0.0, 5.0, 5.0, 10.0));
-    let d2 = square("P2D1", "South One", AdminLevel::Adm2, Some(p2.id), (0.0, 0.0, 5.0, 5.0));
+    let d1 = square(
+        "P1D1",
+        "North One",
+        AdminLevel::Adm2,
+        Some(p1.id),
+        (0.0, 5.0, 5.0, 10.0),
+    );
+    let d2 = square(
+        "P2D1",
+        "South One",
+        AdminLevel::Adm2,
+        Some(p2.id),
+        (0.0, 0.0, 5.0, 5.0),
+    );
     // Children first: the store must still insert parents before children.
-    let c = s.store.upsert_localities(&[d1.clone(), d2.clone(), p1.clone(), p2.clone()]).unwrap();
+    let c = s
+        .store
+        .upsert_localities(&[d1.clone(), d2.clone(), p1.clone(), p2.clone()])
+        .unwrap();
     assert_eq!(c.inserted, 4, "{}", s.name);
     ([p1, p2], [d1, d2])
 }
@@ -44,7 +67,10 @@ fn migrations_are_applied_once() {
 fn localities_round_trip_with_geometry_and_lineage() {
     on_every_backend(|s| {
         let ([p1, _], [d1, _]) = seed_localities(s);
-        let again = s.store.upsert_localities(&[p1.clone(), d1.clone()]).unwrap();
+        let again = s
+            .store
+            .upsert_localities(&[p1.clone(), d1.clone()])
+            .unwrap();
         assert_eq!((again.inserted, again.unchanged), (0, 2), "{}", s.name);
         let got = s.store.get_locality(d1.id).unwrap().unwrap();
         assert_eq!(got, d1, "{}", s.name);
@@ -59,16 +85,25 @@ fn localities_round_trip_with_geometry_and_lineage() {
         assert_eq!(lineage, vec!["P1D1", "P1"], "{}", s.name);
         let adm1 = s
             .store
-            .list_localities(&LocalityQuery { level: Some(AdminLevel::Adm1), ..Default::default() })
+            .list_localities(&LocalityQuery {
+                level: Some(AdminLevel::Adm1),
+                ..Default::default()
+            })
             .unwrap();
         assert_eq!(adm1.total, 2);
         let found = s
             .store
-            .list_localities(&LocalityQuery { text: Some("south o".into()), ..Default::default() })
+            .list_localities(&LocalityQuery {
+                text: Some("south o".into()),
+                ..Default::default()
+            })
             .unwrap();
         assert_eq!(found.items.len(), 1, "{}", s.name);
         assert_eq!(found.items[0].code.as_str(), "P2D1");
-        assert_eq!(s.store.locality_by_code("P2").unwrap().unwrap().name, "South");
+        assert_eq!(
+            s.store.locality_by_code("P2").unwrap().unwrap().name,
+            "South"
+        );
         assert!(s.store.locality_by_code("nope").unwrap().is_none());
         // Renaming updates.
         let mut renamed = p1.clone();
@@ -82,11 +117,17 @@ fn locality_pages_cover_everything_once() {
     on_every_backend(|s| {
         seed_localities(s);
         let mut seen = Vec::new();
-        let mut page = PageRequest { limit: 3, after: None };
+        let mut page = PageRequest {
+            limit: 3,
+            after: None,
+        };
         loop {
             let p = s
                 .store
-                .list_localities(&LocalityQuery { page: page.clone(), ..Default::default() })
+                .list_localities(&LocalityQuery {
+                    page: page.clone(),
+                    ..Default::default()
+                })
                 .unwrap();
             assert_eq!(p.total, 4);
             seen.extend(p.items.iter().map(|l| l.code.to_string()));
@@ -104,18 +145,37 @@ fn events_upsert_is_idempotent_and_keeps_history_and_verification() {
     on_every_backend(|s| {
         let ([p1, _], [d1, _]) = seed_localities(s);
         let path = LocalityPath([None, Some(p1.id), Some(d1.id), None]);
-        let actor = Actor::new(ActorId::derived("ucdp:1"), "Government of X", ActorKind::StateSecurityForce, Default::default()).unwrap();
-        s.store.upsert_actors(&[actor.clone()]).unwrap();
+        let actor = Actor::new(
+            ActorId::derived("ucdp:1"),
+            "Government of X",
+            ActorKind::StateSecurityForce,
+            Default::default(),
+        )
+        .unwrap();
+        s.store.upsert_actors(std::slice::from_ref(&actor)).unwrap();
         let mut e = placed(1, "2022-03-04", "armed_violence", Dimension::Lives, path);
         let mut data = e.event.clone().into_data();
-        data.actors = vec![EventActor { actor: actor.id, role: ActorRole::SideA }];
-        data.people = vec![usalama_domain::Person { name: Some("Planted Name".into()), age: Some(30), sex: None, role: Some("witness".into()) }];
+        data.actors = vec![EventActor {
+            actor: actor.id,
+            role: ActorRole::SideA,
+        }];
+        data.people = vec![usalama_domain::Person {
+            name: Some("Planted Name".into()),
+            age: Some(30),
+            sex: None,
+            role: Some("witness".into()),
+        }];
         data.status = VerificationStatus::Unverified;
         e.event = data.validate(&taxonomy()).unwrap();
         let c = s.store.upsert_events(&[e.clone()], t0()).unwrap();
         assert_eq!(c.inserted, 1, "{}", s.name);
         let c = s.store.upsert_events(&[e.clone()], t0()).unwrap();
-        assert_eq!((c.inserted, c.updated, c.unchanged), (0, 0, 1), "{}", s.name);
+        assert_eq!(
+            (c.inserted, c.updated, c.unchanged),
+            (0, 0, 1),
+            "{}",
+            s.name
+        );
 
         let stored = s.store.get_event(e.event.id).unwrap().unwrap();
         assert_eq!(stored, e, "{}: stored event differs", s.name);
@@ -125,7 +185,16 @@ fn events_upsert_is_idempotent_and_keeps_history_and_verification() {
         verified.status = VerificationStatus::Verified;
         // (Verification is owned by analysts: simulate it with a direct upsert of the same
         // content, which counts as unchanged and so keeps the stored status.)
-        let unchanged = s.store.upsert_events(&[PlacedEvent { event: verified.validate(&taxonomy()).unwrap(), path }], t0()).unwrap();
+        let unchanged = s
+            .store
+            .upsert_events(
+                &[PlacedEvent {
+                    event: verified.validate(&taxonomy()).unwrap(),
+                    path,
+                }],
+                t0(),
+            )
+            .unwrap();
         assert_eq!(unchanged.unchanged, 1);
 
         let mut changed = e.event.clone().into_data();
@@ -134,7 +203,13 @@ fn events_upsert_is_idempotent_and_keeps_history_and_verification() {
         let later = t0() + Duration::days(1);
         let c = s
             .store
-            .upsert_events(&[PlacedEvent { event: changed.validate(&taxonomy()).unwrap(), path }], later)
+            .upsert_events(
+                &[PlacedEvent {
+                    event: changed.validate(&taxonomy()).unwrap(),
+                    path,
+                }],
+                later,
+            )
             .unwrap();
         assert_eq!(c.updated, 1, "{}", s.name);
         let got = s.store.get_event(e.event.id).unwrap().unwrap();
@@ -150,8 +225,14 @@ fn events_upsert_is_idempotent_and_keeps_history_and_verification() {
 fn event_filters_and_cursor_pages() {
     on_every_backend(|s| {
         let ([p1, p2], [d1, d2]) = seed_localities(s);
-        let actor = Actor::new(ActorId::derived("a"), "Militia Z", ActorKind::Militia, Default::default()).unwrap();
-        s.store.upsert_actors(&[actor.clone()]).unwrap();
+        let actor = Actor::new(
+            ActorId::derived("a"),
+            "Militia Z",
+            ActorKind::Militia,
+            Default::default(),
+        )
+        .unwrap();
+        s.store.upsert_actors(std::slice::from_ref(&actor)).unwrap();
         let mut events = Vec::new();
         for n in 0..30u32 {
             let (cat, dim) = match n % 3 {
@@ -168,7 +249,10 @@ fn event_filters_and_cursor_pages() {
             let mut e = placed(n, &date, cat, dim, path);
             if n % 5 == 0 {
                 let mut d = e.event.into_data();
-                d.actors = vec![EventActor { actor: actor.id, role: ActorRole::Perpetrator }];
+                d.actors = vec![EventActor {
+                    actor: actor.id,
+                    role: ActorRole::Perpetrator,
+                }];
                 d.description = Some(format!("Attack near the MARKET, case {n}"));
                 e.event = d.validate(&taxonomy()).unwrap();
             }
@@ -177,22 +261,88 @@ fn event_filters_and_cursor_pages() {
         s.store.upsert_events(&events, t0()).unwrap();
         let count = |q: EventQuery| s.store.list_events(&q).unwrap().total;
         assert_eq!(count(EventQuery::default()), 30, "{}", s.name);
-        assert_eq!(count(EventQuery { locality: Some((p1.id, AdminLevel::Adm1)), ..Default::default() }), 15);
-        assert_eq!(count(EventQuery { locality: Some((d2.id, AdminLevel::Adm2)), ..Default::default() }), 15);
-        assert_eq!(count(EventQuery { dimension: Some(Dimension::Dignity), ..Default::default() }), 10);
-        assert_eq!(count(EventQuery { category: Some("food_insecurity".into()), ..Default::default() }), 10);
-        assert_eq!(count(EventQuery { actor: Some(actor.id), ..Default::default() }), 6);
-        assert_eq!(count(EventQuery { text: Some("market".into()), ..Default::default() }), 6, "{}: text search is case-insensitive", s.name);
-        assert_eq!(count(EventQuery { text: Some("100%".into()), ..Default::default() }), 0);
-        assert_eq!(count(EventQuery { status: Some("verified".into()), ..Default::default() }), 30);
-        assert_eq!(count(EventQuery { from: Some(day("2021-06-01")), to: Some(day("2021-06-30")), ..Default::default() }), 3);
+        assert_eq!(
+            count(EventQuery {
+                locality: Some((p1.id, AdminLevel::Adm1)),
+                ..Default::default()
+            }),
+            15
+        );
+        assert_eq!(
+            count(EventQuery {
+                locality: Some((d2.id, AdminLevel::Adm2)),
+                ..Default::default()
+            }),
+            15
+        );
+        assert_eq!(
+            count(EventQuery {
+                dimension: Some(Dimension::Dignity),
+                ..Default::default()
+            }),
+            10
+        );
+        assert_eq!(
+            count(EventQuery {
+                category: Some("food_insecurity".into()),
+                ..Default::default()
+            }),
+            10
+        );
+        assert_eq!(
+            count(EventQuery {
+                actor: Some(actor.id),
+                ..Default::default()
+            }),
+            6
+        );
+        assert_eq!(
+            count(EventQuery {
+                text: Some("market".into()),
+                ..Default::default()
+            }),
+            6,
+            "{}: text search is case-insensitive",
+            s.name
+        );
+        assert_eq!(
+            count(EventQuery {
+                text: Some("100%".into()),
+                ..Default::default()
+            }),
+            0
+        );
+        assert_eq!(
+            count(EventQuery {
+                status: Some("verified".into()),
+                ..Default::default()
+            }),
+            30
+        );
+        assert_eq!(
+            count(EventQuery {
+                from: Some(day("2021-06-01")),
+                to: Some(day("2021-06-30")),
+                ..Default::default()
+            }),
+            3
+        );
 
         // Pages are newest first, cover everything exactly once.
         let mut seen: Vec<EventId> = Vec::new();
-        let mut page = PageRequest { limit: 7, after: None };
+        let mut page = PageRequest {
+            limit: 7,
+            after: None,
+        };
         let mut last_date = day("2100-01-01");
         loop {
-            let p = s.store.list_events(&EventQuery { page: page.clone(), ..Default::default() }).unwrap();
+            let p = s
+                .store
+                .list_events(&EventQuery {
+                    page: page.clone(),
+                    ..Default::default()
+                })
+                .unwrap();
             for e in &p.items {
                 assert!(e.event.occurred_end <= last_date, "{}: not sorted", s.name);
                 last_date = e.event.occurred_end;
@@ -208,21 +358,49 @@ fn event_filters_and_cursor_pages() {
         dedup.dedup();
         assert_eq!((seen.len(), dedup.len()), (30, 30), "{}", s.name);
 
-        let by_level = s.store.count_events(&EventQuery::default(), GroupBy::Locality(AdminLevel::Adm1)).unwrap();
+        let by_level = s
+            .store
+            .count_events(&EventQuery::default(), GroupBy::Locality(AdminLevel::Adm1))
+            .unwrap();
         assert_eq!(by_level.len(), 2);
         assert_eq!(by_level.iter().map(|g| g.events).sum::<u64>(), 30);
-        assert!(by_level.iter().any(|g| g.key == p1.id.to_string()), "{}: keys are locality ids", s.name);
-        let by_dim = s.store.count_events(&EventQuery::default(), GroupBy::DimensionYear).unwrap();
+        assert!(
+            by_level.iter().any(|g| g.key == p1.id.to_string()),
+            "{}: keys are locality ids",
+            s.name
+        );
+        let by_dim = s
+            .store
+            .count_events(&EventQuery::default(), GroupBy::DimensionYear)
+            .unwrap();
         assert_eq!(by_dim.len(), 3);
         assert!(by_dim.iter().all(|g| g.year == Some(2021)));
         let fatalities: u64 = by_dim.iter().map(|g| g.fatalities).sum();
         assert_eq!(fatalities, (0..30u64).map(|n| n % 5).sum::<u64>());
 
         // Re-placement moves an event between provinces.
-        let moved = s.store.set_placements(&[(events[0].event.id, LocalityPath([None, Some(p2.id), None, None]))]).unwrap();
+        let moved = s
+            .store
+            .set_placements(&[(
+                events[0].event.id,
+                LocalityPath([None, Some(p2.id), None, None]),
+            )])
+            .unwrap();
         assert_eq!(moved, 1);
-        assert_eq!(count(EventQuery { locality: Some((p2.id, AdminLevel::Adm1)), ..Default::default() }), 16);
-        let again = s.store.set_placements(&[(events[0].event.id, LocalityPath([None, Some(p2.id), None, None]))]).unwrap();
+        assert_eq!(
+            count(EventQuery {
+                locality: Some((p2.id, AdminLevel::Adm1)),
+                ..Default::default()
+            }),
+            16
+        );
+        let again = s
+            .store
+            .set_placements(&[(
+                events[0].event.id,
+                LocalityPath([None, Some(p2.id), None, None]),
+            )])
+            .unwrap();
         assert_eq!(again, 0, "{}: unchanged placement is not a write", s.name);
     });
 }
@@ -233,26 +411,74 @@ fn bad_cursor_is_an_error() {
         let q = EventQuery {
             page: PageRequest {
                 limit: 5,
-                after: Some(usalama_store::Cursor { key: "not-a-date".into(), id: uuid::Uuid::nil() }),
+                after: Some(usalama_store::Cursor {
+                    key: "not-a-date".into(),
+                    id: uuid::Uuid::nil(),
+                }),
             },
             ..Default::default()
         };
-        assert!(matches!(s.store.list_events(&q), Err(StoreError::InvalidCursor)), "{}", s.name);
+        assert!(
+            matches!(s.store.list_events(&q), Err(StoreError::InvalidCursor)),
+            "{}",
+            s.name
+        );
     });
 }
 
 #[test]
 fn actors_list_and_filter() {
     on_every_backend(|s| {
-        let a = Actor::new(ActorId::derived("1"), "LRA", ActorKind::NonStateArmedGroup, Default::default()).unwrap()
-            .with_aliases(["Lord's Resistance Army".to_string()]);
-        let b = Actor::new(ActorId::derived("2"), "Government of CAR", ActorKind::StateSecurityForce, Default::default()).unwrap();
-        assert_eq!(s.store.upsert_actors(&[a.clone(), b.clone()]).unwrap().inserted, 2);
-        assert_eq!(s.store.upsert_actors(&[a.clone()]).unwrap().unchanged, 1);
+        let a = Actor::new(
+            ActorId::derived("1"),
+            "LRA",
+            ActorKind::NonStateArmedGroup,
+            Default::default(),
+        )
+        .unwrap()
+        .with_aliases(["Lord's Resistance Army".to_string()]);
+        let b = Actor::new(
+            ActorId::derived("2"),
+            "Government of CAR",
+            ActorKind::StateSecurityForce,
+            Default::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            s.store
+                .upsert_actors(&[a.clone(), b.clone()])
+                .unwrap()
+                .inserted,
+            2
+        );
+        assert_eq!(
+            s.store
+                .upsert_actors(std::slice::from_ref(&a))
+                .unwrap()
+                .unchanged,
+            1
+        );
         assert_eq!(s.store.get_actor(a.id).unwrap().unwrap(), a);
-        let found = s.store.list_actors(&ActorQuery { text: Some("resistance".into()), ..Default::default() }).unwrap();
-        assert_eq!(found.items, vec![a.clone()], "{}: aliases are searched", s.name);
-        let state = s.store.list_actors(&ActorQuery { kind: Some("state_security_force".into()), ..Default::default() }).unwrap();
+        let found = s
+            .store
+            .list_actors(&ActorQuery {
+                text: Some("resistance".into()),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(
+            found.items,
+            vec![a.clone()],
+            "{}: aliases are searched",
+            s.name
+        );
+        let state = s
+            .store
+            .list_actors(&ActorQuery {
+                kind: Some("state_security_force".into()),
+                ..Default::default()
+            })
+            .unwrap();
         assert_eq!(state.total, 1);
     });
 }
@@ -269,11 +495,19 @@ fn users_tokens_and_sessions() {
             disabled_at: None,
         };
         s.store.upsert_user(&u).unwrap();
-        assert_eq!(s.store.find_user("admin").unwrap().unwrap(), u, "{}", s.name);
+        assert_eq!(
+            s.store.find_user("admin").unwrap().unwrap(),
+            u,
+            "{}",
+            s.name
+        );
         let mut changed = u.clone();
         changed.password_hash = "$argon2id$other".into();
         s.store.upsert_user(&changed).unwrap();
-        assert_eq!(s.store.find_user("admin").unwrap().unwrap().password_hash, "$argon2id$other");
+        assert_eq!(
+            s.store.find_user("admin").unwrap().unwrap().password_hash,
+            "$argon2id$other"
+        );
 
         let t = TokenRecord {
             id: uuid::Uuid::from_u128(9),
@@ -287,15 +521,36 @@ fn users_tokens_and_sessions() {
         assert_eq!(s.store.find_token(&[1; 32]).unwrap().unwrap(), t);
         assert!(s.store.find_token(&[2; 32]).unwrap().is_none());
         assert_eq!(s.store.revoke_tokens("ci", t0()).unwrap(), 1);
-        assert!(s.store.find_token(&[1; 32]).unwrap().unwrap().revoked_at.is_some());
+        assert!(s
+            .store
+            .find_token(&[1; 32])
+            .unwrap()
+            .unwrap()
+            .revoked_at
+            .is_some());
 
-        let sess = SessionRecord { token_hash: vec![3; 32], user_id: u.id, created_at: t0(), expires_at: t0() + Duration::hours(8) };
+        let sess = SessionRecord {
+            token_hash: vec![3; 32],
+            user_id: u.id,
+            created_at: t0(),
+            expires_at: t0() + Duration::hours(8),
+        };
         s.store.insert_session(&sess).unwrap();
         let (got, user) = s.store.find_session(&[3; 32]).unwrap().unwrap();
         assert_eq!((got, user.username.as_str()), (sess, "admin"));
         s.store.delete_session(&[3; 32]).unwrap();
         assert!(s.store.find_session(&[3; 32]).unwrap().is_none());
         // A token hash is unique.
-        assert!(matches!(s.store.insert_token(&TokenRecord { id: uuid::Uuid::from_u128(10), ..t }), Err(StoreError::Conflict(_))), "{}", s.name);
+        assert!(
+            matches!(
+                s.store.insert_token(&TokenRecord {
+                    id: uuid::Uuid::from_u128(10),
+                    ..t
+                }),
+                Err(StoreError::Conflict(_))
+            ),
+            "{}",
+            s.name
+        );
     });
 }

@@ -10,7 +10,10 @@ fn refuses_a_foreign_directory_without_touching_it() {
     fs::write(dir.path().join("notes.txt"), "mine").unwrap();
     let err = SqliteStore::open_dir(dir.path()).err().unwrap();
     assert!(matches!(err, StoreError::Foreign(_)), "{err}");
-    assert!(err.to_string().contains("choose an empty directory"), "{err}");
+    assert!(
+        err.to_string().contains("choose an empty directory"),
+        "{err}"
+    );
     assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
 }
 
@@ -21,14 +24,20 @@ fn refuses_a_file_that_is_not_sqlite() {
     fs::write(&f, b"this is not a database at all, just text").unwrap();
     let err = SqliteStore::open_dir(dir.path()).err().unwrap();
     assert!(err.to_string().contains("not a Usalama database"), "{err}");
-    assert_eq!(fs::read(&f).unwrap(), b"this is not a database at all, just text");
+    assert_eq!(
+        fs::read(&f).unwrap(),
+        b"this is not a database at all, just text"
+    );
 }
 
 #[test]
 fn refuses_another_applications_sqlite_database() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("usalama.sqlite3");
-    sqlite3(&f, "CREATE TABLE customers (name TEXT); INSERT INTO customers VALUES ('x');");
+    sqlite3(
+        &f,
+        "CREATE TABLE customers (name TEXT); INSERT INTO customers VALUES ('x');",
+    );
     let before = fs::read(&f).unwrap();
     let err = SqliteStore::open_dir(dir.path()).err().unwrap();
     assert!(matches!(err, StoreError::Foreign(_)), "{err}");
@@ -67,7 +76,10 @@ fn reports_corruption_in_one_line() {
     let err = SqliteStore::open_dir(&data).err().unwrap();
     let msg = err.to_string();
     assert!(!msg.contains('\n'), "{msg}");
-    assert!(matches!(err, StoreError::Corrupt(_) | StoreError::Foreign(_)), "{msg}");
+    assert!(
+        matches!(err, StoreError::Corrupt(_) | StoreError::Foreign(_)),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -79,7 +91,16 @@ fn refuses_a_newer_schema() {
     sqlite3(&f, "INSERT INTO usalama_migrations VALUES (999, 'future')");
     let before = fs::read(&f).unwrap();
     let err = SqliteStore::open_dir(&data).err().unwrap();
-    assert!(matches!(err, StoreError::NewerSchema { found: 999, supported: 1 }), "{err}");
+    assert!(
+        matches!(
+            err,
+            StoreError::NewerSchema {
+                found: 999,
+                supported: 1
+            }
+        ),
+        "{err}"
+    );
     assert!(err.to_string().contains("upgrade usalama"));
     assert_eq!(fs::read(&f).unwrap(), before, "nothing is overwritten");
 }

@@ -171,3 +171,22 @@ pub fn square(
     )
     .expect("valid locality")
 }
+
+/// The bundled demo boundaries (OCHA COD-AB, CC BY-IGO) by level, shallowest first.
+pub const DEMO_BOUNDARIES: [(AdminLevel, &str); 3] = [
+    (
+        AdminLevel::Adm1,
+        include_str!("../../../data/demo/caf_admin1.geojson"),
+    ),
+    (
+        AdminLevel::Adm2,
+        include_str!("../../../data/demo/caf_admin2.geojson"),
+    ),
+    (
+        AdminLevel::Adm3,
+        include_str!("../../../data/demo/caf_admin3.geojson"),
+    ),
+];
+
+/// The bundled demo events (UCDP GED 23.1, CC BY 4.0), GeoJSON.
+pub const DEMO_EVENTS: &str = include_str!("../../../data/demo/ucdp-ged-caf.geojson");

@@ -89,7 +89,11 @@ impl From<AppError> for ApiError {
             AppError::Invalid { field, reason } => Self {
                 status: StatusCode::BAD_REQUEST,
                 code: "invalid_parameter",
-                message: if reason.starts_with(&field) { reason } else { format!("{field}: {reason}") },
+                message: if reason.starts_with(&field) {
+                    reason
+                } else {
+                    format!("{field}: {reason}")
+                },
                 field: Some(field),
             },
             AppError::Import(e) => Self {

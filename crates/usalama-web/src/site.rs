@@ -7,7 +7,9 @@ use crate::api::{event_query, run, EVENT_PARAMS};
 use crate::state::AppState;
 use crate::ui::i18n::Lang;
 use crate::ui::layout::PageCtx;
-use crate::ui::pages::{self, EventFilterForm, EventRowView, EventsView, HomeView, LoginView, MapRow, MapView};
+use crate::ui::pages::{
+    self, EventFilterForm, EventRowView, EventsView, HomeView, LoginView, MapRow, MapView,
+};
 use crate::ui::svg_map::{choropleth_lang, MapArea};
 use axum::extract::{FromRequestParts, Path, RawQuery, State};
 use axum::http::request::Parts;
@@ -63,18 +65,28 @@ pub struct PageReq {
 impl FromRequestParts<AppState> for PageReq {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let jar = cookies(&parts.headers);
-        let explicit = parts
-            .uri
-            .query()
-            .and_then(|q| form_pairs(q).into_iter().find(|(k, _)| k == "lang").map(|(_, v)| v));
+        let explicit = parts.uri.query().and_then(|q| {
+            form_pairs(q)
+                .into_iter()
+                .find(|(k, _)| k == "lang")
+                .map(|(_, v)| v)
+        });
         let chosen = explicit.as_deref().and_then(Lang::from_tag);
         let accept = parts
             .headers
             .get(header::ACCEPT_LANGUAGE)
             .and_then(|v| v.to_str().ok());
-        let lang = Lang::negotiate(accept, chosen.map(|l| l.code()).or(jar.get(LANG_COOKIE).map(String::as_str)));
+        let lang = Lang::negotiate(
+            accept,
+            chosen
+                .map(|l| l.code())
+                .or(jar.get(LANG_COOKIE).map(String::as_str)),
+        );
         let who = match jar.get(SESSION_COOKIE).cloned() {
             Some(secret) => run(state, move |app| app.session(&secret))
                 .await
@@ -110,7 +122,13 @@ impl PageReq {
         }
     }
 
-    fn cookie(&self, name: &str, value: &str, max_age: Option<i64>, http_only: bool) -> HeaderValue {
+    fn cookie(
+        &self,
+        name: &str,
+        value: &str,
+        max_age: Option<i64>,
+        http_only: bool,
+    ) -> HeaderValue {
         let mut c = format!("{name}={value}; Path=/; SameSite=Lax");
         if let Some(a) = max_age {
             c.push_str(&format!("; Max-Age={a}"));
@@ -125,7 +143,12 @@ impl PageReq {
     }
 
     /// Sends a page with the given status, setting the language and CSRF cookies if needed.
-    fn send(&self, state: &AppState, status: StatusCode, title_and_body: impl FnOnce(&PageCtx<'_>) -> Markup) -> Response {
+    fn send(
+        &self,
+        state: &AppState,
+        status: StatusCode,
+        title_and_body: impl FnOnce(&PageCtx<'_>) -> Markup,
+    ) -> Response {
         let user = self.user();
         let ctx = PageCtx {
             user: user.as_deref(),
@@ -133,15 +156,29 @@ impl PageReq {
             ..PageCtx::new(&state.catalog, self.lang, &self.path)
         };
         let html = title_and_body(&ctx).into_string();
-        let mut res = (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response();
+        let mut res = (
+            status,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            html,
+        )
+            .into_response();
         let h = res.headers_mut();
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        h.insert(header::VARY, HeaderValue::from_static("Accept-Language, Cookie"));
+        h.insert(
+            header::VARY,
+            HeaderValue::from_static("Accept-Language, Cookie"),
+        );
         if self.set_lang {
-            h.append(header::SET_COOKIE, self.cookie(LANG_COOKIE, self.lang.code(), Some(31_536_000), false));
+            h.append(
+                header::SET_COOKIE,
+                self.cookie(LANG_COOKIE, self.lang.code(), Some(31_536_000), false),
+            );
         }
         if self.set_csrf {
-            h.append(header::SET_COOKIE, self.cookie(CSRF_COOKIE, &self.csrf, None, true));
+            h.append(
+                header::SET_COOKIE,
+                self.cookie(CSRF_COOKIE, &self.csrf, None, true),
+            );
         }
         res
     }
@@ -157,7 +194,9 @@ impl PageReq {
                 (StatusCode::INTERNAL_SERVER_ERROR, "error-500")
             }
         };
-        self.send(state, status, |ctx| pages::error_page_ctx(ctx, status.as_u16(), key))
+        self.send(state, status, |ctx| {
+            pages::error_page_ctx(ctx, status.as_u16(), key)
+        })
     }
 
     fn to_login(&self) -> Response {
@@ -203,7 +242,9 @@ pub async fn not_found(State(state): State<AppState>, req: PageReq) -> Response 
     if req.path.starts_with("/api/") {
         return crate::error::ApiError::not_found("route").into_response();
     }
-    req.send(&state, StatusCode::NOT_FOUND, |ctx| pages::error_page_ctx(ctx, 404, "error-404"))
+    req.send(&state, StatusCode::NOT_FOUND, |ctx| {
+        pages::error_page_ctx(ctx, 404, "error-404")
+    })
 }
 
 const SOURCE_NOTE_KEY: &str = "home-source-note";
@@ -241,7 +282,10 @@ async fn map(State(state): State<AppState>, req: PageReq) -> Response {
                 name: c.locality.name.clone(),
                 geometry: c.geometry.clone()?,
                 value: c.events,
-                href: Some(format!("/events?locality={}", urlencode(c.locality.code.as_str()))),
+                href: Some(format!(
+                    "/events?locality={}",
+                    urlencode(c.locality.code.as_str())
+                )),
             })
         })
         .collect();
@@ -256,7 +300,10 @@ async fn map(State(state): State<AppState>, req: PageReq) -> Response {
             name: c.locality.name.clone(),
             events: c.events,
             fatalities: c.fatalities,
-            href: Some(format!("/events?locality={}", urlencode(c.locality.code.as_str()))),
+            href: Some(format!(
+                "/events?locality={}",
+                urlencode(c.locality.code.as_str())
+            )),
         })
         .collect();
     rows.sort_by(|a, b| b.events.cmp(&a.events).then(a.name.cmp(&b.name)));
@@ -291,7 +338,13 @@ async fn events(State(state): State<AppState>, req: PageReq, RawQuery(raw): RawQ
         return req.to_login();
     }
     let pairs = form_pairs(raw.as_deref().unwrap_or(""));
-    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
     let filters = EventFilterForm {
         from: get("from"),
         to: get("to"),
@@ -328,7 +381,10 @@ async fn events(State(state): State<AppState>, req: PageReq, RawQuery(raw): RawQ
                 &who,
                 &usalama_store::LocalityQuery {
                     level: Some(AdminLevel::Adm1),
-                    page: usalama_store::PageRequest { limit: 1000, after: None },
+                    page: usalama_store::PageRequest {
+                        limit: 1000,
+                        after: None,
+                    },
                     ..Default::default()
                 },
             )?
@@ -371,7 +427,9 @@ async fn events(State(state): State<AppState>, req: PageReq, RawQuery(raw): RawQ
                         .app
                         .taxonomy()
                         .category(&v.event.category)
-                        .map_or(v.event.category.clone(), |c| c.label(lang.code()).to_string()),
+                        .map_or(v.event.category.clone(), |c| {
+                            c.label(lang.code()).to_string()
+                        }),
                     dimension: v.event.dimension.to_string(),
                     place: place(v),
                     fatalities: v.event.casualties.killed_best,
@@ -383,7 +441,11 @@ async fn events(State(state): State<AppState>, req: PageReq, RawQuery(raw): RawQ
         Err(AppError::Invalid { field, .. }) => view.error = Some(field),
         Err(e) => return req.error(&state, e),
     }
-    let status = if view.error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let status = if view.error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
     req.send(&state, status, |ctx| pages::events_page(ctx, &view))
 }
 
@@ -435,14 +497,22 @@ async fn event(State(state): State<AppState>, req: PageReq, Path(id): Path<Strin
         status: e.status.as_str().to_string(),
         reliability: e.reliability.map(|r| r.to_string()),
         credibility: e.credibility.map(|c| c.grade()),
-        source_codes: e.source_codes.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        source_codes: e
+            .source_codes
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
         created_at: e.meta.created_at,
         updated_at: e.meta.updated_at,
     };
     req.send(&state, StatusCode::OK, |ctx| pages::event_page(ctx, &view))
 }
 
-async fn login_form(State(state): State<AppState>, req: PageReq, RawQuery(raw): RawQuery) -> Response {
+async fn login_form(
+    State(state): State<AppState>,
+    req: PageReq,
+    RawQuery(raw): RawQuery,
+) -> Response {
     let next = form_pairs(raw.as_deref().unwrap_or(""))
         .into_iter()
         .find(|(k, _)| k == "next")
@@ -475,17 +545,27 @@ async fn login(State(state): State<AppState>, req: PageReq, Form(f): Form<LoginF
             csrf_token: req.csrf.clone(),
             next: safe_next(&f.next),
         };
-        return req.send(&state, StatusCode::FORBIDDEN, |ctx| pages::login_page(ctx, &view));
+        return req.send(&state, StatusCode::FORBIDDEN, |ctx| {
+            pages::login_page(ctx, &view)
+        });
     }
     let (username, password) = (f.username.clone(), f.password);
     match run(&state, move |app| app.login(&username, &password)).await {
         Ok((secret, _)) => {
             let mut res = Redirect::to(&safe_next(&f.next)).into_response();
-            let cookie = req.cookie(SESSION_COOKIE, secret.expose(), Some(usalama_app::SESSION_HOURS * 3600), true);
+            let cookie = req.cookie(
+                SESSION_COOKIE,
+                secret.expose(),
+                Some(usalama_app::SESSION_HOURS * 3600),
+                true,
+            );
             res.headers_mut().append(header::SET_COOKIE, cookie);
             // A new CSRF token with the new session.
             let fresh = usalama_app::generate_password();
-            res.headers_mut().append(header::SET_COOKIE, req.cookie(CSRF_COOKIE, &fresh, None, true));
+            res.headers_mut().append(
+                header::SET_COOKIE,
+                req.cookie(CSRF_COOKIE, &fresh, None, true),
+            );
             res
         }
         Err(AppError::Unauthenticated) => {
@@ -495,7 +575,9 @@ async fn login(State(state): State<AppState>, req: PageReq, Form(f): Form<LoginF
                 csrf_token: req.csrf.clone(),
                 next: safe_next(&f.next),
             };
-            req.send(&state, StatusCode::UNAUTHORIZED, |ctx| pages::login_page(ctx, &view))
+            req.send(&state, StatusCode::UNAUTHORIZED, |ctx| {
+                pages::login_page(ctx, &view)
+            })
         }
         Err(e) => req.error(&state, e),
     }
@@ -508,14 +590,24 @@ pub struct LogoutForm {
     csrf: String,
 }
 
-async fn logout(State(state): State<AppState>, req: PageReq, headers: HeaderMap, Form(f): Form<LogoutForm>) -> Response {
+async fn logout(
+    State(state): State<AppState>,
+    req: PageReq,
+    headers: HeaderMap,
+    Form(f): Form<LogoutForm>,
+) -> Response {
     if f.csrf != req.csrf {
-        return req.send(&state, StatusCode::FORBIDDEN, |ctx| pages::error_page_ctx(ctx, 403, "error-403"));
+        return req.send(&state, StatusCode::FORBIDDEN, |ctx| {
+            pages::error_page_ctx(ctx, 403, "error-403")
+        });
     }
     if let Some(secret) = cookies(&headers).get(SESSION_COOKIE).cloned() {
         let _ = run(&state, move |app| app.logout(&secret)).await;
     }
     let mut res = Redirect::to("/").into_response();
-    res.headers_mut().append(header::SET_COOKIE, req.cookie(SESSION_COOKIE, "", Some(0), true));
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        req.cookie(SESSION_COOKIE, "", Some(0), true),
+    );
     res
 }

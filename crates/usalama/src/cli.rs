@@ -44,10 +44,20 @@ pub enum LogFormat {
 #[derive(Debug, Args, Clone, Default)]
 pub struct StoreArgs {
     /// SQLite data directory (created if missing; must be empty or a Usalama data directory).
-    #[arg(long, env = "USALAMA_DATA_DIR", value_name = "DIR", conflicts_with = "database_url")]
+    #[arg(
+        long,
+        env = "USALAMA_DATA_DIR",
+        value_name = "DIR",
+        conflicts_with = "database_url"
+    )]
     pub data_dir: Option<PathBuf>,
     /// PostgreSQL URL, e.g. postgres://user:password@host/db.
-    #[arg(long, env = "USALAMA_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "USALAMA_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
     pub database_url: Option<String>,
     /// A taxonomy file replacing the built-in one.
     #[arg(long, env = "USALAMA_TAXONOMY", value_name = "FILE")]
@@ -224,7 +234,11 @@ fn init_logging(s: &Settings) {
 }
 
 /// Opens the store and builds the application.
-pub fn open_app(settings: &Settings, args: &StoreArgs, default_dir: Option<PathBuf>) -> anyhow::Result<App> {
+pub fn open_app(
+    settings: &Settings,
+    args: &StoreArgs,
+    default_dir: Option<PathBuf>,
+) -> anyhow::Result<App> {
     let location = config::store_location(
         args.data_dir.clone(),
         args.database_url.clone(),
@@ -236,8 +250,15 @@ pub fn open_app(settings: &Settings, args: &StoreArgs, default_dir: Option<PathB
 }
 
 /// Builds the application over a store location.
-pub fn open_app_at(settings: &Settings, args: &StoreArgs, location: &StoreLocation) -> anyhow::Result<App> {
-    let taxonomy_path = args.taxonomy.clone().or_else(|| settings.file.taxonomy.clone());
+pub fn open_app_at(
+    settings: &Settings,
+    args: &StoreArgs,
+    location: &StoreLocation,
+) -> anyhow::Result<App> {
+    let taxonomy_path = args
+        .taxonomy
+        .clone()
+        .or_else(|| settings.file.taxonomy.clone());
     let taxonomy = match taxonomy_path {
         Some(p) => {
             let text = std::fs::read_to_string(&p)
@@ -255,9 +276,9 @@ pub fn open_app_at(settings: &Settings, args: &StoreArgs, location: &StoreLocati
 
 fn read_file(path: &Path) -> anyhow::Result<String> {
     std::fs::read_to_string(path).map_err(|e| {
-        anyhow::Error::new(usalama_app::AppError::Import(usalama_ingest::IngestError::Read(
-            format!("{}: {e}", path.display()),
-        )))
+        anyhow::Error::new(usalama_app::AppError::Import(
+            usalama_ingest::IngestError::Read(format!("{}: {e}", path.display())),
+        ))
     })
 }
 
@@ -268,15 +289,37 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { bind, store } => {
             let app = open_app(&s, &store, Some(PathBuf::from("usalama-data")))?;
-            let bind = bind.or_else(|| s.file.server.bind.clone()).unwrap_or_else(|| crate::serve::DEFAULT_BIND.into());
-            crate::serve::serve(app, &bind, s.file.server.secure_cookies.unwrap_or(false), None)
+            let bind = bind
+                .or_else(|| s.file.server.bind.clone())
+                .unwrap_or_else(|| crate::serve::DEFAULT_BIND.into());
+            crate::serve::serve(
+                app,
+                &bind,
+                s.file.server.secure_cookies.unwrap_or(false),
+                None,
+            )
         }
-        Command::Demo { bind, no_serve, store } => crate::demo::run(&s, store, bind, no_serve),
+        Command::Demo {
+            bind,
+            no_serve,
+            store,
+        } => crate::demo::run(&s, store, bind, no_serve),
         Command::Import { what } => match what {
-            ImportCommand::Boundaries { file, level, code_field, name_field, parent_code_field, store } => {
+            ImportCommand::Boundaries {
+                file,
+                level,
+                code_field,
+                name_field,
+                parent_code_field,
+                store,
+            } => {
                 let app = open_app(&s, &store, None)?;
                 let json = read_file(&file)?;
-                let fields = BoundaryFields { code: code_field, name: name_field, parent_code: parent_code_field };
+                let fields = BoundaryFields {
+                    code: code_field,
+                    name: name_field,
+                    parent_code: parent_code_field,
+                };
                 let r = app.import_boundaries(&Principal::Operator, &json, level, &fields)?;
                 for p in &r.problems {
                     eprintln!("{}: {p}", file.display());
@@ -286,18 +329,17 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             }
             ImportCommand::Ucdp { file, store } => {
                 let app = open_app(&s, &store, None)?;
-                let is_json = file
-                    .extension()
-                    .and_then(|e| e.to_str())
-                    .is_some_and(|e| e.eq_ignore_ascii_case("geojson") || e.eq_ignore_ascii_case("json"));
+                let is_json = file.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                    e.eq_ignore_ascii_case("geojson") || e.eq_ignore_ascii_case("json")
+                });
                 let r = if is_json {
                     let json = read_file(&file)?;
                     app.import_ucdp_geojson(&Principal::Operator, &json, &mut |_| {})?
                 } else {
                     let mut f = std::fs::File::open(&file).map_err(|e| {
-                        anyhow::Error::new(usalama_app::AppError::Import(usalama_ingest::IngestError::Read(
-                            format!("{}: {e}", file.display()),
-                        )))
+                        anyhow::Error::new(usalama_app::AppError::Import(
+                            usalama_ingest::IngestError::Read(format!("{}: {e}", file.display())),
+                        ))
                     })?;
                     app.import_ucdp_csv(&Principal::Operator, &mut f, &mut |_| {})?
                 };
@@ -305,7 +347,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     eprintln!("{}: {p}", file.display());
                 }
                 if r.problems.len() > 20 {
-                    eprintln!("{}: … and {} more rejected rows", file.display(), r.problems.len() - 20);
+                    eprintln!(
+                        "{}: … and {} more rejected rows",
+                        file.display(),
+                        r.problems.len() - 20
+                    );
                 }
                 println!("{r}");
                 Ok(())
@@ -327,7 +373,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             }
         },
         Command::User { action } => match action {
-            UserCommand::Add { username, role, store } => {
+            UserCommand::Add {
+                username,
+                role,
+                store,
+            } => {
                 let app = open_app(&s, &store, None)?;
                 let password = usalama_app::generate_password();
                 app.set_password(&username, &password, role)?;

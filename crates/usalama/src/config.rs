@@ -88,7 +88,9 @@ pub fn store_location(
         (Some(d), None) => Ok(StoreLocation::SqliteDir(d)),
         (None, Some(u)) => Ok(StoreLocation::from_url(&u)?),
         (None, None) => match (&file.data_dir, &file.database_url) {
-            (Some(_), Some(_)) => bail!("the config file's [store] sets both data_dir and database_url"),
+            (Some(_), Some(_)) => {
+                bail!("the config file's [store] sets both data_dir and database_url")
+            }
             (Some(d), None) => Ok(StoreLocation::SqliteDir(d.clone())),
             (None, Some(u)) => Ok(StoreLocation::from_url(u)?),
             (None, None) => match default_dir {
@@ -102,7 +104,9 @@ pub fn store_location(
 /// The trimmed content of the file named by environment variable `var`, if set.
 fn read_secret_file(var: &str) -> Option<String> {
     let path = std::env::var_os(var)?;
-    std::fs::read_to_string(path).ok().map(|s| s.trim().to_string())
+    std::fs::read_to_string(path)
+        .ok()
+        .map(|s| s.trim().to_string())
 }
 
 #[cfg(test)]
@@ -111,7 +115,10 @@ mod tests {
 
     #[test]
     fn example_config_stays_loadable() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/usalama.example.toml");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../config/usalama.example.toml"
+        );
         let c = FileConfig::load(Path::new(path)).unwrap();
         assert_eq!(c.server.bind.as_deref(), Some("127.0.0.1:8080"));
         assert!(c.store.data_dir.is_some());
@@ -136,7 +143,13 @@ mod tests {
         assert_eq!(l, StoreLocation::SqliteDir("flag".into()));
         let l = store_location(None, None, &file, None).unwrap();
         assert_eq!(l, StoreLocation::SqliteDir("from-file".into()));
-        assert!(store_location(Some("a".into()), Some("postgres://h/db".into()), &file, None).is_err());
+        assert!(store_location(
+            Some("a".into()),
+            Some("postgres://h/db".into()),
+            &file,
+            None
+        )
+        .is_err());
         assert!(store_location(None, Some("mysql://x".into()), &file, None).is_err());
     }
 }

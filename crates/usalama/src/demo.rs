@@ -12,7 +12,12 @@ const ADM3: &str = include_str!("../../../data/demo/caf_admin3.geojson");
 const EVENTS: &str = include_str!("../../../data/demo/ucdp-ged-caf.geojson");
 
 /// Prepares the demo store and serves it (unless `no_serve`).
-pub fn run(s: &Settings, store: StoreArgs, bind: Option<String>, no_serve: bool) -> anyhow::Result<()> {
+pub fn run(
+    s: &Settings,
+    store: StoreArgs,
+    bind: Option<String>,
+    no_serve: bool,
+) -> anyhow::Result<()> {
     let started = Instant::now();
     // Without --data-dir or --database-url, a temporary directory that is removed on exit.
     let explicit = store.data_dir.is_some()
@@ -20,10 +25,18 @@ pub fn run(s: &Settings, store: StoreArgs, bind: Option<String>, no_serve: bool)
         || s.file.store.data_dir.is_some()
         || s.file.store.database_url.is_some()
         || std::env::var_os("USALAMA_DATABASE_URL_FILE").is_some();
-    let temp = if explicit { None } else { Some(tempfile::Builder::new().prefix("usalama-demo-").tempdir()?) };
+    let temp = if explicit {
+        None
+    } else {
+        Some(tempfile::Builder::new().prefix("usalama-demo-").tempdir()?)
+    };
     let app = open_app(s, &store, temp.as_ref().map(|t| t.path().join("data")))?;
     let report = app.prepare_demo(&DemoData {
-        boundaries: vec![(AdminLevel::Adm1, ADM1), (AdminLevel::Adm2, ADM2), (AdminLevel::Adm3, ADM3)],
+        boundaries: vec![
+            (AdminLevel::Adm1, ADM1),
+            (AdminLevel::Adm2, ADM2),
+            (AdminLevel::Adm3, ADM3),
+        ],
         ucdp_geojson: EVENTS,
     })?;
     for (level, r) in &report.boundaries {
@@ -31,7 +44,10 @@ pub fn run(s: &Settings, store: StoreArgs, bind: Option<String>, no_serve: bool)
     }
     println!("events (UCDP GED 23.1, CC BY 4.0): {}", report.events);
     if let Some(t) = &temp {
-        println!("Data directory (temporary, removed on exit): {}", t.path().join("data").display());
+        println!(
+            "Data directory (temporary, removed on exit): {}",
+            t.path().join("data").display()
+        );
     }
     println!("Demo ready in {:.1} s.", started.elapsed().as_secs_f64());
     println!("Log in as: {} / {}", report.username, report.password);

@@ -27,7 +27,9 @@ pub fn serve(
     on_ready: Option<Box<dyn FnOnce(SocketAddr) + Send>>,
 ) -> anyhow::Result<()> {
     let addr: SocketAddr = bind.parse().map_err(|_| {
-        crate::cli::ConfigError(format!("--bind '{bind}' is not an address like 127.0.0.1:8080"))
+        crate::cli::ConfigError(format!(
+            "--bind '{bind}' is not an address like 127.0.0.1:8080"
+        ))
     })?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -35,8 +37,12 @@ pub fn serve(
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
             let why = match e.kind() {
-                std::io::ErrorKind::AddrInUse => "the address is already in use (is another usalama running?)".to_string(),
-                std::io::ErrorKind::PermissionDenied => "permission denied (ports below 1024 need privileges)".to_string(),
+                std::io::ErrorKind::AddrInUse => {
+                    "the address is already in use (is another usalama running?)".to_string()
+                }
+                std::io::ErrorKind::PermissionDenied => {
+                    "permission denied (ports below 1024 need privileges)".to_string()
+                }
                 _ => e.to_string(),
             };
             BindError(format!("cannot listen on {addr}: {why}"))

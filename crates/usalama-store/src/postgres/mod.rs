@@ -6,8 +6,7 @@ use crate::error::StoreError;
 use crate::migrate::{self, Migration};
 use crate::query::{ActorQuery, Cursor, EventQuery, GroupBy, GroupCount, LocalityQuery, Page};
 use crate::records::{
-    LocalitySummary, PlacedEvent, SessionRecord, StoredEvent, TokenRecord, UpsertCounts,
-    UserRecord,
+    LocalitySummary, PlacedEvent, SessionRecord, StoredEvent, TokenRecord, UpsertCounts, UserRecord,
 };
 use crate::rows::{EventRow, LocalityRow};
 use crate::sql::{self, Dialect, Filter, SqlValue};
@@ -125,7 +124,12 @@ fn event_row(r: &Row) -> Result<EventRow, StoreError> {
             location_precision: i64o(r.try_get(10)?),
             place_name: r.try_get(11)?,
             locality_id: r.try_get(12)?,
-            adm: [r.try_get(13)?, r.try_get(14)?, r.try_get(15)?, r.try_get(16)?],
+            adm: [
+                r.try_get(13)?,
+                r.try_get(14)?,
+                r.try_get(15)?,
+                r.try_get(16)?,
+            ],
             dimension: r.try_get(17)?,
             category: r.try_get(18)?,
             source_codes: r.try_get(19)?,
@@ -318,7 +322,10 @@ fn migrate_pg(c: &mut Client, migrations: &[Migration]) -> Result<(), StoreError
         .px()?;
     }
     let current: i64 = tx
-        .query_one("SELECT COALESCE(MAX(version), 0) FROM usalama_migrations", &[])
+        .query_one(
+            "SELECT COALESCE(MAX(version), 0) FROM usalama_migrations",
+            &[],
+        )
         .px()?
         .get(0);
     let latest = migrate::latest(migrations);
@@ -358,7 +365,9 @@ impl Store for PgStore {
         let mut tx = c.transaction().px()?;
         let mut counts = UpsertCounts::default();
         let get = tx
-            .prepare(&format!("SELECT {LOCALITY_COLUMNS} FROM localities WHERE code = $1"))
+            .prepare(&format!(
+                "SELECT {LOCALITY_COLUMNS} FROM localities WHERE code = $1"
+            ))
             .px()?;
         let put = tx
             .prepare(
@@ -493,7 +502,9 @@ impl Store for PgStore {
     fn locality_lineage(&self, id: LocalityId) -> Result<Vec<LocalitySummary>, StoreError> {
         let mut c = self.conn()?;
         let st = c
-            .prepare(&format!("SELECT {LOCALITY_SUMMARY_COLUMNS} FROM localities WHERE id = $1"))
+            .prepare(&format!(
+                "SELECT {LOCALITY_SUMMARY_COLUMNS} FROM localities WHERE id = $1"
+            ))
             .px()?;
         let mut out = Vec::new();
         let mut next = Some(id);
@@ -877,7 +888,14 @@ impl Store for PgStore {
             n += tx
                 .execute(
                     &st,
-                    &[&id.as_uuid(), &path.deepest().map(|l| l.as_uuid()), &p[0], &p[1], &p[2], &p[3]],
+                    &[
+                        &id.as_uuid(),
+                        &path.deepest().map(|l| l.as_uuid()),
+                        &p[0],
+                        &p[1],
+                        &p[2],
+                        &p[3],
+                    ],
                 )
                 .px()?;
         }
@@ -892,7 +910,14 @@ impl Store for PgStore {
                  VALUES ($1, $2, $3, $4, $5, $6)
                  ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash,
                    role = excluded.role, disabled_at = excluded.disabled_at",
-                &[&u.id, &u.username, &u.password_hash, &u.role.as_str(), &u.created_at, &u.disabled_at],
+                &[
+                    &u.id,
+                    &u.username,
+                    &u.password_hash,
+                    &u.role.as_str(),
+                    &u.created_at,
+                    &u.disabled_at,
+                ],
             )
             .px()
             .map(|_| ())
@@ -933,12 +958,12 @@ impl Store for PgStore {
             Ok(TokenRecord {
                 id,
                 token_hash: r.try_get(1).px()?,
-                role: role
-                    .parse()
-                    .map_err(|e: usalama_domain::DomainError| StoreError::InvalidRecord {
+                role: role.parse().map_err(|e: usalama_domain::DomainError| {
+                    StoreError::InvalidRecord {
                         id: id.to_string(),
                         reason: e.to_string(),
-                    })?,
+                    }
+                })?,
                 label: r.try_get(3).px()?,
                 created_at: r.try_get(4).px()?,
                 revoked_at: r.try_get(5).px()?,

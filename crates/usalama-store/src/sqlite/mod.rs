@@ -5,8 +5,7 @@ use crate::error::StoreError;
 use crate::migrate::{self, Migration};
 use crate::query::{ActorQuery, Cursor, EventQuery, GroupBy, GroupCount, LocalityQuery, Page};
 use crate::records::{
-    LocalitySummary, PlacedEvent, SessionRecord, StoredEvent, TokenRecord, UpsertCounts,
-    UserRecord,
+    LocalitySummary, PlacedEvent, SessionRecord, StoredEvent, TokenRecord, UpsertCounts, UserRecord,
 };
 use crate::rows::{EventRow, LocalityRow};
 use crate::sql::{self, Dialect, Filter, SqlValue};
@@ -105,7 +104,9 @@ fn ts(t: &DateTime<Utc>) -> String {
 fn parse_ts(s: &str) -> rusqlite::Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
+        .map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+        })
 }
 
 fn opt_ts(s: Option<String>) -> rusqlite::Result<Option<DateTime<Utc>>> {
@@ -113,13 +114,19 @@ fn opt_ts(s: Option<String>) -> rusqlite::Result<Option<DateTime<Utc>>> {
 }
 
 fn parse_date(s: &str) -> rusqlite::Result<NaiveDate> {
-    s.parse::<NaiveDate>()
-        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
+    s.parse::<NaiveDate>().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })
 }
 
 fn uuid_col(r: &Row, i: usize) -> rusqlite::Result<Uuid> {
     r.get::<_, Uuid>(i)
 }
+
+/// An actor's columns: id, name, aliases (JSON), kind, UCDP id, ACLED name.
+pub(crate) type ActorRow = (Uuid, String, String, String, Option<i64>, Option<String>);
+/// A user's columns: id, username, password hash, role, created, disabled.
+type UserRow = (Uuid, String, String, String, String, Option<String>);
 
 fn event_row(r: &Row) -> rusqlite::Result<EventRow> {
     Ok(EventRow {
@@ -175,44 +182,65 @@ fn locality_row(r: &Row) -> rusqlite::Result<LocalityRow> {
     })
 }
 
-fn actor_from_row(r: &Row) -> rusqlite::Result<(Uuid, String, String, String, Option<i64>, Option<String>)> {
-    Ok((uuid_col(r, 0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+fn actor_from_row(r: &Row) -> rusqlite::Result<ActorRow> {
+    Ok((
+        uuid_col(r, 0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+    ))
 }
 
 pub(crate) fn build_actor(
-    (id, name, aliases, kind, ucdp_id, acled_name): (Uuid, String, String, String, Option<i64>, Option<String>),
+    (id, name, aliases, kind, ucdp_id, acled_name): ActorRow,
 ) -> Result<Actor, StoreError> {
     let bad = |reason: String| StoreError::InvalidRecord {
         id: id.to_string(),
         reason,
     };
-    let kind: ActorKind = kind.parse().map_err(|e: usalama_domain::DomainError| bad(e.to_string()))?;
+    let kind: ActorKind = kind
+        .parse()
+        .map_err(|e: usalama_domain::DomainError| bad(e.to_string()))?;
     let aliases: Vec<String> = serde_json::from_str(&aliases).map_err(|e| bad(e.to_string()))?;
     Ok(Actor::new(
         ActorId::from_uuid(id),
         &name,
         kind,
-        ExternalActorIds { ucdp_id, acled_name },
+        ExternalActorIds {
+            ucdp_id,
+            acled_name,
+        },
     )
     .map_err(|e| bad(e.to_string()))?
     .with_aliases(aliases))
 }
 
-fn user_row(r: &Row) -> rusqlite::Result<(Uuid, String, String, String, String, Option<String>)> {
-    Ok((uuid_col(r, 0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+fn user_row(r: &Row) -> rusqlite::Result<UserRow> {
+    Ok((
+        uuid_col(r, 0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+    ))
 }
 
 fn build_user(
-    (id, username, password_hash, role, created, disabled): (Uuid, String, String, String, String, Option<String>),
+    (id, username, password_hash, role, created, disabled): UserRow,
 ) -> Result<UserRecord, StoreError> {
     Ok(UserRecord {
         id,
         username,
         password_hash,
-        role: role.parse().map_err(|e: usalama_domain::DomainError| StoreError::InvalidRecord {
-            id: id.to_string(),
-            reason: e.to_string(),
-        })?,
+        role: role
+            .parse()
+            .map_err(|e: usalama_domain::DomainError| StoreError::InvalidRecord {
+                id: id.to_string(),
+                reason: e.to_string(),
+            })?,
         created_at: parse_ts(&created).sx()?,
         disabled_at: opt_ts(disabled).sx()?,
     })
@@ -230,7 +258,9 @@ impl SqliteStore {
                 )));
             }
             let entries: Vec<_> = std::fs::read_dir(dir)
-                .map_err(|e| StoreError::Unavailable(format!("cannot read {}: {e}", dir.display())))?
+                .map_err(|e| {
+                    StoreError::Unavailable(format!("cannot read {}: {e}", dir.display()))
+                })?
                 .filter_map(Result::ok)
                 .collect();
             let has_db = dir.join(DB_FILE).exists();
@@ -343,14 +373,20 @@ impl SqliteStore {
 
 /// Applies pending migrations, refusing a database from a newer version.
 fn migrate_sqlite(c: &mut Connection, migrations: &[Migration]) -> Result<(), StoreError> {
-    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).sx()?;
+    let tx = c
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .sx()?;
     tx.execute_batch(&format!(
         "PRAGMA application_id = {APPLICATION_ID};
          CREATE TABLE IF NOT EXISTS usalama_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL);"
     ))
     .sx()?;
     let current: i64 = tx
-        .query_row("SELECT COALESCE(MAX(version), 0) FROM usalama_migrations", [], |r| r.get(0))
+        .query_row(
+            "SELECT COALESCE(MAX(version), 0) FROM usalama_migrations",
+            [],
+            |r| r.get(0),
+        )
         .sx()?;
     let latest = migrate::latest(migrations);
     if current > latest {
@@ -392,19 +428,26 @@ impl Store for SqliteStore {
 
     fn schema_version(&self) -> Result<i64, StoreError> {
         self.conn()?
-            .query_row("SELECT MAX(version) FROM usalama_migrations", [], |r| r.get(0))
+            .query_row("SELECT MAX(version) FROM usalama_migrations", [], |r| {
+                r.get(0)
+            })
             .sx()
     }
 
     fn upsert_localities(&self, localities: &[Locality]) -> Result<UpsertCounts, StoreError> {
         let mut c = self.conn()?;
-        let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).sx()?;
+        let tx = c
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .sx()?;
         let mut counts = UpsertCounts::default();
         {
             let mut sorted: Vec<&Locality> = localities.iter().collect();
             sorted.sort_by_key(|l| l.level);
             let mut get = tx
-                .prepare(&format!("SELECT {} FROM localities WHERE code = ?1", sql::LOCALITY_COLUMNS))
+                .prepare(&format!(
+                    "SELECT {} FROM localities WHERE code = ?1",
+                    sql::LOCALITY_COLUMNS
+                ))
                 .sx()?;
             let mut ins = tx
                 .prepare(
@@ -435,8 +478,15 @@ impl Store for SqliteStore {
                     None => counts.inserted += 1,
                 }
                 ins.execute(params![
-                    r.id, r.code, r.name, r.alt_names, r.level, r.parent_id, r.geometry,
-                    r.centroid_lon, r.centroid_lat
+                    r.id,
+                    r.code,
+                    r.name,
+                    r.alt_names,
+                    r.level,
+                    r.parent_id,
+                    r.geometry,
+                    r.centroid_lon,
+                    r.centroid_lat
                 ])
                 .sx()?;
             }
@@ -448,16 +498,23 @@ impl Store for SqliteStore {
     fn all_localities(&self) -> Result<Vec<Locality>, StoreError> {
         let c = self.conn()?;
         let mut st = c
-            .prepare(&format!("SELECT {} FROM localities ORDER BY level, code", sql::LOCALITY_COLUMNS))
+            .prepare(&format!(
+                "SELECT {} FROM localities ORDER BY level, code",
+                sql::LOCALITY_COLUMNS
+            ))
             .sx()?;
         let rows = st.query_map([], locality_row).sx()?;
-        rows.map(|r| r.sx().and_then(LocalityRow::into_locality)).collect()
+        rows.map(|r| r.sx().and_then(LocalityRow::into_locality))
+            .collect()
     }
 
     fn get_locality(&self, id: LocalityId) -> Result<Option<Locality>, StoreError> {
         let c = self.conn()?;
         c.query_row(
-            &format!("SELECT {} FROM localities WHERE id = ?1", sql::LOCALITY_COLUMNS),
+            &format!(
+                "SELECT {} FROM localities WHERE id = ?1",
+                sql::LOCALITY_COLUMNS
+            ),
             [id.as_uuid()],
             locality_row,
         )
@@ -470,7 +527,10 @@ impl Store for SqliteStore {
     fn locality_by_code(&self, code: &str) -> Result<Option<LocalitySummary>, StoreError> {
         let c = self.conn()?;
         c.query_row(
-            &format!("SELECT {} FROM localities WHERE code = ?1", sql::LOCALITY_SUMMARY_COLUMNS),
+            &format!(
+                "SELECT {} FROM localities WHERE code = ?1",
+                sql::LOCALITY_SUMMARY_COLUMNS
+            ),
             [code],
             locality_row,
         )
@@ -526,7 +586,10 @@ impl Store for SqliteStore {
     fn locality_lineage(&self, id: LocalityId) -> Result<Vec<LocalitySummary>, StoreError> {
         let c = self.conn()?;
         let mut st = c
-            .prepare(&format!("SELECT {} FROM localities WHERE id = ?1", sql::LOCALITY_SUMMARY_COLUMNS))
+            .prepare(&format!(
+                "SELECT {} FROM localities WHERE id = ?1",
+                sql::LOCALITY_SUMMARY_COLUMNS
+            ))
             .sx()?;
         let mut out = Vec::new();
         let mut next = Some(id);
@@ -534,7 +597,11 @@ impl Store for SqliteStore {
             if out.len() > 8 {
                 break;
             }
-            if let Some(row) = st.query_row([cur.as_uuid()], locality_row).optional().sx()? {
+            if let Some(row) = st
+                .query_row([cur.as_uuid()], locality_row)
+                .optional()
+                .sx()?
+            {
                 let s = row.into_summary()?;
                 next = s.parent;
                 out.push(s);
@@ -545,11 +612,15 @@ impl Store for SqliteStore {
 
     fn upsert_actors(&self, actors: &[Actor]) -> Result<UpsertCounts, StoreError> {
         let mut c = self.conn()?;
-        let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).sx()?;
+        let tx = c
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .sx()?;
         let mut counts = UpsertCounts::default();
         {
             let mut get = tx
-                .prepare("SELECT id, name, aliases, kind, ucdp_id, acled_name FROM actors WHERE id = ?1")
+                .prepare(
+                    "SELECT id, name, aliases, kind, ucdp_id, acled_name FROM actors WHERE id = ?1",
+                )
                 .sx()?;
             let mut put = tx
                 .prepare(
@@ -609,7 +680,9 @@ impl Store for SqliteStore {
         }
         if let Some(t) = q.text.as_deref().filter(|t| !t.trim().is_empty()) {
             let p = f.bind(SqlValue::Text(sql::contains_pattern(t.trim())));
-            f.push_raw(format!("(name LIKE {p} ESCAPE '\\' OR aliases LIKE {p} ESCAPE '\\')"));
+            f.push_raw(format!(
+                "(name LIKE {p} ESCAPE '\\' OR aliases LIKE {p} ESCAPE '\\')"
+            ));
         }
         let total: i64 = c
             .query_row(
@@ -647,7 +720,9 @@ impl Store for SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<UpsertCounts, StoreError> {
         let mut c = self.conn()?;
-        let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).sx()?;
+        let tx = c
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .sx()?;
         let mut counts = UpsertCounts::default();
         {
             let mut find_ext = tx
@@ -691,7 +766,9 @@ impl Store for SqliteStore {
             let mut hist = tx
                 .prepare("INSERT INTO event_history (event_id, changed_at, changed_by, previous) VALUES (?1, ?2, ?3, ?4)")
                 .sx()?;
-            let mut del_actors = tx.prepare("DELETE FROM event_actors WHERE event_id = ?1").sx()?;
+            let mut del_actors = tx
+                .prepare("DELETE FROM event_actors WHERE event_id = ?1")
+                .sx()?;
             let mut ins_actor = tx
                 .prepare("INSERT OR IGNORE INTO event_actors (event_id, actor_id, role) VALUES (?1, ?2, ?3)")
                 .sx()?;
@@ -715,13 +792,36 @@ impl Store for SqliteStore {
                             .sx()?;
                         row.id = old.id;
                         upd.execute(params![
-                            row.id, row.channel, row.occurred_start.to_string(), row.occurred_end.to_string(),
-                            row.date_precision, row.reported_at.as_ref().map(ts), row.latitude, row.longitude,
-                            row.location_precision, row.place_name, row.locality_id, row.adm[0], row.adm[1],
-                            row.adm[2], row.adm[3], row.dimension, row.category, row.source_codes,
-                            row.killed_best, row.killed_low, row.killed_high, row.injured, row.abducted,
-                            row.displaced, row.civilians_targeted, row.description, row.people,
-                            row.reporter_contact, ts(&now), hash
+                            row.id,
+                            row.channel,
+                            row.occurred_start.to_string(),
+                            row.occurred_end.to_string(),
+                            row.date_precision,
+                            row.reported_at.as_ref().map(ts),
+                            row.latitude,
+                            row.longitude,
+                            row.location_precision,
+                            row.place_name,
+                            row.locality_id,
+                            row.adm[0],
+                            row.adm[1],
+                            row.adm[2],
+                            row.adm[3],
+                            row.dimension,
+                            row.category,
+                            row.source_codes,
+                            row.killed_best,
+                            row.killed_low,
+                            row.killed_high,
+                            row.injured,
+                            row.abducted,
+                            row.displaced,
+                            row.civilians_targeted,
+                            row.description,
+                            row.people,
+                            row.reporter_contact,
+                            ts(&now),
+                            hash
                         ])
                         .sx()?;
                         del_actors.execute([row.id]).sx()?;
@@ -732,16 +832,44 @@ impl Store for SqliteStore {
                     }
                     None => {
                         ins.execute(params![
-                            row.id, row.source, row.external_id, row.channel,
-                            row.occurred_start.to_string(), row.occurred_end.to_string(),
-                            row.date_precision, row.reported_at.as_ref().map(ts), row.latitude,
-                            row.longitude, row.location_precision, row.place_name, row.locality_id,
-                            row.adm[0], row.adm[1], row.adm[2], row.adm[3], row.dimension, row.category,
-                            row.source_codes, row.killed_best, row.killed_low, row.killed_high,
-                            row.injured, row.abducted, row.displaced, row.civilians_targeted,
-                            row.description, row.people, row.reporter_contact, row.status,
-                            row.duplicate_of, row.reliability, row.credibility, ts(&row.created_at),
-                            ts(&row.updated_at), row.created_by, hash
+                            row.id,
+                            row.source,
+                            row.external_id,
+                            row.channel,
+                            row.occurred_start.to_string(),
+                            row.occurred_end.to_string(),
+                            row.date_precision,
+                            row.reported_at.as_ref().map(ts),
+                            row.latitude,
+                            row.longitude,
+                            row.location_precision,
+                            row.place_name,
+                            row.locality_id,
+                            row.adm[0],
+                            row.adm[1],
+                            row.adm[2],
+                            row.adm[3],
+                            row.dimension,
+                            row.category,
+                            row.source_codes,
+                            row.killed_best,
+                            row.killed_low,
+                            row.killed_high,
+                            row.injured,
+                            row.abducted,
+                            row.displaced,
+                            row.civilians_targeted,
+                            row.description,
+                            row.people,
+                            row.reporter_contact,
+                            row.status,
+                            row.duplicate_of,
+                            row.reliability,
+                            row.credibility,
+                            ts(&row.created_at),
+                            ts(&row.updated_at),
+                            row.created_by,
+                            hash
                         ])
                         .sx()?;
                         for (a, role) in &row.actors {
@@ -760,7 +888,10 @@ impl Store for SqliteStore {
         let c = self.conn()?;
         let row = c
             .query_row(
-                &format!("SELECT {} FROM events e WHERE e.id = ?1", sql::EVENT_COLUMNS),
+                &format!(
+                    "SELECT {} FROM events e WHERE e.id = ?1",
+                    sql::EVENT_COLUMNS
+                ),
                 [id.as_uuid()],
                 event_row,
             )
@@ -850,7 +981,9 @@ impl Store for SqliteStore {
 
     fn set_placements(&self, placements: &[(EventId, LocalityPath)]) -> Result<u64, StoreError> {
         let mut c = self.conn()?;
-        let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).sx()?;
+        let tx = c
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .sx()?;
         let mut n = 0;
         {
             let mut st = tx
@@ -863,7 +996,14 @@ impl Store for SqliteStore {
             for (id, path) in placements {
                 let p = path.0.map(|l| l.map(|l| l.as_uuid()));
                 n += st
-                    .execute(params![id.as_uuid(), path.deepest().map(|l| l.as_uuid()), p[0], p[1], p[2], p[3]])
+                    .execute(params![
+                        id.as_uuid(),
+                        path.deepest().map(|l| l.as_uuid()),
+                        p[0],
+                        p[1],
+                        p[2],
+                        p[3]
+                    ])
                     .sx()? as u64;
             }
         }
@@ -878,7 +1018,14 @@ impl Store for SqliteStore {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash,
                    role = excluded.role, disabled_at = excluded.disabled_at",
-                params![u.id, u.username, u.password_hash, u.role.as_str(), ts(&u.created_at), u.disabled_at.as_ref().map(ts)],
+                params![
+                    u.id,
+                    u.username,
+                    u.password_hash,
+                    u.role.as_str(),
+                    ts(&u.created_at),
+                    u.disabled_at.as_ref().map(ts)
+                ],
             )
             .sx()
             .map(|_| ())
@@ -930,9 +1077,11 @@ impl Store for SqliteStore {
             Ok(TokenRecord {
                 id,
                 token_hash,
-                role: role.parse().map_err(|e: usalama_domain::DomainError| StoreError::InvalidRecord {
-                    id: id.to_string(),
-                    reason: e.to_string(),
+                role: role.parse().map_err(|e: usalama_domain::DomainError| {
+                    StoreError::InvalidRecord {
+                        id: id.to_string(),
+                        reason: e.to_string(),
+                    }
                 })?,
                 label,
                 created_at,
@@ -962,7 +1111,10 @@ impl Store for SqliteStore {
             .map(|_| ())
     }
 
-    fn find_session(&self, token_hash: &[u8]) -> Result<Option<(SessionRecord, UserRecord)>, StoreError> {
+    fn find_session(
+        &self,
+        token_hash: &[u8],
+    ) -> Result<Option<(SessionRecord, UserRecord)>, StoreError> {
         let c = self.conn()?;
         let row = c
             .query_row(

@@ -71,7 +71,9 @@ impl FromRequestParts<AppState> for Caller {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| {
                 let (scheme, rest) = v.split_once(' ')?;
-                scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim().to_string())
+                scheme
+                    .eq_ignore_ascii_case("bearer")
+                    .then(|| rest.trim().to_string())
             })
             .ok_or_else(ApiError::unauthenticated)?;
         let p = run(state, move |app| app.authenticate_token(&token)).await?;
@@ -98,8 +100,7 @@ async fn openapi() -> Response {
 }
 
 fn parse_id<T: std::str::FromStr>(raw: &str, what: &str) -> Result<T, ApiError> {
-    raw.parse()
-        .map_err(|_| ApiError::not_found(what))
+    raw.parse().map_err(|_| ApiError::not_found(what))
 }
 
 /// Builds an event query from API parameters; shared with the events page.
@@ -116,13 +117,19 @@ pub fn event_query(app: &App, p: &Params) -> Result<EventQuery, AppError> {
     let category = p.str("category").map(str::to_string);
     if let Some(c) = &category {
         if app.taxonomy().category(c).is_none() {
-            return Err(AppError::invalid("category", format!("'{c}' is not a category of the taxonomy")));
+            return Err(AppError::invalid(
+                "category",
+                format!("'{c}' is not a category of the taxonomy"),
+            ));
         }
     }
     let status = p.str("status").map(str::to_string);
     if let Some(s) = &status {
         if !["unverified", "verified", "rejected", "duplicate"].contains(&s.as_str()) {
-            return Err(AppError::invalid("status", format!("'{s}' is not one of unverified, verified, rejected, duplicate")));
+            return Err(AppError::invalid(
+                "status",
+                format!("'{s}' is not one of unverified, verified, rejected, duplicate"),
+            ));
         }
     }
     let api = |e: ApiError| AppError::invalid(e.field.unwrap_or_default(), e.message);
@@ -134,7 +141,9 @@ pub fn event_query(app: &App, p: &Params) -> Result<EventQuery, AppError> {
             .parsed::<Dimension>("dimension", "one of lives, livelihood, dignity")
             .map_err(api)?,
         category,
-        actor: p.parsed::<ActorId>("actor", "an actor id (UUID)").map_err(api)?,
+        actor: p
+            .parsed::<ActorId>("actor", "an actor id (UUID)")
+            .map_err(api)?,
         status,
         source: p.str("source").map(str::to_string),
         text: p.str("q").map(str::to_string),
@@ -154,7 +163,16 @@ pub fn event_query(app: &App, p: &Params) -> Result<EventQuery, AppError> {
 
 /// Parameters the event list accepts.
 pub const EVENT_PARAMS: &[&str] = &[
-    "from", "to", "locality", "dimension", "category", "actor", "status", "source", "q", "limit",
+    "from",
+    "to",
+    "locality",
+    "dimension",
+    "category",
+    "actor",
+    "status",
+    "source",
+    "q",
+    "limit",
     "cursor",
 ];
 
@@ -197,10 +215,20 @@ async fn list_localities(
             .map(|c| app.resolve_locality(&c).map(|l| l.id))
             .transpose()
             .map_err(|_| AppError::invalid("parent", "no locality has this code or id"))?;
-        app.list_localities(&who, &LocalityQuery { level, parent, text, page: page_req })
+        app.list_localities(
+            &who,
+            &LocalityQuery {
+                level,
+                parent,
+                text,
+                page: page_req,
+            },
+        )
     })
     .await?;
-    Ok(Json(ListDto::from_page(page, |l| LocalityDto::new(&l, &[]))))
+    Ok(Json(ListDto::from_page(page, |l| {
+        LocalityDto::new(&l, &[])
+    })))
 }
 
 async fn get_locality(
@@ -211,7 +239,11 @@ async fn get_locality(
     let lineage = run(&state, move |app| {
         let id: LocalityId = match id.parse() {
             Ok(id) => id,
-            Err(_) => app.resolve_locality(&id).map_err(|_| AppError::NotFound("locality"))?.id,
+            Err(_) => {
+                app.resolve_locality(&id)
+                    .map_err(|_| AppError::NotFound("locality"))?
+                    .id
+            }
         };
         app.get_locality(&who, id)
     })

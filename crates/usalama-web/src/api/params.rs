@@ -33,7 +33,11 @@ impl Params {
     }
 
     /// A value parsed with `FromStr`, naming the parameter on failure.
-    pub fn parsed<T: std::str::FromStr>(&self, name: &str, expected: &str) -> Result<Option<T>, ApiError> {
+    pub fn parsed<T: std::str::FromStr>(
+        &self,
+        name: &str,
+        expected: &str,
+    ) -> Result<Option<T>, ApiError> {
         self.str(name)
             .map(|s| {
                 s.parse::<T>()
@@ -49,9 +53,7 @@ impl Params {
 
     /// `limit` (1..=1000, default 50) and `cursor`.
     pub fn page(&self) -> Result<PageRequest, ApiError> {
-        let limit = self
-            .parsed::<u32>("limit", "a whole number")?
-            .unwrap_or(50);
+        let limit = self.parsed::<u32>("limit", "a whole number")?.unwrap_or(50);
         if !(1..=usalama_store::query::MAX_LIMIT).contains(&limit) {
             return Err(ApiError::bad_parameter(
                 "limit",

@@ -1,0 +1,248 @@
+//! The `usalama` binary as a newcomer and an administrator meet it: the demo prints its
+//! credentials and serves the real data, and every kind of bad input gets a one-line error
+//! and a documented non-zero exit code, with nothing overwritten.
+
+use crate::common::{http_get, run, start_demo};
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// The one-line error of a failed command, checked to be one line and non-empty.
+fn one_line_error(out: &Output, code: i32) -> String {
+    let err = String::from_utf8_lossy(&out.stderr).trim().to_string();
+    assert_eq!(out.status.code(), Some(code), "exit code; stderr: {err}");
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("usalama: ")).collect();
+    assert_eq!(lines.len(), 1, "one error line expected: {err}");
+    lines[0].to_string()
+}
+
+#[test]
+fn invalid_database_url_is_refused() {
+    let out = run(&["migrate", "--database-url", "mysql://root@localhost/x"]);
+    let e = one_line_error(&out, 3);
+    assert!(e.contains("unsupported scheme 'mysql'"), "{e}");
+}
+
+#[test]
+fn both_store_flags_are_refused() {
+    let out = run(&[
+        "migrate",
+        "--database-url",
+        "postgres://h/db",
+        "--data-dir",
+        "x",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "clap usage error");
+}
+
+#[test]
+fn unreachable_postgres_is_a_one_line_error() {
+    let out = run(&[
+        "migrate",
+        "--database-url",
+        "postgres://nobody:pw@127.0.0.1:1/none",
+    ]);
+    let e = one_line_error(&out, 4);
+    assert!(e.contains("PostgreSQL") || e.contains("connect"), "{e}");
+}
+
+#[test]
+fn foreign_data_directory_is_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("thesis.docx"), "precious").unwrap();
+    let out = run(&["migrate", "--data-dir", dir.path().to_str().unwrap()]);
+    let e = one_line_error(&out, 4);
+    assert!(e.contains("not a Usalama database"), "{e}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("thesis.docx")).unwrap(),
+        "precious"
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn unreadable_data_directory_is_a_one_line_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let out = run(&["migrate", "--data-dir", file.to_str().unwrap()]);
+    let e = one_line_error(&out, 3);
+    assert!(e.contains("not a directory"), "{e}");
+}
+
+#[test]
+fn corrupt_database_is_reported_and_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    assert!(run(&["migrate", "--data-dir", data.to_str().unwrap()])
+        .status
+        .success());
+    let db = data.join("usalama.sqlite3");
+    let mut bytes = std::fs::read(&db).unwrap();
+    let n = bytes.len();
+    bytes[100..n].fill(0x5a);
+    std::fs::write(&db, &bytes).unwrap();
+    let out = run(&["migrate", "--data-dir", data.to_str().unwrap()]);
+    let e = one_line_error(&out, 4);
+    assert!(
+        e.contains("corrupt") || e.contains("not a Usalama database"),
+        "{e}"
+    );
+    assert_eq!(
+        std::fs::read(&db).unwrap(),
+        bytes,
+        "the damaged file is not overwritten"
+    );
+}
+
+#[test]
+fn newer_schema_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    assert!(run(&["migrate", "--data-dir", data.to_str().unwrap()])
+        .status
+        .success());
+    let ok = Command::new("sqlite3")
+        .arg(data.join("usalama.sqlite3"))
+        .arg("INSERT INTO usalama_migrations VALUES (42, 'later')")
+        .status()
+        .expect("the sqlite3 shell is needed (apt-get install sqlite3)");
+    assert!(ok.success());
+    let out = run(&["migrate", "--data-dir", data.to_str().unwrap()]);
+    let e = one_line_error(&out, 4);
+    assert!(e.contains("schema version 42 is newer"), "{e}");
+}
+
+#[test]
+fn bad_config_file_names_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("usalama.toml");
+    std::fs::write(&cfg, "[server]\nbindd = \"x\"\n").unwrap();
+    let out = run(&[
+        "--config",
+        cfg.to_str().unwrap(),
+        "migrate",
+        "--data-dir",
+        dir.path().join("d").to_str().unwrap(),
+    ]);
+    let e = one_line_error(&out, 3);
+    assert!(e.contains("bindd") && e.contains("usalama.toml"), "{e}");
+}
+
+fn total(body: &str) -> u64 {
+    let v: serde_json::Value = serde_json::from_str(body).unwrap();
+    v["total"].as_u64().unwrap()
+}
+
+#[test]
+fn demo_serves_real_data_and_a_second_run_adds_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let d = data.to_str().unwrap();
+    {
+        let s = start_demo(&["--data-dir", d]);
+        assert_eq!(
+            http_get(&s.base, "/api/v1/health", None),
+            (200, "{\"status\":\"ok\"}".into())
+        );
+        let (st, body) = http_get(&s.base, "/api/v1/events?limit=1", Some(&s.token));
+        assert_eq!(st, 200);
+        assert_eq!(total(&body), 1848);
+        let (_, body) = http_get(&s.base, "/api/v1/localities?level=adm1", Some(&s.token));
+        assert_eq!(total(&body), 17);
+        // A second server on the same port fails with a clear error.
+        let port = s.base.rsplit(':').next().unwrap();
+        let out = run(&[
+            "serve",
+            "--data-dir",
+            dir.path().join("other").to_str().unwrap(),
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+        ]);
+        let e = one_line_error(&out, 5);
+        assert!(e.contains("already in use"), "{e}");
+    }
+    let again = run(&["demo", "--no-serve", "--data-dir", d]);
+    assert!(again.status.success());
+    let out = String::from_utf8_lossy(&again.stdout);
+    assert!(
+        out.contains("imported 0, updated 0, unchanged 1848, rejected 0"),
+        "{out}"
+    );
+    assert!(out.contains("API token: usa_"));
+}
+
+#[test]
+fn demo_on_postgres_when_configured() {
+    let Ok(url) = std::env::var("USALAMA_TEST_POSTGRES_URL") else {
+        eprintln!("USALAMA_TEST_POSTGRES_URL not set: PostgreSQL variant not run");
+        return;
+    };
+    // A schema of its own, so that parallel tests do not collide.
+    let schema = format!("cli_{}", std::process::id());
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    admin
+        .batch_execute(&format!(
+            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+        ))
+        .unwrap();
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let scoped = format!("{url}{sep}options=-csearch_path%3D{schema}");
+    let out = run(&["demo", "--no-serve", "--database-url", &scoped]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("events (UCDP GED 23.1, CC BY 4.0): imported 1848"),
+        "{stdout}"
+    );
+    let n: i64 = admin
+        .query_one(&format!("SELECT count(*) FROM {schema}.events"), &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 1848);
+    admin
+        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+        .unwrap();
+}
+
+#[test]
+fn import_reports_counts_and_rejects() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("data");
+    let d = d.to_str().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data");
+    let adm1 = root.join("demo/caf_admin1.geojson");
+    let out = run(&[
+        "import",
+        "boundaries",
+        adm1.to_str().unwrap(),
+        "--level",
+        "adm1",
+        "--data-dir",
+        d,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .contains("imported 17, updated 0, unchanged 0, rejected 0"));
+    let csv = root.join("samples/ucdpged_sample1000.csv");
+    let out = run(&["import", "ucdp", csv.to_str().unwrap(), "--data-dir", d]);
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .contains("imported 1000, updated 0, unchanged 0, rejected 0"));
+    let out = run(&["import", "ucdp", csv.to_str().unwrap(), "--data-dir", d]);
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .contains("imported 0, updated 0, unchanged 1000, rejected 0"));
+    let missing = run(&["import", "ucdp", "/nonexistent/file.csv", "--data-dir", d]);
+    let e = one_line_error(&missing, 6);
+    assert!(e.contains("/nonexistent/file.csv"), "{e}");
+    let token = run(&["token", "create", "--role", "analyst", "--data-dir", d]);
+    assert!(String::from_utf8_lossy(&token.stdout).starts_with("usa_"));
+    let bad_role = run(&["token", "create", "--role", "king", "--data-dir", d]);
+    assert_eq!(bad_role.status.code(), Some(2));
+}

@@ -1,0 +1,6 @@
+//! Integration tests of the `usalama` binary, in one test binary.
+
+mod architecture;
+mod browser;
+mod cli;
+mod common;

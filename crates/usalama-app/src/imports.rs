@@ -12,7 +12,7 @@ use usalama_ingest::{BoundaryFields, ImportedEvent, Placer, Problem};
 use usalama_store::{EventQuery, PageRequest, PlacedEvent, UpsertCounts};
 
 /// Events written per transaction.
-const BATCH: usize = 2_000;
+const BATCH: usize = 10_000;
 
 /// What an event import did.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -184,6 +184,7 @@ impl App {
                 })
                 .collect();
             changed += self.store.set_placements(&placements)?;
+            self.cache.events_changed();
             match page.next_cursor {
                 Some(c) => q.page.after = Some(c),
                 None => break,
@@ -290,6 +291,7 @@ impl App {
             return Ok(());
         }
         let c = self.store.upsert_events(batch, self.now())?;
+        self.cache.events_changed();
         report.imported += c.inserted;
         report.updated += c.updated;
         report.unchanged += c.unchanged;

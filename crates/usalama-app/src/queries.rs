@@ -8,6 +8,7 @@ use crate::App;
 use geo_types::MultiPolygon;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 use usalama_domain::{Actor, ActorId, AdminLevel, Event, EventId, Locality, LocalityId};
 use usalama_store::{
     ActorQuery, EventQuery, GroupBy, GroupCount, LocalityQuery, LocalitySummary, Page,
@@ -51,10 +52,17 @@ pub struct PublicStats {
     pub adm1: Vec<LocalityCount>,
 }
 
-/// Localities held in memory, loaded on first use and dropped when boundaries change.
+/// How long public aggregates are reused before they are computed again. Writes through
+/// this process drop them at once; other instances' writes show within this delay.
+const STATS_TTL: Duration = Duration::from_secs(30);
+
+/// What the read use-cases keep in memory: localities (loaded on first use, dropped when
+/// boundaries change), actors by id, and the public aggregates (dropped on every write).
 #[derive(Default)]
 pub(crate) struct LocalityCache {
     inner: RwLock<Option<Arc<Localities>>>,
+    actors: RwLock<HashMap<ActorId, Actor>>,
+    stats: RwLock<Option<(Instant, Arc<PublicStats>)>>,
 }
 
 /// All localities and an index by id.
@@ -97,8 +105,20 @@ impl Localities {
 }
 
 impl LocalityCache {
+    /// Drops everything: boundaries changed.
     pub fn invalidate(&self) {
         if let Ok(mut g) = self.inner.write() {
+            *g = None;
+        }
+        self.events_changed();
+    }
+
+    /// Drops what depends on events and actors: events were written.
+    pub fn events_changed(&self) {
+        if let Ok(mut g) = self.actors.write() {
+            g.clear();
+        }
+        if let Ok(mut g) = self.stats.write() {
             *g = None;
         }
     }
@@ -140,9 +160,23 @@ impl App {
         let lineage = event.locality.map(|l| locs.lineage(l)).unwrap_or_default();
         let mut actors = Vec::with_capacity(event.actors.len());
         for a in &event.actors {
-            if let Some(actor) = self.store.get_actor(a.actor)? {
-                actors.push(actor);
-            }
+            let cached = self
+                .cache
+                .actors
+                .read()
+                .ok()
+                .and_then(|m| m.get(&a.actor).cloned());
+            let actor = match cached {
+                Some(actor) => Some(actor),
+                None => {
+                    let found = self.store.get_actor(a.actor)?;
+                    if let (Some(actor), Ok(mut m)) = (&found, self.cache.actors.write()) {
+                        m.insert(actor.id, actor.clone());
+                    }
+                    found
+                }
+            };
+            actors.extend(actor);
         }
         Ok(EventView {
             event,
@@ -218,8 +252,22 @@ impl App {
         self.store.get_actor(id)?.ok_or(AppError::NotFound("actor"))
     }
 
-    /// Public aggregates for the home page and the map. Anyone may call this.
-    pub fn public_stats(&self) -> Result<PublicStats, AppError> {
+    /// Public aggregates for the home page and the map. Anyone may call this. They are
+    /// computed at most every [`STATS_TTL`] unless this process writes events.
+    pub fn public_stats(&self) -> Result<Arc<PublicStats>, AppError> {
+        if let Some((at, s)) = self.cache.stats.read().ok().and_then(|g| g.clone()) {
+            if at.elapsed() < STATS_TTL {
+                return Ok(s);
+            }
+        }
+        let s = Arc::new(self.compute_public_stats()?);
+        if let Ok(mut g) = self.cache.stats.write() {
+            *g = Some((Instant::now(), s.clone()));
+        }
+        Ok(s)
+    }
+
+    fn compute_public_stats(&self) -> Result<PublicStats, AppError> {
         let all = EventQuery::default();
         let by_dimension_year = self.store.count_events(&all, GroupBy::DimensionYear)?;
         let by_adm1: HashMap<String, GroupCount> = self

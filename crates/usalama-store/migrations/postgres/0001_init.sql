@@ -64,16 +64,16 @@ CREATE TABLE events (
     content_hash        BYTEA NOT NULL,
     UNIQUE (source, external_id)
 );
+-- Indexes kept few: each one slows every import. Filters by locality use the adm columns
+-- (one per level, so a province includes its descendants); verification work lists use
+-- the partial status index; duplicates are rare, so their index is partial too.
 CREATE INDEX events_occurred ON events(occurred_end DESC, id DESC);
-CREATE INDEX events_locality ON events(locality_id);
-CREATE INDEX events_adm0 ON events(adm0_id, occurred_end);
 CREATE INDEX events_adm1 ON events(adm1_id, occurred_end);
 CREATE INDEX events_adm2 ON events(adm2_id, occurred_end);
 CREATE INDEX events_adm3 ON events(adm3_id, occurred_end);
 CREATE INDEX events_category ON events(category, occurred_end);
-CREATE INDEX events_dimension ON events(dimension, occurred_end);
-CREATE INDEX events_status ON events(status, occurred_end);
-CREATE INDEX events_duplicate_of ON events(duplicate_of);
+CREATE INDEX events_status ON events(status, occurred_end) WHERE status <> 'verified';
+CREATE INDEX events_duplicate_of ON events(duplicate_of) WHERE duplicate_of IS NOT NULL;
 
 CREATE TABLE event_actors (
     event_id    UUID NOT NULL REFERENCES events(id) ON DELETE CASCADE,

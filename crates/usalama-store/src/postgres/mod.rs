@@ -647,7 +647,8 @@ impl Store for PgStore {
                    created_at, updated_at, created_by, content_hash)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
                    $19, $20::text::jsonb, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33,
-                   $34, $35, $36, $37, $38)",
+                   $34, $35, $36, $37, $38)
+                 ON CONFLICT DO NOTHING",
             )
             .px()?;
         let upd = tx
@@ -675,6 +676,60 @@ impl Store for PgStore {
         for p in events {
             let mut row = EventRow::from_placed(p);
             let hash = row.content_hash();
+            // Try the insert first: a new record (the common case in an import) then costs
+            // one statement; only a conflict needs the lookup and comparison.
+            let inserted = tx
+                .execute(
+                    &ins,
+                    &[
+                        &row.id,
+                        &row.source,
+                        &row.external_id,
+                        &row.channel,
+                        &row.occurred_start,
+                        &row.occurred_end,
+                        &row.date_precision,
+                        &row.reported_at,
+                        &row.latitude,
+                        &row.longitude,
+                        &i32o(row.location_precision),
+                        &row.place_name,
+                        &row.locality_id,
+                        &row.adm[0],
+                        &row.adm[1],
+                        &row.adm[2],
+                        &row.adm[3],
+                        &row.dimension,
+                        &row.category,
+                        &row.source_codes,
+                        &i32o(row.killed_best),
+                        &i32o(row.killed_low),
+                        &i32o(row.killed_high),
+                        &i32o(row.injured),
+                        &i32o(row.abducted),
+                        &i32o(row.displaced),
+                        &row.civilians_targeted,
+                        &row.description,
+                        &row.people,
+                        &row.reporter_contact,
+                        &row.status,
+                        &row.duplicate_of,
+                        &row.reliability,
+                        &i32o(row.credibility),
+                        &row.created_at,
+                        &row.updated_at,
+                        &row.created_by,
+                        &hash,
+                    ],
+                )
+                .px()?;
+            if inserted == 1 {
+                for (a, role) in &row.actors {
+                    tx.execute(&ins_actor, &[&row.id, a, role]).px()?;
+                }
+                counts.inserted += 1;
+                continue;
+            }
             let existing = match &row.external_id {
                 Some(x) => tx.query_opt(&find_ext, &[&row.source, x]),
                 None => tx.query_opt(&find_id, &[&row.id]),
@@ -734,54 +789,10 @@ impl Store for PgStore {
                     counts.updated += 1;
                 }
                 None => {
-                    tx.execute(
-                        &ins,
-                        &[
-                            &row.id,
-                            &row.source,
-                            &row.external_id,
-                            &row.channel,
-                            &row.occurred_start,
-                            &row.occurred_end,
-                            &row.date_precision,
-                            &row.reported_at,
-                            &row.latitude,
-                            &row.longitude,
-                            &i32o(row.location_precision),
-                            &row.place_name,
-                            &row.locality_id,
-                            &row.adm[0],
-                            &row.adm[1],
-                            &row.adm[2],
-                            &row.adm[3],
-                            &row.dimension,
-                            &row.category,
-                            &row.source_codes,
-                            &i32o(row.killed_best),
-                            &i32o(row.killed_low),
-                            &i32o(row.killed_high),
-                            &i32o(row.injured),
-                            &i32o(row.abducted),
-                            &i32o(row.displaced),
-                            &row.civilians_targeted,
-                            &row.description,
-                            &row.people,
-                            &row.reporter_contact,
-                            &row.status,
-                            &row.duplicate_of,
-                            &row.reliability,
-                            &i32o(row.credibility),
-                            &row.created_at,
-                            &row.updated_at,
-                            &row.created_by,
-                            &hash,
-                        ],
-                    )
-                    .px()?;
-                    for (a, role) in &row.actors {
-                        tx.execute(&ins_actor, &[&row.id, a, role]).px()?;
-                    }
-                    counts.inserted += 1;
+                    return Err(StoreError::Conflict(format!(
+                        "event id {} is already used by another record",
+                        row.id
+                    )))
                 }
             }
         }

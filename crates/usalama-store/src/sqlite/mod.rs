@@ -46,7 +46,8 @@ impl r2d2::ManageConnection for Manager {
         )?;
         c.busy_timeout(std::time::Duration::from_secs(30))?;
         c.execute_batch(
-            "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA cache_size = -32000;",
+            "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA cache_size = -65536;
+             PRAGMA mmap_size = 1073741824;",
         )?;
         Ok(c)
     }
@@ -747,7 +748,8 @@ impl Store for SqliteStore {
                        created_at, updated_at, created_by, content_hash)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
                        ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35,
-                       ?36, ?37, ?38)",
+                       ?36, ?37, ?38)
+                     ON CONFLICT DO NOTHING",
                 )
                 .sx()?;
             let mut upd = tx
@@ -778,6 +780,57 @@ impl Store for SqliteStore {
             for p in events {
                 let mut row = EventRow::from_placed(p);
                 let hash = row.content_hash();
+                // Try the insert first: a new record (the common case in an import) then
+                // costs one statement; only a conflict needs the lookup and comparison.
+                let inserted = ins
+                    .execute(params![
+                        row.id,
+                        row.source,
+                        row.external_id,
+                        row.channel,
+                        row.occurred_start.to_string(),
+                        row.occurred_end.to_string(),
+                        row.date_precision,
+                        row.reported_at.as_ref().map(ts),
+                        row.latitude,
+                        row.longitude,
+                        row.location_precision,
+                        row.place_name,
+                        row.locality_id,
+                        row.adm[0],
+                        row.adm[1],
+                        row.adm[2],
+                        row.adm[3],
+                        row.dimension,
+                        row.category,
+                        row.source_codes,
+                        row.killed_best,
+                        row.killed_low,
+                        row.killed_high,
+                        row.injured,
+                        row.abducted,
+                        row.displaced,
+                        row.civilians_targeted,
+                        row.description,
+                        row.people,
+                        row.reporter_contact,
+                        row.status,
+                        row.duplicate_of,
+                        row.reliability,
+                        row.credibility,
+                        ts(&row.created_at),
+                        ts(&row.updated_at),
+                        row.created_by,
+                        hash
+                    ])
+                    .sx()?;
+                if inserted == 1 {
+                    for (a, role) in &row.actors {
+                        ins_actor.execute(params![row.id, a, role]).sx()?;
+                    }
+                    counts.inserted += 1;
+                    continue;
+                }
                 let existing = match &row.external_id {
                     Some(x) => find_ext.query_row(params![row.source, x], row_and_hash),
                     None => find_id.query_row([row.id], row_and_hash),
@@ -831,51 +884,10 @@ impl Store for SqliteStore {
                         counts.updated += 1;
                     }
                     None => {
-                        ins.execute(params![
-                            row.id,
-                            row.source,
-                            row.external_id,
-                            row.channel,
-                            row.occurred_start.to_string(),
-                            row.occurred_end.to_string(),
-                            row.date_precision,
-                            row.reported_at.as_ref().map(ts),
-                            row.latitude,
-                            row.longitude,
-                            row.location_precision,
-                            row.place_name,
-                            row.locality_id,
-                            row.adm[0],
-                            row.adm[1],
-                            row.adm[2],
-                            row.adm[3],
-                            row.dimension,
-                            row.category,
-                            row.source_codes,
-                            row.killed_best,
-                            row.killed_low,
-                            row.killed_high,
-                            row.injured,
-                            row.abducted,
-                            row.displaced,
-                            row.civilians_targeted,
-                            row.description,
-                            row.people,
-                            row.reporter_contact,
-                            row.status,
-                            row.duplicate_of,
-                            row.reliability,
-                            row.credibility,
-                            ts(&row.created_at),
-                            ts(&row.updated_at),
-                            row.created_by,
-                            hash
-                        ])
-                        .sx()?;
-                        for (a, role) in &row.actors {
-                            ins_actor.execute(params![row.id, a, role]).sx()?;
-                        }
-                        counts.inserted += 1;
+                        return Err(StoreError::Conflict(format!(
+                            "event id {} is already used by another record",
+                            row.id
+                        )))
                     }
                 }
             }

@@ -63,6 +63,9 @@ pub(crate) struct LocalityCache {
     inner: RwLock<Option<Arc<Localities>>>,
     actors: RwLock<HashMap<ActorId, Actor>>,
     stats: RwLock<Option<(Instant, Arc<PublicStats>)>>,
+    /// Held while the aggregates are computed, so that concurrent requests wait for one
+    /// computation instead of each starting its own.
+    stats_lock: std::sync::Mutex<()>,
 }
 
 /// All localities and an index by id.
@@ -255,10 +258,21 @@ impl App {
     /// Public aggregates for the home page and the map. Anyone may call this. They are
     /// computed at most every [`STATS_TTL`] unless this process writes events.
     pub fn public_stats(&self) -> Result<Arc<PublicStats>, AppError> {
-        if let Some((at, s)) = self.cache.stats.read().ok().and_then(|g| g.clone()) {
-            if at.elapsed() < STATS_TTL {
-                return Ok(s);
-            }
+        let fresh = || {
+            self.cache
+                .stats
+                .read()
+                .ok()
+                .and_then(|g| g.clone())
+                .filter(|(at, _)| at.elapsed() < STATS_TTL)
+                .map(|(_, s)| s)
+        };
+        if let Some(s) = fresh() {
+            return Ok(s);
+        }
+        let _one_at_a_time = self.cache.stats_lock.lock();
+        if let Some(s) = fresh() {
+            return Ok(s);
         }
         let s = Arc::new(self.compute_public_stats()?);
         if let Ok(mut g) = self.cache.stats.write() {

@@ -1,0 +1,77 @@
+//! Placement follows the boundaries: events imported before any boundary are unplaced, and
+//! importing (or re-importing changed) boundaries places them, on every backend.
+
+use std::sync::Arc;
+use usalama_app::{App, FixedClock, Principal};
+use usalama_domain::AdminLevel;
+use usalama_ingest::BoundaryFields;
+use usalama_store::EventQuery;
+use usalama_test_support::{on_every_backend, t0, DEMO_BOUNDARIES, DEMO_EVENTS};
+
+#[test]
+fn importing_boundaries_places_events_already_stored() {
+    on_every_backend(|s| {
+        let taxonomy = usalama_ingest::parse_taxonomy(usalama_ingest::DEFAULT_TAXONOMY).unwrap();
+        let app = App::new(s.store.clone(), taxonomy, Arc::new(FixedClock(t0())));
+        let who = Principal::Operator;
+        let r = app
+            .import_ucdp_geojson(&who, DEMO_EVENTS, &mut |_| {})
+            .unwrap();
+        assert_eq!(
+            (r.imported, r.unplaced),
+            (1848, 1848),
+            "{}: no boundaries yet",
+            s.name
+        );
+
+        let (level, adm1) = DEMO_BOUNDARIES[0];
+        let b = app
+            .import_boundaries(&who, adm1, level, &BoundaryFields::default())
+            .unwrap();
+        // Every event gets at least its country; those located more precisely a province.
+        assert_eq!(b.replaced_events, 1848, "{}", s.name);
+        let stats = app.public_stats().unwrap();
+        let placed: u64 = stats.adm1.iter().map(|c| c.events).sum();
+        assert!(
+            placed > 1700 && placed < 1848,
+            "{}: {placed} in provinces",
+            s.name
+        );
+
+        // Districts arrive later: events move down to them, provinces keep their counts.
+        let (level2, adm2) = DEMO_BOUNDARIES[1];
+        let b2 = app
+            .import_boundaries(&who, adm2, level2, &BoundaryFields::default())
+            .unwrap();
+        assert!(
+            b2.replaced_events > 1000,
+            "{}: {} events re-placed",
+            s.name,
+            b2.replaced_events
+        );
+        let ouaka = app.resolve_locality("CF43").unwrap();
+        let in_ouaka = app
+            .list_events(
+                &who,
+                &EventQuery {
+                    locality: Some((ouaka.id, AdminLevel::Adm1)),
+                    ..Default::default()
+                },
+            )
+            .unwrap()
+            .total;
+        let expected = stats
+            .adm1
+            .iter()
+            .find(|c| c.locality.code.as_str() == "CF43")
+            .unwrap()
+            .events;
+        assert_eq!(in_ouaka, expected, "{}", s.name);
+
+        // Re-importing the same boundaries moves nothing.
+        let again = app
+            .import_boundaries(&who, adm2, level2, &BoundaryFields::default())
+            .unwrap();
+        assert_eq!(again.replaced_events, 0, "{}", s.name);
+    });
+}

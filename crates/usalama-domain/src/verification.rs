@@ -137,10 +137,7 @@ impl Decision {
     ) -> Result<Self, DomainError> {
         let reason = clean_reason(reason)?;
         if status == DecisionStatus::Rejected && reason.is_none() {
-            return Err(DomainError::new(
-                "reason",
-                "is required to reject a report",
-            ));
+            return Err(DomainError::new("reason", "is required to reject a report"));
         }
         Ok(Self {
             status,
@@ -307,7 +304,7 @@ pub struct DuplicateMatch {
 }
 
 /// Mean Earth radius (IUGG), in km.
-const EARTH_RADIUS_KM: f64 = 6_371.0088;
+const EARTH_RADIUS_KM: f64 = 6_371.008_8;
 
 /// Great-circle distance between two points (haversine formula), in kilometres.
 pub fn distance_km(a: GeoPoint, b: GeoPoint) -> f64 {
@@ -448,7 +445,11 @@ impl DuplicateRules {
 
     /// Ranks matches: highest score first, then nearest, then by id for a stable order;
     /// keeps at most `max_candidates`.
-    pub fn rank<T>(&self, mut found: Vec<(T, DuplicateMatch)>, id: impl Fn(&T) -> EventId) -> Vec<(T, DuplicateMatch)> {
+    pub fn rank<T>(
+        &self,
+        mut found: Vec<(T, DuplicateMatch)>,
+        id: impl Fn(&T) -> EventId,
+    ) -> Vec<(T, DuplicateMatch)> {
         found.sort_by(|(a, ma), (b, mb)| {
             mb.score
                 .total_cmp(&ma.score)
@@ -546,7 +547,7 @@ mod tests {
         let mut e = ev(5, "2024-01-09", 5.0, 20.0, "");
         e.casualties.injured = Some(4);
         let f = ev(6, "2024-01-10", 5.0, 20.0, "");
-        let mut all = vec![f.clone(), e.clone(), d.clone(), c.clone(), b.clone(), a.clone()];
+        let mut all = [f, e, d, c.clone(), b, a];
         all.sort_by(Severity::queue_order);
         let order: Vec<_> = all.iter().map(|x| x.external_id.clone().unwrap()).collect();
         // a: 2 killed; b: 1 killed; d: 4 harmed + civilians; e: 4 harmed, newer than c
@@ -581,7 +582,10 @@ mod tests {
         assert_eq!(v.check_allowed(&dup).unwrap_err().field, "status");
         let long = "x".repeat(MAX_REASON + 1);
         assert!(Decision::new(DecisionStatus::Verified, Some(&long), None, None).is_err());
-        assert_eq!("rejected".parse::<DecisionStatus>().unwrap(), DecisionStatus::Rejected);
+        assert_eq!(
+            "rejected".parse::<DecisionStatus>().unwrap(),
+            DecisionStatus::Rejected
+        );
         assert!("duplicate".parse::<DecisionStatus>().is_err());
     }
 
@@ -613,9 +617,8 @@ mod tests {
             check_merge(b, &VerificationStatus::DuplicateOf(a), d, d),
             Err(MergeRefusal::AlreadyDuplicate)
         );
-        let looping = |id: EventId| {
-            Some(VerificationStatus::DuplicateOf(if id == a { b } else { a }))
-        };
+        let looping =
+            |id: EventId| Some(VerificationStatus::DuplicateOf(if id == a { b } else { a }));
         assert_eq!(resolve_root(a, looping), Err(MergeRefusal::BrokenChain));
         assert_eq!(resolve_root(a, |_| None), Err(MergeRefusal::Missing(a)));
     }
@@ -629,7 +632,10 @@ mod tests {
                 .map(String::from)
                 .collect()
         );
-        let s = text_similarity("Armed men attacked the market", "armed men ATTACKED the market");
+        let s = text_similarity(
+            "Armed men attacked the market",
+            "armed men ATTACKED the market",
+        );
         assert_eq!(s, Some(1.0));
         let half = text_similarity("one two three four", "one two five six").unwrap();
         assert!((half - 2.0 / 6.0).abs() < 1e-9);
@@ -655,18 +661,48 @@ mod tests {
     fn candidates_need_category_place_time_and_similar_text() {
         let rules = DuplicateRules::default();
         rules.validate().unwrap();
-        let a = ev(1, "2024-01-01", 5.0, 20.0, "Armed men attacked the market in Bambari");
+        let a = ev(
+            1,
+            "2024-01-01",
+            5.0,
+            20.0,
+            "Armed men attacked the market in Bambari",
+        );
         // 2 km north, a day later, reworded.
-        let near = ev(2, "2024-01-02", 5.018, 20.0, "Market in Bambari attacked by armed men");
+        let near = ev(
+            2,
+            "2024-01-02",
+            5.018,
+            20.0,
+            "Market in Bambari attacked by armed men",
+        );
         let m = rules.compare(&a, &near).unwrap();
         assert!((m.distance_km.unwrap() - 2.0).abs() < 0.05);
         assert_eq!(m.days_apart, 1);
         assert!(m.score > 0.7, "{m:?}");
-        let far = ev(3, "2024-01-01", 5.5, 20.0, "Armed men attacked the market in Bambari");
+        let far = ev(
+            3,
+            "2024-01-01",
+            5.5,
+            20.0,
+            "Armed men attacked the market in Bambari",
+        );
         assert!(rules.compare(&a, &far).is_none(), "55 km away");
-        let late = ev(4, "2024-01-08", 5.0, 20.0, "Armed men attacked the market in Bambari");
+        let late = ev(
+            4,
+            "2024-01-08",
+            5.0,
+            20.0,
+            "Armed men attacked the market in Bambari",
+        );
         assert!(rules.compare(&a, &late).is_none(), "a week later");
-        let other = ev(5, "2024-01-01", 5.0, 20.0, "Flooding destroyed crops near the river");
+        let other = ev(
+            5,
+            "2024-01-01",
+            5.0,
+            20.0,
+            "Flooding destroyed crops near the river",
+        );
         assert!(rules.compare(&a, &other).is_none(), "different text");
         let mut cat = near.clone();
         cat.category = "abduction".into();
@@ -685,7 +721,10 @@ mod tests {
         assert_eq!(rules.compare(&a, &silent).unwrap().text_similarity, None);
 
         let ranked = rules.rank(
-            vec![(silent.clone(), rules.compare(&a, &silent).unwrap()), (near.clone(), m)],
+            vec![
+                (silent.clone(), rules.compare(&a, &silent).unwrap()),
+                (near.clone(), m),
+            ],
             |e| e.id,
         );
         assert_eq!(ranked.len(), 2);

@@ -42,6 +42,8 @@ pub struct QueueItem {
     pub item: VersionedView,
     /// Why it sits where it does in the queue.
     pub severity: Severity,
+    /// How many records may be the same incident (see [`App::duplicates`]).
+    pub possible_duplicates: usize,
 }
 
 /// A possible duplicate of a record, with why it was proposed.
@@ -159,9 +161,11 @@ impl App {
             .into_iter()
             .map(|v| {
                 let severity = Severity::of(&v.stored.event);
+                let possible_duplicates = self.candidates_of(&v.stored.event)?.len();
                 Ok(QueueItem {
                     item: self.versioned_view(v)?,
                     severity,
+                    possible_duplicates,
                 })
             })
             .collect::<Result<Vec<_>, AppError>>()?;
@@ -241,26 +245,7 @@ impl App {
                 .into_iter()
                 .map(|p| self.view(p.event, &locs))
                 .collect::<Result<Vec<_>, _>>()?;
-            let days = Duration::days(i64::from(rules.max_days_apart));
-            let pool = self.store.duplicate_pool(&DuplicatePoolQuery {
-                exclude: id,
-                category: event.category.clone(),
-                occurred_from: event.occurred_start - days,
-                occurred_to: event.occurred_end + days,
-                bbox: event.point.map(|p| rules.bounding_box(p)),
-                locality: event.locality,
-                limit: POOL_LIMIT,
-            })?;
-            let found: Vec<(VersionedEvent, DuplicateMatch)> = pool
-                .into_iter()
-                // Records already merged into this one are listed above, not proposed.
-                .filter(|c| c.stored.event.status != VerificationStatus::DuplicateOf(id))
-                .filter_map(|c| {
-                    let m = rules.compare(&event, &c.stored.event)?;
-                    Some((c, m))
-                })
-                .collect();
-            for (c, matched) in rules.rank(found, |c| c.stored.event.id) {
+            for (c, matched) in self.candidates_of(&event)? {
                 candidates.push(DuplicateCandidate {
                     item: self.versioned_view(c)?,
                     matched,
@@ -274,6 +259,35 @@ impl App {
             candidates,
             rules,
         })
+    }
+
+    /// The possible duplicates of `event` under the configured rules, best first: the
+    /// store's coarse pool refined by [`DuplicateRules::compare`]. Records already merged
+    /// into `event` are not proposed again.
+    fn candidates_of(
+        &self,
+        event: &usalama_domain::Event,
+    ) -> Result<Vec<(VersionedEvent, DuplicateMatch)>, AppError> {
+        let rules = self.duplicate_rules;
+        let days = Duration::days(i64::from(rules.max_days_apart));
+        let pool = self.store.duplicate_pool(&DuplicatePoolQuery {
+            exclude: event.id,
+            category: event.category.clone(),
+            occurred_from: event.occurred_start - days,
+            occurred_to: event.occurred_end + days,
+            bbox: event.point.map(|p| rules.bounding_box(p)),
+            locality: event.locality,
+            limit: POOL_LIMIT,
+        })?;
+        let found: Vec<(VersionedEvent, DuplicateMatch)> = pool
+            .into_iter()
+            .filter(|c| c.stored.event.status != VerificationStatus::DuplicateOf(event.id))
+            .filter_map(|c| {
+                let m = rules.compare(event, &c.stored.event)?;
+                Some((c, m))
+            })
+            .collect();
+        Ok(rules.rank(found, |c| c.stored.event.id))
     }
 
     /// The records merged into `id` (none when it is itself a duplicate), for anyone who

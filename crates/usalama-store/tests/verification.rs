@@ -516,3 +516,91 @@ fn duplicate_pool_filters_by_category_dates_and_place() {
         assert_eq!(got, ["7"], "{}", s.name);
     });
 }
+
+#[test]
+fn concurrent_decisions_on_one_version_write_once() {
+    on_every_backend(|s| {
+        let [p1, _] = provinces(s);
+        let e = placed(report(9, "2024-06-01"), p1);
+        let id = e.event.id;
+        s.store.upsert_events(&[e], t0()).unwrap();
+        let outcomes: Vec<WriteOutcome> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..6)
+                .map(|n| {
+                    let store = s.store.clone();
+                    scope.spawn(move || {
+                        store
+                            .record_decision(&DecisionWrite {
+                                event: id,
+                                expected_version: 1,
+                                status: if n % 2 == 0 {
+                                    VerificationStatus::Verified
+                                } else {
+                                    VerificationStatus::Rejected
+                                },
+                                reliability: None,
+                                credibility: None,
+                                note: note(&format!("analyst{n}"), Some("seen"), 1),
+                            })
+                            .unwrap()
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let written = outcomes
+            .iter()
+            .filter(|o| matches!(o, WriteOutcome::Written { version: 2 }))
+            .count();
+        let stale = outcomes
+            .iter()
+            .filter(|o| matches!(o, WriteOutcome::Stale { current: 2, .. }))
+            .count();
+        assert_eq!((written, stale), (1, 5), "{}: {outcomes:?}", s.name);
+        assert_eq!(s.store.event_history(id).unwrap().len(), 1, "{}", s.name);
+        assert_eq!(version(s, id), 2);
+    });
+}
+
+#[test]
+fn crossed_merges_cannot_make_a_cycle() {
+    on_every_backend(|s| {
+        let [p1, _] = provinces(s);
+        for round in 0..4u32 {
+            let a = placed(report(100 + 2 * round, "2024-06-01"), p1);
+            let b = placed(report(101 + 2 * round, "2024-06-01"), p1);
+            let (ia, ib) = (a.event.id, b.event.id);
+            s.store.upsert_events(&[a, b], t0()).unwrap();
+            let outcomes: Vec<WriteOutcome> = std::thread::scope(|scope| {
+                let handles: Vec<_> = [(ia, ib), (ib, ia)]
+                    .into_iter()
+                    .map(|(event, root)| {
+                        let store = s.store.clone();
+                        scope.spawn(move || {
+                            store
+                                .merge_event(&MergeWrite {
+                                    event,
+                                    expected_version: 1,
+                                    root,
+                                    root_version: 1,
+                                    note: note("ana", None, 1),
+                                })
+                                .unwrap()
+                        })
+                    })
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap()).collect()
+            });
+            let written = outcomes
+                .iter()
+                .filter(|o| matches!(o, WriteOutcome::Written { .. }))
+                .count();
+            assert_eq!(written, 1, "{}: {outcomes:?}", s.name);
+            let dups = [status(s, ia), status(s, ib)]
+                .iter()
+                .filter(|st| matches!(st, VerificationStatus::DuplicateOf(_)))
+                .count();
+            assert_eq!(dups, 1, "{}: exactly one is the root", s.name);
+        }
+    });
+}

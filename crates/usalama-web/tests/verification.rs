@@ -194,6 +194,13 @@ async fn check_api(f: &Fixture) {
         json!({"killed": 3, "otherwise_harmed": 1, "civilians_targeted": false})
     );
     assert_eq!(first["locality"]["ancestor_codes"][1], "CF43");
+    let dups: Vec<u64> = q["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["possible_duplicates"].as_u64().unwrap())
+        .collect();
+    assert_eq!(dups, [1, 1, 0, 0], "R-1 and R-2 may be the same attack");
     assert!(first.get("people").is_none() && first.get("reporter_contact").is_none());
     let ouaka = get(
         f,

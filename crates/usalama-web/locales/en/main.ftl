@@ -203,6 +203,10 @@ verify-count = { $count ->
 verify-none = No report is waiting for verification.
 verify-killed = { $count } killed
 verify-harmed = { $count } injured, abducted or displaced
+verify-possible-duplicates = { $count ->
+    [one] { $count } possible duplicate: compare and merge
+   *[other] { $count } possible duplicates: compare and merge
+}
 verify-decide-here = Decide here
 verify-problem-title = The change was not recorded
 verify-back = Back to the record

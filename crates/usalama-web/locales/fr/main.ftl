@@ -210,6 +210,10 @@ verify-harmed = { $count ->
     [one] { $count } blessé, enlevé ou déplacé
    *[other] { $count } blessés, enlevés ou déplacés
 }
+verify-possible-duplicates = { $count ->
+    [one] { $count } doublon possible : comparer et fusionner
+   *[other] { $count } doublons possibles : comparer et fusionner
+}
 verify-decide-here = Décider ici
 verify-problem-title = La modification n'a pas été enregistrée
 verify-back = Retour à la fiche

@@ -79,6 +79,8 @@ pub struct QueueItemDto {
     pub event: VersionedEventDto,
     /// Its severity.
     pub severity: SeverityDto,
+    /// How many records may be the same incident (`GET /api/v1/events/{id}/duplicates`).
+    pub possible_duplicates: usize,
 }
 
 impl From<QueueItem> for QueueItemDto {
@@ -90,6 +92,7 @@ impl From<QueueItem> for QueueItemDto {
                 otherwise_harmed: q.severity.otherwise_harmed,
                 civilians_targeted: q.severity.civilians_targeted,
             },
+            possible_duplicates: q.possible_duplicates,
         }
     }
 }

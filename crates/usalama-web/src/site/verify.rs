@@ -235,6 +235,7 @@ async fn queue(State(state): State<AppState>, req: PageReq, RawQuery(raw): RawQu
                             .as_deref()
                             .filter(|d| !d.trim().is_empty())
                             .map(|d| v::excerpt(d, EXCERPT)),
+                        possible_duplicates: q.possible_duplicates,
                     }
                 })
                 .collect();

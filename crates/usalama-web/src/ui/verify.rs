@@ -142,6 +142,8 @@ pub struct QueueRow {
     pub civilians_targeted: bool,
     /// The start of the description.
     pub excerpt: Option<String>,
+    /// How many records may be the same incident.
+    pub possible_duplicates: usize,
 }
 
 /// The queue page.
@@ -475,6 +477,13 @@ pub fn queue_page(ctx: &PageCtx<'_>, view: &QueueView) -> Markup {
                             @if q.civilians_targeted { " · " strong { (ctx.t("civilians-targeted")) } }
                         }
                         @if let Some(x) = &q.excerpt { p.desc { (x) } }
+                        @if q.possible_duplicates > 0 {
+                            p {
+                                a href={ "/events/" (q.row.id) "#duplicates" } {
+                                    (ctx.t_args("verify-possible-duplicates", &[("count", q.possible_duplicates.into())]))
+                                }
+                            }
+                        }
                         details {
                             summary { (ctx.t("verify-decide-here")) }
                             (decision_form(ctx, &DecisionFormView {
@@ -645,6 +654,7 @@ mod tests {
                     harmed: 1200,
                     civilians_targeted: i == 0,
                     excerpt: Some("Men <came>".into()),
+                    possible_duplicates: i,
                 })
                 .collect(),
             total: 1234,
@@ -662,6 +672,8 @@ mod tests {
         assert!(s.contains("1,200 injured, abducted or displaced"));
         assert!(s.contains("Men &lt;came&gt;"));
         assert!(s.contains("id=\"reason-2\""));
+        assert!(s.contains("href=\"/events/id-2#duplicates\">2 possible duplicates"));
+        assert!(!s.contains("href=\"/events/id-0#duplicates\""));
         let fr = queue_page(&PageCtx::new(&cat, Lang::Fr, "/verify"), &view).into_string();
         assert!(fr.contains("1\u{a0}234"));
         let empty = queue_page(

@@ -22,6 +22,16 @@ pub enum AppError {
         /// Why.
         reason: String,
     },
+    /// The record changed since the caller read it, or the change conflicts with the
+    /// record's state (e.g. a merge that would make a cycle). `code` is stable
+    /// (`version_conflict`, `merge_cycle`, …).
+    #[error("{message}")]
+    Conflict {
+        /// A stable machine-readable code.
+        code: &'static str,
+        /// Plain words.
+        message: String,
+    },
     /// A file could not be imported at all.
     #[error("{0}")]
     Import(#[from] usalama_ingest::IngestError),

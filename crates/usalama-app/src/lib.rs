@@ -10,6 +10,7 @@ mod demo;
 mod error;
 mod imports;
 mod queries;
+mod verification;
 
 pub use auth::{random_password as generate_password, Principal, TokenSecret, SESSION_HOURS};
 pub use clock::{Clock, FixedClock, SystemClock};
@@ -17,6 +18,7 @@ pub use demo::{DemoData, DemoReport, DEMO_TOKEN_LABEL, DEMO_USER};
 pub use error::AppError;
 pub use imports::{BoundaryReport, ImportReport};
 pub use queries::{EventView, LocalityCount, PublicStats};
+pub use verification::{DuplicateCandidate, Duplicates, QueueItem, VersionedView};
 
 use std::sync::Arc;
 use usalama_domain::Taxonomy;
@@ -29,6 +31,7 @@ pub struct App {
     taxonomy: Arc<Taxonomy>,
     clock: Arc<dyn Clock>,
     cache: Arc<queries::LocalityCache>,
+    duplicate_rules: usalama_domain::DuplicateRules,
 }
 
 impl App {
@@ -39,6 +42,7 @@ impl App {
             taxonomy: Arc::new(taxonomy),
             clock,
             cache: Arc::default(),
+            duplicate_rules: Default::default(),
         }
     }
 

@@ -159,7 +159,7 @@ impl App {
         found.ok_or_else(|| AppError::invalid("locality", format!("no locality has code '{key}'")))
     }
 
-    fn view(&self, event: Event, locs: &Localities) -> Result<EventView, AppError> {
+    pub(crate) fn view(&self, event: Event, locs: &Localities) -> Result<EventView, AppError> {
         let lineage = event.locality.map(|l| locs.lineage(l)).unwrap_or_default();
         let mut actors = Vec::with_capacity(event.actors.len());
         for a in &event.actors {

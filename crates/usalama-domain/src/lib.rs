@@ -13,6 +13,7 @@ pub mod locality;
 pub mod place;
 pub mod taxonomy;
 pub mod user;
+pub mod verification;
 
 pub use actor::{Actor, ActorKind, ExternalActorIds};
 pub use error::DomainError;
@@ -27,3 +28,6 @@ pub use locality::{AdminLevel, Locality, LocalityCode, LocalityPath};
 pub use place::{GeoPoint, LocationPrecision};
 pub use taxonomy::{Category, Dimension, Taxonomy};
 pub use user::Role;
+pub use verification::{
+    Decision, DecisionStatus, DuplicateMatch, DuplicateRules, MergeRefusal, Severity,
+};

@@ -59,6 +59,12 @@ impl Role {
     pub fn can_read_events(&self) -> bool {
         !matches!(self, Self::Reporter)
     }
+
+    /// Whether this role may verify, reject, grade and merge event records (analysts and
+    /// administrators).
+    pub fn can_verify(&self) -> bool {
+        matches!(self, Self::Analyst | Self::Admin)
+    }
 }
 
 impl fmt::Display for Role {

@@ -14,6 +14,7 @@ pub mod records;
 mod rows;
 mod sql;
 pub mod sqlite;
+pub mod verification;
 
 pub use error::StoreError;
 pub use location::StoreLocation;
@@ -22,6 +23,10 @@ pub use query::{
 };
 pub use records::{
     LocalitySummary, PlacedEvent, SessionRecord, StoredEvent, TokenRecord, UpsertCounts, UserRecord,
+};
+pub use verification::{
+    ChangeNote, DecisionWrite, DuplicatePoolQuery, FieldChange, HistoryEntry, HistoryKind,
+    MergeWrite, QueueQuery, UnmergeWrite, VersionedEvent, WriteOutcome,
 };
 
 use chrono::{DateTime, Utc};
@@ -99,6 +104,28 @@ pub trait Store: Send + Sync {
     ) -> Result<Option<(SessionRecord, UserRecord)>, StoreError>;
     /// Deletes a session.
     fn delete_session(&self, token_hash: &[u8]) -> Result<(), StoreError>;
+
+    // Verification
+    /// One event with its version.
+    fn get_event_versioned(&self, id: EventId) -> Result<Option<VersionedEvent>, StoreError>;
+    /// A page of unverified events, most severe first and newest first within equal
+    /// severity ([`usalama_domain::Severity`]), with their versions.
+    fn verification_queue(&self, q: &QueueQuery) -> Result<Page<VersionedEvent>, StoreError>;
+    /// Events that may be duplicates of an event (a coarse filter), newest first.
+    fn duplicate_pool(&self, q: &DuplicatePoolQuery) -> Result<Vec<VersionedEvent>, StoreError>;
+    /// Writes a decision (status and grading) and its history entry in one transaction, if
+    /// the event is still at the expected version.
+    fn record_decision(&self, w: &DecisionWrite) -> Result<WriteOutcome, StoreError>;
+    /// Marks an event as a duplicate of a root, moves the event's own duplicates to the
+    /// root, and writes the history of every record involved, in one transaction, if both
+    /// events are still at the expected versions.
+    fn merge_event(&self, w: &MergeWrite) -> Result<WriteOutcome, StoreError>;
+    /// Makes a duplicate stand on its own again, with the history of both records, in one
+    /// transaction, if it is still at the expected version.
+    fn unmerge_event(&self, w: &UnmergeWrite) -> Result<WriteOutcome, StoreError>;
+    /// Every change of an event, oldest first, with the fields each changed; empty for an
+    /// unknown event.
+    fn event_history(&self, id: EventId) -> Result<Vec<HistoryEntry>, StoreError>;
 }
 
 /// Opens (creating if needed) and migrates the store at `location`.

@@ -1,4 +1,8 @@
 //! Versioned, append-only migrations, one tree per backend, embedded in the binary.
+//!
+//! Versions must increase but need not be contiguous: branches developed side by side each
+//! take their own number, and the runner applies, in order, every version above the
+//! database's.
 
 /// A migration: its version and SQL.
 pub(crate) struct Migration {
@@ -7,18 +11,44 @@ pub(crate) struct Migration {
 }
 
 /// SQLite migrations in order.
-pub(crate) const SQLITE: &[Migration] = &[Migration {
-    version: 1,
-    sql: include_str!("../migrations/sqlite/0001_init.sql"),
-}];
+pub(crate) const SQLITE: &[Migration] = &[
+    Migration {
+        version: 1,
+        sql: include_str!("../migrations/sqlite/0001_init.sql"),
+    },
+    Migration {
+        version: 3,
+        sql: include_str!("../migrations/sqlite/0003_verification.sql"),
+    },
+];
 
 /// PostgreSQL migrations in order.
-pub(crate) const POSTGRES: &[Migration] = &[Migration {
-    version: 1,
-    sql: include_str!("../migrations/postgres/0001_init.sql"),
-}];
+pub(crate) const POSTGRES: &[Migration] = &[
+    Migration {
+        version: 1,
+        sql: include_str!("../migrations/postgres/0001_init.sql"),
+    },
+    Migration {
+        version: 3,
+        sql: include_str!("../migrations/postgres/0003_verification.sql"),
+    },
+];
 
 /// The newest version a migration list reaches.
 pub(crate) fn latest(migrations: &[Migration]) -> i64 {
     migrations.last().map_or(0, |m| m.version)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_increase_and_both_backends_have_the_same() {
+        for list in [SQLITE, POSTGRES] {
+            assert!(list.windows(2).all(|w| w[0].version < w[1].version));
+        }
+        let v = |l: &[Migration]| l.iter().map(|m| m.version).collect::<Vec<_>>();
+        assert_eq!(v(SQLITE), v(POSTGRES));
+    }
 }

@@ -92,13 +92,7 @@ fn refuses_a_newer_schema() {
     let before = fs::read(&f).unwrap();
     let err = SqliteStore::open_dir(&data).err().unwrap();
     assert!(
-        matches!(
-            err,
-            StoreError::NewerSchema {
-                found: 999,
-                supported: 1
-            }
-        ),
+        matches!(err, StoreError::NewerSchema { found: 999, .. }),
         "{err}"
     );
     assert!(err.to_string().contains("upgrade usalama"));

@@ -190,3 +190,46 @@ pub const DEMO_BOUNDARIES: [(AdminLevel, &str); 3] = [
 
 /// The bundled demo events (UCDP GED 23.1, CC BY 4.0), GeoJSON.
 pub const DEMO_EVENTS: &str = include_str!("../../../data/demo/ucdp-ged-caf.geojson");
+
+/// An unverified report `n` from a monitor (web form, source `web`, external id `R-n`) in a
+/// category of the lives dimension, on `date` at `(lat, lon)`, with a description and no
+/// counts: set `casualties` and `civilians_targeted` as the test needs.
+pub fn report(
+    n: u32,
+    date: &str,
+    category: &str,
+    (lat, lon): (f64, f64),
+    description: &str,
+) -> EventData {
+    EventData {
+        id: EventId::derived(&format!("test-report:{n}")),
+        source: "web".into(),
+        external_id: Some(format!("R-{n}")),
+        channel: Channel::WebForm,
+        occurred_start: day(date),
+        occurred_end: day(date),
+        date_precision: DatePrecision::Day,
+        reported_at: Some(t0()),
+        point: Some(GeoPoint::new(lat, lon).expect("point")),
+        location_precision: Some(LocationPrecision::EXACT),
+        place_name: None,
+        locality: None,
+        dimension: Dimension::Lives,
+        category: category.into(),
+        source_codes: Default::default(),
+        actors: vec![],
+        casualties: Casualties::default(),
+        civilians_targeted: false,
+        description: Some(description.into()),
+        people: vec![],
+        reporter_contact: None,
+        status: VerificationStatus::Unverified,
+        reliability: None,
+        credibility: None,
+        meta: RecordMeta {
+            created_at: t0(),
+            updated_at: t0(),
+            created_by: Some("monitor".into()),
+        },
+    }
+}

@@ -86,6 +86,12 @@ impl From<AppError> for ApiError {
                 field: None,
             },
             AppError::NotFound(what) => Self::not_found(what),
+            AppError::Conflict { code, message } => Self {
+                status: StatusCode::CONFLICT,
+                code,
+                message,
+                field: None,
+            },
             AppError::Invalid { field, reason } => Self {
                 status: StatusCode::BAD_REQUEST,
                 code: "invalid_parameter",

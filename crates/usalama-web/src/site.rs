@@ -22,6 +22,8 @@ use std::collections::HashMap;
 use usalama_app::{AppError, EventView, Principal};
 use usalama_domain::{AdminLevel, EventId};
 
+mod verify;
+
 const SESSION_COOKIE: &str = "usalama_session";
 const CSRF_COOKIE: &str = "usalama_csrf";
 const LANG_COOKIE: &str = "usalama_lang";
@@ -36,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(login_form).post(login))
         .route("/logout", post(logout))
         .route("/static/app.css", get(css))
+        .merge(verify::router())
 }
 
 fn cookies(headers: &HeaderMap) -> HashMap<String, String> {
@@ -153,6 +156,7 @@ impl PageReq {
         let ctx = PageCtx {
             user: user.as_deref(),
             csrf_token: Some(&self.csrf),
+            can_verify: usalama_app::App::can_verify(&self.who),
             ..PageCtx::new(&state.catalog, self.lang, &self.path)
         };
         let html = title_and_body(&ctx).into_string();
@@ -461,6 +465,10 @@ async fn event(State(state): State<AppState>, req: PageReq, Path(id): Path<Strin
         Ok(v) => v,
         Err(e) => return req.error(&state, e),
     };
+    let verification = match verify::panel(&state, &req, id).await {
+        Ok(p) => Some(p),
+        Err(e) => return req.error(&state, e),
+    };
     let e = &v.event;
     let lang = req.lang.code();
     let view = pages::EventView {
@@ -504,6 +512,7 @@ async fn event(State(state): State<AppState>, req: PageReq, Path(id): Path<Strin
             .collect(),
         created_at: e.meta.created_at,
         updated_at: e.meta.updated_at,
+        verification,
     };
     req.send(&state, StatusCode::OK, |ctx| pages::event_page(ctx, &view))
 }

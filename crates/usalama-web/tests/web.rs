@@ -328,7 +328,7 @@ async fn check_openapi(f: &Fixture) {
         .as_str()
         .unwrap()
         .to_string();
-    for (_, p) in usalama_web::api::ROUTES {
+    for (m, p) in usalama_web::api::ROUTES {
         let uri = p.replace(
             "{id}",
             if p.contains("events") {
@@ -339,8 +339,35 @@ async fn check_openapi(f: &Fixture) {
                 &act
             },
         );
-        let r = get(f, &uri).await;
-        assert_eq!(r.status, StatusCode::OK, "{uri}: {}", r.text());
+        if *m == "get" {
+            let r = get(f, &uri).await;
+            assert_eq!(r.status, StatusCode::OK, "{uri}: {}", r.text());
+        } else {
+            // A POST route is routed (not 404/405) and answers an empty object with one of
+            // the API's documented errors.
+            let req = Request::post(&uri)
+                .header(header::AUTHORIZATION, format!("Bearer {}", f.token))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from("{}"))
+                .unwrap();
+            let r = send(&f.router, req).await;
+            assert!(
+                r.status.is_client_error()
+                    && r.status != StatusCode::NOT_FOUND
+                    && r.status != StatusCode::METHOD_NOT_ALLOWED,
+                "{m} {uri}: {} {}",
+                r.status,
+                r.text()
+            );
+            let code = r.json()["error"]["code"].as_str().unwrap_or("").to_string();
+            let documented = doc["components"]["schemas"]["Error"]["properties"]["error"]
+                ["properties"]["code"]["enum"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c == code.as_str());
+            assert!(documented, "{uri}: undocumented error code '{code}'");
+        }
     }
 }
 

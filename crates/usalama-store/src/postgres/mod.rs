@@ -11,6 +11,10 @@ use crate::records::{
 use crate::rows::{EventRow, LocalityRow};
 use crate::sql::{self, Dialect, Filter, SqlValue};
 use crate::sqlite::build_actor;
+use crate::verification::{
+    DecisionWrite, DuplicatePoolQuery, HistoryEntry, MergeWrite, QueueQuery, UnmergeWrite,
+    VersionedEvent, WriteOutcome,
+};
 use crate::{Backend, Store};
 use chrono::{DateTime, Utc};
 use postgres::types::{to_sql_checked, IsNull, ToSql, Type};
@@ -18,6 +22,8 @@ use postgres::{Client, GenericClient, NoTls, Row};
 use std::collections::HashMap;
 use usalama_domain::{Actor, ActorId, EventId, Locality, LocalityId, LocalityPath};
 use uuid::Uuid;
+
+mod verification;
 
 /// Advisory lock key held while migrating ("USLM").
 const MIGRATION_LOCK: i64 = 0x5553_4C4D;
@@ -1034,5 +1040,28 @@ impl Store for PgStore {
             .execute("DELETE FROM sessions WHERE token_hash = $1", &[&token_hash])
             .px()
             .map(|_| ())
+    }
+
+    // Verification (in `verification.rs`)
+    fn get_event_versioned(&self, id: EventId) -> Result<Option<VersionedEvent>, StoreError> {
+        self.v_get(id)
+    }
+    fn verification_queue(&self, q: &QueueQuery) -> Result<Page<VersionedEvent>, StoreError> {
+        self.v_queue(q)
+    }
+    fn duplicate_pool(&self, q: &DuplicatePoolQuery) -> Result<Vec<VersionedEvent>, StoreError> {
+        self.v_pool(q)
+    }
+    fn record_decision(&self, w: &DecisionWrite) -> Result<WriteOutcome, StoreError> {
+        self.v_decide(w)
+    }
+    fn merge_event(&self, w: &MergeWrite) -> Result<WriteOutcome, StoreError> {
+        self.v_merge(w)
+    }
+    fn unmerge_event(&self, w: &UnmergeWrite) -> Result<WriteOutcome, StoreError> {
+        self.v_unmerge(w)
+    }
+    fn event_history(&self, id: EventId) -> Result<Vec<HistoryEntry>, StoreError> {
+        self.v_history(id)
     }
 }

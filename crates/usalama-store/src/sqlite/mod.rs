@@ -9,6 +9,10 @@ use crate::records::{
 };
 use crate::rows::{EventRow, LocalityRow};
 use crate::sql::{self, Dialect, Filter, SqlValue};
+use crate::verification::{
+    DecisionWrite, DuplicatePoolQuery, HistoryEntry, MergeWrite, QueueQuery, UnmergeWrite,
+    VersionedEvent, WriteOutcome,
+};
 use crate::{Backend, Store};
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::types::{ToSqlOutput, Value};
@@ -19,6 +23,8 @@ use usalama_domain::{
     Actor, ActorId, ActorKind, EventId, ExternalActorIds, Locality, LocalityId, LocalityPath,
 };
 use uuid::Uuid;
+
+mod verification;
 
 /// The file name of the database inside a data directory.
 pub const DB_FILE: &str = "usalama.sqlite3";
@@ -1164,5 +1170,28 @@ impl Store for SqliteStore {
             .execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash])
             .sx()
             .map(|_| ())
+    }
+
+    // Verification (in `verification.rs`)
+    fn get_event_versioned(&self, id: EventId) -> Result<Option<VersionedEvent>, StoreError> {
+        self.v_get(id)
+    }
+    fn verification_queue(&self, q: &QueueQuery) -> Result<Page<VersionedEvent>, StoreError> {
+        self.v_queue(q)
+    }
+    fn duplicate_pool(&self, q: &DuplicatePoolQuery) -> Result<Vec<VersionedEvent>, StoreError> {
+        self.v_pool(q)
+    }
+    fn record_decision(&self, w: &DecisionWrite) -> Result<WriteOutcome, StoreError> {
+        self.v_decide(w)
+    }
+    fn merge_event(&self, w: &MergeWrite) -> Result<WriteOutcome, StoreError> {
+        self.v_merge(w)
+    }
+    fn unmerge_event(&self, w: &UnmergeWrite) -> Result<WriteOutcome, StoreError> {
+        self.v_unmerge(w)
+    }
+    fn event_history(&self, id: EventId) -> Result<Vec<HistoryEntry>, StoreError> {
+        self.v_history(id)
     }
 }

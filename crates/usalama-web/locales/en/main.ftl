@@ -187,3 +187,91 @@ error-404 = This page does not exist. The address may be mistyped, or the page m
 error-500 = Something went wrong on our side. Please try again in a few minutes.
 error-other = Something went wrong. Please try again.
 error-home = Go to the home page
+
+## Verification
+
+nav-verify = Verify
+verify-title = Reports to verify
+verify-intro = Unverified reports, the most severe first: people killed, then people injured, abducted or displaced, then civilians targeted; the most recent first when equally severe. Open a report to see possible duplicates and its history, or decide here.
+verify-filter-legend = Filter the reports
+verify-filter-apply = Show reports
+verify-invalid-filter = One of the filter values is not valid. Check it and try again.
+verify-count = { $count ->
+    [one] { $count } report waits for verification
+   *[other] { $count } reports wait for verification
+}
+verify-none = No report is waiting for verification.
+verify-killed = { $count } killed
+verify-harmed = { $count } injured, abducted or displaced
+verify-possible-duplicates = { $count ->
+    [one] { $count } possible duplicate: compare and merge
+   *[other] { $count } possible duplicates: compare and merge
+}
+verify-decide-here = Decide here
+verify-problem-title = The change was not recorded
+verify-back = Back to the record
+verify-expired = The form had expired. Open the record again and retry.
+verify-conflict-version_conflict = This record changed since you opened it: someone else decided or merged it, or a new import updated it. Open it again, check what changed, and decide again.
+verify-conflict-duplicate_record = This record is a duplicate. Un-merge it before deciding on it; its original carries the decision.
+verify-conflict-merge_cycle = The other record is already a duplicate of this one, so this merge would go round in a circle.
+verify-conflict-already_duplicate = This record is already a duplicate. Un-merge it first.
+verify-conflict-not_duplicate = This record is not a duplicate.
+verify-conflict-other = The change conflicts with the record as it is now. Open it again and retry.
+verify-invalid-reason = A reason is required to reject a report; it may have at most 2,000 characters.
+verify-invalid-status = Choose whether the report is verified or rejected.
+verify-invalid-into = The other record could not be found.
+verify-invalid-other = The value given for “{ $field }” is not valid.
+decision-legend = Your decision
+decision-verified = Verified: it happened as reported
+decision-rejected = Rejected: it is false, or not within what we record
+decision-reason = Reason
+decision-reason-hint = required to reject; kept in the record's history
+decision-not-graded = Not graded
+decision-submit = Record the decision
+grading-help-title = What do the grades mean?
+grading-help-intro = Two separate grades: how far the source can be trusted (A to F), and how likely the information is to be true (1 to 6). A trusted source can pass on doubtful information, and an unknown source can be confirmed by others.
+reliability-A-help = No doubt about who the source is, their honesty or their ability to know; always right before.
+reliability-B-help = Small doubts about the source; right most of the time before.
+reliability-C-help = Some doubts about the source, but it has been right before.
+reliability-D-help = Serious doubts about the source, though it has sometimes been right.
+reliability-E-help = The source is not trustworthy or not able to know; it has been wrong before.
+reliability-F-help = There is nothing to judge the source by, for example a new monitor.
+credibility-1-help = Confirmed by other independent sources; makes sense and fits what else is known.
+credibility-2-help = Not confirmed, but makes sense and fits what else is known.
+credibility-3-help = Not confirmed; makes some sense and fits part of what else is known.
+credibility-4-help = Not confirmed; possible but does not make sense; nothing else is known.
+credibility-5-help = Not confirmed; does not make sense and contradicts what else is known.
+credibility-6-help = There is nothing to judge the information by.
+dup-title = Duplicates
+dup-of = This record is a duplicate: the same incident as
+dup-of-link = its original record
+dup-reason = Reason (optional)
+dup-unmerge = Un-merge: it is a separate incident
+dup-none-merged = No other record has been merged into this one.
+dup-merged = Records merged into this one (each keeps its own source)
+dup-candidates = Possible duplicates
+dup-candidates-intro = Records of the same category within { $km } km and { $days } days, with similar words, the most likely first.
+dup-no-candidates = No possible duplicate was found.
+dup-score = Likeness
+dup-distance = Distance
+dup-same-locality = same area (no coordinates)
+dup-days = { $days ->
+    [one] { $days } day apart
+   *[other] { $days } days apart
+}
+dup-text = Similar words
+dup-no-text = no text to compare
+dup-merge-this = This record is a duplicate of it
+dup-merge-that = It is a duplicate of this record
+history-title = History
+history-none = Nothing has changed since the record was created.
+history-related = other record
+history-by = by { $user }
+history-withheld = changed (personal data, not shown)
+history-changed = changed
+history-kind-content_update = Content updated by the source
+history-kind-decision = Decision
+history-kind-merged_into = Marked as a duplicate
+history-kind-duplicate_added = A duplicate was merged into this record
+history-kind-unmerged = Un-merged
+history-kind-duplicate_removed = A duplicate was un-merged from this record

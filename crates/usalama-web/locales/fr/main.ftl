@@ -188,3 +188,97 @@ error-404 = Cette page n'existe pas. L'adresse est peut-être mal saisie, ou la 
 error-500 = Un problème est survenu de notre côté. Veuillez réessayer dans quelques minutes.
 error-other = Un problème est survenu. Veuillez réessayer.
 error-home = Aller à la page d'accueil
+
+## Vérification
+
+nav-verify = Vérifier
+verify-title = Signalements à vérifier
+verify-intro = Les signalements non vérifiés, les plus graves d'abord : personnes tuées, puis personnes blessées, enlevées ou déplacées, puis civils visés ; les plus récents d'abord à gravité égale. Ouvrez un signalement pour voir ses doublons possibles et son historique, ou décidez ici.
+verify-filter-legend = Filtrer les signalements
+verify-filter-apply = Afficher les signalements
+verify-invalid-filter = L'une des valeurs de filtre n'est pas valide. Vérifiez-la et réessayez.
+verify-count = { $count ->
+    [one] { $count } signalement attend d'être vérifié
+   *[other] { $count } signalements attendent d'être vérifiés
+}
+verify-none = Aucun signalement n'attend de vérification.
+verify-killed = { $count ->
+    [one] { $count } mort
+   *[other] { $count } morts
+}
+verify-harmed = { $count ->
+    [one] { $count } blessé, enlevé ou déplacé
+   *[other] { $count } blessés, enlevés ou déplacés
+}
+verify-possible-duplicates = { $count ->
+    [one] { $count } doublon possible : comparer et fusionner
+   *[other] { $count } doublons possibles : comparer et fusionner
+}
+verify-decide-here = Décider ici
+verify-problem-title = La modification n'a pas été enregistrée
+verify-back = Retour à la fiche
+verify-expired = Le formulaire avait expiré. Rouvrez la fiche et réessayez.
+verify-conflict-version_conflict = Cette fiche a changé depuis que vous l'avez ouverte : quelqu'un d'autre a décidé ou fusionné, ou un nouvel import l'a mise à jour. Rouvrez-la, regardez ce qui a changé et décidez à nouveau.
+verify-conflict-duplicate_record = Cette fiche est un doublon. Défaites la fusion avant de décider ; c'est la fiche d'origine qui porte la décision.
+verify-conflict-merge_cycle = L'autre fiche est déjà un doublon de celle-ci : cette fusion tournerait en rond.
+verify-conflict-already_duplicate = Cette fiche est déjà un doublon. Défaites d'abord la fusion.
+verify-conflict-not_duplicate = Cette fiche n'est pas un doublon.
+verify-conflict-other = La modification contredit l'état actuel de la fiche. Rouvrez-la et réessayez.
+verify-invalid-reason = Un motif est nécessaire pour rejeter un signalement ; il compte au plus 2 000 caractères.
+verify-invalid-status = Indiquez si le signalement est vérifié ou rejeté.
+verify-invalid-into = L'autre fiche est introuvable.
+verify-invalid-other = La valeur saisie pour « { $field } » n'est pas valide.
+decision-legend = Votre décision
+decision-verified = Vérifié : les faits se sont produits comme signalé
+decision-rejected = Rejeté : c'est faux, ou hors de ce que nous enregistrons
+decision-reason = Motif
+decision-reason-hint = obligatoire pour rejeter ; conservé dans l'historique de la fiche
+decision-not-graded = Non évalué
+decision-submit = Enregistrer la décision
+grading-help-title = Que signifient les notes ?
+grading-help-intro = Deux notes distinctes : la confiance que mérite la source (A à F) et la probabilité que l'information soit vraie (1 à 6). Une source sûre peut transmettre une information douteuse, et une source inconnue peut être confirmée par d'autres.
+reliability-A-help = Aucun doute sur l'identité de la source, son honnêteté ou sa capacité à savoir ; elle a toujours eu raison.
+reliability-B-help = De légers doutes sur la source ; elle a eu raison la plupart du temps.
+reliability-C-help = Quelques doutes sur la source, mais elle a déjà eu raison.
+reliability-D-help = De sérieux doutes sur la source, même si elle a parfois eu raison.
+reliability-E-help = La source n'est pas digne de confiance ou n'est pas en mesure de savoir ; elle s'est déjà trompée.
+reliability-F-help = Rien ne permet de juger la source, par exemple un nouvel observateur.
+credibility-1-help = Confirmée par d'autres sources indépendantes ; cohérente et conforme à ce que l'on sait par ailleurs.
+credibility-2-help = Non confirmée, mais cohérente et conforme à ce que l'on sait par ailleurs.
+credibility-3-help = Non confirmée ; assez cohérente et en partie conforme à ce que l'on sait par ailleurs.
+credibility-4-help = Non confirmée ; possible mais peu cohérente ; on ne sait rien d'autre.
+credibility-5-help = Non confirmée ; incohérente et contredite par ce que l'on sait par ailleurs.
+credibility-6-help = Rien ne permet de juger l'information.
+dup-title = Doublons
+dup-of = Cette fiche est un doublon : le même incident que
+dup-of-link = sa fiche d'origine
+dup-reason = Motif (facultatif)
+dup-unmerge = Défaire la fusion : c'est un autre incident
+dup-none-merged = Aucune autre fiche n'a été fusionnée dans celle-ci.
+dup-merged = Fiches fusionnées dans celle-ci (chacune garde sa propre source)
+dup-candidates = Doublons possibles
+dup-candidates-intro = Fiches de la même catégorie à moins de { $km } km et { $days } jours, aux mots semblables, les plus probables d'abord.
+dup-no-candidates = Aucun doublon possible n'a été trouvé.
+dup-score = Ressemblance
+dup-distance = Distance
+dup-same-locality = même zone (sans coordonnées)
+dup-days = { $days ->
+    [one] { $days } jour d'écart
+   *[other] { $days } jours d'écart
+}
+dup-text = Mots semblables
+dup-no-text = pas de texte à comparer
+dup-merge-this = Cette fiche est un doublon de celle-là
+dup-merge-that = Celle-là est un doublon de cette fiche
+history-title = Historique
+history-none = Rien n'a changé depuis la création de la fiche.
+history-related = autre fiche
+history-by = par { $user }
+history-withheld = modifié (données personnelles, non affichées)
+history-changed = modifié
+history-kind-content_update = Contenu mis à jour par la source
+history-kind-decision = Décision
+history-kind-merged_into = Marquée comme doublon
+history-kind-duplicate_added = Un doublon a été fusionné dans cette fiche
+history-kind-unmerged = Fusion défaite
+history-kind-duplicate_removed = Un doublon a été séparé de cette fiche

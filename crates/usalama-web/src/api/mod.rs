@@ -1,9 +1,11 @@
-//! The JSON API under `/api/v1`: health, the OpenAPI document, and read access to events,
-//! localities and actors with filters and cursor pagination. Every route but health and
-//! the OpenAPI document requires `Authorization: Bearer <token>`.
+//! The JSON API under `/api/v1`: health, the OpenAPI document, read access to events,
+//! localities and actors with filters and cursor pagination, and verification
+//! ([`verification`]). Every route but health and the OpenAPI document requires
+//! `Authorization: Bearer <token>`.
 
 pub mod dto;
 pub mod params;
+pub mod verification;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -32,6 +34,12 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/localities/{id}"),
     ("get", "/api/v1/actors"),
     ("get", "/api/v1/actors/{id}"),
+    ("get", "/api/v1/verification/queue"),
+    ("post", "/api/v1/events/{id}/verification"),
+    ("get", "/api/v1/events/{id}/duplicates"),
+    ("post", "/api/v1/events/{id}/merge"),
+    ("post", "/api/v1/events/{id}/unmerge"),
+    ("get", "/api/v1/events/{id}/history"),
 ];
 
 /// The API router.
@@ -45,6 +53,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/localities/{id}", get(get_locality))
         .route("/api/v1/actors", get(list_actors))
         .route("/api/v1/actors/{id}", get(get_actor))
+        .merge(verification::router())
 }
 
 /// Runs a use-case on a blocking thread.
@@ -194,10 +203,11 @@ async fn get_event(
     State(state): State<AppState>,
     Caller(who): Caller,
     Path(id): Path<String>,
-) -> Result<Json<EventDto>, ApiError> {
+) -> Result<Response, ApiError> {
     let id: EventId = parse_id(&id, "event")?;
-    let v = run(&state, move |app| app.get_event(&who, id)).await?;
-    Ok(Json(EventDto::from(v)))
+    let v = run(&state, move |app| app.get_event_versioned(&who, id)).await?;
+    // The version is the ETag that changes (`If-Match`) must send back.
+    Ok(verification::with_etag(EventDto::from(v.view), v.version))
 }
 
 async fn list_localities(

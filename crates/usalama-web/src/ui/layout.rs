@@ -21,6 +21,8 @@ pub struct PageCtx<'a> {
     pub user: Option<&'a str>,
     /// The CSRF token to put in the log-out form, when the session has one.
     pub csrf_token: Option<&'a str>,
+    /// Whether the viewer may verify records (the menu then links the queue).
+    pub can_verify: bool,
 }
 
 impl<'a> PageCtx<'a> {
@@ -32,6 +34,7 @@ impl<'a> PageCtx<'a> {
             current_path,
             user: None,
             csrf_token: None,
+            can_verify: false,
         }
     }
 
@@ -129,12 +132,15 @@ fn is_current(path: &str, href: &str) -> bool {
 pub fn render(ctx: &PageCtx<'_>, title: &str, body: Markup) -> Markup {
     let path = local_path(ctx.current_path);
     let app = ctx.t("app-name");
-    let nav = [
+    let mut nav = vec![
         ("/", "nav-home"),
         ("/events", "nav-events"),
         ("/map", "nav-map"),
         ("/report", "nav-report"),
     ];
+    if ctx.can_verify {
+        nav.push(("/verify", "nav-verify"));
+    }
     html! {
         (DOCTYPE)
         html lang=(ctx.lang.code()) {
@@ -254,6 +260,13 @@ mod tests {
         assert!(s.contains("<html lang=\"fr\">"));
         assert!(s.contains("<a href=\"/\" aria-current=\"page\">Accueil</a>"));
         assert!(!s.contains("href=\"/login\""));
+        assert!(!s.contains("href=\"/verify\""));
+        let analyst = PageCtx {
+            can_verify: true,
+            ..ctx
+        };
+        let s = render(&analyst, "x", html! {}).into_string();
+        assert!(s.contains("<a href=\"/verify\">Vérifier</a>"));
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod i18n;
 pub mod layout;
 pub mod pages;
 pub mod svg_map;
+pub mod verify;
 
 pub use i18n::{Catalog, Lang};
 pub use layout::PageCtx;

@@ -431,6 +431,8 @@ pub struct EventView {
     pub created_at: DateTime<Utc>,
     /// When last changed.
     pub updated_at: DateTime<Utc>,
+    /// Decision form, duplicates and history, when the viewer may see them.
+    pub verification: Option<super::verify::EventPanel>,
 }
 
 /// A timestamp as `<time>`: machine-readable RFC 3339 and a short ISO 8601 text in UTC.
@@ -535,6 +537,7 @@ pub fn event_page(ctx: &PageCtx<'_>, view: &EventView) -> Markup {
                 }
             }
         }
+        @if let Some(p) = &view.verification { (super::verify::decision_part(ctx, p)) }
         h2 { (ctx.t("event-record")) }
         dl.facts {
             dt { (ctx.t("event-source")) } dd { (view.source) }
@@ -553,6 +556,7 @@ pub fn event_page(ctx: &PageCtx<'_>, view: &EventView) -> Markup {
             dt { (ctx.t("event-created")) } dd { (timestamp(&view.created_at)) }
             dt { (ctx.t("event-updated")) } dd { (timestamp(&view.updated_at)) }
         }
+        @if let Some(p) = &view.verification { (super::verify::records_part(ctx, p)) }
     };
     render(ctx, &title, body)
 }
@@ -837,6 +841,7 @@ pub(crate) mod tests {
             source_codes: vec![("type_of_violence".into(), "3".into())],
             created_at: t,
             updated_at: t,
+            verification: None,
         }
     }
 

@@ -1,0 +1,397 @@
+//! Verification on SQLite: the queue, the duplicate pool, and decisions, merges and
+//! un-merges written atomically with their history. Writes run in `BEGIN IMMEDIATE`
+//! transactions, which SQLite serialises, so a version read inside one cannot change
+//! before the transaction commits.
+
+use super::{event_row, page_of, parse_ts, ts, SqliteStore, Sx};
+use crate::error::StoreError;
+use crate::query::{EventQuery, Page};
+use crate::rows::EventRow;
+use crate::sql::{self, Dialect, SqlValue};
+use crate::verification::{
+    self as v, ChangeNote, DecisionWrite, DuplicatePoolQuery, HistoryEntry, HistoryKind,
+    MergeWrite, QueueQuery, RawHistory, UnmergeWrite, VersionedEvent, WriteOutcome,
+};
+use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+use usalama_domain::EventId;
+use uuid::Uuid;
+
+/// The column index of `e.version` after [`sql::EVENT_COLUMNS`].
+const VERSION_COL: usize = 37;
+
+fn versioned_row(r: &Row) -> rusqlite::Result<(EventRow, i64)> {
+    Ok((event_row(r)?, r.get(VERSION_COL)?))
+}
+
+fn select_one() -> String {
+    format!(
+        "SELECT {}, e.version FROM events e WHERE e.id = ?1",
+        sql::EVENT_COLUMNS
+    )
+}
+
+fn history(
+    c: &Connection,
+    event: Uuid,
+    kind: HistoryKind,
+    note: &ChangeNote,
+    related: Option<Uuid>,
+    previous: &str,
+) -> Result<(), StoreError> {
+    c.execute(
+        "INSERT INTO event_history (event_id, changed_at, changed_by, previous, kind, reason, related_event)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![event, ts(&note.at), note.by, previous, kind.as_str(), note.reason, related],
+    )
+    .sx()
+    .map(|_| ())
+}
+
+impl SqliteStore {
+    /// An event row with its actors and version, inside `c`.
+    fn read_versioned(
+        &self,
+        c: &Connection,
+        id: Uuid,
+    ) -> Result<Option<(EventRow, i64)>, StoreError> {
+        let found = c
+            .query_row(&select_one(), [id], versioned_row)
+            .optional()
+            .sx()?;
+        match found {
+            None => Ok(None),
+            Some((mut row, version)) => {
+                self.load_actors(c, std::slice::from_mut(&mut row))?;
+                Ok(Some((row, version)))
+            }
+        }
+    }
+
+    fn with_versions(
+        &self,
+        c: &Connection,
+        rows: Vec<(EventRow, i64)>,
+    ) -> Result<Vec<VersionedEvent>, StoreError> {
+        let (mut events, versions): (Vec<EventRow>, Vec<i64>) = rows.into_iter().unzip();
+        self.load_actors(c, &mut events)?;
+        events
+            .into_iter()
+            .zip(versions)
+            .map(|(row, version)| {
+                Ok(VersionedEvent {
+                    stored: row.into_placed()?,
+                    version,
+                })
+            })
+            .collect()
+    }
+
+    pub(super) fn v_get(&self, id: EventId) -> Result<Option<VersionedEvent>, StoreError> {
+        let c = self.conn()?;
+        match self.read_versioned(&c, id.as_uuid())? {
+            None => Ok(None),
+            Some((row, version)) => Ok(Some(VersionedEvent {
+                stored: row.into_placed()?,
+                version,
+            })),
+        }
+    }
+
+    pub(super) fn v_queue(&self, q: &QueueQuery) -> Result<Page<VersionedEvent>, StoreError> {
+        let c = self.conn()?;
+        let mut f = sql::event_filter(
+            &EventQuery {
+                status: Some("unverified".into()),
+                locality: q.locality,
+                category: q.category.clone(),
+                ..Default::default()
+            },
+            Dialect::Sqlite,
+        );
+        let total: i64 = c
+            .query_row(
+                &format!("SELECT count(*) FROM events e{}", f.where_sql()),
+                rusqlite::params_from_iter(f.values.iter()),
+                |r| r.get(0),
+            )
+            .sx()?;
+        if let Some(cur) = &q.page.after {
+            let (k, h, civ, date) = v::parse_queue_cursor(cur)?;
+            let ps = [
+                f.bind(SqlValue::Int(k)),
+                f.bind(SqlValue::Int(h)),
+                f.bind(SqlValue::Int(civ)),
+                f.bind(SqlValue::Date(date)),
+                f.bind(SqlValue::Uuid(cur.id)),
+            ];
+            f.push_raw(format!("{} < ({})", v::queue_key_sql(), ps.join(", ")));
+        }
+        let lim = f.bind(SqlValue::Int(q.page.limit as i64 + 1));
+        let mut st = c
+            .prepare(&format!(
+                "SELECT {}, e.version FROM events e{} ORDER BY {} LIMIT {lim}",
+                sql::EVENT_COLUMNS,
+                f.where_sql(),
+                v::queue_order_sql()
+            ))
+            .sx()?;
+        let rows = st
+            .query_map(rusqlite::params_from_iter(f.values.iter()), versioned_row)
+            .sx()?
+            .collect::<Result<Vec<_>, _>>()
+            .sx()?;
+        let items = self.with_versions(&c, rows)?;
+        Ok(page_of(items, q.page.limit, total as u64, |e| {
+            v::queue_cursor(&e.stored.event)
+        }))
+    }
+
+    pub(super) fn v_pool(&self, q: &DuplicatePoolQuery) -> Result<Vec<VersionedEvent>, StoreError> {
+        let c = self.conn()?;
+        let (a, b, cc, d) = match q.bbox {
+            Some((a, b, c, d)) => (Some(a), Some(b), Some(c), Some(d)),
+            None => (None, None, None, None),
+        };
+        let mut st = c
+            .prepare(&format!(
+                "SELECT {}, e.version FROM events e
+                 WHERE e.category = ?1 AND e.occurred_start <= ?2 AND e.occurred_end >= ?3
+                   AND e.id <> ?4
+                   AND ((?5 IS NOT NULL AND e.latitude BETWEEN ?5 AND ?6
+                         AND e.longitude BETWEEN ?7 AND ?8)
+                     OR ((?5 IS NULL OR e.latitude IS NULL) AND e.locality_id = ?9))
+                 ORDER BY e.occurred_end DESC, e.id DESC LIMIT ?10",
+                sql::EVENT_COLUMNS
+            ))
+            .sx()?;
+        let rows = st
+            .query_map(
+                params![
+                    q.category,
+                    q.occurred_to.to_string(),
+                    q.occurred_from.to_string(),
+                    q.exclude.as_uuid(),
+                    a,
+                    b,
+                    cc,
+                    d,
+                    q.locality.map(|l| l.as_uuid()),
+                    i64::from(q.limit)
+                ],
+                versioned_row,
+            )
+            .sx()?
+            .collect::<Result<Vec<_>, _>>()
+            .sx()?;
+        self.with_versions(&c, rows)
+    }
+
+    pub(super) fn v_decide(&self, w: &DecisionWrite) -> Result<WriteOutcome, StoreError> {
+        let (status, dup) = v::status_parts(&w.status);
+        if dup.is_some() {
+            return Err(StoreError::Conflict(
+                "a decision cannot make a duplicate".into(),
+            ));
+        }
+        let mut c = self.conn()?;
+        let tx = c
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .sx()?;
+        let id = w.event.as_uuid();
+        let Some((row, version)) = self.read_versioned(&tx, id)? else {
+            return Ok(WriteOutcome::Missing(w.event));
+        };
+        if version != w.expected_version {
+            return Ok(WriteOutcome::Stale {
+                event: w.event,
+                current: version,
+            });
+        }
+        tx.execute(
+            "UPDATE events SET status = ?2, duplicate_of = NULL, reliability = ?3,
+               credibility = ?4, version = version + 1, updated_at = ?5 WHERE id = ?1",
+            params![
+                id,
+                status,
+                w.reliability.map(|r| r.as_str()),
+                w.credibility.map(|c| i64::from(c.grade())),
+                ts(&w.note.at)
+            ],
+        )
+        .sx()?;
+        history(
+            &tx,
+            id,
+            HistoryKind::Decision,
+            &w.note,
+            None,
+            &row.to_json(),
+        )?;
+        tx.commit().sx()?;
+        Ok(WriteOutcome::Written {
+            version: version + 1,
+        })
+    }
+
+    pub(super) fn v_merge(&self, w: &MergeWrite) -> Result<WriteOutcome, StoreError> {
+        let mut c = self.conn()?;
+        let tx = c
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .sx()?;
+        let (id, root) = (w.event.as_uuid(), w.root.as_uuid());
+        let Some((row, version)) = self.read_versioned(&tx, id)? else {
+            return Ok(WriteOutcome::Missing(w.event));
+        };
+        let Some((root_row, root_version)) = self.read_versioned(&tx, root)? else {
+            return Ok(WriteOutcome::Missing(w.root));
+        };
+        if version != w.expected_version {
+            return Ok(WriteOutcome::Stale {
+                event: w.event,
+                current: version,
+            });
+        }
+        if root_version != w.root_version {
+            return Ok(WriteOutcome::Stale {
+                event: w.root,
+                current: root_version,
+            });
+        }
+        if id == root || row.status == "duplicate" || root_row.status == "duplicate" {
+            return Err(StoreError::Conflict(
+                "a merge joins a record that is not a duplicate to a root".into(),
+            ));
+        }
+        let root_json = root_row.to_json();
+        let followers: Vec<(EventRow, i64)> = {
+            let mut st = tx
+                .prepare(&format!(
+                    "SELECT {}, e.version FROM events e WHERE e.duplicate_of = ?1 ORDER BY e.id",
+                    sql::EVENT_COLUMNS
+                ))
+                .sx()?;
+            let rows = st
+                .query_map([id], versioned_row)
+                .sx()?
+                .collect::<Result<Vec<_>, _>>()
+                .sx()?;
+            rows
+        };
+        let mut moved = vec![(row, id)];
+        for (mut f, _) in followers {
+            self.load_actors(&tx, std::slice::from_mut(&mut f))?;
+            let fid = f.id;
+            moved.push((f, fid));
+        }
+        for (r, eid) in &moved {
+            tx.execute(
+                "UPDATE events SET status = 'duplicate', duplicate_of = ?2,
+                   version = version + 1, updated_at = ?3 WHERE id = ?1",
+                params![eid, root, ts(&w.note.at)],
+            )
+            .sx()?;
+            history(
+                &tx,
+                *eid,
+                HistoryKind::MergedInto,
+                &w.note,
+                Some(root),
+                &r.to_json(),
+            )?;
+            history(
+                &tx,
+                root,
+                HistoryKind::DuplicateAdded,
+                &w.note,
+                Some(*eid),
+                &root_json,
+            )?;
+        }
+        tx.commit().sx()?;
+        Ok(WriteOutcome::Written {
+            version: version + 1,
+        })
+    }
+
+    pub(super) fn v_unmerge(&self, w: &UnmergeWrite) -> Result<WriteOutcome, StoreError> {
+        let (status, dup) = v::status_parts(&w.restore);
+        if dup.is_some() {
+            return Err(StoreError::Conflict(
+                "an un-merged record cannot stay a duplicate".into(),
+            ));
+        }
+        let mut c = self.conn()?;
+        let tx = c
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .sx()?;
+        let id = w.event.as_uuid();
+        let Some((row, version)) = self.read_versioned(&tx, id)? else {
+            return Ok(WriteOutcome::Missing(w.event));
+        };
+        if version != w.expected_version {
+            return Ok(WriteOutcome::Stale {
+                event: w.event,
+                current: version,
+            });
+        }
+        let Some(root) = row.duplicate_of.filter(|_| row.status == "duplicate") else {
+            return Err(StoreError::Conflict("the record is not a duplicate".into()));
+        };
+        tx.execute(
+            "UPDATE events SET status = ?2, duplicate_of = NULL, version = version + 1,
+               updated_at = ?3 WHERE id = ?1",
+            params![id, status, ts(&w.note.at)],
+        )
+        .sx()?;
+        history(
+            &tx,
+            id,
+            HistoryKind::Unmerged,
+            &w.note,
+            Some(root),
+            &row.to_json(),
+        )?;
+        if let Some((root_row, _)) = self.read_versioned(&tx, root)? {
+            history(
+                &tx,
+                root,
+                HistoryKind::DuplicateRemoved,
+                &w.note,
+                Some(id),
+                &root_row.to_json(),
+            )?;
+        }
+        tx.commit().sx()?;
+        Ok(WriteOutcome::Written {
+            version: version + 1,
+        })
+    }
+
+    pub(super) fn v_history(&self, id: EventId) -> Result<Vec<HistoryEntry>, StoreError> {
+        let c = self.conn()?;
+        let Some((current, _)) = self.read_versioned(&c, id.as_uuid())? else {
+            return Ok(Vec::new());
+        };
+        let mut st = c
+            .prepare(
+                "SELECT changed_at, changed_by, previous, kind, reason, related_event
+                 FROM event_history WHERE event_id = ?1 ORDER BY id",
+            )
+            .sx()?;
+        let raw = st
+            .query_map([id.as_uuid()], |r| {
+                Ok(RawHistory {
+                    at: parse_ts(&r.get::<_, String>(0)?)?,
+                    by: r.get(1)?,
+                    previous: r.get(2)?,
+                    kind: r.get(3)?,
+                    reason: r.get(4)?,
+                    related: r.get(5)?,
+                })
+            })
+            .sx()?
+            .collect::<Result<Vec<_>, _>>()
+            .sx()?;
+        v::build_history(raw, &current.to_json())
+    }
+}

@@ -8,7 +8,9 @@ mod auth;
 mod clock;
 mod demo;
 mod error;
+mod exports;
 mod imports;
+mod places;
 mod queries;
 
 pub use auth::{random_password as generate_password, Principal, TokenSecret, SESSION_HOURS};
@@ -16,7 +18,7 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use demo::{DemoData, DemoReport, DEMO_TOKEN_LABEL, DEMO_USER};
 pub use error::AppError;
 pub use imports::{BoundaryReport, ImportReport};
-pub use queries::{EventView, LocalityCount, PublicStats};
+pub use queries::{EventView, LocalityCount, PublicStats, SourceCount};
 
 use std::sync::Arc;
 use usalama_domain::Taxonomy;

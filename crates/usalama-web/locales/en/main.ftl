@@ -187,3 +187,13 @@ error-404 = This page does not exist. The address may be mistyped, or the page m
 error-500 = Something went wrong on our side. Please try again in a few minutes.
 error-other = Something went wrong. Please try again.
 error-home = Go to the home page
+
+## Source selector (home page and map)
+
+source-label = Figures from the source
+source-option = { $source } ({ $count ->
+    [one] { $count } event
+   *[other] { $count } events
+})
+source-show = Show
+source-not-summed = The figures of different sources are never added together: datasets such as UCDP and ACLED often record the same incidents, and adding them would count the same deaths twice.

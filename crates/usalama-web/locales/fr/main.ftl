@@ -188,3 +188,13 @@ error-404 = Cette page n'existe pas. L'adresse est peut-être mal saisie, ou la 
 error-500 = Un problème est survenu de notre côté. Veuillez réessayer dans quelques minutes.
 error-other = Un problème est survenu. Veuillez réessayer.
 error-home = Aller à la page d'accueil
+
+## Choix de la source (accueil et carte)
+
+source-label = Chiffres de la source
+source-option = { $source } ({ $count ->
+    [one] { $count } événement
+   *[other] { $count } événements
+})
+source-show = Afficher
+source-not-summed = Les chiffres de sources différentes ne sont jamais additionnés : des bases comme UCDP et ACLED recensent souvent les mêmes incidents, et les additionner compterait deux fois les mêmes morts.

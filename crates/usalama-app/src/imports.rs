@@ -264,7 +264,8 @@ impl App {
 
     /// Validates, places and stores imported rows in batches. A row with coordinates is
     /// placed by point-in-polygon; one without (or whose point is outside every boundary)
-    /// by the P-codes, else the names, it gives.
+    /// by the P-codes, else the names, it gives. A point outside every boundary that would
+    /// fall inside one with latitude and longitude swapped is rejected, naming the place.
     fn store_events(
         &self,
         rows: impl Iterator<Item = Result<ImportRow, Problem>>,
@@ -273,6 +274,7 @@ impl App {
         let locs = self.localities()?;
         let placer = Placer::new(&locs.all);
         let names = crate::places::PlaceIndex::new(&locs.all);
+        let has_boundaries = locs.all.iter().any(|l| l.geometry.is_some());
         let mut report = ImportReport::default();
         let mut batch: Vec<PlacedEvent> = Vec::with_capacity(BATCH);
         let mut actors: BTreeMap<ActorId, Actor> = BTreeMap::new();
@@ -295,6 +297,27 @@ impl App {
                 .point
                 .map(|p| placer.place(p, data.location_precision))
                 .unwrap_or_default();
+            if let Some(p) = data.point.filter(|_| path.is_empty() && has_boundaries) {
+                // Flagged, never silently fixed: a point outside every boundary that
+                // would fall inside one with latitude and longitude swapped.
+                let swapped = usalama_domain::GeoPoint::new(p.lon(), p.lat())
+                    .map(|q| placer.place(q, data.location_precision))
+                    .unwrap_or_default();
+                if let Some(inside) = swapped.deepest().and_then(|id| locs.by_id.get(&id)) {
+                    report.problems.push(Problem::new(
+                        row_no,
+                        "latitude",
+                        format!(
+                            "the point (latitude {}, longitude {}) is outside every boundary but would be in {} ({}) with latitude and longitude swapped: check the columns",
+                            p.lat(),
+                            p.lon(),
+                            locs.all[*inside].name,
+                            locs.all[*inside].code
+                        ),
+                    ));
+                    continue;
+                }
+            }
             if path.is_empty() && !place.is_empty() {
                 if let Some(id) = names.resolve(&place) {
                     path = placer.path_of(id);

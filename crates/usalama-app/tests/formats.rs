@@ -183,12 +183,28 @@ fn ucdp_and_acled_fatalities_are_never_summed() {
         let acled = "event_id_cnty,event_date,event_type,sub_event_type,actor1,inter1,actor2,inter2,latitude,longitude,geo_precision,fatalities\n\
             A1,2021-06-01,Battles,Armed clash,Military Forces of Xland,1,Rebels,2,4.36,18.55,1,5\n\
             A2,02/06/2021,Violence against civilians,Attack,Rebels,2,Civilians (Xland),7,6.48,21.99,1,7\n\
-            A3,3 June 2021,Battles,Armed clash,Military Forces of Xland,1,Rebels,2,7.36,22.97,1,11\n";
+            A3,3 June 2021,Battles,Armed clash,Military Forces of Xland,1,Rebels,2,7.36,22.97,1,11\n\
+            A4,4 June 2021,Battles,Armed clash,Military Forces of Xland,1,Rebels,2,18.55,4.36,1,9\n";
         let who = Principal::Operator;
         app.import_ucdp_csv(&who, &mut ucdp.as_bytes(), &mut |_| {})
             .unwrap();
-        app.import_acled_csv(&who, &mut acled.as_bytes(), &mut |_| {})
+        let r = app
+            .import_acled_csv(&who, &mut acled.as_bytes(), &mut |_| {})
             .unwrap();
+        // The swapped point is flagged, not fixed (nor stored).
+        assert_eq!(
+            r.to_string(),
+            "imported 3, updated 0, unchanged 0, rejected 1"
+        );
+        assert_eq!(
+            (r.problems[0].row, r.problems[0].field.as_str()),
+            (5, "latitude")
+        );
+        assert!(
+            r.problems[0].reason.contains("(CF71"),
+            "{}",
+            r.problems[0].reason
+        );
         let stats = app.public_stats().unwrap();
         assert_eq!(stats.sources.len(), 2);
         assert!(stats

@@ -253,6 +253,9 @@ fn map_row(
             )
         })?
         .start;
+    if date > now.date_naive() {
+        return Err(f.problem(Col::EventDate, format!("{date} is in the future")));
+    }
     let date_precision = match f.code(Col::TimePrecision, "time_precision")? {
         None | Some(1) => DatePrecision::Day,
         Some(2) => DatePrecision::Week,
@@ -566,6 +569,10 @@ mod tests {
                 "fatalities: '-3' is not a count",
             ),
             (GOOD.replace("XYZ123,", ","), "event_id_cnty: is empty"),
+            (
+                GOOD.replace("2023-05-14", "2031-05-14"),
+                "event_date: 2031-05-14 is in the future",
+            ),
             (
                 GOOD.replace(
                     ",Political militia,Civilians (Xland)",

@@ -163,6 +163,9 @@ fn map_feature(
             format!("'{start_text}' is not a date (2019-03-15, 15/03/2019, 2019-03 or 2019)"),
         )
     })?;
+    if span.start > cx.now.date_naive() {
+        return Err(f.problem(Col::Start, format!("{} is in the future", span.start)));
+    }
     let (end, mut precision) = match f.opt(Col::End) {
         Some(s) => {
             let e = text::parse_date_span(s, DayOrder::Guess)

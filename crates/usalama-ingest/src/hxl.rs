@@ -488,6 +488,14 @@ fn map_row(f: &Fields<'_>, cx: &Context) -> Result<ImportRow, Problem> {
         (None, None) => return Err(f.problem(F::Start, "is empty")),
     };
     let start = span.start;
+    if start > cx.now.date_naive() {
+        let field = if f.opt(F::Start).is_some() {
+            F::Start
+        } else {
+            F::Year
+        };
+        return Err(f.problem(field, format!("{start} is in the future")));
+    }
     let (end, mut precision) = match f.opt(F::End) {
         Some(s) => {
             let e = text::parse_date_span(s, DayOrder::Guess)
@@ -896,6 +904,10 @@ mod tests {
                 "#affected+killed: '-1' is not a count",
             ),
             ("2020-02-03,,,,1", "#event+type: is empty"),
+            (
+                "2031-02-03,armed_violence,,,",
+                "#date: 2031-02-03 is in the future",
+            ),
         ] {
             let r = rows(&format!("{head}{row}\n"));
             let p = r[0].as_ref().unwrap_err();

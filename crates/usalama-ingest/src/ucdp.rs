@@ -362,6 +362,9 @@ fn map_row(
     })?;
 
     let start = f.date(Col::DateStart, f.req(Col::DateStart)?)?;
+    if start > now.date_naive() {
+        return Err(f.problem(Col::DateStart, format!("{start} is in the future")));
+    }
     let end = match f.opt(Col::DateEnd) {
         Some(s) => f.date(Col::DateEnd, s)?,
         None => start,
@@ -823,6 +826,10 @@ mod tests {
                 "type_of_violence: 4 is not mapped",
             ),
             (GOOD.replace("7,3,", ",3,"), "id: is empty"),
+            (
+                GOOD.replace("2020-01-02,2020-01-03", "2030-01-02,2030-01-03"),
+                "date_start: 2030-01-02 is in the future",
+            ),
             (
                 GOOD.replace(",1,2020", ",0,2020"),
                 "date_prec: 0 is not a date_prec code",

@@ -206,7 +206,7 @@ impl App {
     ) -> Result<ImportReport, AppError> {
         self.require_importer(who)?;
         let rows = usalama_ingest::read_ged_geojson(json, &self.taxonomy, self.now())?;
-        self.store_events(numbered(rows.into_iter()), progress)
+        self.store_events(numbered(rows.into_iter(), 0), progress)
     }
 
     /// Imports UCDP GED events from CSV, streaming.
@@ -218,7 +218,7 @@ impl App {
     ) -> Result<ImportReport, AppError> {
         self.require_importer(who)?;
         let rows = usalama_ingest::read_ged_csv(reader, &self.taxonomy, self.now())?;
-        self.store_events(numbered(rows), progress)
+        self.store_events(numbered(rows, 1), progress)
     }
 
     /// Imports an ACLED export CSV (either layout, UTF-8 or Latin-1), streaming.
@@ -374,12 +374,15 @@ impl App {
     }
 }
 
-/// Numbers rows of a reader that yields bare events (UCDP): row 1 is the header, and each
-/// item (event or problem) is the next row; a problem carries its own row.
+/// Numbers the rows of a reader that yields bare events (UCDP): each item (event or
+/// problem) is the row after `before` (1 for a CSV header, 0 for GeoJSON features), and a
+/// problem, which carries its own row, resynchronises the count (blank CSV rows are
+/// skipped by the reader).
 fn numbered(
     rows: impl Iterator<Item = Result<usalama_ingest::ImportedEvent, Problem>>,
+    before: usize,
 ) -> impl Iterator<Item = Result<ImportRow, Problem>> {
-    let mut row = 1usize;
+    let mut row = before;
     rows.map(move |r| {
         row += 1;
         match r {

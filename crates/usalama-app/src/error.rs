@@ -41,6 +41,9 @@ pub enum AppError {
     /// Password hashing failed.
     #[error("password hashing failed")]
     Crypto,
+    /// An export could not be written to its destination.
+    #[error("cannot write the export: {0}")]
+    Export(String),
 }
 
 impl AppError {

@@ -1,5 +1,6 @@
 //! Import use-cases: administrative boundaries (linked to their parents and fed to the
-//! placement index) and UCDP GED events (placed by point-in-polygon, stored idempotently in
+//! placement index) and events from UCDP GED, ACLED, HXL and GeoJSON files (placed by
+//! point-in-polygon, else by the P-codes or names a row gives, and stored idempotently in
 //! batches). Each returns what it did in the words an analyst expects.
 
 use crate::auth::Principal;
@@ -8,7 +9,7 @@ use crate::App;
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use usalama_domain::{Actor, ActorId, AdminLevel, EventId, Locality, LocalityPath};
-use usalama_ingest::{BoundaryFields, ImportedEvent, Placer, Problem};
+use usalama_ingest::{BoundaryFields, ImportRow, Placer, Problem};
 use usalama_store::{EventQuery, PageRequest, PlacedEvent, UpsertCounts};
 
 /// Events written per transaction.
@@ -206,7 +207,7 @@ impl App {
     ) -> Result<ImportReport, AppError> {
         self.require_importer(who)?;
         let rows = usalama_ingest::read_ged_geojson(json, &self.taxonomy, self.now())?;
-        self.store_events(rows.into_iter(), progress)
+        self.store_events(numbered(rows.into_iter(), 0), progress)
     }
 
     /// Imports UCDP GED events from CSV, streaming.
@@ -218,25 +219,74 @@ impl App {
     ) -> Result<ImportReport, AppError> {
         self.require_importer(who)?;
         let rows = usalama_ingest::read_ged_csv(reader, &self.taxonomy, self.now())?;
+        self.store_events(numbered(rows, 1), progress)
+    }
+
+    /// Imports an ACLED export CSV (either layout, UTF-8 or Latin-1), streaming.
+    pub fn import_acled_csv(
+        &self,
+        who: &Principal,
+        reader: &mut dyn std::io::Read,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<ImportReport, AppError> {
+        self.require_importer(who)?;
+        let rows = usalama_ingest::read_acled_csv(reader, &self.taxonomy, self.now())?;
         self.store_events(rows, progress)
     }
 
-    /// Validates, places and stores imported rows in batches.
-    fn store_events(
+    /// Imports an HXL-tagged CSV of events, streaming; the events get `source` (e.g.
+    /// `hxl`, or the name of the dataset).
+    pub fn import_hxl_csv(
         &self,
-        rows: impl Iterator<Item = Result<ImportedEvent, Problem>>,
+        who: &Principal,
+        reader: &mut dyn std::io::Read,
+        source: &str,
         progress: &mut dyn FnMut(u64),
     ) -> Result<ImportReport, AppError> {
-        let placer = self.placer()?;
+        self.require_importer(who)?;
+        check_source(source)?;
+        let rows = usalama_ingest::read_hxl_csv(reader, &self.taxonomy, source, self.now())?;
+        self.store_events(rows, progress)
+    }
+
+    /// Imports a GeoJSON FeatureCollection of events; the events get `source`.
+    pub fn import_events_geojson(
+        &self,
+        who: &Principal,
+        json: &str,
+        source: &str,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<ImportReport, AppError> {
+        self.require_importer(who)?;
+        check_source(source)?;
+        let rows = usalama_ingest::read_events_geojson(json, &self.taxonomy, source, self.now())?;
+        self.store_events(rows.into_iter(), progress)
+    }
+
+    /// Validates, places and stores imported rows in batches. A row with coordinates is
+    /// placed by point-in-polygon; one without (or whose point is outside every boundary)
+    /// by the P-codes, else the names, it gives. A point outside every boundary that would
+    /// fall inside one with latitude and longitude swapped is rejected, naming the place.
+    fn store_events(
+        &self,
+        rows: impl Iterator<Item = Result<ImportRow, Problem>>,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<ImportReport, AppError> {
+        let locs = self.localities()?;
+        let placer = Placer::new(&locs.all);
+        let names = crate::places::PlaceIndex::new(&locs.all);
+        let has_boundaries = locs.all.iter().any(|l| l.geometry.is_some());
         let mut report = ImportReport::default();
         let mut batch: Vec<PlacedEvent> = Vec::with_capacity(BATCH);
         let mut actors: BTreeMap<ActorId, Actor> = BTreeMap::new();
         let mut seen = 0u64;
-        let mut row_no = 1usize;
         for row in rows {
             seen += 1;
-            row_no += 1;
-            let imported = match row {
+            let ImportRow {
+                row: row_no,
+                event: imported,
+                place,
+            } = match row {
                 Ok(i) => i,
                 Err(p) => {
                     report.problems.push(p);
@@ -244,10 +294,36 @@ impl App {
                 }
             };
             let mut data = imported.data;
-            let path = data
+            let mut path = data
                 .point
                 .map(|p| placer.place(p, data.location_precision))
                 .unwrap_or_default();
+            if let Some(p) = data.point.filter(|_| path.is_empty() && has_boundaries) {
+                // Flagged, never silently fixed: a point outside every boundary that
+                // would fall inside one with latitude and longitude swapped.
+                let swapped = usalama_domain::GeoPoint::new(p.lon(), p.lat())
+                    .map(|q| placer.place(q, data.location_precision))
+                    .unwrap_or_default();
+                if let Some(inside) = swapped.deepest().and_then(|id| locs.by_id.get(&id)) {
+                    report.problems.push(Problem::new(
+                        row_no,
+                        "latitude",
+                        format!(
+                            "the point (latitude {}, longitude {}) is outside every boundary but would be in {} ({}) with latitude and longitude swapped: check the columns",
+                            p.lat(),
+                            p.lon(),
+                            locs.all[*inside].name,
+                            locs.all[*inside].code
+                        ),
+                    ));
+                    continue;
+                }
+            }
+            if path.is_empty() && !place.is_empty() {
+                if let Some(id) = names.resolve(&place) {
+                    path = placer.path_of(id);
+                }
+            }
             if path.deepest().is_none() {
                 report.unplaced += 1;
             }
@@ -298,4 +374,45 @@ impl App {
         batch.clear();
         Ok(())
     }
+}
+
+/// Numbers the rows of a reader that yields bare events (UCDP): each item (event or
+/// problem) is the row after `before` (1 for a CSV header, 0 for GeoJSON features), and a
+/// problem, which carries its own row, resynchronises the count (blank CSV rows are
+/// skipped by the reader).
+fn numbered(
+    rows: impl Iterator<Item = Result<usalama_ingest::ImportedEvent, Problem>>,
+    before: usize,
+) -> impl Iterator<Item = Result<ImportRow, Problem>> {
+    let mut row = before;
+    rows.map(move |r| {
+        row += 1;
+        match r {
+            Ok(event) => Ok(ImportRow {
+                row,
+                event,
+                place: Default::default(),
+            }),
+            Err(p) => {
+                row = row.max(p.row);
+                Err(p)
+            }
+        }
+    })
+}
+
+/// Checks a source name given for an import (`[a-z0-9_-]`, 1-40 characters).
+fn check_source(source: &str) -> Result<(), AppError> {
+    if source.is_empty()
+        || source.len() > 40
+        || !source
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+    {
+        return Err(AppError::invalid(
+            "source",
+            format!("'{source}' is not a source name: use 1-40 lowercase letters, digits, - or _"),
+        ));
+    }
+    Ok(())
 }

@@ -8,7 +8,9 @@ mod auth;
 mod clock;
 mod demo;
 mod error;
+mod exports;
 mod imports;
+mod places;
 mod queries;
 mod verification;
 
@@ -17,7 +19,7 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use demo::{DemoData, DemoReport, DEMO_TOKEN_LABEL, DEMO_USER};
 pub use error::AppError;
 pub use imports::{BoundaryReport, ImportReport};
-pub use queries::{EventView, LocalityCount, PublicStats};
+pub use queries::{EventView, LocalityCount, PublicStats, SourceCount};
 pub use verification::{DuplicateCandidate, Duplicates, QueueItem, VersionedView};
 
 use std::sync::Arc;

@@ -39,10 +39,27 @@ pub struct LocalityCount {
     pub fatalities: u64,
 }
 
-/// Aggregates anyone may see: no record-level data.
+/// One source's share of the stored events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceCount {
+    /// The source (`ucdp-ged`, `acled`, `web`, …).
+    pub source: String,
+    /// Its events.
+    pub events: u64,
+    /// Their fatalities (best estimates).
+    pub fatalities: u64,
+}
+
+/// Aggregates anyone may see: no record-level data. The figures are those of one source
+/// (`source`), because two datasets often describe the same incidents: adding UCDP's and
+/// ACLED's fatalities would count the same deaths twice.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PublicStats {
-    /// All events.
+    /// The source the figures below are for; `None` when the store holds no event.
+    pub source: Option<String>,
+    /// Every source with its own counts, most events first (never to be summed).
+    pub sources: Vec<SourceCount>,
+    /// The source's events.
     pub total_events: u64,
     /// Their fatalities.
     pub total_fatalities: u64,
@@ -62,7 +79,7 @@ const STATS_TTL: Duration = Duration::from_secs(30);
 pub(crate) struct LocalityCache {
     inner: RwLock<Option<Arc<Localities>>>,
     actors: RwLock<HashMap<ActorId, Actor>>,
-    stats: RwLock<Option<(Instant, Arc<PublicStats>)>>,
+    stats: RwLock<HashMap<String, (Instant, Arc<PublicStats>)>>,
     /// Held while the aggregates are computed, so that concurrent requests wait for one
     /// computation instead of each starting its own.
     stats_lock: std::sync::Mutex<()>,
@@ -122,7 +139,7 @@ impl LocalityCache {
             g.clear();
         }
         if let Ok(mut g) = self.stats.write() {
-            *g = None;
+            g.clear();
         }
     }
 }
@@ -255,15 +272,24 @@ impl App {
         self.store.get_actor(id)?.ok_or(AppError::NotFound("actor"))
     }
 
-    /// Public aggregates for the home page and the map. Anyone may call this. They are
-    /// computed at most every [`STATS_TTL`] unless this process writes events.
+    /// Public aggregates for the home page and the map, for the source with the most
+    /// events. Anyone may call this.
     pub fn public_stats(&self) -> Result<Arc<PublicStats>, AppError> {
+        self.public_stats_for(None)
+    }
+
+    /// Public aggregates for one source (`None`: the source with the most events). Counts
+    /// of different sources are never added together. Anyone may call this; an unknown
+    /// source is an invalid parameter. They are computed at most every [`STATS_TTL`] per
+    /// source unless this process writes events.
+    pub fn public_stats_for(&self, source: Option<&str>) -> Result<Arc<PublicStats>, AppError> {
+        let key = source.map(str::trim).unwrap_or_default().to_string();
         let fresh = || {
             self.cache
                 .stats
                 .read()
                 .ok()
-                .and_then(|g| g.clone())
+                .and_then(|g| g.get(&key).cloned())
                 .filter(|(at, _)| at.elapsed() < STATS_TTL)
                 .map(|(_, s)| s)
         };
@@ -274,15 +300,42 @@ impl App {
         if let Some(s) = fresh() {
             return Ok(s);
         }
-        let s = Arc::new(self.compute_public_stats()?);
+        let s = Arc::new(self.compute_public_stats(source)?);
         if let Ok(mut g) = self.cache.stats.write() {
-            *g = Some((Instant::now(), s.clone()));
+            g.insert(key, (Instant::now(), s.clone()));
         }
         Ok(s)
     }
 
-    fn compute_public_stats(&self) -> Result<PublicStats, AppError> {
-        let all = EventQuery::default();
+    fn compute_public_stats(&self, source: Option<&str>) -> Result<PublicStats, AppError> {
+        let mut sources: Vec<SourceCount> = self
+            .store
+            .count_events(&EventQuery::default(), GroupBy::Source)?
+            .into_iter()
+            .map(|g| SourceCount {
+                source: g.key,
+                events: g.events,
+                fatalities: g.fatalities,
+            })
+            .collect();
+        sources.sort_by(|a, b| b.events.cmp(&a.events).then(a.source.cmp(&b.source)));
+        let chosen = match source.map(str::trim).filter(|s| !s.is_empty()) {
+            Some(s) => Some(
+                sources
+                    .iter()
+                    .find(|c| c.source == s)
+                    .map(|c| c.source.clone())
+                    .ok_or_else(|| {
+                        AppError::invalid("source", format!("no event has source '{s}'"))
+                    })?,
+            ),
+            None => sources.first().map(|c| c.source.clone()),
+        };
+        let all = EventQuery {
+            // An empty store has no source: an impossible one keeps every count at zero.
+            source: Some(chosen.clone().unwrap_or_default()),
+            ..Default::default()
+        };
         let by_dimension_year = self.store.count_events(&all, GroupBy::DimensionYear)?;
         let by_adm1: HashMap<String, GroupCount> = self
             .store
@@ -306,6 +359,8 @@ impl App {
             })
             .collect();
         Ok(PublicStats {
+            source: chosen,
+            sources,
             total_events: by_dimension_year.iter().map(|g| g.events).sum(),
             total_fatalities: by_dimension_year.iter().map(|g| g.fatalities).sum(),
             by_dimension_year,

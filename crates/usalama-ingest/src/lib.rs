@@ -1,24 +1,41 @@
-//! Readers for the external formats Usalama imports: UCDP GED events (CSV and GeoJSON),
-//! administrative boundaries (OCHA COD-AB, geoBoundaries, GADM GeoJSON) and the taxonomy
-//! file, plus the point-in-polygon [`placement`] of events in localities.
+//! Readers and writers for the external formats Usalama exchanges: UCDP GED events (CSV
+//! and GeoJSON), ACLED export CSV, HXL-tagged CSV and GeoJSON events, administrative
+//! boundaries (OCHA COD-AB, geoBoundaries, GADM GeoJSON) and the taxonomy file; the
+//! streaming [`export`] writers (HXL, GeoJSON, CSV) and the [`rejects`] file of an import;
+//! plus the point-in-polygon [`placement`] of events in localities.
 //!
 //! Every reader returns domain values built through the domain's validating constructors,
 //! and reports each rejected row as a [`Problem`] naming the row and the field, so that one
 //! bad row never stops an import. Only a file that cannot be read at all is an
-//! [`IngestError`]. This crate does no IO of its own beyond the reader it is handed, reads
+//! [`IngestError`]. This crate does no IO of its own beyond the readers and writers it is handed, reads
 //! no clock (`now` is a parameter) and knows nothing about storage or HTTP.
 
+pub mod acled;
 pub mod boundaries;
+pub mod export;
+pub mod geojson_events;
+pub mod hxl;
+pub mod imported;
 pub mod placement;
 pub mod problem;
+pub mod rejects;
 pub mod taxonomy_file;
 pub mod ucdp;
 
+mod csvin;
 mod json;
+mod text;
 
+pub use acled::read_acled_csv;
 pub use boundaries::{read_boundaries, BoundaryFeature, BoundaryFields, BoundarySet};
+pub use export::{EventWriter, ExportFormat, ExportPlace, ExportRecord};
+pub use geojson_events::read_events_geojson;
+pub use hxl::read_hxl_csv;
+pub use imported::{ImportRow, PlaceHints};
 pub use placement::Placer;
 pub use problem::{IngestError, Problem};
+pub use rejects::{write_csv_rejects, write_geojson_rejects, RejectsLayout};
 pub use taxonomy_file::{parse_taxonomy, DEFAULT_TAXONOMY};
+pub use text::fold_name;
 pub use ucdp::{read_ged_csv, read_ged_geojson, ImportedEvent};
 pub use usalama_domain::LocalityPath;

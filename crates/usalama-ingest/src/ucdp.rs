@@ -235,7 +235,7 @@ fn parse_int(s: &str) -> Option<i64> {
 
 /// Parses `2013-01-03`, `2009-02-20T00:00:00`, `2009-02-20 00:00:00.000` (a trailing `Z`
 /// or UTC offset is accepted); the time is checked but dropped.
-fn parse_date(s: &str) -> Option<NaiveDate> {
+pub(crate) fn parse_date(s: &str) -> Option<NaiveDate> {
     let s = s.trim();
     let (d, t) = match s.find(['T', ' ']) {
         Some(i) => (&s[..i], Some(s[i + 1..].trim())),
@@ -289,7 +289,7 @@ pub fn ucdp_actor_kind(name: &str) -> ActorKind {
     }
 }
 
-fn truncate(s: &str, max: usize) -> String {
+pub(crate) fn truncate(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         s.to_string()
     } else {
@@ -362,6 +362,9 @@ fn map_row(
     })?;
 
     let start = f.date(Col::DateStart, f.req(Col::DateStart)?)?;
+    if start > now.date_naive() {
+        return Err(f.problem(Col::DateStart, format!("{start} is in the future")));
+    }
     let end = match f.opt(Col::DateEnd) {
         Some(s) => f.date(Col::DateEnd, s)?,
         None => start,
@@ -531,7 +534,7 @@ fn map_row(
 
 /// Chooses the CSV delimiter from the header line: `,`, `;` or tab, whichever occurs most
 /// outside quotes (spreadsheets in French locales save with `;`).
-fn sniff_delimiter(head: &[u8]) -> u8 {
+pub(crate) fn sniff_delimiter(head: &[u8]) -> u8 {
     let end = head.iter().position(|&b| b == b'\n').unwrap_or(head.len());
     let mut counts = [(0usize, b','), (0, b';'), (0, b'\t')];
     let mut quoted = false;
@@ -823,6 +826,10 @@ mod tests {
                 "type_of_violence: 4 is not mapped",
             ),
             (GOOD.replace("7,3,", ",3,"), "id: is empty"),
+            (
+                GOOD.replace("2020-01-02,2020-01-03", "2030-01-02,2030-01-03"),
+                "date_start: 2030-01-02 is in the future",
+            ),
             (
                 GOOD.replace(",1,2020", ",0,2020"),
                 "date_prec: 0 is not a date_prec code",

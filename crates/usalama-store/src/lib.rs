@@ -126,7 +126,22 @@ pub trait Store: Send + Sync {
     /// Every change of an event, oldest first, with the fields each changed; empty for an
     /// unknown event.
     fn event_history(&self, id: EventId) -> Result<Vec<HistoryEntry>, StoreError>;
+
+    /// Hands every event matching the query's filters to `f`, oldest first (by
+    /// `occurred_end`, then id), in batches of at most `batch` events (1..=10,000), without
+    /// counting them first; `q.page` is ignored. Memory stays that of one batch whatever the
+    /// number of events. The scan reads one consistent snapshot. An error from `f` stops the
+    /// scan and is returned. Returns the number of events handed over.
+    fn scan_events(
+        &self,
+        q: &EventQuery,
+        batch: usize,
+        f: &mut dyn FnMut(&[StoredEvent]) -> Result<(), StoreError>,
+    ) -> Result<u64, StoreError>;
 }
+
+/// The largest batch [`Store::scan_events`] hands over.
+pub const MAX_SCAN_BATCH: usize = 10_000;
 
 /// Opens (creating if needed) and migrates the store at `location`.
 pub fn open(location: &StoreLocation) -> Result<Arc<dyn Store>, StoreError> {

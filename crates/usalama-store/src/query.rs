@@ -134,12 +134,15 @@ pub enum GroupBy {
     Locality(AdminLevel),
     /// By category.
     Category,
+    /// By source (`ucdp-ged`, `acled`, …): counts of different sources must never be
+    /// added together, since they may describe the same incidents.
+    Source,
 }
 
 /// One group's count.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupCount {
-    /// The group key: dimension, locality id or category.
+    /// The group key: dimension, locality id, category or source.
     pub key: String,
     /// The year, for [`GroupBy::DimensionYear`].
     pub year: Option<i32>,

@@ -144,7 +144,18 @@ pub(crate) fn group_expr(by: GroupBy, dialect: Dialect) -> (String, Option<&'sta
     match by {
         GroupBy::DimensionYear => ("e.dimension".into(), Some(year)),
         GroupBy::Category => ("e.category".into(), None),
+        GroupBy::Source => ("e.source".into(), None),
         GroupBy::Locality(level) => (format!("e.adm{}_id", level.depth()), None),
+    }
+}
+
+/// The keyset condition and order of [`crate::Store::scan_events`]: after `(end, id)`,
+/// oldest first.
+pub(crate) fn scan_after(f: &mut Filter, after: Option<(NaiveDate, Uuid)>) {
+    if let Some((end, id)) = after {
+        let k = f.bind(SqlValue::Date(end));
+        let i = f.bind(SqlValue::Uuid(id));
+        f.push_raw(format!("(e.occurred_end, e.id) > ({k}, {i})"));
     }
 }
 

@@ -554,3 +554,151 @@ fn users_tokens_and_sessions() {
         );
     });
 }
+
+#[test]
+fn scan_events_streams_filtered_events_oldest_first_in_batches() {
+    on_every_backend(|s| {
+        let (provinces, _) = seed_localities(s);
+        let p1 = provinces[0].id;
+        let actor = Actor::new(
+            ActorId::derived("scan-actor"),
+            "Scan Group",
+            ActorKind::Militia,
+            Default::default(),
+        )
+        .unwrap();
+        s.store.upsert_actors(std::slice::from_ref(&actor)).unwrap();
+        let mut events = Vec::new();
+        for n in 0..25u32 {
+            let date = format!("2021-{:02}-{:02}", 1 + n % 12, 1 + n % 28);
+            let path = LocalityPath([None, (n % 2 == 0).then_some(p1), None, None]);
+            let mut e = placed(n, &date, "armed_violence", Dimension::Lives, path);
+            if n == 3 {
+                let mut d = e.event.into_data();
+                d.actors = vec![EventActor {
+                    actor: actor.id,
+                    role: ActorRole::SideA,
+                }];
+                d.source = "other".into();
+                e.event = d.validate(&taxonomy()).unwrap();
+            }
+            events.push(e);
+        }
+        s.store.upsert_events(&events, t0()).unwrap();
+
+        let mut batches = Vec::new();
+        let mut seen = Vec::new();
+        let n = s
+            .store
+            .scan_events(&EventQuery::default(), 7, &mut |b| {
+                batches.push(b.len());
+                seen.extend(b.iter().map(|p| (p.event.occurred_end, p.event.id)));
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(n, 25, "{}", s.name);
+        assert_eq!(batches, vec![7, 7, 7, 4], "{}", s.name);
+        let mut sorted = seen.clone();
+        sorted.sort();
+        assert_eq!(seen, sorted, "{}: oldest first", s.name);
+        sorted.dedup();
+        assert_eq!(sorted.len(), 25, "{}: each event once", s.name);
+
+        // Filters apply; actors and placement come with each event.
+        let mut got = Vec::new();
+        s.store
+            .scan_events(
+                &EventQuery {
+                    locality: Some((p1, AdminLevel::Adm1)),
+                    ..Default::default()
+                },
+                100,
+                &mut |b| {
+                    got.extend(b.iter().cloned());
+                    Ok(())
+                },
+            )
+            .unwrap();
+        assert_eq!(got.len(), 13, "{}", s.name);
+        assert!(got.iter().all(|p| p.path.at(AdminLevel::Adm1) == Some(p1)));
+        let mut other = Vec::new();
+        s.store
+            .scan_events(
+                &EventQuery {
+                    source: Some("other".into()),
+                    ..Default::default()
+                },
+                1,
+                &mut |b| {
+                    other.extend(b.iter().cloned());
+                    Ok(())
+                },
+            )
+            .unwrap();
+        assert_eq!(other.len(), 1, "{}", s.name);
+        assert_eq!(other[0].event.actors.len(), 1, "{}", s.name);
+
+        // An error from the callback stops the scan.
+        let mut calls = 0;
+        let err = s.store.scan_events(&EventQuery::default(), 5, &mut |_| {
+            calls += 1;
+            Err(StoreError::Backend("stop".into()))
+        });
+        assert!(matches!(err, Err(StoreError::Backend(m)) if m == "stop"));
+        assert_eq!(calls, 1);
+
+        // Nothing matches: no call.
+        let n = s
+            .store
+            .scan_events(
+                &EventQuery {
+                    category: Some("none".into()),
+                    ..Default::default()
+                },
+                0,
+                &mut |_| panic!("no batch expected"),
+            )
+            .unwrap();
+        assert_eq!(n, 0);
+    });
+}
+
+#[test]
+fn counts_group_by_source() {
+    on_every_backend(|s| {
+        let mut events = Vec::new();
+        for n in 0..10u32 {
+            let mut e = placed(
+                n,
+                "2022-05-01",
+                "armed_violence",
+                Dimension::Lives,
+                LocalityPath::default(),
+            );
+            if n >= 6 {
+                let mut d = e.event.into_data();
+                d.source = "acled".into();
+                e.event = d.validate(&taxonomy()).unwrap();
+            }
+            events.push(e);
+        }
+        s.store.upsert_events(&events, t0()).unwrap();
+        let by_source = s
+            .store
+            .count_events(&EventQuery::default(), GroupBy::Source)
+            .unwrap();
+        let got: Vec<(String, u64, u64)> = by_source
+            .into_iter()
+            .map(|g| (g.key, g.events, g.fatalities))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("acled".to_string(), 4, (6..10u64).map(|n| n % 5).sum()),
+                ("test".to_string(), 6, (0..6u64).map(|n| n % 5).sum()),
+            ],
+            "{}",
+            s.name
+        );
+    });
+}

@@ -9,6 +9,7 @@ use crate::ui::i18n::Lang;
 use crate::ui::layout::PageCtx;
 use crate::ui::pages::{
     self, EventFilterForm, EventRowView, EventsView, HomeView, LoginView, MapRow, MapView,
+    SourcePicker,
 };
 use crate::ui::svg_map::{choropleth_lang, MapArea};
 use axum::extract::{FromRequestParts, Path, RawQuery, State};
@@ -253,12 +254,42 @@ pub async fn not_found(State(state): State<AppState>, req: PageReq) -> Response 
 
 const SOURCE_NOTE_KEY: &str = "home-source-note";
 
-async fn home(State(state): State<AppState>, req: PageReq) -> Response {
-    let stats = match run(&state, |app| app.public_stats()).await {
+/// The `source` query parameter of the home and map pages, if any.
+fn source_param(raw: Option<&str>) -> Option<String> {
+    raw.and_then(|q| {
+        form_pairs(q)
+            .into_iter()
+            .find(|(k, _)| k == "source")
+            .map(|(_, v)| v)
+    })
+    .filter(|v| !v.trim().is_empty())
+}
+
+/// Public statistics for one source (the requested one, else the one with most events).
+async fn source_stats(
+    state: &AppState,
+    raw: Option<String>,
+) -> Result<(std::sync::Arc<usalama_app::PublicStats>, SourcePicker), AppError> {
+    let source = source_param(raw.as_deref());
+    let stats = run(state, move |app| app.public_stats_for(source.as_deref())).await?;
+    let picker = SourcePicker {
+        sources: stats
+            .sources
+            .iter()
+            .map(|c| (c.source.clone(), c.events))
+            .collect(),
+        selected: stats.source.clone().unwrap_or_default(),
+    };
+    Ok((stats, picker))
+}
+
+async fn home(State(state): State<AppState>, RawQuery(raw): RawQuery, req: PageReq) -> Response {
+    let (stats, sources) = match source_stats(&state, raw).await {
         Ok(s) => s,
         Err(e) => return req.error(&state, e),
     };
     let view = HomeView {
+        sources,
         total_events: stats.total_events,
         total_fatalities: stats.total_fatalities,
         by_dimension_year: stats
@@ -272,10 +303,17 @@ async fn home(State(state): State<AppState>, req: PageReq) -> Response {
     req.send(&state, StatusCode::OK, |ctx| pages::home_page(ctx, &view))
 }
 
-async fn map(State(state): State<AppState>, req: PageReq) -> Response {
-    let stats = match run(&state, |app| app.public_stats()).await {
+async fn map(State(state): State<AppState>, RawQuery(raw): RawQuery, req: PageReq) -> Response {
+    let (stats, sources) = match source_stats(&state, raw).await {
         Ok(s) => s,
         Err(e) => return req.error(&state, e),
+    };
+    let events_href = |code: &str| {
+        let mut h = format!("/events?locality={}", urlencode(code));
+        if !sources.selected.is_empty() {
+            h.push_str(&format!("&source={}", urlencode(&sources.selected)));
+        }
+        h
     };
     let areas: Vec<MapArea> = stats
         .adm1
@@ -286,10 +324,7 @@ async fn map(State(state): State<AppState>, req: PageReq) -> Response {
                 name: c.locality.name.clone(),
                 geometry: c.geometry.clone()?,
                 value: c.events,
-                href: Some(format!(
-                    "/events?locality={}",
-                    urlencode(c.locality.code.as_str())
-                )),
+                href: Some(events_href(c.locality.code.as_str())),
             })
         })
         .collect();
@@ -304,14 +339,12 @@ async fn map(State(state): State<AppState>, req: PageReq) -> Response {
             name: c.locality.name.clone(),
             events: c.events,
             fatalities: c.fatalities,
-            href: Some(format!(
-                "/events?locality={}",
-                urlencode(c.locality.code.as_str())
-            )),
+            href: Some(events_href(c.locality.code.as_str())),
         })
         .collect();
     rows.sort_by(|a, b| b.events.cmp(&a.events).then(a.name.cmp(&b.name)));
     let view = MapView {
+        sources,
         svg,
         title: String::new(),
         legend_note: String::new(),

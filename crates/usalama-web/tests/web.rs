@@ -535,3 +535,80 @@ async fn check_pages(f: &Fixture) {
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert_eq!(anon(f, "/no-such-page").await.status, StatusCode::NOT_FOUND);
 }
+
+/// The demo's UCDP incidents written again as an ACLED file: the same places, days and
+/// fatalities under another source, as happens when both datasets cover a country.
+fn demo_as_acled() -> String {
+    let doc: Value = serde_json::from_str(DEMO_EVENTS).unwrap();
+    let mut csv = String::from(
+        "event_id_cnty,event_date,event_type,sub_event_type,latitude,longitude,geo_precision,fatalities\n",
+    );
+    for (i, f) in doc["features"].as_array().unwrap().iter().enumerate() {
+        let p = &f["properties"];
+        let c = &f["geometry"]["coordinates"];
+        let date = p["date_end"].as_str().unwrap().get(..10).unwrap();
+        csv.push_str(&format!(
+            "CEN{i},{date},Battles,Armed clash,{},{},1,{}\n",
+            c[1], c[0], p["best"]
+        ));
+    }
+    csv
+}
+
+#[test]
+fn home_and_map_show_one_source_at_a_time_and_never_double_fatalities() {
+    for s in stores() {
+        let name = s.name;
+        let taxonomy = usalama_ingest::parse_taxonomy(usalama_ingest::DEFAULT_TAXONOMY).unwrap();
+        let app = App::new(s.store.clone(), taxonomy, Arc::new(FixedClock(t0())));
+        app.prepare_demo(&DemoData {
+            boundaries: DEMO_BOUNDARIES.to_vec(),
+            ucdp_geojson: DEMO_EVENTS,
+        })
+        .unwrap();
+        let acled = demo_as_acled();
+        let r = app
+            .import_acled_csv(
+                &usalama_app::Principal::Operator,
+                &mut acled.as_bytes(),
+                &mut |_| {},
+            )
+            .unwrap();
+        assert_eq!(r.imported, 1848, "{name}: {:?}", r.problems.first());
+        let f = Fixture {
+            router: router(AppState::new(app, WebConfig::default())),
+            token: String::new(),
+            password: String::new(),
+            _store: s,
+        };
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            // Both sources have 1,848 events and 14,948 deaths: the page shows one of them.
+            let home = anon(&f, "/").await.text();
+            assert!(home.contains("14,948 people killed"), "{name}");
+            assert!(!home.contains("29,896"), "{name}: fatalities doubled");
+            assert!(home.contains("1,848 events"));
+            assert!(
+                home.contains("name=\"source\""),
+                "{name}: a visible selector"
+            );
+            assert!(home.contains("<option value=\"acled\""));
+            assert!(home.contains("<option value=\"ucdp-ged\""));
+            for source in ["ucdp-ged", "acled"] {
+                let page = anon(&f, &format!("/?source={source}")).await.text();
+                assert!(page.contains("14,948 people killed"), "{name} {source}");
+                assert!(page.contains(&format!("<option value=\"{source}\" selected>")));
+                let map = anon(&f, &format!("/map?source={source}")).await;
+                assert_eq!(map.status, StatusCode::OK);
+                let html = map.text();
+                assert!(
+                    html.contains(&format!("&amp;source={source}")),
+                    "{name}: links keep the source"
+                );
+                assert!(!html.contains("29,896"));
+            }
+            let bad = anon(&f, "/?source=nope").await;
+            assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{name}");
+        });
+    }
+}

@@ -6,10 +6,10 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use usalama_app::{App, Principal, SystemClock};
-use usalama_domain::{AdminLevel, Role};
-use usalama_ingest::BoundaryFields;
-use usalama_store::StoreLocation;
+use usalama_app::{App, ImportReport, Principal, SystemClock};
+use usalama_domain::{AdminLevel, Dimension, Role};
+use usalama_ingest::{BoundaryFields, ExportFormat, RejectsLayout};
+use usalama_store::{EventQuery, StoreLocation};
 
 /// A configuration problem (exit code 3).
 #[derive(Debug)]
@@ -113,6 +113,60 @@ pub enum Command {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Export events as HXL, GeoJSON or CSV (no personal data), streamed.
+    Export {
+        /// The format.
+        #[arg(value_enum)]
+        format: ExportFormatArg,
+        /// Events ending on or after this day (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        from: Option<chrono::NaiveDate>,
+        /// Events ending on or before this day (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        to: Option<chrono::NaiveDate>,
+        /// Events in this locality (P-code) or below it.
+        #[arg(long, value_name = "CODE")]
+        locality: Option<String>,
+        /// Events of this dimension (lives, livelihood, dignity).
+        #[arg(long)]
+        dimension: Option<Dimension>,
+        /// Events of this category (code from the taxonomy).
+        #[arg(long)]
+        category: Option<String>,
+        /// Events from this source (ucdp-ged, acled, hxl, …).
+        #[arg(long)]
+        source: Option<String>,
+        /// Events with this verification status (unverified, verified, rejected, duplicate).
+        #[arg(long)]
+        status: Option<String>,
+        /// Write to this file instead of standard output.
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Where the data is.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ExportFormatArg {
+    /// CSV with an HXL hashtag row.
+    Hxl,
+    /// A GeoJSON FeatureCollection.
+    Geojson,
+    /// Plain CSV with a header row.
+    Csv,
+}
+
+impl From<ExportFormatArg> for ExportFormat {
+    fn from(f: ExportFormatArg) -> Self {
+        match f {
+            ExportFormatArg::Hxl => ExportFormat::Hxl,
+            ExportFormatArg::Geojson => ExportFormat::GeoJson,
+            ExportFormatArg::Csv => ExportFormat::Csv,
+        }
+    }
 }
 
 /// Import subcommands.
@@ -146,6 +200,196 @@ pub enum ImportCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// ACLED export CSV (current or older layout, UTF-8 or Latin-1).
+    Acled {
+        /// The CSV file.
+        file: PathBuf,
+        /// Where the data is.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// HXL-tagged CSV of events (#date, #event+type, #geo+lat, #adm1+code, …).
+    Hxl {
+        /// The CSV file.
+        file: PathBuf,
+        /// The source name the events get (lowercase letters, digits, - and _).
+        #[arg(long, default_value = "hxl")]
+        source: String,
+        /// Where the data is.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// A GeoJSON FeatureCollection of event points.
+    Geojson {
+        /// The GeoJSON file.
+        file: PathBuf,
+        /// The source name the events get (lowercase letters, digits, - and _).
+        #[arg(long, default_value = "geojson")]
+        source: String,
+        /// Where the data is.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+/// An event file to import and how to read it.
+enum EventFile {
+    UcdpCsv,
+    UcdpGeojson,
+    Acled,
+    Hxl(String),
+    Geojson(String),
+}
+
+fn import_error(path: &Path, e: std::io::Error) -> anyhow::Error {
+    anyhow::Error::new(usalama_app::AppError::Import(
+        usalama_ingest::IngestError::Read(format!("{}: {e}", path.display())),
+    ))
+}
+
+/// Where the rejects of `input` go: `INPUT.rejects.csv` beside it, or in the current
+/// directory when its directory cannot be written.
+fn open_rejects(input: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {
+    let name = format!(
+        "{}.rejects.csv",
+        input
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "import".into())
+    );
+    let beside = input.with_file_name(&name);
+    match std::fs::File::create(&beside) {
+        Ok(f) => Ok((beside, f)),
+        Err(_) => {
+            let here = PathBuf::from(&name);
+            std::fs::File::create(&here).map(|f| (here, f))
+        }
+    }
+}
+
+/// Runs an event import with a progress bar, prints the rejected rows (the first 20),
+/// writes the rejects file when there are any, and prints the summary line.
+fn import_events(app: &App, file: &Path, kind: EventFile) -> anyhow::Result<()> {
+    let who = Principal::Operator;
+    let json_text;
+    let report: ImportReport = match &kind {
+        EventFile::UcdpGeojson | EventFile::Geojson(_) => {
+            json_text = read_file(file)?;
+            let bar = crate::progress::Progress::rows();
+            let mut tick = |n: u64| bar.rows_done(n);
+            let r = match &kind {
+                EventFile::Geojson(source) => {
+                    app.import_events_geojson(&who, &json_text, source, &mut tick)
+                }
+                _ => app.import_ucdp_geojson(&who, &json_text, &mut tick),
+            };
+            bar.finish();
+            r?
+        }
+        EventFile::UcdpCsv | EventFile::Acled | EventFile::Hxl(_) => {
+            json_text = String::new();
+            let f = std::fs::File::open(file).map_err(|e| import_error(file, e))?;
+            let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+            let bar = crate::progress::Progress::bytes(len);
+            let mut reader = bar.wrap(std::io::BufReader::new(f));
+            let mut tick = |n: u64| bar.rows_done(n);
+            let r = match &kind {
+                EventFile::Acled => app.import_acled_csv(&who, &mut reader, &mut tick),
+                EventFile::Hxl(source) => app.import_hxl_csv(&who, &mut reader, source, &mut tick),
+                _ => app.import_ucdp_csv(&who, &mut reader, &mut tick),
+            };
+            bar.finish();
+            r?
+        }
+    };
+    for p in report.problems.iter().take(20) {
+        eprintln!("{}: {p}", file.display());
+    }
+    if report.problems.len() > 20 {
+        eprintln!(
+            "{}: … and {} more rejected rows",
+            file.display(),
+            report.problems.len() - 20
+        );
+    }
+    if !report.problems.is_empty() {
+        let (path, out) = open_rejects(file).map_err(|e| {
+            anyhow::anyhow!("cannot write the rejects file for {}: {e}", file.display())
+        })?;
+        let out = std::io::BufWriter::new(out);
+        match &kind {
+            EventFile::UcdpGeojson | EventFile::Geojson(_) => {
+                usalama_ingest::write_geojson_rejects(&json_text, &report.problems, out)?;
+            }
+            _ => {
+                let layout = if matches!(kind, EventFile::Hxl(_)) {
+                    RejectsLayout::Hxl
+                } else {
+                    RejectsLayout::Csv
+                };
+                let input = std::fs::File::open(file).map_err(|e| import_error(file, e))?;
+                usalama_ingest::write_csv_rejects(
+                    std::io::BufReader::new(input),
+                    layout,
+                    &report.problems,
+                    out,
+                )?;
+            }
+        }
+        eprintln!("rejected rows written to {}", path.display());
+    }
+    println!("{report}");
+    Ok(())
+}
+
+/// Writes the export to `output` (through a temporary file renamed at the end, so that a
+/// failed export leaves no half file) or to standard output.
+fn export_events(
+    app: &App,
+    q: &EventQuery,
+    format: ExportFormat,
+    output: Option<&Path>,
+) -> anyhow::Result<u64> {
+    use std::io::Write;
+    let who = Principal::Operator;
+    match output {
+        Some(path) => {
+            let part = path.with_file_name(format!(
+                "{}.part",
+                path.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "export".into())
+            ));
+            let f = std::fs::File::create(&part)
+                .with_context(|| format!("cannot create {}", part.display()))?;
+            let mut out = std::io::BufWriter::new(f);
+            let result = app.export_events(&who, q, format, &mut out).and_then(|n| {
+                out.flush()
+                    .map_err(|e| usalama_app::AppError::Export(e.to_string()))?;
+                Ok(n)
+            });
+            drop(out);
+            match result {
+                Ok(n) => {
+                    std::fs::rename(&part, path)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    Ok(n)
+                }
+                Err(e) => {
+                    let _ = std::fs::remove_file(&part);
+                    Err(e.into())
+                }
+            }
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            let n = app.export_events(&who, q, format, &mut out)?;
+            out.flush()
+                .map_err(|e| usalama_app::AppError::Export(e.to_string()))?;
+            Ok(n)
+        }
+    }
 }
 
 /// Token subcommands.
@@ -332,29 +576,32 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 let is_json = file.extension().and_then(|e| e.to_str()).is_some_and(|e| {
                     e.eq_ignore_ascii_case("geojson") || e.eq_ignore_ascii_case("json")
                 });
-                let r = if is_json {
-                    let json = read_file(&file)?;
-                    app.import_ucdp_geojson(&Principal::Operator, &json, &mut |_| {})?
+                let kind = if is_json {
+                    EventFile::UcdpGeojson
                 } else {
-                    let mut f = std::fs::File::open(&file).map_err(|e| {
-                        anyhow::Error::new(usalama_app::AppError::Import(
-                            usalama_ingest::IngestError::Read(format!("{}: {e}", file.display())),
-                        ))
-                    })?;
-                    app.import_ucdp_csv(&Principal::Operator, &mut f, &mut |_| {})?
+                    EventFile::UcdpCsv
                 };
-                for p in r.problems.iter().take(20) {
-                    eprintln!("{}: {p}", file.display());
-                }
-                if r.problems.len() > 20 {
-                    eprintln!(
-                        "{}: … and {} more rejected rows",
-                        file.display(),
-                        r.problems.len() - 20
-                    );
-                }
-                println!("{r}");
-                Ok(())
+                import_events(&app, &file, kind)
+            }
+            ImportCommand::Acled { file, store } => {
+                let app = open_app(&s, &store, None)?;
+                import_events(&app, &file, EventFile::Acled)
+            }
+            ImportCommand::Hxl {
+                file,
+                source,
+                store,
+            } => {
+                let app = open_app(&s, &store, None)?;
+                import_events(&app, &file, EventFile::Hxl(source))
+            }
+            ImportCommand::Geojson {
+                file,
+                source,
+                store,
+            } => {
+                let app = open_app(&s, &store, None)?;
+                import_events(&app, &file, EventFile::Geojson(source))
             }
         },
         Command::Token { action } => match action {
@@ -388,6 +635,61 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate { store } => {
             let app = open_app(&s, &store, None)?;
             println!("schema version {}", app.store().schema_version()?);
+            Ok(())
+        }
+        Command::Export {
+            format,
+            from,
+            to,
+            locality,
+            dimension,
+            category,
+            source,
+            status,
+            output,
+            store,
+        } => {
+            let app = open_app(&s, &store, None)?;
+            let locality = match locality {
+                Some(code) => {
+                    let l = app.resolve_locality(&code)?;
+                    Some((l.id, l.level))
+                }
+                None => None,
+            };
+            if let Some(c) = &category {
+                if app.taxonomy().category(c).is_none() {
+                    return Err(usalama_app::AppError::invalid(
+                        "category",
+                        format!("'{c}' is not a category of the taxonomy"),
+                    )
+                    .into());
+                }
+            }
+            if let Some(st) = &status {
+                if !["unverified", "verified", "rejected", "duplicate"].contains(&st.as_str()) {
+                    return Err(usalama_app::AppError::invalid(
+                        "status",
+                        format!("'{st}' is not one of unverified, verified, rejected, duplicate"),
+                    )
+                    .into());
+                }
+            }
+            let q = EventQuery {
+                from,
+                to,
+                locality,
+                dimension,
+                category,
+                source,
+                status,
+                ..Default::default()
+            };
+            let n = export_events(&app, &q, format.into(), output.as_deref())?;
+            match &output {
+                Some(p) => eprintln!("exported {n} events to {}", p.display()),
+                None => eprintln!("exported {n} events"),
+            }
             Ok(())
         }
     }

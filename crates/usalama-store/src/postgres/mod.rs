@@ -1064,4 +1064,57 @@ impl Store for PgStore {
     fn event_history(&self, id: EventId) -> Result<Vec<HistoryEntry>, StoreError> {
         self.v_history(id)
     }
+
+    fn scan_events(
+        &self,
+        q: &EventQuery,
+        batch: usize,
+        f: &mut dyn FnMut(&[StoredEvent]) -> Result<(), StoreError>,
+    ) -> Result<u64, StoreError> {
+        let batch = batch.clamp(1, crate::MAX_SCAN_BATCH);
+        let mut c = self.conn()?;
+        // One repeatable-read, read-only transaction: every batch sees the same snapshot.
+        let mut tx = c
+            .build_transaction()
+            .isolation_level(postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .px()?;
+        let cols = event_columns();
+        let mut after: Option<(chrono::NaiveDate, Uuid)> = None;
+        let mut n = 0u64;
+        loop {
+            let mut flt = sql::event_filter(q, Dialect::Postgres);
+            sql::scan_after(&mut flt, after);
+            let lim = flt.bind(SqlValue::Int(batch as i64));
+            let mut rows = tx
+                .query(
+                    &format!(
+                        "SELECT {cols} FROM events e{} ORDER BY e.occurred_end, e.id LIMIT {lim}",
+                        flt.where_sql()
+                    ),
+                    &params(&flt.values),
+                )
+                .px()?
+                .iter()
+                .map(event_row)
+                .collect::<Result<Vec<_>, _>>()?;
+            let full = rows.len() == batch;
+            after = rows.last().map(|r| (r.occurred_end, r.id));
+            Self::load_actors(&mut tx, &mut rows)?;
+            let items = rows
+                .into_iter()
+                .map(EventRow::into_placed)
+                .collect::<Result<Vec<_>, _>>()?;
+            n += items.len() as u64;
+            if !items.is_empty() {
+                f(&items)?;
+            }
+            if !full {
+                break;
+            }
+        }
+        tx.commit().px()?;
+        Ok(n)
+    }
 }

@@ -1194,4 +1194,55 @@ impl Store for SqliteStore {
     fn event_history(&self, id: EventId) -> Result<Vec<HistoryEntry>, StoreError> {
         self.v_history(id)
     }
+
+    fn scan_events(
+        &self,
+        q: &EventQuery,
+        batch: usize,
+        f: &mut dyn FnMut(&[StoredEvent]) -> Result<(), StoreError>,
+    ) -> Result<u64, StoreError> {
+        let batch = batch.clamp(1, crate::MAX_SCAN_BATCH);
+        let mut c = self.conn()?;
+        // One read transaction: every batch sees the same snapshot (WAL readers do not
+        // block writers).
+        let tx = c.transaction().sx()?;
+        let mut after: Option<(NaiveDate, Uuid)> = None;
+        let mut n = 0u64;
+        loop {
+            let mut flt = sql::event_filter(q, Dialect::Sqlite);
+            sql::scan_after(&mut flt, after);
+            let lim = flt.bind(SqlValue::Int(batch as i64));
+            let mut rows = {
+                let mut st = tx
+                    .prepare_cached(&format!(
+                        "SELECT {} FROM events e{} ORDER BY e.occurred_end, e.id LIMIT {lim}",
+                        sql::EVENT_COLUMNS,
+                        flt.where_sql()
+                    ))
+                    .sx()?;
+                let rows = st
+                    .query_map(rusqlite::params_from_iter(flt.values.iter()), event_row)
+                    .sx()?
+                    .collect::<Result<Vec<_>, _>>()
+                    .sx()?;
+                rows
+            };
+            let full = rows.len() == batch;
+            after = rows.last().map(|r| (r.occurred_end, r.id));
+            self.load_actors(&tx, &mut rows)?;
+            let items = rows
+                .into_iter()
+                .map(EventRow::into_placed)
+                .collect::<Result<Vec<_>, _>>()?;
+            n += items.len() as u64;
+            if !items.is_empty() {
+                f(&items)?;
+            }
+            if !full {
+                break;
+            }
+        }
+        tx.commit().sx()?;
+        Ok(n)
+    }
 }

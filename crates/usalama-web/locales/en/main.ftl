@@ -275,3 +275,13 @@ history-kind-merged_into = Marked as a duplicate
 history-kind-duplicate_added = A duplicate was merged into this record
 history-kind-unmerged = Un-merged
 history-kind-duplicate_removed = A duplicate was un-merged from this record
+
+## Source selector (home page and map)
+
+source-label = Figures from the source
+source-option = { $source } ({ $count ->
+    [one] { $count } event
+   *[other] { $count } events
+})
+source-show = Show
+source-not-summed = The figures of different sources are never added together: datasets such as UCDP and ACLED often record the same incidents, and adding them would count the same deaths twice.

@@ -282,3 +282,13 @@ history-kind-merged_into = Marquée comme doublon
 history-kind-duplicate_added = Un doublon a été fusionné dans cette fiche
 history-kind-unmerged = Fusion défaite
 history-kind-duplicate_removed = Un doublon a été séparé de cette fiche
+
+## Choix de la source (accueil et carte)
+
+source-label = Chiffres de la source
+source-option = { $source } ({ $count ->
+    [one] { $count } événement
+   *[other] { $count } événements
+})
+source-show = Afficher
+source-not-summed = Les chiffres de sources différentes ne sont jamais additionnés : des bases comme UCDP et ACLED recensent souvent les mêmes incidents, et les additionner compterait deux fois les mêmes morts.

@@ -23,9 +23,42 @@ const STATUSES: [&str; 4] = ["unverified", "verified", "rejected", "duplicate"];
 // ---------------------------------------------------------------------------------------
 // Home
 
+/// The data sources a page's figures can be shown for, and the one shown. Figures of
+/// different sources are never added together (they may describe the same incidents), so
+/// the home page and the map show one source at a time with this selector.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourcePicker {
+    /// `(source, events)` for every source, in the order to list them.
+    pub sources: Vec<(String, u64)>,
+    /// The source the page shows.
+    pub selected: String,
+}
+
+/// The source selector: a plain GET form back to `action` (no script needed).
+fn source_picker(ctx: &PageCtx<'_>, picker: &SourcePicker, action: &str) -> Markup {
+    html! {
+        @if !picker.sources.is_empty() {
+            form.source method="get" action=(action) {
+                label for="source" { (ctx.t("source-label")) }
+                select id="source" name="source" {
+                    @for (src, n) in &picker.sources {
+                        option value=(src) selected[*src == picker.selected] {
+                            (ctx.t_args("source-option", &[("source", src.into()), ("count", (*n).into())]))
+                        }
+                    }
+                }
+                button.btn type="submit" { (ctx.t("source-show")) }
+                p.note { (ctx.t("source-not-summed")) }
+            }
+        }
+    }
+}
+
 /// The home page: headline counts and events by year and dimension.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct HomeView {
+    /// The sources and the one whose figures are shown.
+    pub sources: SourcePicker,
     /// All events recorded.
     pub total_events: u64,
     /// Sum of the best fatality estimates.
@@ -80,6 +113,26 @@ fn year_rows(data: &[(String, i32, u64, u64)]) -> (Vec<String>, Vec<YearRow>) {
     (dims, rows)
 }
 
+/// `path`, with `?source=…` when a source is selected.
+fn source_href(path: &str, picker: &SourcePicker) -> String {
+    if picker.selected.is_empty() {
+        path.to_string()
+    } else {
+        let enc: String = picker
+            .selected
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.') {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        format!("{path}?source={enc}")
+    }
+}
+
 /// Renders the home page.
 pub fn home_page(ctx: &PageCtx<'_>, view: &HomeView) -> Markup {
     let (dims, rows) = year_rows(&view.by_dimension_year);
@@ -105,13 +158,14 @@ pub fn home_page(ctx: &PageCtx<'_>, view: &HomeView) -> Markup {
     let body = html! {
         h1 { (title) }
         p.lead { (ctx.t("home-intro")) }
+        (source_picker(ctx, &view.sources, "/"))
         ul.stats {
             li { (ctx.t_args("home-events", &[("count", view.total_events.into())])) }
             li { (ctx.t_args("home-fatalities", &[("count", view.total_fatalities.into())])) }
             li { (ctx.t_args("home-localities", &[("count", view.localities_adm1.into())])) }
         }
         p.actions {
-            a href="/map" { (ctx.t("home-see-map")) }
+            a href=(source_href("/map", &view.sources)) { (ctx.t("home-see-map")) }
             a href="/events" { (ctx.t("home-see-events")) }
         }
         h2 { (ctx.t("home-by-year")) }
@@ -582,6 +636,8 @@ pub struct MapRow {
 /// The map page: the SVG and the same numbers as a table.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MapView {
+    /// The sources and the one whose figures are shown.
+    pub sources: SourcePicker,
     /// The map, as made by [`super::svg_map::choropleth_lang`]. It is inserted as is:
     /// never put anything else here.
     pub svg: String,
@@ -607,6 +663,7 @@ pub fn map_page(ctx: &PageCtx<'_>, view: &MapView) -> Markup {
     };
     let body = html! {
         h1 { (title) }
+        (source_picker(ctx, &view.sources, "/map"))
         figure {
             (PreEscaped(view.svg.as_str()))
             figcaption { (note) }
@@ -757,6 +814,10 @@ pub(crate) mod tests {
             }
         }
         HomeView {
+            sources: SourcePicker {
+                sources: vec![("ucdp-ged".into(), 4321), ("acled".into(), 4000)],
+                selected: "ucdp-ged".into(),
+            },
             total_events: 4321,
             total_fatalities: 18_480,
             by_dimension_year: rows,
@@ -859,12 +920,20 @@ pub(crate) mod tests {
         assert!(s.contains("class=\"chart\""));
         assert!(s.contains("href=\"/map\""));
         assert!(s.contains("CC BY 4.0") && s.contains("CC BY-IGO"));
+        assert!(s.contains("<form class=\"source\" method=\"get\" action=\"/\">"));
+        assert!(s.contains("<option value=\"ucdp-ged\" selected>ucdp-ged (4,321 events)</option>"));
+        assert!(s.contains("<option value=\"acled\">acled (4,000 events)</option>"));
+        assert!(s.contains("href=\"/map?source=ucdp-ged\""));
         let fr = home_page(&PageCtx::new(&cat, Lang::Fr, "/"), &demo_home()).into_string();
         assert!(fr.contains("4\u{a0}321 événements"));
         assert!(fr.contains("Moyens de subsistance"));
         assert!(fr.contains("Aperçu de la sécurité humaine"));
         let empty = home_page(&ctx, &HomeView::default()).into_string();
         assert!(empty.contains("No events have been recorded yet."));
+        assert!(
+            !empty.contains("name=\"source\""),
+            "no selector without sources"
+        );
         assert!(empty.contains("0 events"));
     }
 
@@ -933,6 +1002,7 @@ pub(crate) mod tests {
         let areas = car_areas();
         let svg = choropleth_lang(Lang::En, &areas, "Events by province", "Events", 600);
         let view = MapView {
+            sources: SourcePicker::default(),
             svg,
             title: String::new(),
             legend_note: String::new(),

@@ -246,3 +246,252 @@ fn import_reports_counts_and_rejects() {
     let bad_role = run(&["token", "create", "--role", "king", "--data-dir", d]);
     assert_eq!(bad_role.status.code(), Some(2));
 }
+
+/// An ACLED CSV of `n` rows; data row `bad` has an impossible date.
+fn acled_csv(n: usize, bad: usize) -> String {
+    let mut s = String::from("event_id_cnty,event_date,event_type,sub_event_type,actor1,inter1,latitude,longitude,geo_precision,fatalities,notes\n");
+    for i in 1..=n {
+        let date = if i == bad { "2023-02-30" } else { "2023-02-03" };
+        s.push_str(&format!(
+            "X{i},{date},Battles,Armed clash,Group {},2,{},{},1,{},Clash {i}\n",
+            i % 7,
+            4.4 + (i % 10) as f64 * 0.01,
+            18.5 + (i % 13) as f64 * 0.01,
+            i % 4
+        ));
+    }
+    s
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn acled_import_of_1000_rows_with_one_bad_row_imports_999_and_writes_the_rejects() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("data");
+    let d = d.to_str().unwrap();
+    let file = dir.path().join("acled.csv");
+    std::fs::write(&file, acled_csv(1000, 500)).unwrap();
+    let f = file.to_str().unwrap();
+    let out = run(&["import", "acled", f, "--data-dir", d]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out).trim(),
+        "imported 999, updated 0, unchanged 0, rejected 1"
+    );
+    let err = stderr(&out);
+    assert!(err.contains("row 501, field event_date"), "{err}");
+    let rejects = dir.path().join("acled.csv.rejects.csv");
+    assert!(
+        err.contains(&format!("rejected rows written to {}", rejects.display())),
+        "{err}"
+    );
+    assert!(
+        !err.contains('\r') && !err.contains("rows ("),
+        "no progress bar off a terminal: {err}"
+    );
+    let text = std::fs::read_to_string(&rejects).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines[0].starts_with("row,field,reason,event_id_cnty,event_date"));
+    assert!(lines[1].starts_with("501,event_date,"), "{text}");
+    assert!(lines[1].contains(",X500,2023-02-30,"), "{text}");
+
+    let again = run(&["import", "acled", f, "--data-dir", d]);
+    assert_eq!(
+        stdout(&again).trim(),
+        "imported 0, updated 0, unchanged 999, rejected 1"
+    );
+
+    // A fatal problem imports nothing and writes no rejects file.
+    let broken = dir.path().join("broken.csv");
+    std::fs::write(&broken, "event_id_cnty,event_date\nX1,2023-01-01\n").unwrap();
+    let out = run(&["import", "acled", broken.to_str().unwrap(), "--data-dir", d]);
+    let e = one_line_error(&out, 6);
+    assert!(
+        e.contains("required column(s) missing: event_type, latitude, longitude"),
+        "{e}"
+    );
+    assert!(!dir.path().join("broken.csv.rejects.csv").exists());
+}
+
+#[test]
+fn hxl_geojson_imports_and_exports_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let d = data.to_str().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data");
+    for level in ["adm1", "adm2"] {
+        let file = root.join(format!(
+            "demo/caf_{}.geojson",
+            level.replace("adm", "admin")
+        ));
+        let out = run(&[
+            "import",
+            "boundaries",
+            file.to_str().unwrap(),
+            "--level",
+            level,
+            "--data-dir",
+            d,
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    // The sample is copied so that its rejects file is written beside the copy.
+    let hxl = dir.path().join("incidents.hxl.csv");
+    std::fs::copy(root.join("samples/hxl/incidents-synthetic.hxl.csv"), &hxl).unwrap();
+    let out = run(&["import", "hxl", hxl.to_str().unwrap(), "--data-dir", d]);
+    assert_eq!(
+        stdout(&out).trim(),
+        "imported 6, updated 0, unchanged 0, rejected 2",
+        "{}",
+        stderr(&out)
+    );
+    let rejects =
+        std::fs::read_to_string(dir.path().join("incidents.hxl.csv.rejects.csv")).unwrap();
+    assert_eq!(rejects.lines().count(), 3, "{rejects}");
+    assert!(rejects.lines().next().unwrap().contains("#event +type"));
+
+    let csv = root.join("samples/ucdpged_sample1000.csv");
+    let out = run(&["import", "ucdp", csv.to_str().unwrap(), "--data-dir", d]);
+    assert!(stdout(&out).contains("imported 1000"));
+
+    // Export as HXL to a file, as GeoJSON to stdout, with filters.
+    let exported = dir.path().join("all.hxl.csv");
+    let out = run(&[
+        "export",
+        "hxl",
+        "--data-dir",
+        d,
+        "--output",
+        exported.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("exported 1006 events to"),
+        "{}",
+        stderr(&out)
+    );
+    let text = std::fs::read_to_string(&exported).unwrap();
+    assert!(text
+        .lines()
+        .nth(1)
+        .unwrap()
+        .starts_with("#event+id,#meta+source"));
+    assert!(!dir.path().join("all.hxl.csv.part").exists());
+
+    let out = run(&[
+        "export",
+        "geojson",
+        "--source",
+        "hxl",
+        "--locality",
+        "CF62",
+        "--data-dir",
+        d,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let n = v["features"].as_array().unwrap().len();
+    assert_eq!(n, 3, "S-002 in Mbomou, S-003 in Bangassou, S-005 in Ouango");
+    let out = run(&[
+        "export",
+        "csv",
+        "--from",
+        "2023-05-01",
+        "--source",
+        "hxl",
+        "--data-dir",
+        d,
+    ]);
+    assert_eq!(stdout(&out).lines().count(), 1 + 2);
+
+    // Bad filters are usage errors.
+    for args in [
+        vec!["export", "csv", "--status", "maybe"],
+        vec!["export", "csv", "--locality", "NOPE"],
+        vec!["export", "csv", "--category", "nope"],
+    ] {
+        let mut a = args.clone();
+        a.extend(["--data-dir", d]);
+        let out = run(&a);
+        one_line_error(&out, 2);
+    }
+    let out = run(&["export", "csv", "--from", "yesterday", "--data-dir", d]);
+    assert_eq!(out.status.code(), Some(2));
+
+    // The HXL export imports into a fresh store with the same counts.
+    let fresh = dir.path().join("fresh");
+    let out = run(&[
+        "import",
+        "hxl",
+        exported.to_str().unwrap(),
+        "--source",
+        "copy",
+        "--data-dir",
+        fresh.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        stdout(&out).trim(),
+        "imported 1006, updated 0, unchanged 0, rejected 0",
+        "{}",
+        stderr(&out)
+    );
+    // And a GeoJSON export too.
+    let gj = dir.path().join("all.geojson");
+    run(&[
+        "export",
+        "geojson",
+        "--data-dir",
+        d,
+        "-o",
+        gj.to_str().unwrap(),
+    ]);
+    let out = run(&[
+        "import",
+        "geojson",
+        gj.to_str().unwrap(),
+        "--data-dir",
+        fresh.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        stdout(&out).trim(),
+        "imported 1006, updated 0, unchanged 0, rejected 0",
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn ucdp_import_writes_rejects_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("data");
+    let file = dir.path().join("ged.csv");
+    std::fs::write(
+        &file,
+        "id,type_of_violence,date_start,best,latitude,longitude\n1,1,2020-01-01,2,5,20\n2,1,2020-01-01,-2,5,20\n",
+    )
+    .unwrap();
+    let out = run(&[
+        "import",
+        "ucdp",
+        file.to_str().unwrap(),
+        "--data-dir",
+        d.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        stdout(&out).trim(),
+        "imported 1, updated 0, unchanged 0, rejected 1"
+    );
+    let text = std::fs::read_to_string(dir.path().join("ged.csv.rejects.csv")).unwrap();
+    assert_eq!(
+        text.lines().nth(1),
+        Some("3,best,-2 is not a count of people (0 or more),2,1,2020-01-01,-2,5,20")
+    );
+}

@@ -1,0 +1,635 @@
+//! ACLED (Armed Conflict Location & Event Data) export CSV, in the current lower-case
+//! layout (`event_id_cnty`, `event_date`, `disorder_type`, `sub_event_type`, `assoc_actor_1`,
+//! `civilian_targeting`, …) and the older upper-case one (`EVENT_ID_CNTY`, `EVENT_DATE` as
+//! `15/03/2019` or `15 March 2019`, `ALLY_ACTOR_1`, …), UTF-8 or Latin-1.
+//!
+//! Columns are found by name in any order and case. The category comes from the
+//! taxonomy's ACLED table (`event_type` / `sub_event_type`), every ACLED code is kept
+//! verbatim in `source_codes`, actors are keyed by their ACLED name with a kind from the
+//! `inter1`/`inter2` codes, and the precisions are mapped as follows:
+//!
+//! | ACLED | Usalama |
+//! | --- | --- |
+//! | `geo_precision` 1 (the town itself) | location precision 1 (exact) |
+//! | `geo_precision` 2 (near a town, in a part of a region) | 2 (within about 25 km) |
+//! | `geo_precision` 3 (only the region: a provincial capital is used) | 4 (province only) |
+//! | `time_precision` 1 / 2 / 3 | day / week / month |
+//!
+//! `fatalities` is the best estimate of people killed; ACLED gives no range. Events get
+//! source `acled` and the external id `event_id_cnty`, so re-importing is idempotent.
+
+use crate::csvin::{self, CsvIn};
+use crate::imported::{ImportRow, PlaceHints};
+use crate::problem::{IngestError, Problem};
+use crate::text::{self, columns, DayOrder};
+use crate::ucdp::{truncate, ImportedEvent};
+use chrono::{DateTime, Utc};
+use std::io::Read;
+use usalama_domain::event::EventData;
+use usalama_domain::{
+    Actor, ActorId, ActorKind, ActorRole, Casualties, Channel, DatePrecision, EventActor, EventId,
+    ExternalActorIds, GeoPoint, LocationPrecision, RecordMeta, SourceCodes, Taxonomy,
+    VerificationStatus,
+};
+
+/// The value of `source` on every imported ACLED event.
+pub const SOURCE: &str = "acled";
+
+columns! {
+    EventIdCnty => ["event_id_cnty"],
+    EventIdNoCnty => ["event_id_no_cnty"],
+    EventDate => ["event_date"],
+    Year => ["year"],
+    TimePrecision => ["time_precision"],
+    DisorderType => ["disorder_type"],
+    EventType => ["event_type"],
+    SubEventType => ["sub_event_type"],
+    Actor1 => ["actor1"],
+    AssocActor1 => ["assoc_actor_1", "ally_actor_1"],
+    Inter1 => ["inter1"],
+    Actor2 => ["actor2"],
+    AssocActor2 => ["assoc_actor_2", "ally_actor_2"],
+    Inter2 => ["inter2"],
+    Interaction => ["interaction"],
+    CivilianTargeting => ["civilian_targeting"],
+    Iso => ["iso"],
+    Iso3 => ["iso3"],
+    Gwno => ["gwno"],
+    Region => ["region"],
+    Country => ["country"],
+    Admin1 => ["admin1"],
+    Admin2 => ["admin2"],
+    Admin3 => ["admin3"],
+    Location => ["location"],
+    Latitude => ["latitude"],
+    Longitude => ["longitude"],
+    GeoPrecision => ["geo_precision"],
+    Source => ["source"],
+    SourceScale => ["source_scale"],
+    Notes => ["notes"],
+    Fatalities => ["fatalities"],
+    Tags => ["tags"],
+    Timestamp => ["timestamp"],
+}
+
+/// Columns without which no row can be imported.
+const REQUIRED: [Col; 5] = [
+    Col::EventIdCnty,
+    Col::EventDate,
+    Col::EventType,
+    Col::Latitude,
+    Col::Longitude,
+];
+
+/// Columns copied verbatim into `source_codes`, when present and not blank.
+const KEPT: &[Col] = &[
+    Col::EventIdNoCnty,
+    Col::Year,
+    Col::TimePrecision,
+    Col::DisorderType,
+    Col::EventType,
+    Col::SubEventType,
+    Col::AssocActor1,
+    Col::Inter1,
+    Col::AssocActor2,
+    Col::Inter2,
+    Col::Interaction,
+    Col::CivilianTargeting,
+    Col::Iso,
+    Col::Iso3,
+    Col::Gwno,
+    Col::Region,
+    Col::Country,
+    Col::Admin1,
+    Col::Admin2,
+    Col::Admin3,
+    Col::GeoPrecision,
+    Col::Source,
+    Col::SourceScale,
+    Col::Tags,
+    Col::Timestamp,
+];
+
+/// The actor kind for an ACLED `inter1`/`inter2` code, numeric (1-8, files before 2024)
+/// or written out ("State forces", …): 1 state forces → state security force;
+/// 2 rebel groups → non-state armed group; 3 political and 4 identity militias → militia;
+/// 5 rioters, 6 protesters and 7 civilians → civilians; 8 external/other forces → by
+/// name: private security, else the military or police of a state, else an
+/// international organisation. `None` for an unknown code.
+pub fn acled_actor_kind(inter: &str, name: &str) -> Option<ActorKind> {
+    let inter = inter.trim().to_lowercase();
+    let code = match inter.as_str() {
+        "1" | "state forces" => 1,
+        "2" | "rebel group" | "rebel groups" => 2,
+        "3" | "political militia" | "political militias" => 3,
+        "4" | "identity militia" | "identity militias" => 4,
+        "5" | "rioters" => 5,
+        "6" | "protesters" => 6,
+        "7" | "civilians" => 7,
+        "8" | "external/other forces" | "external/other force" => 8,
+        _ => return None,
+    };
+    Some(match code {
+        1 => ActorKind::StateSecurityForce,
+        2 => ActorKind::NonStateArmedGroup,
+        3 | 4 => ActorKind::Militia,
+        5..=7 => ActorKind::Civilians,
+        _ => {
+            let n = name.to_lowercase();
+            if n.contains("private security") {
+                ActorKind::PrivateSecurityCompany
+            } else if n.starts_with("military forces of") || n.starts_with("police forces of") {
+                ActorKind::StateSecurityForce
+            } else {
+                ActorKind::InternationalOrganisation
+            }
+        }
+    })
+}
+
+/// The ACLED column a domain validation error is about.
+fn acled_column(domain_field: &str) -> &str {
+    match domain_field {
+        "external_id" => "event_id_cnty",
+        "occurred_start" | "occurred_end" => "event_date",
+        "category" | "dimension" => "event_type",
+        "killed_best" => "fatalities",
+        "place_name" => "location",
+        "description" => "notes",
+        "location_precision" => "geo_precision",
+        other => other,
+    }
+}
+
+/// Field access for one row, producing problems that name the row and the column.
+struct Fields<'a> {
+    row: usize,
+    vals: [Option<&'a str>; N],
+}
+
+impl<'a> Fields<'a> {
+    fn problem(&self, c: Col, reason: impl Into<String>) -> Problem {
+        Problem::new(self.row, c.name(), reason)
+    }
+    fn opt(&self, c: Col) -> Option<&'a str> {
+        self.vals[c.index()]
+    }
+    fn req(&self, c: Col) -> Result<&'a str, Problem> {
+        self.opt(c).ok_or_else(|| self.problem(c, "is empty"))
+    }
+    fn code(&self, c: Col, what: &str) -> Result<Option<u8>, Problem> {
+        self.opt(c)
+            .map(|s| {
+                text::parse_int(s)
+                    .and_then(|v| u8::try_from(v).ok())
+                    .ok_or_else(|| self.problem(c, format!("'{s}' is not a {what} code")))
+            })
+            .transpose()
+    }
+    fn float(&self, c: Col) -> Result<f64, Problem> {
+        let s = self.req(c)?;
+        text::parse_float(s).ok_or_else(|| self.problem(c, format!("'{s}' is not a number")))
+    }
+}
+
+fn actor(
+    f: &Fields<'_>,
+    name: Col,
+    inter: Col,
+    role: ActorRole,
+) -> Result<Option<(Actor, EventActor)>, Problem> {
+    let Some(actor_name) = f.opt(name) else {
+        return Ok(None);
+    };
+    let kind = match f.opt(inter) {
+        Some(code) => acled_actor_kind(code, actor_name).ok_or_else(|| {
+            f.problem(
+                inter,
+                format!("'{code}' is not an ACLED actor type code 1-8 or name"),
+            )
+        })?,
+        None => crate::ucdp::ucdp_actor_kind(actor_name),
+    };
+    let id = ActorId::derived(&format!("acled:{}", actor_name.to_lowercase()));
+    let external = ExternalActorIds {
+        ucdp_id: None,
+        acled_name: Some(actor_name.to_string()),
+    };
+    let a = Actor::new(id, actor_name, kind, external).map_err(|e| f.problem(name, e.reason))?;
+    Ok(Some((a, EventActor { actor: id, role })))
+}
+
+/// Maps one ACLED row to an event.
+fn map_row(
+    f: &Fields<'_>,
+    taxonomy: &Taxonomy,
+    has_civilian_targeting: bool,
+    now: DateTime<Utc>,
+) -> Result<ImportRow, Problem> {
+    let id = f.req(Col::EventIdCnty)?;
+    let event_type = f.req(Col::EventType)?;
+    let sub_event_type = f.opt(Col::SubEventType).unwrap_or("");
+    let category = taxonomy
+        .map_acled(event_type, sub_event_type)
+        .ok_or_else(|| {
+            let what = if sub_event_type.is_empty() {
+                format!("'{event_type}'")
+            } else {
+                format!("'{event_type}' / '{sub_event_type}'")
+            };
+            f.problem(
+                Col::EventType,
+                format!("{what} is not mapped to a category in the taxonomy"),
+            )
+        })?;
+
+    let date_text = f.req(Col::EventDate)?;
+    let date = text::parse_date_span(date_text, DayOrder::DayFirst)
+        .filter(|s| s.precision == DatePrecision::Day)
+        .ok_or_else(|| {
+            f.problem(
+                Col::EventDate,
+                format!("'{date_text}' is not a date (2019-03-15, 15/03/2019 or 15 March 2019)"),
+            )
+        })?
+        .start;
+    if date > now.date_naive() {
+        return Err(f.problem(Col::EventDate, format!("{date} is in the future")));
+    }
+    let date_precision = match f.code(Col::TimePrecision, "time_precision")? {
+        None | Some(1) => DatePrecision::Day,
+        Some(2) => DatePrecision::Week,
+        Some(3) => DatePrecision::Month,
+        Some(other) => {
+            return Err(f.problem(
+                Col::TimePrecision,
+                format!("{other} is not a time_precision code 1-3"),
+            ))
+        }
+    };
+
+    let (lat, lon) = (f.float(Col::Latitude)?, f.float(Col::Longitude)?);
+    let point = GeoPoint::new(lat, lon).map_err(|e| Problem::new(f.row, e.field, e.reason))?;
+    let location_precision = match f.code(Col::GeoPrecision, "geo_precision")? {
+        None => None,
+        Some(1) => Some(LocationPrecision::EXACT),
+        Some(2) => LocationPrecision::new(2).ok(),
+        Some(3) => LocationPrecision::new(4).ok(),
+        Some(other) => {
+            return Err(f.problem(
+                Col::GeoPrecision,
+                format!("{other} is not a geo_precision code 1-3"),
+            ))
+        }
+    };
+
+    let killed = match f.opt(Col::Fatalities) {
+        None => None,
+        Some(s) => Some(
+            text::parse_int(s)
+                .and_then(|v| u32::try_from(v).ok())
+                .ok_or_else(|| {
+                    f.problem(
+                        Col::Fatalities,
+                        format!("'{s}' is not a count of people (0 or more)"),
+                    )
+                })?,
+        ),
+    };
+
+    let mut actors = Vec::with_capacity(2);
+    let mut links = Vec::with_capacity(2);
+    for (name, inter, role) in [
+        (Col::Actor1, Col::Inter1, ActorRole::SideA),
+        (Col::Actor2, Col::Inter2, ActorRole::SideB),
+    ] {
+        if let Some((a, link)) = actor(f, name, inter, role)? {
+            actors.push(a);
+            links.push(link);
+        }
+    }
+
+    let mut source_codes = SourceCodes::new();
+    for &c in KEPT {
+        if let Some(v) = f.opt(c) {
+            source_codes.insert(c.name().to_string(), truncate(v, 2_000));
+        }
+    }
+
+    let civilians_targeted = if has_civilian_targeting {
+        f.opt(Col::CivilianTargeting).is_some()
+    } else {
+        event_type.eq_ignore_ascii_case("violence against civilians")
+    };
+
+    let place = PlaceHints {
+        adm1_name: f.opt(Col::Admin1).map(str::to_string),
+        adm2_name: f.opt(Col::Admin2).map(str::to_string),
+        adm3_name: f.opt(Col::Admin3).map(str::to_string),
+        place_name: f.opt(Col::Location).map(str::to_string),
+        ..Default::default()
+    };
+
+    let data = EventData {
+        id: EventId::derived(&format!("{SOURCE}:{id}")),
+        source: SOURCE.to_string(),
+        external_id: Some(id.to_string()),
+        channel: Channel::Import,
+        occurred_start: date,
+        occurred_end: date,
+        date_precision,
+        reported_at: None,
+        point: Some(point),
+        location_precision,
+        place_name: f.opt(Col::Location).map(|s| truncate(s, 500)),
+        locality: None,
+        dimension: category.dimension,
+        category: category.code.clone(),
+        source_codes,
+        actors: links,
+        casualties: Casualties {
+            killed_best: killed,
+            ..Default::default()
+        },
+        civilians_targeted,
+        description: f.opt(Col::Notes).map(|s| truncate(s, 10_000)),
+        people: Vec::new(),
+        reporter_contact: None,
+        status: VerificationStatus::Verified,
+        reliability: None,
+        credibility: None,
+        meta: RecordMeta {
+            created_at: now,
+            updated_at: now,
+            created_by: None,
+        },
+    };
+    let data = data
+        .validate(taxonomy)
+        .map_err(|errs| match errs.into_iter().next() {
+            Some(e) => Problem::new(f.row, acled_column(e.field), e.reason),
+            None => Problem::new(f.row, "row", "was rejected"),
+        })?;
+    Ok(ImportRow {
+        row: f.row,
+        event: ImportedEvent {
+            data: data.into_data(),
+            actors,
+        },
+        place,
+    })
+}
+
+struct AcledRows<R: Read> {
+    input: CsvIn<R>,
+    idx: [Option<usize>; N],
+    taxonomy: Taxonomy,
+    now: DateTime<Utc>,
+}
+
+impl<R: Read> Iterator for AcledRows<R> {
+    type Item = Result<ImportRow, Problem>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let (row, rec) = match self.input.next_record()? {
+            Ok(r) => r,
+            Err(p) => return Some(Err(p)),
+        };
+        let f = Fields {
+            row,
+            vals: csvin::cells(&rec, &self.idx),
+        };
+        let has_ct = self.idx[Col::CivilianTargeting.index()].is_some();
+        Some(map_row(&f, &self.taxonomy, has_ct, self.now))
+    }
+}
+
+/// Reads an ACLED export CSV lazily, row by row. The header is checked first: a missing
+/// required column (`event_id_cnty`, `event_date`, `event_type`, `latitude`, `longitude`)
+/// is an [`IngestError::MissingColumns`] and nothing is read. Each row then yields an
+/// event or a [`Problem`]; rows are numbered as in a spreadsheet (header = row 1). A file
+/// that is not UTF-8 is read as Windows-1252 (Latin-1).
+pub fn read_acled_csv<R: Read>(
+    reader: R,
+    taxonomy: &Taxonomy,
+    now: DateTime<Utc>,
+) -> Result<impl Iterator<Item = Result<ImportRow, Problem>>, IngestError> {
+    let mut input = CsvIn::open(reader)?;
+    let headers = match input.next_record() {
+        Some(Ok((_, h))) => h,
+        Some(Err(p)) => return Err(IngestError::Csv(p.reason)),
+        None => Vec::new(),
+    };
+    let idx: [Option<usize>; N] = csvin::index_columns(&headers, |i| Col::ALL[i].aliases());
+    let missing: Vec<String> = REQUIRED
+        .iter()
+        .filter(|c| idx[c.index()].is_none())
+        .map(|c| c.name().to_string())
+        .collect();
+    if !missing.is_empty() {
+        return Err(IngestError::MissingColumns(missing));
+    }
+    Ok(AcledRows {
+        input,
+        idx,
+        taxonomy: taxonomy.clone(),
+        now,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::taxonomy_file::{parse_taxonomy, DEFAULT_TAXONOMY};
+
+    fn taxonomy() -> Taxonomy {
+        parse_taxonomy(DEFAULT_TAXONOMY).unwrap()
+    }
+
+    fn now() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_700_000_000, 0).unwrap()
+    }
+
+    const HEADER: &str = "event_id_cnty,event_date,year,time_precision,disorder_type,event_type,sub_event_type,actor1,assoc_actor_1,inter1,actor2,assoc_actor_2,inter2,interaction,civilian_targeting,iso,region,country,admin1,admin2,admin3,location,latitude,longitude,geo_precision,source,source_scale,notes,fatalities,tags,timestamp";
+
+    const GOOD: &str = "XYZ123,2023-05-14,2023,1,Political violence,Violence against civilians,Attack,Unidentified Armed Group (Xland),,Political militia,Civilians (Xland),,Civilians,Political militia-Civilians,Civilian targeting,999,Middle Africa,Xland,North,Upper,,Village A,6.5,20.25,2,Local Radio,Subnational,\"Armed men attacked the village, 3 killed.\",3,,1700000000";
+
+    fn rows(text: &str) -> Vec<Result<ImportRow, Problem>> {
+        read_acled_csv(text.as_bytes(), &taxonomy(), now())
+            .unwrap()
+            .collect()
+    }
+
+    fn one(row: &str) -> Result<ImportRow, String> {
+        let mut r = rows(&format!("{HEADER}\n{row}\n"));
+        assert_eq!(r.len(), 1);
+        r.remove(0).map_err(|p| {
+            assert_eq!(p.row, 2);
+            format!("{}: {}", p.field, p.reason)
+        })
+    }
+
+    #[test]
+    fn maps_a_current_row() {
+        let r = one(GOOD).unwrap();
+        let d = &r.event.data;
+        assert_eq!(r.row, 2);
+        assert_eq!(d.id, EventId::derived("acled:XYZ123"));
+        assert_eq!(d.source, "acled");
+        assert_eq!(d.external_id.as_deref(), Some("XYZ123"));
+        assert_eq!(d.category, "violence_against_civilians");
+        assert!(d.civilians_targeted);
+        assert_eq!(d.occurred_start.to_string(), "2023-05-14");
+        assert_eq!(d.date_precision, DatePrecision::Day);
+        assert_eq!(d.location_precision.map(|p| p.code()), Some(2));
+        assert_eq!(d.casualties.killed_best, Some(3));
+        assert_eq!(d.place_name.as_deref(), Some("Village A"));
+        assert_eq!(
+            d.description.as_deref(),
+            Some("Armed men attacked the village, 3 killed.")
+        );
+        assert_eq!(
+            d.source_codes.get("sub_event_type").map(String::as_str),
+            Some("Attack")
+        );
+        assert_eq!(
+            d.source_codes.get("inter1").map(String::as_str),
+            Some("Political militia")
+        );
+        assert_eq!(d.status, VerificationStatus::Verified);
+        let kinds: Vec<_> = r.event.actors.iter().map(|a| a.kind).collect();
+        assert_eq!(kinds, vec![ActorKind::Militia, ActorKind::Civilians]);
+        assert_eq!(
+            r.event.actors[0].external.acled_name.as_deref(),
+            Some("Unidentified Armed Group (Xland)")
+        );
+        assert_eq!(r.place.adm1_name.as_deref(), Some("North"));
+        assert_eq!(r.place.adm2_name.as_deref(), Some("Upper"));
+    }
+
+    #[test]
+    fn maps_the_old_upper_case_layout_in_latin1() {
+        let mut bytes = b"GWNO,EVENT_ID_CNTY,EVENT_ID_NO_CNTY,EVENT_DATE,YEAR,TIME_PRECISION,EVENT_TYPE,ACTOR1,ALLY_ACTOR_1,INTER1,ACTOR2,ALLY_ACTOR_2,INTER2,INTERACTION,COUNTRY,ADMIN1,ADMIN2,ADMIN3,LOCATION,LATITUDE,LONGITUDE,GEO_PRECISION,SOURCE,NOTES,FATALITIES\r\n".to_vec();
+        bytes.extend_from_slice(b"482,CEN1,1,15/03/2019,2019,2,Battle-No change of territory,Military Forces of Xland (2016-),,1,Rebel Front,,2,12,Xland,Ouest,,,Bouar,5.95,15.6,3,AFP,Clashes near Bouar; \xe9vacuation,12\r\n");
+        bytes.extend_from_slice(b"482,CEN2,2,2 April 2018,2018,1,Violence against civilians,Rebel Front,,2,Civilians (Xland),,7,27,Xland,Ouest,,,Bouar,5.95,15.6,1,AFP,,0\r\n");
+        let rows: Vec<_> = read_acled_csv(&bytes[..], &taxonomy(), now())
+            .unwrap()
+            .collect();
+        let a = rows[0].as_ref().unwrap();
+        let d = &a.event.data;
+        assert_eq!(d.occurred_start.to_string(), "2019-03-15");
+        assert_eq!(d.date_precision, DatePrecision::Week);
+        assert_eq!(d.category, "armed_violence");
+        assert!(!d.civilians_targeted);
+        assert_eq!(d.location_precision.map(|p| p.code()), Some(4));
+        assert_eq!(
+            d.description.as_deref(),
+            Some("Clashes near Bouar; évacuation")
+        );
+        assert_eq!(a.event.actors[0].kind, ActorKind::StateSecurityForce);
+        let b = rows[1].as_ref().unwrap();
+        assert_eq!(b.event.data.occurred_start.to_string(), "2018-04-02");
+        assert!(b.event.data.civilians_targeted);
+        assert_eq!(b.event.data.casualties.killed_best, Some(0));
+        assert_eq!(
+            b.event.data.source_codes.get("gwno").map(String::as_str),
+            Some("482")
+        );
+    }
+
+    #[test]
+    fn bad_values_name_the_field() {
+        let cases = [
+            (
+                GOOD.replace("2023-05-14", "14/13/2023"),
+                "event_date: '14/13/2023' is not a date",
+            ),
+            (
+                GOOD.replace(",1,Political violence", ",4,Political violence"),
+                "time_precision: 4 is not a time_precision code",
+            ),
+            (
+                GOOD.replace("Violence against civilians,Attack", "Parades,Marching"),
+                "event_type: 'Parades' / 'Marching' is not mapped",
+            ),
+            (
+                GOOD.replace("6.5,20.25,2", "96.5,20.25,2"),
+                "latitude: 96.5 is not between",
+            ),
+            (
+                GOOD.replace("6.5,20.25,2", "6.5,east,2"),
+                "longitude: 'east' is not a number",
+            ),
+            (
+                GOOD.replace("6.5,20.25,2", "6.5,20.25,5"),
+                "geo_precision: 5 is not a geo_precision code 1-3",
+            ),
+            (
+                GOOD.replace(",3,,1700000000", ",-3,,1700000000"),
+                "fatalities: '-3' is not a count",
+            ),
+            (GOOD.replace("XYZ123,", ","), "event_id_cnty: is empty"),
+            (
+                GOOD.replace("2023-05-14", "2031-05-14"),
+                "event_date: 2031-05-14 is in the future",
+            ),
+            (
+                GOOD.replace(
+                    ",Political militia,Civilians (Xland)",
+                    ",Aliens,Civilians (Xland)",
+                ),
+                "inter1: 'Aliens' is not an ACLED actor type",
+            ),
+        ];
+        for (row, want) in cases {
+            let got = one(&row).unwrap_err();
+            assert!(got.starts_with(want), "{got} does not start with {want}");
+        }
+    }
+
+    #[test]
+    fn missing_columns_are_fatal() {
+        let err = read_acled_csv("event_id_cnty,event_date\n".as_bytes(), &taxonomy(), now())
+            .err()
+            .unwrap();
+        assert_eq!(
+            err,
+            IngestError::MissingColumns(vec![
+                "event_type".into(),
+                "latitude".into(),
+                "longitude".into()
+            ])
+        );
+        assert!(matches!(
+            read_acled_csv("".as_bytes(), &taxonomy(), now()).err(),
+            Some(IngestError::MissingColumns(m)) if m.len() == 5
+        ));
+    }
+
+    #[test]
+    fn actor_kinds_from_inter_codes() {
+        assert_eq!(
+            acled_actor_kind("1", "x"),
+            Some(ActorKind::StateSecurityForce)
+        );
+        assert_eq!(
+            acled_actor_kind("Rebel group", "x"),
+            Some(ActorKind::NonStateArmedGroup)
+        );
+        assert_eq!(acled_actor_kind("4", "x"), Some(ActorKind::Militia));
+        assert_eq!(acled_actor_kind("6", "x"), Some(ActorKind::Civilians));
+        assert_eq!(
+            acled_actor_kind("8", "Private Security Forces (Xland)"),
+            Some(ActorKind::PrivateSecurityCompany)
+        );
+        assert_eq!(
+            acled_actor_kind("8", "Military Forces of Yland (2010-)"),
+            Some(ActorKind::StateSecurityForce)
+        );
+        assert_eq!(
+            acled_actor_kind("External/Other forces", "United Nations"),
+            Some(ActorKind::InternationalOrganisation)
+        );
+        assert_eq!(acled_actor_kind("9", "x"), None);
+    }
+}

@@ -1,0 +1,383 @@
+//! Writing events out: HXL-tagged CSV, GeoJSON and plain CSV, one event at a time so that
+//! an export of any size takes constant memory.
+//!
+//! Every format carries the same columns ([`COLUMNS`]): the CSV header names, the HXL
+//! hashtag row under a row of the same names, and the GeoJSON properties. Personal data
+//! (the people involved, the reporter's contact, and who created a record, which would
+//! identify a monitor) has no column: the writer never reads those fields. Text cells of the CSV and HXL output that a spreadsheet would run as a
+//! formula (starting with `=`, `+`, `-`, `@`) are prefixed with an apostrophe.
+
+use serde_json::{json, Map, Value};
+use std::io::{self, Write};
+use std::str::FromStr;
+use usalama_domain::Event;
+
+/// An export format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// CSV with a text header row and an HXL hashtag row.
+    Hxl,
+    /// A GeoJSON FeatureCollection of Point features (null geometry when unplaced).
+    GeoJson,
+    /// CSV with one header row.
+    Csv,
+}
+
+impl ExportFormat {
+    /// The lower-case name (`hxl`, `geojson`, `csv`).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Hxl => "hxl",
+            Self::GeoJson => "geojson",
+            Self::Csv => "csv",
+        }
+    }
+}
+
+impl FromStr for ExportFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "hxl" => Ok(Self::Hxl),
+            "geojson" | "json" => Ok(Self::GeoJson),
+            "csv" => Ok(Self::Csv),
+            other => Err(format!("'{other}' is not one of hxl, geojson, csv")),
+        }
+    }
+}
+
+/// A locality in an exported record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExportPlace<'a> {
+    /// Its code (P-code).
+    pub code: &'a str,
+    /// Its name.
+    pub name: &'a str,
+}
+
+/// One event to export with the names the caller looked up for it.
+#[derive(Debug, Clone, Copy)]
+pub struct ExportRecord<'a> {
+    /// The event.
+    pub event: &'a Event,
+    /// Its localities at ADM1, ADM2 and ADM3.
+    pub adm: [Option<ExportPlace<'a>>; 3],
+    /// The names of its first two actors (side A / side B).
+    pub actors: [Option<&'a str>; 2],
+}
+
+/// The exported columns: CSV/GeoJSON name and HXL hashtag.
+pub const COLUMNS: [(&str, &str); 29] = [
+    ("id", "#event+id"),
+    ("source", "#meta+source"),
+    ("external_id", "#meta+id"),
+    ("occurred_start", "#date+start"),
+    ("occurred_end", "#date+end"),
+    ("date_precision", "#date+precision"),
+    ("category", "#event+type"),
+    ("dimension", "#event+dimension"),
+    ("adm1_code", "#adm1+code"),
+    ("adm1_name", "#adm1+name"),
+    ("adm2_code", "#adm2+code"),
+    ("adm2_name", "#adm2+name"),
+    ("adm3_code", "#adm3+code"),
+    ("adm3_name", "#adm3+name"),
+    ("place_name", "#loc+name"),
+    ("latitude", "#geo+lat"),
+    ("longitude", "#geo+lon"),
+    ("location_precision", "#geo+precision"),
+    ("killed", "#affected+killed"),
+    ("killed_low", "#affected+killed+min"),
+    ("killed_high", "#affected+killed+max"),
+    ("injured", "#affected+injured"),
+    ("abducted", "#affected+abducted"),
+    ("displaced", "#affected+displaced"),
+    ("civilians_targeted", "#meta+civilians_targeted"),
+    ("actor1", "#group+name+first"),
+    ("actor2", "#group+name+second"),
+    ("status", "#status"),
+    ("description", "#description"),
+];
+
+/// The cells of a record, in [`COLUMNS`] order, as JSON values (null when unknown).
+fn values(r: &ExportRecord<'_>) -> [Value; 29] {
+    let e = r.event;
+    let c = &e.casualties;
+    let place = |i: usize, code: bool| {
+        r.adm[i]
+            .map(|p| Value::from(if code { p.code } else { p.name }))
+            .unwrap_or(Value::Null)
+    };
+    let opt_text = |s: Option<&str>| s.map(Value::from).unwrap_or(Value::Null);
+    let count = |n: Option<u32>| n.map(Value::from).unwrap_or(Value::Null);
+    [
+        Value::from(e.id.to_string()),
+        Value::from(e.source.as_str()),
+        opt_text(e.external_id.as_deref()),
+        Value::from(e.occurred_start.to_string()),
+        Value::from(e.occurred_end.to_string()),
+        Value::from(e.date_precision.as_str()),
+        Value::from(e.category.as_str()),
+        Value::from(e.dimension.as_str()),
+        place(0, true),
+        place(0, false),
+        place(1, true),
+        place(1, false),
+        place(2, true),
+        place(2, false),
+        opt_text(e.place_name.as_deref()),
+        e.point.map(|p| Value::from(p.lat())).unwrap_or(Value::Null),
+        e.point.map(|p| Value::from(p.lon())).unwrap_or(Value::Null),
+        e.location_precision
+            .map(|p| Value::from(p.code()))
+            .unwrap_or(Value::Null),
+        count(c.killed_best),
+        count(c.killed_low),
+        count(c.killed_high),
+        count(c.injured),
+        count(c.abducted),
+        count(c.displaced),
+        Value::from(e.civilians_targeted),
+        opt_text(r.actors[0]),
+        opt_text(r.actors[1]),
+        Value::from(e.status.as_str()),
+        opt_text(e.description.as_deref()),
+    ]
+}
+
+/// A cell for CSV: text as is (guarded against formulas), numbers and booleans as JSON
+/// writes them, empty for null.
+fn cell(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => {
+            if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+                format!("'{s}")
+            } else {
+                s.clone()
+            }
+        }
+        other => other.to_string(),
+    }
+}
+
+enum Inner<W: Write> {
+    Csv(Box<csv::Writer<W>>),
+    Json { out: W, first: bool },
+}
+
+/// Writes events in one format, streaming.
+pub struct EventWriter<W: Write> {
+    inner: Inner<W>,
+    written: u64,
+}
+
+fn io_err(e: csv::Error) -> io::Error {
+    io::Error::other(e.to_string())
+}
+
+impl<W: Write> EventWriter<W> {
+    /// Starts an export: writes the header rows (CSV, HXL) or opens the collection
+    /// (GeoJSON).
+    pub fn new(out: W, format: ExportFormat) -> io::Result<Self> {
+        let inner = match format {
+            ExportFormat::Csv | ExportFormat::Hxl => {
+                let mut w = csv::WriterBuilder::new().flexible(false).from_writer(out);
+                w.write_record(COLUMNS.iter().map(|c| c.0))
+                    .map_err(io_err)?;
+                if format == ExportFormat::Hxl {
+                    w.write_record(COLUMNS.iter().map(|c| c.1))
+                        .map_err(io_err)?;
+                }
+                Inner::Csv(Box::new(w))
+            }
+            ExportFormat::GeoJson => {
+                let mut out = out;
+                out.write_all(b"{\"type\":\"FeatureCollection\",\"features\":[")?;
+                Inner::Json { out, first: true }
+            }
+        };
+        Ok(Self { inner, written: 0 })
+    }
+
+    /// Writes one event.
+    pub fn write(&mut self, r: &ExportRecord<'_>) -> io::Result<()> {
+        let vals = values(r);
+        match &mut self.inner {
+            Inner::Csv(w) => {
+                w.write_record(vals.iter().map(cell)).map_err(io_err)?;
+            }
+            Inner::Json { out, first } => {
+                let mut props = Map::new();
+                for (c, v) in COLUMNS.iter().zip(vals) {
+                    props.insert(c.0.to_string(), v);
+                }
+                let geometry = match r.event.point {
+                    Some(p) => json!({"type": "Point", "coordinates": [p.lon(), p.lat()]}),
+                    None => Value::Null,
+                };
+                let feature = json!({
+                    "type": "Feature",
+                    "id": r.event.id.to_string(),
+                    "geometry": geometry,
+                    "properties": props,
+                });
+                out.write_all(if *first { b"\n" } else { b",\n" })?;
+                *first = false;
+                serde_json::to_writer(&mut *out, &feature).map_err(io::Error::other)?;
+            }
+        }
+        self.written += 1;
+        Ok(())
+    }
+
+    /// Ends the export (closes the GeoJSON collection), flushes, and returns the writer
+    /// and the number of events written.
+    pub fn finish(self) -> io::Result<(W, u64)> {
+        let out = match self.inner {
+            Inner::Csv(w) => w
+                .into_inner()
+                .map_err(|e| io::Error::other(e.to_string()))?,
+            Inner::Json { mut out, .. } => {
+                out.write_all(b"\n]}\n")?;
+                out
+            }
+        };
+        let mut out = out;
+        out.flush()?;
+        Ok((out, self.written))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{DateTime, NaiveDate, Utc};
+    use usalama_domain::{
+        Casualties, Category, Channel, DatePrecision, Dimension, EventData, EventId, GeoPoint,
+        Person, RecordMeta, Taxonomy, VerificationStatus,
+    };
+
+    fn event(point: bool) -> Event {
+        let t = DateTime::<Utc>::from_timestamp(1_700_000_000, 0).unwrap();
+        let taxonomy = Taxonomy::new(
+            vec![Category {
+                code: "armed_violence".into(),
+                dimension: Dimension::Lives,
+                labels: [("en".to_string(), "x".to_string())].into(),
+            }],
+            Default::default(),
+            Default::default(),
+        )
+        .unwrap();
+        EventData {
+            id: EventId::derived("t:1"),
+            source: "web".into(),
+            external_id: None,
+            channel: Channel::WebForm,
+            occurred_start: NaiveDate::from_ymd_opt(2022, 1, 1).unwrap(),
+            occurred_end: NaiveDate::from_ymd_opt(2022, 1, 2).unwrap(),
+            date_precision: DatePrecision::Day,
+            reported_at: None,
+            point: point.then(|| GeoPoint::new(5.5, 20.25).unwrap()),
+            location_precision: None,
+            place_name: Some("=HYPERLINK(\"x\")".into()),
+            locality: None,
+            dimension: Dimension::Lives,
+            category: "armed_violence".into(),
+            source_codes: Default::default(),
+            actors: vec![],
+            casualties: Casualties {
+                killed_best: Some(3),
+                ..Default::default()
+            },
+            civilians_targeted: true,
+            description: Some("Shots, \"many\"\nnear the market".into()),
+            people: vec![Person {
+                name: Some("Secret Witness".into()),
+                ..Default::default()
+            }],
+            reporter_contact: Some("+236 555 0101".into()),
+            status: VerificationStatus::Unverified,
+            reliability: None,
+            credibility: None,
+            meta: RecordMeta {
+                created_at: t,
+                updated_at: t,
+                created_by: Some("monitor-7".into()),
+            },
+        }
+        .validate(&taxonomy)
+        .unwrap()
+    }
+
+    fn export(format: ExportFormat, events: &[Event]) -> String {
+        let mut w = EventWriter::new(Vec::new(), format).unwrap();
+        for e in events {
+            w.write(&ExportRecord {
+                event: e,
+                adm: [
+                    Some(ExportPlace {
+                        code: "XA01",
+                        name: "North",
+                    }),
+                    None,
+                    None,
+                ],
+                actors: [Some("Group A"), None],
+            })
+            .unwrap();
+        }
+        let (out, n) = w.finish().unwrap();
+        assert_eq!(n, events.len() as u64);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn csv_and_hxl_have_headers_and_no_personal_data() {
+        let e = event(true);
+        let csv = export(ExportFormat::Csv, std::slice::from_ref(&e));
+        let mut lines = csv.lines();
+        assert!(lines
+            .next()
+            .unwrap()
+            .starts_with("id,source,external_id,occurred_start"));
+        assert!(csv.contains("'=HYPERLINK"));
+        assert!(csv.contains("North"));
+        let hxl = export(ExportFormat::Hxl, std::slice::from_ref(&e));
+        assert_eq!(
+            hxl.lines().nth(1).unwrap().split(',').next(),
+            Some("#event+id")
+        );
+        for out in [&csv, &hxl, &export(ExportFormat::GeoJson, &[e])] {
+            assert!(!out.contains("Secret Witness"));
+            assert!(!out.contains("555 0101"));
+            assert!(!out.contains("monitor-7"));
+            assert!(!out.contains("created_by"));
+        }
+    }
+
+    #[test]
+    fn geojson_is_a_feature_collection() {
+        let out = export(ExportFormat::GeoJson, &[event(true), event(false)]);
+        let v: Value = serde_json::from_str(&out).unwrap();
+        let fs = v["features"].as_array().unwrap();
+        assert_eq!(fs.len(), 2);
+        assert_eq!(fs[0]["geometry"]["coordinates"], json!([20.25, 5.5]));
+        assert_eq!(fs[0]["properties"]["killed"], json!(3));
+        assert_eq!(fs[0]["properties"]["adm1_code"], json!("XA01"));
+        assert!(fs[1]["geometry"].is_null());
+        let empty: Value = serde_json::from_str(&export(ExportFormat::GeoJson, &[])).unwrap();
+        assert_eq!(empty["features"], json!([]));
+    }
+
+    #[test]
+    fn formats_parse() {
+        assert_eq!("HXL".parse::<ExportFormat>(), Ok(ExportFormat::Hxl));
+        assert_eq!(
+            "geojson".parse::<ExportFormat>().map(|f| f.as_str()),
+            Ok("geojson")
+        );
+        assert!("xlsx".parse::<ExportFormat>().is_err());
+    }
+}

@@ -1,0 +1,469 @@
+//! Events as a GeoJSON FeatureCollection: one Point feature per event, its fields in the
+//! feature's properties (names in any case; the first name listed is the one Usalama's own
+//! export writes, so an export imports back unchanged).
+//!
+//! | property | meaning |
+//! | --- | --- |
+//! | `id`, `event_id`, `external_id` | the event's id in the file (else a hash of the feature) |
+//! | `category`, `event_type`, `type` (+ `sub_event_type`) | category code, label, or ACLED type (**required**) |
+//! | `occurred_start`, `date_start`, `date`, `event_date` | first day: `2019-03-15`, `15/03/2019`, `2019-03`, `2019` … (**required**) |
+//! | `occurred_end`, `date_end` | last day (default: the first, or the end of its month/year) |
+//! | `date_precision` | `day`, `week`, `month`, `year` |
+//! | `killed`, `killed_best`, `fatalities`, `best` | best estimate of people killed |
+//! | `killed_low`, `killed_high` | range of people killed |
+//! | `injured`, `abducted`, `displaced` | counts |
+//! | `civilians_targeted` | `true`/`false` |
+//! | `description`, `notes` | text |
+//! | `place_name`, `place`, `location` | where, in words |
+//! | `location_precision`, `where_prec` | 1-7 as UCDP's `where_prec` |
+//! | `adm1_code`, `adm1_name`, `adm2_code`, `adm2_name`, `adm3_code`, `adm3_name` | for placing features without geometry |
+//! | `actor1`/`side_a`, `actor2`/`side_b` | actor names |
+//! | `latitude`, `longitude` | when the geometry is null |
+//! | `source` | the original source, kept in `source_codes` as `original_source` |
+//!
+//! The geometry must be a Point or null. Events are unverified and carry the source the
+//! caller names (`geojson` by default).
+
+use crate::hxl::{precision_of_span, truthy, CategoryResolver};
+use crate::imported::{ImportRow, PlaceHints};
+use crate::json;
+use crate::problem::{IngestError, Problem};
+use crate::text::{self, columns, DayOrder};
+use crate::ucdp::{truncate, ucdp_actor_kind, ImportedEvent};
+use chrono::{DateTime, Utc};
+use std::borrow::Cow;
+use usalama_domain::event::EventData;
+use usalama_domain::{
+    Actor, ActorId, ActorRole, Casualties, Channel, EventActor, EventId, ExternalActorIds,
+    GeoPoint, LocationPrecision, RecordMeta, SourceCodes, Taxonomy, VerificationStatus,
+};
+
+/// The default `source` of imported GeoJSON events.
+pub const SOURCE: &str = "geojson";
+
+columns! {
+    Id => ["id", "event_id", "external_id"],
+    Category => ["category", "event_type", "type"],
+    SubType => ["sub_event_type", "subtype"],
+    Start => ["occurred_start", "date_start", "date", "event_date"],
+    End => ["occurred_end", "date_end"],
+    DatePrecision => ["date_precision"],
+    Killed => ["killed", "killed_best", "fatalities", "best"],
+    KilledLow => ["killed_low", "low"],
+    KilledHigh => ["killed_high", "high"],
+    Injured => ["injured"],
+    Abducted => ["abducted"],
+    Displaced => ["displaced"],
+    CiviliansTargeted => ["civilians_targeted"],
+    Description => ["description", "notes"],
+    PlaceName => ["place_name", "place", "location"],
+    LocationPrecision => ["location_precision", "where_prec"],
+    Adm1Code => ["adm1_code", "adm1_pcode"],
+    Adm1Name => ["adm1_name"],
+    Adm2Code => ["adm2_code", "adm2_pcode"],
+    Adm2Name => ["adm2_name"],
+    Adm3Code => ["adm3_code", "adm3_pcode"],
+    Adm3Name => ["adm3_name"],
+    Actor1 => ["actor1", "side_a"],
+    Actor2 => ["actor2", "side_b"],
+    Latitude => ["latitude", "lat"],
+    Longitude => ["longitude", "lon"],
+    Source => ["source"],
+}
+
+struct Fields<'a> {
+    row: usize,
+    vals: [Option<Cow<'a, str>>; N],
+}
+
+impl Fields<'_> {
+    fn problem(&self, c: Col, reason: impl Into<String>) -> Problem {
+        Problem::new(self.row, c.name(), reason)
+    }
+    fn opt(&self, c: Col) -> Option<&str> {
+        self.vals[c.index()].as_deref()
+    }
+    fn text(&self, c: Col) -> Option<String> {
+        self.opt(c).map(str::to_string)
+    }
+    fn count(&self, c: Col) -> Result<Option<u32>, Problem> {
+        self.opt(c)
+            .map(|s| {
+                text::parse_int(s)
+                    .and_then(|v| u32::try_from(v).ok())
+                    .ok_or_else(|| {
+                        self.problem(c, format!("'{s}' is not a count of people (0 or more)"))
+                    })
+            })
+            .transpose()
+    }
+    fn float(&self, c: Col, s: &str) -> Result<f64, Problem> {
+        text::parse_float(s).ok_or_else(|| self.problem(c, format!("'{s}' is not a number")))
+    }
+}
+
+fn geometry_point(g: serde_json::Value) -> Result<(f64, f64), String> {
+    match json::geometry(g)? {
+        geojson::GeometryValue::Point { coordinates } => match coordinates.as_slice() {
+            [x, y, ..] => Ok((*x, *y)),
+            _ => Err("the Point has fewer than two coordinates".into()),
+        },
+        other => Err(format!("is a {}, not a Point", other.type_name())),
+    }
+}
+
+fn feature_hash(props: &serde_json::Map<String, serde_json::Value>, geometry: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut keys: Vec<&String> = props.keys().collect();
+    keys.sort();
+    let text = keys
+        .into_iter()
+        .map(|k| format!("{k}={}", props[k]))
+        .chain([geometry.to_string()])
+        .collect::<Vec<_>>()
+        .join("\u{1f}");
+    for b in text.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+struct Ctx<'t> {
+    taxonomy: &'t Taxonomy,
+    resolver: CategoryResolver,
+    source: &'t str,
+    now: DateTime<Utc>,
+}
+
+fn map_feature(
+    f: &Fields<'_>,
+    point: Option<(f64, f64)>,
+    hash: u64,
+    cx: &Ctx<'_>,
+) -> Result<ImportRow, Problem> {
+    let type_text = f
+        .opt(Col::Category)
+        .ok_or_else(|| f.problem(Col::Category, "is empty"))?;
+    let category = cx
+        .resolver
+        .resolve(cx.taxonomy, type_text, f.opt(Col::SubType))
+        .ok_or_else(|| {
+            f.problem(
+                Col::Category,
+                format!("'{type_text}' is not a category code, a category label or a mapped ACLED event type"),
+            )
+        })?;
+    let start_text = f
+        .opt(Col::Start)
+        .ok_or_else(|| f.problem(Col::Start, "is empty"))?;
+    let span = text::parse_date_span(start_text, DayOrder::Guess).ok_or_else(|| {
+        f.problem(
+            Col::Start,
+            format!("'{start_text}' is not a date (2019-03-15, 15/03/2019, 2019-03 or 2019)"),
+        )
+    })?;
+    if span.start > cx.now.date_naive() {
+        return Err(f.problem(Col::Start, format!("{} is in the future", span.start)));
+    }
+    let (end, mut precision) = match f.opt(Col::End) {
+        Some(s) => {
+            let e = text::parse_date_span(s, DayOrder::Guess)
+                .ok_or_else(|| f.problem(Col::End, format!("'{s}' is not a date")))?
+                .end;
+            if e < span.start {
+                return Err(f.problem(
+                    Col::End,
+                    format!("{e} is before occurred_start {}", span.start),
+                ));
+            }
+            (e, precision_of_span(span.start, e).max(span.precision))
+        }
+        None => (span.end, span.precision),
+    };
+    if let Some(p) = f.opt(Col::DatePrecision) {
+        precision = p.trim().to_lowercase().parse().map_err(|_| {
+            f.problem(
+                Col::DatePrecision,
+                format!("'{p}' is not one of day, week, month, year"),
+            )
+        })?;
+    }
+
+    let coords = match point {
+        Some(p) => Some(p),
+        None => match (f.opt(Col::Latitude), f.opt(Col::Longitude)) {
+            (Some(la), Some(lo)) => {
+                Some((f.float(Col::Longitude, lo)?, f.float(Col::Latitude, la)?))
+            }
+            (Some(_), None) => {
+                return Err(f.problem(Col::Longitude, "is empty but latitude is not"))
+            }
+            (None, Some(_)) => {
+                return Err(f.problem(Col::Latitude, "is empty but longitude is not"))
+            }
+            (None, None) => None,
+        },
+    };
+    let point = coords
+        .map(|(lon, lat)| GeoPoint::new(lat, lon))
+        .transpose()
+        .map_err(|e| Problem::new(f.row, e.field, e.reason))?;
+    let location_precision = match (point, f.opt(Col::LocationPrecision)) {
+        (Some(_), Some(p)) => Some(
+            text::parse_int(p)
+                .and_then(|v| u8::try_from(v).ok())
+                .and_then(|v| LocationPrecision::new(v).ok())
+                .ok_or_else(|| {
+                    f.problem(
+                        Col::LocationPrecision,
+                        format!("'{p}' is not a precision code 1-7"),
+                    )
+                })?,
+        ),
+        _ => None,
+    };
+
+    let killed = f.count(Col::Killed)?;
+    let low = f.count(Col::KilledLow)?;
+    let high = f.count(Col::KilledHigh)?;
+    let casualties = Casualties {
+        killed_best: killed,
+        killed_low: low.map(|l| killed.map_or(l, |b| l.min(b))),
+        killed_high: high.map(|h| killed.map_or(h, |b| h.max(b))),
+        injured: f.count(Col::Injured)?,
+        abducted: f.count(Col::Abducted)?,
+        displaced: f.count(Col::Displaced)?,
+    };
+
+    let external_id = match f.opt(Col::Id) {
+        Some(id) => truncate(id, 200),
+        None => format!("feature-{hash:016x}"),
+    };
+
+    let mut actors = Vec::with_capacity(2);
+    let mut links = Vec::with_capacity(2);
+    for (c, role) in [
+        (Col::Actor1, ActorRole::SideA),
+        (Col::Actor2, ActorRole::SideB),
+    ] {
+        if let Some(name) = f.opt(c) {
+            let id = ActorId::derived(&format!("{}-name:{}", cx.source, name.to_lowercase()));
+            let a = Actor::new(id, name, ucdp_actor_kind(name), ExternalActorIds::default())
+                .map_err(|e| f.problem(c, e.reason))?;
+            actors.push(a);
+            links.push(EventActor { actor: id, role });
+        }
+    }
+
+    let mut source_codes = SourceCodes::new();
+    for (c, key) in [
+        (Col::Category, "event_type"),
+        (Col::SubType, "event_subtype"),
+        (Col::Source, "original_source"),
+    ] {
+        if let Some(v) = f.opt(c) {
+            source_codes.insert(key.to_string(), truncate(v, 500));
+        }
+    }
+
+    let place = PlaceHints {
+        adm1_code: f.text(Col::Adm1Code),
+        adm1_name: f.text(Col::Adm1Name),
+        adm2_code: f.text(Col::Adm2Code),
+        adm2_name: f.text(Col::Adm2Name),
+        adm3_code: f.text(Col::Adm3Code),
+        adm3_name: f.text(Col::Adm3Name),
+        place_name: f.text(Col::PlaceName),
+    };
+
+    let data = EventData {
+        id: EventId::derived(&format!("{}:{external_id}", cx.source)),
+        source: cx.source.to_string(),
+        external_id: Some(external_id),
+        channel: Channel::Import,
+        occurred_start: span.start,
+        occurred_end: end,
+        date_precision: precision,
+        reported_at: None,
+        point,
+        location_precision,
+        place_name: f.opt(Col::PlaceName).map(|s| truncate(s, 500)),
+        locality: None,
+        dimension: category.dimension,
+        category: category.code.clone(),
+        source_codes,
+        actors: links,
+        casualties,
+        civilians_targeted: f.opt(Col::CiviliansTargeted).is_some_and(truthy),
+        description: f.opt(Col::Description).map(|s| truncate(s, 10_000)),
+        people: Vec::new(),
+        reporter_contact: None,
+        status: VerificationStatus::Unverified,
+        reliability: None,
+        credibility: None,
+        meta: RecordMeta {
+            created_at: cx.now,
+            updated_at: cx.now,
+            created_by: None,
+        },
+    };
+    let data = data
+        .validate(cx.taxonomy)
+        .map_err(|errs| match errs.into_iter().next() {
+            Some(e) => Problem::new(f.row, e.field, e.reason),
+            None => Problem::new(f.row, "feature", "was rejected"),
+        })?;
+    Ok(ImportRow {
+        row: f.row,
+        event: ImportedEvent {
+            data: data.into_data(),
+            actors,
+        },
+        place,
+    })
+}
+
+/// Reads a GeoJSON FeatureCollection of events (see the module documentation for the
+/// properties). Feature `n` is row `n + 1` in problems. A document that is not a
+/// FeatureCollection is an [`IngestError`], and so is one where no feature has a category
+/// or a date ([`IngestError::MissingColumns`]).
+pub fn read_events_geojson(
+    json: &str,
+    taxonomy: &Taxonomy,
+    source: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<Result<ImportRow, Problem>>, IngestError> {
+    let features = json::features(json)?;
+    if !features.is_empty() {
+        let has = |c: Col| {
+            features.iter().flatten().any(|f| {
+                c.aliases()
+                    .iter()
+                    .any(|a| json::get_ci(&f.properties, a).is_some())
+            })
+        };
+        let missing: Vec<String> = [Col::Category, Col::Start]
+            .into_iter()
+            .filter(|&c| !has(c))
+            .map(|c| c.name().to_string())
+            .collect();
+        if !missing.is_empty() {
+            return Err(IngestError::MissingColumns(missing));
+        }
+    }
+    let cx = Ctx {
+        taxonomy,
+        resolver: CategoryResolver::new(taxonomy),
+        source,
+        now,
+    };
+    Ok(features
+        .into_iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let row = i + 1;
+            let f = f.map_err(|reason| Problem::new(row, "feature", reason))?;
+            let geometry_text = f
+                .geometry
+                .as_ref()
+                .map(|g| g.to_string())
+                .unwrap_or_default();
+            let hash = feature_hash(&f.properties, &geometry_text);
+            let point = f
+                .geometry
+                .map(geometry_point)
+                .transpose()
+                .map_err(|reason| Problem::new(row, "geometry", reason))?;
+            let vals: [Option<Cow<'_, str>>; N] = std::array::from_fn(|i| {
+                Col::ALL[i]
+                    .aliases()
+                    .iter()
+                    .find_map(|a| json::get_ci(&f.properties, a))
+                    .and_then(json::text)
+            });
+            let fields = Fields { row, vals };
+            map_feature(&fields, point, hash, &cx)
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::taxonomy_file::{parse_taxonomy, DEFAULT_TAXONOMY};
+    use usalama_domain::DatePrecision;
+
+    fn taxonomy() -> Taxonomy {
+        parse_taxonomy(DEFAULT_TAXONOMY).unwrap()
+    }
+
+    fn now() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_700_000_000, 0).unwrap()
+    }
+
+    fn read(json: &str) -> Vec<Result<ImportRow, Problem>> {
+        read_events_geojson(json, &taxonomy(), "geojson", now()).unwrap()
+    }
+
+    #[test]
+    fn maps_points_and_null_geometries() {
+        let rows = read(
+            r#"{"type":"FeatureCollection","features":[
+          {"type":"Feature","geometry":{"type":"Point","coordinates":[20.5,5.25]},"properties":{"id":"a1","category":"armed_violence","occurred_start":"2021-04-01","occurred_end":"2021-04-03","killed":4,"killed_low":2,"killed_high":9,"injured":1,"description":"Clash","place_name":"Town","location_precision":2,"actor1":"Government of X","actor2":"Rebels","civilians_targeted":true,"source":"ucdp-ged"}},
+          {"type":"Feature","geometry":null,"properties":{"Category":"Not enough food","Date":"2021-05","ADM1_CODE":"XA01"}},
+          {"type":"Feature","geometry":{"type":"LineString","coordinates":[[1,2],[3,4]]},"properties":{"category":"armed_violence","date":"2021-01-01"}},
+          {"type":"Feature","geometry":null,"properties":{"category":"armed_violence","date":"2021-01-01","killed":-2}}
+        ]}"#,
+        );
+        let a = rows[0].as_ref().unwrap();
+        let d = &a.event.data;
+        assert_eq!(d.id, EventId::derived("geojson:a1"));
+        assert_eq!(d.point.map(|p| (p.lat(), p.lon())), Some((5.25, 20.5)));
+        assert_eq!(d.date_precision, DatePrecision::Week);
+        assert_eq!(
+            (
+                d.casualties.killed_low,
+                d.casualties.killed_best,
+                d.casualties.killed_high
+            ),
+            (Some(2), Some(4), Some(9))
+        );
+        assert!(d.civilians_targeted);
+        assert_eq!(a.event.actors.len(), 2);
+        assert_eq!(
+            d.source_codes.get("original_source").map(String::as_str),
+            Some("ucdp-ged")
+        );
+        let b = rows[1].as_ref().unwrap();
+        assert_eq!(b.event.data.category, "food_insecurity");
+        assert_eq!(b.event.data.date_precision, DatePrecision::Month);
+        assert!(b.event.data.point.is_none());
+        assert_eq!(b.place.adm1_code.as_deref(), Some("XA01"));
+        let p = rows[2].as_ref().unwrap_err();
+        assert_eq!((p.row, p.field.as_str()), (3, "geometry"));
+        let p = rows[3].as_ref().unwrap_err();
+        assert_eq!((p.row, p.field.as_str()), (4, "killed"));
+    }
+
+    #[test]
+    fn fatal_errors() {
+        assert!(matches!(
+            read_events_geojson("[]", &taxonomy(), "geojson", now()),
+            Err(IngestError::Format(_))
+        ));
+        assert_eq!(
+            read_events_geojson(
+                r#"{"type":"FeatureCollection","features":[{"type":"Feature","geometry":null,"properties":{"x":1}}]}"#,
+                &taxonomy(),
+                "geojson",
+                now()
+            )
+            .err(),
+            Some(IngestError::MissingColumns(vec![
+                "category".into(),
+                "occurred_start".into()
+            ]))
+        );
+    }
+}

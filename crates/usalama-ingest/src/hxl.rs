@@ -1,0 +1,975 @@
+//! HXL (Humanitarian Exchange Language) tagged CSV: event rows under a row of hashtags.
+//!
+//! The hashtag row is the first row, among the first [`MAX_HEADER_ROWS`], where most
+//! non-empty cells are HXL tag specs (`#tag+attribute…`); any text header rows above it
+//! are skipped. Tag specs are normalised (case, spaces, attribute order), so
+//! `#Affected +Killed` is `#affected+killed`, and a column is found the HXL way: a pattern
+//! matches a column with that hashtag and at least those attributes; among several, the one
+//! with the fewest attributes wins (`#affected+killed` before `#affected+killed+f`).
+//!
+//! | field | hashtags, in order of preference |
+//! | --- | --- |
+//! | external id | `#event+id`, `#event+code` (else a hash of the row's recognised cells) |
+//! | first day | `#date+start`, `#date+occurred`, `#date`, `#date+reported`; else `#date+year` |
+//! | last day | `#date+end` (else the first day, or the end of the month/year given) |
+//! | category | `#event+type` (a category code, a category label in any language, or an ACLED event type, with `#event+type+sub` as ACLED sub-event type) |
+//! | place | `#geo+lat` + `#geo+lon` (or `#geo+coord` "lat,lon"), `#geo+precision`; `#adm1+code`, `#adm1+name`, `#adm2+code`, `#adm2+name`, `#adm3+code`, `#adm3+name`, `#loc+name` |
+//! | actors | `#group+name+first` (or `#group+name`), `#group+name+second` |
+//! | people harmed | `#affected+killed` (`+min`/`+max` for the range), `#affected+injured`, `#affected+abducted`, `#affected+displaced` |
+//! | text | `#description`; `#meta+source`, `#country+code`, `#country+name` and the event type are kept in `source_codes` |
+//!
+//! `#date` and `#event+type` are required. Events are unverified and carry the source the
+//! caller names (`hxl` by default). Without `#event+id`, a row's id is a hash of its
+//! recognised cells: re-importing the same file adds nothing, but an edited row becomes a
+//! new event, so files meant to be updated should carry `#event+id`.
+
+use crate::csvin::CsvIn;
+use crate::imported::{ImportRow, PlaceHints};
+use crate::problem::{IngestError, Problem};
+use crate::text::{self, DayOrder};
+use crate::ucdp::{truncate, ImportedEvent};
+use chrono::{DateTime, Utc};
+use std::collections::{BTreeSet, HashMap};
+use std::io::Read;
+use usalama_domain::event::EventData;
+use usalama_domain::{
+    Actor, ActorId, ActorRole, Casualties, Category, Channel, DatePrecision, EventActor, EventId,
+    ExternalActorIds, GeoPoint, LocationPrecision, RecordMeta, SourceCodes, Taxonomy,
+    VerificationStatus,
+};
+
+/// How many rows are searched for the hashtag row.
+pub const MAX_HEADER_ROWS: usize = 25;
+
+/// The default `source` of imported HXL events.
+pub const SOURCE: &str = "hxl";
+
+/// A parsed HXL tag spec: the hashtag and its attributes, lower case, sorted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagSpec {
+    /// The hashtag without `#`.
+    pub tag: String,
+    /// The attributes without `+`.
+    pub attributes: BTreeSet<String>,
+}
+
+impl TagSpec {
+    /// Parses `#tag+attr+…` (spaces around parts allowed, any case); `None` when the cell
+    /// is not a tag spec.
+    pub fn parse(cell: &str) -> Option<Self> {
+        let rest = cell.trim().strip_prefix('#')?;
+        let mut parts = rest.split('+').map(|p| p.trim().to_lowercase());
+        let tag = parts.next().filter(|t| is_name(t))?;
+        let mut attributes = BTreeSet::new();
+        for a in parts {
+            if !is_name(&a) {
+                return None;
+            }
+            attributes.insert(a);
+        }
+        Some(Self { tag, attributes })
+    }
+
+    fn matches(&self, tag: &str, include: &[&str], exclude: &[&str]) -> bool {
+        self.tag == tag
+            && include.iter().all(|a| self.attributes.contains(*a))
+            && !exclude.iter().any(|a| self.attributes.contains(*a))
+    }
+}
+
+impl std::fmt::Display for TagSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "#{}", self.tag)?;
+        for a in &self.attributes {
+            write!(f, "+{a}")?;
+        }
+        Ok(())
+    }
+}
+
+fn is_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && s.len() <= 64
+}
+
+/// Whether a row is the hashtag row: at least one tag spec, and tag specs make up more
+/// than half of its non-empty cells.
+pub fn is_hashtag_row(cells: &[String]) -> bool {
+    let non_empty = cells.iter().filter(|c| !c.trim().is_empty()).count();
+    let tags = cells.iter().filter(|c| TagSpec::parse(c).is_some()).count();
+    tags > 0 && tags * 2 > non_empty
+}
+
+/// The fields the reader takes from an HXL file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum F {
+    Id,
+    Start,
+    End,
+    Year,
+    DatePrecision,
+    Type,
+    SubType,
+    Adm1Code,
+    Adm1Name,
+    Adm2Code,
+    Adm2Name,
+    Adm3Code,
+    Adm3Name,
+    Loc,
+    Lat,
+    Lon,
+    Coord,
+    GeoPrecision,
+    Group1,
+    Group2,
+    Killed,
+    KilledMin,
+    KilledMax,
+    Injured,
+    Abducted,
+    Displaced,
+    Description,
+    MetaSource,
+    CountryCode,
+    CountryName,
+    CiviliansTargeted,
+}
+
+/// One way to find a field: hashtag, required attributes, excluded attributes.
+type Pattern = (
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static str],
+);
+
+const DATE_EXCLUDE: &[&str] = &[
+    "end",
+    "year",
+    "month",
+    "reported",
+    "updated",
+    "precision",
+    "start",
+];
+const NAME_EXCLUDE: &[&str] = &["code", "id"];
+
+/// Each field with its patterns in order of preference and the name used in problems.
+const FIELDS: &[(F, &str, &[Pattern])] = &[
+    (
+        F::Id,
+        "#event+id",
+        &[("event", &["id"], &[]), ("event", &["code"], &[])],
+    ),
+    (
+        F::Start,
+        "#date",
+        &[
+            ("date", &["start"], &[]),
+            ("date", &["occurred"], &["end"]),
+            ("date", &[], DATE_EXCLUDE),
+            ("date", &["reported"], &["end", "year"]),
+        ],
+    ),
+    (F::End, "#date+end", &[("date", &["end"], &[])]),
+    (F::Year, "#date+year", &[("date", &["year"], &[])]),
+    (
+        F::DatePrecision,
+        "#date+precision",
+        &[("date", &["precision"], &[])],
+    ),
+    (
+        F::Type,
+        "#event+type",
+        &[("event", &["type"], &["sub", "code", "id"])],
+    ),
+    (
+        F::SubType,
+        "#event+type+sub",
+        &[
+            ("event", &["type", "sub"], &[]),
+            ("event", &["subtype"], &[]),
+        ],
+    ),
+    (F::Adm1Code, "#adm1+code", &[("adm1", &["code"], &[])]),
+    (
+        F::Adm1Name,
+        "#adm1+name",
+        &[("adm1", &["name"], &[]), ("adm1", &[], NAME_EXCLUDE)],
+    ),
+    (F::Adm2Code, "#adm2+code", &[("adm2", &["code"], &[])]),
+    (
+        F::Adm2Name,
+        "#adm2+name",
+        &[("adm2", &["name"], &[]), ("adm2", &[], NAME_EXCLUDE)],
+    ),
+    (F::Adm3Code, "#adm3+code", &[("adm3", &["code"], &[])]),
+    (
+        F::Adm3Name,
+        "#adm3+name",
+        &[("adm3", &["name"], &[]), ("adm3", &[], NAME_EXCLUDE)],
+    ),
+    (
+        F::Loc,
+        "#loc+name",
+        &[("loc", &["name"], &[]), ("loc", &[], NAME_EXCLUDE)],
+    ),
+    (F::Lat, "#geo+lat", &[("geo", &["lat"], &[])]),
+    (F::Lon, "#geo+lon", &[("geo", &["lon"], &[])]),
+    (F::Coord, "#geo+coord", &[("geo", &["coord"], &[])]),
+    (
+        F::GeoPrecision,
+        "#geo+precision",
+        &[("geo", &["precision"], &[])],
+    ),
+    (
+        F::Group1,
+        "#group+name+first",
+        &[
+            ("group", &["name", "first"], &["assoc", "code"]),
+            ("group", &["first"], &["assoc", "code"]),
+            ("group", &["name"], &["second", "assoc", "code"]),
+        ],
+    ),
+    (
+        F::Group2,
+        "#group+name+second",
+        &[
+            ("group", &["name", "second"], &["assoc", "code"]),
+            ("group", &["second"], &["assoc", "code"]),
+        ],
+    ),
+    (
+        F::Killed,
+        "#affected+killed",
+        &[("affected", &["killed"], &["min", "max"])],
+    ),
+    (
+        F::KilledMin,
+        "#affected+killed+min",
+        &[("affected", &["killed", "min"], &[])],
+    ),
+    (
+        F::KilledMax,
+        "#affected+killed+max",
+        &[("affected", &["killed", "max"], &[])],
+    ),
+    (
+        F::Injured,
+        "#affected+injured",
+        &[("affected", &["injured"], &[])],
+    ),
+    (
+        F::Abducted,
+        "#affected+abducted",
+        &[
+            ("affected", &["abducted"], &[]),
+            ("affected", &["kidnapped"], &[]),
+        ],
+    ),
+    (
+        F::Displaced,
+        "#affected+displaced",
+        &[
+            ("affected", &["displaced"], &[]),
+            ("affected", &["idps"], &[]),
+        ],
+    ),
+    (
+        F::Description,
+        "#description",
+        &[("description", &[], &[]), ("event", &["description"], &[])],
+    ),
+    (F::MetaSource, "#meta+source", &[("meta", &["source"], &[])]),
+    (
+        F::CountryCode,
+        "#country+code",
+        &[("country", &["code"], &[])],
+    ),
+    (
+        F::CountryName,
+        "#country+name",
+        &[("country", &["name"], &[]), ("country", &[], NAME_EXCLUDE)],
+    ),
+    (
+        F::CiviliansTargeted,
+        "#meta+civilians_targeted",
+        &[("meta", &["civilians_targeted"], &[])],
+    ),
+];
+
+const NF: usize = FIELDS.len();
+
+fn fi(f: F) -> usize {
+    f as usize
+}
+
+fn fname(f: F) -> &'static str {
+    FIELDS[fi(f)].1
+}
+
+/// The column of each field: for the first pattern that any column matches, the matching
+/// column with the fewest attributes (the leftmost among equals).
+fn map_columns(tags: &[Option<TagSpec>]) -> [Option<usize>; NF] {
+    std::array::from_fn(|i| {
+        FIELDS[i].2.iter().find_map(|(tag, inc, exc)| {
+            tags.iter()
+                .enumerate()
+                .filter_map(|(j, t)| {
+                    t.as_ref()
+                        .filter(|t| t.matches(tag, inc, exc))
+                        .map(|t| (t.attributes.len(), j))
+                })
+                .min()
+                .map(|(_, j)| j)
+        })
+    })
+}
+
+/// Resolves an event type written as a category code, a category label (any language,
+/// case and accents ignored), an ACLED event type (with its sub-event type, which is
+/// tried first when given) or an ACLED sub-event type alone.
+pub struct CategoryResolver {
+    labels: HashMap<String, String>,
+}
+
+impl CategoryResolver {
+    /// Indexes the taxonomy's labels.
+    pub fn new(taxonomy: &Taxonomy) -> Self {
+        let mut labels = HashMap::new();
+        for c in taxonomy.categories() {
+            for l in c.labels.values() {
+                labels.entry(text::fold_name(l)).or_insert(c.code.clone());
+            }
+        }
+        Self { labels }
+    }
+
+    /// The category for `value` (and an optional sub-type for ACLED types).
+    pub fn resolve<'t>(
+        &self,
+        taxonomy: &'t Taxonomy,
+        value: &str,
+        sub: Option<&str>,
+    ) -> Option<&'t Category> {
+        let code = value.trim().to_lowercase().replace([' ', '-'], "_");
+        let acled = || taxonomy.map_acled(value, sub.unwrap_or(""));
+        let by_code = || taxonomy.category(&code);
+        let by_label = || {
+            self.labels
+                .get(&text::fold_name(value))
+                .and_then(|c| taxonomy.category(c))
+        };
+        // An ACLED sub-event type on its own ("Armed clash").
+        let by_sub_event = || {
+            let v = value.trim().to_lowercase();
+            taxonomy
+                .acled_mapping()
+                .iter()
+                .find(|((_, s), _)| !s.is_empty() && *s == v)
+                .and_then(|(_, c)| taxonomy.category(c))
+        };
+        if sub.is_some() {
+            acled()
+                .or_else(by_code)
+                .or_else(by_label)
+                .or_else(by_sub_event)
+        } else {
+            by_code()
+                .or_else(acled)
+                .or_else(by_label)
+                .or_else(by_sub_event)
+        }
+    }
+}
+
+/// A stable 64-bit FNV-1a hash, for row ids that must not change between runs or builds.
+fn fnv1a(parts: &[Option<&str>]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for p in parts {
+        for b in p.unwrap_or("").bytes().chain([0x1f]) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
+}
+
+struct Fields<'a> {
+    row: usize,
+    vals: [Option<&'a str>; NF],
+}
+
+impl<'a> Fields<'a> {
+    fn problem(&self, f: F, reason: impl Into<String>) -> Problem {
+        Problem::new(self.row, fname(f), reason)
+    }
+    fn opt(&self, f: F) -> Option<&'a str> {
+        self.vals[fi(f)]
+    }
+    fn count(&self, f: F) -> Result<Option<u32>, Problem> {
+        self.opt(f)
+            .map(|s| {
+                text::parse_int(s)
+                    .and_then(|v| u32::try_from(v).ok())
+                    .ok_or_else(|| {
+                        self.problem(f, format!("'{s}' is not a count of people (0 or more)"))
+                    })
+            })
+            .transpose()
+    }
+    fn float(&self, f: F, s: &str) -> Result<f64, Problem> {
+        text::parse_float(s).ok_or_else(|| self.problem(f, format!("'{s}' is not a number")))
+    }
+    fn text(&self, f: F) -> Option<String> {
+        self.opt(f).map(str::to_string)
+    }
+}
+
+/// What the rows of one HXL file share.
+pub(crate) struct Context {
+    pub taxonomy: Taxonomy,
+    pub resolver: CategoryResolver,
+    pub source: String,
+    pub now: DateTime<Utc>,
+}
+
+/// Parses a truthy cell: `true`, `yes`, `1`, `y`, `x`, `oui`.
+pub(crate) fn truthy(s: &str) -> bool {
+    matches!(
+        s.trim().to_lowercase().as_str(),
+        "true" | "yes" | "y" | "1" | "x" | "oui"
+    )
+}
+
+/// The precision a span of days suggests: same day, a week, a month, longer.
+pub(crate) fn precision_of_span(start: chrono::NaiveDate, end: chrono::NaiveDate) -> DatePrecision {
+    match (end - start).num_days() {
+        ..=0 => DatePrecision::Day,
+        1..=6 => DatePrecision::Week,
+        7..=31 => DatePrecision::Month,
+        _ => DatePrecision::Year,
+    }
+}
+
+fn map_row(f: &Fields<'_>, cx: &Context) -> Result<ImportRow, Problem> {
+    let type_text = f
+        .opt(F::Type)
+        .ok_or_else(|| f.problem(F::Type, "is empty"))?;
+    let sub = f.opt(F::SubType);
+    let category = cx
+        .resolver
+        .resolve(&cx.taxonomy, type_text, sub)
+        .ok_or_else(|| {
+            f.problem(
+                F::Type,
+                format!(
+                    "'{type_text}' is not a category code, a category label or a mapped ACLED event type"
+                ),
+            )
+        })?;
+
+    let span = match (f.opt(F::Start), f.opt(F::Year)) {
+        (Some(s), _) => text::parse_date_span(s, DayOrder::Guess).ok_or_else(|| {
+            f.problem(
+                F::Start,
+                format!(
+                    "'{s}' is not a date (2019-03-15, 15/03/2019, 15 March 2019, 2019-03 or 2019)"
+                ),
+            )
+        })?,
+        (None, Some(y)) => text::parse_int(y)
+            .and_then(|y| i32::try_from(y).ok())
+            .filter(|y| (1000..=9999).contains(y))
+            .and_then(text::DateSpan::year)
+            .ok_or_else(|| f.problem(F::Year, format!("'{y}' is not a year")))?,
+        (None, None) => return Err(f.problem(F::Start, "is empty")),
+    };
+    let start = span.start;
+    if start > cx.now.date_naive() {
+        let field = if f.opt(F::Start).is_some() {
+            F::Start
+        } else {
+            F::Year
+        };
+        return Err(f.problem(field, format!("{start} is in the future")));
+    }
+    let (end, mut precision) = match f.opt(F::End) {
+        Some(s) => {
+            let e = text::parse_date_span(s, DayOrder::Guess)
+                .ok_or_else(|| f.problem(F::End, format!("'{s}' is not a date")))?
+                .end;
+            if e < start {
+                return Err(f.problem(F::End, format!("{e} is before the first day {start}")));
+            }
+            (e, precision_of_span(start, e).max(span.precision))
+        }
+        None => (span.end, span.precision),
+    };
+    if let Some(p) = f.opt(F::DatePrecision) {
+        precision = p.trim().to_lowercase().parse().map_err(|_| {
+            f.problem(
+                F::DatePrecision,
+                format!("'{p}' is not one of day, week, month, year"),
+            )
+        })?;
+    }
+
+    let coords = match (f.opt(F::Lat), f.opt(F::Lon), f.opt(F::Coord)) {
+        (Some(la), Some(lo), _) => Some((f.float(F::Lat, la)?, f.float(F::Lon, lo)?)),
+        (Some(_), None, None) => return Err(f.problem(F::Lon, "is empty but #geo+lat is not")),
+        (None, Some(_), None) => return Err(f.problem(F::Lat, "is empty but #geo+lon is not")),
+        (_, _, Some(c)) => {
+            let mut it = c.split([',', ';', ' ']).filter(|s| !s.is_empty());
+            match (
+                it.next().and_then(text::parse_float),
+                it.next().and_then(text::parse_float),
+            ) {
+                (Some(la), Some(lo)) => Some((la, lo)),
+                _ => {
+                    return Err(f.problem(F::Coord, format!("'{c}' is not \"latitude,longitude\"")))
+                }
+            }
+        }
+        (None, None, None) => None,
+    };
+    let point = coords
+        .map(|(la, lo)| GeoPoint::new(la, lo))
+        .transpose()
+        .map_err(|e| {
+            let field = if e.field == "latitude" {
+                F::Lat
+            } else {
+                F::Lon
+            };
+            f.problem(field, e.reason)
+        })?;
+    let location_precision = match (point, f.opt(F::GeoPrecision)) {
+        (Some(_), Some(p)) => Some(
+            text::parse_int(p)
+                .and_then(|v| u8::try_from(v).ok())
+                .and_then(|v| LocationPrecision::new(v).ok())
+                .ok_or_else(|| {
+                    f.problem(
+                        F::GeoPrecision,
+                        format!("'{p}' is not a precision code 1-7"),
+                    )
+                })?,
+        ),
+        _ => None,
+    };
+
+    let killed = f.count(F::Killed)?;
+    let low = f.count(F::KilledMin)?;
+    let high = f.count(F::KilledMax)?;
+    let casualties = Casualties {
+        killed_best: killed,
+        killed_low: low.map(|l| killed.map_or(l, |b| l.min(b))),
+        killed_high: high.map(|h| killed.map_or(h, |b| h.max(b))),
+        injured: f.count(F::Injured)?,
+        abducted: f.count(F::Abducted)?,
+        displaced: f.count(F::Displaced)?,
+    };
+
+    let external_id = match f.opt(F::Id) {
+        Some(id) => truncate(id, 200),
+        None => format!("row-{:016x}", fnv1a(&f.vals)),
+    };
+
+    let mut actors = Vec::with_capacity(2);
+    let mut links = Vec::with_capacity(2);
+    for (field, role) in [(F::Group1, ActorRole::SideA), (F::Group2, ActorRole::SideB)] {
+        if let Some(name) = f.opt(field) {
+            let id = ActorId::derived(&format!("{}-name:{}", cx.source, name.to_lowercase()));
+            let a = Actor::new(
+                id,
+                name,
+                crate::ucdp::ucdp_actor_kind(name),
+                ExternalActorIds::default(),
+            )
+            .map_err(|e| f.problem(field, e.reason))?;
+            actors.push(a);
+            links.push(EventActor { actor: id, role });
+        }
+    }
+
+    let mut source_codes = SourceCodes::new();
+    for (field, key) in [
+        (F::Type, "event_type"),
+        (F::SubType, "event_subtype"),
+        (F::MetaSource, "meta_source"),
+        (F::CountryCode, "country_code"),
+        (F::CountryName, "country"),
+    ] {
+        if let Some(v) = f.opt(field) {
+            source_codes.insert(key.to_string(), truncate(v, 500));
+        }
+    }
+
+    let place = PlaceHints {
+        adm1_code: f.text(F::Adm1Code),
+        adm1_name: f.text(F::Adm1Name),
+        adm2_code: f.text(F::Adm2Code),
+        adm2_name: f.text(F::Adm2Name),
+        adm3_code: f.text(F::Adm3Code),
+        adm3_name: f.text(F::Adm3Name),
+        place_name: f.text(F::Loc),
+    };
+    let place_name = f
+        .opt(F::Loc)
+        .or(f.opt(F::Adm3Name))
+        .or(f.opt(F::Adm2Name))
+        .or(f.opt(F::Adm1Name))
+        .map(|s| truncate(s, 500));
+
+    let data = EventData {
+        id: EventId::derived(&format!("{}:{external_id}", cx.source)),
+        source: cx.source.clone(),
+        external_id: Some(external_id),
+        channel: Channel::Import,
+        occurred_start: start,
+        occurred_end: end,
+        date_precision: precision,
+        reported_at: None,
+        point,
+        location_precision,
+        place_name,
+        locality: None,
+        dimension: category.dimension,
+        category: category.code.clone(),
+        source_codes,
+        actors: links,
+        casualties,
+        civilians_targeted: f.opt(F::CiviliansTargeted).is_some_and(truthy),
+        description: f.opt(F::Description).map(|s| truncate(s, 10_000)),
+        people: Vec::new(),
+        reporter_contact: None,
+        status: VerificationStatus::Unverified,
+        reliability: None,
+        credibility: None,
+        meta: RecordMeta {
+            created_at: cx.now,
+            updated_at: cx.now,
+            created_by: None,
+        },
+    };
+    let data = data
+        .validate(&cx.taxonomy)
+        .map_err(|errs| match errs.into_iter().next() {
+            Some(e) => Problem::new(f.row, hxl_field(e.field), e.reason),
+            None => Problem::new(f.row, "row", "was rejected"),
+        })?;
+    Ok(ImportRow {
+        row: f.row,
+        event: ImportedEvent {
+            data: data.into_data(),
+            actors,
+        },
+        place,
+    })
+}
+
+/// The hashtag a domain validation error is about.
+fn hxl_field(domain_field: &str) -> &str {
+    match domain_field {
+        "external_id" => "#event+id",
+        "occurred_start" | "occurred_end" => "#date",
+        "category" | "dimension" => "#event+type",
+        "killed_best" => "#affected+killed",
+        "killed_low" => "#affected+killed+min",
+        "killed_high" => "#affected+killed+max",
+        "place_name" => "#loc+name",
+        "description" => "#description",
+        other => other,
+    }
+}
+
+struct HxlRows<R: Read> {
+    input: CsvIn<R>,
+    idx: [Option<usize>; NF],
+    cx: Context,
+}
+
+impl<R: Read> Iterator for HxlRows<R> {
+    type Item = Result<ImportRow, Problem>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let (row, rec) = match self.input.next_record()? {
+            Ok(r) => r,
+            Err(p) => return Some(Err(p)),
+        };
+        let f = Fields {
+            row,
+            vals: crate::csvin::cells(&rec, &self.idx),
+        };
+        Some(map_row(&f, &self.cx))
+    }
+}
+
+/// The header of an HXL file: the 1-based row of its hashtag row and the parsed tag specs
+/// by column (`None` for columns without one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HxlHeader {
+    /// Row number of the hashtag row.
+    pub row: usize,
+    /// Tag spec of each column.
+    pub columns: Vec<Option<TagSpec>>,
+}
+
+fn find_header<R: Read>(input: &mut CsvIn<R>) -> Result<HxlHeader, IngestError> {
+    let mut seen = 0;
+    while let Some(r) = input.next_record() {
+        let (row, cells) =
+            r.map_err(|p| IngestError::Csv(format!("row {}: {}", p.row, p.reason)))?;
+        if is_hashtag_row(&cells) {
+            return Ok(HxlHeader {
+                row,
+                columns: cells.iter().map(|c| TagSpec::parse(c)).collect(),
+            });
+        }
+        seen += 1;
+        if seen >= MAX_HEADER_ROWS {
+            break;
+        }
+    }
+    Err(IngestError::Format(format!(
+        "not an HXL file: no row of hashtags (#date, #event+type, …) in the first {MAX_HEADER_ROWS} rows"
+    )))
+}
+
+/// Reads only the hashtag row of an HXL file (for inspection and tests).
+pub fn read_hxl_header<R: Read>(reader: R) -> Result<HxlHeader, IngestError> {
+    find_header(&mut CsvIn::open(reader)?)
+}
+
+/// Reads an HXL-tagged CSV of events lazily. The hashtag row is looked for first; a file
+/// without one is an [`IngestError::Format`], and one without `#date` (or `#date+year`) or
+/// `#event+type` an [`IngestError::MissingColumns`]: nothing is read then. Rows are
+/// numbered as in a spreadsheet, header rows included. `source` names the dataset (e.g.
+/// `hxl`); the caller validates it.
+pub fn read_hxl_csv<R: Read>(
+    reader: R,
+    taxonomy: &Taxonomy,
+    source: &str,
+    now: DateTime<Utc>,
+) -> Result<impl Iterator<Item = Result<ImportRow, Problem>>, IngestError> {
+    let mut input = CsvIn::open(reader)?;
+    let header = find_header(&mut input)?;
+    let idx = map_columns(&header.columns);
+    let mut missing = Vec::new();
+    if idx[fi(F::Start)].is_none() && idx[fi(F::Year)].is_none() {
+        missing.push("#date".to_string());
+    }
+    if idx[fi(F::Type)].is_none() {
+        missing.push("#event+type".to_string());
+    }
+    if !missing.is_empty() {
+        return Err(IngestError::MissingColumns(missing));
+    }
+    Ok(HxlRows {
+        input,
+        idx,
+        cx: Context {
+            taxonomy: taxonomy.clone(),
+            resolver: CategoryResolver::new(taxonomy),
+            source: source.to_string(),
+            now,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::taxonomy_file::{parse_taxonomy, DEFAULT_TAXONOMY};
+
+    fn taxonomy() -> Taxonomy {
+        parse_taxonomy(DEFAULT_TAXONOMY).unwrap()
+    }
+
+    fn now() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_700_000_000, 0).unwrap()
+    }
+
+    fn rows(text: &str) -> Vec<Result<ImportRow, Problem>> {
+        read_hxl_csv(text.as_bytes(), &taxonomy(), "hxl", now())
+            .unwrap()
+            .collect()
+    }
+
+    #[test]
+    fn field_table_follows_the_enum() {
+        for (i, (f, _, _)) in FIELDS.iter().enumerate() {
+            assert_eq!(fi(*f), i);
+        }
+    }
+
+    #[test]
+    fn tag_specs_are_normalised() {
+        let a = TagSpec::parse(" #Affected +Killed+F ").unwrap();
+        let b = TagSpec::parse("#affected+f+killed").unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.to_string(), "#affected+f+killed");
+        assert!(TagSpec::parse("affected").is_none());
+        assert!(TagSpec::parse("#").is_none());
+        assert!(TagSpec::parse("#a+").is_none());
+        assert!(TagSpec::parse("#1a").is_none());
+        assert!(TagSpec::parse("#a b").is_none());
+    }
+
+    #[test]
+    fn hashtag_row_after_text_rows_and_columns_by_preference() {
+        let text = "Incidents,,,,\nDate,Type,Killed,Killed (women),Notes\n#date+occurred, #event +type,#affected+killed+f,#affected+killed,#description\n2023-01-05,Armed clash,1,4,Shots\n";
+        let h = read_hxl_header(text.as_bytes()).unwrap();
+        assert_eq!(h.row, 3);
+        let idx = map_columns(&h.columns);
+        assert_eq!(idx[fi(F::Killed)], Some(3));
+        assert_eq!(idx[fi(F::Start)], Some(0));
+        let r = rows(text);
+        let e = r[0].as_ref().unwrap();
+        assert_eq!(e.row, 4);
+        let d = &e.event.data;
+        assert_eq!(d.casualties.killed_best, Some(4));
+        assert_eq!(d.category, "armed_violence");
+        assert_eq!(d.status, VerificationStatus::Unverified);
+        assert!(d.external_id.as_deref().unwrap().starts_with("row-"));
+    }
+
+    #[test]
+    fn maps_every_field() {
+        let text = "#event+id,#date+start,#date+end,#adm1+code,#adm1+name,#adm2+code,#adm2+name,#loc+name,#geo+lat,#geo+lon,#event+type,#group+name+first,#group+name+second,#affected+killed,#affected+injured,#description,#meta+source\nE1,2022-03-01,2022-03-04,XA01,North,XA0101,Upper,Village A,6.5,20.25,Violences contre des civils,Armed Group X,Civilians,5,2,Attack on a market,radio\n";
+        let r = rows(text);
+        let e = r[0].as_ref().unwrap();
+        let d = &e.event.data;
+        assert_eq!(d.id, EventId::derived("hxl:E1"));
+        assert_eq!(d.category, "violence_against_civilians");
+        assert_eq!(d.date_precision, DatePrecision::Week);
+        assert_eq!(d.occurred_end.to_string(), "2022-03-04");
+        assert_eq!(d.point.map(|p| (p.lat(), p.lon())), Some((6.5, 20.25)));
+        assert_eq!(d.place_name.as_deref(), Some("Village A"));
+        assert_eq!(d.casualties.killed_best, Some(5));
+        assert_eq!(d.casualties.injured, Some(2));
+        assert_eq!(d.description.as_deref(), Some("Attack on a market"));
+        assert_eq!(
+            d.source_codes.get("meta_source").map(String::as_str),
+            Some("radio")
+        );
+        assert_eq!(e.event.actors.len(), 2);
+        assert_eq!(e.place.adm2_code.as_deref(), Some("XA0101"));
+        assert_eq!(e.place.adm1_name.as_deref(), Some("North"));
+    }
+
+    #[test]
+    fn event_types_by_code_label_or_acled_and_years() {
+        let text = "#date+year,#event+type,#event+type+sub\n2019,sexual_violence,\n2019,KIDNAPPING OR DISAPPEARANCE,\n2019,Violence against civilians,Abduction/forced disappearance\n2019,Combats et attaques armées,\n2019,nonsense,\n";
+        let r = rows(text);
+        let cats: Vec<String> = r
+            .iter()
+            .map(|x| match x {
+                Ok(e) => e.event.data.category.clone(),
+                Err(p) => format!("{}: {}", p.field, p.reason),
+            })
+            .collect();
+        assert_eq!(cats[0], "sexual_violence");
+        assert_eq!(cats[1], "abduction");
+        assert_eq!(cats[2], "abduction");
+        assert_eq!(cats[3], "armed_violence");
+        assert!(
+            cats[4].starts_with("#event+type: 'nonsense' is not"),
+            "{}",
+            cats[4]
+        );
+        let e = r[0].as_ref().unwrap();
+        assert_eq!(e.event.data.date_precision, DatePrecision::Year);
+        assert_eq!(e.event.data.occurred_end.to_string(), "2019-12-31");
+    }
+
+    #[test]
+    fn bad_values_name_the_hashtag() {
+        let head = "#date,#event+type,#geo+lat,#geo+lon,#affected+killed\n";
+        for (row, want) in [
+            (
+                "2020-02-30,armed_violence,,,",
+                "#date: '2020-02-30' is not a date",
+            ),
+            (
+                "2020-02-03,armed_violence,95,1,",
+                "#geo+lat: 95 is not between",
+            ),
+            ("2020-02-03,armed_violence,5,,", "#geo+lon: is empty"),
+            (
+                "2020-02-03,armed_violence,,,-1",
+                "#affected+killed: '-1' is not a count",
+            ),
+            ("2020-02-03,,,,1", "#event+type: is empty"),
+            (
+                "2031-02-03,armed_violence,,,",
+                "#date: 2031-02-03 is in the future",
+            ),
+        ] {
+            let r = rows(&format!("{head}{row}\n"));
+            let p = r[0].as_ref().unwrap_err();
+            let got = format!("{}: {}", p.field, p.reason);
+            assert!(got.starts_with(want), "{got} does not start with {want}");
+            assert_eq!(p.row, 2);
+        }
+    }
+
+    #[test]
+    fn fatal_without_hashtags_or_required_columns() {
+        assert!(matches!(
+            read_hxl_csv("a,b\n1,2\n".as_bytes(), &taxonomy(), "hxl", now()).err(),
+            Some(IngestError::Format(_))
+        ));
+        assert_eq!(
+            read_hxl_csv("#org,#adm1\nX,Y\n".as_bytes(), &taxonomy(), "hxl", now()).err(),
+            Some(IngestError::MissingColumns(vec![
+                "#date".into(),
+                "#event+type".into()
+            ]))
+        );
+    }
+
+    #[test]
+    fn libhxl_mixed_dates_all_read() {
+        let bytes = include_bytes!("../../../data/samples/hxl/libhxl_input-date.csv");
+        let mut input = CsvIn::open(&bytes[..]).unwrap();
+        let header = find_header(&mut input).unwrap();
+        let col = map_columns(&header.columns)[fi(F::Start)].unwrap();
+        let mut dates = Vec::new();
+        while let Some(Ok((_, cells))) = input.next_record() {
+            let span = text::parse_date_span(&cells[col], DayOrder::Guess).unwrap();
+            dates.push(span.start.to_string());
+        }
+        assert_eq!(
+            dates,
+            [
+                "2015-03-01",
+                "2014-03-18",
+                "2015-03-01",
+                "2015-03-02",
+                "2015-03-10",
+                "2015-03-11",
+                "2015-03-19",
+                "2015-03-31"
+            ]
+        );
+    }
+
+    #[test]
+    fn row_ids_are_stable_and_content_based() {
+        let text = "#date,#event+type,#affected+killed\n2020-01-01,armed_violence,1\n2020-01-01,armed_violence,2\n";
+        let a: Vec<_> = rows(text)
+            .into_iter()
+            .map(|r| r.unwrap().event.data.id)
+            .collect();
+        let b: Vec<_> = rows(text)
+            .into_iter()
+            .map(|r| r.unwrap().event.data.id)
+            .collect();
+        assert_eq!(a, b);
+        assert_ne!(a[0], a[1]);
+    }
+}

@@ -1,0 +1,42 @@
+//! What the event readers hand to the import use-case: each event with the row it came
+//! from and the administrative codes and names its source gives, so that an event without
+//! coordinates can still be placed (by P-code, else by name).
+
+use crate::ucdp::ImportedEvent;
+
+/// The administrative codes and names a row gives, trimmed, `None` when absent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PlaceHints {
+    /// First-level P-code (`#adm1+code`, `adm1_code`).
+    pub adm1_code: Option<String>,
+    /// First-level name.
+    pub adm1_name: Option<String>,
+    /// Second-level P-code.
+    pub adm2_code: Option<String>,
+    /// Second-level name.
+    pub adm2_name: Option<String>,
+    /// Third-level P-code.
+    pub adm3_code: Option<String>,
+    /// Third-level name.
+    pub adm3_name: Option<String>,
+    /// A place name (village, town), matched against third-level names last.
+    pub place_name: Option<String>,
+}
+
+impl PlaceHints {
+    /// Whether no code or name is given.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// One imported event with its 1-based row (feature) number and its place hints.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportRow {
+    /// Row as in a spreadsheet (CSV), or feature index + 1 (GeoJSON).
+    pub row: usize,
+    /// The event and its actors.
+    pub event: ImportedEvent,
+    /// Codes and names for placement without coordinates.
+    pub place: PlaceHints,
+}

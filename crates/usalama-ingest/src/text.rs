@@ -1,0 +1,389 @@
+//! Text plumbing shared by the CSV readers: decoding cells that are UTF-8 or Windows-1252
+//! (Latin-1), reading dates in the forms spreadsheets and datasets write them, whole
+//! numbers, and the column macro the readers declare their vocabulary with.
+//!
+//! Nothing here fails on input: every function returns `None` (or decodes lossily) rather
+//! than panicking, whatever bytes it is given.
+
+use chrono::NaiveDate;
+use std::borrow::Cow;
+use usalama_domain::DatePrecision;
+
+/// Declares a reader's columns: an enum `Col` with `ALL`, `aliases()` (lower-case header
+/// names, the first being canonical), `name()` and `index()`, and the constant `N`.
+macro_rules! columns {
+    ($($v:ident => [$($alias:literal),+]),+ $(,)?) => {
+        /// A column the reader knows; the first alias is the canonical name.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        enum Col { $($v),+ }
+
+        impl Col {
+            const ALL: &'static [Col] = &[$(Col::$v),+];
+            fn aliases(self) -> &'static [&'static str] {
+                match self { $(Col::$v => &[$($alias),+]),+ }
+            }
+            fn name(self) -> &'static str {
+                self.aliases()[0]
+            }
+            fn index(self) -> usize {
+                self as usize
+            }
+        }
+
+        const N: usize = Col::ALL.len();
+    };
+}
+pub(crate) use columns;
+
+/// Whether the start of a file is not UTF-8 (and so is read as Windows-1252). A multi-byte
+/// sequence cut by the end of `head` does not count.
+pub(crate) fn looks_latin1(head: &[u8]) -> bool {
+    match std::str::from_utf8(head) {
+        Ok(_) => false,
+        Err(e) => e.error_len().is_some(),
+    }
+}
+
+/// Windows-1252 code points for bytes 0x80-0x9F (the rest of the range is Latin-1).
+const CP1252_HIGH: [char; 32] = [
+    '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž', '\u{8f}',
+    '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}', 'ž', 'Ÿ',
+];
+
+/// Decodes Windows-1252 (a superset of Latin-1's printable range); never fails.
+pub(crate) fn decode_cp1252(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|&b| match b {
+            0x80..=0x9f => CP1252_HIGH[usize::from(b - 0x80)],
+            _ => char::from(b),
+        })
+        .collect()
+}
+
+/// A cell as text: UTF-8 when it is valid UTF-8 and the file is not Latin-1, else decoded
+/// as Windows-1252. A leading byte-order mark is dropped.
+pub(crate) fn decode(bytes: &[u8], latin1: bool) -> Cow<'_, str> {
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    if !latin1 {
+        if let Ok(s) = std::str::from_utf8(bytes) {
+            return Cow::Borrowed(s);
+        }
+    }
+    Cow::Owned(decode_cp1252(bytes))
+}
+
+/// Parses a whole number written as `12`, `-3`, `12.0` or `1,234` / `1 234` (thousands
+/// separators).
+pub(crate) fn parse_int(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if let Ok(v) = s.parse::<i64>() {
+        return Some(v);
+    }
+    if let Ok(f) = s.parse::<f64>() {
+        return (f.is_finite() && f.fract() == 0.0 && f.abs() < 9.0e15).then_some(f as i64);
+    }
+    // 1,234 or 1 234 or 1 234 (thin/no-break spaces), only in groups of three.
+    let cleaned: String = s
+        .chars()
+        .filter(|c| !matches!(c, ',' | ' ' | '\u{a0}' | '\u{202f}'))
+        .collect();
+    let groups_ok = s
+        .split([',', ' ', '\u{a0}', '\u{202f}'])
+        .skip(1)
+        .all(|g| g.len() == 3);
+    if cleaned.len() < s.len() && groups_ok {
+        cleaned.parse::<i64>().ok()
+    } else {
+        None
+    }
+}
+
+/// Parses a decimal number (a comma decimal separator is accepted when there is no dot).
+pub(crate) fn parse_float(s: &str) -> Option<f64> {
+    let s = s.trim();
+    let v = s
+        .parse::<f64>()
+        .ok()
+        .or_else(|| (!s.contains('.')).then(|| s.replace(',', ".").parse().ok())?)?;
+    v.is_finite().then_some(v)
+}
+
+/// A period an event is known to fall in: its first and last day and how precise that is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct DateSpan {
+    /// First day.
+    pub start: NaiveDate,
+    /// Last day.
+    pub end: NaiveDate,
+    /// Day, month or year.
+    pub precision: DatePrecision,
+}
+
+impl DateSpan {
+    fn day(d: NaiveDate) -> Self {
+        Self {
+            start: d,
+            end: d,
+            precision: DatePrecision::Day,
+        }
+    }
+    /// The whole of `year`.
+    pub fn year(year: i32) -> Option<Self> {
+        Some(Self {
+            start: NaiveDate::from_ymd_opt(year, 1, 1)?,
+            end: NaiveDate::from_ymd_opt(year, 12, 31)?,
+            precision: DatePrecision::Year,
+        })
+    }
+    fn month(year: i32, month: u32) -> Option<Self> {
+        let start = NaiveDate::from_ymd_opt(year, month, 1)?;
+        let next = if month == 12 {
+            NaiveDate::from_ymd_opt(year.checked_add(1)?, 1, 1)?
+        } else {
+            NaiveDate::from_ymd_opt(year, month + 1, 1)?
+        };
+        Some(Self {
+            start,
+            end: next.pred_opt()?,
+            precision: DatePrecision::Month,
+        })
+    }
+}
+
+/// Month names and abbreviations in English and French (lower case, accents as written).
+const MONTHS: [&[&str]; 12] = [
+    &["january", "jan", "janvier", "janv"],
+    &[
+        "february", "feb", "février", "fevrier", "févr", "fevr", "fév", "fev",
+    ],
+    &["march", "mar", "mars"],
+    &["april", "apr", "avril", "avr"],
+    &["may", "mai"],
+    &["june", "jun", "juin"],
+    &["july", "jul", "juillet", "juil"],
+    &["august", "aug", "août", "aout"],
+    &["september", "sep", "sept", "septembre"],
+    &["october", "oct", "octobre"],
+    &["november", "nov", "novembre"],
+    &["december", "dec", "décembre", "decembre", "déc"],
+];
+
+fn month_number(word: &str) -> Option<u32> {
+    let w = word.trim_end_matches('.').to_lowercase();
+    MONTHS
+        .iter()
+        .position(|names| names.contains(&w.as_str()))
+        .and_then(|i| u32::try_from(i + 1).ok())
+}
+
+fn year_of(s: &str) -> Option<i32> {
+    if s.is_empty() || s.len() > 4 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let y: i32 = s.parse().ok()?;
+    Some(match s.len() {
+        1 | 2 if y < 70 => 2000 + y,
+        1 | 2 => 1900 + y,
+        4 => y,
+        _ => return None,
+    })
+}
+
+fn small(s: &str) -> Option<u32> {
+    if s.is_empty() || s.len() > 2 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// How to read an all-numeric date whose first two parts could each be the day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DayOrder {
+    /// `dd/mm/yyyy` (ACLED, most of the world).
+    DayFirst,
+    /// Day first unless that is impossible and month first is not (`03-18-14`).
+    Guess,
+}
+
+/// Reads a date: ISO `2019-03-15` (a time after it is accepted and dropped), `2019/03/15`,
+/// `15/03/2019`, `15-03-19`, `15.03.2019`, `15 March 2019`, `15-Mar-2019`, `March 15, 2019`
+/// (English or French month names), and the periods `2019-03` / `March 2019` (a month) and
+/// `2019` (a year).
+pub(crate) fn parse_date_span(s: &str, order: DayOrder) -> Option<DateSpan> {
+    let s = s.trim();
+    if s.is_empty() || s.len() > 60 {
+        return None;
+    }
+    // ISO date, optionally with a time.
+    if let Some(d) = crate::ucdp::parse_date(s) {
+        return Some(DateSpan::day(d));
+    }
+    let parts: Vec<&str> = s
+        .split(|c: char| c == '/' || c == '-' || c == '.' || c == ',' || c.is_whitespace())
+        .filter(|p| !p.is_empty())
+        .collect();
+    let numeric = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
+    match parts.as_slice() {
+        [y] => year_of(y).filter(|_| y.len() == 4).and_then(DateSpan::year),
+        [a, b] if numeric(a) && numeric(b) && a.len() == 4 => {
+            DateSpan::month(year_of(a)?, small(b)?)
+        }
+        [a, b] if numeric(a) && numeric(b) && b.len() == 4 => {
+            DateSpan::month(year_of(b)?, small(a)?)
+        }
+        [m, y] if !numeric(m) => DateSpan::month(year_of(y)?, month_number(m)?),
+        [a, b, c] if numeric(a) && numeric(b) && numeric(c) => {
+            if a.len() == 4 {
+                return NaiveDate::from_ymd_opt(year_of(a)?, small(b)?, small(c)?)
+                    .map(DateSpan::day);
+            }
+            let (x, y, year) = (small(a)?, small(b)?, year_of(c)?);
+            let day_first = NaiveDate::from_ymd_opt(year, y, x);
+            match order {
+                DayOrder::DayFirst => day_first,
+                DayOrder::Guess => day_first.or_else(|| NaiveDate::from_ymd_opt(year, x, y)),
+            }
+            .map(DateSpan::day)
+        }
+        // 15 March 2019, 15-Mar-19
+        [d, m, y] if numeric(d) && !numeric(m) => {
+            NaiveDate::from_ymd_opt(year_of(y)?, month_number(m)?, small(d)?).map(DateSpan::day)
+        }
+        // March 15, 2019
+        [m, d, y] if !numeric(m) && numeric(d) => {
+            NaiveDate::from_ymd_opt(year_of(y)?, month_number(m)?, small(d)?).map(DateSpan::day)
+        }
+        _ => None,
+    }
+}
+
+/// Folds a place name for matching: lower case, accents removed, hyphens, apostrophes
+/// and punctuation as spaces, runs of spaces collapsed.
+pub fn fold_name(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut space = true;
+    for c in s.chars().flat_map(char::to_lowercase) {
+        let c = fold_char(c);
+        if c.is_alphanumeric() {
+            out.push(c);
+            space = false;
+        } else if !space {
+            out.push(' ');
+            space = true;
+        }
+    }
+    if out.ends_with(' ') {
+        out.pop();
+    }
+    out
+}
+
+fn fold_char(c: char) -> char {
+    match c {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ă' | 'ą' => 'a',
+        'ç' | 'ć' | 'č' => 'c',
+        'ď' => 'd',
+        'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ė' | 'ę' | 'ě' => 'e',
+        'ì' | 'í' | 'î' | 'ï' | 'ī' | 'į' | 'ı' => 'i',
+        'ñ' | 'ń' | 'ň' => 'n',
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' | 'ő' => 'o',
+        'ù' | 'ú' | 'û' | 'ü' | 'ū' | 'ů' | 'ű' => 'u',
+        'ý' | 'ÿ' => 'y',
+        'ś' | 'š' | 'ş' => 's',
+        'ź' | 'ż' | 'ž' => 'z',
+        'ř' => 'r',
+        'ť' | 'ţ' => 't',
+        'ł' => 'l',
+        'ğ' => 'g',
+        _ => c,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn decodes_utf8_and_windows_1252() {
+        assert_eq!(decode("Bangui é".as_bytes(), false), "Bangui é");
+        assert_eq!(decode(b"Bimbo \xe9 \x80", false), "Bimbo é €");
+        assert_eq!(decode("é".as_bytes(), true), "Ã©");
+        assert_eq!(decode(b"\xef\xbb\xbfid", false), "id");
+        assert!(looks_latin1(b"a,b\nPanam\xe1,c"));
+        assert!(!looks_latin1("a,b\nPanamá".as_bytes()));
+        assert!(!looks_latin1(&"aé".as_bytes()[..2]));
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(parse_int("12.0"), Some(12));
+        assert_eq!(parse_int("1,234"), Some(1234));
+        assert_eq!(parse_int("1 234 567"), Some(1_234_567));
+        assert_eq!(parse_int("1,23"), None);
+        assert_eq!(parse_int("1.5"), None);
+        assert_eq!(parse_float("4,25"), Some(4.25));
+        assert_eq!(parse_float("4.25"), Some(4.25));
+        assert_eq!(parse_float("NaN"), None);
+    }
+
+    #[test]
+    fn dates_in_every_form() {
+        let day = |s: &str| parse_date_span(s, DayOrder::DayFirst).map(|x| (x.start, x.end));
+        for s in [
+            "2019-03-15",
+            "2019-03-15T10:00:00",
+            "15/03/2019",
+            "15-03-2019",
+            "15.03.19",
+            "15 March 2019",
+            "15-Mar-2019",
+            "15 mars 2019",
+            "March 15, 2019",
+            "2019/03/15",
+        ] {
+            assert_eq!(day(s), Some((d(2019, 3, 15), d(2019, 3, 15))), "{s}");
+        }
+        assert_eq!(day("03/04/2019"), Some((d(2019, 4, 3), d(2019, 4, 3))));
+        assert_eq!(day("03-18-14"), None);
+        let g = parse_date_span("03-18-14", DayOrder::Guess).unwrap();
+        assert_eq!(g.start, d(2014, 3, 18));
+        let m = parse_date_span("2019-02", DayOrder::Guess).unwrap();
+        assert_eq!(
+            (m.start, m.end, m.precision),
+            (d(2019, 2, 1), d(2019, 2, 28), DatePrecision::Month)
+        );
+        let y = parse_date_span("2015", DayOrder::Guess).unwrap();
+        assert_eq!(
+            (y.start, y.end, y.precision),
+            (d(2015, 1, 1), d(2015, 12, 31), DatePrecision::Year)
+        );
+        assert_eq!(
+            parse_date_span("December 2020", DayOrder::Guess).map(|x| x.end),
+            Some(d(2020, 12, 31))
+        );
+        for bad in [
+            "",
+            "31/02/2019",
+            "soon",
+            "15",
+            "2019-13",
+            "1/2/3/4",
+            "99999",
+        ] {
+            assert!(parse_date_span(bad, DayOrder::Guess).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn folds_names() {
+        assert_eq!(fold_name("  Haute-Kotto "), "haute kotto");
+        assert_eq!(fold_name("Ouham-Pendé"), "ouham pende");
+        assert_eq!(fold_name("N'Délé"), "n dele");
+        assert_eq!(fold_name("BAMINGUI--BANGORAN"), "bamingui bangoran");
+    }
+}

@@ -1,0 +1,131 @@
+//! Property tests: arbitrary bytes and arbitrary CSV-like text fed to every CSV reader
+//! (UCDP GED, ACLED, HXL), to the GeoJSON event reader and to the rejects writer never
+//! make them panic; each row ends as an event or a problem naming its row.
+
+use chrono::{DateTime, Utc};
+use proptest::prelude::*;
+use usalama_domain::Taxonomy;
+use usalama_ingest::{
+    parse_taxonomy, read_acled_csv, read_events_geojson, read_ged_csv, read_hxl_csv,
+    write_csv_rejects, Problem, RejectsLayout, DEFAULT_TAXONOMY,
+};
+
+fn taxonomy() -> Taxonomy {
+    parse_taxonomy(DEFAULT_TAXONOMY).unwrap()
+}
+
+fn now() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_700_000_000, 0).unwrap()
+}
+
+/// Cells drawn from values the readers care about, plus arbitrary text.
+fn cell() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just(String::new()),
+        Just("2023-02-03".to_string()),
+        Just("31/02/2023".to_string()),
+        Just("15 March 2019".to_string()),
+        Just("-1".to_string()),
+        Just("1e308".to_string()),
+        Just("NaN".to_string()),
+        Just("99999999999999999999".to_string()),
+        Just("Battles".to_string()),
+        Just("armed_violence".to_string()),
+        Just("\"".to_string()),
+        Just("#event+type".to_string()),
+        Just("#date".to_string()),
+        Just("#geo+lat".to_string()),
+        "\\PC{0,12}",
+        "[0-9.,-]{0,8}",
+    ]
+}
+
+fn header_cell() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("id".to_string()),
+        Just("event_id_cnty".to_string()),
+        Just("EVENT_DATE".to_string()),
+        Just("event_type".to_string()),
+        Just("latitude".to_string()),
+        Just("longitude".to_string()),
+        Just("type_of_violence".to_string()),
+        Just("date_start".to_string()),
+        Just("best".to_string()),
+        Just("fatalities".to_string()),
+        Just("#date".to_string()),
+        Just("#event +type".to_string()),
+        Just("#affected+killed".to_string()),
+        Just("#geo+lat".to_string()),
+        Just("#geo+lon".to_string()),
+        Just("#adm1+code".to_string()),
+        "\\PC{0,8}",
+    ]
+}
+
+/// A CSV-like file: a few header rows and data rows joined with a delimiter.
+fn csv_text() -> impl Strategy<Value = Vec<u8>> {
+    (
+        prop::sample::select(vec![",", ";", "\t"]),
+        prop::collection::vec(prop::collection::vec(header_cell(), 0..8), 0..3),
+        prop::collection::vec(prop::collection::vec(cell(), 0..10), 0..8),
+    )
+        .prop_map(|(d, heads, rows)| {
+            heads
+                .into_iter()
+                .chain(rows)
+                .map(|r| r.join(d))
+                .collect::<Vec<_>>()
+                .join("\n")
+                .into_bytes()
+        })
+}
+
+fn any_input() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![prop::collection::vec(any::<u8>(), 0..400), csv_text()]
+}
+
+fn check_rows<T>(rows: impl Iterator<Item = Result<T, Problem>>) {
+    for r in rows.take(100) {
+        if let Err(p) = r {
+            assert!(p.row >= 1);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 192, ..ProptestConfig::default() })]
+
+    #[test]
+    fn ucdp_csv_never_panics(bytes in any_input()) {
+        if let Ok(rows) = read_ged_csv(&bytes[..], &taxonomy(), now()) {
+            check_rows(rows);
+        }
+    }
+
+    #[test]
+    fn acled_csv_never_panics(bytes in any_input()) {
+        if let Ok(rows) = read_acled_csv(&bytes[..], &taxonomy(), now()) {
+            check_rows(rows);
+        }
+    }
+
+    #[test]
+    fn hxl_csv_never_panics(bytes in any_input()) {
+        if let Ok(rows) = read_hxl_csv(&bytes[..], &taxonomy(), "hxl", now()) {
+            check_rows(rows);
+        }
+        let problems = vec![Problem::new(2, "x", "y"), Problem::new(9, "x", "y")];
+        let _ = write_csv_rejects(&bytes[..], RejectsLayout::Hxl, &problems, Vec::new());
+    }
+
+    #[test]
+    fn geojson_events_never_panic(s in "\\PC{0,200}", killed in any::<i64>(), lat in any::<f64>(), date in "\\PC{0,12}") {
+        let _ = read_events_geojson(&s, &taxonomy(), "geojson", now());
+        let doc = serde_json::json!({"type": "FeatureCollection", "features": [
+            {"type": "Feature", "geometry": {"type": "Point", "coordinates": [lat, lat]},
+             "properties": {"category": "armed_violence", "date": date, "killed": killed}}
+        ]});
+        let rows = read_events_geojson(&doc.to_string(), &taxonomy(), "geojson", now());
+        prop_assert!(rows.map(|r| r.len() == 1).unwrap_or(false));
+    }
+}

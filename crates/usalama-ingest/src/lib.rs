@@ -9,6 +9,7 @@
 //! no clock (`now` is a parameter) and knows nothing about storage or HTTP.
 
 pub mod boundaries;
+pub mod gazetteer;
 pub mod placement;
 pub mod problem;
 pub mod taxonomy_file;
@@ -17,6 +18,7 @@ pub mod ucdp;
 mod json;
 
 pub use boundaries::{read_boundaries, BoundaryFeature, BoundaryFields, BoundarySet};
+pub use gazetteer::{Gazetteer, MatchKind, PlaceMatch, Resolution};
 pub use placement::Placer;
 pub use problem::{IngestError, Problem};
 pub use taxonomy_file::{parse_taxonomy, DEFAULT_TAXONOMY};

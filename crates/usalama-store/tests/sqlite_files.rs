@@ -96,7 +96,7 @@ fn refuses_a_newer_schema() {
             err,
             StoreError::NewerSchema {
                 found: 999,
-                supported: 1
+                supported: 2
             }
         ),
         "{err}"

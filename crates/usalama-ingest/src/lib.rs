@@ -10,8 +10,10 @@
 
 pub mod boundaries;
 pub mod gazetteer;
+pub mod openrosa;
 pub mod placement;
 pub mod problem;
+pub mod sms;
 pub mod taxonomy_file;
 pub mod ucdp;
 
@@ -21,6 +23,7 @@ pub use boundaries::{read_boundaries, BoundaryFeature, BoundaryFields, BoundaryS
 pub use gazetteer::{Gazetteer, MatchKind, PlaceMatch, Resolution};
 pub use placement::Placer;
 pub use problem::{IngestError, Problem};
+pub use sms::{parse_sms, parse_sms_syntax, SmsSyntax, DEFAULT_SMS_SYNTAX};
 pub use taxonomy_file::{parse_taxonomy, DEFAULT_TAXONOMY};
 pub use ucdp::{read_ged_csv, read_ged_geojson, ImportedEvent};
 pub use usalama_domain::LocalityPath;

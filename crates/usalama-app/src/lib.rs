@@ -5,6 +5,7 @@
 //! All methods are synchronous; async callers run them on a blocking thread.
 
 mod auth;
+mod channels;
 mod clock;
 mod demo;
 mod error;
@@ -12,11 +13,17 @@ mod imports;
 mod queries;
 
 pub use auth::{random_password as generate_password, Principal, TokenSecret, SESSION_HOURS};
+pub use channels::{
+    normalize_reference, reference_for, FieldError, ItemOutcome, OpenRosaOutcome, PersonInput,
+    PlacePolicy, Placement, Receipt, ReportInput, ReportStatus, SmsInput, SmsOutcome, SmsResult,
+    SubmitMode, MAX_BATCH, MAX_PLACES, SMS_KEY_SETTING,
+};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use demo::{DemoData, DemoReport, DEMO_TOKEN_LABEL, DEMO_USER};
 pub use error::AppError;
 pub use imports::{BoundaryReport, ImportReport};
 pub use queries::{EventView, LocalityCount, PublicStats};
+pub use usalama_ingest::gazetteer::{MatchKind, PlaceMatch, Resolution};
 
 use std::sync::Arc;
 use usalama_domain::Taxonomy;
@@ -29,6 +36,7 @@ pub struct App {
     taxonomy: Arc<Taxonomy>,
     clock: Arc<dyn Clock>,
     cache: Arc<queries::LocalityCache>,
+    intake: Arc<channels::Intake>,
 }
 
 impl App {
@@ -36,6 +44,7 @@ impl App {
     pub fn new(store: Arc<dyn Store>, taxonomy: Taxonomy, clock: Arc<dyn Clock>) -> Self {
         Self {
             store,
+            intake: Arc::new(channels::Intake::new(&taxonomy)),
             taxonomy: Arc::new(taxonomy),
             clock,
             cache: Arc::default(),

@@ -4,6 +4,8 @@
 
 pub mod dto;
 pub mod params;
+pub mod reports;
+pub mod sms;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -32,6 +34,15 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/localities/{id}"),
     ("get", "/api/v1/actors"),
     ("get", "/api/v1/actors/{id}"),
+    // Channels
+    ("post", "/api/v1/reports"),
+    ("post", "/api/v1/reports:batch"),
+    ("get", "/api/v1/places"),
+    ("post", "/api/v1/sms/inbound"),
+    ("get", "/formList"),
+    ("get", "/forms/report.xml"),
+    ("head", "/submission"),
+    ("post", "/submission"),
 ];
 
 /// The API router.

@@ -22,6 +22,8 @@ use std::collections::HashMap;
 use usalama_app::{AppError, EventView, Principal};
 use usalama_domain::{AdminLevel, EventId};
 
+mod report;
+
 const SESSION_COOKIE: &str = "usalama_session";
 const CSRF_COOKIE: &str = "usalama_csrf";
 const LANG_COOKIE: &str = "usalama_lang";
@@ -36,6 +38,10 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(login_form).post(login))
         .route("/logout", post(logout))
         .route("/static/app.css", get(css))
+        // Channels
+        .route("/report", get(report::form).post(report::submit))
+        .route("/report/status", get(report::status))
+        .route("/static/report.js", get(report::script))
 }
 
 fn cookies(headers: &HeaderMap) -> HashMap<String, String> {

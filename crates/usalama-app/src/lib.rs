@@ -24,7 +24,9 @@ pub use error::AppError;
 pub use imports::{BoundaryReport, ImportReport};
 pub use queries::{EventView, LocalityCount, PublicStats};
 pub use usalama_ingest::gazetteer::{MatchKind, PlaceMatch, Resolution};
-pub use usalama_ingest::openrosa::{form_list as openrosa_form_list, response as openrosa_response};
+pub use usalama_ingest::openrosa::{
+    form_list as openrosa_form_list, response as openrosa_response,
+};
 
 use std::sync::Arc;
 use usalama_domain::Taxonomy;

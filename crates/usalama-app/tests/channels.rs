@@ -16,8 +16,13 @@ fn app(s: &TestStore) -> App {
     let taxonomy = usalama_ingest::parse_taxonomy(usalama_ingest::DEFAULT_TAXONOMY).unwrap();
     let app = App::new(s.store.clone(), taxonomy, Arc::new(FixedClock(t0())));
     for (level, json) in DEMO_BOUNDARIES {
-        app.import_boundaries(&Principal::Operator, json, level, &BoundaryFields::default())
-            .unwrap();
+        app.import_boundaries(
+            &Principal::Operator,
+            json,
+            level,
+            &BoundaryFields::default(),
+        )
+        .unwrap();
     }
     app
 }
@@ -113,10 +118,7 @@ fn reports_are_checked_placed_and_stored(app: &App) {
         "any script round-trips"
     );
     assert_eq!(e.event.people[0].name.as_deref(), Some("Zoé Ngaïkoumon"));
-    let adm1 = app
-        .resolve_locality("CF43")
-        .map(|l| l.id)
-        .unwrap();
+    let adm1 = app.resolve_locality("CF43").map(|l| l.id).unwrap();
     assert_eq!(e.path.at(AdminLevel::Adm1), Some(adm1), "placed in Ouaka");
     assert_eq!(
         app.report_status(&r.reference.to_lowercase()).unwrap(),
@@ -136,7 +138,10 @@ fn reports_are_checked_placed_and_stored(app: &App) {
         )
         .unwrap();
     let e = app.store().get_event(stored(&web[0]).id).unwrap().unwrap();
-    assert_eq!((e.event.channel, e.event.source.as_str()), (Channel::WebForm, "web"));
+    assert_eq!(
+        (e.event.channel, e.event.source.as_str()),
+        (Channel::WebForm, "web")
+    );
     assert_eq!(e.event.meta.created_by, None);
     assert!(matches!(
         app.submit_reports(
@@ -168,9 +173,15 @@ fn bad_input_is_refused_by_field_and_nothing_is_half_stored(app: &App) {
     };
     let cases: Vec<(ReportInput, Vec<&str>)> = vec![
         (with(&|r| r.latitude = Some("95".into())), vec!["latitude"]),
-        (with(&|r| r.longitude = Some("-181".into())), vec!["longitude"]),
+        (
+            with(&|r| r.longitude = Some("-181".into())),
+            vec!["longitude"],
+        ),
         (with(&|r| r.longitude = None), vec!["longitude"]),
-        (with(&|r| r.latitude = Some("north".into())), vec!["latitude"]),
+        (
+            with(&|r| r.latitude = Some("north".into())),
+            vec!["latitude"],
+        ),
         (
             with(&|r| std::mem::swap(&mut r.latitude, &mut r.longitude)),
             vec!["latitude"],
@@ -194,8 +205,14 @@ fn bad_input_is_refused_by_field_and_nothing_is_half_stored(app: &App) {
         (with(&|r| r.occurred_start = None), vec!["occurred_start"]),
         (with(&|r| r.killed = Some("-1".into())), vec!["killed"]),
         (with(&|r| r.injured = Some("2.5".into())), vec!["injured"]),
-        (with(&|r| r.displaced = Some("many".into())), vec!["displaced"]),
-        (with(&|r| r.category = Some("weather".into())), vec!["category"]),
+        (
+            with(&|r| r.displaced = Some("many".into())),
+            vec!["displaced"],
+        ),
+        (
+            with(&|r| r.category = Some("weather".into())),
+            vec!["category"],
+        ),
         (with(&|r| r.category = None), vec!["category"]),
         (
             with(&|r| r.people[0].age = Some("200".into())),
@@ -236,11 +253,18 @@ fn bad_input_is_refused_by_field_and_nothing_is_half_stored(app: &App) {
     let ItemOutcome::Refused(e) = &out[0] else {
         panic!()
     };
-    assert!(e[0].reason.contains("swapped") && e[0].reason.contains("Bambari"), "{e:?}");
+    assert!(
+        e[0].reason.contains("swapped") && e[0].reason.contains("Bambari"),
+        "{e:?}"
+    );
     assert_eq!(count(app, "api"), before, "nothing stored");
 
     // A batch: all or nothing, or partial.
-    let batch = vec![valid(app), with(&|r| r.killed = Some("-1".into())), valid(app)];
+    let batch = vec![
+        valid(app),
+        with(&|r| r.killed = Some("-1".into())),
+        valid(app),
+    ];
     let out = submit(app, batch.clone(), SubmitMode::AllOrNothing);
     assert_eq!(out[0], ItemOutcome::NotStored);
     assert_eq!(fields(&out[1]), vec!["killed"]);
@@ -263,7 +287,11 @@ fn place_names_go_through_the_gazetteer(app: &App) {
     };
     let out = submit(app, vec![named("BAMBARI", None)], SubmitMode::AllOrNothing);
     match &stored(&out[0]).placement {
-        Placement::Locality(m) => assert_eq!(m.code.as_str(), "CF4311", "the commune inside the sub-prefecture"),
+        Placement::Locality(m) => assert_eq!(
+            m.code.as_str(),
+            "CF4311",
+            "the commune inside the sub-prefecture"
+        ),
         other => panic!("{other:?}"),
     }
     let e = app.store().get_event(stored(&out[0]).id).unwrap().unwrap();
@@ -273,7 +301,11 @@ fn place_names_go_through_the_gazetteer(app: &App) {
         e.path.at(AdminLevel::Adm1),
         Some(app.resolve_locality("CF43").unwrap().id)
     );
-    let out = submit(app, vec![named("Préfecture de la Ouaka", None)], SubmitMode::AllOrNothing);
+    let out = submit(
+        app,
+        vec![named("Préfecture de la Ouaka", None)],
+        SubmitMode::AllOrNothing,
+    );
     match &stored(&out[0]).placement {
         Placement::Locality(m) => assert_eq!(m.code.as_str(), "CF43"),
         other => panic!("{other:?}"),
@@ -281,13 +313,28 @@ fn place_names_go_through_the_gazetteer(app: &App) {
     // "Nola" names localities in two provinces: the API asks for a code.
     let out = submit(app, vec![named("Nola", None)], SubmitMode::AllOrNothing);
     assert_eq!(fields(&out[0]), vec!["place"]);
-    let out = submit(app, vec![named("Nola", Some("CF1216"))], SubmitMode::AllOrNothing);
+    let out = submit(
+        app,
+        vec![named("Nola", Some("CF1216"))],
+        SubmitMode::AllOrNothing,
+    );
     stored(&out[0]);
-    let out = submit(app, vec![named("x", Some("XX99"))], SubmitMode::AllOrNothing);
+    let out = submit(
+        app,
+        vec![named("x", Some("XX99"))],
+        SubmitMode::AllOrNothing,
+    );
     assert_eq!(fields(&out[0]), vec!["place_code"]);
     // A village the gazetteer does not know is kept, unplaced, for an analyst.
-    let out = submit(app, vec![named("Zzyzx village", None)], SubmitMode::AllOrNothing);
-    assert!(matches!(stored(&out[0]).placement, Placement::Unresolved(_)));
+    let out = submit(
+        app,
+        vec![named("Zzyzx village", None)],
+        SubmitMode::AllOrNothing,
+    );
+    assert!(matches!(
+        stored(&out[0]).placement,
+        Placement::Unresolved(_)
+    ));
 
     let found = app.search_places("bambar", 5).unwrap();
     assert_eq!(found[0].name, "Bambari");
@@ -307,17 +354,27 @@ fn sms_reports(app: &App) {
         message_id: id.map(str::to_string),
     };
     let r = app
-        .receive_sms(&gw, sms("KILL 3 BAMBARI shooting near the market", Some("m1")))
+        .receive_sms(
+            &gw,
+            sms("KILL 3 BAMBARI shooting near the market", Some("m1")),
+        )
         .unwrap();
     let SmsOutcome::Stored(receipt) = &r.outcome else {
         panic!("{r:?}")
     };
     assert!(r.reply.contains(&receipt.reference), "{}", r.reply);
     let e = app.store().get_event(receipt.id).unwrap().unwrap().event;
-    assert_eq!((e.channel, e.status), (Channel::Sms, VerificationStatus::Unverified));
+    assert_eq!(
+        (e.channel, e.status),
+        (Channel::Sms, VerificationStatus::Unverified)
+    );
     assert_eq!(e.category, "violence_against_civilians");
     assert_eq!(e.casualties.killed_best, Some(3));
-    assert_eq!(e.occurred_start.to_string(), "2023-11-13", "the phone's date");
+    assert_eq!(
+        e.occurred_start.to_string(),
+        "2023-11-13",
+        "the phone's date"
+    );
     assert_eq!(e.description.as_deref(), Some("shooting near the market"));
     assert!(e.locality.is_some());
     let rc = app.store().get_receipt(receipt.id).unwrap().unwrap();
@@ -327,19 +384,32 @@ fn sms_reports(app: &App) {
     );
     let hash = rc.sender_hash.unwrap();
     assert_eq!(hash.len(), 32);
-    assert_eq!(hash, app.sender_hash("+23670123456").unwrap(), "digits only");
+    assert_eq!(
+        hash,
+        app.sender_hash("+23670123456").unwrap(),
+        "digits only"
+    );
     assert_ne!(hash, app.sender_hash("+23670123457").unwrap());
     assert!(!String::from_utf8_lossy(&hash).contains("70123456"));
 
     // Re-delivered by the gateway: the same report.
     let again = app
-        .receive_sms(&gw, sms("KILL 3 BAMBARI shooting near the market", Some("m1")))
+        .receive_sms(
+            &gw,
+            sms("KILL 3 BAMBARI shooting near the market", Some("m1")),
+        )
         .unwrap();
     assert!(matches!(&again.outcome, SmsOutcome::Stored(r) if r.existed && r.id == receipt.id));
 
     // French keyword, French reply; an unknown place is kept for an analyst.
-    let fr = app.receive_sms(&gw, sms("TUÉ 2 Zzyzx attaque", None)).unwrap();
-    assert!(fr.reply.contains("Zzyzx") && fr.reply.contains("reçu"), "{}", fr.reply);
+    let fr = app
+        .receive_sms(&gw, sms("TUÉ 2 Zzyzx attaque", None))
+        .unwrap();
+    assert!(
+        fr.reply.contains("Zzyzx") && fr.reply.contains("reçu"),
+        "{}",
+        fr.reply
+    );
 
     let before = count(app, "sms");
     for (text, field) in [
@@ -411,7 +481,9 @@ fn openrosa_submissions(app: &App) {
     assert_eq!(files[0].bytes, photo.bytes);
 
     // The same instance again: the same report, nothing duplicated.
-    let again = app.submit_openrosa(&who, xml.as_bytes(), vec![photo]).unwrap();
+    let again = app
+        .submit_openrosa(&who, xml.as_bytes(), vec![photo])
+        .unwrap();
     assert!(matches!(again, OpenRosaOutcome::Stored(ref s) if s.existed && s.id == r.id));
     assert_eq!(app.store().list_attachments(r.id).unwrap().len(), 1);
 
@@ -419,7 +491,10 @@ fn openrosa_submissions(app: &App) {
         OpenRosaOutcome::Refused(e) => e[0].field.clone(),
         other => panic!("{other:?}"),
     };
-    assert_eq!(refused("<data id=\"usalama_report\"><category>"), "xml_submission_file");
+    assert_eq!(
+        refused("<data id=\"usalama_report\"><category>"),
+        "xml_submission_file"
+    );
     assert_eq!(refused("<data id=\"other_form\"/>"), "form");
     assert_eq!(
         refused("<data id=\"usalama_report\"><category>torture</category><occurred_start>2023-01-01</occurred_start><location>1</location></data>"),

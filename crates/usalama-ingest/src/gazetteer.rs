@@ -325,9 +325,10 @@ impl Gazetteer {
         }
         if qc.len() >= MIN_PREFIX {
             let word_start = entry.folded.starts_with(q)
-                || entry.folded.match_indices(q).any(|(i, _)| {
-                    entry.folded[..i].ends_with(' ') || i == 0
-                })
+                || entry
+                    .folded
+                    .match_indices(q)
+                    .any(|(i, _)| entry.folded[..i].ends_with(' ') || i == 0)
                 || entry.compact.starts_with(qc);
             if word_start {
                 return Some((MatchKind::Prefix, 0));
@@ -452,7 +453,15 @@ mod tests {
 
     fn loc(code: &str, name: &str, level: AdminLevel, parent: Option<&str>) -> Locality {
         let parent = parent.map(|p| Locality::id_for_code(&LocalityCode::new(p).unwrap()));
-        Locality::new(LocalityCode::new(code).unwrap(), name, level, parent, None, None).unwrap()
+        Locality::new(
+            LocalityCode::new(code).unwrap(),
+            name,
+            level,
+            parent,
+            None,
+            None,
+        )
+        .unwrap()
     }
 
     fn world() -> Gazetteer {
@@ -483,7 +492,11 @@ mod tests {
         assert_eq!(fold("Sous-préfecture de Bambari"), "bambari");
         assert_eq!(fold("Bambari Sub-Prefecture"), "bambari");
         assert_eq!(fold("Lagos State"), "lagos");
-        assert_eq!(fold("Commune"), "commune", "a name that is only a designator stays");
+        assert_eq!(
+            fold("Commune"),
+            "commune",
+            "a name that is only a designator stays"
+        );
         assert_eq!(fold("District 7 commune"), "7");
         assert_eq!(fold("Straße"), "strasse");
         assert_eq!(fold("القرية"), "القرية", "other scripts are kept");

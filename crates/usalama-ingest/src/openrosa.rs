@@ -181,7 +181,11 @@ const AFTER: [Question; 2] = [
             "Comment vous joindre ? (facultatif)",
         ],
     ),
-    q("photo", Kind::Image, ["Photo (optional)", "Photo (facultatif)"]),
+    q(
+        "photo",
+        Kind::Image,
+        ["Photo (optional)", "Photo (facultatif)"],
+    ),
 ];
 
 /// The choices of the `sex` list: value, English and French labels.
@@ -224,7 +228,10 @@ fn language_name(tag: &str) -> String {
 /// exactly when the taxonomy (or the form) does.
 fn version_of(body: &str) -> String {
     let d = Md5::digest(body.as_bytes());
-    format!("{:02x}{:02x}{:02x}{:02x}{:02x}", d[0], d[1], d[2], d[3], d[4])
+    format!(
+        "{:02x}{:02x}{:02x}{:02x}{:02x}",
+        d[0], d[1], d[2], d[3], d[4]
+    )
 }
 
 /// The report form as an XForm: categories (grouped by the taxonomy's order) and their
@@ -317,7 +324,9 @@ fn xform_with_version(taxonomy: &Taxonomy, version: &str) -> String {
     for q in &AFTER {
         x.push_str(&format!("<{}/>", q.name));
     }
-    x.push_str(&format!("<meta><instanceID/></meta></{ROOT}>\n</instance>\n"));
+    x.push_str(&format!(
+        "<meta><instanceID/></meta></{ROOT}>\n</instance>\n"
+    ));
     x.push_str("<instance id=\"category\"><root>");
     for (n, c) in taxonomy.categories().iter().enumerate() {
         x.push_str(&format!(
@@ -478,8 +487,8 @@ fn local(name: &[u8]) -> String {
 /// from it, `meta/instanceID` (with or without the `orx:` prefix) from the meta group,
 /// each `people` element starts a new person, and other leaves become `values` by name.
 pub fn read_submission(xml: &[u8]) -> Result<Submission, XmlError> {
-    let text = std::str::from_utf8(xml)
-        .map_err(|e| XmlError(format!("is not UTF-8 text ({e})")))?;
+    let text =
+        std::str::from_utf8(xml).map_err(|e| XmlError(format!("is not UTF-8 text ({e})")))?;
     let mut reader = Reader::from_str(text);
     reader.config_mut().trim_text(true);
     let mut sub = Submission::default();
@@ -508,7 +517,8 @@ pub fn read_submission(xml: &[u8]) -> Result<Submission, XmlError> {
                 if stack.is_empty() {
                     root_seen = true;
                     for a in e.attributes() {
-                        let a = a.map_err(|e| bad(&reader, format!("has a bad attribute ({e})")))?;
+                        let a =
+                            a.map_err(|e| bad(&reader, format!("has a bad attribute ({e})")))?;
                         let v = a
                             .unescape_value()
                             .map_err(|e| bad(&reader, format!("has a bad attribute ({e})")))?
@@ -636,9 +646,15 @@ mod tests {
         );
         assert_eq!(split_geopoint("1 2"), Some(("1", "2")));
         assert_eq!(split_geopoint("1"), None);
-        let orx = ODK.replace("<meta>", "<orx:meta>").replace("</meta>", "</orx:meta>")
-            .replace("<instanceID>", "<orx:instanceID>").replace("</instanceID>", "</orx:instanceID>");
-        assert!(read_submission(orx.as_bytes()).unwrap().instance_id.is_some());
+        let orx = ODK
+            .replace("<meta>", "<orx:meta>")
+            .replace("</meta>", "</orx:meta>")
+            .replace("<instanceID>", "<orx:instanceID>")
+            .replace("</instanceID>", "</orx:instanceID>");
+        assert!(read_submission(orx.as_bytes())
+            .unwrap()
+            .instance_id
+            .is_some());
     }
 
     #[test]
@@ -655,7 +671,10 @@ mod tests {
         ] {
             let e = read_submission(bad.as_bytes());
             assert!(e.is_err(), "{bad:?} gave {e:?}");
-            assert!(e.unwrap_err().to_string().starts_with("xml_submission_file: "));
+            assert!(e
+                .unwrap_err()
+                .to_string()
+                .starts_with("xml_submission_file: "));
         }
         assert!(read_submission(&[0xff, 0xfe, 0x00]).is_err());
         let deep = "<a>".repeat(40) + &"</a>".repeat(40);
@@ -666,9 +685,16 @@ mod tests {
     fn the_form_lists_every_category_and_field() {
         let t = parse_taxonomy(DEFAULT_TAXONOMY).unwrap();
         let f = xform(&t);
-        assert!(f.contains(&format!("<data id=\"{FORM_ID}\" version=\"{}\">", xform_version(&t))));
+        assert!(f.contains(&format!(
+            "<data id=\"{FORM_ID}\" version=\"{}\">",
+            xform_version(&t)
+        )));
         for c in t.categories() {
-            assert!(f.contains(&format!("<name>{}</name>", c.code)), "{}", c.code);
+            assert!(
+                f.contains(&format!("<name>{}</name>", c.code)),
+                "{}",
+                c.code
+            );
         }
         assert!(f.contains("<bind nodeset=\"/data/people/age\" type=\"int\""));
         assert!(f.contains("jr:preload=\"uid\""));
@@ -676,7 +702,11 @@ mod tests {
         assert_eq!(f, xform(&t), "deterministic");
         // It is well-formed: our own reader accepts it.
         assert!(read_submission(f.as_bytes()).is_ok());
-        let list = form_list(&f, &xform_version(&t), "https://example.org/forms/report.xml");
+        let list = form_list(
+            &f,
+            &xform_version(&t),
+            "https://example.org/forms/report.xml",
+        );
         assert!(list.contains(&form_hash(&f)) && form_hash(&f).len() == 36);
         assert!(response("error", "a <b>").contains("a &lt;b&gt;"));
     }

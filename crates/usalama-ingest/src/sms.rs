@@ -495,8 +495,15 @@ mod tests {
     fn gaz() -> Gazetteer {
         let loc = |code: &str, name: &str, level, parent: Option<&str>| {
             let parent = parent.map(|p| Locality::id_for_code(&LocalityCode::new(p).unwrap()));
-            Locality::new(LocalityCode::new(code).unwrap(), name, level, parent, None, None)
-                .unwrap()
+            Locality::new(
+                LocalityCode::new(code).unwrap(),
+                name,
+                level,
+                parent,
+                None,
+                None,
+            )
+            .unwrap()
         };
         Gazetteer::new(&[
             loc("P1", "Ouaka", AdminLevel::Adm1, None),
@@ -573,14 +580,21 @@ mod tests {
         };
         assert!(parse_sms_syntax(&kw("torture", "injured", "\"X\""), &t).is_ok());
         let e = parse_sms_syntax(&kw("nope", "injured", "\"X\""), &t).unwrap_err();
-        assert!(e.to_string().contains("line 8") && e.to_string().contains("nope"), "{e}");
+        assert!(
+            e.to_string().contains("line 8") && e.to_string().contains("nope"),
+            "{e}"
+        );
         let e = parse_sms_syntax(&kw("torture", "many", "\"X\""), &t).unwrap_err();
         assert!(e.to_string().contains("keyword.count"), "{e}");
         let e = parse_sms_syntax(&kw("torture", "none", "\"X\", \"x\""), &t).unwrap_err();
         assert!(e.to_string().contains("twice"), "{e}");
         let e = parse_sms_syntax(&kw("torture", "none", "\"12\""), &t).unwrap_err();
         assert!(e.to_string().contains("number"), "{e}");
-        let e = parse_sms_syntax(&kw("torture", "none", "\"X\"").replace("lang = \"en\"", "lang = \"sw\""), &t).unwrap_err();
+        let e = parse_sms_syntax(
+            &kw("torture", "none", "\"X\"").replace("lang = \"en\"", "lang = \"sw\""),
+            &t,
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("reply.sw"), "{e}");
         assert!(parse_sms_syntax("x = ", &t).is_err());
         assert!(parse_sms_syntax(base, &t).is_err(), "no keyword");

@@ -10,9 +10,16 @@ use usalama_ingest::{parse_taxonomy, DEFAULT_TAXONOMY};
 
 fn gazetteer() -> Gazetteer {
     let l = |code: &str, name: &str, level, alt: &[&str]| {
-        Locality::new(LocalityCode::new(code).unwrap(), name, level, None, None, None)
-            .unwrap()
-            .with_alt_names(alt.iter().map(|s| s.to_string()))
+        Locality::new(
+            LocalityCode::new(code).unwrap(),
+            name,
+            level,
+            None,
+            None,
+            None,
+        )
+        .unwrap()
+        .with_alt_names(alt.iter().map(|s| s.to_string()))
     };
     Gazetteer::new(&[
         l("A1", "Ouham-Pendé", AdminLevel::Adm1, &["Ouham Pende"]),

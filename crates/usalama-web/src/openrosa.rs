@@ -92,15 +92,17 @@ async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Principal, Resp
     let Some((user, password)) = creds else {
         return Err(challenge());
     };
-    run(state, move |app| app.authenticate_password(&user, &password))
-        .await
-        .map_err(|e| match e {
-            usalama_app::AppError::Unauthenticated => challenge(),
-            other => {
-                tracing::error!(error = %other, "OpenRosa authentication failed");
-                message(StatusCode::SERVICE_UNAVAILABLE, "error", "try again later")
-            }
-        })
+    run(state, move |app| {
+        app.authenticate_password(&user, &password)
+    })
+    .await
+    .map_err(|e| match e {
+        usalama_app::AppError::Unauthenticated => challenge(),
+        other => {
+            tracing::error!(error = %other, "OpenRosa authentication failed");
+            message(StatusCode::SERVICE_UNAVAILABLE, "error", "try again later")
+        }
+    })
 }
 
 /// This server's base URL as the client reached it (for the form's download URL).
@@ -111,8 +113,7 @@ fn base_url(state: &AppState, headers: &HeaderMap) -> String {
         .filter(|h| {
             !h.is_empty()
                 && h.len() <= 255
-                && h
-                    .chars()
+                && h.chars()
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
         })
         .unwrap_or("localhost");
@@ -148,7 +149,8 @@ async fn preflight(State(state): State<AppState>, headers: HeaderMap) -> Respons
         return r;
     }
     let mut r = with_headers(StatusCode::NO_CONTENT.into_response());
-    r.headers_mut().insert(ACCEPT_LENGTH, HeaderValue::from(MAX_SUBMISSION));
+    r.headers_mut()
+        .insert(ACCEPT_LENGTH, HeaderValue::from(MAX_SUBMISSION));
     r
 }
 
@@ -158,7 +160,8 @@ fn too_large() -> Response {
         "error",
         &format!("a submission may be at most {MAX_SUBMISSION} bytes"),
     );
-    r.headers_mut().insert(ACCEPT_LENGTH, HeaderValue::from(MAX_SUBMISSION));
+    r.headers_mut()
+        .insert(ACCEPT_LENGTH, HeaderValue::from(MAX_SUBMISSION));
     r
 }
 
@@ -234,7 +237,11 @@ async fn submit(State(state): State<AppState>, req: Request) -> Response {
             "xml_submission_file: the part is missing",
         );
     };
-    match run(&state, move |app| app.submit_openrosa(&who, &instance, media)).await {
+    match run(&state, move |app| {
+        app.submit_openrosa(&who, &instance, media)
+    })
+    .await
+    {
         Ok(OpenRosaOutcome::Stored(r)) => {
             let (status, text) = if r.existed {
                 (

@@ -33,12 +33,18 @@ fn fixture(s: TestStore) -> Fixture {
     let taxonomy = usalama_ingest::parse_taxonomy(usalama_ingest::DEFAULT_TAXONOMY).unwrap();
     let app = App::new(s.store.clone(), taxonomy, Arc::new(FixedClock(t0())));
     for (level, json) in DEMO_BOUNDARIES {
-        app.import_boundaries(&Principal::Operator, json, level, &BoundaryFields::default())
-            .unwrap();
+        app.import_boundaries(
+            &Principal::Operator,
+            json,
+            level,
+            &BoundaryFields::default(),
+        )
+        .unwrap();
     }
     let token = app.create_token(Role::Reporter, "monitors").unwrap();
     let reader = app.create_token(Role::Analyst, "analysts").unwrap();
-    app.set_password("monitor1", PASSWORD, Role::Reporter).unwrap();
+    app.set_password("monitor1", PASSWORD, Role::Reporter)
+        .unwrap();
     Fixture {
         router: router(AppState::new(app.clone(), WebConfig::default())),
         app,
@@ -165,7 +171,10 @@ fn json_api_creates_an_unverified_report() {
         assert_eq!(j["placed_by"], "point");
         let id = j["id"].as_str().unwrap().to_string();
         let e = read_event(f, &id).await;
-        assert_eq!((e["channel"].as_str(), e["status"].as_str()), (Some("api"), Some("unverified")));
+        assert_eq!(
+            (e["channel"].as_str(), e["status"].as_str()),
+            (Some("api"), Some("unverified"))
+        );
         assert_eq!(e["fatalities_best"], 2);
         assert_eq!(e["description"], "Attaque du marché — هجوم على السوق");
         assert_eq!(e["locality"]["ancestor_codes"][1], "CF43", "{e}");
@@ -181,7 +190,10 @@ fn json_api_creates_an_unverified_report() {
                 .unwrap()
                 .unwrap()
         });
-        assert_eq!(stored.event.people[0].name.as_deref(), Some("Jeanne Yakité"));
+        assert_eq!(
+            stored.event.people[0].name.as_deref(),
+            Some("Jeanne Yakité")
+        );
 
         // Resending with the client's id is idempotent.
         let mut once = report(f);
@@ -212,7 +224,13 @@ fn json_api_creates_an_unverified_report() {
         fields.sort();
         assert_eq!(
             fields,
-            vec!["category", "kiled", "killed", "occurred_start", "people[0].age"]
+            vec![
+                "category",
+                "kiled",
+                "killed",
+                "occurred_start",
+                "people[0].age"
+            ]
         );
         let (lat, lon) = bambari(f);
         let mut swapped = report(f);
@@ -267,23 +285,37 @@ fn batch_api_creates_unverified_reports_all_or_nothing() {
         let r = post_json(f, "/api/v1/reports:batch", &batch).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
         let p = &r.json()["error"]["problems"];
-        assert_eq!((p[0]["item"].as_u64(), p[0]["field"].as_str()), (Some(1), Some("injured")));
+        assert_eq!(
+            (p[0]["item"].as_u64(), p[0]["field"].as_str()),
+            (Some(1), Some("injured"))
+        );
         assert_eq!(stored_from(f, "api").len(), before, "nothing stored");
 
         let r = post_json(f, "/api/v1/reports:batch?partial=true", &batch).await;
         assert_eq!(r.status, StatusCode::MULTI_STATUS, "{}", r.text());
         let j = r.json();
-        assert_eq!((j["created"].as_u64(), j["refused"].as_u64()), (Some(2), Some(1)));
+        assert_eq!(
+            (j["created"].as_u64(), j["refused"].as_u64()),
+            (Some(2), Some(1))
+        );
         assert_eq!(j["results"][1]["outcome"], "refused");
         assert_eq!(j["results"][1]["problems"][0]["field"], "injured");
 
-        let r = post_json(f, "/api/v1/reports:batch", &json!({"reports": [report(f), report(f)]})).await;
+        let r = post_json(
+            f,
+            "/api/v1/reports:batch",
+            &json!({"reports": [report(f), report(f)]}),
+        )
+        .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
         let j = r.json();
         assert_eq!(j["created"], 2);
         let id = j["results"][0]["id"].as_str().unwrap().to_string();
         let e = read_event(f, &id).await;
-        assert_eq!((e["channel"].as_str(), e["status"].as_str()), (Some("api"), Some("unverified")));
+        assert_eq!(
+            (e["channel"].as_str(), e["status"].as_str()),
+            (Some("api"), Some("unverified"))
+        );
         assert_eq!(stored_from(f, "api").len(), before + 4);
 
         // Limits: 10,000 reports, 32 MiB.
@@ -304,7 +336,10 @@ fn batch_api_creates_unverified_reports_all_or_nothing() {
             .header(header::AUTHORIZATION, format!("Bearer {}", f.token))
             .body(Body::from(huge))
             .unwrap();
-        assert_eq!(send(&f.router, req).await.status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(
+            send(&f.router, req).await.status,
+            StatusCode::PAYLOAD_TOO_LARGE
+        );
         let r = post_json(f, "/api/v1/reports:batch", &json!({"nope": 1})).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
         let r = post_json(f, "/api/v1/reports:batch?partial=maybe", &json!([])).await;
@@ -328,37 +363,65 @@ fn sms_webhook_creates_an_unverified_report() {
         assert_eq!(j["payload"]["success"], true);
         assert_eq!(j["payload"]["task"], "send");
         assert_eq!(j["payload"]["messages"][0]["to"], "+23670123456");
-        let reply = j["payload"]["messages"][0]["message"].as_str().unwrap().to_string();
+        let reply = j["payload"]["messages"][0]["message"]
+            .as_str()
+            .unwrap()
+            .to_string();
         let sms = stored_from(f, "sms");
         assert_eq!(sms.len(), 1);
         let e = &sms[0].event;
-        assert_eq!((e.channel, e.status), (Channel::Sms, VerificationStatus::Unverified));
+        assert_eq!(
+            (e.channel, e.status),
+            (Channel::Sms, VerificationStatus::Unverified)
+        );
         assert_eq!(e.casualties.killed_best, Some(3));
         assert!(e.locality.is_some());
         let rc = blocking(|| f.app.store().get_receipt(e.id).unwrap().unwrap());
         assert!(reply.contains(&rc.reference), "{reply}");
-        assert_eq!(rc.raw_text.as_deref(), Some("KILL 3 BAMBARI shooting near the market"));
+        assert_eq!(
+            rc.raw_text.as_deref(),
+            Some("KILL 3 BAMBARI shooting near the market")
+        );
         assert_eq!(rc.sender_hash.as_ref().map(Vec::len), Some(32));
         let stored_text = format!("{:?}{:?}", e, rc.sender_hash);
-        assert!(!stored_text.contains("70123456"), "the number is never stored");
+        assert!(
+            !stored_text.contains("70123456"),
+            "the number is never stored"
+        );
 
         // Twilio: From/Body, bearer token, TwiML answer.
         let req = Request::post("/api/v1/sms/inbound")
             .header(header::AUTHORIZATION, format!("Bearer {}", f.token))
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from("From=%2B15550001&Body=TUE+2+Ouaka+attaque&MessageSid=SM1&AccountSid=AC1"))
+            .body(Body::from(
+                "From=%2B15550001&Body=TUE+2+Ouaka+attaque&MessageSid=SM1&AccountSid=AC1",
+            ))
             .unwrap();
         let r = send(&f.router, req).await;
         assert_eq!(r.status, StatusCode::OK);
         assert!(r.header("content-type").starts_with("text/xml"));
-        assert!(r.text().contains("<Response><Message>Usalama : rapport"), "{}", r.text());
+        assert!(
+            r.text().contains("<Response><Message>Usalama : rapport"),
+            "{}",
+            r.text()
+        );
 
         // Plain JSON; not understood → 422 naming the part, nothing stored.
-        let r = post_json(f, "/api/v1/sms/inbound", &json!({"from": "+1555", "text": "HELLO 3 Bambari", "timestamp": 1699900000})).await;
+        let r = post_json(
+            f,
+            "/api/v1/sms/inbound",
+            &json!({"from": "+1555", "text": "HELLO 3 Bambari", "timestamp": 1699900000}),
+        )
+        .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
         assert_eq!(r.json()["error"]["problems"][0]["field"], "keyword");
         assert!(r.json()["reply"].as_str().unwrap().contains("KILL"));
-        let r = post_json(f, "/api/v1/sms/inbound", &json!({"from": "+1555", "text": "FLEE 40 Bambari"})).await;
+        let r = post_json(
+            f,
+            "/api/v1/sms/inbound",
+            &json!({"from": "+1555", "text": "FLEE 40 Bambari"}),
+        )
+        .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
         assert_eq!(stored_from(f, "sms").len(), 3);
 
@@ -369,7 +432,10 @@ fn sms_webhook_creates_an_unverified_report() {
         let req = Request::post(format!("/api/v1/sms/inbound?token={}", f.token))
             .body(Body::from(vec![b'a'; 70 * 1024]))
             .unwrap();
-        assert_eq!(send(&f.router, req).await.status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(
+            send(&f.router, req).await.status,
+            StatusCode::PAYLOAD_TOO_LARGE
+        );
     });
 }
 
@@ -401,7 +467,11 @@ fn multipart(parts: &[(&str, &str, &str, &[u8])]) -> (String, Vec<u8>) {
 fn openrosa_submission_creates_an_unverified_report() {
     on_every_backend(async |f| {
         // Pre-flight: challenge first, then 204 with the accepted length.
-        let r = send(&f.router, Request::head("/submission").body(Body::empty()).unwrap()).await;
+        let r = send(
+            &f.router,
+            Request::head("/submission").body(Body::empty()).unwrap(),
+        )
+        .await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED);
         assert!(r.header("www-authenticate").starts_with("Basic"));
         assert_eq!(r.header("x-openrosa-version"), "1.0");
@@ -445,7 +515,8 @@ fn openrosa_submission_creates_an_unverified_report() {
         assert_eq!(r.header("x-openrosa-version"), "1.0");
         let list = r.text();
         assert!(list.contains("<formID>usalama_report</formID>"), "{list}");
-        assert!(list.contains("<downloadUrl>https://usalama.example:8443/forms/report.xml</downloadUrl>"));
+        assert!(list
+            .contains("<downloadUrl>https://usalama.example:8443/forms/report.xml</downloadUrl>"));
         let r = send(
             &f.router,
             Request::get("/forms/report.xml")
@@ -471,8 +542,18 @@ fn openrosa_submission_creates_an_unverified_report() {
         );
         let photo: &[u8] = b"\xff\xd8\xff\xe0JFIF-photo-bytes";
         let (ct, body) = multipart(&[
-            ("xml_submission_file", "submission.xml", "text/xml", instance.as_bytes()),
-            ("1699990000000.jpg", "1699990000000.jpg", "image/jpeg", photo),
+            (
+                "xml_submission_file",
+                "submission.xml",
+                "text/xml",
+                instance.as_bytes(),
+            ),
+            (
+                "1699990000000.jpg",
+                "1699990000000.jpg",
+                "image/jpeg",
+                photo,
+            ),
         ]);
         let submit = |ct: String, body: Vec<u8>| {
             Request::post("/submission")
@@ -485,18 +566,28 @@ fn openrosa_submission_creates_an_unverified_report() {
         let r = send(&f.router, submit(ct.clone(), body.clone())).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
         assert_eq!(r.header("x-openrosa-version"), "1.0");
-        assert!(r.text().contains("nature=\"submit_success\""), "{}", r.text());
+        assert!(
+            r.text().contains("nature=\"submit_success\""),
+            "{}",
+            r.text()
+        );
         let got = stored_from(f, "openrosa");
         assert_eq!(got.len(), 1);
         let e = &got[0].event;
-        assert_eq!((e.channel, e.status), (Channel::OpenRosa, VerificationStatus::Unverified));
+        assert_eq!(
+            (e.channel, e.status),
+            (Channel::OpenRosa, VerificationStatus::Unverified)
+        );
         assert_eq!(e.category, "abduction");
         assert_eq!(e.casualties.displaced, Some(12));
         assert!(e.people.is_empty(), "ODK's empty repeat is not a person");
         assert!(e.locality.is_some());
         let files = blocking(|| f.app.store().list_attachments(e.id).unwrap());
         assert_eq!(files.len(), 1);
-        assert_eq!((files[0].file_name.as_str(), files[0].bytes.as_slice()), ("1699990000000.jpg", photo));
+        assert_eq!(
+            (files[0].file_name.as_str(), files[0].bytes.as_slice()),
+            ("1699990000000.jpg", photo)
+        );
         assert_eq!(files[0].content_type, "image/jpeg");
 
         // The same instance again: 202, nothing stored twice.
@@ -505,7 +596,12 @@ fn openrosa_submission_creates_an_unverified_report() {
         assert_eq!(stored_from(f, "openrosa").len(), 1);
 
         // Malformed XML names the part; a wrong form id names the form.
-        let (ct, body) = multipart(&[("xml_submission_file", "s.xml", "text/xml", b"<data id=\"usalama_report\"><category>")]);
+        let (ct, body) = multipart(&[(
+            "xml_submission_file",
+            "s.xml",
+            "text/xml",
+            b"<data id=\"usalama_report\"><category>",
+        )]);
         let r = send(&f.router, submit(ct, body)).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST);
         assert!(r.text().contains("xml_submission_file"), "{}", r.text());
@@ -518,7 +614,10 @@ fn openrosa_submission_creates_an_unverified_report() {
             .header(header::CONTENT_LENGTH, (11u64 * 1024 * 1024).to_string())
             .body(Body::empty())
             .unwrap();
-        assert_eq!(send(&f.router, req).await.status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(
+            send(&f.router, req).await.status,
+            StatusCode::PAYLOAD_TOO_LARGE
+        );
     });
 }
 
@@ -595,7 +694,10 @@ fn reference_in(html: &str) -> String {
 fn web_form_creates_an_unverified_report() {
     on_every_backend(async |f| {
         let (cookie, csrf, html) = open_form(f, "en").await;
-        assert!(html.contains("value=\"2023-11-14\""), "today from the clock");
+        assert!(
+            html.contains("value=\"2023-11-14\""),
+            "today from the clock"
+        );
         assert!(!html.contains("<script>"), "no inline script");
         assert!(html.contains("<optgroup label=\"Dignity\">"));
         let (_, _, fr) = open_form(f, "fr").await;
@@ -625,7 +727,10 @@ fn web_form_creates_an_unverified_report() {
         let web = stored_from(f, "web");
         assert_eq!(web.len(), 1);
         let e = &web[0].event;
-        assert_eq!((e.channel, e.status), (Channel::WebForm, VerificationStatus::Unverified));
+        assert_eq!(
+            (e.channel, e.status),
+            (Channel::WebForm, VerificationStatus::Unverified)
+        );
         assert_eq!(e.place_name.as_deref(), Some("Bambari"));
         assert!(e.locality.is_some());
         assert_eq!(e.people[0].age, Some(23));
@@ -644,7 +749,9 @@ fn web_form_creates_an_unverified_report() {
         assert!(!page.contains("Arrêté") && !page.contains("Bambari") && !page.contains("Ali"));
         let r = send(
             &f.router,
-            Request::get("/report/status?ref=ZZZZZ-ZZZZZ").body(Body::empty()).unwrap(),
+            Request::get("/report/status?ref=ZZZZZ-ZZZZZ")
+                .body(Body::empty())
+                .unwrap(),
         )
         .await;
         assert_eq!(r.status, StatusCode::NOT_FOUND);
@@ -661,7 +768,10 @@ fn web_form_creates_an_unverified_report() {
         let r = post_form(f, &cookie, &ask).await;
         assert_eq!(r.status, StatusCode::OK);
         let page = r.text();
-        assert!(page.contains("name=\"place_code\" value=\"CF1216\""), "{page}");
+        assert!(
+            page.contains("name=\"place_code\" value=\"CF1216\""),
+            "{page}"
+        );
         assert!(page.contains("value=\"-\""));
         assert_eq!(stored_from(f, "web").len(), 1, "nothing stored yet");
         let mut pick = ask.clone();
@@ -670,7 +780,10 @@ fn web_form_creates_an_unverified_report() {
         assert_eq!(r.status, StatusCode::OK, "{}", r.text());
         reference_in(&r.text());
         let again = post_form(f, &cookie, &pick).await;
-        assert!(again.text().contains("already been received"), "resend is idempotent");
+        assert!(
+            again.text().contains("already been received"),
+            "resend is idempotent"
+        );
         assert_eq!(stored_from(f, "web").len(), 2);
 
         // Bad input comes back with the answers and the fields marked.
@@ -680,7 +793,10 @@ fn web_form_creates_an_unverified_report() {
         let r = post_form(f, &cookie, &bad).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
         let page = r.text();
-        assert!(page.contains("href=\"#f-latitude\"") && page.contains("href=\"#f-killed\""), "{page}");
+        assert!(
+            page.contains("href=\"#f-latitude\"") && page.contains("href=\"#f-killed\""),
+            "{page}"
+        );
         assert!(page.contains("value=\"95\""));
         assert_eq!(stored_from(f, "web").len(), 2);
 
@@ -692,10 +808,18 @@ fn web_form_creates_an_unverified_report() {
         assert_eq!(stored_from(f, "web").len(), 2);
 
         // The script is served under the CSP.
-        let r = send(&f.router, Request::get("/static/report.js").body(Body::empty()).unwrap()).await;
+        let r = send(
+            &f.router,
+            Request::get("/static/report.js")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
         assert_eq!(r.status, StatusCode::OK);
         assert!(r.header("content-type").starts_with("text/javascript"));
         assert!(r.text().contains("localStorage") && r.text().contains("geolocation"));
-        assert!(r.header("content-security-policy").contains("script-src 'self'"));
+        assert!(r
+            .header("content-security-policy")
+            .contains("script-src 'self'"));
     });
 }

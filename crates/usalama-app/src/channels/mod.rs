@@ -478,14 +478,8 @@ impl App {
                     }
                 }
             }
-            (Some(_), None) => errs.push(FieldError::new(
-                "longitude",
-                "is required with latitude",
-            )),
-            (None, Some(_)) => errs.push(FieldError::new(
-                "latitude",
-                "is required with longitude",
-            )),
+            (Some(_), None) => errs.push(FieldError::new("longitude", "is required with latitude")),
+            (None, Some(_)) => errs.push(FieldError::new("latitude", "is required with longitude")),
             (None, None) => {}
         }
         let mut path = Default::default();
@@ -631,7 +625,10 @@ impl App {
         policy: PlacePolicy,
     ) -> Result<Vec<ItemOutcome>, AppError> {
         if channel == Channel::Import {
-            return Err(AppError::invalid("channel", "imports have their own use-cases"));
+            return Err(AppError::invalid(
+                "channel",
+                "imports have their own use-cases",
+            ));
         }
         if channel != Channel::WebForm && who.role().is_none() {
             return Err(AppError::Unauthenticated);

@@ -91,7 +91,9 @@ impl App {
             return Err(AppError::Unauthenticated);
         }
         let refuse = |field: &str, reason: String| {
-            Ok(OpenRosaOutcome::Refused(vec![FieldError::new(field, reason)]))
+            Ok(OpenRosaOutcome::Refused(vec![FieldError::new(
+                field, reason,
+            )]))
         };
         let sub = match read_submission(xml) {
             Ok(s) => s,
@@ -106,7 +108,12 @@ impl App {
                     format!("'{other}' is not a form of this server (expected {FORM_ID})"),
                 );
             }
-            None => return refuse("form", format!("the instance has no id (expected {FORM_ID})")),
+            None => {
+                return refuse(
+                    "form",
+                    format!("the instance has no id (expected {FORM_ID})"),
+                )
+            }
         }
         if media.len() > MAX_ATTACHMENTS {
             return refuse(

@@ -166,14 +166,11 @@ impl App {
         let Some(r) = normalize_reference(reference) else {
             return Ok(None);
         };
-        Ok(self
-            .store
-            .report_status(&r)?
-            .map(|s| match s.as_str() {
-                "verified" => ReportStatus::Verified,
-                "rejected" => ReportStatus::Rejected,
-                "duplicate" => ReportStatus::Merged,
-                _ => ReportStatus::Received,
-            }))
+        Ok(self.store.report_status(&r)?.map(|s| match s.as_str() {
+            "verified" => ReportStatus::Verified,
+            "rejected" => ReportStatus::Rejected,
+            "duplicate" => ReportStatus::Merged,
+            _ => ReportStatus::Received,
+        }))
     }
 }

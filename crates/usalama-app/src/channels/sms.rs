@@ -131,7 +131,8 @@ impl App {
 
     /// The keyed hash of a sender's number, as stored.
     pub fn sender_hash(&self, from: &str) -> Result<Vec<u8>, AppError> {
-        let mut mac = Hmac::<Sha256>::new_from_slice(self.sms_key()?).map_err(|_| AppError::Crypto)?;
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(self.sms_key()?).map_err(|_| AppError::Crypto)?;
         mac.update(normalized_number(from).as_bytes());
         Ok(mac.finalize().into_bytes().to_vec())
     }

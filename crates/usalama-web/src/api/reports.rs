@@ -19,8 +19,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 use usalama_app::{
-    FieldError, ItemOutcome, PersonInput, PlacePolicy, PlaceMatch, Placement, Receipt,
-    ReportInput, SubmitMode, MAX_BATCH,
+    FieldError, ItemOutcome, PersonInput, PlaceMatch, PlacePolicy, Placement, Receipt, ReportInput,
+    SubmitMode, MAX_BATCH,
 };
 use usalama_domain::Channel;
 
@@ -110,14 +110,15 @@ fn body_error(e: BodyError, limit: usize, what: &str) -> Response {
     }
 }
 
-fn parse_json(bytes: &[u8]) -> Result<Value, Response> {
+/// The body as JSON, or the 400 answer naming where it is malformed.
+fn parse_json(bytes: &[u8]) -> Result<Value, Box<Response>> {
     serde_json::from_slice(bytes).map_err(|e| {
-        json_error(
+        Box::new(json_error(
             StatusCode::BAD_REQUEST,
             "invalid_json",
             format!("the body is not valid JSON: {e}"),
             None,
-        )
+        ))
     })
 }
 
@@ -283,7 +284,7 @@ async fn create_report(
     };
     let value = match parse_json(&bytes) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let input = report_from_json(&value);
     let out = run(&state, move |app| {
@@ -340,7 +341,7 @@ async fn create_batch(
     };
     let value = match parse_json(&bytes) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let items = match value {
         Value::Array(items) => items,
@@ -355,7 +356,9 @@ async fn create_batch(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_report",
                 "a batch is a JSON array of reports, or {\"reports\": [...]}".into(),
-                Some(vec![json!({"field": "reports", "message": "reports: must be a list"})]),
+                Some(vec![
+                    json!({"field": "reports", "message": "reports: must be a list"}),
+                ]),
             )
         }
     };
@@ -375,7 +378,9 @@ async fn create_batch(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_report",
             "the batch holds no report".into(),
-            Some(vec![json!({"field": "reports", "message": "reports: is empty"})]),
+            Some(vec![
+                json!({"field": "reports", "message": "reports: is empty"}),
+            ]),
         );
     }
     let inputs: Vec<ReportInput> = items.iter().map(report_from_json).collect();
@@ -500,10 +505,20 @@ mod tests {
         fields.sort();
         assert_eq!(
             fields,
-            vec!["category", "kiled", "latitude", "people[0].eyes", "people[1]"]
+            vec![
+                "category",
+                "kiled",
+                "latitude",
+                "people[0].eyes",
+                "people[1]"
+            ]
         );
         assert_eq!(r.killed.as_deref(), Some("4"));
-        assert_eq!(r.injured.as_deref(), Some("-1"), "checked by the application");
+        assert_eq!(
+            r.injured.as_deref(),
+            Some("-1"),
+            "checked by the application"
+        );
         assert_eq!(r.people[0].age.as_deref(), Some("30"));
         assert_eq!(report_from_json(&json!([1])).wire_errors[0].field, "report");
     }

@@ -32,9 +32,22 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Field names gateways use, lower-cased.
-const FROM: &[&str] = &["from", "sender", "msisdn", "phone", "phone_number", "originator"];
+const FROM: &[&str] = &[
+    "from",
+    "sender",
+    "msisdn",
+    "phone",
+    "phone_number",
+    "originator",
+];
 const TEXT: &[&str] = &["message", "text", "body", "content", "msg", "sms"];
-const TIME: &[&str] = &["sent_timestamp", "timestamp", "sent_at", "date", "received_at"];
+const TIME: &[&str] = &[
+    "sent_timestamp",
+    "timestamp",
+    "sent_at",
+    "date",
+    "received_at",
+];
 const ID: &[&str] = &["message_id", "messagesid", "smssid", "sms_id", "id", "uuid"];
 const SECRET: &[&str] = &["secret", "token"];
 
@@ -77,7 +90,8 @@ fn fields(headers: &HeaderMap, body: &[u8]) -> Result<Vec<(String, String)>, Str
             })
             .collect())
     } else {
-        let text = std::str::from_utf8(body).map_err(|_| "the body is not UTF-8 text".to_string())?;
+        let text =
+            std::str::from_utf8(body).map_err(|_| "the body is not UTF-8 text".to_string())?;
         Ok(crate::api::params::form_pairs(text))
     }
 }

@@ -48,10 +48,7 @@ fn groups(state: &AppState, lang: Lang) -> Vec<(String, Vec<(String, String)>)> 
                 .filter(|c| c.dimension == *d)
                 .map(|c| (c.code.clone(), c.label(lang.code()).to_string()))
                 .collect();
-            (
-                state.catalog.t(lang, &format!("dim-{}", d.as_str())),
-                cats,
-            )
+            (state.catalog.t(lang, &format!("dim-{}", d.as_str())), cats)
         })
         .filter(|(_, cats): &(String, Vec<_>)| !cats.is_empty())
         .collect()
@@ -74,7 +71,9 @@ pub(super) async fn form(State(state): State<AppState>, req: PageReq) -> Respons
         ..Default::default()
     };
     let view = form_view(&state, &req, values);
-    req.send(&state, StatusCode::OK, |ctx| report::report_form(ctx, &view))
+    req.send(&state, StatusCode::OK, |ctx| {
+        report::report_form(ctx, &view)
+    })
 }
 
 fn values_of(pairs: &[(String, String)]) -> (String, ReportValues) {
@@ -186,7 +185,9 @@ fn control_and_message(e: &FieldError, filled_rows: &[usize]) -> (String, &'stat
 }
 
 fn option_label(state: &AppState, lang: Lang, m: &PlaceMatch) -> String {
-    let level = state.catalog.t(lang, &format!("level-{}", m.level.as_str()));
+    let level = state
+        .catalog
+        .t(lang, &format!("level-{}", m.level.as_str()));
     if m.within.is_empty() {
         format!("{} ({level})", m.name)
     } else {
@@ -266,7 +267,9 @@ pub(super) async fn submit(State(state): State<AppState>, req: PageReq, body: By
                 reference: r.reference,
                 existed: r.existed,
             };
-            req.send(&state, StatusCode::OK, |ctx| report::report_done(ctx, &view))
+            req.send(&state, StatusCode::OK, |ctx| {
+                report::report_done(ctx, &view)
+            })
         }
         Ok(Some(ItemOutcome::Refused(errs))) => {
             let mut view = form_view(&state, &req, values);

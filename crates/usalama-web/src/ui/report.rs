@@ -374,7 +374,12 @@ mod tests {
         let cat = Catalog::new();
         for lang in [Lang::En, Lang::Fr] {
             let s = report_form(&PageCtx::new(&cat, lang, "/report"), &view()).into_string();
-            let form = s.split("<form").nth(1).unwrap_or_default(); assert!(form.contains("method=\"post\" action=\"/report\"") && form.contains("id=\"report-form\""), "{form}");
+            let form = s.split("<form").nth(1).unwrap_or_default();
+            assert!(
+                form.contains("method=\"post\" action=\"/report\"")
+                    && form.contains("id=\"report-form\""),
+                "{form}"
+            );
             assert!(s.contains("name=\"csrf\" value=\"tok\""));
             assert!(s.contains("<optgroup label=\"Lives\">"));
             assert!(s.contains("<option value=\"armed_violence\" selected>Fighting</option>"));
@@ -385,7 +390,10 @@ mod tests {
                 assert!(!s.contains(bad), "{bad}");
             }
             for key_as_text in [">report-", ">status-", "=\"report-saved", "\"report-sex"] {
-                assert!(!s.contains(key_as_text), "untranslated {key_as_text} ({lang:?})");
+                assert!(
+                    !s.contains(key_as_text),
+                    "untranslated {key_as_text} ({lang:?})"
+                );
             }
         }
         let mut v = view();
@@ -431,7 +439,10 @@ mod tests {
             },
         )
         .into_string();
-        assert!(!s.contains(">report-") && !s.contains(">status-"), "translated");
+        assert!(
+            !s.contains(">report-") && !s.contains(">status-"),
+            "translated"
+        );
         let s = report_status(
             &ctx,
             &ReportStatusView {

@@ -5,6 +5,7 @@
 //! All methods are synchronous; async callers run them on a blocking thread.
 
 mod auth;
+mod channels;
 mod clock;
 mod demo;
 mod error;
@@ -15,11 +16,20 @@ mod queries;
 mod verification;
 
 pub use auth::{random_password as generate_password, Principal, TokenSecret, SESSION_HOURS};
+pub use channels::{
+    normalize_reference, reference_for, FieldError, ItemOutcome, OpenRosaOutcome, PersonInput,
+    PlacePolicy, Placement, Receipt, ReportInput, ReportStatus, SmsInput, SmsOutcome, SmsResult,
+    SubmitMode, MAX_BATCH, MAX_PLACES, SMS_KEY_SETTING,
+};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use demo::{DemoData, DemoReport, DEMO_TOKEN_LABEL, DEMO_USER};
 pub use error::AppError;
 pub use imports::{BoundaryReport, ImportReport};
 pub use queries::{EventView, LocalityCount, PublicStats, SourceCount};
+pub use usalama_ingest::gazetteer::{MatchKind, PlaceMatch, Resolution};
+pub use usalama_ingest::openrosa::{
+    form_list as openrosa_form_list, response as openrosa_response,
+};
 pub use verification::{DuplicateCandidate, Duplicates, QueueItem, VersionedView};
 
 use std::sync::Arc;
@@ -34,6 +44,7 @@ pub struct App {
     clock: Arc<dyn Clock>,
     cache: Arc<queries::LocalityCache>,
     duplicate_rules: usalama_domain::DuplicateRules,
+    intake: Arc<channels::Intake>,
 }
 
 impl App {
@@ -41,6 +52,7 @@ impl App {
     pub fn new(store: Arc<dyn Store>, taxonomy: Taxonomy, clock: Arc<dyn Clock>) -> Self {
         Self {
             store,
+            intake: Arc::new(channels::Intake::new(&taxonomy)),
             taxonomy: Arc::new(taxonomy),
             clock,
             cache: Arc::default(),

@@ -64,6 +64,19 @@ pub enum IngestError {
         /// Why it was rejected.
         reason: String,
     },
+    /// Another configuration file (`file` names which, e.g. `sms`) is invalid; `line` is
+    /// 1-based where known.
+    #[error("{file} file{}{}: {reason}", line.map(|l| format!(", line {l}")).unwrap_or_default(), if key.is_empty() { String::new() } else { format!(", key {key}") })]
+    Config {
+        /// Which file: `sms` for the SMS syntax.
+        file: &'static str,
+        /// 1-based line of the offending value, where known.
+        line: Option<usize>,
+        /// The offending key.
+        key: String,
+        /// Why it was rejected.
+        reason: String,
+    },
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //! on a blocking thread. The store knows nothing about HTTP or file formats.
 
 mod error;
+pub mod intake;
 mod location;
 mod migrate;
 pub mod postgres;
@@ -17,6 +18,7 @@ pub mod sqlite;
 pub mod verification;
 
 pub use error::StoreError;
+pub use intake::{Attachment, NewReport, ReportReceipt, StoredAttachment, StoredReport};
 pub use location::StoreLocation;
 pub use query::{
     ActorQuery, Cursor, EventQuery, GroupBy, GroupCount, LocalityQuery, Page, PageRequest,
@@ -138,6 +140,28 @@ pub trait Store: Send + Sync {
         batch: usize,
         f: &mut dyn FnMut(&[StoredEvent]) -> Result<(), StoreError>,
     ) -> Result<u64, StoreError>;
+
+    // Channels
+    /// Stores reports from monitors, all in one transaction: each event (which must be
+    /// new) with its receipt and attachments. A report whose `(source, external_id)` is
+    /// already stored is left as it is (a resubmission): only its attachments not yet
+    /// stored (by file name) are added, and the stored event's id and reference returned.
+    fn insert_reports(&self, reports: &[NewReport]) -> Result<Vec<StoredReport>, StoreError>;
+    /// The verification status name (`unverified`, `verified`, `rejected`, `duplicate`)
+    /// of the report with this reference; nothing else about it.
+    fn report_status(&self, reference: &str) -> Result<Option<String>, StoreError>;
+    /// The receipt of a report.
+    fn get_receipt(&self, event: EventId) -> Result<Option<ReportReceipt>, StoreError>;
+    /// A report's attachments, by file name.
+    fn list_attachments(&self, event: EventId) -> Result<Vec<StoredAttachment>, StoreError>;
+    /// The installation setting `key`, storing `initial` first when there is none; when
+    /// several callers race, the first write wins and everyone gets it.
+    fn ensure_setting(
+        &self,
+        key: &str,
+        initial: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<u8>, StoreError>;
 }
 
 /// The largest batch [`Store::scan_events`] hands over.

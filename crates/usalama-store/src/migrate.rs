@@ -17,6 +17,10 @@ pub(crate) const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0001_init.sql"),
     },
     Migration {
+        version: 2,
+        sql: include_str!("../migrations/sqlite/0002_channels.sql"),
+    },
+    Migration {
         version: 3,
         sql: include_str!("../migrations/sqlite/0003_verification.sql"),
     },
@@ -27,6 +31,10 @@ pub(crate) const POSTGRES: &[Migration] = &[
     Migration {
         version: 1,
         sql: include_str!("../migrations/postgres/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        sql: include_str!("../migrations/postgres/0002_channels.sql"),
     },
     Migration {
         version: 3,

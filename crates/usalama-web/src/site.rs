@@ -23,6 +23,7 @@ use std::collections::HashMap;
 use usalama_app::{AppError, EventView, Principal};
 use usalama_domain::{AdminLevel, EventId};
 
+mod report;
 mod verify;
 
 const SESSION_COOKIE: &str = "usalama_session";
@@ -40,6 +41,10 @@ pub fn router() -> Router<AppState> {
         .route("/logout", post(logout))
         .route("/static/app.css", get(css))
         .merge(verify::router())
+        // Channels
+        .route("/report", get(report::form).post(report::submit))
+        .route("/report/status", get(report::status))
+        .route("/static/report.js", get(report::script))
 }
 
 fn cookies(headers: &HeaderMap) -> HashMap<String, String> {

@@ -328,7 +328,7 @@ async fn check_openapi(f: &Fixture) {
         .as_str()
         .unwrap()
         .to_string();
-    for (m, p) in usalama_web::api::ROUTES {
+    for (method, p) in usalama_web::api::ROUTES {
         let uri = p.replace(
             "{id}",
             if p.contains("events") {
@@ -339,34 +339,38 @@ async fn check_openapi(f: &Fixture) {
                 &act
             },
         );
-        if *m == "get" {
+        if *method == "get" && p.starts_with("/api/v1/") {
             let r = get(f, &uri).await;
             assert_eq!(r.status, StatusCode::OK, "{uri}: {}", r.text());
         } else {
-            // A POST route is routed (not 404/405) and answers an empty object with one of
-            // the API's documented errors.
-            let req = Request::post(&uri)
+            // Every other route is routed (not 404/405) and answers an empty request; an
+            // API error it gives is one of the documented codes.
+            let req = Request::builder()
+                .method(method.to_uppercase().as_str())
+                .uri(&uri)
                 .header(header::AUTHORIZATION, format!("Bearer {}", f.token))
                 .header(header::CONTENT_TYPE, "application/json")
                 .body(Body::from("{}"))
                 .unwrap();
             let r = send(&f.router, req).await;
             assert!(
-                r.status.is_client_error()
-                    && r.status != StatusCode::NOT_FOUND
-                    && r.status != StatusCode::METHOD_NOT_ALLOWED,
-                "{m} {uri}: {} {}",
+                r.status != StatusCode::NOT_FOUND && r.status != StatusCode::METHOD_NOT_ALLOWED,
+                "{method} {uri}: {} {}",
                 r.status,
                 r.text()
             );
-            let code = r.json()["error"]["code"].as_str().unwrap_or("").to_string();
-            let documented = doc["components"]["schemas"]["Error"]["properties"]["error"]
-                ["properties"]["code"]["enum"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|c| c == code.as_str());
-            assert!(documented, "{uri}: undocumented error code '{code}'");
+            let code = serde_json::from_slice::<Value>(&r.body)
+                .ok()
+                .and_then(|j| j["error"]["code"].as_str().map(str::to_string));
+            if let Some(code) = code {
+                let documented = doc["components"]["schemas"]["Error"]["properties"]["error"]
+                    ["properties"]["code"]["enum"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|c| c == code.as_str());
+                assert!(documented, "{uri}: undocumented error code '{code}'");
+            }
         }
     }
 }

@@ -62,6 +62,9 @@ pub struct StoreArgs {
     /// A taxonomy file replacing the built-in one.
     #[arg(long, env = "USALAMA_TAXONOMY", value_name = "FILE")]
     pub taxonomy: Option<PathBuf>,
+    /// An SMS keyword file replacing the built-in one (see config/sms.toml, docs/sms.md).
+    #[arg(long, env = "USALAMA_SMS_KEYWORDS", value_name = "FILE")]
+    pub sms_keywords: Option<PathBuf>,
 }
 
 /// Subcommands.
@@ -513,9 +516,33 @@ pub fn open_app_at(
         None => usalama_ingest::parse_taxonomy(usalama_ingest::DEFAULT_TAXONOMY)
             .context("the built-in taxonomy is invalid")?,
     };
+    let sms_path = args
+        .sms_keywords
+        .clone()
+        .or_else(|| settings.file.sms_keywords.clone());
+    let sms = match sms_path {
+        Some(p) => {
+            let text = std::fs::read_to_string(&p).map_err(|e| {
+                ConfigError(format!("cannot read SMS keywords {}: {e}", p.display()))
+            })?;
+            Some(
+                usalama_ingest::parse_sms_syntax(&text, &taxonomy)
+                    .map_err(|e| ConfigError(format!("{}: {e}", p.display())))?,
+            )
+        }
+        None => None,
+    };
     tracing::info!(store = %location.redacted(), "opening store");
     let store = usalama_store::open(location)?;
-    Ok(App::new(store, taxonomy, Arc::new(SystemClock)))
+    let app = App::new(store, taxonomy, Arc::new(SystemClock));
+    let app = match sms {
+        Some(syntax) => app.with_sms_syntax(syntax),
+        None => app,
+    };
+    if let Some(problem) = app.sms_problem() {
+        tracing::warn!(%problem, "SMS reports are disabled");
+    }
+    Ok(app)
 }
 
 fn read_file(path: &Path) -> anyhow::Result<String> {

@@ -23,6 +23,8 @@ pub struct FileConfig {
     pub log: LogSection,
     /// Path of a taxonomy file replacing the built-in one.
     pub taxonomy: Option<PathBuf>,
+    /// Path of an SMS keyword file replacing the built-in `config/sms.toml`.
+    pub sms_keywords: Option<PathBuf>,
 }
 
 /// `[server]` settings.

@@ -31,6 +31,8 @@ pub fn serve(
             "--bind '{bind}' is not an address like 127.0.0.1:8080"
         ))
     })?;
+    // The installation's keys (the one that hashes SMS senders) exist from the first start.
+    app.ensure_channel_keys()?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -2,7 +2,10 @@
 //! under an advisory lock so that several instances can start at once, and the same
 //! behaviour as the SQLite backend, checked by the same conformance tests.
 
+mod channels;
+
 use crate::error::StoreError;
+use crate::intake::{NewReport, ReportReceipt, StoredAttachment, StoredReport};
 use crate::migrate::{self, Migration};
 use crate::query::{ActorQuery, Cursor, EventQuery, GroupBy, GroupCount, LocalityQuery, Page};
 use crate::records::{
@@ -1116,5 +1119,31 @@ impl Store for PgStore {
         }
         tx.commit().px()?;
         Ok(n)
+    }
+
+    // Channels
+    fn insert_reports(&self, reports: &[NewReport]) -> Result<Vec<StoredReport>, StoreError> {
+        self.channels_insert_reports(reports)
+    }
+
+    fn report_status(&self, reference: &str) -> Result<Option<String>, StoreError> {
+        self.channels_report_status(reference)
+    }
+
+    fn get_receipt(&self, event: EventId) -> Result<Option<ReportReceipt>, StoreError> {
+        self.channels_get_receipt(event)
+    }
+
+    fn list_attachments(&self, event: EventId) -> Result<Vec<StoredAttachment>, StoreError> {
+        self.channels_list_attachments(event)
+    }
+
+    fn ensure_setting(
+        &self,
+        key: &str,
+        initial: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<u8>, StoreError> {
+        self.channels_ensure_setting(key, initial, now)
     }
 }

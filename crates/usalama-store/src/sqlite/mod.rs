@@ -1,7 +1,10 @@
 //! The embedded SQLite backend: one file in the data directory, WAL journal, foreign keys
 //! on, `synchronous=FULL` so that every acknowledged commit survives a crash or power loss.
 
+mod channels;
+
 use crate::error::StoreError;
+use crate::intake::{NewReport, ReportReceipt, StoredAttachment, StoredReport};
 use crate::migrate::{self, Migration};
 use crate::query::{ActorQuery, Cursor, EventQuery, GroupBy, GroupCount, LocalityQuery, Page};
 use crate::records::{
@@ -1244,5 +1247,31 @@ impl Store for SqliteStore {
         }
         tx.commit().sx()?;
         Ok(n)
+    }
+
+    // Channels
+    fn insert_reports(&self, reports: &[NewReport]) -> Result<Vec<StoredReport>, StoreError> {
+        self.channels_insert_reports(reports)
+    }
+
+    fn report_status(&self, reference: &str) -> Result<Option<String>, StoreError> {
+        self.channels_report_status(reference)
+    }
+
+    fn get_receipt(&self, event: EventId) -> Result<Option<ReportReceipt>, StoreError> {
+        self.channels_get_receipt(event)
+    }
+
+    fn list_attachments(&self, event: EventId) -> Result<Vec<StoredAttachment>, StoreError> {
+        self.channels_list_attachments(event)
+    }
+
+    fn ensure_setting(
+        &self,
+        key: &str,
+        initial: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<u8>, StoreError> {
+        self.channels_ensure_setting(key, initial, now)
     }
 }

@@ -5,6 +5,8 @@
 
 pub mod dto;
 pub mod params;
+pub mod reports;
+pub mod sms;
 pub mod verification;
 
 use crate::error::ApiError;
@@ -40,6 +42,15 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/events/{id}/merge"),
     ("post", "/api/v1/events/{id}/unmerge"),
     ("get", "/api/v1/events/{id}/history"),
+    // Channels
+    ("post", "/api/v1/reports"),
+    ("post", "/api/v1/reports:batch"),
+    ("get", "/api/v1/places"),
+    ("post", "/api/v1/sms/inbound"),
+    ("get", "/formList"),
+    ("get", "/forms/report.xml"),
+    ("head", "/submission"),
+    ("post", "/submission"),
 ];
 
 /// The API router.

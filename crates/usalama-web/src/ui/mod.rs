@@ -8,6 +8,7 @@
 pub mod i18n;
 pub mod layout;
 pub mod pages;
+pub mod report;
 pub mod svg_map;
 pub mod verify;
 

@@ -1,5 +1,6 @@
-//! The map in a real browser: headless Chromium (Debian's `chromium`) opens `/map` of the
-//! running demo, and the test checks the SVG holds one shape per ADM1 area and that the
+//! The map and the report form in a real browser: headless Chromium (Debian's `chromium`)
+//! opens `/map` and `/report` of the running demo, and the tests check the SVG holds one
+//! shape per ADM1 area, that the report form's script runs under the CSP, and that the
 //! browser requested nothing from outside the server (from Chromium's own network log).
 
 use crate::common::start_demo;
@@ -39,10 +40,10 @@ fn chromium() -> String {
     bin
 }
 
-#[test]
-fn map_page_in_headless_chromium() {
+/// The DOM of `url` after its scripts ran (at a phone's width), and the request jobs the
+/// browser logged.
+fn render(url: &str) -> (String, String, Vec<(String, Option<String>)>) {
     let bin = chromium();
-    let server = start_demo(&[]);
     let tmp = tempfile::tempdir().unwrap();
     let netlog = tmp.path().join("netlog.json");
     let out = Command::new(bin)
@@ -64,22 +65,30 @@ fn map_page_in_headless_chromium() {
         ))
         .arg(format!("--log-net-log={}", netlog.display()))
         .arg("--dump-dom")
-        .arg(format!("{}/map", server.base))
+        .arg(url)
         .output()
         .unwrap();
-    let dom = String::from_utf8_lossy(&out.stdout);
+    let log: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&netlog).unwrap()).unwrap();
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        request_jobs(&log),
+    )
+}
+
+#[test]
+fn map_page_in_headless_chromium() {
+    let server = start_demo(&[]);
+    let (dom, stderr, jobs) = render(&format!("{}/map", server.base));
     assert!(
         dom.contains("<svg"),
-        "no SVG in the rendered page: {}",
-        String::from_utf8_lossy(&out.stderr)
+        "no SVG in the rendered page: {stderr}"
     );
     let shapes = dom.matches("class=\"area\"").count();
     let codes = dom.matches("data-code=\"CF").count();
     assert_eq!((shapes, codes), (17, 17), "one shape per prefecture");
 
-    let log: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&netlog).unwrap()).unwrap();
-    let jobs = request_jobs(&log);
     assert!(
         jobs.iter()
             .any(|(u, _)| u == &format!("{}/map", server.base)),
@@ -102,5 +111,39 @@ fn map_page_in_headless_chromium() {
     assert!(
         outside.is_empty(),
         "the page made requests outside the server: {outside:?}"
+    );
+}
+
+#[test]
+fn report_form_in_headless_chromium() {
+    let server = start_demo(&[]);
+    let (dom, stderr, jobs) = render(&format!("{}/report", server.base));
+    assert!(
+        dom.contains("id=\"report-form\""),
+        "no form in the rendered page: {stderr}"
+    );
+    // The script ran under the CSP: it showed the position button, hidden without it.
+    let button = dom
+        .split("id=\"use-position\"")
+        .nth(1)
+        .and_then(|s| s.split('>').next())
+        .unwrap_or_default();
+    assert!(
+        !button.contains("hidden"),
+        "the report script did not run: {button} {stderr}"
+    );
+    let from_page: Vec<&(String, Option<String>)> = jobs
+        .iter()
+        .filter(|(_, init)| init.as_deref() == Some(server.base.as_str()))
+        .collect();
+    assert!(
+        from_page
+            .iter()
+            .any(|(u, _)| u.ends_with("/static/report.js")),
+        "the page's script is in the log: {from_page:?}"
+    );
+    assert!(
+        from_page.iter().all(|(u, _)| u.starts_with(&server.base)),
+        "the page made requests outside the server: {from_page:?}"
     );
 }

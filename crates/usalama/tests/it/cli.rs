@@ -128,6 +128,29 @@ fn bad_config_file_names_the_key() {
     assert!(e.contains("bindd") && e.contains("usalama.toml"), "{e}");
 }
 
+#[test]
+fn bad_sms_keyword_file_names_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let kw = dir.path().join("sms.toml");
+    std::fs::write(
+        &kw,
+        "[reply.en]\nreceived = \"r\"\nplace_unknown = \"p\"\nnot_understood = \"n\"\n\n[[keyword]]\nlang = \"en\"\nwords = [\"BOOM\"]\ncategory = \"fireworks\"\ncount = \"none\"\n",
+    )
+    .unwrap();
+    let out = run(&[
+        "migrate",
+        "--data-dir",
+        dir.path().join("d").to_str().unwrap(),
+        "--sms-keywords",
+        kw.to_str().unwrap(),
+    ]);
+    let e = one_line_error(&out, 3);
+    assert!(
+        e.contains("sms.toml") && e.contains("line 9") && e.contains("fireworks"),
+        "{e}"
+    );
+}
+
 fn total(body: &str) -> u64 {
     let v: serde_json::Value = serde_json::from_str(body).unwrap();
     v["total"].as_u64().unwrap()

@@ -1,0 +1,195 @@
+//! Reports from ODK Collect and KoboCollect over OpenRosa: the report form as an XForm,
+//! monitors authenticated by name and password (HTTP Basic, as those apps send it), and
+//! submissions read, checked like every other report and stored with their media. The
+//! same instance sent again (same `meta/instanceID`) is recognised: nothing is stored
+//! twice, and media parts not yet received are added (ODK splits large submissions).
+
+use super::{Extras, FieldError, ItemOutcome, PersonInput, PlacePolicy, ReportInput, SubmitMode};
+use crate::auth::Principal;
+use crate::error::AppError;
+use crate::App;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use usalama_domain::Channel;
+use usalama_ingest::openrosa::{self, read_submission, split_geopoint, FORM_ID};
+use usalama_store::Attachment;
+
+/// Most media parts accepted with one submission.
+const MAX_ATTACHMENTS: usize = 20;
+
+/// What became of a submission.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OpenRosaOutcome {
+    /// Stored (or, for a resubmission, found stored).
+    Stored(super::Receipt),
+    /// Refused, with the fields at fault.
+    Refused(Vec<FieldError>),
+}
+
+fn opt(s: Option<&str>) -> Option<String> {
+    s.map(str::to_string)
+}
+
+impl App {
+    /// The report form as an XForm, and its version.
+    pub fn report_xform(&self) -> (String, String) {
+        (
+            openrosa::xform(&self.taxonomy),
+            openrosa::xform_version(&self.taxonomy),
+        )
+    }
+
+    /// The principal of an account's name and password, without opening a session (for
+    /// HTTP Basic, which sends them with every request). Unknown names take as long as
+    /// wrong passwords.
+    pub fn authenticate_password(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<Principal, AppError> {
+        if username.len() > 64 || password.len() > 1024 {
+            return Err(AppError::Unauthenticated);
+        }
+        let user = self.store.find_user(username.trim())?;
+        // Unknown names are checked against a throw-away hash, so both cases take as long.
+        static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let dummy = DUMMY.get_or_init(|| {
+            let salt = SaltString::generate(&mut rand::rngs::OsRng);
+            Argon2::default()
+                .hash_password(crate::auth::random_password().as_bytes(), &salt)
+                .map(|h| h.to_string())
+                .unwrap_or_default()
+        });
+        let hash = user
+            .as_ref()
+            .map_or(dummy.as_str(), |u| u.password_hash.as_str());
+        let ok = PasswordHash::new(hash)
+            .map(|h| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &h)
+                    .is_ok()
+            })
+            .unwrap_or(false);
+        match user {
+            Some(u) if ok && u.disabled_at.is_none() => Ok(Principal::User {
+                id: u.id,
+                username: u.username,
+                role: u.role,
+            }),
+            _ => Err(AppError::Unauthenticated),
+        }
+    }
+
+    /// Receives one OpenRosa submission: the instance XML and its media parts.
+    pub fn submit_openrosa(
+        &self,
+        who: &Principal,
+        xml: &[u8],
+        media: Vec<Attachment>,
+    ) -> Result<OpenRosaOutcome, AppError> {
+        if who.role().is_none() {
+            return Err(AppError::Unauthenticated);
+        }
+        let refuse = |field: &str, reason: String| {
+            Ok(OpenRosaOutcome::Refused(vec![FieldError::new(
+                field, reason,
+            )]))
+        };
+        let sub = match read_submission(xml) {
+            Ok(s) => s,
+            Err(e) => return refuse("xml_submission_file", e.0),
+        };
+        match sub.form_id.as_deref() {
+            Some(FORM_ID) => {}
+            Some(other) => {
+                let other: String = other.chars().take(60).collect();
+                return refuse(
+                    "form",
+                    format!("'{other}' is not a form of this server (expected {FORM_ID})"),
+                );
+            }
+            None => {
+                return refuse(
+                    "form",
+                    format!("the instance has no id (expected {FORM_ID})"),
+                )
+            }
+        }
+        if media.len() > MAX_ATTACHMENTS {
+            return refuse(
+                "media",
+                format!("at most {MAX_ATTACHMENTS} files per submission"),
+            );
+        }
+        for m in &media {
+            if m.file_name.is_empty()
+                || m.file_name.chars().count() > 255
+                || m.file_name.chars().any(char::is_control)
+                || m.content_type.len() > 100
+            {
+                return refuse("media", "a file has an unusable name or type".into());
+            }
+        }
+        let mut input = ReportInput {
+            category: opt(sub.get("category")),
+            occurred_start: opt(sub.get("occurred_start")),
+            occurred_end: opt(sub.get("occurred_end")),
+            place: opt(sub.get("place")),
+            killed: opt(sub.get("killed")),
+            injured: opt(sub.get("injured")),
+            displaced: opt(sub.get("displaced")),
+            description: opt(sub.get("description")),
+            reporter_contact: opt(sub.get("reporter_contact")),
+            external_id: sub.instance_id.clone(),
+            people: sub
+                .people
+                .iter()
+                .map(|p| PersonInput {
+                    name: p.name.clone(),
+                    age: p.age.clone(),
+                    sex: p.sex.clone(),
+                    role: p.role.clone(),
+                })
+                .collect(),
+            ..Default::default()
+        };
+        if let Some(g) = sub.get("location") {
+            match split_geopoint(g) {
+                Some((lat, lon)) => {
+                    input.latitude = Some(lat.to_string());
+                    input.longitude = Some(lon.to_string());
+                }
+                None => input.wire_errors.push(FieldError::new(
+                    "location",
+                    "is not a geopoint 'latitude longitude [altitude accuracy]'",
+                )),
+            }
+        }
+        let mut source_codes = vec![("form_id".to_string(), FORM_ID.to_string())];
+        if let Some(v) = &sub.version {
+            source_codes.push(("form_version".into(), v.chars().take(60).collect()));
+        }
+        let extras = Extras {
+            attachments: media,
+            source_codes,
+            ..Default::default()
+        };
+        let out = self
+            .submit(
+                who,
+                Channel::OpenRosa,
+                vec![(input, extras)],
+                SubmitMode::AllOrNothing,
+                PlacePolicy::Lenient,
+            )?
+            .pop();
+        Ok(match out {
+            Some(ItemOutcome::Stored(r)) => OpenRosaOutcome::Stored(r),
+            Some(ItemOutcome::Refused(e)) => OpenRosaOutcome::Refused(e),
+            _ => OpenRosaOutcome::Refused(vec![FieldError::new(
+                "xml_submission_file",
+                "could not be stored",
+            )]),
+        })
+    }
+}

@@ -1,0 +1,572 @@
+//! The gazetteer: typed place names matched against the names and alternative names of
+//! localities, whatever the case, accents, hyphens, apostrophes, spacing or administrative
+//! suffix ("Préfecture de la Ouaka", "OUAKA", "ouaka province" all fold to `ouaka`).
+//!
+//! [`fold`] gives the comparable form of a name. [`Gazetteer::search`] ranks candidates:
+//! exact folded matches first, then names the text starts, then names within a small edit
+//! distance (a typing slip). [`Gazetteer::resolve`] decides whether a text names one place:
+//! the best candidates must lie on one line of ancestry (a commune called like its
+//! sub-prefecture is not ambiguous: the deeper one is taken), otherwise the caller gets the
+//! candidates to choose from. Nothing here is specific to one country or language: any
+//! script is kept, only combining marks are dropped.
+
+use std::collections::HashMap;
+use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::UnicodeNormalization;
+use usalama_domain::{AdminLevel, Locality, LocalityCode, LocalityId};
+
+/// Words that name a kind of administrative area rather than a place, dropped at either
+/// end of a name (`sub prefecture` is what "sub-prefecture" folds to).
+const DESIGNATORS: &[&[&str]] = &[
+    &["sub", "prefecture"],
+    &["sous", "prefecture"],
+    &["subprefecture"],
+    &["sousprefecture"],
+    &["province"],
+    &["prefecture"],
+    &["region"],
+    &["state"],
+    &["district"],
+    &["commune"],
+    &["county"],
+    &["department"],
+    &["departement"],
+    &["governorate"],
+];
+
+/// Connecting words that may follow a leading designator ("préfecture de la Ouaka").
+const CONNECTORS: &[&str] = &["de", "du", "des", "d", "la", "le", "les", "l", "of", "the"];
+
+/// Letters that do not decompose into a base letter and a combining mark.
+fn special(c: char) -> Option<&'static str> {
+    Some(match c {
+        'ß' => "ss",
+        'æ' => "ae",
+        'œ' => "oe",
+        'ø' => "o",
+        'đ' | 'ð' => "d",
+        'ł' => "l",
+        'ı' => "i",
+        'þ' => "th",
+        'ŋ' => "n",
+        'ɓ' => "b",
+        'ɗ' => "d",
+        'ƴ' => "y",
+        _ => return None,
+    })
+}
+
+/// The comparable form of a place name: lower case, accents and other combining marks
+/// removed, every run of characters that are not letters or digits (spaces, hyphens,
+/// apostrophes, dots…) made one space, and administrative words such as "province",
+/// "préfecture", "region", "state", "district", "commune" or "sub-prefecture" dropped at
+/// the start or the end (unless nothing else is left).
+///
+/// ```
+/// use usalama_ingest::gazetteer::fold;
+/// assert_eq!(fold("  Préfecture de la OUAKA "), "ouaka");
+/// assert_eq!(fold("Ouham-Pendé"), "ouham pende");
+/// assert_eq!(fold("Nana–Grébizi  sub-prefecture"), "nana grebizi");
+/// assert_eq!(fold("Bria, Haute Kotto"), "bria haute kotto");
+/// ```
+pub fn fold(name: &str) -> String {
+    let mut flat = String::with_capacity(name.len());
+    for c in name.nfd() {
+        if is_combining_mark(c) {
+            continue;
+        }
+        for l in c.to_lowercase() {
+            match special(l) {
+                Some(s) => flat.push_str(s),
+                None if l.is_alphanumeric() => flat.push(l),
+                None => flat.push(' '),
+            }
+        }
+    }
+    let words: Vec<&str> = flat.split_whitespace().collect();
+    strip_designators(&words).join(" ")
+}
+
+fn strip_designators<'a>(words: &'a [&'a str]) -> &'a [&'a str] {
+    let mut w = words;
+    // Trailing designators: "Ouaka province", "Bambari sub-prefecture".
+    'trailing: loop {
+        for d in DESIGNATORS {
+            if w.len() > d.len() && w.ends_with(d) {
+                w = &w[..w.len() - d.len()];
+                continue 'trailing;
+            }
+        }
+        break;
+    }
+    // Leading designators and their connectors: "Préfecture de la Ouaka".
+    'leading: loop {
+        for d in DESIGNATORS {
+            if w.len() > d.len() && w.starts_with(d) {
+                let mut rest = &w[d.len()..];
+                while rest.len() > 1 && CONNECTORS.contains(&rest[0]) {
+                    rest = &rest[1..];
+                }
+                w = rest;
+                continue 'leading;
+            }
+        }
+        break;
+    }
+    w
+}
+
+/// How a candidate matched the typed text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum MatchKind {
+    /// The folded names are equal.
+    Exact,
+    /// The name starts with the typed text (or one of its words does).
+    Prefix,
+    /// The name is within a small edit distance of the typed text.
+    Fuzzy,
+}
+
+impl MatchKind {
+    /// `exact`, `prefix` or `fuzzy`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Exact => "exact",
+            Self::Prefix => "prefix",
+            Self::Fuzzy => "fuzzy",
+        }
+    }
+}
+
+/// A candidate locality for a typed name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlaceMatch {
+    /// The locality.
+    pub id: LocalityId,
+    /// Its code (P-code).
+    pub code: LocalityCode,
+    /// Its official name.
+    pub name: String,
+    /// The name or alternative name that matched.
+    pub matched_name: String,
+    /// Its administrative level.
+    pub level: AdminLevel,
+    /// The names of its ancestors below the country, nearest first ("Bambari" is in
+    /// `["Ouaka"]`), to tell places of the same name apart.
+    pub within: Vec<String>,
+    /// How it matched.
+    pub kind: MatchKind,
+    /// Edit distance for fuzzy matches, 0 otherwise.
+    pub distance: u8,
+}
+
+/// What a typed name refers to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolution {
+    /// One place (the deepest of its best candidates, which lie on one line of ancestry).
+    Found(PlaceMatch),
+    /// Several places fit equally well; the candidates, best first.
+    Ambiguous(Vec<PlaceMatch>),
+    /// No locality has a name like it.
+    NotFound,
+}
+
+struct Place {
+    id: LocalityId,
+    code: LocalityCode,
+    name: String,
+    level: AdminLevel,
+    parent: Option<usize>,
+}
+
+struct Entry {
+    place: usize,
+    name: String,
+    folded: String,
+    compact: Vec<char>,
+}
+
+/// Shortest typed text (letters and digits) matched by prefix.
+const MIN_PREFIX: usize = 2;
+/// Shortest typed text matched by edit distance.
+const MIN_FUZZY: usize = 4;
+/// Longest name compared by edit distance (longer ones only match exactly or by prefix).
+const MAX_FUZZY: usize = 64;
+
+/// The edit distance allowed for a typed text of `len` letters: 1 up to 7, 2 beyond.
+fn allowed_distance(len: usize) -> usize {
+    if len < MIN_FUZZY {
+        0
+    } else if len < 8 {
+        1
+    } else {
+        2
+    }
+}
+
+/// The optimal-string-alignment distance (Levenshtein plus swapped neighbours) between
+/// `a` and `b`, or `None` when it is above `max`.
+fn distance(a: &[char], b: &[char], max: usize) -> Option<usize> {
+    if a.len().abs_diff(b.len()) > max {
+        return None;
+    }
+    let w = b.len() + 1;
+    let mut d = vec![0usize; (a.len() + 1) * w];
+    for (j, cell) in d.iter_mut().enumerate().take(w) {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        d[i * w] = i;
+        let mut row_min = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[(i - 1) * w + j] + 1)
+                .min(d[i * w + j - 1] + 1)
+                .min(d[(i - 1) * w + j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[(i - 2) * w + j - 2] + 1);
+            }
+            d[i * w + j] = v;
+            row_min = row_min.min(v);
+        }
+        if row_min > max {
+            return None;
+        }
+    }
+    let v = d[a.len() * w + b.len()];
+    (v <= max).then_some(v)
+}
+
+/// The names of a set of localities, folded once for fast lookups. Build it when the
+/// boundaries change; searching is read-only.
+pub struct Gazetteer {
+    places: Vec<Place>,
+    entries: Vec<Entry>,
+}
+
+impl Gazetteer {
+    /// Indexes the names and alternative names of `localities` (any levels).
+    pub fn new(localities: &[Locality]) -> Self {
+        let mut index: HashMap<LocalityId, usize> = HashMap::with_capacity(localities.len());
+        let mut places = Vec::with_capacity(localities.len());
+        for l in localities {
+            if index.contains_key(&l.id) {
+                continue;
+            }
+            index.insert(l.id, places.len());
+            places.push(Place {
+                id: l.id,
+                code: l.code.clone(),
+                name: l.name.clone(),
+                level: l.level,
+                parent: None,
+            });
+        }
+        for l in localities {
+            if let (Some(&i), Some(p)) = (index.get(&l.id), l.parent) {
+                places[i].parent = index
+                    .get(&p)
+                    .copied()
+                    .filter(|&pi| places[pi].level < places[i].level);
+            }
+        }
+        let mut entries = Vec::new();
+        for l in localities {
+            let Some(&place) = index.get(&l.id) else {
+                continue;
+            };
+            let mut seen: Vec<String> = Vec::new();
+            for name in std::iter::once(&l.name).chain(&l.alt_names) {
+                let folded = fold(name);
+                if folded.is_empty() || seen.contains(&folded) {
+                    continue;
+                }
+                seen.push(folded.clone());
+                entries.push(Entry {
+                    place,
+                    name: name.clone(),
+                    compact: folded.chars().filter(|c| *c != ' ').collect(),
+                    folded,
+                });
+            }
+        }
+        Self { places, entries }
+    }
+
+    /// How many localities are indexed.
+    pub fn len(&self) -> usize {
+        self.places.len()
+    }
+
+    /// Whether no locality is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.places.is_empty()
+    }
+
+    fn within(&self, place: usize) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut cur = self.places[place].parent;
+        while let Some(p) = cur {
+            if self.places[p].level != AdminLevel::Adm0 {
+                out.push(self.places[p].name.clone());
+            }
+            cur = self.places[p].parent;
+            if out.len() > 4 {
+                break;
+            }
+        }
+        out
+    }
+
+    /// How well `entry` matches the folded text `q` (`qc`: without spaces), if at all.
+    fn score(entry: &Entry, q: &str, qc: &[char]) -> Option<(MatchKind, usize)> {
+        if entry.folded == q || entry.compact == qc {
+            return Some((MatchKind::Exact, 0));
+        }
+        if qc.len() >= MIN_PREFIX {
+            let word_start = entry.folded.starts_with(q)
+                || entry
+                    .folded
+                    .match_indices(q)
+                    .any(|(i, _)| entry.folded[..i].ends_with(' ') || i == 0)
+                || entry.compact.starts_with(qc);
+            if word_start {
+                return Some((MatchKind::Prefix, 0));
+            }
+        }
+        let max = allowed_distance(qc.len());
+        if max > 0 && entry.compact.len() <= MAX_FUZZY {
+            if let Some(d) = distance(qc, &entry.compact, max) {
+                return Some((MatchKind::Fuzzy, d));
+            }
+        }
+        None
+    }
+
+    /// Up to `limit` candidates for `text`, best first: exact matches, then prefixes, then
+    /// near spellings by edit distance; among equals, shallower levels first (a province
+    /// before a commune of the same name), then the shorter name, then the code. Each
+    /// locality appears once, with its best-matching name.
+    pub fn search(&self, text: &str, limit: usize) -> Vec<PlaceMatch> {
+        let q = fold(text);
+        if q.is_empty() || limit == 0 {
+            return Vec::new();
+        }
+        let qc: Vec<char> = q.chars().filter(|c| *c != ' ').collect();
+        let mut best: HashMap<usize, (MatchKind, usize, usize)> = HashMap::new();
+        for (i, e) in self.entries.iter().enumerate() {
+            if let Some((kind, d)) = Self::score(e, &q, &qc) {
+                let better = best
+                    .get(&e.place)
+                    .is_none_or(|&(k, bd, _)| (kind, d) < (k, bd));
+                if better {
+                    best.insert(e.place, (kind, d, i));
+                }
+            }
+        }
+        let mut found: Vec<(MatchKind, usize, usize, usize)> = best
+            .into_iter()
+            .map(|(place, (k, d, e))| (k, d, place, e))
+            .collect();
+        found.sort_by(|a, b| {
+            let (pa, pb) = (&self.places[a.2], &self.places[b.2]);
+            (a.0, a.1, pa.level, pa.name.chars().count(), &pa.code).cmp(&(
+                b.0,
+                b.1,
+                pb.level,
+                pb.name.chars().count(),
+                &pb.code,
+            ))
+        });
+        found
+            .into_iter()
+            .take(limit)
+            .map(|(kind, d, place, entry)| {
+                let p = &self.places[place];
+                PlaceMatch {
+                    id: p.id,
+                    code: p.code.clone(),
+                    name: p.name.clone(),
+                    matched_name: self.entries[entry].name.clone(),
+                    level: p.level,
+                    within: self.within(place),
+                    kind,
+                    distance: u8::try_from(d).unwrap_or(u8::MAX),
+                }
+            })
+            .collect()
+    }
+
+    fn index_of(&self, id: LocalityId) -> Option<usize> {
+        self.places.iter().position(|p| p.id == id)
+    }
+
+    fn is_ancestor_or_self(&self, ancestor: usize, mut of: usize) -> bool {
+        loop {
+            if of == ancestor {
+                return true;
+            }
+            match self.places[of].parent {
+                Some(p) => of = p,
+                None => return false,
+            }
+        }
+    }
+
+    /// Whether `text` names one place. The best candidates (same kind of match and
+    /// distance) must lie on one line of ancestry; the deepest of them is the answer.
+    /// Prefix and fuzzy matches need at least four letters.
+    pub fn resolve(&self, text: &str) -> Resolution {
+        let candidates = self.search(text, 20);
+        let Some(first) = candidates.first() else {
+            return Resolution::NotFound;
+        };
+        let (kind, dist) = (first.kind, first.distance);
+        let group: Vec<PlaceMatch> = candidates
+            .iter()
+            .filter(|c| c.kind == kind && c.distance == dist)
+            .cloned()
+            .collect();
+        let letters = fold(text).chars().filter(|c| *c != ' ').count();
+        if kind != MatchKind::Exact && letters < MIN_FUZZY {
+            return Resolution::Ambiguous(candidates.into_iter().take(8).collect());
+        }
+        let idx: Vec<usize> = group.iter().filter_map(|m| self.index_of(m.id)).collect();
+        let Some(&deepest) = idx.iter().max_by_key(|&&i| self.places[i].level) else {
+            return Resolution::NotFound;
+        };
+        if idx.iter().all(|&i| self.is_ancestor_or_self(i, deepest)) {
+            let id = self.places[deepest].id;
+            match group.into_iter().find(|m| m.id == id) {
+                Some(m) => Resolution::Found(m),
+                None => Resolution::NotFound,
+            }
+        } else {
+            Resolution::Ambiguous(group.into_iter().take(8).collect())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn loc(code: &str, name: &str, level: AdminLevel, parent: Option<&str>) -> Locality {
+        let parent = parent.map(|p| Locality::id_for_code(&LocalityCode::new(p).unwrap()));
+        Locality::new(
+            LocalityCode::new(code).unwrap(),
+            name,
+            level,
+            parent,
+            None,
+            None,
+        )
+        .unwrap()
+    }
+
+    fn world() -> Gazetteer {
+        Gazetteer::new(&[
+            loc("C", "Centralia", AdminLevel::Adm0, None),
+            loc("P1", "Ouaka", AdminLevel::Adm1, Some("C")),
+            loc("P2", "Ouham-Pendé", AdminLevel::Adm1, Some("C")),
+            loc("P3", "Ouham", AdminLevel::Adm1, Some("C")),
+            loc("D1", "Bambari", AdminLevel::Adm2, Some("P1")),
+            loc("K1", "Bambari", AdminLevel::Adm3, Some("D1")),
+            loc("D2", "Bocaranga", AdminLevel::Adm2, Some("P2")),
+            loc("D3", "Bossangoa", AdminLevel::Adm2, Some("P3")),
+            loc("K2", "Koui", AdminLevel::Adm3, Some("D2")),
+            loc("K3", "Koui", AdminLevel::Adm3, Some("D3")),
+            loc("D4", "Bamingui", AdminLevel::Adm2, Some("P1")),
+            loc("K4", "القرية", AdminLevel::Adm3, Some("D4")),
+            loc("D5", "Kaga-Bandoro", AdminLevel::Adm2, Some("P1"))
+                .with_alt_names(["Fort Crampel".to_string()]),
+        ])
+    }
+
+    #[test]
+    fn folds_case_accents_punctuation_and_designators() {
+        assert_eq!(fold("OUHAM-PENDÉ"), "ouham pende");
+        assert_eq!(fold("Ouham  Pende province"), "ouham pende");
+        assert_eq!(fold("Région de l'Ouaka"), "ouaka");
+        assert_eq!(fold("N’Délé"), "n dele");
+        assert_eq!(fold("Sous-préfecture de Bambari"), "bambari");
+        assert_eq!(fold("Bambari Sub-Prefecture"), "bambari");
+        assert_eq!(fold("Lagos State"), "lagos");
+        assert_eq!(
+            fold("Commune"),
+            "commune",
+            "a name that is only a designator stays"
+        );
+        assert_eq!(fold("District 7 commune"), "7");
+        assert_eq!(fold("Straße"), "strasse");
+        assert_eq!(fold("القرية"), "القرية", "other scripts are kept");
+        assert_eq!(fold(" - ' . "), "");
+    }
+
+    #[test]
+    fn exact_prefix_and_fuzzy_in_that_order() {
+        let g = world();
+        let r = g.search("bambari", 10);
+        assert_eq!(r[0].code.as_str(), "D1", "shallower first among equals");
+        assert_eq!(r[0].kind, MatchKind::Exact);
+        assert_eq!(r[0].within, vec!["Ouaka"]);
+        assert_eq!(r[1].code.as_str(), "K1");
+        assert_eq!(r[1].within, vec!["Bambari", "Ouaka"]);
+        let r = g.search("Bam", 10);
+        assert!(r.iter().all(|m| m.kind == MatchKind::Prefix));
+        assert_eq!(r.len(), 3);
+        let r = g.search("Bambary", 10);
+        assert_eq!((r[0].kind, r[0].distance), (MatchKind::Fuzzy, 1));
+        assert_eq!(r[0].name, "Bambari");
+        let r = g.search("ouham pende", 10);
+        assert_eq!(r[0].code.as_str(), "P2");
+        let r = g.search("OuhamPende", 10);
+        assert_eq!(r[0].code.as_str(), "P2", "spaces do not matter");
+        let r = g.search("fort crampel", 10);
+        assert_eq!(
+            (r[0].code.as_str(), r[0].matched_name.as_str()),
+            ("D5", "Fort Crampel")
+        );
+        assert_eq!(g.search("bandoro", 5)[0].code.as_str(), "D5", "word prefix");
+        assert!(g.search("", 5).is_empty());
+        assert!(g.search("zzzzzz", 5).is_empty());
+        assert_eq!(g.search("القرية", 5)[0].code.as_str(), "K4");
+    }
+
+    #[test]
+    fn resolve_takes_the_deepest_of_one_line_and_refuses_ambiguity() {
+        let g = world();
+        match g.resolve("BAMBARI") {
+            Resolution::Found(m) => assert_eq!(m.code.as_str(), "K1"),
+            other => panic!("{other:?}"),
+        }
+        match g.resolve("Ouaka") {
+            Resolution::Found(m) => assert_eq!(m.code.as_str(), "P1"),
+            other => panic!("{other:?}"),
+        }
+        match g.resolve("koui") {
+            Resolution::Ambiguous(c) => {
+                let mut codes: Vec<&str> = c.iter().map(|m| m.code.as_str()).collect();
+                codes.sort();
+                assert_eq!(codes, vec!["K2", "K3"]);
+            }
+            other => panic!("{other:?}"),
+        }
+        match g.resolve("Bocarnga") {
+            Resolution::Found(m) => assert_eq!((m.code.as_str(), m.kind), ("D2", MatchKind::Fuzzy)),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(g.resolve("Bam"), Resolution::Ambiguous(_)));
+        assert_eq!(g.resolve("Timbuktu"), Resolution::NotFound);
+    }
+
+    #[test]
+    fn distance_is_bounded() {
+        let c = |s: &str| s.chars().collect::<Vec<_>>();
+        assert_eq!(distance(&c("bambari"), &c("bambari"), 1), Some(0));
+        assert_eq!(distance(&c("bambari"), &c("bmabari"), 1), Some(1));
+        assert_eq!(distance(&c("bambari"), &c("bambar"), 1), Some(1));
+        assert_eq!(distance(&c("bambari"), &c("bangui"), 2), None);
+        assert_eq!(distance(&c("a"), &c("abcdef"), 2), None);
+    }
+}

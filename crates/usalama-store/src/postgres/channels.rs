@@ -1,0 +1,238 @@
+//! The PostgreSQL side of the channels: reports with their receipts and attachments stored
+//! in one transaction, report status by reference, and installation settings.
+
+use super::{i32o, PgStore, Px};
+use crate::error::StoreError;
+use crate::intake::{NewReport, ReportReceipt, StoredAttachment, StoredReport};
+use crate::rows::EventRow;
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use usalama_domain::EventId;
+use uuid::Uuid;
+
+/// The INSERT of a whole event row, in `EventRow` order.
+const INSERT_EVENT: &str = "INSERT INTO events (id, source, external_id, channel, occurred_start,
+    occurred_end, date_precision, reported_at, latitude, longitude, location_precision,
+    place_name, locality_id, adm0_id, adm1_id, adm2_id, adm3_id, dimension, category,
+    source_codes, killed_best, killed_low, killed_high, injured, abducted, displaced,
+    civilians_targeted, description, people, reporter_contact, status, duplicate_of,
+    reliability, credibility, created_at, updated_at, created_by, content_hash)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+    $19, $20::text::jsonb, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33,
+    $34, $35, $36, $37, $38)";
+
+impl PgStore {
+    pub(super) fn channels_insert_reports(
+        &self,
+        reports: &[NewReport],
+    ) -> Result<Vec<StoredReport>, StoreError> {
+        let mut c = self.conn()?;
+        let mut tx = c.transaction().px()?;
+        let find_ext = tx
+            .prepare("SELECT id FROM events WHERE source = $1 AND external_id = $2")
+            .px()?;
+        let ins = tx.prepare(INSERT_EVENT).px()?;
+        let receipt = tx
+            .prepare(
+                "INSERT INTO report_receipts (event_id, reference, channel, received_at, sender_hash, raw_text)
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (event_id) DO NOTHING",
+            )
+            .px()?;
+        let reference = tx
+            .prepare("SELECT reference FROM report_receipts WHERE event_id = $1")
+            .px()?;
+        let attach = tx
+            .prepare(
+                "INSERT INTO report_attachments (event_id, file_name, content_type, size, sha256, bytes, received_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (event_id, file_name) DO NOTHING",
+            )
+            .px()?;
+        let mut out = Vec::with_capacity(reports.len());
+        for r in reports {
+            let row = EventRow::from_placed(&r.event);
+            let existing: Option<Uuid> = match &row.external_id {
+                Some(x) => tx
+                    .query_opt(&find_ext, &[&row.source, x])
+                    .px()?
+                    .map(|r| r.try_get(0))
+                    .transpose()
+                    .px()?,
+                None => None,
+            };
+            let id = match existing {
+                Some(id) => id,
+                None => {
+                    let hash = row.content_hash();
+                    tx.execute(
+                        &ins,
+                        &[
+                            &row.id,
+                            &row.source,
+                            &row.external_id,
+                            &row.channel,
+                            &row.occurred_start,
+                            &row.occurred_end,
+                            &row.date_precision,
+                            &row.reported_at,
+                            &row.latitude,
+                            &row.longitude,
+                            &i32o(row.location_precision),
+                            &row.place_name,
+                            &row.locality_id,
+                            &row.adm[0],
+                            &row.adm[1],
+                            &row.adm[2],
+                            &row.adm[3],
+                            &row.dimension,
+                            &row.category,
+                            &row.source_codes,
+                            &i32o(row.killed_best),
+                            &i32o(row.killed_low),
+                            &i32o(row.killed_high),
+                            &i32o(row.injured),
+                            &i32o(row.abducted),
+                            &i32o(row.displaced),
+                            &row.civilians_targeted,
+                            &row.description,
+                            &row.people,
+                            &row.reporter_contact,
+                            &row.status,
+                            &row.duplicate_of,
+                            &row.reliability,
+                            &i32o(row.credibility),
+                            &row.created_at,
+                            &row.updated_at,
+                            &row.created_by,
+                            &hash,
+                        ],
+                    )
+                    .px()?;
+                    row.id
+                }
+            };
+            let rc = &r.receipt;
+            tx.execute(
+                &receipt,
+                &[
+                    &id,
+                    &rc.reference,
+                    &rc.channel,
+                    &rc.received_at,
+                    &rc.sender_hash,
+                    &rc.raw_text,
+                ],
+            )
+            .px()?;
+            let stored_ref: String = tx.query_one(&reference, &[&id]).px()?.try_get(0).px()?;
+            let mut added = 0;
+            for a in &r.attachments {
+                added += tx
+                    .execute(
+                        &attach,
+                        &[
+                            &id,
+                            &a.file_name,
+                            &a.content_type,
+                            &(a.bytes.len() as i64),
+                            &Sha256::digest(&a.bytes).to_vec(),
+                            &a.bytes,
+                            &rc.received_at,
+                        ],
+                    )
+                    .px()?;
+            }
+            out.push(StoredReport {
+                event_id: EventId::from_uuid(id),
+                reference: stored_ref,
+                existed: existing.is_some(),
+                attachments_added: added,
+            });
+        }
+        tx.commit().px()?;
+        Ok(out)
+    }
+
+    pub(super) fn channels_report_status(
+        &self,
+        reference: &str,
+    ) -> Result<Option<String>, StoreError> {
+        self.conn()?
+            .query_opt(
+                "SELECT e.status FROM report_receipts r JOIN events e ON e.id = r.event_id WHERE r.reference = $1",
+                &[&reference],
+            )
+            .px()?
+            .map(|r| r.try_get(0))
+            .transpose()
+            .px()
+    }
+
+    pub(super) fn channels_get_receipt(
+        &self,
+        event: EventId,
+    ) -> Result<Option<ReportReceipt>, StoreError> {
+        let row = self
+            .conn()?
+            .query_opt(
+                "SELECT reference, channel, received_at, sender_hash, raw_text FROM report_receipts WHERE event_id = $1",
+                &[&event.as_uuid()],
+            )
+            .px()?;
+        row.map(|r| {
+            Ok(ReportReceipt {
+                reference: r.try_get(0).px()?,
+                channel: r.try_get(1).px()?,
+                received_at: r.try_get(2).px()?,
+                sender_hash: r.try_get(3).px()?,
+                raw_text: r.try_get(4).px()?,
+            })
+        })
+        .transpose()
+    }
+
+    pub(super) fn channels_list_attachments(
+        &self,
+        event: EventId,
+    ) -> Result<Vec<StoredAttachment>, StoreError> {
+        self.conn()?
+            .query(
+                "SELECT file_name, content_type, sha256, bytes, received_at FROM report_attachments
+                 WHERE event_id = $1 ORDER BY file_name COLLATE \"C\"",
+                &[&event.as_uuid()],
+            )
+            .px()?
+            .iter()
+            .map(|r| {
+                Ok(StoredAttachment {
+                    file_name: r.try_get(0).px()?,
+                    content_type: r.try_get(1).px()?,
+                    sha256: r.try_get(2).px()?,
+                    bytes: r.try_get(3).px()?,
+                    received_at: r.try_get(4).px()?,
+                })
+            })
+            .collect()
+    }
+
+    pub(super) fn channels_ensure_setting(
+        &self,
+        key: &str,
+        initial: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<u8>, StoreError> {
+        let mut c = self.conn()?;
+        let mut tx = c.transaction().px()?;
+        tx.execute(
+            "INSERT INTO settings (key, value, created_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING",
+            &[&key, &initial, &now],
+        )
+        .px()?;
+        let v: Vec<u8> = tx
+            .query_one("SELECT value FROM settings WHERE key = $1", &[&key])
+            .px()?
+            .try_get(0)
+            .px()?;
+        tx.commit().px()?;
+        Ok(v)
+    }
+}

@@ -1,0 +1,233 @@
+//! The SQLite side of the channels: reports with their receipts and attachments stored in
+//! one transaction, report status by reference, and installation settings.
+
+use super::{map_err, parse_ts, ts, uuid_col, SqliteStore, Sx};
+use crate::error::StoreError;
+use crate::intake::{NewReport, ReportReceipt, StoredAttachment, StoredReport};
+use crate::rows::EventRow;
+use chrono::{DateTime, Utc};
+use rusqlite::{params, OptionalExtension, TransactionBehavior};
+use sha2::{Digest, Sha256};
+use usalama_domain::EventId;
+
+/// The INSERT of a whole event row, in `EventRow` order.
+const INSERT_EVENT: &str = "INSERT INTO events (id, source, external_id, channel, occurred_start,
+    occurred_end, date_precision, reported_at, latitude, longitude, location_precision,
+    place_name, locality_id, adm0_id, adm1_id, adm2_id, adm3_id, dimension, category,
+    source_codes, killed_best, killed_low, killed_high, injured, abducted, displaced,
+    civilians_targeted, description, people, reporter_contact, status, duplicate_of,
+    reliability, credibility, created_at, updated_at, created_by, content_hash)
+  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+    ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36,
+    ?37, ?38)";
+
+impl SqliteStore {
+    pub(super) fn channels_insert_reports(
+        &self,
+        reports: &[NewReport],
+    ) -> Result<Vec<StoredReport>, StoreError> {
+        let mut c = self.conn()?;
+        let tx = c
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .sx()?;
+        let mut out = Vec::with_capacity(reports.len());
+        {
+            let mut find_ext = tx
+                .prepare("SELECT id FROM events WHERE source = ?1 AND external_id = ?2")
+                .sx()?;
+            let mut ins = tx.prepare(INSERT_EVENT).sx()?;
+            let mut receipt = tx
+                .prepare(
+                    "INSERT INTO report_receipts (event_id, reference, channel, received_at, sender_hash, raw_text)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (event_id) DO NOTHING",
+                )
+                .sx()?;
+            let mut reference = tx
+                .prepare("SELECT reference FROM report_receipts WHERE event_id = ?1")
+                .sx()?;
+            let mut attach = tx
+                .prepare(
+                    "INSERT INTO report_attachments (event_id, file_name, content_type, size, sha256, bytes, received_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (event_id, file_name) DO NOTHING",
+                )
+                .sx()?;
+            for r in reports {
+                let row = EventRow::from_placed(&r.event);
+                let existing = match &row.external_id {
+                    Some(x) => find_ext
+                        .query_row(params![row.source, x], |r| uuid_col(r, 0))
+                        .optional()
+                        .sx()?,
+                    None => None,
+                };
+                let id = match existing {
+                    Some(id) => id,
+                    None => {
+                        let hash = row.content_hash();
+                        ins.execute(params![
+                            row.id,
+                            row.source,
+                            row.external_id,
+                            row.channel,
+                            row.occurred_start.to_string(),
+                            row.occurred_end.to_string(),
+                            row.date_precision,
+                            row.reported_at.as_ref().map(ts),
+                            row.latitude,
+                            row.longitude,
+                            row.location_precision,
+                            row.place_name,
+                            row.locality_id,
+                            row.adm[0],
+                            row.adm[1],
+                            row.adm[2],
+                            row.adm[3],
+                            row.dimension,
+                            row.category,
+                            row.source_codes,
+                            row.killed_best,
+                            row.killed_low,
+                            row.killed_high,
+                            row.injured,
+                            row.abducted,
+                            row.displaced,
+                            row.civilians_targeted,
+                            row.description,
+                            row.people,
+                            row.reporter_contact,
+                            row.status,
+                            row.duplicate_of,
+                            row.reliability,
+                            row.credibility,
+                            ts(&row.created_at),
+                            ts(&row.updated_at),
+                            row.created_by,
+                            hash
+                        ])
+                        .sx()?;
+                        row.id
+                    }
+                };
+                let rc = &r.receipt;
+                receipt
+                    .execute(params![
+                        id,
+                        rc.reference,
+                        rc.channel,
+                        ts(&rc.received_at),
+                        rc.sender_hash,
+                        rc.raw_text
+                    ])
+                    .sx()?;
+                let stored_ref: String = reference.query_row([id], |r| r.get(0)).sx()?;
+                let mut added = 0;
+                for a in &r.attachments {
+                    added += attach
+                        .execute(params![
+                            id,
+                            a.file_name,
+                            a.content_type,
+                            a.bytes.len() as i64,
+                            Sha256::digest(&a.bytes).to_vec(),
+                            a.bytes,
+                            ts(&rc.received_at)
+                        ])
+                        .sx()? as u64;
+                }
+                out.push(StoredReport {
+                    event_id: EventId::from_uuid(id),
+                    reference: stored_ref,
+                    existed: existing.is_some(),
+                    attachments_added: added,
+                });
+            }
+        }
+        tx.commit().sx()?;
+        Ok(out)
+    }
+
+    pub(super) fn channels_report_status(
+        &self,
+        reference: &str,
+    ) -> Result<Option<String>, StoreError> {
+        self.conn()?
+            .query_row(
+                "SELECT e.status FROM report_receipts r JOIN events e ON e.id = r.event_id WHERE r.reference = ?1",
+                [reference],
+                |r| r.get(0),
+            )
+            .optional()
+            .sx()
+    }
+
+    pub(super) fn channels_get_receipt(
+        &self,
+        event: EventId,
+    ) -> Result<Option<ReportReceipt>, StoreError> {
+        self.conn()?
+            .query_row(
+                "SELECT reference, channel, received_at, sender_hash, raw_text FROM report_receipts WHERE event_id = ?1",
+                [event.as_uuid()],
+                |r| {
+                    Ok(ReportReceipt {
+                        reference: r.get(0)?,
+                        channel: r.get(1)?,
+                        received_at: parse_ts(&r.get::<_, String>(2)?)?,
+                        sender_hash: r.get(3)?,
+                        raw_text: r.get(4)?,
+                    })
+                },
+            )
+            .optional()
+            .sx()
+    }
+
+    pub(super) fn channels_list_attachments(
+        &self,
+        event: EventId,
+    ) -> Result<Vec<StoredAttachment>, StoreError> {
+        let c = self.conn()?;
+        let mut st = c
+            .prepare(
+                "SELECT file_name, content_type, sha256, bytes, received_at FROM report_attachments
+                 WHERE event_id = ?1 ORDER BY file_name",
+            )
+            .sx()?;
+        let rows = st
+            .query_map([event.as_uuid()], |r| {
+                Ok(StoredAttachment {
+                    file_name: r.get(0)?,
+                    content_type: r.get(1)?,
+                    sha256: r.get(2)?,
+                    bytes: r.get(3)?,
+                    received_at: parse_ts(&r.get::<_, String>(4)?)?,
+                })
+            })
+            .sx()?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(map_err)
+    }
+
+    pub(super) fn channels_ensure_setting(
+        &self,
+        key: &str,
+        initial: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<u8>, StoreError> {
+        let mut c = self.conn()?;
+        let tx = c
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .sx()?;
+        tx.execute(
+            "INSERT INTO settings (key, value, created_at) VALUES (?1, ?2, ?3) ON CONFLICT (key) DO NOTHING",
+            params![key, initial, ts(&now)],
+        )
+        .sx()?;
+        let v: Vec<u8> = tx
+            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .sx()?;
+        tx.commit().sx()?;
+        Ok(v)
+    }
+}

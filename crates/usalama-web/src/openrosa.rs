@@ -1,0 +1,276 @@
+//! OpenRosa 1.0 for ODK Collect and KoboCollect: the form list (`GET /formList`), the
+//! report form (`GET /forms/report.xml`), the submission pre-flight (`HEAD /submission`)
+//! and submissions (`POST /submission`, multipart with the instance as
+//! `xml_submission_file` and media parts, kept as sent).
+//!
+//! Monitors authenticate as ODK Collect can: HTTP Basic with an account made by `usalama
+//! user add NAME --role reporter`. Basic sends the password with every request, so a
+//! production server must be reached over TLS (a reverse proxy with HTTPS). Every
+//! response carries `X-OpenRosa-Version: 1.0`.
+
+use crate::api::run;
+use crate::state::AppState;
+use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, head};
+use axum::Router;
+use base64::Engine;
+use usalama_app::{OpenRosaOutcome, Principal};
+use usalama_store::Attachment;
+
+/// Largest submission accepted (instance and media together), as announced in
+/// `X-OpenRosa-Accept-Content-Length`.
+pub const MAX_SUBMISSION: usize = 10 * 1024 * 1024;
+
+const OPENROSA_VERSION: HeaderName = HeaderName::from_static("x-openrosa-version");
+const ACCEPT_LENGTH: HeaderName = HeaderName::from_static("x-openrosa-accept-content-length");
+
+/// The OpenRosa routes (they set their own body limit).
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/formList", get(form_list))
+        .route("/forms/report.xml", get(form))
+        .route(
+            "/submission",
+            head(preflight)
+                .post(submit)
+                .layer(DefaultBodyLimit::max(MAX_SUBMISSION)),
+        )
+}
+
+fn with_headers(mut r: Response) -> Response {
+    let h = r.headers_mut();
+    h.insert(OPENROSA_VERSION, HeaderValue::from_static("1.0"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+fn xml(status: StatusCode, body: String) -> Response {
+    with_headers(
+        (
+            status,
+            [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
+            body,
+        )
+            .into_response(),
+    )
+}
+
+fn message(status: StatusCode, nature: &str, text: &str) -> Response {
+    xml(status, usalama_app::openrosa_response(nature, text))
+}
+
+fn challenge() -> Response {
+    let mut r = message(
+        StatusCode::UNAUTHORIZED,
+        "error",
+        "log in with your Usalama account name and password",
+    );
+    r.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Basic realm=\"Usalama\", charset=\"UTF-8\""),
+    );
+    r
+}
+
+/// The caller of an OpenRosa route, from HTTP Basic credentials.
+async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Principal, Response> {
+    let creds = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, rest) = v.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("basic").then_some(rest.trim())
+        })
+        .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
+        .and_then(|raw| String::from_utf8(raw).ok())
+        .and_then(|s| {
+            let (u, p) = s.split_once(':')?;
+            Some((u.to_string(), p.to_string()))
+        });
+    let Some((user, password)) = creds else {
+        return Err(challenge());
+    };
+    run(state, move |app| {
+        app.authenticate_password(&user, &password)
+    })
+    .await
+    .map_err(|e| match e {
+        usalama_app::AppError::Unauthenticated => challenge(),
+        other => {
+            tracing::error!(error = %other, "OpenRosa authentication failed");
+            message(StatusCode::SERVICE_UNAVAILABLE, "error", "try again later")
+        }
+    })
+}
+
+/// This server's base URL as the client reached it (for the form's download URL).
+fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.len() <= 255
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        })
+        .unwrap_or("localhost");
+    let forwarded = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .map(|p| p.trim().eq_ignore_ascii_case("https"));
+    let https = forwarded.unwrap_or(state.config.secure_cookies);
+    format!("{}://{host}", if https { "https" } else { "http" })
+}
+
+async fn form_list(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Err(r) = caller(&state, &headers).await {
+        return r;
+    }
+    let (form, version) = state.app.report_xform();
+    let url = format!("{}/forms/report.xml", base_url(&state, &headers));
+    xml(
+        StatusCode::OK,
+        usalama_app::openrosa_form_list(&form, &version, &url),
+    )
+}
+
+async fn form(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Err(r) = caller(&state, &headers).await {
+        return r;
+    }
+    xml(StatusCode::OK, state.app.report_xform().0)
+}
+
+async fn preflight(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Err(r) = caller(&state, &headers).await {
+        return r;
+    }
+    let mut r = with_headers(StatusCode::NO_CONTENT.into_response());
+    r.headers_mut()
+        .insert(ACCEPT_LENGTH, HeaderValue::from(MAX_SUBMISSION));
+    r
+}
+
+fn too_large() -> Response {
+    let mut r = message(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "error",
+        &format!("a submission may be at most {MAX_SUBMISSION} bytes"),
+    );
+    r.headers_mut()
+        .insert(ACCEPT_LENGTH, HeaderValue::from(MAX_SUBMISSION));
+    r
+}
+
+async fn submit(State(state): State<AppState>, req: Request) -> Response {
+    let who = match caller(&state, req.headers()).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_SUBMISSION as u64) {
+        return too_large();
+    }
+    let mut multipart = match axum::extract::Multipart::from_request(req, &state).await {
+        Ok(m) => m,
+        Err(_) => {
+            return message(
+                StatusCode::BAD_REQUEST,
+                "error",
+                "xml_submission_file: send multipart/form-data with the instance as xml_submission_file",
+            )
+        }
+    };
+    let mut instance: Option<Vec<u8>> = None;
+    let mut media = Vec::new();
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return too_large(),
+            Err(_) => {
+                return message(
+                    StatusCode::BAD_REQUEST,
+                    "error",
+                    "the multipart body is malformed",
+                )
+            }
+        };
+        let name = field.name().unwrap_or("").to_string();
+        let file_name = field.file_name().map(str::to_string);
+        let content_type = field
+            .content_type()
+            .unwrap_or("application/octet-stream")
+            .to_string();
+        let bytes = match field.bytes().await {
+            Ok(b) => b,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return too_large(),
+            Err(_) => {
+                return message(
+                    StatusCode::BAD_REQUEST,
+                    "error",
+                    "the multipart body is malformed",
+                )
+            }
+        };
+        if name == "xml_submission_file" {
+            instance = Some(bytes.to_vec());
+        } else if name != "*isIncomplete*" {
+            media.push(Attachment {
+                file_name: file_name.unwrap_or(name),
+                content_type,
+                bytes: bytes.to_vec(),
+            });
+        }
+    }
+    let Some(instance) = instance else {
+        return message(
+            StatusCode::BAD_REQUEST,
+            "error",
+            "xml_submission_file: the part is missing",
+        );
+    };
+    match run(&state, move |app| {
+        app.submit_openrosa(&who, &instance, media)
+    })
+    .await
+    {
+        Ok(OpenRosaOutcome::Stored(r)) => {
+            let (status, text) = if r.existed {
+                (
+                    StatusCode::ACCEPTED,
+                    format!("Already received: reference {}", r.reference),
+                )
+            } else {
+                (
+                    StatusCode::CREATED,
+                    format!("Report received: reference {}", r.reference),
+                )
+            };
+            message(status, "submit_success", &text)
+        }
+        Ok(OpenRosaOutcome::Refused(errs)) => {
+            let text: Vec<String> = errs
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.reason))
+                .collect();
+            message(StatusCode::BAD_REQUEST, "error", &text.join("; "))
+        }
+        Err(usalama_app::AppError::Unauthenticated) => challenge(),
+        Err(e) => {
+            tracing::error!(error = %e, "OpenRosa submission failed");
+            message(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "error",
+                "the server could not store the submission; it was logged",
+            )
+        }
+    }
+}

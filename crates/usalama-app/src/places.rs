@@ -1,12 +1,14 @@
 //! Placing an imported event that has no usable coordinates by the administrative codes and
-//! names its row gives: P-codes first, then names folded for matching (case, accents,
-//! hyphens and apostrophes ignored; alternative names included), each level searched
+//! names its row gives: P-codes first, then names folded as the gazetteer folds them (case,
+//! accents, hyphens, apostrophes and words like "province" ignored; alternative names
+//! included), each level searched
 //! inside the level above when that is known. A name that matches more than one locality
 //! where it is looked for places nothing at that level: a wrong place is worse than none.
 
 use std::collections::HashMap;
 use usalama_domain::{AdminLevel, Locality, LocalityId};
-use usalama_ingest::{fold_name, PlaceHints};
+use usalama_ingest::gazetteer::fold as fold_name;
+use usalama_ingest::PlaceHints;
 
 /// Codes and folded names of a set of localities.
 pub(crate) struct PlaceIndex {

@@ -11,8 +11,6 @@
 //! script is kept, only combining marks are dropped.
 
 use std::collections::HashMap;
-use unicode_normalization::char::is_combining_mark;
-use unicode_normalization::UnicodeNormalization;
 use usalama_domain::{AdminLevel, Locality, LocalityCode, LocalityId};
 
 /// Words that name a kind of administrative area rather than a place, dropped at either
@@ -37,25 +35,6 @@ const DESIGNATORS: &[&[&str]] = &[
 /// Connecting words that may follow a leading designator ("préfecture de la Ouaka").
 const CONNECTORS: &[&str] = &["de", "du", "des", "d", "la", "le", "les", "l", "of", "the"];
 
-/// Letters that do not decompose into a base letter and a combining mark.
-fn special(c: char) -> Option<&'static str> {
-    Some(match c {
-        'ß' => "ss",
-        'æ' => "ae",
-        'œ' => "oe",
-        'ø' => "o",
-        'đ' | 'ð' => "d",
-        'ł' => "l",
-        'ı' => "i",
-        'þ' => "th",
-        'ŋ' => "n",
-        'ɓ' => "b",
-        'ɗ' => "d",
-        'ƴ' => "y",
-        _ => return None,
-    })
-}
-
 /// The comparable form of a place name: lower case, accents and other combining marks
 /// removed, every run of characters that are not letters or digits (spaces, hyphens,
 /// apostrophes, dots…) made one space, and administrative words such as "province",
@@ -70,19 +49,7 @@ fn special(c: char) -> Option<&'static str> {
 /// assert_eq!(fold("Bria, Haute Kotto"), "bria haute kotto");
 /// ```
 pub fn fold(name: &str) -> String {
-    let mut flat = String::with_capacity(name.len());
-    for c in name.nfd() {
-        if is_combining_mark(c) {
-            continue;
-        }
-        for l in c.to_lowercase() {
-            match special(l) {
-                Some(s) => flat.push_str(s),
-                None if l.is_alphanumeric() => flat.push(l),
-                None => flat.push(' '),
-            }
-        }
-    }
+    let flat = crate::text::fold_name(name);
     let words: Vec<&str> = flat.split_whitespace().collect();
     strip_designators(&words).join(" ")
 }

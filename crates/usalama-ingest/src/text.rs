@@ -7,6 +7,8 @@
 
 use chrono::NaiveDate;
 use std::borrow::Cow;
+use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::UnicodeNormalization;
 use usalama_domain::DatePrecision;
 
 /// Declares a reader's columns: an enum `Col` with `ALL`, `aliases()` (lower-case header
@@ -258,19 +260,32 @@ pub(crate) fn parse_date_span(s: &str, order: DayOrder) -> Option<DateSpan> {
     }
 }
 
-/// Folds a place name for matching: lower case, accents removed, hyphens, apostrophes
-/// and punctuation as spaces, runs of spaces collapsed.
+/// Folds text for matching: lower case, accents and other combining marks removed (after
+/// Unicode decomposition, so every script's accents go), letters such as `ß` or `œ`
+/// spelled out, every run of characters that are not letters or digits (spaces, hyphens,
+/// apostrophes, punctuation) made one space, no space at either end. Place names are
+/// folded further by [`crate::gazetteer::fold`], which also drops words like "province".
 pub fn fold_name(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut space = true;
-    for c in s.chars().flat_map(char::to_lowercase) {
-        let c = fold_char(c);
+    let mut push = |c: char, out: &mut String| {
         if c.is_alphanumeric() {
             out.push(c);
             space = false;
         } else if !space {
             out.push(' ');
             space = true;
+        }
+    };
+    for c in s.nfd() {
+        if is_combining_mark(c) {
+            continue;
+        }
+        for l in c.to_lowercase() {
+            match special(l) {
+                Some(spelled) => spelled.chars().for_each(|x| push(x, &mut out)),
+                None => push(l, &mut out),
+            }
         }
     }
     if out.ends_with(' ') {
@@ -279,25 +294,23 @@ pub fn fold_name(s: &str) -> String {
     out
 }
 
-fn fold_char(c: char) -> char {
-    match c {
-        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ă' | 'ą' => 'a',
-        'ç' | 'ć' | 'č' => 'c',
-        'ď' => 'd',
-        'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ė' | 'ę' | 'ě' => 'e',
-        'ì' | 'í' | 'î' | 'ï' | 'ī' | 'į' | 'ı' => 'i',
-        'ñ' | 'ń' | 'ň' => 'n',
-        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' | 'ő' => 'o',
-        'ù' | 'ú' | 'û' | 'ü' | 'ū' | 'ů' | 'ű' => 'u',
-        'ý' | 'ÿ' => 'y',
-        'ś' | 'š' | 'ş' => 's',
-        'ź' | 'ż' | 'ž' => 'z',
-        'ř' => 'r',
-        'ť' | 'ţ' => 't',
-        'ł' => 'l',
-        'ğ' => 'g',
-        _ => c,
-    }
+/// Letters that do not decompose into a base letter and a combining mark.
+fn special(c: char) -> Option<&'static str> {
+    Some(match c {
+        'ß' => "ss",
+        'æ' => "ae",
+        'œ' => "oe",
+        'ø' => "o",
+        'đ' | 'ð' => "d",
+        'ł' => "l",
+        'ı' => "i",
+        'þ' => "th",
+        'ŋ' => "n",
+        'ɓ' => "b",
+        'ɗ' => "d",
+        'ƴ' => "y",
+        _ => return None,
+    })
 }
 
 #[cfg(test)]

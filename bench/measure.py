@@ -188,8 +188,41 @@ def bench_load(a, res):
             print(f"  {name}: {r['rps']:,.0f} req/s, p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, errors {r['errors']}", flush=True)
         res["load"]["server_peak_rss_mib"] = srv.peak_rss_mib()
         bench_pages(a, res, srv, cookie)
+        bench_batch(a, res, srv, token)
     finally:
         srv.stop()
+
+
+def bench_batch(a, res, srv, token):
+    """POST /api/v1/reports:batch with 10,000 reports, all or nothing, several times."""
+    print("== batch report intake", flush=True)
+    import random
+    rnd = random.Random(7)
+    n = 10_000
+    cats = ["armed_violence", "violence_against_civilians", "abduction", "displacement", "food_insecurity"]
+    ts = []
+    for r in range(a.runs):
+        batch = [{
+            "category": cats[i % len(cats)],
+            "occurred_start": f"2022-{1 + i % 12:02d}-{1 + i % 28:02d}",
+            "latitude": round(rnd.uniform(2.5, 9.5), 5),
+            "longitude": round(rnd.uniform(14.5, 23.5), 5),
+            "killed": i % 4, "injured": i % 3,
+            "description": f"Benchmark report {r}-{i} near the market",
+            "people": [{"name": f"Person {i}", "age": 30, "sex": "female", "role": "witness"}],
+            "reporter_contact": f"+23670{i:06d}",
+        } for i in range(n)]
+        body = json.dumps(batch).encode()
+        req = urllib.request.Request(srv.base + "/api/v1/reports:batch", data=body, method="POST",
+                                     headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+        s = time.perf_counter()
+        with urllib.request.urlopen(req, timeout=600) as resp:
+            resp.read()
+            status = resp.status
+        t = time.perf_counter() - s
+        ts.append(t)
+        print(f"  run {r + 1}: {n} reports in {t:.2f}s = {n / t:,.0f} reports/s (HTTP {status})", flush=True)
+    res["batch"] = {"reports": n, "s": median(ts), "reports_per_s": n / median(ts)}
 
 
 def netlog_external(url, base):
@@ -209,7 +242,7 @@ def netlog_external(url, base):
 def bench_pages(a, res, srv, cookie):
     print("== page weight", flush=True)
     res["pages"] = {}
-    for path in ["/", "/events", "/map", "/login", "/report", "/verify"]:
+    for path in ["/", "/events", "/map", "/login", "/report", "/verify", "/report/status?ref=AAAAA-AAAAA"]:
         req = urllib.request.Request(srv.base + path, headers={"Cookie": cookie})
         try:
             body = urllib.request.urlopen(req).read()
@@ -258,6 +291,9 @@ def write_md(a, res, path):
         for k, r in ld["routes"].items():
             L.append(f"| {k} | {r['rps']:,.0f} | {r['p50_ms']} | {r['p99_ms']} | {r['errors']} |")
         L += ["", f"Server peak resident memory: {ld['server_peak_rss_mib']:.0f} MiB.", ""]
+    b = res.get("batch")
+    if b:
+        L += [f"Batch intake: `POST /api/v1/reports:batch` of {b['reports']:,} reports (all or nothing, validated, placed, stored with their receipts) in {b['s']:.2f} s = **{b['reports_per_s']:,.0f} reports/s**.", ""]
     e = res.get("export")
     if e:
         if "note" in e:

@@ -130,19 +130,69 @@ impl EventRow {
     }
 
     /// A digest of what the source said about the event: everything except the metadata and
-    /// the fields analysts own (verification status and grading), so re-importing an
-    /// unchanged row is recognised as unchanged.
+    /// the fields analysts own (verification status, grading, duplicate link), so
+    /// re-importing an unchanged row is recognised as unchanged. Fields are fed to SHA-256
+    /// directly (no serialisation), each with a presence byte and its length.
     pub fn content_hash(&self) -> Vec<u8> {
-        let mut r = self.clone();
-        r.created_at = DateTime::<Utc>::UNIX_EPOCH;
-        r.updated_at = DateTime::<Utc>::UNIX_EPOCH;
-        r.created_by = None;
-        r.status = String::new();
-        r.duplicate_of = None;
-        r.reliability = None;
-        r.credibility = None;
-        r.actors.sort();
-        Sha256::digest(json(&r).as_bytes()).to_vec()
+        /// Feeds one field: a presence byte and a length prefix keep fields apart.
+        fn put(h: &mut Sha256, v: Option<&[u8]>) {
+            match v {
+                None => h.update([0u8]),
+                Some(b) => {
+                    h.update([1u8]);
+                    h.update((b.len() as u64).to_le_bytes());
+                    h.update(b);
+                }
+            }
+        }
+        let text = |v: &Option<String>| v.as_ref().map(|s| s.as_bytes().to_vec());
+        let int = |v: Option<i64>| v.map(|n| n.to_le_bytes().to_vec());
+        let float = |v: Option<f64>| v.map(|n| n.to_bits().to_le_bytes().to_vec());
+        let uuid = |v: Option<Uuid>| v.map(|u| u.as_bytes().to_vec());
+        let mut h = Sha256::new();
+        put(&mut h, Some(self.id.as_bytes()));
+        put(&mut h, Some(self.source.as_bytes()));
+        put(&mut h, text(&self.external_id).as_deref());
+        put(&mut h, Some(self.channel.as_bytes()));
+        put(&mut h, Some(self.occurred_start.to_string().as_bytes()));
+        put(&mut h, Some(self.occurred_end.to_string().as_bytes()));
+        put(&mut h, Some(self.date_precision.as_bytes()));
+        put(
+            &mut h,
+            int(self.reported_at.map(|t| t.timestamp_micros())).as_deref(),
+        );
+        put(&mut h, float(self.latitude).as_deref());
+        put(&mut h, float(self.longitude).as_deref());
+        put(&mut h, int(self.location_precision).as_deref());
+        put(&mut h, text(&self.place_name).as_deref());
+        put(&mut h, uuid(self.locality_id).as_deref());
+        for a in self.adm {
+            put(&mut h, uuid(a).as_deref());
+        }
+        put(&mut h, Some(self.dimension.as_bytes()));
+        put(&mut h, Some(self.category.as_bytes()));
+        put(&mut h, Some(self.source_codes.as_bytes()));
+        for n in [
+            self.killed_best,
+            self.killed_low,
+            self.killed_high,
+            self.injured,
+            self.abducted,
+            self.displaced,
+        ] {
+            put(&mut h, int(n).as_deref());
+        }
+        put(&mut h, Some(&[u8::from(self.civilians_targeted)]));
+        put(&mut h, text(&self.description).as_deref());
+        put(&mut h, Some(self.people.as_bytes()));
+        put(&mut h, text(&self.reporter_contact).as_deref());
+        let mut actors = self.actors.clone();
+        actors.sort();
+        for (a, role) in &actors {
+            put(&mut h, Some(a.as_bytes()));
+            put(&mut h, Some(role.as_bytes()));
+        }
+        h.finalize().to_vec()
     }
 
     /// The whole row as JSON, for the history table.

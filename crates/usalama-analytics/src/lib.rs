@@ -6,4 +6,5 @@
 //! observations, period ranges and configuration in, and get plain values back. The method
 //! is written for analysts in `docs/methodology.md`.
 
+pub mod panel;
 pub mod period;

@@ -79,7 +79,10 @@ impl FromStr for Granularity {
             "week" => Ok(Self::Week),
             "month" => Ok(Self::Month),
             "quarter" => Ok(Self::Quarter),
-            _ => Err(PeriodError::new(s, "granularity is one of week, month, quarter")),
+            _ => Err(PeriodError::new(
+                s,
+                "granularity is one of week, month, quarter",
+            )),
         }
     }
 }
@@ -250,7 +253,9 @@ impl Period {
         } else {
             NaiveDate::from_ymd_opt(self.year, last_month + 1, 1)
         };
-        next_first.and_then(|d| d.pred_opt()).unwrap_or(NaiveDate::MAX)
+        next_first
+            .and_then(|d| d.pred_opt())
+            .unwrap_or(NaiveDate::MAX)
     }
 
     /// Whether `date` falls in this period.
@@ -341,7 +346,10 @@ impl PeriodRange {
             ));
         }
         if last < first {
-            return Err(PeriodError::new(name(), "the first period is after the last"));
+            return Err(PeriodError::new(
+                name(),
+                "the first period is after the last",
+            ));
         }
         let first_ordinal = first.ordinal();
         let len = usize::try_from(last.ordinal() - first_ordinal + 1)
@@ -467,7 +475,7 @@ impl FromStr for PeriodRange {
     }
 }
 
-impl<'a> IntoIterator for &'a PeriodRange {
+impl IntoIterator for &PeriodRange {
     type Item = Period;
     type IntoIter = PeriodIter;
     fn into_iter(self) -> PeriodIter {
@@ -517,7 +525,9 @@ mod tests {
 
     #[test]
     fn parses_and_formats_each_granularity() {
-        for s in ["2022-06", "2022-W23", "2022-Q2", "0001-01", "9999-Q4", "2020-W53"] {
+        for s in [
+            "2022-06", "2022-W23", "2022-Q2", "0001-01", "9999-Q4", "2020-W53",
+        ] {
             assert_eq!(p(s).to_string(), s);
         }
         assert_eq!(p("2022-w05"), p("2022-W05"));
@@ -530,9 +540,22 @@ mod tests {
     #[test]
     fn rejects_malformed_and_out_of_range_periods() {
         for s in [
-            "", "2022", "22-06", "2022-6", "2022-13", "2022-00", "2022-W00", "2022-W5",
+            "",
+            "2022",
+            "22-06",
+            "2022-6",
+            "2022-13",
+            "2022-00",
+            "2022-W00",
+            "2022-W5",
             // 2021 has 52 ISO weeks; 2020 has 53.
-            "2021-W53", "2022-Q0", "2022-Q5", "2022-M06", "2022-06-01", "+2022-06", "0000-01",
+            "2021-W53",
+            "2022-Q0",
+            "2022-Q5",
+            "2022-M06",
+            "2022-06-01",
+            "+2022-06",
+            "0000-01",
             "2022-0x",
         ] {
             assert!(s.parse::<Period>().is_err(), "{s:?} should be rejected");

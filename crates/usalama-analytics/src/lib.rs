@@ -6,6 +6,7 @@
 //! observations, period ranges and configuration in, and get plain values back. The method
 //! is written for analysts in `docs/methodology.md`.
 
+pub mod detect;
 pub mod index;
 pub mod panel;
 pub mod period;

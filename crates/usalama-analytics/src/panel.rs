@@ -450,25 +450,225 @@ fn dim_pos(d: Dimension) -> usize {
     }
 }
 
-/// Assigns provisional ids to keys as they are first seen.
-struct Registry<K> {
-    ids: HashMap<K, u32>,
+/// One fact resolved to a period, its units (up to four localities and a cell; `NONE`
+/// where absent) and its category column, all as provisional ids.
+struct Resolved {
+    period: u32,
+    units: [u32; 5],
+    category: u32,
 }
 
-impl<K: std::hash::Hash + Eq + Clone> Registry<K> {
-    fn new() -> Self {
-        Self {
-            ids: HashMap::new(),
+/// Provisional ids for units and category columns, assigned as they are first seen, then
+/// put in their final order.
+struct Registers {
+    units: Vec<UnitInfo>,
+    localities: HashMap<LocalityId, u32>,
+    cells: HashMap<i64, u32>,
+    categories: Vec<CategoryColumn>,
+    /// One map per dimension, so that lookups borrow the fact's code.
+    category_ids: [HashMap<String, u32>; 3],
+    /// The first `declared` categories come from the spec.
+    declared: usize,
+}
+
+impl Registers {
+    fn new(spec: &PanelSpec) -> Self {
+        let mut r = Self {
+            units: Vec::new(),
+            localities: HashMap::new(),
+            cells: HashMap::new(),
+            categories: Vec::new(),
+            category_ids: Default::default(),
+            declared: 0,
+        };
+        for &(id, level) in &spec.localities {
+            r.locality(id, level.into());
+        }
+        for &gid in &spec.cells {
+            r.cell(gid);
+        }
+        for (d, code) in &spec.categories {
+            r.category(*d, code);
+        }
+        r.declared = r.categories.len();
+        r
+    }
+
+    fn locality(&mut self, id: LocalityId, level: Level) -> u32 {
+        let units = &mut self.units;
+        *self.localities.entry(id).or_insert_with(|| {
+            units.push(UnitInfo {
+                unit: Unit::Locality(id),
+                level,
+            });
+            (units.len() - 1) as u32
+        })
+    }
+
+    fn cell(&mut self, gid: i64) -> u32 {
+        let units = &mut self.units;
+        *self.cells.entry(gid).or_insert_with(|| {
+            units.push(UnitInfo {
+                unit: Unit::Cell(gid),
+                level: Level::Grid,
+            });
+            (units.len() - 1) as u32
+        })
+    }
+
+    fn category(&mut self, dimension: Dimension, code: &str) -> u32 {
+        let map = &mut self.category_ids[dim_pos(dimension)];
+        if let Some(&c) = map.get(code) {
+            return c;
+        }
+        let c = self.categories.len() as u32;
+        map.insert(code.to_string(), c);
+        self.categories.push(CategoryColumn {
+            dimension,
+            code: code.to_string(),
+        });
+        c
+    }
+
+    /// Resolves one fact, counting what is left out in `stats`.
+    fn resolve(
+        &mut self,
+        fact: &EventFact,
+        spec: &PanelSpec,
+        stats: &mut PanelStats,
+    ) -> Option<Resolved> {
+        if let Some(sources) = &spec.sources {
+            if !sources.contains(&fact.source) {
+                stats.other_source += 1;
+                return None;
+            }
+        }
+        let range = spec.range;
+        let position = range.ordinal_of_date(fact.occurred_end) - range.first().ordinal();
+        let Some(period) = u32::try_from(position)
+            .ok()
+            .filter(|&t| (t as usize) < range.len())
+        else {
+            stats.outside_range += 1;
+            return None;
+        };
+        let mut units = [NONE; 5];
+        for (depth, id) in fact.path.0.iter().enumerate() {
+            let Some(id) = id else { continue };
+            // The same locality twice in a path counts once.
+            if !fact.path.0[..depth].contains(&Some(*id)) {
+                units[depth] = self.locality(*id, Level::ALL[depth]);
+            }
+        }
+        if let Some(gid) = fact.priogrid {
+            if fact.where_prec.is_some_and(|p| p >= GRID_IMPRECISE_FROM) {
+                stats.left_out_of_grid += 1;
+            } else {
+                units[4] = self.cell(gid);
+            }
+        }
+        if units.iter().all(|&u| u == NONE) {
+            stats.unplaced += 1;
+            return None;
+        }
+        stats.counted += 1;
+        Some(Resolved {
+            period,
+            units,
+            category: self.category(fact.dimension, &fact.category),
+        })
+    }
+
+    /// Units by level then id, and each provisional id's final position.
+    fn final_units(&self) -> (Vec<UnitInfo>, Vec<u32>) {
+        let mut order: Vec<usize> = (0..self.units.len()).collect();
+        order.sort_by_key(|&i| (self.units[i].level, self.units[i].unit));
+        finalise(&order, &self.units)
+    }
+
+    /// Categories by dimension, the declared ones first in their order, then the
+    /// discovered ones by code; and each provisional id's final position.
+    fn final_categories(&self) -> (Vec<CategoryColumn>, Vec<u32>) {
+        let declared = self.declared;
+        let key = |i: usize| {
+            let c = &self.categories[i];
+            let discovered = i >= declared;
+            let code = if discovered { c.code.as_str() } else { "" };
+            (dim_pos(c.dimension), discovered, code, i)
+        };
+        let mut order: Vec<usize> = (0..self.categories.len()).collect();
+        order.sort_by(|&a, &b| key(a).cmp(&key(b)));
+        finalise(&order, &self.categories)
+    }
+}
+
+/// The items in `order`, and for each provisional index its final position.
+fn finalise<T: Clone>(order: &[usize], items: &[T]) -> (Vec<T>, Vec<u32>) {
+    let mut position = vec![0u32; items.len()];
+    for (fin, &prov) in order.iter().enumerate() {
+        position[prov] = fin as u32;
+    }
+    (order.iter().map(|&i| items[i].clone()).collect(), position)
+}
+
+/// The contiguous category columns of each dimension (columns are grouped by dimension).
+fn dimension_columns(categories: &[CategoryColumn]) -> [Range<usize>; 3] {
+    Dimension::ALL.map(|d| {
+        let start = categories.iter().position(|c| c.dimension == d);
+        let n = categories.iter().filter(|c| c.dimension == d).count();
+        start.map_or(0..0, |s| s..s + n)
+    })
+}
+
+/// The indicator codes (sorted) and their dense values, NaN where none applies.
+fn indicator_values(
+    spec: &PanelSpec,
+    units: usize,
+    localities: &HashMap<LocalityId, usize>,
+    observations: &[IndicatorObservation],
+    stats: &mut PanelStats,
+) -> (Vec<String>, Vec<f64>) {
+    let range = spec.range;
+    let periods = range.len();
+    let first = range.first().ordinal();
+    let mut by_code: BTreeMap<&str, Vec<(usize, NaiveDate, NaiveDate, usize)>> = BTreeMap::new();
+    for (k, o) in observations.iter().enumerate() {
+        match localities.get(&o.locality) {
+            Some(&u) => by_code.entry(o.indicator.as_str()).or_default().push((
+                u,
+                o.period_start,
+                o.period_end,
+                k,
+            )),
+            None => stats.observations_unknown_locality += 1,
         }
     }
-    fn id(&mut self, key: &K, on_new: impl FnOnce() -> u32) -> u32 {
-        if let Some(&id) = self.ids.get(key) {
-            return id;
+    let codes: Vec<String> = by_code.keys().map(|c| c.to_string()).collect();
+    let n = codes.len();
+    let mut values = vec![f64::NAN; units * periods * n];
+    for (i, (_, mut list)) in by_code.into_iter().enumerate() {
+        // Per unit in start order, so that the latest-starting observation wins wherever
+        // several apply.
+        list.sort();
+        for (u, start, _, k) in list {
+            let p0 = range.ordinal_of_date(start) - first;
+            let p1 = match spec.carry_forward {
+                Some(cf) => p0.saturating_add(i64::from(cf)),
+                None => i64::MAX,
+            }
+            .min(periods as i64 - 1);
+            if p0 >= periods as i64 || p1 < 0 {
+                stats.observations_outside_range += 1;
+                continue;
+            }
+            stats.observations_used += 1;
+            let value = observations[k].value;
+            for t in p0.max(0) as usize..=p1 as usize {
+                values[(u * periods + t) * n + i] = value;
+            }
         }
-        let id = on_new();
-        self.ids.insert(key.clone(), id);
-        id
     }
+    (codes, values)
 }
 
 impl Panel {
@@ -499,253 +699,62 @@ impl Panel {
     ) -> Self {
         let range = spec.range;
         let periods = range.len();
-        let first_ordinal = range.first().ordinal();
         let mut stats = PanelStats {
             facts: facts.len(),
             observations: observations.len(),
             ..PanelStats::default()
         };
 
-        // Pass 1: resolve every fact to a period and provisional unit and category ids.
-        let mut units: Vec<UnitInfo> = Vec::new();
-        let mut localities: Registry<LocalityId> = Registry::new();
-        let mut cells: Registry<i64> = Registry::new();
-        for &(id, level) in &spec.localities {
-            localities.id(&id, || {
-                units.push(UnitInfo {
-                    unit: Unit::Locality(id),
-                    level: level.into(),
-                });
-                (units.len() - 1) as u32
-            });
-        }
-        for &gid in &spec.cells {
-            cells.id(&gid, || {
-                units.push(UnitInfo {
-                    unit: Unit::Cell(gid),
-                    level: Level::Grid,
-                });
-                (units.len() - 1) as u32
-            });
-        }
-        // Categories: one registry per dimension so lookups borrow the fact's code.
-        let mut categories: Vec<CategoryColumn> = Vec::new();
-        let mut category_ids: [HashMap<String, u32>; 3] = Default::default();
-        let mut declared = 0usize;
-        for (d, code) in &spec.categories {
-            let map = &mut category_ids[dim_pos(*d)];
-            if !map.contains_key(code) {
-                map.insert(code.clone(), categories.len() as u32);
-                categories.push(CategoryColumn {
-                    dimension: *d,
-                    code: code.clone(),
-                });
-                declared += 1;
-            }
-        }
-        let sources: Option<Vec<&str>> = spec
-            .sources
-            .as_ref()
-            .map(|s| s.iter().map(String::as_str).collect());
+        // Pass 1: resolve every fact with provisional ids; then fix the final orders.
+        let mut registers = Registers::new(spec);
+        let resolved: Vec<Option<Resolved>> = facts
+            .iter()
+            .map(|f| registers.resolve(f, spec, &mut stats))
+            .collect();
+        let (units, unit_position) = registers.final_units();
+        let (categories, category_position) = registers.final_categories();
 
-        // (period, units (up to 4 localities and a cell), category) per fact; NONE skips.
-        let mut resolved: Vec<(u32, [u32; 5], u32)> = Vec::with_capacity(facts.len());
-        for fact in facts {
-            let mut r = (NONE, [NONE; 5], NONE);
-            if let Some(s) = &sources {
-                if !s.contains(&fact.source.as_str()) {
-                    stats.other_source += 1;
-                    resolved.push(r);
-                    continue;
-                }
-            }
-            let pos = range.ordinal_of_date(fact.occurred_end) - first_ordinal;
-            let t = match usize::try_from(pos) {
-                Ok(t) if t < periods => t,
-                _ => {
-                    stats.outside_range += 1;
-                    resolved.push(r);
-                    continue;
-                }
-            };
-            let mut placed = false;
-            for (depth, id) in fact.path.0.iter().enumerate() {
-                let Some(id) = id else { continue };
-                if fact.path.0[..depth].contains(&Some(*id)) {
-                    continue; // the same locality twice in a path counts once
-                }
-                r.1[depth] = localities.id(id, || {
-                    units.push(UnitInfo {
-                        unit: Unit::Locality(*id),
-                        level: Level::ALL[depth],
-                    });
-                    (units.len() - 1) as u32
-                });
-                placed = true;
-            }
-            if let Some(gid) = fact.priogrid {
-                if fact.where_prec.is_some_and(|p| p >= GRID_IMPRECISE_FROM) {
-                    stats.left_out_of_grid += 1;
-                } else {
-                    r.1[4] = cells.id(&gid, || {
-                        units.push(UnitInfo {
-                            unit: Unit::Cell(gid),
-                            level: Level::Grid,
-                        });
-                        (units.len() - 1) as u32
-                    });
-                    placed = true;
-                }
-            }
-            if !placed {
-                stats.unplaced += 1;
-                resolved.push(r);
-                continue;
-            }
-            let map = &mut category_ids[dim_pos(fact.dimension)];
-            r.2 = match map.get(fact.category.as_str()) {
-                Some(&c) => c,
-                None => {
-                    let c = categories.len() as u32;
-                    map.insert(fact.category.clone(), c);
-                    categories.push(CategoryColumn {
-                        dimension: fact.dimension,
-                        code: fact.category.clone(),
-                    });
-                    c
-                }
-            };
-            r.0 = t as u32;
-            stats.counted += 1;
-            resolved.push(r);
-        }
-
-        // Final orders: units by level then id; categories by dimension, the declared ones
-        // first in their order, then the discovered ones by code.
-        let mut unit_order: Vec<usize> = (0..units.len()).collect();
-        unit_order.sort_by_key(|&i| (units[i].level, units[i].unit));
-        let mut unit_final = vec![0u32; units.len()];
-        for (fin, &prov) in unit_order.iter().enumerate() {
-            unit_final[prov] = fin as u32;
-        }
-        let units: Vec<UnitInfo> = unit_order.iter().map(|&i| units[i]).collect();
-
-        let mut cat_order: Vec<usize> = (0..categories.len()).collect();
-        cat_order.sort_by(|&a, &b| {
-            let ka = (dim_pos(categories[a].dimension), a >= declared);
-            let kb = (dim_pos(categories[b].dimension), b >= declared);
-            ka.cmp(&kb).then_with(|| {
-                if a >= declared && b >= declared {
-                    categories[a].code.cmp(&categories[b].code)
-                } else {
-                    a.cmp(&b)
-                }
-            })
-        });
-        let mut cat_final = vec![0u32; categories.len()];
-        for (fin, &prov) in cat_order.iter().enumerate() {
-            cat_final[prov] = fin as u32;
-        }
-        let categories: Vec<CategoryColumn> =
-            cat_order.iter().map(|&i| categories[i].clone()).collect();
-        let mut dimension_columns: [Range<usize>; 3] = [0..0, 0..0, 0..0];
-        for (pos, d) in Dimension::ALL.iter().enumerate() {
-            let start = categories
-                .iter()
-                .position(|c| c.dimension == *d)
-                .unwrap_or(0);
-            let n = categories.iter().filter(|c| c.dimension == *d).count();
-            dimension_columns[pos] = if n == 0 { 0..0 } else { start..start + n };
-        }
-
-        // Pass 2: accumulate.
+        // Pass 2: accumulate into the dense counts.
         let stride = 2 * categories.len() + 2;
-        let civ_slot = 2 * categories.len();
-        let cells_total = units.len() * periods;
-        let mut counts = vec![0u32; cells_total * stride];
-        for (fact, (t, us, c)) in facts.iter().zip(&resolved) {
-            if *t == NONE {
-                continue;
-            }
-            let c = cat_final[*c as usize] as usize;
-            let fatal = fact.fatalities.unwrap_or(0);
+        let civilian = 2 * categories.len();
+        let mut counts = vec![0u32; units.len() * periods * stride];
+        for (fact, r) in facts.iter().zip(&resolved) {
+            let Some(r) = r else { continue };
+            let c = 2 * category_position[r.category as usize] as usize;
+            let fatalities = fact.fatalities.unwrap_or(0);
             let displaced = fact.displaced.unwrap_or(0);
-            for &u in us.iter().filter(|&&u| u != NONE) {
-                let base = (unit_final[u as usize] as usize * periods + *t as usize) * stride;
+            for &u in r.units.iter().filter(|&&u| u != NONE) {
+                let u = unit_position[u as usize] as usize;
+                let base = (u * periods + r.period as usize) * stride;
                 let cell = &mut counts[base..base + stride];
-                cell[2 * c] = cell[2 * c].saturating_add(1);
-                cell[2 * c + 1] = cell[2 * c + 1].saturating_add(fatal);
+                cell[c] = cell[c].saturating_add(1);
+                cell[c + 1] = cell[c + 1].saturating_add(fatalities);
                 if fact.civilians_targeted {
-                    cell[civ_slot] = cell[civ_slot].saturating_add(1);
+                    cell[civilian] = cell[civilian].saturating_add(1);
                 }
-                cell[civ_slot + 1] = cell[civ_slot + 1].saturating_add(displaced);
+                cell[civilian + 1] = cell[civilian + 1].saturating_add(displaced);
             }
         }
 
-        let localities: HashMap<LocalityId, usize> = units
-            .iter()
-            .enumerate()
-            .filter_map(|(i, u)| match u.unit {
-                Unit::Locality(id) => Some((id, i)),
-                Unit::Cell(_) => None,
-            })
-            .collect();
-        let cells: HashMap<i64, usize> = units
-            .iter()
-            .enumerate()
-            .filter_map(|(i, u)| match u.unit {
-                Unit::Cell(gid) => Some((gid, i)),
-                Unit::Locality(_) => None,
-            })
-            .collect();
-
-        // Indicators: columns in code order; observations applied per unit in start order
-        // so that the latest-starting one wins wherever several apply.
-        let mut by_code: BTreeMap<&str, Vec<(usize, NaiveDate, NaiveDate, usize)>> =
-            BTreeMap::new();
-        for (k, o) in observations.iter().enumerate() {
-            match localities.get(&o.locality) {
-                Some(&u) => by_code.entry(o.indicator.as_str()).or_default().push((
-                    u,
-                    o.period_start,
-                    o.period_end,
-                    k,
-                )),
-                None => stats.observations_unknown_locality += 1,
-            }
+        let mut localities = HashMap::new();
+        let mut cells = HashMap::new();
+        for (i, u) in units.iter().enumerate() {
+            match u.unit {
+                Unit::Locality(id) => localities.insert(id, i),
+                Unit::Cell(gid) => cells.insert(gid, i),
+            };
         }
-        let indicators: Vec<String> = by_code.keys().map(|c| c.to_string()).collect();
-        let n_ind = indicators.len();
-        let mut indicator_values = vec![f64::NAN; cells_total * n_ind];
-        for (i, (_, mut obs)) in by_code.into_iter().enumerate() {
-            obs.sort();
-            for (u, start, _, k) in obs {
-                let p0 = range.ordinal_of_date(start) - first_ordinal;
-                let p1 = match spec.carry_forward {
-                    Some(cf) => p0.saturating_add(i64::from(cf)),
-                    None => i64::MAX,
-                }
-                .min(periods as i64 - 1);
-                if p0 >= periods as i64 || p1 < 0 {
-                    stats.observations_outside_range += 1;
-                    continue;
-                }
-                stats.observations_used += 1;
-                let value = observations[k].value;
-                for t in p0.max(0) as usize..=p1 as usize {
-                    indicator_values[(u * periods + t) * n_ind + i] = value;
-                }
-            }
-        }
+        let (indicators, indicator_values) =
+            indicator_values(spec, units.len(), &localities, observations, &mut stats);
 
         Self {
             range,
             periods,
+            dimension_columns: dimension_columns(&categories),
             units,
             localities,
             cells,
             categories,
-            dimension_columns,
             counts,
             stride,
             indicators,
@@ -1060,6 +1069,38 @@ mod tests {
         assert_eq!(panel.category_events(u("C"), 1, 0), 1);
         assert_eq!(panel.units_of(Level::Adm1), 1..3);
         assert_eq!(panel.stats().counted, 3);
+    }
+
+    #[test]
+    fn declared_categories_keep_their_order_and_their_zeros() {
+        let mut spec = PanelSpec::new(months("2022-01", "2022-02"));
+        spec.categories = vec![
+            (Dimension::Dignity, "torture".into()),
+            (Dimension::Lives, "b_cat".into()),
+            (Dimension::Lives, "a_cat".into()),
+            (Dimension::Lives, "b_cat".into()),
+        ];
+        let f = fact([Some("C"), None, None, None], "2022-01-05", "c_cat");
+        let panel = Panel::build(&spec, &[f], &[]);
+        let columns: Vec<(Dimension, &str)> = panel
+            .categories()
+            .iter()
+            .map(|c| (c.dimension, c.code.as_str()))
+            .collect();
+        assert_eq!(
+            columns,
+            [
+                (Dimension::Lives, "b_cat"),
+                (Dimension::Lives, "a_cat"),
+                (Dimension::Lives, "c_cat"),
+                (Dimension::Dignity, "torture"),
+            ]
+        );
+        let torture = Measure::Events(Scope::Category("torture".into()));
+        assert_eq!(panel.count_series(0, &torture), Some(vec![0, 0]));
+        assert_eq!(panel.events(0, 0, Some(Dimension::Lives)), 1);
+        assert_eq!(panel.events(0, 0, Some(Dimension::Livelihood)), 0);
+        assert_eq!(panel.category_events(0, 0, 2), 1);
     }
 
     #[test]

@@ -45,7 +45,10 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
             "rand",
         ],
     ),
-    ("usalama-analytics", &["axum", "tokio", "rusqlite", "postgres"]),
+    (
+        "usalama-analytics",
+        &["axum", "tokio", "rusqlite", "postgres"],
+    ),
     ("usalama-ingest", &["axum", "tokio", "rusqlite", "postgres"]),
     ("usalama-store", &["axum", "tokio", "csv", "geojson"]),
     (

@@ -6,6 +6,7 @@ use std::path::Path;
 /// Our crates each crate may depend on (normal dependencies only).
 const RULES: &[(&str, &[&str])] = &[
     ("usalama-domain", &[]),
+    ("usalama-analytics", &["usalama-domain"]),
     ("usalama-ingest", &["usalama-domain"]),
     ("usalama-store", &["usalama-domain"]),
     (
@@ -43,6 +44,10 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
             "geo",
             "rand",
         ],
+    ),
+    (
+        "usalama-analytics",
+        &["axum", "tokio", "rusqlite", "postgres"],
     ),
     ("usalama-ingest", &["axum", "tokio", "rusqlite", "postgres"]),
     ("usalama-store", &["axum", "tokio", "csv", "geojson"]),

@@ -11,7 +11,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 use usalama_domain::{Actor, ActorId, AdminLevel, Event, EventId, Locality, LocalityId};
 use usalama_store::{
-    ActorQuery, EventQuery, GroupBy, GroupCount, LocalityQuery, LocalitySummary, Page,
+    ActorQuery, EventQuery, GroupBy, GroupCount, LocalityQuery, LocalitySummary, Page, StoredEvent,
 };
 
 /// An event with the names of where it is and who was involved.
@@ -73,6 +73,9 @@ pub struct PublicStats {
 /// this process drop them at once; other instances' writes show within this delay.
 const STATS_TTL: Duration = Duration::from_secs(30);
 
+/// Filters whose totals are kept at most; the cache is emptied when it is full.
+const MAX_CACHED_TOTALS: usize = 1024;
+
 /// What the read use-cases keep in memory: localities (loaded on first use, dropped when
 /// boundaries change), actors by id, and the public aggregates (dropped on every write).
 #[derive(Default)]
@@ -80,6 +83,8 @@ pub(crate) struct LocalityCache {
     inner: RwLock<Option<Arc<Localities>>>,
     actors: RwLock<HashMap<ActorId, Actor>>,
     stats: RwLock<HashMap<String, (Instant, Arc<PublicStats>)>>,
+    /// Event counts by filter (the `Debug` form of the query without its page).
+    totals: RwLock<HashMap<String, (Instant, u64)>>,
     /// Held while the aggregates are computed, so that concurrent requests wait for one
     /// computation instead of each starting its own.
     stats_lock: std::sync::Mutex<()>,
@@ -139,6 +144,9 @@ impl LocalityCache {
             g.clear();
         }
         if let Ok(mut g) = self.stats.write() {
+            g.clear();
+        }
+        if let Ok(mut g) = self.totals.write() {
             g.clear();
         }
     }
@@ -212,7 +220,7 @@ impl App {
         q: &EventQuery,
     ) -> Result<Page<EventView>, AppError> {
         self.require_reader(who)?;
-        let page = self.store.list_events(q)?;
+        let page = self.list_events_counted(q)?;
         let locs = self.localities()?;
         let items = page
             .items
@@ -224,6 +232,43 @@ impl App {
             total: page.total,
             next_cursor: page.next_cursor,
         })
+    }
+
+    /// A page of events with its total, which is counted at most every [`STATS_TTL`] per
+    /// filter (any write through this process counts again): paging through a list, or
+    /// many people opening the same list, then costs no `count(*)` per page.
+    fn list_events_counted(&self, q: &EventQuery) -> Result<Page<StoredEvent>, AppError> {
+        let key = format!(
+            "{:?}",
+            EventQuery {
+                page: Default::default(),
+                ..q.clone()
+            }
+        );
+        let known = self
+            .cache
+            .totals
+            .read()
+            .ok()
+            .and_then(|t| t.get(&key).copied())
+            .filter(|(at, _)| at.elapsed() < STATS_TTL)
+            .map(|(_, n)| n);
+        if let Some(total) = known {
+            let mut page = self.store.list_events(&EventQuery {
+                skip_total: true,
+                ..q.clone()
+            })?;
+            page.total = total;
+            return Ok(page);
+        }
+        let page = self.store.list_events(q)?;
+        if let Ok(mut t) = self.cache.totals.write() {
+            if t.len() >= MAX_CACHED_TOTALS {
+                t.clear();
+            }
+            t.insert(key, (Instant::now(), page.total));
+        }
+        Ok(page)
     }
 
     /// One event.

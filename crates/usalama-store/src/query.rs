@@ -99,6 +99,9 @@ pub struct EventQuery {
     pub duplicate_of: Option<EventId>,
     /// Paging.
     pub page: PageRequest,
+    /// Do not count the matches (the page's `total` is then 0): for callers that already
+    /// know the total, so a page costs no `count(*)`.
+    pub skip_total: bool,
 }
 
 /// Filters on localities.

@@ -320,22 +320,24 @@ async fn map(State(state): State<AppState>, RawQuery(raw): RawQuery, req: PageRe
         }
         h
     };
-    let areas: Vec<MapArea> = stats
-        .adm1
-        .iter()
-        .filter_map(|c| {
-            Some(MapArea {
-                code: c.locality.code.to_string(),
-                name: c.locality.name.clone(),
-                geometry: c.geometry.clone()?,
-                value: c.events,
-                href: Some(events_href(c.locality.code.as_str())),
+    let svg = state.map_svg(req.lang.code(), &sources.selected, &stats, || {
+        let areas: Vec<MapArea> = stats
+            .adm1
+            .iter()
+            .filter_map(|c| {
+                Some(MapArea {
+                    code: c.locality.code.to_string(),
+                    name: c.locality.name.clone(),
+                    geometry: c.geometry.clone()?,
+                    value: c.events,
+                    href: Some(events_href(c.locality.code.as_str())),
+                })
             })
-        })
-        .collect();
-    let title = state.catalog.t(req.lang, "map-title");
-    let legend = state.catalog.t(req.lang, "map-legend-title");
-    let svg = choropleth_lang(req.lang, &areas, &title, &legend, 640);
+            .collect();
+        let title = state.catalog.t(req.lang, "map-title");
+        let legend = state.catalog.t(req.lang, "map-legend-title");
+        choropleth_lang(req.lang, &areas, &title, &legend, 640)
+    });
     let mut rows: Vec<MapRow> = stats
         .adm1
         .iter()
@@ -350,7 +352,7 @@ async fn map(State(state): State<AppState>, RawQuery(raw): RawQuery, req: PageRe
     rows.sort_by(|a, b| b.events.cmp(&a.events).then(a.name.cmp(&b.name)));
     let view = MapView {
         sources,
-        svg,
+        svg: svg.to_string(),
         title: String::new(),
         legend_note: String::new(),
         rows,

@@ -1,9 +1,15 @@
-//! What every request handler shares: the application, the translation catalogue and the
-//! web settings.
+//! What every request handler shares: the application, the translation catalogue, the web
+//! settings, and the rendered maps (drawing one costs more than serving it).
 
 use crate::ui::i18n::Catalog;
-use std::sync::Arc;
-use usalama_app::App;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
+use usalama_app::{App, PublicStats};
+
+/// Rendered map SVGs by (language, source), each with the aggregates it was drawn from: a
+/// map is drawn again only when those aggregates were recomputed. The `Weak` keeps the old
+/// aggregates' address from being reused, so comparing addresses is safe.
+type MapCache = Mutex<HashMap<(&'static str, String), (Weak<PublicStats>, Arc<str>)>>;
 
 /// Settings of the web layer.
 #[derive(Debug, Clone, Default)]
@@ -21,6 +27,7 @@ pub struct AppState {
     pub catalog: Arc<Catalog>,
     /// Web settings.
     pub config: Arc<WebConfig>,
+    maps: Arc<MapCache>,
 }
 
 impl AppState {
@@ -30,6 +37,31 @@ impl AppState {
             app,
             catalog: Arc::new(Catalog::new()),
             config: Arc::new(config),
+            maps: Arc::default(),
         }
+    }
+
+    /// The map for `lang` and `source` drawn from `stats`, from the cache when it was drawn
+    /// from these very aggregates, else drawn by `draw` and kept.
+    pub fn map_svg(
+        &self,
+        lang: &'static str,
+        source: &str,
+        stats: &Arc<PublicStats>,
+        draw: impl FnOnce() -> String,
+    ) -> Arc<str> {
+        let key = (lang, source.to_string());
+        if let Ok(cache) = self.maps.lock() {
+            if let Some((from, svg)) = cache.get(&key) {
+                if std::ptr::eq(from.as_ptr(), Arc::as_ptr(stats)) {
+                    return svg.clone();
+                }
+            }
+        }
+        let svg: Arc<str> = draw().into();
+        if let Ok(mut cache) = self.maps.lock() {
+            cache.insert(key, (Arc::downgrade(stats), svg.clone()));
+        }
+        svg
     }
 }

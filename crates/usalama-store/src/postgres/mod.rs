@@ -831,13 +831,16 @@ impl Store for PgStore {
     fn list_events(&self, q: &EventQuery) -> Result<Page<StoredEvent>, StoreError> {
         let mut c = self.conn()?;
         let mut f = sql::event_filter(q, Dialect::Postgres);
-        let total: i64 = c
-            .query_one(
+        let total: i64 = if q.skip_total {
+            0
+        } else {
+            c.query_one(
                 &format!("SELECT count(*) FROM events e{}", f.where_sql()),
                 &params(&f.values),
             )
             .px()?
-            .get(0);
+            .get(0)
+        };
         if let Some(cur) = &q.page.after {
             let k = f.bind(SqlValue::Date(cur.date_key()?));
             let i = f.bind(SqlValue::Uuid(cur.id));

@@ -933,13 +933,16 @@ impl Store for SqliteStore {
     fn list_events(&self, q: &EventQuery) -> Result<Page<StoredEvent>, StoreError> {
         let c = self.conn()?;
         let mut f = sql::event_filter(q, Dialect::Sqlite);
-        let total: i64 = c
-            .query_row(
+        let total: i64 = if q.skip_total {
+            0
+        } else {
+            c.query_row(
                 &format!("SELECT count(*) FROM events e{}", f.where_sql()),
                 rusqlite::params_from_iter(f.values.iter()),
                 |r| r.get(0),
             )
-            .sx()?;
+            .sx()?
+        };
         if let Some(cur) = &q.page.after {
             let k = f.bind(SqlValue::Date(cur.date_key()?));
             let i = f.bind(SqlValue::Uuid(cur.id));

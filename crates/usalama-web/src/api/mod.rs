@@ -169,6 +169,7 @@ pub fn event_query(app: &App, p: &Params) -> Result<EventQuery, AppError> {
         text: p.str("q").map(str::to_string),
         duplicate_of: None,
         page: p.page().map_err(api)?,
+        skip_total: false,
     };
     if let (Some(f), Some(t)) = (q.from, q.to) {
         if f > t {

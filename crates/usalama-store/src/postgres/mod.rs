@@ -236,6 +236,73 @@ fn page_of<T>(mut items: Vec<T>, limit: u32, total: u64, key: impl Fn(&T) -> Cur
     }
 }
 
+/// Inserts one event row unless a record with its id or `(source, external_id)` exists.
+pub(crate) const INSERT_EVENT: &str = "INSERT INTO events (id, source, external_id, channel,
+    occurred_start, occurred_end, date_precision, reported_at, latitude, longitude,
+    location_precision, place_name, locality_id, adm0_id, adm1_id, adm2_id, adm3_id, dimension,
+    category, source_codes, killed_best, killed_low, killed_high, injured, abducted, displaced,
+    civilians_targeted, description, people, reporter_contact, status, duplicate_of,
+    reliability, credibility, created_at, updated_at, created_by, content_hash)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+    $19, $20::text::jsonb, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33,
+    $34, $35, $36, $37, $38)
+  ON CONFLICT DO NOTHING";
+
+/// Runs [`INSERT_EVENT`] (prepared) for a row and its content hash; true when it was new.
+pub(crate) fn insert_event(
+    tx: &mut impl GenericClient,
+    st: &postgres::Statement,
+    row: &EventRow,
+    hash: &[u8],
+) -> Result<bool, StoreError> {
+    let n = tx
+        .execute(
+            st,
+            &[
+                &row.id,
+                &row.source,
+                &row.external_id,
+                &row.channel,
+                &row.occurred_start,
+                &row.occurred_end,
+                &row.date_precision,
+                &row.reported_at,
+                &row.latitude,
+                &row.longitude,
+                &i32o(row.location_precision),
+                &row.place_name,
+                &row.locality_id,
+                &row.adm[0],
+                &row.adm[1],
+                &row.adm[2],
+                &row.adm[3],
+                &row.dimension,
+                &row.category,
+                &row.source_codes,
+                &i32o(row.killed_best),
+                &i32o(row.killed_low),
+                &i32o(row.killed_high),
+                &i32o(row.injured),
+                &i32o(row.abducted),
+                &i32o(row.displaced),
+                &row.civilians_targeted,
+                &row.description,
+                &row.people,
+                &row.reporter_contact,
+                &row.status,
+                &row.duplicate_of,
+                &row.reliability,
+                &i32o(row.credibility),
+                &row.created_at,
+                &row.updated_at,
+                &row.created_by,
+                &hash,
+            ],
+        )
+        .px()?;
+    Ok(n == 1)
+}
+
 impl PgStore {
     /// Connects, optionally inside `schema` (created if missing; used by tests to isolate
     /// each run), and applies pending migrations.
@@ -646,20 +713,7 @@ impl Store for PgStore {
                 "SELECT {cols}, e.content_hash FROM events e WHERE e.id = $1"
             ))
             .px()?;
-        let ins = tx
-            .prepare(
-                "INSERT INTO events (id, source, external_id, channel, occurred_start, occurred_end,
-                   date_precision, reported_at, latitude, longitude, location_precision, place_name,
-                   locality_id, adm0_id, adm1_id, adm2_id, adm3_id, dimension, category, source_codes,
-                   killed_best, killed_low, killed_high, injured, abducted, displaced, civilians_targeted,
-                   description, people, reporter_contact, status, duplicate_of, reliability, credibility,
-                   created_at, updated_at, created_by, content_hash)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-                   $19, $20::text::jsonb, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33,
-                   $34, $35, $36, $37, $38)
-                 ON CONFLICT DO NOTHING",
-            )
-            .px()?;
+        let ins = tx.prepare(INSERT_EVENT).px()?;
         let upd = tx
             .prepare(
                 "UPDATE events SET channel = $2, occurred_start = $3, occurred_end = $4,
@@ -687,52 +741,8 @@ impl Store for PgStore {
             let hash = row.content_hash();
             // Try the insert first: a new record (the common case in an import) then costs
             // one statement; only a conflict needs the lookup and comparison.
-            let inserted = tx
-                .execute(
-                    &ins,
-                    &[
-                        &row.id,
-                        &row.source,
-                        &row.external_id,
-                        &row.channel,
-                        &row.occurred_start,
-                        &row.occurred_end,
-                        &row.date_precision,
-                        &row.reported_at,
-                        &row.latitude,
-                        &row.longitude,
-                        &i32o(row.location_precision),
-                        &row.place_name,
-                        &row.locality_id,
-                        &row.adm[0],
-                        &row.adm[1],
-                        &row.adm[2],
-                        &row.adm[3],
-                        &row.dimension,
-                        &row.category,
-                        &row.source_codes,
-                        &i32o(row.killed_best),
-                        &i32o(row.killed_low),
-                        &i32o(row.killed_high),
-                        &i32o(row.injured),
-                        &i32o(row.abducted),
-                        &i32o(row.displaced),
-                        &row.civilians_targeted,
-                        &row.description,
-                        &row.people,
-                        &row.reporter_contact,
-                        &row.status,
-                        &row.duplicate_of,
-                        &row.reliability,
-                        &i32o(row.credibility),
-                        &row.created_at,
-                        &row.updated_at,
-                        &row.created_by,
-                        &hash,
-                    ],
-                )
-                .px()?;
-            if inserted == 1 {
+            let inserted = insert_event(&mut tx, &ins, &row, &hash)?;
+            if inserted {
                 for (a, role) in &row.actors {
                     tx.execute(&ins_actor, &[&row.id, a, role]).px()?;
                 }

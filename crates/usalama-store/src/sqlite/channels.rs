@@ -1,7 +1,7 @@
 //! The SQLite side of the channels: reports with their receipts and attachments stored in
 //! one transaction, report status by reference, and installation settings.
 
-use super::{map_err, parse_ts, ts, uuid_col, SqliteStore, Sx};
+use super::{insert_event, map_err, parse_ts, ts, uuid_col, SqliteStore, Sx, INSERT_EVENT};
 use crate::error::StoreError;
 use crate::intake::{NewReport, ReportReceipt, StoredAttachment, StoredReport};
 use crate::rows::EventRow;
@@ -9,17 +9,6 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use sha2::{Digest, Sha256};
 use usalama_domain::EventId;
-
-/// The INSERT of a whole event row, in `EventRow` order.
-const INSERT_EVENT: &str = "INSERT INTO events (id, source, external_id, channel, occurred_start,
-    occurred_end, date_precision, reported_at, latitude, longitude, location_precision,
-    place_name, locality_id, adm0_id, adm1_id, adm2_id, adm3_id, dimension, category,
-    source_codes, killed_best, killed_low, killed_high, injured, abducted, displaced,
-    civilians_targeted, description, people, reporter_contact, status, duplicate_of,
-    reliability, credibility, created_at, updated_at, created_by, content_hash)
-  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-    ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36,
-    ?37, ?38)";
 
 impl SqliteStore {
     pub(super) fn channels_insert_reports(
@@ -64,47 +53,7 @@ impl SqliteStore {
                     Some(id) => id,
                     None => {
                         let hash = row.content_hash();
-                        ins.execute(params![
-                            row.id,
-                            row.source,
-                            row.external_id,
-                            row.channel,
-                            row.occurred_start.to_string(),
-                            row.occurred_end.to_string(),
-                            row.date_precision,
-                            row.reported_at.as_ref().map(ts),
-                            row.latitude,
-                            row.longitude,
-                            row.location_precision,
-                            row.place_name,
-                            row.locality_id,
-                            row.adm[0],
-                            row.adm[1],
-                            row.adm[2],
-                            row.adm[3],
-                            row.dimension,
-                            row.category,
-                            row.source_codes,
-                            row.killed_best,
-                            row.killed_low,
-                            row.killed_high,
-                            row.injured,
-                            row.abducted,
-                            row.displaced,
-                            row.civilians_targeted,
-                            row.description,
-                            row.people,
-                            row.reporter_contact,
-                            row.status,
-                            row.duplicate_of,
-                            row.reliability,
-                            row.credibility,
-                            ts(&row.created_at),
-                            ts(&row.updated_at),
-                            row.created_by,
-                            hash
-                        ])
-                        .sx()?;
+                        insert_event(&mut ins, &row, &hash)?;
                         row.id
                     }
                 };

@@ -257,6 +257,68 @@ fn build_user(
     })
 }
 
+/// Inserts one event row unless a record with its id or `(source, external_id)` exists.
+pub(crate) const INSERT_EVENT: &str = "INSERT INTO events (id, source, external_id, channel,
+    occurred_start, occurred_end, date_precision, reported_at, latitude, longitude,
+    location_precision, place_name, locality_id, adm0_id, adm1_id, adm2_id, adm3_id, dimension,
+    category, source_codes, killed_best, killed_low, killed_high, injured, abducted, displaced,
+    civilians_targeted, description, people, reporter_contact, status, duplicate_of,
+    reliability, credibility, created_at, updated_at, created_by, content_hash)
+  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,
+    ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38)
+  ON CONFLICT DO NOTHING";
+
+/// Runs [`INSERT_EVENT`] (prepared) for a row and its content hash; true when it was new.
+pub(crate) fn insert_event(
+    st: &mut rusqlite::Statement<'_>,
+    row: &EventRow,
+    hash: &[u8],
+) -> Result<bool, StoreError> {
+    let n = st
+        .execute(params![
+            row.id,
+            row.source,
+            row.external_id,
+            row.channel,
+            row.occurred_start.to_string(),
+            row.occurred_end.to_string(),
+            row.date_precision,
+            row.reported_at.as_ref().map(ts),
+            row.latitude,
+            row.longitude,
+            row.location_precision,
+            row.place_name,
+            row.locality_id,
+            row.adm[0],
+            row.adm[1],
+            row.adm[2],
+            row.adm[3],
+            row.dimension,
+            row.category,
+            row.source_codes,
+            row.killed_best,
+            row.killed_low,
+            row.killed_high,
+            row.injured,
+            row.abducted,
+            row.displaced,
+            row.civilians_targeted,
+            row.description,
+            row.people,
+            row.reporter_contact,
+            row.status,
+            row.duplicate_of,
+            row.reliability,
+            row.credibility,
+            ts(&row.created_at),
+            ts(&row.updated_at),
+            row.created_by,
+            hash
+        ])
+        .sx()?;
+    Ok(n == 1)
+}
+
 impl SqliteStore {
     /// Opens the database in a data directory, creating the directory and the database if
     /// needed. Refuses a non-empty directory that holds no Usalama database.
@@ -748,20 +810,7 @@ impl Store for SqliteStore {
                     sql::EVENT_COLUMNS
                 ))
                 .sx()?;
-            let mut ins = tx
-                .prepare(
-                    "INSERT INTO events (id, source, external_id, channel, occurred_start, occurred_end,
-                       date_precision, reported_at, latitude, longitude, location_precision, place_name,
-                       locality_id, adm0_id, adm1_id, adm2_id, adm3_id, dimension, category, source_codes,
-                       killed_best, killed_low, killed_high, injured, abducted, displaced, civilians_targeted,
-                       description, people, reporter_contact, status, duplicate_of, reliability, credibility,
-                       created_at, updated_at, created_by, content_hash)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-                       ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35,
-                       ?36, ?37, ?38)
-                     ON CONFLICT DO NOTHING",
-                )
-                .sx()?;
+            let mut ins = tx.prepare(INSERT_EVENT).sx()?;
             let mut upd = tx
                 .prepare(
                     "UPDATE events SET channel = ?2, occurred_start = ?3, occurred_end = ?4,
@@ -792,49 +841,8 @@ impl Store for SqliteStore {
                 let hash = row.content_hash();
                 // Try the insert first: a new record (the common case in an import) then
                 // costs one statement; only a conflict needs the lookup and comparison.
-                let inserted = ins
-                    .execute(params![
-                        row.id,
-                        row.source,
-                        row.external_id,
-                        row.channel,
-                        row.occurred_start.to_string(),
-                        row.occurred_end.to_string(),
-                        row.date_precision,
-                        row.reported_at.as_ref().map(ts),
-                        row.latitude,
-                        row.longitude,
-                        row.location_precision,
-                        row.place_name,
-                        row.locality_id,
-                        row.adm[0],
-                        row.adm[1],
-                        row.adm[2],
-                        row.adm[3],
-                        row.dimension,
-                        row.category,
-                        row.source_codes,
-                        row.killed_best,
-                        row.killed_low,
-                        row.killed_high,
-                        row.injured,
-                        row.abducted,
-                        row.displaced,
-                        row.civilians_targeted,
-                        row.description,
-                        row.people,
-                        row.reporter_contact,
-                        row.status,
-                        row.duplicate_of,
-                        row.reliability,
-                        row.credibility,
-                        ts(&row.created_at),
-                        ts(&row.updated_at),
-                        row.created_by,
-                        hash
-                    ])
-                    .sx()?;
-                if inserted == 1 {
+                let inserted = insert_event(&mut ins, &row, &hash)?;
+                if inserted {
                     for (a, role) in &row.actors {
                         ins_actor.execute(params![row.id, a, role]).sx()?;
                     }

@@ -31,11 +31,14 @@ pub(crate) struct Computed {
     index: Option<HumanSecurityIndex>,
 }
 
+/// Computed indexes by (source, granularity), with when they were computed.
+type ComputedMap = HashMap<(String, Granularity), (Instant, Arc<Computed>)>;
+
 /// The index cache and the configuration it is computed with.
 #[derive(Default)]
 pub(crate) struct IndexCache {
     config: RwLock<Option<Arc<IndexConfig>>>,
-    computed: RwLock<HashMap<(String, Granularity), (Instant, Arc<Computed>)>>,
+    computed: RwLock<ComputedMap>,
     /// Held while an index is computed, so concurrent requests wait for one computation.
     lock: Mutex<()>,
 }

@@ -118,4 +118,35 @@ async fn check_api(r: &Router, name: &str) {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{name}");
 }
 
-async fn check_pages(_r: &Router, _name: &str) {}
+async fn check_pages(r: &Router, name: &str) {
+    let (status, html) = get(r, "/index").await;
+    assert_eq!(status, StatusCode::OK, "{name}: {html}");
+    assert!(html.contains("<svg"), "{name}");
+    assert!(html.contains("href=\"/index\""), "{name}: menu link");
+    assert!(!html.contains("<script"), "{name}: no script");
+    for view in ["lives", "livelihood", "dignity"] {
+        assert!(html.contains(&format!("/index?view={view}")), "{name}");
+    }
+    assert!(html.matches("href=\"/index/").count() >= 17, "{name}");
+    let (status, lives) = get(r, "/index?view=lives").await;
+    assert_eq!(status, StatusCode::OK, "{name}");
+    assert!(
+        lives.contains("aria-current=\"page\" href=\"/index?view=lives\"")
+            || lives.contains("href=\"/index?view=lives\" aria-current=\"page\""),
+        "{name}"
+    );
+    let (_, fr) = get(r, "/index?lang=fr").await;
+    assert!(fr.contains("Indice de sécurité humaine"), "{name}");
+
+    let (_, api) = get(r, "/api/v1/index?level=adm1&period=month").await;
+    let code = json(&api)["rows"][0]["locality"]["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, page) = get(r, &format!("/index/{code}")).await;
+    assert_eq!(status, StatusCode::OK, "{name}: {page}");
+    assert!(page.contains("<path d=\"M"), "{name}: trend line");
+    assert!(page.contains("log1p"), "{name}: explanation table");
+    let (status, _) = get(r, "/index/XX99").await;
+    assert_ne!(status, StatusCode::OK, "{name}");
+}

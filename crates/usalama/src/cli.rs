@@ -164,9 +164,10 @@ pub enum Command {
         /// The source (default: the one with the most events; sources are never summed).
         #[arg(long)]
         source: Option<String>,
-        /// An index configuration file replacing config/index.toml.
+        /// An index configuration file replacing config/index.toml (`--config` stays the
+        /// settings file).
         #[arg(long, value_name = "FILE")]
-        config: Option<PathBuf>,
+        index_config: Option<PathBuf>,
         /// Where the data is.
         #[command(flatten)]
         store: StoreArgs,
@@ -746,11 +747,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             period,
             at,
             source,
-            config,
+            index_config,
             store,
         } => {
             let app = open_app(&s, &store, None)?;
-            if let Some(p) = &config {
+            if let Some(p) = &index_config {
                 app.set_index_config(read_index_config(p)?)?;
             }
             print!(

@@ -226,6 +226,29 @@ fn check_index_command(store: &[&str]) {
     let mut bad = vec!["index", "--period", "fortnight"];
     bad.extend_from_slice(store);
     assert!(!run(&bad).status.success());
+    // An index configuration file replaces the default, and is checked before use.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("index.toml");
+    let default = include_str!("../../../../config/index.toml");
+    std::fs::write(&file, default).unwrap();
+    let file = file.to_str().unwrap();
+    let mut ok = vec!["index", "--at", "2022-06", "--index-config", file];
+    ok.extend_from_slice(store);
+    let same = run(&ok);
+    assert!(
+        same.status.success(),
+        "{}",
+        String::from_utf8_lossy(&same.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&same.stdout), text);
+    std::fs::write(
+        file,
+        default.replace("min_dimensions = 1", "min_dimensions = 7"),
+    )
+    .unwrap();
+    let broken = run(&ok);
+    assert!(!broken.status.success());
+    assert!(String::from_utf8_lossy(&broken.stderr).contains("min_dimensions"));
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! The human-security index on the bundled demo data, on every backend: the ADM1 table is
 //! sorted worst first with values in 0–10, explanations add up to the value, the series
-//! covers every month with data, the cache is dropped when events change, and an unknown
-//! source or a period outside the data is refused.
+//! covers every month with data, an empty store gives rows without values, and an unknown
+//! source, a period outside the data or of another granularity is refused.
 
 use std::sync::Arc;
 use usalama_app::analytics::panel::Level;
@@ -22,7 +22,7 @@ fn data() -> DemoData<'static> {
 }
 
 #[test]
-fn index_on_the_demo_is_ranked_explained_and_cached() {
+fn index_on_the_demo_is_ranked_and_explained() {
     on_every_backend(|s| {
         let taxonomy = usalama_ingest::parse_taxonomy(usalama_ingest::DEFAULT_TAXONOMY).unwrap();
         let app = App::new(s.store.clone(), taxonomy, Arc::new(FixedClock(t0())));

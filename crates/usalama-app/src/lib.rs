@@ -11,6 +11,7 @@ mod demo;
 mod error;
 mod exports;
 mod imports;
+mod index;
 mod places;
 mod queries;
 mod verification;
@@ -25,7 +26,12 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use demo::{DemoData, DemoReport, DEMO_TOKEN_LABEL, DEMO_USER};
 pub use error::AppError;
 pub use imports::{BoundaryReport, ImportReport};
+pub use index::{
+    dimension_position, IndexExplanation, IndexPoint, IndexRow, IndexSeries, IndexTable,
+};
 pub use queries::{EventView, LocalityCount, PublicStats, SourceCount};
+/// The analytics crate, re-exported for the layers above (periods, levels, explanations).
+pub use usalama_analytics as analytics;
 pub use usalama_ingest::gazetteer::{MatchKind, PlaceMatch, Resolution};
 pub use usalama_ingest::openrosa::{
     form_list as openrosa_form_list, response as openrosa_response,

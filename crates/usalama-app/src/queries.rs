@@ -88,6 +88,8 @@ pub(crate) struct LocalityCache {
     /// Held while the aggregates are computed, so that concurrent requests wait for one
     /// computation instead of each starting its own.
     stats_lock: std::sync::Mutex<()>,
+    /// The human-security index per source and granularity (dropped on every write).
+    pub(crate) index: crate::index::IndexCache,
 }
 
 /// All localities and an index by id.
@@ -97,7 +99,7 @@ pub(crate) struct Localities {
 }
 
 impl Localities {
-    fn summary(&self, id: LocalityId) -> Option<LocalitySummary> {
+    pub(crate) fn summary(&self, id: LocalityId) -> Option<LocalitySummary> {
         self.by_id.get(&id).map(|&i| {
             let l = &self.all[i];
             LocalitySummary {
@@ -149,6 +151,7 @@ impl LocalityCache {
         if let Ok(mut g) = self.totals.write() {
             g.clear();
         }
+        self.index.clear();
     }
 }
 

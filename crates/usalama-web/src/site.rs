@@ -23,6 +23,7 @@ use std::collections::HashMap;
 use usalama_app::{AppError, EventView, Principal};
 use usalama_domain::{AdminLevel, EventId};
 
+mod index;
 mod report;
 mod verify;
 
@@ -35,6 +36,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
         .route("/map", get(map))
+        .route("/index", get(index::page))
+        .route("/index/{code}", get(index::locality))
         .route("/events", get(events))
         .route("/events/{id}", get(event))
         .route("/login", get(login_form).post(login))

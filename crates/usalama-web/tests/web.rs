@@ -329,16 +329,19 @@ async fn check_openapi(f: &Fixture) {
         .unwrap()
         .to_string();
     for (method, p) in usalama_web::api::ROUTES {
-        let uri = p.replace(
-            "{id}",
-            if p.contains("events") {
-                &ev
-            } else if p.contains("localities") {
-                &loc
-            } else {
-                &act
-            },
-        );
+        let uri = p
+            .replace(
+                "{id}",
+                if p.contains("events") {
+                    &ev
+                } else if p.contains("localities") {
+                    &loc
+                } else {
+                    &act
+                },
+            )
+            .replace("{locality}", &loc)
+            .replace("{period}", "2022-06");
         if *method == "get" && p.starts_with("/api/v1/") {
             let r = get(f, &uri).await;
             assert_eq!(r.status, StatusCode::OK, "{uri}: {}", r.text());

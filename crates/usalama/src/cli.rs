@@ -149,6 +149,29 @@ pub enum Command {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Print the human-security index (0-10, higher is worse) of every locality of a
+    /// level in one period, worst first, with its dimension scores.
+    Index {
+        /// The level: adm1 or adm2 (adm0 and adm3 also work).
+        #[arg(long, default_value = "adm1")]
+        level: String,
+        /// The granularity: week, month or quarter.
+        #[arg(long, default_value = "month")]
+        period: String,
+        /// The period to show (2022-06, 2022-W23, 2022-Q2); default: the last with data.
+        #[arg(long, value_name = "PERIOD")]
+        at: Option<String>,
+        /// The source (default: the one with the most events; sources are never summed).
+        #[arg(long)]
+        source: Option<String>,
+        /// An index configuration file replacing config/index.toml (`--config` stays the
+        /// settings file).
+        #[arg(long, value_name = "FILE")]
+        index_config: Option<PathBuf>,
+        /// Where the data is.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 /// Export formats.
@@ -719,5 +742,92 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Index {
+            level,
+            period,
+            at,
+            source,
+            index_config,
+            store,
+        } => {
+            let app = open_app(&s, &store, None)?;
+            if let Some(p) = &index_config {
+                app.set_index_config(read_index_config(p)?)?;
+            }
+            print!(
+                "{}",
+                index_table(&app, &level, &period, at.as_deref(), source.as_deref())?
+            );
+            Ok(())
+        }
     }
+}
+
+/// Reads and parses an index configuration file (the format of `config/index.toml`).
+fn read_index_config(path: &Path) -> anyhow::Result<usalama_app::analytics::index::IndexConfig> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError(format!("cannot read {}: {e}", path.display())))?;
+    Ok(toml::from_str(&text).map_err(|e| ConfigError(format!("{}: {e}", path.display())))?)
+}
+
+/// The `usalama index` table as plain text: code, name, index, the three dimension
+/// scores and the dimensions missing, worst first.
+pub fn index_table(
+    app: &App,
+    level: &str,
+    granularity: &str,
+    at: Option<&str>,
+    source: Option<&str>,
+) -> anyhow::Result<String> {
+    use std::fmt::Write as _;
+    use usalama_app::analytics::{panel::Level, period::Granularity, period::Period};
+    let invalid = |field: &str, e: &dyn std::fmt::Display| {
+        usalama_app::AppError::invalid(field, e.to_string())
+    };
+    let level: Level = level.parse().map_err(|e| invalid("level", &e))?;
+    let granularity: Granularity = granularity.parse().map_err(|e| invalid("period", &e))?;
+    let at = match at {
+        Some(a) => Some(a.parse::<Period>().map_err(|e| invalid("at", &e))?),
+        None => None,
+    };
+    let t = app.index_table(
+        &usalama_app::Principal::Operator,
+        level,
+        granularity,
+        at,
+        source,
+    )?;
+    let mut out = String::new();
+    let f = |v: Option<f64>| v.map_or_else(|| "-".to_string(), |v| format!("{v:.2}"));
+    let _ = writeln!(
+        out,
+        "# source {}, {} {}",
+        t.source.as_deref().unwrap_or("-"),
+        t.level,
+        t.period.map_or_else(|| "-".to_string(), |p| p.to_string())
+    );
+    let _ = writeln!(
+        out,
+        "{:<12} {:<32} {:>6} {:>6} {:>10} {:>7}  missing",
+        "code", "name", "index", "lives", "livelihood", "dignity"
+    );
+    for r in &t.rows {
+        let missing: Vec<&str> = r.missing.iter().map(|d| d.as_str()).collect();
+        let _ = writeln!(
+            out,
+            "{:<12} {:<32} {:>6} {:>6} {:>10} {:>7}  {}",
+            r.locality.code.as_str(),
+            r.locality.name,
+            f(r.value),
+            f(r.scores[0]),
+            f(r.scores[1]),
+            f(r.scores[2]),
+            if missing.is_empty() {
+                "-".to_string()
+            } else {
+                missing.join(",")
+            }
+        );
+    }
+    Ok(out)
 }

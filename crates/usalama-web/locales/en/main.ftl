@@ -368,3 +368,27 @@ report-status-rejected = Not retained
 report-status-rejected-text = After checking, the report was not retained.
 report-status-merged = Merged
 report-status-merged-text = Other reports described the same incident; they were brought together.
+
+## Human-security index
+nav-index = Index
+index-title = Human-security index by province
+index-intro = Index 0–10, higher is worse, from { $source } events; period { $period }. Sources are never added together.
+index-dimension = Dimension shown
+index-view-overall = Index
+index-view-lives = Lives
+index-view-livelihood = Livelihood
+index-view-dignity = Dignity
+index-legend = Index × 10
+index-map-note = Colours show the selected score times ten. Select a province for its trend and explanation.
+index-table-caption = Index and dimension scores by province, worst first
+index-trend-title = Index by month
+index-trend-note = Monthly index over the whole period with data; gaps where there is no value.
+index-explain-caption = Inputs of the index in
+index-col-input = Input
+index-col-dimension = Dimension
+index-col-raw = Raw value
+index-col-transform = Transform
+index-col-scaled = Scaled (0–10)
+index-col-weight = Weight share
+index-col-contribution = Contribution
+index-back = All provinces

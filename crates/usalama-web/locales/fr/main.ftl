@@ -375,3 +375,27 @@ report-status-rejected = Non retenu
 report-status-rejected-text = Après vérification, le signalement n'a pas été retenu.
 report-status-merged = Regroupé
 report-status-merged-text = D'autres signalements décrivaient le même incident ; ils ont été regroupés.
+
+## Indice de sécurité humaine
+nav-index = Indice
+index-title = Indice de sécurité humaine par préfecture
+index-intro = Indice de 0 à 10, plus élevé signifie pire, calculé sur les événements { $source } ; période { $period }. Les sources ne sont jamais additionnées.
+index-dimension = Dimension affichée
+index-view-overall = Indice
+index-view-lives = Vies
+index-view-livelihood = Moyens de subsistance
+index-view-dignity = Dignité
+index-legend = Indice × 10
+index-map-note = Les couleurs montrent le score choisi multiplié par dix. Choisissez une préfecture pour sa tendance et son explication.
+index-table-caption = Indice et scores par dimension, du pire au meilleur
+index-trend-title = Indice par mois
+index-trend-note = Indice mensuel sur toute la période couverte ; interruptions là où il n’y a pas de valeur.
+index-explain-caption = Composantes de l’indice en
+index-col-input = Composante
+index-col-dimension = Dimension
+index-col-raw = Valeur brute
+index-col-transform = Transformation
+index-col-scaled = Mise à l’échelle (0–10)
+index-col-weight = Part du poids
+index-col-contribution = Contribution
+index-back = Toutes les préfectures

@@ -4,6 +4,7 @@
 //! `Authorization: Bearer <token>`.
 
 pub mod dto;
+pub mod index;
 pub mod params;
 pub mod reports;
 pub mod sms;
@@ -42,6 +43,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/events/{id}/merge"),
     ("post", "/api/v1/events/{id}/unmerge"),
     ("get", "/api/v1/events/{id}/history"),
+    // Human-security index (public)
+    ("get", "/api/v1/index"),
+    ("get", "/api/v1/index/{locality}/{period}/explain"),
     // Channels
     ("post", "/api/v1/reports"),
     ("post", "/api/v1/reports:batch"),
@@ -65,6 +69,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/actors", get(list_actors))
         .route("/api/v1/actors/{id}", get(get_actor))
         .merge(verification::router())
+        .merge(index::router())
 }
 
 /// Runs a use-case on a blocking thread.

@@ -136,6 +136,7 @@ pub fn render(ctx: &PageCtx<'_>, title: &str, body: Markup) -> Markup {
         ("/", "nav-home"),
         ("/events", "nav-events"),
         ("/map", "nav-map"),
+        ("/index", "nav-index"),
         ("/report", "nav-report"),
     ];
     if ctx.can_verify {

@@ -11,7 +11,12 @@ const RULES: &[(&str, &[&str])] = &[
     ("usalama-store", &["usalama-domain"]),
     (
         "usalama-app",
-        &["usalama-domain", "usalama-store", "usalama-ingest"],
+        &[
+            "usalama-domain",
+            "usalama-store",
+            "usalama-ingest",
+            "usalama-analytics",
+        ],
     ),
     (
         "usalama-web",

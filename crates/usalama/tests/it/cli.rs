@@ -192,6 +192,63 @@ fn demo_serves_real_data_and_a_second_run_adds_nothing() {
         "{out}"
     );
     assert!(out.contains("API token: usa_"));
+    check_index_command(&["--data-dir", d]);
+}
+
+/// `usalama index` on the demo: a header, 17 provinces worst first, and clear refusals.
+fn check_index_command(store: &[&str]) {
+    let mut args = vec![
+        "index", "--level", "adm1", "--period", "month", "--at", "2022-06",
+    ];
+    args.extend_from_slice(store);
+    let out = run(&args);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0].contains("ucdp-ged") && lines[0].contains("2022-06"),
+        "{text}"
+    );
+    assert!(
+        lines[1].starts_with("code") && lines[1].contains("livelihood"),
+        "{text}"
+    );
+    assert_eq!(lines.len(), 2 + 17, "{text}");
+    let values: Vec<f64> = lines[2..]
+        .iter()
+        .filter_map(|l| l.split_whitespace().rev().nth(4)?.parse().ok())
+        .collect();
+    assert!(values.windows(2).all(|w| w[0] >= w[1]), "{text}");
+    let mut bad = vec!["index", "--period", "fortnight"];
+    bad.extend_from_slice(store);
+    assert!(!run(&bad).status.success());
+    // An index configuration file replaces the default, and is checked before use.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("index.toml");
+    let default = include_str!("../../../../config/index.toml");
+    std::fs::write(&file, default).unwrap();
+    let file = file.to_str().unwrap();
+    let mut ok = vec!["index", "--at", "2022-06", "--index-config", file];
+    ok.extend_from_slice(store);
+    let same = run(&ok);
+    assert!(
+        same.status.success(),
+        "{}",
+        String::from_utf8_lossy(&same.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&same.stdout), text);
+    std::fs::write(
+        file,
+        default.replace("min_dimensions = 1", "min_dimensions = 7"),
+    )
+    .unwrap();
+    let broken = run(&ok);
+    assert!(!broken.status.success());
+    assert!(String::from_utf8_lossy(&broken.stderr).contains("min_dimensions"));
 }
 
 #[test]
@@ -226,6 +283,7 @@ fn demo_on_postgres_when_configured() {
         .unwrap()
         .get(0);
     assert_eq!(n, 1848);
+    check_index_command(&["--database-url", &scoped]);
     admin
         .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
         .unwrap();

@@ -1,0 +1,396 @@
+//! The human-security index as a public use-case: event facts read from the store one
+//! source at a time (fatalities of different sources are never summed), the locality ×
+//! period panel over the full range of that source's events, and the index computed from
+//! it with the configured [`IndexConfig`]. The result is kept in memory per source and
+//! granularity and dropped whenever events change (the stats cache's `events_changed`).
+//! Anyone may read it: it is an aggregate.
+
+use crate::auth::Principal;
+use crate::error::AppError;
+use crate::App;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+use usalama_analytics::index::{Explanation, HumanSecurityIndex, IndexConfig};
+use usalama_analytics::panel::{EventFact, Level, Panel, PanelSpec, Unit};
+use usalama_analytics::period::{Granularity, Period, PeriodRange};
+use usalama_domain::{AdminLevel, Dimension, VerificationStatus};
+use usalama_store::{EventQuery, LocalitySummary};
+
+/// Events read from the store per batch while the facts are gathered.
+const SCAN_BATCH: usize = 2_000;
+
+/// How long a computed index is reused when no write went through this process (other
+/// instances' writes show within this delay).
+const INDEX_TTL: Duration = Duration::from_secs(60);
+
+/// One source's panel and index for one granularity.
+pub(crate) struct Computed {
+    source: Option<String>,
+    panel: Option<Panel>,
+    index: Option<HumanSecurityIndex>,
+}
+
+/// Computed indexes by (source, granularity), with when they were computed.
+type ComputedMap = HashMap<(String, Granularity), (Instant, Arc<Computed>)>;
+
+/// The index cache and the configuration it is computed with.
+#[derive(Default)]
+pub(crate) struct IndexCache {
+    config: RwLock<Option<Arc<IndexConfig>>>,
+    computed: RwLock<ComputedMap>,
+    /// Held while an index is computed, so concurrent requests wait for one computation.
+    lock: Mutex<()>,
+}
+
+impl IndexCache {
+    /// Drops every computed index: events changed.
+    pub(crate) fn clear(&self) {
+        if let Ok(mut g) = self.computed.write() {
+            g.clear();
+        }
+    }
+}
+
+/// One locality's index in one period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexRow {
+    /// The locality.
+    pub locality: LocalitySummary,
+    /// The index 0–10 (higher is worse); `None` when too few dimensions had data.
+    pub value: Option<f64>,
+    /// The dimension scores 0–10 in the order lives, livelihood, dignity.
+    pub scores: [Option<f64>; 3],
+    /// Dimensions left out for want of data.
+    pub missing: Vec<Dimension>,
+}
+
+impl IndexRow {
+    /// The score of one dimension.
+    pub fn score(&self, d: Dimension) -> Option<f64> {
+        self.scores[dimension_position(d)]
+    }
+}
+
+/// The index of every locality of one level in one period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexTable {
+    /// The source the index is computed from; `None` when the store holds no event.
+    pub source: Option<String>,
+    /// The level of the rows.
+    pub level: Level,
+    /// The granularity of the periods.
+    pub granularity: Granularity,
+    /// The period shown; `None` when there is no data.
+    pub period: Option<Period>,
+    /// The periods with data (the panel's range); `None` when there is no data.
+    pub range: Option<PeriodRange>,
+    /// The rows, worst first; localities without a value last, by code.
+    pub rows: Vec<IndexRow>,
+}
+
+/// Why one locality has its index value in one period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexExplanation {
+    /// The source the index is computed from.
+    pub source: Option<String>,
+    /// The locality.
+    pub locality: LocalitySummary,
+    /// Every dimension and input with its contribution.
+    pub explanation: Explanation,
+}
+
+/// One locality's index over time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexSeries {
+    /// The source the index is computed from.
+    pub source: Option<String>,
+    /// The locality.
+    pub locality: LocalitySummary,
+    /// The granularity.
+    pub granularity: Granularity,
+    /// Every period of the range with the value and dimension scores.
+    pub points: Vec<IndexPoint>,
+}
+
+/// One period of an [`IndexSeries`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexPoint {
+    /// The period.
+    pub period: Period,
+    /// The index value.
+    pub value: Option<f64>,
+    /// Dimension scores (lives, livelihood, dignity).
+    pub scores: [Option<f64>; 3],
+}
+
+/// The position of a dimension in score arrays.
+pub fn dimension_position(d: Dimension) -> usize {
+    Dimension::ALL.iter().position(|&x| x == d).unwrap_or(0)
+}
+
+fn admin_level(level: Level) -> Result<AdminLevel, AppError> {
+    match level {
+        Level::Adm0 => Ok(AdminLevel::Adm0),
+        Level::Adm1 => Ok(AdminLevel::Adm1),
+        Level::Adm2 => Ok(AdminLevel::Adm2),
+        Level::Adm3 => Ok(AdminLevel::Adm3),
+        Level::Grid => Err(AppError::invalid(
+            "level",
+            "the index is offered for administrative levels (adm0-adm3)",
+        )),
+    }
+}
+
+impl App {
+    /// Sets the index configuration (validated), replacing the default of
+    /// `config/index.toml`, and drops computed indexes.
+    pub fn set_index_config(&self, config: IndexConfig) -> Result<(), AppError> {
+        config
+            .validate()
+            .map_err(|e| AppError::invalid("index config", e.to_string()))?;
+        if let Ok(mut g) = self.cache.index.config.write() {
+            *g = Some(Arc::new(config));
+        }
+        self.cache.index.clear();
+        Ok(())
+    }
+
+    fn index_config(&self) -> Arc<IndexConfig> {
+        self.cache
+            .index
+            .config
+            .read()
+            .ok()
+            .and_then(|g| g.clone())
+            .unwrap_or_default()
+    }
+
+    /// The panel and index of `source` (`None`: the source with the most events) at
+    /// `granularity`, from the cache or computed.
+    fn computed_index(
+        &self,
+        source: Option<&str>,
+        granularity: Granularity,
+    ) -> Result<Arc<Computed>, AppError> {
+        // Validates the source and chooses the default like the public aggregates.
+        let chosen = self.public_stats_for(source)?.source.clone();
+        let key = (chosen.clone().unwrap_or_default(), granularity);
+        let fresh = || {
+            self.cache
+                .index
+                .computed
+                .read()
+                .ok()
+                .and_then(|g| g.get(&key).cloned())
+                .filter(|(at, _)| at.elapsed() < INDEX_TTL)
+                .map(|(_, c)| c)
+        };
+        if let Some(c) = fresh() {
+            return Ok(c);
+        }
+        let _one_at_a_time = self.cache.index.lock.lock();
+        if let Some(c) = fresh() {
+            return Ok(c);
+        }
+        let c = Arc::new(self.compute_index(chosen, granularity)?);
+        if let Ok(mut g) = self.cache.index.computed.write() {
+            g.insert(key, (Instant::now(), c.clone()));
+        }
+        Ok(c)
+    }
+
+    fn compute_index(
+        &self,
+        source: Option<String>,
+        granularity: Granularity,
+    ) -> Result<Computed, AppError> {
+        let Some(s) = source.clone() else {
+            return Ok(Computed {
+                source,
+                panel: None,
+                index: None,
+            });
+        };
+        let q = EventQuery {
+            source: Some(s.clone()),
+            ..Default::default()
+        };
+        let mut facts = Vec::new();
+        self.store.scan_events(&q, SCAN_BATCH, &mut |batch| {
+            for p in batch {
+                if matches!(
+                    p.event.status,
+                    VerificationStatus::Rejected | VerificationStatus::DuplicateOf(_)
+                ) {
+                    continue;
+                }
+                facts.push(EventFact::from_event(&p.event, p.path, None));
+            }
+            Ok(())
+        })?;
+        let (Some(first), Some(last)) = (
+            facts.iter().map(|f| f.occurred_end).min(),
+            facts.iter().map(|f| f.occurred_end).max(),
+        ) else {
+            return Ok(Computed {
+                source,
+                panel: None,
+                index: None,
+            });
+        };
+        let range = PeriodRange::covering(granularity, first, last)
+            .map_err(|e| AppError::invalid("period", e.to_string()))?;
+        let locs = self.localities()?;
+        let spec = PanelSpec::new(range)
+            .with_localities(locs.all.iter().map(|l| (l.id, l.level)))
+            .with_taxonomy(&self.taxonomy)
+            .with_sources([s]);
+        let panel = Panel::build(&spec, &facts, &[]);
+        let index = HumanSecurityIndex::compute(&panel, &self.index_config())
+            .map_err(|e| AppError::invalid("index config", e.to_string()))?;
+        Ok(Computed {
+            source,
+            panel: Some(panel),
+            index: Some(index),
+        })
+    }
+
+    /// The index of every locality of `level` in period `at` (default: the last period
+    /// with data), worst first. Anyone may call this.
+    pub fn index_table(
+        &self,
+        _who: &Principal,
+        level: Level,
+        granularity: Granularity,
+        at: Option<Period>,
+        source: Option<&str>,
+    ) -> Result<IndexTable, AppError> {
+        let admin = admin_level(level)?;
+        if let Some(p) = at {
+            if p.granularity() != granularity {
+                return Err(AppError::invalid(
+                    "at",
+                    format!("{p} is not a {granularity}"),
+                ));
+            }
+        }
+        let c = self.computed_index(source, granularity)?;
+        let locs = self.localities()?;
+        let range = c.index.as_ref().map(|i| i.range());
+        let period = match (at, range) {
+            (Some(p), Some(r)) if !r.contains(p) => {
+                return Err(AppError::invalid(
+                    "at",
+                    format!("{p} is outside the periods with data ({r})"),
+                ))
+            }
+            (Some(p), Some(_)) => Some(p),
+            (_, r) => r.map(|r| r.last()),
+        };
+        let mut rows: Vec<IndexRow> = locs
+            .all
+            .iter()
+            .filter(|l| l.level == admin)
+            .filter_map(|l| {
+                let locality = locs.summary(l.id)?;
+                let v = match (&c.index, period) {
+                    (Some(i), Some(p)) => i.get(&Unit::Locality(l.id), p),
+                    _ => None,
+                };
+                Some(IndexRow {
+                    locality,
+                    value: v.map(|v| v.value),
+                    scores: v.map(|v| v.scores).unwrap_or([None; 3]),
+                    missing: v
+                        .map(|v| v.missing_dimensions())
+                        .unwrap_or_else(|| Dimension::ALL.to_vec()),
+                })
+            })
+            .collect();
+        rows.sort_by(|a, b| match (a.value, b.value) {
+            (Some(x), Some(y)) => y
+                .total_cmp(&x)
+                .then_with(|| a.locality.code.cmp(&b.locality.code)),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => a.locality.code.cmp(&b.locality.code),
+        });
+        Ok(IndexTable {
+            source: c.source.clone(),
+            level,
+            granularity,
+            period,
+            range,
+            rows,
+        })
+    }
+
+    /// Every input of the index of `locality` (code or id) in `period`. Anyone may call
+    /// this.
+    pub fn index_explain(
+        &self,
+        _who: &Principal,
+        locality: &str,
+        period: Period,
+        source: Option<&str>,
+    ) -> Result<IndexExplanation, AppError> {
+        let summary = self.resolve_locality(locality)?;
+        let c = self.computed_index(source, period.granularity())?;
+        let (Some(panel), Some(index)) = (&c.panel, &c.index) else {
+            return Err(AppError::NotFound("index value"));
+        };
+        if !index.range().contains(period) {
+            return Err(AppError::invalid(
+                "period",
+                format!(
+                    "{period} is outside the periods with data ({})",
+                    index.range()
+                ),
+            ));
+        }
+        let explanation = index
+            .explain(panel, &Unit::Locality(summary.id), period)
+            .map_err(|e| AppError::invalid("locality", e.to_string()))?;
+        Ok(IndexExplanation {
+            source: c.source.clone(),
+            locality: summary,
+            explanation,
+        })
+    }
+
+    /// The index of `locality` (code or id) in every period with data. Anyone may call
+    /// this.
+    pub fn index_series(
+        &self,
+        _who: &Principal,
+        locality: &str,
+        granularity: Granularity,
+        source: Option<&str>,
+    ) -> Result<IndexSeries, AppError> {
+        let summary = self.resolve_locality(locality)?;
+        let c = self.computed_index(source, granularity)?;
+        let unit = Unit::Locality(summary.id);
+        let points = match &c.index {
+            Some(index) => index
+                .range()
+                .iter()
+                .map(|p| {
+                    let v = index.get(&unit, p);
+                    IndexPoint {
+                        period: p,
+                        value: v.map(|v| v.value),
+                        scores: v.map(|v| v.scores).unwrap_or([None; 3]),
+                    }
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        Ok(IndexSeries {
+            source: c.source.clone(),
+            locality: summary,
+            granularity,
+            points,
+        })
+    }
+}

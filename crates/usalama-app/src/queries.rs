@@ -50,7 +50,9 @@ pub struct SourceCount {
     pub fatalities: u64,
 }
 
-/// Aggregates anyone may see: no record-level data. The figures are those of one source
+/// Aggregates anyone may see: no record-level data. Rejected events and duplicates are left
+/// out, so each incident counts once and false reports not at all. The figures are those
+/// of one source
 /// (`source`), because two datasets often describe the same incidents: adding UCDP's and
 /// ACLED's fatalities would count the same deaths twice.
 #[derive(Debug, Clone, PartialEq)]
@@ -358,7 +360,13 @@ impl App {
     fn compute_public_stats(&self, source: Option<&str>) -> Result<PublicStats, AppError> {
         let mut sources: Vec<SourceCount> = self
             .store
-            .count_events(&EventQuery::default(), GroupBy::Source)?
+            .count_events(
+                &EventQuery {
+                    countable_only: true,
+                    ..Default::default()
+                },
+                GroupBy::Source,
+            )?
             .into_iter()
             .map(|g| SourceCount {
                 source: g.key,
@@ -382,6 +390,7 @@ impl App {
         let all = EventQuery {
             // An empty store has no source: an impossible one keeps every count at zero.
             source: Some(chosen.clone().unwrap_or_default()),
+            countable_only: true,
             ..Default::default()
         };
         let by_dimension_year = self.store.count_events(&all, GroupBy::DimensionYear)?;

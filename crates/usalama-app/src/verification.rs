@@ -214,6 +214,7 @@ impl App {
             credibility: decision.credibility(),
             note: self.note(who, decision.reason().map(str::to_string)),
         })?;
+        self.cache.events_changed();
         self.written(id, outcome)
     }
 
@@ -384,6 +385,7 @@ impl App {
             root_version,
             note: self.note(who, reason),
         })?;
+        self.cache.events_changed();
         self.written(id, outcome)
     }
 
@@ -418,6 +420,7 @@ impl App {
             restore,
             note: self.note(who, reason),
         })?;
+        self.cache.events_changed();
         self.written(id, outcome)
     }
 

@@ -102,6 +102,9 @@ pub struct EventQuery {
     /// Do not count the matches (the page's `total` is then 0): for callers that already
     /// know the total, so a page costs no `count(*)`.
     pub skip_total: bool,
+    /// Leave out rejected events and duplicates, so that every incident counts once and
+    /// false reports not at all (for aggregates).
+    pub countable_only: bool,
 }
 
 /// Filters on localities.

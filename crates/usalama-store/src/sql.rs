@@ -110,6 +110,9 @@ pub(crate) fn event_filter(q: &EventQuery, dialect: Dialect) -> Filter {
     if let Some(c) = &q.category {
         f.push("e.category = {}", SqlValue::Text(c.clone()));
     }
+    if q.countable_only {
+        f.push_raw("e.status NOT IN ('rejected', 'duplicate')".into());
+    }
     if let Some(s) = &q.status {
         f.push("e.status = {}", SqlValue::Text(s.clone()));
     }

@@ -678,7 +678,10 @@ impl App {
         let stored = if to_store.is_empty() {
             Vec::new()
         } else {
-            self.store.insert_reports(&to_store)?
+            let stored = self.store.insert_reports(&to_store)?;
+            // Counts, totals and the index include the new reports at once.
+            self.cache.events_changed();
+            stored
         };
         let mut stored = stored.into_iter().zip(placements);
         Ok(checked

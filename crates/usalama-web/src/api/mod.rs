@@ -175,6 +175,7 @@ pub fn event_query(app: &App, p: &Params) -> Result<EventQuery, AppError> {
         duplicate_of: None,
         page: p.page().map_err(api)?,
         skip_total: false,
+        countable_only: false,
     };
     if let (Some(f), Some(t)) = (q.from, q.to) {
         if f > t {

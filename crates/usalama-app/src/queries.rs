@@ -52,9 +52,8 @@ pub struct SourceCount {
 
 /// Aggregates anyone may see: no record-level data. Rejected events and duplicates are left
 /// out, so each incident counts once and false reports not at all. The figures are those
-/// of one source
-/// (`source`), because two datasets often describe the same incidents: adding UCDP's and
-/// ACLED's fatalities would count the same deaths twice.
+/// of one source (`source`), because two datasets often describe the same incidents:
+/// adding UCDP's and ACLED's fatalities would count the same deaths twice.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PublicStats {
     /// The source the figures below are for; `None` when the store holds no event.

@@ -141,6 +141,20 @@ pub struct Casualties {
     pub displaced: Option<u32>,
 }
 
+impl Casualties {
+    /// Killed estimates with the range widened to contain the best estimate: sources
+    /// sometimes publish a low above the best or a high below it, and dropping the row
+    /// would lose real deaths.
+    pub fn killed(best: Option<u32>, low: Option<u32>, high: Option<u32>) -> Self {
+        Self {
+            killed_best: best,
+            killed_low: low.map(|l| best.map_or(l, |b| l.min(b))),
+            killed_high: high.map(|h| best.map_or(h, |b| h.max(b))),
+            ..Self::default()
+        }
+    }
+}
+
 /// Sex of a person involved, as reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -35,7 +35,7 @@ use std::borrow::Cow;
 use usalama_domain::event::EventData;
 use usalama_domain::{
     Actor, ActorId, ActorRole, Casualties, Channel, EventActor, EventId, ExternalActorIds,
-    GeoPoint, LocationPrecision, RecordMeta, SourceCodes, Taxonomy, VerificationStatus,
+    GeoPoint, RecordMeta, SourceCodes, Taxonomy, VerificationStatus,
 };
 
 /// The default `source` of imported GeoJSON events.
@@ -210,30 +210,24 @@ fn map_feature(
         .transpose()
         .map_err(|e| Problem::new(f.row, e.field, e.reason))?;
     let location_precision = match (point, f.opt(Col::LocationPrecision)) {
-        (Some(_), Some(p)) => Some(
-            text::parse_int(p)
-                .and_then(|v| u8::try_from(v).ok())
-                .and_then(|v| LocationPrecision::new(v).ok())
-                .ok_or_else(|| {
-                    f.problem(
-                        Col::LocationPrecision,
-                        format!("'{p}' is not a precision code 1-7"),
-                    )
-                })?,
-        ),
+        (Some(_), Some(p)) => Some(text::parse_location_precision(p).ok_or_else(|| {
+            f.problem(
+                Col::LocationPrecision,
+                format!("'{p}' is not a precision code 1-7"),
+            )
+        })?),
         _ => None,
     };
 
-    let killed = f.count(Col::Killed)?;
-    let low = f.count(Col::KilledLow)?;
-    let high = f.count(Col::KilledHigh)?;
     let casualties = Casualties {
-        killed_best: killed,
-        killed_low: low.map(|l| killed.map_or(l, |b| l.min(b))),
-        killed_high: high.map(|h| killed.map_or(h, |b| h.max(b))),
         injured: f.count(Col::Injured)?,
         abducted: f.count(Col::Abducted)?,
         displaced: f.count(Col::Displaced)?,
+        ..Casualties::killed(
+            f.count(Col::Killed)?,
+            f.count(Col::KilledLow)?,
+            f.count(Col::KilledHigh)?,
+        )
     };
 
     let external_id = match f.opt(Col::Id) {

@@ -34,8 +34,7 @@ use std::io::Read;
 use usalama_domain::event::EventData;
 use usalama_domain::{
     Actor, ActorId, ActorRole, Casualties, Category, Channel, DatePrecision, EventActor, EventId,
-    ExternalActorIds, GeoPoint, LocationPrecision, RecordMeta, SourceCodes, Taxonomy,
-    VerificationStatus,
+    ExternalActorIds, GeoPoint, RecordMeta, SourceCodes, Taxonomy, VerificationStatus,
 };
 
 /// How many rows are searched for the hashtag row.
@@ -547,30 +546,24 @@ fn map_row(f: &Fields<'_>, cx: &Context) -> Result<ImportRow, Problem> {
             f.problem(field, e.reason)
         })?;
     let location_precision = match (point, f.opt(F::GeoPrecision)) {
-        (Some(_), Some(p)) => Some(
-            text::parse_int(p)
-                .and_then(|v| u8::try_from(v).ok())
-                .and_then(|v| LocationPrecision::new(v).ok())
-                .ok_or_else(|| {
-                    f.problem(
-                        F::GeoPrecision,
-                        format!("'{p}' is not a precision code 1-7"),
-                    )
-                })?,
-        ),
+        (Some(_), Some(p)) => Some(text::parse_location_precision(p).ok_or_else(|| {
+            f.problem(
+                F::GeoPrecision,
+                format!("'{p}' is not a precision code 1-7"),
+            )
+        })?),
         _ => None,
     };
 
-    let killed = f.count(F::Killed)?;
-    let low = f.count(F::KilledMin)?;
-    let high = f.count(F::KilledMax)?;
     let casualties = Casualties {
-        killed_best: killed,
-        killed_low: low.map(|l| killed.map_or(l, |b| l.min(b))),
-        killed_high: high.map(|h| killed.map_or(h, |b| h.max(b))),
         injured: f.count(F::Injured)?,
         abducted: f.count(F::Abducted)?,
         displaced: f.count(F::Displaced)?,
+        ..Casualties::killed(
+            f.count(F::Killed)?,
+            f.count(F::KilledMin)?,
+            f.count(F::KilledMax)?,
+        )
     };
 
     let external_id = match f.opt(F::Id) {

@@ -260,6 +260,13 @@ pub(crate) fn parse_date_span(s: &str, order: DayOrder) -> Option<DateSpan> {
     }
 }
 
+/// A UCDP-style location precision code (1-7) written as text (`"3"`, `"3.0"`).
+pub(crate) fn parse_location_precision(p: &str) -> Option<usalama_domain::LocationPrecision> {
+    parse_int(p)
+        .and_then(|v| u8::try_from(v).ok())
+        .and_then(|v| usalama_domain::LocationPrecision::new(v).ok())
+}
+
 /// Folds text for matching: lower case, accents and other combining marks removed (after
 /// Unicode decomposition, so every script's accents go), letters such as `ß` or `œ`
 /// spelled out, every run of characters that are not letters or digits (spaces, hyphens,

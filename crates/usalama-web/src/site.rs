@@ -20,7 +20,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use maud::Markup;
 use std::collections::HashMap;
-use usalama_app::{AppError, EventView, Principal};
+use usalama_app::{App, AppError, EventView, Principal};
 use usalama_domain::{AdminLevel, EventId};
 
 mod index;
@@ -363,6 +363,37 @@ async fn map(State(state): State<AppState>, RawQuery(raw): RawQuery, req: PageRe
     req.send(&state, StatusCode::OK, |ctx| pages::map_page(ctx, &view))
 }
 
+/// The options of the category and province menus of a filter form: `(code, label)` of
+/// every taxonomy category in `lang`, and `(code, name)` of every ADM1 locality.
+pub(crate) type Menus = (Vec<(String, String)>, Vec<(String, String)>);
+
+/// The category and province menus of a filter form (events list, verification queue).
+pub(crate) fn filter_menus(app: &App, who: &Principal, lang: Lang) -> Result<Menus, AppError> {
+    let categories = app
+        .taxonomy()
+        .categories()
+        .iter()
+        .map(|c| (c.code.clone(), c.label(lang.code()).to_string()))
+        .collect();
+    let localities = app
+        .list_localities(
+            who,
+            &usalama_store::LocalityQuery {
+                level: Some(AdminLevel::Adm1),
+                page: usalama_store::PageRequest {
+                    limit: 1000,
+                    after: None,
+                },
+                ..Default::default()
+            },
+        )?
+        .items
+        .into_iter()
+        .map(|l| (l.code.to_string(), l.name))
+        .collect();
+    Ok((categories, localities))
+}
+
 fn place(v: &EventView) -> String {
     v.lineage
         .iter()
@@ -417,28 +448,7 @@ async fn events(State(state): State<AppState>, req: PageReq, RawQuery(raw): RawQ
         .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v)))
         .collect::<Vec<_>>();
     let result = run(&state, move |app| {
-        let categories: Vec<(String, String)> = app
-            .taxonomy()
-            .categories()
-            .iter()
-            .map(|c| (c.code.clone(), c.label(lang.code()).to_string()))
-            .collect();
-        let localities = app
-            .list_localities(
-                &who,
-                &usalama_store::LocalityQuery {
-                    level: Some(AdminLevel::Adm1),
-                    page: usalama_store::PageRequest {
-                        limit: 1000,
-                        after: None,
-                    },
-                    ..Default::default()
-                },
-            )?
-            .items
-            .into_iter()
-            .map(|l| (l.code.to_string(), l.name))
-            .collect();
+        let (categories, localities) = filter_menus(app, &who, lang)?;
         let page = Params::parse(Some(&api_query), EVENT_PARAMS)
             .map_err(|e| AppError::invalid(e.field.unwrap_or_default(), e.message))
             .and_then(|p| event_query(app, &p))

@@ -20,8 +20,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use usalama_app::{App, AppError, EventView, Principal};
 use usalama_domain::{
-    AdminLevel, Decision, DecisionStatus, EventId, InformationCredibility, Severity,
-    SourceReliability,
+    Decision, DecisionStatus, EventId, InformationCredibility, Severity, SourceReliability,
 };
 
 /// Reports per page of the queue.
@@ -163,28 +162,7 @@ async fn queue(State(state): State<AppState>, req: PageReq, RawQuery(raw): RawQu
     let lang = req.lang;
     let who = req.who.clone();
     let result = run(&state, move |app| {
-        let categories: Vec<(String, String)> = app
-            .taxonomy()
-            .categories()
-            .iter()
-            .map(|c| (c.code.clone(), c.label(lang.code()).to_string()))
-            .collect();
-        let localities = app
-            .list_localities(
-                &who,
-                &usalama_store::LocalityQuery {
-                    level: Some(AdminLevel::Adm1),
-                    page: usalama_store::PageRequest {
-                        limit: 1000,
-                        after: None,
-                    },
-                    ..Default::default()
-                },
-            )?
-            .items
-            .into_iter()
-            .map(|l| (l.code.to_string(), l.name))
-            .collect();
+        let (categories, localities) = super::filter_menus(app, &who, lang)?;
         let page = Params::parse(Some(&api_query), QUEUE_PARAMS)
             .map_err(|e| AppError::invalid(e.field.unwrap_or_default(), e.message))
             .and_then(|p| queue_query(app, &p))

@@ -164,12 +164,19 @@ impl App {
     ) -> Result<RewrapCounts, AppError> {
         self.require_vault_admin(who)?;
         let ring = self.keyring()?;
-        if ring.get(next.version()).is_some() || next.version() <= ring.current().version() {
+        // The next key may already be in the ring when an interrupted rotation is resumed.
+        let resumed = ring.get(next.version()) == Some(&next);
+        let older = ring
+            .versions()
+            .filter(|v| *v != next.version())
+            .max()
+            .unwrap_or(0);
+        if !resumed && next.version() <= ring.current().version() || next.version() <= older {
             return Err(AppError::invalid(
                 "version",
                 format!(
                     "the new master key must have a version above {}",
-                    ring.current().version()
+                    older.max(ring.current().version())
                 ),
             ));
         }
@@ -178,7 +185,7 @@ impl App {
             actor(who),
             "keys.rotate",
             ("master_key", next.version().to_string()),
-            serde_json::json!({"from_version": ring.current().version(), "to_version": next.version()}),
+            serde_json::json!({"from_version": older, "to_version": next.version()}),
         );
         let now = self.now();
         let counts = self.store.rewrap_data_keys(

@@ -185,6 +185,11 @@ impl Keyring {
             .expect("a keyring is never empty")
     }
 
+    /// The versions held.
+    pub fn versions(&self) -> impl Iterator<Item = u32> + '_ {
+        self.keys.keys().copied()
+    }
+
     /// The key of a version.
     pub fn get(&self, version: u32) -> Option<&MasterKey> {
         self.keys.get(&version)

@@ -26,7 +26,7 @@ fn key_at(r: &Row, o: usize) -> Result<DataKeyRecord, StoreError> {
         id: r.try_get(o).px()?,
         purpose: r.try_get(o + 1).px()?,
         wrapped: r.try_get(o + 2).px()?,
-        master_version: r.try_get::<_, i64>(o + 3).px()? as u32,
+        master_version: r.try_get::<_, i32>(o + 3).px()? as u32,
         created_at: parse_ts(&r.try_get::<_, String>(o + 4).px()?)?,
         destroyed_at: r
             .try_get::<_, Option<String>>(o + 5)
@@ -46,7 +46,7 @@ pub(super) fn insert_key(c: &mut impl GenericClient, k: &DataKeyRecord) -> Resul
             &k.id,
             &k.purpose,
             &k.wrapped,
-            &i64::from(k.master_version),
+            &(k.master_version as i32),
             &audit::at_text(&k.created_at),
             &k.destroyed_at.as_ref().map(audit::at_text),
         ],
@@ -276,7 +276,7 @@ impl PgStore {
                 id: format!("data_keys.{}", k.id),
                 reason,
             })?;
-            tx.execute(&upd, &[&k.id, &n.wrapped, &i64::from(n.master_version)])
+            tx.execute(&upd, &[&k.id, &n.wrapped, &(n.master_version as i32)])
                 .px()?;
             counts.rewrapped += 1;
         }

@@ -584,13 +584,13 @@ pub fn open_app_at(
         }
         None => None,
     };
+    tracing::info!(store = %location.redacted(), "opening store");
+    let store = usalama_store::open(location)?;
     let key_file = crate::keys::key_path(
         args.key_file.clone(),
         settings.file.security.key_file.clone(),
         location,
     )?;
-    tracing::info!(store = %location.redacted(), "opening store");
-    let store = usalama_store::open(location)?;
     let app = crate::keys::attach(App::new(store, taxonomy, Arc::new(SystemClock)), &key_file)?;
     let app = match sms {
         Some(syntax) => app.with_sms_syntax(syntax),

@@ -538,3 +538,129 @@ fn concurrent_writers_never_fork_the_chain() {
         assert_eq!(head.seq as u64, after);
     }
 }
+
+/// Every byte string of a store's database as it lies on disk (SQLite: the main file,
+/// its WAL and shared-memory files) or as a dump of every table (PostgreSQL: each row as
+/// text, so byte columns appear in hex).
+fn database_bytes(s: &TestStore) -> Vec<u8> {
+    if let Some(db) = s.sqlite_file() {
+        let mut all = Vec::new();
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let mut p = db.clone().into_os_string();
+            p.push(suffix);
+            if let Ok(b) = std::fs::read(&p) {
+                all.extend(b);
+            }
+        }
+        return all;
+    }
+    let (url, schema) = s.postgres_schema().unwrap();
+    let mut c = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    let tables: Vec<String> = c
+        .query(
+            "SELECT table_name::text FROM information_schema.tables WHERE table_schema = $1",
+            &[&schema],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(tables.len() > 10, "{tables:?}");
+    let mut all = Vec::new();
+    for t in tables {
+        for r in c
+            .query(&format!("SELECT t::text FROM {schema}.{t} t"), &[])
+            .unwrap()
+        {
+            all.extend(r.get::<_, String>(0).into_bytes());
+            all.push(b'\n');
+        }
+    }
+    all
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+#[test]
+fn plaintext_scan_planted_names_and_numbers_appear_nowhere_in_the_database() {
+    use usalama_app::{OpenRosaOutcome, SmsInput, SmsOutcome};
+    for s in stores() {
+        let app = app_with(&s, Keyring::generate(), Arc::new(MemoryLedger::default()));
+        boundaries(&app);
+        let tag = format!("{:08}", uuid::Uuid::new_v4().as_u128() % 100_000_000);
+        let mut planted: Vec<String> = Vec::new();
+        let mut plant = |kind: &str| {
+            let v = format!("{kind}{tag}{}", planted.len());
+            planted.push(v.clone());
+            v
+        };
+        // Web form (anonymous) and JSON API, one each; a batch of three.
+        for (who, channel, n) in [
+            (Principal::Anonymous, Channel::WebForm, 1),
+            (monitor(), Channel::Api, 1),
+            (monitor(), Channel::Api, 3),
+        ] {
+            let items = (0..n)
+                .map(|_| {
+                    let mut r = report(&app, &plant("Name"), &format!("+999 {}", plant("7")));
+                    r.description = Some(format!("Hidden {}", plant("Text")));
+                    r.description_sensitive = true;
+                    r.location_sensitive = true;
+                    r
+                })
+                .collect();
+            let out = app
+                .submit_reports(&who, channel, items, SubmitMode::AllOrNothing, PlacePolicy::Strict)
+                .unwrap();
+            assert!(out.iter().all(|o| matches!(o, ItemOutcome::Stored(_))), "{out:?}");
+        }
+        // SMS: the sender's number is planted (the message's free text is the event's
+        // description, stored as written: it carries no planted name).
+        let gw = Principal::Token { label: "gateway".into(), role: Role::Reporter };
+        let sender = format!("+236 {}", plant("55"));
+        let r = app
+            .receive_sms(
+                &gw,
+                SmsInput {
+                    from: sender,
+                    text: "KILL 2 BAMBARI shooting".into(),
+                    timestamp: Some("1699900000000".into()),
+                    message_id: Some(format!("m-{tag}")),
+                },
+            )
+            .unwrap();
+        assert!(matches!(r.outcome, SmsOutcome::Stored(_)), "{r:?}");
+        // OpenRosa with an attachment carrying a planted name.
+        app.set_password("monitor1", "correct horse battery", Role::Reporter).unwrap();
+        let who = app.authenticate_password("monitor1", "correct horse battery").unwrap();
+        let (_, version) = app.report_xform();
+        let (name, contact, photo_text) = (plant("Odk"), plant("8"), plant("Photo"));
+        let xml = format!(
+            r#"<?xml version='1.0' ?><data id="usalama_report" version="{version}"><category>abduction</category><occurred_start>2023-11-12</occurred_start><place>Bambari</place><injured>1</injured><people><name>{name}</name><age>12</age><sex>male</sex><role>victim</role></people><reporter_contact>{contact}</reporter_contact><photo>p.jpg</photo><meta><instanceID>uuid:{}</instanceID></meta></data>"#,
+            uuid::Uuid::new_v4()
+        );
+        let photo = usalama_store::Attachment {
+            file_name: "p.jpg".into(),
+            content_type: "image/jpeg".into(),
+            bytes: format!("JPEG {photo_text} JPEG").into_bytes(),
+        };
+        let out = app.submit_openrosa(&who, xml.as_bytes(), vec![photo]).unwrap();
+        let OpenRosaOutcome::Stored(stored) = out else { panic!("{out:?}") };
+        // Reads and analyst work happen too (audited reads must not copy data).
+        app.personal_data(&analyst(), stored.id).unwrap();
+        app.attachments(&analyst(), stored.id).unwrap();
+        assert!(!app.find_reports_by_contact(&analyst(), &contact).unwrap().is_empty());
+
+        let hay = database_bytes(&s);
+        assert!(hay.len() > 10_000, "{}", s.name);
+        // Control: the scan sees what is stored in clear (an SMS description).
+        assert!(contains(&hay, b"shooting"), "the scan reads the data ({})", s.name);
+        for p in &planted {
+            let hex: String = p.bytes().map(|b| format!("{b:02x}")).collect();
+            assert!(!contains(&hay, p.as_bytes()), "{} found in clear on {}", p, s.name);
+            assert!(!contains(&hay, hex.as_bytes()), "{} found in hex on {}", p, s.name);
+        }
+    }
+}

@@ -28,18 +28,19 @@ fn key_row(r: &Row) -> rusqlite::Result<DataKeyRecord> {
 
 /// Inserts a data key.
 pub(super) fn insert_key(c: &Connection, k: &DataKeyRecord) -> Result<(), StoreError> {
-    c.execute(
+    c.prepare_cached(
         "INSERT INTO data_keys (id, purpose, wrapped_key, master_version, created_at, destroyed_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
-            k.id,
-            k.purpose,
-            k.wrapped,
-            i64::from(k.master_version),
-            ts(&k.created_at),
-            k.destroyed_at.as_ref().map(ts)
-        ],
     )
+    .sx()?
+    .execute(params![
+        k.id,
+        k.purpose,
+        k.wrapped,
+        i64::from(k.master_version),
+        ts(&k.created_at),
+        k.destroyed_at.as_ref().map(ts)
+    ])
     .sx()?;
     Ok(())
 }
@@ -52,10 +53,12 @@ pub(super) fn insert_sealed(
 ) -> Result<(), StoreError> {
     insert_key(c, &s.key)?;
     let f = &s.fields;
-    c.execute(
+    c.prepare_cached(
         "INSERT INTO event_sealed (event_id, key_id, people, reporter_contact, description, point, raw_text, contact_index)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![
+    )
+    .sx()?
+    .execute(params![
             event,
             s.key.id,
             f.people,
@@ -64,8 +67,7 @@ pub(super) fn insert_sealed(
             f.point,
             f.raw_text,
             f.contact_index
-        ],
-    )
+        ])
     .sx()?;
     Ok(())
 }
@@ -73,9 +75,9 @@ pub(super) fn insert_sealed(
 /// Appends entries inside the caller's (immediate) transaction.
 pub(super) fn append_tx(c: &Connection, drafts: &[AuditDraft]) -> Result<AuditHead, StoreError> {
     let (mut seq, mut last): (i64, Vec<u8>) = c
-        .query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
+        .prepare_cached("SELECT seq, hash FROM audit_head WHERE id = 1")
+        .sx()?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
         .sx()?;
     let mut ins = c
         .prepare_cached(
@@ -100,11 +102,10 @@ pub(super) fn append_tx(c: &Connection, drafts: &[AuditDraft]) -> Result<AuditHe
         .sx()?;
         last = hash;
     }
-    c.execute(
-        "UPDATE audit_head SET seq = ?1, hash = ?2 WHERE id = 1",
-        params![seq, last],
-    )
-    .sx()?;
+    c.prepare_cached("UPDATE audit_head SET seq = ?1, hash = ?2 WHERE id = 1")
+        .sx()?
+        .execute(params![seq, last])
+        .sx()?;
     Ok(AuditHead { seq, hash: last })
 }
 

@@ -273,7 +273,14 @@ fn demo_on_postgres_when_configured() {
     // PostgreSQL needs a key file named; it is created on first start.
     let refused = run(&["index", "--database-url", &scoped]);
     assert_ne!(refused.status.code(), Some(0), "{refused:?}");
-    let out = run(&["demo", "--no-serve", "--database-url", &scoped, "--key-file", key_file]);
+    let out = run(&[
+        "demo",
+        "--no-serve",
+        "--database-url",
+        &scoped,
+        "--key-file",
+        key_file,
+    ]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -599,7 +606,16 @@ fn vault_commands_key_file_audit_rotation_and_erasure() {
         let mode = std::fs::metadata(&key).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
     }
-    let out = run(&["token", "create", "--role", "analyst", "--label", "desk", "--data-dir", d]);
+    let out = run(&[
+        "token",
+        "create",
+        "--role",
+        "analyst",
+        "--label",
+        "desk",
+        "--data-dir",
+        d,
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let cp = run(&["audit", "checkpoint", "--data-dir", d]);
     assert!(cp.status.success(), "{}", stderr(&cp));
@@ -607,21 +623,49 @@ fn vault_commands_key_file_audit_rotation_and_erasure() {
     assert!(cp.starts_with("1:"), "{cp}");
     let out = run(&["keys", "rotate", "--data-dir", d]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).contains("master key version 2: 2 data keys rewrapped"), "{}", stdout(&out));
-    assert!(std::fs::read_to_string(&key).unwrap().contains("usalama-master-key 2 "));
+    assert!(
+        stdout(&out).contains("master key version 2: 2 data keys rewrapped"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(std::fs::read_to_string(&key)
+        .unwrap()
+        .contains("usalama-master-key 2 "));
     assert!(!dir.path().join("data/master.key.next").exists());
-    let out = run(&["audit", "verify", "--since-checkpoint", &cp, "--data-dir", d]);
+    let out = run(&[
+        "audit",
+        "verify",
+        "--since-checkpoint",
+        &cp,
+        "--data-dir",
+        d,
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).contains("audit log intact: 2 entries"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("audit log intact: 2 entries"),
+        "{}",
+        stdout(&out)
+    );
     let forged = format!("1:{}", "0".repeat(64));
-    let out = run(&["audit", "verify", "--since-checkpoint", &forged, "--data-dir", d]);
+    let out = run(&[
+        "audit",
+        "verify",
+        "--since-checkpoint",
+        &forged,
+        "--data-dir",
+        d,
+    ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("audit entry 1"), "{}", stderr(&out));
     // A wrong key file is refused before anything is read.
     std::fs::write(&key, format!("usalama-master-key 2 {}\n", "ab".repeat(32))).unwrap();
     let out = run(&["audit", "checkpoint", "--data-dir", d]);
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("does not open this database's keys"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("does not open this database's keys"),
+        "{}",
+        stderr(&out)
+    );
     // A missing key file for a database that has keys is refused, not regenerated.
     std::fs::remove_file(&key).unwrap();
     let out = run(&["audit", "checkpoint", "--data-dir", d]);

@@ -235,13 +235,12 @@ pub fn chain(prev: &AuditHead, drafts: Vec<AuditDraft>) -> Vec<AuditEntry> {
         .map(|d| {
             seq += 1;
             let hash = entry_hash(seq, &d, &last);
-            let e = AuditEntry {
+            AuditEntry {
                 seq,
                 draft: d,
                 prev_hash: std::mem::replace(&mut last, hash.clone()),
                 hash,
-            };
-            e
+            }
         })
         .collect()
 }

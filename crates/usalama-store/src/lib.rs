@@ -186,7 +186,7 @@ pub trait Store: Send + Sync {
     fn ensure_data_key(
         &self,
         fresh: &DataKeyRecord,
-        adopt: Option<(&str, &dyn Fn(&[u8]) -> Result<DataKeyRecord, String>)>,
+        adopt: Option<crate::vault::AdoptSetting<'_>>,
     ) -> Result<DataKeyRecord, StoreError>;
     /// How many data keys are live and how many destroyed.
     fn count_data_keys(&self) -> Result<(u64, u64), StoreError>;

@@ -80,6 +80,10 @@ pub struct StoredSealed {
     pub fields: SealedFields,
 }
 
+/// A wrapping callback and the `settings` row whose legacy key it adopts
+/// ([`crate::Store::ensure_data_key`]).
+pub type AdoptSetting<'a> = (&'a str, &'a dyn Fn(&[u8]) -> Result<DataKeyRecord, String>);
+
 /// What rewrapping every data key under a new master key did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct RewrapCounts {

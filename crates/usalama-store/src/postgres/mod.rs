@@ -1175,7 +1175,7 @@ impl Store for PgStore {
     fn ensure_data_key(
         &self,
         fresh: &crate::DataKeyRecord,
-        adopt: Option<(&str, &dyn Fn(&[u8]) -> Result<crate::DataKeyRecord, String>)>,
+        adopt: Option<crate::vault::AdoptSetting<'_>>,
     ) -> Result<crate::DataKeyRecord, StoreError> {
         self.vault_ensure_key(fresh, adopt)
     }

@@ -196,7 +196,7 @@ impl PgStore {
     pub(super) fn vault_ensure_key(
         &self,
         fresh: &DataKeyRecord,
-        adopt: Option<(&str, &dyn Fn(&[u8]) -> Result<DataKeyRecord, String>)>,
+        adopt: Option<crate::vault::AdoptSetting<'_>>,
     ) -> Result<DataKeyRecord, StoreError> {
         let mut c = self.conn()?;
         let mut tx = c.transaction().px()?;

@@ -178,7 +178,7 @@ impl SqliteStore {
     pub(super) fn vault_ensure_key(
         &self,
         fresh: &DataKeyRecord,
-        adopt: Option<(&str, &dyn Fn(&[u8]) -> Result<DataKeyRecord, String>)>,
+        adopt: Option<crate::vault::AdoptSetting<'_>>,
     ) -> Result<DataKeyRecord, StoreError> {
         let mut c = self.conn()?;
         let tx = c

@@ -427,7 +427,7 @@ mod tests {
         assert!(two.unwrap_key(&rec).unwrap().is_some());
         let e = Keyring::parse("usalama-master-key 1 abcd\n").unwrap_err();
         assert!(e.to_string().contains("line 1"), "{e}");
-        assert_eq!(normalize_contact(" +236 70-00 (00) 01 "), "+2367000000001");
+        assert_eq!(normalize_contact(" +236 70-00 (00) 01 "), "+23670000001");
     }
 
     trait NowForTests {

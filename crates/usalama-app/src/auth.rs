@@ -123,12 +123,25 @@ impl App {
             created_at: self.now(),
             revoked_at: None,
         })?;
+        self.audit(
+            &Principal::Operator,
+            "token.create",
+            ("token", label.to_string()),
+            serde_json::json!({"role": role.as_str()}),
+        )?;
         Ok(secret)
     }
 
     /// Revokes every token with this label; returns how many.
     pub fn revoke_tokens(&self, label: &str) -> Result<u64, AppError> {
-        Ok(self.store.revoke_tokens(label, self.now())?)
+        let n = self.store.revoke_tokens(label, self.now())?;
+        self.audit(
+            &Principal::Operator,
+            "token.revoke",
+            ("token", label.to_string()),
+            serde_json::json!({"revoked": n}),
+        )?;
+        Ok(n)
     }
 
     /// The principal of a bearer token, or `Unauthenticated`.
@@ -177,9 +190,21 @@ impl App {
             username: username.to_string(),
             password_hash: hash,
             role,
-            created_at: existing.map_or_else(|| self.now(), |u| u.created_at),
+            created_at: existing
+                .as_ref()
+                .map_or_else(|| self.now(), |u| u.created_at),
             disabled_at: None,
         })?;
+        self.audit(
+            &Principal::Operator,
+            if existing.is_some() {
+                "user.update"
+            } else {
+                "user.add"
+            },
+            ("user", username.to_string()),
+            serde_json::json!({"role": role.as_str()}),
+        )?;
         Ok(())
     }
 

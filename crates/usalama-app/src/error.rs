@@ -38,6 +38,11 @@ pub enum AppError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Sealed personal data could not be opened (tampered with, or under a key the key
+    /// file does not hold), or the vault could not do its work; the message names the
+    /// field and record, never their content.
+    #[error("{0}")]
+    Sealed(String),
     /// Password hashing failed.
     #[error("password hashing failed")]
     Crypto,

@@ -168,6 +168,18 @@ impl App {
         report.localities = self.store.upsert_localities(&localities)?;
         self.cache.invalidate();
         report.replaced_events = self.replace_all_events()?;
+        self.audit(
+            who,
+            "import.boundaries",
+            ("import", format!("adm{}", level.depth())),
+            serde_json::json!({
+                "inserted": report.localities.inserted,
+                "updated": report.localities.updated,
+                "unchanged": report.localities.unchanged,
+                "problems": report.problems.len(),
+                "replaced_events": report.replaced_events,
+            }),
+        )?;
         Ok(report)
     }
 
@@ -215,7 +227,9 @@ impl App {
     ) -> Result<ImportReport, AppError> {
         self.require_importer(who)?;
         let rows = usalama_ingest::read_ged_geojson(json, &self.taxonomy, self.now())?;
-        self.store_events(numbered(rows.into_iter(), 0), progress)
+        let r = self.store_events(numbered(rows.into_iter(), 0), progress)?;
+        self.audit_import(who, "ucdp", &r)?;
+        Ok(r)
     }
 
     /// Imports UCDP GED events from CSV, streaming.
@@ -227,7 +241,9 @@ impl App {
     ) -> Result<ImportReport, AppError> {
         self.require_importer(who)?;
         let rows = usalama_ingest::read_ged_csv(reader, &self.taxonomy, self.now())?;
-        self.store_events(numbered(rows, 1), progress)
+        let r = self.store_events(numbered(rows, 1), progress)?;
+        self.audit_import(who, "ucdp", &r)?;
+        Ok(r)
     }
 
     /// Imports an ACLED export CSV (either layout, UTF-8 or Latin-1), streaming.
@@ -239,7 +255,9 @@ impl App {
     ) -> Result<ImportReport, AppError> {
         self.require_importer(who)?;
         let rows = usalama_ingest::read_acled_csv(reader, &self.taxonomy, self.now())?;
-        self.store_events(rows, progress)
+        let r = self.store_events(rows, progress)?;
+        self.audit_import(who, "acled", &r)?;
+        Ok(r)
     }
 
     /// Imports an HXL-tagged CSV of events, streaming; the events get `source` (e.g.
@@ -254,7 +272,9 @@ impl App {
         self.require_importer(who)?;
         check_source(source)?;
         let rows = usalama_ingest::read_hxl_csv(reader, &self.taxonomy, source, self.now())?;
-        self.store_events(rows, progress)
+        let r = self.store_events(rows, progress)?;
+        self.audit_import(who, "hxl", &r)?;
+        Ok(r)
     }
 
     /// Imports a GeoJSON FeatureCollection of events; the events get `source`.
@@ -268,7 +288,9 @@ impl App {
         self.require_importer(who)?;
         check_source(source)?;
         let rows = usalama_ingest::read_events_geojson(json, &self.taxonomy, source, self.now())?;
-        self.store_events(rows.into_iter(), progress)
+        let r = self.store_events(rows.into_iter(), progress)?;
+        self.audit_import(who, "geojson", &r)?;
+        Ok(r)
     }
 
     /// Validates, places and stores imported rows in batches. A row with coordinates is
@@ -457,4 +479,27 @@ fn check_source(source: &str) -> Result<(), AppError> {
         ));
     }
     Ok(())
+}
+
+impl App {
+    /// One audit entry per import, with its counts.
+    fn audit_import(
+        &self,
+        who: &Principal,
+        format: &str,
+        r: &ImportReport,
+    ) -> Result<(), AppError> {
+        self.audit(
+            who,
+            "import.events",
+            ("import", format.into()),
+            serde_json::json!({
+                "imported": r.imported,
+                "updated": r.updated,
+                "unchanged": r.unchanged,
+                "rejected": r.rejected(),
+                "unplaced": r.unplaced,
+            }),
+        )
+    }
 }

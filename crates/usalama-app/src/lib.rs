@@ -4,18 +4,23 @@
 //!
 //! All methods are synchronous; async callers run them on a blocking thread.
 
+mod audit;
 mod auth;
 mod channels;
 mod clock;
 mod demo;
+mod erasure;
 mod error;
 mod exports;
 mod imports;
 mod index;
+mod personal;
 mod places;
 mod queries;
+pub mod vault;
 mod verification;
 
+pub use audit::AuditCheck;
 pub use auth::{random_password as generate_password, Principal, TokenSecret, SESSION_HOURS};
 pub use channels::{
     normalize_reference, reference_for, FieldError, ItemOutcome, OpenRosaOutcome, PersonInput,
@@ -24,11 +29,13 @@ pub use channels::{
 };
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use demo::{DemoData, DemoReport, DEMO_TOKEN_LABEL, DEMO_USER};
+pub use erasure::{RetentionPolicy, RetentionReport};
 pub use error::AppError;
 pub use imports::{BoundaryReport, ImportReport};
 pub use index::{
     dimension_position, IndexExplanation, IndexPoint, IndexRow, IndexSeries, IndexTable,
 };
+pub use personal::{OpenedAttachment, PersonalData};
 pub use queries::{EventView, LocalityCount, PublicStats, SourceCount};
 /// The analytics crate, re-exported for the layers above (periods, levels, explanations).
 pub use usalama_analytics as analytics;
@@ -36,6 +43,7 @@ pub use usalama_ingest::gazetteer::{MatchKind, PlaceMatch, Resolution};
 pub use usalama_ingest::openrosa::{
     form_list as openrosa_form_list, response as openrosa_response,
 };
+pub use vault::{ErasureLedger, Keyring, MasterKey, MemoryLedger};
 pub use verification::{DuplicateCandidate, Duplicates, QueueItem, VersionedView};
 
 use std::sync::Arc;
@@ -51,12 +59,19 @@ pub struct App {
     cache: Arc<queries::LocalityCache>,
     duplicate_rules: usalama_domain::DuplicateRules,
     intake: Arc<channels::Intake>,
+    vault: Arc<personal::VaultState>,
 }
 
 impl App {
-    /// Builds the application over an opened store.
+    /// Builds the application over an opened store, with a random master key held in
+    /// memory and an in-memory erasure ledger: for tests and throwaway stores. The binary
+    /// always calls [`App::with_vault`] with the installation's key file.
     pub fn new(store: Arc<dyn Store>, taxonomy: Taxonomy, clock: Arc<dyn Clock>) -> Self {
         Self {
+            vault: Arc::new(personal::VaultState::new(
+                Keyring::generate(),
+                Arc::new(MemoryLedger::default()),
+            )),
             store,
             intake: Arc::new(channels::Intake::new(&taxonomy)),
             taxonomy: Arc::new(taxonomy),
@@ -64,6 +79,13 @@ impl App {
             cache: Arc::default(),
             duplicate_rules: Default::default(),
         }
+    }
+
+    /// Uses the installation's master keys and erasure ledger (call before any use).
+    pub fn with_vault(mut self, keys: Keyring, ledger: Arc<dyn ErasureLedger>) -> Self {
+        self.vault = Arc::new(personal::VaultState::new(keys, ledger));
+        self.intake = Arc::new(channels::Intake::new(&self.taxonomy));
+        self
     }
 
     /// The taxonomy in use.

@@ -117,7 +117,16 @@ fn reports_are_checked_placed_and_stored(app: &App) {
         Some("Tirs près du marché; إطلاق نار قرب السوق; Âla gbânzi."),
         "any script round-trips"
     );
-    assert_eq!(e.event.people[0].name.as_deref(), Some("Zoé Ngaïkoumon"));
+    assert!(
+        e.event.people.is_empty(),
+        "people are sealed, not in the event"
+    );
+    let personal = app
+        .personal_data(&Principal::Operator, r.id)
+        .unwrap()
+        .unwrap();
+    assert_eq!(personal.people[0].name.as_deref(), Some("Zoé Ngaïkoumon"));
+    assert_eq!(personal.reporter_contact.as_deref(), Some("+000 000"));
     let adm1 = app.resolve_locality("CF43").map(|l| l.id).unwrap();
     assert_eq!(e.path.at(AdminLevel::Adm1), Some(adm1), "placed in Ouaka");
     assert_eq!(
@@ -378,8 +387,13 @@ fn sms_reports(app: &App) {
     assert_eq!(e.description.as_deref(), Some("shooting near the market"));
     assert!(e.locality.is_some());
     let rc = app.store().get_receipt(receipt.id).unwrap().unwrap();
+    assert_eq!(rc.raw_text, None, "the message as received is sealed");
     assert_eq!(
-        rc.raw_text.as_deref(),
+        app.personal_data(&Principal::Operator, receipt.id)
+            .unwrap()
+            .unwrap()
+            .raw_text
+            .as_deref(),
         Some("KILL 3 BAMBARI shooting near the market")
     );
     let hash = rc.sender_hash.unwrap();
@@ -473,10 +487,20 @@ fn openrosa_submissions(app: &App) {
         e.event.external_id.as_deref(),
         Some("uuid:0b9a8c7d-6e5f-4a3b-9c2d-1e0f9a8b7c6d")
     );
-    assert_eq!(e.event.people.len(), 1);
+    assert_eq!(
+        app.personal_data(&Principal::Operator, r.id)
+            .unwrap()
+            .unwrap()
+            .people
+            .len(),
+        1
+    );
     assert_eq!(e.event.meta.created_by.as_deref(), Some("monitor1"));
     assert!(e.path.deepest().is_some());
-    let files = app.store().list_attachments(r.id).unwrap();
+    let stored = app.store().list_attachments(r.id).unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_ne!(stored[0].bytes, photo.bytes, "stored encrypted");
+    let files = app.attachments(&Principal::Operator, r.id).unwrap();
     assert_eq!(files.len(), 1);
     assert_eq!(files[0].bytes, photo.bytes);
 

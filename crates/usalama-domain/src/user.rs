@@ -65,6 +65,23 @@ impl Role {
     pub fn can_verify(&self) -> bool {
         matches!(self, Self::Analyst | Self::Admin)
     }
+
+    /// Whether this role may read the personal data of a record (people involved, the
+    /// reporter's contact, sensitive text and exact points, attachments): the roles that
+    /// work cases (analysts, responders, ombudsman, vetting and DDR officers) and system
+    /// administrators. Not reporters, and not organisation administrators, who manage
+    /// accounts rather than cases. Every such read is audited.
+    pub fn may_read_personal(&self) -> bool {
+        matches!(
+            self,
+            Self::Analyst
+                | Self::Responder
+                | Self::OmbudsmanOfficer
+                | Self::VettingOfficer
+                | Self::DdrOfficer
+                | Self::Admin
+        )
+    }
 }
 
 impl fmt::Display for Role {

@@ -61,6 +61,9 @@ pub struct NewReport {
     pub receipt: ReportReceipt,
     /// Its files.
     pub attachments: Vec<Attachment>,
+    /// Its personal data, sealed (the event then carries none), with one data key per
+    /// attachment, whose bytes are then ciphertext.
+    pub sealed: Option<crate::vault::SealedReport>,
 }
 
 /// What storing one report did.
@@ -90,6 +93,8 @@ pub struct StoredAttachment {
     pub bytes: Vec<u8>,
     /// When it was received.
     pub received_at: DateTime<Utc>,
+    /// The data key sealing `bytes`; `None` for a file stored before encryption at rest.
+    pub key_id: Option<uuid::Uuid>,
 }
 
 impl std::fmt::Debug for StoredAttachment {

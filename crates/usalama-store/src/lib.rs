@@ -5,6 +5,7 @@
 //! Every method is synchronous and transactional on its own; callers in async code run them
 //! on a blocking thread. The store knows nothing about HTTP or file formats.
 
+pub mod audit;
 mod error;
 pub mod intake;
 mod location;
@@ -15,8 +16,10 @@ pub mod records;
 mod rows;
 mod sql;
 pub mod sqlite;
+pub mod vault;
 pub mod verification;
 
+pub use audit::{AuditDraft, AuditEntry, AuditHead, ChainBreak, ChainVerifier};
 pub use error::StoreError;
 pub use intake::{Attachment, NewReport, ReportReceipt, StoredAttachment, StoredReport};
 pub use location::StoreLocation;
@@ -25,6 +28,9 @@ pub use query::{
 };
 pub use records::{
     LocalitySummary, PlacedEvent, SessionRecord, StoredEvent, TokenRecord, UpsertCounts, UserRecord,
+};
+pub use vault::{
+    DataKeyRecord, RetentionCandidate, RewrapCounts, SealedFields, SealedReport, StoredSealed,
 };
 pub use verification::{
     ChangeNote, DecisionWrite, DuplicatePoolQuery, FieldChange, HistoryEntry, HistoryKind,
@@ -162,6 +168,69 @@ pub trait Store: Send + Sync {
         initial: &[u8],
         now: DateTime<Utc>,
     ) -> Result<Vec<u8>, StoreError>;
+
+    // Vault: encryption at rest, the audit log, retention and erasure (migration 0005).
+    // The store moves sealed bytes and wrapped keys; the application's vault seals.
+    /// A report's sealed fields with its data key, appending `audit` (a read of personal
+    /// data) in the same transaction; `None`, and nothing appended, when it has none.
+    fn read_sealed(
+        &self,
+        event: EventId,
+        audit: &AuditDraft,
+    ) -> Result<Option<StoredSealed>, StoreError>;
+    /// A data key by id.
+    fn get_data_key(&self, id: uuid::Uuid) -> Result<Option<DataKeyRecord>, StoreError>;
+    /// The installation key with `fresh.id`: the stored one, else `fresh` once stored. When
+    /// none is stored and `adopt` names a `settings` row, that row's value is wrapped by
+    /// the callback and stored instead, and the row deleted (one transaction).
+    fn ensure_data_key(
+        &self,
+        fresh: &DataKeyRecord,
+        adopt: Option<crate::vault::AdoptSetting<'_>>,
+    ) -> Result<DataKeyRecord, StoreError>;
+    /// How many data keys are live and how many destroyed.
+    fn count_data_keys(&self) -> Result<(u64, u64), StoreError>;
+    /// Rewraps every live data key with `f` (key rotation) and appends `audit`, in one
+    /// transaction; an error from `f` names the key and changes nothing.
+    fn rewrap_data_keys(
+        &self,
+        f: &mut dyn FnMut(&DataKeyRecord) -> Result<DataKeyRecord, String>,
+        audit: &AuditDraft,
+    ) -> Result<RewrapCounts, StoreError>;
+    /// The ids of the live data keys of an event: its own and its attachments'.
+    fn event_key_ids(&self, event: EventId) -> Result<Vec<uuid::Uuid>, StoreError>;
+    /// Destroys data keys (crypto-shredding): clears the wrapped keys and the blind
+    /// indexes of the reports they sealed, and appends `audit`, in one transaction. Keys
+    /// already destroyed or unknown are skipped. Returns how many were destroyed now.
+    fn destroy_data_keys(
+        &self,
+        ids: &[uuid::Uuid],
+        at: DateTime<Utc>,
+        audit: &[AuditDraft],
+    ) -> Result<u64, StoreError>;
+    /// Reports whose blind index of the reporter's contact equals `index`, appending
+    /// `audit` in the same transaction.
+    fn find_by_contact_index(
+        &self,
+        index: &[u8],
+        audit: &AuditDraft,
+    ) -> Result<Vec<EventId>, StoreError>;
+    /// Reports with live personal data whose event was decided (not `unverified`) and
+    /// last changed before `before`.
+    fn personal_data_due(&self, before: DateTime<Utc>) -> Result<Vec<EventId>, StoreError>;
+    /// Attachments with live keys received before `before`.
+    fn attachments_due(&self, before: DateTime<Utc>)
+        -> Result<Vec<RetentionCandidate>, StoreError>;
+    /// Appends entries to the audit log in one transaction; returns the new head.
+    fn append_audit(&self, drafts: &[AuditDraft]) -> Result<AuditHead, StoreError>;
+    /// The head of the audit log as recorded.
+    fn audit_head(&self) -> Result<AuditHead, StoreError>;
+    /// Hands every audit entry to `f` in stored order (by `seq`), in one snapshot, and
+    /// returns the head recorded in that snapshot.
+    fn scan_audit(
+        &self,
+        f: &mut dyn FnMut(&AuditEntry) -> Result<(), StoreError>,
+    ) -> Result<AuditHead, StoreError>;
 }
 
 /// The largest batch [`Store::scan_events`] hands over.

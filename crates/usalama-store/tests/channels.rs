@@ -34,6 +34,7 @@ fn report(n: u32, external: Option<&str>, files: &[(&str, &[u8])]) -> NewReport 
                 bytes: bytes.to_vec(),
             })
             .collect(),
+        sealed: None,
     }
 }
 

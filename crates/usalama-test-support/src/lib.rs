@@ -233,3 +233,36 @@ pub fn report(
         },
     }
 }
+
+impl TestStore {
+    /// Runs raw SQL on the store's database (tests that tamper with stored rows).
+    pub fn execute_sql(&self, sql: &str) {
+        match (&self.dir, &self.pg) {
+            (Some(d), _) => {
+                let c = rusqlite::Connection::open(
+                    d.path().join("data").join(usalama_store::sqlite::DB_FILE),
+                )
+                .expect("open sqlite");
+                c.execute_batch(sql).expect("sql");
+            }
+            (None, Some((url, schema))) => {
+                let mut c = postgres::Client::connect(url, postgres::NoTls).expect("connect");
+                c.batch_execute(&format!("SET search_path TO {schema}; {sql}"))
+                    .expect("sql");
+            }
+            _ => panic!("no database"),
+        }
+    }
+
+    /// The SQLite database file, for SQLite stores.
+    pub fn sqlite_file(&self) -> Option<std::path::PathBuf> {
+        self.dir
+            .as_ref()
+            .map(|d| d.path().join("data").join(usalama_store::sqlite::DB_FILE))
+    }
+
+    /// The PostgreSQL URL and schema, for PostgreSQL stores.
+    pub fn postgres_schema(&self) -> Option<(&str, &str)> {
+        self.pg.as_ref().map(|(u, s)| (u.as_str(), s.as_str()))
+    }
+}

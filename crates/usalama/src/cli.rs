@@ -65,6 +65,10 @@ pub struct StoreArgs {
     /// An SMS keyword file replacing the built-in one (see config/sms.toml, docs/sms.md).
     #[arg(long, env = "USALAMA_SMS_KEYWORDS", value_name = "FILE")]
     pub sms_keywords: Option<PathBuf>,
+    /// The master key file (created on first start; default: master.key in the SQLite
+    /// data directory; required with PostgreSQL).
+    #[arg(long, env = "USALAMA_KEY_FILE", value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
 }
 
 /// Subcommands.
@@ -171,6 +175,31 @@ pub enum Command {
         /// Where the data is.
         #[command(flatten)]
         store: StoreArgs,
+    },
+    /// Master key management.
+    Keys {
+        #[command(subcommand)]
+        action: crate::vault_cli::KeysCommand,
+    },
+    /// The tamper-evident audit log.
+    Audit {
+        #[command(subcommand)]
+        action: crate::vault_cli::AuditCommand,
+    },
+    /// Erase a record's personal data (destroys its data keys).
+    Erase {
+        #[command(subcommand)]
+        what: crate::vault_cli::EraseCommand,
+    },
+    /// Retention of personal data ([retention] in the configuration file).
+    Retention {
+        #[command(subcommand)]
+        action: crate::vault_cli::RetentionCommand,
+    },
+    /// Reports, found through encrypted fields' blind indexes.
+    Reports {
+        #[command(subcommand)]
+        action: crate::vault_cli::ReportsCommand,
     },
 }
 
@@ -557,7 +586,12 @@ pub fn open_app_at(
     };
     tracing::info!(store = %location.redacted(), "opening store");
     let store = usalama_store::open(location)?;
-    let app = App::new(store, taxonomy, Arc::new(SystemClock));
+    let key_file = crate::keys::key_path(
+        args.key_file.clone(),
+        settings.file.security.key_file.clone(),
+        location,
+    )?;
+    let app = crate::keys::attach(App::new(store, taxonomy, Arc::new(SystemClock)), &key_file)?;
     let app = match sms {
         Some(syntax) => app.with_sms_syntax(syntax),
         None => app,
@@ -682,6 +716,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 Ok(())
             }
         },
+        Command::Keys { action } => crate::vault_cli::keys(&s, action),
+        Command::Audit { action } => crate::vault_cli::audit(&s, action),
+        Command::Erase { what } => crate::vault_cli::erase(&s, what),
+        Command::Retention { action } => crate::vault_cli::retention(&s, action),
+        Command::Reports { action } => crate::vault_cli::reports(&s, action),
         Command::Migrate { store } => {
             let app = open_app(&s, &store, None)?;
             println!("schema version {}", app.store().schema_version()?);

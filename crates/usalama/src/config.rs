@@ -21,6 +21,12 @@ pub struct FileConfig {
     /// `[log]`
     #[serde(default)]
     pub log: LogSection,
+    /// `[security]`
+    #[serde(default)]
+    pub security: SecuritySection,
+    /// `[retention]`
+    #[serde(default)]
+    pub retention: RetentionSection,
     /// Path of a taxonomy file replacing the built-in one.
     pub taxonomy: Option<PathBuf>,
     /// Path of an SMS keyword file replacing the built-in `config/sms.toml`.
@@ -54,6 +60,24 @@ impl std::fmt::Debug for StoreSection {
             .field("database_url", &self.database_url.as_ref().map(|_| "***"))
             .finish()
     }
+}
+
+/// `[security]` settings.
+#[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SecuritySection {
+    /// The master key file (created on first start if missing).
+    pub key_file: Option<PathBuf>,
+}
+
+/// `[retention]` settings: days personal data is kept; absent keeps it until erased.
+#[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionSection {
+    /// Days a report's personal data is kept after its event was decided.
+    pub personal_data_days: Option<u32>,
+    /// Days attachments are kept after they were received.
+    pub attachment_days: Option<u32>,
 }
 
 /// `[log]` settings.

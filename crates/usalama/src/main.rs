@@ -9,8 +9,10 @@
 mod cli;
 mod config;
 mod demo;
+mod keys;
 mod progress;
 mod serve;
+mod vault_cli;
 
 use clap::Parser;
 use std::process::ExitCode;

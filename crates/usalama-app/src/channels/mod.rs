@@ -106,6 +106,11 @@ pub struct ReportInput {
     pub people: Vec<PersonInput>,
     /// How to reach the reporter (personal data).
     pub reporter_contact: Option<String>,
+    /// The description is sensitive: it is stored sealed and left out of the event.
+    pub description_sensitive: bool,
+    /// The exact point is sensitive: it is stored sealed and the event keeps the centroid
+    /// of the locality it falls in.
+    pub location_sensitive: bool,
     /// The client's own id for the report: sending it again returns the stored report.
     pub external_id: Option<String>,
     /// Problems the channel found while reading its wire format (a JSON string where a
@@ -350,6 +355,8 @@ fn parse_sex(v: &str) -> Option<Sex> {
 struct Checked {
     event: PlacedEvent,
     placement: Placement,
+    /// What is sealed besides people and contact: a sensitive description and point.
+    secrets: crate::personal::Secrets,
 }
 
 impl App {
@@ -551,6 +558,22 @@ impl App {
             Some(x) => EventId::derived(&format!("{source}:{x}")),
             None => EventId::from_uuid(Uuid::new_v4()),
         };
+        // A sensitive description or exact point is sealed; the event keeps no text and
+        // only the centroid of the locality the point falls in.
+        let mut secrets = crate::personal::Secrets::default();
+        let mut location_precision = point.map(|_| LocationPrecision::EXACT);
+        let mut description = present(&input.description).map(str::to_string);
+        if input.description_sensitive {
+            secrets.description = description.take();
+        }
+        if input.location_sensitive {
+            if let Some(p) = point.take() {
+                secrets.point = Some(p);
+                let coarse = path.deepest().and_then(|l| places.centroid_of(l));
+                point = coarse.map(|c| c.0);
+                location_precision = coarse.map(|c| c.1);
+            }
+        }
         let data = EventData {
             id,
             source: source.into(),
@@ -561,7 +584,7 @@ impl App {
             date_precision: DatePrecision::Day,
             reported_at: Some(now),
             point,
-            location_precision: point.map(|_| LocationPrecision::EXACT),
+            location_precision,
             place_name: present(&input.place).map(str::to_string),
             locality: path.deepest(),
             dimension: category.dimension,
@@ -576,7 +599,7 @@ impl App {
                 ..Default::default()
             },
             civilians_targeted: false,
-            description: present(&input.description).map(str::to_string),
+            description,
             people,
             reporter_contact: present(&input.reporter_contact).map(str::to_string),
             status: VerificationStatus::Unverified,
@@ -592,6 +615,7 @@ impl App {
             Ok(event) => Ok(Checked {
                 event: PlacedEvent { event, path },
                 placement,
+                secrets,
             }),
             Err(es) => Err(es
                 .into_iter()
@@ -662,7 +686,7 @@ impl App {
         let mut to_store = Vec::new();
         let mut placements = Vec::new();
         for (c, extras) in checked.iter().filter_map(|c| c.as_ref().ok()) {
-            to_store.push(NewReport {
+            let mut report = NewReport {
                 receipt: ReportReceipt {
                     reference: reference_for(c.event.event.id),
                     channel: channel.as_str().into(),
@@ -672,7 +696,10 @@ impl App {
                 },
                 attachments: extras.attachments.clone(),
                 event: c.event.clone(),
-            });
+                sealed: None,
+            };
+            self.seal_report(&mut report, &c.secrets)?;
+            to_store.push(report);
             placements.push(c.placement.clone());
         }
         let stored = if to_store.is_empty() {

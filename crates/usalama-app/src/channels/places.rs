@@ -70,6 +70,26 @@ impl PlaceIndex {
         })
     }
 
+    /// The centroid of a locality and the location precision a point there has (the
+    /// coarsened point of a report whose exact point is sensitive).
+    pub fn centroid_of(
+        &self,
+        id: usalama_domain::LocalityId,
+    ) -> Option<(GeoPoint, LocationPrecision)> {
+        let l = &self.localities.all[*self.localities.by_id.get(&id)?];
+        let c = l.centroid?;
+        let code = match l.level {
+            AdminLevel::Adm3 => 2,
+            AdminLevel::Adm2 => 3,
+            AdminLevel::Adm1 => 4,
+            _ => 6,
+        };
+        Some((
+            GeoPoint::new(c.y(), c.x()).ok()?,
+            LocationPrecision::new(code).ok()?,
+        ))
+    }
+
     /// For a point outside every boundary: the name of the locality the point would be in
     /// with latitude and longitude swapped, if any.
     pub fn swapped_hit(&self, p: GeoPoint) -> Option<String> {

@@ -5,9 +5,8 @@
 //! The sender's number is never stored: only its HMAC-SHA256 under a random key of this
 //! installation (so that reports from one phone can be linked without keeping the number,
 //! and the hashes are useless on another installation). The key is generated on first use
-//! and kept in the `settings` table.
-// The safety work will move this key (and the other secrets) to a key file outside the
-// database; `SMS_KEY_SETTING` is read only through `App::sms_key`.
+//! as an installation data key, wrapped by the master key (see `vault.rs`); the SMS text
+//! as received is sealed with the report's personal data.
 
 use super::{Extras, FieldError, ItemOutcome, PlacePolicy, ReportInput, SubmitMode};
 use crate::auth::Principal;
@@ -15,14 +14,14 @@ use crate::error::AppError;
 use crate::App;
 use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, Mac};
-use rand::RngCore;
 use sha2::Sha256;
 use std::sync::Arc;
 use usalama_domain::Channel;
 use usalama_ingest::sms::{fill_reply, parse_sms, CountKind, SmsPlace};
 use usalama_ingest::SmsSyntax;
 
-/// The setting holding the key that hashes SMS senders' numbers.
+/// The setting that held the key hashing SMS senders' numbers before the vault (adopted
+/// and deleted on first use).
 pub const SMS_KEY_SETTING: &str = "sms_sender_hmac_key";
 /// Longest message accepted (ten concatenated SMS).
 const MAX_SMS: usize = 1600;
@@ -116,11 +115,10 @@ impl App {
         if let Some(k) = self.intake.sms_key.get() {
             return Ok(k);
         }
-        let mut fresh = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut fresh);
-        let key = self
-            .store
-            .ensure_setting(SMS_KEY_SETTING, &fresh, self.now())?;
+        // A data key with a fixed id, wrapped by the master key; an install from before
+        // the vault has its key in `settings`, which is adopted (wrapped, the row deleted)
+        // so that its senders' hashes stay the same.
+        let key = self.installation_key(crate::personal::SMS_SENDER_KEY, Some(SMS_KEY_SETTING))?;
         Ok(self.intake.sms_key.get_or_init(|| key))
     }
 

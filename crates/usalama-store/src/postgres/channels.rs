@@ -1,7 +1,7 @@
 //! The PostgreSQL side of the channels: reports with their receipts and attachments stored
 //! in one transaction, report status by reference, and installation settings.
 
-use super::{insert_event, PgStore, Px, INSERT_EVENT};
+use super::{insert_event, vault, PgStore, Px, INSERT_EVENT};
 use crate::error::StoreError;
 use crate::intake::{NewReport, ReportReceipt, StoredAttachment, StoredReport};
 use crate::rows::EventRow;
@@ -32,8 +32,8 @@ impl PgStore {
             .px()?;
         let attach = tx
             .prepare(
-                "INSERT INTO report_attachments (event_id, file_name, content_type, size, sha256, bytes, received_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (event_id, file_name) DO NOTHING",
+                "INSERT INTO report_attachments (event_id, file_name, content_type, size, sha256, bytes, received_at, key_id)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (event_id, file_name) DO NOTHING",
             )
             .px()?;
         let mut out = Vec::with_capacity(reports.len());
@@ -53,6 +53,9 @@ impl PgStore {
                 None => {
                     let hash = row.content_hash();
                     insert_event(&mut tx, &ins, &row, &hash)?;
+                    if let Some(sealed) = &r.sealed {
+                        vault::insert_sealed(&mut tx, row.id, sealed)?;
+                    }
                     row.id
                 }
             };
@@ -71,8 +74,12 @@ impl PgStore {
             .px()?;
             let stored_ref: String = tx.query_one(&reference, &[&id]).px()?.try_get(0).px()?;
             let mut added = 0;
-            for a in &r.attachments {
-                added += tx
+            for (i, a) in r.attachments.iter().enumerate() {
+                let key = r.sealed.as_ref().and_then(|s| s.attachment_keys.get(i));
+                if let Some(k) = key {
+                    vault::insert_key(&mut tx, k)?;
+                }
+                let n = tx
                     .execute(
                         &attach,
                         &[
@@ -83,10 +90,42 @@ impl PgStore {
                             &Sha256::digest(&a.bytes).to_vec(),
                             &a.bytes,
                             &rc.received_at,
+                            &key.map(|k| k.id),
                         ],
                     )
                     .px()?;
+                if n == 0 {
+                    if let Some(k) = key {
+                        tx.execute("DELETE FROM data_keys WHERE id = $1", &[&k.id])
+                            .px()?;
+                    }
+                }
+                added += n;
             }
+            vault::append_tx(
+                &mut tx,
+                &[crate::audit::AuditDraft::new(
+                    rc.received_at,
+                    r.event
+                        .event
+                        .meta
+                        .created_by
+                        .as_deref()
+                        .unwrap_or("anonymous"),
+                    if existing.is_some() {
+                        "report.resubmit"
+                    } else {
+                        "report.intake"
+                    },
+                    ("event", id.to_string()),
+                    serde_json::json!({
+                        "channel": rc.channel,
+                        "reference": stored_ref,
+                        "attachments_added": added,
+                        "sealed": r.sealed.is_some(),
+                    }),
+                )],
+            )?;
             out.push(StoredReport {
                 event_id: EventId::from_uuid(id),
                 reference: stored_ref,
@@ -142,7 +181,7 @@ impl PgStore {
     ) -> Result<Vec<StoredAttachment>, StoreError> {
         self.conn()?
             .query(
-                "SELECT file_name, content_type, sha256, bytes, received_at FROM report_attachments
+                "SELECT file_name, content_type, sha256, bytes, received_at, key_id FROM report_attachments
                  WHERE event_id = $1 ORDER BY file_name COLLATE \"C\"",
                 &[&event.as_uuid()],
             )
@@ -155,6 +194,7 @@ impl PgStore {
                     sha256: r.try_get(2).px()?,
                     bytes: r.try_get(3).px()?,
                     received_at: r.try_get(4).px()?,
+                    key_id: r.try_get(5).px()?,
                 })
             })
             .collect()

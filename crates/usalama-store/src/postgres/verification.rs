@@ -223,6 +223,7 @@ impl PgStore {
             None,
             &row.to_json(),
         )?;
+        super::vault::append_tx(&mut tx, &[w.audit()])?;
         tx.commit().px()?;
         Ok(WriteOutcome::Written {
             version: version + 1,
@@ -304,6 +305,7 @@ impl PgStore {
                 &root_json,
             )?;
         }
+        super::vault::append_tx(&mut tx, &[w.audit()])?;
         tx.commit().px()?;
         Ok(WriteOutcome::Written {
             version: version + 1,
@@ -358,6 +360,7 @@ impl PgStore {
                 &root_row.to_json(),
             )?;
         }
+        super::vault::append_tx(&mut tx, &[w.audit()])?;
         tx.commit().px()?;
         Ok(WriteOutcome::Written {
             version: version + 1,

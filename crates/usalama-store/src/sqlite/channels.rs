@@ -1,7 +1,7 @@
 //! The SQLite side of the channels: reports with their receipts and attachments stored in
 //! one transaction, report status by reference, and installation settings.
 
-use super::{insert_event, map_err, parse_ts, ts, uuid_col, SqliteStore, Sx, INSERT_EVENT};
+use super::{insert_event, map_err, parse_ts, ts, uuid_col, vault, SqliteStore, Sx, INSERT_EVENT};
 use crate::error::StoreError;
 use crate::intake::{NewReport, ReportReceipt, StoredAttachment, StoredReport};
 use crate::rows::EventRow;
@@ -36,8 +36,8 @@ impl SqliteStore {
                 .sx()?;
             let mut attach = tx
                 .prepare(
-                    "INSERT INTO report_attachments (event_id, file_name, content_type, size, sha256, bytes, received_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (event_id, file_name) DO NOTHING",
+                    "INSERT INTO report_attachments (event_id, file_name, content_type, size, sha256, bytes, received_at, key_id)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (event_id, file_name) DO NOTHING",
                 )
                 .sx()?;
             for r in reports {
@@ -54,6 +54,9 @@ impl SqliteStore {
                     None => {
                         let hash = row.content_hash();
                         insert_event(&mut ins, &row, &hash)?;
+                        if let Some(sealed) = &r.sealed {
+                            vault::insert_sealed(&tx, row.id, sealed)?;
+                        }
                         row.id
                     }
                 };
@@ -70,8 +73,12 @@ impl SqliteStore {
                     .sx()?;
                 let stored_ref: String = reference.query_row([id], |r| r.get(0)).sx()?;
                 let mut added = 0;
-                for a in &r.attachments {
-                    added += attach
+                for (i, a) in r.attachments.iter().enumerate() {
+                    let key = r.sealed.as_ref().and_then(|s| s.attachment_keys.get(i));
+                    if let Some(k) = key {
+                        vault::insert_key(&tx, k)?;
+                    }
+                    let n = attach
                         .execute(params![
                             id,
                             a.file_name,
@@ -79,10 +86,42 @@ impl SqliteStore {
                             a.bytes.len() as i64,
                             Sha256::digest(&a.bytes).to_vec(),
                             a.bytes,
-                            ts(&rc.received_at)
+                            ts(&rc.received_at),
+                            key.map(|k| k.id)
                         ])
                         .sx()? as u64;
+                    if n == 0 {
+                        if let Some(k) = key {
+                            tx.execute("DELETE FROM data_keys WHERE id = ?1", [k.id])
+                                .sx()?;
+                        }
+                    }
+                    added += n;
                 }
+                vault::append_tx(
+                    &tx,
+                    &[crate::audit::AuditDraft::new(
+                        rc.received_at,
+                        r.event
+                            .event
+                            .meta
+                            .created_by
+                            .as_deref()
+                            .unwrap_or("anonymous"),
+                        if existing.is_some() {
+                            "report.resubmit"
+                        } else {
+                            "report.intake"
+                        },
+                        ("event", id.to_string()),
+                        serde_json::json!({
+                            "channel": rc.channel,
+                            "reference": stored_ref,
+                            "attachments_added": added,
+                            "sealed": r.sealed.is_some(),
+                        }),
+                    )],
+                )?;
                 out.push(StoredReport {
                     event_id: EventId::from_uuid(id),
                     reference: stored_ref,
@@ -138,7 +177,7 @@ impl SqliteStore {
         let c = self.conn()?;
         let mut st = c
             .prepare(
-                "SELECT file_name, content_type, sha256, bytes, received_at FROM report_attachments
+                "SELECT file_name, content_type, sha256, bytes, received_at, key_id FROM report_attachments
                  WHERE event_id = ?1 ORDER BY file_name",
             )
             .sx()?;
@@ -150,6 +189,7 @@ impl SqliteStore {
                     sha256: r.get(2)?,
                     bytes: r.get(3)?,
                     received_at: parse_ts(&r.get::<_, String>(4)?)?,
+                    key_id: r.get(5)?,
                 })
             })
             .sx()?;

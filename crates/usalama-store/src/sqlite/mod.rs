@@ -27,6 +27,7 @@ use usalama_domain::{
 };
 use uuid::Uuid;
 
+mod vault;
 mod verification;
 
 /// The file name of the database inside a data directory.
@@ -1284,5 +1285,73 @@ impl Store for SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<Vec<u8>, StoreError> {
         self.channels_ensure_setting(key, initial, now)
+    }
+
+    // Vault (in `vault.rs`)
+    fn read_sealed(
+        &self,
+        event: EventId,
+        audit: &crate::AuditDraft,
+    ) -> Result<Option<crate::StoredSealed>, StoreError> {
+        self.vault_read_sealed(event, audit)
+    }
+    fn get_data_key(&self, id: Uuid) -> Result<Option<crate::DataKeyRecord>, StoreError> {
+        self.vault_get_key(id)
+    }
+    fn ensure_data_key(
+        &self,
+        fresh: &crate::DataKeyRecord,
+        adopt: Option<crate::vault::AdoptSetting<'_>>,
+    ) -> Result<crate::DataKeyRecord, StoreError> {
+        self.vault_ensure_key(fresh, adopt)
+    }
+    fn count_data_keys(&self) -> Result<(u64, u64), StoreError> {
+        self.vault_count_keys()
+    }
+    fn rewrap_data_keys(
+        &self,
+        f: &mut dyn FnMut(&crate::DataKeyRecord) -> Result<crate::DataKeyRecord, String>,
+        audit: &crate::AuditDraft,
+    ) -> Result<crate::RewrapCounts, StoreError> {
+        self.vault_rewrap(f, audit)
+    }
+    fn event_key_ids(&self, event: EventId) -> Result<Vec<Uuid>, StoreError> {
+        self.vault_event_key_ids(event)
+    }
+    fn destroy_data_keys(
+        &self,
+        ids: &[Uuid],
+        at: DateTime<Utc>,
+        audit: &[crate::AuditDraft],
+    ) -> Result<u64, StoreError> {
+        self.vault_destroy(ids, at, audit)
+    }
+    fn find_by_contact_index(
+        &self,
+        index: &[u8],
+        audit: &crate::AuditDraft,
+    ) -> Result<Vec<EventId>, StoreError> {
+        self.vault_find_contact(index, audit)
+    }
+    fn personal_data_due(&self, before: DateTime<Utc>) -> Result<Vec<EventId>, StoreError> {
+        self.vault_personal_due(before)
+    }
+    fn attachments_due(
+        &self,
+        before: DateTime<Utc>,
+    ) -> Result<Vec<crate::RetentionCandidate>, StoreError> {
+        self.vault_attachments_due(before)
+    }
+    fn append_audit(&self, drafts: &[crate::AuditDraft]) -> Result<crate::AuditHead, StoreError> {
+        self.vault_append(drafts)
+    }
+    fn audit_head(&self) -> Result<crate::AuditHead, StoreError> {
+        self.vault_head()
+    }
+    fn scan_audit(
+        &self,
+        f: &mut dyn FnMut(&crate::AuditEntry) -> Result<(), StoreError>,
+    ) -> Result<crate::AuditHead, StoreError> {
+        self.vault_scan_audit(f)
     }
 }

@@ -227,6 +227,7 @@ impl SqliteStore {
             None,
             &row.to_json(),
         )?;
+        super::vault::append_tx(&tx, &[w.audit()])?;
         tx.commit().sx()?;
         Ok(WriteOutcome::Written {
             version: version + 1,
@@ -307,6 +308,7 @@ impl SqliteStore {
                 &root_json,
             )?;
         }
+        super::vault::append_tx(&tx, &[w.audit()])?;
         tx.commit().sx()?;
         Ok(WriteOutcome::Written {
             version: version + 1,
@@ -361,6 +363,7 @@ impl SqliteStore {
                 &root_row.to_json(),
             )?;
         }
+        super::vault::append_tx(&tx, &[w.audit()])?;
         tx.commit().sx()?;
         Ok(WriteOutcome::Written {
             version: version + 1,

@@ -282,3 +282,80 @@ impl From<EventView> for EventDto {
         }
     }
 }
+
+/// An event as `GET /api/v1/events/{id}` shows it: with its personal data only for the
+/// roles that may read it (`Role::may_read_personal`); absent fields otherwise. List
+/// routes and exports never carry these fields.
+#[derive(Serialize)]
+pub struct EventDetailDto {
+    /// The event.
+    #[serde(flatten)]
+    pub event: EventDto,
+    /// People involved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub people: Option<Vec<PersonDto>>,
+    /// How to reach the reporter.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reporter_contact: Option<String>,
+    /// The description, when the reporter marked it sensitive.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sensitive_description: Option<String>,
+    /// The exact point `[latitude, longitude]`, when the reporter marked it sensitive.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exact_point: Option<[f64; 2]>,
+    /// The record's personal data was erased.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub personal_data_erased: bool,
+}
+
+/// A person involved.
+#[derive(Serialize)]
+pub struct PersonDto {
+    /// Name.
+    pub name: Option<String>,
+    /// Age.
+    pub age: Option<u8>,
+    /// `female`, `male` or `other`.
+    pub sex: Option<String>,
+    /// Role in the event.
+    pub role: Option<String>,
+}
+
+impl EventDetailDto {
+    /// The event with the personal data a caller may read.
+    pub fn new(event: EventDto, personal: Option<usalama_app::PersonalData>) -> Self {
+        let mut d = Self {
+            event,
+            people: None,
+            reporter_contact: None,
+            sensitive_description: None,
+            exact_point: None,
+            personal_data_erased: false,
+        };
+        if let Some(p) = personal {
+            d.personal_data_erased = p.erased;
+            if !p.erased {
+                d.people = Some(
+                    p.people
+                        .into_iter()
+                        .map(|x| PersonDto {
+                            name: x.name,
+                            age: x.age,
+                            sex: x.sex.map(|s| {
+                                serde_json::to_value(s)
+                                    .ok()
+                                    .and_then(|v| v.as_str().map(str::to_string))
+                                    .unwrap_or_default()
+                            }),
+                            role: x.role,
+                        })
+                        .collect(),
+                );
+                d.reporter_contact = p.reporter_contact;
+                d.sensitive_description = p.sensitive_description;
+                d.exact_point = p.exact_point.map(|q| [q.lat(), q.lon()]);
+            }
+        }
+        d
+    }
+}

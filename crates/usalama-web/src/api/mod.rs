@@ -223,9 +223,19 @@ async fn get_event(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let id: EventId = parse_id(&id, "event")?;
-    let v = run(&state, move |app| app.get_event_versioned(&who, id)).await?;
+    let (v, personal) = run(&state, move |app| {
+        let v = app.get_event_versioned(&who, id)?;
+        // Personal data only for the roles that may read it; each read is audited.
+        let personal = match who.role() {
+            Some(r) if r.may_read_personal() => app.personal_data(&who, id)?,
+            _ => None,
+        };
+        Ok((v, personal))
+    })
+    .await?;
+    let dto = dto::EventDetailDto::new(EventDto::from(v.view), personal);
     // The version is the ETag that changes (`If-Match`) must send back.
-    Ok(verification::with_etag(EventDto::from(v.view), v.version))
+    Ok(verification::with_etag(dto, v.version))
 }
 
 async fn list_localities(

@@ -139,7 +139,20 @@ const FIELDS: &[&str] = &[
     "people",
     "reporter_contact",
     "external_id",
+    "description_sensitive",
+    "location_sensitive",
 ];
+
+fn flag(v: &Value, field: &str, errs: &mut Vec<FieldError>) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        _ => {
+            errs.push(FieldError::new(field, "must be true or false"));
+            false
+        }
+    }
+}
 
 fn text(v: &Value, field: &str, errs: &mut Vec<FieldError>) -> Option<String> {
     match v {
@@ -198,6 +211,8 @@ pub(crate) fn report_from_json(v: &Value) -> ReportInput {
     input.description = text(get("description"), "description", errs);
     input.reporter_contact = text(get("reporter_contact"), "reporter_contact", errs);
     input.external_id = text(get("external_id"), "external_id", errs);
+    input.description_sensitive = flag(get("description_sensitive"), "description_sensitive", errs);
+    input.location_sensitive = flag(get("location_sensitive"), "location_sensitive", errs);
     match get("people") {
         Value::Null => {}
         Value::Array(people) => {

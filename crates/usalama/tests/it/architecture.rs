@@ -55,12 +55,19 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
         &["axum", "tokio", "rusqlite", "postgres"],
     ),
     ("usalama-ingest", &["axum", "tokio", "rusqlite", "postgres"]),
-    ("usalama-store", &["axum", "tokio", "csv", "geojson"]),
+    // Crypto lives in the application's vault: the store only moves sealed bytes.
+    (
+        "usalama-store",
+        &["axum", "tokio", "csv", "geojson", "chacha20poly1305"],
+    ),
     (
         "usalama-app",
         &["axum", "tokio", "rusqlite", "postgres", "maud"],
     ),
-    ("usalama-web", &["rusqlite", "postgres", "clap", "anyhow"]),
+    (
+        "usalama-web",
+        &["rusqlite", "postgres", "clap", "anyhow", "chacha20poly1305"],
+    ),
 ];
 
 fn dependencies(krate: &str) -> Vec<String> {

@@ -267,7 +267,20 @@ fn demo_on_postgres_when_configured() {
         .unwrap();
     let sep = if url.contains('?') { '&' } else { '?' };
     let scoped = format!("{url}{sep}options=-csearch_path%3D{schema}");
-    let out = run(&["demo", "--no-serve", "--database-url", &scoped]);
+    let keys = tempfile::tempdir().unwrap();
+    let key_file = keys.path().join("master.key");
+    let key_file = key_file.to_str().unwrap();
+    // PostgreSQL needs a key file named; it is created on first start.
+    let refused = run(&["index", "--database-url", &scoped]);
+    assert_ne!(refused.status.code(), Some(0), "{refused:?}");
+    let out = run(&[
+        "demo",
+        "--no-serve",
+        "--database-url",
+        &scoped,
+        "--key-file",
+        key_file,
+    ]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -283,7 +296,7 @@ fn demo_on_postgres_when_configured() {
         .unwrap()
         .get(0);
     assert_eq!(n, 1848);
-    check_index_command(&["--database-url", &scoped]);
+    check_index_command(&["--database-url", &scoped, "--key-file", key_file]);
     admin
         .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
         .unwrap();
@@ -575,4 +588,87 @@ fn ucdp_import_writes_rejects_too() {
         text.lines().nth(1),
         Some("3,best,-2 is not a count of people (0 or more),2,1,2020-01-01,-2,5,20")
     );
+}
+
+#[test]
+fn vault_commands_key_file_audit_rotation_and_erasure() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let d = data.to_str().unwrap();
+    let out = run(&["migrate", "--data-dir", d]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let key = data.join("master.key");
+    let text = std::fs::read_to_string(&key).unwrap();
+    assert!(text.contains("usalama-master-key 1 "), "{text}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let out = run(&[
+        "token",
+        "create",
+        "--role",
+        "analyst",
+        "--label",
+        "desk",
+        "--data-dir",
+        d,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let cp = run(&["audit", "checkpoint", "--data-dir", d]);
+    assert!(cp.status.success(), "{}", stderr(&cp));
+    let cp = stdout(&cp).trim().to_string();
+    assert!(cp.starts_with("1:"), "{cp}");
+    let out = run(&["keys", "rotate", "--data-dir", d]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("master key version 2: 2 data keys rewrapped"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(std::fs::read_to_string(&key)
+        .unwrap()
+        .contains("usalama-master-key 2 "));
+    assert!(!dir.path().join("data/master.key.next").exists());
+    let out = run(&[
+        "audit",
+        "verify",
+        "--since-checkpoint",
+        &cp,
+        "--data-dir",
+        d,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("audit log intact: 2 entries"),
+        "{}",
+        stdout(&out)
+    );
+    let forged = format!("1:{}", "0".repeat(64));
+    let out = run(&[
+        "audit",
+        "verify",
+        "--since-checkpoint",
+        &forged,
+        "--data-dir",
+        d,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("audit entry 1"), "{}", stderr(&out));
+    // A wrong key file is refused before anything is read.
+    std::fs::write(&key, format!("usalama-master-key 2 {}\n", "ab".repeat(32))).unwrap();
+    let out = run(&["audit", "checkpoint", "--data-dir", d]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("does not open this database's keys"),
+        "{}",
+        stderr(&out)
+    );
+    // A missing key file for a database that has keys is refused, not regenerated.
+    std::fs::remove_file(&key).unwrap();
+    let out = run(&["audit", "checkpoint", "--data-dir", d]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(!key.exists());
 }

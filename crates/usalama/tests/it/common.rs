@@ -11,6 +11,8 @@ pub fn usalama() -> Command {
     c.env_remove("USALAMA_DATABASE_URL")
         .env_remove("USALAMA_DATA_DIR")
         .env_remove("USALAMA_CONFIG")
+        .env_remove("USALAMA_KEY_FILE")
+        .env_remove("USALAMA_MASTER_KEY_FILE")
         .env("USALAMA_LOG", "warn");
     c
 }

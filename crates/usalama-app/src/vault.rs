@@ -1,0 +1,441 @@
+//! The vault: encryption at rest of what identifies people.
+//!
+//! - The **master key** (32 random bytes, versioned) is read from a key file by the binary
+//!   and handed here as a [`Keyring`]; it is never stored in the database.
+//! - Each report with personal data, and each attachment, gets a random 256-bit **data
+//!   key**, wrapped by the current master key (XChaCha20-Poly1305, the key's id, purpose
+//!   and master version bound as associated data) and kept in `data_keys`.
+//! - Fields are **sealed** with XChaCha20-Poly1305 under the data key, with a random
+//!   24-byte nonce and the table, record id and field name as associated data, so a
+//!   ciphertext moved to another record or field, or a flipped byte, fails to open: an
+//!   error, never wrong data. Stored form: `nonce ‖ ciphertext ‖ tag`.
+//! - **Installation keys** (the SMS sender key, the blind-index key) are data keys with
+//!   fixed ids, so that key rotation rewraps them like the others and their hashes stay
+//!   stable across rotations.
+//! - A **blind index** is HMAC-SHA256 under the blind-index key of a normalised value.
+//! - **Erasure** destroys a data key (crypto-shredding). The ids of destroyed keys are
+//!   also recorded in an [`ErasureLedger`] kept outside the database (beside the key
+//!   file), which is re-applied at start-up, so a database restored from a backup taken
+//!   before an erasure loses the erased keys again.
+
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use chrono::{DateTime, Utc};
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use sha2::Sha256;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use usalama_store::DataKeyRecord;
+use uuid::Uuid;
+
+/// Bytes of every key.
+pub const KEY_BYTES: usize = 32;
+const NONCE: usize = 24;
+/// The first line of a key file.
+const KEY_LINE: &str = "usalama-master-key";
+
+/// Why the vault refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VaultError {
+    /// A ciphertext did not open: tampered with, moved or under another key.
+    #[error("decryption failed for {0}")]
+    Decryption(String),
+    /// A data key is wrapped by a master key version the key file does not hold.
+    #[error("data key {id} is wrapped by master key version {version}, which the key file does not hold")]
+    UnknownMasterVersion {
+        /// The data key.
+        id: Uuid,
+        /// Its master key version.
+        version: u32,
+    },
+    /// The key file cannot be read.
+    #[error("key file: {0}")]
+    KeyFile(String),
+}
+
+/// A master key of one version. Debug output never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MasterKey {
+    version: u32,
+    key: [u8; KEY_BYTES],
+}
+
+impl std::fmt::Debug for MasterKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "MasterKey(v{}, ***)", self.version)
+    }
+}
+
+impl MasterKey {
+    /// A new random key of `version` from the operating system's generator.
+    pub fn generate(version: u32) -> Self {
+        let mut key = [0u8; KEY_BYTES];
+        rand::rngs::OsRng.fill_bytes(&mut key);
+        Self { version, key }
+    }
+
+    /// Its version.
+    pub fn version(&self) -> u32 {
+        self.version
+    }
+
+    /// One key-file line: `usalama-master-key VERSION HEX`.
+    pub fn to_line(&self) -> String {
+        format!("{KEY_LINE} {} {}\n", self.version, hex(&self.key))
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// The master keys the key file(s) hold, by version; the newest is current.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Keyring {
+    keys: BTreeMap<u32, MasterKey>,
+}
+
+impl std::fmt::Debug for Keyring {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Keyring(versions {:?})",
+            self.keys.keys().collect::<Vec<_>>()
+        )
+    }
+}
+
+impl Keyring {
+    /// A keyring of one key.
+    pub fn new(key: MasterKey) -> Self {
+        Self {
+            keys: BTreeMap::from([(key.version, key)]),
+        }
+    }
+
+    /// A fresh random keyring (tests, throwaway stores).
+    pub fn generate() -> Self {
+        Self::new(MasterKey::generate(1))
+    }
+
+    /// Adds a key (e.g. the next version during a rotation).
+    pub fn with(mut self, key: MasterKey) -> Self {
+        self.keys.insert(key.version, key);
+        self
+    }
+
+    /// Parses a key file's text: one or more `usalama-master-key VERSION HEX` lines;
+    /// blank lines and `#` comments are ignored. Errors name the line.
+    pub fn parse(text: &str) -> Result<Self, VaultError> {
+        let mut keys = BTreeMap::new();
+        for (i, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let bad = |why: &str| VaultError::KeyFile(format!("line {}: {why}", i + 1));
+            let mut parts = line.split_whitespace();
+            if parts.next() != Some(KEY_LINE) {
+                return Err(bad("expected 'usalama-master-key VERSION HEX'"));
+            }
+            let version: u32 = parts
+                .next()
+                .and_then(|v| v.parse().ok())
+                .filter(|v| *v > 0)
+                .ok_or_else(|| bad("the version is not a positive number"))?;
+            let h = parts.next().unwrap_or("");
+            if h.len() != 2 * KEY_BYTES || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(bad("the key is not 64 hexadecimal digits (32 bytes)"));
+            }
+            let mut key = [0u8; KEY_BYTES];
+            for (j, k) in key.iter_mut().enumerate() {
+                *k = u8::from_str_radix(&h[2 * j..2 * j + 2], 16).unwrap_or(0);
+            }
+            if parts.next().is_some() {
+                return Err(bad("unexpected text after the key"));
+            }
+            if keys.insert(version, MasterKey { version, key }).is_some() {
+                return Err(bad("the version appears twice"));
+            }
+        }
+        if keys.is_empty() {
+            return Err(VaultError::KeyFile("no key in the file".into()));
+        }
+        Ok(Self { keys })
+    }
+
+    /// The key file's text for every key of the ring.
+    pub fn to_file_text(&self) -> String {
+        let mut s = String::from(
+            "# Usalama master key: keep this file secret, mode 0600, and out of database backups.\n",
+        );
+        for k in self.keys.values() {
+            s.push_str(&k.to_line());
+        }
+        s
+    }
+
+    /// The current (newest) key.
+    pub fn current(&self) -> &MasterKey {
+        // A keyring always holds at least one key (constructors ensure it).
+        self.keys
+            .values()
+            .next_back()
+            .expect("a keyring is never empty")
+    }
+
+    /// The versions held.
+    pub fn versions(&self) -> impl Iterator<Item = u32> + '_ {
+        self.keys.keys().copied()
+    }
+
+    /// The key of a version.
+    pub fn get(&self, version: u32) -> Option<&MasterKey> {
+        self.keys.get(&version)
+    }
+
+    /// Wraps a data key under the current master key.
+    pub(crate) fn wrap(
+        &self,
+        id: Uuid,
+        purpose: &str,
+        key: &DataKey,
+        now: DateTime<Utc>,
+    ) -> DataKeyRecord {
+        wrap_with(self.current(), id, purpose, key, now)
+    }
+
+    /// Unwraps a data key (an error for a destroyed key is the caller's to give).
+    pub(crate) fn unwrap_key(&self, rec: &DataKeyRecord) -> Result<Option<DataKey>, VaultError> {
+        let Some(wrapped) = &rec.wrapped else {
+            return Ok(None);
+        };
+        let mk = self
+            .get(rec.master_version)
+            .ok_or(VaultError::UnknownMasterVersion {
+                id: rec.id,
+                version: rec.master_version,
+            })?;
+        let plain = open_raw(
+            &mk.key,
+            &wrap_ad(rec.id, &rec.purpose, rec.master_version),
+            wrapped,
+        )
+        .ok_or_else(|| VaultError::Decryption(format!("data_keys.wrapped_key of {}", rec.id)))?;
+        let key: [u8; KEY_BYTES] = plain
+            .try_into()
+            .map_err(|_| VaultError::Decryption(format!("data_keys.wrapped_key of {}", rec.id)))?;
+        Ok(Some(DataKey(key)))
+    }
+}
+
+/// Wraps a data key under a given master key.
+pub(crate) fn wrap_with(
+    mk: &MasterKey,
+    id: Uuid,
+    purpose: &str,
+    key: &DataKey,
+    now: DateTime<Utc>,
+) -> DataKeyRecord {
+    DataKeyRecord {
+        id,
+        purpose: purpose.into(),
+        wrapped: Some(seal_raw(&mk.key, &wrap_ad(id, purpose, mk.version), &key.0)),
+        master_version: mk.version,
+        created_at: now,
+        destroyed_at: None,
+    }
+}
+
+fn wrap_ad(id: Uuid, purpose: &str, version: u32) -> Vec<u8> {
+    format!("usalama|v1|data_keys|{id}|{purpose}|{version}").into_bytes()
+}
+
+/// The associated data binding a sealed field to its table, record and field.
+pub(crate) fn field_ad(table: &str, record: Uuid, field: &str) -> Vec<u8> {
+    format!("usalama|v1|{table}|{record}|{field}").into_bytes()
+}
+
+fn seal_raw(key: &[u8; KEY_BYTES], ad: &[u8], plain: &[u8]) -> Vec<u8> {
+    let cipher = XChaCha20Poly1305::new(key.into());
+    let mut nonce = [0u8; NONCE];
+    rand::rngs::OsRng.fill_bytes(&mut nonce);
+    // Encryption with a valid key and nonce cannot fail for inputs below 256 GiB.
+    let ct = cipher
+        .encrypt(
+            XNonce::from_slice(&nonce),
+            Payload {
+                msg: plain,
+                aad: ad,
+            },
+        )
+        .unwrap_or_default();
+    let mut out = Vec::with_capacity(NONCE + ct.len());
+    out.extend_from_slice(&nonce);
+    out.extend_from_slice(&ct);
+    out
+}
+
+fn open_raw(key: &[u8; KEY_BYTES], ad: &[u8], sealed: &[u8]) -> Option<Vec<u8>> {
+    if sealed.len() < NONCE + 16 {
+        return None;
+    }
+    let (nonce, ct) = sealed.split_at(NONCE);
+    XChaCha20Poly1305::new(key.into())
+        .decrypt(XNonce::from_slice(nonce), Payload { msg: ct, aad: ad })
+        .ok()
+}
+
+/// A plaintext data key (in memory only).
+#[derive(Clone)]
+pub(crate) struct DataKey([u8; KEY_BYTES]);
+
+impl DataKey {
+    /// A random key.
+    pub fn random() -> Self {
+        let mut k = [0u8; KEY_BYTES];
+        rand::rngs::OsRng.fill_bytes(&mut k);
+        Self(k)
+    }
+
+    /// A data key from raw bytes (a legacy installation key being adopted).
+    pub fn from_bytes(k: [u8; KEY_BYTES]) -> Self {
+        Self(k)
+    }
+
+    /// The raw bytes (installation keys used as HMAC keys).
+    pub fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// Seals a field of a record.
+    pub fn seal(&self, table: &str, record: Uuid, field: &str, plain: &[u8]) -> Vec<u8> {
+        seal_raw(&self.0, &field_ad(table, record, field), plain)
+    }
+
+    /// Opens a field of a record; the error names the field and the record.
+    pub fn open(
+        &self,
+        table: &str,
+        record: Uuid,
+        field: &str,
+        sealed: &[u8],
+    ) -> Result<Vec<u8>, VaultError> {
+        open_raw(&self.0, &field_ad(table, record, field), sealed)
+            .ok_or_else(|| VaultError::Decryption(format!("{table}.{field} of {record}")))
+    }
+}
+
+/// Where the ids of erased data keys are kept outside the database, so that erasures
+/// reach database backups: the binary keeps them in a file beside the key file.
+pub trait ErasureLedger: Send + Sync {
+    /// Records erased key ids durably (before the keys are destroyed).
+    fn record(&self, ids: &[Uuid]) -> Result<(), String>;
+    /// Every erased key id recorded.
+    fn erased(&self) -> Result<Vec<Uuid>, String>;
+}
+
+/// A ledger in memory (tests and throwaway stores).
+#[derive(Debug, Default)]
+pub struct MemoryLedger(Mutex<Vec<Uuid>>);
+
+impl ErasureLedger for MemoryLedger {
+    fn record(&self, ids: &[Uuid]) -> Result<(), String> {
+        self.0
+            .lock()
+            .map_err(|_| "ledger lock poisoned".to_string())?
+            .extend_from_slice(ids);
+        Ok(())
+    }
+    fn erased(&self) -> Result<Vec<Uuid>, String> {
+        Ok(self
+            .0
+            .lock()
+            .map_err(|_| "ledger lock poisoned".to_string())?
+            .clone())
+    }
+}
+
+/// The fixed id of an installation key.
+pub(crate) fn installation_key_id(name: &str) -> Uuid {
+    Uuid::new_v5(
+        &Uuid::NAMESPACE_OID,
+        format!("usalama:installation-key:{name}").as_bytes(),
+    )
+}
+
+/// A contact as the blind index sees it: lower case, without spaces, dots, dashes,
+/// parentheses or slashes, so `+236 70-00 (00) 01` and `+2367000 0001` match.
+pub fn normalize_contact(s: &str) -> String {
+    s.trim()
+        .chars()
+        .filter(|c| !c.is_whitespace() && !matches!(c, '.' | '-' | '(' | ')' | '/'))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// HMAC-SHA256 of a value under a key.
+pub(crate) fn keyed_hash(key: &[u8], value: &[u8]) -> Vec<u8> {
+    // HMAC accepts keys of any length.
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(value);
+    mac.finalize().into_bytes().to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sealed_field_opens_only_in_its_place_and_untouched() {
+        let k = DataKey::random();
+        let id = Uuid::new_v4();
+        let s = k.seal("events", id, "people", b"Amina");
+        assert_eq!(k.open("events", id, "people", &s).unwrap(), b"Amina");
+        assert!(k.open("events", id, "reporter_contact", &s).is_err());
+        assert!(k.open("events", Uuid::new_v4(), "people", &s).is_err());
+        for i in 0..s.len() {
+            let mut t = s.clone();
+            t[i] ^= 1;
+            let e = k.open("events", id, "people", &t).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!("decryption failed for events.people of {id}")
+            );
+        }
+        assert!(DataKey::random().open("events", id, "people", &s).is_err());
+    }
+
+    #[test]
+    fn keys_wrap_and_key_files_round_trip() {
+        let ring = Keyring::generate();
+        let dk = DataKey::random();
+        let id = Uuid::new_v4();
+        let rec = ring.wrap(id, "event", &dk, Utc::now_for_tests());
+        let back = ring.unwrap_key(&rec).unwrap().unwrap();
+        assert_eq!(back.bytes(), dk.bytes());
+        let parsed = Keyring::parse(&ring.to_file_text()).unwrap();
+        assert_eq!(parsed, ring);
+        let other = Keyring::generate();
+        assert!(matches!(
+            other.unwrap_key(&rec),
+            Err(VaultError::Decryption(_))
+        ));
+        let two = ring.clone().with(MasterKey::generate(2));
+        assert_eq!(two.current().version(), 2);
+        assert!(two.unwrap_key(&rec).unwrap().is_some());
+        let e = Keyring::parse("usalama-master-key 1 abcd\n").unwrap_err();
+        assert!(e.to_string().contains("line 1"), "{e}");
+        assert_eq!(normalize_contact(" +236 70-00 (00) 01 "), "+23670000001");
+    }
+
+    trait NowForTests {
+        fn now_for_tests() -> DateTime<Utc>;
+    }
+    impl NowForTests for Utc {
+        fn now_for_tests() -> DateTime<Utc> {
+            DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default()
+        }
+    }
+}

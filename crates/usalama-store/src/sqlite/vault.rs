@@ -1,0 +1,445 @@
+//! The SQLite side of the vault: wrapped data keys, sealed report fields, erasure, and the
+//! hash-chained audit log. Writers take `BEGIN IMMEDIATE`, so appends are serialized and
+//! the chain never forks.
+
+use super::{map_err, opt_ts, parse_ts, ts, uuid_col, SqliteStore, Sx};
+use crate::audit::{self, AuditDraft, AuditEntry, AuditHead};
+use crate::error::StoreError;
+use crate::vault::{
+    DataKeyRecord, RetentionCandidate, RewrapCounts, SealedFields, SealedReport, StoredSealed,
+};
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+use usalama_domain::EventId;
+use uuid::Uuid;
+
+const KEY_COLUMNS: &str = "id, purpose, wrapped_key, master_version, created_at, destroyed_at";
+
+fn key_row(r: &Row) -> rusqlite::Result<DataKeyRecord> {
+    Ok(DataKeyRecord {
+        id: uuid_col(r, 0)?,
+        purpose: r.get(1)?,
+        wrapped: r.get(2)?,
+        master_version: r.get::<_, i64>(3)? as u32,
+        created_at: parse_ts(&r.get::<_, String>(4)?)?,
+        destroyed_at: opt_ts(r.get(5)?)?,
+    })
+}
+
+/// Inserts a data key.
+pub(super) fn insert_key(c: &Connection, k: &DataKeyRecord) -> Result<(), StoreError> {
+    c.prepare_cached(
+        "INSERT INTO data_keys (id, purpose, wrapped_key, master_version, created_at, destroyed_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )
+    .sx()?
+    .execute(params![
+        k.id,
+        k.purpose,
+        k.wrapped,
+        i64::from(k.master_version),
+        ts(&k.created_at),
+        k.destroyed_at.as_ref().map(ts)
+    ])
+    .sx()?;
+    Ok(())
+}
+
+/// Inserts a new report's data key and sealed fields.
+pub(super) fn insert_sealed(
+    c: &Connection,
+    event: Uuid,
+    s: &SealedReport,
+) -> Result<(), StoreError> {
+    insert_key(c, &s.key)?;
+    let f = &s.fields;
+    c.prepare_cached(
+        "INSERT INTO event_sealed (event_id, key_id, people, reporter_contact, description, point, raw_text, contact_index)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )
+    .sx()?
+    .execute(params![
+            event,
+            s.key.id,
+            f.people,
+            f.reporter_contact,
+            f.description,
+            f.point,
+            f.raw_text,
+            f.contact_index
+        ])
+    .sx()?;
+    Ok(())
+}
+
+/// Appends entries inside the caller's (immediate) transaction.
+pub(super) fn append_tx(c: &Connection, drafts: &[AuditDraft]) -> Result<AuditHead, StoreError> {
+    let (mut seq, mut last): (i64, Vec<u8>) = c
+        .prepare_cached("SELECT seq, hash FROM audit_head WHERE id = 1")
+        .sx()?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .sx()?;
+    let mut ins = c
+        .prepare_cached(
+            "INSERT INTO audit_log (seq, at, actor, action, target_type, target_id, details, prev_hash, hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )
+        .sx()?;
+    for d in drafts {
+        seq += 1;
+        let hash = audit::entry_hash(seq, d, &last);
+        ins.execute(params![
+            seq,
+            audit::at_text(&d.at),
+            d.actor,
+            d.action,
+            d.target_type,
+            d.target_id,
+            d.details,
+            last,
+            hash
+        ])
+        .sx()?;
+        last = hash;
+    }
+    c.prepare_cached("UPDATE audit_head SET seq = ?1, hash = ?2 WHERE id = 1")
+        .sx()?
+        .execute(params![seq, last])
+        .sx()?;
+    Ok(AuditHead { seq, hash: last })
+}
+
+fn head(c: &Connection) -> Result<AuditHead, StoreError> {
+    c.query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |r| {
+        Ok(AuditHead {
+            seq: r.get(0)?,
+            hash: r.get(1)?,
+        })
+    })
+    .sx()
+}
+
+impl SqliteStore {
+    pub(super) fn vault_read_sealed(
+        &self,
+        event: EventId,
+        audit: &AuditDraft,
+    ) -> Result<Option<StoredSealed>, StoreError> {
+        let mut c = self.conn()?;
+        let tx = c
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .sx()?;
+        let found = tx
+            .query_row(
+                "SELECT s.people, s.reporter_contact, s.description, s.point, s.raw_text, s.contact_index,
+                        k.id, k.purpose, k.wrapped_key, k.master_version, k.created_at, k.destroyed_at
+                 FROM event_sealed s JOIN data_keys k ON k.id = s.key_id WHERE s.event_id = ?1",
+                [event.as_uuid()],
+                |r| {
+                    let fields = SealedFields {
+                        people: r.get(0)?,
+                        reporter_contact: r.get(1)?,
+                        description: r.get(2)?,
+                        point: r.get(3)?,
+                        raw_text: r.get(4)?,
+                        contact_index: r.get(5)?,
+                    };
+                    let key = DataKeyRecord {
+                        id: uuid_col(r, 6)?,
+                        purpose: r.get(7)?,
+                        wrapped: r.get(8)?,
+                        master_version: r.get::<_, i64>(9)? as u32,
+                        created_at: parse_ts(&r.get::<_, String>(10)?)?,
+                        destroyed_at: opt_ts(r.get(11)?)?,
+                    };
+                    Ok(StoredSealed { event, key, fields })
+                },
+            )
+            .optional()
+            .sx()?;
+        if found.is_some() {
+            append_tx(&tx, std::slice::from_ref(audit))?;
+        }
+        tx.commit().sx()?;
+        Ok(found)
+    }
+
+    pub(super) fn vault_get_key(&self, id: Uuid) -> Result<Option<DataKeyRecord>, StoreError> {
+        self.conn()?
+            .query_row(
+                &format!("SELECT {KEY_COLUMNS} FROM data_keys WHERE id = ?1"),
+                [id],
+                key_row,
+            )
+            .optional()
+            .sx()
+    }
+
+    pub(super) fn vault_ensure_key(
+        &self,
+        fresh: &DataKeyRecord,
+        adopt: Option<crate::vault::AdoptSetting<'_>>,
+    ) -> Result<DataKeyRecord, StoreError> {
+        let mut c = self.conn()?;
+        let tx = c
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .sx()?;
+        let get = |tx: &Connection| {
+            tx.query_row(
+                &format!("SELECT {KEY_COLUMNS} FROM data_keys WHERE id = ?1"),
+                [fresh.id],
+                key_row,
+            )
+            .optional()
+            .sx()
+        };
+        if let Some(k) = get(&tx)? {
+            return Ok(k);
+        }
+        let legacy: Option<Vec<u8>> = match adopt {
+            Some((setting, _)) => tx
+                .query_row(
+                    "SELECT value FROM settings WHERE key = ?1",
+                    [setting],
+                    |r| r.get(0),
+                )
+                .optional()
+                .sx()?,
+            None => None,
+        };
+        match (legacy, adopt) {
+            (Some(value), Some((setting, wrap))) => {
+                let k = wrap(&value).map_err(|e| StoreError::InvalidRecord {
+                    id: format!("settings.{setting}"),
+                    reason: e,
+                })?;
+                insert_key(&tx, &k)?;
+                tx.execute("DELETE FROM settings WHERE key = ?1", [setting])
+                    .sx()?;
+            }
+            _ => insert_key(&tx, fresh)?,
+        }
+        let k = get(&tx)?.ok_or_else(|| StoreError::Backend("data key vanished".into()))?;
+        tx.commit().sx()?;
+        Ok(k)
+    }
+
+    pub(super) fn vault_count_keys(&self) -> Result<(u64, u64), StoreError> {
+        self.conn()?
+            .query_row(
+                "SELECT count(*) FILTER (WHERE wrapped_key IS NOT NULL), count(*) FILTER (WHERE wrapped_key IS NULL) FROM data_keys",
+                [],
+                |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
+            )
+            .sx()
+    }
+
+    pub(super) fn vault_rewrap(
+        &self,
+        f: &mut dyn FnMut(&DataKeyRecord) -> Result<DataKeyRecord, String>,
+        audit: &AuditDraft,
+    ) -> Result<RewrapCounts, StoreError> {
+        let mut c = self.conn()?;
+        let tx = c
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .sx()?;
+        let keys = {
+            let mut st = tx
+                .prepare(&format!("SELECT {KEY_COLUMNS} FROM data_keys ORDER BY id"))
+                .sx()?;
+            let rows = st.query_map([], key_row).sx()?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(map_err)?
+        };
+        let mut counts = RewrapCounts::default();
+        {
+            let mut upd = tx
+                .prepare("UPDATE data_keys SET wrapped_key = ?2, master_version = ?3 WHERE id = ?1")
+                .sx()?;
+            for k in &keys {
+                if k.wrapped.is_none() {
+                    counts.destroyed += 1;
+                    continue;
+                }
+                let n = f(k).map_err(|reason| StoreError::InvalidRecord {
+                    id: format!("data_keys.{}", k.id),
+                    reason,
+                })?;
+                upd.execute(params![k.id, n.wrapped, i64::from(n.master_version)])
+                    .sx()?;
+                counts.rewrapped += 1;
+            }
+        }
+        let mut a = audit.clone();
+        a.details = serde_json::json!({
+            "rewrapped": counts.rewrapped,
+            "destroyed_skipped": counts.destroyed,
+            "details": serde_json::from_str::<serde_json::Value>(&audit.details).unwrap_or_default(),
+        })
+        .to_string();
+        append_tx(&tx, &[a])?;
+        tx.commit().sx()?;
+        Ok(counts)
+    }
+
+    pub(super) fn vault_event_key_ids(&self, event: EventId) -> Result<Vec<Uuid>, StoreError> {
+        let c = self.conn()?;
+        let mut st = c
+            .prepare(
+                "SELECT k.id FROM event_sealed s JOIN data_keys k ON k.id = s.key_id
+                   WHERE s.event_id = ?1 AND k.wrapped_key IS NOT NULL
+                 UNION
+                 SELECT k.id FROM report_attachments a JOIN data_keys k ON k.id = a.key_id
+                   WHERE a.event_id = ?1 AND k.wrapped_key IS NOT NULL
+                 ORDER BY 1",
+            )
+            .sx()?;
+        let rows = st.query_map([event.as_uuid()], |r| uuid_col(r, 0)).sx()?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(map_err)
+    }
+
+    pub(super) fn vault_destroy(
+        &self,
+        ids: &[Uuid],
+        at: DateTime<Utc>,
+        audit: &[AuditDraft],
+    ) -> Result<u64, StoreError> {
+        let mut c = self.conn()?;
+        let tx = c
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .sx()?;
+        let mut n = 0;
+        {
+            let mut st = tx
+                .prepare(
+                    "UPDATE data_keys SET wrapped_key = NULL, destroyed_at = ?2
+                     WHERE id = ?1 AND wrapped_key IS NOT NULL",
+                )
+                .sx()?;
+            let mut idx = tx
+                .prepare("UPDATE event_sealed SET contact_index = NULL WHERE key_id = ?1")
+                .sx()?;
+            for id in ids {
+                n += st.execute(params![id, ts(&at)]).sx()? as u64;
+                idx.execute([id]).sx()?;
+            }
+        }
+        if !audit.is_empty() {
+            append_tx(&tx, audit)?;
+        }
+        tx.commit().sx()?;
+        Ok(n)
+    }
+
+    pub(super) fn vault_find_contact(
+        &self,
+        index: &[u8],
+        audit: &AuditDraft,
+    ) -> Result<Vec<EventId>, StoreError> {
+        let mut c = self.conn()?;
+        let tx = c
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .sx()?;
+        let ids = {
+            let mut st = tx
+                .prepare(
+                    "SELECT event_id FROM event_sealed WHERE contact_index = ?1 ORDER BY event_id",
+                )
+                .sx()?;
+            let rows = st.query_map([index], |r| uuid_col(r, 0)).sx()?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(map_err)?
+        };
+        append_tx(&tx, std::slice::from_ref(audit))?;
+        tx.commit().sx()?;
+        Ok(ids.into_iter().map(EventId::from_uuid).collect())
+    }
+
+    pub(super) fn vault_personal_due(
+        &self,
+        before: DateTime<Utc>,
+    ) -> Result<Vec<EventId>, StoreError> {
+        let c = self.conn()?;
+        let mut st = c
+            .prepare(
+                "SELECT e.id FROM events e JOIN event_sealed s ON s.event_id = e.id
+                   JOIN data_keys k ON k.id = s.key_id
+                 WHERE k.wrapped_key IS NOT NULL AND e.status <> 'unverified' AND e.updated_at < ?1
+                 ORDER BY e.id",
+            )
+            .sx()?;
+        let rows = st.query_map([ts(&before)], |r| uuid_col(r, 0)).sx()?;
+        let ids = rows.collect::<Result<Vec<_>, _>>().map_err(map_err)?;
+        Ok(ids.into_iter().map(EventId::from_uuid).collect())
+    }
+
+    pub(super) fn vault_attachments_due(
+        &self,
+        before: DateTime<Utc>,
+    ) -> Result<Vec<RetentionCandidate>, StoreError> {
+        let c = self.conn()?;
+        let mut st = c
+            .prepare(
+                "SELECT a.event_id, k.id FROM report_attachments a JOIN data_keys k ON k.id = a.key_id
+                 WHERE k.wrapped_key IS NOT NULL AND a.received_at < ?1 ORDER BY a.event_id, k.id",
+            )
+            .sx()?;
+        let rows = st
+            .query_map([ts(&before)], |r| {
+                Ok(RetentionCandidate {
+                    event: EventId::from_uuid(uuid_col(r, 0)?),
+                    key_id: uuid_col(r, 1)?,
+                })
+            })
+            .sx()?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(map_err)
+    }
+
+    pub(super) fn vault_append(&self, drafts: &[AuditDraft]) -> Result<AuditHead, StoreError> {
+        let mut c = self.conn()?;
+        let tx = c
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .sx()?;
+        let h = append_tx(&tx, drafts)?;
+        tx.commit().sx()?;
+        Ok(h)
+    }
+
+    pub(super) fn vault_head(&self) -> Result<AuditHead, StoreError> {
+        head(&*self.conn()?)
+    }
+
+    pub(super) fn vault_scan_audit(
+        &self,
+        f: &mut dyn FnMut(&AuditEntry) -> Result<(), StoreError>,
+    ) -> Result<AuditHead, StoreError> {
+        let mut c = self.conn()?;
+        let tx = c.transaction().sx()?;
+        let h = head(&tx)?;
+        {
+            let mut st = tx
+                .prepare(
+                    "SELECT seq, at, actor, action, target_type, target_id, details, prev_hash, hash
+                     FROM audit_log ORDER BY seq",
+                )
+                .sx()?;
+            let mut rows = st.query([]).sx()?;
+            while let Some(r) = rows.next().sx()? {
+                let e = AuditEntry {
+                    seq: r.get(0).sx()?,
+                    draft: AuditDraft {
+                        at: parse_ts(&r.get::<_, String>(1).sx()?).sx()?,
+                        actor: r.get(2).sx()?,
+                        action: r.get(3).sx()?,
+                        target_type: r.get(4).sx()?,
+                        target_id: r.get(5).sx()?,
+                        details: r.get(6).sx()?,
+                    },
+                    prev_hash: r.get(7).sx()?,
+                    hash: r.get(8).sx()?,
+                };
+                f(&e)?;
+            }
+        }
+        tx.commit().sx()?;
+        Ok(h)
+    }
+}

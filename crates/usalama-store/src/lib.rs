@@ -5,6 +5,7 @@
 //! Every method is synchronous and transactional on its own; callers in async code run them
 //! on a blocking thread. The store knows nothing about HTTP or file formats.
 
+pub mod durability;
 mod error;
 pub mod intake;
 mod location;
@@ -17,6 +18,7 @@ mod sql;
 pub mod sqlite;
 pub mod verification;
 
+pub use durability::{BackupSummary, IntegrityReport, TableCount, TableDigest};
 pub use error::StoreError;
 pub use intake::{Attachment, NewReport, ReportReceipt, StoredAttachment, StoredReport};
 pub use location::StoreLocation;
@@ -162,6 +164,26 @@ pub trait Store: Send + Sync {
         initial: &[u8],
         now: DateTime<Utc>,
     ) -> Result<Vec<u8>, StoreError>;
+
+    // Durability (`durability.rs`, `sqlite/durability.rs`, `postgres/durability.rs`)
+    /// Writes a consistent backup of every table to the new file `dest` while others keep
+    /// writing (SQLite: `VACUUM INTO` from one snapshot; PostgreSQL: the archive of
+    /// [`durability::ARCHIVE_MAGIC`] from one `REPEATABLE READ` transaction). The file
+    /// appears under its name only once complete and synced; an existing file is refused.
+    fn backup(&self, dest: &std::path::Path) -> Result<BackupSummary, StoreError>;
+    /// Replaces this store's content by the backup at `src`, in one transaction: refuses a
+    /// backup of the other backend, of another application, with a schema this binary does
+    /// not know or newer, or that fails its integrity or digest checks; refuses a store
+    /// holding rows (other than its migration records) unless `force`. Migrates the
+    /// restored data to this binary's schema and checks the result.
+    fn restore(&self, src: &std::path::Path, force: bool) -> Result<BackupSummary, StoreError>;
+    /// Every table, by name, with its row count and an order-independent digest of its
+    /// content, read from one snapshot.
+    fn table_digests(&self) -> Result<Vec<TableDigest>, StoreError>;
+    /// Checks the database's physical integrity (SQLite: `PRAGMA integrity_check` and
+    /// `foreign_key_check`; PostgreSQL: amcheck's `bt_index_check` with `heapallindexed` on
+    /// every B-tree index, installing the extension if needed).
+    fn check_integrity(&self) -> Result<IntegrityReport, StoreError>;
 }
 
 /// The largest batch [`Store::scan_events`] hands over.

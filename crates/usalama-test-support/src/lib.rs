@@ -37,6 +37,14 @@ impl Drop for TestStore {
     }
 }
 
+impl TestStore {
+    /// The PostgreSQL URL and schema of this store (None on SQLite), for tests that reach
+    /// below the `Store` API.
+    pub fn postgres_schema(&self) -> Option<(&str, &str)> {
+        self.pg.as_ref().map(|(u, s)| (u.as_str(), s.as_str()))
+    }
+}
+
 /// A unique, valid schema name.
 fn schema_name() -> String {
     format!("t_{}", uuid::Uuid::new_v4().simple())

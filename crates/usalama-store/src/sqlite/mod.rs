@@ -2,6 +2,7 @@
 //! on, `synchronous=FULL` so that every acknowledged commit survives a crash or power loss.
 
 mod channels;
+mod durability;
 
 use crate::error::StoreError;
 use crate::intake::{NewReport, ReportReceipt, StoredAttachment, StoredReport};
@@ -1284,5 +1285,23 @@ impl Store for SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<Vec<u8>, StoreError> {
         self.channels_ensure_setting(key, initial, now)
+    }
+
+    // Durability (in `durability.rs`)
+    fn backup(&self, dest: &std::path::Path) -> Result<crate::BackupSummary, StoreError> {
+        self.d_backup(dest)
+    }
+    fn restore(
+        &self,
+        src: &std::path::Path,
+        force: bool,
+    ) -> Result<crate::BackupSummary, StoreError> {
+        self.d_restore(src, force)
+    }
+    fn table_digests(&self) -> Result<Vec<crate::TableDigest>, StoreError> {
+        self.d_digests()
+    }
+    fn check_integrity(&self) -> Result<crate::IntegrityReport, StoreError> {
+        self.d_integrity()
     }
 }

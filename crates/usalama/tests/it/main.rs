@@ -4,3 +4,4 @@ mod architecture;
 mod browser;
 mod cli;
 mod common;
+mod durability;

@@ -110,7 +110,7 @@ fn fill(s: &TestStore) {
         }];
         events.push(PlacedEvent {
             event: d.validate(&taxonomy()).unwrap(),
-            path: path.clone(),
+            path,
         });
     }
     st.upsert_events(&events, t0()).unwrap();

@@ -6,6 +6,7 @@
 //! on a blocking thread. The store knows nothing about HTTP or file formats.
 
 pub mod audit;
+pub mod durability;
 mod error;
 pub mod intake;
 mod location;
@@ -20,6 +21,7 @@ pub mod vault;
 pub mod verification;
 
 pub use audit::{AuditDraft, AuditEntry, AuditHead, ChainBreak, ChainVerifier};
+pub use durability::{BackupSummary, IntegrityReport, TableCount, TableDigest};
 pub use error::StoreError;
 pub use intake::{Attachment, NewReport, ReportReceipt, StoredAttachment, StoredReport};
 pub use location::StoreLocation;
@@ -231,6 +233,25 @@ pub trait Store: Send + Sync {
         &self,
         f: &mut dyn FnMut(&AuditEntry) -> Result<(), StoreError>,
     ) -> Result<AuditHead, StoreError>;
+    // Durability (`durability.rs`, `sqlite/durability.rs`, `postgres/durability.rs`)
+    /// Writes a consistent backup of every table to the new file `dest` while others keep
+    /// writing (SQLite: `VACUUM INTO` from one snapshot; PostgreSQL: the archive of
+    /// [`durability::ARCHIVE_MAGIC`] from one `REPEATABLE READ` transaction). The file
+    /// appears under its name only once complete and synced; an existing file is refused.
+    fn backup(&self, dest: &std::path::Path) -> Result<BackupSummary, StoreError>;
+    /// Replaces this store's content by the backup at `src`, in one transaction: refuses a
+    /// backup of the other backend, of another application, with a schema this binary does
+    /// not know or newer, or that fails its integrity or digest checks; refuses a store
+    /// holding rows (other than its migration records) unless `force`. Migrates the
+    /// restored data to this binary's schema and checks the result.
+    fn restore(&self, src: &std::path::Path, force: bool) -> Result<BackupSummary, StoreError>;
+    /// Every table, by name, with its row count and an order-independent digest of its
+    /// content, read from one snapshot.
+    fn table_digests(&self) -> Result<Vec<TableDigest>, StoreError>;
+    /// Checks the database's physical integrity (SQLite: `PRAGMA integrity_check` and
+    /// `foreign_key_check`; PostgreSQL: amcheck's `bt_index_check` with `heapallindexed` on
+    /// every B-tree index, installing the extension if needed).
+    fn check_integrity(&self) -> Result<IntegrityReport, StoreError>;
 }
 
 /// The largest batch [`Store::scan_events`] hands over.

@@ -201,6 +201,27 @@ pub enum Command {
         #[command(subcommand)]
         action: crate::vault_cli::ReportsCommand,
     },
+    /// Write a consistent backup of the whole database to a new file while the server may
+    /// keep running (SQLite: a database file; PostgreSQL: a checked text archive).
+    Backup {
+        /// The backup file to create (never overwritten).
+        file: PathBuf,
+        /// Where the data is.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Restore a backup into an empty database, checking its schema version, digests and
+    /// integrity; the database is then migrated to this version.
+    Restore {
+        /// The backup file.
+        file: PathBuf,
+        /// Replace the content of a database that is not empty.
+        #[arg(long)]
+        force: bool,
+        /// Where the data is.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 /// Export formats.
@@ -799,6 +820,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Backup { file, store } => crate::backup::backup(&s, &store, &file),
+        Command::Restore { file, force, store } => crate::backup::restore(&s, &store, &file, force),
     }
 }
 

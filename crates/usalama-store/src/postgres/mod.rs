@@ -3,6 +3,7 @@
 //! behaviour as the SQLite backend, checked by the same conformance tests.
 
 mod channels;
+mod durability;
 
 use crate::error::StoreError;
 use crate::intake::{NewReport, ReportReceipt, StoredAttachment, StoredReport};
@@ -45,7 +46,10 @@ impl r2d2::ManageConnection for Manager {
     type Connection = Client;
     type Error = postgres::Error;
     fn connect(&self) -> Result<Client, postgres::Error> {
-        self.config.connect(NoTls)
+        let mut c = self.config.connect(NoTls)?;
+        // A commit is acknowledged only once it is durable, whatever the server's default.
+        c.batch_execute("SET synchronous_commit = on")?;
+        Ok(c)
     }
     fn is_valid(&self, c: &mut Client) -> Result<(), postgres::Error> {
         c.simple_query("").map(|_| ())
@@ -376,6 +380,16 @@ fn migrate_pg(c: &mut Client, migrations: &[Migration]) -> Result<(), StoreError
     let mut tx = c.transaction().px()?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
         .px()?;
+    apply_migrations(&mut tx, migrations)?;
+    tx.commit().px()
+}
+
+/// Applies the pending migrations of `migrations` inside `tx` (which holds the migration
+/// lock), refusing a newer or foreign schema.
+fn apply_migrations(
+    tx: &mut postgres::Transaction<'_>,
+    migrations: &[Migration],
+) -> Result<(), StoreError> {
     let has_table: bool = tx
         .query_one("SELECT to_regclass('usalama_migrations') IS NOT NULL", &[])
         .px()?
@@ -421,7 +435,7 @@ fn migrate_pg(c: &mut Client, migrations: &[Migration]) -> Result<(), StoreError
         )
         .px()?;
     }
-    tx.commit().px()
+    Ok(())
 }
 
 impl Store for PgStore {
@@ -1227,5 +1241,22 @@ impl Store for PgStore {
         f: &mut dyn FnMut(&crate::AuditEntry) -> Result<(), StoreError>,
     ) -> Result<crate::AuditHead, StoreError> {
         self.vault_scan_audit(f)
+    }
+    // Durability (in `durability.rs`)
+    fn backup(&self, dest: &std::path::Path) -> Result<crate::BackupSummary, StoreError> {
+        self.d_backup(dest)
+    }
+    fn restore(
+        &self,
+        src: &std::path::Path,
+        force: bool,
+    ) -> Result<crate::BackupSummary, StoreError> {
+        self.d_restore(src, force)
+    }
+    fn table_digests(&self) -> Result<Vec<crate::TableDigest>, StoreError> {
+        self.d_digests()
+    }
+    fn check_integrity(&self) -> Result<crate::IntegrityReport, StoreError> {
+        self.d_integrity()
     }
 }

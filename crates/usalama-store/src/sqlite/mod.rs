@@ -2,6 +2,7 @@
 //! on, `synchronous=FULL` so that every acknowledged commit survives a crash or power loss.
 
 mod channels;
+mod durability;
 
 use crate::error::StoreError;
 use crate::intake::{NewReport, ReportReceipt, StoredAttachment, StoredReport};
@@ -43,6 +44,30 @@ pub struct SqliteStore {
 
 struct Manager {
     path: PathBuf,
+    opts: OpenOptions,
+}
+
+/// How connections are opened: the product always uses the default VFS and
+/// `synchronous=FULL`; the power-loss test chooses its own VFS and, for its negative
+/// control, `synchronous=OFF`.
+#[derive(Clone)]
+struct OpenOptions {
+    vfs: Option<String>,
+    synchronous: &'static str,
+}
+
+impl OpenOptions {
+    const PRODUCT: Self = Self {
+        vfs: None,
+        synchronous: "FULL",
+    };
+
+    fn open(&self, path: &Path, flags: OpenFlags) -> rusqlite::Result<Connection> {
+        match &self.vfs {
+            Some(vfs) => Connection::open_with_flags_and_vfs(path, flags, vfs.as_str()),
+            None => Connection::open_with_flags(path, flags),
+        }
+    }
 }
 
 impl r2d2::ManageConnection for Manager {
@@ -50,16 +75,17 @@ impl r2d2::ManageConnection for Manager {
     type Error = rusqlite::Error;
 
     fn connect(&self) -> Result<Connection, rusqlite::Error> {
-        let c = Connection::open_with_flags(
+        let c = self.opts.open(
             &self.path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         c.busy_timeout(std::time::Duration::from_secs(30))?;
-        c.execute_batch(
+        c.execute_batch(&format!(
             // 16 MiB of page cache per connection (8 connections at most); no mmap, whose
             // pages would count once per connection in the server's resident memory.
-            "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA cache_size = -16384;",
-        )?;
+            "PRAGMA foreign_keys = ON; PRAGMA synchronous = {}; PRAGMA cache_size = -16384;",
+            self.opts.synchronous
+        ))?;
         Ok(c)
     }
     fn is_valid(&self, c: &mut Connection) -> Result<(), rusqlite::Error> {
@@ -354,6 +380,28 @@ impl SqliteStore {
 
     /// Opens (or creates) a database file and applies pending migrations.
     pub fn open_file(path: &Path) -> Result<Self, StoreError> {
+        Self::open_with(path, OpenOptions::PRODUCT)
+    }
+
+    /// For the power-loss test only: opens `path` through the registered VFS `vfs`, with
+    /// `synchronous` set to `FULL` (the product's setting) or `OFF` (the test's negative
+    /// control). Never use this to run the product.
+    #[doc(hidden)]
+    pub fn open_file_with_vfs(
+        path: &Path,
+        vfs: &str,
+        synchronous_full: bool,
+    ) -> Result<Self, StoreError> {
+        Self::open_with(
+            path,
+            OpenOptions {
+                vfs: Some(vfs.to_string()),
+                synchronous: if synchronous_full { "FULL" } else { "OFF" },
+            },
+        )
+    }
+
+    fn open_with(path: &Path, opts: OpenOptions) -> Result<Self, StoreError> {
         let shown = path.display().to_string();
         if path.exists() {
             let mut header = [0u8; 16];
@@ -371,10 +419,12 @@ impl SqliteStore {
                 )));
             }
         }
-        let mut first = Connection::open(path).map_err(|e| match map_err(e) {
-            StoreError::Backend(m) => StoreError::Unavailable(format!("{shown}: {m}")),
-            other => other,
-        })?;
+        let mut first = opts
+            .open(path, OpenFlags::default())
+            .map_err(|e| match map_err(e) {
+                StoreError::Backend(m) => StoreError::Unavailable(format!("{shown}: {m}")),
+                other => other,
+            })?;
         let app_id: i32 = first
             .query_row("PRAGMA application_id", [], |r| r.get(0))
             .sx()?;
@@ -392,7 +442,10 @@ impl SqliteStore {
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
             .sx()?;
         first
-            .execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")
+            .execute_batch(&format!(
+                "PRAGMA foreign_keys = ON; PRAGMA synchronous = {};",
+                opts.synchronous
+            ))
             .sx()?;
         migrate_sqlite(&mut first, migrate::SQLITE)?;
         drop(first);
@@ -401,6 +454,7 @@ impl SqliteStore {
             .min_idle(Some(1))
             .build(Manager {
                 path: path.to_path_buf(),
+                opts,
             })?;
         Ok(Self {
             pool,
@@ -1353,5 +1407,22 @@ impl Store for SqliteStore {
         f: &mut dyn FnMut(&crate::AuditEntry) -> Result<(), StoreError>,
     ) -> Result<crate::AuditHead, StoreError> {
         self.vault_scan_audit(f)
+    }
+    // Durability (in `durability.rs`)
+    fn backup(&self, dest: &std::path::Path) -> Result<crate::BackupSummary, StoreError> {
+        self.d_backup(dest)
+    }
+    fn restore(
+        &self,
+        src: &std::path::Path,
+        force: bool,
+    ) -> Result<crate::BackupSummary, StoreError> {
+        self.d_restore(src, force)
+    }
+    fn table_digests(&self) -> Result<Vec<crate::TableDigest>, StoreError> {
+        self.d_digests()
+    }
+    fn check_integrity(&self) -> Result<crate::IntegrityReport, StoreError> {
+        self.d_integrity()
     }
 }

@@ -4,3 +4,5 @@ mod architecture;
 mod browser;
 mod cli;
 mod common;
+mod crash;
+mod durability;

@@ -51,6 +51,8 @@ pub struct App {
     cache: Arc<queries::LocalityCache>,
     duplicate_rules: usalama_domain::DuplicateRules,
     intake: Arc<channels::Intake>,
+    /// Events written per transaction by imports.
+    import_batch: usize,
 }
 
 impl App {
@@ -63,7 +65,16 @@ impl App {
             clock,
             cache: Arc::default(),
             duplicate_rules: Default::default(),
+            import_batch: imports::BATCH,
         }
+    }
+
+    /// Sets how many events imports write per transaction (default
+    /// 10,000; at least 1). A bulk load starts once an import has written more than one
+    /// batch of new events (and at least as many as the store held).
+    pub fn with_import_batch(mut self, events: usize) -> Self {
+        self.import_batch = events.max(1);
+        self
     }
 
     /// The taxonomy in use.

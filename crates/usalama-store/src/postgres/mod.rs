@@ -1159,4 +1159,15 @@ impl Store for PgStore {
     ) -> Result<Vec<u8>, StoreError> {
         self.channels_ensure_setting(key, initial, now)
     }
+
+    // Bulk loading: none on PostgreSQL. Dropping indexes there would take an exclusive
+    // lock on `events` that blocks every reader of a shared server until the import ends;
+    // imports write through the indexes as usual.
+    fn begin_bulk_load(&self, _now: DateTime<Utc>) -> Result<bool, StoreError> {
+        Ok(false)
+    }
+
+    fn end_bulk_load(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
 }

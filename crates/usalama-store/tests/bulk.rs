@@ -185,3 +185,20 @@ fn indexes_noted_and_dropped_by_hand_are_recreated_on_open() {
     let store = SqliteStore::open_dir(dir.path()).unwrap();
     assert_eq!(store.schema_objects().unwrap(), before);
 }
+
+#[test]
+fn opening_the_store_beside_a_live_bulk_load_leaves_it_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let importer = SqliteStore::open_dir(dir.path()).unwrap();
+    let before = importer.schema_objects().unwrap();
+    assert!(importer.begin_bulk_load(t0()).unwrap());
+    let during = importer.schema_objects().unwrap();
+    // A server or another command opens the same database meanwhile.
+    let beside = SqliteStore::open_dir(dir.path()).unwrap();
+    assert_eq!(beside.schema_objects().unwrap(), during);
+    // It cannot start a second bulk load either.
+    assert!(!beside.begin_bulk_load(t0()).unwrap());
+    importer.end_bulk_load().unwrap();
+    assert_eq!(beside.schema_objects().unwrap(), before);
+    assert!(!dir.path().join(format!("{DB_FILE}-bulk")).exists());
+}

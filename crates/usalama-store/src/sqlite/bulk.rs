@@ -5,7 +5,11 @@
 //! Crash safety: the indexes' definitions (read from `sqlite_master`) are written to
 //! `settings` under [`DROPPED_INDEXES`] in the same transaction that drops them; the end of
 //! the load recreates them and deletes the note in one transaction; opening a store whose
-//! note is still there (the process died mid-import) recreates them before anything else.
+//! note is still there while no process holds the load's lock (the process died
+//! mid-import) recreates them before anything else. The lock is an exclusive transaction
+//! on a side file (`usalama.sqlite3-bulk`), held from before the note is written until
+//! after it is deleted; the operating system releases it when the process dies, so a store
+//! opened beside a live import (a server, another command) leaves the import alone.
 //! Unique indexes (the primary key, `(source, external_id)`) are never dropped, so upserts
 //! stay correct; readers stay correct meanwhile, only slower.
 //!
@@ -18,6 +22,7 @@ use super::{map_err, ts, Manager, SqliteStore, Sx};
 use crate::error::StoreError;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use std::path::{Path, PathBuf};
 use std::sync::MutexGuard;
 
 /// The `settings` key holding the definitions of the indexes a bulk load dropped.
@@ -33,11 +38,48 @@ const BULK_WAL_PAGES: i64 = 16_384;
 /// The tables whose secondary indexes a bulk load drops.
 const BULK_TABLES: [&str; 2] = ["events", "event_actors"];
 
+/// A bulk load in progress in this process.
+pub(super) struct BulkLoad {
+    /// The connection its batches go through.
+    conn: Connection,
+    /// Holds the load's lock (an exclusive transaction on the side file).
+    lock: Connection,
+}
+
+/// The side file whose lock marks a live bulk load of the database at `db`.
+fn lock_path(db: &Path) -> PathBuf {
+    let mut p = db.as_os_str().to_owned();
+    p.push("-bulk");
+    PathBuf::from(p)
+}
+
+/// Takes the bulk-load lock of the database at `db` without waiting; `None` when another
+/// connection holds it.
+fn take_lock(db: &Path) -> Result<Option<Connection>, StoreError> {
+    let c = Connection::open(lock_path(db)).sx()?;
+    c.busy_timeout(std::time::Duration::ZERO).sx()?;
+    match c.execute_batch("BEGIN EXCLUSIVE") {
+        Ok(()) => Ok(Some(c)),
+        Err(rusqlite::Error::SqliteFailure(f, _))
+            if f.code == rusqlite::ErrorCode::DatabaseBusy =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(map_err(e)),
+    }
+}
+
+/// Releases a lock taken by [`take_lock`] and removes its side file.
+fn release_lock(db: &Path, lock: Connection) {
+    drop(lock);
+    let _ = std::fs::remove_file(lock_path(db));
+}
+
 /// The connection a write goes through: the bulk-load connection while a load is in
 /// progress in this process, else one from the pool.
 pub(super) enum WriteConn<'a> {
     Pooled(r2d2::PooledConnection<Manager>),
-    Bulk(MutexGuard<'a, Option<Connection>>),
+    Bulk(MutexGuard<'a, Option<BulkLoad>>),
 }
 
 impl std::ops::Deref for WriteConn<'_> {
@@ -46,7 +88,7 @@ impl std::ops::Deref for WriteConn<'_> {
         match self {
             WriteConn::Pooled(c) => c,
             // Only built around a guard holding a connection.
-            WriteConn::Bulk(g) => g.as_ref().expect("bulk connection"),
+            WriteConn::Bulk(g) => &g.as_ref().expect("bulk connection").conn,
         }
     }
 }
@@ -55,7 +97,7 @@ impl std::ops::DerefMut for WriteConn<'_> {
     fn deref_mut(&mut self) -> &mut Connection {
         match self {
             WriteConn::Pooled(c) => c,
-            WriteConn::Bulk(g) => g.as_mut().expect("bulk connection"),
+            WriteConn::Bulk(g) => &mut g.as_mut().expect("bulk connection").conn,
         }
     }
 }
@@ -133,13 +175,37 @@ fn restore_in(tx: &Transaction<'_>) -> Result<usize, StoreError> {
 }
 
 /// Recreates, in one transaction, the indexes an interrupted bulk load left dropped; run
-/// when a store is opened, before its migrations.
-pub(super) fn restore_dropped_indexes(c: &mut Connection) -> Result<(), StoreError> {
+/// when a store is opened, before its migrations. A load still running in another process
+/// (it holds the lock) is left alone.
+pub(super) fn restore_dropped_indexes(c: &mut Connection, db: &Path) -> Result<(), StoreError> {
+    let noted: bool = c
+        .query_row(
+            "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'settings'",
+            [],
+            |r| r.get(0),
+        )
+        .sx()?
+        && c.query_row(
+            "SELECT count(*) > 0 FROM settings WHERE key = ?1",
+            [DROPPED_INDEXES],
+            |r| r.get(0),
+        )
+        .sx()?;
+    if !noted {
+        return Ok(());
+    }
+    let Some(lock) = take_lock(db)? else {
+        tracing::info!(
+            "a bulk import is running on this database: its indexes come back when it ends"
+        );
+        return Ok(());
+    };
     let tx = c
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .sx()?;
     let n = restore_in(&tx)?;
     tx.commit().sx()?;
+    release_lock(db, lock);
     if n > 0 {
         tracing::warn!(
             indexes = n,
@@ -165,6 +231,10 @@ impl SqliteStore {
         if slot.is_some() {
             return Ok(false);
         }
+        let Some(lock) = take_lock(&self.path)? else {
+            // Another process is bulk loading: write normally beside it.
+            return Ok(false);
+        };
         let mut c = r2d2::ManageConnection::connect(&Manager {
             path: self.path.clone(),
         })
@@ -177,17 +247,8 @@ impl SqliteStore {
         let tx = c
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .sx()?;
-        let noted: bool = tx
-            .query_row(
-                "SELECT count(*) > 0 FROM settings WHERE key = ?1",
-                [DROPPED_INDEXES],
-                |r| r.get(0),
-            )
-            .sx()?;
-        if noted {
-            // Another process is bulk loading: write normally beside it.
-            return Ok(false);
-        }
+        // A note left by a load that died after this store was opened: repair first.
+        restore_in(&tx)?;
         let defs = secondary_indexes(&tx)?;
         let note = serde_json::to_vec(&defs).map_err(|e| StoreError::Backend(e.to_string()))?;
         tx.execute(
@@ -200,29 +261,26 @@ impl SqliteStore {
                 .sx()?;
         }
         tx.commit().sx()?;
-        *slot = Some(c);
+        *slot = Some(BulkLoad { conn: c, lock });
         Ok(true)
     }
 
     pub(super) fn bulk_end(&self) -> Result<(), StoreError> {
         let mut slot = self.bulk.lock().unwrap_or_else(|p| p.into_inner());
-        let mut pooled;
-        let c: &mut Connection = match slot.as_mut() {
-            Some(c) => c,
-            None => {
-                pooled = self.conn()?;
-                &mut pooled
-            }
+        let Some(mut load) = slot.take() else {
+            return Ok(());
         };
-        let tx = c
+        let tx = load
+            .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .sx()?;
         restore_in(&tx)?;
         tx.commit().sx()?;
         // Fold the large WAL back into the database now rather than on a reader's time.
-        c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        load.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
             .sx()?;
-        *slot = None;
+        release_lock(&self.path, load.lock);
         Ok(())
     }
 }

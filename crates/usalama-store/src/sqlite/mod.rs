@@ -42,7 +42,7 @@ pub struct SqliteStore {
     pool: r2d2::Pool<Manager>,
     path: PathBuf,
     /// The connection of a bulk load in progress (see `bulk.rs`).
-    bulk: std::sync::Mutex<Option<Connection>>,
+    bulk: std::sync::Mutex<Option<bulk::BulkLoad>>,
 }
 
 struct Manager {
@@ -398,7 +398,7 @@ impl SqliteStore {
         first
             .execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")
             .sx()?;
-        bulk::restore_dropped_indexes(&mut first)?;
+        bulk::restore_dropped_indexes(&mut first, path)?;
         migrate_sqlite(&mut first, migrate::SQLITE)?;
         drop(first);
         let pool = r2d2::Pool::builder()

@@ -12,8 +12,8 @@ use usalama_domain::{Actor, ActorId, AdminLevel, EventId, Locality, LocalityPath
 use usalama_ingest::{BoundaryFields, ImportRow, Placer, Problem};
 use usalama_store::{EventQuery, PageRequest, PlacedEvent, UpsertCounts};
 
-/// Events written per transaction.
-const BATCH: usize = 10_000;
+/// Events written per transaction, by default.
+pub(crate) const BATCH: usize = 10_000;
 
 /// A batch ready to write: validated, placed events and the actors they name.
 struct Prepared {
@@ -309,12 +309,24 @@ impl App {
         let placer = Placer::new(&locs.all);
         let names = crate::places::PlaceIndex::new(&locs.all);
         let has_boundaries = locs.all.iter().any(|l| l.geometry.is_some());
+        let batch_size = self.import_batch;
+        // Events already stored: a bulk load pays off once this import has written as many.
+        let stored = self
+            .store
+            .list_events(&EventQuery {
+                page: PageRequest {
+                    limit: 1,
+                    after: None,
+                },
+                ..Default::default()
+            })?
+            .total;
         // Two batches in flight at most: memory stays bounded whatever the file's size.
         let (tx, rx) = std::sync::mpsc::sync_channel::<Prepared>(1);
         std::thread::scope(|scope| {
             let producer = scope.spawn(move || {
                 let mut report = ImportReport::default();
-                let mut batch: Vec<PlacedEvent> = Vec::with_capacity(BATCH);
+                let mut batch: Vec<PlacedEvent> = Vec::with_capacity(batch_size);
                 let mut actors: BTreeMap<ActorId, Actor> = BTreeMap::new();
                 let mut seen = 0u64;
                 for row in rows {
@@ -380,9 +392,9 @@ impl App {
                             }
                         }
                     }
-                    if batch.len() >= BATCH {
+                    if batch.len() >= batch_size {
                         let full = Prepared {
-                            events: std::mem::replace(&mut batch, Vec::with_capacity(BATCH)),
+                            events: std::mem::replace(&mut batch, Vec::with_capacity(batch_size)),
                             actors: std::mem::take(&mut actors).into_values().collect(),
                             seen,
                         };
@@ -401,7 +413,20 @@ impl App {
             });
             let mut written = ImportReport::default();
             let mut failure = None;
+            let (mut bulk_tried, mut bulk) = (false, false);
             for prepared in rx.iter() {
+                // A large import into a small store: drop the secondary indexes now and
+                // rebuild them once at the end (see `Store::begin_bulk_load`).
+                if !bulk_tried && written.imported >= (batch_size as u64).max(stored) {
+                    bulk_tried = true;
+                    match self.store.begin_bulk_load(self.now()) {
+                        Ok(on) => bulk = on,
+                        Err(e) => {
+                            failure = Some(e.into());
+                            break;
+                        }
+                    }
+                }
                 if let Err(e) = self.flush(&prepared, &mut written) {
                     failure = Some(e);
                     break;
@@ -410,6 +435,12 @@ impl App {
             }
             // Dropping the receiver stops the reader at its next batch.
             drop(rx);
+            // The indexes come back whether the import finished or failed.
+            if bulk {
+                if let Err(e) = self.store.end_bulk_load() {
+                    failure.get_or_insert(e.into());
+                }
+            }
             let mut report = producer
                 .join()
                 .map_err(|_| AppError::invalid("file", "the import's reader thread failed"))?;

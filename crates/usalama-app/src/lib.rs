@@ -60,6 +60,8 @@ pub struct App {
     duplicate_rules: usalama_domain::DuplicateRules,
     intake: Arc<channels::Intake>,
     vault: Arc<personal::VaultState>,
+    /// Events written per transaction by imports.
+    import_batch: usize,
 }
 
 impl App {
@@ -78,6 +80,7 @@ impl App {
             clock,
             cache: Arc::default(),
             duplicate_rules: Default::default(),
+            import_batch: imports::BATCH,
         }
     }
 
@@ -85,6 +88,14 @@ impl App {
     pub fn with_vault(mut self, keys: Keyring, ledger: Arc<dyn ErasureLedger>) -> Self {
         self.vault = Arc::new(personal::VaultState::new(keys, ledger));
         self.intake = Arc::new(channels::Intake::new(&self.taxonomy));
+        self
+    }
+
+    /// Sets how many events imports write per transaction (default
+    /// 10,000; at least 1). A bulk load starts once an import has written more than one
+    /// batch of new events (and at least as many as the store held).
+    pub fn with_import_batch(mut self, events: usize) -> Self {
+        self.import_batch = events.max(1);
         self
     }
 

@@ -252,6 +252,19 @@ pub trait Store: Send + Sync {
     /// `foreign_key_check`; PostgreSQL: amcheck's `bt_index_check` with `heapallindexed` on
     /// every B-tree index, installing the extension if needed).
     fn check_integrity(&self) -> Result<IntegrityReport, StoreError>;
+    // Bulk loading (imports)
+    /// Prepares the store for a large import of events, one that writes many more rows
+    /// than the events table holds: SQLite drops the events' secondary (non-unique)
+    /// indexes, noting their definitions in `settings` in the same transaction, so that
+    /// [`Store::end_bulk_load`] rebuilds each by one sort instead of millions of random
+    /// inserts; if the process dies first, the next open of the store rebuilds them.
+    /// Uniqueness constraints stay, and readers stay correct meanwhile (only slower).
+    /// Returns false, having changed nothing, when the backend has no bulk mode
+    /// (PostgreSQL) or a bulk load is already in progress.
+    fn begin_bulk_load(&self, now: DateTime<Utc>) -> Result<bool, StoreError>;
+    /// Ends a bulk load: recreates the indexes [`Store::begin_bulk_load`] dropped and
+    /// clears its note, in one transaction. Does nothing when no bulk load is in progress.
+    fn end_bulk_load(&self) -> Result<(), StoreError>;
 }
 
 /// The largest batch [`Store::scan_events`] hands over.

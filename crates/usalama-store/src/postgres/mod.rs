@@ -1259,4 +1259,15 @@ impl Store for PgStore {
     fn check_integrity(&self) -> Result<crate::IntegrityReport, StoreError> {
         self.d_integrity()
     }
+
+    // Bulk loading: none on PostgreSQL. Dropping indexes there would take an exclusive
+    // lock on `events` that blocks every reader of a shared server until the import ends;
+    // imports write through the indexes as usual.
+    fn begin_bulk_load(&self, _now: DateTime<Utc>) -> Result<bool, StoreError> {
+        Ok(false)
+    }
+
+    fn end_bulk_load(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
 }

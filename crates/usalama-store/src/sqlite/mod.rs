@@ -1,8 +1,11 @@
 //! The embedded SQLite backend: one file in the data directory, WAL journal, foreign keys
 //! on, `synchronous=FULL` so that every acknowledged commit survives a crash or power loss.
 
+mod bulk;
 mod channels;
 mod durability;
+
+pub use bulk::DROPPED_INDEXES;
 
 use crate::error::StoreError;
 use crate::intake::{NewReport, ReportReceipt, StoredAttachment, StoredReport};
@@ -40,6 +43,10 @@ pub const APPLICATION_ID: i32 = 0x5553_4C4D;
 pub struct SqliteStore {
     pool: r2d2::Pool<Manager>,
     path: PathBuf,
+    /// How this store's connections are opened (the bulk load's connection too).
+    opts: OpenOptions,
+    /// The connection of a bulk load in progress (see `bulk.rs`).
+    bulk: std::sync::Mutex<Option<bulk::BulkLoad>>,
 }
 
 struct Manager {
@@ -447,6 +454,7 @@ impl SqliteStore {
                 opts.synchronous
             ))
             .sx()?;
+        bulk::restore_dropped_indexes(&mut first, path)?;
         migrate_sqlite(&mut first, migrate::SQLITE)?;
         drop(first);
         let pool = r2d2::Pool::builder()
@@ -454,11 +462,13 @@ impl SqliteStore {
             .min_idle(Some(1))
             .build(Manager {
                 path: path.to_path_buf(),
-                opts,
+                opts: opts.clone(),
             })?;
         Ok(Self {
             pool,
             path: path.to_path_buf(),
+            opts,
+            bulk: Default::default(),
         })
     }
 
@@ -847,27 +857,27 @@ impl Store for SqliteStore {
         events: &[PlacedEvent],
         now: DateTime<Utc>,
     ) -> Result<UpsertCounts, StoreError> {
-        let mut c = self.conn()?;
+        let mut c = self.writer()?;
         let tx = c
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .sx()?;
         let mut counts = UpsertCounts::default();
         {
             let mut find_ext = tx
-                .prepare(&format!(
+                .prepare_cached(&format!(
                     "SELECT {}, e.content_hash FROM events e WHERE e.source = ?1 AND e.external_id = ?2",
                     sql::EVENT_COLUMNS
                 ))
                 .sx()?;
             let mut find_id = tx
-                .prepare(&format!(
+                .prepare_cached(&format!(
                     "SELECT {}, e.content_hash FROM events e WHERE e.id = ?1",
                     sql::EVENT_COLUMNS
                 ))
                 .sx()?;
-            let mut ins = tx.prepare(INSERT_EVENT).sx()?;
+            let mut ins = tx.prepare_cached(INSERT_EVENT).sx()?;
             let mut upd = tx
-                .prepare(
+                .prepare_cached(
                     "UPDATE events SET channel = ?2, occurred_start = ?3, occurred_end = ?4,
                        date_precision = ?5, reported_at = ?6, latitude = ?7, longitude = ?8,
                        location_precision = ?9, place_name = ?10, locality_id = ?11, adm0_id = ?12,
@@ -880,13 +890,13 @@ impl Store for SqliteStore {
                 )
                 .sx()?;
             let mut hist = tx
-                .prepare("INSERT INTO event_history (event_id, changed_at, changed_by, previous) VALUES (?1, ?2, ?3, ?4)")
+                .prepare_cached("INSERT INTO event_history (event_id, changed_at, changed_by, previous) VALUES (?1, ?2, ?3, ?4)")
                 .sx()?;
             let mut del_actors = tx
-                .prepare("DELETE FROM event_actors WHERE event_id = ?1")
+                .prepare_cached("DELETE FROM event_actors WHERE event_id = ?1")
                 .sx()?;
             let mut ins_actor = tx
-                .prepare("INSERT OR IGNORE INTO event_actors (event_id, actor_id, role) VALUES (?1, ?2, ?3)")
+                .prepare_cached("INSERT OR IGNORE INTO event_actors (event_id, actor_id, role) VALUES (?1, ?2, ?3)")
                 .sx()?;
             let row_and_hash = |r: &Row| -> rusqlite::Result<(EventRow, Vec<u8>)> {
                 Ok((event_row(r)?, r.get(37)?))
@@ -1424,5 +1434,14 @@ impl Store for SqliteStore {
     }
     fn check_integrity(&self) -> Result<crate::IntegrityReport, StoreError> {
         self.d_integrity()
+    }
+
+    // Bulk loading (in `bulk.rs`)
+    fn begin_bulk_load(&self, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        self.bulk_begin(now)
+    }
+
+    fn end_bulk_load(&self) -> Result<(), StoreError> {
+        self.bulk_end()
     }
 }

@@ -1,0 +1,204 @@
+//! Bulk loading (`Store::begin_bulk_load` / `end_bulk_load`): the rows written and read are
+//! the same as without it on every backend; on SQLite the secondary indexes come back
+//! exactly as they were, after the load and after a crash in the middle of one.
+
+use usalama_domain::{AdminLevel, Dimension, LocalityPath};
+use usalama_store::sqlite::{SqliteStore, DB_FILE, DROPPED_INDEXES};
+use usalama_store::{EventQuery, GroupBy, PageRequest, PlacedEvent, Store};
+use usalama_test_support::{event, on_every_backend, square, t0, taxonomy};
+
+/// `n` events from `from`, alternating between the two paths.
+fn events(from: u32, n: u32, paths: &[LocalityPath; 2]) -> Vec<PlacedEvent> {
+    (from..from + n)
+        .map(|i| {
+            let path = paths[(i % 2) as usize];
+            let mut d = event(i, "2022-03-04", "armed_violence", Dimension::Lives);
+            d.locality = path.deepest();
+            PlacedEvent {
+                event: d.validate(&taxonomy()).unwrap(),
+                path,
+            }
+        })
+        .collect()
+}
+
+/// Two provinces; the paths of events in each.
+fn seed(store: &dyn Store) -> [LocalityPath; 2] {
+    let p1 = square(
+        "P1",
+        "North",
+        AdminLevel::Adm1,
+        None,
+        (0.0, 5.0, 10.0, 10.0),
+    );
+    let p2 = square("P2", "South", AdminLevel::Adm1, None, (0.0, 0.0, 10.0, 5.0));
+    store.upsert_localities(&[p1.clone(), p2.clone()]).unwrap();
+    [
+        LocalityPath([None, Some(p1.id), None, None]),
+        LocalityPath([None, Some(p2.id), None, None]),
+    ]
+}
+
+fn in_province(store: &dyn Store, path: &LocalityPath) -> u64 {
+    store
+        .list_events(&EventQuery {
+            locality: Some((path.0[1].unwrap(), AdminLevel::Adm1)),
+            page: PageRequest {
+                limit: 1,
+                after: None,
+            },
+            ..Default::default()
+        })
+        .unwrap()
+        .total
+}
+
+fn indexes(store: &SqliteStore) -> Vec<String> {
+    store
+        .schema_objects()
+        .unwrap()
+        .into_iter()
+        .filter(|(t, _, _)| t == "index")
+        .map(|(_, n, _)| n)
+        .collect()
+}
+
+#[test]
+fn a_bulk_load_writes_and_reads_like_a_normal_one() {
+    on_every_backend(|s| {
+        let paths = seed(&*s.store);
+        s.store.upsert_events(&events(0, 10, &paths), t0()).unwrap();
+        let on = s.store.begin_bulk_load(t0()).unwrap();
+        assert_eq!(on, s.name == "sqlite", "{}", s.name);
+        // A second bulk load while one is in progress changes nothing.
+        assert!(!s.store.begin_bulk_load(t0()).unwrap(), "{}", s.name);
+        let c = s
+            .store
+            .upsert_events(&events(10, 300, &paths), t0())
+            .unwrap();
+        assert_eq!(c.inserted, 300, "{}", s.name);
+        // Readers stay correct meanwhile; re-imports are still recognised.
+        assert_eq!(in_province(&*s.store, &paths[0]), 155, "{}", s.name);
+        let again = s.store.upsert_events(&events(0, 20, &paths), t0()).unwrap();
+        assert_eq!((again.inserted, again.unchanged), (0, 20), "{}", s.name);
+        s.store.end_bulk_load().unwrap();
+        // Ending twice is harmless.
+        s.store.end_bulk_load().unwrap();
+        assert_eq!(in_province(&*s.store, &paths[1]), 155, "{}", s.name);
+        let by_category = s
+            .store
+            .count_events(&EventQuery::default(), GroupBy::Category)
+            .unwrap();
+        assert_eq!(by_category.iter().map(|g| g.events).sum::<u64>(), 310);
+    });
+}
+
+#[test]
+fn a_bulk_load_leaves_the_sqlite_schema_exactly_as_it_found_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_dir(dir.path()).unwrap();
+    let paths = seed(&store);
+    let before = store.schema_objects().unwrap();
+    assert!(store.begin_bulk_load(t0()).unwrap());
+    let during = indexes(&store);
+    for gone in ["events_adm1", "events_occurred", "event_actors_actor"] {
+        assert!(!during.iter().any(|n| n == gone), "{gone} still there");
+    }
+    // Uniqueness stays enforced: the primary keys and (source, external_id).
+    assert!(during
+        .iter()
+        .any(|n| n.starts_with("sqlite_autoindex_events")));
+    assert!(during
+        .iter()
+        .any(|n| n.starts_with("sqlite_autoindex_event_actors")));
+    store.upsert_events(&events(0, 50, &paths), t0()).unwrap();
+    store.end_bulk_load().unwrap();
+    assert_eq!(store.schema_objects().unwrap(), before);
+    // The plan uses the rebuilt index again.
+    drop(store);
+    let c = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
+    let plan: String = c
+        .query_row(
+            "EXPLAIN QUERY PLAN SELECT count(*) FROM events WHERE adm1_id = x'00'",
+            [],
+            |r| r.get(3),
+        )
+        .unwrap();
+    assert!(plan.contains("events_adm1"), "{plan}");
+    let notes: i64 = c
+        .query_row(
+            "SELECT count(*) FROM settings WHERE key = ?1",
+            [DROPPED_INDEXES],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(notes, 0);
+}
+
+#[test]
+fn a_crash_in_bulk_mode_is_repaired_when_the_store_is_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_dir(dir.path()).unwrap();
+    let paths = seed(&store);
+    let before = store.schema_objects().unwrap();
+    assert!(store.begin_bulk_load(t0()).unwrap());
+    store.upsert_events(&events(0, 40, &paths), t0()).unwrap();
+    assert_ne!(store.schema_objects().unwrap(), before);
+    // The process dies: the load never ends.
+    drop(store);
+    let store = SqliteStore::open_dir(dir.path()).unwrap();
+    assert_eq!(store.schema_objects().unwrap(), before);
+    assert_eq!(in_province(&store, &paths[0]), 20);
+    // Nothing is left to do, and a new bulk load can start.
+    assert!(store.begin_bulk_load(t0()).unwrap());
+    store.end_bulk_load().unwrap();
+    assert_eq!(store.schema_objects().unwrap(), before);
+}
+
+#[test]
+fn indexes_noted_and_dropped_by_hand_are_recreated_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_dir(dir.path()).unwrap();
+    let before = store.schema_objects().unwrap();
+    drop(store);
+    // What a crash leaves: the note and the drops, committed together.
+    let mut c = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
+    let tx = c.transaction().unwrap();
+    let defs: Vec<(String, String)> = {
+        let mut st = tx
+            .prepare("SELECT name, sql FROM sqlite_master WHERE name IN ('events_category', 'event_actors_actor') ORDER BY name")
+            .unwrap();
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+        rows.collect::<Result<_, _>>().unwrap()
+    };
+    assert_eq!(defs.len(), 2);
+    tx.execute(
+        "INSERT INTO settings (key, value, created_at) VALUES (?1, ?2, '2026-01-01T00:00:00Z')",
+        rusqlite::params![DROPPED_INDEXES, serde_json::to_vec(&defs).unwrap()],
+    )
+    .unwrap();
+    for (name, _) in &defs {
+        tx.execute_batch(&format!("DROP INDEX {name}")).unwrap();
+    }
+    tx.commit().unwrap();
+    drop(c);
+    let store = SqliteStore::open_dir(dir.path()).unwrap();
+    assert_eq!(store.schema_objects().unwrap(), before);
+}
+
+#[test]
+fn opening_the_store_beside_a_live_bulk_load_leaves_it_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let importer = SqliteStore::open_dir(dir.path()).unwrap();
+    let before = importer.schema_objects().unwrap();
+    assert!(importer.begin_bulk_load(t0()).unwrap());
+    let during = importer.schema_objects().unwrap();
+    // A server or another command opens the same database meanwhile.
+    let beside = SqliteStore::open_dir(dir.path()).unwrap();
+    assert_eq!(beside.schema_objects().unwrap(), during);
+    // It cannot start a second bulk load either.
+    assert!(!beside.begin_bulk_load(t0()).unwrap());
+    importer.end_bulk_load().unwrap();
+    assert_eq!(beside.schema_objects().unwrap(), before);
+    assert!(!dir.path().join(format!("{DB_FILE}-bulk")).exists());
+}

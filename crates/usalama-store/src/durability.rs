@@ -167,6 +167,23 @@ pub(crate) fn publish(
     Ok(())
 }
 
+/// Tables that a fresh schema already holds rows in, with how many: the migration
+/// records, and rows that migrations seed (the audit log's head, the default
+/// organisation). A restore target whose tables hold no more than this is empty.
+pub(crate) const SEEDED_ROWS: &[(&str, i64)] = &[
+    ("usalama_migrations", i64::MAX),
+    ("audit_head", 1),
+    ("organisations", 1),
+];
+
+/// How many rows `table` may hold in a database that counts as empty.
+pub(crate) fn seeded_rows(table: &str) -> i64 {
+    SEEDED_ROWS
+        .iter()
+        .find(|(t, _)| *t == table)
+        .map_or(0, |(_, n)| *n)
+}
+
 /// The error for a restore into a database that holds data.
 pub(crate) fn not_empty(table: &str) -> crate::StoreError {
     crate::StoreError::Conflict(format!(

@@ -5,8 +5,8 @@
 
 use super::{apply_migrations, PgStore, Px, MIGRATION_LOCK};
 use crate::durability::{
-    check_versions, hex, io_err, not_empty, prepare_dest, publish, quote_ident, BackupSummary,
-    IntegrityReport, RowDigests, TableCount, TableDigest, ARCHIVE_MAGIC,
+    check_versions, hex, io_err, not_empty, prepare_dest, publish, quote_ident, seeded_rows,
+    BackupSummary, IntegrityReport, RowDigests, TableCount, TableDigest, ARCHIVE_MAGIC,
 };
 use crate::error::StoreError;
 use crate::migrate;
@@ -247,13 +247,17 @@ impl PgStore {
             .px()?;
         if !force {
             for t in relations(&mut tx, "r")? {
-                if t == "usalama_migrations" {
+                let allowed = seeded_rows(&t);
+                if allowed == i64::MAX {
                     continue;
                 }
                 let any: bool = tx
                     .query_one(
-                        &format!("SELECT EXISTS (SELECT 1 FROM {})", quote_ident(&t)),
-                        &[],
+                        &format!(
+                            "SELECT (SELECT count(*) FROM (SELECT 1 FROM {} LIMIT $1) x) > $2",
+                            quote_ident(&t)
+                        ),
+                        &[&(allowed + 1), &allowed],
                     )
                     .px()?
                     .get(0);
@@ -287,8 +291,10 @@ impl PgStore {
         }
         let tables = relations(&mut tx, "r")?;
         for t in &tables {
+            // Rows the migrations seeded (the audit head, the default organisation) are
+            // in the backup too: the backup's rows replace them.
             tx.batch_execute(&format!(
-                "ALTER TABLE {} DISABLE TRIGGER USER",
+                "ALTER TABLE {0} DISABLE TRIGGER USER; DELETE FROM {0}",
                 quote_ident(t)
             ))
             .px()?;

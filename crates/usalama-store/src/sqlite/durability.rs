@@ -3,8 +3,8 @@
 
 use super::{migrate_sqlite, SqliteStore, Sx, APPLICATION_ID};
 use crate::durability::{
-    check_versions, io_err, not_empty, prepare_dest, publish, quote_ident, BackupSummary,
-    IntegrityReport, RowDigests, TableCount, TableDigest,
+    check_versions, io_err, not_empty, prepare_dest, publish, quote_ident, seeded_rows,
+    BackupSummary, IntegrityReport, RowDigests, TableCount, TableDigest,
 };
 use crate::error::StoreError;
 use crate::migrate;
@@ -351,16 +351,20 @@ impl SqliteStore {
     }
 }
 
-/// Refuses a database with rows in any table but the migration records.
+/// Refuses a database with more rows than a fresh schema holds (see `seeded_rows`).
 fn refuse_non_empty(c: &Connection) -> Result<(), StoreError> {
     for t in tables(c)? {
-        if t == "usalama_migrations" {
+        let allowed = seeded_rows(&t);
+        if allowed == i64::MAX {
             continue;
         }
         let any: bool = c
             .query_row(
-                &format!("SELECT EXISTS (SELECT 1 FROM {})", quote_ident(&t)),
-                [],
+                &format!(
+                    "SELECT (SELECT count(*) FROM (SELECT 1 FROM {} LIMIT ?1)) > ?2",
+                    quote_ident(&t)
+                ),
+                [allowed + 1, allowed],
                 |r| r.get(0),
             )
             .sx()?;

@@ -1,6 +1,7 @@
 //! `usalama backup` and `usalama restore` on the demo data, on SQLite and (when configured)
 //! PostgreSQL: the restored store exports exactly what the original exports, and a restore
-//! over data is refused without `--force`.
+//! over data is refused without `--force`. The installation's master key file travels
+//! beside the backup (never inside it): source and target name the same one.
 
 use crate::common::run;
 use std::process::Output;
@@ -47,9 +48,11 @@ fn backup_and_restore_commands_round_trip_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
     let a = dir.path().join("a");
     let b = dir.path().join("b");
+    let key = dir.path().join("master.key");
+    let key = key.to_str().unwrap();
     round_trip(
-        &["--data-dir", a.to_str().unwrap()],
-        &["--data-dir", b.to_str().unwrap()],
+        &["--data-dir", a.to_str().unwrap(), "--key-file", key],
+        &["--data-dir", b.to_str().unwrap(), "--key-file", key],
         dir.path(),
     );
 }
@@ -75,9 +78,11 @@ fn backup_and_restore_commands_round_trip_on_postgres_when_configured() {
         })
         .collect();
     let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("master.key");
+    let key = key.to_str().unwrap();
     round_trip(
-        &["--database-url", &scoped[0]],
-        &["--database-url", &scoped[1]],
+        &["--database-url", &scoped[0], "--key-file", key],
+        &["--database-url", &scoped[1], "--key-file", key],
         dir.path(),
     );
     for s in &schemas {

@@ -96,7 +96,7 @@ impl fmt::Display for BoundaryReport {
 
 impl App {
     fn require_importer(&self, who: &Principal) -> Result<(), AppError> {
-        self.require_admin(who)
+        self.require(who, usalama_domain::Permission::Import)
     }
 
     /// Imports one level of administrative boundaries from GeoJSON text, links each to its
@@ -215,7 +215,7 @@ impl App {
     ) -> Result<ImportReport, AppError> {
         self.require_importer(who)?;
         let rows = usalama_ingest::read_ged_geojson(json, &self.taxonomy, self.now())?;
-        self.store_events(numbered(rows.into_iter(), 0), progress)
+        self.store_events(numbered(rows.into_iter(), 0), None, progress)
     }
 
     /// Imports UCDP GED events from CSV, streaming.
@@ -227,7 +227,7 @@ impl App {
     ) -> Result<ImportReport, AppError> {
         self.require_importer(who)?;
         let rows = usalama_ingest::read_ged_csv(reader, &self.taxonomy, self.now())?;
-        self.store_events(numbered(rows, 1), progress)
+        self.store_events(numbered(rows, 1), None, progress)
     }
 
     /// Imports an ACLED export CSV (either layout, UTF-8 or Latin-1), streaming.
@@ -239,7 +239,7 @@ impl App {
     ) -> Result<ImportReport, AppError> {
         self.require_importer(who)?;
         let rows = usalama_ingest::read_acled_csv(reader, &self.taxonomy, self.now())?;
-        self.store_events(rows, progress)
+        self.store_events(rows, None, progress)
     }
 
     /// Imports an HXL-tagged CSV of events, streaming; the events get `source` (e.g.
@@ -254,7 +254,7 @@ impl App {
         self.require_importer(who)?;
         check_source(source)?;
         let rows = usalama_ingest::read_hxl_csv(reader, &self.taxonomy, source, self.now())?;
-        self.store_events(rows, progress)
+        self.store_events(rows, who.org(), progress)
     }
 
     /// Imports a GeoJSON FeatureCollection of events; the events get `source`.
@@ -268,7 +268,7 @@ impl App {
         self.require_importer(who)?;
         check_source(source)?;
         let rows = usalama_ingest::read_events_geojson(json, &self.taxonomy, source, self.now())?;
-        self.store_events(rows.into_iter(), progress)
+        self.store_events(rows.into_iter(), who.org(), progress)
     }
 
     /// Validates, places and stores imported rows in batches. A row with coordinates is
@@ -278,9 +278,13 @@ impl App {
     /// Validates, places and stores imported rows. Reading, checking and placing run on
     /// a second thread while this one writes the previous batch, so the two halves of the
     /// work (about equal in a profile) overlap on a two-core machine.
+    ///
+    /// The events belong to `owner`: `None` marks public open data (UCDP and ACLED always,
+    /// and files the operator imports), else the importing account's organisation.
     fn store_events(
         &self,
         rows: impl Iterator<Item = Result<ImportRow, Problem>> + Send,
+        owner: Option<usalama_domain::OrgId>,
         progress: &mut dyn FnMut(u64),
     ) -> Result<ImportReport, AppError> {
         let locs = self.localities()?;
@@ -343,6 +347,7 @@ impl App {
                         report.unplaced += 1;
                     }
                     data.locality = path.deepest();
+                    data.meta.owner_org = owner;
                     match data.validate(&self.taxonomy) {
                         Ok(event) => {
                             for a in imported.actors {

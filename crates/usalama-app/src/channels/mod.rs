@@ -586,6 +586,8 @@ impl App {
                 created_at: now,
                 updated_at: now,
                 created_by: who.name(),
+                // The caller's organisation, else the one configured for anonymous reports.
+                owner_org: Some(who.org().unwrap_or(self.report_org)),
             },
         };
         match data.validate(&self.taxonomy) {

@@ -90,6 +90,13 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        // The access guard has already looked the token up.
+        if let Some(crate::authz::Resolved(who)) = parts.extensions.get() {
+            return match who {
+                Principal::Anonymous => Err(ApiError::unauthenticated()),
+                who => Ok(Caller(who.clone())),
+            };
+        }
         let token = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -176,6 +183,8 @@ pub fn event_query(app: &App, p: &Params) -> Result<EventQuery, AppError> {
         page: p.page().map_err(api)?,
         skip_total: false,
         countable_only: false,
+        // Set by the use-case from the caller.
+        visibility: Default::default(),
     };
     if let (Some(f), Some(t)) = (q.from, q.to) {
         if f > t {

@@ -7,9 +7,9 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::Argon2;
 use base64::Engine;
 use chrono::Duration;
+use chrono::{DateTime, Utc};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use chrono::{DateTime, Utc};
 use usalama_domain::{OrgId, Permission, Role, DEFAULT_ORG};
 use usalama_store::{SessionRecord, TokenRecord, UserRecord};
 use uuid::Uuid;
@@ -207,7 +207,9 @@ fn password_matches(stored: &str, password: &str) -> bool {
 fn weaker_than(stored: &str, cost: &PasswordCost) -> bool {
     PasswordHash::new(stored).is_ok_and(|h| {
         let get = |k: &str| h.params.get_decimal(k).unwrap_or(0);
-        h.algorithm.as_str() != "argon2id" || get("m") < cost.memory_kib || get("t") < cost.iterations
+        h.algorithm.as_str() != "argon2id"
+            || get("m") < cost.memory_kib
+            || get("t") < cost.iterations
     })
 }
 
@@ -235,7 +237,10 @@ fn check_password(password: &str) -> Result<(), AppError> {
         ));
     }
     if password.len() > 1024 {
-        return Err(AppError::invalid("password", "must have at most 1024 bytes"));
+        return Err(AppError::invalid(
+            "password",
+            "must have at most 1024 bytes",
+        ));
     }
     Ok(())
 }
@@ -264,7 +269,8 @@ impl App {
         if who.may(Permission::ManageOrganisations) {
             return Ok(());
         }
-        let forbidden = || AppError::Forbidden(who.role().map(|r| r.to_string()).unwrap_or_default());
+        let forbidden =
+            || AppError::Forbidden(who.role().map(|r| r.to_string()).unwrap_or_default());
         if who.org() != Some(org) || role == Role::Admin {
             return Err(forbidden());
         }
@@ -382,7 +388,9 @@ impl App {
             username: username.to_string(),
             password_hash: hash,
             role,
-            created_at: existing.as_ref().map_or_else(|| self.now(), |u| u.created_at),
+            created_at: existing
+                .as_ref()
+                .map_or_else(|| self.now(), |u| u.created_at),
             disabled_at: None,
             org,
             failed_logins: 0,
@@ -486,7 +494,9 @@ impl App {
         let usable = user
             .as_ref()
             .filter(|u| u.disabled_at.is_none() && u.locked_until.is_none_or(|t| t <= now));
-        let stored = usable.map_or(dummy_hash(&self.password_cost), |u| u.password_hash.as_str());
+        let stored = usable.map_or(dummy_hash(&self.password_cost), |u| {
+            u.password_hash.as_str()
+        });
         let ok = password_matches(stored, a.password);
         let Some(u) = usable.filter(|_| ok) else {
             // A locked account's failures do not lengthen its lock.
@@ -532,10 +542,7 @@ impl App {
     /// Checks a log-in ([`App::verify_account`]) and opens a new session; the returned
     /// secret goes in a cookie. Callers end the session the client had before, so that a
     /// session id never survives a log-in.
-    pub fn login_with(
-        &self,
-        a: &LoginAttempt<'_>,
-    ) -> Result<(TokenSecret, Principal), AppError> {
+    pub fn login_with(&self, a: &LoginAttempt<'_>) -> Result<(TokenSecret, Principal), AppError> {
         let user = self.verify_account(a)?;
         let secret = new_secret("uss_");
         let now = self.now();

@@ -23,7 +23,6 @@ pub use auth::{
     random_password as generate_password, LoginAttempt, PasswordCost, Principal, TokenSecret,
     SESSION_HOURS,
 };
-pub use throttle::LoginPolicy;
 pub use channels::{
     normalize_reference, reference_for, FieldError, ItemOutcome, OpenRosaOutcome, PersonInput,
     PlacePolicy, Placement, Receipt, ReportInput, ReportStatus, SmsInput, SmsOutcome, SmsResult,
@@ -37,6 +36,7 @@ pub use index::{
     dimension_position, IndexExplanation, IndexPoint, IndexRow, IndexSeries, IndexTable,
 };
 pub use queries::{EventView, LocalityCount, PublicStats, SourceCount};
+pub use throttle::LoginPolicy;
 /// The analytics crate, re-exported for the layers above (periods, levels, explanations).
 pub use usalama_analytics as analytics;
 pub use usalama_ingest::gazetteer::{MatchKind, PlaceMatch, Resolution};

@@ -51,17 +51,22 @@ impl LoginPolicy {
 /// then only resets its own counters, while accounts stay locked in the store).
 const MAX_CLIENTS: usize = 100_000;
 
+/// A client's failures and the end of its block.
+type ClientState = (u32, Option<DateTime<Utc>>);
+
 /// Failed log-ins per client key, in memory.
 #[derive(Default)]
 pub(crate) struct ClientThrottle {
-    clients: Mutex<HashMap<String, (u32, Option<DateTime<Utc>>)>>,
+    clients: Mutex<HashMap<String, ClientState>>,
 }
 
 impl ClientThrottle {
     /// Until when the client is blocked, if it is.
     pub fn blocked_until(&self, client: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         let g = self.clients.lock().ok()?;
-        g.get(client).and_then(|(_, until)| *until).filter(|u| *u > now)
+        g.get(client)
+            .and_then(|(_, until)| *until)
+            .filter(|u| *u > now)
     }
 
     /// Counts a failure of the client and blocks it per the policy.

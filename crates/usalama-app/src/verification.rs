@@ -16,10 +16,9 @@ use usalama_domain::{
     Decision, DuplicateMatch, DuplicateRules, EventId, MergeRefusal, Severity, VerificationStatus,
 };
 use usalama_store::{
-    Visibility,
     ChangeNote, DecisionWrite, DuplicatePoolQuery, EventQuery, HistoryEntry, HistoryKind,
     MergeWrite, Page, PageRequest, QueueQuery, StoreError, UnmergeWrite, VersionedEvent,
-    WriteOutcome,
+    Visibility, WriteOutcome,
 };
 
 /// Most events the store hands over for duplicate comparison.

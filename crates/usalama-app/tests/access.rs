@@ -42,7 +42,13 @@ fn submit(app: &App, who: &Principal, n: u32) -> EventId {
         ..Default::default()
     };
     let out = app
-        .submit_reports(who, Channel::Api, vec![input], SubmitMode::AllOrNothing, PlacePolicy::Lenient)
+        .submit_reports(
+            who,
+            Channel::Api,
+            vec![input],
+            SubmitMode::AllOrNothing,
+            PlacePolicy::Lenient,
+        )
         .unwrap();
     match &out[0] {
         ItemOutcome::Stored(r) => r.id,
@@ -68,7 +74,8 @@ fn seen(app: &App, who: &Principal, id: EventId) -> Seen {
     };
     let page = app.list_events(who, &q).unwrap();
     let mut csv = Vec::new();
-    app.export_events(who, &q, ExportFormat::Csv, &mut csv).unwrap();
+    app.export_events(who, &q, ExportFormat::Csv, &mut csv)
+        .unwrap();
     let queue = app.verification_queue(who, &QueueQuery::default());
     Seen {
         list: page.items.iter().any(|v| v.event.id == id),
@@ -140,7 +147,8 @@ fn an_organisation_sees_another_s_report_only_once_shared() {
         ));
 
         // B shares verified records only: still nothing of an unverified report.
-        app.set_share(&op, b, a, Some(ShareScope::Verified)).unwrap();
+        app.set_share(&op, b, a, Some(ShareScope::Verified))
+            .unwrap();
         assert_eq!(seen(&app, &analyst_a, report), NOTHING, "{}", s.name);
         // Then everything.
         app.set_share(&op, b, a, Some(ShareScope::All)).unwrap();
@@ -205,7 +213,10 @@ fn failed_logins_lock_the_account_with_the_generic_answer_until_unlocked() {
         }
         let locked = app.store().find_user("ana").unwrap().unwrap();
         assert_eq!(locked.failed_logins, 5, "{}", s.name);
-        assert_eq!(locked.locked_until, Some(t0() + chrono::Duration::seconds(30)));
+        assert_eq!(
+            locked.locked_until,
+            Some(t0() + chrono::Duration::seconds(30))
+        );
         // The right password now gets the same answer as a wrong one.
         assert!(matches!(
             app.login_with(&attempt("ana", PASSWORD, "10.0.1.1")),
@@ -213,8 +224,13 @@ fn failed_logins_lock_the_account_with_the_generic_answer_until_unlocked() {
         ));
         // Unlocked by time...
         let later = app_at(&s, t0() + chrono::Duration::seconds(31));
-        assert!(later.login_with(&attempt("ana", PASSWORD, "10.0.1.1")).is_ok());
-        assert_eq!(app.store().find_user("ana").unwrap().unwrap().failed_logins, 0);
+        assert!(later
+            .login_with(&attempt("ana", PASSWORD, "10.0.1.1"))
+            .is_ok());
+        assert_eq!(
+            app.store().find_user("ana").unwrap().unwrap().failed_logins,
+            0
+        );
         // ... or by an administrator.
         for i in 0..5 {
             let _ = app.login_with(&attempt("ana", "wrong-password-xx", &format!("10.0.2.{i}")));
@@ -226,8 +242,12 @@ fn failed_logins_lock_the_account_with_the_generic_answer_until_unlocked() {
         let (secret, _) = app.login("ana", PASSWORD).unwrap();
         app.set_disabled(&Principal::Operator, "ana", true).unwrap();
         assert!(app.session(secret.expose()).is_err());
-        assert!(matches!(app.login("ana", PASSWORD), Err(AppError::Unauthenticated)));
-        app.set_disabled(&Principal::Operator, "ana", false).unwrap();
+        assert!(matches!(
+            app.login("ana", PASSWORD),
+            Err(AppError::Unauthenticated)
+        ));
+        app.set_disabled(&Principal::Operator, "ana", false)
+            .unwrap();
         assert!(app.login("ana", PASSWORD).is_ok());
         // A new password ends the sessions too.
         let (secret, _) = app.login("ana", PASSWORD).unwrap();
@@ -257,7 +277,9 @@ fn a_client_with_many_failures_is_throttled() {
         other => panic!("{other:?}"),
     }
     // Another client is not affected.
-    assert!(app.login_with(&attempt("ana", PASSWORD, "192.0.2.8")).is_ok());
+    assert!(app
+        .login_with(&attempt("ana", PASSWORD, "192.0.2.8"))
+        .is_ok());
 }
 
 fn base32_decode(s: &str) -> Vec<u8> {
@@ -284,10 +306,23 @@ fn totp_is_asked_for_and_checked() {
         let app = app_at(&s, t0());
         app.set_password("ana", PASSWORD, Role::Analyst).unwrap();
         let uri = app.enroll_totp(&Principal::Operator, "ana").unwrap();
-        assert!(uri.starts_with("otpauth://totp/Usalama:ana?secret="), "{uri}");
-        let secret = base32_decode(uri.split("secret=").nth(1).unwrap().split('&').next().unwrap());
+        assert!(
+            uri.starts_with("otpauth://totp/Usalama:ana?secret="),
+            "{uri}"
+        );
+        let secret = base32_decode(
+            uri.split("secret=")
+                .nth(1)
+                .unwrap()
+                .split('&')
+                .next()
+                .unwrap(),
+        );
         assert_eq!(secret.len(), 20);
-        let code = format!("{:06}", totp::hotp(&secret, (t0().timestamp() / 30) as u64, 6));
+        let code = format!(
+            "{:06}",
+            totp::hotp(&secret, (t0().timestamp() / 30) as u64, 6)
+        );
         let with = |code: Option<&str>, password: &str| {
             app.login_with(&LoginAttempt {
                 username: "ana",
@@ -296,10 +331,19 @@ fn totp_is_asked_for_and_checked() {
                 client: None,
             })
         };
-        assert!(matches!(with(None, PASSWORD), Err(AppError::SecondFactorRequired)));
+        assert!(matches!(
+            with(None, PASSWORD),
+            Err(AppError::SecondFactorRequired)
+        ));
         // A wrong password never reveals that a code is needed.
-        assert!(matches!(with(None, "wrong-password-xx"), Err(AppError::Unauthenticated)));
-        assert!(matches!(with(Some("000000"), PASSWORD), Err(AppError::Unauthenticated)));
+        assert!(matches!(
+            with(None, "wrong-password-xx"),
+            Err(AppError::Unauthenticated)
+        ));
+        assert!(matches!(
+            with(Some("000000"), PASSWORD),
+            Err(AppError::Unauthenticated)
+        ));
         assert!(with(Some(&code), PASSWORD).is_ok(), "{}", s.name);
         // HTTP Basic (OpenRosa) cannot carry a code.
         assert!(app.authenticate_password("ana", PASSWORD).is_err());
@@ -332,7 +376,13 @@ fn tokens_expire_and_belong_to_an_organisation() {
             Err(AppError::Unauthenticated)
         ));
         assert!(app
-            .create_token_for(&Principal::Operator, Role::Analyst, "past", None, Some(t0()))
+            .create_token_for(
+                &Principal::Operator,
+                Role::Analyst,
+                "past",
+                None,
+                Some(t0())
+            )
             .is_err());
         let plain = app.create_token(Role::Responder, "plain").unwrap();
         assert_eq!(
@@ -351,15 +401,34 @@ fn organisation_admins_manage_only_their_own_organisation() {
         let op = Principal::Operator;
         let a = app.create_org(&op, "org-a").unwrap().id;
         let b = app.create_org(&op, "org-b").unwrap().id;
-        app.set_account(&op, "bob", PASSWORD, Role::Analyst, b).unwrap();
+        app.set_account(&op, "bob", PASSWORD, Role::Analyst, b)
+            .unwrap();
         let admin_a = token(Role::OrgAdmin, a);
         app.set_account(&admin_a, "alice", PASSWORD, Role::Analyst, a)
             .unwrap();
         let forbidden = |r: Result<(), AppError>| matches!(r, Err(AppError::Forbidden(_)));
-        assert!(forbidden(app.set_account(&admin_a, "eve", PASSWORD, Role::Analyst, b)));
-        assert!(forbidden(app.set_account(&admin_a, "root", PASSWORD, Role::Admin, a)));
+        assert!(forbidden(app.set_account(
+            &admin_a,
+            "eve",
+            PASSWORD,
+            Role::Analyst,
+            b
+        )));
+        assert!(forbidden(app.set_account(
+            &admin_a,
+            "root",
+            PASSWORD,
+            Role::Admin,
+            a
+        )));
         // Not even by taking over an account of another organisation.
-        assert!(forbidden(app.set_account(&admin_a, "bob", PASSWORD, Role::Analyst, a)));
+        assert!(forbidden(app.set_account(
+            &admin_a,
+            "bob",
+            PASSWORD,
+            Role::Analyst,
+            a
+        )));
         assert!(forbidden(app.set_disabled(&admin_a, "bob", true)));
         assert!(forbidden(app.unlock_account(&admin_a, "bob")));
         assert!(app.set_disabled(&admin_a, "alice", true).is_ok());
@@ -378,6 +447,11 @@ fn organisation_admins_manage_only_their_own_organisation() {
             Role::Reporter,
             a
         )));
-        assert_eq!(app.store().find_user("bob").unwrap().unwrap().org, b, "{}", s.name);
+        assert_eq!(
+            app.store().find_user("bob").unwrap().unwrap().org,
+            b,
+            "{}",
+            s.name
+        );
     }
 }

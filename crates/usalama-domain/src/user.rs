@@ -155,7 +155,9 @@ impl fmt::Display for Permission {
 
 /// The organisation every installation starts with; accounts, tokens and reports made
 /// before organisations existed belong to it. (An identifier, not a secret.)
-pub const DEFAULT_ORG: OrgId = OrgId(uuid::Uuid::from_u128(0x5a1a_4d3e_0004_4000_8000_0000_0000_0001));
+pub const DEFAULT_ORG: OrgId = OrgId(uuid::Uuid::from_u128(
+    0x5a1a_4d3e_0004_4000_8000_0000_0000_0001,
+));
 
 /// An organisation: users, tokens and the records they create belong to one.
 #[derive(Debug, Clone, PartialEq, Eq)]

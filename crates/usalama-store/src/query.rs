@@ -136,9 +136,9 @@ impl Visibility {
             (Self::All, _) | (_, None) => true,
             (Self::Org { org, shared }, Some(o)) => {
                 o == *org
-                    || shared.iter().any(|(from, scope)| {
-                        *from == o && (*scope == ShareScope::All || verified)
-                    })
+                    || shared
+                        .iter()
+                        .any(|(from, scope)| *from == o && (*scope == ShareScope::All || verified))
             }
         }
     }

@@ -2,8 +2,8 @@
 //! are numbered (`?1` for SQLite, `$1` for PostgreSQL), so one builder serves both.
 
 use crate::query::{EventQuery, GroupBy, Visibility};
-use usalama_domain::ShareScope;
 use chrono::NaiveDate;
+use usalama_domain::ShareScope;
 use uuid::Uuid;
 
 /// The SQL dialect being written.

@@ -3,8 +3,7 @@
 
 use chrono::Duration;
 use usalama_domain::{
-    Dimension, LocalityPath, OrgId, Organisation, Role, ShareScope, VerificationStatus,
-    DEFAULT_ORG,
+    Dimension, LocalityPath, OrgId, Organisation, Role, ShareScope, VerificationStatus, DEFAULT_ORG,
 };
 use usalama_store::{
     EventQuery, GroupBy, PlacedEvent, QueueQuery, SessionRecord, UserRecord, Visibility,
@@ -62,7 +61,13 @@ fn organisations_see_their_own_public_data_and_what_is_shared() {
     on_every_backend(|s| {
         let a = org(s, "org-a");
         let b = org(s, "org-b");
-        let names: Vec<String> = s.store.list_orgs().unwrap().into_iter().map(|o| o.name).collect();
+        let names: Vec<String> = s
+            .store
+            .list_orgs()
+            .unwrap()
+            .into_iter()
+            .map(|o| o.name)
+            .collect();
         assert_eq!(names, ["default", "org-a", "org-b"], "{}", s.name);
         assert_eq!(s.store.find_org("org-a").unwrap().unwrap().id, a);
         assert!(s.store.find_org("nope").unwrap().is_none());
@@ -91,7 +96,9 @@ fn organisations_see_their_own_public_data_and_what_is_shared() {
                 t0(),
             )
             .unwrap();
-        let stored = s.store.get_event(owned(3, None, VerificationStatus::Verified).event.id);
+        let stored = s
+            .store
+            .get_event(owned(3, None, VerificationStatus::Verified).event.id);
         assert_eq!(stored.unwrap().unwrap().event.meta.owner_org, Some(b));
 
         let as_a = |shared| Visibility::Org { org: a, shared };
@@ -110,13 +117,21 @@ fn organisations_see_their_own_public_data_and_what_is_shared() {
             "{}",
             s.name
         );
-        s.store.set_share(b, a, Some(ShareScope::All), t0()).unwrap();
+        s.store
+            .set_share(b, a, Some(ShareScope::All), t0())
+            .unwrap();
         assert_eq!(s.store.shares_to(a).unwrap()[0].scope, ShareScope::All);
         assert_eq!(ids(s, &as_a(vec![(b, ShareScope::All)])), [1, 2, 3, 4]);
         // Sharing is one-way.
         assert!(s.store.shares_to(b).unwrap().is_empty());
         assert_eq!(
-            ids(s, &Visibility::Org { org: b, shared: vec![] }),
+            ids(
+                s,
+                &Visibility::Org {
+                    org: b,
+                    shared: vec![]
+                }
+            ),
             [1, 3, 4],
             "{}",
             s.name
@@ -138,7 +153,13 @@ fn organisations_see_their_own_public_data_and_what_is_shared() {
                 .collect::<Vec<_>>()
         };
         assert_eq!(queue(as_a(vec![])), ["2"], "{}", s.name);
-        assert_eq!(queue(Visibility::Org { org: b, shared: vec![] }), ["3"]);
+        assert_eq!(
+            queue(Visibility::Org {
+                org: b,
+                shared: vec![]
+            }),
+            ["3"]
+        );
         assert_eq!(queue(Visibility::All).len(), 2);
         // The rule in memory matches the SQL.
         let v = as_a(vec![(b, ShareScope::Verified)]);
@@ -169,7 +190,10 @@ fn failed_logins_lock_and_reset_and_disabling_ends_sessions() {
         assert_eq!(found.org, a, "{}", s.name);
         let lock = |n: u32| (n >= 2).then(|| t0() + Duration::seconds(30 * i64::from(n)));
         assert_eq!(s.store.record_login_failure(u.id, &lock).unwrap(), 1);
-        assert_eq!(s.store.find_user("ana").unwrap().unwrap().locked_until, None);
+        assert_eq!(
+            s.store.find_user("ana").unwrap().unwrap().locked_until,
+            None
+        );
         assert_eq!(s.store.record_login_failure(u.id, &lock).unwrap(), 2);
         let locked = s.store.find_user("ana").unwrap().unwrap();
         assert_eq!(locked.failed_logins, 2, "{}", s.name);
@@ -199,11 +223,27 @@ fn failed_logins_lock_and_reset_and_disabling_ends_sessions() {
         let (_, with_user) = s.store.find_session(&[1; 32]).unwrap().unwrap();
         assert_eq!(with_user.org, a);
         s.store.set_user_disabled(u.id, Some(t0())).unwrap();
-        assert!(s.store.find_session(&[1; 32]).unwrap().is_none(), "{}", s.name);
+        assert!(
+            s.store.find_session(&[1; 32]).unwrap().is_none(),
+            "{}",
+            s.name
+        );
         assert!(s.store.find_session(&[2; 32]).unwrap().is_none());
-        assert!(s.store.find_user("ana").unwrap().unwrap().disabled_at.is_some());
+        assert!(s
+            .store
+            .find_user("ana")
+            .unwrap()
+            .unwrap()
+            .disabled_at
+            .is_some());
         s.store.set_user_disabled(u.id, None).unwrap();
-        assert!(s.store.find_user("ana").unwrap().unwrap().disabled_at.is_none());
+        assert!(s
+            .store
+            .find_user("ana")
+            .unwrap()
+            .unwrap()
+            .disabled_at
+            .is_none());
         s.store
             .insert_session(&SessionRecord {
                 token_hash: vec![5; 32],

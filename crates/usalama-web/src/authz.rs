@@ -47,7 +47,11 @@ pub const ROUTE_ACCESS: &[(&str, &str, Access)] = &[
     ("get", "/api/v1/actors", Needs(ReadEvents)),
     ("get", "/api/v1/actors/{id}", Needs(ReadEvents)),
     ("get", "/api/v1/verification/queue", Needs(VerifyEvents)),
-    ("post", "/api/v1/events/{id}/verification", Needs(VerifyEvents)),
+    (
+        "post",
+        "/api/v1/events/{id}/verification",
+        Needs(VerifyEvents),
+    ),
     ("get", "/api/v1/events/{id}/duplicates", Needs(VerifyEvents)),
     ("post", "/api/v1/events/{id}/merge", Needs(VerifyEvents)),
     ("post", "/api/v1/events/{id}/unmerge", Needs(VerifyEvents)),
@@ -122,7 +126,11 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
     };
     let Some(access) = access_of(req.method(), &path) else {
         tracing::error!(method = %req.method(), path, "route has no access rule");
-        return (StatusCode::INTERNAL_SERVER_ERROR, "route has no access rule").into_response();
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "route has no access rule",
+        )
+            .into_response();
     };
     let perm = match access {
         Handler(_) => return next.run(req).await,

@@ -67,7 +67,10 @@ pub fn router(state: AppState) -> Router {
         // Run after routing (they need the matched route): the access rule of the route,
         // then (outermost) the rate limit.
         .route_layer(middleware::from_fn_with_state(state.clone(), authz::guard))
-        .route_layer(middleware::from_fn_with_state(state.clone(), ratelimit::limit))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            ratelimit::limit,
+        ))
         .fallback(site::not_found)
         .with_state(state);
     for (name, value) in headers {

@@ -114,9 +114,7 @@ impl Buckets {
         if map.len() >= MAX_BUCKETS {
             map.clear();
         }
-        let (tokens, at) = map
-            .entry((g, client.to_string()))
-            .or_insert((size, now));
+        let (tokens, at) = map.entry((g, client.to_string())).or_insert((size, now));
         *tokens = (*tokens + now.saturating_duration_since(*at).as_secs_f64() * rate).min(size);
         *at = now;
         if *tokens >= 1.0 {
@@ -203,7 +201,9 @@ mod tests {
         assert_eq!(wait, 6);
         assert!(b.take(Group::Login, "b", 10, t0).is_ok(), "per client");
         assert!(b.take(Group::Places, "a", 10, t0).is_ok(), "per group");
-        assert!(b.take(Group::Login, "a", 10, t0 + Duration::from_secs(6)).is_ok());
+        assert!(b
+            .take(Group::Login, "a", 10, t0 + Duration::from_secs(6))
+            .is_ok());
         assert!(b.take(Group::Login, "a", 0, t0).is_ok(), "0 turns it off");
     }
 }

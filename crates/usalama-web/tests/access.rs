@@ -54,21 +54,37 @@ async fn a_log_in_rotates_the_session_and_marks_cookies_secure_over_https() {
     let (old, _) = app.login("ana", PASSWORD).unwrap();
     let cookie = format!("usalama_csrf={CSRF}; usalama_session={}", old.expose());
     let body = format!("csrf={CSRF}&username=ana&password={PASSWORD}&next=/events");
-    let res = r.clone().oneshot(login(&cookie, &body, Some("https"))).await.unwrap();
+    let res = r
+        .clone()
+        .oneshot(login(&cookie, &body, Some("https")))
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let set = session_of(&res).unwrap();
     assert!(set.contains("HttpOnly") && set.contains("Secure") && set.contains("SameSite"));
-    let new = set.trim_start_matches("usalama_session=").split(';').next().unwrap();
+    let new = set
+        .trim_start_matches("usalama_session=")
+        .split(';')
+        .next()
+        .unwrap();
     assert_ne!(new, old.expose());
     assert!(app.session(new).is_ok());
-    assert!(app.session(old.expose()).is_err(), "the old session must end");
+    assert!(
+        app.session(old.expose()).is_err(),
+        "the old session must end"
+    );
     // Over plain HTTP (and no configuration) the flag is not set.
-    let res = r.oneshot(login(&format!("usalama_csrf={CSRF}"), &body, None)).await.unwrap();
+    let res = r
+        .oneshot(login(&format!("usalama_csrf={CSRF}"), &body, None))
+        .await
+        .unwrap();
     assert!(!session_of(&res).unwrap().contains("Secure"));
 }
 
 async fn text(res: axum::response::Response) -> String {
-    let b = http_body_util::BodyExt::collect(res.into_body()).await.unwrap();
+    let b = http_body_util::BodyExt::collect(res.into_body())
+        .await
+        .unwrap();
     String::from_utf8(b.to_bytes().to_vec()).unwrap()
 }
 
@@ -78,7 +94,11 @@ async fn the_log_in_form_asks_for_the_code_of_an_enrolled_account() {
     app.enroll_totp(&Principal::Operator, "ana").unwrap();
     let cookie = format!("usalama_csrf={CSRF}");
     let body = format!("csrf={CSRF}&username=ana&password={PASSWORD}");
-    let res = r.clone().oneshot(login(&cookie, &body, None)).await.unwrap();
+    let res = r
+        .clone()
+        .oneshot(login(&cookie, &body, None))
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     assert!(session_of(&res).is_none());
     let page = text(res).await;
@@ -100,7 +120,9 @@ async fn rate_limits_answer_429_per_client_address() {
     };
     let (r, _app, _s) = setup(config);
     let call = |ip: [u8; 4]| {
-        let mut req = Request::get("/api/v1/places?q=ban").body(Body::empty()).unwrap();
+        let mut req = Request::get("/api/v1/places?q=ban")
+            .body(Body::empty())
+            .unwrap();
         req.extensions_mut()
             .insert(ConnectInfo(SocketAddr::from((ip, 40000))));
         r.clone().oneshot(req)
@@ -117,13 +139,22 @@ async fn rate_limits_answer_429_per_client_address() {
     let mut req = Request::get("/api/v1/health").body(Body::empty()).unwrap();
     req.extensions_mut()
         .insert(ConnectInfo(SocketAddr::from(([192, 0, 2, 1], 1))));
-    assert_eq!(r.clone().oneshot(req).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        r.clone().oneshot(req).await.unwrap().status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
 async fn every_response_carries_the_security_headers() {
     let (r, _app, _s) = setup(WebConfig::default());
-    for path in ["/", "/api/v1/health", "/login", "/nowhere", "/api/v1/events"] {
+    for path in [
+        "/",
+        "/api/v1/health",
+        "/login",
+        "/nowhere",
+        "/api/v1/events",
+    ] {
         let res = r
             .clone()
             .oneshot(Request::get(path).body(Body::empty()).unwrap())

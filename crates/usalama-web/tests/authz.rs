@@ -28,7 +28,9 @@ type Matrix = BTreeMap<(String, String), BTreeMap<String, bool>>;
 fn matrix() -> (Vec<String>, Matrix) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/authz_matrix.csv");
     let text = std::fs::read_to_string(path).unwrap();
-    let mut lines = text.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty());
+    let mut lines = text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty());
     let header: Vec<String> = lines.next().unwrap().split(',').map(String::from).collect();
     assert_eq!(header[..3], ["method", "path", "anonymous"]);
     let roles: Vec<String> = header[3..].to_vec();
@@ -66,7 +68,10 @@ fn routes_in_sources() -> BTreeSet<(String, String)> {
         }
     }
     let mut files = Vec::new();
-    walk(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
+    walk(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut files,
+    );
     let mut found = BTreeSet::new();
     for f in files {
         let text = std::fs::read_to_string(&f).unwrap();
@@ -135,13 +140,25 @@ fn the_matrix_lists_every_route_and_only_routes() {
         .collect();
     let sources = routes_in_sources();
     let openapi = openapi_routes();
-    for (what, set) in [("the sources", &sources), ("the OpenAPI document", &openapi)] {
+    for (what, set) in [
+        ("the sources", &sources),
+        ("the OpenAPI document", &openapi),
+    ] {
         let missing: Vec<_> = set.difference(&listed).collect();
-        assert!(missing.is_empty(), "routes in {what} missing from authz_matrix.csv: {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "routes in {what} missing from authz_matrix.csv: {missing:?}"
+        );
     }
     let unknown: Vec<_> = listed.difference(&sources).collect();
-    assert!(unknown.is_empty(), "authz_matrix.csv lists routes that do not exist: {unknown:?}");
-    assert_eq!(listed, in_code, "authz_matrix.csv and authz::ROUTE_ACCESS list other routes");
+    assert!(
+        unknown.is_empty(),
+        "authz_matrix.csv lists routes that do not exist: {unknown:?}"
+    );
+    assert_eq!(
+        listed, in_code,
+        "authz_matrix.csv and authz::ROUTE_ACCESS list other routes"
+    );
 }
 
 /// What a caller presents.
@@ -185,7 +202,10 @@ fn world() -> (World, usalama_test_support::TestStore) {
     for r in Role::ALL {
         tokens.insert(
             r.to_string(),
-            app.create_token(r, r.as_str()).unwrap().expose().to_string(),
+            app.create_token(r, r.as_str())
+                .unwrap()
+                .expose()
+                .to_string(),
         );
         app.set_password(r.as_str(), PASSWORD, r).unwrap();
         let (secret, _) = app.login(r.as_str(), PASSWORD).unwrap();
@@ -209,7 +229,13 @@ fn is_openrosa(path: &str) -> bool {
 }
 
 impl World {
-    async fn call(&self, method: &str, path: &str, who: Option<&str>, cred: Cred) -> (StatusCode, String) {
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        who: Option<&str>,
+        cred: Cred,
+    ) -> (StatusCode, String) {
         let uri = path
             .replace("{id}", &self.event)
             .replace("{locality}", "CF11")
@@ -233,7 +259,8 @@ impl World {
                 cookie.push_str(&format!("; usalama_session={}", session.unwrap()));
             }
             (Cred::Basic, Some(r)) => {
-                let raw = base64::engine::general_purpose::STANDARD.encode(format!("{r}:{PASSWORD}"));
+                let raw =
+                    base64::engine::general_purpose::STANDARD.encode(format!("{r}:{PASSWORD}"));
                 b = b.header(header::AUTHORIZATION, format!("Basic {raw}"));
             }
             _ => {}
@@ -259,7 +286,12 @@ impl World {
         } else {
             Body::empty()
         };
-        let res = self.router.clone().oneshot(b.body(body).unwrap()).await.unwrap();
+        let res = self
+            .router
+            .clone()
+            .oneshot(b.body(body).unwrap())
+            .await
+            .unwrap();
         let status = res.status();
         let location = res
             .headers()
@@ -320,6 +352,11 @@ async fn every_route_answers_every_role_as_the_matrix_says() {
             }
         }
     }
-    assert!(wrong.is_empty(), "{} of {calls} calls disagree with the matrix:\n{}", wrong.len(), wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{} of {calls} calls disagree with the matrix:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
     assert!(calls > 1000, "{calls}");
 }

@@ -33,7 +33,8 @@ fn world() -> &'static World {
             .with_password_cost(PasswordCost::OWASP_MINIMUM)
             .unwrap();
         let token = app.create_token(Role::Admin, "fuzz").unwrap();
-        app.set_password("fuzz", "fuzz-password-1", Role::Reporter).unwrap();
+        app.set_password("fuzz", "fuzz-password-1", Role::Reporter)
+            .unwrap();
         World {
             router: router(AppState::new(app, WebConfig::default())),
             token: token.expose().to_string(),

@@ -61,8 +61,8 @@ pub fn serve(
             listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
-            .with_graceful_shutdown(shutdown_signal())
-            .await?;
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
         tracing::info!("stopped");
         Ok(())
     })

@@ -632,8 +632,8 @@ impl App {
                 "imports have their own use-cases",
             ));
         }
-        if channel != Channel::WebForm && who.role().is_none() {
-            return Err(AppError::Unauthenticated);
+        if channel != Channel::WebForm {
+            self.require(who, usalama_domain::Permission::SubmitReports)?;
         }
         if items.len() > MAX_BATCH {
             return Err(AppError::invalid(

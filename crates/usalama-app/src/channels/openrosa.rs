@@ -78,9 +78,7 @@ impl App {
         xml: &[u8],
         media: Vec<Attachment>,
     ) -> Result<OpenRosaOutcome, AppError> {
-        if who.role().is_none() {
-            return Err(AppError::Unauthenticated);
-        }
+        self.require(who, usalama_domain::Permission::SubmitReports)?;
         let refuse = |field: &str, reason: String| {
             Ok(OpenRosaOutcome::Refused(vec![FieldError::new(
                 field, reason,

@@ -9,6 +9,7 @@ use crate::error::StoreError;
 use crate::intake::{NewReport, ReportReceipt, StoredAttachment, StoredReport};
 use crate::migrate::{self, Migration};
 use crate::query::{ActorQuery, Cursor, EventQuery, GroupBy, GroupCount, LocalityQuery, Page};
+use crate::records::ShareRecord;
 use crate::records::{
     LocalitySummary, PlacedEvent, SessionRecord, StoredEvent, TokenRecord, UpsertCounts, UserRecord,
 };
@@ -19,14 +20,13 @@ use crate::verification::{
     DecisionWrite, DuplicatePoolQuery, HistoryEntry, MergeWrite, QueueQuery, UnmergeWrite,
     VersionedEvent, WriteOutcome,
 };
-use crate::records::ShareRecord;
 use crate::{Backend, Store};
-use usalama_domain::{OrgId, Organisation, ShareScope};
 use chrono::{DateTime, Utc};
 use postgres::types::{to_sql_checked, IsNull, ToSql, Type};
 use postgres::{Client, GenericClient, NoTls, Row};
 use std::collections::HashMap;
 use usalama_domain::{Actor, ActorId, EventId, Locality, LocalityId, LocalityPath};
+use usalama_domain::{OrgId, Organisation, ShareScope};
 use uuid::Uuid;
 
 mod verification;
@@ -223,10 +223,10 @@ fn user(r: &Row, offset: usize) -> Result<UserRecord, StoreError> {
             })?,
         created_at: r.try_get(offset + 4).px()?,
         disabled_at: r.try_get(offset + 5).px()?,
-        org: r
-            .try_get::<_, Option<Uuid>>(offset + 6)
-            .px()?
-            .map_or(usalama_domain::DEFAULT_ORG, usalama_domain::OrgId::from_uuid),
+        org: r.try_get::<_, Option<Uuid>>(offset + 6).px()?.map_or(
+            usalama_domain::DEFAULT_ORG,
+            usalama_domain::OrgId::from_uuid,
+        ),
         failed_logins: u32::try_from(r.try_get::<_, i32>(offset + 7).px()?).unwrap_or(0),
         locked_until: r.try_get(offset + 8).px()?,
         totp_secret: r.try_get(offset + 9).px()?,
@@ -771,7 +771,11 @@ impl Store for PgStore {
             }
             .px()?;
             let existing = match existing {
-                Some(r) => Some((event_row(&r)?, r.try_get::<_, Vec<u8>>(crate::sql::EVENT_COLUMN_COUNT).px()?)),
+                Some(r) => Some((
+                    event_row(&r)?,
+                    r.try_get::<_, Vec<u8>>(crate::sql::EVENT_COLUMN_COUNT)
+                        .px()?,
+                )),
                 None => None,
             };
             match existing {
@@ -1018,10 +1022,10 @@ impl Store for PgStore {
                 label: r.try_get(3).px()?,
                 created_at: r.try_get(4).px()?,
                 revoked_at: r.try_get(5).px()?,
-                org: r
-                    .try_get::<_, Option<Uuid>>(6)
-                    .px()?
-                    .map_or(usalama_domain::DEFAULT_ORG, usalama_domain::OrgId::from_uuid),
+                org: r.try_get::<_, Option<Uuid>>(6).px()?.map_or(
+                    usalama_domain::DEFAULT_ORG,
+                    usalama_domain::OrgId::from_uuid,
+                ),
                 expires_at: r.try_get(7).px()?,
             })
         })
@@ -1054,8 +1058,10 @@ impl Store for PgStore {
         let row = self
             .conn()?
             .query_opt(
-                &format!("SELECT s.created_at, s.expires_at, {USER_COLUMNS}
-                 FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1"),
+                &format!(
+                    "SELECT s.created_at, s.expires_at, {USER_COLUMNS}
+                 FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1"
+                ),
                 &[&token_hash],
             )
             .px()?;

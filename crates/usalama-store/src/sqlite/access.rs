@@ -185,4 +185,3 @@ impl SqliteStore {
             .map(|n| n as u64)
     }
 }
-

@@ -8,6 +8,7 @@ use crate::error::StoreError;
 use crate::intake::{NewReport, ReportReceipt, StoredAttachment, StoredReport};
 use crate::migrate::{self, Migration};
 use crate::query::{ActorQuery, Cursor, EventQuery, GroupBy, GroupCount, LocalityQuery, Page};
+use crate::records::ShareRecord;
 use crate::records::{
     LocalitySummary, PlacedEvent, SessionRecord, StoredEvent, TokenRecord, UpsertCounts, UserRecord,
 };
@@ -17,9 +18,7 @@ use crate::verification::{
     DecisionWrite, DuplicatePoolQuery, HistoryEntry, MergeWrite, QueueQuery, UnmergeWrite,
     VersionedEvent, WriteOutcome,
 };
-use crate::records::ShareRecord;
 use crate::{Backend, Store};
-use usalama_domain::{OrgId, Organisation, ShareScope};
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::types::{ToSqlOutput, Value};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior};
@@ -28,6 +27,7 @@ use std::path::{Path, PathBuf};
 use usalama_domain::{
     Actor, ActorId, ActorKind, EventId, ExternalActorIds, Locality, LocalityId, LocalityPath,
 };
+use usalama_domain::{OrgId, Organisation, ShareScope};
 use uuid::Uuid;
 
 mod verification;
@@ -281,7 +281,10 @@ fn build_user(
             })?,
         created_at: parse_ts(&created).sx()?,
         disabled_at: opt_ts(disabled).sx()?,
-        org: org.map_or(usalama_domain::DEFAULT_ORG, usalama_domain::OrgId::from_uuid),
+        org: org.map_or(
+            usalama_domain::DEFAULT_ORG,
+            usalama_domain::OrgId::from_uuid,
+        ),
         failed_logins: u32::try_from(failed).unwrap_or(u32::MAX),
         locked_until: opt_ts(locked).sx()?,
         totp_secret: totp,
@@ -1142,23 +1145,28 @@ impl Store for SqliteStore {
             )
             .optional()
             .sx()?;
-        row.map(|(id, token_hash, role, label, created_at, revoked_at, org, expires_at)| {
-            Ok(TokenRecord {
-                id,
-                token_hash,
-                role: role.parse().map_err(|e: usalama_domain::DomainError| {
-                    StoreError::InvalidRecord {
-                        id: id.to_string(),
-                        reason: e.to_string(),
-                    }
-                })?,
-                label,
-                created_at,
-                revoked_at,
-                org: org.map_or(usalama_domain::DEFAULT_ORG, usalama_domain::OrgId::from_uuid),
-                expires_at,
-            })
-        })
+        row.map(
+            |(id, token_hash, role, label, created_at, revoked_at, org, expires_at)| {
+                Ok(TokenRecord {
+                    id,
+                    token_hash,
+                    role: role.parse().map_err(|e: usalama_domain::DomainError| {
+                        StoreError::InvalidRecord {
+                            id: id.to_string(),
+                            reason: e.to_string(),
+                        }
+                    })?,
+                    label,
+                    created_at,
+                    revoked_at,
+                    org: org.map_or(
+                        usalama_domain::DEFAULT_ORG,
+                        usalama_domain::OrgId::from_uuid,
+                    ),
+                    expires_at,
+                })
+            },
+        )
         .transpose()
     }
 
@@ -1189,8 +1197,10 @@ impl Store for SqliteStore {
         let c = self.conn()?;
         let row = c
             .query_row(
-                &format!("SELECT s.created_at, s.expires_at, {USER_COLUMNS}
-                 FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1"),
+                &format!(
+                    "SELECT s.created_at, s.expires_at, {USER_COLUMNS}
+                 FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1"
+                ),
                 [token_hash],
                 |r| {
                     Ok((

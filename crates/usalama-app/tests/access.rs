@@ -455,3 +455,45 @@ fn organisation_admins_manage_only_their_own_organisation() {
         );
     }
 }
+
+#[test]
+fn hashes_use_the_configured_cost_and_weaker_ones_are_upgraded_at_log_in() {
+    let s = usalama_test_support::sqlite();
+    let cheap = app_at(&s, t0());
+    cheap.set_password("ana", PASSWORD, Role::Analyst).unwrap();
+    let stored = cheap
+        .store()
+        .find_user("ana")
+        .unwrap()
+        .unwrap()
+        .password_hash;
+    assert!(
+        stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{stored}"
+    );
+    // The default cost: 64 MiB, 3 passes.
+    let taxonomy = usalama_ingest::parse_taxonomy(usalama_ingest::DEFAULT_TAXONOMY).unwrap();
+    let strong = App::new(s.store.clone(), taxonomy, Arc::new(FixedClock(t0())));
+    assert!(strong.login("ana", PASSWORD).is_ok());
+    let stored = strong
+        .store()
+        .find_user("ana")
+        .unwrap()
+        .unwrap()
+        .password_hash;
+    assert!(
+        stored.starts_with("$argon2id$v=19$m=65536,t=3,p=1$"),
+        "{stored}"
+    );
+    assert!(strong.login("ana", PASSWORD).is_ok());
+    // Below OWASP's minimum is refused.
+    let taxonomy = usalama_ingest::parse_taxonomy(usalama_ingest::DEFAULT_TAXONOMY).unwrap();
+    assert!(
+        App::new(s.store.clone(), taxonomy, Arc::new(FixedClock(t0())))
+            .with_password_cost(PasswordCost {
+                memory_kib: 8192,
+                iterations: 2
+            })
+            .is_err()
+    );
+}

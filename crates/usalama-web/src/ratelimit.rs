@@ -150,10 +150,9 @@ pub(crate) fn client_key(parts: &Parts, config: &WebConfig) -> Option<String> {
 
 /// Applies the limits; see the module documentation.
 pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let group = req
-        .extensions()
-        .get::<MatchedPath>()
-        .and_then(|p| group_of(req.method(), p.as_str()));
+    let matched = req.extensions().get::<MatchedPath>();
+    let api = matched.is_some_and(|p| p.as_str().starts_with("/api/"));
+    let group = matched.and_then(|p| group_of(req.method(), p.as_str()));
     let Some(group) = group else {
         return next.run(req).await;
     };
@@ -170,12 +169,19 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
     {
         Ok(()) => next.run(req).await,
         Err(wait) => {
-            let mut r = (
-                StatusCode::TOO_MANY_REQUESTS,
-                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-                "Too many requests. Wait a moment and try again.\n",
-            )
-                .into_response();
+            let mut r = if api {
+                crate::error::ApiError::from(usalama_app::AppError::RateLimited {
+                    retry_after_secs: wait,
+                })
+                .into_response()
+            } else {
+                (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                    "Too many requests. Wait a moment and try again.\n",
+                )
+                    .into_response()
+            };
             if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
                 r.headers_mut().insert(header::RETRY_AFTER, v);
             }

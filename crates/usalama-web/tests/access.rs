@@ -134,6 +134,7 @@ async fn rate_limits_answer_429_per_client_address() {
     let res = call([192, 0, 2, 1]).await.unwrap();
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(res.headers()[header::RETRY_AFTER], "15");
+    assert!(text(res).await.contains("\"rate_limited\""));
     assert_eq!(call([192, 0, 2, 2]).await.unwrap().status(), StatusCode::OK);
     // Routes outside the limited groups are not counted.
     let mut req = Request::get("/api/v1/health").body(Body::empty()).unwrap();

@@ -471,7 +471,7 @@ fn hashes_use_the_configured_cost_and_weaker_ones_are_upgraded_at_log_in() {
         stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
         "{stored}"
     );
-    // The default cost: 64 MiB, 3 passes.
+    // The default cost: 96 MiB, 4 passes.
     let taxonomy = usalama_ingest::parse_taxonomy(usalama_ingest::DEFAULT_TAXONOMY).unwrap();
     let strong = App::new(s.store.clone(), taxonomy, Arc::new(FixedClock(t0())));
     assert!(strong.login("ana", PASSWORD).is_ok());
@@ -482,7 +482,7 @@ fn hashes_use_the_configured_cost_and_weaker_ones_are_upgraded_at_log_in() {
         .unwrap()
         .password_hash;
     assert!(
-        stored.starts_with("$argon2id$v=19$m=65536,t=3,p=1$"),
+        stored.starts_with("$argon2id$v=19$m=98304,t=4,p=1$"),
         "{stored}"
     );
     assert!(strong.login("ana", PASSWORD).is_ok());

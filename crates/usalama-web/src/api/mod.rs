@@ -80,7 +80,13 @@ pub async fn run<T: Send + 'static>(
     let app = state.app.clone();
     tokio::task::spawn_blocking(move || f(&app))
         .await
-        .unwrap_or_else(|e| Err(AppError::invalid("request", format!("worker failed: {e}"))))
+        .unwrap_or_else(|e| {
+            // A panic's message stays in the log: the answer is a plain 500.
+            tracing::error!(error = %e, "worker failed");
+            Err(AppError::Store(usalama_store::StoreError::Backend(
+                "worker failed".into(),
+            )))
+        })
 }
 
 /// The caller of an API route, authenticated by bearer token.

@@ -7,9 +7,10 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::Argon2;
 use base64::Engine;
 use chrono::Duration;
+use chrono::{DateTime, Utc};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use usalama_domain::Role;
+use usalama_domain::{OrgId, Permission, Role, DEFAULT_ORG};
 use usalama_store::{SessionRecord, TokenRecord, UserRecord};
 use uuid::Uuid;
 
@@ -32,6 +33,8 @@ pub enum Principal {
         label: String,
         /// The role it grants.
         role: Role,
+        /// The organisation whose records it may see.
+        org: OrgId,
     },
     /// A logged-in account.
     User {
@@ -41,6 +44,8 @@ pub enum Principal {
         username: String,
         /// Role.
         role: Role,
+        /// The account's organisation.
+        org: OrgId,
     },
 }
 
@@ -53,6 +58,17 @@ impl Principal {
             Self::Token { role, .. } | Self::User { role, .. } => Some(*role),
         }
     }
+    /// The organisation, for accounts and tokens.
+    pub fn org(&self) -> Option<OrgId> {
+        match self {
+            Self::Anonymous | Self::Operator => None,
+            Self::Token { org, .. } | Self::User { org, .. } => Some(*org),
+        }
+    }
+    /// Whether the caller holds `p` (the operator holds every permission).
+    pub fn may(&self, p: Permission) -> bool {
+        self.role().is_some_and(|r| r.may(p))
+    }
     /// A name for audit and metadata: the username or `token:label`.
     pub fn name(&self) -> Option<String> {
         match self {
@@ -62,6 +78,59 @@ impl Principal {
             Self::User { username, .. } => Some(username.clone()),
         }
     }
+}
+
+/// The cost of Argon2id password hashes. The default, 96 MiB and 4 passes (1 lane), is
+/// well above OWASP's recommended minimum (19 MiB × 2 passes, or 46 MiB × 1): about 0.4 s
+/// of CPU per verification on the 2-core build machine (release build), so a log-in is at
+/// least 250 ms of work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordCost {
+    /// Memory in KiB.
+    pub memory_kib: u32,
+    /// Passes over the memory.
+    pub iterations: u32,
+}
+
+impl Default for PasswordCost {
+    fn default() -> Self {
+        Self {
+            memory_kib: 98_304,
+            iterations: 4,
+        }
+    }
+}
+
+impl PasswordCost {
+    /// OWASP's minimum (19 MiB, 2 passes, 1 lane): the least [`App::with_password_cost`]
+    /// accepts.
+    pub const OWASP_MINIMUM: PasswordCost = PasswordCost {
+        memory_kib: 19_456,
+        iterations: 2,
+    };
+
+    fn hasher(&self) -> Result<Argon2<'static>, AppError> {
+        let params = argon2::Params::new(self.memory_kib, self.iterations, 1, None)
+            .map_err(|_| AppError::Crypto)?;
+        Ok(Argon2::new(
+            argon2::Algorithm::Argon2id,
+            argon2::Version::V0x13,
+            params,
+        ))
+    }
+}
+
+/// What a log-in presents.
+#[derive(Debug, Clone, Default)]
+pub struct LoginAttempt<'a> {
+    /// Account name.
+    pub username: &'a str,
+    /// Password.
+    pub password: &'a str,
+    /// The TOTP code, for accounts with a second factor.
+    pub code: Option<&'a str>,
+    /// A key for the client (its address), for per-client throttling; kept in memory only.
+    pub client: Option<&'a str>,
 }
 
 /// A secret shown once to its owner (an API token or a session cookie). Debug output
@@ -107,12 +176,144 @@ pub fn random_password() -> String {
         .collect()
 }
 
+/// A throw-away hash to verify against when an account is unknown or locked, so that
+/// every failed log-in takes as long and a form cannot be used to list accounts.
+fn dummy_hash(cost: &PasswordCost) -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| {
+        let salt = SaltString::generate(&mut rand::rngs::OsRng);
+        cost.hasher()
+            .and_then(|h| {
+                h.hash_password(random_password().as_bytes(), &salt)
+                    .map(|h| h.to_string())
+                    .map_err(|_| AppError::Crypto)
+            })
+            .unwrap_or_default()
+    })
+}
+
+/// Whether `password` matches the PHC string `stored` (with the parameters it records).
+fn password_matches(stored: &str, password: &str) -> bool {
+    PasswordHash::new(stored)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// Whether a stored hash is weaker than `cost` (then it is hashed again at the next
+/// successful log-in).
+fn weaker_than(stored: &str, cost: &PasswordCost) -> bool {
+    PasswordHash::new(stored).is_ok_and(|h| {
+        let get = |k: &str| h.params.get_decimal(k).unwrap_or(0);
+        h.algorithm.as_str() != "argon2id"
+            || get("m") < cost.memory_kib
+            || get("t") < cost.iterations
+    })
+}
+
+fn check_username(username: &str) -> Result<&str, AppError> {
+    let username = username.trim();
+    if username.is_empty()
+        || username.len() > 64
+        || !username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
+    {
+        return Err(AppError::invalid(
+            "username",
+            "use 1-64 letters, digits, '.', '_', '-' or '@'",
+        ));
+    }
+    Ok(username)
+}
+
+fn check_password(password: &str) -> Result<(), AppError> {
+    if password.chars().count() < MIN_PASSWORD_LEN {
+        return Err(AppError::invalid(
+            "password",
+            format!("must have at least {MIN_PASSWORD_LEN} characters"),
+        ));
+    }
+    if password.len() > 1024 {
+        return Err(AppError::invalid(
+            "password",
+            "must have at most 1024 bytes",
+        ));
+    }
+    Ok(())
+}
+
 impl App {
-    /// Creates an API token with `role`; the secret is returned once and only its hash kept.
+    /// Requires a caller holding `p`: `Unauthenticated` for anonymous callers, `Forbidden`
+    /// for roles without it. Every use-case calls this (or a helper named after the
+    /// permission) before anything else.
+    pub(crate) fn require(&self, who: &Principal, p: Permission) -> Result<(), AppError> {
+        match who.role() {
+            None => Err(AppError::Unauthenticated),
+            Some(r) if r.may(p) => Ok(()),
+            Some(r) => Err(AppError::Forbidden(r.to_string())),
+        }
+    }
+
+    /// Requires a caller that may manage accounts of `org` with `role`: administrators any,
+    /// organisation admins only their own organisation's, and never an administrator.
+    fn require_account_manager(
+        &self,
+        who: &Principal,
+        org: OrgId,
+        role: Role,
+    ) -> Result<(), AppError> {
+        self.require(who, Permission::ManageUsers)?;
+        if who.may(Permission::ManageOrganisations) {
+            return Ok(());
+        }
+        let forbidden =
+            || AppError::Forbidden(who.role().map(|r| r.to_string()).unwrap_or_default());
+        if who.org() != Some(org) || role == Role::Admin {
+            return Err(forbidden());
+        }
+        Ok(())
+    }
+
+    /// Hashes a password with the configured cost.
+    fn hash_password(&self, password: &str) -> Result<String, AppError> {
+        let salt = SaltString::generate(&mut rand::rngs::OsRng);
+        Ok(self
+            .password_cost
+            .hasher()?
+            .hash_password(password.as_bytes(), &salt)
+            .map_err(|_| AppError::Crypto)?
+            .to_string())
+    }
+
+    /// Creates an API token with `role` in the default organisation, without expiry (the
+    /// operator's shortcut); the secret is returned once and only its hash kept.
     pub fn create_token(&self, role: Role, label: &str) -> Result<TokenSecret, AppError> {
+        self.create_token_for(&Principal::Operator, role, label, None, None)
+    }
+
+    /// Creates an API token with `role` for `org` (default: the caller's, else the default
+    /// organisation), valid until `expires_at` if given. Organisation admins create tokens
+    /// for their own organisation only. The secret is returned once; only its hash is kept.
+    pub fn create_token_for(
+        &self,
+        who: &Principal,
+        role: Role,
+        label: &str,
+        org: Option<OrgId>,
+        expires_at: Option<DateTime<Utc>>,
+    ) -> Result<TokenSecret, AppError> {
+        let org = org.or(who.org()).unwrap_or(DEFAULT_ORG);
+        self.require_account_manager(who, org, role)?;
         let label = label.trim();
         if label.is_empty() || label.len() > 100 {
             return Err(AppError::invalid("label", "must have 1 to 100 characters"));
+        }
+        if expires_at.is_some_and(|t| t <= self.now()) {
+            return Err(AppError::invalid("expires", "must be in the future"));
         }
         let secret = new_secret("usa_");
         self.store.insert_token(&TokenRecord {
@@ -122,6 +323,8 @@ impl App {
             label: label.to_string(),
             created_at: self.now(),
             revoked_at: None,
+            org,
+            expires_at,
         })?;
         self.audit(
             &Principal::Operator,
@@ -144,49 +347,58 @@ impl App {
         Ok(n)
     }
 
-    /// The principal of a bearer token, or `Unauthenticated`.
+    /// The principal of a bearer token, or `Unauthenticated` when unknown, revoked or
+    /// expired.
     pub fn authenticate_token(&self, secret: &str) -> Result<Principal, AppError> {
         let secret = secret.trim();
         if secret.is_empty() || secret.len() > 200 {
             return Err(AppError::Unauthenticated);
         }
+        let now = self.now();
         match self.store.find_token(&digest(secret))? {
-            Some(t) if t.revoked_at.is_none() => Ok(Principal::Token {
-                label: t.label,
-                role: t.role,
-            }),
+            Some(t) if t.revoked_at.is_none() && t.expires_at.is_none_or(|e| e > now) => {
+                Ok(Principal::Token {
+                    label: t.label,
+                    role: t.role,
+                    org: t.org,
+                })
+            }
             _ => Err(AppError::Unauthenticated),
         }
     }
 
-    /// Creates the account or sets its password and role.
+    /// Creates the account or sets its password and role (the operator's shortcut: a new
+    /// account joins the default organisation, an existing one keeps its own).
     pub fn set_password(&self, username: &str, password: &str, role: Role) -> Result<(), AppError> {
-        let username = username.trim();
-        if username.is_empty()
-            || username.len() > 64
-            || !username
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
-        {
-            return Err(AppError::invalid(
-                "username",
-                "use 1-64 letters, digits, '.', '_', '-' or '@'",
-            ));
-        }
-        if password.chars().count() < MIN_PASSWORD_LEN {
-            return Err(AppError::invalid(
-                "password",
-                format!("must have at least {MIN_PASSWORD_LEN} characters"),
-            ));
-        }
-        let salt = SaltString::generate(&mut rand::rngs::OsRng);
-        let hash = Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map_err(|_| AppError::Crypto)?
-            .to_string();
+        let org = self
+            .store
+            .find_user(username.trim())?
+            .map_or(DEFAULT_ORG, |u| u.org);
+        self.set_account(&Principal::Operator, username, password, role, org)
+    }
+
+    /// Creates the account `username` in `org` with `role` and `password`, or sets the
+    /// password, role and organisation of the existing one (enabling it and ending its
+    /// sessions). Organisation admins manage only their own organisation's accounts.
+    pub fn set_account(
+        &self,
+        who: &Principal,
+        username: &str,
+        password: &str,
+        role: Role,
+        org: OrgId,
+    ) -> Result<(), AppError> {
+        let username = check_username(username)?;
         let existing = self.store.find_user(username)?;
+        if let Some(u) = &existing {
+            self.require_account_manager(who, u.org, u.role)?;
+        }
+        self.require_account_manager(who, org, role)?;
+        check_password(password)?;
+        let hash = self.hash_password(password)?;
+        let id = existing.as_ref().map_or_else(Uuid::new_v4, |u| u.id);
         self.store.upsert_user(&UserRecord {
-            id: existing.as_ref().map_or_else(Uuid::new_v4, |u| u.id),
+            id,
             username: username.to_string(),
             password_hash: hash,
             role,
@@ -194,6 +406,10 @@ impl App {
                 .as_ref()
                 .map_or_else(|| self.now(), |u| u.created_at),
             disabled_at: None,
+            org,
+            failed_logins: 0,
+            locked_until: None,
+            totp_secret: None,
         })?;
         self.audit(
             &Principal::Operator,
@@ -205,7 +421,133 @@ impl App {
             ("user", username.to_string()),
             serde_json::json!({"role": role.as_str()}),
         )?;
+        if existing.is_some() {
+            self.store.delete_user_sessions(id)?;
+            self.store.reset_login_failures(id)?;
+        }
         Ok(())
+    }
+
+    /// An account the caller may manage.
+    fn managed_account(&self, who: &Principal, username: &str) -> Result<UserRecord, AppError> {
+        let u = self
+            .store
+            .find_user(username.trim())?
+            .ok_or(AppError::NotFound("account"))?;
+        self.require_account_manager(who, u.org, u.role)?;
+        Ok(u)
+    }
+
+    /// Sets an account's password, keeping its role and organisation; ends its sessions
+    /// and lifts any lock.
+    pub fn change_password(
+        &self,
+        who: &Principal,
+        username: &str,
+        password: &str,
+    ) -> Result<(), AppError> {
+        let u = self.managed_account(who, username)?;
+        self.set_account(who, &u.username, password, u.role, u.org)
+    }
+
+    /// Disables (or enables again) an account; disabling ends its sessions at once.
+    pub fn set_disabled(
+        &self,
+        who: &Principal,
+        username: &str,
+        disabled: bool,
+    ) -> Result<(), AppError> {
+        let u = self.managed_account(who, username)?;
+        Ok(self
+            .store
+            .set_user_disabled(u.id, disabled.then(|| self.now()))?)
+    }
+
+    /// Lifts an account's log-in lock and forgets its failed log-ins.
+    pub fn unlock_account(&self, who: &Principal, username: &str) -> Result<(), AppError> {
+        let u = self.managed_account(who, username)?;
+        Ok(self.store.reset_login_failures(u.id)?)
+    }
+
+    /// Enrolls a new TOTP second factor for the account (replacing any previous one) and
+    /// returns the `otpauth://` URI to show once to its owner.
+    pub fn enroll_totp(&self, who: &Principal, username: &str) -> Result<String, AppError> {
+        let u = self.managed_account(who, username)?;
+        let mut secret = [0u8; crate::totp::SECRET_LEN];
+        rand::rngs::OsRng.fill_bytes(&mut secret);
+        self.store.set_user_totp(u.id, Some(&secret))?;
+        Ok(crate::totp::otpauth_uri("Usalama", &u.username, &secret))
+    }
+
+    /// Removes the account's second factor.
+    pub fn remove_totp(&self, who: &Principal, username: &str) -> Result<(), AppError> {
+        let u = self.managed_account(who, username)?;
+        Ok(self.store.set_user_totp(u.id, None)?)
+    }
+
+    /// Checks a name and password (and the TOTP code when the account has a second
+    /// factor) under the throttling rules: a blocked client gets `RateLimited`; an unknown,
+    /// disabled or locked account and a wrong password or code all get the same
+    /// `Unauthenticated`, after the same work; a right password without the code an
+    /// enrolled account needs gets `SecondFactorRequired`.
+    pub(crate) fn verify_account(&self, a: &LoginAttempt<'_>) -> Result<UserRecord, AppError> {
+        let now = self.now();
+        if let Some(until) = a.client.and_then(|c| self.throttle.blocked_until(c, now)) {
+            return Err(AppError::RateLimited {
+                retry_after_secs: (until - now).num_seconds().max(1) as u64,
+            });
+        }
+        let fail = |user: Option<&UserRecord>| -> Result<UserRecord, AppError> {
+            if let Some(c) = a.client {
+                self.throttle.failed(c, now, &self.login_policy);
+            }
+            if let Some(u) = user {
+                let policy = self.login_policy;
+                self.store.record_login_failure(u.id, &|n| {
+                    policy
+                        .lock_for(n, policy.account_free_failures)
+                        .map(|d| now + d)
+                })?;
+            }
+            Err(AppError::Unauthenticated)
+        };
+        if a.username.len() > 64 || a.password.len() > 1024 {
+            return fail(None);
+        }
+        let user = self.store.find_user(a.username.trim())?;
+        let usable = user
+            .as_ref()
+            .filter(|u| u.disabled_at.is_none() && u.locked_until.is_none_or(|t| t <= now));
+        let stored = usable.map_or(dummy_hash(&self.password_cost), |u| {
+            u.password_hash.as_str()
+        });
+        let ok = password_matches(stored, a.password);
+        let Some(u) = usable.filter(|_| ok) else {
+            // A locked account's failures do not lengthen its lock.
+            return fail(usable);
+        };
+        if let Some(secret) = &u.totp_secret {
+            match a.code.map(str::trim).filter(|c| !c.is_empty()) {
+                None => return Err(AppError::SecondFactorRequired),
+                Some(code) if !crate::totp::verify(secret, code, now.timestamp()) => {
+                    return fail(Some(u));
+                }
+                Some(_) => {}
+            }
+        }
+        let u = u.clone();
+        if u.failed_logins > 0 || u.locked_until.is_some() {
+            self.store.reset_login_failures(u.id)?;
+        }
+        if let Some(c) = a.client {
+            self.throttle.succeeded(c);
+        }
+        if weaker_than(&u.password_hash, &self.password_cost) {
+            let mut again = u.clone();
+            again.password_hash = self.hash_password(a.password)?;
+            self.store.upsert_user(&again)?;
+        }
+        Ok(u)
     }
 
     /// Checks a password and opens a session; the returned secret goes in a cookie.
@@ -214,31 +556,18 @@ impl App {
         username: &str,
         password: &str,
     ) -> Result<(TokenSecret, Principal), AppError> {
-        let user = self.store.find_user(username.trim())?;
-        // Verify against a throw-away hash when the user is unknown, so that both cases take
-        // as long and a login form cannot be used to list accounts.
-        static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-        let dummy = DUMMY.get_or_init(|| {
-            let salt = SaltString::generate(&mut rand::rngs::OsRng);
-            Argon2::default()
-                .hash_password(random_password().as_bytes(), &salt)
-                .map(|h| h.to_string())
-                .unwrap_or_default()
-        });
-        let stored = user
-            .as_ref()
-            .map_or(dummy.as_str(), |u| u.password_hash.as_str());
-        let ok = PasswordHash::new(stored)
-            .map(|h| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &h)
-                    .is_ok()
-            })
-            .unwrap_or(false);
-        let user = match user {
-            Some(u) if ok && u.disabled_at.is_none() => u,
-            _ => return Err(AppError::Unauthenticated),
-        };
+        self.login_with(&LoginAttempt {
+            username,
+            password,
+            ..Default::default()
+        })
+    }
+
+    /// Checks a log-in ([`App::verify_account`]) and opens a new session; the returned
+    /// secret goes in a cookie. Callers end the session the client had before, so that a
+    /// session id never survives a log-in.
+    pub fn login_with(&self, a: &LoginAttempt<'_>) -> Result<(TokenSecret, Principal), AppError> {
+        let user = self.verify_account(a)?;
         let secret = new_secret("uss_");
         let now = self.now();
         self.store.insert_session(&SessionRecord {
@@ -253,6 +582,7 @@ impl App {
                 id: user.id,
                 username: user.username,
                 role: user.role,
+                org: user.org,
             },
         ))
     }
@@ -268,6 +598,7 @@ impl App {
                     id: u.id,
                     username: u.username,
                     role: u.role,
+                    org: u.org,
                 })
             }
             _ => Err(AppError::Unauthenticated),
@@ -281,19 +612,6 @@ impl App {
 
     /// Requires a caller allowed to read event records.
     pub(crate) fn require_reader(&self, who: &Principal) -> Result<(), AppError> {
-        match who.role() {
-            None => Err(AppError::Unauthenticated),
-            Some(r) if r.can_read_events() => Ok(()),
-            Some(r) => Err(AppError::Forbidden(r.to_string())),
-        }
-    }
-
-    /// Requires an administrator.
-    pub(crate) fn require_admin(&self, who: &Principal) -> Result<(), AppError> {
-        match who.role() {
-            None => Err(AppError::Unauthenticated),
-            Some(Role::Admin) => Ok(()),
-            Some(r) => Err(AppError::Forbidden(r.to_string())),
-        }
+        self.require(who, Permission::ReadEvents)
     }
 }

@@ -49,6 +49,15 @@ pub enum AppError {
     /// An export could not be written to its destination.
     #[error("cannot write the export: {0}")]
     Export(String),
+    /// The password was right but the account needs its TOTP code as well.
+    #[error("the authentication code is required")]
+    SecondFactorRequired,
+    /// Too many failed attempts from this client: try again after the given delay.
+    #[error("too many attempts; retry in {retry_after_secs} s")]
+    RateLimited {
+        /// Seconds to wait.
+        retry_after_secs: u64,
+    },
 }
 
 impl AppError {

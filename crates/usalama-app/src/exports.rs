@@ -25,7 +25,11 @@ impl App {
         format: ExportFormat,
         out: &mut dyn Write,
     ) -> Result<u64, AppError> {
-        self.require_reader(who)?;
+        self.require(who, usalama_domain::Permission::ExportEvents)?;
+        let q = &EventQuery {
+            visibility: self.visibility(who)?,
+            ..q.clone()
+        };
         let locs = self.localities()?;
         let mut writer =
             EventWriter::new(out, format).map_err(|e| AppError::Export(e.to_string()))?;

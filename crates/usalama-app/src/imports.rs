@@ -96,7 +96,7 @@ impl fmt::Display for BoundaryReport {
 
 impl App {
     fn require_importer(&self, who: &Principal) -> Result<(), AppError> {
-        self.require_admin(who)
+        self.require(who, usalama_domain::Permission::Import)
     }
 
     /// Imports one level of administrative boundaries from GeoJSON text, links each to its
@@ -227,7 +227,7 @@ impl App {
     ) -> Result<ImportReport, AppError> {
         self.require_importer(who)?;
         let rows = usalama_ingest::read_ged_geojson(json, &self.taxonomy, self.now())?;
-        let r = self.store_events(numbered(rows.into_iter(), 0), progress)?;
+        let r = self.store_events(numbered(rows.into_iter(), 0), None, progress)?;
         self.audit_import(who, "ucdp", &r)?;
         Ok(r)
     }
@@ -241,7 +241,7 @@ impl App {
     ) -> Result<ImportReport, AppError> {
         self.require_importer(who)?;
         let rows = usalama_ingest::read_ged_csv(reader, &self.taxonomy, self.now())?;
-        let r = self.store_events(numbered(rows, 1), progress)?;
+        let r = self.store_events(numbered(rows, 1), None, progress)?;
         self.audit_import(who, "ucdp", &r)?;
         Ok(r)
     }
@@ -255,7 +255,7 @@ impl App {
     ) -> Result<ImportReport, AppError> {
         self.require_importer(who)?;
         let rows = usalama_ingest::read_acled_csv(reader, &self.taxonomy, self.now())?;
-        let r = self.store_events(rows, progress)?;
+        let r = self.store_events(rows, None, progress)?;
         self.audit_import(who, "acled", &r)?;
         Ok(r)
     }
@@ -272,7 +272,7 @@ impl App {
         self.require_importer(who)?;
         check_source(source)?;
         let rows = usalama_ingest::read_hxl_csv(reader, &self.taxonomy, source, self.now())?;
-        let r = self.store_events(rows, progress)?;
+        let r = self.store_events(rows, who.org(), progress)?;
         self.audit_import(who, "hxl", &r)?;
         Ok(r)
     }
@@ -288,7 +288,7 @@ impl App {
         self.require_importer(who)?;
         check_source(source)?;
         let rows = usalama_ingest::read_events_geojson(json, &self.taxonomy, source, self.now())?;
-        let r = self.store_events(rows.into_iter(), progress)?;
+        let r = self.store_events(rows.into_iter(), who.org(), progress)?;
         self.audit_import(who, "geojson", &r)?;
         Ok(r)
     }
@@ -300,9 +300,13 @@ impl App {
     /// Validates, places and stores imported rows. Reading, checking and placing run on
     /// a second thread while this one writes the previous batch, so the two halves of the
     /// work (about equal in a profile) overlap on a two-core machine.
+    ///
+    /// The events belong to `owner`: `None` marks public open data (UCDP and ACLED always,
+    /// and files the operator imports), else the importing account's organisation.
     fn store_events(
         &self,
         rows: impl Iterator<Item = Result<ImportRow, Problem>> + Send,
+        owner: Option<usalama_domain::OrgId>,
         progress: &mut dyn FnMut(u64),
     ) -> Result<ImportReport, AppError> {
         let locs = self.localities()?;
@@ -377,6 +381,7 @@ impl App {
                         report.unplaced += 1;
                     }
                     data.locality = path.deepest();
+                    data.meta.owner_org = owner;
                     match data.validate(&self.taxonomy) {
                         Ok(event) => {
                             for a in imported.actors {

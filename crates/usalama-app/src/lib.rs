@@ -14,14 +14,20 @@ mod error;
 mod exports;
 mod imports;
 mod index;
+mod orgs;
 mod personal;
 mod places;
 mod queries;
+mod throttle;
+pub mod totp;
 pub mod vault;
 mod verification;
 
 pub use audit::AuditCheck;
-pub use auth::{random_password as generate_password, Principal, TokenSecret, SESSION_HOURS};
+pub use auth::{
+    random_password as generate_password, LoginAttempt, PasswordCost, Principal, TokenSecret,
+    SESSION_HOURS,
+};
 pub use channels::{
     normalize_reference, reference_for, FieldError, ItemOutcome, OpenRosaOutcome, PersonInput,
     PlacePolicy, Placement, Receipt, ReportInput, ReportStatus, SmsInput, SmsOutcome, SmsResult,
@@ -37,6 +43,7 @@ pub use index::{
 };
 pub use personal::{OpenedAttachment, PersonalData};
 pub use queries::{EventView, LocalityCount, PublicStats, SourceCount};
+pub use throttle::LoginPolicy;
 /// The analytics crate, re-exported for the layers above (periods, levels, explanations).
 pub use usalama_analytics as analytics;
 pub use usalama_ingest::gazetteer::{MatchKind, PlaceMatch, Resolution};
@@ -62,6 +69,14 @@ pub struct App {
     vault: Arc<personal::VaultState>,
     /// Events written per transaction by imports.
     import_batch: usize,
+    /// Cost of new password hashes.
+    password_cost: PasswordCost,
+    /// When failed log-ins lock accounts and block clients.
+    login_policy: LoginPolicy,
+    /// Failed log-ins per client, in memory.
+    throttle: Arc<throttle::ClientThrottle>,
+    /// The organisation owning reports from callers without one (the anonymous web form).
+    report_org: usalama_domain::OrgId,
 }
 
 impl App {
@@ -81,7 +96,41 @@ impl App {
             cache: Arc::default(),
             duplicate_rules: Default::default(),
             import_batch: imports::BATCH,
+            password_cost: PasswordCost::default(),
+            login_policy: LoginPolicy::default(),
+            throttle: Arc::default(),
+            report_org: usalama_domain::DEFAULT_ORG,
         }
+    }
+
+    /// Uses another cost for new password hashes; less than
+    /// [`PasswordCost::OWASP_MINIMUM`] is refused.
+    pub fn with_password_cost(mut self, cost: PasswordCost) -> Result<Self, AppError> {
+        let min = PasswordCost::OWASP_MINIMUM;
+        if cost.memory_kib < min.memory_kib || cost.iterations < min.iterations {
+            return Err(AppError::invalid(
+                "password_cost",
+                format!(
+                    "must be at least {} KiB and {} passes (OWASP)",
+                    min.memory_kib, min.iterations
+                ),
+            ));
+        }
+        self.password_cost = cost;
+        Ok(self)
+    }
+
+    /// Uses another log-in throttling policy.
+    pub fn with_login_policy(mut self, policy: LoginPolicy) -> Self {
+        self.login_policy = policy;
+        self
+    }
+
+    /// Gives reports from callers without an organisation (the anonymous web form) to
+    /// `org` instead of the default organisation.
+    pub fn with_report_org(mut self, org: usalama_domain::OrgId) -> Self {
+        self.report_org = org;
+        self
     }
 
     /// Uses the installation's master keys and erasure ledger (call before any use).

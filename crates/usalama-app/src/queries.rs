@@ -224,7 +224,10 @@ impl App {
         q: &EventQuery,
     ) -> Result<Page<EventView>, AppError> {
         self.require_reader(who)?;
-        let page = self.list_events_counted(q)?;
+        let page = self.list_events_counted(&EventQuery {
+            visibility: self.visibility(who)?,
+            ..q.clone()
+        })?;
         let locs = self.localities()?;
         let items = page
             .items
@@ -282,6 +285,7 @@ impl App {
             .store
             .get_event(id)?
             .ok_or(AppError::NotFound("event"))?;
+        self.require_visible(who, &e.event)?;
         self.view(e.event, &*self.localities()?)
     }
 

@@ -18,7 +18,7 @@ use usalama_domain::{
 use usalama_store::{
     ChangeNote, DecisionWrite, DuplicatePoolQuery, EventQuery, HistoryEntry, HistoryKind,
     MergeWrite, Page, PageRequest, QueueQuery, StoreError, UnmergeWrite, VersionedEvent,
-    WriteOutcome,
+    Visibility, WriteOutcome,
 };
 
 /// Most events the store hands over for duplicate comparison.
@@ -104,11 +104,7 @@ impl App {
 
     /// Requires an analyst or an administrator.
     pub(crate) fn require_verifier(&self, who: &Principal) -> Result<(), AppError> {
-        match who.role() {
-            None => Err(AppError::Unauthenticated),
-            Some(r) if r.can_verify() => Ok(()),
-            Some(r) => Err(AppError::Forbidden(r.to_string())),
-        }
+        self.require(who, usalama_domain::Permission::VerifyEvents)
     }
 
     fn versioned_view(&self, v: VersionedEvent) -> Result<VersionedView, AppError> {
@@ -119,10 +115,14 @@ impl App {
         })
     }
 
-    fn load_versioned(&self, id: EventId) -> Result<VersionedEvent, AppError> {
-        self.store
+    /// The event with its version, if `who` may see it (else `NotFound`).
+    fn load_versioned(&self, who: &Principal, id: EventId) -> Result<VersionedEvent, AppError> {
+        let v = self
+            .store
             .get_event_versioned(id)?
-            .ok_or(AppError::NotFound("event"))
+            .ok_or(AppError::NotFound("event"))?;
+        self.require_visible(who, &v.stored.event)?;
+        Ok(v)
     }
 
     fn note(&self, who: &Principal, reason: Option<String>) -> ChangeNote {
@@ -136,7 +136,11 @@ impl App {
     /// Turns the store's answer to a write into the record as it now is.
     fn written(&self, id: EventId, outcome: WriteOutcome) -> Result<VersionedView, AppError> {
         match outcome {
-            WriteOutcome::Written { .. } => self.versioned_view(self.load_versioned(id)?),
+            WriteOutcome::Written { .. } => self.versioned_view(
+                self.store
+                    .get_event_versioned(id)?
+                    .ok_or(AppError::NotFound("event"))?,
+            ),
             WriteOutcome::Stale { event, current } if event == id => {
                 Err(version_conflict("the event", current))
             }
@@ -155,13 +159,17 @@ impl App {
         q: &QueueQuery,
     ) -> Result<Page<QueueItem>, AppError> {
         self.require_verifier(who)?;
-        let page = self.store.verification_queue(q)?;
+        let vis = self.visibility(who)?;
+        let page = self.store.verification_queue(&QueueQuery {
+            visibility: vis.clone(),
+            ..q.clone()
+        })?;
         let items = page
             .items
             .into_iter()
             .map(|v| {
                 let severity = Severity::of(&v.stored.event);
-                let possible_duplicates = self.candidates_of(&v.stored.event)?.len();
+                let possible_duplicates = self.candidates_of(&vis, &v.stored.event)?.len();
                 Ok(QueueItem {
                     item: self.versioned_view(v)?,
                     severity,
@@ -183,7 +191,7 @@ impl App {
         id: EventId,
     ) -> Result<VersionedView, AppError> {
         self.require_reader(who)?;
-        self.versioned_view(self.load_versioned(id)?)
+        self.versioned_view(self.load_versioned(who, id)?)
     }
 
     /// Records a decision on a record the analyst saw at `expected_version`: the status,
@@ -196,7 +204,7 @@ impl App {
         expected_version: i64,
     ) -> Result<VersionedView, AppError> {
         self.require_verifier(who)?;
-        let current = self.load_versioned(id)?;
+        let current = self.load_versioned(who, id)?;
         if current.version != expected_version {
             return Err(version_conflict("the event", current.version));
         }
@@ -222,7 +230,7 @@ impl App {
     /// candidates proposed by the duplicate rules, best first.
     pub fn duplicates(&self, who: &Principal, id: EventId) -> Result<Duplicates, AppError> {
         self.require_verifier(who)?;
-        let current = self.load_versioned(id)?;
+        let current = self.load_versioned(who, id)?;
         let event = current.stored.event.clone();
         let rules = self.duplicate_rules;
         let locs = self.localities()?;
@@ -232,9 +240,11 @@ impl App {
         };
         let mut merged = Vec::new();
         let mut candidates = Vec::new();
+        let vis = self.visibility(who)?;
         if duplicate_of.is_none() {
             let page = self.store.list_events(&EventQuery {
                 duplicate_of: Some(id),
+                visibility: vis.clone(),
                 page: PageRequest {
                     limit: MERGED_LIMIT,
                     after: None,
@@ -246,7 +256,7 @@ impl App {
                 .into_iter()
                 .map(|p| self.view(p.event, &locs))
                 .collect::<Result<Vec<_>, _>>()?;
-            for (c, matched) in self.candidates_of(&event)? {
+            for (c, matched) in self.candidates_of(&vis, &event)? {
                 candidates.push(DuplicateCandidate {
                     item: self.versioned_view(c)?,
                     matched,
@@ -267,6 +277,7 @@ impl App {
     /// into `event` are not proposed again.
     fn candidates_of(
         &self,
+        vis: &Visibility,
         event: &usalama_domain::Event,
     ) -> Result<Vec<(VersionedEvent, DuplicateMatch)>, AppError> {
         let rules = self.duplicate_rules;
@@ -283,6 +294,7 @@ impl App {
         let found: Vec<(VersionedEvent, DuplicateMatch)> = pool
             .into_iter()
             .filter(|c| c.stored.event.status != VerificationStatus::DuplicateOf(event.id))
+            .filter(|c| Self::admits(vis, &c.stored.event))
             .filter_map(|c| {
                 let m = rules.compare(event, &c.stored.event)?;
                 Some((c, m))
@@ -302,6 +314,7 @@ impl App {
         let locs = self.localities()?;
         let page = self.store.list_events(&EventQuery {
             duplicate_of: Some(id),
+            visibility: self.visibility(who)?,
             page: PageRequest {
                 limit: MERGED_LIMIT,
                 after: None,
@@ -329,14 +342,18 @@ impl App {
     ) -> Result<VersionedView, AppError> {
         self.require_verifier(who)?;
         let reason = clean_reason(reason).map_err(domain)?;
-        let current = self.load_versioned(id)?;
+        let current = self.load_versioned(who, id)?;
         if current.version != expected_version {
             return Err(version_conflict("the event", current.version));
         }
         if into == id {
             return Err(AppError::invalid("into", MergeRefusal::Itself.to_string()));
         }
-        let Some(target) = self.store.get_event_versioned(into)? else {
+        let target = self
+            .store
+            .get_event_versioned(into)?
+            .filter(|t| self.require_visible(who, &t.stored.event).is_ok());
+        let Some(target) = target else {
             return Err(AppError::invalid("into", format!("no event has id {into}")));
         };
         let mut lookup_error: Option<StoreError> = None;
@@ -376,7 +393,7 @@ impl App {
         let root_version = if root == into {
             target.version
         } else {
-            self.load_versioned(root)?.version
+            self.load_versioned(who, root)?.version
         };
         let outcome = self.store.merge_event(&MergeWrite {
             event: id,
@@ -400,7 +417,7 @@ impl App {
     ) -> Result<VersionedView, AppError> {
         self.require_verifier(who)?;
         let reason = clean_reason(reason).map_err(domain)?;
-        let current = self.load_versioned(id)?;
+        let current = self.load_versioned(who, id)?;
         if current.version != expected_version {
             return Err(version_conflict("the event", current.version));
         }
@@ -442,7 +459,7 @@ impl App {
     /// changed (personal fields named, their values withheld).
     pub fn history(&self, who: &Principal, id: EventId) -> Result<Vec<HistoryEntry>, AppError> {
         self.require_reader(who)?;
-        self.load_versioned(id)?;
+        self.load_versioned(who, id)?;
         Ok(self.store.event_history(id)?)
     }
 }

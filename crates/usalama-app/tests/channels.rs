@@ -31,6 +31,7 @@ fn reporter() -> Principal {
     Principal::Token {
         label: "monitors".into(),
         role: Role::Reporter,
+        org: usalama_domain::DEFAULT_ORG,
     }
 }
 
@@ -355,6 +356,7 @@ fn sms_reports(app: &App) {
     let gw = Principal::Token {
         label: "sms-gateway".into(),
         role: Role::Reporter,
+        org: usalama_domain::DEFAULT_ORG,
     };
     let sms = |text: &str, id: Option<&str>| SmsInput {
         from: "+236 70 12 34 56".into(),

@@ -362,6 +362,7 @@ fn demo_exports_round_trip_into_a_fresh_store_without_personal_data() {
         let reporter = Principal::Token {
             label: "r".into(),
             role: Role::Reporter,
+            org: usalama_domain::DEFAULT_ORG,
         };
         assert!(matches!(
             export(&app, &reporter, &q, ExportFormat::Csv),
@@ -370,6 +371,7 @@ fn demo_exports_round_trip_into_a_fresh_store_without_personal_data() {
         let analyst = Principal::Token {
             label: "a".into(),
             role: Role::Analyst,
+            org: usalama_domain::DEFAULT_ORG,
         };
         assert!(export(&app, &analyst, &q, ExportFormat::Csv).is_ok());
         // Importing needs an administrator.

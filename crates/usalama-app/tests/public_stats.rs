@@ -21,6 +21,7 @@ fn rejected_and_duplicate_events_leave_the_public_figures() {
         let who = Principal::Token {
             label: "t".into(),
             role: Role::Analyst,
+            org: usalama_domain::DEFAULT_ORG,
         };
         let before = app.public_stats().unwrap();
         assert_eq!(before.total_events, 1848, "{}", s.name);

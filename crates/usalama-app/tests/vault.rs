@@ -37,6 +37,7 @@ fn monitor() -> Principal {
     Principal::Token {
         label: "monitors".into(),
         role: Role::Reporter,
+        org: usalama_domain::DEFAULT_ORG,
     }
 }
 
@@ -44,6 +45,7 @@ fn analyst() -> Principal {
     Principal::Token {
         label: "desk".into(),
         role: Role::Analyst,
+        org: usalama_domain::DEFAULT_ORG,
     }
 }
 
@@ -155,6 +157,7 @@ fn personal_data_is_sealed_and_only_allowed_roles_read_it() {
             let who = Principal::Token {
                 label: "x".into(),
                 role,
+                org: usalama_domain::DEFAULT_ORG,
             };
             assert!(matches!(
                 app.personal_data(&who, id),
@@ -630,6 +633,7 @@ fn plaintext_scan_planted_names_and_numbers_appear_nowhere_in_the_database() {
         let gw = Principal::Token {
             label: "gateway".into(),
             role: Role::Reporter,
+            org: usalama_domain::DEFAULT_ORG,
         };
         let sender = format!("+236 {}", plant("55"));
         let r = app

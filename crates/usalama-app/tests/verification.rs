@@ -45,6 +45,7 @@ fn analyst() -> Principal {
         id: Uuid::from_u128(1),
         username: "ana".into(),
         role: Role::Analyst,
+        org: usalama_domain::DEFAULT_ORG,
     }
 }
 
@@ -52,6 +53,7 @@ fn token(role: Role) -> Principal {
     Principal::Token {
         label: "t".into(),
         role,
+        org: usalama_domain::DEFAULT_ORG,
     }
 }
 

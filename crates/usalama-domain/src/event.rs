@@ -294,6 +294,10 @@ pub struct RecordMeta {
     pub updated_at: DateTime<Utc>,
     /// Who created it (account or token label), if known.
     pub created_by: Option<String>,
+    /// The organisation that owns the record; `None` for public open data (UCDP, ACLED,
+    /// imports by the operator), which every authorised reader sees.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_org: Option<crate::OrgId>,
 }
 
 /// The fields of an event before validation.
@@ -551,6 +555,7 @@ mod tests {
                 created_at: t,
                 updated_at: t,
                 created_by: None,
+                owner_org: None,
             },
         }
     }

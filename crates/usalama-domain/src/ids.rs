@@ -47,6 +47,7 @@ macro_rules! typed_id {
 const NS_EVENT: Uuid = Uuid::from_u128(0x5a1a_4d3e_0001_4000_8000_0000_0000_0001);
 const NS_LOCALITY: Uuid = Uuid::from_u128(0x5a1a_4d3e_0002_4000_8000_0000_0000_0002);
 const NS_ACTOR: Uuid = Uuid::from_u128(0x5a1a_4d3e_0003_4000_8000_0000_0000_0003);
+const NS_ORG: Uuid = Uuid::from_u128(0x5a1a_4d3e_0004_4000_8000_0000_0000_0004);
 
 typed_id!(
     /// Identifies an [`Event`](crate::Event).
@@ -62,6 +63,11 @@ typed_id!(
     /// Identifies an [`Actor`](crate::Actor).
     ActorId,
     NS_ACTOR
+);
+typed_id!(
+    /// Identifies an [`Organisation`](crate::Organisation).
+    OrgId,
+    NS_ORG
 );
 
 #[cfg(test)]

@@ -22,12 +22,12 @@ pub use event::{
     InformationCredibility, Person, RecordMeta, Sex, SourceCodes, SourceReliability,
     VerificationStatus,
 };
-pub use ids::{ActorId, EventId, LocalityId};
+pub use ids::{ActorId, EventId, LocalityId, OrgId};
 pub use indicator::IndicatorObservation;
 pub use locality::{AdminLevel, Locality, LocalityCode, LocalityPath};
 pub use place::{GeoPoint, LocationPrecision};
 pub use taxonomy::{Category, Dimension, Taxonomy};
-pub use user::Role;
+pub use user::{Organisation, Permission, Role, ShareScope, DEFAULT_ORG};
 pub use verification::{
     Decision, DecisionStatus, DuplicateMatch, DuplicateRules, MergeRefusal, Severity,
 };

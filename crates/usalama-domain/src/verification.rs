@@ -527,6 +527,7 @@ mod tests {
                 created_at: t,
                 updated_at: t,
                 created_by: None,
+                owner_org: None,
             },
         }
     }

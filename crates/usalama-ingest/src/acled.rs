@@ -362,6 +362,7 @@ fn map_row(
             created_at: now,
             updated_at: now,
             created_by: None,
+            owner_org: None,
         },
     };
     let data = data

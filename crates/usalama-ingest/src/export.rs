@@ -305,6 +305,7 @@ mod tests {
                 created_at: t,
                 updated_at: t,
                 created_by: Some("monitor-7".into()),
+                owner_org: None,
             },
         }
         .validate(&taxonomy)

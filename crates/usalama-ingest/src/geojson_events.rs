@@ -300,6 +300,7 @@ fn map_feature(
             created_at: cx.now,
             updated_at: cx.now,
             created_by: None,
+            owner_org: None,
         },
     };
     let data = data

@@ -646,6 +646,7 @@ fn map_row(f: &Fields<'_>, cx: &Context) -> Result<ImportRow, Problem> {
             created_at: cx.now,
             updated_at: cx.now,
             created_by: None,
+            owner_org: None,
         },
     };
     let data = data

@@ -517,6 +517,7 @@ fn map_row(
             created_at: now,
             updated_at: now,
             created_by: None,
+            owner_org: None,
         },
     };
     let data = data.validate(taxonomy).map_err(|errs| {

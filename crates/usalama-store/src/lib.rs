@@ -27,9 +27,11 @@ pub use intake::{Attachment, NewReport, ReportReceipt, StoredAttachment, StoredR
 pub use location::StoreLocation;
 pub use query::{
     ActorQuery, Cursor, EventQuery, GroupBy, GroupCount, LocalityQuery, Page, PageRequest,
+    Visibility,
 };
 pub use records::{
-    LocalitySummary, PlacedEvent, SessionRecord, StoredEvent, TokenRecord, UpsertCounts, UserRecord,
+    LocalitySummary, PlacedEvent, SessionRecord, ShareRecord, StoredEvent, TokenRecord,
+    UpsertCounts, UserRecord,
 };
 pub use vault::{
     DataKeyRecord, RetentionCandidate, RewrapCounts, SealedFields, SealedReport, StoredSealed,
@@ -41,7 +43,10 @@ pub use verification::{
 
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
-use usalama_domain::{Actor, ActorId, EventId, Locality, LocalityId, LocalityPath};
+use usalama_domain::{
+    Actor, ActorId, EventId, Locality, LocalityId, LocalityPath, OrgId, Organisation, ShareScope,
+};
+use uuid::Uuid;
 
 /// Which backend a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -265,6 +270,40 @@ pub trait Store: Send + Sync {
     /// Ends a bulk load: recreates the indexes [`Store::begin_bulk_load`] dropped and
     /// clears its note, in one transaction. Does nothing when no bulk load is in progress.
     fn end_bulk_load(&self) -> Result<(), StoreError>;
+    // Access: organisations, sharing, account hardening (migration 0006)
+    /// Creates an organisation; a name already taken is a [`StoreError::Conflict`].
+    fn insert_org(&self, org: &Organisation, now: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Every organisation, by name.
+    fn list_orgs(&self) -> Result<Vec<Organisation>, StoreError>;
+    /// An organisation by name.
+    fn find_org(&self, name: &str) -> Result<Option<Organisation>, StoreError>;
+    /// Sets what `from` shares with `to`, or with `None` stops sharing.
+    fn set_share(
+        &self,
+        from: OrgId,
+        to: OrgId,
+        scope: Option<ShareScope>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Every sharing agreement whose receiver is `to`.
+    fn shares_to(&self, to: OrgId) -> Result<Vec<ShareRecord>, StoreError>;
+    /// Counts a failed log-in of an account and, in the same transaction, locks it until
+    /// `lock(count)` (the count after this failure) when that gives a time. Returns the
+    /// count.
+    fn record_login_failure(
+        &self,
+        user: Uuid,
+        lock: &dyn Fn(u32) -> Option<DateTime<Utc>>,
+    ) -> Result<u32, StoreError>;
+    /// Forgets an account's failed log-ins and lifts its lock (a successful log-in, or an
+    /// administrator unlocking it).
+    fn reset_login_failures(&self, user: Uuid) -> Result<(), StoreError>;
+    /// Sets or (with `None`) removes an account's TOTP secret.
+    fn set_user_totp(&self, user: Uuid, secret: Option<&[u8]>) -> Result<(), StoreError>;
+    /// Disables (with a time) or enables an account; disabling also ends its sessions.
+    fn set_user_disabled(&self, user: Uuid, at: Option<DateTime<Utc>>) -> Result<(), StoreError>;
+    /// Ends every session of an account; returns how many.
+    fn delete_user_sessions(&self, user: Uuid) -> Result<u64, StoreError>;
 }
 
 /// The largest batch [`Store::scan_events`] hands over.

@@ -3,7 +3,7 @@
 use crate::error::StoreError;
 use base64::Engine;
 use chrono::NaiveDate;
-use usalama_domain::{ActorId, AdminLevel, Dimension, EventId, LocalityId};
+use usalama_domain::{ActorId, AdminLevel, Dimension, EventId, LocalityId, OrgId, ShareScope};
 
 /// Largest page any list returns.
 pub const MAX_LIMIT: u32 = 1000;
@@ -105,6 +105,43 @@ pub struct EventQuery {
     /// Leave out rejected events and duplicates, so that every incident counts once and
     /// false reports not at all (for aggregates).
     pub countable_only: bool,
+    /// Which organisations' records the caller may see. The application sets it from the
+    /// caller on every record query; [`Visibility::All`] is for administrators and for
+    /// aggregates.
+    pub visibility: Visibility,
+}
+
+/// Which records a caller may see: public open data (no owner), its organisation's own
+/// records, and what other organisations share with it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Visibility {
+    /// Every record (administrators, the operator, aggregates).
+    #[default]
+    All,
+    /// Records of one organisation, with what others share with it.
+    Org {
+        /// The caller's organisation.
+        org: OrgId,
+        /// Organisations sharing with it, and what they share.
+        shared: Vec<(OrgId, ShareScope)>,
+    },
+}
+
+impl Visibility {
+    /// Whether a record owned by `owner` (`None`: public data) with this verification
+    /// status (`verified` or not) may be seen: the rule the SQL filter applies, for
+    /// records read one at a time.
+    pub fn admits(&self, owner: Option<OrgId>, verified: bool) -> bool {
+        match (self, owner) {
+            (Self::All, _) | (_, None) => true,
+            (Self::Org { org, shared }, Some(o)) => {
+                o == *org
+                    || shared
+                        .iter()
+                        .any(|(from, scope)| *from == o && (*scope == ShareScope::All || verified))
+            }
+        }
+    }
 }
 
 /// Filters on localities.

@@ -2,7 +2,9 @@
 //! sessions, and the counts an upsert reports.
 
 use chrono::{DateTime, Utc};
-use usalama_domain::{AdminLevel, Event, LocalityCode, LocalityId, LocalityPath, Role};
+use usalama_domain::{
+    AdminLevel, Event, LocalityCode, LocalityId, LocalityPath, OrgId, Role, ShareScope,
+};
 use uuid::Uuid;
 
 /// An event with where it was placed.
@@ -68,6 +70,14 @@ pub struct UserRecord {
     pub created_at: DateTime<Utc>,
     /// When disabled, if it is.
     pub disabled_at: Option<DateTime<Utc>>,
+    /// The organisation the account belongs to.
+    pub org: OrgId,
+    /// Failed log-ins since the last success (written by [`crate::Store::record_login_failure`]).
+    pub failed_logins: u32,
+    /// Log-ins are refused until then.
+    pub locked_until: Option<DateTime<Utc>>,
+    /// The TOTP secret when a second factor is enrolled.
+    pub totp_secret: Option<Vec<u8>>,
 }
 
 impl std::fmt::Debug for UserRecord {
@@ -76,6 +86,7 @@ impl std::fmt::Debug for UserRecord {
             .field("id", &self.id)
             .field("username", &self.username)
             .field("role", &self.role)
+            .field("org", &self.org)
             .finish_non_exhaustive()
     }
 }
@@ -95,6 +106,21 @@ pub struct TokenRecord {
     pub created_at: DateTime<Utc>,
     /// When revoked, if it was.
     pub revoked_at: Option<DateTime<Utc>>,
+    /// The organisation whose records it may see.
+    pub org: OrgId,
+    /// When it stops being valid, if ever.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// A sharing agreement: `from` lets `to` see its records (all, or only verified ones).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShareRecord {
+    /// The organisation that shares.
+    pub from: OrgId,
+    /// The organisation that sees.
+    pub to: OrgId,
+    /// What is shared.
+    pub scope: ShareScope,
 }
 
 /// A login session; only the SHA-256 of the cookie value is kept.

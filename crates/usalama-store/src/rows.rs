@@ -52,6 +52,9 @@ pub(crate) struct EventRow {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub created_by: Option<String>,
+    /// Older history snapshots have no owner.
+    #[serde(default)]
+    pub owner_org: Option<Uuid>,
     pub actors: Vec<(Uuid, String)>,
 }
 
@@ -121,6 +124,7 @@ impl EventRow {
             created_at: e.meta.created_at,
             updated_at: e.meta.updated_at,
             created_by: e.meta.created_by.clone(),
+            owner_org: e.meta.owner_org.map(|o| o.as_uuid()),
             actors: e
                 .actors
                 .iter()
@@ -276,6 +280,7 @@ impl EventRow {
                 created_at: self.created_at,
                 updated_at: self.updated_at,
                 created_by: self.created_by,
+                owner_org: self.owner_org.map(usalama_domain::OrgId::from_uuid),
             },
         };
         let event = data.restore().map_err(|errs| {
@@ -449,6 +454,7 @@ mod tests {
             created_at: t,
             updated_at: t,
             created_by: None,
+            owner_org: None,
             actors: vec![
                 (Uuid::from_u128(3), "side_b".into()),
                 (Uuid::from_u128(2), "side_a".into()),

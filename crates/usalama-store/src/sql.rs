@@ -1,8 +1,9 @@
 //! SQL shared by both backends: the event filter builder and the column lists. Placeholders
 //! are numbered (`?1` for SQLite, `$1` for PostgreSQL), so one builder serves both.
 
-use crate::query::{EventQuery, GroupBy};
+use crate::query::{EventQuery, GroupBy, Visibility};
 use chrono::NaiveDate;
+use usalama_domain::ShareScope;
 use uuid::Uuid;
 
 /// The SQL dialect being written.
@@ -128,6 +129,7 @@ pub(crate) fn event_filter(q: &EventQuery, dialect: Dialect) -> Filter {
             SqlValue::Uuid(a.as_uuid()),
         );
     }
+    visibility_filter(&mut f, &q.visibility);
     if let Some(t) = q.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         let p = f.bind(SqlValue::Text(contains_pattern(t)));
         let op = f.ilike();
@@ -136,6 +138,27 @@ pub(crate) fn event_filter(q: &EventQuery, dialect: Dialect) -> Filter {
         ));
     }
     f
+}
+
+/// Keeps the records `v` admits (see [`Visibility::admits`]): public data, the caller's
+/// organisation's and what is shared with it. Uses the `events_owner` index.
+pub(crate) fn visibility_filter(f: &mut Filter, v: &Visibility) {
+    let Visibility::Org { org, shared } = v else {
+        return;
+    };
+    let own = f.bind(SqlValue::Uuid(org.as_uuid()));
+    let mut parts = vec![
+        "e.owner_org IS NULL".to_string(),
+        format!("e.owner_org = {own}"),
+    ];
+    for (from, scope) in shared {
+        let p = f.bind(SqlValue::Uuid(from.as_uuid()));
+        parts.push(match scope {
+            ShareScope::All => format!("e.owner_org = {p}"),
+            ShareScope::Verified => format!("(e.owner_org = {p} AND e.status = 'verified')"),
+        });
+    }
+    f.push_raw(format!("({})", parts.join(" OR ")));
 }
 
 /// The grouping expression and whether it carries a year.
@@ -169,7 +192,10 @@ pub(crate) const EVENT_COLUMNS: &str = "e.id, e.source, e.external_id, e.channel
     e.adm2_id, e.adm3_id, e.dimension, e.category, e.source_codes, e.killed_best, \
     e.killed_low, e.killed_high, e.injured, e.abducted, e.displaced, e.civilians_targeted, \
     e.description, e.people, e.reporter_contact, e.status, e.duplicate_of, e.reliability, \
-    e.credibility, e.created_at, e.updated_at, e.created_by";
+    e.credibility, e.created_at, e.updated_at, e.created_by, e.owner_org";
+
+/// How many columns [`EVENT_COLUMNS`] lists (the next one selected is at this index).
+pub(crate) const EVENT_COLUMN_COUNT: usize = 38;
 
 /// Locality columns in the order both backends read them.
 pub(crate) const LOCALITY_COLUMNS: &str =

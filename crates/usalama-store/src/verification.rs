@@ -28,6 +28,8 @@ pub struct QueueQuery {
     pub category: Option<String>,
     /// Paging; the cursor is one made by this list.
     pub page: PageRequest,
+    /// Which records the caller may see (set by the application from the caller).
+    pub visibility: crate::query::Visibility,
 }
 
 /// An event with its version: the counter `If-Match` compares, bumped by every change.

@@ -59,7 +59,7 @@ fn placed(n: u32, date: &str, cat: &str, dim: Dimension, path: LocalityPath) -> 
 #[test]
 fn migrations_are_applied_once() {
     on_every_backend(|s| {
-        assert_eq!(s.store.schema_version().unwrap(), 5, "{}", s.name);
+        assert_eq!(s.store.schema_version().unwrap(), 6, "{}", s.name);
     });
 }
 
@@ -493,6 +493,10 @@ fn users_tokens_and_sessions() {
             role: Role::Admin,
             created_at: t0(),
             disabled_at: None,
+            org: usalama_domain::DEFAULT_ORG,
+            failed_logins: 0,
+            locked_until: None,
+            totp_secret: None,
         };
         s.store.upsert_user(&u).unwrap();
         assert_eq!(
@@ -516,6 +520,8 @@ fn users_tokens_and_sessions() {
             label: "ci".into(),
             created_at: t0(),
             revoked_at: None,
+            org: usalama_domain::DEFAULT_ORG,
+            expires_at: Some(t0() + Duration::days(30)),
         };
         s.store.insert_token(&t).unwrap();
         assert_eq!(s.store.find_token(&[1; 32]).unwrap().unwrap(), t);

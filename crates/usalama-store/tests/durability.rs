@@ -144,6 +144,10 @@ fn fill(s: &TestStore) {
         role: Role::Analyst,
         created_at: t0(),
         disabled_at: None,
+        org: usalama_domain::DEFAULT_ORG,
+        failed_logins: 1,
+        locked_until: None,
+        totp_secret: Some(vec![3; 20]),
     };
     st.upsert_user(&user).unwrap();
     st.insert_token(&TokenRecord {
@@ -153,6 +157,8 @@ fn fill(s: &TestStore) {
         label: "monitors".into(),
         created_at: t0(),
         revoked_at: None,
+        org: usalama_domain::DEFAULT_ORG,
+        expires_at: None,
     })
     .unwrap();
     st.insert_session(&SessionRecord {

@@ -146,6 +146,7 @@ pub fn event(n: u32, date: &str, category: &str, dimension: Dimension) -> EventD
             created_at: t0(),
             updated_at: t0(),
             created_by: None,
+            owner_org: None,
         },
     }
 }
@@ -230,6 +231,7 @@ pub fn report(
             created_at: t0(),
             updated_at: t0(),
             created_by: Some("monitor".into()),
+            owner_org: None,
         },
     }
 }

@@ -108,6 +108,13 @@ impl From<AppError> for ApiError {
                 message: e.to_string(),
                 field: None,
             },
+            AppError::RateLimited { retry_after_secs } => Self {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                code: "rate_limited",
+                message: format!("too many attempts; retry in {retry_after_secs} s"),
+                field: None,
+            },
+            AppError::SecondFactorRequired => Self::unauthenticated(),
             AppError::Store(StoreError::InvalidCursor) => {
                 Self::bad_parameter("cursor", "the cursor is not valid for this list")
             }

@@ -4,8 +4,10 @@
 //! limits are set.
 
 pub mod api;
+pub mod authz;
 pub mod error;
 pub mod openrosa;
+pub mod ratelimit;
 mod site;
 mod state;
 pub mod ui;
@@ -39,7 +41,19 @@ pub fn router(state: AppState) -> Router {
         (header::REFERRER_POLICY, "no-referrer"),
         (
             header::HeaderName::from_static("permissions-policy"),
-            "camera=(), microphone=(), geolocation=(self)",
+            "camera=(), microphone=(), geolocation=(self), payment=(), usb=(), interest-cohort=()",
+        ),
+        (
+            header::HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin",
+        ),
+        (
+            header::HeaderName::from_static("cross-origin-resource-policy"),
+            "same-origin",
+        ),
+        (
+            header::HeaderName::from_static("x-permitted-cross-domain-policies"),
+            "none",
         ),
     ];
     // The intake routes (reports, SMS, OpenRosa submissions) read their bodies with their
@@ -50,6 +64,13 @@ pub fn router(state: AppState) -> Router {
         .merge(api::reports::router())
         .merge(api::sms::router())
         .merge(openrosa::router())
+        // Run after routing (they need the matched route): the access rule of the route,
+        // then (outermost) the rate limit.
+        .route_layer(middleware::from_fn_with_state(state.clone(), authz::guard))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            ratelimit::limit,
+        ))
         .fallback(site::not_found)
         .with_state(state);
     for (name, value) in headers {

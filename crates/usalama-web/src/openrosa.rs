@@ -93,11 +93,22 @@ async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Principal, Resp
         return Err(challenge());
     };
     run(state, move |app| {
-        app.authenticate_password(&user, &password)
+        app.authenticate_basic(&usalama_app::LoginAttempt {
+            username: &user,
+            password: &password,
+            code: None,
+            // Per-account locks apply; per-address limits come from the rate limiter.
+            client: None,
+        })
     })
     .await
     .map_err(|e| match e {
         usalama_app::AppError::Unauthenticated => challenge(),
+        usalama_app::AppError::RateLimited { .. } => message(
+            StatusCode::TOO_MANY_REQUESTS,
+            "error",
+            "too many attempts; try again later",
+        ),
         other => {
             tracing::error!(error = %other, "OpenRosa authentication failed");
             message(StatusCode::SERVICE_UNAVAILABLE, "error", "try again later")

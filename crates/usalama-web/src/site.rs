@@ -20,7 +20,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use maud::Markup;
 use std::collections::HashMap;
-use usalama_app::{App, AppError, EventView, Principal};
+use usalama_app::{App, AppError, EventView, LoginAttempt, Principal};
 use usalama_domain::{AdminLevel, EventId};
 
 mod index;
@@ -72,6 +72,15 @@ pub struct PageReq {
     set_csrf: bool,
     path: String,
     secure: bool,
+    /// The session cookie sent, if any (ended at the next log-in).
+    session: Option<String>,
+    /// The client key for throttling (its address), in memory only.
+    client: Option<String>,
+}
+
+/// The session cookie's value, if the request carries one.
+pub(crate) fn session_secret(headers: &HeaderMap) -> Option<String> {
+    cookies(headers).get(SESSION_COOKIE).cloned()
 }
 
 impl FromRequestParts<AppState> for PageReq {
@@ -99,12 +108,25 @@ impl FromRequestParts<AppState> for PageReq {
                 .map(|l| l.code())
                 .or(jar.get(LANG_COOKIE).map(String::as_str)),
         );
-        let who = match jar.get(SESSION_COOKIE).cloned() {
-            Some(secret) => run(state, move |app| app.session(&secret))
+        let session = jar.get(SESSION_COOKIE).cloned();
+        let resolved = parts
+            .extensions
+            .get::<crate::authz::Resolved>()
+            .map(|r| r.0.clone());
+        let who = match (resolved, session.clone()) {
+            (Some(who), _) => who,
+            (None, Some(secret)) => run(state, move |app| app.session(&secret))
                 .await
                 .unwrap_or(Principal::Anonymous),
-            None => Principal::Anonymous,
+            (None, None) => Principal::Anonymous,
         };
+        // Served over HTTPS (directly or, as a proxy says, behind it): cookies are Secure.
+        let https = parts
+            .headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.eq_ignore_ascii_case("https"))
+            || parts.uri.scheme_str() == Some("https");
         let (csrf, set_csrf) = match jar.get(CSRF_COOKIE) {
             Some(c) if c.len() >= 16 => (c.clone(), false),
             _ => (usalama_app::generate_password(), true),
@@ -121,7 +143,9 @@ impl FromRequestParts<AppState> for PageReq {
             csrf,
             set_csrf,
             path,
-            secure: state.config.secure_cookies,
+            secure: state.config.secure_cookies || https,
+            session,
+            client: crate::ratelimit::client_key(parts, &state.config),
         })
     }
 }
@@ -196,11 +220,12 @@ impl PageReq {
         res
     }
 
-    fn error(&self, state: &AppState, e: AppError) -> Response {
+    pub(crate) fn error(&self, state: &AppState, e: AppError) -> Response {
         let (status, key) = match &e {
             AppError::Unauthenticated => return self.to_login(),
             AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "error-403"),
             AppError::NotFound(_) => (StatusCode::NOT_FOUND, "error-404"),
+            AppError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "error-429"),
             AppError::Invalid { .. } => (StatusCode::BAD_REQUEST, "error-400"),
             _ => {
                 tracing::error!(error = %e, "page failed");
@@ -585,6 +610,7 @@ async fn login_form(
         username: String::new(),
         csrf_token: req.csrf.clone(),
         next,
+        ask_code: false,
     };
     req.send(&state, StatusCode::OK, |ctx| pages::login_page(ctx, &view))
 }
@@ -597,6 +623,9 @@ pub struct LoginForm {
     csrf: String,
     #[serde(default)]
     next: String,
+    /// The TOTP code, for accounts with a second factor.
+    #[serde(default)]
+    code: Option<String>,
 }
 
 async fn login(State(state): State<AppState>, req: PageReq, Form(f): Form<LoginForm>) -> Response {
@@ -606,14 +635,40 @@ async fn login(State(state): State<AppState>, req: PageReq, Form(f): Form<LoginF
             username: f.username,
             csrf_token: req.csrf.clone(),
             next: safe_next(&f.next),
+            ask_code: false,
         };
         return req.send(&state, StatusCode::FORBIDDEN, |ctx| {
             pages::login_page(ctx, &view)
         });
     }
-    let (username, password) = (f.username.clone(), f.password);
-    match run(&state, move |app| app.login(&username, &password)).await {
+    let (username, password, code) = (f.username.clone(), f.password, f.code.clone());
+    let client = req.client.clone();
+    let result = run(&state, move |app| {
+        app.login_with(&LoginAttempt {
+            username: &username,
+            password: &password,
+            code: code.as_deref(),
+            client: client.as_deref(),
+        })
+    })
+    .await;
+    let failed = |key: &str, status: StatusCode, ask_code: bool| {
+        let view = LoginView {
+            error: Some(key.into()),
+            username: f.username.clone(),
+            csrf_token: req.csrf.clone(),
+            next: safe_next(&f.next),
+            ask_code,
+        };
+        req.send(&state, status, |ctx| pages::login_page(ctx, &view))
+    };
+    match result {
         Ok((secret, _)) => {
+            // The session the client had before (if any) ends: a session id never
+            // survives a log-in.
+            if let Some(old) = req.session.clone() {
+                let _ = run(&state, move |app| app.logout(&old)).await;
+            }
             let mut res = Redirect::to(&safe_next(&f.next)).into_response();
             let cookie = req.cookie(
                 SESSION_COOKIE,
@@ -631,15 +686,17 @@ async fn login(State(state): State<AppState>, req: PageReq, Form(f): Form<LoginF
             res
         }
         Err(AppError::Unauthenticated) => {
-            let view = LoginView {
-                error: Some("login-failed".into()),
-                username: f.username,
-                csrf_token: req.csrf.clone(),
-                next: safe_next(&f.next),
-            };
-            req.send(&state, StatusCode::UNAUTHORIZED, |ctx| {
-                pages::login_page(ctx, &view)
-            })
+            failed("login-failed", StatusCode::UNAUTHORIZED, f.code.is_some())
+        }
+        Err(AppError::SecondFactorRequired) => {
+            failed("login-code-needed", StatusCode::UNAUTHORIZED, true)
+        }
+        Err(AppError::RateLimited { retry_after_secs }) => {
+            let mut res = failed("login-locked", StatusCode::TOO_MANY_REQUESTS, false);
+            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+                res.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            res
         }
         Err(e) => req.error(&state, e),
     }

@@ -14,8 +14,14 @@ type MapCache = Mutex<HashMap<(&'static str, String), (Weak<PublicStats>, Arc<st
 /// Settings of the web layer.
 #[derive(Debug, Clone, Default)]
 pub struct WebConfig {
-    /// Mark cookies `Secure` (set when served over HTTPS, directly or behind a proxy).
+    /// Mark cookies `Secure` (set when served over HTTPS, directly or behind a proxy;
+    /// they are also marked when a proxy says `X-Forwarded-Proto: https`).
     pub secure_cookies: bool,
+    /// Rate limits per client address.
+    pub rate_limits: crate::ratelimit::RateLimits,
+    /// Take the client's address from the first `X-Forwarded-For` hop (only behind a
+    /// reverse proxy that sets it).
+    pub trust_forwarded_for: bool,
 }
 
 /// Shared state of the router.
@@ -28,6 +34,8 @@ pub struct AppState {
     /// Web settings.
     pub config: Arc<WebConfig>,
     maps: Arc<MapCache>,
+    /// Rate-limit buckets (in memory only).
+    pub(crate) buckets: Arc<crate::ratelimit::Buckets>,
 }
 
 impl AppState {
@@ -38,6 +46,7 @@ impl AppState {
             catalog: Arc::new(Catalog::new()),
             config: Arc::new(config),
             maps: Arc::default(),
+            buckets: Arc::default(),
         }
     }
 

@@ -114,6 +114,12 @@ pub enum Command {
         #[command(subcommand)]
         action: UserCommand,
     },
+    /// Manage organisations and what they share.
+    Org {
+        /// What to do.
+        #[command(subcommand)]
+        action: OrgCommand,
+    },
     /// Create or upgrade the database schema, and print its version.
     Migrate {
         /// Where the data is.
@@ -479,6 +485,12 @@ pub enum TokenCommand {
         /// A label to recognise and revoke it by.
         #[arg(long, default_value = "cli")]
         label: String,
+        /// The organisation whose records it may see (default: `default`).
+        #[arg(long)]
+        org: Option<String>,
+        /// Days until it expires (default: never).
+        #[arg(long)]
+        expires_days: Option<u32>,
         /// Where the data is.
         #[command(flatten)]
         store: StoreArgs,
@@ -504,6 +516,81 @@ pub enum UserCommand {
         /// Role.
         #[arg(long)]
         role: Role,
+        /// The organisation (default: `default`, or the account's own).
+        #[arg(long)]
+        org: Option<String>,
+        /// Where the data is.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Set a new generated password (printed once), ending the account's sessions.
+    Passwd {
+        /// Login name.
+        username: String,
+        /// Where the data is.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Disable an account (its sessions end at once), or enable it with `--enable`.
+    Disable {
+        /// Login name.
+        username: String,
+        /// Enable the account again.
+        #[arg(long)]
+        enable: bool,
+        /// Where the data is.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Lift an account's log-in lock.
+    Unlock {
+        /// Login name.
+        username: String,
+        /// Where the data is.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Enroll a TOTP second factor and print the otpauth:// URI once (or remove it with
+    /// `--remove`).
+    Totp {
+        /// Login name.
+        username: String,
+        /// Remove the second factor instead.
+        #[arg(long)]
+        remove: bool,
+        /// Where the data is.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+/// Organisation subcommands.
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// Create an organisation.
+    Add {
+        /// Its unique short name.
+        name: String,
+        /// Where the data is.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List the organisations.
+    List {
+        /// Where the data is.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Let organisation TO see FROM's records (`--scope all|verified`), or stop it
+    /// (`--scope none`).
+    Share {
+        /// The organisation sharing.
+        from: String,
+        /// The organisation seeing.
+        to: String,
+        /// `all`, `verified` or `none`.
+        #[arg(long, default_value = "all")]
+        scope: String,
         /// Where the data is.
         #[command(flatten)]
         store: StoreArgs,
@@ -641,12 +728,14 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let bind = bind
                 .or_else(|| s.file.server.bind.clone())
                 .unwrap_or_else(|| crate::serve::DEFAULT_BIND.into());
-            crate::serve::serve(
-                app,
-                &bind,
-                s.file.server.secure_cookies.unwrap_or(false),
-                None,
-            )
+            let app = match &s.file.server.report_org {
+                Some(name) => {
+                    let org = app.org_by_name(name)?;
+                    app.with_report_org(org.id)
+                }
+                None => app,
+            };
+            crate::serve::serve(app, &bind, s.file.server.web_config(), None)
         }
         Command::Demo {
             bind,
@@ -709,34 +798,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 import_events(&app, &file, EventFile::Geojson(source))
             }
         },
-        Command::Token { action } => match action {
-            TokenCommand::Create { role, label, store } => {
-                let app = open_app(&s, &store, None)?;
-                let t = app.create_token(role, &label)?;
-                println!("{}", t.expose());
-                eprintln!("Token for role {role} (label '{label}') created. It is shown once: store it safely.");
-                Ok(())
-            }
-            TokenCommand::Revoke { label, store } => {
-                let app = open_app(&s, &store, None)?;
-                let n = app.revoke_tokens(&label)?;
-                println!("revoked {n} token(s) labelled '{label}'");
-                Ok(())
-            }
-        },
-        Command::User { action } => match action {
-            UserCommand::Add {
-                username,
-                role,
-                store,
-            } => {
-                let app = open_app(&s, &store, None)?;
-                let password = usalama_app::generate_password();
-                app.set_password(&username, &password, role)?;
-                println!("user '{username}' ({role}) password: {password}");
-                Ok(())
-            }
-        },
+        Command::Token { action } => crate::access::token(&s, action),
+        Command::User { action } => crate::access::user(&s, action),
+        Command::Org { action } => crate::access::org(&s, action),
         Command::Keys { action } => crate::vault_cli::keys(&s, action),
         Command::Audit { action } => crate::vault_cli::audit(&s, action),
         Command::Erase { what } => crate::vault_cli::erase(&s, what),

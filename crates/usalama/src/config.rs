@@ -41,6 +41,51 @@ pub struct ServerSection {
     pub bind: Option<String>,
     /// Mark cookies Secure (serving over HTTPS).
     pub secure_cookies: Option<bool>,
+    /// Take client addresses from `X-Forwarded-For` (behind a reverse proxy only).
+    pub trust_forwarded_for: Option<bool>,
+    /// The organisation owning reports from the anonymous web form (default: `default`).
+    pub report_org: Option<String>,
+    /// `[server.rate_limits]`: requests per minute per client address; 0 turns one off.
+    #[serde(default)]
+    pub rate_limits: RateLimitSection,
+}
+
+/// `[server.rate_limits]` settings (requests per minute per client address).
+#[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitSection {
+    /// `POST /login`.
+    pub login: Option<u32>,
+    /// `POST /report`.
+    pub report_form: Option<u32>,
+    /// `POST /api/v1/reports` and `reports:batch`.
+    pub report_api: Option<u32>,
+    /// `GET /api/v1/places`.
+    pub places: Option<u32>,
+    /// `POST /api/v1/sms/inbound`.
+    pub sms: Option<u32>,
+    /// `HEAD`/`POST /submission`.
+    pub submission: Option<u32>,
+}
+
+impl ServerSection {
+    /// The web layer's settings.
+    pub fn web_config(&self) -> usalama_web::WebConfig {
+        let d = usalama_web::ratelimit::RateLimits::default();
+        let r = &self.rate_limits;
+        usalama_web::WebConfig {
+            secure_cookies: self.secure_cookies.unwrap_or(false),
+            trust_forwarded_for: self.trust_forwarded_for.unwrap_or(false),
+            rate_limits: usalama_web::ratelimit::RateLimits {
+                login: r.login.unwrap_or(d.login),
+                report_form: r.report_form.unwrap_or(d.report_form),
+                report_api: r.report_api.unwrap_or(d.report_api),
+                places: r.places.unwrap_or(d.places),
+                sms: r.sms.unwrap_or(d.sms),
+                submission: r.submission.unwrap_or(d.submission),
+            },
+        }
+    }
 }
 
 /// `[store]` settings: one of the two.

@@ -58,11 +58,10 @@ pub fn run(
     let bind = bind
         .or_else(|| s.file.server.bind.clone())
         .unwrap_or_else(|| crate::serve::DEFAULT_BIND.into());
-    let secure = s.file.server.secure_cookies.unwrap_or(false);
     crate::serve::serve(
         app,
         &bind,
-        secure,
+        s.file.server.web_config(),
         Some(Box::new(|addr| {
             println!("Serving on http://{addr}/  (Ctrl-C to stop)");
         })),

@@ -23,7 +23,7 @@ impl std::error::Error for BindError {}
 pub fn serve(
     app: App,
     bind: &str,
-    secure_cookies: bool,
+    web: WebConfig,
     on_ready: Option<Box<dyn FnOnce(SocketAddr) + Send>>,
 ) -> anyhow::Result<()> {
     let addr: SocketAddr = bind.parse().map_err(|_| {
@@ -50,15 +50,19 @@ pub fn serve(
             BindError(format!("cannot listen on {addr}: {why}"))
         })?;
         let local = listener.local_addr()?;
-        let state = AppState::new(app, WebConfig { secure_cookies });
+        let state = AppState::new(app, web);
         let router = usalama_web::router(state);
         tracing::info!(%local, "listening");
         if let Some(f) = on_ready {
             f(local);
         }
-        axum::serve(listener, router)
-            .with_graceful_shutdown(shutdown_signal())
-            .await?;
+        // The peer address feeds rate limits and log-in throttling (memory only).
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
         tracing::info!("stopped");
         Ok(())
     })

@@ -609,6 +609,8 @@ impl App {
                 created_at: now,
                 updated_at: now,
                 created_by: who.name(),
+                // The caller's organisation, else the one configured for anonymous reports.
+                owner_org: Some(who.org().unwrap_or(self.report_org)),
             },
         };
         match data.validate(&self.taxonomy) {
@@ -654,8 +656,8 @@ impl App {
                 "imports have their own use-cases",
             ));
         }
-        if channel != Channel::WebForm && who.role().is_none() {
-            return Err(AppError::Unauthenticated);
+        if channel != Channel::WebForm {
+            self.require(who, usalama_domain::Permission::SubmitReports)?;
         }
         if items.len() > MAX_BATCH {
             return Err(AppError::invalid(

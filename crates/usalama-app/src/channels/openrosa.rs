@@ -8,8 +8,6 @@ use super::{Extras, FieldError, ItemOutcome, PersonInput, PlacePolicy, ReportInp
 use crate::auth::Principal;
 use crate::error::AppError;
 use crate::App;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use usalama_domain::Channel;
 use usalama_ingest::openrosa::{self, read_submission, split_geopoint, FORM_ID};
 use usalama_store::Attachment;
@@ -47,36 +45,29 @@ impl App {
         username: &str,
         password: &str,
     ) -> Result<Principal, AppError> {
-        if username.len() > 64 || password.len() > 1024 {
-            return Err(AppError::Unauthenticated);
-        }
-        let user = self.store.find_user(username.trim())?;
-        // Unknown names are checked against a throw-away hash, so both cases take as long.
-        static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-        let dummy = DUMMY.get_or_init(|| {
-            let salt = SaltString::generate(&mut rand::rngs::OsRng);
-            Argon2::default()
-                .hash_password(crate::auth::random_password().as_bytes(), &salt)
-                .map(|h| h.to_string())
-                .unwrap_or_default()
-        });
-        let hash = user
-            .as_ref()
-            .map_or(dummy.as_str(), |u| u.password_hash.as_str());
-        let ok = PasswordHash::new(hash)
-            .map(|h| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &h)
-                    .is_ok()
-            })
-            .unwrap_or(false);
-        match user {
-            Some(u) if ok && u.disabled_at.is_none() => Ok(Principal::User {
+        self.authenticate_basic(&crate::LoginAttempt {
+            username,
+            password,
+            ..Default::default()
+        })
+    }
+
+    /// [`App::authenticate_password`] with a client key for throttling. Basic
+    /// authentication cannot carry a TOTP code, so accounts with a second factor are
+    /// refused here (they log in to the pages instead).
+    pub fn authenticate_basic(
+        &self,
+        attempt: &crate::LoginAttempt<'_>,
+    ) -> Result<Principal, AppError> {
+        match self.verify_account(attempt) {
+            Ok(u) => Ok(Principal::User {
                 id: u.id,
                 username: u.username,
                 role: u.role,
+                org: u.org,
             }),
-            _ => Err(AppError::Unauthenticated),
+            Err(AppError::SecondFactorRequired) => Err(AppError::Unauthenticated),
+            Err(e) => Err(e),
         }
     }
 
@@ -87,9 +78,7 @@ impl App {
         xml: &[u8],
         media: Vec<Attachment>,
     ) -> Result<OpenRosaOutcome, AppError> {
-        if who.role().is_none() {
-            return Err(AppError::Unauthenticated);
-        }
+        self.require(who, usalama_domain::Permission::SubmitReports)?;
         let refuse = |field: &str, reason: String| {
             Ok(OpenRosaOutcome::Refused(vec![FieldError::new(
                 field, reason,

@@ -138,9 +138,7 @@ impl App {
     /// Receives one message from an SMS gateway (the caller is the gateway's token). A
     /// message that cannot be read is not stored; the reply explains the syntax.
     pub fn receive_sms(&self, who: &Principal, sms: SmsInput) -> Result<SmsResult, AppError> {
-        if who.role().is_none() {
-            return Err(AppError::Unauthenticated);
-        }
+        self.require(who, usalama_domain::Permission::SubmitReports)?;
         let Some(syntax) = self.intake.sms.read().ok().and_then(|g| g.clone()) else {
             return Err(AppError::invalid(
                 "sms",

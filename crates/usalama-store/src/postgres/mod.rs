@@ -2,6 +2,7 @@
 //! under an advisory lock so that several instances can start at once, and the same
 //! behaviour as the SQLite backend, checked by the same conformance tests.
 
+mod access;
 mod channels;
 mod durability;
 
@@ -9,6 +10,7 @@ use crate::error::StoreError;
 use crate::intake::{NewReport, ReportReceipt, StoredAttachment, StoredReport};
 use crate::migrate::{self, Migration};
 use crate::query::{ActorQuery, Cursor, EventQuery, GroupBy, GroupCount, LocalityQuery, Page};
+use crate::records::ShareRecord;
 use crate::records::{
     LocalitySummary, PlacedEvent, SessionRecord, StoredEvent, TokenRecord, UpsertCounts, UserRecord,
 };
@@ -25,6 +27,7 @@ use postgres::types::{to_sql_checked, IsNull, ToSql, Type};
 use postgres::{Client, GenericClient, NoTls, Row};
 use std::collections::HashMap;
 use usalama_domain::{Actor, ActorId, EventId, Locality, LocalityId, LocalityPath};
+use usalama_domain::{OrgId, Organisation, ShareScope};
 use uuid::Uuid;
 
 mod vault;
@@ -164,6 +167,7 @@ fn event_row(r: &Row) -> Result<EventRow, StoreError> {
             created_at: r.try_get(34)?,
             updated_at: r.try_get(35)?,
             created_by: r.try_get(36)?,
+            owner_org: r.try_get(37)?,
             actors: Vec::new(),
         })
     };
@@ -224,8 +228,19 @@ fn user(r: &Row, offset: usize) -> Result<UserRecord, StoreError> {
             })?,
         created_at: r.try_get(offset + 4).px()?,
         disabled_at: r.try_get(offset + 5).px()?,
+        org: r.try_get::<_, Option<Uuid>>(offset + 6).px()?.map_or(
+            usalama_domain::DEFAULT_ORG,
+            usalama_domain::OrgId::from_uuid,
+        ),
+        failed_logins: u32::try_from(r.try_get::<_, i32>(offset + 7).px()?).unwrap_or(0),
+        locked_until: r.try_get(offset + 8).px()?,
+        totp_secret: r.try_get(offset + 9).px()?,
     })
 }
+
+/// The user columns [`user`] reads, on table alias `u`.
+const USER_COLUMNS: &str = "u.id, u.username, u.password_hash, u.role, u.created_at, \
+    u.disabled_at, u.org_id, u.failed_logins, u.locked_until, u.totp_secret";
 
 fn page_of<T>(mut items: Vec<T>, limit: u32, total: u64, key: impl Fn(&T) -> Cursor) -> Page<T> {
     let next_cursor = if items.len() > limit as usize {
@@ -247,10 +262,10 @@ pub(crate) const INSERT_EVENT: &str = "INSERT INTO events (id, source, external_
     location_precision, place_name, locality_id, adm0_id, adm1_id, adm2_id, adm3_id, dimension,
     category, source_codes, killed_best, killed_low, killed_high, injured, abducted, displaced,
     civilians_targeted, description, people, reporter_contact, status, duplicate_of,
-    reliability, credibility, created_at, updated_at, created_by, content_hash)
+    reliability, credibility, created_at, updated_at, created_by, content_hash, owner_org)
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
     $19, $20::text::jsonb, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33,
-    $34, $35, $36, $37, $38)
+    $34, $35, $36, $37, $38, $39)
   ON CONFLICT DO NOTHING";
 
 /// Runs [`INSERT_EVENT`] (prepared) for a row and its content hash; true when it was new.
@@ -302,6 +317,7 @@ pub(crate) fn insert_event(
                 &row.updated_at,
                 &row.created_by,
                 &hash,
+                &row.owner_org,
             ],
         )
         .px()?;
@@ -770,7 +786,11 @@ impl Store for PgStore {
             }
             .px()?;
             let existing = match existing {
-                Some(r) => Some((event_row(&r)?, r.try_get::<_, Vec<u8>>(37).px()?)),
+                Some(r) => Some((
+                    event_row(&r)?,
+                    r.try_get::<_, Vec<u8>>(crate::sql::EVENT_COLUMN_COUNT)
+                        .px()?,
+                )),
                 None => None,
             };
             match existing {
@@ -954,10 +974,11 @@ impl Store for PgStore {
     fn upsert_user(&self, u: &UserRecord) -> Result<(), StoreError> {
         self.conn()?
             .execute(
-                "INSERT INTO users (id, username, password_hash, role, created_at, disabled_at)
-                 VALUES ($1, $2, $3, $4, $5, $6)
+                "INSERT INTO users (id, username, password_hash, role, created_at, disabled_at, org_id)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
                  ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash,
-                   role = excluded.role, disabled_at = excluded.disabled_at",
+                   role = excluded.role, disabled_at = excluded.disabled_at,
+                   org_id = excluded.org_id",
                 &[
                     &u.id,
                     &u.username,
@@ -965,6 +986,7 @@ impl Store for PgStore {
                     &u.role.as_str(),
                     &u.created_at,
                     &u.disabled_at,
+                    &u.org.as_uuid(),
                 ],
             )
             .px()
@@ -974,7 +996,7 @@ impl Store for PgStore {
     fn find_user(&self, username: &str) -> Result<Option<UserRecord>, StoreError> {
         self.conn()?
             .query_opt(
-                "SELECT id, username, password_hash, role, created_at, disabled_at FROM users WHERE username = $1",
+                &format!("SELECT {USER_COLUMNS} FROM users u WHERE u.username = $1"),
                 &[&username],
             )
             .px()?
@@ -985,8 +1007,8 @@ impl Store for PgStore {
     fn insert_token(&self, t: &TokenRecord) -> Result<(), StoreError> {
         self.conn()?
             .execute(
-                "INSERT INTO api_tokens (id, token_hash, role, label, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6)",
-                &[&t.id, &t.token_hash, &t.role.as_str(), &t.label, &t.created_at, &t.revoked_at],
+                "INSERT INTO api_tokens (id, token_hash, role, label, created_at, revoked_at, org_id, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                &[&t.id, &t.token_hash, &t.role.as_str(), &t.label, &t.created_at, &t.revoked_at, &t.org.as_uuid(), &t.expires_at],
             )
             .px()
             .map(|_| ())
@@ -996,7 +1018,7 @@ impl Store for PgStore {
         let row = self
             .conn()?
             .query_opt(
-                "SELECT id, token_hash, role, label, created_at, revoked_at FROM api_tokens WHERE token_hash = $1",
+                "SELECT id, token_hash, role, label, created_at, revoked_at, org_id, expires_at FROM api_tokens WHERE token_hash = $1",
                 &[&token_hash],
             )
             .px()?;
@@ -1015,6 +1037,11 @@ impl Store for PgStore {
                 label: r.try_get(3).px()?,
                 created_at: r.try_get(4).px()?,
                 revoked_at: r.try_get(5).px()?,
+                org: r.try_get::<_, Option<Uuid>>(6).px()?.map_or(
+                    usalama_domain::DEFAULT_ORG,
+                    usalama_domain::OrgId::from_uuid,
+                ),
+                expires_at: r.try_get(7).px()?,
             })
         })
         .transpose()
@@ -1046,8 +1073,10 @@ impl Store for PgStore {
         let row = self
             .conn()?
             .query_opt(
-                "SELECT s.created_at, s.expires_at, u.id, u.username, u.password_hash, u.role, u.created_at, u.disabled_at
-                 FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
+                &format!(
+                    "SELECT s.created_at, s.expires_at, {USER_COLUMNS}
+                 FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1"
+                ),
                 &[&token_hash],
             )
             .px()?;
@@ -1269,5 +1298,47 @@ impl Store for PgStore {
 
     fn end_bulk_load(&self) -> Result<(), StoreError> {
         Ok(())
+    }
+
+    // Access (in `access.rs`)
+    fn insert_org(&self, org: &Organisation, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.access_insert_org(org, now)
+    }
+    fn list_orgs(&self) -> Result<Vec<Organisation>, StoreError> {
+        self.access_list_orgs()
+    }
+    fn find_org(&self, name: &str) -> Result<Option<Organisation>, StoreError> {
+        self.access_find_org(name)
+    }
+    fn set_share(
+        &self,
+        from: OrgId,
+        to: OrgId,
+        scope: Option<ShareScope>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.access_set_share(from, to, scope, now)
+    }
+    fn shares_to(&self, to: OrgId) -> Result<Vec<ShareRecord>, StoreError> {
+        self.access_shares_to(to)
+    }
+    fn record_login_failure(
+        &self,
+        user: Uuid,
+        lock: &dyn Fn(u32) -> Option<DateTime<Utc>>,
+    ) -> Result<u32, StoreError> {
+        self.access_record_login_failure(user, lock)
+    }
+    fn reset_login_failures(&self, user: Uuid) -> Result<(), StoreError> {
+        self.access_reset_login_failures(user)
+    }
+    fn set_user_totp(&self, user: Uuid, secret: Option<&[u8]>) -> Result<(), StoreError> {
+        self.access_set_user_totp(user, secret)
+    }
+    fn set_user_disabled(&self, user: Uuid, at: Option<DateTime<Utc>>) -> Result<(), StoreError> {
+        self.access_set_user_disabled(user, at)
+    }
+    fn delete_user_sessions(&self, user: Uuid) -> Result<u64, StoreError> {
+        self.access_delete_user_sessions(user)
     }
 }

@@ -21,7 +21,7 @@ use uuid::Uuid;
 const MERGE_LOCK: i64 = 0x5553_4C4E;
 
 /// The column index of `e.version` after the event columns.
-const VERSION_COL: usize = 37;
+const VERSION_COL: usize = crate::sql::EVENT_COLUMN_COUNT;
 
 fn versioned_row(r: &Row) -> Result<(EventRow, i64), StoreError> {
     Ok((event_row(r)?, r.try_get(VERSION_COL).px()?))
@@ -107,6 +107,7 @@ impl PgStore {
                 status: Some("unverified".into()),
                 locality: q.locality,
                 category: q.category.clone(),
+                visibility: q.visibility.clone(),
                 ..Default::default()
             },
             Dialect::Postgres,

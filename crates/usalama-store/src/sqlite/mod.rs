@@ -1,6 +1,7 @@
 //! The embedded SQLite backend: one file in the data directory, WAL journal, foreign keys
 //! on, `synchronous=FULL` so that every acknowledged commit survives a crash or power loss.
 
+mod access;
 mod bulk;
 mod channels;
 mod durability;
@@ -11,6 +12,7 @@ use crate::error::StoreError;
 use crate::intake::{NewReport, ReportReceipt, StoredAttachment, StoredReport};
 use crate::migrate::{self, Migration};
 use crate::query::{ActorQuery, Cursor, EventQuery, GroupBy, GroupCount, LocalityQuery, Page};
+use crate::records::ShareRecord;
 use crate::records::{
     LocalitySummary, PlacedEvent, SessionRecord, StoredEvent, TokenRecord, UpsertCounts, UserRecord,
 };
@@ -29,6 +31,7 @@ use std::path::{Path, PathBuf};
 use usalama_domain::{
     Actor, ActorId, ActorKind, EventId, ExternalActorIds, Locality, LocalityId, LocalityPath,
 };
+use usalama_domain::{OrgId, Organisation, ShareScope};
 use uuid::Uuid;
 
 mod vault;
@@ -171,7 +174,19 @@ fn uuid_col(r: &Row, i: usize) -> rusqlite::Result<Uuid> {
 /// An actor's columns: id, name, aliases (JSON), kind, UCDP id, ACLED name.
 pub(crate) type ActorRow = (Uuid, String, String, String, Option<i64>, Option<String>);
 /// A user's columns: id, username, password hash, role, created, disabled.
-type UserRow = (Uuid, String, String, String, String, Option<String>);
+type UserRow = (
+    Uuid,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    (Option<Uuid>, i64, Option<String>, Option<Vec<u8>>),
+);
+
+/// The user columns [`user_row`] reads, on table alias `u`.
+const USER_COLUMNS: &str = "u.id, u.username, u.password_hash, u.role, u.created_at, \
+    u.disabled_at, u.org_id, u.failed_logins, u.locked_until, u.totp_secret";
 
 fn event_row(r: &Row) -> rusqlite::Result<EventRow> {
     Ok(EventRow {
@@ -209,6 +224,7 @@ fn event_row(r: &Row) -> rusqlite::Result<EventRow> {
         created_at: parse_ts(&r.get::<_, String>(34)?)?,
         updated_at: parse_ts(&r.get::<_, String>(35)?)?,
         created_by: r.get(36)?,
+        owner_org: r.get(37)?,
         actors: Vec::new(),
     })
 }
@@ -263,18 +279,29 @@ pub(crate) fn build_actor(
 }
 
 fn user_row(r: &Row) -> rusqlite::Result<UserRow> {
+    user_row_at(r, 0)
+}
+
+/// Reads [`USER_COLUMNS`] starting at column `o`.
+fn user_row_at(r: &Row, o: usize) -> rusqlite::Result<UserRow> {
     Ok((
-        uuid_col(r, 0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
+        uuid_col(r, o)?,
+        r.get(o + 1)?,
+        r.get(o + 2)?,
+        r.get(o + 3)?,
+        r.get(o + 4)?,
+        r.get(o + 5)?,
+        (
+            r.get::<_, Option<Uuid>>(o + 6)?,
+            r.get(o + 7)?,
+            r.get(o + 8)?,
+            r.get(o + 9)?,
+        ),
     ))
 }
 
 fn build_user(
-    (id, username, password_hash, role, created, disabled): UserRow,
+    (id, username, password_hash, role, created, disabled, (org, failed, locked, totp)): UserRow,
 ) -> Result<UserRecord, StoreError> {
     Ok(UserRecord {
         id,
@@ -288,6 +315,13 @@ fn build_user(
             })?,
         created_at: parse_ts(&created).sx()?,
         disabled_at: opt_ts(disabled).sx()?,
+        org: org.map_or(
+            usalama_domain::DEFAULT_ORG,
+            usalama_domain::OrgId::from_uuid,
+        ),
+        failed_logins: u32::try_from(failed).unwrap_or(u32::MAX),
+        locked_until: opt_ts(locked).sx()?,
+        totp_secret: totp,
     })
 }
 
@@ -297,9 +331,9 @@ pub(crate) const INSERT_EVENT: &str = "INSERT INTO events (id, source, external_
     location_precision, place_name, locality_id, adm0_id, adm1_id, adm2_id, adm3_id, dimension,
     category, source_codes, killed_best, killed_low, killed_high, injured, abducted, displaced,
     civilians_targeted, description, people, reporter_contact, status, duplicate_of,
-    reliability, credibility, created_at, updated_at, created_by, content_hash)
+    reliability, credibility, created_at, updated_at, created_by, content_hash, owner_org)
   VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,
-    ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38)
+    ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39)
   ON CONFLICT DO NOTHING";
 
 /// Runs [`INSERT_EVENT`] (prepared) for a row and its content hash; true when it was new.
@@ -347,7 +381,8 @@ pub(crate) fn insert_event(
             ts(&row.created_at),
             ts(&row.updated_at),
             row.created_by,
-            hash
+            hash,
+            row.owner_org
         ])
         .sx()?;
     Ok(n == 1)
@@ -899,7 +934,7 @@ impl Store for SqliteStore {
                 .prepare_cached("INSERT OR IGNORE INTO event_actors (event_id, actor_id, role) VALUES (?1, ?2, ?3)")
                 .sx()?;
             let row_and_hash = |r: &Row| -> rusqlite::Result<(EventRow, Vec<u8>)> {
-                Ok((event_row(r)?, r.get(37)?))
+                Ok((event_row(r)?, r.get(crate::sql::EVENT_COLUMN_COUNT)?))
             };
             for p in events {
                 let mut row = EventRow::from_placed(p);
@@ -1112,17 +1147,19 @@ impl Store for SqliteStore {
     fn upsert_user(&self, u: &UserRecord) -> Result<(), StoreError> {
         self.conn()?
             .execute(
-                "INSERT INTO users (id, username, password_hash, role, created_at, disabled_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                "INSERT INTO users (id, username, password_hash, role, created_at, disabled_at, org_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                  ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash,
-                   role = excluded.role, disabled_at = excluded.disabled_at",
+                   role = excluded.role, disabled_at = excluded.disabled_at,
+                   org_id = excluded.org_id",
                 params![
                     u.id,
                     u.username,
                     u.password_hash,
                     u.role.as_str(),
                     ts(&u.created_at),
-                    u.disabled_at.as_ref().map(ts)
+                    u.disabled_at.as_ref().map(ts),
+                    u.org.as_uuid()
                 ],
             )
             .sx()
@@ -1132,7 +1169,7 @@ impl Store for SqliteStore {
     fn find_user(&self, username: &str) -> Result<Option<UserRecord>, StoreError> {
         self.conn()?
             .query_row(
-                "SELECT id, username, password_hash, role, created_at, disabled_at FROM users WHERE username = ?1",
+                &format!("SELECT {USER_COLUMNS} FROM users u WHERE u.username = ?1"),
                 [username],
                 user_row,
             )
@@ -1145,8 +1182,8 @@ impl Store for SqliteStore {
     fn insert_token(&self, t: &TokenRecord) -> Result<(), StoreError> {
         self.conn()?
             .execute(
-                "INSERT INTO api_tokens (id, token_hash, role, label, created_at, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![t.id, t.token_hash, t.role.as_str(), t.label, ts(&t.created_at), t.revoked_at.as_ref().map(ts)],
+                "INSERT INTO api_tokens (id, token_hash, role, label, created_at, revoked_at, org_id, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![t.id, t.token_hash, t.role.as_str(), t.label, ts(&t.created_at), t.revoked_at.as_ref().map(ts), t.org.as_uuid(), t.expires_at.as_ref().map(ts)],
             )
             .sx()
             .map(|_| ())
@@ -1156,7 +1193,7 @@ impl Store for SqliteStore {
         let row = self
             .conn()?
             .query_row(
-                "SELECT id, token_hash, role, label, created_at, revoked_at FROM api_tokens WHERE token_hash = ?1",
+                "SELECT id, token_hash, role, label, created_at, revoked_at, org_id, expires_at FROM api_tokens WHERE token_hash = ?1",
                 [token_hash],
                 |r| {
                     Ok((
@@ -1166,26 +1203,35 @@ impl Store for SqliteStore {
                         r.get::<_, String>(3)?,
                         parse_ts(&r.get::<_, String>(4)?)?,
                         opt_ts(r.get(5)?)?,
+                        r.get::<_, Option<Uuid>>(6)?,
+                        opt_ts(r.get(7)?)?,
                     ))
                 },
             )
             .optional()
             .sx()?;
-        row.map(|(id, token_hash, role, label, created_at, revoked_at)| {
-            Ok(TokenRecord {
-                id,
-                token_hash,
-                role: role.parse().map_err(|e: usalama_domain::DomainError| {
-                    StoreError::InvalidRecord {
-                        id: id.to_string(),
-                        reason: e.to_string(),
-                    }
-                })?,
-                label,
-                created_at,
-                revoked_at,
-            })
-        })
+        row.map(
+            |(id, token_hash, role, label, created_at, revoked_at, org, expires_at)| {
+                Ok(TokenRecord {
+                    id,
+                    token_hash,
+                    role: role.parse().map_err(|e: usalama_domain::DomainError| {
+                        StoreError::InvalidRecord {
+                            id: id.to_string(),
+                            reason: e.to_string(),
+                        }
+                    })?,
+                    label,
+                    created_at,
+                    revoked_at,
+                    org: org.map_or(
+                        usalama_domain::DEFAULT_ORG,
+                        usalama_domain::OrgId::from_uuid,
+                    ),
+                    expires_at,
+                })
+            },
+        )
         .transpose()
     }
 
@@ -1216,14 +1262,16 @@ impl Store for SqliteStore {
         let c = self.conn()?;
         let row = c
             .query_row(
-                "SELECT s.created_at, s.expires_at, u.id, u.username, u.password_hash, u.role, u.created_at, u.disabled_at
-                 FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1",
+                &format!(
+                    "SELECT s.created_at, s.expires_at, {USER_COLUMNS}
+                 FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1"
+                ),
                 [token_hash],
                 |r| {
                     Ok((
                         parse_ts(&r.get::<_, String>(0)?)?,
                         parse_ts(&r.get::<_, String>(1)?)?,
-                        (uuid_col(r, 2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?),
+                        user_row_at(r, 2)?,
                     ))
                 },
             )
@@ -1443,5 +1491,47 @@ impl Store for SqliteStore {
 
     fn end_bulk_load(&self) -> Result<(), StoreError> {
         self.bulk_end()
+    }
+
+    // Access (in `access.rs`)
+    fn insert_org(&self, org: &Organisation, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.access_insert_org(org, now)
+    }
+    fn list_orgs(&self) -> Result<Vec<Organisation>, StoreError> {
+        self.access_list_orgs()
+    }
+    fn find_org(&self, name: &str) -> Result<Option<Organisation>, StoreError> {
+        self.access_find_org(name)
+    }
+    fn set_share(
+        &self,
+        from: OrgId,
+        to: OrgId,
+        scope: Option<ShareScope>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.access_set_share(from, to, scope, now)
+    }
+    fn shares_to(&self, to: OrgId) -> Result<Vec<ShareRecord>, StoreError> {
+        self.access_shares_to(to)
+    }
+    fn record_login_failure(
+        &self,
+        user: Uuid,
+        lock: &dyn Fn(u32) -> Option<DateTime<Utc>>,
+    ) -> Result<u32, StoreError> {
+        self.access_record_login_failure(user, lock)
+    }
+    fn reset_login_failures(&self, user: Uuid) -> Result<(), StoreError> {
+        self.access_reset_login_failures(user)
+    }
+    fn set_user_totp(&self, user: Uuid, secret: Option<&[u8]>) -> Result<(), StoreError> {
+        self.access_set_user_totp(user, secret)
+    }
+    fn set_user_disabled(&self, user: Uuid, at: Option<DateTime<Utc>>) -> Result<(), StoreError> {
+        self.access_set_user_disabled(user, at)
+    }
+    fn delete_user_sessions(&self, user: Uuid) -> Result<u64, StoreError> {
+        self.access_delete_user_sessions(user)
     }
 }

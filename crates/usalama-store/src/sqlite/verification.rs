@@ -17,7 +17,7 @@ use usalama_domain::EventId;
 use uuid::Uuid;
 
 /// The column index of `e.version` after [`sql::EVENT_COLUMNS`].
-const VERSION_COL: usize = 37;
+const VERSION_COL: usize = crate::sql::EVENT_COLUMN_COUNT;
 
 fn versioned_row(r: &Row) -> rusqlite::Result<(EventRow, i64)> {
     Ok((event_row(r)?, r.get(VERSION_COL)?))
@@ -104,6 +104,7 @@ impl SqliteStore {
                 status: Some("unverified".into()),
                 locality: q.locality,
                 category: q.category.clone(),
+                visibility: q.visibility.clone(),
                 ..Default::default()
             },
             Dialect::Sqlite,

@@ -392,3 +392,8 @@ index-col-scaled = Scaled (0–10)
 index-col-weight = Weight share
 index-col-contribution = Contribution
 index-back = All provinces
+
+## Access: second factor and rate limits
+login-code = Authentication code (6 digits from your app)
+login-code-needed = Enter the 6-digit code from your authenticator app as well.
+error-429 = Too many requests. Wait a moment and try again.

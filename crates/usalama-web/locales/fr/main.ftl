@@ -399,3 +399,8 @@ index-col-scaled = Mise à l’échelle (0–10)
 index-col-weight = Part du poids
 index-col-contribution = Contribution
 index-back = Toutes les préfectures
+
+## Accès : second facteur et limites de débit
+login-code = Code d’authentification (6 chiffres de votre application)
+login-code-needed = Saisissez aussi le code à 6 chiffres de votre application d’authentification.
+error-429 = Trop de requêtes. Patientez un instant puis réessayez.

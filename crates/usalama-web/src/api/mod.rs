@@ -80,7 +80,13 @@ pub async fn run<T: Send + 'static>(
     let app = state.app.clone();
     tokio::task::spawn_blocking(move || f(&app))
         .await
-        .unwrap_or_else(|e| Err(AppError::invalid("request", format!("worker failed: {e}"))))
+        .unwrap_or_else(|e| {
+            // A panic's message stays in the log: the answer is a plain 500.
+            tracing::error!(error = %e, "worker failed");
+            Err(AppError::Store(usalama_store::StoreError::Backend(
+                "worker failed".into(),
+            )))
+        })
 }
 
 /// The caller of an API route, authenticated by bearer token.
@@ -90,6 +96,13 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        // The access guard has already looked the token up.
+        if let Some(crate::authz::Resolved(who)) = parts.extensions.get() {
+            return match who {
+                Principal::Anonymous => Err(ApiError::unauthenticated()),
+                who => Ok(Caller(who.clone())),
+            };
+        }
         let token = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -176,6 +189,8 @@ pub fn event_query(app: &App, p: &Params) -> Result<EventQuery, AppError> {
         page: p.page().map_err(api)?,
         skip_total: false,
         countable_only: false,
+        // Set by the use-case from the caller.
+        visibility: Default::default(),
     };
     if let (Some(f), Some(t)) = (q.from, q.to) {
         if f > t {

@@ -434,6 +434,8 @@ pub fn queue_query(app: &App, p: &Params) -> Result<QueueQuery, AppError> {
         locality,
         category,
         page,
+        // Set by the use-case from the caller.
+        visibility: Default::default(),
     })
 }
 

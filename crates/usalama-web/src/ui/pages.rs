@@ -712,6 +712,8 @@ pub struct LoginView {
     pub csrf_token: String,
     /// Where to go after logging in (a local path; the handler checks it).
     pub next: String,
+    /// Ask for the TOTP code (the account has a second factor).
+    pub ask_code: bool,
 }
 
 /// Renders the log-in page: `POST /login` with `username`, `password`, `csrf`, `next`.
@@ -741,6 +743,11 @@ pub fn login_page(ctx: &PageCtx<'_>, view: &LoginView) -> Markup {
                 label for="password" { (ctx.t("login-password")) }
                 input id="password" type="password" name="password"
                     autocomplete="current-password" required;
+                @if view.ask_code {
+                    label for="code" { (ctx.t("login-code")) }
+                    input id="code" type="text" name="code" inputmode="numeric"
+                        pattern="[0-9]{6}" maxlength="6" autocomplete="one-time-code" required;
+                }
                 p.actions { button.btn type="submit" { (ctx.t("login-submit")) } }
             }
         }
@@ -1034,6 +1041,7 @@ pub(crate) mod tests {
             username: "ana\"<".into(),
             csrf_token: "tok".into(),
             next: "/events".into(),
+            ask_code: false,
         };
         let s = login_page(&PageCtx::new(&cat, Lang::Fr, "/login"), &view).into_string();
         no_js(&s);

@@ -1,5 +1,6 @@
 //! Integration tests of the `usalama` binary, in one test binary.
 
+mod access;
 mod architecture;
 mod browser;
 mod cli;

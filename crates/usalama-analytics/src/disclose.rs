@@ -361,8 +361,7 @@ impl Cube {
         let mut fatal = vec![0u64; n];
         let mut sensitive = vec![false; n];
         for f in facts {
-            if f.month >= lay.months || f.dimension >= DIMS || f.area.is_some_and(|a| a >= areas)
-            {
+            if f.month >= lay.months || f.dimension >= DIMS || f.area.is_some_and(|a| a >= areas) {
                 continue;
             }
             let y = year_of_month[f.month];
@@ -540,7 +539,6 @@ fn cube_lines(lay: &Layout, year_of_month: &[usize]) -> Vec<Line> {
     lines
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -679,12 +677,7 @@ mod tests {
         // 4 × 4 interior, row totals, column totals, grand total.
         let r = 4;
         let idx = |i: usize, j: usize| i * (r + 1) + j; // (r+1) × (r+1), last = margins
-        let vals = [
-            [2u64, 3, 0, 9],
-            [4, 1, 0, 0],
-            [0, 0, 2, 3],
-            [0, 0, 4, 1],
-        ];
+        let vals = [[2u64, 3, 0, 9], [4, 1, 0, 0], [0, 0, 2, 3], [0, 0, 4, 1]];
         let mut cells = vec![cell(0); (r + 1) * (r + 1)];
         for i in 0..r {
             for j in 0..r {
@@ -709,7 +702,17 @@ mod tests {
         }
         // The bridge pattern, given by hand, is caught by both checks.
         let mut bridge = vec![false; cells.len()];
-        for (i, j) in [(0, 0), (0, 1), (1, 0), (1, 1), (2, 2), (2, 3), (3, 2), (3, 3), (0, 3)] {
+        for (i, j) in [
+            (0, 0),
+            (0, 1),
+            (1, 0),
+            (1, 1),
+            (2, 2),
+            (2, 3),
+            (3, 2),
+            (3, 3),
+            (0, 3),
+        ] {
             bridge[idx(i, j)] = true;
         }
         // Row 0 now has 3, column 3 has 3 withheld: no single-subtraction leak...

@@ -13,6 +13,7 @@ mod exports;
 mod imports;
 mod index;
 mod places;
+mod public;
 mod queries;
 mod verification;
 
@@ -29,6 +30,7 @@ pub use imports::{BoundaryReport, ImportReport};
 pub use index::{
     dimension_position, IndexExplanation, IndexPoint, IndexRow, IndexSeries, IndexTable,
 };
+pub use public::{dimension_index, PrivacyConfig, PublicArea, PublicFigures};
 pub use queries::{EventView, LocalityCount, PublicStats, SourceCount};
 /// The analytics crate, re-exported for the layers above (periods, levels, explanations).
 pub use usalama_analytics as analytics;

@@ -177,18 +177,20 @@ impl App {
             return Ok(f);
         }
         let privacy = self.privacy();
-        let f = Arc::new(self.compute_public_figures(
-            stats.source.clone(),
-            stats
-                .sources
-                .iter()
-                .map(|s| {
-                    let shown = s.events >= privacy.k_sensitive;
-                    (s.source.clone(), shown.then_some(s.events))
-                })
-                .collect(),
-            privacy,
-        )?);
+        let f = Arc::new(
+            self.compute_public_figures(
+                stats.source.clone(),
+                stats
+                    .sources
+                    .iter()
+                    .map(|s| {
+                        let shown = s.events >= privacy.k_sensitive;
+                        (s.source.clone(), shown.then_some(s.events))
+                    })
+                    .collect(),
+                privacy,
+            )?,
+        );
         if let Ok(mut g) = self.cache.public.computed.write() {
             g.insert(key, (Instant::now(), f.clone()));
         }
@@ -254,10 +256,7 @@ impl App {
                 Ok(())
             })?;
         }
-        let range = match (
-            raw.iter().map(|r| r.2).min(),
-            raw.iter().map(|r| r.2).max(),
-        ) {
+        let range = match (raw.iter().map(|r| r.2).min(), raw.iter().map(|r| r.2).max()) {
             (Some(first), Some(last)) => Some(
                 PeriodRange::covering(Granularity::Month, first, last)
                     .map_err(|e| AppError::invalid("period", e.to_string()))?,

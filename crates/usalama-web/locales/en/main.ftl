@@ -392,3 +392,19 @@ index-col-scaled = Scaled (0–10)
 index-col-weight = Weight share
 index-col-contribution = Contribution
 index-back = All provinces
+
+## Privacy of public figures
+public-withheld = withheld
+public-withheld-note = “withheld” marks a figure of fewer than { $k } events (more for sexual and gender-based violence), or a figure withheld so that such a small count cannot be worked out from the totals. Public figures never identify people.
+
+## Situation report
+sitrep-title = Situation report, { $period }
+sitrep-intro = Events recorded by { $source } in { $period }, compared with the month before. Figures are aggregates; small counts are withheld.
+sitrep-headline = Headline changes
+sitrep-headline-caption = Events and people killed, this month and the month before
+sitrep-change = Change
+sitrep-hotspots = Hotspots
+sitrep-no-hotspots = No province has a figure that can be shown this month.
+sitrep-map-title = Events by province this month
+sitrep-alerts = Alerts raised and their follow-up
+sitrep-alerts-unavailable = Alerts: not available in this build.

@@ -10,6 +10,7 @@ mod cli;
 mod config;
 mod demo;
 mod progress;
+mod report;
 mod serve;
 
 use clap::Parser;

@@ -29,8 +29,8 @@ const PUBLIC_API: &[&str] = &[
     "/api/v1/openapi.json",
     "/api/v1/index",
     "/api/v1/index/{locality}/{period}/explain",
-    "/formList",
-    "/forms/report.xml",
+    // The gazetteer of the report form: names of administrative areas (boundaries only).
+    "/api/v1/places",
 ];
 
 async fn get(r: &Router, uri: &str, token: Option<&str>) -> (StatusCode, String) {
@@ -108,8 +108,7 @@ fn planted_records_cannot_be_recovered_through_public_routes() {
                     "{name}"
                 );
             }
-            let sources: Vec<String> = app
-                .public_stats()
+            let sources: Vec<String> = tokio::task::block_in_place(|| app.public_stats())
                 .unwrap()
                 .sources
                 .iter()
@@ -179,8 +178,18 @@ fn planted_records_cannot_be_recovered_through_public_routes() {
                 let (_, plain) = get(&r, uri, None).await;
                 let (status, windowed) =
                     get(&r, &format!("{uri}?from=2022-06-01&to=2022-06-11"), None).await;
+                // Pages link back to themselves with the query: compare their content.
+                let main = |b: &str| {
+                    let b = b
+                        .replace("from=2022-06-01&amp;to=2022-06-11", "")
+                        .replace("from=2022-06-01&to=2022-06-11", "");
+                    match (b.find("<main"), b.find("</main>")) {
+                        (Some(i), Some(j)) => b[i..j].to_string(),
+                        _ => b,
+                    }
+                };
                 assert!(
-                    status == StatusCode::BAD_REQUEST || windowed == plain,
+                    status == StatusCode::BAD_REQUEST || main(&windowed) == main(&plain),
                     "{name}: {uri} reacts to a time window"
                 );
             }
@@ -188,7 +197,7 @@ fn planted_records_cannot_be_recovered_through_public_routes() {
             // The public figures of every source: nothing small is published, and no
             // withheld figure can be derived from the published ones and their totals.
             for src in &sources {
-                let f = app.public_figures(Some(src)).unwrap();
+                let f = tokio::task::block_in_place(|| app.public_figures(Some(src))).unwrap();
                 let (cells, lines) = f.cube.published();
                 for v in cells.iter().flatten() {
                     assert!(*v == 0 || *v >= 5, "{name}: {src} publishes {v}");
@@ -201,7 +210,7 @@ fn planted_records_cannot_be_recovered_through_public_routes() {
             }
             // The planted source has only four events: all of its figures are withheld.
             let planted = sources.iter().find(|s| s.as_str() != "ucdp-ged").unwrap();
-            let f = app.public_figures(Some(planted)).unwrap();
+            let f = tokio::task::block_in_place(|| app.public_figures(Some(planted))).unwrap();
             assert_eq!(f.cube.total.events, None, "{name}");
             let (_, home) = get(&r, &format!("/?source={planted}"), None).await;
             assert!(home.contains("withheld"), "{name}");

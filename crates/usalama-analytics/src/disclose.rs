@@ -586,12 +586,13 @@ mod tests {
                     continue;
                 }
                 m.swap(r, p);
-                for i in 0..m.len() {
+                let pivot = m[r].clone();
+                for (i, row) in m.iter_mut().enumerate() {
                     if i != r {
-                        let f = m[i][c] / m[r][c];
+                        let f = row[c] / pivot[c];
                         if f != 0.0 {
-                            for j in c..ncols {
-                                m[i][j] -= f * m[r][j];
+                            for (x, y) in row.iter_mut().zip(&pivot).skip(c) {
+                                *x -= f * y;
                             }
                         }
                     }

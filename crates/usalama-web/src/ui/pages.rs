@@ -127,7 +127,7 @@ fn source_href(path: &str, picker: &SourcePicker) -> String {
 /// Renders the home page.
 pub fn home_page(ctx: &PageCtx<'_>, view: &HomeView) -> Markup {
     let mut rows = view.years.clone();
-    rows.sort_by(|a, b| b.year.cmp(&a.year));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.year));
     let dim_labels: Vec<String> = DIMENSIONS.iter().map(|d| ctx.label("dim", d)).collect();
     let any_withheld = view.total_events.is_none()
         || rows

@@ -20,6 +20,7 @@
 #![warn(missing_docs)]
 
 pub mod detect;
+pub mod disclose;
 pub mod index;
 pub mod panel;
 pub mod period;

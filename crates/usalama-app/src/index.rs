@@ -98,6 +98,10 @@ pub struct IndexExplanation {
     pub locality: LocalitySummary,
     /// Every dimension and input with its contribution.
     pub explanation: Explanation,
+    /// Whether the inputs' values and contributions were withheld: the caller is
+    /// anonymous and a count of this locality and period is below the public threshold,
+    /// which the inputs would reveal (their transform and scale are public).
+    pub withheld: bool,
 }
 
 /// One locality's index over time.
@@ -327,10 +331,11 @@ impl App {
     }
 
     /// Every input of the index of `locality` (code or id) in `period`. Anyone may call
-    /// this.
+    /// this; for anonymous callers the inputs' values and contributions are withheld when
+    /// a count among them is below the public threshold ([`crate::PrivacyConfig`]).
     pub fn index_explain(
         &self,
-        _who: &Principal,
+        who: &Principal,
         locality: &str,
         period: Period,
         source: Option<&str>,
@@ -349,13 +354,40 @@ impl App {
                 ),
             ));
         }
-        let explanation = index
+        let mut explanation = index
             .explain(panel, &Unit::Locality(summary.id), period)
             .map_err(|e| AppError::invalid("locality", e.to_string()))?;
+        let privacy = self.privacy();
+        let small = |i: &usalama_analytics::index::InputPart| {
+            use usalama_analytics::panel::{Measure, Scope};
+            let sensitive = match &i.measure {
+                Measure::Events(Scope::Category(c)) | Measure::Fatalities(Scope::Category(c)) => {
+                    self.taxonomy.category(c).is_some_and(|c| c.sensitive)
+                }
+                _ => false,
+            };
+            let k = if sensitive {
+                privacy.k_sensitive
+            } else {
+                privacy.k
+            };
+            i.measure.is_count() && i.raw.is_some_and(|r| r > 0.0 && r < k as f64)
+        };
+        let withheld = who.role().is_none() && explanation.inputs.iter().any(small);
+        if withheld {
+            for i in &mut explanation.inputs {
+                i.raw = None;
+                i.transformed = None;
+                i.scaled = None;
+                i.population = None;
+                i.contribution = 0.0;
+            }
+        }
         Ok(IndexExplanation {
             source: c.source.clone(),
             locality: summary,
             explanation,
+            withheld,
         })
     }
 

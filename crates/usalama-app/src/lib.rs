@@ -17,6 +17,7 @@ mod index;
 mod orgs;
 mod personal;
 mod places;
+mod public;
 mod queries;
 mod throttle;
 pub mod totp;
@@ -42,6 +43,7 @@ pub use index::{
     dimension_position, IndexExplanation, IndexPoint, IndexRow, IndexSeries, IndexTable,
 };
 pub use personal::{OpenedAttachment, PersonalData};
+pub use public::{dimension_index, PrivacyConfig, PublicArea, PublicFigures};
 pub use queries::{EventView, LocalityCount, PublicStats, SourceCount};
 pub use throttle::LoginPolicy;
 /// The analytics crate, re-exported for the layers above (periods, levels, explanations).

@@ -91,6 +91,8 @@ pub(crate) struct LocalityCache {
     stats_lock: std::sync::Mutex<()>,
     /// The human-security index per source and granularity (dropped on every write).
     pub(crate) index: crate::index::IndexCache,
+    /// The protected public figures per source (dropped on every write).
+    pub(crate) public: crate::public::PublicCache,
 }
 
 /// All localities and an index by id.
@@ -153,6 +155,7 @@ impl LocalityCache {
             g.clear();
         }
         self.index.clear();
+        self.public.clear();
     }
 }
 

@@ -62,9 +62,24 @@ fn index_on_the_demo_is_ranked_and_explained() {
             .unwrap();
         let worst = &t.rows[0];
         let value = worst.value.unwrap();
+        // Analysts see every input; anonymous callers only when no count is small.
+        let analyst = Principal::Token {
+            label: "t".into(),
+            role: usalama_domain::Role::Analyst,
+        };
         let e = app
+            .index_explain(&analyst, worst.locality.code.as_str(), june, None)
+            .unwrap();
+        assert!(!e.withheld);
+        let anon = app
             .index_explain(&who, worst.locality.code.as_str(), june, None)
             .unwrap();
+        assert_eq!(anon.explanation.value, Some(value), "{}", s.name);
+        if anon.withheld {
+            assert!(anon.explanation.inputs.iter().all(|i| i.raw.is_none()));
+        } else {
+            assert_eq!(anon.explanation, e.explanation);
+        }
         assert_eq!(e.explanation.value, Some(value), "{}", s.name);
         assert!(
             (e.explanation.total_contribution() - value).abs() < 1e-6,

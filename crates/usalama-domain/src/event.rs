@@ -515,6 +515,7 @@ mod tests {
             code: "armed_violence".into(),
             dimension: Dimension::Lives,
             labels: [("en".to_string(), "Armed violence".to_string())].into(),
+            sensitive: false,
         };
         Taxonomy::new(vec![c], Default::default(), Default::default()).unwrap()
     }

@@ -66,6 +66,10 @@ pub struct Category {
     pub dimension: Dimension,
     /// Plain-words labels by language tag (`en`, `fr`, …); `en` is required.
     pub labels: BTreeMap<String, String>,
+    /// Whether public figures that count events of this category need the larger
+    /// suppression threshold (sexual and gender-based violence, child protection).
+    #[serde(default)]
+    pub sensitive: bool,
 }
 
 impl Category {
@@ -195,6 +199,7 @@ mod tests {
             code: code.into(),
             dimension: d,
             labels: [("en".to_string(), code.to_string())].into(),
+            sensitive: false,
         }
     }
 

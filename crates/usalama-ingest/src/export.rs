@@ -265,6 +265,7 @@ mod tests {
                 code: "armed_violence".into(),
                 dimension: Dimension::Lives,
                 labels: [("en".to_string(), "x".to_string())].into(),
+                sensitive: false,
             }],
             Default::default(),
             Default::default(),

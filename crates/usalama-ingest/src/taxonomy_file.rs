@@ -30,6 +30,8 @@ struct CategoryEntry {
     code: Spanned<String>,
     dimension: Spanned<String>,
     labels: Spanned<BTreeMap<String, String>>,
+    #[serde(default)]
+    sensitive: bool,
 }
 
 #[derive(Deserialize)]
@@ -140,6 +142,7 @@ pub fn parse_taxonomy(text: &str) -> Result<Taxonomy, IngestError> {
             code: code.to_string(),
             dimension,
             labels,
+            sensitive: c.sensitive,
         });
     }
 
@@ -253,6 +256,7 @@ labels = { en = "A", fr = "A fr" }
                 let c = t.category(code).unwrap_or_else(|| panic!("missing {code}"));
                 assert_eq!(c.dimension, dim, "{code}");
                 assert!(c.labels.contains_key("fr"), "{code} has no French label");
+                assert_eq!(c.sensitive, code == "sexual_violence", "{code}");
                 n += 1;
             }
         }

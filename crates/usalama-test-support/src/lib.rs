@@ -99,6 +99,7 @@ pub fn taxonomy() -> Taxonomy {
         code: code.into(),
         dimension: d,
         labels: [("en".to_string(), code.replace('_', " "))].into(),
+        sensitive: false,
     };
     Taxonomy::new(
         vec![

@@ -71,6 +71,7 @@ pub const ROUTE_ACCESS: &[(&str, &str, Access)] = &[
     ("get", "/map", Public),
     ("get", "/index", Public),
     ("get", "/index/{code}", Public),
+    ("get", "/reports/sitrep/{month}", Public),
     ("get", "/events", Needs(ReadEvents)),
     ("get", "/events/{id}", Needs(ReadEvents)),
     ("get", "/login", Public),

@@ -12,6 +12,8 @@ mod site;
 mod state;
 pub mod ui;
 
+pub use site::sitrep::sitrep_html;
+pub use site::PAGE_ROUTES;
 pub use state::{AppState, WebConfig};
 
 use axum::extract::Request;

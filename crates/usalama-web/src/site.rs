@@ -25,11 +25,28 @@ use usalama_domain::{AdminLevel, EventId};
 
 mod index;
 mod report;
+pub(crate) mod sitrep;
 mod verify;
 
 const SESSION_COOKIE: &str = "usalama_session";
 const CSRF_COOKIE: &str = "usalama_csrf";
 const LANG_COOKIE: &str = "usalama_lang";
+
+/// Every page route (GET), as the router below lists them; the privacy tests call each
+/// one anonymously.
+pub const PAGE_ROUTES: &[&str] = &[
+    "/",
+    "/map",
+    "/index",
+    "/index/{code}",
+    "/events",
+    "/events/{id}",
+    "/login",
+    "/verify",
+    "/report",
+    "/report/status",
+    "/reports/sitrep/{period}",
+];
 
 /// The page routes.
 pub fn router() -> Router<AppState> {
@@ -43,6 +60,7 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(login_form).post(login))
         .route("/logout", post(logout))
         .route("/static/app.css", get(css))
+        .route("/reports/sitrep/{month}", get(sitrep::page))
         .merge(verify::router())
         // Channels
         .route("/report", get(report::form).post(report::submit))
@@ -298,92 +316,123 @@ fn source_param(raw: Option<&str>) -> Option<String> {
     .filter(|v| !v.trim().is_empty())
 }
 
-/// Public statistics for one source (the requested one, else the one with most events).
-async fn source_stats(
+/// The protected public figures of one source (the requested one, else the one with the
+/// most events) and the source selector.
+pub(crate) async fn source_figures(
     state: &AppState,
     raw: Option<String>,
-) -> Result<(std::sync::Arc<usalama_app::PublicStats>, SourcePicker), AppError> {
+) -> Result<(std::sync::Arc<usalama_app::PublicFigures>, SourcePicker), AppError> {
     let source = source_param(raw.as_deref());
-    let stats = run(state, move |app| app.public_stats_for(source.as_deref())).await?;
+    let figures = run(state, move |app| app.public_figures(source.as_deref())).await?;
     let picker = SourcePicker {
-        sources: stats
-            .sources
-            .iter()
-            .map(|c| (c.source.clone(), c.events))
-            .collect(),
-        selected: stats.source.clone().unwrap_or_default(),
+        sources: figures.sources.clone(),
+        selected: figures.source.clone().unwrap_or_default(),
     };
-    Ok((stats, picker))
+    Ok((figures, picker))
 }
 
 async fn home(State(state): State<AppState>, RawQuery(raw): RawQuery, req: PageReq) -> Response {
-    let (stats, sources) = match source_stats(&state, raw).await {
+    let (figs, sources) = match source_figures(&state, raw).await {
         Ok(s) => s,
         Err(e) => return req.error(&state, e),
     };
     let view = HomeView {
         sources,
-        total_events: stats.total_events,
-        total_fatalities: stats.total_fatalities,
-        by_dimension_year: stats
-            .by_dimension_year
+        total_events: figs.cube.total.events,
+        total_fatalities: figs.cube.total.fatalities,
+        years: figs
+            .cube
+            .years
             .iter()
-            .map(|g| (g.key.clone(), g.year.unwrap_or(0), g.events, g.fatalities))
+            .map(|(year, total, dims)| pages::YearFigures {
+                year: *year,
+                by_dimension: dims.map(|d| d.events),
+                events: total.events,
+                fatalities: total.fatalities,
+            })
             .collect(),
-        localities_adm1: stats.adm1.iter().filter(|c| c.events > 0).count() as u64,
+        k: figs.privacy.k,
+        localities_adm1: figs
+            .cube
+            .area_totals
+            .iter()
+            .filter(|f| f.events != Some(0))
+            .count() as u64,
         source_note: state.catalog.t(req.lang, SOURCE_NOTE_KEY),
     };
     req.send(&state, StatusCode::OK, |ctx| pages::home_page(ctx, &view))
 }
 
+/// The map areas of public figures: withheld areas are drawn without colour and named so.
+pub(crate) fn public_map_areas(
+    state: &AppState,
+    lang: Lang,
+    areas: &[(
+        &usalama_app::PublicArea,
+        usalama_app::analytics::disclose::Figure,
+    )],
+    href: impl Fn(&str) -> Option<String>,
+) -> Vec<MapArea> {
+    areas
+        .iter()
+        .filter_map(|(a, f)| {
+            Some(MapArea {
+                code: a.locality.code.to_string(),
+                name: match f.events {
+                    Some(_) => a.locality.name.clone(),
+                    None => format!(
+                        "{} ({})",
+                        a.locality.name,
+                        state.catalog.t(lang, "public-withheld")
+                    ),
+                },
+                geometry: a.geometry.clone()?,
+                value: f.events.unwrap_or(0),
+                href: href(a.locality.code.as_str()),
+            })
+        })
+        .collect()
+}
+
 async fn map(State(state): State<AppState>, RawQuery(raw): RawQuery, req: PageReq) -> Response {
-    let (stats, sources) = match source_stats(&state, raw).await {
+    let (figs, sources) = match source_figures(&state, raw).await {
         Ok(s) => s,
         Err(e) => return req.error(&state, e),
     };
+    // Links to event lists only for those who may open them.
+    let logged_in = req.who != Principal::Anonymous;
     let events_href = |code: &str| {
-        let mut h = format!("/events?locality={}", urlencode(code));
-        if !sources.selected.is_empty() {
-            h.push_str(&format!("&source={}", urlencode(&sources.selected)));
-        }
-        h
+        logged_in.then(|| {
+            let mut h = format!("/events?locality={}", urlencode(code));
+            if !sources.selected.is_empty() {
+                h.push_str(&format!("&source={}", urlencode(&sources.selected)));
+            }
+            h
+        })
     };
-    let svg = state.map_svg(req.lang.code(), &sources.selected, &stats, || {
-        let areas: Vec<MapArea> = stats
-            .adm1
-            .iter()
-            .filter_map(|c| {
-                Some(MapArea {
-                    code: c.locality.code.to_string(),
-                    name: c.locality.name.clone(),
-                    geometry: c.geometry.clone()?,
-                    value: c.events,
-                    href: Some(events_href(c.locality.code.as_str())),
-                })
-            })
-            .collect();
-        let title = state.catalog.t(req.lang, "map-title");
-        let legend = state.catalog.t(req.lang, "map-legend-title");
-        choropleth_lang(req.lang, &areas, &title, &legend, 640)
-    });
-    let mut rows: Vec<MapRow> = stats
-        .adm1
+    let all = figs.areas_all_time();
+    let areas = public_map_areas(&state, req.lang, &all, events_href);
+    let title = state.catalog.t(req.lang, "map-title");
+    let legend = state.catalog.t(req.lang, "map-legend-title");
+    let svg = choropleth_lang(req.lang, &areas, &title, &legend, 640);
+    let mut rows: Vec<MapRow> = all
         .iter()
-        .map(|c| MapRow {
-            code: c.locality.code.to_string(),
-            name: c.locality.name.clone(),
-            events: c.events,
-            fatalities: c.fatalities,
-            href: Some(events_href(c.locality.code.as_str())),
+        .map(|(a, f)| MapRow {
+            code: a.locality.code.to_string(),
+            name: a.locality.name.clone(),
+            events: f.events,
+            fatalities: f.fatalities,
+            href: events_href(a.locality.code.as_str()),
         })
         .collect();
     rows.sort_by(|a, b| b.events.cmp(&a.events).then(a.name.cmp(&b.name)));
     let view = MapView {
         sources,
-        svg: svg.to_string(),
+        svg,
         title: String::new(),
         legend_note: String::new(),
         rows,
+        k: figs.privacy.k,
     };
     req.send(&state, StatusCode::OK, |ctx| pages::map_page(ctx, &view))
 }

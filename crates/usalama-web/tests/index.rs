@@ -40,10 +40,13 @@ fn index_api_and_pages_on_every_backend() {
             ucdp_geojson: DEMO_EVENTS,
         })
         .unwrap();
+        let token = app
+            .create_token(usalama_domain::Role::Analyst, "index-test")
+            .unwrap();
         let r = router(AppState::new(app, WebConfig::default()));
         let rt = tokio::runtime::Runtime::new().unwrap();
         rt.block_on(async {
-            check_api(&r, name).await;
+            check_api(&r, name, token.expose()).await;
             check_pages(&r, name).await;
         });
         drop(rt);
@@ -51,7 +54,25 @@ fn index_api_and_pages_on_every_backend() {
     }
 }
 
-async fn check_api(r: &Router, name: &str) {
+async fn get_as(r: &Router, uri: &str, token: &str) -> (StatusCode, String) {
+    let res = r
+        .clone()
+        .oneshot(
+            Request::get(uri)
+                .header("authorization", format!("Bearer {token}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let status = res.status();
+    let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+async fn check_api(r: &Router, name: &str, token: &str) {
     // Public: no token.
     let (status, body) = get(r, "/api/v1/index?level=adm1&period=month&at=2022-06").await;
     assert_eq!(status, StatusCode::OK, "{name}: {body}");
@@ -67,15 +88,38 @@ async fn check_api(r: &Router, name: &str) {
     );
 
     // Every province's explanation sums to its value, by code and by id.
+    let mut withheld_seen = false;
     for (i, row) in rows.iter().enumerate() {
         let key = if i % 2 == 0 {
             row["locality"]["code"].as_str().unwrap()
         } else {
             row["locality"]["id"].as_str().unwrap()
         };
-        let (status, body) = get(r, &format!("/api/v1/index/{key}/2022-06/explain")).await;
+        let uri = format!("/api/v1/index/{key}/2022-06/explain");
+        // Anonymous callers get the inputs only when no count among them is small.
+        let (status, body) = get(r, &uri).await;
+        assert_eq!(status, StatusCode::OK, "{name}: {body}");
+        let anon = json(&body);
+        let (status, body) = get_as(r, &uri, token).await;
         assert_eq!(status, StatusCode::OK, "{name}: {body}");
         let e = json(&body);
+        assert_eq!(e["withheld"], false, "{name}");
+        let small = e["inputs"].as_array().unwrap().iter().any(|i| {
+            let m = i["measure"].as_str().unwrap_or("");
+            let raw = i["raw"].as_f64().unwrap_or(0.0);
+            !m.starts_with("indicator") && m != "civilian_share" && raw > 0.0 && raw < 5.0
+        });
+        withheld_seen |= small;
+        assert_eq!(anon["withheld"], small, "{name}: {key}");
+        assert_eq!(anon["value"], e["value"], "{name}");
+        if small {
+            for i in anon["inputs"].as_array().unwrap() {
+                assert!(i["raw"].is_null() && i["scaled"].is_null(), "{name}: {i}");
+                assert_eq!(i["contribution"], 0.0, "{name}");
+            }
+        } else {
+            assert_eq!(anon["inputs"], e["inputs"], "{name}");
+        }
         assert_eq!(e["value"], row["value"], "{name}");
         let Some(value) = e["value"].as_f64() else {
             continue;
@@ -99,6 +143,10 @@ async fn check_api(r: &Router, name: &str) {
             assert!(first.get(field).is_some(), "{name}: {field} missing");
         }
     }
+    assert!(
+        withheld_seen,
+        "{name}: no province with small counts in 2022-06"
+    );
 
     // The period sets the granularity; the level must be the locality's.
     let code = rows[0]["locality"]["code"].as_str().unwrap();

@@ -228,6 +228,27 @@ pub enum Command {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Write the monthly situation report (printable HTML, public figures only).
+    Report {
+        /// The month, e.g. 2022-06.
+        #[arg(long, value_name = "YYYY-MM")]
+        period: String,
+        /// The finest level of place (adm1 default; never finer than the privacy level).
+        #[arg(long)]
+        level: Option<String>,
+        /// The source (default: the one with the most events).
+        #[arg(long)]
+        source: Option<String>,
+        /// Language: en or fr.
+        #[arg(long, default_value = "en")]
+        lang: String,
+        /// Write to this file instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Where the data is.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 /// Export formats.
@@ -707,6 +728,20 @@ pub fn open_app_at(
     if let Some(problem) = app.sms_problem() {
         tracing::warn!(%problem, "SMS reports are disabled");
     }
+    let p = &settings.file.privacy;
+    let defaults = usalama_app::PrivacyConfig::default();
+    let level = match p.level.as_deref() {
+        Some(l) => l
+            .parse()
+            .map_err(|_| ConfigError(format!("privacy.level: '{l}' is not adm1, adm2 or adm3")))?,
+        None => defaults.level,
+    };
+    app.set_privacy(usalama_app::PrivacyConfig {
+        k: p.k.unwrap_or(defaults.k),
+        k_sensitive: p.k_sensitive.unwrap_or(defaults.k_sensitive),
+        level,
+    })
+    .map_err(|e| ConfigError(e.to_string()))?;
     Ok(app)
 }
 
@@ -886,6 +921,24 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Backup { file, store } => crate::backup::backup(&s, &store, &file),
         Command::Restore { file, force, store } => crate::backup::restore(&s, &store, &file, force),
+        Command::Report {
+            period,
+            level,
+            source,
+            lang,
+            out,
+            store,
+        } => {
+            let app = open_app(&s, &store, None)?;
+            let html =
+                crate::report::sitrep(&app, &period, level.as_deref(), source.as_deref(), &lang)?;
+            match out {
+                Some(p) => std::fs::write(&p, html)
+                    .map_err(|e| ConfigError(format!("cannot write {}: {e}", p.display())))?,
+                None => print!("{html}"),
+            }
+            Ok(())
+        }
     }
 }
 

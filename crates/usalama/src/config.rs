@@ -31,6 +31,22 @@ pub struct FileConfig {
     pub taxonomy: Option<PathBuf>,
     /// Path of an SMS keyword file replacing the built-in `config/sms.toml`.
     pub sms_keywords: Option<PathBuf>,
+    /// `[privacy]`: the disclosure rules of public outputs.
+    #[serde(default)]
+    pub privacy: PrivacySection,
+}
+
+/// `[privacy]`: smallest published count, the larger one for sensitive categories, and
+/// the finest level of place in public outputs.
+#[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PrivacySection {
+    /// Smallest count shown publicly (default 5).
+    pub k: Option<u64>,
+    /// Smallest count shown for figures with sensitive categories (default 10).
+    pub k_sensitive: Option<u64>,
+    /// `adm1` (default), `adm2` or `adm3`.
+    pub level: Option<String>,
 }
 
 /// `[server]` settings.

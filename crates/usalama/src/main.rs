@@ -13,6 +13,7 @@ mod config;
 mod demo;
 mod keys;
 mod progress;
+mod report;
 mod serve;
 mod vault_cli;
 

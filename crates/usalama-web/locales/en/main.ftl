@@ -397,3 +397,19 @@ index-back = All provinces
 login-code = Authentication code (6 digits from your app)
 login-code-needed = Enter the 6-digit code from your authenticator app as well.
 error-429 = Too many requests. Wait a moment and try again.
+
+## Privacy of public figures
+public-withheld = withheld
+public-withheld-note = “withheld” marks a figure of fewer than { $k } events (more for sexual and gender-based violence), or a figure withheld so that such a small count cannot be worked out from the totals. Public figures never identify people.
+
+## Situation report
+sitrep-title = Situation report, { $period }
+sitrep-intro = Events recorded by { $source } in { $period }, compared with the month before. Figures are aggregates; small counts are withheld.
+sitrep-headline = Headline changes
+sitrep-headline-caption = Events and people killed, this month and the month before
+sitrep-change = Change
+sitrep-hotspots = Hotspots
+sitrep-no-hotspots = No province has a figure that can be shown this month.
+sitrep-map-title = Events by province this month
+sitrep-alerts = Alerts raised and their follow-up
+sitrep-alerts-unavailable = Alerts: not available in this build.

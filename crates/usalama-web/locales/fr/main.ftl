@@ -404,3 +404,19 @@ index-back = Toutes les préfectures
 login-code = Code d’authentification (6 chiffres de votre application)
 login-code-needed = Saisissez aussi le code à 6 chiffres de votre application d’authentification.
 error-429 = Trop de requêtes. Patientez un instant puis réessayez.
+
+## Privacy of public figures
+public-withheld = masqué
+public-withheld-note = « masqué » signale un chiffre de moins de { $k } événements (davantage pour les violences sexuelles et basées sur le genre), ou un chiffre masqué pour qu’un si petit nombre ne puisse pas être retrouvé à partir des totaux. Les chiffres publics n’identifient jamais personne.
+
+## Situation report
+sitrep-title = Rapport de situation, { $period }
+sitrep-intro = Événements enregistrés par { $source } en { $period }, comparés au mois précédent. Les chiffres sont agrégés ; les petits nombres sont masqués.
+sitrep-headline = Principaux changements
+sitrep-headline-caption = Événements et personnes tuées, ce mois-ci et le mois précédent
+sitrep-change = Variation
+sitrep-hotspots = Points chauds
+sitrep-no-hotspots = Aucune préfecture n’a de chiffre publiable ce mois-ci.
+sitrep-map-title = Événements par préfecture ce mois-ci
+sitrep-alerts = Alertes émises et leur suivi
+sitrep-alerts-unavailable = Alertes : non disponibles dans cette version.

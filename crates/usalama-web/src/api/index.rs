@@ -187,6 +187,9 @@ pub struct ExplanationDto {
     pub dimensions: Vec<DimensionPartDto>,
     /// Every input.
     pub inputs: Vec<InputPartDto>,
+    /// Whether the inputs' values and contributions are withheld (anonymous caller, a
+    /// count below the public threshold).
+    pub withheld: bool,
 }
 
 impl From<&IndexExplanation> for ExplanationDto {
@@ -195,6 +198,7 @@ impl From<&IndexExplanation> for ExplanationDto {
         Self {
             source: x.source.clone(),
             locality: (&x.locality).into(),
+            withheld: x.withheld,
             period: e.period.to_string(),
             value: e.value,
             reference_from: e.reference.0.map(|p| p.to_string()),
@@ -269,6 +273,7 @@ async fn table(
 
 async fn explain(
     State(state): State<AppState>,
+    super::MaybeCaller(who): super::MaybeCaller,
     Path((locality, period)): Path<(String, String)>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<ExplanationDto>, ApiError> {
@@ -283,7 +288,7 @@ async fn explain(
     let level = p.parsed::<Level>("level", "one of adm0, adm1, adm2, adm3")?;
     let source = p.str("source").map(str::to_string);
     let x = run(&state, move |app| {
-        let x = app.index_explain(&Principal::Anonymous, &locality, period, source.as_deref())?;
+        let x = app.index_explain(&who, &locality, period, source.as_deref())?;
         if let Some(l) = level {
             if Level::from(x.locality.level) != l {
                 return Err(usalama_app::AppError::invalid(

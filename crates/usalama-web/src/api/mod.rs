@@ -119,6 +119,23 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
+/// The caller of a public route: the bearer token's principal when one is sent (a bad
+/// token is refused), else anonymous.
+pub struct MaybeCaller(pub Principal);
+
+impl FromRequestParts<AppState> for MaybeCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if parts.headers.get(header::AUTHORIZATION).is_none() {
+            return Ok(MaybeCaller(Principal::Anonymous));
+        }
+        Caller::from_request_parts(parts, state)
+            .await
+            .map(|Caller(p)| MaybeCaller(p))
+    }
+}
+
 async fn health(State(state): State<AppState>) -> Response {
     match run(&state, |app| Ok(app.store().schema_version()?)).await {
         Ok(_) => Json(serde_json::json!({"status": "ok"})).into_response(),

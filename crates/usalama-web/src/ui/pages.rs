@@ -28,8 +28,9 @@ const STATUSES: [&str; 4] = ["unverified", "verified", "rejected", "duplicate"];
 /// the home page and the map show one source at a time with this selector.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SourcePicker {
-    /// `(source, events)` for every source, in the order to list them.
-    pub sources: Vec<(String, u64)>,
+    /// `(source, events)` for every source, in the order to list them; the count is
+    /// `None` when it is too small to be shown.
+    pub sources: Vec<(String, Option<u64>)>,
     /// The source the page shows.
     pub selected: String,
 }
@@ -43,7 +44,10 @@ fn source_picker(ctx: &PageCtx<'_>, picker: &SourcePicker, action: &str) -> Mark
                 select id="source" name="source" {
                     @for (src, n) in &picker.sources {
                         option value=(src) selected[*src == picker.selected] {
-                            (ctx.t_args("source-option", &[("source", src.into()), ("count", (*n).into())]))
+                            @match n {
+                                Some(n) => (ctx.t_args("source-option", &[("source", src.into()), ("count", (*n).into())])),
+                                None => (src),
+                            }
                         }
                     }
                 }
@@ -59,13 +63,14 @@ fn source_picker(ctx: &PageCtx<'_>, picker: &SourcePicker, action: &str) -> Mark
 pub struct HomeView {
     /// The sources and the one whose figures are shown.
     pub sources: SourcePicker,
-    /// All events recorded.
-    pub total_events: u64,
-    /// Sum of the best fatality estimates.
-    pub total_fatalities: u64,
-    /// `(dimension, year, events, fatalities)`; dimension is `lives`, `livelihood` or
-    /// `dignity` (other values are shown as given). Any order.
-    pub by_dimension_year: Vec<(String, i32, u64, u64)>,
+    /// All events recorded (`None`: withheld, too few).
+    pub total_events: Option<u64>,
+    /// Sum of the best fatality estimates (`None`: withheld).
+    pub total_fatalities: Option<u64>,
+    /// One row per year, any order; withheld figures are `None`.
+    pub years: Vec<YearFigures>,
+    /// The smallest count shown (k), for the note on withheld figures.
+    pub k: u64,
     /// How many first-level areas (provinces) have at least one event.
     pub localities_adm1: u64,
     /// The data attribution, already in the page's language, e.g. "UCDP GED (CC BY 4.0);
@@ -73,44 +78,30 @@ pub struct HomeView {
     pub source_note: String,
 }
 
-/// One year's row of the home table: events per dimension column, then fatalities.
-struct YearRow {
-    year: i32,
-    events: Vec<u64>,
-    fatalities: u64,
+/// One year's row of the home table; `None` is a withheld figure.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct YearFigures {
+    /// The year.
+    pub year: i32,
+    /// Events per dimension (lives, livelihood, dignity).
+    pub by_dimension: [Option<u64>; 3],
+    /// All events of the year.
+    pub events: Option<u64>,
+    /// Their fatalities.
+    pub fatalities: Option<u64>,
 }
 
-/// The dimension columns (known ones in order, then any other seen) and rows by year,
-/// most recent first.
-fn year_rows(data: &[(String, i32, u64, u64)]) -> (Vec<String>, Vec<YearRow>) {
-    let mut dims: Vec<String> = DIMENSIONS.iter().map(|d| d.to_string()).collect();
-    for (d, ..) in data {
-        if !dims.contains(d) {
-            dims.push(d.clone());
-        }
+/// A public figure, or the word for a withheld one.
+pub fn figure(ctx: &PageCtx<'_>, n: Option<u64>) -> String {
+    match n {
+        Some(n) => ctx.num(n),
+        None => ctx.t("public-withheld"),
     }
-    let mut years: Vec<i32> = data.iter().map(|r| r.1).collect();
-    years.sort_unstable_by(|a, b| b.cmp(a));
-    years.dedup();
-    let rows = years
-        .into_iter()
-        .map(|year| {
-            let mut events = vec![0u64; dims.len()];
-            let mut fatalities = 0u64;
-            for (d, _, e, f) in data.iter().filter(|r| r.1 == year) {
-                if let Some(i) = dims.iter().position(|x| x == d) {
-                    events[i] = events[i].saturating_add(*e);
-                }
-                fatalities = fatalities.saturating_add(*f);
-            }
-            YearRow {
-                year,
-                events,
-                fatalities,
-            }
-        })
-        .collect();
-    (dims, rows)
+}
+
+/// The note under tables with withheld figures.
+pub fn withheld_note(ctx: &PageCtx<'_>, k: u64) -> Markup {
+    html! { p.note { (ctx.t_args("public-withheld-note", &[("k", k.into())])) } }
 }
 
 /// `path`, with `?source=…` when a source is selected.
@@ -135,15 +126,26 @@ fn source_href(path: &str, picker: &SourcePicker) -> String {
 
 /// Renders the home page.
 pub fn home_page(ctx: &PageCtx<'_>, view: &HomeView) -> Markup {
-    let (dims, rows) = year_rows(&view.by_dimension_year);
-    let dim_labels: Vec<String> = dims.iter().map(|d| ctx.label("dim", d)).collect();
+    let mut rows = view.years.clone();
+    rows.sort_by_key(|r| std::cmp::Reverse(r.year));
+    let dim_labels: Vec<String> = DIMENSIONS.iter().map(|d| ctx.label("dim", d)).collect();
+    let any_withheld = view.total_events.is_none()
+        || rows
+            .iter()
+            .any(|r| r.events.is_none() || r.by_dimension.iter().any(Option::is_none));
     let chart = if rows.is_empty() {
         String::new()
     } else {
+        // Withheld figures are drawn as nothing; the table says which they are.
         let groups: Vec<(String, Vec<u64>)> = rows
             .iter()
             .rev()
-            .map(|r| (r.year.to_string(), r.events.clone()))
+            .map(|r| {
+                (
+                    r.year.to_string(),
+                    r.by_dimension.iter().map(|e| e.unwrap_or(0)).collect(),
+                )
+            })
             .collect();
         stacked_bar_chart(
             ctx.lang,
@@ -160,8 +162,10 @@ pub fn home_page(ctx: &PageCtx<'_>, view: &HomeView) -> Markup {
         p.lead { (ctx.t("home-intro")) }
         (source_picker(ctx, &view.sources, "/"))
         ul.stats {
-            li { (ctx.t_args("home-events", &[("count", view.total_events.into())])) }
-            li { (ctx.t_args("home-fatalities", &[("count", view.total_fatalities.into())])) }
+            @if let (Some(e), Some(f)) = (view.total_events, view.total_fatalities) {
+                li { (ctx.t_args("home-events", &[("count", e.into())])) }
+                li { (ctx.t_args("home-fatalities", &[("count", f.into())])) }
+            }
             li { (ctx.t_args("home-localities", &[("count", view.localities_adm1.into())])) }
         }
         p.actions {
@@ -188,15 +192,16 @@ pub fn home_page(ctx: &PageCtx<'_>, view: &HomeView) -> Markup {
                         @for r in &rows {
                             tr {
                                 th scope="row" { (r.year) }
-                                @for e in &r.events { td.n { (ctx.num(*e)) } }
-                                td.n { (ctx.num(r.events.iter().fold(0u64, |a, &b| a.saturating_add(b)))) }
-                                td.n { (ctx.num(r.fatalities)) }
+                                @for e in &r.by_dimension { td.n { (figure(ctx, *e)) } }
+                                td.n { (figure(ctx, r.events)) }
+                                td.n { (figure(ctx, r.fatalities)) }
                             }
                         }
                     }
                 }
             }
         }
+        @if any_withheld { (withheld_note(ctx, view.k)) }
         h2 { (ctx.t("home-sources")) }
         p { (view.source_note) }
     };
@@ -625,10 +630,10 @@ pub struct MapRow {
     pub code: String,
     /// Locality name.
     pub name: String,
-    /// Events in it.
-    pub events: u64,
-    /// Sum of best fatality estimates.
-    pub fatalities: u64,
+    /// Events in it (`None`: withheld).
+    pub events: Option<u64>,
+    /// Sum of best fatality estimates (`None`: withheld).
+    pub fatalities: Option<u64>,
     /// Link to its events, e.g. `/events?locality=CF62`.
     pub href: Option<String>,
 }
@@ -647,6 +652,8 @@ pub struct MapView {
     pub legend_note: String,
     /// The numbers, in table order.
     pub rows: Vec<MapRow>,
+    /// The smallest count shown (k), for the note on withheld figures.
+    pub k: u64,
 }
 
 /// Renders the map page.
@@ -686,13 +693,14 @@ pub fn map_page(ctx: &PageCtx<'_>, view: &MapView) -> Markup {
                                 @if let Some(h) = &r.href { a href=(h) { (r.name) } } @else { (r.name) }
                             }
                             td { (r.code) }
-                            td.n { (ctx.num(r.events)) }
-                            td.n { (ctx.num(r.fatalities)) }
+                            td.n { (figure(ctx, r.events)) }
+                            td.n { (figure(ctx, r.fatalities)) }
                         }
                     }
                 }
             }
         }
+        @if view.rows.iter().any(|r| r.events.is_none()) { (withheld_note(ctx, view.k)) }
     };
     render(ctx, &title, body)
 }
@@ -814,20 +822,31 @@ pub(crate) mod tests {
     pub(crate) fn demo_home() -> HomeView {
         let mut rows = Vec::new();
         for year in 1989..=2024 {
-            rows.push(("lives".to_string(), year, 40 + (year as u64 % 13) * 7, 300));
-            if year > 2015 {
-                rows.push(("dignity".to_string(), year, 5, 0));
-                rows.push(("livelihood".to_string(), year, 2, 0));
-            }
+            let lives = 40 + (year as u64 % 13) * 7;
+            let (liv, dig) = if year > 2015 {
+                (None, Some(5))
+            } else {
+                (Some(0), Some(0))
+            };
+            rows.push(YearFigures {
+                year,
+                by_dimension: [Some(lives), liv, dig],
+                events: Some(lives + 7),
+                fatalities: Some(300),
+            });
         }
         HomeView {
             sources: SourcePicker {
-                sources: vec![("ucdp-ged".into(), 4321), ("acled".into(), 4000)],
+                sources: vec![
+                    ("ucdp-ged".into(), Some(4321)),
+                    ("acled".into(), Some(4000)),
+                ],
                 selected: "ucdp-ged".into(),
             },
-            total_events: 4321,
-            total_fatalities: 18_480,
-            by_dimension_year: rows,
+            total_events: Some(4321),
+            total_fatalities: Some(18_480),
+            years: rows,
+            k: 5,
             localities_adm1: 17,
             source_note: "UCDP GED 25.1 (CC BY 4.0); boundaries OCHA COD-AB (CC BY-IGO)".into(),
         }
@@ -941,7 +960,8 @@ pub(crate) mod tests {
             !empty.contains("name=\"source\""),
             "no selector without sources"
         );
-        assert!(empty.contains("0 events"));
+        assert!(s.contains("withheld"));
+        assert!(s.contains("fewer than 5"));
     }
 
     #[test]
@@ -1018,11 +1038,12 @@ pub(crate) mod tests {
                 .map(|a| MapRow {
                     code: a.code.clone(),
                     name: a.name.clone(),
-                    events: a.value,
-                    fatalities: a.value * 3,
+                    events: Some(a.value),
+                    fatalities: Some(a.value * 3),
                     href: a.href.clone(),
                 })
                 .collect(),
+            k: 5,
         };
         let s = map_page(&PageCtx::new(&cat, Lang::En, "/map"), &view).into_string();
         no_js(&s);

@@ -1,0 +1,232 @@
+//! Privacy of public outputs: records with unique names, phone numbers, a rare category
+//! (three events in one province and month) and a sexual-violence report are planted on top
+//! of the demo, then every route of the API (from `ROUTES`, the list the OpenAPI document
+//! is checked against) and every page is called anonymously. Nothing personal may come
+//! back; record-level routes must refuse; routes that answer must be known public routes;
+//! public figures are never small and no withheld figure follows from the published ones;
+//! time-window parameters cannot be used to difference public figures.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::Router;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use tower::ServiceExt;
+use usalama_app::analytics::disclose::determined;
+use usalama_app::{App, DemoData, FixedClock};
+use usalama_test_support::{stores, t0, DEMO_BOUNDARIES, DEMO_EVENTS};
+use usalama_web::{router, AppState, WebConfig};
+
+const NAME: &str = "Zebulon Quixmarrow";
+const PHONE: &str = "+236 7041 9987";
+const WORDS: &str = "plantedsecretword";
+
+/// Routes an anonymous visitor may read, as listed in `usalama_web::api::ROUTES` and the
+/// page router. A new route that answers anonymously fails the test until it is listed
+/// here (and so looked at).
+const PUBLIC_API: &[&str] = &[
+    "/api/v1/health",
+    "/api/v1/openapi.json",
+    "/api/v1/index",
+    "/api/v1/index/{locality}/{period}/explain",
+    // The gazetteer of the report form: names of administrative areas (boundaries only).
+    "/api/v1/places",
+];
+
+async fn get(r: &Router, uri: &str, token: Option<&str>) -> (StatusCode, String) {
+    let mut req = Request::get(uri);
+    if let Some(t) = token {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    let res = r
+        .clone()
+        .oneshot(req.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = res.status();
+    let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+async fn post(r: &Router, uri: &str, token: &str, body: &Value) -> StatusCode {
+    let req = Request::post(uri)
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    r.clone().oneshot(req).await.unwrap().status()
+}
+
+fn fill(path: &str, event: &str) -> String {
+    path.replace("{id}", event)
+        .replace("{locality}", "CF43")
+        .replace("{period}", "2022-06")
+        .replace("{code}", "CF43")
+}
+
+#[test]
+fn planted_records_cannot_be_recovered_through_public_routes() {
+    for s in stores() {
+        let name = s.name;
+        let taxonomy = usalama_ingest::parse_taxonomy(usalama_ingest::DEFAULT_TAXONOMY).unwrap();
+        let app = App::new(s.store.clone(), taxonomy, Arc::new(FixedClock(t0())));
+        let demo = app
+            .prepare_demo(&DemoData {
+                boundaries: DEMO_BOUNDARIES.to_vec(),
+                ucdp_geojson: DEMO_EVENTS,
+            })
+            .unwrap();
+        let token = demo.token.expose().to_string();
+        let state = AppState::new(app.clone(), WebConfig::default());
+        let r = router(state);
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            // Three torture reports in one province and month, one sexual-violence report.
+            for (i, (cat, day)) in [
+                ("torture", "2022-06-10"),
+                ("torture", "2022-06-11"),
+                ("torture", "2022-06-12"),
+                ("sexual_violence", "2022-06-15"),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                let body = json!({
+                    "category": cat,
+                    "occurred_start": day,
+                    "place_code": "CF43",
+                    "killed": 1,
+                    "description": format!("{WORDS} {i}"),
+                    "people": [{"name": NAME, "age": 30, "sex": "female", "role": "victim"}],
+                    "reporter_contact": PHONE,
+                });
+                assert_eq!(
+                    post(&r, "/api/v1/reports", &token, &body).await,
+                    StatusCode::CREATED,
+                    "{name}"
+                );
+            }
+            let sources: Vec<String> = tokio::task::block_in_place(|| app.public_stats())
+                .unwrap()
+                .sources
+                .iter()
+                .map(|s| s.source.clone())
+                .collect();
+            assert!(sources.len() >= 2, "{name}: {sources:?}");
+            let (_, list) = get(&r, "/api/v1/events?limit=1", Some(&token)).await;
+            let event: Value = serde_json::from_str(&list).unwrap();
+            let event = event["items"][0]["id"].as_str().unwrap().to_string();
+
+            let mut pages: Vec<String> = usalama_web::PAGE_ROUTES
+                .iter()
+                .map(|p| fill(p, &event))
+                .collect();
+            let mut api: Vec<(String, bool)> = Vec::new();
+            for (method, path) in usalama_web::api::ROUTES {
+                if *method == "get" {
+                    api.push((fill(path, &event), PUBLIC_API.contains(path)));
+                }
+            }
+            for src in &sources {
+                pages.push(format!("/?source={src}"));
+                pages.push(format!("/map?source={src}"));
+                pages.push(format!("/index?source={src}"));
+                pages.push(format!("/reports/sitrep/2022-06?source={src}"));
+                api.push((format!("/api/v1/index?source={src}"), true));
+                api.push((
+                    format!("/api/v1/index/CF43/2022-06/explain?source={src}"),
+                    true,
+                ));
+            }
+            let check_body = |uri: &str, body: &str| {
+                for secret in [NAME, PHONE, WORDS, "Quixmarrow", "7041"] {
+                    assert!(!body.contains(secret), "{name}: {uri} shows {secret}");
+                }
+            };
+            for (uri, public) in &api {
+                let (status, body) = get(&r, uri, None).await;
+                check_body(uri, &body);
+                if *public {
+                    assert!(status.is_success(), "{name}: {uri} {status} {body}");
+                } else {
+                    assert!(
+                        status == StatusCode::UNAUTHORIZED || status == StatusCode::NOT_FOUND,
+                        "{name}: {uri} answers {status} to an anonymous caller: list it in \
+                         PUBLIC_API after checking what it shows"
+                    );
+                }
+            }
+            for uri in &pages {
+                let (status, body) = get(&r, uri, None).await;
+                check_body(uri, &body);
+                assert!(
+                    status.is_success()
+                        || status.is_redirection()
+                        || status == StatusCode::NOT_FOUND,
+                    "{name}: {uri} {status}"
+                );
+                if uri.starts_with("/events") {
+                    assert!(status.is_redirection(), "{name}: {uri} needs a login");
+                }
+            }
+
+            // Time windows cannot be used to difference public figures: public routes
+            // either refuse them or ignore them.
+            for uri in ["/", "/map", "/index", "/api/v1/index"] {
+                let (_, plain) = get(&r, uri, None).await;
+                let (status, windowed) =
+                    get(&r, &format!("{uri}?from=2022-06-01&to=2022-06-11"), None).await;
+                // Pages link back to themselves with the query: compare their content.
+                let main = |b: &str| {
+                    let b = b
+                        .replace("from=2022-06-01&amp;to=2022-06-11", "")
+                        .replace("from=2022-06-01&to=2022-06-11", "");
+                    match (b.find("<main"), b.find("</main>")) {
+                        (Some(i), Some(j)) => b[i..j].to_string(),
+                        _ => b,
+                    }
+                };
+                assert!(
+                    status == StatusCode::BAD_REQUEST || main(&windowed) == main(&plain),
+                    "{name}: {uri} reacts to a time window"
+                );
+            }
+
+            // The public figures of every source: nothing small is published, and no
+            // withheld figure can be derived from the published ones and their totals.
+            for src in &sources {
+                let f = tokio::task::block_in_place(|| app.public_figures(Some(src))).unwrap();
+                let (cells, lines) = f.cube.published();
+                for v in cells.iter().flatten() {
+                    assert!(*v == 0 || *v >= 5, "{name}: {src} publishes {v}");
+                }
+                let hidden: Vec<bool> = cells.iter().map(Option::is_none).collect();
+                assert!(
+                    determined(&hidden, hidden.len(), &lines).is_empty(),
+                    "{name}: {src}: a withheld figure follows from the published ones"
+                );
+            }
+            // The planted source has only four events: all of its figures are withheld.
+            let planted = sources.iter().find(|s| s.as_str() != "ucdp-ged").unwrap();
+            let f = tokio::task::block_in_place(|| app.public_figures(Some(planted))).unwrap();
+            assert_eq!(f.cube.total.events, None, "{name}");
+            let (_, home) = get(&r, &format!("/?source={planted}"), None).await;
+            assert!(home.contains("withheld"), "{name}");
+            assert!(
+                !home.contains("4 events") && !home.contains("3 events"),
+                "{name}"
+            );
+            // Logged-in analysts still see the records.
+            let (status, body) = get(&r, "/api/v1/events?category=torture", Some(&token)).await;
+            assert_eq!(status, StatusCode::OK);
+            assert!(
+                body.contains(WORDS),
+                "{name}: the planted records are stored"
+            );
+        });
+        drop(rt);
+        drop(s);
+    }
+}

@@ -10,6 +10,7 @@ mod clock;
 mod demo;
 mod error;
 mod exports;
+mod forecast;
 mod imports;
 mod index;
 mod places;
@@ -25,6 +26,7 @@ pub use channels::{
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use demo::{DemoData, DemoReport, DEMO_TOKEN_LABEL, DEMO_USER};
 pub use error::AppError;
+pub use forecast::{BacktestOutcome, ForecastRow, ForecastTable, FORECAST_HORIZONS};
 pub use imports::{BoundaryReport, ImportReport};
 pub use index::{
     dimension_position, IndexExplanation, IndexPoint, IndexRow, IndexSeries, IndexTable,

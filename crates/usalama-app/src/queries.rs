@@ -91,6 +91,8 @@ pub(crate) struct LocalityCache {
     stats_lock: std::sync::Mutex<()>,
     /// The human-security index per source and granularity (dropped on every write).
     pub(crate) index: crate::index::IndexCache,
+    /// Forecasts per source and level (dropped on every write).
+    pub(crate) forecast: crate::forecast::ForecastCache,
 }
 
 /// All localities and an index by id.
@@ -153,6 +155,7 @@ impl LocalityCache {
             g.clear();
         }
         self.index.clear();
+        self.forecast.clear();
     }
 }
 

@@ -392,3 +392,10 @@ index-col-scaled = Scaled (0–10)
 index-col-weight = Weight share
 index-col-contribution = Contribution
 index-back = All provinces
+
+## Forecasts
+forecast-caption = Forecast of fatal violence for the months after the data
+forecast-col-month = Month
+forecast-col-probability = Probability of at least one death
+forecast-col-fatalities = Expected deaths
+forecast-note = From regularised regressions on this area's past events, its neighbours' and the season (see the methodology, which publishes how well such forecasts did in the past). A forecast is a probability, not a certainty.

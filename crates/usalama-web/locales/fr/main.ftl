@@ -399,3 +399,10 @@ index-col-scaled = Mise à l’échelle (0–10)
 index-col-weight = Part du poids
 index-col-contribution = Contribution
 index-back = Toutes les préfectures
+
+## Prévisions
+forecast-caption = Prévision de la violence meurtrière pour les mois suivant les données
+forecast-col-month = Mois
+forecast-col-probability = Probabilité d’au moins un mort
+forecast-col-fatalities = Morts attendus
+forecast-note = Issue de régressions régularisées sur les événements passés de la zone, ceux de ses voisines et la saison (voir la méthodologie, qui publie la qualité de ces prévisions par le passé). Une prévision est une probabilité, pas une certitude.

@@ -14,8 +14,7 @@ use usalama_analytics::forecast::escalation::{
     evaluate_detectors, EscalationDefinition, EscalationReport,
 };
 use usalama_analytics::forecast::{
-    self, BacktestConfig, BacktestReport, ForecastData, ForecastError, HorizonForecast,
-    ModelConfig,
+    self, BacktestConfig, BacktestReport, ForecastData, ForecastError, HorizonForecast, ModelConfig,
 };
 use usalama_analytics::grid;
 use usalama_analytics::panel::{EventFact, Level, Panel, PanelSpec, Unit};
@@ -227,10 +226,12 @@ impl App {
             });
         };
         let locs = self.localities()?;
-        let units = match forecast::forecast(&data, &FORECAST_HORIZONS, &ModelConfig::default())
-        {
+        let units = match forecast::forecast(&data, &FORECAST_HORIZONS, &ModelConfig::default()) {
             Ok(u) => u,
-            Err(ForecastError::Invalid { field: "history", message }) => {
+            Err(ForecastError::Invalid {
+                field: "history",
+                message,
+            }) => {
                 return Ok(ForecastTable {
                     source,
                     level,
@@ -257,7 +258,11 @@ impl App {
             .filter(|r| r.locality.is_some() || r.cell.is_some())
             .collect();
         let p1 = |r: &ForecastRow| r.horizons.first().map_or(0.0, |h| h.prediction.probability);
-        rows.sort_by(|a, b| p1(b).total_cmp(&p1(a)).then_with(|| a.code().cmp(&b.code())));
+        rows.sort_by(|a, b| {
+            p1(b)
+                .total_cmp(&p1(a))
+                .then_with(|| a.code().cmp(&b.code()))
+        });
         Ok(ForecastTable {
             source,
             level,

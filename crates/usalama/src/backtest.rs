@@ -45,7 +45,10 @@ fn month(field: &str, text: Option<&str>) -> Result<Option<Period>, AppError> {
             AppError::invalid(field, e.to_string())
         })?;
     if p.granularity() != Granularity::Month {
-        return Err(AppError::invalid(field, format!("{t} is not a month (YYYY-MM)")));
+        return Err(AppError::invalid(
+            field,
+            format!("{t} is not a month (YYYY-MM)"),
+        ));
     }
     Ok(Some(p))
 }

@@ -259,7 +259,8 @@ pub fn backtest_rows(
         let mut fitted: Option<(usize, Model)> = None;
         for target in from..=to {
             let origin = target + 1 - h;
-            let refit_at = first_origin + (origin - first_origin) / config.refit_every * config.refit_every;
+            let refit_at =
+                first_origin + (origin - first_origin) / config.refit_every * config.refit_every;
             if fitted.as_ref().is_none_or(|(at, _)| *at != refit_at) {
                 let model = train(data, &table, h, refit_at, &config.model)?.ok_or_else(|| {
                     ForecastError::invalid("from", "no training data before the first origin")
@@ -429,7 +430,11 @@ pub fn backtest(
             }
         })
         .collect();
-    let month = |i: usize| data.months.get(i).map_or_else(String::new, |p| p.to_string());
+    let month = |i: usize| {
+        data.months
+            .get(i)
+            .map_or_else(String::new, |p| p.to_string())
+    };
     Ok(BacktestReport {
         from: month(from),
         to: month(to),

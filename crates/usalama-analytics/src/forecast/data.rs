@@ -132,7 +132,10 @@ impl ForecastData {
             ));
         }
         if neighbours.iter().flatten().any(|&j| j >= n) {
-            return Err(ForecastError::invalid("neighbours", "unknown unit position"));
+            return Err(ForecastError::invalid(
+                "neighbours",
+                "unknown unit position",
+            ));
         }
         Self::assemble(
             months,
@@ -246,7 +249,13 @@ impl ForecastData {
     /// Whether unit `u` is forecast at origin `o` (the first month not known): always,
     /// unless the data forecasts only units with an event before the origin.
     pub fn is_active(&self, u: usize, o: usize) -> bool {
-        !self.only_active || self.first_event.get(u).copied().flatten().is_some_and(|f| f < o)
+        !self.only_active
+            || self
+                .first_event
+                .get(u)
+                .copied()
+                .flatten()
+                .is_some_and(|f| f < o)
     }
 
     /// The same data restricted to the months before `o` (for leakage tests and live

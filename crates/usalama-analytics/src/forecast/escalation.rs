@@ -57,7 +57,9 @@ impl EscalationDefinition {
 
     /// The months of `series` where an escalation starts.
     pub fn starts(&self, series: &[u64]) -> Vec<usize> {
-        let esc: Vec<bool> = (0..series.len()).map(|t| self.escalates(series, t)).collect();
+        let esc: Vec<bool> = (0..series.len())
+            .map(|t| self.escalates(series, t))
+            .collect();
         (0..series.len())
             .filter(|&t| esc[t] && (t.saturating_sub(self.calm)..t).all(|s| !esc[s]))
             .collect()

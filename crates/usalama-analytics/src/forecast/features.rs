@@ -76,7 +76,9 @@ pub fn fatal_share(data: &ForecastData, u: usize, o: usize, w: usize) -> f64 {
 /// Months from the last fatal month before `o` to `o − 1` (0 when the month before the
 /// origin was fatal); `None` when no month before `o` was fatal.
 pub fn months_since_fatal(data: &ForecastData, u: usize, o: usize) -> Option<usize> {
-    (1..=o).find(|&k| data.fatalities(u, o as i64 - k as i64) > 0).map(|k| k - 1)
+    (1..=o)
+        .find(|&k| data.fatalities(u, o as i64 - k as i64) > 0)
+        .map(|k| k - 1)
 }
 
 /// The features of unit `u` at origin `o` for horizon `h`, in the order of [`names`].

@@ -7,7 +7,7 @@
 //! - [`features`]: the features of one unit at one forecast origin: own lags, neighbours'
 //!   lags, time since the last fatal month, event-type mix, the level's trend and the
 //!   season of the target month.
-//! - [`Model`]: two regularised GLMs per horizon (`linfa`): a logistic regression for the
+//! - [`Model`]: two regularised GLMs per horizon (fitted by Newton's method): a logistic regression for the
 //!   probability of at least one fatal event and a Poisson (log-link) regression for the
 //!   expected `ln(1 + fatalities)`.
 //! - [`forecast`]: the next months after the data; [`backtest`]: rolling-origin evaluation

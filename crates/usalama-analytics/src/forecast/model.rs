@@ -1,12 +1,10 @@
 //! The model of one horizon: features standardised on the training rows, a logistic
 //! regression for `P(at least one death)` and a Poisson regression with log link for the
-//! expected `ln(1 + fatalities)`, both with an L2 penalty, fitted by L-BFGS (`linfa`).
+//! expected `ln(1 + fatalities)`, both with an L2 penalty (the intercept is not
+//! penalised), fitted by Newton's method (iteratively reweighted least squares) with step
+//! halving, from the intercept-only fit. Deterministic: no random start.
 
 use super::ForecastError;
-use linfa::prelude::*;
-use linfa_linear::{Link, TweedieRegressor};
-use linfa_logistic::LogisticRegression;
-use ndarray::{Array1, Array2};
 
 /// Settings of the model.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -14,23 +12,23 @@ pub struct ModelConfig {
     /// L2 penalty per training row of the logistic regression (on standardised features):
     /// the fit minimises the mean log-loss plus `l2 / 2 · ‖w‖²`.
     pub l2_probability: f64,
-    /// L2 penalty per training row of the Poisson regression: mean half deviance plus
-    /// `l2 / 2 · ‖w‖²`.
+    /// L2 penalty per training row of the Poisson regression: the mean Poisson
+    /// negative log-likelihood plus `l2 / 2 · ‖w‖²`.
     pub l2_fatalities: f64,
-    /// Iterations of the solver at most.
-    pub max_iterations: u64,
+    /// Newton iterations at most.
+    pub max_iterations: usize,
     /// The first origin used for training rows, so that every row has a year of history
     /// behind it.
     pub first_origin: usize,
 }
 
 impl Default for ModelConfig {
-    /// Penalties 10⁻³ and 10⁻³, 100 iterations, training rows from the 13th month.
+    /// Penalties 10⁻³ and 10⁻³, 50 iterations, training rows from the 13th month.
     fn default() -> Self {
         Self {
             l2_probability: 1e-3,
             l2_fatalities: 1e-3,
-            max_iterations: 100,
+            max_iterations: 50,
             first_origin: 12,
         }
     }
@@ -69,6 +67,9 @@ pub struct Model {
     scale: Vec<f64>,
     probability: Linear,
     fatalities: Linear,
+    /// The largest training target: forecasts are capped there, so that the log link
+    /// cannot extrapolate beyond anything seen.
+    max_target: f64,
     rows: usize,
 }
 
@@ -109,52 +110,48 @@ impl Model {
             let sd = (*s / n as f64).sqrt();
             *s = if sd > 1e-12 { 1.0 / sd } else { 0.0 };
         });
-        let x = Array2::from_shape_fn((n, p), |(i, j)| (rows[i][j] - mean[j]) * scale[j]);
-        let fatal: Vec<bool> = log1p_fatalities.iter().map(|&y| y > 0.0).collect();
-        let positives = fatal.iter().filter(|&&f| f).count();
+        let x: Vec<Vec<f64>> = rows
+            .iter()
+            .map(|r| {
+                r.iter()
+                    .zip(mean.iter().zip(&scale))
+                    .map(|(v, (m, s))| (v - m) * s)
+                    .collect()
+            })
+            .collect();
+        let fatal: Vec<f64> = log1p_fatalities
+            .iter()
+            .map(|&y| if y > 0.0 { 1.0 } else { 0.0 })
+            .collect();
+        let positives = fatal.iter().filter(|&&f| f > 0.0).count();
 
         let probability = if positives == 0 || positives == n {
             // One outcome only: a smoothed share (Laplace's rule).
             Linear::Constant((positives as f64 + 0.5) / (n as f64 + 1.0))
         } else {
-            let ds = Dataset::new(x.clone(), Array1::from(fatal));
-            let fitted = LogisticRegression::default()
-                .alpha(config.l2_probability * n as f64)
-                .max_iterations(config.max_iterations)
-                .fit(&ds)
-                .map_err(|e| ForecastError::Fit(e.to_string()))?;
-            // linfa labels the more frequent class positive; the predictor is turned
-            // around when that class is "no death".
-            let sign = if fitted.labels().pos.class { 1.0 } else { -1.0 };
-            Linear::Fitted {
-                intercept: sign * fitted.intercept(),
-                weights: fitted.params().iter().map(|w| sign * w).collect(),
-            }
+            let (intercept, weights) =
+                newton(&x, &fatal, Family::Logistic, config.l2_probability, config)?;
+            Linear::Fitted { intercept, weights }
         };
 
         let fatalities = if positives == 0 {
             Linear::Constant(0.0)
         } else {
-            let y = Array1::from(log1p_fatalities.to_vec());
-            let ds = Dataset::new(x, y);
-            // The deviance is summed over rows: the penalty is scaled to be per row.
-            let fitted = TweedieRegressor::params()
-                .power(1.0)
-                .link(Link::Log)
-                .alpha(config.l2_fatalities * n as f64)
-                .max_iter(config.max_iterations as usize)
-                .fit(&ds)
-                .map_err(|e| ForecastError::Fit(e.to_string()))?;
-            Linear::Fitted {
-                intercept: fitted.intercept,
-                weights: fitted.coef.to_vec(),
-            }
+            let (intercept, weights) = newton(
+                &x,
+                log1p_fatalities,
+                Family::Poisson,
+                config.l2_fatalities,
+                config,
+            )?;
+            Linear::Fitted { intercept, weights }
         };
         Ok(Self {
             mean,
             scale,
             probability,
             fatalities,
+            max_target: log1p_fatalities.iter().copied().fold(0.0, f64::max),
             rows: n,
         })
     }
@@ -188,7 +185,7 @@ impl Model {
         };
         let log1p_fatalities = match (&self.fatalities, self.linear(&self.fatalities, x)) {
             (Linear::Constant(c), _) => *c,
-            (_, Some(z)) => z.min(50.0).exp(),
+            (_, Some(z)) => z.clamp(-MAX_ETA, MAX_ETA).exp().min(self.max_target),
             _ => 0.0,
         };
         Prediction {
@@ -196,6 +193,180 @@ impl Model {
             log1p_fatalities,
         }
     }
+}
+
+/// The linear predictor of the Poisson model is kept within ±30 (e³⁰ ≈ 10¹³).
+const MAX_ETA: f64 = 30.0;
+
+/// The two GLM families: both have the gradient `Xᵀ(μ − y)`, and the Hessian
+/// `Xᵀ diag(v) X` with `v = μ(1 − μ)` (logistic) or `v = μ` (Poisson).
+#[derive(Clone, Copy, PartialEq)]
+enum Family {
+    Logistic,
+    Poisson,
+}
+
+impl Family {
+    fn mean(self, eta: f64) -> f64 {
+        match self {
+            Self::Logistic => 1.0 / (1.0 + (-eta).exp()),
+            Self::Poisson => eta.clamp(-MAX_ETA, MAX_ETA).exp(),
+        }
+    }
+
+    fn variance(self, mu: f64) -> f64 {
+        match self {
+            Self::Logistic => mu * (1.0 - mu),
+            Self::Poisson => mu,
+        }
+    }
+
+    /// The negative log-likelihood of one row (up to a constant in `y`).
+    fn loss(self, eta: f64, y: f64) -> f64 {
+        match self {
+            // ln(1 + e^η) − yη, computed stably.
+            Self::Logistic => eta.max(0.0) + (-eta.abs()).exp().ln_1p() - y * eta,
+            Self::Poisson => {
+                let e = eta.clamp(-MAX_ETA, MAX_ETA);
+                e.exp() - y * e
+            }
+        }
+    }
+
+    fn start(self, mean_y: f64) -> f64 {
+        let m = mean_y.max(1e-9);
+        match self {
+            Self::Logistic => (m / (1.0 - m).max(1e-9)).ln(),
+            Self::Poisson => m.ln(),
+        }
+    }
+}
+
+fn eta(b: &[f64], row: &[f64]) -> f64 {
+    b[0] + b[1..].iter().zip(row).map(|(w, v)| w * v).sum::<f64>()
+}
+
+/// Mean loss plus `l2 / 2 · ‖w‖²`.
+fn objective(x: &[Vec<f64>], y: &[f64], family: Family, l2: f64, b: &[f64]) -> f64 {
+    let n = x.len() as f64;
+    x.iter()
+        .zip(y)
+        .map(|(r, &yi)| family.loss(eta(b, r), yi))
+        .sum::<f64>()
+        / n
+        + 0.5 * l2 * b[1..].iter().map(|w| w * w).sum::<f64>()
+}
+
+/// Solves `a · x = g` for a symmetric positive definite `a` (Cholesky); `None` when it
+/// is not positive definite.
+fn solve(mut a: Vec<Vec<f64>>, g: &[f64]) -> Option<Vec<f64>> {
+    let k = g.len();
+    for j in 0..k {
+        let mut d = a[j][j];
+        for m in 0..j {
+            d -= a[j][m] * a[j][m];
+        }
+        if d <= 0.0 || !d.is_finite() {
+            return None;
+        }
+        let d = d.sqrt();
+        a[j][j] = d;
+        for i in j + 1..k {
+            let mut s = a[i][j];
+            for m in 0..j {
+                s -= a[i][m] * a[j][m];
+            }
+            a[i][j] = s / d;
+        }
+    }
+    let mut z = g.to_vec();
+    for i in 0..k {
+        for m in 0..i {
+            z[i] -= a[i][m] * z[m];
+        }
+        z[i] /= a[i][i];
+    }
+    for i in (0..k).rev() {
+        for m in i + 1..k {
+            z[i] -= a[m][i] * z[m];
+        }
+        z[i] /= a[i][i];
+    }
+    Some(z)
+}
+
+/// Fits `family` with an L2 penalty on the weights by Newton's method with step halving;
+/// returns the intercept and the weights.
+fn newton(
+    x: &[Vec<f64>],
+    y: &[f64],
+    family: Family,
+    l2: f64,
+    config: &ModelConfig,
+) -> Result<(f64, Vec<f64>), ForecastError> {
+    let n = x.len() as f64;
+    let p = x.first().map_or(0, Vec::len);
+    let k = p + 1;
+    let mut b = vec![0.0; k];
+    b[0] = family.start(y.iter().sum::<f64>() / n);
+    let mut current = objective(x, y, family, l2, &b);
+    for _ in 0..config.max_iterations.max(1) {
+        let mut g = vec![0.0; k];
+        let mut h = vec![vec![0.0; k]; k];
+        for (r, &yi) in x.iter().zip(y) {
+            let mu = family.mean(eta(&b, r));
+            let v = family.variance(mu).max(1e-12);
+            let resid = mu - yi;
+            g[0] += resid;
+            h[0][0] += v;
+            for i in 0..p {
+                g[i + 1] += resid * r[i];
+                h[i + 1][0] += v * r[i];
+                for j in 0..=i {
+                    h[i + 1][j + 1] += v * r[i] * r[j];
+                }
+            }
+        }
+        for i in 0..k {
+            g[i] /= n;
+            for j in 0..=i {
+                h[i][j] /= n;
+                h[j][i] = h[i][j];
+            }
+        }
+        for i in 1..k {
+            g[i] += l2 * b[i];
+            h[i][i] += l2;
+        }
+        // A tiny ridge keeps the system solvable when columns are constant.
+        for (i, row) in h.iter_mut().enumerate() {
+            row[i] += 1e-10;
+        }
+        let step = solve(h, &g).ok_or_else(|| {
+            ForecastError::Fit("the Hessian is not positive definite".to_string())
+        })?;
+        let mut t = 1.0;
+        let mut improved = false;
+        for _ in 0..30 {
+            let trial: Vec<f64> = b.iter().zip(&step).map(|(bi, s)| bi - t * s).collect();
+            let value = objective(x, y, family, l2, &trial);
+            if value.is_finite() && value <= current {
+                b = trial;
+                improved = current - value > 1e-12 * (1.0 + current.abs());
+                current = value;
+                break;
+            }
+            t /= 2.0;
+        }
+        let size = step.iter().fold(0.0f64, |m, s| m.max((t * s).abs()));
+        if !improved || size < 1e-8 {
+            break;
+        }
+    }
+    if b.iter().any(|v| !v.is_finite()) {
+        return Err(ForecastError::Fit("the fit did not converge".to_string()));
+    }
+    Ok((b[0], b[1..].to_vec()))
 }
 
 #[cfg(test)]
@@ -208,7 +379,13 @@ mod tests {
         let rows: Vec<Vec<f64>> = (0..200).map(|i| vec![f64::from(i % 11), 1.0]).collect();
         let y: Vec<f64> = rows
             .iter()
-            .map(|r| if r[0] > 5.0 { (r[0] - 5.0).ln_1p() } else { 0.0 })
+            .map(|r| {
+                if r[0] > 5.0 {
+                    (r[0] - 5.0).ln_1p()
+                } else {
+                    0.0
+                }
+            })
             .collect();
         let m = Model::fit(&rows, &y, &ModelConfig::default()).unwrap();
         let low = m.predict(&[1.0, 1.0]);

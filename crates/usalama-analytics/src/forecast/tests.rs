@@ -90,10 +90,16 @@ fn time_since_last_fatal_month() {
     let names = features::names(&d);
     let row = features::row(&d, 2, 5, 1);
     let get = |name: &str| row[names.iter().position(|n| n == name).unwrap()];
-    assert!(close(get("since_fatal"), (features::MAX_GAP as f64).ln_1p()));
+    assert!(close(
+        get("since_fatal"),
+        (features::MAX_GAP as f64).ln_1p()
+    ));
     assert_eq!(get("never_fatal"), 1.0);
     let row = features::row(&d, 0, 4, 1);
-    assert!(close(row[names.iter().position(|n| n == "since_fatal").unwrap()], 3f64.ln()));
+    assert!(close(
+        row[names.iter().position(|n| n == "since_fatal").unwrap()],
+        3f64.ln()
+    ));
 }
 
 #[test]
@@ -143,11 +149,17 @@ fn event_type_mix_and_grid_neighbours_from_a_panel() {
         fact(a + 720, "2020-03-01", "armed_violence", 1), // north of a
         fact(a + 5, "2020-03-01", "armed_violence", 1), // far away
     ];
-    let range = PeriodRange::covering(Granularity::Month, d("2020-01-01"), d("2020-03-31")).unwrap();
+    let range =
+        PeriodRange::covering(Granularity::Month, d("2020-01-01"), d("2020-03-31")).unwrap();
     let panel = Panel::build(&PanelSpec::new(range), &facts, &[]);
     let data = ForecastData::from_panel(&panel, Level::Grid, &[]).unwrap();
     assert_eq!(data.units().len(), 4);
-    let pos = |g: i64| data.units().iter().position(|u| *u == Unit::Cell(g)).unwrap();
+    let pos = |g: i64| {
+        data.units()
+            .iter()
+            .position(|u| *u == Unit::Cell(g))
+            .unwrap()
+    };
     let mut n: Vec<usize> = data.neighbours(pos(a)).to_vec();
     n.sort_unstable();
     let mut want = vec![pos(a + 1), pos(a + 720)];
@@ -184,7 +196,9 @@ fn synthetic() -> ForecastData {
     let mut e = vec![vec![0u32; t_len]; n];
     let mut state: u64 = 7;
     let mut next = || {
-        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (state >> 33) as f64 / (1u64 << 31) as f64
     };
     for u in 0..n {
@@ -194,7 +208,11 @@ fn synthetic() -> ForecastData {
             let rate: f64 = if hot { 0.5 * season } else { 0.05 };
             if next() < rate.min(0.95) {
                 e[u][t] = 1 + (next() * 3.0) as u32;
-                f[u][t] = if hot { 1 + (next() * 10.0) as u32 } else { (next() * 2.0) as u32 };
+                f[u][t] = if hot {
+                    1 + (next() * 10.0) as u32
+                } else {
+                    (next() * 2.0) as u32
+                };
             }
         }
     }
@@ -206,8 +224,15 @@ fn synthetic() -> ForecastData {
                 .collect()
         })
         .collect();
-    ForecastData::from_series(months(t_len), (0..n).map(unit).collect(), &f, &e, neighbours, false)
-        .unwrap()
+    ForecastData::from_series(
+        months(t_len),
+        (0..n).map(unit).collect(),
+        &f,
+        &e,
+        neighbours,
+        false,
+    )
+    .unwrap()
 }
 
 #[test]
@@ -252,7 +277,10 @@ fn backtest_never_uses_data_at_or_after_the_origin() {
             for r in rows.iter().filter(|r| r.h == h && r.origin == origin) {
                 let lf = live.iter().find(|x| x.position == r.unit).unwrap();
                 let p = lf.horizons[0].prediction;
-                assert!((p.probability - r.model.probability).abs() < 1e-9, "{p:?} {r:?}");
+                assert!(
+                    (p.probability - r.model.probability).abs() < 1e-9,
+                    "{p:?} {r:?}"
+                );
                 assert!((p.log1p_fatalities - r.model.log1p_fatalities).abs() < 1e-9);
                 let c = rows_changed
                     .iter()
@@ -278,11 +306,11 @@ fn backtest_report_scores_model_and_baselines() {
         ..BacktestConfig::default()
     };
     let report = backtest(&data, &config).unwrap();
-    assert_eq!(report.from, "2012-01");
+    assert_eq!(report.from, "2014-01");
     assert_eq!(report.to, "2017-12");
     assert_eq!(report.horizons.len(), 2);
     for h in &report.horizons {
-        assert_eq!(h.n, 8 * 72);
+        assert_eq!(h.n, 8 * 48);
         let m = &h.models;
         // Zero: the MSE is the mean squared log1p of what happened, the Brier score the
         // share of fatal unit-months, the AUC one half.
@@ -290,7 +318,10 @@ fn backtest_report_scores_model_and_baselines() {
         assert_eq!(m.zero.roc_auc, Some(0.5));
         // The model ranks better than chance and beats no_change in MSE on this pattern.
         assert!(m.usalama.roc_auc.unwrap() > 0.75, "{m:?}");
-        assert!(m.usalama.mse_log1p.unwrap() < m.no_change.mse_log1p.unwrap(), "{m:?}");
+        assert!(
+            m.usalama.mse_log1p.unwrap() < m.no_change.mse_log1p.unwrap(),
+            "{m:?}"
+        );
         assert!(m.usalama.brier.unwrap() < m.zero.brier.unwrap());
     }
     // Bad windows name the field.
@@ -308,7 +339,10 @@ fn backtest_report_scores_model_and_baselines() {
     };
     assert!(matches!(
         backtest(&data, &bad),
-        Err(ForecastError::Invalid { field: "horizon", .. })
+        Err(ForecastError::Invalid {
+            field: "horizon",
+            ..
+        })
     ));
 }
 
@@ -322,7 +356,14 @@ fn forecasts_are_deterministic_and_follow_the_history() {
     assert_eq!(a[0].horizons[2].period.to_string(), "2018-03");
     // Hot units get higher probabilities than cold ones.
     let p = |u: usize| a[u].horizons[0].prediction.probability;
-    assert!(p(0) > p(6) && p(1) > p(7), "{} {} {} {}", p(0), p(6), p(1), p(7));
+    assert!(
+        p(0) > p(6) && p(1) > p(7),
+        "{} {} {} {}",
+        p(0),
+        p(6),
+        p(1),
+        p(7)
+    );
     for f in &a {
         for h in &f.horizons {
             assert!((0.0..=1.0).contains(&h.prediction.probability));

@@ -105,7 +105,11 @@ pub(super) async fn locality(
             .and_then(|t| {
                 t.rows
                     .iter()
-                    .find(|r| r.locality.as_ref().is_some_and(|l| l.id == series.locality.id))
+                    .find(|r| {
+                        r.locality
+                            .as_ref()
+                            .is_some_and(|l| l.id == series.locality.id)
+                    })
                     .map(|r| r.horizons.clone())
             })
             .unwrap_or_default();

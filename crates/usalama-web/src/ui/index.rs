@@ -78,6 +78,7 @@ pub struct IndexLocalityView {
 }
 
 /// One month of a locality's forecast.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ForecastView {
     /// The month (YYYY-MM).
     pub period: String,

@@ -8,7 +8,7 @@
 //!   lags, time since the last fatal month, event-type mix, the level's trend and the
 //!   season of the target month.
 //! - [`Model`]: two regularised GLMs per horizon (fitted by Newton's method): a logistic regression for the
-//!   probability of at least one fatal event and a Poisson (log-link) regression for the
+//!   probability of at least one fatal event and a ridge (identity-link) regression for the
 //!   expected `ln(1 + fatalities)`.
 //! - [`forecast`]: the next months after the data; [`backtest`]: rolling-origin evaluation
 //!   with the `no_change`, `mean_12m` and `zero` baselines; [`metrics`]: MSE on `log1p`,

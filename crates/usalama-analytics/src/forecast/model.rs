@@ -1,8 +1,10 @@
 //! The model of one horizon: features standardised on the training rows, a logistic
-//! regression for `P(at least one death)` and a Poisson regression with log link for the
-//! expected `ln(1 + fatalities)`, both with an L2 penalty (the intercept is not
-//! penalised), fitted by Newton's method (iteratively reweighted least squares) with step
-//! halving, from the intercept-only fit. Deterministic: no random start.
+//! regression for `P(at least one death)` and a ridge (Gaussian, identity link)
+//! regression for the expected `ln(1 + fatalities)` — the scale the forecasts are scored
+//! on, so the fit minimises that very error and cannot extrapolate exponentially as a log
+//! link did. Both carry an L2 penalty (the intercept is not penalised) and are fitted by
+//! Newton's method (iteratively reweighted least squares; one step for the ridge) with
+//! step halving, from the intercept-only fit. Deterministic: no random start.
 
 use super::ForecastError;
 
@@ -12,8 +14,8 @@ pub struct ModelConfig {
     /// L2 penalty per training row of the logistic regression (on standardised features):
     /// the fit minimises the mean log-loss plus `l2 / 2 · ‖w‖²`.
     pub l2_probability: f64,
-    /// L2 penalty per training row of the Poisson regression: the mean Poisson
-    /// negative log-likelihood plus `l2 / 2 · ‖w‖²`.
+    /// L2 penalty per training row of the ridge regression of `ln(1 + fatalities)`: half
+    /// the mean squared error plus `l2 / 2 · ‖w‖²`.
     pub l2_fatalities: f64,
     /// Newton iterations at most.
     pub max_iterations: usize,
@@ -67,8 +69,8 @@ pub struct Model {
     scale: Vec<f64>,
     probability: Linear,
     fatalities: Linear,
-    /// The largest training target: forecasts are capped there, so that the log link
-    /// cannot extrapolate beyond anything seen.
+    /// The largest training target: forecasts stay within `[0, max_target]`, never beyond
+    /// anything seen.
     max_target: f64,
     rows: usize,
 }
@@ -140,7 +142,7 @@ impl Model {
             let (intercept, weights) = newton(
                 &x,
                 log1p_fatalities,
-                Family::Poisson,
+                Family::Gaussian,
                 config.l2_fatalities,
                 config,
             )?;
@@ -185,7 +187,7 @@ impl Model {
         };
         let log1p_fatalities = match (&self.fatalities, self.linear(&self.fatalities, x)) {
             (Linear::Constant(c), _) => *c,
-            (_, Some(z)) => z.clamp(-MAX_ETA, MAX_ETA).exp().min(self.max_target),
+            (_, Some(z)) => z.clamp(0.0, self.max_target),
             _ => 0.0,
         };
         Prediction {
@@ -195,29 +197,27 @@ impl Model {
     }
 }
 
-/// The linear predictor of the Poisson model is kept within ±30 (e³⁰ ≈ 10¹³).
-const MAX_ETA: f64 = 30.0;
 
-/// The two GLM families: both have the gradient `Xᵀ(μ − y)`, and the Hessian
-/// `Xᵀ diag(v) X` with `v = μ(1 − μ)` (logistic) or `v = μ` (Poisson).
+/// The GLM families: each has the gradient `Xᵀ(μ − y)`, and the Hessian `Xᵀ diag(v) X`
+/// with `v = μ(1 − μ)` (logistic) or `v = 1` (Gaussian).
 #[derive(Clone, Copy, PartialEq)]
 enum Family {
     Logistic,
-    Poisson,
+    Gaussian,
 }
 
 impl Family {
     fn mean(self, eta: f64) -> f64 {
         match self {
             Self::Logistic => 1.0 / (1.0 + (-eta).exp()),
-            Self::Poisson => eta.clamp(-MAX_ETA, MAX_ETA).exp(),
+            Self::Gaussian => eta,
         }
     }
 
     fn variance(self, mu: f64) -> f64 {
         match self {
             Self::Logistic => mu * (1.0 - mu),
-            Self::Poisson => mu,
+            Self::Gaussian => 1.0,
         }
     }
 
@@ -226,10 +226,7 @@ impl Family {
         match self {
             // ln(1 + e^η) − yη, computed stably.
             Self::Logistic => eta.max(0.0) + (-eta.abs()).exp().ln_1p() - y * eta,
-            Self::Poisson => {
-                let e = eta.clamp(-MAX_ETA, MAX_ETA);
-                e.exp() - y * e
-            }
+            Self::Gaussian => 0.5 * (eta - y) * (eta - y),
         }
     }
 
@@ -237,7 +234,7 @@ impl Family {
         let m = mean_y.max(1e-9);
         match self {
             Self::Logistic => (m / (1.0 - m).max(1e-9)).ln(),
-            Self::Poisson => m.ln(),
+            Self::Gaussian => mean_y,
         }
     }
 }

@@ -12,6 +12,9 @@
 //!   `config/index.toml`), and [`explain`](index::HumanSecurityIndex::explain).
 //! - [`detect`]: [`NbCusum`](detect::NbCusum) and [`Farrington`](detect::Farrington), which
 //!   judge the periods of a count series and state expected, observed and threshold.
+//! - [`grid`]: PRIO-GRID cells from points, and their neighbours.
+//! - [`forecast`]: forecasts of fatal violence per unit for the next months, the
+//!   rolling-origin backtest against baselines and the detectors' evaluation.
 //!
 //! Nothing here reads files, databases, the network or the clock: callers pass facts,
 //! observations, period ranges and configuration in, and get plain values back. The method
@@ -21,6 +24,8 @@
 
 pub mod detect;
 pub mod disclose;
+pub mod forecast;
+pub mod grid;
 pub mod index;
 pub mod panel;
 pub mod period;

@@ -12,6 +12,7 @@ mod demo;
 mod erasure;
 mod error;
 mod exports;
+mod forecast;
 mod imports;
 mod index;
 mod orgs;
@@ -38,6 +39,7 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use demo::{DemoData, DemoReport, DEMO_TOKEN_LABEL, DEMO_USER};
 pub use erasure::{RetentionPolicy, RetentionReport};
 pub use error::AppError;
+pub use forecast::{BacktestOutcome, ForecastRow, ForecastTable, FORECAST_HORIZONS};
 pub use imports::{BoundaryReport, ImportReport};
 pub use index::{
     dimension_position, IndexExplanation, IndexPoint, IndexRow, IndexSeries, IndexTable,

@@ -93,6 +93,8 @@ pub(crate) struct LocalityCache {
     pub(crate) index: crate::index::IndexCache,
     /// The protected public figures per source (dropped on every write).
     pub(crate) public: crate::public::PublicCache,
+    /// Forecasts per source and level (dropped on every write).
+    pub(crate) forecast: crate::forecast::ForecastCache,
 }
 
 /// All localities and an index by id.
@@ -156,6 +158,7 @@ impl LocalityCache {
         }
         self.index.clear();
         self.public.clear();
+        self.forecast.clear();
     }
 }
 

@@ -66,6 +66,7 @@ fn index_on_the_demo_is_ranked_and_explained() {
         let analyst = Principal::Token {
             label: "t".into(),
             role: usalama_domain::Role::Analyst,
+            org: usalama_domain::DEFAULT_ORG,
         };
         let e = app
             .index_explain(&analyst, worst.locality.code.as_str(), june, None)

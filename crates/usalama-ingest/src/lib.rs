@@ -11,6 +11,7 @@
 //! no clock (`now` is a parameter) and knows nothing about storage or HTTP.
 
 pub mod acled;
+pub mod adjacency;
 pub mod boundaries;
 pub mod export;
 pub mod gazetteer;

@@ -57,6 +57,7 @@ pub const ROUTE_ACCESS: &[(&str, &str, Access)] = &[
     ("post", "/api/v1/events/{id}/unmerge", Needs(VerifyEvents)),
     ("get", "/api/v1/events/{id}/history", Needs(ReadEvents)),
     ("get", "/api/v1/index", Public),
+    ("get", "/api/v1/forecasts", Public),
     ("get", "/api/v1/index/{locality}/{period}/explain", Public),
     ("post", "/api/v1/reports", Needs(SubmitReports)),
     ("post", "/api/v1/reports:batch", Needs(SubmitReports)),

@@ -29,6 +29,8 @@ const PUBLIC_API: &[&str] = &[
     "/api/v1/openapi.json",
     "/api/v1/index",
     "/api/v1/index/{locality}/{period}/explain",
+    // Model outputs per area (probabilities, expected deaths): no counts, no records.
+    "/api/v1/forecasts",
     // The gazetteer of the report form: names of administrative areas (boundaries only).
     "/api/v1/places",
 ];

@@ -249,6 +249,36 @@ pub enum Command {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Rolling-origin backtest of the forecasts (and of the escalation detectors) on the
+    /// events in the store, against the no_change, mean_12m and zero baselines; prints one
+    /// JSON document.
+    Backtest {
+        /// The level: adm1, adm2 or pgm (PRIO-GRID cells).
+        #[arg(long, default_value = "adm1")]
+        level: String,
+        /// Horizons in months, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "1,2,3")]
+        horizon: Vec<usize>,
+        /// First month forecast (YYYY-MM); default: the last 120 months with 5 years of
+        /// history before them.
+        #[arg(long, value_name = "YYYY-MM")]
+        from: Option<String>,
+        /// Last month forecast (YYYY-MM); default: the last month with data.
+        #[arg(long, value_name = "YYYY-MM")]
+        to: Option<String>,
+        /// The source (default: the one with the most events; sources are never summed).
+        #[arg(long)]
+        source: Option<String>,
+        /// Refit the model every N forecast months (1: at every origin).
+        #[arg(long, default_value_t = 1, value_name = "N")]
+        refit_every: usize,
+        /// The output format.
+        #[arg(long, default_value = "json")]
+        format: String,
+        /// Where the data is.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 /// Export formats.
@@ -937,6 +967,29 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     .map_err(|e| ConfigError(format!("cannot write {}: {e}", p.display())))?,
                 None => print!("{html}"),
             }
+            Ok(())
+        }
+        Command::Backtest {
+            level,
+            horizon,
+            from,
+            to,
+            source,
+            refit_every,
+            format,
+            store,
+        } => {
+            let app = open_app(&s, &store, None)?;
+            let args = crate::backtest::BacktestArgs {
+                level,
+                horizons: horizon,
+                from,
+                to,
+                source,
+                refit_every,
+                format,
+            };
+            print!("{}", crate::backtest::run(&app, &args)?);
             Ok(())
         }
     }

@@ -413,3 +413,10 @@ sitrep-no-hotspots = No province has a figure that can be shown this month.
 sitrep-map-title = Events by province this month
 sitrep-alerts = Alerts raised and their follow-up
 sitrep-alerts-unavailable = Alerts: not available in this build.
+
+## Forecasts
+forecast-caption = Forecast of fatal violence for the months after the data
+forecast-col-month = Month
+forecast-col-probability = Probability of at least one death
+forecast-col-fatalities = Expected deaths
+forecast-note = From regularised regressions on this area's past events, its neighbours' and the season (see the methodology, which publishes how well such forecasts did in the past). A forecast is a probability, not a certainty.

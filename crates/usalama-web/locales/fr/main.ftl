@@ -420,3 +420,10 @@ sitrep-no-hotspots = Aucune préfecture n’a de chiffre publiable ce mois-ci.
 sitrep-map-title = Événements par préfecture ce mois-ci
 sitrep-alerts = Alertes émises et leur suivi
 sitrep-alerts-unavailable = Alertes : non disponibles dans cette version.
+
+## Prévisions
+forecast-caption = Prévision de la violence meurtrière pour les mois suivant les données
+forecast-col-month = Mois
+forecast-col-probability = Probabilité d’au moins un mort
+forecast-col-fatalities = Morts attendus
+forecast-note = Issue de régressions régularisées sur les événements passés de la zone, ceux de ses voisines et la saison (voir la méthodologie, qui publie la qualité de ces prévisions par le passé). Une prévision est une probabilité, pas une certitude.

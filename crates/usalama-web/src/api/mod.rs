@@ -4,6 +4,7 @@
 //! `Authorization: Bearer <token>`.
 
 pub mod dto;
+pub mod forecast;
 pub mod index;
 pub mod params;
 pub mod reports;
@@ -55,6 +56,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/forms/report.xml"),
     ("head", "/submission"),
     ("post", "/submission"),
+    // Forecasts (public)
+    ("get", "/api/v1/forecasts"),
 ];
 
 /// The API router.
@@ -70,6 +73,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/actors/{id}", get(get_actor))
         .merge(verification::router())
         .merge(index::router())
+        .merge(forecast::router())
 }
 
 /// Runs a use-case on a blocking thread.

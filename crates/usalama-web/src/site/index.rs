@@ -6,7 +6,9 @@ use super::PageReq;
 use crate::api::params::form_pairs;
 use crate::api::run;
 use crate::state::AppState;
-use crate::ui::index::{self, IndexLocalityView, IndexPageView, IndexRowView, InputView, VIEWS};
+use crate::ui::index::{
+    self, ForecastView, IndexLocalityView, IndexPageView, IndexRowView, InputView, VIEWS,
+};
 use crate::ui::svg_map::{choropleth_lang, MapArea};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
@@ -96,10 +98,25 @@ pub(super) async fn locality(
             Some(p) => Some(app.index_explain(&who, &code, p, None)?),
             None => None,
         };
-        Ok((series, explain))
+        // A locality without a forecast (too little history) still has its page.
+        let forecasts = app
+            .forecasts(&who, series.locality.level.into(), None)
+            .ok()
+            .and_then(|t| {
+                t.rows
+                    .iter()
+                    .find(|r| {
+                        r.locality
+                            .as_ref()
+                            .is_some_and(|l| l.id == series.locality.id)
+                    })
+                    .map(|r| r.horizons.clone())
+            })
+            .unwrap_or_default();
+        Ok((series, explain, forecasts))
     })
     .await;
-    let (series, explain) = match got {
+    let (series, explain, forecasts) = match got {
         Ok(x) => x,
         Err(e) => return req.error(&state, e),
     };
@@ -137,6 +154,14 @@ pub(super) async fn locality(
                     .collect()
             })
             .unwrap_or_default(),
+        forecasts: forecasts
+            .iter()
+            .map(|h| ForecastView {
+                period: h.period.to_string(),
+                p_fatal: h.prediction.probability,
+                fatalities: h.prediction.fatalities(),
+            })
+            .collect(),
     };
     req.send(&state, StatusCode::OK, |ctx| {
         index::index_locality_page(ctx, &v)

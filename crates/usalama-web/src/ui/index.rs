@@ -73,6 +73,19 @@ pub struct IndexLocalityView {
     pub svg: String,
     /// The inputs.
     pub inputs: Vec<InputView>,
+    /// The forecasts of the next months (empty when there is none).
+    pub forecasts: Vec<ForecastView>,
+}
+
+/// One month of a locality's forecast.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForecastView {
+    /// The month (YYYY-MM).
+    pub period: String,
+    /// Probability of at least one death, 0–1.
+    pub p_fatal: f64,
+    /// Expected deaths.
+    pub fatalities: f64,
 }
 
 fn fmt(ctx: &PageCtx<'_>, v: Option<f64>) -> String {
@@ -224,6 +237,28 @@ pub fn index_locality_page(ctx: &PageCtx<'_>, v: &IndexLocalityView) -> Markup {
                     }
                 }
             }
+        }
+        @if !v.forecasts.is_empty() {
+            div.scroll {
+                table {
+                    caption { (ctx.t("forecast-caption")) }
+                    thead { tr {
+                        th scope="col" { (ctx.t("forecast-col-month")) }
+                        th.n scope="col" { (ctx.t("forecast-col-probability")) }
+                        th.n scope="col" { (ctx.t("forecast-col-fatalities")) }
+                    } }
+                    tbody {
+                        @for f in &v.forecasts {
+                            tr {
+                                td { (f.period) }
+                                td.n { (format_decimal(ctx.lang, f.p_fatal * 100.0, 0)) " %" }
+                                td.n { (format_decimal(ctx.lang, f.fatalities, 1)) }
+                            }
+                        }
+                    }
+                }
+            }
+            p { (ctx.t("forecast-note")) }
         }
         p { a href="/index" { (ctx.t("index-back")) } }
     };

@@ -672,3 +672,66 @@ fn vault_commands_key_file_audit_rotation_and_erasure() {
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(!key.exists());
 }
+
+/// `usalama backtest` on the demo: one JSON document with every horizon, the four models
+/// with their scores and onset scores, and the detectors; bad flags name the field.
+#[test]
+fn backtest_prints_one_json_document_on_the_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    assert!(run(&["demo", "--no-serve", "--data-dir", d])
+        .status
+        .success());
+    let out = run(&[
+        "backtest",
+        "--level",
+        "adm1",
+        "--horizon",
+        "1,3",
+        "--from",
+        "2022-10",
+        "--to",
+        "2022-12",
+        "--refit-every",
+        "12",
+        "--format",
+        "json",
+        "--data-dir",
+        d,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(doc["level"], "adm1");
+    assert_eq!(doc["source"], "ucdp-ged");
+    assert_eq!(doc["from"], "2022-10");
+    assert_eq!(doc["to"], "2022-12");
+    let horizons = doc["horizons"].as_array().unwrap();
+    assert_eq!(horizons.len(), 2);
+    for (h, want) in horizons.iter().zip([1, 3]) {
+        assert_eq!(h["h"], want);
+        // 17 provinces × 3 months.
+        assert_eq!(h["n"], 51);
+        for model in ["usalama", "no_change", "mean_12m", "zero"] {
+            let m = &h["models"][model];
+            for key in ["mse_log1p", "brier"] {
+                let v = m[key]
+                    .as_f64()
+                    .unwrap_or_else(|| panic!("{model} {key}: {m}"));
+                assert!(v >= 0.0);
+                assert!(m["onset"].get(key).is_some());
+            }
+            assert!(m.get("roc_auc").is_some());
+        }
+        assert_eq!(h["models"]["zero"]["roc_auc"], 0.5);
+    }
+    for det in ["nb_cusum", "farrington"] {
+        let s = &doc["detectors"][det];
+        assert!(s["in_control_months"].as_u64().unwrap() > 0, "{s}");
+        assert!(s.get("detection_rate").is_some() && s.get("median_delay").is_some());
+    }
+    let bad = run(&["backtest", "--from", "1990-01", "--data-dir", d]);
+    assert!(!bad.status.success());
+    assert!(stderr(&bad).contains("from"), "{}", stderr(&bad));
+    let bad = run(&["backtest", "--level", "adm9", "--data-dir", d]);
+    assert!(stderr(&bad).contains("level"), "{}", stderr(&bad));
+}

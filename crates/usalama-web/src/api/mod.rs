@@ -131,7 +131,14 @@ impl FromRequestParts<AppState> for MaybeCaller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        if parts.headers.get(header::AUTHORIZATION).is_none() {
+        // Only a bearer token identifies an API caller; any other credential (HTTP Basic
+        // of the OpenRosa channel, say) leaves the request anonymous, as on every route.
+        let bearer = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer "));
+        if !bearer {
             return Ok(MaybeCaller(Principal::Anonymous));
         }
         Caller::from_request_parts(parts, state)

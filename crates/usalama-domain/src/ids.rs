@@ -47,6 +47,8 @@ macro_rules! typed_id {
 const NS_EVENT: Uuid = Uuid::from_u128(0x5a1a_4d3e_0001_4000_8000_0000_0000_0001);
 const NS_LOCALITY: Uuid = Uuid::from_u128(0x5a1a_4d3e_0002_4000_8000_0000_0000_0002);
 const NS_ACTOR: Uuid = Uuid::from_u128(0x5a1a_4d3e_0003_4000_8000_0000_0000_0003);
+const NS_ALERT: Uuid = Uuid::from_u128(0x5a1a_4d3e_0004_4000_8000_0000_0000_0004);
+const NS_SUBSCRIPTION: Uuid = Uuid::from_u128(0x5a1a_4d3e_0005_4000_8000_0000_0000_0005);
 
 typed_id!(
     /// Identifies an [`Event`](crate::Event).
@@ -62,6 +64,18 @@ typed_id!(
     /// Identifies an [`Actor`](crate::Actor).
     ActorId,
     NS_ACTOR
+);
+
+typed_id!(
+    /// Identifies an [`Alert`](crate::alert::Alert); derived from its deduplication key
+    /// (rule, locality, period), so the same firing always gets the same id.
+    AlertId,
+    NS_ALERT
+);
+typed_id!(
+    /// Identifies an alert [`Subscription`](crate::alert::Subscription).
+    SubscriptionId,
+    NS_SUBSCRIPTION
 );
 
 #[cfg(test)]

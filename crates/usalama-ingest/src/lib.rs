@@ -11,6 +11,7 @@
 //! no clock (`now` is a parameter) and knows nothing about storage or HTTP.
 
 pub mod acled;
+pub mod alert_rules;
 pub mod boundaries;
 pub mod export;
 pub mod gazetteer;
@@ -30,6 +31,7 @@ mod json;
 mod text;
 
 pub use acled::read_acled_csv;
+pub use alert_rules::{parse_alert_rules, AlertRules, DEFAULT_ALERT_RULES};
 pub use boundaries::{read_boundaries, BoundaryFeature, BoundaryFields, BoundarySet};
 pub use export::{EventWriter, ExportFormat, ExportPlace, ExportRecord};
 pub use gazetteer::{Gazetteer, MatchKind, PlaceMatch, Resolution};

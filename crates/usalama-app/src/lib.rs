@@ -4,6 +4,7 @@
 //!
 //! All methods are synchronous; async callers run them on a blocking thread.
 
+pub mod alerts;
 mod auth;
 mod channels;
 mod clock;
@@ -16,6 +17,10 @@ mod places;
 mod queries;
 mod verification;
 
+pub use alerts::{
+    can_handle_alerts, AlertDetail, AlertFilter, DeliveryConfig, DeliveryReport, Evaluation,
+    ForecastPoint, ForecastSource, NetTransport, SubscriptionInput, Transport,
+};
 pub use auth::{random_password as generate_password, Principal, TokenSecret, SESSION_HOURS};
 pub use channels::{
     normalize_reference, reference_for, FieldError, ItemOutcome, OpenRosaOutcome, PersonInput,
@@ -32,6 +37,7 @@ pub use index::{
 pub use queries::{EventView, LocalityCount, PublicStats, SourceCount};
 /// The analytics crate, re-exported for the layers above (periods, levels, explanations).
 pub use usalama_analytics as analytics;
+pub use usalama_ingest::{parse_alert_rules, AlertRules, DEFAULT_ALERT_RULES};
 pub use usalama_ingest::gazetteer::{MatchKind, PlaceMatch, Resolution};
 pub use usalama_ingest::openrosa::{
     form_list as openrosa_form_list, response as openrosa_response,
@@ -51,6 +57,7 @@ pub struct App {
     cache: Arc<queries::LocalityCache>,
     duplicate_rules: usalama_domain::DuplicateRules,
     intake: Arc<channels::Intake>,
+    alerts: Arc<alerts::AlertState>,
 }
 
 impl App {
@@ -59,6 +66,7 @@ impl App {
         Self {
             store,
             intake: Arc::new(channels::Intake::new(&taxonomy)),
+            alerts: Arc::new(alerts::AlertState::new(&taxonomy)),
             taxonomy: Arc::new(taxonomy),
             clock,
             cache: Arc::default(),

@@ -215,6 +215,9 @@ impl App {
             note: self.note(who, decision.reason().map(str::to_string)),
         })?;
         self.cache.events_changed();
+        if matches!(outcome, WriteOutcome::Written { .. }) {
+            self.alerts_events_written(&[id]);
+        }
         self.written(id, outcome)
     }
 
@@ -386,6 +389,7 @@ impl App {
             note: self.note(who, reason),
         })?;
         self.cache.events_changed();
+        self.alerts_data_changed();
         self.written(id, outcome)
     }
 
@@ -421,6 +425,7 @@ impl App {
             note: self.note(who, reason),
         })?;
         self.cache.events_changed();
+        self.alerts_data_changed();
         self.written(id, outcome)
     }
 

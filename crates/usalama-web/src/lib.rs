@@ -4,6 +4,7 @@
 //! limits are set.
 
 pub mod api;
+pub mod cap;
 pub mod error;
 pub mod openrosa;
 mod site;

@@ -3,6 +3,7 @@
 //! ([`verification`]). Every route but health and the OpenAPI document requires
 //! `Authorization: Bearer <token>`.
 
+pub mod alerts;
 pub mod dto;
 pub mod index;
 pub mod params;
@@ -46,6 +47,12 @@ pub const ROUTES: &[(&str, &str)] = &[
     // Human-security index (public)
     ("get", "/api/v1/index"),
     ("get", "/api/v1/index/{locality}/{period}/explain"),
+    // Alerts (reading is public; the status change needs a token)
+    ("get", "/api/v1/alerts"),
+    ("get", "/api/v1/alerts/feed.atom"),
+    ("get", "/api/v1/alerts/{id}"),
+    ("get", "/api/v1/alerts/{id}.cap.xml"),
+    ("post", "/api/v1/alerts/{id}/status"),
     // Channels
     ("post", "/api/v1/reports"),
     ("post", "/api/v1/reports:batch"),
@@ -70,6 +77,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/actors/{id}", get(get_actor))
         .merge(verification::router())
         .merge(index::router())
+        .merge(alerts::router())
 }
 
 /// Runs a use-case on a blocking thread.

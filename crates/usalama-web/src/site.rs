@@ -26,6 +26,7 @@ use usalama_domain::{AdminLevel, EventId};
 mod index;
 mod report;
 mod verify;
+mod alerts;
 
 const SESSION_COOKIE: &str = "usalama_session";
 const CSRF_COOKIE: &str = "usalama_csrf";
@@ -44,6 +45,7 @@ pub fn router() -> Router<AppState> {
         .route("/logout", post(logout))
         .route("/static/app.css", get(css))
         .merge(verify::router())
+        .merge(alerts::router())
         // Channels
         .route("/report", get(report::form).post(report::submit))
         .route("/report/status", get(report::status))

@@ -172,6 +172,12 @@ pub enum Command {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Alerts: evaluate the rules, list alerts, subscribe, deliver.
+    Alerts {
+        /// What to do.
+        #[command(subcommand)]
+        action: crate::alerts::AlertsCommand,
+    },
 }
 
 /// Export formats.
@@ -365,6 +371,15 @@ fn import_events(app: &App, file: &Path, kind: EventFile) -> anyhow::Result<()> 
         eprintln!("rejected rows written to {}", path.display());
     }
     println!("{report}");
+    // The alert rules judge the new data at once (a failure is logged, not fatal: the
+    // import itself succeeded, and `usalama alerts evaluate` runs them again).
+    match app.evaluate_alerts_if_due() {
+        Ok(Some(e)) if !e.raised.is_empty() => {
+            eprintln!("alerts raised: {} (usalama alerts list)", e.raised.len())
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "alert rules could not be evaluated"),
+    }
     Ok(())
 }
 
@@ -565,6 +580,13 @@ pub fn open_app_at(
     if let Some(problem) = app.sms_problem() {
         tracing::warn!(%problem, "SMS reports are disabled");
     }
+    if let Some(p) = &settings.file.alerts.rules {
+        let text = std::fs::read_to_string(p)
+            .map_err(|e| ConfigError(format!("cannot read alert rules {}: {e}", p.display())))?;
+        let rules = usalama_app::parse_alert_rules(&text, app.taxonomy())
+            .map_err(|e| ConfigError(format!("{}: {e}", p.display())))?;
+        app.set_alert_rules(rules);
+    }
     Ok(app)
 }
 
@@ -591,6 +613,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 &bind,
                 s.file.server.secure_cookies.unwrap_or(false),
                 None,
+                s.file.alerts.delivery(),
             )
         }
         Command::Demo {
@@ -760,6 +783,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Alerts { action } => crate::alerts::run(&s, action),
     }
 }
 

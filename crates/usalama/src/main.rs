@@ -6,6 +6,7 @@
 //! location; 4 the store cannot be opened (unreachable, corrupt, foreign or newer);
 //! 5 the server cannot listen on its address; 6 an import file cannot be read at all.
 
+mod alerts;
 mod cli;
 mod config;
 mod demo;

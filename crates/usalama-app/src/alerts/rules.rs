@@ -89,8 +89,11 @@ impl<'a> Context<'a> {
         certainty: Certainty,
         headline: String,
         description: String,
-        evidence: Evidence,
+        mut evidence: Evidence,
     ) -> Alert {
+        // A detector's threshold can be infinite (no count could signal); JSON has no
+        // such number, and the evidence keeps only values it can state.
+        evidence.values.retain(|v| v.value.is_finite());
         let summary = locality.and_then(|l| self.locs.summary(l));
         Alert {
             id: AlertId::derived(&dedupe_key(&rule.id, locality, &period)),

@@ -37,11 +37,11 @@ pub use index::{
 pub use queries::{EventView, LocalityCount, PublicStats, SourceCount};
 /// The analytics crate, re-exported for the layers above (periods, levels, explanations).
 pub use usalama_analytics as analytics;
-pub use usalama_ingest::{parse_alert_rules, AlertRules, DEFAULT_ALERT_RULES};
 pub use usalama_ingest::gazetteer::{MatchKind, PlaceMatch, Resolution};
 pub use usalama_ingest::openrosa::{
     form_list as openrosa_form_list, response as openrosa_response,
 };
+pub use usalama_ingest::{parse_alert_rules, AlertRules, DEFAULT_ALERT_RULES};
 pub use verification::{DuplicateCandidate, Duplicates, QueueItem, VersionedView};
 
 use std::sync::Arc;

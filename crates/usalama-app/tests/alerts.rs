@@ -14,8 +14,7 @@ use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use usalama_app::{
     parse_alert_rules, AlertFilter, App, AppError, Clock, DeliveryConfig, DemoData, ForecastPoint,
-    ItemOutcome, NetTransport, PlacePolicy, Principal, ReportInput, SubmitMode,
-    SubscriptionInput,
+    ItemOutcome, NetTransport, PlacePolicy, Principal, ReportInput, SubmitMode, SubscriptionInput,
 };
 use usalama_domain::alert::{AlertSeverity, AlertStatus, Certainty, DeliveryChannel};
 use usalama_domain::{AdminLevel, Channel, Decision, DecisionStatus, Role};
@@ -62,7 +61,8 @@ fn rules(app: &App, text: &str) {
     app.set_alert_rules(parse_alert_rules(text, app.taxonomy()).unwrap());
 }
 
-const GRADING: &str = "level = \"adm1\"\nseverity = \"severe\"\nurgency = \"expected\"\ncertainty = \"likely\"\n";
+const GRADING: &str =
+    "level = \"adm1\"\nseverity = \"severe\"\nurgency = \"expected\"\ncertainty = \"likely\"\n";
 
 #[test]
 fn demo_raises_alerts_once_on_every_backend() {
@@ -98,7 +98,10 @@ fn demo_raises_alerts_once_on_every_backend() {
         assert!(again.raised.is_empty(), "{}: {:?}", s.name, again.raised);
         assert_eq!(again.already_raised, raised, "{}", s.name);
         assert!(
-            again.notes.iter().any(|n| n.contains("fatal_violence_forecast")),
+            again
+                .notes
+                .iter()
+                .any(|n| n.contains("fatal_violence_forecast")),
             "{}: forecast rules wait for a model: {:?}",
             s.name,
             again.notes
@@ -124,7 +127,9 @@ fn demo_raises_alerts_once_on_every_backend() {
             )
             .unwrap();
         assert!(!in_cf52.is_empty());
-        assert!(in_cf52.iter().all(|a| a.locality_code.as_deref() == Some("CF52")));
+        assert!(in_cf52
+            .iter()
+            .all(|a| a.locality_code.as_deref() == Some("CF52")));
         // Evaluating needs a role that handles alerts.
         assert!(matches!(
             app.evaluate_alerts(&Principal::Anonymous),
@@ -150,29 +155,71 @@ fn lifecycle_on_every_backend() {
         let responder = token(Role::Responder);
         // Wrong roles and wrong moves.
         assert!(matches!(
-            app.change_alert_status(&Principal::Anonymous, a.id, AlertStatus::Acknowledged, None, None),
+            app.change_alert_status(
+                &Principal::Anonymous,
+                a.id,
+                AlertStatus::Acknowledged,
+                None,
+                None
+            ),
             Err(AppError::Unauthenticated)
         ));
         assert!(matches!(
-            app.change_alert_status(&token(Role::Reporter), a.id, AlertStatus::Acknowledged, None, None),
+            app.change_alert_status(
+                &token(Role::Reporter),
+                a.id,
+                AlertStatus::Acknowledged,
+                None,
+                None
+            ),
             Err(AppError::Forbidden(_))
         ));
         let e = app
             .change_alert_status(&analyst, a.id, AlertStatus::Responded, None, None)
             .unwrap_err();
-        assert!(matches!(&e, AppError::Invalid { field, .. } if field == "status"), "{e}");
+        assert!(
+            matches!(&e, AppError::Invalid { field, .. } if field == "status"),
+            "{e}"
+        );
         // Forward.
         let b = app
-            .change_alert_status(&analyst, a.id, AlertStatus::Acknowledged, Some(AlertStatus::New), Some("looking"))
+            .change_alert_status(
+                &analyst,
+                a.id,
+                AlertStatus::Acknowledged,
+                Some(AlertStatus::New),
+                Some("looking"),
+            )
             .unwrap();
         assert_eq!(b.status, AlertStatus::Acknowledged);
         // Someone who saw it still new is told it changed.
         let e = app
-            .change_alert_status(&responder, a.id, AlertStatus::Closed, Some(AlertStatus::New), None)
+            .change_alert_status(
+                &responder,
+                a.id,
+                AlertStatus::Closed,
+                Some(AlertStatus::New),
+                None,
+            )
             .unwrap_err();
-        assert!(matches!(&e, AppError::Conflict { code: "status_conflict", .. }), "{e}");
-        app.change_alert_status(&responder, a.id, AlertStatus::Responded, None, Some("team sent"))
-            .unwrap();
+        assert!(
+            matches!(
+                &e,
+                AppError::Conflict {
+                    code: "status_conflict",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        app.change_alert_status(
+            &responder,
+            a.id,
+            AlertStatus::Responded,
+            None,
+            Some("team sent"),
+        )
+        .unwrap();
         let c = app
             .change_alert_status(&responder, a.id, AlertStatus::Closed, None, None)
             .unwrap();
@@ -182,21 +229,40 @@ fn lifecycle_on_every_backend() {
             .is_err());
         // The history names who and when for readers, and nobody for the public.
         let d = app.alert_detail(&analyst, a.id).unwrap();
-        let steps: Vec<_> = d.history.iter().map(|h| (h.from, h.to, h.by.clone())).collect();
+        let steps: Vec<_> = d
+            .history
+            .iter()
+            .map(|h| (h.from, h.to, h.by.clone()))
+            .collect();
         assert_eq!(
             steps,
             vec![
                 (None, AlertStatus::New, "system".to_string()),
-                (Some(AlertStatus::New), AlertStatus::Acknowledged, "token:test-analyst".into()),
-                (Some(AlertStatus::Acknowledged), AlertStatus::Responded, "token:test-responder".into()),
-                (Some(AlertStatus::Responded), AlertStatus::Closed, "token:test-responder".into()),
+                (
+                    Some(AlertStatus::New),
+                    AlertStatus::Acknowledged,
+                    "token:test-analyst".into()
+                ),
+                (
+                    Some(AlertStatus::Acknowledged),
+                    AlertStatus::Responded,
+                    "token:test-responder".into()
+                ),
+                (
+                    Some(AlertStatus::Responded),
+                    AlertStatus::Closed,
+                    "token:test-responder".into()
+                ),
             ],
             "{}",
             s.name
         );
         assert_eq!(d.history[1].note.as_deref(), Some("looking"));
         let public = app.alert_detail(&Principal::Anonymous, a.id).unwrap();
-        assert!(public.history.iter().all(|h| h.by.is_empty() && h.note.is_none()));
+        assert!(public
+            .history
+            .iter()
+            .all(|h| h.by.is_empty() && h.note.is_none()));
     });
 }
 
@@ -212,7 +278,13 @@ fn every_rule_kind_fires_as_written() {
         rules(&app, &format!("[[rule]]\nid = \"idx\"\nname = \"Index\"\nkind = \"index_threshold\"\nthreshold = 0.0\n{GRADING}"));
         let e = app.evaluate_alerts(&op).unwrap();
         let table = app
-            .index_table(&op, usalama_app::analytics::panel::Level::Adm1, usalama_app::analytics::period::Granularity::Month, None, None)
+            .index_table(
+                &op,
+                usalama_app::analytics::panel::Level::Adm1,
+                usalama_app::analytics::period::Granularity::Month,
+                None,
+                None,
+            )
             .unwrap();
         let with_value = table.rows.iter().filter(|r| r.value.is_some()).count();
         assert_eq!(e.raised.len(), with_value, "{}", s.name);
@@ -224,7 +296,11 @@ fn every_rule_kind_fires_as_written() {
              [[rule]]\nid = \"farr\"\nname = \"F\"\nkind = \"detector\"\nmethod = \"farrington\"\nmeasure = \"events\"\nfalse_alarm = 0.4\n{GRADING}"
         ));
         let e = app.evaluate_alerts(&op).unwrap();
-        assert!(!e.raised.is_empty(), "{}: permissive detectors signal somewhere", s.name);
+        assert!(
+            !e.raised.is_empty(),
+            "{}: permissive detectors signal somewhere",
+            s.name
+        );
         for a in &e.raised {
             let obs = a.evidence.value("observed").unwrap();
             let exp = a.evidence.value("expected").unwrap();
@@ -239,8 +315,16 @@ fn every_rule_kind_fires_as_written() {
         app.set_forecast_source(Arc::new(move |level: AdminLevel, horizon: u8| {
             assert_eq!((level, horizon), (AdminLevel::Adm1, 1));
             Ok(vec![
-                ForecastPoint { locality: cf52, period: "2023-01".into(), probability: 0.9 },
-                ForecastPoint { locality: cf71, period: "2023-01".into(), probability: 0.2 },
+                ForecastPoint {
+                    locality: cf52,
+                    period: "2023-01".into(),
+                    probability: 0.9,
+                },
+                ForecastPoint {
+                    locality: cf71,
+                    period: "2023-01".into(),
+                    probability: 0.2,
+                },
             ])
         }));
         let e = app.evaluate_alerts(&op).unwrap();
@@ -279,18 +363,43 @@ fn every_rule_kind_fires_as_written() {
             panic!("{}: {out:?}", s.name)
         };
         let watch = |app: &App| {
-            app.list_alerts(&op, &AlertFilter { rule: Some("watch".into()), ..Default::default() })
-                .unwrap()
+            app.list_alerts(
+                &op,
+                &AlertFilter {
+                    rule: Some("watch".into()),
+                    ..Default::default()
+                },
+            )
+            .unwrap()
         };
-        assert!(watch(&app).is_empty(), "{}: unverified reports do not fire", s.name);
+        assert!(
+            watch(&app).is_empty(),
+            "{}: unverified reports do not fire",
+            s.name
+        );
         let v = app.get_event_versioned(&op, r.id).unwrap();
-        let d = Decision::new(DecisionStatus::Verified, Some("confirmed by phone"), None, None).unwrap();
-        app.decide(&token(Role::Analyst), r.id, &d, v.version).unwrap();
+        let d = Decision::new(
+            DecisionStatus::Verified,
+            Some("confirmed by phone"),
+            None,
+            None,
+        )
+        .unwrap();
+        app.decide(&token(Role::Analyst), r.id, &d, v.version)
+            .unwrap();
         let w = watch(&app);
-        assert_eq!(w.len(), 1, "{}: the decision raises the alert at once", s.name);
+        assert_eq!(
+            w.len(),
+            1,
+            "{}: the decision raises the alert at once",
+            s.name
+        );
         assert_eq!(w[0].locality, Some(cf71));
         assert_eq!(w[0].evidence.events, vec![r.id]);
-        assert!(!w[0].description.contains("confirmed"), "no words of the report or decision");
+        assert!(
+            !w[0].description.contains("confirmed"),
+            "no words of the report or decision"
+        );
     });
 }
 
@@ -381,9 +490,14 @@ fn webhook_receiver() -> (u16, Arc<Mutex<Vec<Hook>>>) {
                 g.push((headers, body));
                 g.len() == 1
             };
-            let status = if first { "500 Internal Server Error" } else { "204 No Content" };
+            let status = if first {
+                "500 Internal Server Error"
+            } else {
+                "204 No Content"
+            };
             let _ = w.write_all(
-                format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").as_bytes(),
+                format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                    .as_bytes(),
             );
         }
     });
@@ -402,46 +516,58 @@ fn deliveries_reach_smtp_and_signed_webhook_with_retry_on_every_backend() {
         rules(&app, "[[rule]]\nid = \"none\"\nname = \"n\"\nkind = \"events\"\nmin_fatalities = 100000\nseverity = \"minor\"\nurgency = \"future\"\ncertainty = \"possible\"\n");
         demo(&app);
         let secret = "a-long-webhook-secret-0123456789";
-        app.add_subscription(&admin, &SubscriptionInput {
-            label: "desk".into(),
-            locality: Some("CF52".into()),
-            dimension: None,
-            min_severity: AlertSeverity::Extreme,
-            channel: DeliveryChannel::Email,
-            target: "desk@example.org".into(),
-            secret: None,
-        })
+        app.add_subscription(
+            &admin,
+            &SubscriptionInput {
+                label: "desk".into(),
+                locality: Some("CF52".into()),
+                dimension: None,
+                min_severity: AlertSeverity::Extreme,
+                channel: DeliveryChannel::Email,
+                target: "desk@example.org".into(),
+                secret: None,
+            },
+        )
         .unwrap();
-        app.add_subscription(&admin, &SubscriptionInput {
-            label: "hook".into(),
-            locality: None,
-            dimension: None,
-            min_severity: AlertSeverity::Extreme,
-            channel: DeliveryChannel::Webhook,
-            target: format!("http://127.0.0.1:{hook_port}/hook"),
-            secret: Some(secret.into()),
-        })
+        app.add_subscription(
+            &admin,
+            &SubscriptionInput {
+                label: "hook".into(),
+                locality: None,
+                dimension: None,
+                min_severity: AlertSeverity::Extreme,
+                channel: DeliveryChannel::Webhook,
+                target: format!("http://127.0.0.1:{hook_port}/hook"),
+                secret: Some(secret.into()),
+            },
+        )
         .unwrap();
         // A subscription about another province gets nothing.
-        app.add_subscription(&admin, &SubscriptionInput {
-            label: "bangui".into(),
-            locality: Some("CF71".into()),
-            dimension: None,
-            min_severity: AlertSeverity::Extreme,
-            channel: DeliveryChannel::Email,
-            target: "bangui@example.org".into(),
-            secret: None,
-        })
+        app.add_subscription(
+            &admin,
+            &SubscriptionInput {
+                label: "bangui".into(),
+                locality: Some("CF71".into()),
+                dimension: None,
+                min_severity: AlertSeverity::Extreme,
+                channel: DeliveryChannel::Email,
+                target: "bangui@example.org".into(),
+                secret: None,
+            },
+        )
         .unwrap();
-        let bad = app.add_subscription(&admin, &SubscriptionInput {
-            label: "x".into(),
-            locality: None,
-            dimension: None,
-            min_severity: AlertSeverity::Minor,
-            channel: DeliveryChannel::Webhook,
-            target: "http://127.0.0.1:1/".into(),
-            secret: Some("short".into()),
-        });
+        let bad = app.add_subscription(
+            &admin,
+            &SubscriptionInput {
+                label: "x".into(),
+                locality: None,
+                dimension: None,
+                min_severity: AlertSeverity::Minor,
+                channel: DeliveryChannel::Webhook,
+                target: "http://127.0.0.1:1/".into(),
+                secret: Some("short".into()),
+            },
+        );
         assert!(matches!(bad, Err(AppError::Invalid { ref field, .. }) if field == "secret"));
         app.set_alert_rules(
             parse_alert_rules(usalama_app::DEFAULT_ALERT_RULES, app.taxonomy()).unwrap(),
@@ -467,14 +593,24 @@ fn deliveries_reach_smtp_and_signed_webhook_with_retry_on_every_backend() {
         };
         let transport = NetTransport::new(&config);
         let r1 = app.deliver_due(&transport, &config).unwrap();
-        assert_eq!((r1.attempted, r1.delivered, r1.retrying), (2, 1, 1), "{}: {r1:?}", s.name);
+        assert_eq!(
+            (r1.attempted, r1.delivered, r1.retrying),
+            (2, 1, 1),
+            "{}: {r1:?}",
+            s.name
+        );
         assert_eq!(mails.lock().unwrap().len(), 1);
         // Undo quoted-printable soft line breaks.
-        let mail = mails.lock().unwrap()[0].replace("=\r\n", "").replace("=3D", "=");
+        let mail = mails.lock().unwrap()[0]
+            .replace("=\r\n", "")
+            .replace("=3D", "=");
         assert!(mail.contains("desk@example.org"), "{mail}");
         assert!(mail.contains("Extreme"), "{mail}");
         assert!(
-            mail.contains(&format!("http://usalama.test/api/v1/alerts/{}.cap.xml", alert.id)),
+            mail.contains(&format!(
+                "http://usalama.test/api/v1/alerts/{}.cap.xml",
+                alert.id
+            )),
             "{mail}"
         );
 
@@ -490,17 +626,27 @@ fn deliveries_reach_smtp_and_signed_webhook_with_retry_on_every_backend() {
         let hooks = hooks.lock().unwrap().clone();
         assert_eq!(hooks.len(), 2, "{}", s.name);
         for (headers, body) in &hooks {
-            let h = |n: &str| headers.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone()).unwrap();
+            let h = |n: &str| {
+                headers
+                    .iter()
+                    .find(|(k, _)| k == n)
+                    .map(|(_, v)| v.clone())
+                    .unwrap()
+            };
             let ts = h("x-usalama-timestamp");
             let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()).unwrap();
             mac.update(format!("{ts}.").as_bytes());
             mac.update(body);
             let expected = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
             assert_eq!(h("x-usalama-signature"), expected, "{}", s.name);
-            let mut wrong = <Hmac<Sha256> as Mac>::new_from_slice(b"another-secret-0123456789").unwrap();
+            let mut wrong =
+                <Hmac<Sha256> as Mac>::new_from_slice(b"another-secret-0123456789").unwrap();
             wrong.update(format!("{ts}.").as_bytes());
             wrong.update(body);
-            assert_ne!(h("x-usalama-signature"), format!("sha256={}", hex::encode(wrong.finalize().into_bytes())));
+            assert_ne!(
+                h("x-usalama-signature"),
+                format!("sha256={}", hex::encode(wrong.finalize().into_bytes()))
+            );
             let json: serde_json::Value = serde_json::from_slice(body).unwrap();
             assert_eq!(json["id"], alert.id.to_string());
             assert_eq!(json["severity"], "extreme");
@@ -526,7 +672,10 @@ fn deliveries_reach_smtp_and_signed_webhook_with_retry_on_every_backend() {
             s.name
         );
         let failed = d.deliveries.iter().find(|l| !l.ok).unwrap();
-        assert!(failed.error.as_deref().unwrap().contains("500"), "{failed:?}");
+        assert!(
+            failed.error.as_deref().unwrap().contains("500"),
+            "{failed:?}"
+        );
     });
 }
 
@@ -535,15 +684,18 @@ fn deliveries_give_up_after_max_attempts() {
     on_every_backend(|s| {
         let (app, clock) = app_with_clock(s);
         demo(&app);
-        app.add_subscription(&Principal::Operator, &SubscriptionInput {
-            label: "nowhere".into(),
-            locality: None,
-            dimension: None,
-            min_severity: AlertSeverity::Extreme,
-            channel: DeliveryChannel::Email,
-            target: "x@example.org".into(),
-            secret: None,
-        })
+        app.add_subscription(
+            &Principal::Operator,
+            &SubscriptionInput {
+                label: "nowhere".into(),
+                locality: None,
+                dimension: None,
+                min_severity: AlertSeverity::Extreme,
+                channel: DeliveryChannel::Email,
+                target: "x@example.org".into(),
+                secret: None,
+            },
+        )
         .unwrap();
         // A new alert after the subscription: a report with many deaths in Bangui.
         app.submit_reports(
@@ -561,9 +713,21 @@ fn deliveries_give_up_after_max_attempts() {
         )
         .unwrap();
         let a = app
-            .list_alerts(&Principal::Anonymous, &AlertFilter { locality: Some("CF71".into()), rule: Some("mass_casualty_event".into()), ..Default::default() })
+            .list_alerts(
+                &Principal::Anonymous,
+                &AlertFilter {
+                    locality: Some("CF71".into()),
+                    rule: Some("mass_casualty_event".into()),
+                    ..Default::default()
+                },
+            )
             .unwrap();
-        assert_eq!(a.len(), 1, "{}: the report raised its alert at once", s.name);
+        assert_eq!(
+            a.len(),
+            1,
+            "{}: the report raised its alert at once",
+            s.name
+        );
         assert_eq!(a[0].certainty, Certainty::Possible, "an unverified report");
         // No SMTP relay configured: every attempt fails; two attempts, then failed.
         let config = DeliveryConfig {
@@ -581,6 +745,25 @@ fn deliveries_give_up_after_max_attempts() {
         assert_eq!(d.deliveries.len(), 2);
         assert!(d.deliveries.iter().all(|l| l.status == "failed" && !l.ok));
         assert!(d.deliveries[0].error.as_deref().unwrap().contains("SMTP"));
+        // Removing the subscription keeps its delivery log; only administrators may.
+        let subs = app.list_subscriptions(&Principal::Operator).unwrap();
+        assert_eq!(subs.len(), 1);
+        assert!(matches!(
+            app.list_subscriptions(&token(Role::Analyst)),
+            Err(AppError::Forbidden(_))
+        ));
+        app.delete_subscription(&Principal::Operator, subs[0].id)
+            .unwrap();
+        assert!(matches!(
+            app.delete_subscription(&Principal::Operator, subs[0].id),
+            Err(AppError::NotFound(_))
+        ));
+        assert!(app
+            .list_subscriptions(&Principal::Operator)
+            .unwrap()
+            .is_empty());
+        let d = app.alert_detail(&Principal::Operator, a[0].id).unwrap();
+        assert_eq!(d.deliveries.len(), 2, "{}", s.name);
     });
 }
 
@@ -618,7 +801,13 @@ fn time_one_new_event_to_alert_decision() {
     times.sort();
     let median = times[times.len() / 2];
     let raised = app
-        .list_alerts(&Principal::Anonymous, &AlertFilter { rule: Some("mass_casualty_event".into()), ..Default::default() })
+        .list_alerts(
+            &Principal::Anonymous,
+            &AlertFilter {
+                rule: Some("mass_casualty_event".into()),
+                ..Default::default()
+            },
+        )
         .unwrap()
         .len();
     let start = std::time::Instant::now();

@@ -135,7 +135,8 @@ pub enum AlertStatus {
 
 impl AlertStatus {
     /// Every status in lifecycle order.
-    pub const ALL: [AlertStatus; 4] = [Self::New, Self::Acknowledged, Self::Responded, Self::Closed];
+    pub const ALL: [AlertStatus; 4] =
+        [Self::New, Self::Acknowledged, Self::Responded, Self::Closed];
 
     /// The lowercase name.
     pub fn as_str(&self) -> &'static str {
@@ -328,10 +329,7 @@ impl Rule {
         {
             return Err(DomainError::new(
                 "id",
-                format!(
-                    "'{}' must be 1-64 lowercase letters, digits or _",
-                    self.id
-                ),
+                format!("'{}' must be 1-64 lowercase letters, digits or _", self.id),
             ));
         }
         if self.name.trim().is_empty() {
@@ -574,7 +572,10 @@ impl Subscription {
                     })
                     && !t.chars().any(|c| c.is_whitespace() || c == ',' || c == '<');
                 if !ok {
-                    return Err(DomainError::new("target", format!("'{t}' is not an e-mail address")));
+                    return Err(DomainError::new(
+                        "target",
+                        format!("'{t}' is not an e-mail address"),
+                    ));
                 }
             }
             DeliveryChannel::Webhook => {
@@ -631,7 +632,10 @@ mod tests {
 
     #[test]
     fn cap_names_and_ranks() {
-        assert_eq!("Severe".parse::<AlertSeverity>().unwrap(), AlertSeverity::Severe);
+        assert_eq!(
+            "Severe".parse::<AlertSeverity>().unwrap(),
+            AlertSeverity::Severe
+        );
         assert_eq!(AlertSeverity::Extreme.cap_name(), "Extreme");
         assert!(AlertSeverity::Severe.at_least(AlertSeverity::Moderate));
         assert!(!AlertSeverity::Minor.at_least(AlertSeverity::Moderate));

@@ -115,7 +115,9 @@ fn parse<T: std::str::FromStr<Err = usalama_domain::DomainError>>(
     v: &Spanned<String>,
     key: &str,
 ) -> Result<T, IngestError> {
-    v.get_ref().parse().map_err(|e: usalama_domain::DomainError| err(text, v, key, e.reason))
+    v.get_ref()
+        .parse()
+        .map_err(|e: usalama_domain::DomainError| err(text, v, key, e.reason))
 }
 
 /// Parses and checks an alert rules file against the taxonomy (event categories must exist).
@@ -199,7 +201,11 @@ pub fn parse_alert_rules(text: &str, taxonomy: &Taxonomy) -> Result<AlertRules, 
         };
         let kind = match kind_name {
             "index_threshold" => RuleKind::IndexThreshold {
-                threshold: *r.threshold.as_ref().ok_or_else(|| need("threshold"))?.get_ref(),
+                threshold: *r
+                    .threshold
+                    .as_ref()
+                    .ok_or_else(|| need("threshold"))?
+                    .get_ref(),
                 dimension: r
                     .dimension
                     .as_ref()
@@ -333,7 +339,13 @@ mod tests {
     fn the_default_file_has_every_kind() {
         let r = parse_alert_rules(DEFAULT_ALERT_RULES, &tax()).unwrap();
         let kinds: HashSet<&str> = r.rules.iter().map(|r| r.kind.name()).collect();
-        for k in ["index_threshold", "detector", "forecast", "events", "verified_report"] {
+        for k in [
+            "index_threshold",
+            "detector",
+            "forecast",
+            "events",
+            "verified_report",
+        ] {
             assert!(kinds.contains(k), "{k} missing");
         }
         assert_eq!(r.schedule_minutes, 15);
@@ -343,9 +355,12 @@ mod tests {
     #[test]
     fn errors_name_line_and_key() {
         let base = "[[rule]]\nid = \"a\"\nname = \"A\"\nkind = \"events\"\nseverity = \"severe\"\nurgency = \"expected\"\ncertainty = \"likely\"\n";
-        let e = parse_alert_rules(&format!("{base}min_fatalities = 5\nthreshold = 3.0\n"), &tax())
-            .unwrap_err()
-            .to_string();
+        let e = parse_alert_rules(
+            &format!("{base}min_fatalities = 5\nthreshold = 3.0\n"),
+            &tax(),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("line ") && e.contains("rule.threshold"), "{e}");
         let e = parse_alert_rules(&format!("{base}categories = [\"nope\"]\n"), &tax())
             .unwrap_err()
@@ -355,16 +370,24 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("line 5") && e.contains("rule.severity"), "{e}");
-        let e = parse_alert_rules(&format!("{base}min_fatalities = 5\n{base}min_fatalities = 5\n"), &tax())
+        let e = parse_alert_rules(
+            &format!("{base}min_fatalities = 5\n{base}min_fatalities = 5\n"),
+            &tax(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("line 10") && e.contains("twice"), "{e}");
+        let e = parse_alert_rules(&format!("{base}\n"), &tax())
             .unwrap_err()
             .to_string();
-        assert!(e.contains("line 10") && e.contains("twice"), "{e}");
-        let e = parse_alert_rules(&format!("{base}\n"), &tax()).unwrap_err().to_string();
         assert!(e.contains("rule.categories"), "{e}");
         let e = parse_alert_rules("[settings]\nwindow_days = 0\n", &tax())
             .unwrap_err()
             .to_string();
-        assert!(e.contains("line 2") && e.contains("settings.window_days"), "{e}");
+        assert!(
+            e.contains("line 2") && e.contains("settings.window_days"),
+            "{e}"
+        );
         let e = parse_alert_rules("[[rule]]\nid = \"a\"\nbogus = 1\n", &tax())
             .unwrap_err()
             .to_string();

@@ -108,7 +108,7 @@ pub struct DeliveryLogEntry {
 #[derive(Debug, Clone, PartialEq)]
 pub enum AlertWriteOutcome {
     /// Changed; the alert as it is now.
-    Done(Alert),
+    Done(Box<Alert>),
     /// No such alert.
     NotFound,
     /// The alert was no longer in the expected status: it is in this one.
@@ -185,7 +185,10 @@ impl AlertRow {
                 .severity
                 .parse::<AlertSeverity>()
                 .map_err(|e| bad("severity", e))?,
-            urgency: self.urgency.parse::<Urgency>().map_err(|e| bad("urgency", e))?,
+            urgency: self
+                .urgency
+                .parse::<Urgency>()
+                .map_err(|e| bad("urgency", e))?,
             certainty: self
                 .certainty
                 .parse::<Certainty>()
@@ -205,8 +208,7 @@ pub(crate) fn parse_status(s: &str) -> Result<AlertStatus, StoreError> {
 }
 
 pub(crate) fn parse_channel(s: &str) -> Result<DeliveryChannel, StoreError> {
-    s.parse::<DeliveryChannel>()
-        .map_err(|e| bad("channel", e))
+    s.parse::<DeliveryChannel>().map_err(|e| bad("channel", e))
 }
 
 pub(crate) fn parse_severity(s: &str) -> Result<AlertSeverity, StoreError> {

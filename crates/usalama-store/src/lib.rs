@@ -19,8 +19,7 @@ pub mod sqlite;
 pub mod verification;
 
 pub use alerts::{
-    AlertQuery, AlertWriteOutcome, DeliveryAttemptWrite, DeliveryLogEntry, DueDelivery,
-    NewDelivery,
+    AlertQuery, AlertWriteOutcome, DeliveryAttemptWrite, DeliveryLogEntry, DueDelivery, NewDelivery,
 };
 pub use error::StoreError;
 pub use intake::{Attachment, NewReport, ReportReceipt, StoredAttachment, StoredReport};
@@ -183,8 +182,7 @@ pub trait Store: Send + Sync {
         id: usalama_domain::AlertId,
     ) -> Result<Option<usalama_domain::alert::Alert>, StoreError>;
     /// Alerts matching the query, newest first.
-    fn list_alerts(&self, q: &AlertQuery)
-        -> Result<Vec<usalama_domain::alert::Alert>, StoreError>;
+    fn list_alerts(&self, q: &AlertQuery) -> Result<Vec<usalama_domain::alert::Alert>, StoreError>;
     /// Moves an alert from `change.from` to `change.to` and records the change, in one
     /// transaction, if the alert is still in `change.from`.
     fn change_alert_status(

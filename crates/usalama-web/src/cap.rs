@@ -52,8 +52,9 @@ impl Origin {
             .filter(|h| {
                 !h.is_empty()
                     && h.len() <= 255
-                    && h.chars()
-                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+                    && h.chars().all(|c| {
+                        c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']')
+                    })
             })
             .unwrap_or("localhost");
         let name = match host.find(']') {
@@ -126,7 +127,11 @@ pub fn cap_document(alert: &Alert, event: &str, origin: &Origin) -> String {
     let _ = writeln!(x, "    <event>{}</event>", esc(event));
     let _ = writeln!(x, "    <urgency>{}</urgency>", alert.urgency.cap_name());
     let _ = writeln!(x, "    <severity>{}</severity>", alert.severity.cap_name());
-    let _ = writeln!(x, "    <certainty>{}</certainty>", alert.certainty.cap_name());
+    let _ = writeln!(
+        x,
+        "    <certainty>{}</certainty>",
+        alert.certainty.cap_name()
+    );
     let _ = writeln!(
         x,
         "    <eventCode>\n      <valueName>usalama:rule</valueName>\n      <value>{}</value>\n    </eventCode>",
@@ -134,7 +139,11 @@ pub fn cap_document(alert: &Alert, event: &str, origin: &Origin) -> String {
     );
     x.push_str("    <senderName>Usalama</senderName>\n");
     let _ = writeln!(x, "    <headline>{}</headline>", esc(&alert.headline));
-    let _ = writeln!(x, "    <description>{}</description>", esc(&alert.description));
+    let _ = writeln!(
+        x,
+        "    <description>{}</description>",
+        esc(&alert.description)
+    );
     let _ = writeln!(x, "    <web>{}</web>", esc(&origin.page_url(alert)));
     let mut params: Vec<(String, String)> = vec![
         ("usalama:rule_kind".into(), alert.rule_kind.clone()),
@@ -179,11 +188,7 @@ pub fn cap_document(alert: &Alert, event: &str, origin: &Origin) -> String {
 /// An Atom feed of alerts, newest first; each entry links its CAP document
 /// (`rel="alternate" type="application/cap+xml"`) and its page.
 pub fn atom_feed(alerts: &[Alert], origin: &Origin, now: DateTime<Utc>) -> String {
-    let updated = alerts
-        .iter()
-        .map(|a| a.updated_at)
-        .max()
-        .unwrap_or(now);
+    let updated = alerts.iter().map(|a| a.updated_at).max().unwrap_or(now);
     let mut x = String::with_capacity(1024 + alerts.len() * 800);
     x.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     x.push_str("<feed xmlns=\"http://www.w3.org/2005/Atom\">\n");
@@ -237,7 +242,10 @@ mod tests {
 
     #[test]
     fn escapes_and_formats_times() {
-        assert_eq!(esc("a<b & \"c\" 'd'\u{1}"), "a&lt;b &amp; &quot;c&quot; &apos;d&apos;");
+        assert_eq!(
+            esc("a<b & \"c\" 'd'\u{1}"),
+            "a&lt;b &amp; &quot;c&quot; &apos;d&apos;"
+        );
         let t = DateTime::parse_from_rfc3339("2022-06-01T12:30:05.123Z")
             .unwrap()
             .with_timezone(&Utc);

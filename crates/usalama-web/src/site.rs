@@ -23,10 +23,10 @@ use std::collections::HashMap;
 use usalama_app::{App, AppError, EventView, Principal};
 use usalama_domain::{AdminLevel, EventId};
 
+mod alerts;
 mod index;
 mod report;
 mod verify;
-mod alerts;
 
 const SESSION_COOKIE: &str = "usalama_session";
 const CSRF_COOKIE: &str = "usalama_csrf";

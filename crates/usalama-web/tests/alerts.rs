@@ -105,7 +105,8 @@ fn alerts_over_http_on_every_backend() {
         assert!(demo.alerts_raised >= 1, "{name}");
         let admin = demo.token.expose().to_string();
         let reporter = app.create_token(Role::Reporter, "rep").unwrap();
-        app.set_password("analyst", PASSWORD, Role::Analyst).unwrap();
+        app.set_password("analyst", PASSWORD, Role::Analyst)
+            .unwrap();
         let r = router(AppState::new(app, WebConfig::default()));
         let rt = tokio::runtime::Runtime::new().unwrap();
         rt.block_on(async {

@@ -198,7 +198,10 @@ pub fn run(s: &Settings, action: AlertsCommand) -> anyhow::Result<()> {
                     },
                 },
             )?;
-            println!("subscription {} ({} to {})", sub.id, sub.channel, sub.target);
+            println!(
+                "subscription {} ({} to {})",
+                sub.id, sub.channel, sub.target
+            );
             Ok(())
         }
         AlertsCommand::Subscriptions { store } => {
@@ -206,11 +209,7 @@ pub fn run(s: &Settings, action: AlertsCommand) -> anyhow::Result<()> {
             for sub in app.list_subscriptions(&who)? {
                 println!(
                     "{}  {:<8}  {:<30}  {:<9}  {}",
-                    sub.id,
-                    sub.channel,
-                    sub.target,
-                    sub.min_severity,
-                    sub.label
+                    sub.id, sub.channel, sub.target, sub.min_severity, sub.label
                 );
             }
             Ok(())

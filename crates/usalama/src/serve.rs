@@ -97,7 +97,8 @@ async fn alert_worker(app: App, delivery: usalama_app::DeliveryConfig) {
         let d = delivery.clone();
         let done = tokio::task::spawn_blocking(move || {
             let evaluated = if full {
-                a.evaluate_alerts(&usalama_app::Principal::Operator).map(Some)
+                a.evaluate_alerts(&usalama_app::Principal::Operator)
+                    .map(Some)
             } else {
                 a.evaluate_alerts_if_due()
             };

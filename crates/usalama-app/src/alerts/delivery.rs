@@ -11,7 +11,7 @@
 
 use crate::error::AppError;
 use crate::App;
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use usalama_domain::alert::{Alert, DeliveryChannel};
@@ -80,8 +80,12 @@ pub trait Transport: Send + Sync {
     /// Sends a plain-text e-mail.
     fn send_email(&self, to: &str, subject: &str, body: &str) -> Result<(), String>;
     /// POSTs a JSON body with extra headers; an answer other than 2xx is an error.
-    fn post_webhook(&self, url: &str, headers: &[(&str, String)], body: &[u8])
-        -> Result<(), String>;
+    fn post_webhook(
+        &self,
+        url: &str,
+        headers: &[(&str, String)],
+        body: &[u8],
+    ) -> Result<(), String>;
 }
 
 /// SMTP with `lettre` (plain SMTP to a relay, no TLS) and HTTP with `ureq` (no TLS).
@@ -130,7 +134,10 @@ impl Transport for NetTransport {
             .port(self.config.smtp_port)
             .timeout(Some(self.config.timeout))
             .build();
-        mailer.send(&msg).map(|_| ()).map_err(|e| format!("smtp: {e}"))
+        mailer
+            .send(&msg)
+            .map(|_| ())
+            .map_err(|e| format!("smtp: {e}"))
     }
 
     fn post_webhook(
@@ -297,15 +304,12 @@ impl App {
                 transport.send_email(&d.target, &subject, &body)
             }
             DeliveryChannel::Webhook => {
-                let secret = d
-                    .secret
-                    .as_deref()
-                    .ok_or("the subscription was removed")?;
+                let secret = d.secret.as_deref().ok_or("the subscription was removed")?;
                 let body = serde_json::to_vec(&webhook_payload(&alert, &config.public_url))
                     .map_err(|e| e.to_string())?;
-                // The signed timestamp is the real time of sending, whatever clock the
-                // application runs on, since receivers compare it with theirs.
-                let ts = Utc::now().timestamp();
+                // The time of sending, from the application's clock (the system clock in
+                // the server), which receivers compare with theirs.
+                let ts = self.now().timestamp();
                 let sig = sign_webhook(secret.as_bytes(), ts, &body);
                 transport.post_webhook(
                     &d.target,
@@ -327,9 +331,18 @@ mod tests {
         let sig = sign_webhook(b"secret-key-0123456789", 1_700_000_000, b"{\"a\":1}");
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(b"secret-key-0123456789").unwrap();
         mac.update(b"1700000000.{\"a\":1}");
-        assert_eq!(sig, format!("sha256={}", hex::encode(mac.finalize().into_bytes())));
-        assert_ne!(sig, sign_webhook(b"other-key-0123456789", 1_700_000_000, b"{\"a\":1}"));
-        assert_ne!(sig, sign_webhook(b"secret-key-0123456789", 1_700_000_001, b"{\"a\":1}"));
+        assert_eq!(
+            sig,
+            format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+        );
+        assert_ne!(
+            sig,
+            sign_webhook(b"other-key-0123456789", 1_700_000_000, b"{\"a\":1}")
+        );
+        assert_ne!(
+            sig,
+            sign_webhook(b"secret-key-0123456789", 1_700_000_001, b"{\"a\":1}")
+        );
     }
 
     #[test]

@@ -292,7 +292,11 @@ impl App {
         let mut ctx = rules::Context::new(self, &rules)?;
         let mut firings = Vec::new();
         let mut notes = Vec::new();
-        firings.extend(rules::aggregate_rules(&mut ctx, forecast.as_deref(), &mut notes)?);
+        firings.extend(rules::aggregate_rules(
+            &mut ctx,
+            forecast.as_deref(),
+            &mut notes,
+        )?);
         let recent = rules::recent_events(&mut ctx)?;
         firings.extend(rules::event_rules(&mut ctx, &recent)?);
         let mut e = self.raise(&ctx, firings)?;
@@ -334,7 +338,11 @@ impl App {
             None => None,
         };
         let locs = self.localities()?;
-        let wanted = if f.limit == 0 { 1000 } else { f.limit.min(1000) } as usize;
+        let wanted = if f.limit == 0 {
+            1000
+        } else {
+            f.limit.min(1000)
+        } as usize;
         let q = AlertQuery {
             status: f.status,
             rule: f.rule.clone(),
@@ -359,9 +367,7 @@ impl App {
 
     /// One alert. Anyone may read it (aggregates only).
     pub fn get_alert(&self, _who: &Principal, id: AlertId) -> Result<Alert, AppError> {
-        self.store
-            .get_alert(id)?
-            .ok_or(AppError::NotFound("alert"))
+        self.store.get_alert(id)?.ok_or(AppError::NotFound("alert"))
     }
 
     /// One alert with its history (names of who changed it only for readers of event
@@ -427,7 +433,7 @@ impl App {
             at: self.now(),
         };
         match self.store.change_alert_status(&change)? {
-            AlertWriteOutcome::Done(a) => Ok(a),
+            AlertWriteOutcome::Done(a) => Ok(*a),
             AlertWriteOutcome::NotFound => Err(AppError::NotFound("alert")),
             AlertWriteOutcome::Conflict(now) => Err(AppError::Conflict {
                 code: "status_conflict",

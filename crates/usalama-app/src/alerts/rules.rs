@@ -158,9 +158,12 @@ pub(super) fn aggregate_rules(
     if rules.is_empty() {
         return Ok(Vec::new());
     }
-    let needs_index = rules
-        .iter()
-        .any(|r| matches!(r.kind, RuleKind::IndexThreshold { .. } | RuleKind::Detector { .. }));
+    let needs_index = rules.iter().any(|r| {
+        matches!(
+            r.kind,
+            RuleKind::IndexThreshold { .. } | RuleKind::Detector { .. }
+        )
+    });
     let computed = if needs_index {
         Some(ctx.app.computed_index(None, Granularity::Month)?)
     } else {
@@ -256,7 +259,9 @@ pub(super) fn aggregate_rules(
                             arl0: *false_alarm,
                             ..CusumConfig::default()
                         })
-                        .map_err(|e| AppError::invalid(format!("rule {}", rule.id), e.to_string()))?,
+                        .map_err(|e| {
+                            AppError::invalid(format!("rule {}", rule.id), e.to_string())
+                        })?,
                     ),
                     DetectorKind::Farrington => None,
                 };
@@ -269,7 +274,9 @@ pub(super) fn aggregate_rules(
                             },
                             12,
                         )
-                        .map_err(|e| AppError::invalid(format!("rule {}", rule.id), e.to_string()))?,
+                        .map_err(|e| {
+                            AppError::invalid(format!("rule {}", rule.id), e.to_string())
+                        })?,
                     ),
                     DetectorKind::NbCusum => None,
                 };
@@ -336,7 +343,7 @@ pub(super) fn aggregate_rules(
                 };
                 let name = source.name();
                 for p in source.fatal_probabilities(level, *horizon)? {
-                    if !(p.probability >= *probability) {
+                    if p.probability.is_nan() || p.probability < *probability {
                         continue;
                     }
                     let place = ctx.place_name(Some(p.locality));

@@ -178,7 +178,7 @@ impl PgStore {
             .px()?;
         let alert = alert_row(&row)?.into_alert()?;
         tx.commit().px()?;
-        Ok(AlertWriteOutcome::Done(alert))
+        Ok(AlertWriteOutcome::Done(Box::new(alert)))
     }
 
     pub(super) fn alerts_history(&self, id: AlertId) -> Result<Vec<AlertStatusChange>, StoreError> {
@@ -253,7 +253,10 @@ impl PgStore {
             .collect()
     }
 
-    pub(super) fn alerts_delete_subscription(&self, id: SubscriptionId) -> Result<bool, StoreError> {
+    pub(super) fn alerts_delete_subscription(
+        &self,
+        id: SubscriptionId,
+    ) -> Result<bool, StoreError> {
         let n = self
             .conn()?
             .execute(
@@ -334,7 +337,10 @@ impl PgStore {
         Ok(())
     }
 
-    pub(super) fn alerts_delivery_log(&self, alert: AlertId) -> Result<Vec<DeliveryLogEntry>, StoreError> {
+    pub(super) fn alerts_delivery_log(
+        &self,
+        alert: AlertId,
+    ) -> Result<Vec<DeliveryLogEntry>, StoreError> {
         self.conn()?
             .query(
                 "SELECT d.id, d.subscription_id, d.channel, d.target, d.status,

@@ -191,7 +191,7 @@ impl SqliteStore {
             )
             .sx()?;
         tx.commit().sx()?;
-        Ok(AlertWriteOutcome::Done(row.into_alert()?))
+        Ok(AlertWriteOutcome::Done(Box::new(row.into_alert()?)))
     }
 
     pub(super) fn alerts_history(&self, id: AlertId) -> Result<Vec<AlertStatusChange>, StoreError> {
@@ -289,7 +289,10 @@ impl SqliteStore {
         .collect()
     }
 
-    pub(super) fn alerts_delete_subscription(&self, id: SubscriptionId) -> Result<bool, StoreError> {
+    pub(super) fn alerts_delete_subscription(
+        &self,
+        id: SubscriptionId,
+    ) -> Result<bool, StoreError> {
         let n = self
             .conn()?
             .execute(
@@ -387,7 +390,10 @@ impl SqliteStore {
         Ok(())
     }
 
-    pub(super) fn alerts_delivery_log(&self, alert: AlertId) -> Result<Vec<DeliveryLogEntry>, StoreError> {
+    pub(super) fn alerts_delivery_log(
+        &self,
+        alert: AlertId,
+    ) -> Result<Vec<DeliveryLogEntry>, StoreError> {
         let c = self.conn()?;
         let mut st = c
             .prepare(

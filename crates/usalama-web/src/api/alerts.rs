@@ -46,7 +46,9 @@ pub const ALERT_PARAMS: &[&str] = &[
 /// Reads the alert list's filters.
 pub fn alert_filter(p: &Params) -> Result<AlertFilter, ApiError> {
     let parse = |name: &str| -> Result<Option<String>, ApiError> {
-        Ok(p.str(name).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()))
+        Ok(p.str(name)
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty()))
     };
     let status = parse("status")?
         .map(|s| s.parse::<AlertStatus>())
@@ -188,7 +190,10 @@ async fn list(
 ) -> Result<Json<Value>, ApiError> {
     let p = Params::parse(raw.as_deref(), ALERT_PARAMS)?;
     let f = alert_filter(&p)?;
-    let alerts = run(&state, move |app| app.list_alerts(&Principal::Anonymous, &f)).await?;
+    let alerts = run(&state, move |app| {
+        app.list_alerts(&Principal::Anonymous, &f)
+    })
+    .await?;
     let o = origin(&state, &headers);
     Ok(Json(json!({
         "items": alerts.iter().map(|a| alert_json(a, &o)).collect::<Vec<_>>(),
@@ -248,7 +253,12 @@ async fn status(
     let id = alert_id(&raw)?;
     let m = body_object(&body, &["status", "note", "expected"])?;
     let to: AlertStatus = opt_str(&m, "status")?
-        .ok_or_else(|| invalid_field("status", "status is required: acknowledged, responded or closed"))?
+        .ok_or_else(|| {
+            invalid_field(
+                "status",
+                "status is required: acknowledged, responded or closed",
+            )
+        })?
         .parse()
         .map_err(|e: usalama_domain::DomainError| invalid_field("status", e.reason))?;
     let expected: Option<AlertStatus> = opt_str(&m, "expected")?

@@ -331,7 +331,10 @@ pub(crate) fn body_object(body: &Bytes, known: &[&str]) -> Result<Map<String, Va
 }
 
 /// An optional string field of a JSON body.
-pub(crate) fn opt_str<'a>(m: &'a Map<String, Value>, name: &str) -> Result<Option<&'a str>, ApiError> {
+pub(crate) fn opt_str<'a>(
+    m: &'a Map<String, Value>,
+    name: &str,
+) -> Result<Option<&'a str>, ApiError> {
     match m.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.as_str())),

@@ -51,7 +51,9 @@ async fn list(State(state): State<AppState>, req: PageReq, RawQuery(raw): RawQue
         Ok(f) => f,
         Err(e) => {
             view.error = Some(e.field.unwrap_or_else(|| "query".into()));
-            return req.send(&state, StatusCode::BAD_REQUEST, |ctx| v::list_page(ctx, &view));
+            return req.send(&state, StatusCode::BAD_REQUEST, |ctx| {
+                v::list_page(ctx, &view)
+            });
         }
     };
     let got = run(&state, move |app| {
@@ -95,7 +97,11 @@ async fn detail(State(state): State<AppState>, req: PageReq, Path(id): Path<Stri
     };
     let a = &d.alert;
     let next = if can_handle_alerts(&req.who) {
-        a.status.next().iter().map(|s| s.as_str().to_string()).collect()
+        a.status
+            .next()
+            .iter()
+            .map(|s| s.as_str().to_string())
+            .collect()
     } else {
         Vec::new()
     };
@@ -116,7 +122,15 @@ async fn detail(State(state): State<AppState>, req: PageReq, Path(id): Path<Stri
             .evidence
             .values
             .iter()
-            .map(|v| (v.name.clone(), format!("{:.2}", v.value).trim_end_matches('0').trim_end_matches('.').to_string()))
+            .map(|v| {
+                (
+                    v.name.clone(),
+                    format!("{:.2}", v.value)
+                        .trim_end_matches('0')
+                        .trim_end_matches('.')
+                        .to_string(),
+                )
+            })
             .collect(),
         events: a.evidence.events.iter().map(|e| e.to_string()).collect(),
         link_events: req.who.role().is_some_and(|r| r.can_read_events()),

@@ -59,7 +59,8 @@ fn placed(n: u32, date: &str, cat: &str, dim: Dimension, path: LocalityPath) -> 
 #[test]
 fn migrations_are_applied_once() {
     on_every_backend(|s| {
-        assert_eq!(s.store.schema_version().unwrap(), 3, "{}", s.name);
+        // 4: alerts (0004). Branches developed side by side add their own numbers.
+        assert!(s.store.schema_version().unwrap() >= 4, "{}", s.name);
     });
 }
 

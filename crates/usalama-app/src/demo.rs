@@ -31,6 +31,9 @@ pub struct DemoReport {
     pub password: String,
     /// An admin API token (new each run; the previous demo token is revoked).
     pub token: TokenSecret,
+    /// Alerts the default rules raised on the demo data (none on a second run: the same
+    /// alerts exist).
+    pub alerts_raised: usize,
 }
 
 /// The demo administrator's login name.
@@ -52,7 +55,9 @@ impl App {
         self.set_password(DEMO_USER, &password, Role::Admin)?;
         self.revoke_tokens(DEMO_TOKEN_LABEL)?;
         let token = self.create_token(Role::Admin, DEMO_TOKEN_LABEL)?;
+        let alerts_raised = self.evaluate_alerts(&who)?.raised.len();
         Ok(DemoReport {
+            alerts_raised,
             boundaries,
             events,
             username: DEMO_USER.into(),

@@ -206,6 +206,7 @@ impl App {
                 .collect();
             changed += self.store.set_placements(&placements)?;
             self.cache.events_changed();
+            self.alerts_data_changed();
             match page.next_cursor {
                 Some(c) => q.page.after = Some(c),
                 None => break,
@@ -469,6 +470,7 @@ impl App {
         }
         let c = self.store.upsert_events(&batch.events, self.now())?;
         self.cache.events_changed();
+        self.alerts_data_changed();
         report.imported += c.inserted;
         report.updated += c.updated;
         report.unchanged += c.unchanged;

@@ -26,9 +26,9 @@ const INDEX_TTL: Duration = Duration::from_secs(60);
 
 /// One source's panel and index for one granularity.
 pub(crate) struct Computed {
-    source: Option<String>,
-    panel: Option<Panel>,
-    index: Option<HumanSecurityIndex>,
+    pub(crate) source: Option<String>,
+    pub(crate) panel: Option<Panel>,
+    pub(crate) index: Option<HumanSecurityIndex>,
 }
 
 /// Computed indexes by (source, granularity), with when they were computed.
@@ -172,7 +172,7 @@ impl App {
 
     /// The panel and index of `source` (`None`: the source with the most events) at
     /// `granularity`, from the cache or computed.
-    fn computed_index(
+    pub(crate) fn computed_index(
         &self,
         source: Option<&str>,
         granularity: Granularity,

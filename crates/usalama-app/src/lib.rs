@@ -4,6 +4,7 @@
 //!
 //! All methods are synchronous; async callers run them on a blocking thread.
 
+pub mod alerts;
 mod audit;
 mod auth;
 mod channels;
@@ -25,6 +26,10 @@ pub mod totp;
 pub mod vault;
 mod verification;
 
+pub use alerts::{
+    can_handle_alerts, AlertDetail, AlertFilter, DeliveryConfig, DeliveryReport, Evaluation,
+    ForecastPoint, ForecastSource, NetTransport, SubscriptionInput, Transport,
+};
 pub use audit::AuditCheck;
 pub use auth::{
     random_password as generate_password, LoginAttempt, PasswordCost, Principal, TokenSecret,
@@ -54,6 +59,7 @@ pub use usalama_ingest::gazetteer::{MatchKind, PlaceMatch, Resolution};
 pub use usalama_ingest::openrosa::{
     form_list as openrosa_form_list, response as openrosa_response,
 };
+pub use usalama_ingest::{parse_alert_rules, AlertRules, DEFAULT_ALERT_RULES};
 pub use vault::{ErasureLedger, Keyring, MasterKey, MemoryLedger};
 pub use verification::{DuplicateCandidate, Duplicates, QueueItem, VersionedView};
 
@@ -81,6 +87,7 @@ pub struct App {
     throttle: Arc<throttle::ClientThrottle>,
     /// The organisation owning reports from callers without one (the anonymous web form).
     report_org: usalama_domain::OrgId,
+    alerts: Arc<alerts::AlertState>,
 }
 
 impl App {
@@ -95,6 +102,7 @@ impl App {
             )),
             store,
             intake: Arc::new(channels::Intake::new(&taxonomy)),
+            alerts: Arc::new(alerts::AlertState::new(&taxonomy)),
             taxonomy: Arc::new(taxonomy),
             clock,
             cache: Arc::default(),

@@ -223,6 +223,9 @@ impl App {
             note: self.note(who, decision.reason().map(str::to_string)),
         })?;
         self.cache.events_changed();
+        if matches!(outcome, WriteOutcome::Written { .. }) {
+            self.alerts_events_written(&[id]);
+        }
         self.written(id, outcome)
     }
 
@@ -403,6 +406,7 @@ impl App {
             note: self.note(who, reason),
         })?;
         self.cache.events_changed();
+        self.alerts_data_changed();
         self.written(id, outcome)
     }
 
@@ -438,6 +442,7 @@ impl App {
             note: self.note(who, reason),
         })?;
         self.cache.events_changed();
+        self.alerts_data_changed();
         self.written(id, outcome)
     }
 

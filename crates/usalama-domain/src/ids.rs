@@ -48,6 +48,8 @@ const NS_EVENT: Uuid = Uuid::from_u128(0x5a1a_4d3e_0001_4000_8000_0000_0000_0001
 const NS_LOCALITY: Uuid = Uuid::from_u128(0x5a1a_4d3e_0002_4000_8000_0000_0000_0002);
 const NS_ACTOR: Uuid = Uuid::from_u128(0x5a1a_4d3e_0003_4000_8000_0000_0000_0003);
 const NS_ORG: Uuid = Uuid::from_u128(0x5a1a_4d3e_0004_4000_8000_0000_0000_0004);
+const NS_ALERT: Uuid = Uuid::from_u128(0x5a1a_4d3e_0006_4000_8000_0000_0000_0006);
+const NS_SUBSCRIPTION: Uuid = Uuid::from_u128(0x5a1a_4d3e_0007_4000_8000_0000_0000_0007);
 
 typed_id!(
     /// Identifies an [`Event`](crate::Event).
@@ -68,6 +70,18 @@ typed_id!(
     /// Identifies an [`Organisation`](crate::Organisation).
     OrgId,
     NS_ORG
+);
+
+typed_id!(
+    /// Identifies an [`Alert`](crate::alert::Alert); derived from its deduplication key
+    /// (rule, locality, period), so the same firing always gets the same id.
+    AlertId,
+    NS_ALERT
+);
+typed_id!(
+    /// Identifies an alert [`Subscription`](crate::alert::Subscription).
+    SubscriptionId,
+    NS_SUBSCRIPTION
 );
 
 #[cfg(test)]

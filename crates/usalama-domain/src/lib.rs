@@ -5,6 +5,7 @@
 //! pass ids and timestamps in, and every constructor validates what it is given.
 
 pub mod actor;
+pub mod alert;
 pub mod error;
 pub mod event;
 pub mod ids;
@@ -22,7 +23,7 @@ pub use event::{
     InformationCredibility, Person, RecordMeta, Sex, SourceCodes, SourceReliability,
     VerificationStatus,
 };
-pub use ids::{ActorId, EventId, LocalityId, OrgId};
+pub use ids::{ActorId, AlertId, EventId, LocalityId, OrgId, SubscriptionId};
 pub use indicator::IndicatorObservation;
 pub use locality::{AdminLevel, Locality, LocalityCode, LocalityPath};
 pub use place::{GeoPoint, LocationPrecision};

@@ -79,8 +79,15 @@ impl Role {
                 VerifyEvents,
                 SubmitReports,
                 ReadPersonal,
+                HandleAlerts,
             ],
-            Self::Responder => &[ReadEvents, ExportEvents, SubmitReports, ReadPersonal],
+            Self::Responder => &[
+                ReadEvents,
+                ExportEvents,
+                SubmitReports,
+                ReadPersonal,
+                HandleAlerts,
+            ],
             Self::OmbudsmanOfficer => &[ReadEvents, ExportEvents, SubmitReports, ReadPersonal],
             Self::VettingOfficer => &[ReadEvents, ExportEvents, SubmitReports, ReadPersonal],
             Self::DdrOfficer => &[ReadEvents, ExportEvents, SubmitReports, ReadPersonal],
@@ -126,11 +133,13 @@ pub enum Permission {
     ManageUsers,
     /// Create organisations and sharing agreements; see every organisation's records.
     ManageOrganisations,
+    /// Acknowledge, respond to and close alerts.
+    HandleAlerts,
 }
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 8] = [
+    pub const ALL: [Permission; 9] = [
         Self::ReadEvents,
         Self::ExportEvents,
         Self::VerifyEvents,
@@ -139,6 +148,7 @@ impl Permission {
         Self::Import,
         Self::ManageUsers,
         Self::ManageOrganisations,
+        Self::HandleAlerts,
     ];
 
     /// The snake_case name.
@@ -152,6 +162,7 @@ impl Permission {
             Self::Import => "import",
             Self::ManageUsers => "manage_users",
             Self::ManageOrganisations => "manage_organisations",
+            Self::HandleAlerts => "handle_alerts",
         }
     }
 }

@@ -12,6 +12,7 @@
 
 pub mod acled;
 pub mod adjacency;
+pub mod alert_rules;
 pub mod boundaries;
 pub mod export;
 pub mod gazetteer;
@@ -31,6 +32,7 @@ mod json;
 mod text;
 
 pub use acled::read_acled_csv;
+pub use alert_rules::{parse_alert_rules, AlertRules, DEFAULT_ALERT_RULES};
 pub use boundaries::{read_boundaries, BoundaryFeature, BoundaryFields, BoundarySet};
 pub use export::{EventWriter, ExportFormat, ExportPlace, ExportRecord};
 pub use gazetteer::{Gazetteer, MatchKind, PlaceMatch, Resolution};

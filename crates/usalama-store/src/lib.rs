@@ -5,6 +5,7 @@
 //! Every method is synchronous and transactional on its own; callers in async code run them
 //! on a blocking thread. The store knows nothing about HTTP or file formats.
 
+pub mod alerts;
 pub mod audit;
 pub mod durability;
 mod error;
@@ -20,6 +21,9 @@ pub mod sqlite;
 pub mod vault;
 pub mod verification;
 
+pub use alerts::{
+    AlertQuery, AlertWriteOutcome, DeliveryAttemptWrite, DeliveryLogEntry, DueDelivery, NewDelivery,
+};
 pub use audit::{AuditDraft, AuditEntry, AuditHead, ChainBreak, ChainVerifier};
 pub use durability::{BackupSummary, IntegrityReport, TableCount, TableDigest};
 pub use error::StoreError;
@@ -304,6 +308,60 @@ pub trait Store: Send + Sync {
     fn set_user_disabled(&self, user: Uuid, at: Option<DateTime<Utc>>) -> Result<(), StoreError>;
     /// Ends every session of an account; returns how many.
     fn delete_user_sessions(&self, user: Uuid) -> Result<u64, StoreError>;
+    // Alerts
+    /// Stores a new alert with its first history entry (raised by `system`) and one
+    /// pending delivery per matching subscription, in one transaction. Returns false and
+    /// writes nothing when an alert with the same id or deduplication key exists.
+    fn insert_alert(
+        &self,
+        alert: &usalama_domain::alert::Alert,
+        deliveries: &[NewDelivery],
+    ) -> Result<bool, StoreError>;
+    /// One alert.
+    fn get_alert(
+        &self,
+        id: usalama_domain::AlertId,
+    ) -> Result<Option<usalama_domain::alert::Alert>, StoreError>;
+    /// Alerts matching the query, newest first.
+    fn list_alerts(&self, q: &AlertQuery) -> Result<Vec<usalama_domain::alert::Alert>, StoreError>;
+    /// Moves an alert from `change.from` to `change.to` and records the change, in one
+    /// transaction, if the alert is still in `change.from`.
+    fn change_alert_status(
+        &self,
+        change: &usalama_domain::alert::AlertStatusChange,
+    ) -> Result<AlertWriteOutcome, StoreError>;
+    /// Every status change of an alert, the raising first.
+    fn alert_history(
+        &self,
+        id: usalama_domain::AlertId,
+    ) -> Result<Vec<usalama_domain::alert::AlertStatusChange>, StoreError>;
+    /// Stores a subscription.
+    fn insert_subscription(
+        &self,
+        s: &usalama_domain::alert::Subscription,
+    ) -> Result<(), StoreError>;
+    /// Every subscription, oldest first.
+    fn list_subscriptions(&self) -> Result<Vec<usalama_domain::alert::Subscription>, StoreError>;
+    /// Removes a subscription (its delivery log stays); false when there was none.
+    fn delete_subscription(&self, id: usalama_domain::SubscriptionId) -> Result<bool, StoreError>;
+    /// Claims at most `limit` pending deliveries due at `now`, moving their next attempt to
+    /// `lease_until` so that no other worker takes them meanwhile (a worker that stops
+    /// leaves them to be claimed again after the lease).
+    fn claim_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<DueDelivery>, StoreError>;
+    /// Logs a delivery attempt and sets the delivery delivered, pending (to retry at
+    /// `retry_at`) or failed, in one transaction.
+    fn record_delivery_attempt(&self, a: &DeliveryAttemptWrite) -> Result<(), StoreError>;
+    /// Every delivery of an alert with every attempt (a delivery not yet attempted shows
+    /// once with attempt 0).
+    fn delivery_log(
+        &self,
+        alert: usalama_domain::AlertId,
+    ) -> Result<Vec<DeliveryLogEntry>, StoreError>;
 }
 
 /// The largest batch [`Store::scan_events`] hands over.

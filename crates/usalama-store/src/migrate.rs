@@ -25,6 +25,10 @@ pub(crate) const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0003_verification.sql"),
     },
     Migration {
+        version: 4,
+        sql: include_str!("../migrations/sqlite/0004_alerts.sql"),
+    },
+    Migration {
         version: 5,
         sql: include_str!("../migrations/sqlite/0005_vault.sql"),
     },
@@ -47,6 +51,10 @@ pub(crate) const POSTGRES: &[Migration] = &[
     Migration {
         version: 3,
         sql: include_str!("../migrations/postgres/0003_verification.sql"),
+    },
+    Migration {
+        version: 4,
+        sql: include_str!("../migrations/postgres/0004_alerts.sql"),
     },
     Migration {
         version: 5,

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod authz;
+pub mod cap;
 pub mod error;
 pub mod openrosa;
 pub mod ratelimit;

@@ -23,6 +23,7 @@ use std::collections::HashMap;
 use usalama_app::{App, AppError, EventView, LoginAttempt, Principal};
 use usalama_domain::{AdminLevel, EventId};
 
+mod alerts;
 mod index;
 mod report;
 pub(crate) mod sitrep;
@@ -46,6 +47,8 @@ pub const PAGE_ROUTES: &[&str] = &[
     "/report",
     "/report/status",
     "/reports/sitrep/{period}",
+    "/alerts",
+    "/alerts/{id}",
 ];
 
 /// The page routes.
@@ -62,6 +65,7 @@ pub fn router() -> Router<AppState> {
         .route("/static/app.css", get(css))
         .route("/reports/sitrep/{month}", get(sitrep::page))
         .merge(verify::router())
+        .merge(alerts::router())
         // Channels
         .route("/report", get(report::form).post(report::submit))
         .route("/report/status", get(report::status))

@@ -31,6 +31,11 @@ const PUBLIC_API: &[&str] = &[
     "/api/v1/index/{locality}/{period}/explain",
     // Model outputs per area (probabilities, expected deaths): no counts, no records.
     "/api/v1/forecasts",
+    // Alerts: aggregate facts (place, rule, values, thresholds), CAP and Atom.
+    "/api/v1/alerts",
+    "/api/v1/alerts/feed.atom",
+    "/api/v1/alerts/{id}",
+    "/api/v1/alerts/{id}.cap.xml",
     // The gazetteer of the report form: names of administrative areas (boundaries only).
     "/api/v1/places",
 ];

@@ -328,11 +328,17 @@ async fn check_openapi(f: &Fixture) {
         .as_str()
         .unwrap()
         .to_string();
+    let alert = get(f, "/api/v1/alerts?limit=1").await.json()["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     for (method, p) in usalama_web::api::ROUTES {
         let uri = p
             .replace(
                 "{id}",
-                if p.contains("events") {
+                if p.contains("alerts") {
+                    &alert
+                } else if p.contains("events") {
                     &ev
                 } else if p.contains("localities") {
                     &loc

@@ -279,6 +279,12 @@ pub enum Command {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Alerts: evaluate the rules, list alerts, subscribe, deliver.
+    Alerts {
+        /// What to do.
+        #[command(subcommand)]
+        action: crate::alerts::AlertsCommand,
+    },
 }
 
 /// Export formats.
@@ -472,6 +478,15 @@ fn import_events(app: &App, file: &Path, kind: EventFile) -> anyhow::Result<()> 
         eprintln!("rejected rows written to {}", path.display());
     }
     println!("{report}");
+    // The alert rules judge the new data at once (a failure is logged, not fatal: the
+    // import itself succeeded, and `usalama alerts evaluate` runs them again).
+    match app.evaluate_alerts_if_due() {
+        Ok(Some(e)) if !e.raised.is_empty() => {
+            eprintln!("alerts raised: {} (usalama alerts list)", e.raised.len())
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "alert rules could not be evaluated"),
+    }
     Ok(())
 }
 
@@ -758,6 +773,7 @@ pub fn open_app_at(
     if let Some(problem) = app.sms_problem() {
         tracing::warn!(%problem, "SMS reports are disabled");
     }
+    app.set_forecast_source(app.own_forecast_source());
     let p = &settings.file.privacy;
     let defaults = usalama_app::PrivacyConfig::default();
     let level = match p.level.as_deref() {
@@ -772,6 +788,13 @@ pub fn open_app_at(
         level,
     })
     .map_err(|e| ConfigError(e.to_string()))?;
+    if let Some(p) = &settings.file.alerts.rules {
+        let text = std::fs::read_to_string(p)
+            .map_err(|e| ConfigError(format!("cannot read alert rules {}: {e}", p.display())))?;
+        let rules = usalama_app::parse_alert_rules(&text, app.taxonomy())
+            .map_err(|e| ConfigError(format!("{}: {e}", p.display())))?;
+        app.set_alert_rules(rules);
+    }
     Ok(app)
 }
 
@@ -800,7 +823,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 None => app,
             };
-            crate::serve::serve(app, &bind, s.file.server.web_config(), None)
+            crate::serve::serve(
+                app,
+                &bind,
+                s.file.server.web_config(),
+                None,
+                s.file.alerts.delivery(),
+            )
         }
         Command::Demo {
             bind,
@@ -992,6 +1021,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", crate::backtest::run(&app, &args)?);
             Ok(())
         }
+        Command::Alerts { action } => crate::alerts::run(&s, action),
     }
 }
 

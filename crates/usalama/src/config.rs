@@ -34,6 +34,9 @@ pub struct FileConfig {
     /// `[privacy]`: the disclosure rules of public outputs.
     #[serde(default)]
     pub privacy: PrivacySection,
+    /// `[alerts]`
+    #[serde(default)]
+    pub alerts: AlertsSection,
 }
 
 /// `[privacy]`: smallest published count, the larger one for sensitive categories, and
@@ -47,6 +50,44 @@ pub struct PrivacySection {
     pub k_sensitive: Option<u64>,
     /// `adm1` (default), `adm2` or `adm3`.
     pub level: Option<String>,
+}
+
+/// `[alerts]` settings: the rules file and how alerts are delivered.
+#[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AlertsSection {
+    /// An alert rules file replacing the built-in `config/alerts.toml`.
+    pub rules: Option<PathBuf>,
+    /// The SMTP relay's host (plain SMTP, e.g. a local Postfix); none: no e-mail.
+    pub smtp_host: Option<String>,
+    /// The SMTP relay's port (25).
+    pub smtp_port: Option<u16>,
+    /// The sender address of alert e-mails.
+    pub from: Option<String>,
+    /// The public address of the server, for links in messages.
+    pub public_url: Option<String>,
+    /// Attempts per delivery (6).
+    pub max_attempts: Option<u32>,
+    /// Seconds before the second attempt, doubling after (30).
+    pub backoff_seconds: Option<u64>,
+}
+
+impl AlertsSection {
+    /// The delivery settings, defaults filled in.
+    pub fn delivery(&self) -> usalama_app::DeliveryConfig {
+        let d = usalama_app::DeliveryConfig::default();
+        usalama_app::DeliveryConfig {
+            smtp_host: self.smtp_host.clone(),
+            smtp_port: self.smtp_port.unwrap_or(d.smtp_port),
+            from: self.from.clone().unwrap_or(d.from.clone()),
+            public_url: self.public_url.clone().unwrap_or(d.public_url.clone()),
+            max_attempts: self.max_attempts.unwrap_or(d.max_attempts).max(1),
+            backoff: self
+                .backoff_seconds
+                .map_or(d.backoff, std::time::Duration::from_secs),
+            ..d
+        }
+    }
 }
 
 /// `[server]` settings.

@@ -49,6 +49,10 @@ pub fn run(
             t.path().join("data").display()
         );
     }
+    println!(
+        "alerts raised by the default rules: {} (see /alerts)",
+        report.alerts_raised
+    );
     println!("Demo ready in {:.1} s.", started.elapsed().as_secs_f64());
     println!("Log in as: {} / {}", report.username, report.password);
     println!("API token: {}", report.token.expose());
@@ -65,5 +69,6 @@ pub fn run(
         Some(Box::new(|addr| {
             println!("Serving on http://{addr}/  (Ctrl-C to stop)");
         })),
+        s.file.alerts.delivery(),
     )
 }

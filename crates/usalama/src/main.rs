@@ -7,6 +7,7 @@
 //! 5 the server cannot listen on its address; 6 an import file cannot be read at all.
 
 mod access;
+mod alerts;
 mod backtest;
 mod backup;
 mod cli;

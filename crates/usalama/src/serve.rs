@@ -1,5 +1,7 @@
 //! Running the HTTP server: binding the address (with a clear error when it is taken),
-//! structured request logs, and graceful shutdown on Ctrl-C or SIGTERM.
+//! structured request logs, graceful shutdown on Ctrl-C or SIGTERM, and the alert worker
+//! (every rule on the schedule of `config/alerts.toml` and soon after data changes, then
+//! the due deliveries, outside request handlers).
 
 use std::net::SocketAddr;
 use usalama_app::App;
@@ -25,6 +27,7 @@ pub fn serve(
     bind: &str,
     web: WebConfig,
     on_ready: Option<Box<dyn FnOnce(SocketAddr) + Send>>,
+    delivery: usalama_app::DeliveryConfig,
 ) -> anyhow::Result<()> {
     let addr: SocketAddr = bind.parse().map_err(|_| {
         crate::cli::ConfigError(format!(
@@ -50,6 +53,7 @@ pub fn serve(
             BindError(format!("cannot listen on {addr}: {why}"))
         })?;
         let local = listener.local_addr()?;
+        tokio::spawn(alert_worker(app.clone(), delivery));
         let state = AppState::new(app, web);
         let router = usalama_web::router(state);
         tracing::info!(%local, "listening");
@@ -66,6 +70,66 @@ pub fn serve(
         tracing::info!("stopped");
         Ok(())
     })
+}
+
+/// How long the worker waits after being woken, so that a burst of writes is judged once.
+const SETTLE: std::time::Duration = std::time::Duration::from_secs(2);
+/// How often due deliveries (retries) are looked for.
+const DELIVERY_POLL: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// Evaluates every rule on the schedule and after data changes (when woken), and makes
+/// the due deliveries; each step runs on a blocking thread.
+async fn alert_worker(app: App, delivery: usalama_app::DeliveryConfig) {
+    let notify = std::sync::Arc::new(tokio::sync::Notify::new());
+    let n = notify.clone();
+    app.set_alert_waker(std::sync::Arc::new(move || n.notify_one()));
+    let every = std::time::Duration::from_secs(u64::from(app.alert_rules().schedule_minutes) * 60);
+    let mut schedule = tokio::time::interval(every);
+    let mut poll = tokio::time::interval(DELIVERY_POLL);
+    let transport = std::sync::Arc::new(usalama_app::NetTransport::new(&delivery));
+    loop {
+        let full = tokio::select! {
+            _ = schedule.tick() => true,
+            _ = notify.notified() => {
+                tokio::time::sleep(SETTLE).await;
+                false
+            }
+            _ = poll.tick() => false,
+        };
+        let a = app.clone();
+        let t = transport.clone();
+        let d = delivery.clone();
+        let done = tokio::task::spawn_blocking(move || {
+            let evaluated = if full {
+                a.evaluate_alerts(&usalama_app::Principal::Operator)
+                    .map(Some)
+            } else {
+                a.evaluate_alerts_if_due()
+            };
+            match evaluated {
+                Ok(Some(e)) if !e.raised.is_empty() => {
+                    tracing::info!(raised = e.raised.len(), "alerts raised")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "alert evaluation failed"),
+            }
+            match a.deliver_due(t.as_ref(), &d) {
+                Ok(r) if r.attempted > 0 => tracing::info!(
+                    attempted = r.attempted,
+                    delivered = r.delivered,
+                    retrying = r.retrying,
+                    failed = r.failed,
+                    "alert deliveries"
+                ),
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "alert delivery failed"),
+            }
+        })
+        .await;
+        if let Err(e) = done {
+            tracing::error!(error = %e, "alert worker step panicked");
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -710,6 +710,12 @@ impl App {
             let stored = self.store.insert_reports(&to_store)?;
             // Counts, totals and the index include the new reports at once.
             self.cache.events_changed();
+            let ids: Vec<usalama_domain::EventId> = stored
+                .iter()
+                .filter(|s| !s.existed)
+                .map(|s| s.event_id)
+                .collect();
+            self.alerts_events_written(&ids);
             stored
         };
         let mut stored = stored.into_iter().zip(placements);

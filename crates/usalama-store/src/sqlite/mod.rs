@@ -2,6 +2,7 @@
 //! on, `synchronous=FULL` so that every acknowledged commit survives a crash or power loss.
 
 mod access;
+mod alerts;
 mod bulk;
 mod channels;
 mod durability;
@@ -1533,5 +1534,70 @@ impl Store for SqliteStore {
     }
     fn delete_user_sessions(&self, user: Uuid) -> Result<u64, StoreError> {
         self.access_delete_user_sessions(user)
+    }
+
+    // Alerts (in `alerts.rs`)
+    fn insert_alert(
+        &self,
+        alert: &usalama_domain::alert::Alert,
+        deliveries: &[crate::alerts::NewDelivery],
+    ) -> Result<bool, StoreError> {
+        self.alerts_insert(alert, deliveries)
+    }
+    fn get_alert(
+        &self,
+        id: usalama_domain::AlertId,
+    ) -> Result<Option<usalama_domain::alert::Alert>, StoreError> {
+        self.alerts_get(id)
+    }
+    fn list_alerts(
+        &self,
+        q: &crate::alerts::AlertQuery,
+    ) -> Result<Vec<usalama_domain::alert::Alert>, StoreError> {
+        self.alerts_list(q)
+    }
+    fn change_alert_status(
+        &self,
+        change: &usalama_domain::alert::AlertStatusChange,
+    ) -> Result<crate::alerts::AlertWriteOutcome, StoreError> {
+        self.alerts_change_status(change)
+    }
+    fn alert_history(
+        &self,
+        id: usalama_domain::AlertId,
+    ) -> Result<Vec<usalama_domain::alert::AlertStatusChange>, StoreError> {
+        self.alerts_history(id)
+    }
+    fn insert_subscription(
+        &self,
+        s: &usalama_domain::alert::Subscription,
+    ) -> Result<(), StoreError> {
+        self.alerts_insert_subscription(s)
+    }
+    fn list_subscriptions(&self) -> Result<Vec<usalama_domain::alert::Subscription>, StoreError> {
+        self.alerts_list_subscriptions()
+    }
+    fn delete_subscription(&self, id: usalama_domain::SubscriptionId) -> Result<bool, StoreError> {
+        self.alerts_delete_subscription(id)
+    }
+    fn claim_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<crate::alerts::DueDelivery>, StoreError> {
+        self.alerts_claim_deliveries(now, lease_until, limit)
+    }
+    fn record_delivery_attempt(
+        &self,
+        a: &crate::alerts::DeliveryAttemptWrite,
+    ) -> Result<(), StoreError> {
+        self.alerts_record_attempt(a)
+    }
+    fn delivery_log(
+        &self,
+        alert: usalama_domain::AlertId,
+    ) -> Result<Vec<crate::alerts::DeliveryLogEntry>, StoreError> {
+        self.alerts_delivery_log(alert)
     }
 }

@@ -3,6 +3,7 @@
 //! ([`verification`]). Every route but health and the OpenAPI document requires
 //! `Authorization: Bearer <token>`.
 
+pub mod alerts;
 pub mod dto;
 pub mod forecast;
 pub mod index;
@@ -47,6 +48,12 @@ pub const ROUTES: &[(&str, &str)] = &[
     // Human-security index (public)
     ("get", "/api/v1/index"),
     ("get", "/api/v1/index/{locality}/{period}/explain"),
+    // Alerts (reading is public; the status change needs a token)
+    ("get", "/api/v1/alerts"),
+    ("get", "/api/v1/alerts/feed.atom"),
+    ("get", "/api/v1/alerts/{id}"),
+    ("get", "/api/v1/alerts/{id}.cap.xml"),
+    ("post", "/api/v1/alerts/{id}/status"),
     // Channels
     ("post", "/api/v1/reports"),
     ("post", "/api/v1/reports:batch"),
@@ -74,6 +81,7 @@ pub fn router() -> Router<AppState> {
         .merge(verification::router())
         .merge(index::router())
         .merge(forecast::router())
+        .merge(alerts::router())
 }
 
 /// Runs a use-case on a blocking thread.

@@ -286,7 +286,8 @@ pub fn invalid_field(name: &str, message: impl Into<String>) -> ApiError {
 }
 
 /// Application errors of a change: invalid values are 422 on the body field.
-fn change_error(e: AppError) -> ApiError {
+/// Maps a failed change to the API error (422 for invalid fields, 409 for conflicts).
+pub(crate) fn change_error(e: AppError) -> ApiError {
     match e {
         AppError::Invalid { field, reason } => {
             let message = if reason.starts_with(&field) {
@@ -310,7 +311,8 @@ fn bad_json(message: impl Into<String>) -> ApiError {
 }
 
 /// The body as a JSON object with only `known` fields; an empty body is `{}`.
-fn body_object(body: &Bytes, known: &[&str]) -> Result<Map<String, Value>, ApiError> {
+/// The request body as a JSON object with only the `known` fields.
+pub(crate) fn body_object(body: &Bytes, known: &[&str]) -> Result<Map<String, Value>, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Map::new());
     }
@@ -328,7 +330,11 @@ fn body_object(body: &Bytes, known: &[&str]) -> Result<Map<String, Value>, ApiEr
     Ok(m)
 }
 
-fn opt_str<'a>(m: &'a Map<String, Value>, name: &str) -> Result<Option<&'a str>, ApiError> {
+/// An optional string field of a JSON body.
+pub(crate) fn opt_str<'a>(
+    m: &'a Map<String, Value>,
+    name: &str,
+) -> Result<Option<&'a str>, ApiError> {
     match m.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.as_str())),

@@ -232,7 +232,7 @@ async fn queue(State(state): State<AppState>, req: PageReq, RawQuery(raw): RawQu
 impl PageReq {
     /// Refuses a form from someone not logged in (to the log-in page, back to `back`
     /// afterwards) or without this session's CSRF token (403).
-    fn refuse_form(&self, state: &AppState, csrf: &str, back: &str) -> Option<Response> {
+    pub(super) fn refuse_form(&self, state: &AppState, csrf: &str, back: &str) -> Option<Response> {
         if self.who == Principal::Anonymous {
             return Some(Redirect::to(&format!("/login?next={}", urlencode(back))).into_response());
         }
@@ -245,7 +245,7 @@ impl PageReq {
     }
 
     /// Says why a change was not made, with the status the API would give.
-    fn problem(&self, state: &AppState, e: AppError, back: &str) -> Response {
+    pub(super) fn problem(&self, state: &AppState, e: AppError, back: &str) -> Response {
         let (status, key, field) = match e {
             AppError::Conflict { code, .. } => {
                 let key = format!("verify-conflict-{code}");
@@ -272,7 +272,7 @@ impl PageReq {
     }
 
     /// After a change: back where the form said, or to the record.
-    fn done(&self, next: &str, back: &str) -> Response {
+    pub(super) fn done(&self, next: &str, back: &str) -> Response {
         let target = if next.trim().is_empty() {
             back.to_string()
         } else {

@@ -137,6 +137,7 @@ pub fn render(ctx: &PageCtx<'_>, title: &str, body: Markup) -> Markup {
         ("/events", "nav-events"),
         ("/map", "nav-map"),
         ("/index", "nav-index"),
+        ("/alerts", "nav-alerts"),
         ("/report", "nav-report"),
     ];
     if ctx.can_verify {

@@ -297,35 +297,6 @@ impl App {
             .map(|h| h.prediction.probability))
     }
 
-    /// This application's forecasts as the alert rules read them (see
-    /// [`App::set_forecast_source`]): for every locality of a level, the probability of at
-    /// least one fatal event in the month `horizon` months after the data. The source
-    /// holds a clone of the application, so it lives as long as the process: the binary
-    /// sets it once at start.
-    pub fn own_forecast_source(&self) -> Arc<dyn crate::alerts::ForecastSource> {
-        let app = self.clone();
-        Arc::new(
-            move |level: usalama_domain::AdminLevel,
-                  horizon: u8|
-                  -> Result<Vec<crate::alerts::ForecastPoint>, AppError> {
-                let table = app.forecasts(&Principal::Operator, Level::from(level), None)?;
-                Ok(table
-                    .rows
-                    .iter()
-                    .filter_map(|r| {
-                        let l = r.locality.as_ref()?;
-                        let h = r.horizons.iter().find(|h| h.h == usize::from(horizon))?;
-                        Some(crate::alerts::ForecastPoint {
-                            locality: l.id,
-                            period: h.period.to_string(),
-                            probability: h.prediction.probability,
-                        })
-                    })
-                    .collect())
-            },
-        )
-    }
-
     /// The rolling-origin backtest of the forecasts of `level` on `source`'s events, with
     /// the baselines, and the detectors evaluated against the escalations of the same
     /// months. Anyone may call this.
@@ -348,5 +319,40 @@ impl App {
             report,
             detectors,
         })
+    }
+}
+
+/// This application's forecasts as the alert rules read them: for every locality of a
+/// level, the probability of at least one fatal event in the month `horizon` months after
+/// the data. Borrowed for one evaluation, so no reference cycle keeps the application
+/// (and its store) alive.
+pub(crate) struct OwnForecasts<'a>(pub(crate) &'a App);
+
+impl crate::alerts::ForecastSource for OwnForecasts<'_> {
+    fn name(&self) -> String {
+        "usalama forecast (ridge and logistic regression)".into()
+    }
+
+    fn fatal_probabilities(
+        &self,
+        level: usalama_domain::AdminLevel,
+        horizon: u8,
+    ) -> Result<Vec<crate::alerts::ForecastPoint>, AppError> {
+        let table = self
+            .0
+            .forecasts(&Principal::Operator, Level::from(level), None)?;
+        Ok(table
+            .rows
+            .iter()
+            .filter_map(|r| {
+                let l = r.locality.as_ref()?;
+                let h = r.horizons.iter().find(|h| h.h == usize::from(horizon))?;
+                Some(crate::alerts::ForecastPoint {
+                    locality: l.id,
+                    period: h.period.to_string(),
+                    probability: h.prediction.probability,
+                })
+            })
+            .collect())
     }
 }

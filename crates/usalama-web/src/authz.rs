@@ -61,7 +61,6 @@ pub const ROUTE_ACCESS: &[(&str, &str, Access)] = &[
     ("get", "/api/v1/alerts", Public),
     ("get", "/api/v1/alerts/feed.atom", Public),
     ("get", "/api/v1/alerts/{id}", Public),
-    ("get", "/api/v1/alerts/{id}.cap.xml", Public),
     (
         "post",
         "/api/v1/alerts/{id}/status",

@@ -123,7 +123,10 @@ fn openapi_routes() -> BTreeSet<(String, String)> {
     for (path, item) in doc["paths"].as_object().unwrap() {
         for method in item.as_object().unwrap().keys() {
             if ["get", "post", "put", "patch", "delete", "head"].contains(&method.as_str()) {
-                out.insert((method.clone(), path.clone()));
+                // The CAP document of an alert is served by the route of the alert
+                // (`/api/v1/alerts/{id}` with the id ending in `.cap.xml`).
+                let path = path.replace("{id}.cap.xml", "{id}");
+                out.insert((method.clone(), path));
             }
         }
     }

@@ -773,7 +773,6 @@ pub fn open_app_at(
     if let Some(problem) = app.sms_problem() {
         tracing::warn!(%problem, "SMS reports are disabled");
     }
-    app.set_forecast_source(app.own_forecast_source());
     let p = &settings.file.privacy;
     let defaults = usalama_app::PrivacyConfig::default();
     let level = match p.level.as_deref() {

@@ -45,9 +45,8 @@ pub struct ForecastPoint {
     pub probability: f64,
 }
 
-/// Where forecast rules get their probabilities. The forecast model is built apart; the
-/// application is given one with [`App::set_forecast_source`]. Without one, forecast
-/// rules are skipped (and said so in the evaluation's notes).
+/// Where forecast rules get their probabilities: the application's own forecasts
+/// (`App::forecasts`) unless another model is given with [`App::set_forecast_source`].
 pub trait ForecastSource: Send + Sync {
     /// The model's name, kept in the evidence.
     fn name(&self) -> String;
@@ -286,13 +285,18 @@ impl App {
         let rules = self.alert_rules();
         let _one = self.alerts.lock.lock();
         self.alerts.dirty.store(false, Ordering::SeqCst);
-        let forecast = self.alerts.forecast.read().ok().and_then(|g| g.clone());
+        let given = self.alerts.forecast.read().ok().and_then(|g| g.clone());
+        let own = crate::forecast::OwnForecasts(self);
+        let forecast: &dyn ForecastSource = match &given {
+            Some(source) => source.as_ref(),
+            None => &own,
+        };
         let mut ctx = rules::Context::new(self, &rules)?;
         let mut firings = Vec::new();
         let mut notes = Vec::new();
         firings.extend(rules::aggregate_rules(
             &mut ctx,
-            forecast.as_deref(),
+            Some(forecast),
             &mut notes,
         )?);
         let recent = rules::recent_events(&mut ctx)?;

@@ -167,22 +167,6 @@ fn alert_id(raw: &str) -> Result<AlertId, ApiError> {
     raw.parse().map_err(|_| ApiError::not_found("alert"))
 }
 
-/// The caller if a valid bearer token was sent, else anonymous (public routes that show
-/// more to authenticated readers).
-async fn optional_caller(state: &AppState, headers: &HeaderMap) -> Result<Principal, ApiError> {
-    let Some(v) = headers.get(header::AUTHORIZATION) else {
-        return Ok(Principal::Anonymous);
-    };
-    let token = v
-        .to_str()
-        .ok()
-        .and_then(|v| v.split_once(' '))
-        .filter(|(s, _)| s.eq_ignore_ascii_case("bearer"))
-        .map(|(_, t)| t.trim().to_string())
-        .ok_or_else(ApiError::unauthenticated)?;
-    Ok(run(state, move |app| app.authenticate_token(&token)).await?)
-}
-
 async fn list(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -216,6 +200,7 @@ async fn feed(State(state): State<AppState>, headers: HeaderMap) -> Result<Respo
 /// `GET /api/v1/alerts/{id}` (JSON) and `GET /api/v1/alerts/{id}.cap.xml` (CAP 1.2).
 async fn one(
     State(state): State<AppState>,
+    super::MaybeCaller(who): super::MaybeCaller,
     headers: HeaderMap,
     Path(raw): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -232,7 +217,6 @@ async fn one(
         return Ok(([(header::CONTENT_TYPE, CAP_MEDIA_TYPE)], body).into_response());
     }
     let id = alert_id(&raw)?;
-    let who = optional_caller(&state, &headers).await?;
     let d = run(&state, move |app| app.alert_detail(&who, id)).await?;
     Ok(Json(detail_json(&d, &o)).into_response())
 }

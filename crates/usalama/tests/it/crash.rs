@@ -202,6 +202,18 @@ fn setup(backend: &str) -> Target {
         }
         other => panic!("USALAMA_CRASH_BACKEND must be sqlite or postgres, not {other}"),
     };
+    // The load comes from one client address: lift the batch API's rate limit, which
+    // would otherwise answer 429. The master key file lives beside the data, as an
+    // installation's does (PostgreSQL needs it named).
+    let config = dir.path().join("usalama.toml");
+    std::fs::write(&config, "[server.rate_limits]\nreport_api = 1000000\n").unwrap();
+    let mut args = args;
+    args.extend([
+        "--key-file".to_string(),
+        dir.path().join("master.key").display().to_string(),
+        "--config".to_string(),
+        config.display().to_string(),
+    ]);
     let boundaries = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../data/demo/caf_admin1.geojson"

@@ -7,9 +7,8 @@
 use crate::auth::Principal;
 use crate::error::AppError;
 use crate::App;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 use usalama_analytics::forecast::escalation::{
     evaluate_detectors, EscalationDefinition, EscalationReport,
 };
@@ -31,23 +30,17 @@ const FORECAST_TTL: Duration = Duration::from_secs(60);
 /// The horizons forecast, in months.
 pub const FORECAST_HORIZONS: [usize; 3] = [1, 2, 3];
 
-/// Computed forecasts by (source, level).
-type ForecastMap = HashMap<(String, Level), (Instant, Arc<ForecastTable>)>;
-
 /// The forecast cache.
 #[derive(Default)]
 pub(crate) struct ForecastCache {
-    computed: RwLock<ForecastMap>,
-    /// Held while forecasts are computed, so concurrent requests wait for one computation.
-    lock: Mutex<()>,
+    /// Computed forecasts by (source, level).
+    computed: crate::memo::Memo<(String, Level), ForecastTable>,
 }
 
 impl ForecastCache {
     /// Drops every computed forecast: events (or boundaries) changed.
     pub(crate) fn clear(&self) {
-        if let Ok(mut g) = self.computed.write() {
-            g.clear();
-        }
+        self.computed.clear();
     }
 }
 
@@ -186,28 +179,12 @@ impl App {
     ) -> Result<Arc<ForecastTable>, AppError> {
         let chosen = self.public_stats_for(source)?.source.clone();
         let key = (chosen.clone().unwrap_or_default(), level);
-        let fresh = || {
-            self.cache
-                .forecast
-                .computed
-                .read()
-                .ok()
-                .and_then(|g| g.get(&key).cloned())
-                .filter(|(at, _)| at.elapsed() < FORECAST_TTL)
-                .map(|(_, c)| c)
-        };
-        if let Some(c) = fresh() {
-            return Ok(c);
-        }
-        let _one_at_a_time = self.cache.forecast.lock.lock();
-        if let Some(c) = fresh() {
-            return Ok(c);
-        }
-        let table = Arc::new(self.compute_forecasts(chosen.as_deref(), level)?);
-        if let Ok(mut g) = self.cache.forecast.computed.write() {
-            g.insert(key, (Instant::now(), table.clone()));
-        }
-        Ok(table)
+        self.cache
+            .forecast
+            .computed
+            .get_or_compute(key, FORECAST_TTL, || {
+                self.compute_forecasts(chosen.as_deref(), level)
+            })
     }
 
     fn compute_forecasts(

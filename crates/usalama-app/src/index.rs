@@ -8,9 +8,8 @@
 use crate::auth::Principal;
 use crate::error::AppError;
 use crate::App;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
 use usalama_analytics::index::{Explanation, HumanSecurityIndex, IndexConfig};
 use usalama_analytics::panel::{EventFact, Level, Panel, PanelSpec, Unit};
 use usalama_analytics::period::{Granularity, Period, PeriodRange};
@@ -31,24 +30,18 @@ pub(crate) struct Computed {
     pub(crate) index: Option<HumanSecurityIndex>,
 }
 
-/// Computed indexes by (source, granularity), with when they were computed.
-type ComputedMap = HashMap<(String, Granularity), (Instant, Arc<Computed>)>;
-
 /// The index cache and the configuration it is computed with.
 #[derive(Default)]
 pub(crate) struct IndexCache {
     config: RwLock<Option<Arc<IndexConfig>>>,
-    computed: RwLock<ComputedMap>,
-    /// Held while an index is computed, so concurrent requests wait for one computation.
-    lock: Mutex<()>,
+    /// Computed indexes by (source, granularity).
+    computed: crate::memo::Memo<(String, Granularity), Computed>,
 }
 
 impl IndexCache {
     /// Drops every computed index: events changed.
     pub(crate) fn clear(&self) {
-        if let Ok(mut g) = self.computed.write() {
-            g.clear();
-        }
+        self.computed.clear();
     }
 }
 
@@ -180,28 +173,10 @@ impl App {
         // Validates the source and chooses the default like the public aggregates.
         let chosen = self.public_stats_for(source)?.source.clone();
         let key = (chosen.clone().unwrap_or_default(), granularity);
-        let fresh = || {
-            self.cache
-                .index
-                .computed
-                .read()
-                .ok()
-                .and_then(|g| g.get(&key).cloned())
-                .filter(|(at, _)| at.elapsed() < INDEX_TTL)
-                .map(|(_, c)| c)
-        };
-        if let Some(c) = fresh() {
-            return Ok(c);
-        }
-        let _one_at_a_time = self.cache.index.lock.lock();
-        if let Some(c) = fresh() {
-            return Ok(c);
-        }
-        let c = Arc::new(self.compute_index(chosen, granularity)?);
-        if let Ok(mut g) = self.cache.index.computed.write() {
-            g.insert(key, (Instant::now(), c.clone()));
-        }
-        Ok(c)
+        self.cache
+            .index
+            .computed
+            .get_or_compute(key, INDEX_TTL, || self.compute_index(chosen, granularity))
     }
 
     fn compute_index(

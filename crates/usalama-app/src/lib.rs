@@ -16,6 +16,7 @@ mod exports;
 mod forecast;
 mod imports;
 mod index;
+mod memo;
 mod orgs;
 mod personal;
 mod places;

@@ -8,8 +8,8 @@
 use crate::error::AppError;
 use crate::App;
 use geo_types::MultiPolygon;
-use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
 use usalama_analytics::disclose::{Cube, CubeFact, Figure, Thresholds};
 use usalama_analytics::period::{Granularity, Period, PeriodRange};
 use usalama_domain::{AdminLevel, Dimension, VerificationStatus};
@@ -119,16 +119,13 @@ impl PublicFigures {
 #[derive(Default)]
 pub(crate) struct PublicCache {
     config: RwLock<Option<PrivacyConfig>>,
-    computed: RwLock<std::collections::HashMap<String, (Instant, Arc<PublicFigures>)>>,
-    lock: Mutex<()>,
+    computed: crate::memo::Memo<String, PublicFigures>,
 }
 
 impl PublicCache {
     /// Drops computed figures: events changed.
     pub(crate) fn clear(&self) {
-        if let Ok(mut g) = self.computed.write() {
-            g.clear();
-        }
+        self.computed.clear();
     }
 }
 
@@ -159,42 +156,24 @@ impl App {
     pub fn public_figures(&self, source: Option<&str>) -> Result<Arc<PublicFigures>, AppError> {
         let stats = self.public_stats_for(source)?;
         let key = stats.source.clone().unwrap_or_default();
-        let fresh = || {
-            self.cache
-                .public
-                .computed
-                .read()
-                .ok()
-                .and_then(|g| g.get(&key).cloned())
-                .filter(|(at, _)| at.elapsed() < PUBLIC_TTL)
-                .map(|(_, f)| f)
-        };
-        if let Some(f) = fresh() {
-            return Ok(f);
-        }
-        let _one_at_a_time = self.cache.public.lock.lock();
-        if let Some(f) = fresh() {
-            return Ok(f);
-        }
-        let privacy = self.privacy();
-        let f = Arc::new(
-            self.compute_public_figures(
-                stats.source.clone(),
-                stats
-                    .sources
-                    .iter()
-                    .map(|s| {
-                        let shown = s.events >= privacy.k_sensitive;
-                        (s.source.clone(), shown.then_some(s.events))
-                    })
-                    .collect(),
-                privacy,
-            )?,
-        );
-        if let Ok(mut g) = self.cache.public.computed.write() {
-            g.insert(key, (Instant::now(), f.clone()));
-        }
-        Ok(f)
+        self.cache
+            .public
+            .computed
+            .get_or_compute(key, PUBLIC_TTL, || {
+                let privacy = self.privacy();
+                self.compute_public_figures(
+                    stats.source.clone(),
+                    stats
+                        .sources
+                        .iter()
+                        .map(|s| {
+                            let shown = s.events >= privacy.k_sensitive;
+                            (s.source.clone(), shown.then_some(s.events))
+                        })
+                        .collect(),
+                    privacy,
+                )
+            })
     }
 
     fn compute_public_figures(

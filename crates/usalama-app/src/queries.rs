@@ -83,12 +83,9 @@ const MAX_CACHED_TOTALS: usize = 1024;
 pub(crate) struct LocalityCache {
     inner: RwLock<Option<Arc<Localities>>>,
     actors: RwLock<HashMap<ActorId, Actor>>,
-    stats: RwLock<HashMap<String, (Instant, Arc<PublicStats>)>>,
+    stats: crate::memo::Memo<String, PublicStats>,
     /// Event counts by filter (the `Debug` form of the query without its page).
     totals: RwLock<HashMap<String, (Instant, u64)>>,
-    /// Held while the aggregates are computed, so that concurrent requests wait for one
-    /// computation instead of each starting its own.
-    stats_lock: std::sync::Mutex<()>,
     /// The human-security index per source and granularity (dropped on every write).
     pub(crate) index: crate::index::IndexCache,
     /// The protected public figures per source (dropped on every write).
@@ -150,9 +147,7 @@ impl LocalityCache {
         if let Ok(mut g) = self.actors.write() {
             g.clear();
         }
-        if let Ok(mut g) = self.stats.write() {
-            g.clear();
-        }
+        self.stats.clear();
         if let Ok(mut g) = self.totals.write() {
             g.clear();
         }
@@ -343,27 +338,9 @@ impl App {
     /// source unless this process writes events.
     pub fn public_stats_for(&self, source: Option<&str>) -> Result<Arc<PublicStats>, AppError> {
         let key = source.map(str::trim).unwrap_or_default().to_string();
-        let fresh = || {
-            self.cache
-                .stats
-                .read()
-                .ok()
-                .and_then(|g| g.get(&key).cloned())
-                .filter(|(at, _)| at.elapsed() < STATS_TTL)
-                .map(|(_, s)| s)
-        };
-        if let Some(s) = fresh() {
-            return Ok(s);
-        }
-        let _one_at_a_time = self.cache.stats_lock.lock();
-        if let Some(s) = fresh() {
-            return Ok(s);
-        }
-        let s = Arc::new(self.compute_public_stats(source)?);
-        if let Ok(mut g) = self.cache.stats.write() {
-            g.insert(key, (Instant::now(), s.clone()));
-        }
-        Ok(s)
+        self.cache
+            .stats
+            .get_or_compute(key, STATS_TTL, || self.compute_public_stats(source))
     }
 
     fn compute_public_stats(&self, source: Option<&str>) -> Result<PublicStats, AppError> {

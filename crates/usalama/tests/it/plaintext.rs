@@ -13,13 +13,14 @@
 //! file, and a marker written in clear (a description not marked sensitive) IS found by
 //! the same scan in the database files, the backup and the dump.
 
-use crate::common::usalama;
+use crate::common::{free_port, fresh_pg_schema, usalama, wait_listening};
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use usalama_test_support::{form_urlencoded, multipart};
 
 /// A reply: status, head (lower-cased names kept as sent) and body.
 struct Reply {
@@ -90,28 +91,15 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
     out
 }
 
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
+/// A GET with an `Authorization` header that must answer 200.
+fn get_ok(addr: &str, path: &str, authorization: &str) -> Reply {
+    let r = http(addr, "GET", path, &[("Authorization", authorization)], b"");
+    assert_eq!(r.status, 200, "GET {path}: {}", r.text());
+    r
 }
 
-fn form_encode(fields: &[(&str, &str)]) -> String {
-    fields
-        .iter()
-        .map(|(k, v)| {
-            let enc: String = v
-                .bytes()
-                .map(|b| {
-                    if b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_' {
-                        (b as char).to_string()
-                    } else {
-                        format!("%{b:02X}")
-                    }
-                })
-                .collect();
-            format!("{k}={enc}")
-        })
-        .collect::<Vec<_>>()
-        .join("&")
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 fn base64(bytes: &[u8]) -> String {
@@ -250,14 +238,6 @@ fn leaks(scanner: &Scanner, dir: &Path) -> (usize, Vec<String>) {
     (files.len(), out)
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// The installation under test: its directory, store flags and private `TMPDIR`.
 struct Install {
     root: tempfile::TempDir,
@@ -302,14 +282,7 @@ impl Install {
             .stdin(Stdio::null())
             .spawn()
             .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(120);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if let Some(st) = child.try_wait().unwrap() {
-                panic!("usalama serve exited with {st}");
-            }
-            assert!(Instant::now() < deadline, "usalama serve did not listen");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        wait_listening(&mut child, port, Duration::from_secs(120));
         child
     }
 }
@@ -338,14 +311,7 @@ fn install(pg: Option<&str>) -> Install {
         }
         Some(url) => {
             let schema = format!("plain_{}", std::process::id());
-            let mut admin = postgres::Client::connect(url, postgres::NoTls).unwrap();
-            admin
-                .batch_execute(&format!(
-                    "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
-                ))
-                .unwrap();
-            let sep = if url.contains('?') { '&' } else { '?' };
-            let scoped = format!("{url}{sep}options=-csearch_path%3D{schema}");
+            let scoped = fresh_pg_schema(url, &schema);
             (
                 vec!["--database-url".to_string(), scoped.clone()],
                 usalama_store::StoreLocation::from_url(&scoped).unwrap(),
@@ -425,23 +391,6 @@ fn api_report(p: &mut Planted) -> serde_json::Value {
     })
 }
 
-fn multipart(parts: &[(&str, &str, &str, &[u8])]) -> (String, Vec<u8>) {
-    let boundary = "----plaintextscanboundary0123";
-    let mut body = Vec::new();
-    for (name, file_name, ct, bytes) in parts {
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: {ct}\r\n\r\n"
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
 /// Plants through every channel of the running server; returns the SMS's event id (for
 /// the control of the message as received) and the marker written in clear.
 fn plant_everywhere(
@@ -473,7 +422,7 @@ fn plant_everywhere(
     assert!(form.text().contains(&csrf), "the form carries the token");
     let clear = format!("Visible{}marker", p.tag);
     let (name, phone) = (p.name(true), p.phone(true));
-    let body = form_encode(&[
+    let body = form_urlencoded(&[
         ("csrf", &csrf),
         ("nonce", &format!("n-{}", p.tag)),
         ("category", "arbitrary_arrest"),
@@ -514,7 +463,7 @@ fn plant_everywhere(
     // carry): the sender's number and a name in the message's free text.
     let sender = p.phone(false);
     let text = format!("KILL 2 Ouaka {} shot at the market", p.name(true));
-    let body = form_encode(&[
+    let body = form_urlencoded(&[
         ("from", &sender),
         ("message", &text),
         ("sent_timestamp", "1699900000000"),
@@ -529,30 +478,17 @@ fn plant_everywhere(
     );
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["payload"]["success"], true, "{}", r.text());
-    let sms_id = {
-        let analyst = format!("Bearer {analyst}");
-        let r = http(
-            addr,
-            "GET",
-            "/api/v1/events?source=sms&limit=10",
-            &[("Authorization", &analyst)],
-            b"",
-        );
-        assert_eq!(r.status, 200, "{}", r.text());
-        r.json()["items"][0]["id"].as_str().unwrap().to_string()
-    };
+    let sms = get_ok(
+        addr,
+        "/api/v1/events?source=sms",
+        &format!("Bearer {analyst}"),
+    );
+    let sms_id = sms.json()["items"][0]["id"].as_str().unwrap().to_string();
 
     // OpenRosa: the form's version, then an instance with a person, a contact and a photo
     // whose bytes carry a planted marker.
     let basic = format!("Basic {}", base64(odk.as_bytes()));
-    let xform = http(
-        addr,
-        "GET",
-        "/forms/report.xml",
-        &[("Authorization", &basic)],
-        b"",
-    );
-    assert_eq!(xform.status, 200, "{}", xform.text());
+    let xform = get_ok(addr, "/forms/report.xml", &basic);
     let version = xform
         .text()
         .split("<data id=\"usalama_report\" version=\"")
@@ -593,28 +529,13 @@ fn plant_everywhere(
 /// Every event's detail as an analyst sees it (each read is audited).
 fn details_as_analyst(addr: &str, analyst: &str) -> String {
     let auth = format!("Bearer {analyst}");
-    let list = http(
-        addr,
-        "GET",
-        "/api/v1/events?limit=100",
-        &[("Authorization", &auth)],
-        b"",
-    );
-    assert_eq!(list.status, 200, "{}", list.text());
+    let list = get_ok(addr, "/api/v1/events?limit=100", &auth);
     let items = list.json()["items"].as_array().unwrap().clone();
     assert_eq!(items.len(), 7, "web, API, 3 batch, SMS, OpenRosa");
     let mut all = list.text();
     for it in items {
         let id = it["id"].as_str().unwrap();
-        let r = http(
-            addr,
-            "GET",
-            &format!("/api/v1/events/{id}"),
-            &[("Authorization", &auth)],
-            b"",
-        );
-        assert_eq!(r.status, 200, "{}", r.text());
-        all.push_str(&r.text());
+        all.push_str(&get_ok(addr, &format!("/api/v1/events/{id}"), &auth).text());
     }
     all
 }

@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
+use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use usalama_app::{
     parse_alert_rules, AlertFilter, App, AppError, Clock, DeliveryConfig, DemoData, ForecastPoint,
@@ -65,15 +65,81 @@ fn rules(app: &App, text: &str) {
 const GRADING: &str =
     "level = \"adm1\"\nseverity = \"severe\"\nurgency = \"expected\"\ncertainty = \"likely\"\n";
 
+/// One rule of `kind` (its lines after `kind = `) named after its id, graded as GRADING.
+fn rule(id: &str, kind: &str) -> String {
+    format!("[[rule]]\nid = \"{id}\"\nname = \"{id}\"\nkind = {kind}\n{GRADING}")
+}
+
+/// Loads the demo under a rule that never fires: the demo raises no alert.
+fn quiet_demo(app: &App) {
+    rules(app, "[[rule]]\nid = \"none\"\nname = \"n\"\nkind = \"events\"\nmin_fatalities = 100000\nseverity = \"minor\"\nurgency = \"future\"\ncertainty = \"possible\"\n");
+    assert_eq!(demo(app), 0);
+}
+
+/// The alerts of a rule and/or about a locality (or below it).
+fn alerts(
+    app: &App,
+    rule: Option<&str>,
+    locality: Option<&str>,
+) -> Vec<usalama_domain::alert::Alert> {
+    app.list_alerts(
+        &Principal::Anonymous,
+        &AlertFilter {
+            rule: rule.map(str::to_string),
+            locality: locality.map(str::to_string),
+            ..Default::default()
+        },
+    )
+    .unwrap()
+}
+
+/// A reporter's armed-violence report through the API, one transaction.
+fn report(app: &App, place: &str, day: &str, killed: u32, id: Option<String>) -> ItemOutcome {
+    app.submit_reports(
+        &token(Role::Reporter),
+        Channel::Api,
+        vec![ReportInput {
+            category: Some("armed_violence".into()),
+            occurred_start: Some(day.into()),
+            place_code: Some(place.into()),
+            killed: Some(killed.to_string()),
+            external_id: id,
+            ..Default::default()
+        }],
+        SubmitMode::AllOrNothing,
+        PlacePolicy::Strict,
+    )
+    .unwrap()
+    .remove(0)
+}
+
+/// A subscription to alerts at least `min` severe, by e-mail or webhook.
+fn subscription(
+    label: &str,
+    locality: Option<&str>,
+    min: AlertSeverity,
+    channel: DeliveryChannel,
+    target: &str,
+    secret: Option<&str>,
+) -> SubscriptionInput {
+    SubscriptionInput {
+        label: label.into(),
+        locality: locality.map(str::to_string),
+        dimension: None,
+        min_severity: min,
+        channel,
+        target: target.into(),
+        secret: secret.map(str::to_string),
+    }
+}
+
 #[test]
 fn demo_raises_alerts_once_on_every_backend() {
     on_every_backend(|s| {
         let (app, _) = app_with_clock(s);
         let raised = demo(&app);
         assert!(raised >= 1, "{}: the demo raises alerts", s.name);
-        let all = app
-            .list_alerts(&Principal::Anonymous, &AlertFilter::default())
-            .unwrap();
+        let all = alerts(&app, None, None);
         assert_eq!(all.len(), raised, "{}", s.name);
         // The 51 deaths of 9 December 2022 in Haute-Kotto.
         let mass: Vec<_> = all
@@ -120,15 +186,7 @@ fn demo_raises_alerts_once_on_every_backend() {
             )
             .unwrap();
         assert!(extreme.iter().all(|a| a.severity == AlertSeverity::Extreme));
-        let in_cf52 = app
-            .list_alerts(
-                &Principal::Anonymous,
-                &AlertFilter {
-                    locality: Some("CF52".into()),
-                    ..Default::default()
-                },
-            )
-            .unwrap();
+        let in_cf52 = alerts(&app, None, Some("CF52"));
         assert!(!in_cf52.is_empty());
         assert!(in_cf52
             .iter()
@@ -150,10 +208,7 @@ fn lifecycle_on_every_backend() {
     on_every_backend(|s| {
         let (app, _) = app_with_clock(s);
         demo(&app);
-        let a = app
-            .list_alerts(&Principal::Anonymous, &AlertFilter::default())
-            .unwrap()
-            .remove(0);
+        let a = alerts(&app, None, None).remove(0);
         let analyst = token(Role::Analyst);
         let responder = token(Role::Responder);
         // Wrong roles and wrong moves.
@@ -273,12 +328,11 @@ fn lifecycle_on_every_backend() {
 fn every_rule_kind_fires_as_written() {
     on_every_backend(|s| {
         let (app, _) = app_with_clock(s);
-        rules(&app, "[[rule]]\nid = \"none\"\nname = \"n\"\nkind = \"events\"\nmin_fatalities = 100000\nseverity = \"minor\"\nurgency = \"future\"\ncertainty = \"possible\"\n");
-        demo(&app);
+        quiet_demo(&app);
         let op = Principal::Operator;
 
         // Index: a threshold of 0 fires for every province with a value in the last month.
-        rules(&app, &format!("[[rule]]\nid = \"idx\"\nname = \"Index\"\nkind = \"index_threshold\"\nthreshold = 0.0\n{GRADING}"));
+        rules(&app, &rule("idx", "\"index_threshold\"\nthreshold = 0.0"));
         let e = app.evaluate_alerts(&op).unwrap();
         let table = app
             .index_table(
@@ -294,10 +348,16 @@ fn every_rule_kind_fires_as_written() {
         assert!(e.raised.iter().all(|a| a.period == "2022-12"));
 
         // Detectors: every signal states observed above threshold.
-        rules(&app, &format!(
-            "[[rule]]\nid = \"cusum\"\nname = \"C\"\nkind = \"detector\"\nmethod = \"nb_cusum\"\nmeasure = \"events\"\nfalse_alarm = 2.0\n{GRADING}\
-             [[rule]]\nid = \"farr\"\nname = \"F\"\nkind = \"detector\"\nmethod = \"farrington\"\nmeasure = \"events\"\nfalse_alarm = 0.4\n{GRADING}"
-        ));
+        let detector = |id: &str, method: &str, false_alarm: f64| {
+            let kind = format!(
+                "\"detector\"\nmethod = \"{method}\"\nmeasure = \"events\"\nfalse_alarm = {false_alarm:?}"
+            );
+            rule(id, &kind)
+        };
+        rules(
+            &app,
+            &(detector("cusum", "nb_cusum", 2.0) + &detector("farr", "farrington", 0.4)),
+        );
         let e = app.evaluate_alerts(&op).unwrap();
         assert!(
             !e.raised.is_empty(),
@@ -314,7 +374,10 @@ fn every_rule_kind_fires_as_written() {
         // Forecasts through the closure the app is given: only probabilities at or above p.
         let cf52 = app.resolve_locality("CF52").unwrap().id;
         let cf71 = app.resolve_locality("CF71").unwrap().id;
-        rules(&app, &format!("[[rule]]\nid = \"fc\"\nname = \"Forecast\"\nkind = \"forecast\"\nprobability = 0.7\nhorizon = 1\n{GRADING}"));
+        rules(
+            &app,
+            &rule("fc", "\"forecast\"\nprobability = 0.7\nhorizon = 1"),
+        );
         app.set_forecast_source(Arc::new(move |level: AdminLevel, horizon: u8| {
             assert_eq!((level, horizon), (AdminLevel::Adm1, 1));
             Ok(vec![
@@ -336,7 +399,13 @@ fn every_rule_kind_fires_as_written() {
         assert_eq!(e.raised[0].evidence.value("probability"), Some(0.9));
 
         // Events of chosen categories, within the window before the latest event.
-        rules(&app, &format!("[[rule]]\nid = \"cat\"\nname = \"Cat\"\nkind = \"events\"\ncategories = [\"violence_against_civilians\"]\n{GRADING}"));
+        rules(
+            &app,
+            &rule(
+                "cat",
+                "\"events\"\ncategories = [\"violence_against_civilians\"]",
+            ),
+        );
         let e = app.evaluate_alerts(&op).unwrap();
         assert!(!e.raised.is_empty(), "{}", s.name);
         for a in &e.raised {
@@ -345,38 +414,17 @@ fn every_rule_kind_fires_as_written() {
         }
 
         // A verified report in a watched locality; not before verification.
-        rules(&app, &format!("[[rule]]\nid = \"watch\"\nname = \"Watch\"\nkind = \"verified_report\"\nlocalities = [\"CF71\"]\n{GRADING}"));
+        rules(
+            &app,
+            &rule("watch", "\"verified_report\"\nlocalities = [\"CF71\"]"),
+        );
         app.evaluate_alerts(&op).unwrap();
-        let out = app
-            .submit_reports(
-                &token(Role::Reporter),
-                Channel::Api,
-                vec![ReportInput {
-                    category: Some("armed_violence".into()),
-                    occurred_start: Some("2022-12-20".into()),
-                    place_code: Some("CF71".into()),
-                    killed: Some("2".into()),
-                    ..Default::default()
-                }],
-                SubmitMode::AllOrNothing,
-                PlacePolicy::Strict,
-            )
-            .unwrap();
-        let ItemOutcome::Stored(r) = &out[0] else {
+        let out = report(&app, "CF71", "2022-12-20", 2, None);
+        let ItemOutcome::Stored(r) = &out else {
             panic!("{}: {out:?}", s.name)
         };
-        let watch = |app: &App| {
-            app.list_alerts(
-                &op,
-                &AlertFilter {
-                    rule: Some("watch".into()),
-                    ..Default::default()
-                },
-            )
-            .unwrap()
-        };
         assert!(
-            watch(&app).is_empty(),
+            alerts(&app, Some("watch"), None).is_empty(),
             "{}: unverified reports do not fire",
             s.name
         );
@@ -390,7 +438,7 @@ fn every_rule_kind_fires_as_written() {
         .unwrap();
         app.decide(&token(Role::Analyst), r.id, &d, v.version)
             .unwrap();
-        let w = watch(&app);
+        let w = alerts(&app, Some("watch"), None);
         assert_eq!(
             w.len(),
             1,
@@ -406,52 +454,62 @@ fn every_rule_kind_fires_as_written() {
     });
 }
 
-/// A tiny SMTP server: accepts every message and keeps its data.
-fn smtp_sink() -> (u16, Arc<Mutex<Vec<String>>>) {
+/// A local server on a free port: `serve` answers each connection (reading from the
+/// buffered reader, writing to the stream) and keeps what it got in the shared list.
+fn local_server<T: Send + 'static>(
+    serve: impl Fn(BufReader<TcpStream>, TcpStream, &Mutex<Vec<T>>) + Send + 'static,
+) -> (u16, Arc<Mutex<Vec<T>>>) {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
     let got = Arc::new(Mutex::new(Vec::new()));
     let keep = got.clone();
     std::thread::spawn(move || {
         for conn in l.incoming() {
-            let Ok(mut w) = conn else { continue };
-            let mut r = BufReader::new(w.try_clone().unwrap());
-            let _ = w.write_all(b"220 sink ESMTP\r\n");
-            let mut line = String::new();
-            loop {
-                line.clear();
-                if r.read_line(&mut line).unwrap_or(0) == 0 {
-                    break;
-                }
-                let cmd = line.trim_end().to_ascii_uppercase();
-                if cmd.starts_with("EHLO") || cmd.starts_with("HELO") {
-                    let _ = w.write_all(b"250-sink\r\n250 8BITMIME\r\n");
-                } else if cmd.starts_with("DATA") {
-                    let _ = w.write_all(b"354 go ahead\r\n");
-                    let mut data = String::new();
-                    loop {
-                        let mut l2 = String::new();
-                        if r.read_line(&mut l2).unwrap_or(0) == 0 || l2 == ".\r\n" {
-                            break;
-                        }
-                        // Undo SMTP dot-stuffing (RFC 5321, 4.5.2).
-                        if l2.starts_with("..") {
-                            l2.remove(0);
-                        }
-                        data.push_str(&l2);
-                    }
-                    keep.lock().unwrap().push(data);
-                    let _ = w.write_all(b"250 queued\r\n");
-                } else if cmd.starts_with("QUIT") {
-                    let _ = w.write_all(b"221 bye\r\n");
-                    break;
-                } else {
-                    let _ = w.write_all(b"250 OK\r\n");
-                }
-            }
+            let Ok(w) = conn else { continue };
+            let r = BufReader::new(w.try_clone().unwrap());
+            serve(r, w, &keep);
         }
     });
     (port, got)
+}
+
+/// A tiny SMTP server: accepts every message and keeps its data.
+fn smtp_sink() -> (u16, Arc<Mutex<Vec<String>>>) {
+    local_server(|mut r, mut w, keep| {
+        let _ = w.write_all(b"220 sink ESMTP\r\n");
+        let mut line = String::new();
+        loop {
+            line.clear();
+            if r.read_line(&mut line).unwrap_or(0) == 0 {
+                break;
+            }
+            let cmd = line.trim_end().to_ascii_uppercase();
+            if cmd.starts_with("EHLO") || cmd.starts_with("HELO") {
+                let _ = w.write_all(b"250-sink\r\n250 8BITMIME\r\n");
+            } else if cmd.starts_with("DATA") {
+                let _ = w.write_all(b"354 go ahead\r\n");
+                let mut data = String::new();
+                loop {
+                    let mut l2 = String::new();
+                    if r.read_line(&mut l2).unwrap_or(0) == 0 || l2 == ".\r\n" {
+                        break;
+                    }
+                    // Undo SMTP dot-stuffing (RFC 5321, 4.5.2).
+                    if l2.starts_with("..") {
+                        l2.remove(0);
+                    }
+                    data.push_str(&l2);
+                }
+                keep.lock().unwrap().push(data);
+                let _ = w.write_all(b"250 queued\r\n");
+            } else if cmd.starts_with("QUIT") {
+                let _ = w.write_all(b"221 bye\r\n");
+                break;
+            } else {
+                let _ = w.write_all(b"250 OK\r\n");
+            }
+        }
+    })
 }
 
 /// One request the webhook receiver got: headers (lowercase names) and body.
@@ -459,52 +517,51 @@ type Hook = (Vec<(String, String)>, Vec<u8>);
 
 /// A tiny HTTP server answering 500 to the first request and 204 to the others.
 fn webhook_receiver() -> (u16, Arc<Mutex<Vec<Hook>>>) {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    let got = Arc::new(Mutex::new(Vec::new()));
-    let keep = got.clone();
-    std::thread::spawn(move || {
-        for conn in l.incoming() {
-            let Ok(mut w) = conn else { continue };
-            let mut r = BufReader::new(w.try_clone().unwrap());
-            let mut headers = Vec::new();
-            let mut line = String::new();
+    local_server(|mut r, mut w, keep| {
+        let mut headers = Vec::new();
+        let mut line = String::new();
+        r.read_line(&mut line).unwrap();
+        loop {
+            line.clear();
             r.read_line(&mut line).unwrap();
-            loop {
-                line.clear();
-                r.read_line(&mut line).unwrap();
-                let t = line.trim_end();
-                if t.is_empty() {
-                    break;
-                }
-                if let Some((k, v)) = t.split_once(':') {
-                    headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
-                }
+            let t = line.trim_end();
+            if t.is_empty() {
+                break;
             }
-            let len: usize = headers
-                .iter()
-                .find(|(k, _)| k == "content-length")
-                .map(|(_, v)| v.parse().unwrap())
-                .unwrap_or(0);
-            let mut body = vec![0; len];
-            r.read_exact(&mut body).unwrap();
-            let first = {
-                let mut g = keep.lock().unwrap();
-                g.push((headers, body));
-                g.len() == 1
-            };
-            let status = if first {
-                "500 Internal Server Error"
-            } else {
-                "204 No Content"
-            };
-            let _ = w.write_all(
-                format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-                    .as_bytes(),
-            );
+            if let Some((k, v)) = t.split_once(':') {
+                headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
+            }
         }
-    });
-    (port, got)
+        let len: usize = headers
+            .iter()
+            .find(|(k, _)| k == "content-length")
+            .map(|(_, v)| v.parse().unwrap())
+            .unwrap_or(0);
+        let mut body = vec![0; len];
+        r.read_exact(&mut body).unwrap();
+        let first = {
+            let mut g = keep.lock().unwrap();
+            g.push((headers, body));
+            g.len() == 1
+        };
+        let status = if first {
+            "500 Internal Server Error"
+        } else {
+            "204 No Content"
+        };
+        let _ = w.write_all(
+            format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        );
+    })
+}
+
+/// `sha256=` and the hex HMAC-SHA256 of `"<timestamp>." + body` under `secret`.
+fn signature(secret: &[u8], timestamp: &str, body: &[u8]) -> String {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret).unwrap();
+    mac.update(format!("{timestamp}.").as_bytes());
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
 #[test]
@@ -516,60 +573,46 @@ fn deliveries_reach_smtp_and_signed_webhook_with_retry_on_every_backend() {
         let admin = Principal::Operator;
         // Subscriptions made before the boundaries exist cannot name a locality; the demo
         // is loaded first without alerts, then the rules are evaluated.
-        rules(&app, "[[rule]]\nid = \"none\"\nname = \"n\"\nkind = \"events\"\nmin_fatalities = 100000\nseverity = \"minor\"\nurgency = \"future\"\ncertainty = \"possible\"\n");
-        demo(&app);
+        quiet_demo(&app);
         let secret = "a-long-webhook-secret-0123456789";
-        app.add_subscription(
-            &admin,
-            &SubscriptionInput {
-                label: "desk".into(),
-                locality: Some("CF52".into()),
-                dimension: None,
-                min_severity: AlertSeverity::Extreme,
-                channel: DeliveryChannel::Email,
-                target: "desk@example.org".into(),
-                secret: None,
-            },
-        )
-        .unwrap();
-        app.add_subscription(
-            &admin,
-            &SubscriptionInput {
-                label: "hook".into(),
-                locality: None,
-                dimension: None,
-                min_severity: AlertSeverity::Extreme,
-                channel: DeliveryChannel::Webhook,
-                target: format!("http://127.0.0.1:{hook_port}/hook"),
-                secret: Some(secret.into()),
-            },
-        )
-        .unwrap();
-        // A subscription about another province gets nothing.
-        app.add_subscription(
-            &admin,
-            &SubscriptionInput {
-                label: "bangui".into(),
-                locality: Some("CF71".into()),
-                dimension: None,
-                min_severity: AlertSeverity::Extreme,
-                channel: DeliveryChannel::Email,
-                target: "bangui@example.org".into(),
-                secret: None,
-            },
-        )
-        .unwrap();
+        let (extreme, email, webhook) = (
+            AlertSeverity::Extreme,
+            DeliveryChannel::Email,
+            DeliveryChannel::Webhook,
+        );
+        let hook = format!("http://127.0.0.1:{hook_port}/hook");
+        for sub in [
+            subscription(
+                "desk",
+                Some("CF52"),
+                extreme,
+                email,
+                "desk@example.org",
+                None,
+            ),
+            subscription("hook", None, extreme, webhook, &hook, Some(secret)),
+            // A subscription about another province gets nothing.
+            subscription(
+                "bangui",
+                Some("CF71"),
+                extreme,
+                email,
+                "bangui@example.org",
+                None,
+            ),
+        ] {
+            app.add_subscription(&admin, &sub).unwrap();
+        }
         let bad = app.add_subscription(
             &admin,
-            &SubscriptionInput {
-                label: "x".into(),
-                locality: None,
-                dimension: None,
-                min_severity: AlertSeverity::Minor,
-                channel: DeliveryChannel::Webhook,
-                target: "http://127.0.0.1:1/".into(),
-                secret: Some("short".into()),
-            },
+            &subscription(
+                "x",
+                None,
+                AlertSeverity::Minor,
+                webhook,
+                "http://127.0.0.1:1/",
+                Some("short"),
+            ),
         );
         assert!(matches!(bad, Err(AppError::Invalid { ref field, .. }) if field == "secret"));
         app.set_alert_rules(
@@ -637,18 +680,11 @@ fn deliveries_reach_smtp_and_signed_webhook_with_retry_on_every_backend() {
                     .unwrap()
             };
             let ts = h("x-usalama-timestamp");
-            let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()).unwrap();
-            mac.update(format!("{ts}.").as_bytes());
-            mac.update(body);
-            let expected = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+            let expected = signature(secret.as_bytes(), &ts, body);
             assert_eq!(h("x-usalama-signature"), expected, "{}", s.name);
-            let mut wrong =
-                <Hmac<Sha256> as Mac>::new_from_slice(b"another-secret-0123456789").unwrap();
-            wrong.update(format!("{ts}.").as_bytes());
-            wrong.update(body);
             assert_ne!(
                 h("x-usalama-signature"),
-                format!("sha256={}", hex::encode(wrong.finalize().into_bytes()))
+                signature(b"another-secret-0123456789", &ts, body)
             );
             let json: serde_json::Value = serde_json::from_slice(body).unwrap();
             assert_eq!(json["id"], alert.id.to_string());
@@ -689,42 +725,20 @@ fn deliveries_give_up_after_max_attempts() {
         demo(&app);
         app.add_subscription(
             &Principal::Operator,
-            &SubscriptionInput {
-                label: "nowhere".into(),
-                locality: None,
-                dimension: None,
-                min_severity: AlertSeverity::Extreme,
-                channel: DeliveryChannel::Email,
-                target: "x@example.org".into(),
-                secret: None,
-            },
+            &subscription(
+                "nowhere",
+                None,
+                AlertSeverity::Extreme,
+                DeliveryChannel::Email,
+                "x@example.org",
+                None,
+            ),
         )
         .unwrap();
         // A new alert after the subscription: a report with many deaths in Bangui.
-        app.submit_reports(
-            &token(Role::Reporter),
-            Channel::Api,
-            vec![ReportInput {
-                category: Some("armed_violence".into()),
-                occurred_start: Some("2022-12-28".into()),
-                place_code: Some("CF71".into()),
-                killed: Some("40".into()),
-                ..Default::default()
-            }],
-            SubmitMode::AllOrNothing,
-            PlacePolicy::Strict,
-        )
-        .unwrap();
-        let a = app
-            .list_alerts(
-                &Principal::Anonymous,
-                &AlertFilter {
-                    locality: Some("CF71".into()),
-                    rule: Some("mass_casualty_event".into()),
-                    ..Default::default()
-                },
-            )
-            .unwrap();
+        let out = report(&app, "CF71", "2022-12-28", 40, None);
+        assert!(matches!(out, ItemOutcome::Stored(_)), "{out:?}");
+        let a = alerts(&app, Some("mass_casualty_event"), Some("CF71"));
         assert_eq!(
             a.len(),
             1,
@@ -782,37 +796,14 @@ fn time_one_new_event_to_alert_decision() {
     let mut times = Vec::new();
     for i in 0..31 {
         let start = std::time::Instant::now();
-        let out = app
-            .submit_reports(
-                &token(Role::Reporter),
-                Channel::Api,
-                vec![ReportInput {
-                    category: Some("armed_violence".into()),
-                    occurred_start: Some("2022-12-20".into()),
-                    place_code: Some(["CF71", "CF11", "CF12", "CF52"][i % 4].into()),
-                    killed: Some("25".into()),
-                    external_id: Some(format!("bench-{i}")),
-                    ..Default::default()
-                }],
-                SubmitMode::AllOrNothing,
-                PlacePolicy::Strict,
-            )
-            .unwrap();
+        let place = ["CF71", "CF11", "CF12", "CF52"][i % 4];
+        let out = report(&app, place, "2022-12-20", 25, Some(format!("bench-{i}")));
         times.push(start.elapsed());
-        assert!(matches!(out[0], ItemOutcome::Stored(_)));
+        assert!(matches!(out, ItemOutcome::Stored(_)));
     }
     times.sort();
     let median = times[times.len() / 2];
-    let raised = app
-        .list_alerts(
-            &Principal::Anonymous,
-            &AlertFilter {
-                rule: Some("mass_casualty_event".into()),
-                ..Default::default()
-            },
-        )
-        .unwrap()
-        .len();
+    let raised = alerts(&app, Some("mass_casualty_event"), None).len();
     let start = std::time::Instant::now();
     app.evaluate_alerts(&Principal::Operator).unwrap();
     let full = start.elapsed();

@@ -386,7 +386,7 @@ fn sms_reports(app: &App) {
         "2023-11-13",
         "the phone's date"
     );
-    assert_eq!(e.description.as_deref(), Some("shooting near the market"));
+    assert_eq!(e.description, None, "the free text is sealed");
     assert!(e.locality.is_some());
     let rc = app.store().get_receipt(receipt.id).unwrap().unwrap();
     assert_eq!(rc.raw_text, None, "the message as received is sealed");
@@ -397,6 +397,14 @@ fn sms_reports(app: &App) {
             .raw_text
             .as_deref(),
         Some("KILL 3 BAMBARI shooting near the market")
+    );
+    assert_eq!(
+        app.personal_data(&Principal::Operator, receipt.id)
+            .unwrap()
+            .unwrap()
+            .sensitive_description
+            .as_deref(),
+        Some("shooting near the market")
     );
     let hash = rc.sender_hash.unwrap();
     assert_eq!(hash.len(), 32);

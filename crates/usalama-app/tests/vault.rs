@@ -628,8 +628,8 @@ fn plaintext_scan_planted_names_and_numbers_appear_nowhere_in_the_database() {
                 "{out:?}"
             );
         }
-        // SMS: the sender's number is planted (the message's free text is the event's
-        // description, stored as written: it carries no planted name).
+        // SMS: the sender's number and a name in the message's free text are planted
+        // (the free text is sealed like the message as received).
         let gw = Principal::Token {
             label: "gateway".into(),
             role: Role::Reporter,
@@ -641,7 +641,7 @@ fn plaintext_scan_planted_names_and_numbers_appear_nowhere_in_the_database() {
                 &gw,
                 SmsInput {
                     from: sender,
-                    text: "KILL 2 BAMBARI shooting".into(),
+                    text: format!("KILL 2 BAMBARI shooting of {}", plant("Sms")),
                     timestamp: Some("1699900000000".into()),
                     message_id: Some(format!("m-{tag}")),
                 },
@@ -681,9 +681,9 @@ fn plaintext_scan_planted_names_and_numbers_appear_nowhere_in_the_database() {
 
         let hay = database_bytes(&s);
         assert!(hay.len() > 10_000, "{}", s.name);
-        // Control: the scan sees what is stored in clear (an SMS description).
+        // Control: the scan sees what is stored in clear (the SMS gateway's message id).
         assert!(
-            contains(&hay, b"shooting"),
+            contains(&hay, format!("m-{tag}").as_bytes()),
             "the scan reads the data ({})",
             s.name
         );

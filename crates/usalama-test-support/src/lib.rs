@@ -12,6 +12,9 @@ use usalama_domain::{
 };
 use usalama_store::{postgres::PgStore, sqlite::SqliteStore, Store};
 
+pub mod bodies;
+pub use bodies::{form_urlencoded, multipart};
+
 /// The environment variable naming a PostgreSQL database for tests.
 pub const POSTGRES_ENV: &str = "USALAMA_TEST_POSTGRES_URL";
 

@@ -3,7 +3,8 @@
 //! kinds, which must count for nothing), compared with `tests/data/authz_matrix.csv`. The
 //! test fails when a route exists that the table does not list (routes are read from the
 //! OpenAPI document, from every `.route(` in the web crate's sources and from the access
-//! table in code), or when the table lists one that does not exist.
+//! table in code), or when the table lists one that does not exist. The calls run on
+//! every backend (SQLite, and PostgreSQL when `USALAMA_TEST_POSTGRES_URL` is set).
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
@@ -16,7 +17,7 @@ use tower::ServiceExt;
 use usalama_app::{App, FixedClock, PasswordCost};
 use usalama_domain::{Dimension, LocalityPath, Role};
 use usalama_store::PlacedEvent;
-use usalama_test_support::{event, sqlite, t0};
+use usalama_test_support::{event, on_every_backend, t0, TestStore};
 use usalama_web::{authz, router, AppState, WebConfig};
 
 const PASSWORD: &str = "matrix-password-1";
@@ -181,8 +182,8 @@ struct World {
     event: String,
 }
 
-fn world() -> (World, usalama_test_support::TestStore) {
-    let s = sqlite();
+/// The world on the store `s` (built outside any runtime: the PostgreSQL driver blocks).
+fn world(s: &TestStore) -> World {
     let taxonomy = usalama_ingest::parse_taxonomy(usalama_ingest::DEFAULT_TAXONOMY).unwrap();
     let app = App::new(s.store.clone(), taxonomy, Arc::new(FixedClock(t0())))
         .with_password_cost(PasswordCost::OWASP_MINIMUM)
@@ -215,16 +216,13 @@ fn world() -> (World, usalama_test_support::TestStore) {
         sessions.insert(r.to_string(), secret.expose().to_string());
     }
     let router = router(AppState::new(app.clone(), WebConfig::default()));
-    (
-        World {
-            router,
-            tokens,
-            sessions,
-            app,
-            event: id,
-        },
-        s,
-    )
+    World {
+        router,
+        tokens,
+        sessions,
+        app,
+        event: id,
+    }
 }
 
 fn is_openrosa(path: &str) -> bool {
@@ -251,7 +249,7 @@ impl World {
         // Logging out ends the session: use one of its own.
         if path == "/logout" && cred == Cred::Session {
             let r = who.unwrap();
-            let (s, _) = self.app.login(r, PASSWORD).unwrap();
+            let (s, _) = tokio::task::block_in_place(|| self.app.login(r, PASSWORD)).unwrap();
             session = Some(s.expose().to_string());
         }
         match (cred, who) {
@@ -317,10 +315,22 @@ fn allowed(status: StatusCode, location: &str) -> bool {
         || (status.is_redirection() && location.starts_with("/login")))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_route_answers_every_role_as_the_matrix_says() {
+#[test]
+fn every_route_answers_every_role_as_the_matrix_says() {
+    on_every_backend(|s| {
+        let w = world(s);
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(check_matrix(&w, s.name));
+    });
+}
+
+/// Calls every route of the matrix as every caller and compares with the table.
+async fn check_matrix(w: &World, backend: &str) {
     let (roles, m) = matrix();
-    let (w, _store) = world();
     let mut wrong = Vec::new();
     let mut calls = 0;
     for ((method, path), row) in &m {
@@ -357,9 +367,9 @@ async fn every_route_answers_every_role_as_the_matrix_says() {
     }
     assert!(
         wrong.is_empty(),
-        "{} of {calls} calls disagree with the matrix:\n{}",
+        "{backend}: {} of {calls} calls disagree with the matrix:\n{}",
         wrong.len(),
         wrong.join("\n")
     );
-    assert!(calls > 1000, "{calls}");
+    assert!(calls > 1000, "{backend}: {calls}");
 }

@@ -14,7 +14,7 @@ use usalama_app::{App, FixedClock, Principal};
 use usalama_domain::{Channel, EventId, Role, VerificationStatus};
 use usalama_ingest::BoundaryFields;
 use usalama_store::EventQuery;
-use usalama_test_support::{stores, t0, TestStore, DEMO_BOUNDARIES};
+use usalama_test_support::{form_urlencoded, multipart, stores, t0, TestStore, DEMO_BOUNDARIES};
 use usalama_web::{router, AppState, WebConfig};
 
 const PASSWORD: &str = "monitor-password-1";
@@ -452,23 +452,6 @@ fn basic() -> String {
     )
 }
 
-fn multipart(parts: &[(&str, &str, &str, &[u8])]) -> (String, Vec<u8>) {
-    let boundary = "----odkcollectboundary7MA4YWxkTrZu0gW";
-    let mut body = Vec::new();
-    for (name, file_name, ct, bytes) in parts {
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: {ct}\r\n\r\n"
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
 #[test]
 fn openrosa_submission_creates_an_unverified_report() {
     on_every_backend(async |f| {
@@ -659,31 +642,11 @@ async fn open_form(f: &Fixture, lang: &str) -> (String, String, String) {
     (cookie, token, r.text())
 }
 
-fn form_body(fields: &[(&str, &str)]) -> String {
-    fields
-        .iter()
-        .map(|(k, v)| {
-            let enc: String = v
-                .bytes()
-                .map(|b| {
-                    if b.is_ascii_alphanumeric() || b == b'-' || b == b'.' {
-                        (b as char).to_string()
-                    } else {
-                        format!("%{b:02X}")
-                    }
-                })
-                .collect();
-            format!("{k}={enc}")
-        })
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
 async fn post_form(f: &Fixture, cookie: &str, fields: &[(&str, &str)]) -> Reply {
     let req = Request::post("/report")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .header(header::COOKIE, cookie)
-        .body(Body::from(form_body(fields)))
+        .body(Body::from(form_urlencoded(fields)))
         .unwrap();
     send(&f.router, req).await
 }

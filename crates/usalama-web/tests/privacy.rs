@@ -4,7 +4,11 @@
 //! is checked against) and every page is called anonymously. Nothing personal may come
 //! back; record-level routes must refuse; routes that answer must be known public routes;
 //! public figures are never small and no withheld figure follows from the published ones;
-//! time-window parameters cannot be used to difference public figures.
+//! time-window parameters cannot be used to difference public figures. The planted
+//! sexual-violence report raises a real alert (the default rule `grave_violations`), whose
+//! id fills the alert routes: every route must answer an anonymous caller exactly as the
+//! authorization matrix says (200 when allowed; 401, or a redirect to the log-in page,
+//! when not), and the alert's JSON, CAP and Atom forms must name no one.
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -40,7 +44,12 @@ const PUBLIC_API: &[&str] = &[
     "/api/v1/places",
 ];
 
-async fn get(r: &Router, uri: &str, token: Option<&str>) -> (StatusCode, String) {
+/// Status, body and the `Location` header of a GET.
+async fn get_with_location(
+    r: &Router,
+    uri: &str,
+    token: Option<&str>,
+) -> (StatusCode, String, String) {
     let mut req = Request::get(uri);
     if let Some(t) = token {
         req = req.header("authorization", format!("Bearer {t}"));
@@ -51,26 +60,73 @@ async fn get(r: &Router, uri: &str, token: Option<&str>) -> (StatusCode, String)
         .await
         .unwrap();
     let status = res.status();
+    let location = res
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
     let body = axum::body::to_bytes(res.into_body(), usize::MAX)
         .await
         .unwrap();
-    (status, String::from_utf8_lossy(&body).into_owned())
+    (
+        status,
+        String::from_utf8_lossy(&body).into_owned(),
+        location,
+    )
 }
 
-async fn post(r: &Router, uri: &str, token: &str, body: &Value) -> StatusCode {
+async fn get(r: &Router, uri: &str, token: Option<&str>) -> (StatusCode, String) {
+    let (status, body, _) = get_with_location(r, uri, token).await;
+    (status, body)
+}
+
+async fn post(r: &Router, uri: &str, token: &str, body: &Value) -> (StatusCode, Value) {
     let req = Request::post(uri)
         .header("authorization", format!("Bearer {token}"))
         .header("content-type", "application/json")
         .body(Body::from(body.to_string()))
         .unwrap();
-    r.clone().oneshot(req).await.unwrap().status()
+    let res = r.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
 }
 
-fn fill(path: &str, event: &str) -> String {
-    path.replace("{id}", event)
+/// A route with its parameters filled: alert routes with the alert's id, other `{id}`s
+/// with an event's.
+fn fill(path: &str, event: &str, alert: &str) -> String {
+    let id = if path.starts_with("/api/v1/alerts/") || path.starts_with("/alerts/") {
+        alert
+    } else {
+        event
+    };
+    path.replace("{id}", id)
         .replace("{locality}", "CF43")
         .replace("{period}", "2022-06")
         .replace("{code}", "CF43")
+}
+
+/// Whether the authorization matrix (`tests/data/authz_matrix.csv`) lets an anonymous
+/// caller GET `path` (the CAP form of an alert is served by the alert's route).
+fn anonymous_may_get(path: &str) -> bool {
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/authz_matrix.csv");
+    let text = std::fs::read_to_string(file).unwrap();
+    let path = path.replace("{id}.cap.xml", "{id}");
+    let path = if path == "/reports/sitrep/{period}" {
+        "/reports/sitrep/{month}".to_string()
+    } else {
+        path
+    };
+    text.lines()
+        .find_map(|l| {
+            let mut cells = l.split(',');
+            (cells.next() == Some("get") && cells.next() == Some(path.as_str()))
+                .then(|| cells.next() == Some("allow"))
+        })
+        .unwrap_or_else(|| panic!("{path} is not in the authorization matrix"))
 }
 
 #[test]
@@ -90,12 +146,14 @@ fn planted_records_cannot_be_recovered_through_public_routes() {
         let r = router(state);
         let rt = tokio::runtime::Runtime::new().unwrap();
         rt.block_on(async {
-            // Three torture reports in one province and month, one sexual-violence report.
+            // Three torture reports in one province and month, one sexual-violence report
+            // in the demo's last month (within the event rules' window: it raises an alert).
+            let mut planted = Vec::new();
             for (i, (cat, day)) in [
                 ("torture", "2022-06-10"),
                 ("torture", "2022-06-11"),
                 ("torture", "2022-06-12"),
-                ("sexual_violence", "2022-06-15"),
+                ("sexual_violence", "2022-12-15"),
             ]
             .into_iter()
             .enumerate()
@@ -109,12 +167,34 @@ fn planted_records_cannot_be_recovered_through_public_routes() {
                     "people": [{"name": NAME, "age": 30, "sex": "female", "role": "victim"}],
                     "reporter_contact": PHONE,
                 });
-                assert_eq!(
-                    post(&r, "/api/v1/reports", &token, &body).await,
-                    StatusCode::CREATED,
-                    "{name}"
-                );
+                let (status, created) = post(&r, "/api/v1/reports", &token, &body).await;
+                assert_eq!(status, StatusCode::CREATED, "{name}");
+                planted.push(created["id"].as_str().unwrap().to_string());
             }
+            // The sexual-violence report raised a real alert (rule `grave_violations`),
+            // about Ouaka in December 2022, with the report as its evidence.
+            let alerts = tokio::task::block_in_place(|| {
+                app.list_alerts(
+                    &usalama_app::Principal::Anonymous,
+                    &usalama_app::AlertFilter {
+                        rule: Some("grave_violations".into()),
+                        locality: Some("CF43".into()),
+                        ..Default::default()
+                    },
+                )
+            })
+            .unwrap();
+            let alert = alerts
+                .iter()
+                .find(|a| {
+                    a.evidence
+                        .events
+                        .iter()
+                        .any(|e| e.to_string() == planted[3])
+                })
+                .unwrap_or_else(|| panic!("{name}: no alert names the planted report: {alerts:?}"));
+            assert_eq!(alert.period, "2022-12", "{name}");
+            let alert = alert.id.to_string();
             let sources: Vec<String> = tokio::task::block_in_place(|| app.public_stats())
                 .unwrap()
                 .sources
@@ -126,21 +206,28 @@ fn planted_records_cannot_be_recovered_through_public_routes() {
             let event: Value = serde_json::from_str(&list).unwrap();
             let event = event["items"][0]["id"].as_str().unwrap().to_string();
 
-            let mut pages: Vec<String> = usalama_web::PAGE_ROUTES
+            // Pages, with whether the matrix lets an anonymous visitor see them.
+            let mut pages: Vec<(String, bool)> = usalama_web::PAGE_ROUTES
                 .iter()
-                .map(|p| fill(p, &event))
+                .map(|p| (fill(p, &event, &alert), anonymous_may_get(p)))
                 .collect();
             let mut api: Vec<(String, bool)> = Vec::new();
             for (method, path) in usalama_web::api::ROUTES {
                 if *method == "get" {
-                    api.push((fill(path, &event), PUBLIC_API.contains(path)));
+                    let public = PUBLIC_API.contains(path);
+                    assert_eq!(
+                        public,
+                        anonymous_may_get(path),
+                        "{path}: PUBLIC_API and the authorization matrix disagree"
+                    );
+                    api.push((fill(path, &event, &alert), public));
                 }
             }
             for src in &sources {
-                pages.push(format!("/?source={src}"));
-                pages.push(format!("/map?source={src}"));
-                pages.push(format!("/index?source={src}"));
-                pages.push(format!("/reports/sitrep/2022-06?source={src}"));
+                pages.push((format!("/?source={src}"), true));
+                pages.push((format!("/map?source={src}"), true));
+                pages.push((format!("/index?source={src}"), true));
+                pages.push((format!("/reports/sitrep/2022-06?source={src}"), true));
                 api.push((format!("/api/v1/index?source={src}"), true));
                 api.push((
                     format!("/api/v1/index/CF43/2022-06/explain?source={src}"),
@@ -155,33 +242,33 @@ fn planted_records_cannot_be_recovered_through_public_routes() {
             for (uri, public) in &api {
                 let (status, body) = get(&r, uri, None).await;
                 check_body(uri, &body);
-                if *public {
-                    // An alert route filled with an event's id finds no alert.
-                    let no_alert =
-                        uri.starts_with("/api/v1/alerts/") && status == StatusCode::NOT_FOUND;
-                    assert!(
-                        status.is_success() || no_alert,
-                        "{name}: {uri} {status} {body}"
-                    );
+                let expected = if *public {
+                    StatusCode::OK
                 } else {
-                    assert!(
-                        status == StatusCode::UNAUTHORIZED || status == StatusCode::NOT_FOUND,
-                        "{name}: {uri} answers {status} to an anonymous caller: list it in \
-                         PUBLIC_API after checking what it shows"
-                    );
+                    StatusCode::UNAUTHORIZED
+                };
+                assert_eq!(
+                    status, expected,
+                    "{name}: {uri} answers {status} to an anonymous caller (a new public \
+                     route must be listed in PUBLIC_API after checking what it shows): {body}"
+                );
+                if uri.starts_with("/api/v1/alerts") {
+                    assert!(body.contains(&alert), "{name}: {uri} shows the alert");
                 }
             }
-            for uri in &pages {
-                let (status, body) = get(&r, uri, None).await;
+            for (uri, public) in &pages {
+                let (status, body, location) = get_with_location(&r, uri, None).await;
                 check_body(uri, &body);
-                assert!(
-                    status.is_success()
-                        || status.is_redirection()
-                        || status == StatusCode::NOT_FOUND,
-                    "{name}: {uri} {status}"
-                );
-                if uri.starts_with("/events") {
-                    assert!(status.is_redirection(), "{name}: {uri} needs a login");
+                if *public {
+                    assert_eq!(status, StatusCode::OK, "{name}: {uri}");
+                } else {
+                    assert!(
+                        status.is_redirection() && location.starts_with("/login"),
+                        "{name}: {uri} needs a login, answers {status} {location}"
+                    );
+                }
+                if uri.starts_with("/alerts") {
+                    assert!(body.contains(&alert), "{name}: {uri} shows the alert");
                 }
             }
 

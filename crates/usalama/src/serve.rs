@@ -36,10 +36,13 @@ pub fn serve(
     })?;
     // The installation's keys (the one that hashes SMS senders) exist from the first start.
     app.ensure_channel_keys()?;
+    // The last handle on the store is dropped here, outside the runtime: closing the
+    // PostgreSQL driver's connections blocks, which panics (and aborts) inside it.
+    let keep = app.clone();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    rt.block_on(async move {
+    let served = rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
             let why = match e.kind() {
                 std::io::ErrorKind::AddrInUse => {
@@ -69,7 +72,11 @@ pub fn serve(
         .await?;
         tracing::info!("stopped");
         Ok(())
-    })
+    });
+    // Dropping the runtime cancels the alert worker, whose copy of the app is not the last.
+    drop(rt);
+    drop(keep);
+    served
 }
 
 /// How long the worker waits after being woken, so that a burst of writes is judged once.

@@ -204,6 +204,9 @@ impl App {
             category: Some(parsed.keyword.category.clone()),
             occurred_start: Some(date),
             description: parsed.description.clone(),
+            // The message's free text is sealed like the message itself: a sender cannot
+            // mark it sensitive, and it is where names and numbers get written.
+            description_sensitive: true,
             external_id: sms
                 .message_id
                 .as_deref()

@@ -2,7 +2,7 @@
 //! credentials and serves the real data, and every kind of bad input gets a one-line error
 //! and a documented non-zero exit code, with nothing overwritten.
 
-use crate::common::{http_get, run, start_demo};
+use crate::common::{fresh_pg_schema, http_get, run, start_demo};
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -259,14 +259,8 @@ fn demo_on_postgres_when_configured() {
     };
     // A schema of its own, so that parallel tests do not collide.
     let schema = format!("cli_{}", std::process::id());
+    let scoped = fresh_pg_schema(&url, &schema);
     let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-    admin
-        .batch_execute(&format!(
-            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
-        ))
-        .unwrap();
-    let sep = if url.contains('?') { '&' } else { '?' };
-    let scoped = format!("{url}{sep}options=-csearch_path%3D{schema}");
     let keys = tempfile::tempdir().unwrap();
     let key_file = keys.path().join("master.key");
     let key_file = key_file.to_str().unwrap();

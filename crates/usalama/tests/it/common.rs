@@ -114,3 +114,38 @@ fn dechunk(mut s: &str) -> String {
     }
     out
 }
+
+/// A free loopback port.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits until `child` (a `usalama serve`) listens on `port`; panics if it exits first or
+/// does not listen within `within`.
+pub fn wait_listening(child: &mut Child, port: u16, within: Duration) {
+    let deadline = Instant::now() + within;
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if let Some(st) = child.try_wait().unwrap() {
+            panic!("usalama serve exited with {st}");
+        }
+        assert!(Instant::now() < deadline, "usalama serve did not listen");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A fresh (emptied) schema `name` in the PostgreSQL database at `url`, and the URL that
+/// makes it the connection's search path.
+pub fn fresh_pg_schema(url: &str, name: &str) -> String {
+    let mut admin = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    admin
+        .batch_execute(&format!(
+            "DROP SCHEMA IF EXISTS {name} CASCADE; CREATE SCHEMA {name}"
+        ))
+        .unwrap();
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}options=-csearch_path%3D{name}")
+}

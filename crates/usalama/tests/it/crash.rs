@@ -12,7 +12,7 @@
 //! database of a cluster of its own) and `USALAMA_CRASH_PG_CTL` (the `pg_ctl` command line
 //! of that cluster, to which `stop -m immediate` and `start -w` are appended).
 
-use crate::common::usalama;
+use crate::common::{free_port, usalama, wait_listening};
 use std::io::{Read, Write};
 use std::process::{Child, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -36,15 +36,6 @@ impl Rng {
 
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
-}
-
-/// A free loopback port.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// POSTs JSON; the status and body, or None when the connection failed or broke.
@@ -106,14 +97,7 @@ fn start_server(t: &Target, port: u16, log: &std::path::Path) -> Child {
         .stderr(log)
         .spawn()
         .expect("start usalama serve");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if let Some(st) = child.try_wait().unwrap() {
-            panic!("usalama serve exited with {st}");
-        }
-        assert!(Instant::now() < deadline, "usalama serve did not listen");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_listening(&mut child, port, Duration::from_secs(60));
     child
 }
 

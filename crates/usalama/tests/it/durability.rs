@@ -3,7 +3,7 @@
 //! over data is refused without `--force`. The installation's master key file travels
 //! beside the backup (never inside it): source and target name the same one.
 
-use crate::common::run;
+use crate::common::{fresh_pg_schema, run};
 use std::process::Output;
 
 fn ok(out: &Output) -> String {
@@ -63,20 +63,9 @@ fn backup_and_restore_commands_round_trip_on_postgres_when_configured() {
         eprintln!("USALAMA_TEST_POSTGRES_URL not set: PostgreSQL variant not run");
         return;
     };
-    let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
     let schemas = [0, 1].map(|i| format!("bk{i}_{}", std::process::id()));
-    let scoped: Vec<String> = schemas
-        .iter()
-        .map(|s| {
-            admin
-                .batch_execute(&format!(
-                    "DROP SCHEMA IF EXISTS {s} CASCADE; CREATE SCHEMA {s}"
-                ))
-                .unwrap();
-            let sep = if url.contains('?') { '&' } else { '?' };
-            format!("{url}{sep}options=-csearch_path%3D{s}")
-        })
-        .collect();
+    let scoped: Vec<String> = schemas.iter().map(|s| fresh_pg_schema(&url, s)).collect();
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let key = dir.path().join("master.key");
     let key = key.to_str().unwrap();

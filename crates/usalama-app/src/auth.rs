@@ -429,7 +429,11 @@ impl App {
     }
 
     /// An account the caller may manage.
-    fn managed_account(&self, who: &Principal, username: &str) -> Result<UserRecord, AppError> {
+    pub(crate) fn managed_account(
+        &self,
+        who: &Principal,
+        username: &str,
+    ) -> Result<UserRecord, AppError> {
         let u = self
             .store
             .find_user(username.trim())?

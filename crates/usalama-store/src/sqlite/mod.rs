@@ -5,6 +5,7 @@ mod access;
 mod alerts;
 mod bulk;
 mod channels;
+mod device;
 mod durability;
 
 pub use bulk::DROPPED_INDEXES;
@@ -1599,5 +1600,20 @@ impl Store for SqliteStore {
         alert: usalama_domain::AlertId,
     ) -> Result<Vec<crate::alerts::DeliveryLogEntry>, StoreError> {
         self.alerts_delivery_log(alert)
+    }
+
+    // Admin: OpenRosa device passwords (in `device.rs`)
+    fn set_device_password(
+        &self,
+        rec: &crate::DevicePasswordRecord,
+        audit: &crate::AuditDraft,
+    ) -> Result<(), StoreError> {
+        self.device_set(rec, audit)
+    }
+    fn get_device_password(
+        &self,
+        user: Uuid,
+    ) -> Result<Option<crate::DevicePasswordRecord>, StoreError> {
+        self.device_get(user)
     }
 }

@@ -464,3 +464,9 @@ alerts-severity-minor = Minor
 alerts-severity-unknown = Unknown
 verify-conflict-status_conflict = Someone changed this alert since you opened it. Reload the page and try again.
 alerts-invalid-move = An alert moves forward only: new, acknowledged, responded, closed (any open alert may be closed). The note may have at most 2,000 characters.
+
+# Admin helper: privacy marks on the report form
+report-description-private = Keep the description private
+report-description-private-hint = Only the people allowed to read personal data will see it; it is never published.
+report-location-private = Keep the exact location private
+report-location-private-hint = The exact point is seen only by the people allowed to read personal data; others see only the area.

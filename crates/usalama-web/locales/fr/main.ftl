@@ -471,3 +471,9 @@ alerts-severity-minor = Mineure
 alerts-severity-unknown = Inconnue
 verify-conflict-status_conflict = Quelqu’un a modifié cette alerte depuis que vous l’avez ouverte. Rechargez la page et réessayez.
 alerts-invalid-move = Une alerte avance dans un seul sens : nouvelle, prise en compte, réponse en cours, close (toute alerte ouverte peut être close). La note compte au plus 2 000 caractères.
+
+# Admin helper: privacy marks on the report form
+report-description-private = Garder la description privée
+report-description-private-hint = Seules les personnes autorisées à lire les données personnelles la verront ; elle n'est jamais publiée.
+report-location-private = Garder le lieu exact privé
+report-location-private-hint = Le point exact n'est vu que par les personnes autorisées à lire les données personnelles ; les autres ne voient que la zone.

@@ -4,6 +4,7 @@
 //!
 //! All methods are synchronous; async callers run them on a blocking thread.
 
+mod admin;
 pub mod alerts;
 mod audit;
 mod auth;
@@ -28,6 +29,7 @@ pub mod totp;
 pub mod vault;
 mod verification;
 
+pub use admin::AccountSummary;
 pub use alerts::{
     can_handle_alerts, AlertDetail, AlertFilter, DeliveryConfig, DeliveryReport, Evaluation,
     ForecastPoint, ForecastSource, NetTransport, SubscriptionInput, Transport,

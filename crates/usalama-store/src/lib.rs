@@ -375,6 +375,8 @@ pub trait Store: Send + Sync {
     ) -> Result<(), StoreError>;
     /// An account's device password with its data key.
     fn get_device_password(&self, user: Uuid) -> Result<Option<DevicePasswordRecord>, StoreError>;
+    /// Every account (of `org` when given), by name.
+    fn list_users(&self, org: Option<OrgId>) -> Result<Vec<UserRecord>, StoreError>;
 }
 
 /// The largest batch [`Store::scan_events`] hands over.

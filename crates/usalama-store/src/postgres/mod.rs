@@ -1423,4 +1423,17 @@ impl Store for PgStore {
     ) -> Result<Option<crate::DevicePasswordRecord>, StoreError> {
         self.device_get(user)
     }
+    fn list_users(&self, org: Option<OrgId>) -> Result<Vec<UserRecord>, StoreError> {
+        self.conn()?
+            .query(
+                &format!(
+                    "SELECT {USER_COLUMNS} FROM users u WHERE $1::uuid IS NULL OR u.org_id = $1 ORDER BY u.username"
+                ),
+                &[&org.map(|o| o.as_uuid())],
+            )
+            .px()?
+            .iter()
+            .map(|r| user(r, 0))
+            .collect()
+    }
 }

@@ -1616,4 +1616,18 @@ impl Store for SqliteStore {
     ) -> Result<Option<crate::DevicePasswordRecord>, StoreError> {
         self.device_get(user)
     }
+    fn list_users(&self, org: Option<OrgId>) -> Result<Vec<UserRecord>, StoreError> {
+        let c = self.conn()?;
+        let mut st = c
+            .prepare(&format!(
+                "SELECT {USER_COLUMNS} FROM users u WHERE ?1 IS NULL OR u.org_id = ?1 ORDER BY u.username"
+            ))
+            .sx()?;
+        let rows = st
+            .query_map([org.map(|o| o.as_uuid())], user_row)
+            .sx()?
+            .collect::<Result<Vec<_>, _>>()
+            .sx()?;
+        rows.into_iter().map(build_user).collect()
+    }
 }

@@ -412,7 +412,7 @@ impl App {
             totp_secret: None,
         })?;
         self.audit(
-            &Principal::Operator,
+            who,
             if existing.is_some() {
                 "user.update"
             } else {
@@ -429,7 +429,11 @@ impl App {
     }
 
     /// An account the caller may manage.
-    fn managed_account(&self, who: &Principal, username: &str) -> Result<UserRecord, AppError> {
+    pub(crate) fn managed_account(
+        &self,
+        who: &Principal,
+        username: &str,
+    ) -> Result<UserRecord, AppError> {
         let u = self
             .store
             .find_user(username.trim())?
@@ -458,15 +462,30 @@ impl App {
         disabled: bool,
     ) -> Result<(), AppError> {
         let u = self.managed_account(who, username)?;
-        Ok(self
-            .store
-            .set_user_disabled(u.id, disabled.then(|| self.now()))?)
+        self.store
+            .set_user_disabled(u.id, disabled.then(|| self.now()))?;
+        self.audit(
+            who,
+            if disabled {
+                "user.disable"
+            } else {
+                "user.enable"
+            },
+            ("user", u.username),
+            serde_json::json!({}),
+        )
     }
 
     /// Lifts an account's log-in lock and forgets its failed log-ins.
     pub fn unlock_account(&self, who: &Principal, username: &str) -> Result<(), AppError> {
         let u = self.managed_account(who, username)?;
-        Ok(self.store.reset_login_failures(u.id)?)
+        self.store.reset_login_failures(u.id)?;
+        self.audit(
+            who,
+            "user.unlock",
+            ("user", u.username),
+            serde_json::json!({}),
+        )
     }
 
     /// Enrolls a new TOTP second factor for the account (replacing any previous one) and
@@ -476,13 +495,25 @@ impl App {
         let mut secret = [0u8; crate::totp::SECRET_LEN];
         rand::rngs::OsRng.fill_bytes(&mut secret);
         self.store.set_user_totp(u.id, Some(&secret))?;
+        self.audit(
+            who,
+            "user.totp_enroll",
+            ("user", u.username.clone()),
+            serde_json::json!({}),
+        )?;
         Ok(crate::totp::otpauth_uri("Usalama", &u.username, &secret))
     }
 
     /// Removes the account's second factor.
     pub fn remove_totp(&self, who: &Principal, username: &str) -> Result<(), AppError> {
         let u = self.managed_account(who, username)?;
-        Ok(self.store.set_user_totp(u.id, None)?)
+        self.store.set_user_totp(u.id, None)?;
+        self.audit(
+            who,
+            "user.totp_remove",
+            ("user", u.username),
+            serde_json::json!({}),
+        )
     }
 
     /// Checks a name and password (and the TOTP code when the account has a second

@@ -4,12 +4,14 @@
 //!
 //! All methods are synchronous; async callers run them on a blocking thread.
 
+mod admin;
 pub mod alerts;
 mod audit;
 mod auth;
 mod channels;
 mod clock;
 mod demo;
+pub mod digest;
 mod erasure;
 mod error;
 mod exports;
@@ -27,6 +29,7 @@ pub mod totp;
 pub mod vault;
 mod verification;
 
+pub use admin::AccountSummary;
 pub use alerts::{
     can_handle_alerts, AlertDetail, AlertFilter, DeliveryConfig, DeliveryReport, Evaluation,
     ForecastPoint, ForecastSource, NetTransport, SubscriptionInput, Transport,
@@ -41,6 +44,7 @@ pub use channels::{
     PlacePolicy, Placement, Receipt, ReportInput, ReportStatus, SmsInput, SmsOutcome, SmsResult,
     SubmitMode, MAX_BATCH, MAX_PLACES, SMS_KEY_SETTING,
 };
+pub use channels::{ClientAddressPolicy, ClientInfo, KeepClient};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use demo::{DemoData, DemoReport, DEMO_TOKEN_LABEL, DEMO_USER};
 pub use erasure::{RetentionPolicy, RetentionReport};
@@ -89,6 +93,10 @@ pub struct App {
     /// The organisation owning reports from callers without one (the anonymous web form).
     report_org: usalama_domain::OrgId,
     alerts: Arc<alerts::AlertState>,
+    /// What each channel keeps of its clients' network details.
+    client_policy: channels::ClientAddressPolicy,
+    /// OpenRosa HTTP Digest: nonce key and replay window.
+    digest: Arc<digest::DigestState>,
 }
 
 impl App {
@@ -113,6 +121,8 @@ impl App {
             login_policy: LoginPolicy::default(),
             throttle: Arc::default(),
             report_org: usalama_domain::DEFAULT_ORG,
+            client_policy: Default::default(),
+            digest: Arc::default(),
         }
     }
 
@@ -143,6 +153,13 @@ impl App {
     /// `org` instead of the default organisation.
     pub fn with_report_org(mut self, org: usalama_domain::OrgId) -> Self {
         self.report_org = org;
+        self
+    }
+
+    /// Keeps (sealed) the client address and user agent of reports on the channels the
+    /// policy names; by default no channel keeps them.
+    pub fn with_client_addresses(mut self, policy: channels::ClientAddressPolicy) -> Self {
+        self.client_policy = policy;
         self
     }
 

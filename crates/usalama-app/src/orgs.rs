@@ -65,7 +65,15 @@ impl App {
             name: name.to_string(),
         };
         match self.store.insert_org(&org, self.now()) {
-            Ok(()) => Ok(org),
+            Ok(()) => {
+                self.audit(
+                    who,
+                    "org.add",
+                    ("organisation", org.name.clone()),
+                    serde_json::json!({}),
+                )?;
+                Ok(org)
+            }
             Err(StoreError::Conflict(_)) => Err(AppError::invalid(
                 "organisation",
                 format!("an organisation named '{name}' exists"),
@@ -107,6 +115,12 @@ impl App {
             ));
         }
         self.store.set_share(from, to, scope, self.now())?;
+        self.audit(
+            who,
+            "org.share",
+            ("organisation", from.to_string()),
+            serde_json::json!({"to": to.to_string(), "scope": scope.map(|s| s.as_str())}),
+        )?;
         // Cached totals are per filter, and the filter now means something else.
         self.cache.events_changed();
         Ok(())

@@ -41,6 +41,8 @@ impl VaultState {
 pub(crate) struct Secrets {
     pub description: Option<String>,
     pub point: Option<GeoPoint>,
+    /// The client's network details, for channels that keep them.
+    pub client: Option<crate::channels::ClientInfo>,
 }
 
 /// A report's personal data, for roles that may read it.
@@ -56,6 +58,9 @@ pub struct PersonalData {
     pub exact_point: Option<GeoPoint>,
     /// The SMS as received.
     pub raw_text: Option<String>,
+    /// The client address and user agent the report came with, when its channel keeps
+    /// them (`[privacy.client_address]`).
+    pub client: Option<crate::channels::ClientInfo>,
     /// The record's personal data was erased (its data key destroyed): nothing above.
     pub erased: bool,
 }
@@ -177,6 +182,7 @@ impl App {
             && raw_text.is_none()
             && secrets.description.is_none()
             && secrets.point.is_none()
+            && secrets.client.is_none()
             && r.attachments.is_empty();
         if nothing {
             return Ok(());
@@ -203,6 +209,10 @@ impl App {
                 .as_deref()
                 .map(|c| self.contact_index(c))
                 .transpose()?,
+            client: secrets
+                .client
+                .as_ref()
+                .map(|c| seal("client", &serde_json::to_vec(c).unwrap_or_default())),
         };
         let mut attachment_keys = Vec::with_capacity(r.attachments.len());
         for a in &mut r.attachments {
@@ -297,6 +307,13 @@ impl App {
             sensitive_description: text("description", &f.description)?,
             exact_point,
             raw_text: text("raw_text", &f.raw_text)?,
+            client: match open("client", &f.client)? {
+                Some(b) => Some(
+                    serde_json::from_slice(&b)
+                        .map_err(|e| AppError::Sealed(format!("events.client of {id}: {e}")))?,
+                ),
+                None => None,
+            },
             erased: false,
         }))
     }

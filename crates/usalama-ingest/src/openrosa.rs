@@ -75,7 +75,7 @@ const fn q(name: &'static str, kind: Kind, label: [&'static str; 2]) -> Question
 }
 
 /// The questions before the repeat group.
-const BEFORE: [Question; 8] = [
+const BEFORE: [Question; 10] = [
     Question {
         required: true,
         ..q(
@@ -107,6 +107,20 @@ const BEFORE: [Question; 8] = [
     Question {
         hint: Some(["Village, town or district", "Village, ville ou district"]),
         ..q("place", Kind::Text, ["Name of the place", "Nom du lieu"])
+    },
+    Question {
+        hint: Some([
+            "Yes: only people allowed to read personal data see the exact point; others see the area",
+            "Oui : seules les personnes autorisées à lire les données personnelles voient le point exact ; les autres voient la zone",
+        ]),
+        ..q(
+            LOCATION_PRIVATE,
+            Kind::Select(YES_NO),
+            [
+                "Keep the exact location private?",
+                "Garder le lieu exact privé ?",
+            ],
+        )
     },
     Question {
         constraint: Some(". >= 0"),
@@ -149,7 +163,30 @@ const BEFORE: [Question; 8] = [
             "Ce qui s’est passé, avec vos mots",
         ],
     ),
+    Question {
+        hint: Some([
+            "Yes: only people allowed to read personal data see it",
+            "Oui : seules les personnes autorisées à lire les données personnelles la voient",
+        ]),
+        ..q(
+            DESCRIPTION_PRIVATE,
+            Kind::Select(YES_NO),
+            [
+                "Keep the description private?",
+                "Garder la description privée ?",
+            ],
+        )
+    },
 ];
+
+/// The question that marks the description sensitive (`yes`).
+pub const DESCRIPTION_PRIVATE: &str = "description_private";
+/// The question that marks the exact point sensitive (`yes`).
+pub const LOCATION_PRIVATE: &str = "location_private";
+/// The yes/no choice list of those questions.
+const YES_NO: &str = "yesno";
+/// The choices of the `yesno` list: value, English and French labels.
+const YES_NO_CHOICES: [(&str, &str, &str); 2] = [("no", "No", "Non"), ("yes", "Yes", "Oui")];
 
 /// The repeat group of people involved.
 const PEOPLE: &str = "people";
@@ -292,6 +329,13 @@ fn xform_with_version(taxonomy: &Taxonomy, version: &str) -> String {
                 escape(l)
             ));
         }
+        for (n, (_, en, fr)) in YES_NO_CHOICES.iter().enumerate() {
+            let l = if i == 1 { fr } else { en };
+            x.push_str(&format!(
+                "<text id=\"{YES_NO}-{n}\"><value>{}</value></text>\n",
+                escape(l)
+            ));
+        }
         let mut text = |id: String, value: &str| {
             x.push_str(&format!(
                 "<text id=\"{id}\"><value>{}</value></text>\n",
@@ -338,6 +382,14 @@ fn xform_with_version(taxonomy: &Taxonomy, version: &str) -> String {
     for (n, (v, ..)) in SEXES.iter().enumerate() {
         x.push_str(&format!(
             "<item><itextId>sex-{n}</itextId><name>{v}</name></item>"
+        ));
+    }
+    x.push_str(&format!(
+        "</root></instance>\n<instance id=\"{YES_NO}\"><root>"
+    ));
+    for (n, (v, ..)) in YES_NO_CHOICES.iter().enumerate() {
+        x.push_str(&format!(
+            "<item><itextId>{YES_NO}-{n}</itextId><name>{v}</name></item>"
         ));
     }
     x.push_str("</root></instance>\n");
@@ -456,6 +508,10 @@ pub struct Submission {
     pub values: BTreeMap<String, String>,
     /// The repeat group.
     pub people: Vec<SubmittedPerson>,
+    /// `description_private` was answered `yes`: the description is sensitive.
+    pub description_private: bool,
+    /// `location_private` was answered `yes`: the exact point is sensitive.
+    pub location_private: bool,
 }
 
 impl Submission {
@@ -613,6 +669,10 @@ pub fn read_submission(xml: &[u8]) -> Result<Submission, XmlError> {
     }
     // Drop people with nothing filled in (ODK sends an empty repeat when none was added).
     sub.people.retain(|p| *p != SubmittedPerson::default());
+    // Only the choice `yes` marks a field private; no answer keeps it as it is.
+    let yes = |v: Option<&str>| v.is_some_and(|v| v.trim() == "yes");
+    sub.description_private = yes(sub.get(DESCRIPTION_PRIVATE));
+    sub.location_private = yes(sub.get(LOCATION_PRIVATE));
     Ok(sub)
 }
 
@@ -622,7 +682,7 @@ mod tests {
     use crate::taxonomy_file::{parse_taxonomy, DEFAULT_TAXONOMY};
 
     /// An instance exactly as ODK Collect v2024 writes it.
-    const ODK: &str = r#"<?xml version='1.0' ?><data id="usalama_report" version="0a1b2c3d4e" xmlns:h="http://www.w3.org/1999/xhtml" xmlns:jr="http://openrosa.org/javarosa" xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:ev="http://www.w3.org/2001/xml-events" xmlns:orx="http://openrosa.org/xforms" xmlns:odk="http://www.opendatakit.org/xforms"><category>armed_violence</category><occurred_start>2023-05-02</occurred_start><location>6.1234 20.5678 512.0 4.8</location><place>Marché &amp; gare</place><killed>2</killed><injured /><displaced>40</displaced><description>Tirs — إطلاق نار</description><people><name>A. B.</name><age>34</age><sex>female</sex><role>witness</role></people><people><name /><age /><sex /><role /></people><reporter_contact>+000</reporter_contact><photo>1700000000000.jpg</photo><meta><instanceID>uuid:5b2f3b5c-1d2e-4f3a-9b8c-7d6e5f4a3b2c</instanceID></meta></data>"#;
+    const ODK: &str = r#"<?xml version='1.0' ?><data id="usalama_report" version="0a1b2c3d4e" xmlns:h="http://www.w3.org/1999/xhtml" xmlns:jr="http://openrosa.org/javarosa" xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:ev="http://www.w3.org/2001/xml-events" xmlns:orx="http://openrosa.org/xforms" xmlns:odk="http://www.opendatakit.org/xforms"><category>armed_violence</category><occurred_start>2023-05-02</occurred_start><location>6.1234 20.5678 512.0 4.8</location><place>Marché &amp; gare</place><location_private>yes</location_private><killed>2</killed><injured /><displaced>40</displaced><description>Tirs — إطلاق نار</description><description_private>no</description_private><people><name>A. B.</name><age>34</age><sex>female</sex><role>witness</role></people><people><name /><age /><sex /><role /></people><reporter_contact>+000</reporter_contact><photo>1700000000000.jpg</photo><meta><instanceID>uuid:5b2f3b5c-1d2e-4f3a-9b8c-7d6e5f4a3b2c</instanceID></meta></data>"#;
 
     #[test]
     fn reads_an_odk_instance() {
@@ -639,6 +699,23 @@ mod tests {
         assert_eq!(s.get("description"), Some("Tirs — إطلاق نار"));
         assert_eq!(s.get("photo"), Some("1700000000000.jpg"));
         assert_eq!(s.people.len(), 1, "the empty repeat is dropped");
+        assert!(s.location_private, "location_private=yes");
+        assert!(!s.description_private, "description_private=no");
+        let both = ODK.replace(
+            "<description_private>no</description_private>",
+            "<description_private>yes</description_private>",
+        );
+        assert!(
+            read_submission(both.as_bytes())
+                .unwrap()
+                .description_private
+        );
+        let neither = ODK.replace("<location_private>yes</location_private>", "");
+        assert!(
+            !read_submission(neither.as_bytes())
+                .unwrap()
+                .location_private
+        );
         assert_eq!(s.people[0].age.as_deref(), Some("34"));
         assert_eq!(
             split_geopoint(s.get("location").unwrap()),
@@ -698,6 +775,11 @@ mod tests {
         }
         assert!(f.contains("<bind nodeset=\"/data/people/age\" type=\"int\""));
         assert!(f.contains("jr:preload=\"uid\""));
+        assert!(f.contains("<bind nodeset=\"/data/description_private\" type=\"string\""));
+        assert!(f.contains("<bind nodeset=\"/data/location_private\" type=\"string\""));
+        assert!(f.contains(
+            "<instance id=\"yesno\"><root><item><itextId>yesno-0</itextId><name>no</name>"
+        ));
         assert!(f.contains("Combats et attaques armées"));
         assert_eq!(f, xform(&t), "deterministic");
         // It is well-formed: our own reader accepts it.

@@ -7,6 +7,7 @@
 
 pub mod alerts;
 pub mod audit;
+pub mod device;
 pub mod durability;
 mod error;
 pub mod intake;
@@ -25,6 +26,7 @@ pub use alerts::{
     AlertQuery, AlertWriteOutcome, DeliveryAttemptWrite, DeliveryLogEntry, DueDelivery, NewDelivery,
 };
 pub use audit::{AuditDraft, AuditEntry, AuditHead, ChainBreak, ChainVerifier};
+pub use device::DevicePasswordRecord;
 pub use durability::{BackupSummary, IntegrityReport, TableCount, TableDigest};
 pub use error::StoreError;
 pub use intake::{Attachment, NewReport, ReportReceipt, StoredAttachment, StoredReport};
@@ -362,6 +364,19 @@ pub trait Store: Send + Sync {
         &self,
         alert: usalama_domain::AlertId,
     ) -> Result<Vec<DeliveryLogEntry>, StoreError>;
+    // Admin: OpenRosa device passwords for HTTP Digest (migration 0008)
+    /// Stores an account's device password (a new data key and the sealed HA1 values),
+    /// replacing any previous one and destroying its data key, with `audit` appended, in
+    /// one transaction.
+    fn set_device_password(
+        &self,
+        rec: &DevicePasswordRecord,
+        audit: &AuditDraft,
+    ) -> Result<(), StoreError>;
+    /// An account's device password with its data key.
+    fn get_device_password(&self, user: Uuid) -> Result<Option<DevicePasswordRecord>, StoreError>;
+    /// Every account (of `org` when given), by name.
+    fn list_users(&self, org: Option<OrgId>) -> Result<Vec<UserRecord>, StoreError>;
 }
 
 /// The largest batch [`Store::scan_events`] hands over.

@@ -49,6 +49,8 @@ pub struct SealedFields {
     pub raw_text: Option<Vec<u8>>,
     /// The keyed blind index of the normalised contact.
     pub contact_index: Option<Vec<u8>>,
+    /// The client's address and user agent (sealed JSON), for channels that keep them.
+    pub client: Option<Vec<u8>>,
 }
 
 impl std::fmt::Debug for SealedFields {

@@ -102,6 +102,15 @@ pub const ROUTE_ACCESS: &[(&str, &str, Access)] = &[
     ("post", "/report", Public),
     ("get", "/report/status", Public),
     ("get", "/static/report.js", Public),
+    // Administration
+    ("get", "/admin/users", Needs(Permission::ManageUsers)),
+    ("post", "/admin/users", Needs(Permission::ManageUsers)),
+    ("get", "/admin/orgs", Needs(Permission::ManageOrganisations)),
+    (
+        "post",
+        "/admin/orgs",
+        Needs(Permission::ManageOrganisations),
+    ),
 ];
 
 /// The access rule of a method and routed path (`HEAD` falls back to `GET`).

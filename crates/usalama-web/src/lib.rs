@@ -6,6 +6,7 @@
 pub mod api;
 pub mod authz;
 pub mod cap;
+pub mod client;
 pub mod error;
 pub mod openrosa;
 pub mod ratelimit;

@@ -3,19 +3,23 @@
 //! and submissions (`POST /submission`, multipart with the instance as
 //! `xml_submission_file` and media parts, kept as sent).
 //!
-//! Monitors authenticate as ODK Collect can: HTTP Basic with an account made by `usalama
-//! user add NAME --role reporter`. Basic sends the password with every request, so a
-//! production server must be reached over TLS (a reverse proxy with HTTPS). Every
-//! response carries `X-OpenRosa-Version: 1.0`.
+//! Monitors authenticate as ODK Collect can: HTTP Digest (RFC 7616, SHA-256 or MD5,
+//! `qop=auth`) with the account's OpenRosa device password (`usalama user
+//! device-password NAME`), or HTTP Basic with the account's own password (`usalama user
+//! add NAME --role reporter`). Basic sends the password with every request, so a
+//! production server must be reached over TLS (a reverse proxy with HTTPS). The 401
+//! challenge offers Digest (SHA-256, then MD5) and Basic. Every response carries
+//! `X-OpenRosa-Version: 1.0`.
 
 use crate::api::run;
 use crate::state::AppState;
 use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, head};
 use axum::Router;
 use base64::Engine;
+use usalama_app::digest::DigestCheck;
 use usalama_app::{OpenRosaOutcome, Principal};
 use usalama_store::Attachment;
 
@@ -61,24 +65,73 @@ fn message(status: StatusCode, nature: &str, text: &str) -> Response {
     xml(status, usalama_app::openrosa_response(nature, text))
 }
 
-fn challenge() -> Response {
+/// A 401 offering Digest (SHA-256 and MD5, fresh nonces; `stale=true` after an expired
+/// nonce) and Basic.
+async fn challenge(state: &AppState, stale: bool) -> Response {
     let mut r = message(
         StatusCode::UNAUTHORIZED,
         "error",
-        "log in with your Usalama account name and password",
+        "log in with your Usalama account name and device password (or password)",
     );
-    r.headers_mut().insert(
+    let digest = run(state, move |app| app.digest_challenges(stale)).await;
+    let h = r.headers_mut();
+    match digest {
+        Ok(values) => {
+            for v in values {
+                if let Ok(v) = HeaderValue::from_str(&v) {
+                    h.append(header::WWW_AUTHENTICATE, v);
+                }
+            }
+        }
+        Err(e) => tracing::error!(error = %e, "no Digest challenge: the nonce key is unavailable"),
+    }
+    h.append(
         header::WWW_AUTHENTICATE,
         HeaderValue::from_static("Basic realm=\"Usalama\", charset=\"UTF-8\""),
     );
     r
 }
 
-/// The caller of an OpenRosa route, from HTTP Basic credentials.
-async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Principal, Response> {
-    let creds = headers
+/// The caller of an OpenRosa route, from HTTP Digest or Basic credentials.
+async fn caller(
+    state: &AppState,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Result<Principal, Response> {
+    let auth = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    if let Some(a) = auth.as_deref() {
+        let scheme = a.trim_start().split(' ').next().unwrap_or("");
+        if scheme.eq_ignore_ascii_case("digest") {
+            let a = a.to_string();
+            let method = method.as_str().to_string();
+            let target = uri
+                .path_and_query()
+                .map_or_else(|| uri.path().to_string(), |p| p.as_str().to_string());
+            return match run(state, move |app| {
+                app.authenticate_digest(&a, &method, &target)
+            })
+            .await
+            {
+                Ok(DigestCheck::Accepted(p)) => Ok(p),
+                Ok(DigestCheck::Stale) => Err(challenge(state, true).await),
+                Ok(DigestCheck::Refused) => Err(challenge(state, false).await),
+                Err(e) => {
+                    tracing::error!(error = %e, "OpenRosa Digest authentication failed");
+                    Err(message(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "error",
+                        "try again later",
+                    ))
+                }
+            };
+        }
+    }
+    let creds = auth
+        .as_deref()
         .and_then(|v| {
             let (scheme, rest) = v.split_once(' ')?;
             scheme.eq_ignore_ascii_case("basic").then_some(rest.trim())
@@ -90,9 +143,9 @@ async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Principal, Resp
             Some((u.to_string(), p.to_string()))
         });
     let Some((user, password)) = creds else {
-        return Err(challenge());
+        return Err(challenge(state, false).await);
     };
-    run(state, move |app| {
+    let out = run(state, move |app| {
         app.authenticate_basic(&usalama_app::LoginAttempt {
             username: &user,
             password: &password,
@@ -101,19 +154,22 @@ async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Principal, Resp
             client: None,
         })
     })
-    .await
-    .map_err(|e| match e {
-        usalama_app::AppError::Unauthenticated => challenge(),
-        usalama_app::AppError::RateLimited { .. } => message(
-            StatusCode::TOO_MANY_REQUESTS,
-            "error",
-            "too many attempts; try again later",
-        ),
-        other => {
-            tracing::error!(error = %other, "OpenRosa authentication failed");
-            message(StatusCode::SERVICE_UNAVAILABLE, "error", "try again later")
-        }
-    })
+    .await;
+    match out {
+        Ok(p) => Ok(p),
+        Err(usalama_app::AppError::Unauthenticated) => Err(challenge(state, false).await),
+        Err(e) => Err(match e {
+            usalama_app::AppError::RateLimited { .. } => message(
+                StatusCode::TOO_MANY_REQUESTS,
+                "error",
+                "too many attempts; try again later",
+            ),
+            other => {
+                tracing::error!(error = %other, "OpenRosa authentication failed");
+                message(StatusCode::SERVICE_UNAVAILABLE, "error", "try again later")
+            }
+        }),
+    }
 }
 
 /// This server's base URL as the client reached it (for the form's download URL).
@@ -136,8 +192,13 @@ fn base_url(state: &AppState, headers: &HeaderMap) -> String {
     format!("{}://{host}", if https { "https" } else { "http" })
 }
 
-async fn form_list(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Err(r) = caller(&state, &headers).await {
+async fn form_list(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(r) = caller(&state, &method, &uri, &headers).await {
         return r;
     }
     let (form, version) = state.app.report_xform();
@@ -148,15 +209,25 @@ async fn form_list(State(state): State<AppState>, headers: HeaderMap) -> Respons
     )
 }
 
-async fn form(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Err(r) = caller(&state, &headers).await {
+async fn form(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(r) = caller(&state, &method, &uri, &headers).await {
         return r;
     }
     xml(StatusCode::OK, state.app.report_xform().0)
 }
 
-async fn preflight(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Err(r) = caller(&state, &headers).await {
+async fn preflight(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(r) = caller(&state, &method, &uri, &headers).await {
         return r;
     }
     let mut r = with_headers(StatusCode::NO_CONTENT.into_response());
@@ -177,10 +248,11 @@ fn too_large() -> Response {
 }
 
 async fn submit(State(state): State<AppState>, req: Request) -> Response {
-    let who = match caller(&state, req.headers()).await {
+    let who = match caller(&state, req.method(), req.uri(), req.headers()).await {
         Ok(p) => p,
         Err(r) => return r,
     };
+    let client = crate::client::client_info_of(req.headers(), req.extensions(), &state.config);
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -249,7 +321,7 @@ async fn submit(State(state): State<AppState>, req: Request) -> Response {
         );
     };
     match run(&state, move |app| {
-        app.submit_openrosa(&who, &instance, media)
+        app.submit_openrosa_from(&who, &instance, media, Some(client))
     })
     .await
     {
@@ -274,7 +346,7 @@ async fn submit(State(state): State<AppState>, req: Request) -> Response {
                 .collect();
             message(StatusCode::BAD_REQUEST, "error", &text.join("; "))
         }
-        Err(usalama_app::AppError::Unauthenticated) => challenge(),
+        Err(usalama_app::AppError::Unauthenticated) => challenge(&state, false).await,
         Err(e) => {
             tracing::error!(error = %e, "OpenRosa submission failed");
             message(

@@ -23,6 +23,7 @@ use std::collections::HashMap;
 use usalama_app::{App, AppError, EventView, LoginAttempt, Principal};
 use usalama_domain::{AdminLevel, EventId};
 
+mod admin;
 mod alerts;
 mod index;
 mod report;
@@ -49,6 +50,8 @@ pub const PAGE_ROUTES: &[&str] = &[
     "/reports/sitrep/{period}",
     "/alerts",
     "/alerts/{id}",
+    "/admin/users",
+    "/admin/orgs",
 ];
 
 /// The page routes.
@@ -66,6 +69,7 @@ pub fn router() -> Router<AppState> {
         .route("/reports/sitrep/{month}", get(sitrep::page))
         .merge(verify::router())
         .merge(alerts::router())
+        .merge(admin::router())
         // Channels
         .route("/report", get(report::form).post(report::submit))
         .route("/report/status", get(report::status))

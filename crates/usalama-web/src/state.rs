@@ -22,6 +22,10 @@ pub struct WebConfig {
     /// Take the client's address from the first `X-Forwarded-For` hop (only behind a
     /// reverse proxy that sets it).
     pub trust_forwarded_for: bool,
+    /// The header (lower case) a trusted reverse proxy puts the client's address in, for
+    /// the client addresses channels keep (`[privacy.client_address]`); `None`: the
+    /// socket's peer address.
+    pub trusted_proxy: Option<String>,
 }
 
 /// Shared state of the router.

@@ -39,7 +39,8 @@
     for (var name in values) {
       if (!Object.prototype.hasOwnProperty.call(values, name)) continue;
       var el = form.elements[name];
-      if (el && el.type !== "hidden" && typeof el.value === "string") el.value = values[name];
+      if (el && el.type === "checkbox") el.checked = true;
+      else if (el && el.type !== "hidden" && typeof el.value === "string") el.value = values[name];
       else if (el && name === "nonce") el.value = values[name];
     }
   }

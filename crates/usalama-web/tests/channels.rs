@@ -462,7 +462,20 @@ fn openrosa_submission_creates_an_unverified_report() {
         )
         .await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-        assert!(r.header("www-authenticate").starts_with("Basic"));
+        let offered: Vec<&str> = r
+            .headers
+            .get_all("www-authenticate")
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .collect();
+        assert!(
+            offered.iter().any(|c| c.starts_with("Basic")),
+            "{offered:?}"
+        );
+        assert!(
+            offered.iter().any(|c| c.starts_with("Digest")),
+            "{offered:?}"
+        );
         assert_eq!(r.header("x-openrosa-version"), "1.0");
         let r = send(
             &f.router,

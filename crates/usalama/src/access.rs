@@ -103,6 +103,15 @@ pub fn user(s: &Settings, action: UserCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        UserCommand::DevicePassword { username, store } => {
+            let app = open_app(s, &store, None)?;
+            let password = app.set_device_password(&op, &username)?;
+            println!("user '{username}' OpenRosa device password: {password}");
+            eprintln!(
+                "Enter it in ODK Collect or KoboCollect (server settings, password) with the account name. It is shown once."
+            );
+            Ok(())
+        }
     }
 }
 

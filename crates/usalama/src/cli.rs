@@ -628,6 +628,15 @@ pub enum UserCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Generate the account's OpenRosa device password for HTTP Digest (ODK Collect,
+    /// KoboCollect) and print it once; a previous one stops working.
+    DevicePassword {
+        /// Login name.
+        username: String,
+        /// Where the data is.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 /// Organisation subcommands.
@@ -787,6 +796,7 @@ pub fn open_app_at(
         level,
     })
     .map_err(|e| ConfigError(e.to_string()))?;
+    let app = app.with_client_addresses(p.client_address.policy().map_err(ConfigError)?);
     if let Some(p) = &settings.file.alerts.rules {
         let text = std::fs::read_to_string(p)
             .map_err(|e| ConfigError(format!("cannot read alert rules {}: {e}", p.display())))?;

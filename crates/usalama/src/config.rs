@@ -50,6 +50,44 @@ pub struct PrivacySection {
     pub k_sensitive: Option<u64>,
     /// `adm1` (default), `adm2` or `adm3`.
     pub level: Option<String>,
+    /// `[privacy.client_address]`: what each channel keeps of its clients' address and
+    /// user agent.
+    #[serde(default)]
+    pub client_address: ClientAddressSection,
+}
+
+/// `[privacy.client_address]`: per channel, `"none"` (default: neither the client's IP
+/// address nor its user agent is stored) or `"sealed"` (both stored sealed with the
+/// report, readable only by roles that may read personal data, each read audited).
+#[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ClientAddressSection {
+    /// The web form.
+    pub web_form: Option<String>,
+    /// The JSON API.
+    pub api: Option<String>,
+    /// The SMS gateway webhook.
+    pub sms: Option<String>,
+    /// OpenRosa submissions.
+    pub openrosa: Option<String>,
+}
+
+impl ClientAddressSection {
+    /// The policy, or the key and value at fault.
+    pub fn policy(&self) -> Result<usalama_app::ClientAddressPolicy, String> {
+        let read = |key: &str, v: &Option<String>| match v.as_deref() {
+            None => Ok(usalama_app::KeepClient::None),
+            Some(v) => usalama_app::KeepClient::parse(v).ok_or_else(|| {
+                format!("privacy.client_address.{key}: '{v}' is not \"none\" or \"sealed\"")
+            }),
+        };
+        Ok(usalama_app::ClientAddressPolicy {
+            web_form: read("web_form", &self.web_form)?,
+            api: read("api", &self.api)?,
+            sms: read("sms", &self.sms)?,
+            openrosa: read("openrosa", &self.openrosa)?,
+        })
+    }
 }
 
 /// `[alerts]` settings: the rules file and how alerts are delivered.
@@ -102,6 +140,10 @@ pub struct ServerSection {
     pub trust_forwarded_for: Option<bool>,
     /// The organisation owning reports from the anonymous web form (default: `default`).
     pub report_org: Option<String>,
+    /// The header a trusted reverse proxy puts the client's address in (e.g.
+    /// `X-Forwarded-For`, whose last hop is taken, or `X-Real-IP`): used for the client
+    /// addresses a channel keeps (`[privacy.client_address]`); unset, the socket's peer.
+    pub trusted_proxy: Option<String>,
     /// `[server.rate_limits]`: requests per minute per client address; 0 turns one off.
     #[serde(default)]
     pub rate_limits: RateLimitSection,
@@ -133,6 +175,11 @@ impl ServerSection {
         usalama_web::WebConfig {
             secure_cookies: self.secure_cookies.unwrap_or(false),
             trust_forwarded_for: self.trust_forwarded_for.unwrap_or(false),
+            trusted_proxy: self
+                .trusted_proxy
+                .as_deref()
+                .map(|h| h.trim().to_ascii_lowercase())
+                .filter(|h| !h.is_empty()),
             rate_limits: usalama_web::ratelimit::RateLimits {
                 login: r.login.unwrap_or(d.login),
                 report_form: r.report_form.unwrap_or(d.report_form),
@@ -250,6 +297,41 @@ mod tests {
         let c = FileConfig::load(Path::new(path)).unwrap();
         assert_eq!(c.server.bind.as_deref(), Some("127.0.0.1:8080"));
         assert!(c.store.data_dir.is_some());
+    }
+
+    #[test]
+    fn client_addresses_are_kept_only_where_configured() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("c.toml");
+        std::fs::write(
+            &f,
+            "[server]\ntrusted_proxy = 'X-Real-IP'\n[privacy.client_address]\nopenrosa = 'sealed'\nweb_form = 'none'\n",
+        )
+        .unwrap();
+        let c = FileConfig::load(&f).unwrap();
+        let p = c.privacy.client_address.policy().unwrap();
+        assert_eq!(p.openrosa, usalama_app::KeepClient::Sealed);
+        assert_eq!(p.web_form, usalama_app::KeepClient::None);
+        assert_eq!(p.api, usalama_app::KeepClient::None, "default");
+        assert_eq!(
+            c.server.web_config().trusted_proxy.as_deref(),
+            Some("x-real-ip")
+        );
+        assert_eq!(
+            FileConfig::default().server.web_config().trusted_proxy,
+            None
+        );
+        std::fs::write(&f, "[privacy.client_address]\nsms = 'clear'\n").unwrap();
+        let err = FileConfig::load(&f)
+            .unwrap()
+            .privacy
+            .client_address
+            .policy()
+            .unwrap_err();
+        assert!(
+            err.contains("privacy.client_address.sms") && err.contains("clear"),
+            "{err}"
+        );
     }
 
     #[test]

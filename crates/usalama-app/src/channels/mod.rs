@@ -10,11 +10,13 @@
 //! never corrected. Nothing is half-stored: the reports of one call are written in one
 //! transaction, and in all-or-nothing mode not at all when any is refused.
 
+mod client;
 mod openrosa;
 mod places;
 mod reference;
 mod sms;
 
+pub use client::{ClientAddressPolicy, ClientInfo, KeepClient};
 pub use openrosa::OpenRosaOutcome;
 pub use places::{ReportStatus, MAX_PLACES};
 pub use reference::{normalize_reference, reference_for};
@@ -113,6 +115,9 @@ pub struct ReportInput {
     pub location_sensitive: bool,
     /// The client's own id for the report: sending it again returns the stored report.
     pub external_id: Option<String>,
+    /// The client's address and user agent, kept (sealed) only when the channel is
+    /// configured to keep them ([`ClientAddressPolicy`]).
+    pub client: Option<ClientInfo>,
     /// Problems the channel found while reading its wire format (a JSON string where a
     /// number belongs, …), reported with the others.
     pub wire_errors: Vec<FieldError>,
@@ -565,6 +570,9 @@ impl App {
         let mut description = present(&input.description).map(str::to_string);
         if input.description_sensitive {
             secrets.description = description.take();
+        }
+        if self.client_policy.for_channel(channel) == KeepClient::Sealed {
+            secrets.client = input.client.as_ref().and_then(ClientInfo::bounded);
         }
         if input.location_sensitive {
             if let Some(p) = point.take() {

@@ -78,6 +78,18 @@ impl App {
         xml: &[u8],
         media: Vec<Attachment>,
     ) -> Result<OpenRosaOutcome, AppError> {
+        self.submit_openrosa_from(who, xml, media, None)
+    }
+
+    /// [`App::submit_openrosa`] with the device's network details, kept sealed only when
+    /// the OpenRosa channel is configured to keep them.
+    pub fn submit_openrosa_from(
+        &self,
+        who: &Principal,
+        xml: &[u8],
+        media: Vec<Attachment>,
+        client: Option<super::ClientInfo>,
+    ) -> Result<OpenRosaOutcome, AppError> {
         self.require(who, usalama_domain::Permission::SubmitReports)?;
         let refuse = |field: &str, reason: String| {
             Ok(OpenRosaOutcome::Refused(vec![FieldError::new(
@@ -130,6 +142,9 @@ impl App {
             description: opt(sub.get("description")),
             reporter_contact: opt(sub.get("reporter_contact")),
             external_id: sub.instance_id.clone(),
+            description_sensitive: sub.description_private,
+            location_sensitive: sub.location_private,
+            client,
             people: sub
                 .people
                 .iter()

@@ -138,6 +138,17 @@ impl App {
     /// Receives one message from an SMS gateway (the caller is the gateway's token). A
     /// message that cannot be read is not stored; the reply explains the syntax.
     pub fn receive_sms(&self, who: &Principal, sms: SmsInput) -> Result<SmsResult, AppError> {
+        self.receive_sms_from(who, sms, None)
+    }
+
+    /// [`App::receive_sms`] with the gateway's network details, kept sealed only when the
+    /// SMS channel is configured to keep them.
+    pub fn receive_sms_from(
+        &self,
+        who: &Principal,
+        sms: SmsInput,
+        client: Option<super::ClientInfo>,
+    ) -> Result<SmsResult, AppError> {
         self.require(who, usalama_domain::Permission::SubmitReports)?;
         let Some(syntax) = self.intake.sms.read().ok().and_then(|g| g.clone()) else {
             return Err(AppError::invalid(
@@ -213,6 +224,7 @@ impl App {
                 .map(str::trim)
                 .filter(|m| !m.is_empty())
                 .map(|m| m.chars().take(200).collect()),
+            client,
             ..Default::default()
         };
         match parsed.keyword.count {

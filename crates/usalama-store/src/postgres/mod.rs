@@ -5,6 +5,7 @@
 mod access;
 mod alerts;
 mod channels;
+mod device;
 mod durability;
 
 use crate::error::StoreError;
@@ -1406,5 +1407,33 @@ impl Store for PgStore {
         alert: usalama_domain::AlertId,
     ) -> Result<Vec<crate::alerts::DeliveryLogEntry>, StoreError> {
         self.alerts_delivery_log(alert)
+    }
+
+    // Admin: OpenRosa device passwords (in `device.rs`)
+    fn set_device_password(
+        &self,
+        rec: &crate::DevicePasswordRecord,
+        audit: &crate::AuditDraft,
+    ) -> Result<(), StoreError> {
+        self.device_set(rec, audit)
+    }
+    fn get_device_password(
+        &self,
+        user: Uuid,
+    ) -> Result<Option<crate::DevicePasswordRecord>, StoreError> {
+        self.device_get(user)
+    }
+    fn list_users(&self, org: Option<OrgId>) -> Result<Vec<UserRecord>, StoreError> {
+        self.conn()?
+            .query(
+                &format!(
+                    "SELECT {USER_COLUMNS} FROM users u WHERE $1::uuid IS NULL OR u.org_id = $1 ORDER BY u.username"
+                ),
+                &[&org.map(|o| o.as_uuid())],
+            )
+            .px()?
+            .iter()
+            .map(|r| user(r, 0))
+            .collect()
     }
 }

@@ -13,15 +13,16 @@ use postgres::{GenericClient, Row};
 use usalama_domain::EventId;
 use uuid::Uuid;
 
-const KEY_COLUMNS: &str = "id, purpose, wrapped_key, master_version, created_at, destroyed_at";
+pub(super) const KEY_COLUMNS: &str =
+    "id, purpose, wrapped_key, master_version, created_at, destroyed_at";
 
-fn parse_ts(s: &str) -> Result<DateTime<Utc>, StoreError> {
+pub(super) fn parse_ts(s: &str) -> Result<DateTime<Utc>, StoreError> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| StoreError::Backend(format!("bad time '{s}': {e}")))
 }
 
-fn key_at(r: &Row, o: usize) -> Result<DataKeyRecord, StoreError> {
+pub(super) fn key_at(r: &Row, o: usize) -> Result<DataKeyRecord, StoreError> {
     Ok(DataKeyRecord {
         id: r.try_get(o).px()?,
         purpose: r.try_get(o + 1).px()?,
@@ -64,8 +65,8 @@ pub(super) fn insert_sealed(
     insert_key(c, &s.key)?;
     let f = &s.fields;
     c.execute(
-        "INSERT INTO event_sealed (event_id, key_id, people, reporter_contact, description, point, raw_text, contact_index)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO event_sealed (event_id, key_id, people, reporter_contact, description, point, raw_text, contact_index, client)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         &[
             &event,
             &s.key.id,
@@ -75,6 +76,7 @@ pub(super) fn insert_sealed(
             &f.point,
             &f.raw_text,
             &f.contact_index,
+            &f.client,
         ],
     )
     .px()?;
@@ -153,7 +155,7 @@ impl PgStore {
         let row = tx
             .query_opt(
                 &format!(
-                    "SELECT s.people, s.reporter_contact, s.description, s.point, s.raw_text, s.contact_index,
+                    "SELECT s.people, s.reporter_contact, s.description, s.point, s.raw_text, s.contact_index, s.client,
                             k.{} FROM event_sealed s JOIN data_keys k ON k.id = s.key_id WHERE s.event_id = $1",
                     KEY_COLUMNS.replace(", ", ", k.")
                 ),
@@ -171,8 +173,9 @@ impl PgStore {
                     point: r.try_get(3).px()?,
                     raw_text: r.try_get(4).px()?,
                     contact_index: r.try_get(5).px()?,
+                    client: r.try_get(6).px()?,
                 },
-                key: key_at(&r, 6)?,
+                key: key_at(&r, 7)?,
             }),
         };
         if found.is_some() {

@@ -13,9 +13,10 @@ use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 use usalama_domain::EventId;
 use uuid::Uuid;
 
-const KEY_COLUMNS: &str = "id, purpose, wrapped_key, master_version, created_at, destroyed_at";
+pub(super) const KEY_COLUMNS: &str =
+    "id, purpose, wrapped_key, master_version, created_at, destroyed_at";
 
-fn key_row(r: &Row) -> rusqlite::Result<DataKeyRecord> {
+pub(super) fn key_row(r: &Row) -> rusqlite::Result<DataKeyRecord> {
     Ok(DataKeyRecord {
         id: uuid_col(r, 0)?,
         purpose: r.get(1)?,
@@ -54,8 +55,8 @@ pub(super) fn insert_sealed(
     insert_key(c, &s.key)?;
     let f = &s.fields;
     c.prepare_cached(
-        "INSERT INTO event_sealed (event_id, key_id, people, reporter_contact, description, point, raw_text, contact_index)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO event_sealed (event_id, key_id, people, reporter_contact, description, point, raw_text, contact_index, client)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )
     .sx()?
     .execute(params![
@@ -66,7 +67,8 @@ pub(super) fn insert_sealed(
             f.description,
             f.point,
             f.raw_text,
-            f.contact_index
+            f.contact_index,
+            f.client
         ])
     .sx()?;
     Ok(())
@@ -131,7 +133,7 @@ impl SqliteStore {
             .sx()?;
         let found = tx
             .query_row(
-                "SELECT s.people, s.reporter_contact, s.description, s.point, s.raw_text, s.contact_index,
+                "SELECT s.people, s.reporter_contact, s.description, s.point, s.raw_text, s.contact_index, s.client,
                         k.id, k.purpose, k.wrapped_key, k.master_version, k.created_at, k.destroyed_at
                  FROM event_sealed s JOIN data_keys k ON k.id = s.key_id WHERE s.event_id = ?1",
                 [event.as_uuid()],
@@ -143,14 +145,15 @@ impl SqliteStore {
                         point: r.get(3)?,
                         raw_text: r.get(4)?,
                         contact_index: r.get(5)?,
+                        client: r.get(6)?,
                     };
                     let key = DataKeyRecord {
-                        id: uuid_col(r, 6)?,
-                        purpose: r.get(7)?,
-                        wrapped: r.get(8)?,
-                        master_version: r.get::<_, i64>(9)? as u32,
-                        created_at: parse_ts(&r.get::<_, String>(10)?)?,
-                        destroyed_at: opt_ts(r.get(11)?)?,
+                        id: uuid_col(r, 7)?,
+                        purpose: r.get(8)?,
+                        wrapped: r.get(9)?,
+                        master_version: r.get::<_, i64>(10)? as u32,
+                        created_at: parse_ts(&r.get::<_, String>(11)?)?,
+                        destroyed_at: opt_ts(r.get(12)?)?,
                     };
                     Ok(StoredSealed { event, key, fields })
                 },

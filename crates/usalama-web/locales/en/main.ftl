@@ -464,3 +464,38 @@ alerts-severity-minor = Minor
 alerts-severity-unknown = Unknown
 verify-conflict-status_conflict = Someone changed this alert since you opened it. Reload the page and try again.
 alerts-invalid-move = An alert moves forward only: new, acknowledged, responded, closed (any open alert may be closed). The note may have at most 2,000 characters.
+
+# Admin helper: privacy marks on the report form
+report-description-private = Keep the description private
+report-description-private-hint = Only the people allowed to read personal data will see it; it is never published.
+report-location-private = Keep the exact location private
+report-location-private-hint = The exact point is seen only by the people allowed to read personal data; others see only the area.
+
+# Admin helper: administration pages
+admin-users-title = Accounts
+admin-orgs-title = Organisations
+admin-col-user = Account name
+admin-col-role = Role
+admin-col-org = Organisation
+admin-col-state = State
+admin-col-actions = Actions
+admin-state-disabled = disabled
+admin-state-locked = locked
+admin-state-totp = second factor
+admin-enable = Enable
+admin-disable = Disable
+admin-unlock = Unlock
+admin-totp-reset = Remove second factor
+admin-add-user = Add an account
+admin-password-once = Password of { $user }, shown only now: give it to its owner.
+admin-done = Done.
+admin-error = Not done: { $reason }
+admin-add-org = Add an organisation
+admin-org-name = Short name
+admin-share = Share records
+admin-share-from = Records of
+admin-share-to = Seen by
+admin-share-scope = Which records
+admin-scope-all = All
+admin-scope-verified = Verified only
+admin-scope-none = None (stop sharing)

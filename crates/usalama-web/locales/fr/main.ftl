@@ -471,3 +471,38 @@ alerts-severity-minor = Mineure
 alerts-severity-unknown = Inconnue
 verify-conflict-status_conflict = Quelqu’un a modifié cette alerte depuis que vous l’avez ouverte. Rechargez la page et réessayez.
 alerts-invalid-move = Une alerte avance dans un seul sens : nouvelle, prise en compte, réponse en cours, close (toute alerte ouverte peut être close). La note compte au plus 2 000 caractères.
+
+# Admin helper: privacy marks on the report form
+report-description-private = Garder la description privée
+report-description-private-hint = Seules les personnes autorisées à lire les données personnelles la verront ; elle n'est jamais publiée.
+report-location-private = Garder le lieu exact privé
+report-location-private-hint = Le point exact n'est vu que par les personnes autorisées à lire les données personnelles ; les autres ne voient que la zone.
+
+# Admin helper: administration pages
+admin-users-title = Comptes
+admin-orgs-title = Organisations
+admin-col-user = Nom du compte
+admin-col-role = Rôle
+admin-col-org = Organisation
+admin-col-state = État
+admin-col-actions = Actions
+admin-state-disabled = désactivé
+admin-state-locked = verrouillé
+admin-state-totp = second facteur
+admin-enable = Activer
+admin-disable = Désactiver
+admin-unlock = Déverrouiller
+admin-totp-reset = Retirer le second facteur
+admin-add-user = Ajouter un compte
+admin-password-once = Mot de passe de { $user }, affiché une seule fois : remettez-le à son titulaire.
+admin-done = C'est fait.
+admin-error = Non effectué : { $reason }
+admin-add-org = Ajouter une organisation
+admin-org-name = Nom court
+admin-share = Partager les dossiers
+admin-share-from = Dossiers de
+admin-share-to = Vus par
+admin-share-scope = Quels dossiers
+admin-scope-all = Tous
+admin-scope-verified = Vérifiés seulement
+admin-scope-none = Aucun (arrêter le partage)

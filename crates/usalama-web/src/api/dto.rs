@@ -303,6 +303,13 @@ pub struct EventDetailDto {
     /// The exact point `[latitude, longitude]`, when the reporter marked it sensitive.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exact_point: Option<[f64; 2]>,
+    /// The client's IP address, when its channel keeps it sealed
+    /// (`[privacy.client_address]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_address: Option<String>,
+    /// The client's user agent, when its channel keeps it sealed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_user_agent: Option<String>,
     /// The record's personal data was erased.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub personal_data_erased: bool,
@@ -330,6 +337,8 @@ impl EventDetailDto {
             reporter_contact: None,
             sensitive_description: None,
             exact_point: None,
+            client_address: None,
+            client_user_agent: None,
             personal_data_erased: false,
         };
         if let Some(p) = personal {
@@ -354,6 +363,10 @@ impl EventDetailDto {
                 d.reporter_contact = p.reporter_contact;
                 d.sensitive_description = p.sensitive_description;
                 d.exact_point = p.exact_point.map(|q| [q.lat(), q.lon()]);
+                if let Some(c) = p.client {
+                    d.client_address = c.address;
+                    d.client_user_agent = c.user_agent;
+                }
             }
         }
         d

@@ -9,6 +9,7 @@
 
 use crate::api::params::Params;
 use crate::api::{run, Caller};
+use crate::client::Client;
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::body::{Body, Bytes};
@@ -290,6 +291,7 @@ fn problems(item: Option<usize>, errs: &[FieldError]) -> Vec<Value> {
 async fn create_report(
     State(state): State<AppState>,
     Caller(who): Caller,
+    Client(client): Client,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
@@ -301,7 +303,8 @@ async fn create_report(
         Ok(v) => v,
         Err(r) => return *r,
     };
-    let input = report_from_json(&value);
+    let mut input = report_from_json(&value);
+    input.client = Some(client);
     let out = run(&state, move |app| {
         app.submit_reports(
             &who,
@@ -335,6 +338,7 @@ async fn create_report(
 async fn create_batch(
     State(state): State<AppState>,
     Caller(who): Caller,
+    Client(client): Client,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
     body: Body,
@@ -398,7 +402,13 @@ async fn create_batch(
             ]),
         );
     }
-    let inputs: Vec<ReportInput> = items.iter().map(report_from_json).collect();
+    let inputs: Vec<ReportInput> = items
+        .iter()
+        .map(|v| ReportInput {
+            client: Some(client.clone()),
+            ..report_from_json(v)
+        })
+        .collect();
     drop(items);
     let mode = if partial {
         SubmitMode::Partial

@@ -12,6 +12,7 @@
 
 use crate::api::reports::{json_error, read_limited, too_large, BodyError};
 use crate::api::run;
+use crate::client::Client;
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::body::Body;
@@ -171,6 +172,7 @@ fn xml_escape(s: &str) -> String {
 
 async fn inbound(
     State(state): State<AppState>,
+    Client(client): Client,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
     body: Body,
@@ -227,7 +229,11 @@ async fn inbound(
         timestamp: pick(&fields, TIME),
         message_id: pick(&fields, ID),
     };
-    match run(&state, move |app| app.receive_sms(&who, input)).await {
+    match run(&state, move |app| {
+        app.receive_sms_from(&who, input, Some(client))
+    })
+    .await
+    {
         Ok(result) => reply_response(format, &from, &result),
         Err(e) => ApiError::from(e).into_response(),
     }

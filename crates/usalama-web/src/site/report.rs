@@ -5,6 +5,7 @@
 use super::PageReq;
 use crate::api::params::form_pairs;
 use crate::api::run;
+use crate::client::Client;
 use crate::state::AppState;
 use crate::ui::i18n::Lang;
 use crate::ui::report::{
@@ -108,6 +109,12 @@ fn values_of(pairs: &[(String, String)]) -> (String, ReportValues) {
             people,
             reporter_contact: get("reporter_contact"),
             nonce: get("nonce"),
+            description_private: pairs
+                .iter()
+                .any(|(n, v)| n == "description_private" && v == "1"),
+            location_private: pairs
+                .iter()
+                .any(|(n, v)| n == "location_private" && v == "1"),
         },
     )
 }
@@ -142,6 +149,8 @@ fn input_of(v: &ReportValues) -> ReportInput {
             .collect(),
         reporter_contact: some(&v.reporter_contact),
         external_id: some(&v.nonce).map(|n| n.chars().take(60).collect()),
+        description_sensitive: v.description_private,
+        location_sensitive: v.location_private,
         ..Default::default()
     }
 }
@@ -195,7 +204,12 @@ fn option_label(state: &AppState, lang: Lang, m: &PlaceMatch) -> String {
     }
 }
 
-pub(super) async fn submit(State(state): State<AppState>, req: PageReq, body: Bytes) -> Response {
+pub(super) async fn submit(
+    State(state): State<AppState>,
+    req: PageReq,
+    Client(client): Client,
+    body: Bytes,
+) -> Response {
     let pairs = form_pairs(&String::from_utf8_lossy(&body));
     let (csrf, values) = values_of(&pairs);
     if req.set_csrf || csrf != req.csrf {
@@ -242,7 +256,8 @@ pub(super) async fn submit(State(state): State<AppState>, req: PageReq, body: By
             });
         }
     }
-    let input = input_of(&values);
+    let mut input = input_of(&values);
+    input.client = Some(client);
     let filled_rows: Vec<usize> = values
         .people
         .iter()

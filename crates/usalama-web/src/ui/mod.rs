@@ -5,6 +5,7 @@
 //! returned markup. Pages work without JavaScript, fetch nothing from outside the site and
 //! link a single stylesheet, [`APP_CSS`], served at `/static/app.css`.
 
+pub mod admin;
 pub mod alerts;
 pub mod i18n;
 pub mod index;

@@ -54,6 +54,10 @@ pub struct ReportValues {
     pub reporter_contact: String,
     /// The form's one-time id, which makes a resend return the stored report.
     pub nonce: String,
+    /// "Keep the description private" is ticked.
+    pub description_private: bool,
+    /// "Keep the exact location private" is ticked.
+    pub location_private: bool,
 }
 
 /// A place to choose from when the typed name is ambiguous or misspelt.
@@ -204,6 +208,14 @@ pub fn report_form(ctx: &PageCtx<'_>, view: &ReportFormView) -> Markup {
                         aria-describedby="f-description-hint"
                         aria-invalid=[error_for(view, "description").map(|_| "true")] { (v.description) }
                 }
+                div.field.check {
+                    label.checkbox for="f-description_private" {
+                        input type="checkbox" id="f-description_private" name="description_private" value="1"
+                            aria-describedby="f-description_private-hint" checked[v.description_private];
+                        " " (ctx.t("report-description-private"))
+                    }
+                    span.hint id="f-description_private-hint" { (ctx.t("report-description-private-hint")) }
+                }
             }
             fieldset {
                 legend { (ctx.t("report-when")) }
@@ -242,6 +254,14 @@ pub fn report_form(ctx: &PageCtx<'_>, view: &ReportFormView) -> Markup {
                         &[("inputmode", "decimal"), ("autocomplete", "off"), ("maxlength", "20")]))
                 }
                 p { button #use-position.btn.secondary type="button" hidden { (ctx.t("report-use-position")) } }
+                div.field.check {
+                    label.checkbox for="f-location_private" {
+                        input type="checkbox" id="f-location_private" name="location_private" value="1"
+                            aria-describedby="f-location_private-hint" checked[v.location_private];
+                        " " (ctx.t("report-location-private"))
+                    }
+                    span.hint id="f-location_private-hint" { (ctx.t("report-location-private-hint")) }
+                }
             }
             fieldset {
                 legend { (ctx.t("report-how-many")) }

@@ -98,3 +98,30 @@ fn organisations_accounts_and_tokens_from_the_command_line() {
     let out = cmd(&["org", "share", "ngo-south", "ngo-north", "--scope", "some"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a sharing scope"));
 }
+
+#[test]
+fn a_device_password_is_printed_once_and_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("data");
+    let d = d.to_str().unwrap();
+    let cmd = |args: &[&str]| {
+        let mut a = args.to_vec();
+        a.extend(["--data-dir", d]);
+        run(&a)
+    };
+    ok(&cmd(&["user", "add", "monitor", "--role", "reporter"]));
+    let first = ok(&cmd(&["user", "device-password", "monitor"]));
+    let prefix = "user 'monitor' OpenRosa device password: ";
+    assert!(first.starts_with(prefix), "{first}");
+    let pw1 = first.trim().trim_start_matches(prefix).to_string();
+    assert_eq!(pw1.len(), 20, "{first}");
+    let second = ok(&cmd(&["user", "device-password", "monitor"]));
+    assert_ne!(second.trim().trim_start_matches(prefix), pw1, "a new one");
+    let out = cmd(&["user", "device-password", "nobody"]);
+    assert!(!out.status.success());
+    // Only sealed HA1 values are stored: the password is nowhere in the data directory.
+    for entry in std::fs::read_dir(d).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap_or_default();
+        assert!(!bytes.windows(pw1.len()).any(|w| w == pw1.as_bytes()));
+    }
+}

@@ -56,6 +56,10 @@ pub struct IndexRow {
     pub scores: [Option<f64>; 3],
     /// Dimensions left out for want of data.
     pub missing: Vec<Dimension>,
+    /// Whether the value and scores were withheld from this caller: a count of this
+    /// locality and period is small, or its public figure is withheld
+    /// (`crate::index_disclosure`).
+    pub withheld: bool,
 }
 
 impl IndexRow {
@@ -119,6 +123,8 @@ pub struct IndexPoint {
     pub value: Option<f64>,
     /// Dimension scores (lives, livelihood, dignity).
     pub scores: [Option<f64>; 3],
+    /// Whether the value and scores were withheld from this caller.
+    pub withheld: bool,
 }
 
 /// The position of a dimension in score arrays.
@@ -239,7 +245,7 @@ impl App {
     /// with data), worst first. Anyone may call this.
     pub fn index_table(
         &self,
-        _who: &Principal,
+        who: &Principal,
         level: Level,
         granularity: Granularity,
         at: Option<Period>,
@@ -284,9 +290,21 @@ impl App {
                     missing: v
                         .map(|v| v.missing_dimensions())
                         .unwrap_or_else(|| Dimension::ALL.to_vec()),
+                    withheld: false,
                 })
             })
             .collect();
+        if let (false, Some(p)) = (crate::index_disclosure::sees_all(who), period) {
+            let mask = self.index_mask(&c)?;
+            for r in &mut rows {
+                if mask.withheld(r.locality.id, r.locality.level, p) {
+                    r.value = None;
+                    r.scores = [None; 3];
+                    r.missing = Vec::new();
+                    r.withheld = true;
+                }
+            }
+        }
         rows.sort_by(|a, b| match (a.value, b.value) {
             (Some(x), Some(y)) => y
                 .total_cmp(&x)
@@ -348,8 +366,17 @@ impl App {
             };
             i.measure.is_count() && i.raw.is_some_and(|r| r > 0.0 && r < k as f64)
         };
-        let withheld = who.role().is_none() && explanation.inputs.iter().any(small);
+        let withheld = !crate::index_disclosure::sees_all(who)
+            && (explanation.inputs.iter().any(small)
+                || self
+                    .index_mask(&c)?
+                    .withheld(summary.id, summary.level, period));
         if withheld {
+            explanation.value = None;
+            for d in &mut explanation.dimensions {
+                d.score = None;
+                d.contribution = 0.0;
+            }
             for i in &mut explanation.inputs {
                 i.raw = None;
                 i.transformed = None;
@@ -370,7 +397,7 @@ impl App {
     /// this.
     pub fn index_series(
         &self,
-        _who: &Principal,
+        who: &Principal,
         locality: &str,
         granularity: Granularity,
         source: Option<&str>,
@@ -378,16 +405,33 @@ impl App {
         let summary = self.resolve_locality(locality)?;
         let c = self.computed_index(source, granularity)?;
         let unit = Unit::Locality(summary.id);
+        let mask = if crate::index_disclosure::sees_all(who) {
+            None
+        } else {
+            Some(self.index_mask(&c)?)
+        };
         let points = match &c.index {
             Some(index) => index
                 .range()
                 .iter()
                 .map(|p| {
                     let v = index.get(&unit, p);
+                    if mask
+                        .as_ref()
+                        .is_some_and(|m| m.withheld(summary.id, summary.level, p))
+                    {
+                        return IndexPoint {
+                            period: p,
+                            value: None,
+                            scores: [None; 3],
+                            withheld: true,
+                        };
+                    }
                     IndexPoint {
                         period: p,
                         value: v.map(|v| v.value),
                         scores: v.map(|v| v.scores).unwrap_or([None; 3]),
+                        withheld: false,
                     }
                 })
                 .collect(),

@@ -24,6 +24,7 @@ use usalama_app::{App, AppError, EventView, LoginAttempt, Principal};
 use usalama_domain::{AdminLevel, EventId};
 
 mod alerts;
+mod dashboard;
 mod index;
 mod report;
 pub(crate) mod sitrep;
@@ -49,6 +50,7 @@ pub const PAGE_ROUTES: &[&str] = &[
     "/reports/sitrep/{period}",
     "/alerts",
     "/alerts/{id}",
+    "/dashboard",
 ];
 
 /// The page routes.
@@ -64,6 +66,7 @@ pub fn router() -> Router<AppState> {
         .route("/logout", post(logout))
         .route("/static/app.css", get(css))
         .route("/reports/sitrep/{month}", get(sitrep::page))
+        .route("/dashboard", get(dashboard::page))
         .merge(verify::router())
         .merge(alerts::router())
         // Channels

@@ -6,6 +6,7 @@
 //! link a single stylesheet, [`APP_CSS`], served at `/static/app.css`.
 
 pub mod alerts;
+pub mod dashboard;
 pub mod i18n;
 pub mod index;
 pub mod layout;

@@ -242,7 +242,8 @@ impl App {
     }
 
     /// The index of every locality of `level` in period `at` (default: the last period
-    /// with data), worst first. Anyone may call this.
+    /// with data), worst first. Anyone may call this; for callers who may not read event
+    /// records, small cells are withheld (`IndexRow::withheld`, see `index_disclosure`).
     pub fn index_table(
         &self,
         who: &Principal,
@@ -324,8 +325,10 @@ impl App {
     }
 
     /// Every input of the index of `locality` (code or id) in `period`. Anyone may call
-    /// this; for anonymous callers the inputs' values and contributions are withheld when
-    /// a count among them is below the public threshold ([`crate::PrivacyConfig`]).
+    /// this; for callers who may not read event records the value, the dimension scores
+    /// and the inputs' values and contributions are withheld when a count among them is
+    /// below the public threshold ([`crate::PrivacyConfig`]) or the cell is withheld by
+    /// the rules of `index_disclosure`.
     pub fn index_explain(
         &self,
         who: &Principal,
@@ -394,7 +397,7 @@ impl App {
     }
 
     /// The index of `locality` (code or id) in every period with data. Anyone may call
-    /// this.
+    /// this; small cells are withheld as in [`App::index_table`].
     pub fn index_series(
         &self,
         who: &Principal,

@@ -64,6 +64,7 @@ fn dashboard_is_public_small_and_self_contained() {
             let (status, html) = get(&r, "/dashboard", None).await;
             assert_eq!(status, StatusCode::OK, "{name}: {html}");
             assert!(html.len() < 100 * 1024, "{name}: {} bytes", html.len());
+            eprintln!("{name}: /dashboard is {} bytes", html.len());
             assert!(html.contains("name=\"viewport\""), "{name}");
             // The map and the two trend charts.
             assert_eq!(html.matches("<svg").count(), 3, "{name}");

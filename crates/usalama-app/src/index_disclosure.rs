@@ -14,12 +14,17 @@
 //!    lets a withheld count be worked out by subtraction;
 //! 3. the locality is finer than the public level, or the period is not a month: public
 //!    figures are counted by month at the public level only, and a week, quarter or
-//!    smaller area could be differenced against them.
+//!    smaller area could be differenced against them;
+//! 4. it is the complement of a single withheld area: when exactly one area of the public
+//!    level is withheld in a month by the rules above, the area with the smallest non-zero
+//!    count of events is withheld too, so that the country's breakdown by dimension minus
+//!    the published areas' gives only the sum of two areas.
 
 use crate::auth::Principal;
 use crate::error::AppError;
 use crate::index::Computed;
 use crate::{App, PublicFigures};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 use usalama_analytics::panel::{Measure, Scope, Unit};
@@ -37,6 +42,8 @@ pub(crate) struct IndexMask<'a> {
     computed: &'a Computed,
     figures: Option<Arc<PublicFigures>>,
     area_of: HashMap<LocalityId, usize>,
+    /// Rule 4's complement by month (`None`: no complement needed).
+    complements: RefCell<HashMap<Period, Option<LocalityId>>>,
 }
 
 impl App {
@@ -64,6 +71,7 @@ impl App {
             computed,
             figures,
             area_of,
+            complements: RefCell::new(HashMap::new()),
         })
     }
 }
@@ -72,6 +80,56 @@ impl IndexMask<'_> {
     /// Whether the index of locality `id` (at `level`) in `period` is withheld from public
     /// callers (see the module's rules).
     pub(crate) fn withheld(&self, id: LocalityId, level: AdminLevel, period: Period) -> bool {
+        if self.primary(id, level, period) {
+            return true;
+        }
+        let public_level = self.app.privacy().level;
+        if level != public_level || period.granularity() != Granularity::Month {
+            return false;
+        }
+        let known = self.complements.borrow().get(&period).copied();
+        let complement = match known {
+            Some(c) => c,
+            None => {
+                let c = self.complement(public_level, period);
+                self.complements.borrow_mut().insert(period, c);
+                c
+            }
+        };
+        complement == Some(id)
+    }
+
+    /// Rule 4: the area to withhold beside a single withheld area of `period`.
+    fn complement(&self, public_level: AdminLevel, period: Period) -> Option<LocalityId> {
+        let (Some(f), Some(panel)) = (&self.figures, &self.computed.panel) else {
+            return None;
+        };
+        let t = panel.range().index_of(period)?;
+        let mut withheld = 0;
+        let mut cheapest: Option<(u64, &str, LocalityId)> = None;
+        for a in &f.areas {
+            let id = a.locality.id;
+            if self.primary(id, public_level, period) {
+                withheld += 1;
+                continue;
+            }
+            let n = panel
+                .unit_index(&Unit::Locality(id))
+                .map_or(0, |u| panel.events(u, t, None));
+            let key = (n, a.locality.code.as_str(), id);
+            if n > 0 && cheapest.is_none_or(|c| (key.0, key.1) < (c.0, c.1)) {
+                cheapest = Some(key);
+            }
+        }
+        if withheld == 1 {
+            cheapest.map(|c| c.2)
+        } else {
+            None
+        }
+    }
+
+    /// Rules 1 to 3.
+    fn primary(&self, id: LocalityId, level: AdminLevel, period: Period) -> bool {
         let privacy = self.app.privacy();
         let (Some(panel), Some(index)) = (&self.computed.panel, &self.computed.index) else {
             return false;

@@ -18,7 +18,8 @@
 //! 4. it is the complement of a single withheld area: when exactly one area of the public
 //!    level is withheld in a month by the rules above, the area with the smallest non-zero
 //!    count of events is withheld too, so that the country's breakdown by dimension minus
-//!    the published areas' gives only the sum of two areas.
+//!    the published areas' gives only the sum of two areas (when no other area has an
+//!    event, the public tables' complement is the count of events placed in no area).
 
 use crate::auth::Principal;
 use crate::error::AppError;

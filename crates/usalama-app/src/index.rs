@@ -56,6 +56,10 @@ pub struct IndexRow {
     pub scores: [Option<f64>; 3],
     /// Dimensions left out for want of data.
     pub missing: Vec<Dimension>,
+    /// Whether the value and scores were withheld from this caller: a count of this
+    /// locality and period is small, or its public figure is withheld
+    /// (`crate::index_disclosure`).
+    pub withheld: bool,
 }
 
 impl IndexRow {
@@ -119,6 +123,8 @@ pub struct IndexPoint {
     pub value: Option<f64>,
     /// Dimension scores (lives, livelihood, dignity).
     pub scores: [Option<f64>; 3],
+    /// Whether the value and scores were withheld from this caller.
+    pub withheld: bool,
 }
 
 /// The position of a dimension in score arrays.
@@ -236,10 +242,11 @@ impl App {
     }
 
     /// The index of every locality of `level` in period `at` (default: the last period
-    /// with data), worst first. Anyone may call this.
+    /// with data), worst first. Anyone may call this; for callers who may not read event
+    /// records, small cells are withheld (`IndexRow::withheld`, see `index_disclosure`).
     pub fn index_table(
         &self,
-        _who: &Principal,
+        who: &Principal,
         level: Level,
         granularity: Granularity,
         at: Option<Period>,
@@ -284,9 +291,21 @@ impl App {
                     missing: v
                         .map(|v| v.missing_dimensions())
                         .unwrap_or_else(|| Dimension::ALL.to_vec()),
+                    withheld: false,
                 })
             })
             .collect();
+        if let (false, Some(p)) = (crate::index_disclosure::sees_all(who), period) {
+            let mask = self.index_mask(&c)?;
+            for r in &mut rows {
+                if mask.withheld(r.locality.id, r.locality.level, p) {
+                    r.value = None;
+                    r.scores = [None; 3];
+                    r.missing = Vec::new();
+                    r.withheld = true;
+                }
+            }
+        }
         rows.sort_by(|a, b| match (a.value, b.value) {
             (Some(x), Some(y)) => y
                 .total_cmp(&x)
@@ -306,8 +325,10 @@ impl App {
     }
 
     /// Every input of the index of `locality` (code or id) in `period`. Anyone may call
-    /// this; for anonymous callers the inputs' values and contributions are withheld when
-    /// a count among them is below the public threshold ([`crate::PrivacyConfig`]).
+    /// this; for callers who may not read event records the value, the dimension scores
+    /// and the inputs' values and contributions are withheld when a count among them is
+    /// below the public threshold ([`crate::PrivacyConfig`]) or the cell is withheld by
+    /// the rules of `index_disclosure`.
     pub fn index_explain(
         &self,
         who: &Principal,
@@ -348,8 +369,17 @@ impl App {
             };
             i.measure.is_count() && i.raw.is_some_and(|r| r > 0.0 && r < k as f64)
         };
-        let withheld = who.role().is_none() && explanation.inputs.iter().any(small);
+        let withheld = !crate::index_disclosure::sees_all(who)
+            && (explanation.inputs.iter().any(small)
+                || self
+                    .index_mask(&c)?
+                    .withheld(summary.id, summary.level, period));
         if withheld {
+            explanation.value = None;
+            for d in &mut explanation.dimensions {
+                d.score = None;
+                d.contribution = 0.0;
+            }
             for i in &mut explanation.inputs {
                 i.raw = None;
                 i.transformed = None;
@@ -367,10 +397,10 @@ impl App {
     }
 
     /// The index of `locality` (code or id) in every period with data. Anyone may call
-    /// this.
+    /// this; small cells are withheld as in [`App::index_table`].
     pub fn index_series(
         &self,
-        _who: &Principal,
+        who: &Principal,
         locality: &str,
         granularity: Granularity,
         source: Option<&str>,
@@ -378,16 +408,33 @@ impl App {
         let summary = self.resolve_locality(locality)?;
         let c = self.computed_index(source, granularity)?;
         let unit = Unit::Locality(summary.id);
+        let mask = if crate::index_disclosure::sees_all(who) {
+            None
+        } else {
+            Some(self.index_mask(&c)?)
+        };
         let points = match &c.index {
             Some(index) => index
                 .range()
                 .iter()
                 .map(|p| {
                     let v = index.get(&unit, p);
+                    if mask
+                        .as_ref()
+                        .is_some_and(|m| m.withheld(summary.id, summary.level, p))
+                    {
+                        return IndexPoint {
+                            period: p,
+                            value: None,
+                            scores: [None; 3],
+                            withheld: true,
+                        };
+                    }
                     IndexPoint {
                         period: p,
                         value: v.map(|v| v.value),
                         scores: v.map(|v| v.scores).unwrap_or([None; 3]),
+                        withheld: false,
                     }
                 })
                 .collect(),

@@ -18,11 +18,13 @@ mod exports;
 mod forecast;
 mod imports;
 mod index;
+mod index_disclosure;
 mod memo;
 mod orgs;
 mod personal;
 mod places;
 mod public;
+mod public_alerts;
 mod queries;
 mod throttle;
 pub mod totp;
@@ -56,6 +58,7 @@ pub use index::{
 };
 pub use personal::{OpenedAttachment, PersonalData};
 pub use public::{dimension_index, PrivacyConfig, PublicArea, PublicFigures};
+pub use public_alerts::PublicAlert;
 pub use queries::{EventView, LocalityCount, PublicStats, SourceCount};
 pub use throttle::LoginPolicy;
 /// The analytics crate, re-exported for the layers above (periods, levels, explanations).

@@ -81,6 +81,7 @@ pub const ROUTE_ACCESS: &[(&str, &str, Access)] = &[
     ("get", "/index", Public),
     ("get", "/index/{code}", Public),
     ("get", "/reports/sitrep/{month}", Public),
+    ("get", "/dashboard", Public),
     ("get", "/alerts", Public),
     ("get", "/alerts/{id}", Public),
     (

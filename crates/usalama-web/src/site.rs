@@ -25,6 +25,7 @@ use usalama_domain::{AdminLevel, EventId};
 
 mod admin;
 mod alerts;
+mod dashboard;
 mod index;
 mod report;
 pub(crate) mod sitrep;
@@ -52,6 +53,7 @@ pub const PAGE_ROUTES: &[&str] = &[
     "/alerts/{id}",
     "/admin/users",
     "/admin/orgs",
+    "/dashboard",
 ];
 
 /// The page routes.
@@ -67,6 +69,7 @@ pub fn router() -> Router<AppState> {
         .route("/logout", post(logout))
         .route("/static/app.css", get(css))
         .route("/reports/sitrep/{month}", get(sitrep::page))
+        .route("/dashboard", get(dashboard::page))
         .merge(verify::router())
         .merge(alerts::router())
         .merge(admin::router())

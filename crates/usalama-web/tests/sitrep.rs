@@ -6,7 +6,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 use usalama_app::analytics::period::Period;
-use usalama_app::{App, DemoData, FixedClock};
+use usalama_app::{AlertFilter, App, DemoData, FixedClock, Principal};
+use usalama_domain::alert::AlertStatus;
 use usalama_domain::VerificationStatus;
 use usalama_store::EventQuery;
 use usalama_test_support::{stores, t0, DEMO_BOUNDARIES, DEMO_EVENTS};
@@ -92,11 +93,64 @@ fn sitrep_headlines_match_independent_counts() {
             html.contains(&format!("<td class=\"n\">{shown}</td>")),
             "{name}"
         );
-        assert!(html.contains("Alerts: not available in this build."));
+        // The alerts section: June 2022 lists the alerts about it, or says there is none.
+        let june_alerts = app.public_alerts_in(june).unwrap();
+        if june_alerts.is_empty() {
+            assert!(
+                html.contains("No alert was raised about this month."),
+                "{name}"
+            );
+        } else {
+            for a in &june_alerts {
+                assert!(html.contains(&format!("/alerts/{}", a.id)), "{name}");
+            }
+        }
         assert!(html.contains("<svg") && html.contains("<style>"));
         assert!(!html.contains("<script"));
         let fr = usalama_web::sitrep_html(&state, june, None, Lang::Fr).unwrap();
         assert!(fr.contains("Rapport de situation, 2022-06"));
+        // The last month of the demo has its alerts: each listed, with its area at the
+        // public level (no ADM2 code), no free text (headline, note), and its follow-up.
+        let last = *figures.months.last().unwrap();
+        let all = app
+            .list_alerts(&Principal::Operator, &AlertFilter::default())
+            .unwrap();
+        let about: Vec<_> = all
+            .iter()
+            .filter(|a| a.period == last.to_string())
+            .collect();
+        assert!(
+            !about.is_empty(),
+            "{name}: the demo raises alerts about {last}"
+        );
+        app.change_alert_status(
+            &Principal::Operator,
+            about[0].id,
+            AlertStatus::Acknowledged,
+            None,
+            Some("plantednotetext"),
+        )
+        .unwrap();
+        let html = usalama_web::sitrep_html(&state, last, None, Lang::En).unwrap();
+        assert!(!html.contains("No alert was raised"), "{name}");
+        for a in &about {
+            assert!(html.contains(&format!("/alerts/{}", a.id)), "{name}");
+            assert!(!html.contains(&a.headline), "{name}: {}", a.headline);
+            if let Some(code) = a.locality_code.as_deref().filter(|c| c.len() > 4) {
+                assert!(!html.contains(code), "{name}: {code} is finer than ADM1");
+            }
+        }
+        assert!(html.contains("<td>Acknowledged</td>"), "{name}");
+        assert!(!html.contains("plantednotetext"), "{name}");
+        let row_of = |id: &str| {
+            let i = html.find(&format!("/alerts/{id}")).unwrap();
+            html[i..].split("</tr>").next().unwrap().to_string()
+        };
+        let acked = row_of(&about[0].id.to_string());
+        assert!(
+            acked.contains(&format!("<td>{}</td>", t0().format("%Y-%m-%d %H:%M"))),
+            "{name}: {acked}"
+        );
         // A month without data is refused.
         assert!(
             usalama_web::sitrep_html(&state, "1970-01".parse().unwrap(), None, Lang::En).is_err()

@@ -88,7 +88,9 @@ pub trait Transport: Send + Sync {
     ) -> Result<(), String>;
 }
 
-/// SMTP with `lettre` (plain SMTP to a relay, no TLS) and HTTP with `ureq` (no TLS).
+/// SMTP with `lettre` (plain SMTP to a relay, no TLS) and HTTP or HTTPS with `ureq`
+/// (rustls, the Mozilla roots of `webpki-roots`; a failed TLS handshake or certificate
+/// check is reported as such).
 pub struct NetTransport {
     config: DeliveryConfig,
     agent: ureq::Agent,
@@ -153,7 +155,15 @@ impl Transport for NetTransport {
         for (k, v) in headers {
             req = req.header(*k, v.as_str());
         }
-        let res = req.send(body).map_err(|e| format!("http: {e}"))?;
+        let res = req.send(body).map_err(|e| match e {
+            ureq::Error::Rustls(_) | ureq::Error::Tls(_) | ureq::Error::TlsRequired => {
+                format!("https: TLS failed: {e}")
+            }
+            ureq::Error::Io(_) if url.starts_with("https://") => {
+                format!("https: connection or TLS handshake failed: {e}")
+            }
+            _ => format!("http: {e}"),
+        })?;
         let status = res.status().as_u16();
         if (200..300).contains(&status) {
             Ok(())

@@ -473,12 +473,6 @@ impl App {
         };
         s.validate()
             .map_err(|e| AppError::invalid(e.field, e.reason))?;
-        if s.channel == DeliveryChannel::Webhook && s.target.starts_with("https://") {
-            return Err(AppError::invalid(
-                "target",
-                "this build posts webhooks over http only; put a TLS-terminating relay in front",
-            ));
-        }
         self.store.insert_subscription(&s)?;
         Ok(s)
     }

@@ -412,7 +412,6 @@ sitrep-hotspots = Hotspots
 sitrep-no-hotspots = No province has a figure that can be shown this month.
 sitrep-map-title = Events by province this month
 sitrep-alerts = Alerts raised and their follow-up
-sitrep-alerts-unavailable = Alerts: not available in this build.
 
 ## Forecasts
 forecast-caption = Forecast of fatal violence for the months after the data
@@ -499,3 +498,36 @@ admin-share-scope = Which records
 admin-scope-all = All
 admin-scope-verified = Verified only
 admin-scope-none = None (stop sharing)
+# Public dashboard, withheld index values and the situation report's alerts (early warning)
+nav-dashboard = Dashboard
+home-see-dashboard = Open the public dashboard
+dash-title = Public dashboard
+dash-intro = Aggregates of { $source } events: the human-security index of { $period } by province, the monthly trend by dimension, counts by dimension, the latest alerts and the situation reports. Small counts are withheld.
+dash-map = Index by province
+dash-map-withheld = { $count ->
+    [one] One province is shown without colour: too few reports to show (fewer than { $k } events, or withheld so that a small count cannot be worked out).
+   *[other] { $count } provinces are shown without colour: too few reports to show (fewer than { $k } events, or withheld so that a small count cannot be worked out).
+}
+dash-trend = Monthly trend by dimension, whole country
+dash-trend-note = From { $from } to { $to }. Withheld figures are drawn as nothing.
+dash-trend-events = Events by month and dimension
+dash-trend-fatalities = People killed by month and dimension
+dash-by-dimension = Counts by dimension
+dash-col-month-events = Events
+dash-col-total-events = Events, all time
+dash-col-total-fatalities = People killed, all time
+dash-alerts = Latest alerts
+dash-alerts-caption = The latest alerts and their follow-up (area at province level, no free text)
+dash-all-alerts = All alerts
+dash-sitreps = Situation reports
+dash-country = Whole country
+dash-col-kind = Kind
+dash-kind-index_threshold = Index threshold
+dash-kind-detector = Escalation detected
+dash-kind-forecast = Forecast
+dash-kind-events = Serious events
+dash-kind-verified_report = Verified report
+public-withheld-index = too few reports to show
+index-withheld-note = Values marked “–” are withheld: too few reports to show (fewer than { $k } events in the province and month, or withheld so that a small count cannot be worked out from the public figures).
+sitrep-alerts-none = No alert was raised about this month.
+sitrep-alerts-caption = Alerts about or raised in this month and their follow-up (area at province level, no free text)

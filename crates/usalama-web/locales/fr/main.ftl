@@ -419,7 +419,6 @@ sitrep-hotspots = Points chauds
 sitrep-no-hotspots = Aucune préfecture n’a de chiffre publiable ce mois-ci.
 sitrep-map-title = Événements par préfecture ce mois-ci
 sitrep-alerts = Alertes émises et leur suivi
-sitrep-alerts-unavailable = Alertes : non disponibles dans cette version.
 
 ## Prévisions
 forecast-caption = Prévision de la violence meurtrière pour les mois suivant les données
@@ -506,3 +505,36 @@ admin-share-scope = Quels dossiers
 admin-scope-all = Tous
 admin-scope-verified = Vérifiés seulement
 admin-scope-none = Aucun (arrêter le partage)
+# Public dashboard, withheld index values and the situation report's alerts (early warning)
+nav-dashboard = Tableau de bord
+home-see-dashboard = Ouvrir le tableau de bord public
+dash-title = Tableau de bord public
+dash-intro = Agrégats des événements { $source } : l’indice de sécurité humaine de { $period } par province, la tendance mensuelle par dimension, les effectifs par dimension, les dernières alertes et les rapports de situation. Les petits effectifs sont masqués.
+dash-map = Indice par province
+dash-map-withheld = { $count ->
+    [one] Une province est affichée sans couleur : trop peu de signalements pour être montrée (moins de { $k } événements, ou masquée pour qu’un petit effectif ne puisse pas être déduit).
+   *[other] { $count } provinces sont affichées sans couleur : trop peu de signalements pour être montrées (moins de { $k } événements, ou masquées pour qu’un petit effectif ne puisse pas être déduit).
+}
+dash-trend = Tendance mensuelle par dimension, tout le pays
+dash-trend-note = De { $from } à { $to }. Les chiffres masqués ne sont pas dessinés.
+dash-trend-events = Événements par mois et par dimension
+dash-trend-fatalities = Personnes tuées par mois et par dimension
+dash-by-dimension = Effectifs par dimension
+dash-col-month-events = Événements
+dash-col-total-events = Événements, toute la période
+dash-col-total-fatalities = Personnes tuées, toute la période
+dash-alerts = Dernières alertes
+dash-alerts-caption = Les dernières alertes et leur suivi (zone au niveau de la province, sans texte libre)
+dash-all-alerts = Toutes les alertes
+dash-sitreps = Rapports de situation
+dash-country = Tout le pays
+dash-col-kind = Type
+dash-kind-index_threshold = Seuil de l’indice
+dash-kind-detector = Escalade détectée
+dash-kind-forecast = Prévision
+dash-kind-events = Événements graves
+dash-kind-verified_report = Signalement vérifié
+public-withheld-index = trop peu de signalements pour être montré
+index-withheld-note = Les valeurs marquées « – » sont masquées : trop peu de signalements pour être montrées (moins de { $k } événements dans la province et le mois, ou masquées pour qu’un petit effectif ne puisse pas être déduit des chiffres publics).
+sitrep-alerts-none = Aucune alerte n’a été levée pour ce mois.
+sitrep-alerts-caption = Alertes concernant ce mois ou levées pendant ce mois, et leur suivi (zone au niveau de la province, sans texte libre)

@@ -13,7 +13,7 @@ use axum::{Json, Router};
 use serde::Serialize;
 use usalama_app::analytics::panel::Level;
 use usalama_app::analytics::period::{Granularity, Period};
-use usalama_app::{IndexExplanation, IndexTable, Principal};
+use usalama_app::{IndexExplanation, IndexTable};
 use usalama_store::LocalitySummary;
 
 /// The index routes.
@@ -62,6 +62,10 @@ pub struct IndexRowDto {
     pub dignity: Option<f64>,
     /// Dimensions left out for want of data.
     pub missing: Vec<String>,
+    /// Whether the value and scores are withheld (too few reports to show: a count of
+    /// this locality and period is below the public threshold, or its public figure is
+    /// withheld so that such a count cannot be worked out).
+    pub withheld: bool,
 }
 
 /// The index table.
@@ -102,6 +106,7 @@ impl From<&IndexTable> for IndexTableDto {
                     livelihood: r.scores[1],
                     dignity: r.scores[2],
                     missing: r.missing.iter().map(|d| d.as_str().to_string()).collect(),
+                    withheld: r.withheld,
                 })
                 .collect(),
         }
@@ -246,6 +251,7 @@ impl From<&IndexExplanation> for ExplanationDto {
 
 async fn table(
     State(state): State<AppState>,
+    super::MaybeCaller(who): super::MaybeCaller,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<IndexTableDto>, ApiError> {
     let p = Params::parse(raw.as_deref(), &["level", "period", "at", "source"])?;
@@ -259,13 +265,7 @@ async fn table(
     };
     let source = p.str("source").map(str::to_string);
     let t = run(&state, move |app| {
-        app.index_table(
-            &Principal::Anonymous,
-            level,
-            granularity,
-            at,
-            source.as_deref(),
-        )
+        app.index_table(&who, level, granularity, at, source.as_deref())
     })
     .await?;
     Ok(Json((&t).into()))

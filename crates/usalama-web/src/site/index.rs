@@ -53,19 +53,26 @@ pub(super) async fn page(
             code: r.locality.code.to_string(),
             name: r.locality.name.clone(),
             values: [r.value, r.scores[0], r.scores[1], r.scores[2]],
+            withheld: r.withheld,
         })
         .collect();
+    let withheld_label = state.catalog.t(req.lang, "public-withheld-index");
     let by_code: HashMap<&str, &IndexRowView> = rows.iter().map(|r| (r.code.as_str(), r)).collect();
     let areas: Vec<MapArea> = stats
         .adm1
         .iter()
         .filter_map(|c| {
             let code = c.locality.code.to_string();
-            let v = by_code.get(code.as_str()).and_then(|r| r.values[col]);
+            let row = by_code.get(code.as_str());
+            let v = row.and_then(|r| r.values[col]);
             Some(MapArea {
                 href: Some(format!("/index/{code}")),
                 code,
-                name: c.locality.name.clone(),
+                name: if row.is_some_and(|r| r.withheld) {
+                    format!("{} ({withheld_label})", c.locality.name)
+                } else {
+                    c.locality.name.clone()
+                },
                 geometry: c.geometry.clone()?,
                 // The map takes whole numbers: tenths of an index point.
                 value: v.map_or(0, |v| (v * 10.0).round().max(0.0) as u64),
@@ -81,6 +88,7 @@ pub(super) async fn page(
         view,
         svg,
         rows,
+        k: state.app.privacy().k,
     };
     req.send(&state, StatusCode::OK, |ctx| index::index_page(ctx, &v))
 }
@@ -135,6 +143,9 @@ pub(super) async fn locality(
             .map(|e| e.explanation.period.to_string())
             .unwrap_or_default(),
         value: explain.as_ref().and_then(|e| e.explanation.value),
+        withheld: explain.as_ref().is_some_and(|e| e.withheld)
+            || series.points.iter().any(|p| p.withheld),
+        k: state.app.privacy().k,
         svg: index::line_chart(&points, &title, 640, 220),
         inputs: explain
             .as_ref()

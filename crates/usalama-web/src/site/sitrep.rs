@@ -3,9 +3,11 @@
 //! alerts section. Public, so every count comes from the protected public figures
 //! ([`usalama_app::PublicFigures`]): small counts and their complements are withheld.
 
+use super::dashboard::alert_views;
 use super::{source_param, PageReq};
 use crate::api::run;
 use crate::state::AppState;
+use crate::ui::dashboard::{alerts_table, AlertSummaryView};
 use crate::ui::i18n::Lang;
 use crate::ui::layout::{render, PageCtx};
 use crate::ui::pages::{figure, withheld_note};
@@ -21,17 +23,22 @@ use usalama_app::{AppError, PublicFigures};
 /// Hotspots listed.
 const HOTSPOTS: usize = 5;
 
-/// The alerts raised in the month and their follow-up. Alerts are built separately: until
-/// they are wired here, the section says they are not available in this build.
-pub fn alerts_section(ctx: &PageCtx<'_>, _figures: &PublicFigures, _month: Period) -> Markup {
-    html! { p.msg { (ctx.t("sitrep-alerts-unavailable")) } }
+/// The alerts about the month or raised in it, with their follow-up, as the public sees
+/// them ([`usalama_app::PublicAlert`]: severity, area at the public level, rule kind,
+/// status and when it was acknowledged, responded to and closed; no free text).
+pub fn alerts_section(ctx: &PageCtx<'_>, alerts: &[AlertSummaryView]) -> Markup {
+    if alerts.is_empty() {
+        return html! { p.msg { (ctx.t("sitrep-alerts-none")) } };
+    }
+    alerts_table(ctx, alerts, &ctx.t("sitrep-alerts-caption"))
 }
 
-/// The report's content for `month` of `figures`, or `NotFound` outside the months with
-/// data.
+/// The report's content for `month` of `figures` with the month's `alerts`, or `NotFound`
+/// outside the months with data.
 pub fn sitrep_body(
     ctx: &PageCtx<'_>,
     figures: &PublicFigures,
+    alerts: &[AlertSummaryView],
     month: Period,
 ) -> Result<Markup, AppError> {
     let i = figures
@@ -127,7 +134,7 @@ pub fn sitrep_body(
         }
         figure { (PreEscaped(svg)) }
         h2 { (ctx.t("sitrep-alerts")) }
-        (alerts_section(ctx, figures, month))
+        (alerts_section(ctx, alerts))
         @if any_withheld { (withheld_note(ctx, figures.privacy.k)) }
     })
 }
@@ -159,9 +166,10 @@ fn public_map_areas_for(
 pub fn sitrep_page(
     ctx: &PageCtx<'_>,
     figures: &PublicFigures,
+    alerts: &[AlertSummaryView],
     month: Period,
 ) -> Result<Markup, AppError> {
-    let body = sitrep_body(ctx, figures, month)?;
+    let body = sitrep_body(ctx, figures, alerts, month)?;
     let title = ctx.t_args("sitrep-title", &[("period", month.to_string().into())]);
     Ok(render(
         ctx,
@@ -182,13 +190,21 @@ pub async fn page(
         _ => return req.error(&state, AppError::NotFound("month")),
     };
     let source = source_param(raw.as_deref());
-    let figures = match run(&state, move |app| app.public_figures(source.as_deref())).await {
+    let got = run(&state, move |app| {
+        Ok((
+            app.public_figures(source.as_deref())?,
+            app.public_alerts_in(month)?,
+        ))
+    })
+    .await;
+    let (figures, alerts) = match got {
         Ok(f) => f,
         Err(e) => return req.error(&state, e),
     };
+    let alerts = alert_views(&alerts);
     let mut result = Ok(html! {});
     let res = req.send(&state, StatusCode::OK, |ctx| {
-        match sitrep_page(ctx, &figures, month) {
+        match sitrep_page(ctx, &figures, &alerts, month) {
             Ok(m) => m,
             Err(e) => {
                 result = Err(e);
@@ -211,9 +227,10 @@ pub fn sitrep_html(
     lang: Lang,
 ) -> Result<String, AppError> {
     let figures = state.app.public_figures(source)?;
+    let alerts = alert_views(&state.app.public_alerts_in(month)?);
     let path = format!("/reports/sitrep/{month}");
     let ctx = PageCtx::new(&state.catalog, lang, &path);
-    let html = sitrep_page(&ctx, &figures, month)?.into_string();
+    let html = sitrep_page(&ctx, &figures, &alerts, month)?.into_string();
     Ok(html.replacen(
         "<link rel=\"stylesheet\" href=\"/static/app.css\">",
         &format!("<style>{}</style>", crate::ui::APP_CSS),

@@ -20,6 +20,8 @@ pub struct IndexRowView {
     pub name: String,
     /// Index and the three dimension scores.
     pub values: [Option<f64>; 4],
+    /// Whether they are withheld (too few reports to show).
+    pub withheld: bool,
 }
 
 /// What the `/index` page shows.
@@ -35,6 +37,8 @@ pub struct IndexPageView {
     pub svg: String,
     /// The rows, worst first.
     pub rows: Vec<IndexRowView>,
+    /// The public threshold, for the note on withheld values.
+    pub k: u64,
 }
 
 /// One input of the explanation table.
@@ -75,6 +79,10 @@ pub struct IndexLocalityView {
     pub inputs: Vec<InputView>,
     /// The forecasts of the next months (empty when there is none).
     pub forecasts: Vec<ForecastView>,
+    /// Whether some value shown is withheld (too few reports to show).
+    pub withheld: bool,
+    /// The public threshold, for the note on withheld values.
+    pub k: u64,
 }
 
 /// One month of a locality's forecast.
@@ -192,11 +200,18 @@ pub fn index_page(ctx: &PageCtx<'_>, v: &IndexPageView) -> Markup {
                         tr {
                             td { a href=(format!("/index/{}", r.code)) { (r.name) } }
                             td { (r.code) }
-                            @for x in r.values { td.n { (fmt(ctx, x)) } }
+                            @if r.withheld {
+                                td.n colspan="4" { (ctx.t("public-withheld-index")) }
+                            } @else {
+                                @for x in r.values { td.n { (fmt(ctx, x)) } }
+                            }
                         }
                     }
                 }
             }
+        }
+        @if v.rows.iter().any(|r| r.withheld) {
+            p.note { (ctx.t_args("index-withheld-note", &[("k", v.k.into())])) }
         }
     };
     render(ctx, &ctx.t("index-title"), body)
@@ -259,6 +274,9 @@ pub fn index_locality_page(ctx: &PageCtx<'_>, v: &IndexLocalityView) -> Markup {
                 }
             }
             p { (ctx.t("forecast-note")) }
+        }
+        @if v.withheld {
+            p.note { (ctx.t_args("index-withheld-note", &[("k", v.k.into())])) }
         }
         p { a href="/index" { (ctx.t("index-back")) } }
     };

@@ -135,6 +135,7 @@ pub fn render(ctx: &PageCtx<'_>, title: &str, body: Markup) -> Markup {
     let mut nav = vec![
         ("/", "nav-home"),
         ("/events", "nav-events"),
+        ("/dashboard", "nav-dashboard"),
         ("/map", "nav-map"),
         ("/index", "nav-index"),
         ("/alerts", "nav-alerts"),

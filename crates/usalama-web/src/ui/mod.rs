@@ -7,6 +7,7 @@
 
 pub mod admin;
 pub mod alerts;
+pub mod dashboard;
 pub mod i18n;
 pub mod index;
 pub mod layout;

@@ -170,6 +170,7 @@ pub fn home_page(ctx: &PageCtx<'_>, view: &HomeView) -> Markup {
         }
         p.actions {
             a href=(source_href("/map", &view.sources)) { (ctx.t("home-see-map")) }
+            a href=(source_href("/dashboard", &view.sources)) { (ctx.t("home-see-dashboard")) }
             a href="/events" { (ctx.t("home-see-events")) }
         }
         h2 { (ctx.t("home-by-year")) }

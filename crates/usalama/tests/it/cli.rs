@@ -193,6 +193,28 @@ fn demo_serves_real_data_and_a_second_run_adds_nothing() {
     );
     assert!(out.contains("API token: usa_"));
     check_index_command(&["--data-dir", d]);
+    check_report_command(&["--data-dir", d]);
+}
+
+/// `usalama report` on the demo: the alerts section lists the demo's alerts of the last
+/// month (links to their public pages, severity, follow-up columns), no free text.
+fn check_report_command(store: &[&str]) {
+    let mut args = vec!["report", "--period", "2022-12"];
+    args.extend_from_slice(store);
+    let out = run(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let html = String::from_utf8_lossy(&out.stdout);
+    assert!(html.contains("Alerts raised and their follow-up"), "{html}");
+    assert!(!html.contains("not available in this build"));
+    assert!(
+        html.contains("href=\"/alerts/"),
+        "the demo's alerts are listed"
+    );
+    assert!(html.contains("<th scope=\"col\">Acknowledged</th>"));
 }
 
 /// `usalama index` on the demo: a header, 17 provinces worst first, and clear refusals.

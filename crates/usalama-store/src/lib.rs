@@ -7,6 +7,7 @@
 
 pub mod alerts;
 pub mod audit;
+mod batch;
 pub mod durability;
 mod error;
 pub mod intake;
@@ -25,6 +26,7 @@ pub use alerts::{
     AlertQuery, AlertWriteOutcome, DeliveryAttemptWrite, DeliveryLogEntry, DueDelivery, NewDelivery,
 };
 pub use audit::{AuditDraft, AuditEntry, AuditHead, ChainBreak, ChainVerifier};
+pub use batch::EventBatch;
 pub use durability::{BackupSummary, IntegrityReport, TableCount, TableDigest};
 pub use error::StoreError;
 pub use intake::{Attachment, NewReport, ReportReceipt, StoredAttachment, StoredReport};
@@ -362,6 +364,16 @@ pub trait Store: Send + Sync {
         &self,
         alert: usalama_domain::AlertId,
     ) -> Result<Vec<DeliveryLogEntry>, StoreError>;
+    // Import performance: batches flattened and hashed before the write
+    /// [`Store::upsert_events`] for a batch already flattened and hashed (see
+    /// [`EventBatch`]), so that an importer can prepare the next batch while this one is
+    /// written. Same guarantees: one transaction, insert or update-with-history or
+    /// unchanged per event.
+    fn upsert_event_batch(
+        &self,
+        batch: &EventBatch,
+        now: DateTime<Utc>,
+    ) -> Result<UpsertCounts, StoreError>;
 }
 
 /// The largest batch [`Store::scan_events`] hands over.

@@ -25,7 +25,7 @@ impl EventBatch {
             })
             .collect();
         // Stable: the same event twice in a batch is written in its original order.
-        rows.sort_by(|a, b| a.0.id.cmp(&b.0.id));
+        rows.sort_by_key(|r| r.0.id);
         Self { rows }
     }
 

@@ -780,7 +780,7 @@ impl Store for PgStore {
         for (row, hash) in &batch.rows {
             // Try the insert first: a new record (the common case in an import) then costs
             // one statement; only a conflict needs the lookup and comparison.
-            let inserted = insert_event(&mut tx, &ins, &row, &hash)?;
+            let inserted = insert_event(&mut tx, &ins, row, hash)?;
             if inserted {
                 for (a, role) in &row.actors {
                     tx.execute(&ins_actor, &[&row.id, a, role]).px()?;

@@ -225,6 +225,20 @@ def bench_batch(a, res, srv, token):
     res["batch"] = {"reports": n, "s": median(ts), "reports_per_s": n / median(ts)}
 
 
+def bench_batch_only(a, res):
+    """`--only batch`: the batch intake alone, on a store holding the boundaries only."""
+    store = fresh(os.path.join(a.work, "store-batch"))
+    for lvl in ("adm1", "adm2"):
+        timed([a.bin, "import", "boundaries", os.path.join(a.data, f"{lvl}.geojson"), "--level", lvl, "--data-dir", store])
+    token = subprocess.run([a.bin, "token", "create", "--role", "analyst", "--label", "bench", "--data-dir", store],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    srv = Server(a, store)
+    try:
+        bench_batch(a, res, srv, token)
+    finally:
+        srv.stop()
+
+
 def netlog_external(url, base):
     """Requests a page in headless Chromium causes outside `base`, from its net log."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -315,16 +329,22 @@ def main():
     ap.add_argument("--events", type=int, required=True)
     ap.add_argument("--runs", type=int, required=True)
     ap.add_argument("--load-secs", type=int, required=True)
+    ap.add_argument("--only", default="", choices=["", "import", "batch"])
     a = ap.parse_args()
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     res = {"mode": a.mode, "date": time.strftime("%Y-%m-%d"), "machine": f"{os.cpu_count()} cores, {mem:.0f} GiB"}
-    bench_import(a, res)
-    bench_aggregate(a, res)
-    bench_load(a, res)
-    bench_export(a, res)
-    json.dump(res, open(os.path.join(a.out, f"{a.mode}.json"), "w"), indent=1)
-    write_md(a, res, os.path.join(a.out, f"{a.mode}.md"))
-    print(open(os.path.join(a.out, f"{a.mode}.md")).read())
+    name = a.mode
+    if a.only:
+        name = f"{a.mode}-{a.only}"
+        {"import": bench_import, "batch": bench_batch_only}[a.only](a, res)
+    else:
+        bench_import(a, res)
+        bench_aggregate(a, res)
+        bench_load(a, res)
+        bench_export(a, res)
+    json.dump(res, open(os.path.join(a.out, f"{name}.json"), "w"), indent=1)
+    write_md(a, res, os.path.join(a.out, f"{name}.md"))
+    print(open(os.path.join(a.out, f"{name}.md")).read())
 
 
 if __name__ == "__main__":

@@ -10,14 +10,15 @@ use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use usalama_domain::{Actor, ActorId, AdminLevel, EventId, Locality, LocalityPath};
 use usalama_ingest::{BoundaryFields, ImportRow, Placer, Problem};
-use usalama_store::{EventQuery, PageRequest, PlacedEvent, UpsertCounts};
+use usalama_store::{EventBatch, EventQuery, PageRequest, PlacedEvent, UpsertCounts};
 
 /// Events written per transaction, by default.
 pub(crate) const BATCH: usize = 10_000;
 
-/// A batch ready to write: validated, placed events and the actors they name.
+/// A batch ready to write: validated, placed events (flattened and hashed on the reading
+/// thread) and the actors they name.
 struct Prepared {
-    events: Vec<PlacedEvent>,
+    events: EventBatch,
     actors: Vec<Actor>,
     /// Rows read so far, for the progress bar.
     seen: u64,
@@ -399,8 +400,12 @@ impl App {
                         }
                     }
                     if batch.len() >= batch_size {
+                        // Flattening and hashing happen here, beside the writer, which
+                        // then only runs statements.
+                        let events = EventBatch::new(&batch);
+                        batch.clear();
                         let full = Prepared {
-                            events: std::mem::replace(&mut batch, Vec::with_capacity(batch_size)),
+                            events,
                             actors: std::mem::take(&mut actors).into_values().collect(),
                             seen,
                         };
@@ -411,7 +416,7 @@ impl App {
                     }
                 }
                 let _ = tx.send(Prepared {
-                    events: batch,
+                    events: EventBatch::new(&batch),
                     actors: actors.into_values().collect(),
                     seen,
                 });
@@ -468,7 +473,7 @@ impl App {
         if batch.events.is_empty() {
             return Ok(());
         }
-        let c = self.store.upsert_events(&batch.events, self.now())?;
+        let c = self.store.upsert_event_batch(&batch.events, self.now())?;
         self.cache.events_changed();
         self.alerts_data_changed();
         report.imported += c.inserted;

@@ -316,17 +316,27 @@ fn ged_column(domain_field: &str) -> &str {
     }
 }
 
+/// Actors already built from a file, by UCDP id and name: a file names the same few
+/// hundred actors on many rows, so each is derived (id hash, kind, checks) once.
+#[derive(Default)]
+struct ActorCache(std::collections::HashMap<(Option<i64>, String), Actor>);
+
 fn side(
     f: &Fields<'_, '_>,
     name: Col,
     new_id: Col,
     dset_id: Col,
     role: ActorRole,
+    cache: &mut ActorCache,
 ) -> Result<Option<(Actor, EventActor)>, Problem> {
     let Some(actor_name) = f.opt(name) else {
         return Ok(None);
     };
     let ucdp_id = f.opt(new_id).or_else(|| f.opt(dset_id)).and_then(parse_int);
+    let key = (ucdp_id, actor_name.to_string());
+    if let Some(a) = cache.0.get(&key) {
+        return Ok(Some((a.clone(), EventActor { actor: a.id, role })));
+    }
     let id = match ucdp_id {
         Some(n) => ActorId::derived(&format!("ucdp:{n}")),
         None => ActorId::derived(&format!("ucdp-name:{}", actor_name.to_lowercase())),
@@ -337,6 +347,7 @@ fn side(
     };
     let actor = Actor::new(id, actor_name, ucdp_actor_kind(actor_name), external)
         .map_err(|e| f.problem(name, e.reason))?;
+    cache.0.insert(key, actor.clone());
     Ok(Some((actor, EventActor { actor: id, role })))
 }
 
@@ -348,6 +359,7 @@ fn map_row(
     geometry_point: Option<Result<(f64, f64), String>>,
     taxonomy: &Taxonomy,
     now: DateTime<Utc>,
+    actor_cache: &mut ActorCache,
 ) -> Result<ImportedEvent, Problem> {
     let f = Fields { row, vals };
     let id = f.req(Col::Id)?;
@@ -451,7 +463,7 @@ fn map_row(
             ActorRole::SideB,
         ),
     ] {
-        if let Some((actor, link)) = side(&f, name, new_id, dset_id, role)? {
+        if let Some((actor, link)) = side(&f, name, new_id, dset_id, role, actor_cache)? {
             event_actors.push(link);
             actors.push(actor);
         }
@@ -568,6 +580,7 @@ struct GedCsvRows<R: Read> {
     taxonomy: Taxonomy,
     now: DateTime<Utc>,
     done: bool,
+    actors: ActorCache,
 }
 
 impl<R: Read> Iterator for GedCsvRows<R> {
@@ -582,7 +595,14 @@ impl<R: Read> Iterator for GedCsvRows<R> {
                         continue;
                     }
                     let vals = Row::from_csv(&self.rec, &self.idx);
-                    return Some(map_row(self.row, &vals, None, &self.taxonomy, self.now));
+                    return Some(map_row(
+                        self.row,
+                        &vals,
+                        None,
+                        &self.taxonomy,
+                        self.now,
+                        &mut self.actors,
+                    ));
                 }
                 Ok(false) => self.done = true,
                 Err(e) => {
@@ -663,6 +683,7 @@ pub fn read_ged_csv<R: Read>(
         taxonomy: taxonomy.clone(),
         now,
         done: false,
+        actors: ActorCache::default(),
     })
 }
 
@@ -704,6 +725,7 @@ pub fn read_ged_geojson(
             return Err(IngestError::MissingColumns(missing));
         }
     }
+    let mut actors = ActorCache::default();
     Ok(features
         .into_iter()
         .enumerate()
@@ -712,7 +734,7 @@ pub fn read_ged_geojson(
             let f = f.map_err(|reason| Problem::new(row, "feature", reason))?;
             let point = f.geometry.map(geometry_point);
             let vals = Row::from_json(&f.properties);
-            map_row(row, &vals, point, taxonomy, now)
+            map_row(row, &vals, point, taxonomy, now, &mut actors)
         })
         .collect())
 }

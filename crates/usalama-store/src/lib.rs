@@ -8,6 +8,7 @@
 pub mod alerts;
 pub mod audit;
 pub mod device;
+mod batch;
 pub mod durability;
 mod error;
 pub mod intake;
@@ -27,6 +28,7 @@ pub use alerts::{
 };
 pub use audit::{AuditDraft, AuditEntry, AuditHead, ChainBreak, ChainVerifier};
 pub use device::DevicePasswordRecord;
+pub use batch::EventBatch;
 pub use durability::{BackupSummary, IntegrityReport, TableCount, TableDigest};
 pub use error::StoreError;
 pub use intake::{Attachment, NewReport, ReportReceipt, StoredAttachment, StoredReport};
@@ -377,6 +379,16 @@ pub trait Store: Send + Sync {
     fn get_device_password(&self, user: Uuid) -> Result<Option<DevicePasswordRecord>, StoreError>;
     /// Every account (of `org` when given), by name.
     fn list_users(&self, org: Option<OrgId>) -> Result<Vec<UserRecord>, StoreError>;
+    // Import performance: batches flattened and hashed before the write
+    /// [`Store::upsert_events`] for a batch already flattened and hashed (see
+    /// [`EventBatch`]), so that an importer can prepare the next batch while this one is
+    /// written. Same guarantees: one transaction, insert or update-with-history or
+    /// unchanged per event.
+    fn upsert_event_batch(
+        &self,
+        batch: &EventBatch,
+        now: DateTime<Utc>,
+    ) -> Result<UpsertCounts, StoreError>;
 }
 
 /// The largest batch [`Store::scan_events`] hands over.

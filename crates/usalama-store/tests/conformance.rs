@@ -708,3 +708,64 @@ fn counts_group_by_source() {
         );
     });
 }
+
+#[test]
+fn prepared_batches_write_in_file_order_with_actor_links_and_history() {
+    on_every_backend(|s| {
+        let ([p1, _], [d1, _]) = seed_localities(s);
+        let path = LocalityPath([None, Some(p1.id), Some(d1.id), None]);
+        let actors: Vec<Actor> = (1..=3)
+            .map(|i| {
+                Actor::new(
+                    ActorId::derived(&format!("ucdp:{i}")),
+                    &format!("Group {i}"),
+                    ActorKind::NonStateArmedGroup,
+                    Default::default(),
+                )
+                .unwrap()
+            })
+            .collect();
+        s.store.upsert_actors(&actors).unwrap();
+        // Many events (the batch is reordered by id), one with three actor links (one pair
+        // and one single link), and the first event again later in the batch, changed.
+        let mut events: Vec<PlacedEvent> = (1..=40)
+            .map(|n| placed(n, "2022-03-04", "armed_violence", Dimension::Lives, path))
+            .collect();
+        let mut three = events[5].event.clone().into_data();
+        three.actors = actors
+            .iter()
+            .map(|a| EventActor {
+                actor: a.id,
+                role: ActorRole::SideA,
+            })
+            .collect();
+        events[5].event = three.validate(&taxonomy()).unwrap();
+        let mut again = events[0].event.clone().into_data();
+        again.casualties.killed_best = Some(7);
+        again.casualties.killed_high = Some(7);
+        events.push(PlacedEvent {
+            event: again.validate(&taxonomy()).unwrap(),
+            path,
+        });
+        let batch = usalama_store::EventBatch::new(&events);
+        assert_eq!(batch.len(), 41);
+        let c = s.store.upsert_event_batch(&batch, t0()).unwrap();
+        assert_eq!(
+            (c.inserted, c.updated, c.unchanged),
+            (40, 1, 0),
+            "{}",
+            s.name
+        );
+        // The later row of the file wins, and the earlier one is in the history.
+        let first = s.store.get_event(events[0].event.id).unwrap().unwrap();
+        assert_eq!(first.event.casualties.killed_best, Some(7), "{}", s.name);
+        let history = s.store.event_history(events[0].event.id).unwrap();
+        assert_eq!(history.len(), 1, "{}", s.name);
+        let linked = s.store.get_event(events[5].event.id).unwrap().unwrap();
+        assert_eq!(linked.event.actors.len(), 3, "{}", s.name);
+        // The same batch again changes nothing.
+        let c = s.store.upsert_event_batch(&batch, t0()).unwrap();
+        assert_eq!(c.inserted, 0, "{}", s.name);
+        assert_eq!(c.updated + c.unchanged, 41, "{}", s.name);
+    });
+}

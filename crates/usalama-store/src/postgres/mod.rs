@@ -732,6 +732,15 @@ impl Store for PgStore {
         events: &[PlacedEvent],
         now: DateTime<Utc>,
     ) -> Result<UpsertCounts, StoreError> {
+        self.upsert_event_batch(&crate::EventBatch::new(events), now)
+    }
+
+    // Import performance (the trait declares it last): the body of `upsert_events`.
+    fn upsert_event_batch(
+        &self,
+        batch: &crate::EventBatch,
+        now: DateTime<Utc>,
+    ) -> Result<UpsertCounts, StoreError> {
         let mut c = self.conn()?;
         let mut tx = c.transaction().px()?;
         let mut counts = UpsertCounts::default();
@@ -769,12 +778,10 @@ impl Store for PgStore {
         let ins_actor = tx
             .prepare("INSERT INTO event_actors (event_id, actor_id, role) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
             .px()?;
-        for p in events {
-            let mut row = EventRow::from_placed(p);
-            let hash = row.content_hash();
+        for (row, hash) in &batch.rows {
             // Try the insert first: a new record (the common case in an import) then costs
             // one statement; only a conflict needs the lookup and comparison.
-            let inserted = insert_event(&mut tx, &ins, &row, &hash)?;
+            let inserted = insert_event(&mut tx, &ins, row, hash)?;
             if inserted {
                 for (a, role) in &row.actors {
                     tx.execute(&ins_actor, &[&row.id, a, role]).px()?;
@@ -796,11 +803,12 @@ impl Store for PgStore {
                 None => None,
             };
             match existing {
-                Some((_, old_hash)) if old_hash == hash => counts.unchanged += 1,
+                Some((_, old_hash)) if old_hash == *hash => counts.unchanged += 1,
                 Some((mut old, _)) => {
                     Self::load_actors(&mut tx, std::slice::from_mut(&mut old))?;
                     tx.execute(&hist, &[&old.id, &now, &row.created_by, &old.to_json()])
                         .px()?;
+                    let mut row = row.clone();
                     row.id = old.id;
                     tx.execute(
                         &upd,

@@ -7,6 +7,7 @@ mod bulk;
 mod channels;
 mod device;
 mod durability;
+mod event_batch;
 
 pub use bulk::DROPPED_INDEXES;
 
@@ -894,126 +895,7 @@ impl Store for SqliteStore {
         events: &[PlacedEvent],
         now: DateTime<Utc>,
     ) -> Result<UpsertCounts, StoreError> {
-        let mut c = self.writer()?;
-        let tx = c
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .sx()?;
-        let mut counts = UpsertCounts::default();
-        {
-            let mut find_ext = tx
-                .prepare_cached(&format!(
-                    "SELECT {}, e.content_hash FROM events e WHERE e.source = ?1 AND e.external_id = ?2",
-                    sql::EVENT_COLUMNS
-                ))
-                .sx()?;
-            let mut find_id = tx
-                .prepare_cached(&format!(
-                    "SELECT {}, e.content_hash FROM events e WHERE e.id = ?1",
-                    sql::EVENT_COLUMNS
-                ))
-                .sx()?;
-            let mut ins = tx.prepare_cached(INSERT_EVENT).sx()?;
-            let mut upd = tx
-                .prepare_cached(
-                    "UPDATE events SET channel = ?2, occurred_start = ?3, occurred_end = ?4,
-                       date_precision = ?5, reported_at = ?6, latitude = ?7, longitude = ?8,
-                       location_precision = ?9, place_name = ?10, locality_id = ?11, adm0_id = ?12,
-                       adm1_id = ?13, adm2_id = ?14, adm3_id = ?15, dimension = ?16, category = ?17,
-                       source_codes = ?18, killed_best = ?19, killed_low = ?20, killed_high = ?21,
-                       injured = ?22, abducted = ?23, displaced = ?24, civilians_targeted = ?25,
-                       description = ?26, people = ?27, reporter_contact = ?28, updated_at = ?29,
-                       content_hash = ?30
-                     WHERE id = ?1",
-                )
-                .sx()?;
-            let mut hist = tx
-                .prepare_cached("INSERT INTO event_history (event_id, changed_at, changed_by, previous) VALUES (?1, ?2, ?3, ?4)")
-                .sx()?;
-            let mut del_actors = tx
-                .prepare_cached("DELETE FROM event_actors WHERE event_id = ?1")
-                .sx()?;
-            let mut ins_actor = tx
-                .prepare_cached("INSERT OR IGNORE INTO event_actors (event_id, actor_id, role) VALUES (?1, ?2, ?3)")
-                .sx()?;
-            let row_and_hash = |r: &Row| -> rusqlite::Result<(EventRow, Vec<u8>)> {
-                Ok((event_row(r)?, r.get(crate::sql::EVENT_COLUMN_COUNT)?))
-            };
-            for p in events {
-                let mut row = EventRow::from_placed(p);
-                let hash = row.content_hash();
-                // Try the insert first: a new record (the common case in an import) then
-                // costs one statement; only a conflict needs the lookup and comparison.
-                let inserted = insert_event(&mut ins, &row, &hash)?;
-                if inserted {
-                    for (a, role) in &row.actors {
-                        ins_actor.execute(params![row.id, a, role]).sx()?;
-                    }
-                    counts.inserted += 1;
-                    continue;
-                }
-                let existing = match &row.external_id {
-                    Some(x) => find_ext.query_row(params![row.source, x], row_and_hash),
-                    None => find_id.query_row([row.id], row_and_hash),
-                }
-                .optional()
-                .sx()?;
-                match existing {
-                    Some((_, old_hash)) if old_hash == hash => counts.unchanged += 1,
-                    Some((mut old, _)) => {
-                        self.load_actors(&tx, std::slice::from_mut(&mut old))?;
-                        hist.execute(params![old.id, ts(&now), row.created_by, old.to_json()])
-                            .sx()?;
-                        row.id = old.id;
-                        upd.execute(params![
-                            row.id,
-                            row.channel,
-                            row.occurred_start.to_string(),
-                            row.occurred_end.to_string(),
-                            row.date_precision,
-                            row.reported_at.as_ref().map(ts),
-                            row.latitude,
-                            row.longitude,
-                            row.location_precision,
-                            row.place_name,
-                            row.locality_id,
-                            row.adm[0],
-                            row.adm[1],
-                            row.adm[2],
-                            row.adm[3],
-                            row.dimension,
-                            row.category,
-                            row.source_codes,
-                            row.killed_best,
-                            row.killed_low,
-                            row.killed_high,
-                            row.injured,
-                            row.abducted,
-                            row.displaced,
-                            row.civilians_targeted,
-                            row.description,
-                            row.people,
-                            row.reporter_contact,
-                            ts(&now),
-                            hash
-                        ])
-                        .sx()?;
-                        del_actors.execute([row.id]).sx()?;
-                        for (a, role) in &row.actors {
-                            ins_actor.execute(params![row.id, a, role]).sx()?;
-                        }
-                        counts.updated += 1;
-                    }
-                    None => {
-                        return Err(StoreError::Conflict(format!(
-                            "event id {} is already used by another record",
-                            row.id
-                        )))
-                    }
-                }
-            }
-        }
-        tx.commit().sx()?;
-        Ok(counts)
+        self.write_event_batch(&crate::EventBatch::new(events), now)
     }
 
     fn get_event(&self, id: EventId) -> Result<Option<StoredEvent>, StoreError> {
@@ -1629,5 +1511,13 @@ impl Store for SqliteStore {
             .collect::<Result<Vec<_>, _>>()
             .sx()?;
         rows.into_iter().map(build_user).collect()
+    }
+    // Import performance
+    fn upsert_event_batch(
+        &self,
+        batch: &crate::EventBatch,
+        now: DateTime<Utc>,
+    ) -> Result<UpsertCounts, StoreError> {
+        self.write_event_batch(batch, now)
     }
 }

@@ -16,6 +16,7 @@ mod exports;
 mod forecast;
 mod imports;
 mod index;
+mod legacy;
 mod memo;
 mod orgs;
 mod personal;
@@ -50,6 +51,7 @@ pub use imports::{BoundaryReport, ImportReport};
 pub use index::{
     dimension_position, IndexExplanation, IndexPoint, IndexRow, IndexSeries, IndexTable,
 };
+pub use legacy::{LegacySealed, LEGACY_BATCH};
 pub use personal::{OpenedAttachment, PersonalData};
 pub use public::{dimension_index, PrivacyConfig, PublicArea, PublicFigures};
 pub use queries::{EventView, LocalityCount, PublicStats, SourceCount};

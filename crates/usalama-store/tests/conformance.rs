@@ -59,7 +59,7 @@ fn placed(n: u32, date: &str, cat: &str, dim: Dimension, path: LocalityPath) -> 
 #[test]
 fn migrations_are_applied_once() {
     on_every_backend(|s| {
-        assert_eq!(s.store.schema_version().unwrap(), 6, "{}", s.name);
+        assert_eq!(s.store.schema_version().unwrap(), 7, "{}", s.name);
     });
 }
 
@@ -497,6 +497,7 @@ fn users_tokens_and_sessions() {
             failed_logins: 0,
             locked_until: None,
             totp_secret: None,
+            totp_sealed: None,
         };
         s.store.upsert_user(&u).unwrap();
         assert_eq!(

@@ -385,7 +385,7 @@ pub trait Store: Send + Sync {
     /// nothing appended) when none.
     fn seal_legacy_totp(
         &self,
-        seal: &mut dyn FnMut(uuid::Uuid, &[u8]) -> Result<Vec<u8>, String>,
+        seal: &mut crate::vault::SecretSealer<'_>,
         audit: &AuditDraft,
     ) -> Result<u64, StoreError>;
 }

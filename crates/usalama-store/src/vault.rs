@@ -179,3 +179,7 @@ impl std::fmt::Debug for LegacyPersonal {
             .finish_non_exhaustive()
     }
 }
+
+/// Seals one account's TOTP secret (account id, secret in clear → sealed bytes), for
+/// [`crate::Store::seal_legacy_totp`].
+pub type SecretSealer<'a> = dyn FnMut(Uuid, &[u8]) -> Result<Vec<u8>, String> + 'a;

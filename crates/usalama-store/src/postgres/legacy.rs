@@ -100,7 +100,7 @@ impl PgStore {
 
     pub(super) fn legacy_seal_totp(
         &self,
-        seal: &mut dyn FnMut(Uuid, &[u8]) -> Result<Vec<u8>, String>,
+        seal: &mut crate::vault::SecretSealer<'_>,
         audit: &AuditDraft,
     ) -> Result<u64, StoreError> {
         let mut c = self.conn()?;

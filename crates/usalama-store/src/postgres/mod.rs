@@ -1419,7 +1419,7 @@ impl Store for PgStore {
     }
     fn seal_legacy_totp(
         &self,
-        seal: &mut dyn FnMut(Uuid, &[u8]) -> Result<Vec<u8>, String>,
+        seal: &mut crate::vault::SecretSealer<'_>,
         audit: &crate::AuditDraft,
     ) -> Result<u64, StoreError> {
         self.legacy_seal_totp(seal, audit)

@@ -1622,7 +1622,7 @@ impl Store for SqliteStore {
     }
     fn seal_legacy_totp(
         &self,
-        seal: &mut dyn FnMut(Uuid, &[u8]) -> Result<Vec<u8>, String>,
+        seal: &mut crate::vault::SecretSealer<'_>,
         audit: &crate::AuditDraft,
     ) -> Result<u64, StoreError> {
         self.legacy_seal_totp(seal, audit)

@@ -189,6 +189,7 @@ def bench_load(a, res):
         res["load"]["server_peak_rss_mib"] = srv.peak_rss_mib()
         bench_pages(a, res, srv, cookie)
         bench_batch(a, res, srv, token)
+        bench_batch_sealed(a, res, srv, token)
     finally:
         srv.stop()
 
@@ -235,6 +236,75 @@ def bench_batch_only(a, res):
     srv = Server(a, store)
     try:
         bench_batch(a, res, srv, token)
+    finally:
+        srv.stop()
+
+
+def bench_batch_sealed(a, res, srv, token):
+    """Encryption cost through HTTP: POST /api/v1/reports:batch of 10,000 reports with people
+    and a contact (sealed: a data key, sealed fields and a blind index per report) beside the
+    same reports without them (nothing to seal), alternated in one run; medians and ratio."""
+    print("== batch intake: sealed vs plain", flush=True)
+    import random
+    n = 10_000
+    cats = ["armed_violence", "violence_against_civilians", "abduction", "displacement", "food_insecurity"]
+
+    def body(r, sealed):
+        rnd = random.Random(r)
+        batch = []
+        for i in range(n):
+            item = {
+                "category": cats[i % len(cats)],
+                "occurred_start": f"2022-{1 + i % 12:02d}-{1 + i % 28:02d}",
+                "latitude": round(rnd.uniform(2.5, 9.5), 5),
+                "longitude": round(rnd.uniform(14.5, 23.5), 5),
+                "killed": i % 4, "injured": i % 3,
+                "description": f"Sealed benchmark {r}-{i} near the market",
+            }
+            if sealed:
+                item["people"] = [{"name": f"Person {r}-{i}", "age": 30, "sex": "female", "role": "witness"}]
+                item["reporter_contact"] = f"+2367{r:02d}{i:06d}"
+            batch.append(item)
+        return json.dumps(batch).encode()
+
+    times = {"plain": [], "sealed": []}
+    for r in range(a.runs):
+        # Alternate which goes first so a growing store does not favour one side.
+        order = ("plain", "sealed") if r % 2 == 0 else ("sealed", "plain")
+        for kind in order:
+            data = body(100 + 2 * r + (kind == "sealed"), kind == "sealed")
+            req = urllib.request.Request(srv.base + "/api/v1/reports:batch", data=data, method="POST",
+                                         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+            s = time.perf_counter()
+            with urllib.request.urlopen(req, timeout=600) as resp:
+                resp.read()
+                status = resp.status
+            t = time.perf_counter() - s
+            times[kind].append(t)
+            print(f"  run {r + 1} {kind}: {n} reports in {t:.2f}s (HTTP {status})", flush=True)
+    p, e = median(times["plain"]), median(times["sealed"])
+    res["batch_sealed"] = {"reports": n, "runs": a.runs, "plain_s": p, "sealed_s": e, "ratio": e / p}
+    print(f"  median plain {p:.2f}s, sealed {e:.2f}s, ratio sealed/plain {e / p:.3f}", flush=True)
+
+
+def sealed_batch_main():
+    """`measure.py sealed-batch --bin BIN --work DIR [--runs N]`: only the sealed/plain batch
+    figure, on a fresh store with the demo boundaries."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--runs", type=int, default=5)
+    a = ap.parse_args(sys.argv[2:])
+    store = os.path.join(a.work, "store-sealed")
+    fresh(store)
+    subprocess.run([a.bin, "demo", "--no-serve", "--data-dir", store], check=True, capture_output=True)
+    token = subprocess.run([a.bin, "token", "create", "--role", "analyst", "--label", "bench-sealed", "--data-dir", store],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    srv = Server(a, store)
+    try:
+        res = {}
+        bench_batch_sealed(a, res, srv, token)
+        print(json.dumps(res))
     finally:
         srv.stop()
 
@@ -308,6 +378,9 @@ def write_md(a, res, path):
     b = res.get("batch")
     if b:
         L += [f"Batch intake: `POST /api/v1/reports:batch` of {b['reports']:,} reports (all or nothing, validated, placed, stored with their receipts) in {b['s']:.2f} s = **{b['reports_per_s']:,.0f} reports/s**.", ""]
+    bs = res.get("batch_sealed")
+    if bs:
+        L += [f"Encryption cost through HTTP: the same batch of {bs['reports']:,} reports with people and a contact (sealed) {bs['sealed_s']:.2f} s, without them {bs['plain_s']:.2f} s (medians of {bs['runs']}, alternated): **ratio {bs['ratio']:.2f}**.", ""]
     e = res.get("export")
     if e:
         if "note" in e:
@@ -348,4 +421,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) > 1 and sys.argv[1] == "sealed-batch":
+        sealed_batch_main()
+    else:
+        main()

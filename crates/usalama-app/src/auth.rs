@@ -410,6 +410,7 @@ impl App {
             failed_logins: 0,
             locked_until: None,
             totp_secret: None,
+            totp_sealed: None,
         })?;
         self.audit(
             who,
@@ -494,7 +495,8 @@ impl App {
         let u = self.managed_account(who, username)?;
         let mut secret = [0u8; crate::totp::SECRET_LEN];
         rand::rngs::OsRng.fill_bytes(&mut secret);
-        self.store.set_user_totp(u.id, Some(&secret))?;
+        let sealed = self.seal_totp(u.id, &secret)?;
+        self.store.set_user_totp(u.id, Some(&sealed))?;
         self.audit(
             who,
             "user.totp_enroll",
@@ -557,7 +559,13 @@ impl App {
             // A locked account's failures do not lengthen its lock.
             return fail(usable);
         };
-        if let Some(secret) = &u.totp_secret {
+        // The sealed secret, else one enrolled before secrets were sealed (sealed at the
+        // next start).
+        let secret = match (&u.totp_sealed, &u.totp_secret) {
+            (Some(sealed), _) => Some(self.open_totp(u.id, sealed)?),
+            (None, clear) => clear.clone(),
+        };
+        if let Some(secret) = &secret {
             match a.code.map(str::trim).filter(|c| !c.is_empty()) {
                 None => return Err(AppError::SecondFactorRequired),
                 Some(code) if !crate::totp::verify(secret, code, now.timestamp()) => {

@@ -19,6 +19,7 @@ mod forecast;
 mod imports;
 mod index;
 mod index_disclosure;
+mod legacy;
 mod memo;
 mod orgs;
 mod personal;
@@ -56,6 +57,7 @@ pub use imports::{BoundaryReport, ImportReport};
 pub use index::{
     dimension_position, IndexExplanation, IndexPoint, IndexRow, IndexSeries, IndexTable,
 };
+pub use legacy::{LegacySealed, LEGACY_BATCH};
 pub use personal::{OpenedAttachment, PersonalData};
 pub use public::{dimension_index, PrivacyConfig, PublicArea, PublicFigures};
 pub use public_alerts::PublicAlert;

@@ -24,6 +24,7 @@ pub(crate) struct VaultState {
     pub ring: RwLock<Keyring>,
     pub ledger: Arc<dyn ErasureLedger>,
     pub blind_key: OnceLock<Vec<u8>>,
+    pub totp_key: OnceLock<DataKey>,
 }
 
 impl VaultState {
@@ -32,6 +33,7 @@ impl VaultState {
             ring: RwLock::new(ring),
             ledger,
             blind_key: OnceLock::new(),
+            totp_key: OnceLock::new(),
         }
     }
 }
@@ -152,10 +154,11 @@ impl App {
     /// a new database); run at start-up so a wrong key file is refused at once.
     pub fn check_vault(&self) -> Result<(), AppError> {
         self.ensure_channel_keys()?;
+        self.totp_key()?;
         self.blind_key().map(|_| ())
     }
 
-    fn blind_key(&self) -> Result<&[u8], AppError> {
+    pub(crate) fn blind_key(&self) -> Result<&[u8], AppError> {
         if let Some(k) = self.vault.blind_key.get() {
             return Ok(k);
         }

@@ -12,6 +12,10 @@
 //! - **Installation keys** (the SMS sender key, the blind-index key) are data keys with
 //!   fixed ids, so that key rotation rewraps them like the others and their hashes stay
 //!   stable across rotations.
+//! - **Randomness**: master keys come from the operating system (`OsRng`); data keys and
+//!   nonces from `rand::thread_rng` (ChaCha12 seeded and periodically reseeded from the
+//!   operating system, a CSPRNG), which spares a `getrandom` system call per field: on
+//!   the batch-insert benchmark those calls were about half of the sealing work.
 //! - A **blind index** is HMAC-SHA256 under the blind-index key of a normalised value.
 //! - **Erasure** destroys a data key (crypto-shredding). The ids of destroyed keys are
 //!   also recorded in an [`ErasureLedger`] kept outside the database (beside the key
@@ -260,7 +264,7 @@ pub(crate) fn field_ad(table: &str, record: Uuid, field: &str) -> Vec<u8> {
 fn seal_raw(key: &[u8; KEY_BYTES], ad: &[u8], plain: &[u8]) -> Vec<u8> {
     let cipher = XChaCha20Poly1305::new(key.into());
     let mut nonce = [0u8; NONCE];
-    rand::rngs::OsRng.fill_bytes(&mut nonce);
+    rand::thread_rng().fill_bytes(&mut nonce);
     // Encryption with a valid key and nonce cannot fail for inputs below 256 GiB.
     let ct = cipher
         .encrypt(
@@ -295,7 +299,7 @@ impl DataKey {
     /// A random key.
     pub fn random() -> Self {
         let mut k = [0u8; KEY_BYTES];
-        rand::rngs::OsRng.fill_bytes(&mut k);
+        rand::thread_rng().fill_bytes(&mut k);
         Self(k)
     }
 

@@ -42,7 +42,8 @@ pub use records::{
     UpsertCounts, UserRecord,
 };
 pub use vault::{
-    DataKeyRecord, RetentionCandidate, RewrapCounts, SealedFields, SealedReport, StoredSealed,
+    DataKeyRecord, LegacyPersonal, RetentionCandidate, RewrapCounts, SealedFields, SealedReport,
+    StoredSealed,
 };
 pub use verification::{
     ChangeNote, DecisionWrite, DuplicatePoolQuery, FieldChange, HistoryEntry, HistoryKind,
@@ -389,6 +390,31 @@ pub trait Store: Send + Sync {
         batch: &EventBatch,
         now: DateTime<Utc>,
     ) -> Result<UpsertCounts, StoreError>;
+    // Sealing secrets kept in clear by older versions (migration 0007; `sqlite/legacy.rs`,
+    // `postgres/legacy.rs`).
+    /// Seals at most `limit` reports still holding personal data in clear (stored before
+    /// encryption at rest, without sealed fields): hands each to `seal`, stores the data key
+    /// and sealed fields it returns, blanks the clear columns (`events.people` and
+    /// `reporter_contact`, with the content hash recomputed; `report_receipts.raw_text`;
+    /// the same two fields in the event's history snapshots) and appends `audit` with the
+    /// count, all in one transaction. Returns how many were sealed: 0 (and nothing
+    /// appended) when none is left. An error from `seal` names the event and changes
+    /// nothing.
+    fn seal_legacy_personal(
+        &self,
+        limit: usize,
+        seal: &mut dyn FnMut(&LegacyPersonal) -> Result<SealedReport, String>,
+        audit: &AuditDraft,
+    ) -> Result<u64, StoreError>;
+    /// Seals every account's TOTP secret still in clear: `seal` (account id, secret) gives
+    /// the sealed bytes, stored in `totp_sealed` while the clear column is emptied, and
+    /// `audit` is appended with the count, in one transaction. Returns how many: 0 (and
+    /// nothing appended) when none.
+    fn seal_legacy_totp(
+        &self,
+        seal: &mut crate::vault::SecretSealer<'_>,
+        audit: &AuditDraft,
+    ) -> Result<u64, StoreError>;
 }
 
 /// The largest batch [`Store::scan_events`] hands over.

@@ -37,6 +37,10 @@ pub(crate) const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0006_access.sql"),
     },
     Migration {
+        version: 7,
+        sql: include_str!("../migrations/sqlite/0007_sealed_secrets.sql"),
+    },
+    Migration {
         version: 8,
         sql: include_str!("../migrations/sqlite/0008_client_device.sql"),
     },
@@ -67,6 +71,10 @@ pub(crate) const POSTGRES: &[Migration] = &[
     Migration {
         version: 6,
         sql: include_str!("../migrations/postgres/0006_access.sql"),
+    },
+    Migration {
+        version: 7,
+        sql: include_str!("../migrations/postgres/0007_sealed_secrets.sql"),
     },
     Migration {
         version: 8,

@@ -76,8 +76,11 @@ pub struct UserRecord {
     pub failed_logins: u32,
     /// Log-ins are refused until then.
     pub locked_until: Option<DateTime<Utc>>,
-    /// The TOTP secret when a second factor is enrolled.
+    /// A plaintext TOTP secret enrolled before secrets were sealed (migration 0007); the
+    /// application seals it at start-up ([`crate::Store::seal_legacy_totp`]) and clears it.
     pub totp_secret: Option<Vec<u8>>,
+    /// The TOTP secret sealed by the application's vault, when a second factor is enrolled.
+    pub totp_sealed: Option<Vec<u8>>,
 }
 
 impl std::fmt::Debug for UserRecord {

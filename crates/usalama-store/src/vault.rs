@@ -159,3 +159,29 @@ mod verification_audit {
         }
     }
 }
+
+/// A report stored before encryption at rest (migration 0005) whose personal data is
+/// still in clear, as [`crate::Store::seal_legacy_personal`] hands it to be sealed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct LegacyPersonal {
+    /// The event.
+    pub event: usalama_domain::EventId,
+    /// People involved, as the JSON the event row kept (`[]` when none).
+    pub people: String,
+    /// The reporter's contact.
+    pub reporter_contact: Option<String>,
+    /// The SMS as received, from the report's receipt.
+    pub raw_text: Option<String>,
+}
+
+impl std::fmt::Debug for LegacyPersonal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LegacyPersonal")
+            .field("event", &self.event)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Seals one account's TOTP secret (account id, secret in clear → sealed bytes), for
+/// [`crate::Store::seal_legacy_totp`].
+pub type SecretSealer<'a> = dyn FnMut(Uuid, &[u8]) -> Result<Vec<u8>, String> + 'a;

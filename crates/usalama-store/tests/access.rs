@@ -184,6 +184,7 @@ fn failed_logins_lock_and_reset_and_disabling_ends_sessions() {
             failed_logins: 0,
             locked_until: None,
             totp_secret: None,
+            totp_sealed: None,
         };
         s.store.upsert_user(&u).unwrap();
         let found = s.store.find_user("ana").unwrap().unwrap();
@@ -202,13 +203,12 @@ fn failed_logins_lock_and_reset_and_disabling_ends_sessions() {
         let reset = s.store.find_user("ana").unwrap().unwrap();
         assert_eq!((reset.failed_logins, reset.locked_until), (0, None));
 
-        s.store.set_user_totp(u.id, Some(&[9; 20])).unwrap();
-        assert_eq!(
-            s.store.find_user("ana").unwrap().unwrap().totp_secret,
-            Some(vec![9; 20])
-        );
+        s.store.set_user_totp(u.id, Some(&[9; 60])).unwrap();
+        let with = s.store.find_user("ana").unwrap().unwrap();
+        assert_eq!(with.totp_sealed, Some(vec![9; 60]));
+        assert_eq!(with.totp_secret, None, "the clear column stays empty");
         s.store.set_user_totp(u.id, None).unwrap();
-        assert_eq!(s.store.find_user("ana").unwrap().unwrap().totp_secret, None);
+        assert_eq!(s.store.find_user("ana").unwrap().unwrap().totp_sealed, None);
 
         for h in [1u8, 2] {
             s.store

@@ -497,6 +497,7 @@ fn users_tokens_and_sessions() {
             failed_logins: 0,
             locked_until: None,
             totp_secret: None,
+            totp_sealed: None,
         };
         s.store.upsert_user(&u).unwrap();
         assert_eq!(

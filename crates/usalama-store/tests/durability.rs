@@ -148,6 +148,7 @@ fn fill(s: &TestStore) {
         failed_logins: 1,
         locked_until: None,
         totp_secret: Some(vec![3; 20]),
+        totp_sealed: None,
     };
     st.upsert_user(&user).unwrap();
     st.insert_token(&TokenRecord {

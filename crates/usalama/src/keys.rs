@@ -15,7 +15,7 @@ use anyhow::{bail, Context};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use usalama_app::{App, ErasureLedger, Keyring, MasterKey, Principal};
+use usalama_app::{App, ErasureLedger, Keyring, LegacySealed, MasterKey, Principal};
 use usalama_store::{RewrapCounts, Store, StoreLocation};
 use uuid::Uuid;
 
@@ -176,6 +176,16 @@ pub fn attach(app: App, path: &Path) -> anyhow::Result<App> {
         tracing::warn!(
             keys = n,
             "destroyed again data keys erased after this database's backup was taken"
+        );
+    }
+    // Personal data and TOTP secrets older versions kept in clear are sealed now.
+    let sealed = app.seal_legacy(&Principal::Operator)?;
+    if sealed != LegacySealed::default() {
+        tracing::warn!(
+            reports = sealed.reports,
+            batches = sealed.batches,
+            totp_secrets = sealed.totp_secrets,
+            "sealed personal data and TOTP secrets stored in clear by an older version"
         );
     }
     Ok(app)

@@ -146,7 +146,7 @@ impl PgStore {
     ) -> Result<(), StoreError> {
         self.conn()?
             .execute(
-                "UPDATE users SET totp_secret = $2 WHERE id = $1",
+                "UPDATE users SET totp_sealed = $2, totp_secret = NULL WHERE id = $1",
                 &[&user, &secret],
             )
             .px()

@@ -7,6 +7,7 @@ mod alerts;
 mod channels;
 mod device;
 mod durability;
+mod legacy;
 
 use crate::error::StoreError;
 use crate::intake::{NewReport, ReportReceipt, StoredAttachment, StoredReport};
@@ -237,12 +238,13 @@ fn user(r: &Row, offset: usize) -> Result<UserRecord, StoreError> {
         failed_logins: u32::try_from(r.try_get::<_, i32>(offset + 7).px()?).unwrap_or(0),
         locked_until: r.try_get(offset + 8).px()?,
         totp_secret: r.try_get(offset + 9).px()?,
+        totp_sealed: r.try_get(offset + 10).px()?,
     })
 }
 
 /// The user columns [`user`] reads, on table alias `u`.
 const USER_COLUMNS: &str = "u.id, u.username, u.password_hash, u.role, u.created_at, \
-    u.disabled_at, u.org_id, u.failed_logins, u.locked_until, u.totp_secret";
+    u.disabled_at, u.org_id, u.failed_logins, u.locked_until, u.totp_secret, u.totp_sealed";
 
 fn page_of<T>(mut items: Vec<T>, limit: u32, total: u64, key: impl Fn(&T) -> Cursor) -> Page<T> {
     let next_cursor = if items.len() > limit as usize {
@@ -1443,5 +1445,20 @@ impl Store for PgStore {
             .iter()
             .map(|r| user(r, 0))
             .collect()
+    }
+    fn seal_legacy_personal(
+        &self,
+        limit: usize,
+        seal: &mut dyn FnMut(&crate::LegacyPersonal) -> Result<crate::SealedReport, String>,
+        audit: &crate::AuditDraft,
+    ) -> Result<u64, StoreError> {
+        self.legacy_seal_personal(limit, seal, audit)
+    }
+    fn seal_legacy_totp(
+        &self,
+        seal: &mut crate::vault::SecretSealer<'_>,
+        audit: &crate::AuditDraft,
+    ) -> Result<u64, StoreError> {
+        self.legacy_seal_totp(seal, audit)
     }
 }

@@ -150,7 +150,7 @@ impl SqliteStore {
     ) -> Result<(), StoreError> {
         self.conn()?
             .execute(
-                "UPDATE users SET totp_secret = ?2 WHERE id = ?1",
+                "UPDATE users SET totp_sealed = ?2, totp_secret = NULL WHERE id = ?1",
                 params![user, secret],
             )
             .sx()

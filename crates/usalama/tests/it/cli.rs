@@ -640,7 +640,7 @@ fn vault_commands_key_file_audit_rotation_and_erasure() {
     let out = run(&["keys", "rotate", "--data-dir", d]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
-        stdout(&out).contains("master key version 2: 2 data keys rewrapped"),
+        stdout(&out).contains("master key version 2: 3 data keys rewrapped"),
         "{}",
         stdout(&out)
     );

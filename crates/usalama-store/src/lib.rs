@@ -7,8 +7,8 @@
 
 pub mod alerts;
 pub mod audit;
-pub mod device;
 mod batch;
+pub mod device;
 pub mod durability;
 mod error;
 pub mod intake;
@@ -27,8 +27,8 @@ pub use alerts::{
     AlertQuery, AlertWriteOutcome, DeliveryAttemptWrite, DeliveryLogEntry, DueDelivery, NewDelivery,
 };
 pub use audit::{AuditDraft, AuditEntry, AuditHead, ChainBreak, ChainVerifier};
-pub use device::DevicePasswordRecord;
 pub use batch::EventBatch;
+pub use device::DevicePasswordRecord;
 pub use durability::{BackupSummary, IntegrityReport, TableCount, TableDigest};
 pub use error::StoreError;
 pub use intake::{Attachment, NewReport, ReportReceipt, StoredAttachment, StoredReport};

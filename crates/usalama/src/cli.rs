@@ -478,15 +478,12 @@ fn import_events(app: &App, file: &Path, kind: EventFile) -> anyhow::Result<()> 
         eprintln!("rejected rows written to {}", path.display());
     }
     println!("{report}");
-    // The alert rules judge the new data at once (a failure is logged, not fatal: the
-    // import itself succeeded, and `usalama alerts evaluate` runs them again).
-    match app.evaluate_alerts_if_due() {
-        Ok(Some(e)) if !e.raised.is_empty() => {
-            eprintln!("alerts raised: {} (usalama alerts list)", e.raised.len())
-        }
-        Ok(_) => {}
-        Err(e) => tracing::warn!(error = %e, "alert rules could not be evaluated"),
-    }
+    // The alert rules are not run here: a full evaluation over a large store takes longer
+    // than the import itself. The server runs them on its schedule; `usalama alerts
+    // evaluate` runs them now.
+    eprintln!(
+        "alert rules: run by the server on its schedule, or now with `usalama alerts evaluate`"
+    );
     Ok(())
 }
 

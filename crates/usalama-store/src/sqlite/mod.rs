@@ -8,7 +8,6 @@ mod channels;
 mod device;
 mod durability;
 mod event_batch;
-    }
 pub(crate) mod legacy;
 
 pub use bulk::DROPPED_INDEXES;
@@ -542,7 +541,7 @@ impl SqliteStore {
             "SELECT event_id, actor_id, role FROM event_actors WHERE event_id IN ({}) ORDER BY role, actor_id",
             ps.join(",")
         );
-        let mut st = c.prepare(&sql).sx()?;
+        let mut st = c.prepare_cached(&sql).sx()?;
         let mut by_event: HashMap<Uuid, Vec<(Uuid, String)>> = HashMap::new();
         let it = st
             .query_map(rusqlite::params_from_iter(f.values.iter()), |r| {
@@ -913,15 +912,14 @@ impl Store for SqliteStore {
 
     fn get_event(&self, id: EventId) -> Result<Option<StoredEvent>, StoreError> {
         let c = self.conn()?;
+        // Cached: alert rules read every new event back, one by one.
         let row = c
-            .query_row(
-                &format!(
-                    "SELECT {} FROM events e WHERE e.id = ?1",
-                    sql::EVENT_COLUMNS
-                ),
-                [id.as_uuid()],
-                event_row,
-            )
+            .prepare_cached(&format!(
+                "SELECT {} FROM events e WHERE e.id = ?1",
+                sql::EVENT_COLUMNS
+            ))
+            .sx()?
+            .query_row([id.as_uuid()], event_row)
             .optional()
             .sx()?;
         match row {

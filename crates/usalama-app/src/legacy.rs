@@ -101,6 +101,7 @@ impl App {
                         .map(|c| dk.seal("events", id, "reporter_contact", c.as_bytes())),
                     description: None,
                     point: None,
+                    client: None,
                     raw_text: l
                         .raw_text
                         .as_deref()

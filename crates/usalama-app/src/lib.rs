@@ -22,6 +22,7 @@ mod personal;
 mod places;
 mod public;
 mod queries;
+mod recompute;
 mod throttle;
 pub mod totp;
 pub mod vault;
@@ -52,6 +53,7 @@ pub use index::{
 };
 pub use personal::{OpenedAttachment, PersonalData};
 pub use public::{dimension_index, PrivacyConfig, PublicArea, PublicFigures};
+pub use recompute::{RecomputeOptions, Recomputed};
 pub use queries::{EventView, LocalityCount, PublicStats, SourceCount};
 pub use throttle::LoginPolicy;
 /// The analytics crate, re-exported for the layers above (periods, levels, explanations).

@@ -9,6 +9,7 @@ pub mod alerts;
 pub mod audit;
 pub mod durability;
 mod error;
+pub mod facts;
 pub mod intake;
 mod location;
 mod migrate;
@@ -27,6 +28,7 @@ pub use alerts::{
 pub use audit::{AuditDraft, AuditEntry, AuditHead, ChainBreak, ChainVerifier};
 pub use durability::{BackupSummary, IntegrityReport, TableCount, TableDigest};
 pub use error::StoreError;
+pub use facts::{FactBatch, IndexFact};
 pub use intake::{Attachment, NewReport, ReportReceipt, StoredAttachment, StoredReport};
 pub use location::StoreLocation;
 pub use query::{
@@ -362,6 +364,19 @@ pub trait Store: Send + Sync {
         &self,
         alert: usalama_domain::AlertId,
     ) -> Result<Vec<DeliveryLogEntry>, StoreError>;
+
+    // Index recompute (`facts.rs`, `sqlite/facts.rs`, `postgres/facts.rs`)
+    /// Hands every countable event of `source` (not rejected, not a duplicate) to `f` as
+    /// narrow [`IndexFact`]s with its locality at `level`, in batches of at most `batch`
+    /// (1..=10,000), in no particular order, from one read snapshot. An error from `f`
+    /// stops the scan and is returned. Returns the number of facts handed over.
+    fn scan_index_facts(
+        &self,
+        source: &str,
+        level: usalama_domain::AdminLevel,
+        batch: usize,
+        f: &mut dyn FnMut(FactBatch<'_>) -> Result<(), StoreError>,
+    ) -> Result<u64, StoreError>;
 }
 
 /// The largest batch [`Store::scan_events`] hands over.

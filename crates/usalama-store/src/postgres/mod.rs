@@ -6,6 +6,7 @@ mod access;
 mod alerts;
 mod channels;
 mod durability;
+mod facts;
 
 use crate::error::StoreError;
 use crate::intake::{NewReport, ReportReceipt, StoredAttachment, StoredReport};
@@ -1406,5 +1407,16 @@ impl Store for PgStore {
         alert: usalama_domain::AlertId,
     ) -> Result<Vec<crate::alerts::DeliveryLogEntry>, StoreError> {
         self.alerts_delivery_log(alert)
+    }
+
+    // Index recompute
+    fn scan_index_facts(
+        &self,
+        source: &str,
+        level: usalama_domain::AdminLevel,
+        batch: usize,
+        f: &mut dyn FnMut(crate::facts::FactBatch<'_>) -> Result<(), StoreError>,
+    ) -> Result<u64, StoreError> {
+        self.facts_scan(source, level, batch, f)
     }
 }

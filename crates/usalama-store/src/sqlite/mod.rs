@@ -6,6 +6,7 @@ mod alerts;
 mod bulk;
 mod channels;
 mod durability;
+mod facts;
 
 pub use bulk::DROPPED_INDEXES;
 
@@ -1599,5 +1600,16 @@ impl Store for SqliteStore {
         alert: usalama_domain::AlertId,
     ) -> Result<Vec<crate::alerts::DeliveryLogEntry>, StoreError> {
         self.alerts_delivery_log(alert)
+    }
+
+    // Index recompute
+    fn scan_index_facts(
+        &self,
+        source: &str,
+        level: usalama_domain::AdminLevel,
+        batch: usize,
+        f: &mut dyn FnMut(crate::facts::FactBatch<'_>) -> Result<(), StoreError>,
+    ) -> Result<u64, StoreError> {
+        self.facts_scan(source, level, batch, f)
     }
 }

@@ -20,7 +20,9 @@
 //! Measured indicators (`indicator:CODE`, and so `per_100k`) have no value here, as in the
 //! application's index, which builds its panel from events only.
 
-use crate::detect::{Assessment, CusumConfig, Farrington, FarringtonConfig, Method, NbCusum};
+use crate::detect::{
+    Assessment, CusumConfig, Farrington, FarringtonConfig, FarringtonMemo, Method, NbCusum,
+};
 use crate::index::{IndexConfig, IndexError, IndexValue, Scaling, Transform, SCALE_MAX};
 use crate::panel::{Measure, Scope};
 use crate::period::PeriodRange;
@@ -577,10 +579,11 @@ impl Detection {
                     let far = &far;
                     scope.spawn(move || {
                         let mut cusum = NbCusum::new(cusum).expect("validated above");
+                        let mut memo = FarringtonMemo::default();
                         let mut part = Detection::default();
                         let first = c * chunk;
                         for (i, flags) in flags.chunks_mut(periods.max(1)).enumerate() {
-                            part.series(panel, first + i, &mut cusum, far, flags);
+                            part.series(panel, first + i, (&mut cusum, far, &mut memo), flags);
                         }
                         part
                     })
@@ -610,14 +613,13 @@ impl Detection {
         &mut self,
         panel: &DensePanel,
         u: usize,
-        cusum: &mut NbCusum,
-        far: &Farrington,
+        (cusum, far, memo): (&mut NbCusum, &Farrington, &mut FarringtonMemo),
         flags: &mut [u8],
     ) {
         let last = panel.periods.saturating_sub(1);
         for kind in [SeriesKind::Events, SeriesKind::Fatalities] {
             let series = panel.series(u, kind == SeriesKind::Fatalities);
-            for assessed in [cusum.assess(&series), far.assess(&series)] {
+            for assessed in [cusum.assess(&series), far.assess_memo(&series, memo)] {
                 for a in assessed {
                     let bit = flag(a.method, kind);
                     let b = bit.trailing_zeros() as usize;
@@ -640,9 +642,6 @@ impl Detection {
 
     /// The [`flag`] bits of the detectors that signalled for unit `u` in period `t`.
     pub fn flags(&self, u: usize, t: usize) -> u8 {
-        self.flags
-            .get(u * self.periods + t)
-            .copied()
-            .unwrap_or(0)
+        self.flags.get(u * self.periods + t).copied().unwrap_or(0)
     }
 }

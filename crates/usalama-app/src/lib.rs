@@ -53,8 +53,8 @@ pub use index::{
 };
 pub use personal::{OpenedAttachment, PersonalData};
 pub use public::{dimension_index, PrivacyConfig, PublicArea, PublicFigures};
-pub use recompute::{RecomputeOptions, Recomputed};
 pub use queries::{EventView, LocalityCount, PublicStats, SourceCount};
+pub use recompute::{RecomputeOptions, Recomputed};
 pub use throttle::LoginPolicy;
 /// The analytics crate, re-exported for the layers above (periods, levels, explanations).
 pub use usalama_analytics as analytics;

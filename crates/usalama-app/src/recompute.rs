@@ -256,13 +256,8 @@ impl App {
             .map_err(|e| AppError::invalid("index config", e.to_string()))?;
         lap("index", &mut timings);
 
-        let detection = Detection::run(
-            &panel,
-            options.cusum,
-            options.farrington,
-            options.threads,
-        )
-        .map_err(|e| AppError::invalid("detector", e.to_string()))?;
+        let detection = Detection::run(&panel, options.cusum, options.farrington, options.threads)
+            .map_err(|e| AppError::invalid("detector", e.to_string()))?;
         lap("detect", &mut timings);
 
         Ok(Recomputed {

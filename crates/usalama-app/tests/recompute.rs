@@ -21,12 +21,20 @@ const EVENTS: &str = include_str!("../../../data/demo/ucdp-ged-caf.geojson");
 fn the_recompute_equals_the_index_and_the_detectors_on_the_demo() {
     on_every_backend(|s| {
         let taxonomy = usalama_ingest::parse_taxonomy(usalama_ingest::DEFAULT_TAXONOMY).unwrap();
-        let app = App::new(s.store.clone(), taxonomy.clone(), Arc::new(FixedClock(t0())));
+        let app = App::new(
+            s.store.clone(),
+            taxonomy.clone(),
+            Arc::new(FixedClock(t0())),
+        );
         let empty = app
             .recompute_index(&RecomputeOptions::new(AdminLevel::Adm1))
             .unwrap();
         assert_eq!(empty.source, None, "{}", s.name);
-        assert!(empty.index.is_none() && empty.events_read == 0, "{}", s.name);
+        assert!(
+            empty.index.is_none() && empty.events_read == 0,
+            "{}",
+            s.name
+        );
 
         app.prepare_demo(&DemoData {
             boundaries: vec![(AdminLevel::Adm1, ADM1), (AdminLevel::Adm2, ADM2)],
@@ -87,11 +95,15 @@ fn the_recompute_equals_the_index_and_the_detectors_on_the_demo() {
             let detection = r.detection.as_ref().unwrap();
             let mut cusum = NbCusum::new(CusumConfig::default()).unwrap();
             let farrington =
-                Farrington::new(FarringtonConfig::for_granularity(Granularity::Month), 12)
-                    .unwrap();
+                Farrington::new(FarringtonConfig::for_granularity(Granularity::Month), 12).unwrap();
             let mut valued = 0;
             for (u, id) in r.localities.iter().enumerate() {
-                let code = localities.iter().find(|l| l.id == *id).unwrap().code.clone();
+                let code = localities
+                    .iter()
+                    .find(|l| l.id == *id)
+                    .unwrap()
+                    .code
+                    .clone();
                 let p = panel.unit_index(&Unit::Locality(*id)).unwrap();
                 assert_eq!(panel.units()[p].level, Level::from(level));
                 // Counts.
@@ -111,7 +123,12 @@ fn the_recompute_equals_the_index_and_the_detectors_on_the_demo() {
                 }
                 // The index: the application's series of this locality, every month.
                 let series = app
-                    .index_series(&Principal::Anonymous, code.as_str(), Granularity::Month, None)
+                    .index_series(
+                        &Principal::Anonymous,
+                        code.as_str(),
+                        Granularity::Month,
+                        None,
+                    )
                     .unwrap();
                 assert_eq!(series.points.len(), range.len());
                 for (t, point) in series.points.iter().enumerate() {
@@ -140,7 +157,11 @@ fn the_recompute_equals_the_index_and_the_detectors_on_the_demo() {
                         "{code}"
                     );
                     let mut expected = vec![0u8; range.len()];
-                    for a in cusum.assess(&series).into_iter().chain(farrington.assess(&series)) {
+                    for a in cusum
+                        .assess(&series)
+                        .into_iter()
+                        .chain(farrington.assess(&series))
+                    {
                         if a.signal {
                             expected[a.index] |= flag(a.method, kind);
                             signals_seen += 1;
@@ -162,13 +183,17 @@ fn the_recompute_equals_the_index_and_the_detectors_on_the_demo() {
             }
             assert!(valued > 0, "{}: some index values", s.name);
         }
-        assert!(signals_seen > 0, "{}: the detectors signal somewhere", s.name);
+        assert!(
+            signals_seen > 0,
+            "{}: the detectors signal somewhere",
+            s.name
+        );
 
         // The threads do not change the result.
         let one = app
-            .recompute_index(&RecomputeOptions::new(AdminLevel::Adm2))
+            .recompute_index(&RecomputeOptions::new(AdminLevel::Adm1))
             .unwrap();
-        let mut opts = RecomputeOptions::new(AdminLevel::Adm2);
+        let mut opts = RecomputeOptions::new(AdminLevel::Adm1);
         opts.threads = 3;
         let three = app.recompute_index(&opts).unwrap();
         let (a, b) = (one.detection.unwrap(), three.detection.unwrap());

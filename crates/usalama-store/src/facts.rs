@@ -103,13 +103,19 @@ mod tests {
 
     #[test]
     fn dates_and_codes() {
-        assert_eq!(parse_iso_date("2022-06-30"), NaiveDate::from_ymd_opt(2022, 6, 30));
+        assert_eq!(
+            parse_iso_date("2022-06-30"),
+            NaiveDate::from_ymd_opt(2022, 6, 30)
+        );
         assert_eq!(parse_iso_date("2022-02-30"), None);
         assert_eq!(parse_iso_date("2022-0a-01"), None);
         let mut c = CategoryCodes::default();
         assert_eq!(c.number("a"), Ok(0));
         assert_eq!(c.number("b"), Ok(1));
         assert_eq!(c.number("a"), Ok(0));
-        assert_eq!(count(Some(-1), "killed_best").unwrap_err(), "events.killed_best is -1, not a count");
+        assert_eq!(
+            count(Some(-1), "killed_best").unwrap_err(),
+            "events.killed_best is -1, not a count"
+        );
     }
 }

@@ -1034,7 +1034,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 /// Reads and parses an index configuration file (the format of `config/index.toml`).
-pub(crate) fn read_index_config(path: &Path) -> anyhow::Result<usalama_app::analytics::index::IndexConfig> {
+pub(crate) fn read_index_config(
+    path: &Path,
+) -> anyhow::Result<usalama_app::analytics::index::IndexConfig> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| ConfigError(format!("cannot read {}: {e}", path.display())))?;
     Ok(toml::from_str(&text).map_err(|e| ConfigError(format!("{}: {e}", path.display())))?)

@@ -80,9 +80,12 @@ pub fn run(settings: &Settings, command: IndexCommand) -> anyhow::Result<()> {
                 "the recompute is offered for administrative levels (adm0-adm3)".into(),
             )),
         })?;
-    let granularity: Granularity = period
-        .parse()
-        .map_err(|e: usalama_app::analytics::period::PeriodError| invalid("period", e.to_string()))?;
+    let granularity: Granularity =
+        period
+            .parse()
+            .map_err(|e: usalama_app::analytics::period::PeriodError| {
+                invalid("period", e.to_string())
+            })?;
     let app = open_app(settings, &store, None)?;
     if let Some(p) = &index_config {
         app.set_index_config(crate::cli::read_index_config(p)?)?;
@@ -103,7 +106,11 @@ pub fn run(settings: &Settings, command: IndexCommand) -> anyhow::Result<()> {
 
 const DETECTORS: [(Method, SeriesKind, &str); 4] = [
     (Method::NbCusum, SeriesKind::Events, "nb_cusum events"),
-    (Method::NbCusum, SeriesKind::Fatalities, "nb_cusum fatalities"),
+    (
+        Method::NbCusum,
+        SeriesKind::Fatalities,
+        "nb_cusum fatalities",
+    ),
     (Method::Farrington, SeriesKind::Events, "farrington events"),
     (
         Method::Farrington,
@@ -142,12 +149,7 @@ fn text(r: &Recomputed, timings: bool) -> String {
                 det.judged[b], det.signals[b]
             );
         }
-        let _ = writeln!(
-            s,
-            "signals in {}: {}",
-            range.last(),
-            det.latest.len()
-        );
+        let _ = writeln!(s, "signals in {}: {}", range.last(), det.latest.len());
     } else {
         let _ = writeln!(s, "no events");
     }

@@ -68,8 +68,9 @@ impl SqliteStore {
                     _ => return Err(bad(row, format!("events.{column} is not a UUID"))),
                 };
                 let end = text(row, 2, "occurred_end")?;
-                let occurred_end = facts::parse_iso_date(end)
-                    .ok_or_else(|| bad(row, format!("events.occurred_end '{end}' is not a date")))?;
+                let occurred_end = facts::parse_iso_date(end).ok_or_else(|| {
+                    bad(row, format!("events.occurred_end '{end}' is not a date"))
+                })?;
                 let dim = text(row, 3, "dimension")?;
                 let dimension = facts::parse_dimension(dim)
                     .ok_or_else(|| bad(row, format!("events.dimension '{dim}' is unknown")))?;
@@ -78,8 +79,8 @@ impl SqliteStore {
                     .map_err(|e| bad(row, e))?;
                 let killed_best = facts::count(int(row, 5, "killed_best")?, "killed_best")
                     .map_err(|e| bad(row, e))?;
-                let displaced =
-                    facts::count(int(row, 6, "displaced")?, "displaced").map_err(|e| bad(row, e))?;
+                let displaced = facts::count(int(row, 6, "displaced")?, "displaced")
+                    .map_err(|e| bad(row, e))?;
                 let civilians_targeted = int(row, 7, "civilians_targeted")?.unwrap_or(0) != 0;
                 buf.push(IndexFact {
                     locality,

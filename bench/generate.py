@@ -10,7 +10,9 @@ Writes, deterministically from --seed:
                  with COD-AB style properties (admN_pcode, admN_name, parent p-codes).
 
 The country is a fictitious 'XB' on a 10 x 8 degree box; nothing here is real.
-Usage: generate.py --events 1000000 --out DIR [--adm1 200] [--adm2 5000] [--seed 7]
+Events end between 1989-01-01 and 2022-12-31 (408 months), or in the last --months months
+up to 2022-12 (e.g. --months 240: 2003-01 to 2022-12, end dates kept inside the span).
+Usage: generate.py --events 1000000 --out DIR [--adm1 200] [--adm2 5000] [--months M] [--seed 7]
 """
 
 import argparse
@@ -96,6 +98,8 @@ def main():
     ap.add_argument("--adm1", type=int, default=200)
     ap.add_argument("--adm2", type=int, default=5000)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--months", type=int, default=None,
+                    help="events end in the last M months up to 2022-12 (default: 1989-01 on)")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
@@ -127,13 +131,19 @@ def main():
     pts[:, 1] = np.clip(pts[:, 1], LAT0 + 1e-4, LAT0 + HEIGHT - 1e-4)
     # Time: 1989-2022, bursts per hotspot (each hotspot active in a few random years).
     base = np.datetime64("1989-01-01")
-    span = (np.datetime64("2022-12-31") - base).astype(int)
+    if a.months:
+        base = np.datetime64("2023-01") - np.timedelta64(a.months, "M")
+        base = base.astype("datetime64[D]")
+    last_day = np.datetime64("2022-12-31")
+    span = (last_day - base).astype(int)
     burst_centre = rng.integers(0, span, 60)
     days = (burst_centre[which] + rng.normal(0, 400, n)).astype(int) % span
     start = base + days.astype("timedelta64[D]")
     long = rng.random(n) < 0.15
     dur = np.where(long, rng.integers(1, 31, n), 0)
     end = start + dur.astype("timedelta64[D]")
+    if a.months:
+        end = np.minimum(end, last_day)
     date_prec = np.where(long, rng.choice([2, 3, 4, 5], n), 1)
     # Fatalities: heavy tail like the real data (many 0-3, a few hundreds).
     best = np.minimum(np.floor(rng.lognormal(0.9, 1.2, n)).astype(int), 3000)

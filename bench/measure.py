@@ -27,6 +27,16 @@ def timed(cmd, **kw):
     return float(m.group(1)), int(m.group(2)) / 1024.0, out.stdout
 
 
+def timed_cpu(cmd, **kw):
+    """Like timed, also returning the process's CPU seconds (user + system): on a shared
+    2-core machine wall time includes waiting for a core, CPU time does not."""
+    out = subprocess.run([TIME, "-f", "__TIME__ %e %M %U %S"] + cmd, capture_output=True, text=True, **kw)
+    if out.returncode != 0:
+        sys.exit(f"failed: {' '.join(cmd)}\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}")
+    m = re.search(r"__TIME__ ([\d.]+) (\d+) ([\d.]+) ([\d.]+)", out.stderr)
+    return float(m.group(1)), int(m.group(2)) / 1024.0, float(m.group(3)) + float(m.group(4)), out.stdout
+
+
 def median(xs):
     return statistics.median(xs) if xs else None
 
@@ -66,32 +76,93 @@ def bench_import(a, res):
     }
 
 
-def bench_aggregate(a, res):
-    print("== per-locality-month aggregation (peers)", flush=True)
-    ged = os.path.join(a.data, "ged.csv")
+def bench_recompute(a, res):
+    """The full recompute of the ADM2 level (panel, index, both detectors) beside DuckDB's
+    and pandas' per-locality-month counts and fatalities of the same events.
+
+    Usalama: `usalama index recompute --level adm2 --format json` on the store the import
+    left, as a process; its own stage timings separate reading the store (one narrow scan,
+    each event reduced to locality, month and counts) from the in-memory panel, index and
+    detectors. Peers: the same countable events of the same source, read from the same
+    SQLite file with Python's sqlite3 (adm2 locality, end date, best fatality estimate)
+    and loaded BEFORE timing into a DuckDB table (date as DATE) and a pandas DataFrame
+    (locality as a category, date as datetime64); only the aggregation is timed: DuckDB
+    `CREATE TEMP TABLE .. AS SELECT adm2, date_trunc('month', d), count(*), sum(best) ..
+    GROUP BY 1, 2` (materialised, no transfer to Python), pandas `groupby([adm2,
+    d.dt.to_period('M')], observed=True)['best'].agg(['count', 'sum'])`. Their results are
+    sparse (only locality-months with events); Usalama's panel is dense (every locality x
+    every month, explicit zeros) and adds the index and the detectors."""
+    print("== recompute (adm2) and per-locality-month aggregation (peers)", flush=True)
+    store = os.path.join(a.work, "store")
+    runs = []
+    for r in range(a.runs):
+        t, m, cpu, out = timed_cpu([a.bin, "index", "recompute", "--level", "adm2", "--format", "json", "--data-dir", store])
+        j = json.loads(out)
+        j["wall_s"], j["peak_rss_mib"], j["cpu_s"] = t, m, cpu
+        runs.append(j)
+        st = j["timings_s"]
+        print(f"  run {r + 1}: total {j['total_s']:.3f}s (read {st['read']:.3f}, panel {st['panel']:.3f}, index {st['index']:.3f}, "
+              f"detect {st['detect']:.3f}) wall {t:.2f}s, CPU {cpu:.2f}s, {m:.0f} MiB; {j['localities']} x {j['periods']} cells", flush=True)
+    db = os.path.join(store, "usalama.sqlite3")
+    source = runs[0]["source"]
     code = f"""
-import time, duckdb, pandas as pd
+import sqlite3, time, duckdb, pandas as pd
+src = sqlite3.connect('file:{db}?mode=ro', uri=True)
+rows = src.execute("SELECT lower(hex(adm2_id)), occurred_end, coalesce(killed_best, 0) FROM events "
+                   "WHERE source = ? AND status NOT IN ('rejected', 'duplicate') AND adm2_id IS NOT NULL", ({source!r},)).fetchall()
+df = pd.DataFrame(rows, columns=['adm2', 'd', 'best'])
+del rows
+df['adm2'] = df['adm2'].astype('category')
+df['d'] = pd.to_datetime(df['d'])
 con = duckdb.connect()
-con.execute("CREATE TABLE t AS SELECT adm_1, date_end, best FROM read_csv('{ged}')")
-df = con.execute("SELECT * FROM t").df()
-df['date_end'] = pd.to_datetime(df['date_end'])
-ts = []
+con.register('src_df', df)
+con.execute("CREATE TABLE t AS SELECT adm2::VARCHAR adm2, d::DATE d, best::INTEGER best FROM src_df")
+con.unregister('src_df')
+ts, tc = [], []
 for _ in range({a.runs}):
-    s = time.perf_counter()
-    con.execute("SELECT adm_1, date_trunc('month', date_end) m, count(*), sum(best) FROM t GROUP BY 1, 2").fetchall()
-    ts.append(time.perf_counter() - s)
-ps = []
+    s, c = time.perf_counter(), time.process_time()
+    con.execute("CREATE OR REPLACE TEMP TABLE agg AS SELECT adm2, date_trunc('month', d) m, count(*) n, sum(best) f FROM t GROUP BY 1, 2")
+    ts.append(time.perf_counter() - s); tc.append(time.process_time() - c)
+cells = con.execute("SELECT count(*), sum(n), sum(f) FROM agg").fetchone()
+ps, pc = [], []
 for _ in range({a.runs}):
-    s = time.perf_counter()
-    df.groupby(['adm_1', df['date_end'].dt.to_period('M')])['best'].agg(['count', 'sum'])
-    ps.append(time.perf_counter() - s)
-ts.sort(); ps.sort()
-print(ts[len(ts)//2], ps[len(ps)//2])
+    s, c = time.perf_counter(), time.process_time()
+    g = df.groupby([df['adm2'], df['d'].dt.to_period('M')], observed=True)['best'].agg(['count', 'sum'])
+    ps.append(time.perf_counter() - s); pc.append(time.process_time() - c)
+ts.sort(); ps.sort(); tc.sort(); pc.sort()
+print(ts[len(ts)//2], ps[len(ps)//2], len(df), cells[0], cells[1], cells[2], len(g), int(g['count'].sum()), int(g['sum'].sum()),
+      tc[len(tc)//2], pc[len(pc)//2])
 """
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
-    res["aggregate"] = {"duckdb_s": float(out[0]), "pandas_s": float(out[1]),
-                        "usalama_s": None, "note": "Usalama's indicator/index recompute is not built yet (issue 4)"}
-    print(f"  duckdb {float(out[0]):.3f}s, pandas {float(out[1]):.3f}s; usalama: not built yet", flush=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"peer aggregation failed:\n{out.stderr[-3000:]}")
+    o = out.stdout.split()
+    duck, pandas_s, n_rows = float(o[0]), float(o[1]), int(o[2])
+    duck_cells, duck_events, duck_fat = int(o[3]), int(o[4]), int(o[5])
+    pd_cells, pd_events, pd_fat = int(o[6]), int(o[7]), int(o[8])
+    duck_cpu, pandas_cpu = float(o[9]), float(o[10])
+    med = lambda f: median([f(j) for j in runs])
+    st = lambda k: med(lambda j: j["timings_s"][k])
+    in_memory = med(lambda j: j["timings_s"]["panel"] + j["timings_s"]["index"])
+    res["recompute"] = {
+        "level": "adm2", "localities": runs[0]["localities"], "periods": runs[0]["periods"],
+        "range": runs[0]["range"], "events_read": runs[0]["events_read"], "events_counted": runs[0]["events_counted"],
+        "usalama_total_s": med(lambda j: j["total_s"]), "usalama_wall_s": med(lambda j: j["wall_s"]),
+        "usalama_peak_rss_mib": med(lambda j: j["peak_rss_mib"]), "usalama_cpu_s": med(lambda j: j["cpu_s"]),
+        "stages_s": {k: st(k) for k in ("source", "localities", "read", "panel", "index", "detect") if k in runs[0]["timings_s"]},
+        "usalama_panel_index_s": in_memory,
+        "detectors": runs[0]["detectors"],
+        "duckdb_s": duck, "pandas_s": pandas_s, "duckdb_cpu_s": duck_cpu, "pandas_cpu_s": pandas_cpu, "peer_rows": n_rows,
+        "duckdb_cells": duck_cells, "pandas_cells": pd_cells,
+        "peer_events": duck_events, "peer_fatalities": duck_fat, "pandas_events": pd_events, "pandas_fatalities": pd_fat,
+        "ratio_duckdb_to_panel_index": duck / in_memory, "ratio_pandas_to_panel_index": pandas_s / in_memory,
+        "ratio_duckdb_to_total": duck / med(lambda j: j["total_s"]),
+        "ratio_pandas_to_total": pandas_s / med(lambda j: j["total_s"]),
+    }
+    g = res["recompute"]
+    print(f"  usalama total {g['usalama_total_s']:.3f}s, panel+index {in_memory:.3f}s | duckdb {duck:.3f}s ({duck_cells:,} cells) | "
+          f"pandas {pandas_s:.3f}s; duckdb/panel+index {g['ratio_duckdb_to_panel_index']:.2f}x, pandas/panel+index "
+          f"{g['ratio_pandas_to_panel_index']:.2f}x; events {g['events_counted']:,} vs {duck_events:,}", flush=True)
 
 
 class Server:
@@ -366,9 +437,17 @@ def write_md(a, res, path):
               f"| `usalama import ucdp` | {i['usalama_s']:.2f} s = **{i['usalama_events_per_s']:,.0f} events/s**, peak {i['usalama_peak_rss_mib']:.0f} MiB |",
               f"| sqlite3 `.import` (no validation, no index) | {i['sqlite3_import_s']:.2f} s; Usalama runs at **{i['ratio_to_sqlite3']:.2f}×** its rate |",
               f"| DuckDB `read_csv` into a table | {i['duckdb_read_csv_s']:.2f} s; ratio {i['ratio_to_duckdb']:.2f}× |", ""]
-    g = res.get("aggregate")
+    g = res.get("recompute")
     if g:
-        L += [f"Per-locality-month counts and fatalities: DuckDB {g['duckdb_s']*1000:.0f} ms, pandas {g['pandas_s']*1000:.0f} ms; Usalama: {g['note']}.", ""]
+        st = g["stages_s"]
+        L += [f"| recompute, {g['level']}: {g['localities']:,} localities x {g['periods']} months ({g['range']}), {g['events_counted']:,} events counted | seconds |",
+              "| --- | --- |",
+              f"| `usalama index recompute` total (in-process stages) | **{g['usalama_total_s']:.3f}** (process wall {g['usalama_wall_s']:.2f}, CPU {g['usalama_cpu_s']:.2f}, peak {g['usalama_peak_rss_mib']:.0f} MiB) |",
+              "| stages: " + ", ".join(f"{k} {v:.3f}" for k, v in st.items()) + " | |",
+              f"| Usalama panel + index (in memory, dense) | {g['usalama_panel_index_s']:.3f} |",
+              f"| DuckDB per-locality-month count + sum (table loaded) | {g['duckdb_s']:.3f} (CPU {g['duckdb_cpu_s']:.3f}); ratio to Usalama panel + index **{g['ratio_duckdb_to_panel_index']:.2f}x**, to the whole recompute {g['ratio_duckdb_to_total']:.2f}x |",
+              f"| pandas groupby (DataFrame loaded) | {g['pandas_s']:.3f} (CPU {g['pandas_cpu_s']:.3f}); ratio to Usalama panel + index **{g['ratio_pandas_to_panel_index']:.2f}x**, to the whole recompute {g['ratio_pandas_to_total']:.2f}x |",
+              ""]
     ld = res.get("load")
     if ld:
         L += [f"| load (wrk, {ld['connections']} connections, {ld['seconds']} s) | req/s | p50 ms | p99 ms | errors |", "| --- | --- | --- | --- | --- |"]
@@ -402,19 +481,17 @@ def main():
     ap.add_argument("--events", type=int, required=True)
     ap.add_argument("--runs", type=int, required=True)
     ap.add_argument("--load-secs", type=int, required=True)
-    ap.add_argument("--only", default="", choices=["", "import", "batch"])
+    ap.add_argument("--only", default="all",
+                    help="comma-separated: import, recompute, load, export, batch (default all: every part but batch, which load includes)")
     a = ap.parse_args()
+    parts = {"import", "recompute", "load", "export"} if a.only == "all" else set(a.only.split(","))
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     res = {"mode": a.mode, "date": time.strftime("%Y-%m-%d"), "machine": f"{os.cpu_count()} cores, {mem:.0f} GiB"}
-    name = a.mode
-    if a.only:
-        name = f"{a.mode}-{a.only}"
-        {"import": bench_import, "batch": bench_batch_only}[a.only](a, res)
-    else:
-        bench_import(a, res)
-        bench_aggregate(a, res)
-        bench_load(a, res)
-        bench_export(a, res)
+    for name, part in (("import", bench_import), ("recompute", bench_recompute), ("load", bench_load),
+                       ("export", bench_export), ("batch", bench_batch_only)):
+        if name in parts:
+            part(a, res)
+    name = a.mode if a.only == "all" else f"{a.mode}-{a.only.replace(',', '-')}"
     json.dump(res, open(os.path.join(a.out, f"{name}.json"), "w"), indent=1)
     write_md(a, res, os.path.join(a.out, f"{name}.md"))
     print(open(os.path.join(a.out, f"{name}.md")).read())

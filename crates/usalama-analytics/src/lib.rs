@@ -29,3 +29,4 @@ pub mod grid;
 pub mod index;
 pub mod panel;
 pub mod period;
+pub mod recompute;

@@ -159,7 +159,7 @@ impl App {
         Ok(())
     }
 
-    fn index_config(&self) -> Arc<IndexConfig> {
+    pub(crate) fn index_config(&self) -> Arc<IndexConfig> {
         self.cache
             .index
             .config

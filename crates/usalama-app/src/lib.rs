@@ -27,6 +27,7 @@ mod places;
 mod public;
 mod public_alerts;
 mod queries;
+mod recompute;
 mod throttle;
 pub mod totp;
 pub mod vault;
@@ -62,6 +63,7 @@ pub use personal::{OpenedAttachment, PersonalData};
 pub use public::{dimension_index, PrivacyConfig, PublicArea, PublicFigures};
 pub use public_alerts::PublicAlert;
 pub use queries::{EventView, LocalityCount, PublicStats, SourceCount};
+pub use recompute::{RecomputeOptions, Recomputed};
 pub use throttle::LoginPolicy;
 /// The analytics crate, re-exported for the layers above (periods, levels, explanations).
 pub use usalama_analytics as analytics;

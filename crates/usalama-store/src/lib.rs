@@ -11,6 +11,7 @@ mod batch;
 pub mod device;
 pub mod durability;
 mod error;
+pub mod facts;
 pub mod intake;
 mod location;
 mod migrate;
@@ -31,6 +32,7 @@ pub use batch::EventBatch;
 pub use device::DevicePasswordRecord;
 pub use durability::{BackupSummary, IntegrityReport, TableCount, TableDigest};
 pub use error::StoreError;
+pub use facts::{FactBatch, IndexFact};
 pub use intake::{Attachment, NewReport, ReportReceipt, StoredAttachment, StoredReport};
 pub use location::StoreLocation;
 pub use query::{
@@ -414,6 +416,19 @@ pub trait Store: Send + Sync {
         &self,
         seal: &mut crate::vault::SecretSealer<'_>,
         audit: &AuditDraft,
+    ) -> Result<u64, StoreError>;
+
+    // Index recompute (`facts.rs`, `sqlite/facts.rs`, `postgres/facts.rs`)
+    /// Hands every countable event of `source` (not rejected, not a duplicate) to `f` as
+    /// narrow [`IndexFact`]s with its locality at `level`, in batches of at most `batch`
+    /// (1..=10,000), in no particular order, from one read snapshot. An error from `f`
+    /// stops the scan and is returned. Returns the number of facts handed over.
+    fn scan_index_facts(
+        &self,
+        source: &str,
+        level: usalama_domain::AdminLevel,
+        batch: usize,
+        f: &mut dyn FnMut(FactBatch<'_>) -> Result<(), StoreError>,
     ) -> Result<u64, StoreError>;
 }
 

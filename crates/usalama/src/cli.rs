@@ -161,7 +161,11 @@ pub enum Command {
     },
     /// Print the human-security index (0-10, higher is worse) of every locality of a
     /// level in one period, worst first, with its dimension scores.
+    #[command(args_conflicts_with_subcommands = true)]
     Index {
+        /// `recompute`: the whole level at once with timings (without it: the table).
+        #[command(subcommand)]
+        action: Option<crate::recompute::IndexCommand>,
         /// The level: adm1 or adm2 (adm0 and adm3 also work).
         #[arg(long, default_value = "adm1")]
         level: String,
@@ -967,6 +971,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Index {
+            action: Some(action),
+            ..
+        } => crate::recompute::run(&s, action),
+        Command::Index {
+            action: None,
             level,
             period,
             at,
@@ -1032,7 +1041,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 /// Reads and parses an index configuration file (the format of `config/index.toml`).
-fn read_index_config(path: &Path) -> anyhow::Result<usalama_app::analytics::index::IndexConfig> {
+pub(crate) fn read_index_config(
+    path: &Path,
+) -> anyhow::Result<usalama_app::analytics::index::IndexConfig> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| ConfigError(format!("cannot read {}: {e}", path.display())))?;
     Ok(toml::from_str(&text).map_err(|e| ConfigError(format!("{}: {e}", path.display())))?)

@@ -15,6 +15,7 @@ mod config;
 mod demo;
 mod keys;
 mod progress;
+mod recompute;
 mod report;
 mod serve;
 mod vault_cli;

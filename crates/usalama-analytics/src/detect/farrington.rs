@@ -358,10 +358,55 @@ impl Farrington {
     /// Judges period `t` of `series`, if it is in the series and has enough baseline.
     pub fn assess_at(&self, series: &[u64], t: usize) -> Option<Assessment> {
         let observed = *series.get(t)?;
+        let mut y = Vec::new();
+        let mut tau = Vec::new();
+        self.baseline(series, t, &mut y, &mut tau)?;
+        let judged = self.judge(&y, &tau);
+        Some(self.finish(t, observed, judged))
+    }
+
+    /// Judges every period like [`assess`](Self::assess), with the same results, reusing
+    /// the fits of baselines already met in `memo` (the fit depends only on the baseline's
+    /// counts, and sparse series repeat the same few baselines many times).
+    pub fn assess_memo(&self, series: &[u64], memo: &mut FarringtonMemo) -> Vec<Assessment> {
+        let mut out = Vec::new();
+        let (mut y, mut tau) = (std::mem::take(&mut memo.y), std::mem::take(&mut memo.tau));
+        for (t, &observed) in series.iter().enumerate() {
+            if self.baseline(series, t, &mut y, &mut tau).is_none() {
+                continue;
+            }
+            memo.key.clear();
+            memo.key.extend(y.iter().map(|&v| v as u64));
+            let judged = match memo.fits.get(memo.key.as_slice()) {
+                Some(j) => *j,
+                None => {
+                    let j = self.judge(&y, &tau);
+                    if memo.fits.len() < MEMO_LIMIT {
+                        memo.fits.insert(memo.key.clone().into_boxed_slice(), j);
+                    }
+                    j
+                }
+            };
+            out.push(self.finish(t, observed, judged));
+        }
+        memo.y = y;
+        memo.tau = tau;
+        out
+    }
+
+    /// The baseline of period `t` into `y` (counts) and `tau` (periods relative to `t`);
+    /// `None` when fewer than `min_years` years are available.
+    fn baseline(
+        &self,
+        series: &[u64],
+        t: usize,
+        y: &mut Vec<f64>,
+        tau: &mut Vec<f64>,
+    ) -> Option<()> {
         let c = &self.config;
         let (p, w) = (self.periods_per_year, c.half_window);
-        let mut y = Vec::with_capacity(c.years * (2 * w + 1));
-        let mut tau = Vec::with_capacity(y.capacity());
+        y.clear();
+        tau.clear();
         let mut years = 0;
         for j in 1..=c.years {
             let Some(first) = t.checked_sub(j * p + w) else {
@@ -373,32 +418,36 @@ impl Farrington {
                 tau.push(s as f64 - t as f64);
             }
         }
-        if years < c.min_years {
-            return None;
-        }
+        (years >= c.min_years).then_some(())
+    }
+
+    /// The fit of one baseline: expected count, threshold, overdispersion and whether the
+    /// trend was kept.
+    fn judge(&self, y: &[f64], tau: &[f64]) -> Judged {
+        let c = &self.config;
         let ones = vec![1.0; y.len()];
-        let (expected, threshold, phi, trend) = match fit_either(&y, &tau, &ones, c.trend) {
+        let (expected, threshold, phi, trend) = match fit_either(y, tau, &ones, c.trend) {
             None => (0.0, 0.0, 1.0, false), // a baseline of zeros
             Some(mut fit) => {
                 let mut weights = ones;
-                let mut phi = fit.overdispersion(&y, &weights);
+                let mut phi = fit.overdispersion(y, &weights);
                 if c.reweight {
                     // Start from the median and a robust φ, so that a large past outbreak
                     // cannot hide behind the dispersion it causes; then reweight and refit
                     // until the weights settle.
                     let (mut current, mut current_phi) =
-                        robust_start(&y).unwrap_or((fit.clone(), phi));
+                        robust_start(y).unwrap_or((fit.clone(), phi));
                     for _ in 0..REWEIGHT_ROUNDS {
                         let next =
-                            outbreak_weights(&y, &tau, &current, current_phi, c.reweight_threshold);
+                            outbreak_weights(y, tau, &current, current_phi, c.reweight_threshold);
                         let change = next
                             .iter()
                             .zip(&weights)
                             .map(|(a, b)| (a - b).abs())
                             .fold(0.0, f64::max);
                         weights = next;
-                        current = fit_either(&y, &tau, &weights, c.trend).unwrap_or(current);
-                        current_phi = current.overdispersion(&y, &weights);
+                        current = fit_either(y, tau, &weights, c.trend).unwrap_or(current);
+                        current_phi = current.overdispersion(y, &weights);
                         if change < 1e-6 {
                             break;
                         }
@@ -411,9 +460,9 @@ impl Farrington {
                     let max_y = y.iter().copied().fold(0.0, f64::max);
                     let significant = se > 0.0 && (fit.beta1 / se).abs() > normal_quantile(0.975);
                     if !significant || fit.beta0.exp() > max_y {
-                        if let Some(flat) = fit_poisson(&y, &tau, &weights, false) {
+                        if let Some(flat) = fit_poisson(y, tau, &weights, false) {
                             fit = flat;
-                            phi = fit.overdispersion(&y, &weights);
+                            phi = fit.overdispersion(y, &weights);
                         }
                     }
                 }
@@ -435,6 +484,25 @@ impl Farrington {
                 (mu, limit, phi, fit.trend)
             }
         };
+        Judged {
+            expected,
+            threshold,
+            phi,
+            trend,
+            baseline_periods: y.len(),
+        }
+    }
+
+    /// The assessment of period `t` from its baseline's fit.
+    fn finish(&self, t: usize, observed: u64, judged: Judged) -> Assessment {
+        let c = &self.config;
+        let Judged {
+            expected,
+            threshold,
+            phi,
+            trend,
+            baseline_periods,
+        } = judged;
         let x = observed as f64;
         let score = if threshold > expected {
             (x - expected) / (threshold - expected)
@@ -443,7 +511,7 @@ impl Farrington {
         } else {
             0.0
         };
-        Some(Assessment {
+        Assessment {
             method: Method::Farrington,
             index: t,
             observed,
@@ -454,9 +522,45 @@ impl Farrington {
             detail: Detail::Farrington {
                 overdispersion: phi,
                 trend,
-                baseline_periods: y.len(),
+                baseline_periods,
             },
-        })
+        }
+    }
+}
+
+/// The most baselines a [`FarringtonMemo`] keeps.
+const MEMO_LIMIT: usize = 1 << 20;
+
+/// The fit of one baseline.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Judged {
+    expected: f64,
+    threshold: f64,
+    phi: f64,
+    trend: bool,
+    baseline_periods: usize,
+}
+
+/// Fits of baselines already judged, keyed by their counts, for
+/// [`Farrington::assess_memo`]. Use one per detector configuration (at most about a million
+/// baselines are kept).
+#[derive(Debug, Clone, Default)]
+pub struct FarringtonMemo {
+    fits: std::collections::HashMap<Box<[u64]>, Judged>,
+    key: Vec<u64>,
+    y: Vec<f64>,
+    tau: Vec<f64>,
+}
+
+impl FarringtonMemo {
+    /// Baselines kept.
+    pub fn len(&self) -> usize {
+        self.fits.len()
+    }
+
+    /// Whether none is kept.
+    pub fn is_empty(&self) -> bool {
+        self.fits.is_empty()
     }
 }
 
@@ -495,6 +599,31 @@ mod tests {
             });
         assert!(s0.abs() < 1e-8 && s1.abs() < 1e-8, "{s0} {s1}");
         assert!(f.beta1 > 0.0);
+    }
+
+    #[test]
+    fn the_memo_gives_the_same_assessments() {
+        let far = monthly();
+        let mut memo = FarringtonMemo::default();
+        let mut rng = Rng(99);
+        for k in 0..40 {
+            // Sparse, middling and busy series with an outbreak, sharing one memo.
+            let mean = [0.05, 0.3, 2.0, 8.0][k % 4];
+            let series = rng.series((0..120).map(|t| {
+                if (80..86).contains(&t) {
+                    6.0 * mean + 1.0
+                } else {
+                    mean
+                }
+            }));
+            assert_eq!(
+                far.assess_memo(&series, &mut memo),
+                far.assess(&series),
+                "series {k}"
+            );
+        }
+        assert!(!memo.is_empty());
+        assert!(memo.len() < 40 * 84, "baselines are reused: {}", memo.len());
     }
 
     #[test]

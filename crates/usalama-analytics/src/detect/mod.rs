@@ -17,7 +17,7 @@ mod dist;
 mod farrington;
 
 pub use cusum::{CusumConfig, Dispersion, NbCusum};
-pub use farrington::{Farrington, FarringtonConfig, LimitMethod};
+pub use farrington::{Farrington, FarringtonConfig, FarringtonMemo, LimitMethod};
 
 /// Which detector judged a period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -560,7 +560,7 @@ impl HumanSecurityIndex {
 }
 
 /// The reference window as positions in `range`.
-fn reference_positions(
+pub(crate) fn reference_positions(
     range: PeriodRange,
     config: &IndexConfig,
 ) -> Result<Range<usize>, IndexError> {

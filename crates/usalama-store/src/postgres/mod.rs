@@ -7,6 +7,7 @@ mod alerts;
 mod channels;
 mod device;
 mod durability;
+mod facts;
 mod legacy;
 
 use crate::error::StoreError;
@@ -1460,5 +1461,15 @@ impl Store for PgStore {
         audit: &crate::AuditDraft,
     ) -> Result<u64, StoreError> {
         self.legacy_seal_totp(seal, audit)
+    }
+    // Index recompute
+    fn scan_index_facts(
+        &self,
+        source: &str,
+        level: usalama_domain::AdminLevel,
+        batch: usize,
+        f: &mut dyn FnMut(crate::facts::FactBatch<'_>) -> Result<(), StoreError>,
+    ) -> Result<u64, StoreError> {
+        self.facts_scan(source, level, batch, f)
     }
 }

@@ -8,6 +8,7 @@ mod channels;
 mod device;
 mod durability;
 mod event_batch;
+mod facts;
 pub(crate) mod legacy;
 
 pub use bulk::DROPPED_INDEXES;
@@ -1545,5 +1546,15 @@ impl Store for SqliteStore {
         audit: &crate::AuditDraft,
     ) -> Result<u64, StoreError> {
         self.legacy_seal_totp(seal, audit)
+    }
+    // Index recompute
+    fn scan_index_facts(
+        &self,
+        source: &str,
+        level: usalama_domain::AdminLevel,
+        batch: usize,
+        f: &mut dyn FnMut(crate::facts::FactBatch<'_>) -> Result<(), StoreError>,
+    ) -> Result<u64, StoreError> {
+        self.facts_scan(source, level, batch, f)
     }
 }

@@ -1,0 +1,647 @@
+//! The full recompute of one administrative level: the dense unit × period panel of the
+//! counts the index configuration and the detectors need (explicit zeros), the
+//! human-security index of every cell, and both escalation detectors on every unit's
+//! event and fatality series.
+//!
+//! It gives the same values as [`Panel`](crate::panel::Panel) +
+//! [`HumanSecurityIndex`](crate::index::HumanSecurityIndex) restricted to one level (the
+//! index is scaled per level, so a level computed alone has the same values), with the
+//! same formulas in the same order, but:
+//!
+//! - units and periods are integer positions and each event has been reduced by the
+//!   caller to a [`DenseFact`] (unit, period, column key, fatalities, displaced, civilians);
+//! - the panel keeps only the count slots the configuration reads (events and fatalities
+//!   of all events, of a dimension or of a category; civilian-targeting events; people
+//!   displaced), not one pair per category;
+//! - `log1p` of a count is read from a table of the same values, and every cell whose
+//!   counts are all zero (most of a sparse panel) copies the result of the all-zero cell,
+//!   computed once by the same code.
+//!
+//! Measured indicators (`indicator:CODE`, and so `per_100k`) have no value here, as in the
+//! application's index, which builds its panel from events only.
+
+use crate::detect::{
+    Assessment, CusumConfig, Farrington, FarringtonConfig, FarringtonMemo, Method, NbCusum,
+};
+use crate::index::{IndexConfig, IndexError, IndexValue, Scaling, Transform, SCALE_MAX};
+use crate::panel::{Measure, Scope};
+use crate::period::PeriodRange;
+use std::ops::Range;
+use usalama_domain::Dimension;
+
+/// Counts below this have their `log1p` read from a table.
+const LOG_TABLE: usize = 4096;
+
+/// One event reduced to positions: what [`DensePanel::add`] counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DenseFact {
+    /// The unit's position, below [`DensePanel::units`].
+    pub unit: u32,
+    /// The period's position in the range.
+    pub period: u32,
+    /// The (dimension, category) column key from [`DensePanel::key`].
+    pub key: u32,
+    /// Best estimate of people killed (unknown: 0).
+    pub fatalities: u32,
+    /// People displaced (unknown: 0).
+    pub displaced: u32,
+    /// Whether civilians were targeted.
+    pub civilians: bool,
+}
+
+/// A count slot of the dense panel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Slot {
+    Events(Scope),
+    Fatalities(Scope),
+    Civilian,
+    Displaced,
+}
+
+/// Slot positions that are always present.
+const EVENTS: usize = 0;
+const FATALITIES: usize = 1;
+const CIVILIAN: usize = 2;
+const DISPLACED: usize = 3;
+
+/// Where the events and fatalities of one (dimension, category) key are added.
+#[derive(Debug, Clone)]
+struct KeyPlan {
+    dimension: Dimension,
+    code: String,
+    events: Vec<u16>,
+    fatalities: Vec<u16>,
+}
+
+/// The dense panel of one level: for each unit and period, the count slots the index
+/// configuration and the detectors read.
+#[derive(Debug, Clone)]
+pub struct DensePanel {
+    range: PeriodRange,
+    periods: usize,
+    units: usize,
+    slots: Vec<Slot>,
+    keys: Vec<KeyPlan>,
+    counts: Vec<u32>,
+}
+
+impl DensePanel {
+    /// An empty panel of `units` units over `range`, with the slots `config` reads and
+    /// the (dimension, category) keys of `declared` (the taxonomy's categories) present.
+    pub fn new(
+        range: PeriodRange,
+        units: usize,
+        config: &IndexConfig,
+        declared: impl IntoIterator<Item = (Dimension, String)>,
+    ) -> Self {
+        let mut slots = vec![
+            Slot::Events(Scope::All),
+            Slot::Fatalities(Scope::All),
+            Slot::Civilian,
+            Slot::Displaced,
+        ];
+        for i in &config.indicators {
+            let s = match &i.measure {
+                Measure::Events(s) => Slot::Events(s.clone()),
+                Measure::Fatalities(s) => Slot::Fatalities(s.clone()),
+                _ => continue,
+            };
+            if !slots.contains(&s) {
+                slots.push(s);
+            }
+        }
+        let periods = range.len();
+        let mut panel = Self {
+            range,
+            periods,
+            units,
+            counts: vec![0; units * periods * slots.len()],
+            slots,
+            keys: Vec::new(),
+        };
+        for (d, code) in declared {
+            panel.key(d, &code);
+        }
+        panel
+    }
+
+    /// The key of events filed under dimension `d` and category `code`, added when new.
+    pub fn key(&mut self, d: Dimension, code: &str) -> u32 {
+        if let Some(k) = self
+            .keys
+            .iter()
+            .position(|k| k.dimension == d && k.code == code)
+        {
+            return k as u32;
+        }
+        let takes = |s: &Scope| match s {
+            Scope::All => true,
+            Scope::Dimension(x) => *x == d,
+            Scope::Category(c) => c == code,
+        };
+        let mut plan = KeyPlan {
+            dimension: d,
+            code: code.to_string(),
+            events: Vec::new(),
+            fatalities: Vec::new(),
+        };
+        for (i, s) in self.slots.iter().enumerate() {
+            match s {
+                Slot::Events(s) if takes(s) => plan.events.push(i as u16),
+                Slot::Fatalities(s) if takes(s) => plan.fatalities.push(i as u16),
+                _ => {}
+            }
+        }
+        self.keys.push(plan);
+        (self.keys.len() - 1) as u32
+    }
+
+    /// Counts one event. Out-of-range positions are ignored.
+    pub fn add(&mut self, f: &DenseFact) {
+        let (u, t) = (f.unit as usize, f.period as usize);
+        let Some(plan) = self.keys.get(f.key as usize) else {
+            return;
+        };
+        if u >= self.units || t >= self.periods {
+            return;
+        }
+        let stride = self.slots.len();
+        let base = (u * self.periods + t) * stride;
+        let cell = &mut self.counts[base..base + stride];
+        for &s in &plan.events {
+            cell[s as usize] = cell[s as usize].saturating_add(1);
+        }
+        for &s in &plan.fatalities {
+            cell[s as usize] = cell[s as usize].saturating_add(f.fatalities);
+        }
+        if f.civilians {
+            cell[CIVILIAN] = cell[CIVILIAN].saturating_add(1);
+        }
+        cell[DISPLACED] = cell[DISPLACED].saturating_add(f.displaced);
+    }
+
+    /// The period range.
+    pub fn range(&self) -> PeriodRange {
+        self.range
+    }
+
+    /// The number of periods.
+    pub fn periods(&self) -> usize {
+        self.periods
+    }
+
+    /// The number of units.
+    pub fn units(&self) -> usize {
+        self.units
+    }
+
+    /// Bytes held by the counts.
+    pub fn bytes(&self) -> usize {
+        self.counts.len() * 4
+    }
+
+    fn cell(&self, u: usize, t: usize) -> &[u32] {
+        let stride = self.slots.len();
+        let base = (u * self.periods + t) * stride;
+        &self.counts[base..base + stride]
+    }
+
+    /// Events of unit `u` in period `t`.
+    pub fn events(&self, u: usize, t: usize) -> u32 {
+        self.cell(u, t)[EVENTS]
+    }
+
+    /// Fatalities (sum of best estimates) of unit `u` in period `t`.
+    pub fn fatalities(&self, u: usize, t: usize) -> u32 {
+        self.cell(u, t)[FATALITIES]
+    }
+
+    /// Events targeting civilians.
+    pub fn civilian_events(&self, u: usize, t: usize) -> u32 {
+        self.cell(u, t)[CIVILIAN]
+    }
+
+    /// People displaced.
+    pub fn displaced(&self, u: usize, t: usize) -> u32 {
+        self.cell(u, t)[DISPLACED]
+    }
+
+    /// The whole series of events (`fatalities` false) or fatalities of unit `u`.
+    pub fn series(&self, u: usize, fatalities: bool) -> Vec<u64> {
+        let slot = if fatalities { FATALITIES } else { EVENTS };
+        (0..self.periods)
+            .map(|t| u64::from(self.cell(u, t)[slot]))
+            .collect()
+    }
+}
+
+/// Where an indicator's raw value comes from.
+#[derive(Debug, Clone, Copy)]
+enum Source {
+    Slot(usize),
+    Share,
+    Absent,
+}
+
+/// The index of every cell of a [`DensePanel`].
+#[derive(Debug, Clone)]
+pub struct DenseIndex {
+    periods: usize,
+    reference: Range<usize>,
+    scaling: Vec<Option<Scaling>>,
+    /// Per cell; NaN where there is no value.
+    values: Vec<f64>,
+    /// Per cell, three dimension scores; NaN where none.
+    scores: Vec<[f64; 3]>,
+    /// Per cell, a bit per included dimension.
+    included: Vec<u8>,
+}
+
+/// The evaluation of one cell.
+#[derive(Debug, Clone, Copy)]
+struct CellValue {
+    value: f64,
+    scores: [f64; 3],
+    included: u8,
+}
+
+/// What the index needs, resolved once against the panel.
+struct Plan<'a> {
+    config: &'a IndexConfig,
+    sources: Vec<Source>,
+    log_table: Vec<f64>,
+}
+
+impl Plan<'_> {
+    /// The transformed value of indicator `i` in a cell, `None` when it is missing.
+    fn transformed(&self, i: usize, cell: &[u32]) -> Option<f64> {
+        let spec = &self.config.indicators[i];
+        let raw = match self.sources[i] {
+            Source::Absent => return None,
+            Source::Slot(s) => {
+                let v = cell[s];
+                if spec.per_100k {
+                    // The population is a measured indicator: never in this panel.
+                    return None;
+                }
+                if spec.transform == Transform::Log1p && (v as usize) < LOG_TABLE {
+                    return Some(self.log_table[v as usize]);
+                }
+                f64::from(v)
+            }
+            Source::Share => {
+                let all = u64::from(cell[EVENTS]);
+                if all == 0 {
+                    return None;
+                }
+                f64::from(cell[CIVILIAN]) / all as f64
+            }
+        };
+        if spec.per_100k {
+            return None;
+        }
+        spec.transform.apply(raw)
+    }
+
+    /// The index of one cell, as `HumanSecurityIndex::evaluate` computes it.
+    fn evaluate(&self, cell: &[u32], scaling: &[Option<Scaling>]) -> CellValue {
+        let mut num = [0.0; 3];
+        let mut den = [0.0; 3];
+        for (i, spec) in self.config.indicators.iter().enumerate() {
+            let Some(x) = self.transformed(i, cell) else {
+                continue;
+            };
+            let Some(s) = scaling[i] else { continue };
+            if spec.weight == 0.0 {
+                continue;
+            }
+            let scaled = s.scale(x);
+            let scaled = if spec.higher_is_better {
+                SCALE_MAX - scaled
+            } else {
+                scaled
+            };
+            let d = dim_pos(spec.dimension);
+            num[d] += spec.weight * scaled;
+            den[d] += spec.weight;
+        }
+        let mut scores = [f64::NAN; 3];
+        let mut included = 0u8;
+        let mut log_sum = 0.0;
+        let mut weight_sum = 0.0;
+        let mut n = 0;
+        for (d, dim) in Dimension::ALL.into_iter().enumerate() {
+            if den[d] > 0.0 {
+                let score = num[d] / den[d];
+                scores[d] = score;
+                let w = self.config.dimensions.of(dim);
+                if w > 0.0 {
+                    included |= 1 << d;
+                    log_sum += w * score.ln_1p();
+                    weight_sum += w;
+                    n += 1;
+                }
+            }
+        }
+        let log_mean = if weight_sum > 0.0 {
+            log_sum / weight_sum
+        } else {
+            0.0
+        };
+        let value = if n > 0 && n >= self.config.min_dimensions {
+            log_mean.exp_m1().clamp(0.0, SCALE_MAX)
+        } else {
+            f64::NAN
+        };
+        CellValue {
+            value,
+            scores,
+            included,
+        }
+    }
+}
+
+fn dim_pos(d: Dimension) -> usize {
+    match d {
+        Dimension::Lives => 0,
+        Dimension::Livelihood => 1,
+        Dimension::Dignity => 2,
+    }
+}
+
+impl DenseIndex {
+    /// Validates `config` and computes the index of every cell of `panel`.
+    pub fn compute(panel: &DensePanel, config: &IndexConfig) -> Result<Self, IndexError> {
+        config.validate()?;
+        let reference = crate::index::reference_positions(panel.range, config)?;
+        let sources = config
+            .indicators
+            .iter()
+            .map(|i| {
+                let slot = |s: Slot| {
+                    let present = match &s {
+                        Slot::Events(Scope::Category(c)) | Slot::Fatalities(Scope::Category(c)) => {
+                            panel.keys.iter().any(|k| &k.code == c)
+                        }
+                        _ => true,
+                    };
+                    match panel.slots.iter().position(|x| *x == s) {
+                        Some(p) if present => Source::Slot(p),
+                        _ => Source::Absent,
+                    }
+                };
+                match &i.measure {
+                    Measure::Events(s) => slot(Slot::Events(s.clone())),
+                    Measure::Fatalities(s) => slot(Slot::Fatalities(s.clone())),
+                    Measure::CivilianEvents => Source::Slot(CIVILIAN),
+                    Measure::Displaced => Source::Slot(DISPLACED),
+                    Measure::CivilianShare => Source::Share,
+                    Measure::Indicator(_) => Source::Absent,
+                }
+            })
+            .collect();
+        let plan = Plan {
+            config,
+            sources,
+            log_table: (0..LOG_TABLE).map(|k| (k as f64).ln_1p()).collect(),
+        };
+        let stride = panel.slots.len();
+        let periods = panel.periods;
+
+        // Scales: over every unit in the reference window, as `scaling_of`.
+        let q = config.reference.upper_quantile;
+        let scaling: Vec<Option<Scaling>> = (0..config.indicators.len())
+            .map(|i| {
+                let mut min = f64::INFINITY;
+                let mut max = f64::NEG_INFINITY;
+                let mut n = 0usize;
+                let mut all = Vec::new();
+                for u in 0..panel.units {
+                    for t in reference.clone() {
+                        if let Some(x) = plan.transformed(i, panel.cell(u, t)) {
+                            min = min.min(x);
+                            max = max.max(x);
+                            n += 1;
+                            if q < 1.0 {
+                                all.push(x);
+                            }
+                        }
+                    }
+                }
+                if q < 1.0 && !all.is_empty() {
+                    all.sort_by(f64::total_cmp);
+                    let rank = ((q * all.len() as f64).ceil() as usize).clamp(1, all.len());
+                    max = all[rank - 1];
+                }
+                let span = max - min;
+                (n > 0 && span.is_finite() && span > 1e-12 * max.abs().max(1.0)).then_some(
+                    Scaling {
+                        min,
+                        max,
+                        values: n,
+                    },
+                )
+            })
+            .collect();
+
+        let cells = panel.units * periods;
+        let zero_cell = vec![0u32; stride];
+        let zero = plan.evaluate(&zero_cell, &scaling);
+        let mut values = vec![zero.value; cells];
+        let mut scores = vec![zero.scores; cells];
+        let mut included = vec![zero.included; cells];
+        for (k, cell) in panel.counts.chunks_exact(stride).enumerate() {
+            if cell.iter().all(|&c| c == 0) {
+                continue;
+            }
+            let v = plan.evaluate(cell, &scaling);
+            values[k] = v.value;
+            scores[k] = v.scores;
+            included[k] = v.included;
+        }
+        Ok(Self {
+            periods,
+            reference,
+            scaling,
+            values,
+            scores,
+            included,
+        })
+    }
+
+    /// The reference window as positions in the range.
+    pub fn reference(&self) -> Range<usize> {
+        self.reference.clone()
+    }
+
+    /// The scale of the configuration's `i`-th indicator, if it had variation.
+    pub fn scaling(&self, i: usize) -> Option<Scaling> {
+        self.scaling.get(i).copied().flatten()
+    }
+
+    /// The index of unit `u` in period `t`, if it has a value.
+    pub fn value(&self, u: usize, t: usize) -> Option<f64> {
+        if t >= self.periods {
+            return None;
+        }
+        self.values
+            .get(u * self.periods + t)
+            .copied()
+            .filter(|v| !v.is_nan())
+    }
+
+    /// The index of unit `u` in period `t` with its dimension scores, if it has a value
+    /// (the same [`IndexValue`] as [`HumanSecurityIndex::at`](crate::index::HumanSecurityIndex::at)).
+    pub fn at(&self, u: usize, t: usize) -> Option<IndexValue> {
+        let value = self.value(u, t)?;
+        let k = u * self.periods + t;
+        let s = self.scores[k];
+        Some(IndexValue {
+            value,
+            scores: s.map(|x| (!x.is_nan()).then_some(x)),
+            included: [0, 1, 2].map(|d| self.included[k] & (1 << d) != 0),
+        })
+    }
+
+    /// How many cells have a value.
+    pub fn with_value(&self) -> usize {
+        self.values.iter().filter(|v| !v.is_nan()).count()
+    }
+}
+
+/// Which series a detector judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SeriesKind {
+    /// Events per period.
+    Events,
+    /// Fatalities per period.
+    Fatalities,
+}
+
+/// The flag bit of a detector on a series in [`Detection::flags`].
+pub fn flag(method: Method, series: SeriesKind) -> u8 {
+    let m = match method {
+        Method::NbCusum => 0,
+        Method::Farrington => 2,
+    };
+    let s = match series {
+        SeriesKind::Events => 0,
+        SeriesKind::Fatalities => 1,
+    };
+    1 << (m + s)
+}
+
+/// One signal in the last period.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LatestSignal {
+    /// The unit's position.
+    pub unit: usize,
+    /// The series.
+    pub series: SeriesKind,
+    /// The detector's judgement (`method`, observed, expected, threshold, score).
+    pub assessment: Assessment,
+}
+
+/// Both detectors on both series of every unit.
+#[derive(Debug, Clone, Default)]
+pub struct Detection {
+    periods: usize,
+    /// Per cell, a [`flag`] bit for each detector and series that signalled.
+    flags: Vec<u8>,
+    /// Periods judged, per flag bit.
+    pub judged: [usize; 4],
+    /// Signals, per flag bit.
+    pub signals: [usize; 4],
+    /// Every signal in the last period.
+    pub latest: Vec<LatestSignal>,
+}
+
+impl Detection {
+    /// The detectors' settings: the CUSUM's and Farrington's.
+    pub fn run(
+        panel: &DensePanel,
+        cusum: CusumConfig,
+        farrington: FarringtonConfig,
+        threads: usize,
+    ) -> Result<Self, crate::detect::DetectError> {
+        let ppy = panel.range.granularity().periods_per_year();
+        let far = Farrington::new(farrington, ppy)?;
+        NbCusum::new(cusum)?;
+        let periods = panel.periods;
+        let threads = threads.clamp(1, 64).min(panel.units.max(1));
+        let chunk = panel.units.div_ceil(threads).max(1);
+        let mut flags = vec![0u8; panel.units * periods];
+        let parts: Vec<Detection> = std::thread::scope(|scope| {
+            let handles: Vec<_> = flags
+                .chunks_mut(chunk * periods.max(1))
+                .enumerate()
+                .map(|(c, flags)| {
+                    let far = &far;
+                    scope.spawn(move || {
+                        let mut cusum = NbCusum::new(cusum).expect("validated above");
+                        let mut memo = FarringtonMemo::default();
+                        let mut part = Detection::default();
+                        let first = c * chunk;
+                        for (i, flags) in flags.chunks_mut(periods.max(1)).enumerate() {
+                            part.series(panel, first + i, (&mut cusum, far, &mut memo), flags);
+                        }
+                        part
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("a detector thread panicked"))
+                .collect()
+        });
+        let mut out = Detection {
+            periods,
+            flags,
+            ..Detection::default()
+        };
+        for p in parts {
+            for b in 0..4 {
+                out.judged[b] += p.judged[b];
+                out.signals[b] += p.signals[b];
+            }
+            out.latest.extend(p.latest);
+        }
+        Ok(out)
+    }
+
+    fn series(
+        &mut self,
+        panel: &DensePanel,
+        u: usize,
+        (cusum, far, memo): (&mut NbCusum, &Farrington, &mut FarringtonMemo),
+        flags: &mut [u8],
+    ) {
+        let last = panel.periods.saturating_sub(1);
+        for kind in [SeriesKind::Events, SeriesKind::Fatalities] {
+            let series = panel.series(u, kind == SeriesKind::Fatalities);
+            for assessed in [cusum.assess(&series), far.assess_memo(&series, memo)] {
+                for a in assessed {
+                    let bit = flag(a.method, kind);
+                    let b = bit.trailing_zeros() as usize;
+                    self.judged[b] += 1;
+                    if a.signal {
+                        self.signals[b] += 1;
+                        flags[a.index] |= bit;
+                        if a.index == last {
+                            self.latest.push(LatestSignal {
+                                unit: u,
+                                series: kind,
+                                assessment: a,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The [`flag`] bits of the detectors that signalled for unit `u` in period `t`.
+    pub fn flags(&self, u: usize, t: usize) -> u8 {
+        self.flags.get(u * self.periods + t).copied().unwrap_or(0)
+    }
+}

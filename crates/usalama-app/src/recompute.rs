@@ -1,0 +1,276 @@
+//! The full recompute of one level: events read from the store in one narrow, unordered
+//! scan (`Store::scan_index_facts`), reduced to integer positions, counted into the dense
+//! locality × period panel of the level (explicit zeros), the index computed for every
+//! cell and both escalation detectors run on every locality's event and fatality series
+//! (`usalama_analytics::recompute`). The values are those of the cached index
+//! ([`App::index_table`], [`App::index_series`]) at that level; this path computes them
+//! without the per-event domain values and with a timing per stage, for `usalama index
+//! recompute` and the benchmark.
+
+use crate::error::AppError;
+use crate::App;
+use chrono::NaiveDate;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+use usalama_analytics::detect::{CusumConfig, FarringtonConfig};
+use usalama_analytics::period::{Granularity, Period, PeriodRange};
+use usalama_analytics::recompute::{DenseFact, DenseIndex, DensePanel, Detection};
+use usalama_domain::{AdminLevel, Dimension, LocalityId};
+use usalama_store::{EventQuery, GroupBy};
+
+/// Facts read from the store per batch.
+const FACT_BATCH: usize = 10_000;
+
+/// What to recompute.
+#[derive(Debug, Clone)]
+pub struct RecomputeOptions {
+    /// The administrative level.
+    pub level: AdminLevel,
+    /// The granularity of the periods.
+    pub granularity: Granularity,
+    /// The source (`None`: the one with the most countable events, as the index chooses).
+    pub source: Option<String>,
+    /// The CUSUM's settings.
+    pub cusum: CusumConfig,
+    /// Farrington's settings.
+    pub farrington: FarringtonConfig,
+    /// Threads running the detectors (1: the calling thread's pace, no parallelism).
+    pub threads: usize,
+}
+
+impl RecomputeOptions {
+    /// Monthly, the detectors' defaults, one thread.
+    pub fn new(level: AdminLevel) -> Self {
+        Self {
+            level,
+            granularity: Granularity::Month,
+            source: None,
+            cusum: CusumConfig::default(),
+            farrington: FarringtonConfig::for_granularity(Granularity::Month),
+            threads: 1,
+        }
+    }
+}
+
+/// The result of [`App::recompute_index`].
+#[derive(Debug)]
+pub struct Recomputed {
+    /// The source the panel counts; `None` when the store holds no countable event.
+    pub source: Option<String>,
+    /// The level.
+    pub level: AdminLevel,
+    /// The localities of the level, in unit order (by id, as the application's panel).
+    pub localities: Vec<LocalityId>,
+    /// The periods (the range of the source's events); `None` without events.
+    pub range: Option<PeriodRange>,
+    /// Countable events of the source read from the store.
+    pub events_read: u64,
+    /// Those placed in a locality of the level (counted in the panel).
+    pub events_counted: u64,
+    /// The dense panel.
+    pub panel: Option<DensePanel>,
+    /// The index of every cell.
+    pub index: Option<DenseIndex>,
+    /// Both detectors on both series of every locality.
+    pub detection: Option<Detection>,
+    /// Wall time of each stage, in order.
+    pub timings: Vec<(&'static str, Duration)>,
+}
+
+impl Recomputed {
+    /// The sum of the stages' times.
+    pub fn total(&self) -> Duration {
+        self.timings.iter().map(|(_, d)| *d).sum()
+    }
+}
+
+/// One event reduced while reading: unit position (`u32::MAX`: not placed at the level),
+/// period ordinal, the store's category number, the dimension and the counts.
+#[derive(Clone, Copy)]
+struct Reduced {
+    unit: u32,
+    ordinal: i32,
+    category: u16,
+    dimension: u8,
+    civilians: bool,
+    fatalities: u32,
+    displaced: u32,
+}
+
+fn dimension_number(d: Dimension) -> u8 {
+    match d {
+        Dimension::Lives => 0,
+        Dimension::Livelihood => 1,
+        Dimension::Dignity => 2,
+    }
+}
+
+impl App {
+    /// Recomputes the panel, the index and both detectors for every locality of
+    /// `options.level` and every period of the source's events. Anyone may call this: it
+    /// is an aggregate (the CLI calls it as the operator).
+    pub fn recompute_index(&self, options: &RecomputeOptions) -> Result<Recomputed, AppError> {
+        let mut timings = Vec::new();
+        let mut clock = Instant::now();
+        let mut lap = |name: &'static str, timings: &mut Vec<(&'static str, Duration)>| {
+            let now = Instant::now();
+            timings.push((name, now - clock));
+            clock = now;
+        };
+
+        // The source, chosen like the index's (most countable events, then by name).
+        let source = match options.source.as_deref().map(str::trim) {
+            Some(s) if !s.is_empty() => Some(s.to_string()),
+            _ => {
+                let mut sources = self.store.count_events(
+                    &EventQuery {
+                        countable_only: true,
+                        ..Default::default()
+                    },
+                    GroupBy::Source,
+                )?;
+                sources.sort_by(|a, b| b.events.cmp(&a.events).then(a.key.cmp(&b.key)));
+                sources.into_iter().next().map(|g| g.key)
+            }
+        };
+        lap("source", &mut timings);
+
+        let locs = self.localities()?;
+        let mut localities: Vec<LocalityId> = locs
+            .all
+            .iter()
+            .filter(|l| l.level == options.level)
+            .map(|l| l.id)
+            .collect();
+        localities.sort();
+        let position: HashMap<LocalityId, u32> = localities
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (*id, i as u32))
+            .collect();
+        lap("localities", &mut timings);
+
+        let empty = |timings| Recomputed {
+            source: source.clone(),
+            level: options.level,
+            localities: localities.clone(),
+            range: None,
+            events_read: 0,
+            events_counted: 0,
+            panel: None,
+            index: None,
+            detection: None,
+            timings,
+        };
+        let Some(s) = source.clone() else {
+            return Ok(empty(timings));
+        };
+
+        // Read: one narrow scan, each fact reduced to positions.
+        let granularity = options.granularity;
+        let mut reduced: Vec<Reduced> = Vec::new();
+        let mut categories: Vec<String> = Vec::new();
+        let mut first: Option<NaiveDate> = None;
+        let mut last: Option<NaiveDate> = None;
+        let mut unknown_level = 0u64;
+        let read = self
+            .store
+            .scan_index_facts(&s, options.level, FACT_BATCH, &mut |batch| {
+                if categories.len() < batch.categories.len() {
+                    categories.extend_from_slice(&batch.categories[categories.len()..]);
+                }
+                for f in batch.facts {
+                    let d = f.occurred_end;
+                    first = Some(first.map_or(d, |x| x.min(d)));
+                    last = Some(last.map_or(d, |x| x.max(d)));
+                    let Some(id) = f.locality else { continue };
+                    let Some(&unit) = position.get(&id) else {
+                        unknown_level += 1;
+                        continue;
+                    };
+                    let ordinal = Period::containing(granularity, d)
+                        .map(|p| p.ordinal())
+                        .and_then(|o| i32::try_from(o).ok())
+                        .ok_or_else(|| usalama_store::StoreError::InvalidRecord {
+                            id: id.to_string(),
+                            reason: format!("events.occurred_end {d} has no {granularity}"),
+                        })?;
+                    reduced.push(Reduced {
+                        unit,
+                        ordinal,
+                        category: f.category,
+                        dimension: dimension_number(f.dimension),
+                        civilians: f.civilians_targeted,
+                        fatalities: f.killed_best.unwrap_or(0),
+                        displaced: f.displaced.unwrap_or(0),
+                    });
+                }
+                Ok(())
+            })?;
+        if unknown_level > 0 {
+            tracing::warn!(
+                events = unknown_level,
+                "events placed in a locality of another level than their column's"
+            );
+        }
+        lap("read", &mut timings);
+
+        let (Some(first), Some(last)) = (first, last) else {
+            return Ok(empty(timings));
+        };
+        let range = PeriodRange::covering(granularity, first, last)
+            .map_err(|e| AppError::invalid("period", e.to_string()))?;
+        let config = self.index_config();
+        let mut panel = DensePanel::new(
+            range,
+            localities.len(),
+            &config,
+            self.taxonomy
+                .categories()
+                .iter()
+                .map(|c| (c.dimension, c.code.clone())),
+        );
+        // Keys per (store category number, dimension), made once.
+        let mut keys = vec![[0u32; 3]; categories.len()];
+        for (i, code) in categories.iter().enumerate() {
+            for (d, dim) in Dimension::ALL.into_iter().enumerate() {
+                keys[i][d] = panel.key(dim, code);
+            }
+        }
+        let offset = range.first().ordinal();
+        for r in &reduced {
+            panel.add(&DenseFact {
+                unit: r.unit,
+                period: (i64::from(r.ordinal) - offset) as u32,
+                key: keys[usize::from(r.category)][usize::from(r.dimension)],
+                fatalities: r.fatalities,
+                displaced: r.displaced,
+                civilians: r.civilians,
+            });
+        }
+        let counted = reduced.len() as u64;
+        drop(reduced);
+        lap("panel", &mut timings);
+
+        let index = DenseIndex::compute(&panel, &config)
+            .map_err(|e| AppError::invalid("index config", e.to_string()))?;
+        lap("index", &mut timings);
+
+        let detection = Detection::run(&panel, options.cusum, options.farrington, options.threads)
+            .map_err(|e| AppError::invalid("detector", e.to_string()))?;
+        lap("detect", &mut timings);
+
+        Ok(Recomputed {
+            source,
+            level: options.level,
+            localities,
+            range: Some(range),
+            events_read: read,
+            events_counted: counted,
+            panel: Some(panel),
+            index: Some(index),
+            detection: Some(detection),
+            timings,
+        })
+    }
+}

@@ -1,0 +1,114 @@
+//! The SQLite side of the index recompute's narrow scan: one statement over `events`, its
+//! columns read in place (no per-row allocation).
+
+use super::{SqliteStore, Sx};
+use crate::error::StoreError;
+use crate::facts::{self, CategoryCodes, FactBatch, IndexFact};
+use rusqlite::types::ValueRef;
+use usalama_domain::{AdminLevel, LocalityId};
+use uuid::Uuid;
+
+/// Why one row could not be read, naming the event and the column.
+fn bad(row: &rusqlite::Row<'_>, reason: String) -> StoreError {
+    let id = match row.get_ref(0) {
+        Ok(ValueRef::Blob(b)) => Uuid::from_slice(b).map_or_else(|_| "?".into(), |u| u.to_string()),
+        _ => "?".into(),
+    };
+    StoreError::InvalidRecord { id, reason }
+}
+
+fn text<'a>(row: &'a rusqlite::Row<'_>, i: usize, column: &str) -> Result<&'a str, StoreError> {
+    match row.get_ref(i).sx()? {
+        ValueRef::Text(t) => {
+            std::str::from_utf8(t).map_err(|_| bad(row, format!("events.{column} is not UTF-8")))
+        }
+        _ => Err(bad(row, format!("events.{column} is not text"))),
+    }
+}
+
+fn int(row: &rusqlite::Row<'_>, i: usize, column: &str) -> Result<Option<i64>, StoreError> {
+    match row.get_ref(i).sx()? {
+        ValueRef::Null => Ok(None),
+        ValueRef::Integer(x) => Ok(Some(x)),
+        _ => Err(bad(row, format!("events.{column} is not an integer"))),
+    }
+}
+
+impl SqliteStore {
+    pub(super) fn facts_scan(
+        &self,
+        source: &str,
+        level: AdminLevel,
+        batch: usize,
+        f: &mut dyn FnMut(FactBatch<'_>) -> Result<(), StoreError>,
+    ) -> Result<u64, StoreError> {
+        let batch = batch.clamp(1, crate::MAX_SCAN_BATCH);
+        let column = facts::level_column(level);
+        let mut c = self.conn()?;
+        let tx = c.transaction().sx()?;
+        let mut codes = CategoryCodes::default();
+        let mut buf: Vec<IndexFact> = Vec::with_capacity(batch);
+        let mut n = 0u64;
+        {
+            let mut st = tx
+                .prepare(&format!(
+                    "SELECT id, {column}, occurred_end, dimension, category, killed_best, displaced, \
+                     civilians_targeted FROM events \
+                     WHERE source = ?1 AND status NOT IN ('rejected', 'duplicate')"
+                ))
+                .sx()?;
+            let mut rows = st.query([source]).sx()?;
+            while let Some(row) = rows.next().sx()? {
+                let locality = match row.get_ref(1).sx()? {
+                    ValueRef::Null => None,
+                    ValueRef::Blob(b) => Some(LocalityId::from_uuid(
+                        Uuid::from_slice(b)
+                            .map_err(|_| bad(row, format!("events.{column} is not a UUID")))?,
+                    )),
+                    _ => return Err(bad(row, format!("events.{column} is not a UUID"))),
+                };
+                let end = text(row, 2, "occurred_end")?;
+                let occurred_end = facts::parse_iso_date(end).ok_or_else(|| {
+                    bad(row, format!("events.occurred_end '{end}' is not a date"))
+                })?;
+                let dim = text(row, 3, "dimension")?;
+                let dimension = facts::parse_dimension(dim)
+                    .ok_or_else(|| bad(row, format!("events.dimension '{dim}' is unknown")))?;
+                let category = codes
+                    .number(text(row, 4, "category")?)
+                    .map_err(|e| bad(row, e))?;
+                let killed_best = facts::count(int(row, 5, "killed_best")?, "killed_best")
+                    .map_err(|e| bad(row, e))?;
+                let displaced = facts::count(int(row, 6, "displaced")?, "displaced")
+                    .map_err(|e| bad(row, e))?;
+                let civilians_targeted = int(row, 7, "civilians_targeted")?.unwrap_or(0) != 0;
+                buf.push(IndexFact {
+                    locality,
+                    occurred_end,
+                    dimension,
+                    category,
+                    killed_best,
+                    displaced,
+                    civilians_targeted,
+                });
+                if buf.len() == batch {
+                    n += buf.len() as u64;
+                    f(FactBatch {
+                        categories: &codes.codes,
+                        facts: &buf,
+                    })?;
+                    buf.clear();
+                }
+            }
+        }
+        if !buf.is_empty() {
+            n += buf.len() as u64;
+            f(FactBatch {
+                categories: &codes.codes,
+                facts: &buf,
+            })?;
+        }
+        tx.commit().sx()?;
+        Ok(n)
+    }
+}

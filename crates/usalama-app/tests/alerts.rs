@@ -83,7 +83,7 @@ fn alerts(
     locality: Option<&str>,
 ) -> Vec<usalama_domain::alert::Alert> {
     app.list_alerts(
-        &Principal::Anonymous,
+        &Principal::Operator,
         &AlertFilter {
             rule: rule.map(str::to_string),
             locality: locality.map(str::to_string),
@@ -178,7 +178,7 @@ fn demo_raises_alerts_once_on_every_backend() {
         // Filters: severity and locality subtree.
         let extreme = app
             .list_alerts(
-                &Principal::Anonymous,
+                &Principal::Operator,
                 &AlertFilter {
                     min_severity: Some(AlertSeverity::Extreme),
                     ..Default::default()
@@ -316,11 +316,16 @@ fn lifecycle_on_every_backend() {
             s.name
         );
         assert_eq!(d.history[1].note.as_deref(), Some("looking"));
-        let public = app.alert_detail(&Principal::Anonymous, a.id).unwrap();
-        assert!(public
-            .history
-            .iter()
-            .all(|h| h.by.is_empty() && h.note.is_none()));
+        // Alerts are for readers of event records: anonymous callers and reporters are
+        // refused (the public see coarsened summaries, `public_alerts`).
+        assert!(matches!(
+            app.alert_detail(&Principal::Anonymous, a.id),
+            Err(AppError::Unauthenticated)
+        ));
+        assert!(matches!(
+            app.list_alerts(&token(Role::Reporter), &AlertFilter::default()),
+            Err(AppError::Forbidden(_))
+        ));
     });
 }
 

@@ -91,7 +91,7 @@ fn https_webhooks_are_accepted_and_tls_failures_logged_on_every_backend() {
         .unwrap();
         let a = app
             .list_alerts(
-                &Principal::Anonymous,
+                &Principal::Operator,
                 &AlertFilter {
                     locality: Some("CF71".into()),
                     rule: Some("mass_casualty_event".into()),

@@ -121,10 +121,11 @@ fn the_recompute_equals_the_index_and_the_detectors_on_the_demo() {
                     assert_eq!(dense.civilian_events(u, t), panel.civilian_events(p, t));
                     assert_eq!(dense.displaced(u, t), panel.displaced(p, t));
                 }
-                // The index: the application's series of this locality, every month.
+                // The index: the application's series of this locality, every month, as a
+                // reader of records sees it (public callers see small cells withheld).
                 let series = app
                     .index_series(
-                        &Principal::Anonymous,
+                        &Principal::Operator,
                         code.as_str(),
                         Granularity::Month,
                         None,

@@ -58,9 +58,9 @@ pub const ROUTE_ACCESS: &[(&str, &str, Access)] = &[
     ("get", "/api/v1/events/{id}/history", Needs(ReadEvents)),
     ("get", "/api/v1/index", Public),
     ("get", "/api/v1/forecasts", Public),
-    ("get", "/api/v1/alerts", Public),
-    ("get", "/api/v1/alerts/feed.atom", Public),
-    ("get", "/api/v1/alerts/{id}", Public),
+    ("get", "/api/v1/alerts", Needs(ReadEvents)),
+    ("get", "/api/v1/alerts/feed.atom", Needs(ReadEvents)),
+    ("get", "/api/v1/alerts/{id}", Needs(ReadEvents)),
     (
         "post",
         "/api/v1/alerts/{id}/status",
@@ -82,8 +82,8 @@ pub const ROUTE_ACCESS: &[(&str, &str, Access)] = &[
     ("get", "/index/{code}", Public),
     ("get", "/reports/sitrep/{month}", Public),
     ("get", "/dashboard", Public),
-    ("get", "/alerts", Public),
-    ("get", "/alerts/{id}", Public),
+    ("get", "/alerts", Needs(ReadEvents)),
+    ("get", "/alerts/{id}", Needs(ReadEvents)),
     (
         "post",
         "/alerts/{id}/status",

@@ -1,9 +1,10 @@
 //! Alerts over HTTP on the demo data, on every backend: every alert the default rules raise
 //! is a CAP 1.2 document valid against the OASIS schema (`xmllint --schema`, the copy in
 //! `tests/data/cap-1.2/`), also once closed (a Cancel message); the Atom feed is
-//! well-formed and links every entry's CAP document; the JSON list and detail are public
-//! and the status change needs a token of a role that handles alerts; the `/alerts` pages
-//! show the alerts and the lifecycle form works with a session and its CSRF token.
+//! well-formed and links every entry's CAP document; reading alerts needs a role that
+//! reads event records (anonymous callers and reporters are refused) and the status change
+//! needs a role that handles alerts; the `/alerts` pages show the alerts to readers and
+//! the lifecycle form works with a session and its CSRF token.
 
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Request, StatusCode};
@@ -40,15 +41,13 @@ async fn send(r: &Router, req: Request<Body>) -> Reply {
     }
 }
 
-async fn get(r: &Router, uri: &str) -> Reply {
-    send(
-        r,
-        Request::get(uri)
-            .header(header::HOST, "usalama.test")
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await
+/// A GET with a bearer token (API) or a session cookie (pages), or neither.
+async fn get_as(r: &Router, uri: &str, auth: Option<(header::HeaderName, String)>) -> Reply {
+    let mut b = Request::get(uri).header(header::HOST, "usalama.test");
+    if let Some((name, value)) = auth {
+        b = b.header(name, value);
+    }
+    send(r, b.body(Body::empty()).unwrap()).await
 }
 
 async fn post_json(r: &Router, uri: &str, token: Option<&str>, body: &str) -> Reply {
@@ -110,7 +109,24 @@ fn alerts_over_http_on_every_backend() {
         let r = router(AppState::new(app, WebConfig::default()));
         let rt = tokio::runtime::Runtime::new().unwrap();
         rt.block_on(async {
-            // The public list.
+            let (cookie, csrf) = login(&r, "analyst").await;
+            let bearer = Some((header::AUTHORIZATION, format!("Bearer {admin}")));
+            let session = Some((header::COOKIE, cookie.clone()));
+            let get = |r: &Router, uri: &str| {
+                let auth = if uri.starts_with("/api/") { bearer.clone() } else { session.clone() };
+                let (r, uri) = (r.clone(), uri.to_string());
+                async move { get_as(&r, &uri, auth).await }
+            };
+            // Only readers of event records see alerts: the public see coarsened summaries
+            // on the dashboard.
+            for uri in ["/api/v1/alerts", "/api/v1/alerts/feed.atom"] {
+                assert_eq!(get_as(&r, uri, None).await.status, StatusCode::UNAUTHORIZED, "{name}: {uri}");
+                let rep = Some((header::AUTHORIZATION, format!("Bearer {}", reporter.expose())));
+                assert_eq!(get_as(&r, uri, rep).await.status, StatusCode::FORBIDDEN, "{name}: {uri}");
+            }
+            let anon_page = get_as(&r, "/alerts", None).await;
+            assert_eq!(anon_page.status, StatusCode::SEE_OTHER, "{name}: the alert pages need a log-in");
+            // The list.
             let list = get(&r, "/api/v1/alerts").await;
             assert_eq!(list.status, StatusCode::OK, "{name}: {}", list.body);
             let items: Value = serde_json::from_str(&list.body).unwrap();
@@ -137,7 +153,6 @@ fn alerts_over_http_on_every_backend() {
                 assert_eq!(one.status, StatusCode::OK);
                 let j: Value = serde_json::from_str(&one.body).unwrap();
                 assert_eq!(j["history"][0]["to"], "new");
-                assert!(j["history"][0]["by"].is_null(), "{name}: names withheld from the public");
             }
             // The Extreme alert names Haute-Kotto's P-code in its area.
             let extreme = items.iter().find(|a| a["severity"] == "extreme").unwrap();
@@ -190,7 +205,7 @@ fn alerts_over_http_on_every_backend() {
             let j: Value = serde_json::from_str(&mine.body).unwrap();
             assert_eq!(j["history"][1]["by"], "token:demo", "{name}");
 
-            // Pages: the list and the detail are public; the form needs a session.
+            // Pages: the list and the detail for readers; the form for those who handle alerts.
             let page = get(&r, "/alerts").await;
             assert_eq!(page.status, StatusCode::OK);
             assert!(page.body.contains("Haute-Kotto (CF52)"), "{name}");
@@ -202,7 +217,6 @@ fn alerts_over_http_on_every_backend() {
             let detail = get(&r, &format!("/alerts/{eid}")).await;
             assert_eq!(detail.status, StatusCode::OK);
             assert!(detail.body.contains(&format!("/api/v1/alerts/{eid}.cap.xml")));
-            assert!(!detail.body.contains(&format!("/alerts/{eid}/status")), "no form for the public");
             let anon_form = send(
                 &r,
                 Request::post(format!("/alerts/{eid}/status"))
@@ -212,7 +226,6 @@ fn alerts_over_http_on_every_backend() {
             )
             .await;
             assert_eq!(anon_form.status, StatusCode::SEE_OTHER, "to the log-in page");
-            let (cookie, csrf) = login(&r, "analyst").await;
             let mine = send(
                 &r,
                 Request::get(format!("/alerts/{eid}"))

@@ -333,8 +333,10 @@ impl App {
         Ok(out)
     }
 
-    /// Alerts matching the filter, newest first. Anyone may list them (aggregates only).
-    pub fn list_alerts(&self, _who: &Principal, f: &AlertFilter) -> Result<Vec<Alert>, AppError> {
+    /// Alerts matching the filter, newest first, for readers of event records (an alert
+    /// names a locality at any level and its evidence; the public see `public_alerts`).
+    pub fn list_alerts(&self, who: &Principal, f: &AlertFilter) -> Result<Vec<Alert>, AppError> {
+        self.require_reader(who)?;
         let within = match &f.locality {
             Some(code) => Some(self.resolve_locality(code)?.id),
             None => None,
@@ -367,28 +369,17 @@ impl App {
             .collect())
     }
 
-    /// One alert. Anyone may read it (aggregates only).
-    pub fn get_alert(&self, _who: &Principal, id: AlertId) -> Result<Alert, AppError> {
+    /// One alert, for readers of event records.
+    pub fn get_alert(&self, who: &Principal, id: AlertId) -> Result<Alert, AppError> {
+        self.require_reader(who)?;
         self.store.get_alert(id)?.ok_or(AppError::NotFound("alert"))
     }
 
-    /// One alert with its history (names of who changed it only for readers of event
-    /// records) and, for administrators, its delivery attempts.
+    /// One alert with its history (who changed it, with their notes) for readers of event
+    /// records and, for administrators, its delivery attempts.
     pub fn alert_detail(&self, who: &Principal, id: AlertId) -> Result<AlertDetail, AppError> {
         let alert = self.get_alert(who, id)?;
-        let names = who.role().is_some_and(|r| r.can_read_events());
-        let history = self
-            .store
-            .alert_history(id)?
-            .into_iter()
-            .map(|mut h| {
-                if !names {
-                    h.by = String::new();
-                    h.note = None;
-                }
-                h
-            })
-            .collect();
+        let history = self.store.alert_history(id)?;
         let deliveries = if who.role() == Some(Role::Admin) {
             self.store.delivery_log(id)?
         } else {

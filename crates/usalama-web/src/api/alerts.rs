@@ -1,6 +1,8 @@
-//! Alerts in the API. Reading is public, because an alert holds only aggregate facts (rule,
-//! locality, period, grading, numbers and event ids, never names, contacts or
-//! descriptions): `GET /api/v1/alerts` (JSON, filters), `GET /api/v1/alerts/{id}` (JSON
+//! Alerts in the API. Reading needs a role that reads event records: an alert holds no
+//! names, contacts or descriptions, but it names a locality at any level, a period, small
+//! counts and event ids, which public outputs must not (the public dashboard and the
+//! situation report show alerts coarsened, in `usalama_app::public_alerts`).
+//! `GET /api/v1/alerts` (JSON, filters), `GET /api/v1/alerts/{id}` (JSON
 //! with the history, names withheld from callers who may not read event records),
 //! `GET /api/v1/alerts/{id}.cap.xml` (CAP 1.2) and `GET /api/v1/alerts/feed.atom` (Atom,
 //! entries linking their CAP documents). Moving an alert through its lifecycle,
@@ -20,7 +22,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
-use usalama_app::{AlertDetail, AlertFilter, App, Principal};
+use usalama_app::{AlertDetail, AlertFilter, App};
 use usalama_domain::alert::{Alert, AlertSeverity, AlertStatus};
 use usalama_domain::{AlertId, Dimension};
 
@@ -169,28 +171,30 @@ fn alert_id(raw: &str) -> Result<AlertId, ApiError> {
 
 async fn list(
     State(state): State<AppState>,
+    super::MaybeCaller(who): super::MaybeCaller,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let p = Params::parse(raw.as_deref(), ALERT_PARAMS)?;
     let f = alert_filter(&p)?;
-    let alerts = run(&state, move |app| {
-        app.list_alerts(&Principal::Anonymous, &f)
-    })
-    .await?;
+    let alerts = run(&state, move |app| app.list_alerts(&who, &f)).await?;
     let o = origin(&state, &headers);
     Ok(Json(json!({
         "items": alerts.iter().map(|a| alert_json(a, &o)).collect::<Vec<_>>(),
     })))
 }
 
-async fn feed(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+async fn feed(
+    State(state): State<AppState>,
+    super::MaybeCaller(who): super::MaybeCaller,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let f = AlertFilter {
         limit: 100,
         ..Default::default()
     };
     let (alerts, now) = run(&state, move |app| {
-        Ok((app.list_alerts(&Principal::Anonymous, &f)?, app.now()))
+        Ok((app.list_alerts(&who, &f)?, app.now()))
     })
     .await?;
     let body = atom_feed(&alerts, &origin(&state, &headers), now);
@@ -208,7 +212,7 @@ async fn one(
     if let Some(id) = raw.strip_suffix(".cap.xml") {
         let id = alert_id(id)?;
         let (alert, event) = run(&state, move |app| {
-            let a = app.get_alert(&Principal::Anonymous, id)?;
+            let a = app.get_alert(&who, id)?;
             let event = rule_name(app, &a.rule);
             Ok((a, event))
         })

@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use usalama_app::{can_handle_alerts, AppError, Principal};
+use usalama_app::{can_handle_alerts, AppError};
 use usalama_domain::alert::{Alert, AlertStatus};
 use usalama_domain::AlertId;
 
@@ -56,8 +56,9 @@ async fn list(State(state): State<AppState>, req: PageReq, RawQuery(raw): RawQue
             });
         }
     };
+    let who = req.who.clone();
     let got = run(&state, move |app| {
-        let alerts = app.list_alerts(&Principal::Anonymous, &filter)?;
+        let alerts = app.list_alerts(&who, &filter)?;
         Ok(alerts
             .into_iter()
             .map(|a| AlertRowView {

@@ -249,7 +249,10 @@ fn planted_records_cannot_be_recovered_through_public_routes() {
                      route must be listed in PUBLIC_API after checking what it shows): {body}"
                 );
                 if uri.starts_with("/api/v1/alerts") {
-                    assert!(!body.contains(&alert), "{name}: {uri} shows the alert to the public");
+                    assert!(
+                        !body.contains(&alert),
+                        "{name}: {uri} shows the alert to the public"
+                    );
                 }
             }
             for (uri, public) in &pages {
@@ -264,7 +267,10 @@ fn planted_records_cannot_be_recovered_through_public_routes() {
                     );
                 }
                 if uri.starts_with("/alerts") {
-                    assert!(!body.contains(&alert), "{name}: {uri} shows the alert to the public");
+                    assert!(
+                        !body.contains(&alert),
+                        "{name}: {uri} shows the alert to the public"
+                    );
                 }
             }
 

@@ -242,19 +242,27 @@ impl App {
         self.wake_alerts();
     }
 
-    /// Runs the event rules on some events (already stored). Returns what was raised.
+    /// Runs the event rules on some events (already stored). Returns what was raised;
+    /// nothing when a full evaluation is under way (which the dirty mark repeats after).
     pub fn evaluate_events(&self, ids: &[EventId]) -> Result<Evaluation, AppError> {
         let rules = self.alert_rules();
         if !rules.rules.iter().any(|r| r.kind.is_event_rule()) || ids.is_empty() {
             return Ok(Evaluation::default());
         }
+        // A full evaluation under way holds the lock for as long as it reads the store: the
+        // caller (a report being acknowledged) does not wait for it. The events are marked
+        // dirty before this call, so the worker's next full run judges them instead.
+        let _one = match self.alerts.lock.try_lock() {
+            Ok(g) => g,
+            Err(std::sync::TryLockError::WouldBlock) => return Ok(Evaluation::default()),
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+        };
         let mut events = Vec::with_capacity(ids.len());
         for id in ids {
             if let Some(e) = self.store.get_event(*id)? {
                 events.push(e);
             }
         }
-        let _one = self.alerts.lock.lock();
         let mut ctx = rules::Context::new(self, &rules)?;
         let firings = rules::event_rules(&mut ctx, &events)?;
         self.raise(&ctx, firings)

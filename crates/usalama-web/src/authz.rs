@@ -167,9 +167,13 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
     let api = path.starts_with("/api/");
     let who = if api {
         match bearer(req.headers()) {
-            Some(t) => run(&state, move |app| app.authenticate_token(&t))
-                .await
-                .unwrap_or(Principal::Anonymous),
+            // A token that does not authenticate makes the caller anonymous; a store that
+            // cannot be read answers as such (503), never as a bad token.
+            Some(t) => match run(&state, move |app| app.authenticate_token(&t)).await {
+                Ok(p) => p,
+                Err(AppError::Unauthenticated) => Principal::Anonymous,
+                Err(e) => return ApiError::from(e).into_response(),
+            },
             None => Principal::Anonymous,
         }
     } else {

@@ -167,22 +167,21 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
     let api = path.starts_with("/api/");
     let who = if api {
         match bearer(req.headers()) {
-            // A token that does not authenticate makes the caller anonymous; a store that
-            // cannot be read answers as such (503), never as a bad token.
-            Some(t) => match run(&state, move |app| app.authenticate_token(&t)).await {
-                Ok(p) => p,
-                Err(AppError::Unauthenticated) => Principal::Anonymous,
-                Err(e) => return ApiError::from(e).into_response(),
-            },
-            None => Principal::Anonymous,
+            Some(t) => run(&state, move |app| app.authenticate_token(&t)).await,
+            None => Ok(Principal::Anonymous),
         }
     } else {
         match session_secret(req.headers()) {
-            Some(s) => run(&state, move |app| app.session(&s))
-                .await
-                .unwrap_or(Principal::Anonymous),
-            None => Principal::Anonymous,
+            Some(s) => run(&state, move |app| app.session(&s)).await,
+            None => Ok(Principal::Anonymous),
         }
+    };
+    // A credential that does not authenticate makes the caller anonymous; a store that
+    // cannot be read answers as such (503), never as a bad credential.
+    let who = match who {
+        Ok(p) => p,
+        Err(AppError::Unauthenticated) => Principal::Anonymous,
+        Err(e) => return refuse(req, &state, api, e).await,
     };
     let denial = match (perm, who.role()) {
         (None, _) => None,
@@ -191,15 +190,20 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
         _ => None,
     };
     req.extensions_mut().insert(Resolved(who));
-    let Some(denial) = denial else {
-        return next.run(req).await;
-    };
+    match denial {
+        None => next.run(req).await,
+        Some(denial) => refuse(req, &state, api, denial).await,
+    }
+}
+
+/// The answer to a refused or failed request: the API's JSON error, or the error page.
+async fn refuse(req: Request, state: &AppState, api: bool, e: AppError) -> Response {
     if api {
-        return ApiError::from(denial).into_response();
+        return ApiError::from(e).into_response();
     }
     let (mut parts, _) = req.into_parts();
-    match PageReq::from_request_parts(&mut parts, &state).await {
-        Ok(page) => page.error(&state, denial),
+    match PageReq::from_request_parts(&mut parts, state).await {
+        Ok(page) => page.error(state, e),
         Err(never) => match never {},
     }
 }

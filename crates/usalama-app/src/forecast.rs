@@ -170,13 +170,18 @@ impl App {
 
     /// The forecasts of every unit of `level` (ADM1, ADM2, … or the grid) for the 1, 2 and
     /// 3 months after the last month of `source`'s data, from the cache or computed.
-    /// Anyone may call this.
+    /// Anyone may read them at the public level (ADM1 by default, `PrivacyConfig::level`)
+    /// or coarser; finer levels and the grid need `ReadEvents`, because a small unit's
+    /// forecast moves with its last months' counts, which public outputs withhold.
     pub fn forecasts(
         &self,
-        _who: &Principal,
+        who: &Principal,
         level: Level,
         source: Option<&str>,
     ) -> Result<Arc<ForecastTable>, AppError> {
+        if !self.forecast_level_is_public(level) {
+            self.require_reader(who)?;
+        }
         let chosen = self.public_stats_for(source)?.source.clone();
         let key = (chosen.clone().unwrap_or_default(), level);
         self.cache
@@ -185,6 +190,12 @@ impl App {
             .get_or_compute(key, FORECAST_TTL, || {
                 self.compute_forecasts(chosen.as_deref(), level)
             })
+    }
+
+    /// Whether anyone may read forecasts at `level`: the public level or coarser (the grid
+    /// is finer than every administrative level).
+    fn forecast_level_is_public(&self, level: Level) -> bool {
+        level <= Level::from(self.privacy().level)
     }
 
     fn compute_forecasts(

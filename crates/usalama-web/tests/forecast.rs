@@ -1,20 +1,30 @@
 //! Forecasts over HTTP on the demo data, on every backend: `GET /api/v1/forecasts` at the
-//! province level and on the grid, refusals, and the forecast table on `/index/{code}`.
+//! province level and on the grid (finer levels only for readers), refusals, and the
+//! forecast table on `/index/{code}`.
 
 use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::{header, Request, StatusCode};
 use axum::Router;
 use serde_json::Value;
 use std::sync::Arc;
 use tower::ServiceExt;
 use usalama_app::{App, DemoData, FixedClock};
+use usalama_domain::Role;
 use usalama_test_support::{stores, t0, DEMO_BOUNDARIES, DEMO_EVENTS};
 use usalama_web::{router, AppState, WebConfig};
 
 async fn get(r: &Router, uri: &str) -> (StatusCode, String) {
+    get_as(r, uri, None).await
+}
+
+async fn get_as(r: &Router, uri: &str, token: Option<&str>) -> (StatusCode, String) {
+    let mut req = Request::get(uri);
+    if let Some(t) = token {
+        req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
     let res = r
         .clone()
-        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+        .oneshot(req.body(Body::empty()).unwrap())
         .await
         .unwrap();
     let status = res.status();
@@ -39,6 +49,8 @@ fn forecasts_api_and_page_on_every_backend() {
         let p = app.forecast_probability("CF62", 1, None).unwrap().unwrap();
         assert!((0.0..=1.0).contains(&p), "{name}: {p}");
         assert!(app.forecast_probability("CF62", 4, None).is_err());
+        let analyst = app.create_token(Role::Analyst, "analyst").unwrap();
+        let reporter = app.create_token(Role::Reporter, "reporter").unwrap();
         let r = router(AppState::new(app, WebConfig::default()));
         let rt = tokio::runtime::Runtime::new().unwrap();
         rt.block_on(async {
@@ -69,7 +81,17 @@ fn forecasts_api_and_page_on_every_backend() {
             let cf61 = rows.iter().find(|r| r["code"] == "CF62").unwrap();
             assert!((cf61["horizons"][0]["p_fatal"].as_f64().unwrap() - p).abs() < 1e-12);
 
-            let (status, body) = get(&r, "/api/v1/forecasts?level=pgm").await;
+            // Finer than the public level (ADM1): only for callers who may read events.
+            for level in ["adm2", "pgm"] {
+                let uri = format!("/api/v1/forecasts?level={level}");
+                let (status, body) = get(&r, &uri).await;
+                assert_eq!(status, StatusCode::UNAUTHORIZED, "{name} {level}: {body}");
+                assert!(!body.contains("p_fatal"), "{name} {level}");
+                let (status, _) = get_as(&r, &uri, Some(reporter.expose())).await;
+                assert_eq!(status, StatusCode::FORBIDDEN, "{name} {level}");
+            }
+            let (status, body) =
+                get_as(&r, "/api/v1/forecasts?level=pgm", Some(analyst.expose())).await;
             assert_eq!(status, StatusCode::OK, "{name}: {body}");
             let t: Value = serde_json::from_str(&body).unwrap();
             assert_eq!(t["level"], "pgm");

@@ -1,6 +1,7 @@
-//! Forecasts in the JSON API, public like the other aggregates (no personal data):
-//! `GET /api/v1/forecasts?level=adm1|adm2|pgm[&source=…]` — for every unit, the probability
-//! of at least one death and the expected fatalities in each of the next three months.
+//! Forecasts in the JSON API: `GET /api/v1/forecasts?level=adm1|adm2|pgm[&source=…]` — for
+//! every unit, the probability of at least one death and the expected fatalities in each of
+//! the next three months. Public at the public level (ADM1 by default); finer levels and the
+//! grid need a caller who may read events.
 
 use super::index::IndexLocalityDto;
 use super::params::Params;
@@ -12,7 +13,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
 use usalama_app::analytics::panel::Level;
-use usalama_app::{ForecastTable, Principal};
+use usalama_app::ForecastTable;
 
 /// The forecast route.
 pub fn router() -> Router<AppState> {
@@ -103,6 +104,7 @@ impl From<&ForecastTable> for ForecastTableDto {
 
 async fn forecasts(
     State(state): State<AppState>,
+    super::MaybeCaller(who): super::MaybeCaller,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<ForecastTableDto>, ApiError> {
     let p = Params::parse(raw.as_deref(), &["level", "source"])?;
@@ -117,7 +119,7 @@ async fn forecasts(
     }
     let source = p.str("source").map(str::to_string);
     let t = run(&state, move |app| {
-        app.forecasts(&Principal::Anonymous, level, source.as_deref())
+        app.forecasts(&who, level, source.as_deref())
     })
     .await?;
     Ok(Json(t.as_ref().into()))

@@ -98,6 +98,7 @@ pub(super) async fn locality(
     Path(code): Path<String>,
     req: PageReq,
 ) -> Response {
+    let reader = req.who.clone();
     let got = run(&state, move |app| {
         let who = Principal::Anonymous;
         let series = app.index_series(&who, &code, Granularity::Month, None)?;
@@ -106,9 +107,10 @@ pub(super) async fn locality(
             Some(p) => Some(app.index_explain(&who, &code, p, None)?),
             None => None,
         };
-        // A locality without a forecast (too little history) still has its page.
+        // A locality without a forecast (too little history, or a level finer than the
+        // public one for a caller who may not read events) still has its page.
         let forecasts = app
-            .forecasts(&who, series.locality.level.into(), None)
+            .forecasts(&reader, series.locality.level.into(), None)
             .ok()
             .and_then(|t| {
                 t.rows

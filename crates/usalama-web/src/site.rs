@@ -218,7 +218,7 @@ impl PageReq {
         let ctx = PageCtx {
             user: user.as_deref(),
             csrf_token: Some(&self.csrf),
-            can_verify: usalama_app::App::can_verify(&self.who),
+            role: self.who.role(),
             ..PageCtx::new(&state.catalog, self.lang, &self.path)
         };
         let html = title_and_body(&ctx).into_string();

@@ -531,3 +531,5 @@ public-withheld-index = too few reports to show
 index-withheld-note = Values marked “–” are withheld: too few reports to show (fewer than { $k } events in the province and month, or withheld so that a small count cannot be worked out from the public figures).
 sitrep-alerts-none = No alert was raised about this month.
 sitrep-alerts-caption = Alerts about or raised in this month and their follow-up (area at province level, no free text)
+nav-admin-users = Accounts
+nav-admin-orgs = Organisations

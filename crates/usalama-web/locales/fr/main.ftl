@@ -538,3 +538,5 @@ public-withheld-index = trop peu de signalements pour être montré
 index-withheld-note = Les valeurs marquées « – » sont masquées : trop peu de signalements pour être montrées (moins de { $k } événements dans la province et le mois, ou masquées pour qu’un petit effectif ne puisse pas être déduit des chiffres publics).
 sitrep-alerts-none = Aucune alerte n’a été levée pour ce mois.
 sitrep-alerts-caption = Alertes concernant ce mois ou levées pendant ce mois, et leur suivi (zone au niveau de la province, sans texte libre)
+nav-admin-users = Comptes
+nav-admin-orgs = Organisations

@@ -6,6 +6,7 @@
 
 use super::i18n::{format_count, Arg, Catalog, Lang};
 use maud::{html, Markup, DOCTYPE};
+use usalama_domain::{Permission, Role};
 
 /// What every page needs besides its own view model.
 #[derive(Debug, Clone, Copy)]
@@ -21,8 +22,9 @@ pub struct PageCtx<'a> {
     pub user: Option<&'a str>,
     /// The CSRF token to put in the log-out form, when the session has one.
     pub csrf_token: Option<&'a str>,
-    /// Whether the viewer may verify records (the menu then links the queue).
-    pub can_verify: bool,
+    /// The viewer's role (`None` for anonymous visitors): the menu links only the pages
+    /// the role may open.
+    pub role: Option<Role>,
 }
 
 impl<'a> PageCtx<'a> {
@@ -34,8 +36,13 @@ impl<'a> PageCtx<'a> {
             current_path,
             user: None,
             csrf_token: None,
-            can_verify: false,
+            role: None,
         }
+    }
+
+    /// Whether the viewer holds permission `p`.
+    pub fn may(&self, p: Permission) -> bool {
+        self.role.is_some_and(|r| r.may(p))
     }
 
     /// The message `key` in this page's language.
@@ -132,18 +139,27 @@ fn is_current(path: &str, href: &str) -> bool {
 pub fn render(ctx: &PageCtx<'_>, title: &str, body: Markup) -> Markup {
     let path = local_path(ctx.current_path);
     let app = ctx.t("app-name");
-    let mut nav = vec![
-        ("/", "nav-home"),
-        ("/events", "nav-events"),
-        ("/dashboard", "nav-dashboard"),
-        ("/map", "nav-map"),
-        ("/index", "nav-index"),
-        ("/alerts", "nav-alerts"),
-        ("/report", "nav-report"),
-    ];
-    if ctx.can_verify {
-        nav.push(("/verify", "nav-verify"));
-    }
+    // Each page the viewer may open, in the menu's order.
+    let read = Some(Permission::ReadEvents);
+    let verify = Some(Permission::VerifyEvents);
+    let users = Some(Permission::ManageUsers);
+    let orgs = Some(Permission::ManageOrganisations);
+    let nav: Vec<(&str, &str)> = [
+        ("/", "nav-home", None),
+        ("/events", "nav-events", read),
+        ("/dashboard", "nav-dashboard", None),
+        ("/map", "nav-map", None),
+        ("/index", "nav-index", None),
+        ("/alerts", "nav-alerts", read),
+        ("/report", "nav-report", None),
+        ("/verify", "nav-verify", verify),
+        ("/admin/users", "nav-admin-users", users),
+        ("/admin/orgs", "nav-admin-orgs", orgs),
+    ]
+    .into_iter()
+    .filter(|(_, _, needs)| needs.is_none_or(|p| ctx.may(p)))
+    .map(|(href, key, _)| (href, key))
+    .collect();
     html! {
         (DOCTYPE)
         html lang=(ctx.lang.code()) {
@@ -231,16 +247,16 @@ mod tests {
 
     #[test]
     fn frame_has_the_expected_parts() {
-        let s = doc(Lang::En, "/events?from=2020-01-01", None);
+        let s = doc(Lang::En, "/map?from=2020-01-01", None);
         assert!(s.starts_with("<!DOCTYPE html><html lang=\"en\">"));
         assert!(s.contains("name=\"viewport\""));
         assert!(s.contains("<link rel=\"stylesheet\" href=\"/static/app.css\">"));
         assert!(s.contains("<title>T&lt;i&gt; · Usalama</title>"));
-        assert!(s.contains("<a href=\"/events\" aria-current=\"page\">Events</a>"));
+        assert!(s.contains("<a href=\"/map\" aria-current=\"page\">Map</a>"));
         assert!(s.contains("href=\"/report\""));
         assert!(s.contains("href=\"/login\""));
         assert!(!s.contains("/logout"));
-        assert!(s.contains("href=\"/events?from=2020-01-01&amp;lang=fr\""));
+        assert!(s.contains("href=\"/map?from=2020-01-01&amp;lang=fr\""));
         assert!(s.contains("<main id=\"main\"><h1>Body</h1></main>"));
         for bad in ["<script", "<style", "style=", "http:", "https:"] {
             assert!(!s.contains(bad), "{bad}");
@@ -264,12 +280,22 @@ mod tests {
         assert!(s.contains("<a href=\"/\" aria-current=\"page\">Accueil</a>"));
         assert!(!s.contains("href=\"/login\""));
         assert!(!s.contains("href=\"/verify\""));
+        assert!(!s.contains("href=\"/events\""));
+        assert!(!s.contains("href=\"/alerts\""));
         let analyst = PageCtx {
-            can_verify: true,
+            role: Some(Role::Analyst),
             ..ctx
         };
         let s = render(&analyst, "x", html! {}).into_string();
         assert!(s.contains("<a href=\"/verify\">Vérifier</a>"));
+        assert!(s.contains("href=\"/events\""));
+        assert!(!s.contains("href=\"/admin/users\""));
+        let admin = PageCtx {
+            role: Some(Role::Admin),
+            ..ctx
+        };
+        let s = render(&admin, "x", html! {}).into_string();
+        assert!(s.contains("href=\"/admin/users\"") && s.contains("href=\"/admin/orgs\""));
     }
 
     #[test]

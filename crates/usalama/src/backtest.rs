@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 use usalama_app::analytics::forecast::escalation::EscalationReport;
-use usalama_app::analytics::forecast::{BacktestConfig, BacktestReport};
+use usalama_app::analytics::forecast::{BacktestConfig, BacktestReport, ModelConfig};
 use usalama_app::analytics::panel::Level;
 use usalama_app::analytics::period::{Granularity, Period};
 use usalama_app::{App, AppError, Principal};
@@ -23,6 +23,8 @@ pub struct BacktestArgs {
     pub source: Option<String>,
     /// Refit the model every this many origins.
     pub refit_every: usize,
+    /// Months held out to calibrate the probabilities (0: none).
+    pub calibration_months: usize,
     /// Output format (only `json`).
     pub format: String,
 }
@@ -71,6 +73,10 @@ pub fn run(app: &App, args: &BacktestArgs) -> anyhow::Result<String> {
         from: month("from", args.from.as_deref())?,
         to: month("to", args.to.as_deref())?,
         refit_every: args.refit_every,
+        model: ModelConfig {
+            calibration_months: args.calibration_months,
+            ..ModelConfig::default()
+        },
         ..BacktestConfig::default()
     };
     let started = std::time::Instant::now();

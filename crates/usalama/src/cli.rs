@@ -276,6 +276,10 @@ pub enum Command {
         /// Refit the model every N forecast months (1: at every origin).
         #[arg(long, default_value_t = 1, value_name = "N")]
         refit_every: usize,
+        /// Months of the latest training data held out to calibrate the probabilities
+        /// (Platt scaling); 0 turns calibration off.
+        #[arg(long, default_value_t = 24, value_name = "N")]
+        calibration_months: usize,
         /// The output format.
         #[arg(long, default_value = "json")]
         format: String,
@@ -1020,6 +1024,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             to,
             source,
             refit_every,
+            calibration_months,
             format,
             store,
         } => {
@@ -1031,6 +1036,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 to,
                 source,
                 refit_every,
+                calibration_months,
                 format,
             };
             print!("{}", crate::backtest::run(&app, &args)?);

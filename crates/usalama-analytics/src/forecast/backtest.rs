@@ -13,7 +13,7 @@
 
 use super::features::{self, FeatureTable};
 use super::metrics::{brier, mse, roc_auc};
-use super::model::{Model, ModelConfig, Prediction};
+use super::model::{Calibration, Model, ModelConfig, Prediction};
 use super::{ForecastData, ForecastError};
 use crate::panel::Unit;
 use crate::period::Period;
@@ -57,7 +57,11 @@ fn check_horizons(horizons: &[usize]) -> Result<(), ForecastError> {
 }
 
 /// Trains the model of horizon `h` on every row whose target month is before `origin`;
-/// `None` when there is no such row.
+/// `None` when there is no such row. With `calibration_months` set, a second model trained
+/// on the rows whose target is before `origin − calibration_months` predicts the held-out
+/// rest, and the Platt scaling fitted on those out-of-sample probabilities is applied to
+/// the full model's probabilities (when the held-out months hold enough outcomes of each
+/// kind, see [`Calibration::fit`]).
 fn train(
     data: &ForecastData,
     table: &FeatureTable,
@@ -67,11 +71,21 @@ fn train(
 ) -> Result<Option<Model>, ForecastError> {
     let mut rows = Vec::new();
     let mut targets = Vec::new();
+    // Rows come in order of origin, so of target month: the held-out rows are a suffix.
+    let mut held_out_from = None;
+    let calibration_cut = origin.checked_sub(config.calibration_months);
     let first = config.first_origin.max(1);
     // Row origin o predicts month o + h − 1, which must be before `origin`.
     let last = (origin + 1).saturating_sub(h);
     for o in first..last {
         let season = features::season(data, o, h);
+        // Held out: rows whose target month `o + h − 1` is at or after the cut.
+        if held_out_from.is_none()
+            && config.calibration_months > 0
+            && calibration_cut.is_some_and(|cut| o + h > cut)
+        {
+            held_out_from = Some(rows.len());
+        }
         for u in 0..data.units.len() {
             if !data.is_active(u, o) {
                 continue;
@@ -85,7 +99,19 @@ fn train(
     if rows.is_empty() {
         return Ok(None);
     }
-    Model::fit(&rows, &targets, config).map(Some)
+    let mut model = Model::fit(&rows, &targets, config)?;
+    if let Some(split) = held_out_from.filter(|&k| k > 0 && k < rows.len()) {
+        let early = Model::fit(&rows[..split], &targets[..split], config)?;
+        if early.has_fitted_probability() && model.has_fitted_probability() {
+            let probabilities: Vec<f64> = rows[split..]
+                .iter()
+                .map(|r| early.predict(r).probability)
+                .collect();
+            let outcomes: Vec<bool> = targets[split..].iter().map(|&t| t > 0.0).collect();
+            model.set_calibration(Calibration::fit(&probabilities, &outcomes));
+        }
+    }
+    Ok(Some(model))
 }
 
 /// Forecasts every unit (for grid-like data, every unit with an event) for each horizon
@@ -313,6 +339,9 @@ pub struct Scores {
     pub brier: Option<f64>,
     /// ROC AUC of that probability; `None` when every unit-month had the same outcome.
     pub roc_auc: Option<f64>,
+    /// The mean probability, to set beside the share of unit-months with a death
+    /// (calibration in the large); `None` without unit-months.
+    pub mean_probability: Option<f64>,
 }
 
 /// Scores of one model on all unit-months and on onsets.
@@ -324,6 +353,8 @@ pub struct ModelScores {
     pub brier: Option<f64>,
     /// ROC AUC.
     pub roc_auc: Option<f64>,
+    /// The mean probability (calibration in the large).
+    pub mean_probability: Option<f64>,
     /// The same on unit-months without a death in the 12 months before the origin.
     pub onset: Scores,
 }
@@ -385,6 +416,7 @@ fn score(rows: &[&BacktestRow], pick: impl Fn(&BacktestRow) -> Prediction) -> Sc
         mse_log1p: mse(&log1p, &observed),
         brier: brier(&prob, &outcome),
         roc_auc: roc_auc(&prob, &outcome),
+        mean_probability: (!prob.is_empty()).then(|| prob.iter().sum::<f64>() / prob.len() as f64),
     }
 }
 
@@ -395,6 +427,7 @@ fn model_scores(rows: &[&BacktestRow], pick: impl Fn(&BacktestRow) -> Prediction
         mse_log1p: all.mse_log1p,
         brier: all.brier,
         roc_auc: all.roc_auc,
+        mean_probability: all.mean_probability,
         onset: score(&onset, &pick),
     }
 }

@@ -30,7 +30,7 @@ pub use backtest::{
     HorizonReport, ModelScores, Scores, UnitForecast, BASELINES, MODEL_NAME,
 };
 pub use data::ForecastData;
-pub use model::{Model, ModelConfig, Prediction};
+pub use model::{Calibration, Model, ModelConfig, Prediction, MIN_CALIBRATION_OUTCOMES};
 
 /// Why a forecast or backtest could not be made.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -25,16 +25,21 @@ pub struct ModelConfig {
     /// The first origin used for training rows, so that every row has a year of history
     /// behind it.
     pub first_origin: usize,
+    /// Months of the most recent training targets held out to calibrate the probability
+    /// (Platt scaling, [`Calibration`]); 0 turns calibration off.
+    pub calibration_months: usize,
 }
 
 impl Default for ModelConfig {
-    /// Penalties 10⁻³ and 10⁻³, 50 iterations, training rows from the 13th month.
+    /// Penalties 10⁻³ and 10⁻³, 50 iterations, training rows from the 13th month,
+    /// probabilities calibrated on the last 24 months of training targets.
     fn default() -> Self {
         Self {
             l2_probability: 1e-3,
             l2_fatalities: 1e-3,
             max_iterations: 50,
             first_origin: 12,
+            calibration_months: 24,
         }
     }
 }
@@ -65,12 +70,63 @@ enum Linear {
     Constant(f64),
 }
 
+/// Platt scaling of a probability: `p' = σ(a + b · logit(p))`, fitted by logistic
+/// regression of the outcomes of held-out rows on the logit of their out-of-sample
+/// probabilities, with Platt's smoothed targets (`(N₊ + 1) / (N₊ + 2)` for an outcome,
+/// `1 / (N₋ + 2)` for none) so that a small calibration set cannot make it certain.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Calibration {
+    /// The intercept `a`.
+    pub a: f64,
+    /// The slope `b` on the logit.
+    pub b: f64,
+}
+
+/// Outcomes of each kind a calibration set needs at least; with fewer the probabilities
+/// stay as the regression gives them.
+pub const MIN_CALIBRATION_OUTCOMES: usize = 10;
+
+fn logit(p: f64) -> f64 {
+    let p = p.clamp(1e-6, 1.0 - 1e-6);
+    (p / (1.0 - p)).ln()
+}
+
+impl Calibration {
+    /// Fits the scaling on held-out `probabilities` and their `outcomes`; `None` when
+    /// either kind of outcome is rarer than [`MIN_CALIBRATION_OUTCOMES`], or the fit fails.
+    pub fn fit(probabilities: &[f64], outcomes: &[bool]) -> Option<Self> {
+        let positives = outcomes.iter().filter(|&&o| o).count();
+        let negatives = outcomes.len() - positives;
+        if positives < MIN_CALIBRATION_OUTCOMES
+            || negatives < MIN_CALIBRATION_OUTCOMES
+            || probabilities.len() != outcomes.len()
+        {
+            return None;
+        }
+        let hi = (positives as f64 + 1.0) / (positives as f64 + 2.0);
+        let lo = 1.0 / (negatives as f64 + 2.0);
+        let x: Vec<Vec<f64>> = probabilities.iter().map(|&p| vec![logit(p)]).collect();
+        let y: Vec<f64> = outcomes.iter().map(|&o| if o { hi } else { lo }).collect();
+        let config = ModelConfig::default();
+        let (a, w) = newton(&x, &y, Family::Logistic, 0.0, &config).ok()?;
+        let c = Self { a, b: w[0] };
+        (c.a.is_finite() && c.b.is_finite()).then_some(c)
+    }
+
+    /// The calibrated probability.
+    pub fn apply(&self, p: f64) -> f64 {
+        1.0 / (1.0 + (-(self.a + self.b * logit(p))).exp())
+    }
+}
+
 /// A fitted model for one horizon.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Model {
     mean: Vec<f64>,
     scale: Vec<f64>,
     probability: Linear,
+    /// The scaling of the regression's probability, if one was fitted.
+    calibration: Option<Calibration>,
     fatalities: Linear,
     /// The largest training target: forecasts stay within `[0, max_target]`, never beyond
     /// anything seen.
@@ -155,6 +211,7 @@ impl Model {
             mean,
             scale,
             probability,
+            calibration: None,
             fatalities,
             max_target: log1p_fatalities.iter().copied().fold(0.0, f64::max),
             rows: n,
@@ -164,6 +221,22 @@ impl Model {
     /// The number of training rows.
     pub fn training_rows(&self) -> usize {
         self.rows
+    }
+
+    /// Whether the probability comes from a regression (not a constant share, which
+    /// calibration cannot improve).
+    pub fn has_fitted_probability(&self) -> bool {
+        matches!(self.probability, Linear::Fitted { .. })
+    }
+
+    /// Scales the regression's probabilities from now on (a constant share stays as is).
+    pub fn set_calibration(&mut self, calibration: Option<Calibration>) {
+        self.calibration = calibration;
+    }
+
+    /// The calibration in use, if any.
+    pub fn calibration(&self) -> Option<Calibration> {
+        self.calibration
     }
 
     fn linear(&self, l: &Linear, x: &[f64]) -> Option<f64> {
@@ -185,7 +258,10 @@ impl Model {
     pub fn predict(&self, x: &[f64]) -> Prediction {
         let probability = match (&self.probability, self.linear(&self.probability, x)) {
             (Linear::Constant(c), _) => *c,
-            (_, Some(z)) => 1.0 / (1.0 + (-z).exp()),
+            (_, Some(z)) => {
+                let p = 1.0 / (1.0 + (-z).exp());
+                self.calibration.map_or(p, |c| c.apply(p))
+            }
             _ => 0.0,
         };
         let log1p_fatalities = match (&self.fatalities, self.linear(&self.fatalities, x)) {
@@ -400,5 +476,41 @@ mod tests {
         assert!(p.probability < 0.01 && p.probability > 0.0);
         assert_eq!(p.log1p_fatalities, 0.0);
         assert!(Model::fit(&[], &[], &ModelConfig::default()).is_err());
+    }
+
+    #[test]
+    fn calibration_corrects_overconfident_probabilities() {
+        // The held-out rows' probabilities say 0.5 or 0.9; the outcomes happen a tenth
+        // and a half of the time.
+        let mut probs = Vec::new();
+        let mut outcomes = Vec::new();
+        for i in 0..1000 {
+            probs.push(0.5);
+            outcomes.push(i % 10 == 0);
+            probs.push(0.9);
+            outcomes.push(i % 2 == 0);
+        }
+        let c = Calibration::fit(&probs, &outcomes).unwrap();
+        assert!((c.apply(0.5) - 0.1).abs() < 0.01, "{c:?}");
+        assert!((c.apply(0.9) - 0.5).abs() < 0.01, "{c:?}");
+        // Monotone: the ranking (and so the AUC) is kept.
+        assert!(c.apply(0.3) < c.apply(0.5) && c.apply(0.9) < c.apply(0.95));
+        // Too few outcomes of one kind: no calibration.
+        assert!(Calibration::fit(&probs[..18], &outcomes[..18]).is_none());
+        // A fitted model applies it; a constant share is left alone.
+        let rows: Vec<Vec<f64>> = (0..200).map(|i| vec![f64::from(i % 11)]).collect();
+        let y: Vec<f64> = rows
+            .iter()
+            .map(|r| f64::from(u8::from(r[0] > 5.0)))
+            .collect();
+        let mut m = Model::fit(&rows, &y, &ModelConfig::default()).unwrap();
+        let before = m.predict(&[9.0]).probability;
+        m.set_calibration(Some(c));
+        assert!((m.predict(&[9.0]).probability - c.apply(before)).abs() < 1e-12);
+        let mut constant = Model::fit(&rows, &vec![0.0; 200], &ModelConfig::default()).unwrap();
+        assert!(!constant.has_fitted_probability());
+        let share = constant.predict(&[9.0]).probability;
+        constant.set_calibration(Some(c));
+        assert_eq!(constant.predict(&[9.0]).probability, share);
     }
 }

@@ -126,6 +126,16 @@ pub fn access_of(method: &Method, path: &str) -> Option<Access> {
     find(&m).or_else(|| (m == "head").then(|| find("get")).flatten())
 }
 
+/// Whether a caller with `role` (`None`: anonymous) may open the page `path` (as routed):
+/// the menu links only these. A path missing from the table is not linked.
+pub fn may_open(role: Option<usalama_domain::Role>, path: &str) -> bool {
+    match access_of(&Method::GET, path) {
+        Some(Public) => true,
+        Some(Needs(p) | Handler(p)) => role.is_some_and(|r| r.may(p)),
+        None => false,
+    }
+}
+
 /// The caller as the guard found it, for the extractors that run after it (so that a
 /// request costs one token or session look-up).
 #[derive(Debug, Clone)]

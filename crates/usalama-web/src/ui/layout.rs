@@ -6,7 +6,7 @@
 
 use super::i18n::{format_count, Arg, Catalog, Lang};
 use maud::{html, Markup, DOCTYPE};
-use usalama_domain::{Permission, Role};
+use usalama_domain::Role;
 
 /// What every page needs besides its own view model.
 #[derive(Debug, Clone, Copy)]
@@ -23,7 +23,7 @@ pub struct PageCtx<'a> {
     /// The CSRF token to put in the log-out form, when the session has one.
     pub csrf_token: Option<&'a str>,
     /// The viewer's role (`None` for anonymous visitors): the menu links only the pages
-    /// the role may open.
+    /// the role may open (`authz::may_open`).
     pub role: Option<Role>,
 }
 
@@ -38,11 +38,6 @@ impl<'a> PageCtx<'a> {
             csrf_token: None,
             role: None,
         }
-    }
-
-    /// Whether the viewer holds permission `p`.
-    pub fn may(&self, p: Permission) -> bool {
-        self.role.is_some_and(|r| r.may(p))
     }
 
     /// The message `key` in this page's language.
@@ -139,26 +134,21 @@ fn is_current(path: &str, href: &str) -> bool {
 pub fn render(ctx: &PageCtx<'_>, title: &str, body: Markup) -> Markup {
     let path = local_path(ctx.current_path);
     let app = ctx.t("app-name");
-    // Each page the viewer may open, in the menu's order.
-    let read = Some(Permission::ReadEvents);
-    let verify = Some(Permission::VerifyEvents);
-    let users = Some(Permission::ManageUsers);
-    let orgs = Some(Permission::ManageOrganisations);
+    // The menu's pages in order; each shown only if the route table lets the viewer in.
     let nav: Vec<(&str, &str)> = [
-        ("/", "nav-home", None),
-        ("/events", "nav-events", read),
-        ("/dashboard", "nav-dashboard", None),
-        ("/map", "nav-map", None),
-        ("/index", "nav-index", None),
-        ("/alerts", "nav-alerts", read),
-        ("/report", "nav-report", None),
-        ("/verify", "nav-verify", verify),
-        ("/admin/users", "nav-admin-users", users),
-        ("/admin/orgs", "nav-admin-orgs", orgs),
+        ("/", "nav-home"),
+        ("/events", "nav-events"),
+        ("/dashboard", "nav-dashboard"),
+        ("/map", "nav-map"),
+        ("/index", "nav-index"),
+        ("/alerts", "nav-alerts"),
+        ("/report", "nav-report"),
+        ("/verify", "nav-verify"),
+        ("/admin/users", "nav-admin-users"),
+        ("/admin/orgs", "nav-admin-orgs"),
     ]
     .into_iter()
-    .filter(|(_, _, needs)| needs.is_none_or(|p| ctx.may(p)))
-    .map(|(href, key, _)| (href, key))
+    .filter(|(href, _)| crate::authz::may_open(ctx.role, href))
     .collect();
     html! {
         (DOCTYPE)

@@ -16,7 +16,6 @@ use usalama_analytics::detect::{CusumConfig, FarringtonConfig};
 use usalama_analytics::period::{Granularity, Period, PeriodRange};
 use usalama_analytics::recompute::{DenseFact, DenseIndex, DensePanel, Detection};
 use usalama_domain::{AdminLevel, Dimension, LocalityId};
-use usalama_store::{EventQuery, GroupBy};
 
 /// Facts read from the store per batch.
 const FACT_BATCH: usize = 10_000;
@@ -36,6 +35,10 @@ pub struct RecomputeOptions {
     pub farrington: FarringtonConfig,
     /// Threads running the detectors (1: the calling thread's pace, no parallelism).
     pub threads: usize,
+    /// The calling thread's CPU time so far, when the caller can read it (the binary reads
+    /// it from the operating system): each stage then also records its CPU time, the
+    /// comparable figure on a shared machine.
+    pub cpu_clock: Option<fn() -> Option<Duration>>,
 }
 
 impl RecomputeOptions {
@@ -48,6 +51,7 @@ impl RecomputeOptions {
             cusum: CusumConfig::default(),
             farrington: FarringtonConfig::for_granularity(Granularity::Month),
             threads: 1,
+            cpu_clock: None,
         }
     }
 }
@@ -75,6 +79,20 @@ pub struct Recomputed {
     pub detection: Option<Detection>,
     /// Wall time of each stage, in order.
     pub timings: Vec<(&'static str, Duration)>,
+    /// CPU time of the calling thread in each stage, when [`RecomputeOptions::cpu_clock`]
+    /// is given (detector threads beyond the caller are not counted).
+    pub cpu_timings: Vec<(&'static str, Duration)>,
+}
+
+/// Each stage's name, wall time and CPU time.
+type Laps = Vec<(&'static str, Duration, Option<Duration>)>;
+
+/// The wall times and the CPU times of `laps`.
+fn split(laps: &Laps) -> [Vec<(&'static str, Duration)>; 2] {
+    [
+        laps.iter().map(|l| (l.0, l.1)).collect(),
+        laps.iter().filter_map(|l| l.2.map(|c| (l.0, c))).collect(),
+    ]
 }
 
 impl Recomputed {
@@ -110,27 +128,27 @@ impl App {
     /// `options.level` and every period of the source's events. Anyone may call this: it
     /// is an aggregate (the CLI calls it as the operator).
     pub fn recompute_index(&self, options: &RecomputeOptions) -> Result<Recomputed, AppError> {
-        let mut timings = Vec::new();
+        let mut timings: Laps = Vec::new();
         let mut clock = Instant::now();
-        let mut lap = |name: &'static str, timings: &mut Vec<(&'static str, Duration)>| {
+        let cpu_now = || options.cpu_clock.and_then(|f| f());
+        let mut cpu = cpu_now();
+        let mut lap = |name: &'static str, timings: &mut Laps| {
             let now = Instant::now();
-            timings.push((name, now - clock));
+            let cpu_then = cpu_now();
+            let used = cpu_then.zip(cpu).map(|(b, a)| b.saturating_sub(a));
+            timings.push((name, now - clock, used));
             clock = now;
+            cpu = cpu_then;
         };
 
         // The source, chosen like the index's (most countable events, then by name).
         let source = match options.source.as_deref().map(str::trim) {
             Some(s) if !s.is_empty() => Some(s.to_string()),
             _ => {
-                let mut sources = self.store.count_events(
-                    &EventQuery {
-                        countable_only: true,
-                        ..Default::default()
-                    },
-                    GroupBy::Source,
-                )?;
-                sources.sort_by(|a, b| b.events.cmp(&a.events).then(a.key.cmp(&b.key)));
-                sources.into_iter().next().map(|g| g.key)
+                // Counted from the store's indexes, without reading the events.
+                let mut sources = self.store.countable_events_by_source()?;
+                sources.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+                sources.into_iter().next().map(|(source, _)| source)
             }
         };
         lap("source", &mut timings);
@@ -150,17 +168,21 @@ impl App {
             .collect();
         lap("localities", &mut timings);
 
-        let empty = |timings| Recomputed {
-            source: source.clone(),
-            level: options.level,
-            localities: localities.clone(),
-            range: None,
-            events_read: 0,
-            events_counted: 0,
-            panel: None,
-            index: None,
-            detection: None,
-            timings,
+        let empty = |laps: Laps| {
+            let [timings, cpu_timings] = split(&laps);
+            Recomputed {
+                source: source.clone(),
+                level: options.level,
+                localities: localities.clone(),
+                range: None,
+                events_read: 0,
+                events_counted: 0,
+                panel: None,
+                index: None,
+                detection: None,
+                timings,
+                cpu_timings,
+            }
         };
         let Some(s) = source.clone() else {
             return Ok(empty(timings));
@@ -260,6 +282,7 @@ impl App {
             .map_err(|e| AppError::invalid("detector", e.to_string()))?;
         lap("detect", &mut timings);
 
+        let [timings, cpu_timings] = split(&timings);
         Ok(Recomputed {
             source,
             level: options.level,
@@ -271,6 +294,7 @@ impl App {
             index: Some(index),
             detection: Some(detection),
             timings,
+            cpu_timings,
         })
     }
 }

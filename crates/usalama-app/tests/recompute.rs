@@ -36,11 +36,32 @@ fn the_recompute_equals_the_index_and_the_detectors_on_the_demo() {
             s.name
         );
 
+        assert!(s.store.countable_events_by_source().unwrap().is_empty());
         app.prepare_demo(&DemoData {
             boundaries: vec![(AdminLevel::Adm1, ADM1), (AdminLevel::Adm2, ADM2)],
             ucdp_geojson: EVENTS,
         })
         .unwrap();
+        // The recompute's count of each source's countable events (from the indexes on
+        // SQLite) is the established grouped count's.
+        let mut grouped: Vec<(String, u64)> = s
+            .store
+            .count_events(
+                &EventQuery {
+                    countable_only: true,
+                    ..Default::default()
+                },
+                usalama_store::GroupBy::Source,
+            )
+            .unwrap()
+            .into_iter()
+            .map(|g| (g.key, g.events))
+            .collect();
+        let mut by_source = s.store.countable_events_by_source().unwrap();
+        grouped.sort();
+        by_source.sort();
+        assert_eq!(by_source, grouped, "{}", s.name);
+        assert!(!by_source.is_empty());
 
         // The established way: every event as a domain value, the panel of every level.
         let mut facts = Vec::new();
@@ -183,6 +204,12 @@ fn the_recompute_equals_the_index_and_the_detectors_on_the_demo() {
                 }
             }
             assert!(valued > 0, "{}: some index values", s.name);
+            assert_eq!(index.with_value(), valued, "{}: cells with a value", s.name);
+            let cells = dense.cells_with_events();
+            assert!(
+                cells > 0 && cells < r.localities.len() * range.len(),
+                "{cells}"
+            );
         }
         assert!(
             signals_seen > 0,
@@ -205,6 +232,17 @@ fn the_recompute_equals_the_index_and_the_detectors_on_the_demo() {
                 assert_eq!(a.flags(u, t), b.flags(u, t));
             }
         }
+
+        // With a CPU clock every stage also has a CPU time.
+        let mut opts = RecomputeOptions::new(AdminLevel::Adm1);
+        opts.cpu_clock = Some(|| Some(std::time::Duration::from_millis(7)));
+        let timed = app.recompute_index(&opts).unwrap();
+        let names: Vec<&str> = timed.cpu_timings.iter().map(|(n, _)| *n).collect();
+        assert_eq!(
+            names,
+            ["source", "localities", "read", "panel", "index", "detect"]
+        );
+        assert!(one.cpu_timings.is_empty());
 
         // An unknown source is no data; the grid has no recompute.
         let mut opts = RecomputeOptions::new(AdminLevel::Adm1);

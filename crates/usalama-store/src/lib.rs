@@ -430,6 +430,11 @@ pub trait Store: Send + Sync {
         batch: usize,
         f: &mut dyn FnMut(FactBatch<'_>) -> Result<(), StoreError>,
     ) -> Result<u64, StoreError>;
+    /// The number of countable events (not rejected, not a duplicate) of every source
+    /// that has one, by source name, from one read snapshot: what the recompute needs to
+    /// choose its source, without reading the events themselves (on SQLite, from the
+    /// `(source, external_id)` index and the partial status index only).
+    fn countable_events_by_source(&self) -> Result<Vec<(String, u64)>, StoreError>;
 }
 
 /// The largest batch [`Store::scan_events`] hands over.

@@ -23,7 +23,7 @@
 //! detector reused over many series computes few.
 
 use super::dist::CountDist;
-use super::{Assessment, Detail, DetectError, Method};
+use super::{Assessment, Detail, DetectError, FastHash, Method};
 use std::collections::HashMap;
 
 /// Number of grid states of the statistic below the decision interval.
@@ -122,7 +122,9 @@ impl CusumConfig {
 #[derive(Debug, Clone)]
 pub struct NbCusum {
     config: CusumConfig,
-    cache: HashMap<(i64, i64), Design>,
+    cache: HashMap<(i64, i64), Design, FastHash>,
+    /// The last design asked for: its mean and dispersion size (as bits) and the design.
+    last: Option<((u64, Option<u64>), Design)>,
 }
 
 /// The log-likelihood-ratio increment `a·x − b` of NB(μ₁, r) against NB(μ₀, r).
@@ -324,7 +326,8 @@ impl NbCusum {
         config.validate()?;
         Ok(Self {
             config,
-            cache: HashMap::new(),
+            cache: HashMap::default(),
+            last: None,
         })
     }
 
@@ -337,18 +340,26 @@ impl NbCusum {
     /// the mean and variance-to-mean ratio rounded to a grid (steps of 13 % and 28 %) and
     /// cached.
     fn design(&mut self, mean: f64, size: Option<f64>) -> Design {
+        let asked = (mean.to_bits(), size.map(f64::to_bits));
+        if let Some((key, design)) = self.last {
+            if key == asked {
+                return design;
+            }
+        }
         let mean = mean.max(self.config.min_mean);
         let phi = size.map_or(1.0, |r| 1.0 + mean / r).min(MAX_DISPERSION);
         let mkey = (mean.ln() * MEAN_STEPS).round() as i64;
         let pkey = (phi.ln() * DISPERSION_STEPS).round() as i64;
         let shift = self.config.shift;
         let arl0 = self.config.arl0;
-        *self.cache.entry((mkey, pkey)).or_insert_with(|| {
+        let design = *self.cache.entry((mkey, pkey)).or_insert_with(|| {
             let mu0 = (mkey as f64 / MEAN_STEPS).exp();
             let size = (pkey > 0).then(|| mu0 / ((pkey as f64 / DISPERSION_STEPS).exp() - 1.0));
             let (a, b) = llr_coefficients(mu0, shift * mu0, size);
             Design::for_arl(arl0, a, b, &CountDist { mean: mu0, size })
-        })
+        });
+        self.last = Some((asked, design));
+        design
     }
 
     /// The decision interval `h` (log-likelihood-ratio units) for an in-control mean and
@@ -357,13 +368,20 @@ impl NbCusum {
         self.design(mean, size).h
     }
 
-    /// The baseline mean and dispersion size of a window.
-    fn baseline(&self, window: &[u64]) -> (f64, Option<f64>) {
+    /// The baseline mean and dispersion size of a window whose counts sum to `sum` (a
+    /// sum below 2⁵³ is exact in `f64`, so the mean is the one summed in `f64`; a window
+    /// of zeros has variance 0 and is not summed again).
+    fn baseline(&self, window: &[u64], sum: u128) -> (f64, Option<f64>) {
         let n = window.len() as f64;
-        let mean = window.iter().map(|&x| x as f64).sum::<f64>() / n;
+        let mean = if sum < 1 << 53 {
+            sum as f64 / n
+        } else {
+            window.iter().map(|&x| x as f64).sum::<f64>() / n
+        };
         let size = match self.config.dispersion {
             Dispersion::Poisson => None,
             Dispersion::Fixed(r) => Some(r),
+            Dispersion::Estimate if sum == 0 => None,
             Dispersion::Estimate => {
                 let var = window
                     .iter()
@@ -384,10 +402,18 @@ impl NbCusum {
         let mut out = Vec::with_capacity(series.len().saturating_sub(start));
         // The statistic in log-likelihood-ratio units, carried between designs.
         let mut s = 0.0;
+        // The window's sum, carried exactly from period to period.
+        let mut sum: u128 = 0;
         for t in start..series.len() {
             let end = t - self.config.guard;
-            let window = &series[end - self.config.baseline..end];
-            let (mu0, size) = self.baseline(window);
+            let first = end - self.config.baseline;
+            let window = &series[first..end];
+            if t == start {
+                sum = window.iter().map(|&x| u128::from(x)).sum();
+            } else {
+                sum = sum + u128::from(series[end - 1]) - u128::from(series[first - 1]);
+            }
+            let (mu0, size) = self.baseline(window, sum);
             let design = self.design(mu0, size);
             let state = design.state(s);
             let x = series[t];
@@ -469,6 +495,132 @@ mod tests {
                 d.h
             );
         }
+    }
+
+    /// The judgement loop as it was before the running sums (test only).
+    fn reference_assess(config: CusumConfig, series: &[u64]) -> Vec<Assessment> {
+        let mut designs = NbCusum::new(config).unwrap();
+        let start = config.baseline + config.guard;
+        let mut out = Vec::new();
+        let mut s = 0.0;
+        for t in start..series.len() {
+            let end = t - config.guard;
+            let window = &series[end - config.baseline..end];
+            let n = window.len() as f64;
+            let mean = window.iter().map(|&x| x as f64).sum::<f64>() / n;
+            let size = match config.dispersion {
+                Dispersion::Poisson => None,
+                Dispersion::Fixed(r) => Some(r),
+                Dispersion::Estimate => {
+                    let var = window
+                        .iter()
+                        .map(|&x| (x as f64 - mean).powi(2))
+                        .sum::<f64>()
+                        / (n - 1.0);
+                    (var > mean * (1.0 + POISSON_SHARE) && mean > 0.0)
+                        .then(|| mean * mean / (var - mean))
+                }
+            };
+            let mu0 = mean.max(config.min_mean);
+            let design = designs.design(mu0, size);
+            let state = design.state(s);
+            let x = series[t];
+            let threshold = design.threshold(state);
+            let next = design.step(state, x);
+            let signal = next >= STATES as i64;
+            s = next as f64 * design.delta;
+            out.push(Assessment {
+                method: Method::NbCusum,
+                index: t,
+                observed: x,
+                expected: mu0,
+                threshold,
+                signal,
+                score: if design.h > 0.0 {
+                    s / design.h
+                } else if signal {
+                    f64::INFINITY
+                } else {
+                    0.0
+                },
+                detail: Detail::Cusum {
+                    statistic: if design.h > 0.0 { s } else { 0.0 },
+                    decision_interval: design.h,
+                    size,
+                },
+            });
+            if signal {
+                s = 0.0;
+            }
+        }
+        out
+    }
+
+    /// Bits of every number of an assessment, for exact comparison.
+    fn bits(a: &Assessment) -> Vec<u64> {
+        let mut v = vec![
+            a.index as u64,
+            a.observed,
+            a.expected.to_bits(),
+            a.threshold.to_bits(),
+            u64::from(a.signal),
+            a.score.to_bits(),
+        ];
+        if let Detail::Cusum {
+            statistic,
+            decision_interval,
+            size,
+        } = a.detail
+        {
+            v.extend([
+                statistic.to_bits(),
+                decision_interval.to_bits(),
+                size.map_or(u64::MAX, f64::to_bits),
+            ]);
+        }
+        v
+    }
+
+    #[test]
+    fn the_running_sums_give_bit_for_bit_the_reference_judgements() {
+        let mut rng = Rng(77);
+        let mut judged = 0;
+        for (k, dispersion) in [
+            Dispersion::Estimate,
+            Dispersion::Poisson,
+            Dispersion::Fixed(2.0),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let config = CusumConfig {
+                dispersion,
+                ..CusumConfig::default()
+            };
+            // One detector for every series, as the recompute uses it.
+            let mut detector = NbCusum::new(config).unwrap();
+            for j in 0..20 {
+                let mean = [0.02, 0.3, 2.0, 9.0, 80.0][j % 5];
+                let mut series = rng.series((0..240).map(|t| {
+                    if (t + 13 * j) % 41 < 4 {
+                        4.0 * mean + 1.0
+                    } else {
+                        mean
+                    }
+                }));
+                for t in (j % 7..240).step_by(31) {
+                    series[t] = series[t] * 15 + 2;
+                }
+                let fast = detector.assess(&series);
+                let reference = reference_assess(config, &series);
+                assert_eq!(fast.len(), reference.len());
+                for (a, b) in fast.iter().zip(&reference) {
+                    assert_eq!(bits(a), bits(b), "dispersion {k} series {j}: {a:?} {b:?}");
+                    judged += 1;
+                }
+            }
+        }
+        assert!(judged > 10_000, "{judged}");
     }
 
     #[test]

@@ -48,7 +48,9 @@ impl CountDist {
         out
     }
 
-    /// The smallest `q` with `P(X ≤ q) ≥ p`, for `0 < p < 1`.
+    /// The smallest `q` with `P(X ≤ q) ≥ p`, for `0 < p < 1`. The masses are summed from 0
+    /// by the recurrence of [`pmf`](Self::pmf), its terms that do not depend on `x` taken
+    /// once and `ln(x + 1)` read from a table (the same values).
     pub fn quantile(&self, p: f64) -> u64 {
         if self.mean <= 0.0 {
             return 0;
@@ -58,14 +60,35 @@ impl CountDist {
             Some(r) => (self.mean + self.mean * self.mean / r).sqrt(),
         };
         let limit = (self.mean + 60.0 * sd + 100.0) as u64;
+        let logs = ln_table();
+        let ln_next = |x: u64| {
+            logs.get(x as usize + 1)
+                .copied()
+                .unwrap_or_else(|| (x as f64 + 1.0).ln())
+        };
         let mut lp = self.start();
         let mut cdf = 0.0;
-        for x in 0..=limit {
-            cdf += lp.exp();
-            if cdf >= p {
-                return x;
+        match self.size {
+            None => {
+                let ln_mean = self.mean.ln();
+                for x in 0..=limit {
+                    cdf += lp.exp();
+                    if cdf >= p {
+                        return x;
+                    }
+                    lp += ln_mean - ln_next(x);
+                }
             }
-            lp += self.step(x);
+            Some(r) => {
+                let ln_ratio = (self.mean / (r + self.mean)).ln();
+                for x in 0..=limit {
+                    cdf += lp.exp();
+                    if cdf >= p {
+                        return x;
+                    }
+                    lp += (x as f64 + r).ln() - ln_next(x) + ln_ratio;
+                }
+            }
         }
         limit
     }
@@ -78,6 +101,15 @@ impl CountDist {
         let pmf = self.pmf(x as usize + 1);
         (1.0 - pmf.iter().sum::<f64>()).max(0.0)
     }
+}
+
+/// Entries of [`ln_table`].
+const LN_TABLE: usize = 4096;
+
+/// `ln k` for `k < LN_TABLE` (entry 0 is `ln 0 = −∞`), made once.
+fn ln_table() -> &'static [f64] {
+    static TABLE: std::sync::OnceLock<Vec<f64>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| (0..LN_TABLE).map(|k| (k as f64).ln()).collect())
 }
 
 /// The `p` quantile of the standard normal distribution, `0 < p < 1` (Acklam's algorithm).

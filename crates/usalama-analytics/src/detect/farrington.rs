@@ -26,7 +26,7 @@
 //! `min_count` signals.
 
 use super::dist::{normal_quantile, CountDist};
-use super::{Assessment, Detail, DetectError, Method};
+use super::{Assessment, Detail, DetectError, FastHash, Method};
 use crate::period::Granularity;
 
 /// The most rounds of down-weighting (each refits the model and recomputes the weights).
@@ -130,8 +130,10 @@ pub struct Farrington {
     periods_per_year: usize,
 }
 
-/// A weighted Poisson log-linear fit on `(1, τ)` or `(1)`.
-#[derive(Debug, Clone)]
+/// A weighted Poisson log-linear fit on `(1, τ)` or `(1)`. Fits are written into an
+/// existing value (its `mu` buffer reused), so judging a baseline allocates nothing once
+/// the [`Scratch`] has grown to the baseline's length.
+#[derive(Debug, Clone, Default)]
 struct Fit {
     beta0: f64,
     beta1: f64,
@@ -150,18 +152,14 @@ impl Fit {
         }
     }
 
-    /// Leverage of each observation: `ωᵢμᵢ xᵢ'(X'WX)⁻¹xᵢ`.
-    fn hat(&self, tau: &[f64], w: &[f64]) -> Vec<f64> {
-        let c = &self.cov;
-        self.mu
-            .iter()
-            .zip(tau)
-            .zip(w)
-            .map(|((&m, &t), &wi)| {
-                let q = c[0][0] + 2.0 * c[0][1] * t + c[1][1] * t * t;
-                wi * m * q
-            })
-            .collect()
+    /// A flat fit: every mean `mean`, `β₀ = ln mean`, `(X'WX)⁻¹ = 1/(Σw · mean)`.
+    fn set_flat(&mut self, mean: f64, sw: f64, n: usize) {
+        self.beta0 = mean.ln();
+        self.beta1 = 0.0;
+        self.cov = [[1.0 / (sw * mean), 0.0], [0.0, 0.0]];
+        self.mu.clear();
+        self.mu.resize(n, mean);
+        self.trend = false;
     }
 
     /// `φ = max(1, Σ ωᵢ(yᵢ − μᵢ)²/μᵢ / (n − p))`.
@@ -181,30 +179,31 @@ impl Fit {
     }
 }
 
-/// Fits `ln μ = β₀ (+ β₁τ)` with prior weights `w` by IRLS; `None` when the counts are all
-/// zero or the trend fit does not converge.
-fn fit_poisson(y: &[f64], tau: &[f64], w: &[f64], trend: bool) -> Option<Fit> {
+/// Fits `ln μ = β₀ (+ β₁τ)` with prior weights `w` by IRLS into `out`; false when the
+/// counts are all zero or the trend fit does not converge (`out` is then untouched but
+/// for, after a failed trend fit, its means).
+fn fit_poisson(y: &[f64], tau: &[f64], w: &[f64], trend: bool, out: &mut Fit) -> bool {
     let sw: f64 = w.iter().sum();
     let swy: f64 = y.iter().zip(w).map(|(a, b)| a * b).sum();
     if sw <= 0.0 || swy <= 0.0 {
-        return None;
+        return false;
     }
     let mean = swy / sw;
     if !trend {
-        return Some(Fit {
-            beta0: mean.ln(),
-            beta1: 0.0,
-            cov: [[1.0 / (sw * mean), 0.0], [0.0, 0.0]],
-            mu: vec![mean; y.len()],
-            trend: false,
-        });
+        out.set_flat(mean, sw, y.len());
+        return true;
     }
     let (mut b0, mut b1) = (mean.ln(), 0.0);
-    let info = |b0: f64, b1: f64| {
+    // The sums of one IRLS step at (b0, b1); the means exp(b0 + b1·τ) go to `mu` when
+    // asked (the last step's are the fit's).
+    let info = |b0: f64, b1: f64, mut mu: Option<&mut Vec<f64>>| {
         let mut s = [0.0; 5]; // ΣW, ΣWτ, ΣWτ², ΣWz, ΣWτz
         for ((&yi, &t), &wi) in y.iter().zip(tau).zip(w) {
             let eta = b0 + b1 * t;
             let m = eta.exp();
+            if let Some(mu) = mu.as_deref_mut() {
+                mu.push(m);
+            }
             let ww = wi * m;
             let z = eta + (yi - m) / m;
             s[0] += ww;
@@ -216,53 +215,47 @@ fn fit_poisson(y: &[f64], tau: &[f64], w: &[f64], trend: bool) -> Option<Fit> {
         s
     };
     for _ in 0..100 {
-        let s = info(b0, b1);
+        let s = info(b0, b1, None);
         let det = s[0] * s[2] - s[1] * s[1];
         if !(det.is_finite() && det > 1e-300) {
-            return None;
+            return false;
         }
         let n0 = (s[2] * s[3] - s[1] * s[4]) / det;
         let n1 = (s[0] * s[4] - s[1] * s[3]) / det;
         if !(n0.is_finite() && n1.is_finite()) || n0.abs() > 700.0 {
-            return None;
+            return false;
         }
         let change = (n0 - b0).abs() + (n1 - b1).abs();
         b0 = n0;
         b1 = n1;
         if change < 1e-10 {
-            let s = info(b0, b1);
+            let mut mu = std::mem::take(&mut out.mu);
+            mu.clear();
+            let s = info(b0, b1, Some(&mut mu));
+            out.mu = mu;
             let det = s[0] * s[2] - s[1] * s[1];
             if !(det.is_finite() && det > 1e-300) {
-                return None;
+                return false;
             }
-            let cov = [[s[2] / det, -s[1] / det], [-s[1] / det, s[0] / det]];
-            let mu = tau.iter().map(|&t| (b0 + b1 * t).exp()).collect();
-            return Some(Fit {
-                beta0: b0,
-                beta1: b1,
-                cov,
-                mu,
-                trend: true,
-            });
+            out.beta0 = b0;
+            out.beta1 = b1;
+            out.cov = [[s[2] / det, -s[1] / det], [-s[1] / det, s[0] / det]];
+            out.trend = true;
+            return true;
         }
     }
-    None
+    false
 }
 
-/// Fits with a trend if asked and possible, else the weighted mean.
-fn fit_either(y: &[f64], tau: &[f64], w: &[f64], trend: bool) -> Option<Fit> {
-    if trend {
-        if let Some(f) = fit_poisson(y, tau, w, true) {
-            return Some(f);
-        }
-    }
-    fit_poisson(y, tau, w, false)
+/// Fits with a trend if asked and possible, else the weighted mean; false when neither.
+fn fit_either(y: &[f64], tau: &[f64], w: &[f64], trend: bool, out: &mut Fit) -> bool {
+    (trend && fit_poisson(y, tau, w, true, out)) || fit_poisson(y, tau, w, false, out)
 }
 
-/// The median of the baseline as a flat fit, with the overdispersion estimated robustly
-/// as the median squared Pearson residual over the median of χ²₁ (at least 1). `None`
-/// when the baseline is all zeros.
-fn robust_start(y: &[f64]) -> Option<(Fit, f64)> {
+/// The median of the baseline as a flat fit into `out`, with the overdispersion (returned)
+/// estimated robustly as the median squared Pearson residual over the median of χ²₁ (at
+/// least 1). `None` (and `out` untouched) when the baseline is all zeros.
+fn robust_start(y: &[f64], sorted: &mut Vec<f64>, out: &mut Fit) -> Option<f64> {
     let n = y.len();
     let median = |v: &mut Vec<f64>| {
         v.sort_by(f64::total_cmp);
@@ -275,54 +268,99 @@ fn robust_start(y: &[f64]) -> Option<(Fit, f64)> {
     if n == 0 {
         return None;
     }
-    let mut sorted = y.to_vec();
-    let mut centre = median(&mut sorted);
+    sorted.clear();
+    sorted.extend_from_slice(y);
+    let mut centre = median(sorted);
     if centre <= 0.0 {
         centre = y.iter().sum::<f64>() / n as f64;
     }
     if centre <= 0.0 {
         return None;
     }
-    let mut r2: Vec<f64> = y.iter().map(|&v| (v - centre).powi(2) / centre).collect();
-    let phi = (median(&mut r2) / MEDIAN_CHI2_1).max(1.0);
-    let fit = Fit {
-        beta0: centre.ln(),
-        beta1: 0.0,
-        cov: [[1.0 / (n as f64 * centre), 0.0], [0.0, 0.0]],
-        mu: vec![centre; n],
-        trend: false,
-    };
-    Some((fit, phi))
+    sorted.clear();
+    sorted.extend(y.iter().map(|&v| (v - centre).powi(2) / centre));
+    let phi = (median(sorted) / MEDIAN_CHI2_1).max(1.0);
+    out.beta0 = centre.ln();
+    out.beta1 = 0.0;
+    out.cov = [[1.0 / (n as f64 * centre), 0.0], [0.0, 0.0]];
+    out.mu.clear();
+    out.mu.resize(n, centre);
+    out.trend = false;
+    Some(phi)
 }
 
-/// Weights `∝ 1/r²` for Anscombe residuals above `threshold`, rescaled to sum to `n`.
-fn outbreak_weights(y: &[f64], tau: &[f64], fit: &Fit, phi: f64, threshold: f64) -> Vec<f64> {
-    let ones = vec![1.0; y.len()];
-    let hat = fit.hat(tau, &ones);
-    let mut w: Vec<f64> = y
-        .iter()
-        .zip(&fit.mu)
-        .zip(&hat)
-        .map(|((&yi, &m), &h)| {
-            let denom = m.powf(1.0 / 6.0) * (phi * (1.0 - h)).max(0.0).sqrt();
-            let r = if denom > 0.0 {
-                1.5 * (yi.powf(2.0 / 3.0) - m.powf(2.0 / 3.0)) / denom
-            } else {
-                0.0
-            };
-            if r > threshold {
-                1.0 / (r * r)
-            } else {
-                1.0
-            }
-        })
-        .collect();
+/// Weights `∝ 1/r²` for Anscombe residuals above `threshold`, rescaled to sum to `n`, into
+/// `w`. `y23` holds `yᵢ^(2/3)`; a flat fit's powers of μ are taken once.
+fn outbreak_weights(
+    (y23, tau): (&[f64], &[f64]),
+    fit: &Fit,
+    phi: f64,
+    threshold: f64,
+    w: &mut Vec<f64>,
+) {
+    let c = &fit.cov;
+    let flat = if fit.trend {
+        None
+    } else {
+        fit.mu
+            .first()
+            .map(|&m| (m.powf(1.0 / 6.0), m.powf(2.0 / 3.0)))
+    };
+    w.clear();
+    w.extend(y23.iter().zip(&fit.mu).zip(tau).map(|((&y23, &m), &t)| {
+        // Leverage ωᵢμᵢ xᵢ'(X'WX)⁻¹xᵢ with ωᵢ = 1.
+        let h = m * (c[0][0] + 2.0 * c[0][1] * t + c[1][1] * t * t);
+        let (m16, m23) = flat.unwrap_or_else(|| (m.powf(1.0 / 6.0), m.powf(2.0 / 3.0)));
+        let denom = m16 * (phi * (1.0 - h)).max(0.0).sqrt();
+        let r = if denom > 0.0 {
+            1.5 * (y23 - m23) / denom
+        } else {
+            0.0
+        };
+        if r > threshold {
+            1.0 / (r * r)
+        } else {
+            1.0
+        }
+    }));
     let sum: f64 = w.iter().sum();
-    let gamma = y.len() as f64 / sum;
-    for wi in &mut w {
+    let gamma = w.len() as f64 / sum;
+    for wi in w.iter_mut() {
         *wi *= gamma;
     }
-    w
+}
+
+/// Counts below this have `y^(2/3)` read from a table.
+const POWER_TABLE: usize = 4096;
+
+/// `y^(2/3)` of a count, from a table of the same values for small counts.
+fn power_two_thirds(y: f64) -> f64 {
+    static TABLE: std::sync::OnceLock<Vec<f64>> = std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        (0..POWER_TABLE)
+            .map(|k| (k as f64).powf(2.0 / 3.0))
+            .collect()
+    });
+    if y >= 0.0 && y < POWER_TABLE as f64 && y.fract() == 0.0 {
+        table[y as usize]
+    } else {
+        y.powf(2.0 / 3.0)
+    }
+}
+
+/// Buffers for judging baselines without allocating.
+#[derive(Debug, Clone, Default)]
+struct Scratch {
+    y: Vec<f64>,
+    tau: Vec<f64>,
+    y23: Vec<f64>,
+    ones: Vec<f64>,
+    weights: Vec<f64>,
+    next: Vec<f64>,
+    sorted: Vec<f64>,
+    fit: Fit,
+    current: Fit,
+    candidate: Fit,
 }
 
 impl Farrington {
@@ -350,29 +388,42 @@ impl Farrington {
 
     /// Judges every period that has at least `min_years` previous years of baseline.
     pub fn assess(&self, series: &[u64]) -> Vec<Assessment> {
+        let mut scratch = Scratch::default();
         (0..series.len())
-            .filter_map(|t| self.assess_at(series, t))
+            .filter_map(|t| self.assess_with(series, t, &mut scratch))
             .collect()
     }
 
     /// Judges period `t` of `series`, if it is in the series and has enough baseline.
     pub fn assess_at(&self, series: &[u64], t: usize) -> Option<Assessment> {
+        self.assess_with(series, t, &mut Scratch::default())
+    }
+
+    fn assess_with(&self, series: &[u64], t: usize, s: &mut Scratch) -> Option<Assessment> {
         let observed = *series.get(t)?;
-        let mut y = Vec::new();
-        let mut tau = Vec::new();
-        self.baseline(series, t, &mut y, &mut tau)?;
-        let judged = self.judge(&y, &tau);
-        Some(self.finish(t, observed, judged))
+        let (mut y, mut tau) = (std::mem::take(&mut s.y), std::mem::take(&mut s.tau));
+        let judged = self
+            .baseline(series, t, &mut y, &mut tau)
+            .map(|()| self.judge(&y, &tau, s));
+        s.y = y;
+        s.tau = tau;
+        Some(self.finish(t, observed, judged?))
     }
 
     /// Judges every period like [`assess`](Self::assess), with the same results, reusing
     /// the fits of baselines already met in `memo` (the fit depends only on the baseline's
-    /// counts, and sparse series repeat the same few baselines many times).
+    /// counts, and sparse series repeat the same few baselines many times). A baseline of
+    /// zeros is judged without a look-up.
     pub fn assess_memo(&self, series: &[u64], memo: &mut FarringtonMemo) -> Vec<Assessment> {
         let mut out = Vec::new();
-        let (mut y, mut tau) = (std::mem::take(&mut memo.y), std::mem::take(&mut memo.tau));
+        let s = &mut memo.scratch;
+        let (mut y, mut tau) = (std::mem::take(&mut s.y), std::mem::take(&mut s.tau));
         for (t, &observed) in series.iter().enumerate() {
             if self.baseline(series, t, &mut y, &mut tau).is_none() {
+                continue;
+            }
+            if y.iter().all(|&v| v == 0.0) {
+                out.push(self.finish(t, observed, Judged::zeros(y.len())));
                 continue;
             }
             memo.key.clear();
@@ -380,7 +431,7 @@ impl Farrington {
             let judged = match memo.fits.get(memo.key.as_slice()) {
                 Some(j) => *j,
                 None => {
-                    let j = self.judge(&y, &tau);
+                    let j = self.judge(&y, &tau, s);
                     if memo.fits.len() < MEMO_LIMIT {
                         memo.fits.insert(memo.key.clone().into_boxed_slice(), j);
                     }
@@ -389,8 +440,8 @@ impl Farrington {
             };
             out.push(self.finish(t, observed, judged));
         }
-        memo.y = y;
-        memo.tau = tau;
+        s.y = y;
+        s.tau = tau;
         out
     }
 
@@ -422,74 +473,104 @@ impl Farrington {
     }
 
     /// The fit of one baseline: expected count, threshold, overdispersion and whether the
-    /// trend was kept.
-    fn judge(&self, y: &[f64], tau: &[f64]) -> Judged {
+    /// trend was kept. Buffers come from `s`; the arithmetic is the method's, in its order,
+    /// with what does not change between rounds computed once (`yᵢ^(2/3)`, a flat fit's
+    /// powers of μ) and no refit when the weights come out exactly as the last fit's.
+    fn judge(&self, y: &[f64], tau: &[f64], s: &mut Scratch) -> Judged {
         let c = &self.config;
-        let ones = vec![1.0; y.len()];
-        let (expected, threshold, phi, trend) = match fit_either(y, tau, &ones, c.trend) {
-            None => (0.0, 0.0, 1.0, false), // a baseline of zeros
-            Some(mut fit) => {
-                let mut weights = ones;
-                let mut phi = fit.overdispersion(y, &weights);
-                if c.reweight {
-                    // Start from the median and a robust φ, so that a large past outbreak
-                    // cannot hide behind the dispersion it causes; then reweight and refit
-                    // until the weights settle.
-                    let (mut current, mut current_phi) =
-                        robust_start(y).unwrap_or((fit.clone(), phi));
-                    for _ in 0..REWEIGHT_ROUNDS {
-                        let next =
-                            outbreak_weights(y, tau, &current, current_phi, c.reweight_threshold);
-                        let change = next
-                            .iter()
-                            .zip(&weights)
-                            .map(|(a, b)| (a - b).abs())
-                            .fold(0.0, f64::max);
-                        weights = next;
-                        current = fit_either(y, tau, &weights, c.trend).unwrap_or(current);
-                        current_phi = current.overdispersion(y, &weights);
-                        if change < 1e-6 {
-                            break;
-                        }
-                    }
-                    fit = current;
-                    phi = current_phi;
+        let n = y.len();
+        s.ones.clear();
+        s.ones.resize(n, 1.0);
+        if !fit_either(y, tau, &s.ones, c.trend, &mut s.fit) {
+            return Judged::zeros(n); // a baseline of zeros
+        }
+        s.weights.clear();
+        s.weights.extend_from_slice(&s.ones);
+        let mut phi = s.fit.overdispersion(y, &s.weights);
+        if c.reweight {
+            // Start from the median and a robust φ, so that a large past outbreak cannot
+            // hide behind the dispersion it causes; then reweight and refit until the
+            // weights settle.
+            s.y23.clear();
+            s.y23.extend(y.iter().map(|&v| power_two_thirds(v)));
+            let mut current_phi = match robust_start(y, &mut s.sorted, &mut s.current) {
+                Some(p) => p,
+                None => {
+                    s.current.clone_from(&s.fit);
+                    phi
                 }
-                if fit.trend {
-                    let se = (phi * fit.cov[1][1]).sqrt();
-                    let max_y = y.iter().copied().fold(0.0, f64::max);
-                    let significant = se > 0.0 && (fit.beta1 / se).abs() > normal_quantile(0.975);
-                    if !significant || fit.beta0.exp() > max_y {
-                        if let Some(flat) = fit_poisson(y, tau, &weights, false) {
-                            fit = flat;
-                            phi = fit.overdispersion(y, &weights);
-                        }
+            };
+            for round in 0..REWEIGHT_ROUNDS {
+                outbreak_weights(
+                    (&s.y23, tau),
+                    &s.current,
+                    current_phi,
+                    c.reweight_threshold,
+                    &mut s.next,
+                );
+                let change = s
+                    .next
+                    .iter()
+                    .zip(&s.weights)
+                    .map(|(a, b)| (a - b).abs())
+                    .fold(0.0, f64::max);
+                let same = s
+                    .next
+                    .iter()
+                    .zip(&s.weights)
+                    .all(|(a, b)| a.to_bits() == b.to_bits());
+                std::mem::swap(&mut s.weights, &mut s.next);
+                if same && round == 0 {
+                    // The weights are all 1: the refit is the first fit.
+                    s.current.clone_from(&s.fit);
+                    current_phi = phi;
+                } else if !same {
+                    if fit_either(y, tau, &s.weights, c.trend, &mut s.candidate) {
+                        std::mem::swap(&mut s.current, &mut s.candidate);
                     }
+                    current_phi = s.current.overdispersion(y, &s.weights);
                 }
-                let mu = fit.beta0.exp();
-                let limit = match c.limit {
-                    LimitMethod::NegativeBinomial => {
-                        // Predictive variance: the count's (φμ̂) plus the estimate's
-                        // (μ̂² Var η̂, Var η̂ = φ (X'WX)⁻¹₀₀).
-                        let var = phi * mu + mu * mu * phi * fit.cov[0][0];
-                        let size = (var > mu * (1.0 + 1e-9)).then(|| mu * mu / (var - mu));
-                        CountDist { mean: mu, size }.quantile(1.0 - c.alpha) as f64
-                    }
-                    LimitMethod::QuasiPoisson => {
-                        let z = normal_quantile(1.0 - c.alpha);
-                        let var = phi * mu + mu * mu * phi * fit.cov[0][0];
-                        mu * (1.0 + 2.0 / 3.0 * z * var.sqrt() / mu).powf(1.5)
-                    }
-                };
-                (mu, limit, phi, fit.trend)
+                // (Same weights after a refit: the refit would give the same fit again.)
+                if change < 1e-6 {
+                    break;
+                }
+            }
+            std::mem::swap(&mut s.fit, &mut s.current);
+            phi = current_phi;
+        }
+        let fit = &mut s.fit;
+        if fit.trend {
+            let se = (phi * fit.cov[1][1]).sqrt();
+            let max_y = y.iter().copied().fold(0.0, f64::max);
+            let significant = se > 0.0 && (fit.beta1 / se).abs() > normal_quantile(0.975);
+            // (A flat fit of counts that are not all zero always succeeds.)
+            if (!significant || fit.beta0.exp() > max_y)
+                && fit_poisson(y, tau, &s.weights, false, fit)
+            {
+                phi = fit.overdispersion(y, &s.weights);
+            }
+        }
+        let mu = fit.beta0.exp();
+        let threshold = match c.limit {
+            LimitMethod::NegativeBinomial => {
+                // Predictive variance: the count's (φμ̂) plus the estimate's (μ̂² Var η̂,
+                // Var η̂ = φ (X'WX)⁻¹₀₀).
+                let var = phi * mu + mu * mu * phi * fit.cov[0][0];
+                let size = (var > mu * (1.0 + 1e-9)).then(|| mu * mu / (var - mu));
+                CountDist { mean: mu, size }.quantile(1.0 - c.alpha) as f64
+            }
+            LimitMethod::QuasiPoisson => {
+                let z = normal_quantile(1.0 - c.alpha);
+                let var = phi * mu + mu * mu * phi * fit.cov[0][0];
+                mu * (1.0 + 2.0 / 3.0 * z * var.sqrt() / mu).powf(1.5)
             }
         };
         Judged {
-            expected,
+            expected: mu,
             threshold,
             phi,
-            trend,
-            baseline_periods: y.len(),
+            trend: fit.trend,
+            baseline_periods: n,
         }
     }
 
@@ -528,6 +609,9 @@ impl Farrington {
     }
 }
 
+#[cfg(test)]
+mod reference;
+
 /// The most baselines a [`FarringtonMemo`] keeps.
 const MEMO_LIMIT: usize = 1 << 20;
 
@@ -541,15 +625,27 @@ struct Judged {
     baseline_periods: usize,
 }
 
+impl Judged {
+    /// The judgement of a baseline of zeros: expects 0 with threshold 0.
+    fn zeros(baseline_periods: usize) -> Self {
+        Self {
+            expected: 0.0,
+            threshold: 0.0,
+            phi: 1.0,
+            trend: false,
+            baseline_periods,
+        }
+    }
+}
+
 /// Fits of baselines already judged, keyed by their counts, for
 /// [`Farrington::assess_memo`]. Use one per detector configuration (at most about a million
 /// baselines are kept).
 #[derive(Debug, Clone, Default)]
 pub struct FarringtonMemo {
-    fits: std::collections::HashMap<Box<[u64]>, Judged>,
+    fits: std::collections::HashMap<Box<[u64]>, Judged, FastHash>,
     key: Vec<u64>,
-    y: Vec<f64>,
-    tau: Vec<f64>,
+    scratch: Scratch,
 }
 
 impl FarringtonMemo {
@@ -577,19 +673,31 @@ mod tests {
     fn without_trend_the_fit_is_the_weighted_mean() {
         let y = [2.0, 4.0, 6.0];
         let tau = [-3.0, -2.0, -1.0];
-        let f = fit_poisson(&y, &tau, &[1.0, 1.0, 1.0], false).unwrap();
+        let fit = |w: &[f64]| {
+            let mut f = Fit::default();
+            fit_poisson(&y, &tau, w, false, &mut f).then_some(f)
+        };
+        let f = fit(&[1.0, 1.0, 1.0]).unwrap();
         assert!((f.beta0.exp() - 4.0).abs() < 1e-12);
         assert!((f.cov[0][0] - 1.0 / 12.0).abs() < 1e-12);
-        let f = fit_poisson(&y, &tau, &[1.0, 1.0, 2.0], false).unwrap();
+        let f = fit(&[1.0, 1.0, 2.0]).unwrap();
         assert!((f.beta0.exp() - 4.5).abs() < 1e-12);
-        assert!(fit_poisson(&[0.0, 0.0], &[-2.0, -1.0], &[1.0, 1.0], false).is_none());
+        let mut f = Fit::default();
+        assert!(!fit_poisson(
+            &[0.0, 0.0],
+            &[-2.0, -1.0],
+            &[1.0, 1.0],
+            false,
+            &mut f
+        ));
     }
 
     #[test]
     fn the_trend_fit_solves_the_poisson_score_equations() {
         let y = [1.0, 2.0, 2.0, 5.0, 7.0, 9.0];
         let tau = [-6.0, -5.0, -4.0, -3.0, -2.0, -1.0];
-        let f = fit_poisson(&y, &tau, &[1.0; 6], true).unwrap();
+        let mut f = Fit::default();
+        assert!(fit_poisson(&y, &tau, &[1.0; 6], true, &mut f));
         let (s0, s1): (f64, f64) = y
             .iter()
             .zip(&tau)
@@ -599,6 +707,81 @@ mod tests {
             });
         assert!(s0.abs() < 1e-8 && s1.abs() < 1e-8, "{s0} {s1}");
         assert!(f.beta1 > 0.0);
+    }
+
+    #[test]
+    fn the_judgements_are_bit_for_bit_those_of_the_reference_code() {
+        // The allocation-free judge against the code it replaced, on sparse, middling,
+        // busy and heavy-tailed series with outbreaks and trends, under every limit and
+        // with and without trend and reweighting.
+        let configs = [
+            FarringtonConfig::default(),
+            FarringtonConfig {
+                limit: LimitMethod::QuasiPoisson,
+                ..FarringtonConfig::default()
+            },
+            FarringtonConfig {
+                trend: false,
+                ..FarringtonConfig::default()
+            },
+            FarringtonConfig {
+                reweight: false,
+                ..FarringtonConfig::default()
+            },
+            FarringtonConfig::for_granularity(Granularity::Week),
+        ];
+        let mut rng = Rng(2024);
+        let mut judged = 0;
+        let mut reweighted = 0;
+        for (k, config) in configs.iter().enumerate() {
+            let ppy = if k == 4 { 52 } else { 12 };
+            let detector = Farrington::new(*config, ppy).unwrap();
+            let mut memo = FarringtonMemo::default();
+            for j in 0..24 {
+                let mean = [0.05, 0.4, 3.0, 12.0, 60.0, 400.0][j % 6];
+                let len = if ppy == 52 { 400 } else { 150 };
+                let mut series = rng.series((0..len).map(|t| {
+                    let trend = 1.0 + (j % 3) as f64 * t as f64 / len as f64;
+                    let outbreak = if (t + 7 * j) % 37 < 3 { 5.0 } else { 1.0 };
+                    mean * trend * outbreak
+                }));
+                // Heavy tails: now and then a count far above the rest.
+                for t in (j % 11..len).step_by(29) {
+                    series[t] = series[t] * 20 + 3;
+                }
+                let fast = detector.assess(&series);
+                assert_eq!(detector.assess_memo(&series, &mut memo), fast);
+                let (mut y, mut tau) = (Vec::new(), Vec::new());
+                let mut n = 0;
+                for t in 0..len {
+                    if detector.baseline(&series, t, &mut y, &mut tau).is_none() {
+                        continue;
+                    }
+                    let (expected, threshold, phi, trend) = reference::judge(config, &y, &tau);
+                    let a = &fast[n];
+                    n += 1;
+                    assert_eq!(a.index, t);
+                    assert_eq!(
+                        (a.expected.to_bits(), a.threshold.to_bits()),
+                        (expected.to_bits(), threshold.to_bits()),
+                        "config {k} series {j} t {t}: {a:?} against {expected} {threshold}"
+                    );
+                    let Detail::Farrington {
+                        overdispersion,
+                        trend: kept,
+                        ..
+                    } = a.detail
+                    else {
+                        panic!("not a Farrington detail")
+                    };
+                    assert_eq!((overdispersion.to_bits(), kept), (phi.to_bits(), trend));
+                    judged += 1;
+                    reweighted += usize::from(phi > 1.0);
+                }
+                assert_eq!(n, fast.len());
+            }
+        }
+        assert!(judged > 10_000 && reweighted > 300, "{judged} {reweighted}");
     }
 
     #[test]

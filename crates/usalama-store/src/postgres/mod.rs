@@ -1472,4 +1472,7 @@ impl Store for PgStore {
     ) -> Result<u64, StoreError> {
         self.facts_scan(source, level, batch, f)
     }
+    fn countable_events_by_source(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        self.facts_sources()
+    }
 }

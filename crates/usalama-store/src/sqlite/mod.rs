@@ -1557,4 +1557,7 @@ impl Store for SqliteStore {
     ) -> Result<u64, StoreError> {
         self.facts_scan(source, level, batch, f)
     }
+    fn countable_events_by_source(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        self.facts_sources()
+    }
 }

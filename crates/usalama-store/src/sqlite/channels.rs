@@ -19,7 +19,16 @@ impl SqliteStore {
         let tx = c
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .sx()?;
-        let mut out = Vec::with_capacity(reports.len());
+        // Written in event-id order (stable, so a report sent twice keeps its order), so
+        // that the B-trees keyed by the random event id fill page by page; answered and
+        // audited in the caller's order.
+        let mut order: Vec<usize> = (0..reports.len()).collect();
+        order.sort_by_key(|&i| reports[i].event.event.id.as_uuid());
+        let mut out: Vec<Option<StoredReport>> = (0..reports.len()).map(|_| None).collect();
+        // One audit entry per report, appended together (one read and one update of the
+        // chain's head) in the same transaction.
+        let mut audit: Vec<Option<crate::audit::AuditDraft>> =
+            (0..reports.len()).map(|_| None).collect();
         {
             let mut find_ext = tx
                 .prepare("SELECT id FROM events WHERE source = ?1 AND external_id = ?2")
@@ -40,7 +49,8 @@ impl SqliteStore {
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (event_id, file_name) DO NOTHING",
                 )
                 .sx()?;
-            for r in reports {
+            for &i in &order {
+                let r = &reports[i];
                 let row = EventRow::from_placed(&r.event);
                 let existing = match &row.external_id {
                     Some(x) => find_ext
@@ -61,7 +71,7 @@ impl SqliteStore {
                     }
                 };
                 let rc = &r.receipt;
-                receipt
+                let fresh = receipt
                     .execute(params![
                         id,
                         rc.reference,
@@ -71,7 +81,12 @@ impl SqliteStore {
                         rc.raw_text
                     ])
                     .sx()?;
-                let stored_ref: String = reference.query_row([id], |r| r.get(0)).sx()?;
+                // A receipt written now holds this reference; else read the stored one.
+                let stored_ref: String = if fresh == 1 {
+                    rc.reference.clone()
+                } else {
+                    reference.query_row([id], |r| r.get(0)).sx()?
+                };
                 let mut added = 0;
                 for (i, a) in r.attachments.iter().enumerate() {
                     let key = r.sealed.as_ref().and_then(|s| s.attachment_keys.get(i));
@@ -98,9 +113,7 @@ impl SqliteStore {
                     }
                     added += n;
                 }
-                vault::append_tx(
-                    &tx,
-                    &[crate::audit::AuditDraft::new(
+                audit[i] = Some(crate::audit::AuditDraft::new(
                         rc.received_at,
                         r.event
                             .event
@@ -120,9 +133,8 @@ impl SqliteStore {
                             "attachments_added": added,
                             "sealed": r.sealed.is_some(),
                         }),
-                    )],
-                )?;
-                out.push(StoredReport {
+                ));
+                out[i] = Some(StoredReport {
                     event_id: EventId::from_uuid(id),
                     reference: stored_ref,
                     existed: existing.is_some(),
@@ -130,8 +142,10 @@ impl SqliteStore {
                 });
             }
         }
+        let audit: Vec<crate::audit::AuditDraft> = audit.into_iter().flatten().collect();
+        vault::append_tx(&tx, &audit)?;
         tx.commit().sx()?;
-        Ok(out)
+        Ok(out.into_iter().flatten().collect())
     }
 
     pub(super) fn channels_report_status(

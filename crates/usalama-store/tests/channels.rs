@@ -226,7 +226,10 @@ fn report_keys_on_the_sealed_row_and_in_data_keys_read_rotate_and_erase_alike() 
             )
             .unwrap_err()
             .to_string();
-        assert!(err.contains(&format!("event_sealed.{}", ida.as_uuid())), "{err}");
+        assert!(
+            err.contains(&format!("event_sealed.{}", ida.as_uuid())),
+            "{err}"
+        );
         // Erasure destroys both kinds of key and clears the blind index.
         let later = t0() + chrono::Duration::days(1);
         assert_eq!(

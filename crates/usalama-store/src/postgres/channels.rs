@@ -63,18 +63,19 @@ impl PgStore {
                 }
             };
             let rc = &r.receipt;
-            let fresh = tx.execute(
-                &receipt,
-                &[
-                    &id,
-                    &rc.reference,
-                    &rc.channel,
-                    &rc.received_at,
-                    &rc.sender_hash,
-                    &rc.raw_text,
-                ],
-            )
-            .px()?;
+            let fresh = tx
+                .execute(
+                    &receipt,
+                    &[
+                        &id,
+                        &rc.reference,
+                        &rc.channel,
+                        &rc.received_at,
+                        &rc.sender_hash,
+                        &rc.raw_text,
+                    ],
+                )
+                .px()?;
             // A receipt written now holds this reference; else read the stored one.
             let stored_ref: String = if fresh == 1 {
                 rc.reference.clone()
@@ -111,20 +112,20 @@ impl PgStore {
                 added += n;
             }
             audit.push(crate::audit::AuditDraft::new(
-                    rc.received_at,
-                    r.event
-                        .event
-                        .meta
-                        .created_by
-                        .as_deref()
-                        .unwrap_or("anonymous"),
-                    if existing.is_some() {
-                        "report.resubmit"
-                    } else {
-                        "report.intake"
-                    },
-                    ("event", id.to_string()),
-                    serde_json::json!({
+                rc.received_at,
+                r.event
+                    .event
+                    .meta
+                    .created_by
+                    .as_deref()
+                    .unwrap_or("anonymous"),
+                if existing.is_some() {
+                    "report.resubmit"
+                } else {
+                    "report.intake"
+                },
+                ("event", id.to_string()),
+                serde_json::json!({
                         "channel": rc.channel,
                         "reference": stored_ref,
                         "attachments_added": added,

@@ -112,7 +112,8 @@ impl App {
                         .map(|c| vault::keyed_hash(&blind, vault::normalize_contact(c).as_bytes())),
                 };
                 Ok(SealedReport {
-                    key: ring.wrap(Uuid::new_v4(), "event", &dk, now),
+                    // The event's id: the store keeps the key on the sealed row.
+                    key: ring.wrap(id, "event", &dk, now),
                     fields,
                     attachment_keys: Vec::new(),
                 })

@@ -225,7 +225,8 @@ impl App {
             attachment_keys.push(ring.wrap(kid, "attachment", &ak, now));
         }
         r.sealed = Some(SealedReport {
-            key: ring.wrap(Uuid::new_v4(), "event", &dk, now),
+            // The report's key has the event's id: the store keeps it on the sealed row.
+            key: ring.wrap(id, "event", &dk, now),
             fields,
             attachment_keys,
         });

@@ -247,7 +247,11 @@ fn erasure_shreds_and_reaches_a_backup_taken_before() {
         let backup = backup_dir.path().join("usalama.sqlite3");
         match s.name {
             "sqlite" => s.execute_sql(&format!("VACUUM INTO '{}'", backup.display())),
-            _ => s.execute_sql("CREATE TABLE dk_backup AS SELECT * FROM data_keys"),
+            _ => {
+                s.execute_sql("CREATE TABLE dk_backup AS SELECT * FROM data_keys");
+                // Reports' keys are kept on their sealed rows (migration 0010).
+                s.execute_sql("CREATE TABLE es_backup AS SELECT * FROM event_sealed");
+            }
         }
         assert!(matches!(
             app.erase_event(&analyst(), gone, None),
@@ -284,6 +288,11 @@ fn erasure_shreds_and_reaches_a_backup_taken_before() {
                 s.execute_sql(
                     "UPDATE data_keys d SET wrapped_key = b.wrapped_key, destroyed_at = NULL
                      FROM dk_backup b WHERE d.id = b.id",
+                );
+                s.execute_sql(
+                    "UPDATE event_sealed d SET wrapped_key = b.wrapped_key,
+                         key_destroyed_at = b.key_destroyed_at, contact_index = b.contact_index
+                     FROM es_backup b WHERE d.event_id = b.event_id",
                 );
                 app_with(&s, ring.clone(), ledger.clone())
             }

@@ -63,7 +63,8 @@ impl std::fmt::Debug for SealedFields {
 /// attachment (in the order of the attachments, whose bytes are then ciphertext).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SealedReport {
-    /// The event's data key.
+    /// The event's data key. One whose id is the event's id is kept on the report's
+    /// `event_sealed` row (one row per report, migration 0010); any other in `data_keys`.
     pub key: DataKeyRecord,
     /// Its sealed fields.
     pub fields: SealedFields,

@@ -127,3 +127,164 @@ fn settings_are_written_once() {
         assert_eq!(again, b"first", "{}", s.name);
     });
 }
+
+/// A sealed report's data key with `id`, wrapped bytes standing in for a real wrapping.
+fn sealed(n: u32, key_id: uuid::Uuid) -> usalama_store::SealedReport {
+    usalama_store::SealedReport {
+        key: usalama_store::DataKeyRecord {
+            id: key_id,
+            purpose: "event".into(),
+            wrapped: Some(vec![n as u8; 72]),
+            master_version: 1,
+            created_at: t0(),
+            destroyed_at: None,
+        },
+        fields: usalama_store::SealedFields {
+            people: Some(vec![1, n as u8]),
+            reporter_contact: Some(vec![2, n as u8]),
+            contact_index: Some(vec![n as u8; 32]),
+            ..Default::default()
+        },
+        attachment_keys: Vec::new(),
+    }
+}
+
+#[test]
+fn report_keys_on_the_sealed_row_and_in_data_keys_read_rotate_and_erase_alike() {
+    on_every_backend(|s| {
+        let st = &s.store;
+        // Report 1's key has the event's id: kept on its sealed row (migration 0010).
+        // Report 2's has another id: kept in `data_keys`, as rows written before 0010.
+        let mut a = report(1, None, &[]);
+        let ida = a.event.event.id;
+        a.event.event = {
+            let mut d = a.event.event.clone().into_data();
+            d.reporter_contact = None;
+            d.restore().unwrap()
+        };
+        a.sealed = Some(sealed(1, ida.as_uuid()));
+        let mut b = report(2, None, &[]);
+        let idb = b.event.event.id;
+        let old_key = uuid::Uuid::from_u128(0xfeed);
+        b.sealed = Some(sealed(2, old_key));
+        st.insert_reports(&[a, b]).unwrap();
+        let audit = |what: &str| {
+            usalama_store::AuditDraft::new(
+                t0(),
+                "test",
+                what,
+                ("event", "x".into()),
+                serde_json::json!({}),
+            )
+        };
+        let ra = st.read_sealed(ida, &audit("read")).unwrap().unwrap();
+        assert_eq!(ra.key, sealed(1, ida.as_uuid()).key, "{}", s.name);
+        assert_eq!(ra.fields, sealed(1, ida.as_uuid()).fields);
+        let rb = st.read_sealed(idb, &audit("read")).unwrap().unwrap();
+        assert_eq!(rb.key, sealed(2, old_key).key, "{}", s.name);
+        assert_eq!(st.get_data_key(old_key).unwrap(), Some(rb.key.clone()));
+        assert_eq!(st.get_data_key(ida.as_uuid()).unwrap(), None);
+        let (live, _) = st.count_data_keys().unwrap();
+        assert!(live >= 2);
+        assert_eq!(st.event_key_ids(ida).unwrap(), vec![ida.as_uuid()]);
+        assert_eq!(st.event_key_ids(idb).unwrap(), vec![old_key]);
+        let mut seen = Vec::new();
+        let counts = st
+            .rewrap_data_keys(
+                &mut |k| {
+                    seen.push(k.id);
+                    let mut n = k.clone();
+                    n.wrapped = Some(vec![0xee; 72]);
+                    n.master_version = 2;
+                    Ok(n)
+                },
+                &audit("keys.rotate"),
+            )
+            .unwrap();
+        assert!(seen.contains(&ida.as_uuid()) && seen.contains(&old_key));
+        assert_eq!(counts.rewrapped as usize, seen.len());
+        for id in [ida, idb] {
+            let k = st.read_sealed(id, &audit("read")).unwrap().unwrap().key;
+            assert_eq!(
+                (k.wrapped, k.master_version),
+                (Some(vec![0xee; 72]), 2),
+                "{}",
+                s.name
+            );
+        }
+        // A failing rewrap names the row of an inline key and changes nothing.
+        let err = st
+            .rewrap_data_keys(
+                &mut |k| {
+                    if k.id == ida.as_uuid() {
+                        Err("no".into())
+                    } else {
+                        Ok(k.clone())
+                    }
+                },
+                &audit("keys.rotate"),
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(&format!("event_sealed.{}", ida.as_uuid())),
+            "{err}"
+        );
+        // Erasure destroys both kinds of key and clears the blind index.
+        let later = t0() + chrono::Duration::days(1);
+        assert_eq!(
+            st.destroy_data_keys(&[ida.as_uuid(), old_key], later, &[audit("erase")])
+                .unwrap(),
+            2,
+            "{}",
+            s.name
+        );
+        for id in [ida, idb] {
+            let r = st.read_sealed(id, &audit("read")).unwrap().unwrap();
+            assert_eq!(r.key.wrapped, None);
+            assert_eq!(r.key.destroyed_at, Some(later));
+            assert_eq!(r.fields.contact_index, None);
+            assert!(st.event_key_ids(id).unwrap().is_empty());
+        }
+        assert_eq!(
+            st.destroy_data_keys(&[ida.as_uuid(), old_key], later, &[])
+                .unwrap(),
+            0,
+            "already destroyed"
+        );
+        let (_, destroyed) = st.count_data_keys().unwrap();
+        assert!(destroyed >= 2);
+    });
+}
+
+#[test]
+fn a_batch_is_answered_and_audited_in_the_order_sent() {
+    on_every_backend(|s| {
+        let st = &s.store;
+        let batch: Vec<NewReport> = (1..=40).map(|n| report(n, None, &[])).collect();
+        let ids: Vec<EventId> = batch.iter().map(|r| r.event.event.id).collect();
+        let mut sorted = ids.clone();
+        sorted.sort_by_key(|i| i.as_uuid());
+        assert_ne!(ids, sorted, "the test needs ids out of order");
+        let before = st.audit_head().unwrap().seq;
+        let out = st.insert_reports(&batch).unwrap();
+        let got: Vec<EventId> = out.iter().map(|o| o.event_id).collect();
+        assert_eq!(got, ids, "{}", s.name);
+        let refs: Vec<String> = out.iter().map(|o| o.reference.clone()).collect();
+        let want: Vec<String> = (1..=40).map(|n| format!("REF{n:02}")).collect();
+        assert_eq!(refs, want);
+        let mut audited = Vec::new();
+        st.scan_audit(&mut |e| {
+            if e.seq > before {
+                audited.push((e.draft.action.clone(), e.draft.target_id.clone()));
+            }
+            Ok(())
+        })
+        .unwrap();
+        let want: Vec<(String, String)> = ids
+            .iter()
+            .map(|i| ("report.intake".to_string(), i.to_string()))
+            .collect();
+        assert_eq!(audited, want, "{}", s.name);
+    });
+}

@@ -27,7 +27,7 @@ use usalama_domain::alert::{
 };
 use usalama_domain::{AdminLevel, AlertId, Dimension, EventId, LocalityId, Role, SubscriptionId};
 use usalama_ingest::AlertRules;
-use usalama_store::{AlertQuery, AlertWriteOutcome, DeliveryLogEntry, NewDelivery};
+use usalama_store::{AlertQuery, AlertWriteOutcome, DeliveryLogEntry, NewDelivery, StoredEvent};
 
 pub use delivery::{
     sign_webhook, DeliveryConfig, DeliveryReport, NetTransport, Transport, SIGNATURE_HEADER,
@@ -232,14 +232,26 @@ impl App {
     /// itself succeeded.
     pub(crate) fn alerts_events_written(&self, ids: &[EventId]) {
         self.alerts.dirty.store(true, Ordering::SeqCst);
-        match self.evaluate_events(ids) {
+        self.log_evaluation(self.evaluate_events(ids));
+        self.wake_alerts();
+    }
+
+    /// Like [`App::alerts_events_written`] for events just inserted, judged as the caller
+    /// wrote them (a new event is stored exactly as given), so none is read back.
+    pub(crate) fn alerts_events_inserted(&self, events: &[StoredEvent]) {
+        self.alerts.dirty.store(true, Ordering::SeqCst);
+        self.log_evaluation(self.evaluate_stored_events(events));
+        self.wake_alerts();
+    }
+
+    fn log_evaluation(&self, e: Result<Evaluation, AppError>) {
+        match e {
             Ok(e) if !e.raised.is_empty() => {
                 tracing::info!(raised = e.raised.len(), "alerts raised");
             }
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "alert rules on new events failed"),
         }
-        self.wake_alerts();
     }
 
     /// Runs the event rules on some events (already stored). Returns what was raised;
@@ -247,6 +259,25 @@ impl App {
     pub fn evaluate_events(&self, ids: &[EventId]) -> Result<Evaluation, AppError> {
         let rules = self.alert_rules();
         if !rules.rules.iter().any(|r| r.kind.is_event_rule()) || ids.is_empty() {
+            return Ok(Evaluation::default());
+        }
+        let mut events = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(e) = self.store.get_event(*id)? {
+                events.push(e);
+            }
+        }
+        self.evaluate_stored_events(&events)
+    }
+
+    /// Runs the event rules, in one pass, on events as stored (the caller's copies),
+    /// under the same terms as [`App::evaluate_events`].
+    pub(crate) fn evaluate_stored_events(
+        &self,
+        events: &[StoredEvent],
+    ) -> Result<Evaluation, AppError> {
+        let rules = self.alert_rules();
+        if !rules.rules.iter().any(|r| r.kind.is_event_rule()) || events.is_empty() {
             return Ok(Evaluation::default());
         }
         // A full evaluation under way holds the lock for as long as it reads the store: the
@@ -257,14 +288,8 @@ impl App {
             Err(std::sync::TryLockError::WouldBlock) => return Ok(Evaluation::default()),
             Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
         };
-        let mut events = Vec::with_capacity(ids.len());
-        for id in ids {
-            if let Some(e) = self.store.get_event(*id)? {
-                events.push(e);
-            }
-        }
         let mut ctx = rules::Context::new(self, &rules)?;
-        let firings = rules::event_rules(&mut ctx, &events)?;
+        let firings = rules::event_rules(&mut ctx, events)?;
         self.raise(&ctx, firings)
     }
 

@@ -693,24 +693,32 @@ impl App {
                 })
                 .collect());
         }
-        let mut to_store = Vec::new();
-        let mut placements = Vec::new();
-        for (c, extras) in checked.iter().filter_map(|c| c.as_ref().ok()) {
-            let mut report = NewReport {
-                receipt: ReportReceipt {
-                    reference: reference_for(c.event.event.id),
-                    channel: channel.as_str().into(),
-                    received_at: now,
-                    sender_hash: extras.sender_hash.clone(),
-                    raw_text: extras.raw_text.clone(),
-                },
-                attachments: extras.attachments.clone(),
-                event: c.event.clone(),
-                sealed: None,
-            };
-            self.seal_report(&mut report, &c.secrets)?;
-            to_store.push(report);
-            placements.push(c.placement.clone());
+        // The refusals in order (None: to store), and the reports to store, moved.
+        let mut refusals = Vec::with_capacity(checked.len());
+        let mut to_store = Vec::with_capacity(checked.len());
+        let mut placements = Vec::with_capacity(checked.len());
+        for c in checked {
+            match c {
+                Err(e) => refusals.push(Some(e)),
+                Ok((c, extras)) => {
+                    refusals.push(None);
+                    let mut report = NewReport {
+                        receipt: ReportReceipt {
+                            reference: reference_for(c.event.event.id),
+                            channel: channel.as_str().into(),
+                            received_at: now,
+                            sender_hash: extras.sender_hash,
+                            raw_text: extras.raw_text,
+                        },
+                        attachments: extras.attachments,
+                        event: c.event,
+                        sealed: None,
+                    };
+                    self.seal_report(&mut report, &c.secrets)?;
+                    to_store.push(report);
+                    placements.push(c.placement);
+                }
+            }
         }
         let stored = if to_store.is_empty() {
             Vec::new()
@@ -718,20 +726,22 @@ impl App {
             let stored = self.store.insert_reports(&to_store)?;
             // Counts, totals and the index include the new reports at once.
             self.cache.events_changed();
-            let ids: Vec<usalama_domain::EventId> = stored
-                .iter()
-                .filter(|s| !s.existed)
-                .map(|s| s.event_id)
+            // The event rules judge the new events as written (nothing read back).
+            let new: Vec<usalama_store::StoredEvent> = to_store
+                .into_iter()
+                .zip(&stored)
+                .filter(|(_, s)| !s.existed)
+                .map(|(r, _)| r.event)
                 .collect();
-            self.alerts_events_written(&ids);
+            self.alerts_events_inserted(&new);
             stored
         };
         let mut stored = stored.into_iter().zip(placements);
-        Ok(checked
+        Ok(refusals
             .into_iter()
-            .map(|c| match c {
-                Err(e) => ItemOutcome::Refused(e),
-                Ok(_) => match stored.next() {
+            .map(|r| match r {
+                Some(e) => ItemOutcome::Refused(e),
+                None => match stored.next() {
                     Some((s, placement)) => ItemOutcome::Stored(Receipt {
                         id: s.event_id,
                         reference: s.reference,

@@ -37,6 +37,9 @@ impl PgStore {
             )
             .px()?;
         let mut out = Vec::with_capacity(reports.len());
+        // One audit entry per report, appended together (one lock, read and update of the
+        // chain's head) in the same transaction.
+        let mut audit = Vec::with_capacity(reports.len());
         for r in reports {
             let row = EventRow::from_placed(&r.event);
             let existing: Option<Uuid> = match &row.external_id {
@@ -60,19 +63,25 @@ impl PgStore {
                 }
             };
             let rc = &r.receipt;
-            tx.execute(
-                &receipt,
-                &[
-                    &id,
-                    &rc.reference,
-                    &rc.channel,
-                    &rc.received_at,
-                    &rc.sender_hash,
-                    &rc.raw_text,
-                ],
-            )
-            .px()?;
-            let stored_ref: String = tx.query_one(&reference, &[&id]).px()?.try_get(0).px()?;
+            let fresh = tx
+                .execute(
+                    &receipt,
+                    &[
+                        &id,
+                        &rc.reference,
+                        &rc.channel,
+                        &rc.received_at,
+                        &rc.sender_hash,
+                        &rc.raw_text,
+                    ],
+                )
+                .px()?;
+            // A receipt written now holds this reference; else read the stored one.
+            let stored_ref: String = if fresh == 1 {
+                rc.reference.clone()
+            } else {
+                tx.query_one(&reference, &[&id]).px()?.try_get(0).px()?
+            };
             let mut added = 0;
             for (i, a) in r.attachments.iter().enumerate() {
                 let key = r.sealed.as_ref().and_then(|s| s.attachment_keys.get(i));
@@ -102,30 +111,27 @@ impl PgStore {
                 }
                 added += n;
             }
-            vault::append_tx(
-                &mut tx,
-                &[crate::audit::AuditDraft::new(
-                    rc.received_at,
-                    r.event
-                        .event
-                        .meta
-                        .created_by
-                        .as_deref()
-                        .unwrap_or("anonymous"),
-                    if existing.is_some() {
-                        "report.resubmit"
-                    } else {
-                        "report.intake"
-                    },
-                    ("event", id.to_string()),
-                    serde_json::json!({
+            audit.push(crate::audit::AuditDraft::new(
+                rc.received_at,
+                r.event
+                    .event
+                    .meta
+                    .created_by
+                    .as_deref()
+                    .unwrap_or("anonymous"),
+                if existing.is_some() {
+                    "report.resubmit"
+                } else {
+                    "report.intake"
+                },
+                ("event", id.to_string()),
+                serde_json::json!({
                         "channel": rc.channel,
                         "reference": stored_ref,
                         "attachments_added": added,
                         "sealed": r.sealed.is_some(),
-                    }),
-                )],
-            )?;
+                }),
+            ));
             out.push(StoredReport {
                 event_id: EventId::from_uuid(id),
                 reference: stored_ref,
@@ -133,6 +139,7 @@ impl PgStore {
                 attachments_added: added,
             });
         }
+        vault::append_tx(&mut tx, &audit)?;
         tx.commit().px()?;
         Ok(out)
     }

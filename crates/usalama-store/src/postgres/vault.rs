@@ -56,14 +56,39 @@ pub(super) fn insert_key(c: &mut impl GenericClient, k: &DataKeyRecord) -> Resul
     Ok(())
 }
 
-/// Inserts a new report's data key and sealed fields.
+/// Inserts a new report's data key and sealed fields: a key whose id is the event's id
+/// on the `event_sealed` row itself (migration 0010), any other in `data_keys`.
 pub(super) fn insert_sealed(
     c: &mut impl GenericClient,
     event: Uuid,
     s: &SealedReport,
 ) -> Result<(), StoreError> {
-    insert_key(c, &s.key)?;
     let f = &s.fields;
+    if s.key.id == event {
+        let k = &s.key;
+        c.execute(
+            "INSERT INTO event_sealed (event_id, key_id, wrapped_key, master_version, key_created_at,
+                 key_destroyed_at, people, reporter_contact, description, point, raw_text, contact_index, client)
+             VALUES ($1, NULL, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            &[
+                &event,
+                &k.wrapped,
+                &(k.master_version as i32),
+                &audit::at_text(&k.created_at),
+                &k.destroyed_at.as_ref().map(audit::at_text),
+                &f.people,
+                &f.reporter_contact,
+                &f.description,
+                &f.point,
+                &f.raw_text,
+                &f.contact_index,
+                &f.client,
+            ],
+        )
+        .px()?;
+        return Ok(());
+    }
+    insert_key(c, &s.key)?;
     c.execute(
         "INSERT INTO event_sealed (event_id, key_id, people, reporter_contact, description, point, raw_text, contact_index, client)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -82,6 +107,13 @@ pub(super) fn insert_sealed(
     .px()?;
     Ok(())
 }
+
+/// The columns of a report's data key, wherever it is kept: on the `event_sealed` row `s`
+/// (its id is the event's) or in `data_keys` `k` (rows written before migration 0010).
+const SEALED_KEY_COLUMNS: &str = "coalesce(s.key_id, s.event_id), coalesce(k.purpose, 'event'),
+    CASE WHEN s.key_id IS NULL THEN s.wrapped_key ELSE k.wrapped_key END,
+    coalesce(s.master_version, k.master_version), coalesce(s.key_created_at, k.created_at),
+    CASE WHEN s.key_id IS NULL THEN s.key_destroyed_at ELSE k.destroyed_at END";
 
 /// Appends entries inside the caller's transaction, holding the head row's lock.
 pub(super) fn append_tx(
@@ -156,8 +188,8 @@ impl PgStore {
             .query_opt(
                 &format!(
                     "SELECT s.people, s.reporter_contact, s.description, s.point, s.raw_text, s.contact_index, s.client,
-                            k.{} FROM event_sealed s JOIN data_keys k ON k.id = s.key_id WHERE s.event_id = $1",
-                    KEY_COLUMNS.replace(", ", ", k.")
+                            {SEALED_KEY_COLUMNS}
+                     FROM event_sealed s LEFT JOIN data_keys k ON k.id = s.key_id WHERE s.event_id = $1"
                 ),
                 &[&event.as_uuid()],
             )
@@ -240,7 +272,10 @@ impl PgStore {
         let r = self
             .conn()?
             .query_one(
-                "SELECT count(*) FILTER (WHERE wrapped_key IS NOT NULL), count(*) FILTER (WHERE wrapped_key IS NULL) FROM data_keys",
+                "SELECT (SELECT count(*) FROM data_keys WHERE wrapped_key IS NOT NULL)
+                      + (SELECT count(*) FROM event_sealed WHERE key_id IS NULL AND wrapped_key IS NOT NULL),
+                        (SELECT count(*) FROM data_keys WHERE wrapped_key IS NULL)
+                      + (SELECT count(*) FROM event_sealed WHERE key_id IS NULL AND wrapped_key IS NULL)",
                 &[],
             )
             .px()?;
@@ -266,20 +301,45 @@ impl PgStore {
             .iter()
             .map(|r| key_at(r, 0))
             .collect::<Result<Vec<_>, _>>()?;
+        // Reports' keys kept on their `event_sealed` rows (migration 0010).
+        let inline = tx
+            .query(
+                &format!(
+                    "SELECT {SEALED_KEY_COLUMNS} FROM event_sealed s LEFT JOIN data_keys k ON false
+                     WHERE s.key_id IS NULL ORDER BY s.event_id FOR UPDATE OF s"
+                ),
+                &[],
+            )
+            .px()?
+            .iter()
+            .map(|r| key_at(r, 0))
+            .collect::<Result<Vec<_>, _>>()?;
         let upd = tx
             .prepare("UPDATE data_keys SET wrapped_key = $2, master_version = $3 WHERE id = $1")
             .px()?;
+        let upd_inline = tx
+            .prepare(
+                "UPDATE event_sealed SET wrapped_key = $2, master_version = $3
+                 WHERE event_id = $1 AND key_id IS NULL",
+            )
+            .px()?;
         let mut counts = RewrapCounts::default();
-        for k in &keys {
+        for (k, on_row) in keys
+            .iter()
+            .map(|k| (k, false))
+            .chain(inline.iter().map(|k| (k, true)))
+        {
             if k.wrapped.is_none() {
                 counts.destroyed += 1;
                 continue;
             }
+            let table = if on_row { "event_sealed" } else { "data_keys" };
             let n = f(k).map_err(|reason| StoreError::InvalidRecord {
-                id: format!("data_keys.{}", k.id),
+                id: format!("{table}.{}", k.id),
                 reason,
             })?;
-            tx.execute(&upd, &[&k.id, &n.wrapped, &(n.master_version as i32)])
+            let st = if on_row { &upd_inline } else { &upd };
+            tx.execute(st, &[&k.id, &n.wrapped, &(n.master_version as i32)])
                 .px()?;
             counts.rewrapped += 1;
         }
@@ -301,6 +361,9 @@ impl PgStore {
             .query(
                 "SELECT k.id FROM event_sealed s JOIN data_keys k ON k.id = s.key_id
                    WHERE s.event_id = $1 AND k.wrapped_key IS NOT NULL
+                 UNION
+                 SELECT event_id FROM event_sealed
+                   WHERE event_id = $1 AND key_id IS NULL AND wrapped_key IS NOT NULL
                  UNION
                  SELECT k.id FROM report_attachments a JOIN data_keys k ON k.id = a.key_id
                    WHERE a.event_id = $1 AND k.wrapped_key IS NOT NULL
@@ -328,11 +391,19 @@ impl PgStore {
         let idx = tx
             .prepare("UPDATE event_sealed SET contact_index = NULL WHERE key_id = $1")
             .px()?;
+        // A report's key kept on its row has the event's id.
+        let inline = tx
+            .prepare(
+                "UPDATE event_sealed SET wrapped_key = NULL, key_destroyed_at = $2, contact_index = NULL
+                 WHERE event_id = $1 AND key_id IS NULL AND wrapped_key IS NOT NULL",
+            )
+            .px()?;
         let at = audit::at_text(&at);
         let mut n = 0;
         for id in ids {
             n += tx.execute(&st, &[id, &at]).px()?;
             tx.execute(&idx, &[id]).px()?;
+            n += tx.execute(&inline, &[id, &at]).px()?;
         }
         if !audit.is_empty() {
             append_tx(&mut tx, audit)?;
@@ -368,8 +439,9 @@ impl PgStore {
             .conn()?
             .query(
                 "SELECT e.id FROM events e JOIN event_sealed s ON s.event_id = e.id
-                   JOIN data_keys k ON k.id = s.key_id
-                 WHERE k.wrapped_key IS NOT NULL AND e.status <> 'unverified' AND e.updated_at < $1
+                   LEFT JOIN data_keys k ON k.id = s.key_id
+                 WHERE (CASE WHEN s.key_id IS NULL THEN s.wrapped_key ELSE k.wrapped_key END) IS NOT NULL
+                   AND e.status <> 'unverified' AND e.updated_at < $1
                  ORDER BY e.id",
                 &[&before],
             )

@@ -10,127 +10,31 @@ use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use sha2::{Digest, Sha256};
 use usalama_domain::EventId;
 
+/// Reports from which a call gets a larger page cache for its transaction.
+const LARGE_BATCH: usize = 1_000;
+/// That cache, in KiB (64 MiB; connections keep 16 MiB otherwise).
+const LARGE_BATCH_CACHE_KIB: i64 = 65_536;
+/// The connections' usual page cache, in KiB (as set when they open).
+const USUAL_CACHE_KIB: i64 = 16_384;
+
 impl SqliteStore {
     pub(super) fn channels_insert_reports(
         &self,
         reports: &[NewReport],
     ) -> Result<Vec<StoredReport>, StoreError> {
         let mut c = self.conn()?;
-        let tx = c
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .sx()?;
-        let mut out = Vec::with_capacity(reports.len());
-        {
-            let mut find_ext = tx
-                .prepare("SELECT id FROM events WHERE source = ?1 AND external_id = ?2")
-                .sx()?;
-            let mut ins = tx.prepare(INSERT_EVENT).sx()?;
-            let mut receipt = tx
-                .prepare(
-                    "INSERT INTO report_receipts (event_id, reference, channel, received_at, sender_hash, raw_text)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (event_id) DO NOTHING",
-                )
-                .sx()?;
-            let mut reference = tx
-                .prepare("SELECT reference FROM report_receipts WHERE event_id = ?1")
-                .sx()?;
-            let mut attach = tx
-                .prepare(
-                    "INSERT INTO report_attachments (event_id, file_name, content_type, size, sha256, bytes, received_at, key_id)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (event_id, file_name) DO NOTHING",
-                )
-                .sx()?;
-            for r in reports {
-                let row = EventRow::from_placed(&r.event);
-                let existing = match &row.external_id {
-                    Some(x) => find_ext
-                        .query_row(params![row.source, x], |r| uuid_col(r, 0))
-                        .optional()
-                        .sx()?,
-                    None => None,
-                };
-                let id = match existing {
-                    Some(id) => id,
-                    None => {
-                        let hash = row.content_hash();
-                        insert_event(&mut ins, &row, &hash)?;
-                        if let Some(sealed) = &r.sealed {
-                            vault::insert_sealed(&tx, row.id, sealed)?;
-                        }
-                        row.id
-                    }
-                };
-                let rc = &r.receipt;
-                receipt
-                    .execute(params![
-                        id,
-                        rc.reference,
-                        rc.channel,
-                        ts(&rc.received_at),
-                        rc.sender_hash,
-                        rc.raw_text
-                    ])
-                    .sx()?;
-                let stored_ref: String = reference.query_row([id], |r| r.get(0)).sx()?;
-                let mut added = 0;
-                for (i, a) in r.attachments.iter().enumerate() {
-                    let key = r.sealed.as_ref().and_then(|s| s.attachment_keys.get(i));
-                    if let Some(k) = key {
-                        vault::insert_key(&tx, k)?;
-                    }
-                    let n = attach
-                        .execute(params![
-                            id,
-                            a.file_name,
-                            a.content_type,
-                            a.bytes.len() as i64,
-                            Sha256::digest(&a.bytes).to_vec(),
-                            a.bytes,
-                            ts(&rc.received_at),
-                            key.map(|k| k.id)
-                        ])
-                        .sx()? as u64;
-                    if n == 0 {
-                        if let Some(k) = key {
-                            tx.execute("DELETE FROM data_keys WHERE id = ?1", [k.id])
-                                .sx()?;
-                        }
-                    }
-                    added += n;
-                }
-                vault::append_tx(
-                    &tx,
-                    &[crate::audit::AuditDraft::new(
-                        rc.received_at,
-                        r.event
-                            .event
-                            .meta
-                            .created_by
-                            .as_deref()
-                            .unwrap_or("anonymous"),
-                        if existing.is_some() {
-                            "report.resubmit"
-                        } else {
-                            "report.intake"
-                        },
-                        ("event", id.to_string()),
-                        serde_json::json!({
-                            "channel": rc.channel,
-                            "reference": stored_ref,
-                            "attachments_added": added,
-                            "sealed": r.sealed.is_some(),
-                        }),
-                    )],
-                )?;
-                out.push(StoredReport {
-                    event_id: EventId::from_uuid(id),
-                    reference: stored_ref,
-                    existed: existing.is_some(),
-                    attachments_added: added,
-                });
-            }
+        // A large batch touches pages all over the events table's ten indexes: with the
+        // usual 16 MiB cache they are evicted and read again (or spilled to the WAL) within
+        // the transaction. The connection gets 64 MiB for it, then its usual cache back.
+        if reports.len() < LARGE_BATCH {
+            return insert_reports_tx(&mut c, reports);
         }
-        tx.commit().sx()?;
+        c.pragma_update(None, "cache_size", -LARGE_BATCH_CACHE_KIB)
+            .sx()?;
+        let out = insert_reports_tx(&mut c, reports);
+        let reset = c.pragma_update(None, "cache_size", -USUAL_CACHE_KIB).sx();
+        let out = out?;
+        reset?;
         Ok(out)
     }
 
@@ -219,4 +123,141 @@ impl SqliteStore {
         tx.commit().sx()?;
         Ok(v)
     }
+}
+
+/// Inserts reports in one immediate transaction on `c` (see [`SqliteStore::channels_insert_reports`]).
+fn insert_reports_tx(
+    c: &mut rusqlite::Connection,
+    reports: &[NewReport],
+) -> Result<Vec<StoredReport>, StoreError> {
+    let tx = c
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .sx()?;
+    // Written in event-id order (stable, so a report sent twice keeps its order), so
+    // that the B-trees keyed by the random event id fill page by page; answered and
+    // audited in the caller's order.
+    let mut order: Vec<usize> = (0..reports.len()).collect();
+    order.sort_by_key(|&i| reports[i].event.event.id.as_uuid());
+    let mut out: Vec<Option<StoredReport>> = (0..reports.len()).map(|_| None).collect();
+    // One audit entry per report, appended together (one read and one update of the
+    // chain's head) in the same transaction.
+    let mut audit: Vec<Option<crate::audit::AuditDraft>> =
+        (0..reports.len()).map(|_| None).collect();
+    {
+        let mut find_ext = tx
+            .prepare("SELECT id FROM events WHERE source = ?1 AND external_id = ?2")
+            .sx()?;
+        let mut ins = tx.prepare(INSERT_EVENT).sx()?;
+        let mut receipt = tx
+            .prepare(
+                "INSERT INTO report_receipts (event_id, reference, channel, received_at, sender_hash, raw_text)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (event_id) DO NOTHING",
+            )
+            .sx()?;
+        let mut reference = tx
+            .prepare("SELECT reference FROM report_receipts WHERE event_id = ?1")
+            .sx()?;
+        let mut attach = tx
+            .prepare(
+                "INSERT INTO report_attachments (event_id, file_name, content_type, size, sha256, bytes, received_at, key_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (event_id, file_name) DO NOTHING",
+            )
+            .sx()?;
+        for &i in &order {
+            let r = &reports[i];
+            let row = EventRow::from_placed(&r.event);
+            let existing = match &row.external_id {
+                Some(x) => find_ext
+                    .query_row(params![row.source, x], |r| uuid_col(r, 0))
+                    .optional()
+                    .sx()?,
+                None => None,
+            };
+            let id = match existing {
+                Some(id) => id,
+                None => {
+                    let hash = row.content_hash();
+                    insert_event(&mut ins, &row, &hash)?;
+                    if let Some(sealed) = &r.sealed {
+                        vault::insert_sealed(&tx, row.id, sealed)?;
+                    }
+                    row.id
+                }
+            };
+            let rc = &r.receipt;
+            let fresh = receipt
+                .execute(params![
+                    id,
+                    rc.reference,
+                    rc.channel,
+                    ts(&rc.received_at),
+                    rc.sender_hash,
+                    rc.raw_text
+                ])
+                .sx()?;
+            // A receipt written now holds this reference; else read the stored one.
+            let stored_ref: String = if fresh == 1 {
+                rc.reference.clone()
+            } else {
+                reference.query_row([id], |r| r.get(0)).sx()?
+            };
+            let mut added = 0;
+            for (i, a) in r.attachments.iter().enumerate() {
+                let key = r.sealed.as_ref().and_then(|s| s.attachment_keys.get(i));
+                if let Some(k) = key {
+                    vault::insert_key(&tx, k)?;
+                }
+                let n = attach
+                    .execute(params![
+                        id,
+                        a.file_name,
+                        a.content_type,
+                        a.bytes.len() as i64,
+                        Sha256::digest(&a.bytes).to_vec(),
+                        a.bytes,
+                        ts(&rc.received_at),
+                        key.map(|k| k.id)
+                    ])
+                    .sx()? as u64;
+                if n == 0 {
+                    if let Some(k) = key {
+                        tx.execute("DELETE FROM data_keys WHERE id = ?1", [k.id])
+                            .sx()?;
+                    }
+                }
+                added += n;
+            }
+            audit[i] = Some(crate::audit::AuditDraft::new(
+                rc.received_at,
+                r.event
+                    .event
+                    .meta
+                    .created_by
+                    .as_deref()
+                    .unwrap_or("anonymous"),
+                if existing.is_some() {
+                    "report.resubmit"
+                } else {
+                    "report.intake"
+                },
+                ("event", id.to_string()),
+                serde_json::json!({
+                    "channel": rc.channel,
+                    "reference": stored_ref,
+                    "attachments_added": added,
+                    "sealed": r.sealed.is_some(),
+                }),
+            ));
+            out[i] = Some(StoredReport {
+                event_id: EventId::from_uuid(id),
+                reference: stored_ref,
+                existed: existing.is_some(),
+                attachments_added: added,
+            });
+        }
+    }
+    let audit: Vec<crate::audit::AuditDraft> = audit.into_iter().flatten().collect();
+    vault::append_tx(&tx, &audit)?;
+    tx.commit().sx()?;
+    Ok(out.into_iter().flatten().collect())
 }

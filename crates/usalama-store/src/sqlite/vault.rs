@@ -46,14 +46,40 @@ pub(super) fn insert_key(c: &Connection, k: &DataKeyRecord) -> Result<(), StoreE
     Ok(())
 }
 
-/// Inserts a new report's data key and sealed fields.
+/// Inserts a new report's data key and sealed fields: a key whose id is the event's id
+/// on the `event_sealed` row itself (migration 0010), any other in `data_keys`.
 pub(super) fn insert_sealed(
     c: &Connection,
     event: Uuid,
     s: &SealedReport,
 ) -> Result<(), StoreError> {
-    insert_key(c, &s.key)?;
     let f = &s.fields;
+    if s.key.id == event {
+        let k = &s.key;
+        c.prepare_cached(
+            "INSERT INTO event_sealed (event_id, key_id, wrapped_key, master_version, key_created_at,
+                 key_destroyed_at, people, reporter_contact, description, point, raw_text, contact_index, client)
+             VALUES (?1, NULL, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        )
+        .sx()?
+        .execute(params![
+            event,
+            k.wrapped,
+            i64::from(k.master_version),
+            ts(&k.created_at),
+            k.destroyed_at.as_ref().map(ts),
+            f.people,
+            f.reporter_contact,
+            f.description,
+            f.point,
+            f.raw_text,
+            f.contact_index,
+            f.client
+        ])
+        .sx()?;
+        return Ok(());
+    }
+    insert_key(c, &s.key)?;
     c.prepare_cached(
         "INSERT INTO event_sealed (event_id, key_id, people, reporter_contact, description, point, raw_text, contact_index, client)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -73,6 +99,13 @@ pub(super) fn insert_sealed(
     .sx()?;
     Ok(())
 }
+
+/// The columns of a report's data key, wherever it is kept: on the `event_sealed` row `s`
+/// (its id is the event's) or in `data_keys` `k` (rows written before migration 0010).
+const SEALED_KEY_COLUMNS: &str = "coalesce(s.key_id, s.event_id), coalesce(k.purpose, 'event'),
+    CASE WHEN s.key_id IS NULL THEN s.wrapped_key ELSE k.wrapped_key END,
+    coalesce(s.master_version, k.master_version), coalesce(s.key_created_at, k.created_at),
+    CASE WHEN s.key_id IS NULL THEN s.key_destroyed_at ELSE k.destroyed_at END";
 
 /// Appends entries inside the caller's (immediate) transaction.
 pub(super) fn append_tx(c: &Connection, drafts: &[AuditDraft]) -> Result<AuditHead, StoreError> {
@@ -133,9 +166,11 @@ impl SqliteStore {
             .sx()?;
         let found = tx
             .query_row(
-                "SELECT s.people, s.reporter_contact, s.description, s.point, s.raw_text, s.contact_index, s.client,
-                        k.id, k.purpose, k.wrapped_key, k.master_version, k.created_at, k.destroyed_at
-                 FROM event_sealed s JOIN data_keys k ON k.id = s.key_id WHERE s.event_id = ?1",
+                &format!(
+                    "SELECT s.people, s.reporter_contact, s.description, s.point, s.raw_text, s.contact_index, s.client,
+                            {SEALED_KEY_COLUMNS}
+                     FROM event_sealed s LEFT JOIN data_keys k ON k.id = s.key_id WHERE s.event_id = ?1"
+                ),
                 [event.as_uuid()],
                 |r| {
                     let fields = SealedFields {
@@ -230,7 +265,10 @@ impl SqliteStore {
     pub(super) fn vault_count_keys(&self) -> Result<(u64, u64), StoreError> {
         self.conn()?
             .query_row(
-                "SELECT count(*) FILTER (WHERE wrapped_key IS NOT NULL), count(*) FILTER (WHERE wrapped_key IS NULL) FROM data_keys",
+                "SELECT (SELECT count(*) FROM data_keys WHERE wrapped_key IS NOT NULL)
+                      + (SELECT count(*) FROM event_sealed WHERE key_id IS NULL AND wrapped_key IS NOT NULL),
+                        (SELECT count(*) FROM data_keys WHERE wrapped_key IS NULL)
+                      + (SELECT count(*) FROM event_sealed WHERE key_id IS NULL AND wrapped_key IS NULL)",
                 [],
                 |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
             )
@@ -253,21 +291,44 @@ impl SqliteStore {
             let rows = st.query_map([], key_row).sx()?;
             rows.collect::<Result<Vec<_>, _>>().map_err(map_err)?
         };
+        // Reports' keys kept on their `event_sealed` rows (migration 0010).
+        let inline = {
+            let mut st = tx
+                .prepare(&format!(
+                    "SELECT {SEALED_KEY_COLUMNS} FROM event_sealed s LEFT JOIN data_keys k ON 0
+                     WHERE s.key_id IS NULL ORDER BY s.event_id"
+                ))
+                .sx()?;
+            let rows = st.query_map([], key_row).sx()?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(map_err)?
+        };
         let mut counts = RewrapCounts::default();
         {
             let mut upd = tx
                 .prepare("UPDATE data_keys SET wrapped_key = ?2, master_version = ?3 WHERE id = ?1")
                 .sx()?;
-            for k in &keys {
+            let mut upd_inline = tx
+                .prepare(
+                    "UPDATE event_sealed SET wrapped_key = ?2, master_version = ?3
+                     WHERE event_id = ?1 AND key_id IS NULL",
+                )
+                .sx()?;
+            for (k, on_row) in keys
+                .iter()
+                .map(|k| (k, false))
+                .chain(inline.iter().map(|k| (k, true)))
+            {
                 if k.wrapped.is_none() {
                     counts.destroyed += 1;
                     continue;
                 }
+                let table = if on_row { "event_sealed" } else { "data_keys" };
                 let n = f(k).map_err(|reason| StoreError::InvalidRecord {
-                    id: format!("data_keys.{}", k.id),
+                    id: format!("{table}.{}", k.id),
                     reason,
                 })?;
-                upd.execute(params![k.id, n.wrapped, i64::from(n.master_version)])
+                let st = if on_row { &mut upd_inline } else { &mut upd };
+                st.execute(params![k.id, n.wrapped, i64::from(n.master_version)])
                     .sx()?;
                 counts.rewrapped += 1;
             }
@@ -290,6 +351,9 @@ impl SqliteStore {
             .prepare(
                 "SELECT k.id FROM event_sealed s JOIN data_keys k ON k.id = s.key_id
                    WHERE s.event_id = ?1 AND k.wrapped_key IS NOT NULL
+                 UNION
+                 SELECT event_id FROM event_sealed
+                   WHERE event_id = ?1 AND key_id IS NULL AND wrapped_key IS NOT NULL
                  UNION
                  SELECT k.id FROM report_attachments a JOIN data_keys k ON k.id = a.key_id
                    WHERE a.event_id = ?1 AND k.wrapped_key IS NOT NULL
@@ -321,9 +385,17 @@ impl SqliteStore {
             let mut idx = tx
                 .prepare("UPDATE event_sealed SET contact_index = NULL WHERE key_id = ?1")
                 .sx()?;
+            // A report's key kept on its row has the event's id.
+            let mut inline = tx
+                .prepare(
+                    "UPDATE event_sealed SET wrapped_key = NULL, key_destroyed_at = ?2, contact_index = NULL
+                     WHERE event_id = ?1 AND key_id IS NULL AND wrapped_key IS NOT NULL",
+                )
+                .sx()?;
             for id in ids {
                 n += st.execute(params![id, ts(&at)]).sx()? as u64;
                 idx.execute([id]).sx()?;
+                n += inline.execute(params![id, ts(&at)]).sx()? as u64;
             }
         }
         if !audit.is_empty() {
@@ -364,8 +436,9 @@ impl SqliteStore {
         let mut st = c
             .prepare(
                 "SELECT e.id FROM events e JOIN event_sealed s ON s.event_id = e.id
-                   JOIN data_keys k ON k.id = s.key_id
-                 WHERE k.wrapped_key IS NOT NULL AND e.status <> 'unverified' AND e.updated_at < ?1
+                   LEFT JOIN data_keys k ON k.id = s.key_id
+                 WHERE (CASE WHEN s.key_id IS NULL THEN s.wrapped_key ELSE k.wrapped_key END) IS NOT NULL
+                   AND e.status <> 'unverified' AND e.updated_at < ?1
                  ORDER BY e.id",
             )
             .sx()?;

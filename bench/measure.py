@@ -93,7 +93,7 @@ def bench_recompute(a, res):
     sparse (only locality-months with events); Usalama's panel is dense (every locality x
     every month, explicit zeros) and adds the index and the detectors."""
     print("== recompute (adm2) and per-locality-month aggregation (peers)", flush=True)
-    store = os.path.join(a.work, "store")
+    store = store_dir(a)
     runs = []
     for r in range(a.runs):
         t, m, cpu, out = timed_cpu([a.bin, "index", "recompute", "--level", "adm2", "--format", "json", "--data-dir", store])
@@ -211,11 +211,16 @@ def wrk(url, secs, headers):
     return {"rps": rps, "p50_ms": lat(50), "p99_ms": lat(99), "errors": errors}
 
 
-def login_cookie(base, password):
+def store_dir(a):
+    """The store the import left, or the one given with --store."""
+    return getattr(a, "store", None) or os.path.join(a.work, "store")
+
+
+def login_cookie(base, password, user="bench"):
     """Logs in through the form and returns the session cookie header."""
     with urllib.request.urlopen(base + "/login") as r:
         csrf = re.search(r"usalama_csrf=([^;]+)", r.headers.get("Set-Cookie")).group(1)
-    body = urllib.parse.urlencode({"username": "bench", "password": password, "csrf": csrf, "next": "/"}).encode()
+    body = urllib.parse.urlencode({"username": user, "password": password, "csrf": csrf, "next": "/"}).encode()
     req = urllib.request.Request(base + "/login", data=body, headers={"Cookie": f"usalama_csrf={csrf}"})
 
     class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -232,15 +237,17 @@ def login_cookie(base, password):
 
 def bench_load(a, res):
     print("== API and pages under load", flush=True)
-    store = os.path.join(a.work, "store")
-    token = subprocess.run([a.bin, "token", "create", "--role", "analyst", "--label", "bench", "--data-dir", store],
+    store = store_dir(a)
+    # A kept store (--store) is used again: each run adds its own account and token.
+    user = "bench" if not getattr(a, "store", None) else f"bench{int(time.time())}"
+    token = subprocess.run([a.bin, "token", "create", "--role", "analyst", "--label", user, "--data-dir", store],
                            capture_output=True, text=True, check=True).stdout.strip()
-    out = subprocess.run([a.bin, "user", "add", "bench", "--role", "analyst", "--data-dir", store],
+    out = subprocess.run([a.bin, "user", "add", user, "--role", "analyst", "--data-dir", store],
                          capture_output=True, text=True, check=True).stdout
     password = out.strip().split()[-1]
     srv = Server(a, store)
     try:
-        cookie = login_cookie(srv.base, password)
+        cookie = login_cookie(srv.base, password, user)
         adm1 = json.load(urllib.request.urlopen(urllib.request.Request(
             srv.base + "/api/v1/localities?level=adm1&limit=1", headers={"Authorization": f"Bearer {token}"})))
         code = adm1["items"][0]["code"]
@@ -252,17 +259,35 @@ def bench_load(a, res):
             ("GET /map (page)", "/map", []),
             ("GET / (dashboard)", "/", []),
         ]
-        res["load"] = {"connections": 50, "seconds": a.load_secs, "routes": {}}
+        load_runs = getattr(a, "load_runs", 1) or 1
+        res["load"] = {"connections": 50, "seconds": a.load_secs, "runs": load_runs, "routes": {}}
         for name, path, headers in routes:
-            r = wrk(srv.base + path, a.load_secs, headers)
+            rs = []
+            for i in range(load_runs):
+                r = wrk(srv.base + path, a.load_secs, headers)
+                rs.append(r)
+                if load_runs > 1:
+                    print(f"    {name} run {i + 1}: {r['rps']:,.0f} req/s, p99 {r['p99_ms']} ms, errors {r['errors']}", flush=True)
+            r = load_median(rs)
             res["load"]["routes"][name] = r
             print(f"  {name}: {r['rps']:,.0f} req/s, p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, errors {r['errors']}", flush=True)
         res["load"]["server_peak_rss_mib"] = srv.peak_rss_mib()
         bench_pages(a, res, srv, cookie)
-        bench_batch(a, res, srv, token)
-        bench_batch_sealed(a, res, srv, token)
+        if not getattr(a, "no_batch", False):
+            bench_batch(a, res, srv, token)
+            bench_batch_sealed(a, res, srv, token)
     finally:
         srv.stop()
+
+
+def load_median(rs):
+    """The median of several wrk runs of one route: requests/s and latencies are each the
+    median over the runs, errors the sum; the runs themselves are kept."""
+    if len(rs) == 1:
+        return rs[0]
+    med = lambda k: median([r[k] for r in rs if r[k] is not None])
+    return {"rps": med("rps"), "p50_ms": med("p50_ms"), "p99_ms": med("p99_ms"),
+            "errors": sum(r["errors"] for r in rs), "runs": rs}
 
 
 def bench_batch(a, res, srv, token):
@@ -412,21 +437,25 @@ def bench_pages(a, res, srv, cookie):
 
 def bench_export(a, res):
     print("== export", flush=True)
-    store = os.path.join(a.work, "store")
+    store = store_dir(a)
     if subprocess.run([a.bin, "export", "--help"], capture_output=True).returncode != 0:
         res["export"] = {"note": "usalama export is not built yet"}
         print("  not built yet", flush=True)
         return
     res["export"] = {}
     for fmt in ("hxl", "geojson"):
-        ts, ms = [], []
+        ts, ms, cs = [], [], []
         for _ in range(a.runs):
             outf = os.path.join(a.work, f"export.{fmt}")
-            t, m, _ = timed([a.bin, "export", fmt, "--output", outf, "--data-dir", store])
+            t, m, c, _ = timed_cpu([a.bin, "export", fmt, "--output", outf, "--data-dir", store])
             ts.append(t)
             ms.append(m)
-        res["export"][fmt] = {"s": median(ts), "peak_rss_mib": median(ms)}
-        print(f"  {fmt}: {median(ts):.2f}s, {median(ms):.0f} MiB", flush=True)
+            cs.append(c)
+            print(f"    {fmt}: {t:.2f}s wall, {c:.2f}s CPU, {m:.0f} MiB", flush=True)
+        res["export"][fmt] = {"s": median(ts), "cpu_s": median(cs), "peak_rss_mib": median(ms),
+                              "bytes": os.path.getsize(outf)}
+        os.remove(outf)
+        print(f"  {fmt}: {median(ts):.2f}s, CPU {median(cs):.2f}s, {median(ms):.0f} MiB", flush=True)
 
 
 def write_md(a, res, path):
@@ -465,8 +494,8 @@ def write_md(a, res, path):
         if "note" in e:
             L += [f"Export: {e['note']}.", ""]
         else:
-            L += ["| export | time | peak memory |", "| --- | --- | --- |"] + [
-                f"| {k} | {v['s']:.2f} s | {v['peak_rss_mib']:.0f} MiB |" for k, v in e.items()] + [""]
+            L += ["| export | time | CPU | peak memory |", "| --- | --- | --- | --- |"] + [
+                f"| {k} | {v['s']:.2f} s | {v.get('cpu_s', float('nan')):.2f} s | {v['peak_rss_mib']:.0f} MiB |" for k, v in e.items()] + [""]
     p = res.get("pages")
     if p:
         L += ["| page | bytes (uncompressed) | requests leaving the server |", "| --- | --- | --- |"] + [
@@ -481,6 +510,11 @@ def main():
     ap.add_argument("--events", type=int, required=True)
     ap.add_argument("--runs", type=int, required=True)
     ap.add_argument("--load-secs", type=int, required=True)
+    ap.add_argument("--load-runs", type=int, default=1,
+                    help="wrk runs per route in the load stage (median reported)")
+    ap.add_argument("--store", help="an existing store for recompute, load and export (default: the import's)")
+    ap.add_argument("--no-batch", action="store_true",
+                    help="the load stage without the batch intake (which writes to the store)")
     ap.add_argument("--only", default="all",
                     help="comma-separated: import, recompute, load, export, batch (default all: every part but batch, which load includes)")
     a = ap.parse_args()

@@ -186,13 +186,7 @@ fn csv_cell(buf: &mut Vec<u8>, v: Cell<'_>) -> io::Result<()> {
 
 enum Inner<W: Write> {
     Csv(Box<csv::Writer<W>>),
-    Json {
-        out: W,
-        first: bool,
-        /// Column positions in the order of their names (properties are written sorted,
-        /// as a JSON object of `serde_json` keeps them).
-        order: [usize; 29],
-    },
+    Json { out: W, first: bool },
 }
 
 /// Writes events in one format, streaming.
@@ -201,6 +195,9 @@ pub struct EventWriter<W: Write> {
     written: u64,
     /// Reused for each CSV cell.
     buf: Vec<u8>,
+    /// Column positions in the order of their names (GeoJSON properties are written
+    /// sorted, as a JSON object of `serde_json` keeps them).
+    order: [usize; 29],
 }
 
 fn io_err(e: csv::Error) -> io::Error {
@@ -225,22 +222,19 @@ impl<W: Write> EventWriter<W> {
             ExportFormat::GeoJson => {
                 let mut out = out;
                 out.write_all(b"{\"type\":\"FeatureCollection\",\"features\":[")?;
-                let mut order = [0usize; 29];
-                for (i, o) in order.iter_mut().enumerate() {
-                    *o = i;
-                }
-                order.sort_by_key(|&i| COLUMNS[i].0);
-                Inner::Json {
-                    out,
-                    first: true,
-                    order,
-                }
+                Inner::Json { out, first: true }
             }
         };
+        let mut order = [0usize; 29];
+        for (i, o) in order.iter_mut().enumerate() {
+            *o = i;
+        }
+        order.sort_by_key(|&i| COLUMNS[i].0);
         Ok(Self {
             inner,
             written: 0,
             buf: Vec::with_capacity(256),
+            order,
         })
     }
 
@@ -261,7 +255,7 @@ impl<W: Write> EventWriter<W> {
                 }
                 w.write_record(None::<&[u8]>).map_err(io_err)?;
             }
-            Inner::Json { out, first, order } => {
+            Inner::Json { out, first } => {
                 // The keys of each object in sorted order, as `serde_json` writes them.
                 out.write_all(if *first { b"\n" } else { b",\n" })?;
                 *first = false;
@@ -279,7 +273,7 @@ impl<W: Write> EventWriter<W> {
                 out.write_all(b",\"id\":")?;
                 json_cell(out, Cell::Text(id))?;
                 out.write_all(b",\"properties\":{")?;
-                for (n, &i) in order.iter().enumerate() {
+                for (n, &i) in self.order.iter().enumerate() {
                     if n > 0 {
                         out.write_all(b",")?;
                     }

@@ -93,7 +93,7 @@ def bench_recompute(a, res):
     sparse (only locality-months with events); Usalama's panel is dense (every locality x
     every month, explicit zeros) and adds the index and the detectors."""
     print("== recompute (adm2) and per-locality-month aggregation (peers)", flush=True)
-    store = os.path.join(a.work, "store")
+    store = store_dir(a)
     runs = []
     for r in range(a.runs):
         t, m, cpu, out = timed_cpu([a.bin, "index", "recompute", "--level", "adm2", "--format", "json", "--data-dir", store])
@@ -210,9 +210,18 @@ class Server:
                     return int(line.split()[1]) / 1024.0
         return None
 
+    def cpu_s(self):
+        """The server's CPU seconds so far (user + system, all threads)."""
+        return proc_cpu_s(self.p.pid)
+
     def stop(self):
         self.p.send_signal(signal.SIGTERM)
-        self.p.wait(timeout=30)
+        try:
+            self.p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            # A long alert evaluation under way does not end with the requests.
+            self.p.kill()
+            self.p.wait(timeout=30)
 
 
 def wrk(url, secs, headers):
@@ -235,11 +244,16 @@ def wrk(url, secs, headers):
     return {"rps": rps, "p50_ms": lat(50), "p99_ms": lat(99), "errors": errors}
 
 
-def login_cookie(base, password):
+def store_dir(a):
+    """The store the import left, or the one given with --store."""
+    return getattr(a, "store", None) or os.path.join(a.work, "store")
+
+
+def login_cookie(base, password, user="bench"):
     """Logs in through the form and returns the session cookie header."""
     with urllib.request.urlopen(base + "/login") as r:
         csrf = re.search(r"usalama_csrf=([^;]+)", r.headers.get("Set-Cookie")).group(1)
-    body = urllib.parse.urlencode({"username": "bench", "password": password, "csrf": csrf, "next": "/"}).encode()
+    body = urllib.parse.urlencode({"username": user, "password": password, "csrf": csrf, "next": "/"}).encode()
     req = urllib.request.Request(base + "/login", data=body, headers={"Cookie": f"usalama_csrf={csrf}"})
 
     class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -256,15 +270,17 @@ def login_cookie(base, password):
 
 def bench_load(a, res):
     print("== API and pages under load", flush=True)
-    store = os.path.join(a.work, "store")
-    token = subprocess.run([a.bin, "token", "create", "--role", "analyst", "--label", "bench", "--data-dir", store],
+    store = store_dir(a)
+    # A kept store (--store) is used again: each run adds its own account and token.
+    user = "bench" if not getattr(a, "store", None) else f"bench{int(time.time())}"
+    token = subprocess.run([a.bin, "token", "create", "--role", "analyst", "--label", user, "--data-dir", store],
                            capture_output=True, text=True, check=True).stdout.strip()
-    out = subprocess.run([a.bin, "user", "add", "bench", "--role", "analyst", "--data-dir", store],
+    out = subprocess.run([a.bin, "user", "add", user, "--role", "analyst", "--data-dir", store],
                          capture_output=True, text=True, check=True).stdout
     password = out.strip().split()[-1]
     srv = Server(a, store)
     try:
-        cookie = login_cookie(srv.base, password)
+        cookie = login_cookie(srv.base, password, user)
         adm1 = json.load(urllib.request.urlopen(urllib.request.Request(
             srv.base + "/api/v1/localities?level=adm1&limit=1", headers={"Authorization": f"Bearer {token}"})))
         code = adm1["items"][0]["code"]
@@ -276,15 +292,29 @@ def bench_load(a, res):
             ("GET /map (page)", "/map", []),
             ("GET / (dashboard)", "/", []),
         ]
-        res["load"] = {"connections": 50, "seconds": a.load_secs, "routes": {}}
+        load_runs = getattr(a, "load_runs", 1) or 1
+        res["load"] = {"connections": 50, "seconds": a.load_secs, "runs": load_runs, "routes": {}}
         for name, path, headers in routes:
-            r = wrk(srv.base + path, a.load_secs, headers)
+            rs = []
+            for i in range(load_runs):
+                c0 = srv.cpu_s()
+                r = wrk(srv.base + path, a.load_secs, headers)
+                # Server CPU per request: what the route costs whatever else the shared
+                # machine runs (it includes any background work of the server meanwhile).
+                r["server_cpu_ms_per_req"] = (srv.cpu_s() - c0) * 1000 / max(1.0, r["rps"] * a.load_secs)
+                rs.append(r)
+                if load_runs > 1:
+                    print(f"    {name} run {i + 1}: {r['rps']:,.0f} req/s, p99 {r['p99_ms']} ms, errors {r['errors']}, "
+                          f"server CPU {r['server_cpu_ms_per_req']:.2f} ms/req", flush=True)
+            r = load_median(rs)
             res["load"]["routes"][name] = r
-            print(f"  {name}: {r['rps']:,.0f} req/s, p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, errors {r['errors']}", flush=True)
+            print(f"  {name}: {r['rps']:,.0f} req/s, p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, errors {r['errors']}, "
+                  f"server CPU {r['server_cpu_ms_per_req']:.2f} ms/req", flush=True)
         res["load"]["server_peak_rss_mib"] = srv.peak_rss_mib()
         bench_pages(a, res, srv, cookie)
-        bench_batch(a, res, srv, token)
-        bench_batch_sealed(a, res, srv, token)
+        if not getattr(a, "no_batch", False):
+            bench_batch(a, res, srv, token)
+            bench_batch_sealed(a, res, srv, token)
     finally:
         srv.stop()
 
@@ -307,6 +337,17 @@ def wait_idle(pid, settle=3.0, quiet=0.03, limit=120.0):
         time.sleep(0.5)
         if proc_cpu_s(pid) - c < quiet:
             return
+
+
+def load_median(rs):
+    """The median of several wrk runs of one route: requests/s and latencies are each the
+    median over the runs, errors the sum; the runs themselves are kept."""
+    if len(rs) == 1:
+        return rs[0]
+    med = lambda k: median([r[k] for r in rs if r[k] is not None])
+    return {"rps": med("rps"), "p50_ms": med("p50_ms"), "p99_ms": med("p99_ms"),
+            "server_cpu_ms_per_req": med("server_cpu_ms_per_req"),
+            "errors": sum(r["errors"] for r in rs), "runs": rs}
 
 
 def bench_batch(a, res, srv, token):
@@ -448,7 +489,7 @@ def netlog_external(url, base):
         subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                         "--disable-background-networking", "--disable-component-update", "--disable-sync",
                         f"--user-data-dir={tmp}/p", f"--log-net-log={log}", "--dump-dom", url],
-                       capture_output=True, timeout=60)
+                       capture_output=True, timeout=180)
         d = json.load(open(log))
         t = d["constants"]["logEventTypes"]["URL_REQUEST_START_JOB"]
         jobs = [e["params"] for e in d["events"] if e.get("type") == t and "url" in e.get("params", {})]
@@ -466,28 +507,35 @@ def bench_pages(a, res, srv, cookie):
             if e.code == 404:
                 continue
             body = e.read()
-        ext = netlog_external(srv.base + path, srv.base) if path in ("/", "/map", "/login") else None
+        try:
+            ext = netlog_external(srv.base + path, srv.base) if path in ("/", "/map", "/login") else None
+        except subprocess.TimeoutExpired:
+            ext = "chromium timed out"
         res["pages"][path] = {"bytes": len(body), "external_requests": ext}
         print(f"  {path}: {len(body):,} bytes, external requests: {ext}", flush=True)
 
 
 def bench_export(a, res):
     print("== export", flush=True)
-    store = os.path.join(a.work, "store")
+    store = store_dir(a)
     if subprocess.run([a.bin, "export", "--help"], capture_output=True).returncode != 0:
         res["export"] = {"note": "usalama export is not built yet"}
         print("  not built yet", flush=True)
         return
     res["export"] = {}
     for fmt in ("hxl", "geojson"):
-        ts, ms = [], []
+        ts, ms, cs = [], [], []
         for _ in range(a.runs):
             outf = os.path.join(a.work, f"export.{fmt}")
-            t, m, _ = timed([a.bin, "export", fmt, "--output", outf, "--data-dir", store])
+            t, m, c, _ = timed_cpu([a.bin, "export", fmt, "--output", outf, "--data-dir", store])
             ts.append(t)
             ms.append(m)
-        res["export"][fmt] = {"s": median(ts), "peak_rss_mib": median(ms)}
-        print(f"  {fmt}: {median(ts):.2f}s, {median(ms):.0f} MiB", flush=True)
+            cs.append(c)
+            print(f"    {fmt}: {t:.2f}s wall, {c:.2f}s CPU, {m:.0f} MiB", flush=True)
+        res["export"][fmt] = {"s": median(ts), "cpu_s": median(cs), "peak_rss_mib": median(ms),
+                              "bytes": os.path.getsize(outf)}
+        os.remove(outf)
+        print(f"  {fmt}: {median(ts):.2f}s, CPU {median(cs):.2f}s, {median(ms):.0f} MiB", flush=True)
 
 
 def write_md(a, res, path):
@@ -514,9 +562,11 @@ def write_md(a, res, path):
         L += [""]
     ld = res.get("load")
     if ld:
-        L += [f"| load (wrk, {ld['connections']} connections, {ld['seconds']} s) | req/s | p50 ms | p99 ms | errors |", "| --- | --- | --- | --- | --- |"]
+        L += [f"| load (wrk, {ld['connections']} connections, {ld['seconds']} s, median of {ld.get('runs', 1)}) | req/s | p50 ms | p99 ms | errors | server CPU ms/req |",
+              "| --- | --- | --- | --- | --- | --- |"]
         for k, r in ld["routes"].items():
-            L.append(f"| {k} | {r['rps']:,.0f} | {r['p50_ms']} | {r['p99_ms']} | {r['errors']} |")
+            cpu = r.get("server_cpu_ms_per_req")
+            L.append(f"| {k} | {r['rps']:,.0f} | {r['p50_ms']} | {r['p99_ms']} | {r['errors']} | {'-' if cpu is None else f'{cpu:.2f}'} |")
         L += ["", f"Server peak resident memory: {ld['server_peak_rss_mib']:.0f} MiB.", ""]
     b = res.get("batch")
     if b:
@@ -530,8 +580,8 @@ def write_md(a, res, path):
         if "note" in e:
             L += [f"Export: {e['note']}.", ""]
         else:
-            L += ["| export | time | peak memory |", "| --- | --- | --- |"] + [
-                f"| {k} | {v['s']:.2f} s | {v['peak_rss_mib']:.0f} MiB |" for k, v in e.items()] + [""]
+            L += ["| export | time | CPU | peak memory |", "| --- | --- | --- | --- |"] + [
+                f"| {k} | {v['s']:.2f} s | {v.get('cpu_s', float('nan')):.2f} s | {v['peak_rss_mib']:.0f} MiB |" for k, v in e.items()] + [""]
     p = res.get("pages")
     if p:
         L += ["| page | bytes (uncompressed) | requests leaving the server |", "| --- | --- | --- |"] + [
@@ -546,6 +596,11 @@ def main():
     ap.add_argument("--events", type=int, required=True)
     ap.add_argument("--runs", type=int, required=True)
     ap.add_argument("--load-secs", type=int, required=True)
+    ap.add_argument("--load-runs", type=int, default=1,
+                    help="wrk runs per route in the load stage (median reported)")
+    ap.add_argument("--store", help="an existing store for recompute, load and export (default: the import's)")
+    ap.add_argument("--no-batch", action="store_true",
+                    help="the load stage without the batch intake (which writes to the store)")
     ap.add_argument("--only", default="all",
                     help="comma-separated: import, recompute, load, export, batch (default all: every part but batch, which load includes)")
     a = ap.parse_args()

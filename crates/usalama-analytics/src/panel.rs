@@ -697,20 +697,68 @@ impl Panel {
         facts: &[EventFact],
         observations: &[IndicatorObservation],
     ) -> Self {
+        let mut b = PanelBuilder::new(spec);
+        b.add(facts);
+        b.finish(observations)
+    }
+}
+
+/// What a [`PanelBuilder`] keeps of one counted fact: its resolution and its counts.
+struct Kept {
+    resolved: Resolved,
+    fatalities: u32,
+    displaced: u32,
+    civilians_targeted: bool,
+}
+
+/// Builds a [`Panel`] from facts handed over in batches (as a store scan reads them),
+/// keeping of each fact only its resolved period, units and category column and its
+/// counts (about 40 bytes), so that a caller never holds every [`EventFact`] at once.
+/// The result is the same as [`Panel::build`] given all the facts in the same order.
+pub struct PanelBuilder<'a> {
+    spec: &'a PanelSpec,
+    registers: Registers,
+    kept: Vec<Kept>,
+    stats: PanelStats,
+}
+
+impl<'a> PanelBuilder<'a> {
+    /// A builder for the panel `spec` describes (its range must cover the facts to count).
+    pub fn new(spec: &'a PanelSpec) -> Self {
+        Self {
+            spec,
+            registers: Registers::new(spec),
+            kept: Vec::new(),
+            stats: PanelStats::default(),
+        }
+    }
+
+    /// Resolves a batch of facts (the first pass of [`Panel::build`]).
+    pub fn add(&mut self, facts: &[EventFact]) {
+        self.stats.facts += facts.len();
+        for f in facts {
+            if let Some(resolved) = self.registers.resolve(f, self.spec, &mut self.stats) {
+                self.kept.push(Kept {
+                    resolved,
+                    fatalities: f.fatalities.unwrap_or(0),
+                    displaced: f.displaced.unwrap_or(0),
+                    civilians_targeted: f.civilians_targeted,
+                });
+            }
+        }
+    }
+
+    /// The panel of every fact added and of `observations`.
+    pub fn finish(self, observations: &[IndicatorObservation]) -> Panel {
+        let Self {
+            spec,
+            registers,
+            kept,
+            mut stats,
+        } = self;
         let range = spec.range;
         let periods = range.len();
-        let mut stats = PanelStats {
-            facts: facts.len(),
-            observations: observations.len(),
-            ..PanelStats::default()
-        };
-
-        // Pass 1: resolve every fact with provisional ids; then fix the final orders.
-        let mut registers = Registers::new(spec);
-        let resolved: Vec<Option<Resolved>> = facts
-            .iter()
-            .map(|f| registers.resolve(f, spec, &mut stats))
-            .collect();
+        stats.observations = observations.len();
         let (units, unit_position) = registers.final_units();
         let (categories, category_position) = registers.final_categories();
 
@@ -718,23 +766,22 @@ impl Panel {
         let stride = 2 * categories.len() + 2;
         let civilian = 2 * categories.len();
         let mut counts = vec![0u32; units.len() * periods * stride];
-        for (fact, r) in facts.iter().zip(&resolved) {
-            let Some(r) = r else { continue };
+        for k in &kept {
+            let r = &k.resolved;
             let c = 2 * category_position[r.category as usize] as usize;
-            let fatalities = fact.fatalities.unwrap_or(0);
-            let displaced = fact.displaced.unwrap_or(0);
             for &u in r.units.iter().filter(|&&u| u != NONE) {
                 let u = unit_position[u as usize] as usize;
                 let base = (u * periods + r.period as usize) * stride;
                 let cell = &mut counts[base..base + stride];
                 cell[c] = cell[c].saturating_add(1);
-                cell[c + 1] = cell[c + 1].saturating_add(fatalities);
-                if fact.civilians_targeted {
+                cell[c + 1] = cell[c + 1].saturating_add(k.fatalities);
+                if k.civilians_targeted {
                     cell[civilian] = cell[civilian].saturating_add(1);
                 }
-                cell[civilian + 1] = cell[civilian + 1].saturating_add(displaced);
+                cell[civilian + 1] = cell[civilian + 1].saturating_add(k.displaced);
             }
         }
+        drop(kept);
 
         let mut localities = HashMap::new();
         let mut cells = HashMap::new();
@@ -747,7 +794,7 @@ impl Panel {
         let (indicators, indicator_values) =
             indicator_values(spec, units.len(), &localities, observations, &mut stats);
 
-        Self {
+        Panel {
             range,
             periods,
             dimension_columns: dimension_columns(&categories),
@@ -762,7 +809,9 @@ impl Panel {
             stats,
         }
     }
+}
 
+impl Panel {
     /// The period range (the time axis).
     pub fn range(&self) -> PeriodRange {
         self.range
@@ -1419,5 +1468,66 @@ mod tests {
             civ,
             facts.iter().filter(|f| f.civilians_targeted).count() as u64
         );
+    }
+
+    #[test]
+    fn a_builder_fed_in_batches_gives_the_panel_of_all_the_facts() {
+        let mut facts = vec![
+            fact(
+                [Some("C"), Some("P1"), Some("D1"), None],
+                "2020-01-15",
+                "armed_violence",
+            ),
+            fact(
+                [Some("C"), Some("P1"), None, None],
+                "2020-02-01",
+                "abduction",
+            ),
+            fact(
+                [Some("C"), Some("P2"), Some("D2"), None],
+                "2020-03-31",
+                "armed_violence",
+            ),
+            // Outside the range, unplaced, another source, a grid cell.
+            fact(
+                [Some("C"), Some("P2"), None, None],
+                "2021-06-01",
+                "armed_violence",
+            ),
+            fact([None, None, None, None], "2020-02-10", "armed_violence"),
+            fact(
+                [Some("C"), None, None, None],
+                "2020-02-10",
+                "food_insecurity",
+            ),
+        ];
+        facts[1].fatalities = Some(7);
+        facts[1].civilians_targeted = true;
+        facts[2].displaced = Some(40);
+        facts[5].source = "other".into();
+        facts[4].priogrid = Some(123_456);
+        let spec = PanelSpec::new(months("2020-01", "2020-03"))
+            .with_localities([(loc("C"), AdminLevel::Adm0), (loc("P1"), AdminLevel::Adm1)])
+            .with_sources(["ucdp-ged".to_string()]);
+        let whole = Panel::build(&spec, &facts, &[]);
+        let mut b = PanelBuilder::new(&spec);
+        for chunk in facts.chunks(2) {
+            b.add(chunk);
+        }
+        let batched = b.finish(&[]);
+        assert_eq!(batched.stats(), whole.stats());
+        assert_eq!(whole.stats().counted, 4);
+        assert_eq!(batched.units(), whole.units());
+        assert_eq!(batched.categories(), whole.categories());
+        for u in 0..whole.units().len() {
+            for t in 0..whole.periods() {
+                assert_eq!(batched.events(u, t, None), whole.events(u, t, None));
+                assert_eq!(batched.fatalities(u, t, None), whole.fatalities(u, t, None));
+                assert_eq!(batched.civilian_events(u, t), whole.civilian_events(u, t));
+            }
+        }
+        let c = whole.unit_index(&Unit::Locality(loc("C"))).unwrap();
+        assert_eq!((0..3).map(|t| whole.events(c, t, None)).sum::<u64>(), 3);
+        assert_eq!(whole.fatalities(c, 1, None), 7);
     }
 }

@@ -15,14 +15,9 @@ use usalama_analytics::forecast::escalation::{
 use usalama_analytics::forecast::{
     self, BacktestConfig, BacktestReport, ForecastData, ForecastError, HorizonForecast, ModelConfig,
 };
-use usalama_analytics::grid;
-use usalama_analytics::panel::{EventFact, Level, Panel, PanelSpec, Unit};
+use usalama_analytics::panel::{Level, Unit};
 use usalama_analytics::period::{Granularity, PeriodRange};
-use usalama_domain::VerificationStatus;
-use usalama_store::{EventQuery, LocalitySummary};
-
-/// Events read from the store per batch.
-const SCAN_BATCH: usize = 2_000;
+use usalama_store::LocalitySummary;
 
 /// How long computed forecasts are reused when no write went through this process.
 const FORECAST_TTL: Duration = Duration::from_secs(60);
@@ -113,38 +108,10 @@ impl App {
         let Some(s) = chosen.clone() else {
             return Ok((None, None));
         };
-        let q = EventQuery {
-            source: Some(s.clone()),
-            ..Default::default()
-        };
-        let mut facts = Vec::new();
-        self.store.scan_events(&q, SCAN_BATCH, &mut |batch| {
-            for p in batch {
-                if matches!(
-                    p.event.status,
-                    VerificationStatus::Rejected | VerificationStatus::DuplicateOf(_)
-                ) {
-                    continue;
-                }
-                let cell = p.event.point.and_then(|pt| grid::gid(pt.lat(), pt.lon()));
-                facts.push(EventFact::from_event(&p.event, p.path, cell));
-            }
-            Ok(())
-        })?;
-        let (Some(first), Some(last)) = (
-            facts.iter().map(|f| f.occurred_end).min(),
-            facts.iter().map(|f| f.occurred_end).max(),
-        ) else {
+        let Some(panel) = self.source_panel(&s, Granularity::Month, true)? else {
             return Ok((chosen, None));
         };
-        let range = PeriodRange::covering(Granularity::Month, first, last)
-            .map_err(|e| AppError::invalid("period", e.to_string()))?;
         let locs = self.localities()?;
-        let spec = PanelSpec::new(range)
-            .with_localities(locs.all.iter().map(|l| (l.id, l.level)))
-            .with_taxonomy(&self.taxonomy)
-            .with_sources([s]);
-        let panel = Panel::build(&spec, &facts, &[]);
         let adjacent = match level {
             Level::Grid => Vec::new(),
             l => {

@@ -11,7 +11,7 @@ use crate::App;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use usalama_analytics::index::{Explanation, HumanSecurityIndex, IndexConfig};
-use usalama_analytics::panel::{EventFact, Level, Panel, PanelSpec, Unit};
+use usalama_analytics::panel::{EventFact, Level, Panel, PanelBuilder, PanelSpec, Unit};
 use usalama_analytics::period::{Granularity, Period, PeriodRange};
 use usalama_domain::{AdminLevel, Dimension, VerificationStatus};
 use usalama_store::{EventQuery, LocalitySummary};
@@ -197,41 +197,13 @@ impl App {
                 index: None,
             });
         };
-        let q = EventQuery {
-            source: Some(s.clone()),
-            ..Default::default()
-        };
-        let mut facts = Vec::new();
-        self.store.scan_events(&q, SCAN_BATCH, &mut |batch| {
-            for p in batch {
-                if matches!(
-                    p.event.status,
-                    VerificationStatus::Rejected | VerificationStatus::DuplicateOf(_)
-                ) {
-                    continue;
-                }
-                facts.push(EventFact::from_event(&p.event, p.path, None));
-            }
-            Ok(())
-        })?;
-        let (Some(first), Some(last)) = (
-            facts.iter().map(|f| f.occurred_end).min(),
-            facts.iter().map(|f| f.occurred_end).max(),
-        ) else {
+        let Some(panel) = self.source_panel(&s, granularity, false)? else {
             return Ok(Computed {
                 source,
                 panel: None,
                 index: None,
             });
         };
-        let range = PeriodRange::covering(granularity, first, last)
-            .map_err(|e| AppError::invalid("period", e.to_string()))?;
-        let locs = self.localities()?;
-        let spec = PanelSpec::new(range)
-            .with_localities(locs.all.iter().map(|l| (l.id, l.level)))
-            .with_taxonomy(&self.taxonomy)
-            .with_sources([s]);
-        let panel = Panel::build(&spec, &facts, &[]);
         let index = HumanSecurityIndex::compute(&panel, &self.index_config())
             .map_err(|e| AppError::invalid("index config", e.to_string()))?;
         Ok(Computed {
@@ -239,6 +211,73 @@ impl App {
             panel: Some(panel),
             index: Some(index),
         })
+    }
+
+    /// The panel of `source`'s countable events (not rejected, not duplicates) at every
+    /// locality, over the periods of `granularity` that cover them; with `cells`, also at
+    /// the PRIO-GRID cell of each event's point. `None` when the source has no such event.
+    ///
+    /// Memory stays bounded at any store size: a narrow scan first finds the range, then
+    /// the events are read in batches and each is reduced to its panel position and
+    /// counts at once ([`PanelBuilder`]), so the whole store is never held as events or
+    /// facts.
+    pub(crate) fn source_panel(
+        &self,
+        source: &str,
+        granularity: Granularity,
+        cells: bool,
+    ) -> Result<Option<Panel>, AppError> {
+        let mut span: Option<(chrono::NaiveDate, chrono::NaiveDate)> = None;
+        self.store.scan_index_facts(
+            source,
+            AdminLevel::Adm0,
+            usalama_store::MAX_SCAN_BATCH,
+            &mut |batch| {
+                for f in batch.facts {
+                    let d = f.occurred_end;
+                    span = Some(span.map_or((d, d), |(lo, hi)| (lo.min(d), hi.max(d))));
+                }
+                Ok(())
+            },
+        )?;
+        let Some((first, last)) = span else {
+            return Ok(None);
+        };
+        let range = PeriodRange::covering(granularity, first, last)
+            .map_err(|e| AppError::invalid("period", e.to_string()))?;
+        let locs = self.localities()?;
+        let spec = PanelSpec::new(range)
+            .with_localities(locs.all.iter().map(|l| (l.id, l.level)))
+            .with_taxonomy(&self.taxonomy)
+            .with_sources([source.to_string()]);
+        let mut builder = PanelBuilder::new(&spec);
+        let mut facts = Vec::with_capacity(SCAN_BATCH);
+        let q = EventQuery {
+            source: Some(source.to_string()),
+            ..Default::default()
+        };
+        self.store.scan_events(&q, SCAN_BATCH, &mut |batch| {
+            facts.clear();
+            for p in batch {
+                if matches!(
+                    p.event.status,
+                    VerificationStatus::Rejected | VerificationStatus::DuplicateOf(_)
+                ) {
+                    continue;
+                }
+                let cell = if cells {
+                    p.event
+                        .point
+                        .and_then(|pt| usalama_analytics::grid::gid(pt.lat(), pt.lon()))
+                } else {
+                    None
+                };
+                facts.push(EventFact::from_event(&p.event, p.path, cell));
+            }
+            builder.add(&facts);
+            Ok(())
+        })?;
+        Ok(Some(builder.finish(&[])))
     }
 
     /// The index of every locality of `level` in period `at` (default: the last period

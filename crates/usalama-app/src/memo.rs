@@ -25,28 +25,36 @@ impl<K, V> Default for Memo<K, V> {
 
 impl<K: Eq + Hash, V> Memo<K, V> {
     /// The value of `key` if it was computed less than `ttl` ago, else `compute`'s (kept
-    /// for the next callers). Only one computation runs at a time; callers arriving
-    /// meanwhile wait and then take its value.
+    /// for the next callers). Only one computation runs at a time. Callers arriving
+    /// meanwhile wait for it when no value is kept for `key` (none yet, or dropped by a
+    /// write: a write is always seen); when an older value is kept (only its time ran
+    /// out: another instance may have written), they take that value at once instead of
+    /// queueing behind the one caller that computes the new one, so that a recomputation
+    /// over a large store never holds up every request.
     pub(crate) fn get_or_compute<E>(
         &self,
         key: K,
         ttl: Duration,
         compute: impl FnOnce() -> Result<V, E>,
     ) -> Result<Arc<V>, E> {
-        let fresh = |key: &K| {
-            self.values
-                .read()
-                .ok()
-                .and_then(|g| g.get(key).cloned())
-                .filter(|(at, _)| at.elapsed() < ttl)
-                .map(|(_, v)| v)
+        let kept = |key: &K| self.values.read().ok().and_then(|g| g.get(key).cloned());
+        let stale = match kept(&key) {
+            Some((at, v)) if at.elapsed() < ttl => return Ok(v),
+            Some((_, v)) => Some(v),
+            None => None,
         };
-        if let Some(v) = fresh(&key) {
-            return Ok(v);
-        }
-        let _one_at_a_time = self.computing.lock();
-        if let Some(v) = fresh(&key) {
-            return Ok(v);
+        let _one_at_a_time = match (stale, self.computing.try_lock()) {
+            (_, Ok(g)) => g,
+            (_, Err(std::sync::TryLockError::Poisoned(p))) => p.into_inner(),
+            (Some(v), Err(std::sync::TryLockError::WouldBlock)) => return Ok(v),
+            (None, Err(std::sync::TryLockError::WouldBlock)) => {
+                self.computing.lock().unwrap_or_else(|p| p.into_inner())
+            }
+        };
+        if let Some((at, v)) = kept(&key) {
+            if at.elapsed() < ttl {
+                return Ok(v);
+            }
         }
         let v = Arc::new(compute()?);
         if let Ok(mut g) = self.values.write() {
@@ -90,5 +98,40 @@ mod tests {
             .get_or_compute("c", ttl, || Err::<u32, _>("no"))
             .is_err());
         assert_eq!(calls.get(), 4);
+    }
+
+    #[test]
+    fn an_expired_value_is_served_while_another_caller_computes() {
+        let memo: Memo<&str, u32> = Memo::default();
+        let ttl = Duration::from_millis(1);
+        assert_eq!(
+            *memo.get_or_compute("a", ttl, || Ok::<_, ()>(1)).unwrap(),
+            1
+        );
+        std::thread::sleep(Duration::from_millis(5));
+        // Someone is computing: the expired value is served without waiting.
+        let busy = memo.computing.lock().unwrap();
+        let v = memo
+            .get_or_compute("a", ttl, || -> Result<u32, ()> {
+                panic!("must not compute")
+            })
+            .unwrap();
+        assert_eq!(*v, 1);
+        drop(busy);
+        assert_eq!(
+            *memo.get_or_compute("a", ttl, || Ok::<_, ()>(2)).unwrap(),
+            2
+        );
+        // After a write (clear) nothing older is served: the caller computes.
+        memo.clear();
+        let ttl = Duration::from_secs(60);
+        assert_eq!(
+            *memo.get_or_compute("a", ttl, || Ok::<_, ()>(3)).unwrap(),
+            3
+        );
+        assert_eq!(
+            *memo.get_or_compute("a", ttl, || Ok::<_, ()>(4)).unwrap(),
+            3
+        );
     }
 }

@@ -7,13 +7,14 @@
 
 use crate::error::AppError;
 use crate::App;
+use chrono::Datelike;
 use geo_types::MultiPolygon;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use usalama_analytics::disclose::{Cube, CubeFact, Figure, Thresholds};
 use usalama_analytics::period::{Granularity, Period, PeriodRange};
-use usalama_domain::{AdminLevel, Dimension, VerificationStatus};
-use usalama_store::{EventQuery, LocalitySummary};
+use usalama_domain::{AdminLevel, Dimension};
+use usalama_store::LocalitySummary;
 
 /// How long computed public figures are reused when no write went through this process.
 const PUBLIC_TTL: Duration = Duration::from_secs(60);
@@ -200,61 +201,48 @@ impl App {
             .enumerate()
             .map(|(i, a)| (a.locality.id, i))
             .collect();
-        // (area, dimension, end date, fatalities, sensitive) of every countable event.
-        let mut raw = Vec::new();
+        // Every countable event as a cube fact, its month counted from year 0 until the
+        // range is known. The narrow scan reads per event only its area, date, dimension,
+        // category and fatalities, in one pass of the table with no per-event allocation.
+        let month_number = |d: chrono::NaiveDate| d.year() as i64 * 12 + i64::from(d.month0());
+        let mut facts: Vec<CubeFact> = Vec::new();
+        let mut dates: Option<(chrono::NaiveDate, chrono::NaiveDate)> = None;
         if let Some(s) = &source {
-            let q = EventQuery {
-                source: Some(s.clone()),
-                ..Default::default()
-            };
-            self.store.scan_events(&q, SCAN_BATCH, &mut |batch| {
-                for p in batch {
-                    let e = &p.event;
-                    if matches!(
-                        e.status,
-                        VerificationStatus::Rejected | VerificationStatus::DuplicateOf(_)
-                    ) {
-                        continue;
+            let mut sensitive: Vec<bool> = Vec::new();
+            self.store
+                .scan_index_facts(s, privacy.level, SCAN_BATCH, &mut |batch| {
+                    for code in &batch.categories[sensitive.len()..] {
+                        sensitive.push(self.taxonomy.category(code).is_some_and(|c| c.sensitive));
                     }
-                    let area = p
-                        .path
-                        .at(privacy.level)
-                        .and_then(|id| area_index.get(&id).copied());
-                    let sensitive = self
-                        .taxonomy
-                        .category(&e.category)
-                        .is_some_and(|c| c.sensitive);
-                    raw.push((
-                        area,
-                        dimension_index(e.dimension),
-                        e.occurred_end,
-                        u64::from(e.fatalities()),
-                        sensitive,
-                    ));
-                }
-                Ok(())
-            })?;
+                    for f in batch.facts {
+                        let d = f.occurred_end;
+                        dates = Some(dates.map_or((d, d), |(lo, hi)| (lo.min(d), hi.max(d))));
+                        facts.push(CubeFact {
+                            area: f.locality.and_then(|id| area_index.get(&id).copied()),
+                            dimension: dimension_index(f.dimension),
+                            month: month_number(d) as usize,
+                            fatalities: u64::from(f.killed_best.unwrap_or(0)),
+                            sensitive: sensitive[usize::from(f.category)],
+                        });
+                    }
+                    Ok(())
+                })?;
         }
-        let range = match (raw.iter().map(|r| r.2).min(), raw.iter().map(|r| r.2).max()) {
-            (Some(first), Some(last)) => Some(
+        let range = match dates {
+            Some((first, last)) => Some(
                 PeriodRange::covering(Granularity::Month, first, last)
                     .map_err(|e| AppError::invalid("period", e.to_string()))?,
             ),
-            _ => None,
+            None => None,
         };
+        // Months as positions in the range (its first month is the earliest event's).
+        if let Some((first, _)) = dates {
+            let base = month_number(first) as usize;
+            for f in &mut facts {
+                f.month -= base;
+            }
+        }
         let months: Vec<Period> = range.map(|r| r.iter().collect()).unwrap_or_default();
-        let facts: Vec<CubeFact> = raw
-            .iter()
-            .filter_map(|&(area, dimension, end, fatalities, sensitive)| {
-                Some(CubeFact {
-                    area,
-                    dimension,
-                    month: range?.index_of_date(end)?,
-                    fatalities,
-                    sensitive,
-                })
-            })
-            .collect();
         let month_years: Vec<i32> = months.iter().map(Period::year).collect();
         let cube = Cube::protect(
             areas.len(),

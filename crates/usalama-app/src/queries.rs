@@ -86,6 +86,8 @@ pub(crate) struct LocalityCache {
     stats: crate::memo::Memo<String, PublicStats>,
     /// Event counts by filter (the `Debug` form of the query without its page).
     totals: RwLock<HashMap<String, (Instant, u64)>>,
+    /// Held while a total no one has counted yet is counted (one count at a time).
+    counting: std::sync::Mutex<()>,
     /// The human-security index per source and granularity (dropped on every write).
     pub(crate) index: crate::index::IndexCache,
     /// The protected public figures per source (dropped on every write).
@@ -253,14 +255,50 @@ impl App {
                 ..q.clone()
             }
         );
-        let known = self
+        // A total whose time ran out is counted again by one caller; the others keep
+        // using it meanwhile (it is marked fresh while that caller counts), so a count
+        // over a large store never runs once per concurrent request.
+        let mut counting = None;
+        let known = match self
             .cache
             .totals
             .read()
             .ok()
             .and_then(|t| t.get(&key).copied())
-            .filter(|(at, _)| at.elapsed() < STATS_TTL)
-            .map(|(_, n)| n);
+        {
+            Some((at, n)) if at.elapsed() < STATS_TTL => Some(n),
+            Some((_, n)) => match self.cache.totals.write() {
+                Ok(mut t) => match t.get_mut(&key) {
+                    Some(e) if e.0.elapsed() >= STATS_TTL => {
+                        e.0 = Instant::now();
+                        None
+                    }
+                    _ => Some(n),
+                },
+                Err(_) => None,
+            },
+            None => {
+                // Counted once: concurrent callers of the same new filter wait for it.
+                let g = self
+                    .cache
+                    .counting
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner());
+                match self
+                    .cache
+                    .totals
+                    .read()
+                    .ok()
+                    .and_then(|t| t.get(&key).copied())
+                {
+                    Some((at, n)) if at.elapsed() < STATS_TTL => Some(n),
+                    _ => {
+                        counting = Some(g);
+                        None
+                    }
+                }
+            }
+        };
         if let Some(total) = known {
             let mut page = self.store.list_events(&EventQuery {
                 skip_total: true,
@@ -276,6 +314,7 @@ impl App {
             }
             t.insert(key, (Instant::now(), page.total));
         }
+        drop(counting);
         Ok(page)
     }
 

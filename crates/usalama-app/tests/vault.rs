@@ -249,7 +249,7 @@ fn erasure_shreds_and_reaches_a_backup_taken_before() {
             "sqlite" => s.execute_sql(&format!("VACUUM INTO '{}'", backup.display())),
             _ => {
                 s.execute_sql("CREATE TABLE dk_backup AS SELECT * FROM data_keys");
-                // Reports' keys are kept on their sealed rows (migration 0010).
+                // Reports' keys are kept on their sealed rows (migration 0009).
                 s.execute_sql("CREATE TABLE es_backup AS SELECT * FROM event_sealed");
             }
         }

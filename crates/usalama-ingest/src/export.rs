@@ -7,7 +7,6 @@
 //! identify a monitor) has no column: the writer never reads those fields. Text cells of the CSV and HXL output that a spreadsheet would run as a
 //! formula (starting with `=`, `+`, `-`, `@`) are prefixed with an apostrophe.
 
-use serde_json::{json, Map, Value};
 use std::io::{self, Write};
 use std::str::FromStr;
 use usalama_domain::Event;
@@ -99,26 +98,38 @@ pub const COLUMNS: [(&str, &str); 29] = [
     ("description", "#description"),
 ];
 
-/// The cells of a record, in [`COLUMNS`] order, as JSON values (null when unknown).
-fn values(r: &ExportRecord<'_>) -> [Value; 29] {
+/// One cell of a record, borrowed where it can be: written straight to the output, with
+/// no JSON value or string built per cell.
+#[derive(Debug, Clone, Copy)]
+enum Cell<'a> {
+    Null,
+    Text(&'a str),
+    Int(u64),
+    Float(f64),
+    Bool(bool),
+}
+
+/// The cells of a record, in [`COLUMNS`] order (null when unknown). `id` and `dates` hold
+/// the text of the id and the two dates, which the cells borrow.
+fn cells<'a>(r: &ExportRecord<'a>, id: &'a str, dates: &'a [String; 2]) -> [Cell<'a>; 29] {
     let e = r.event;
     let c = &e.casualties;
     let place = |i: usize, code: bool| {
         r.adm[i]
-            .map(|p| Value::from(if code { p.code } else { p.name }))
-            .unwrap_or(Value::Null)
+            .map(|p| Cell::Text(if code { p.code } else { p.name }))
+            .unwrap_or(Cell::Null)
     };
-    let opt_text = |s: Option<&str>| s.map(Value::from).unwrap_or(Value::Null);
-    let count = |n: Option<u32>| n.map(Value::from).unwrap_or(Value::Null);
+    let opt_text = |s: Option<&'a str>| s.map(Cell::Text).unwrap_or(Cell::Null);
+    let count = |n: Option<u32>| n.map(|n| Cell::Int(u64::from(n))).unwrap_or(Cell::Null);
     [
-        Value::from(e.id.to_string()),
-        Value::from(e.source.as_str()),
+        Cell::Text(id),
+        Cell::Text(e.source.as_str()),
         opt_text(e.external_id.as_deref()),
-        Value::from(e.occurred_start.to_string()),
-        Value::from(e.occurred_end.to_string()),
-        Value::from(e.date_precision.as_str()),
-        Value::from(e.category.as_str()),
-        Value::from(e.dimension.as_str()),
+        Cell::Text(&dates[0]),
+        Cell::Text(&dates[1]),
+        Cell::Text(e.date_precision.as_str()),
+        Cell::Text(e.category.as_str()),
+        Cell::Text(e.dimension.as_str()),
         place(0, true),
         place(0, false),
         place(1, true),
@@ -126,39 +137,51 @@ fn values(r: &ExportRecord<'_>) -> [Value; 29] {
         place(2, true),
         place(2, false),
         opt_text(e.place_name.as_deref()),
-        e.point.map(|p| Value::from(p.lat())).unwrap_or(Value::Null),
-        e.point.map(|p| Value::from(p.lon())).unwrap_or(Value::Null),
+        e.point.map(|p| Cell::Float(p.lat())).unwrap_or(Cell::Null),
+        e.point.map(|p| Cell::Float(p.lon())).unwrap_or(Cell::Null),
         e.location_precision
-            .map(|p| Value::from(p.code()))
-            .unwrap_or(Value::Null),
+            .map(|p| Cell::Int(u64::from(p.code())))
+            .unwrap_or(Cell::Null),
         count(c.killed_best),
         count(c.killed_low),
         count(c.killed_high),
         count(c.injured),
         count(c.abducted),
         count(c.displaced),
-        Value::from(e.civilians_targeted),
+        Cell::Bool(e.civilians_targeted),
         opt_text(r.actors[0]),
         opt_text(r.actors[1]),
-        Value::from(e.status.as_str()),
+        Cell::Text(e.status.as_str()),
         opt_text(e.description.as_deref()),
     ]
 }
 
-/// A cell for CSV: text as is (guarded against formulas), numbers and booleans as JSON
-/// writes them, empty for null.
-fn cell(v: &Value) -> String {
+/// Writes a cell as JSON (as `serde_json` writes the same value).
+fn json_cell(out: &mut impl Write, v: Cell<'_>) -> io::Result<()> {
     match v {
-        Value::Null => String::new(),
-        Value::String(s) => {
-            if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-                format!("'{s}")
-            } else {
-                s.clone()
-            }
-        }
-        other => other.to_string(),
+        Cell::Null => out.write_all(b"null"),
+        Cell::Text(s) => serde_json::to_writer(out, s).map_err(io::Error::other),
+        Cell::Int(n) => serde_json::to_writer(out, &n).map_err(io::Error::other),
+        Cell::Float(x) => serde_json::to_writer(out, &x).map_err(io::Error::other),
+        Cell::Bool(b) => out.write_all(if b { b"true" } else { b"false" }),
     }
+}
+
+/// Puts a cell's CSV text in `buf`: text as is (guarded against formulas), numbers and
+/// booleans as JSON writes them, empty for null.
+fn csv_cell(buf: &mut Vec<u8>, v: Cell<'_>) -> io::Result<()> {
+    buf.clear();
+    match v {
+        Cell::Null => {}
+        Cell::Text(s) => {
+            if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+                buf.push(b'\'');
+            }
+            buf.extend_from_slice(s.as_bytes());
+        }
+        other => json_cell(buf, other)?,
+    }
+    Ok(())
 }
 
 enum Inner<W: Write> {
@@ -170,6 +193,11 @@ enum Inner<W: Write> {
 pub struct EventWriter<W: Write> {
     inner: Inner<W>,
     written: u64,
+    /// Reused for each CSV cell.
+    buf: Vec<u8>,
+    /// Column positions in the order of their names (GeoJSON properties are written
+    /// sorted, as a JSON object of `serde_json` keeps them).
+    order: [usize; 29],
 }
 
 fn io_err(e: csv::Error) -> io::Error {
@@ -197,34 +225,63 @@ impl<W: Write> EventWriter<W> {
                 Inner::Json { out, first: true }
             }
         };
-        Ok(Self { inner, written: 0 })
+        let mut order = [0usize; 29];
+        for (i, o) in order.iter_mut().enumerate() {
+            *o = i;
+        }
+        order.sort_by_key(|&i| COLUMNS[i].0);
+        Ok(Self {
+            inner,
+            written: 0,
+            buf: Vec::with_capacity(256),
+            order,
+        })
     }
 
     /// Writes one event.
     pub fn write(&mut self, r: &ExportRecord<'_>) -> io::Result<()> {
-        let vals = values(r);
+        let id = r.event.id.to_string();
+        let id = id.as_str();
+        let dates = [
+            r.event.occurred_start.to_string(),
+            r.event.occurred_end.to_string(),
+        ];
+        let vals = cells(r, id, &dates);
         match &mut self.inner {
             Inner::Csv(w) => {
-                w.write_record(vals.iter().map(cell)).map_err(io_err)?;
+                for v in vals {
+                    csv_cell(&mut self.buf, v)?;
+                    w.write_field(&self.buf).map_err(io_err)?;
+                }
+                w.write_record(None::<&[u8]>).map_err(io_err)?;
             }
             Inner::Json { out, first } => {
-                let mut props = Map::new();
-                for (c, v) in COLUMNS.iter().zip(vals) {
-                    props.insert(c.0.to_string(), v);
-                }
-                let geometry = match r.event.point {
-                    Some(p) => json!({"type": "Point", "coordinates": [p.lon(), p.lat()]}),
-                    None => Value::Null,
-                };
-                let feature = json!({
-                    "type": "Feature",
-                    "id": r.event.id.to_string(),
-                    "geometry": geometry,
-                    "properties": props,
-                });
+                // The keys of each object in sorted order, as `serde_json` writes them.
                 out.write_all(if *first { b"\n" } else { b",\n" })?;
                 *first = false;
-                serde_json::to_writer(&mut *out, &feature).map_err(io::Error::other)?;
+                out.write_all(b"{\"geometry\":")?;
+                match r.event.point {
+                    Some(p) => {
+                        out.write_all(b"{\"coordinates\":[")?;
+                        json_cell(out, Cell::Float(p.lon()))?;
+                        out.write_all(b",")?;
+                        json_cell(out, Cell::Float(p.lat()))?;
+                        out.write_all(b"],\"type\":\"Point\"}")?;
+                    }
+                    None => out.write_all(b"null")?,
+                }
+                out.write_all(b",\"id\":")?;
+                json_cell(out, Cell::Text(id))?;
+                out.write_all(b",\"properties\":{")?;
+                for (n, &i) in self.order.iter().enumerate() {
+                    if n > 0 {
+                        out.write_all(b",")?;
+                    }
+                    json_cell(out, Cell::Text(COLUMNS[i].0))?;
+                    out.write_all(b":")?;
+                    json_cell(out, vals[i])?;
+                }
+                out.write_all(b"},\"type\":\"Feature\"}")?;
             }
         }
         self.written += 1;
@@ -253,6 +310,7 @@ impl<W: Write> EventWriter<W> {
 mod tests {
     use super::*;
     use chrono::{DateTime, NaiveDate, Utc};
+    use serde_json::{json, Map, Value};
     use usalama_domain::{
         Casualties, Category, Channel, DatePrecision, Dimension, EventData, EventId, GeoPoint,
         Person, RecordMeta, Taxonomy, VerificationStatus,
@@ -371,6 +429,22 @@ mod tests {
         assert!(fs[1]["geometry"].is_null());
         let empty: Value = serde_json::from_str(&export(ExportFormat::GeoJson, &[])).unwrap();
         assert_eq!(empty["features"], json!([]));
+    }
+
+    #[test]
+    fn geojson_features_are_written_as_serde_json_writes_them() {
+        // Each feature line, read and written again by serde_json (keys sorted), is the
+        // same bytes: the direct writer formats numbers, text and key order alike.
+        let out = export(ExportFormat::GeoJson, &[event(true), event(false)]);
+        let lines: Vec<&str> = out.lines().skip(1).filter(|l| l.starts_with('{')).collect();
+        assert_eq!(lines.len(), 2);
+        for l in lines {
+            let l = l.trim_end_matches(',');
+            let v: Value = serde_json::from_str(l).unwrap();
+            assert_eq!(serde_json::to_string(&v).unwrap(), l);
+            let props: &Map<String, Value> = v["properties"].as_object().unwrap();
+            assert_eq!(props.len(), COLUMNS.len());
+        }
     }
 
     #[test]

@@ -45,8 +45,12 @@ pub(crate) const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0008_client_device.sql"),
     },
     Migration {
+        version: 9,
+        sql: include_str!("../migrations/sqlite/0009_inline_event_keys.sql"),
+    },
+    Migration {
         version: 10,
-        sql: include_str!("../migrations/sqlite/0010_inline_event_keys.sql"),
+        sql: include_str!("../migrations/sqlite/0010_events_by_source.sql"),
     },
 ];
 
@@ -85,8 +89,12 @@ pub(crate) const POSTGRES: &[Migration] = &[
         sql: include_str!("../migrations/postgres/0008_client_device.sql"),
     },
     Migration {
+        version: 9,
+        sql: include_str!("../migrations/postgres/0009_inline_event_keys.sql"),
+    },
+    Migration {
         version: 10,
-        sql: include_str!("../migrations/postgres/0010_inline_event_keys.sql"),
+        sql: include_str!("../migrations/postgres/0010_events_by_source.sql"),
     },
 ];
 

@@ -64,7 +64,7 @@ impl std::fmt::Debug for SealedFields {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SealedReport {
     /// The event's data key. One whose id is the event's id is kept on the report's
-    /// `event_sealed` row (one row per report, migration 0010); any other in `data_keys`.
+    /// `event_sealed` row (one row per report, migration 0009); any other in `data_keys`.
     pub key: DataKeyRecord,
     /// Its sealed fields.
     pub fields: SealedFields,

@@ -405,6 +405,54 @@ pub(crate) fn public_map_areas(
         .collect()
 }
 
+/// Map drawings kept: one per set of figures, language and whether areas link to lists.
+const MAP_SVGS_KEPT: usize = 16;
+
+/// The map drawings made lately, by the figures they were drawn from (compared by
+/// identity: figures computed again are a new value, so a drawing never outlives its
+/// figures), the language and whether areas link to event lists.
+type MapSvgs = Vec<(
+    std::sync::Arc<usalama_app::PublicFigures>,
+    Lang,
+    bool,
+    std::sync::Arc<str>,
+)>;
+static MAP_SVGS: std::sync::Mutex<MapSvgs> = std::sync::Mutex::new(Vec::new());
+
+/// The map of `figs` in `lang`, drawn by `draw` only when it was not drawn from these
+/// figures already: the public figures change at most once per write or minute, while the
+/// drawing (every area's outline and colour) costs more than the rest of the page.
+fn map_svg(
+    figs: &std::sync::Arc<usalama_app::PublicFigures>,
+    lang: Lang,
+    links: bool,
+    draw: impl FnOnce() -> String,
+) -> String {
+    let found = MAP_SVGS.lock().ok().and_then(|kept| {
+        kept.iter()
+            .find(|(f, l, k, _)| std::sync::Arc::ptr_eq(f, figs) && *l == lang && *k == links)
+            .map(|(_, _, _, svg)| svg.clone())
+    });
+    if let Some(svg) = found {
+        return svg.to_string();
+    }
+    let svg = draw();
+    if let Ok(mut kept) = MAP_SVGS.lock() {
+        // Drawings of figures no longer current go first.
+        kept.retain(|(f, _, _, _)| std::sync::Arc::strong_count(f) > 1);
+        if kept.len() >= MAP_SVGS_KEPT {
+            kept.remove(0);
+        }
+        kept.push((
+            figs.clone(),
+            lang,
+            links,
+            std::sync::Arc::from(svg.as_str()),
+        ));
+    }
+    svg
+}
+
 async fn map(State(state): State<AppState>, RawQuery(raw): RawQuery, req: PageReq) -> Response {
     let (figs, sources) = match source_figures(&state, raw).await {
         Ok(s) => s,
@@ -422,10 +470,12 @@ async fn map(State(state): State<AppState>, RawQuery(raw): RawQuery, req: PageRe
         })
     };
     let all = figs.areas_all_time();
-    let areas = public_map_areas(&state, req.lang, &all, events_href);
-    let title = state.catalog.t(req.lang, "map-title");
-    let legend = state.catalog.t(req.lang, "map-legend-title");
-    let svg = choropleth_lang(req.lang, &areas, &title, &legend, 640);
+    let svg = map_svg(&figs, req.lang, logged_in, || {
+        let areas = public_map_areas(&state, req.lang, &all, events_href);
+        let title = state.catalog.t(req.lang, "map-title");
+        let legend = state.catalog.t(req.lang, "map-legend-title");
+        choropleth_lang(req.lang, &areas, &title, &legend, 640)
+    });
     let mut rows: Vec<MapRow> = all
         .iter()
         .map(|(a, f)| MapRow {

@@ -57,7 +57,7 @@ pub(super) fn insert_key(c: &mut impl GenericClient, k: &DataKeyRecord) -> Resul
 }
 
 /// Inserts a new report's data key and sealed fields: a key whose id is the event's id
-/// on the `event_sealed` row itself (migration 0010), any other in `data_keys`.
+/// on the `event_sealed` row itself (migration 0009), any other in `data_keys`.
 pub(super) fn insert_sealed(
     c: &mut impl GenericClient,
     event: Uuid,
@@ -109,7 +109,7 @@ pub(super) fn insert_sealed(
 }
 
 /// The columns of a report's data key, wherever it is kept: on the `event_sealed` row `s`
-/// (its id is the event's) or in `data_keys` `k` (rows written before migration 0010).
+/// (its id is the event's) or in `data_keys` `k` (rows written before migration 0009).
 const SEALED_KEY_COLUMNS: &str = "coalesce(s.key_id, s.event_id), coalesce(k.purpose, 'event'),
     CASE WHEN s.key_id IS NULL THEN s.wrapped_key ELSE k.wrapped_key END,
     coalesce(s.master_version, k.master_version), coalesce(s.key_created_at, k.created_at),
@@ -301,7 +301,7 @@ impl PgStore {
             .iter()
             .map(|r| key_at(r, 0))
             .collect::<Result<Vec<_>, _>>()?;
-        // Reports' keys kept on their `event_sealed` rows (migration 0010).
+        // Reports' keys kept on their `event_sealed` rows (migration 0009).
         let inline = tx
             .query(
                 &format!(

@@ -47,7 +47,7 @@ pub(super) fn insert_key(c: &Connection, k: &DataKeyRecord) -> Result<(), StoreE
 }
 
 /// Inserts a new report's data key and sealed fields: a key whose id is the event's id
-/// on the `event_sealed` row itself (migration 0010), any other in `data_keys`.
+/// on the `event_sealed` row itself (migration 0009), any other in `data_keys`.
 pub(super) fn insert_sealed(
     c: &Connection,
     event: Uuid,
@@ -101,7 +101,7 @@ pub(super) fn insert_sealed(
 }
 
 /// The columns of a report's data key, wherever it is kept: on the `event_sealed` row `s`
-/// (its id is the event's) or in `data_keys` `k` (rows written before migration 0010).
+/// (its id is the event's) or in `data_keys` `k` (rows written before migration 0009).
 const SEALED_KEY_COLUMNS: &str = "coalesce(s.key_id, s.event_id), coalesce(k.purpose, 'event'),
     CASE WHEN s.key_id IS NULL THEN s.wrapped_key ELSE k.wrapped_key END,
     coalesce(s.master_version, k.master_version), coalesce(s.key_created_at, k.created_at),
@@ -291,7 +291,7 @@ impl SqliteStore {
             let rows = st.query_map([], key_row).sx()?;
             rows.collect::<Result<Vec<_>, _>>().map_err(map_err)?
         };
-        // Reports' keys kept on their `event_sealed` rows (migration 0010).
+        // Reports' keys kept on their `event_sealed` rows (migration 0009).
         let inline = {
             let mut st = tx
                 .prepare(&format!(

@@ -1,4 +1,4 @@
--- Usalama schema version 10 (SQLite): a report's data key kept on its `event_sealed` row.
+-- Usalama schema version 9 (SQLite): a report's data key kept on its `event_sealed` row.
 -- Append-only: never edit a released migration.
 --
 -- A report sealed from now on has its own data key, as before, whose id is the event's id,
@@ -35,5 +35,5 @@ INSERT INTO event_sealed_v10 (event_id, key_id, people, reporter_contact, descri
 DROP TABLE event_sealed;
 ALTER TABLE event_sealed_v10 RENAME TO event_sealed;
 CREATE INDEX event_sealed_contact ON event_sealed(contact_index);
--- Only rows written before version 10 name a key in `data_keys`.
+-- Only rows written before version 9 name a key in `data_keys`.
 CREATE INDEX event_sealed_key ON event_sealed(key_id) WHERE key_id IS NOT NULL;

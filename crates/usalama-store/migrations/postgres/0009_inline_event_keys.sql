@@ -1,4 +1,4 @@
--- Usalama schema version 10 (PostgreSQL): a report's data key kept on its `event_sealed`
+-- Usalama schema version 9 (PostgreSQL): a report's data key kept on its `event_sealed`
 -- row. Append-only: never edit a released migration.
 --
 -- A report sealed from now on has its own data key, as before, whose id is the event's id,
@@ -19,5 +19,5 @@ ALTER TABLE event_sealed ADD CONSTRAINT event_sealed_inline_key CHECK (
     AND (key_id IS NULL OR (wrapped_key IS NULL AND key_destroyed_at IS NULL))
 );
 DROP INDEX event_sealed_key;
--- Only rows written before version 10 name a key in `data_keys`.
+-- Only rows written before version 9 name a key in `data_keys`.
 CREATE INDEX event_sealed_key ON event_sealed(key_id) WHERE key_id IS NOT NULL;

@@ -350,6 +350,20 @@ def load_median(rs):
             "errors": sum(r["errors"] for r in rs), "runs": rs}
 
 
+def post_batch(srv, token, body):
+    """POSTs one JSON batch to /api/v1/reports:batch once the server is idle; returns the
+    wall time, the server's CPU time for it and the HTTP status."""
+    req = urllib.request.Request(srv.base + "/api/v1/reports:batch", data=body, method="POST",
+                                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    wait_idle(srv.p.pid)
+    c = srv.cpu_s()
+    s = time.perf_counter()
+    with urllib.request.urlopen(req, timeout=600) as resp:
+        resp.read()
+        status = resp.status
+    return time.perf_counter() - s, srv.cpu_s() - c, status
+
+
 def bench_batch(a, res, srv, token):
     """POST /api/v1/reports:batch with 10,000 reports, all or nothing, several times."""
     print("== batch report intake", flush=True)
@@ -369,17 +383,7 @@ def bench_batch(a, res, srv, token):
             "people": [{"name": f"Person {i}", "age": 30, "sex": "female", "role": "witness"}],
             "reporter_contact": f"+23670{i:06d}",
         } for i in range(n)]
-        body = json.dumps(batch).encode()
-        req = urllib.request.Request(srv.base + "/api/v1/reports:batch", data=body, method="POST",
-                                     headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-        wait_idle(srv.p.pid)
-        c = proc_cpu_s(srv.p.pid)
-        s = time.perf_counter()
-        with urllib.request.urlopen(req, timeout=600) as resp:
-            resp.read()
-            status = resp.status
-        t = time.perf_counter() - s
-        cpu = proc_cpu_s(srv.p.pid) - c
+        t, cpu, status = post_batch(srv, token, json.dumps(batch).encode())
         ts.append(t)
         cs.append(cpu)
         print(f"  run {r + 1}: {n} reports in {t:.2f}s = {n / t:,.0f} reports/s, server CPU {cpu:.2f}s (HTTP {status})",
@@ -436,16 +440,7 @@ def bench_batch_sealed(a, res, srv, token):
         order = ("plain", "sealed") if r % 2 == 0 else ("sealed", "plain")
         for kind in order:
             data = body(100 + 2 * r + (kind == "sealed"), kind == "sealed")
-            req = urllib.request.Request(srv.base + "/api/v1/reports:batch", data=data, method="POST",
-                                         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-            wait_idle(srv.p.pid)
-            c = proc_cpu_s(srv.p.pid)
-            s = time.perf_counter()
-            with urllib.request.urlopen(req, timeout=600) as resp:
-                resp.read()
-                status = resp.status
-            t = time.perf_counter() - s
-            cpu = proc_cpu_s(srv.p.pid) - c
+            t, cpu, status = post_batch(srv, token, data)
             times[kind].append(t)
             cpus[kind].append(cpu)
             print(f"  run {r + 1} {kind}: {n} reports in {t:.2f}s = {n / t:,.0f}/s, server CPU {cpu:.2f}s (HTTP {status})",

@@ -7,6 +7,10 @@ use std::hash::Hash;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
+/// Keys a memo holds at most; it is emptied when full (keys such as list filters come
+/// from requests, so their number must stay bounded).
+const MAX_KEYS: usize = 1024;
+
 /// Computed values by key, each with when it was computed.
 pub(crate) struct Memo<K, V> {
     values: RwLock<HashMap<K, (Instant, Arc<V>)>>,
@@ -58,6 +62,9 @@ impl<K: Eq + Hash, V> Memo<K, V> {
         }
         let v = Arc::new(compute()?);
         if let Ok(mut g) = self.values.write() {
+            if g.len() >= MAX_KEYS && !g.contains_key(&key) {
+                g.clear();
+            }
             g.insert(key, (Instant::now(), v.clone()));
         }
         Ok(v)

@@ -8,7 +8,7 @@ use crate::App;
 use geo_types::MultiPolygon;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use usalama_domain::{Actor, ActorId, AdminLevel, Event, EventId, Locality, LocalityId};
 use usalama_store::{
     ActorQuery, EventQuery, GroupBy, GroupCount, LocalityQuery, LocalitySummary, Page, StoredEvent,
@@ -74,9 +74,6 @@ pub struct PublicStats {
 /// this process drop them at once; other instances' writes show within this delay.
 const STATS_TTL: Duration = Duration::from_secs(30);
 
-/// Filters whose totals are kept at most; the cache is emptied when it is full.
-const MAX_CACHED_TOTALS: usize = 1024;
-
 /// What the read use-cases keep in memory: localities (loaded on first use, dropped when
 /// boundaries change), actors by id, and the public aggregates (dropped on every write).
 #[derive(Default)]
@@ -85,9 +82,7 @@ pub(crate) struct LocalityCache {
     actors: RwLock<HashMap<ActorId, Actor>>,
     stats: crate::memo::Memo<String, PublicStats>,
     /// Event counts by filter (the `Debug` form of the query without its page).
-    totals: RwLock<HashMap<String, (Instant, u64)>>,
-    /// Held while a total no one has counted yet is counted (one count at a time).
-    counting: std::sync::Mutex<()>,
+    totals: crate::memo::Memo<String, u64>,
     /// The human-security index per source and granularity (dropped on every write).
     pub(crate) index: crate::index::IndexCache,
     /// The protected public figures per source (dropped on every write).
@@ -150,9 +145,7 @@ impl LocalityCache {
             g.clear();
         }
         self.stats.clear();
-        if let Ok(mut g) = self.totals.write() {
-            g.clear();
-        }
+        self.totals.clear();
         self.index.clear();
         self.public.clear();
         self.forecast.clear();
@@ -255,66 +248,26 @@ impl App {
                 ..q.clone()
             }
         );
-        // A total whose time ran out is counted again by one caller; the others keep
-        // using it meanwhile (it is marked fresh while that caller counts), so a count
-        // over a large store never runs once per concurrent request.
-        let mut counting = None;
-        let known = match self
-            .cache
-            .totals
-            .read()
-            .ok()
-            .and_then(|t| t.get(&key).copied())
-        {
-            Some((at, n)) if at.elapsed() < STATS_TTL => Some(n),
-            Some((_, n)) => match self.cache.totals.write() {
-                Ok(mut t) => match t.get_mut(&key) {
-                    Some(e) if e.0.elapsed() >= STATS_TTL => {
-                        e.0 = Instant::now();
-                        None
-                    }
-                    _ => Some(n),
-                },
-                Err(_) => None,
-            },
-            None => {
-                // Counted once: concurrent callers of the same new filter wait for it.
-                let g = self
-                    .cache
-                    .counting
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner());
-                match self
-                    .cache
-                    .totals
-                    .read()
-                    .ok()
-                    .and_then(|t| t.get(&key).copied())
-                {
-                    Some((at, n)) if at.elapsed() < STATS_TTL => Some(n),
-                    _ => {
-                        counting = Some(g);
-                        None
-                    }
-                }
-            }
-        };
-        if let Some(total) = known {
-            let mut page = self.store.list_events(&EventQuery {
-                skip_total: true,
-                ..q.clone()
-            })?;
-            page.total = total;
+        // Counted once per filter: a new filter's concurrent callers wait for one count,
+        // an expired total is served while one caller counts it again (`Memo`).
+        let mut counted = None;
+        let total =
+            self.cache
+                .totals
+                .get_or_compute(key, STATS_TTL, || -> Result<u64, AppError> {
+                    let page = self.store.list_events(q)?;
+                    let total = page.total;
+                    counted = Some(page);
+                    Ok(total)
+                })?;
+        if let Some(page) = counted {
             return Ok(page);
         }
-        let page = self.store.list_events(q)?;
-        if let Ok(mut t) = self.cache.totals.write() {
-            if t.len() >= MAX_CACHED_TOTALS {
-                t.clear();
-            }
-            t.insert(key, (Instant::now(), page.total));
-        }
-        drop(counting);
+        let mut page = self.store.list_events(&EventQuery {
+            skip_total: true,
+            ..q.clone()
+        })?;
+        page.total = *total;
         Ok(page)
     }
 

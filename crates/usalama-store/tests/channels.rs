@@ -153,8 +153,8 @@ fn sealed(n: u32, key_id: uuid::Uuid) -> usalama_store::SealedReport {
 fn report_keys_on_the_sealed_row_and_in_data_keys_read_rotate_and_erase_alike() {
     on_every_backend(|s| {
         let st = &s.store;
-        // Report 1's key has the event's id: kept on its sealed row (migration 0010).
-        // Report 2's has another id: kept in `data_keys`, as rows written before 0010.
+        // Report 1's key has the event's id: kept on its sealed row (migration 0009).
+        // Report 2's has another id: kept in `data_keys`, as rows written before 0009.
         let mut a = report(1, None, &[]);
         let ida = a.event.event.id;
         a.event.event = {

@@ -100,9 +100,13 @@ fn train(
         return Ok(None);
     }
     let mut model = Model::fit(&rows, &targets, config)?;
-    if let Some(split) = held_out_from.filter(|&k| k > 0 && k < rows.len()) {
-        let early = Model::fit(&rows[..split], &targets[..split], config)?;
-        if early.has_fitted_probability() && model.has_fitted_probability() {
+    // A constant share (one outcome only) has nothing to calibrate.
+    let split = held_out_from.filter(|&k| k > 0 && k < rows.len());
+    if let Some(split) = split.filter(|_| model.has_fitted_probability()) {
+        // Calibration is a refinement: a held-out fit that fails leaves the probabilities
+        // as the full model gives them.
+        let early = Model::fit(&rows[..split], &targets[..split], config).ok();
+        if let Some(early) = early.filter(Model::has_fitted_probability) {
             let probabilities: Vec<f64> = rows[split..]
                 .iter()
                 .map(|r| early.predict(r).probability)

@@ -278,6 +278,10 @@ def bench_load(a, res):
     out = subprocess.run([a.bin, "user", "add", user, "--role", "analyst", "--data-dir", store],
                          capture_output=True, text=True, check=True).stdout
     password = out.strip().split()[-1]
+    # A system administrator for the page stage (the administration pages).
+    out = subprocess.run([a.bin, "user", "add", f"{user}admin", "--role", "admin", "--data-dir", store],
+                         capture_output=True, text=True, check=True).stdout
+    admin = (f"{user}admin", out.strip().split()[-1])
     srv = Server(a, store)
     try:
         cookie = login_cookie(srv.base, password, user)
@@ -311,7 +315,7 @@ def bench_load(a, res):
             print(f"  {name}: {r['rps']:,.0f} req/s, p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, errors {r['errors']}, "
                   f"server CPU {r['server_cpu_ms_per_req']:.2f} ms/req", flush=True)
         res["load"]["server_peak_rss_mib"] = srv.peak_rss_mib()
-        bench_pages(a, res, srv, cookie)
+        bench_pages(a, res, srv, login_cookie(srv.base, admin[1], admin[0]), token, admin)
         if not getattr(a, "no_batch", False):
             bench_batch(a, res, srv, token)
             bench_batch_sealed(a, res, srv, token)
@@ -406,6 +410,22 @@ def bench_batch_only(a, res):
         srv.stop()
 
 
+def bench_pages_only(a, res):
+    """`--only pages`: the page stage alone, on the store of `--store` (or the import's)."""
+    store = store_dir(a)
+    user = f"pages{int(time.time())}"
+    token = subprocess.run([a.bin, "token", "create", "--role", "analyst", "--label", user, "--data-dir", store],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    out = subprocess.run([a.bin, "user", "add", user, "--role", "admin", "--data-dir", store],
+                         capture_output=True, text=True, check=True).stdout
+    admin = (user, out.strip().split()[-1])
+    srv = Server(a, store)
+    try:
+        bench_pages(a, res, srv, login_cookie(srv.base, admin[1], admin[0]), token, admin)
+    finally:
+        srv.stop()
+
+
 def bench_batch_sealed(a, res, srv, token):
     """Encryption cost through HTTP: POST /api/v1/reports:batch of 10,000 reports with people
     and a contact (sealed: a data key, sealed fields and a blind index per report) beside the
@@ -477,37 +497,157 @@ def sealed_batch_main():
         srv.stop()
 
 
-def netlog_external(url, base):
-    """Requests a page in headless Chromium causes outside `base`, from its net log."""
-    with tempfile.TemporaryDirectory() as tmp:
-        log = os.path.join(tmp, "net.json")
-        subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                        f"--user-data-dir={tmp}/p", f"--log-net-log={log}", "--dump-dom", url],
-                       capture_output=True, timeout=180)
-        d = json.load(open(log))
-        t = d["constants"]["logEventTypes"]["URL_REQUEST_START_JOB"]
-        jobs = [e["params"] for e in d["events"] if e.get("type") == t and "url" in e.get("params", {})]
-        return sum(1 for j in jobs if j.get("initiator") == base and not j["url"].startswith(base))
+class WebDriver:
+    """A minimal W3C WebDriver client for Debian's `chromedriver` (standard library only):
+    headless Chromium at a phone's width, with its performance log, so that every request
+    a page causes (and the bytes each transferred) can be read back."""
+
+    def __init__(self):
+        self.port = 19000 + os.getpid() % 1000
+        self.p = subprocess.Popen(["chromedriver", f"--port={self.port}"], stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.tmp = tempfile.mkdtemp(prefix="usalama-wd-")
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(self.base + "/status", timeout=1)
+                break
+            except Exception:
+                time.sleep(0.1)
+        args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-default-apps", "--window-size=360,800", f"--user-data-dir={self.tmp}/p"]
+        caps = {"capabilities": {"alwaysMatch": {
+            "browserName": "chrome", "goog:chromeOptions": {"args": args, "binary": shutil.which("chromium")},
+            "goog:loggingPrefs": {"performance": "ALL"}}}}
+        self.sid = self.call("POST", "/session", caps)["sessionId"]
+        # The browser's own start page (chrome:// resources) is not a page of ours.
+        self.get("about:blank")
+        self.network()
+
+    def call(self, method, path, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.base + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=180) as r:
+            return json.load(r)["value"]
+
+    def s(self, method, path, body=None):
+        return self.call(method, f"/session/{self.sid}{path}", body)
+
+    def get(self, url):
+        self.s("POST", "/url", {"url": url})
+
+    def find(self, css):
+        el = self.s("POST", "/element", {"using": "css selector", "value": css})
+        return next(iter(el.values()))
+
+    def type(self, css, text):
+        self.s("POST", f"/element/{self.find(css)}/value", {"text": text})
+
+    def click(self, css):
+        self.s("POST", f"/element/{self.find(css)}/click", {})
+
+    def script(self, js):
+        return self.s("POST", "/execute/sync", {"script": js, "args": []})
+
+    def network(self):
+        """The requests logged since the last call: {request id: [url, bytes]}."""
+        seen = {}
+        for entry in self.s("POST", "/se/log", {"type": "performance"}):
+            m = json.loads(entry["message"])["message"]
+            p = m.get("params", {})
+            if m.get("method") == "Network.requestWillBeSent":
+                seen.setdefault(p["requestId"], [p["request"]["url"], 0])
+            elif m.get("method") == "Network.loadingFinished" and p.get("requestId") in seen:
+                seen[p["requestId"]][1] = int(p.get("encodedDataLength", 0))
+        return seen
+
+    def quit(self):
+        try:
+            self.s("DELETE", "")
+        finally:
+            self.p.terminate()
+            self.p.wait(timeout=30)
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def bench_pages(a, res, srv, cookie):
-    print("== page weight", flush=True)
+def site_pages(srv, token):
+    """Every HTML page of the site, with real ids from the store: (path, needs a session)."""
+    def api(path):
+        req = urllib.request.Request(srv.base + path, headers={"Authorization": f"Bearer {token}"})
+        return json.load(urllib.request.urlopen(req))
+    code = api("/api/v1/localities?level=adm1&limit=1")["items"][0]["code"]
+    ev = api("/api/v1/events?limit=1")["items"]
+    month = ev[0]["occurred_end"][:7] if ev else "2020-01"
+    pages = [("/", False), ("/dashboard", False), ("/map", False), ("/index", False), (f"/index/{code}", False),
+             (f"/reports/sitrep/{month}", False), ("/login", False), ("/report", False),
+             ("/report/status?ref=AAAAA-AAAAA", False), ("/events", True), (f"/events?locality={code}", True),
+             ("/verify", True), ("/alerts", True), ("/admin/users", True), ("/admin/orgs", True)]
+    if ev:
+        pages.append((f"/events/{ev[0]['id']}", True))
+    try:
+        al = api("/api/v1/alerts?limit=1").get("items", [])
+        if al:
+            pages.append((f"/alerts/{al[0]['id']}", True))
+    except urllib.error.HTTPError:
+        pass
+    return pages
+
+
+def bench_pages(a, res, srv, cookie, token, admin=None):
+    """Page weight and requests leaving the server, for every HTML page, in headless
+    Chromium through chromedriver: public pages first with no session, then the pages
+    behind a log-in after logging in through the form (as `admin`, a system
+    administrator's (user, password), so the administration pages are included). For
+    each page: the HTML's bytes (the document's body as the server sent it) and the bytes
+    of everything the page loaded (from the browser's log, headers included), the number of
+    requests and how many went to any other host."""
+    print("== page weight and requests leaving the server (headless Chromium)", flush=True)
     res["pages"] = {}
-    for path in ["/", "/events", "/map", "/login", "/report", "/verify", "/report/status?ref=AAAAA-AAAAA"]:
-        req = urllib.request.Request(srv.base + path, headers={"Cookie": cookie})
-        try:
-            body = urllib.request.urlopen(req).read()
-        except urllib.error.HTTPError as e:
-            if e.code == 404:
-                continue
-            body = e.read()
-        try:
-            ext = netlog_external(srv.base + path, srv.base) if path in ("/", "/map", "/login") else None
-        except subprocess.TimeoutExpired:
-            ext = "chromium timed out"
-        res["pages"][path] = {"bytes": len(body), "external_requests": ext}
-        print(f"  {path}: {len(body):,} bytes, external requests: {ext}", flush=True)
+    pages = site_pages(srv, token)
+    wd = WebDriver()
+    try:
+        # Negative control: a page that asks another host (TEST-NET-1, RFC 5737) for an
+        # image must show up as a request leaving, or the counts below would prove nothing.
+        wd.get("data:text/html,<img src='http://192.0.2.1/control.png'>")
+        time.sleep(0.5)
+        if not any(u.startswith("http://192.0.2.1/") for u, _ in wd.network().values()):
+            sys.exit("the browser's log shows no request to another host for the control page: "
+                     "requests leaving the server cannot be counted")
+        logged_in = False
+        for path, private in sorted(pages, key=lambda p: p[1]):
+            if private and not logged_in:
+                user, password = admin or ("", "")
+                wd.get(srv.base + "/login")
+                wd.type("#username", user)
+                wd.type("#password", password)
+                wd.click("form button[type=submit], form input[type=submit]")
+                time.sleep(0.5)
+                logged_in = True
+                wd.network()
+            req = urllib.request.Request(srv.base + path, headers={"Cookie": cookie} if private else {})
+            try:
+                body = urllib.request.urlopen(req).read()
+            except urllib.error.HTTPError as e:
+                body = e.read()
+            wd.get(srv.base + path)
+            reqs = wd.network()
+            local = [r for r in reqs.values() if r[0].startswith(srv.base)]
+            # Anything fetched over the network from elsewhere (data: and the browser's
+            # own chrome: and about: pages are not network requests).
+            external = [r[0] for r in reqs.values() if not r[0].startswith(srv.base)
+                        and urllib.parse.urlsplit(r[0]).scheme in ("http", "https", "ws", "wss", "ftp")]
+            final = wd.script("return location.pathname + location.search;")
+            r = {"html_bytes": len(body), "transferred_bytes": sum(b for _, b in reqs.values()),
+                 "requests": len(local), "external_requests": len(external), "external_urls": external[:5],
+                 "ended_at": final}
+            res["pages"][path] = r
+            print(f"  {path}: HTML {len(body):,} bytes, {r['requests']} requests, {r['transferred_bytes']:,} bytes "
+                  f"transferred, external requests: {len(external)}" + (f" (ended at {final})" if final != path else ""),
+                  flush=True)
+    finally:
+        wd.quit()
 
 
 def bench_export(a, res):
@@ -579,8 +719,9 @@ def write_md(a, res, path):
                 f"| {k} | {v['s']:.2f} s | {v.get('cpu_s', float('nan')):.2f} s | {v['peak_rss_mib']:.0f} MiB |" for k, v in e.items()] + [""]
     p = res.get("pages")
     if p:
-        L += ["| page | bytes (uncompressed) | requests leaving the server |", "| --- | --- | --- |"] + [
-            f"| `{k}` | {v['bytes']:,} | {'-' if v['external_requests'] is None else v['external_requests']} |" for k, v in p.items()] + [""]
+        L += ["| page (headless Chromium, 360 px wide) | HTML bytes | requests to the server | bytes transferred (all requests) | requests leaving the server |",
+              "| --- | --- | --- | --- | --- |"] + [
+            f"| `{k}` | {v['html_bytes']:,} | {v['requests']} | {v['transferred_bytes']:,} | **{v['external_requests']}** |" for k, v in p.items()] + [""]
     open(path, "w").write("\n".join(L))
 
 
@@ -597,13 +738,14 @@ def main():
     ap.add_argument("--no-batch", action="store_true",
                     help="the load stage without the batch intake (which writes to the store)")
     ap.add_argument("--only", default="all",
-                    help="comma-separated: import, recompute, load, export, batch (default all: every part but batch, which load includes)")
+                    help="comma-separated: import, recompute, load, export, batch, pages (default all: every part but batch and "
+                         "pages, which load includes)")
     a = ap.parse_args()
     parts = {"import", "recompute", "load", "export"} if a.only == "all" else set(a.only.split(","))
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     res = {"mode": a.mode, "date": time.strftime("%Y-%m-%d"), "machine": f"{os.cpu_count()} cores, {mem:.0f} GiB"}
     for name, part in (("import", bench_import), ("recompute", bench_recompute), ("load", bench_load),
-                       ("export", bench_export), ("batch", bench_batch_only)):
+                       ("export", bench_export), ("batch", bench_batch_only), ("pages", bench_pages_only)):
         if name in parts:
             part(a, res)
     name = a.mode if a.only == "all" else f"{a.mode}-{a.only.replace(',', '-')}"

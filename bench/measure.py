@@ -529,7 +529,7 @@ class WebDriver:
         data = None if body is None else json.dumps(body).encode()
         req = urllib.request.Request(self.base + path, data=data, method=method,
                                      headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=180) as r:
+        with urllib.request.urlopen(req, timeout=900) as r:
             return json.load(r)["value"]
 
     def s(self, method, path, body=None):
@@ -627,11 +627,15 @@ def bench_pages(a, res, srv, cookie, token, admin=None):
                 logged_in = True
                 wd.network()
             req = urllib.request.Request(srv.base + path, headers={"Cookie": cookie} if private else {})
+            t0 = time.time()
             try:
                 body = urllib.request.urlopen(req).read()
             except urllib.error.HTTPError as e:
                 body = e.read()
+            first_s = time.time() - t0
+            t0 = time.time()
             wd.get(srv.base + path)
+            load_s = time.time() - t0
             reqs = wd.network()
             local = [r for r in reqs.values() if r[0].startswith(srv.base)]
             # Anything fetched over the network from elsewhere (data: and the browser's
@@ -641,10 +645,11 @@ def bench_pages(a, res, srv, cookie, token, admin=None):
             final = wd.script("return location.pathname + location.search;")
             r = {"html_bytes": len(body), "transferred_bytes": sum(b for _, b in reqs.values()),
                  "requests": len(local), "external_requests": len(external), "external_urls": external[:5],
-                 "ended_at": final}
+                 "ended_at": final, "first_s": round(first_s, 3), "load_s": round(load_s, 3)}
             res["pages"][path] = r
             print(f"  {path}: HTML {len(body):,} bytes, {r['requests']} requests, {r['transferred_bytes']:,} bytes "
-                  f"transferred, external requests: {len(external)}" + (f" (ended at {final})" if final != path else ""),
+                  f"transferred, external requests: {len(external)}; first answer {first_s:.2f} s, "
+                  f"then loaded in the browser in {load_s:.2f} s" + (f" (ended at {final})" if final != path else ""),
                   flush=True)
     finally:
         wd.quit()
@@ -719,9 +724,10 @@ def write_md(a, res, path):
                 f"| {k} | {v['s']:.2f} s | {v.get('cpu_s', float('nan')):.2f} s | {v['peak_rss_mib']:.0f} MiB |" for k, v in e.items()] + [""]
     p = res.get("pages")
     if p:
-        L += ["| page (headless Chromium, 360 px wide) | HTML bytes | requests to the server | bytes transferred (all requests) | requests leaving the server |",
-              "| --- | --- | --- | --- | --- |"] + [
-            f"| `{k}` | {v['html_bytes']:,} | {v['requests']} | {v['transferred_bytes']:,} | **{v['external_requests']}** |" for k, v in p.items()] + [""]
+        L += ["| page (headless Chromium, 360 px wide) | HTML bytes | requests to the server | bytes transferred (all requests) | requests leaving the server | first answer s | browser load s |",
+              "| --- | --- | --- | --- | --- | --- | --- |"] + [
+            f"| `{k}` | {v['html_bytes']:,} | {v['requests']} | {v['transferred_bytes']:,} | **{v['external_requests']}** | {v['first_s']:.2f} | {v['load_s']:.2f} |"
+            for k, v in p.items()] + [""]
     open(path, "w").write("\n".join(L))
 
 

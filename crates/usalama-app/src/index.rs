@@ -13,8 +13,8 @@ use std::time::Duration;
 use usalama_analytics::index::{Explanation, HumanSecurityIndex, IndexConfig};
 use usalama_analytics::panel::{EventFact, Level, Panel, PanelBuilder, PanelSpec, Unit};
 use usalama_analytics::period::{Granularity, Period, PeriodRange};
-use usalama_domain::{AdminLevel, Dimension, VerificationStatus};
-use usalama_store::{EventQuery, LocalitySummary};
+use usalama_domain::{AdminLevel, Dimension};
+use usalama_store::LocalitySummary;
 
 /// Events read from the store per batch while the facts are gathered.
 const SCAN_BATCH: usize = 2_000;
@@ -218,9 +218,10 @@ impl App {
     /// the PRIO-GRID cell of each event's point. `None` when the source has no such event.
     ///
     /// Memory stays bounded at any store size: a narrow scan first finds the range, then
-    /// the events are read in batches and each is reduced to its panel position and
-    /// counts at once ([`PanelBuilder`]), so the whole store is never held as events or
-    /// facts.
+    /// a second narrow scan ([`Store::scan_panel_facts`]: the columns a panel reads, the
+    /// table in its own order) hands the events over in batches and each is reduced to
+    /// its panel position and counts at once ([`PanelBuilder`]), so the whole store is
+    /// never held as events or facts, nor read as whole events.
     pub(crate) fn source_panel(
         &self,
         source: &str,
@@ -252,31 +253,29 @@ impl App {
             .with_sources([source.to_string()]);
         let mut builder = PanelBuilder::new(&spec);
         let mut facts = Vec::with_capacity(SCAN_BATCH);
-        let q = EventQuery {
-            source: Some(source.to_string()),
-            ..Default::default()
-        };
-        self.store.scan_events(&q, SCAN_BATCH, &mut |batch| {
-            facts.clear();
-            for p in batch {
-                if matches!(
-                    p.event.status,
-                    VerificationStatus::Rejected | VerificationStatus::DuplicateOf(_)
-                ) {
-                    continue;
-                }
-                let cell = if cells {
-                    p.event
-                        .point
-                        .and_then(|pt| usalama_analytics::grid::gid(pt.lat(), pt.lon()))
-                } else {
-                    None
-                };
-                facts.push(EventFact::from_event(&p.event, p.path, cell));
-            }
-            builder.add(&facts);
-            Ok(())
-        })?;
+        self.store
+            .scan_panel_facts(source, SCAN_BATCH, &mut |batch| {
+                facts.clear();
+                facts.extend(batch.facts.iter().map(|f| {
+                    EventFact {
+                        path: f.path,
+                        occurred_end: f.occurred_end,
+                        dimension: f.dimension,
+                        category: batch.categories[usize::from(f.category)].clone(),
+                        fatalities: f.killed_best,
+                        civilians_targeted: f.civilians_targeted,
+                        displaced: f.displaced,
+                        source: source.to_string(),
+                        where_prec: f.where_prec,
+                        priogrid: f
+                            .point
+                            .filter(|_| cells)
+                            .and_then(|(lat, lon)| usalama_analytics::grid::gid(lat, lon)),
+                    }
+                }));
+                builder.add(&facts);
+                Ok(())
+            })?;
         Ok(Some(builder.finish(&[])))
     }
 

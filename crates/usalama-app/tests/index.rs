@@ -123,3 +123,117 @@ fn index_on_the_demo_is_ranked_and_explained() {
         assert!(app.index_explain(&who, "XX99", june, None).is_err());
     });
 }
+
+/// What the index and forecast panels count of one event, comparable across both reads.
+type FactKey = (
+    String,
+    chrono::NaiveDate,
+    String,
+    String,
+    Option<u32>,
+    Option<u32>,
+    bool,
+    Option<u8>,
+    Option<(u64, u64)>,
+);
+
+fn path_key(p: &usalama_domain::LocalityPath) -> String {
+    p.0.iter()
+        .map(|l| l.map_or_else(String::new, |l| l.to_string()))
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// The narrow panel scan hands over exactly the countable events of a source (a rejected
+/// one is left out), each with what reading the whole event gives: path, end date,
+/// dimension, category, counts, location precision and point.
+#[test]
+fn panel_facts_are_the_countable_events_narrowed() {
+    use usalama_domain::{Decision, DecisionStatus, VerificationStatus};
+    use usalama_store::EventQuery;
+    on_every_backend(|s| {
+        let taxonomy = usalama_ingest::parse_taxonomy(usalama_ingest::DEFAULT_TAXONOMY).unwrap();
+        let app = App::new(s.store.clone(), taxonomy, Arc::new(FixedClock(t0())));
+        app.prepare_demo(&data()).unwrap();
+        let admin = Principal::Token {
+            label: "t".into(),
+            role: usalama_domain::Role::Admin,
+            org: usalama_domain::DEFAULT_ORG,
+        };
+        let q = EventQuery {
+            source: Some("ucdp-ged".into()),
+            ..Default::default()
+        };
+        let mut first = None;
+        s.store
+            .scan_events(&q, 1, &mut |b| {
+                first = first.or(Some(b[0].event.id));
+                Ok(())
+            })
+            .unwrap();
+        let rejected = first.unwrap();
+        let v = app.get_event_versioned(&admin, rejected).unwrap().version;
+        let reject = Decision::new(DecisionStatus::Rejected, Some("a test"), None, None).unwrap();
+        app.decide(&admin, rejected, &reject, v).unwrap();
+
+        let mut wide: Vec<FactKey> = Vec::new();
+        s.store
+            .scan_events(&q, 500, &mut |batch| {
+                for p in batch {
+                    let e = &p.event;
+                    if matches!(
+                        e.status,
+                        VerificationStatus::Rejected | VerificationStatus::DuplicateOf(_)
+                    ) {
+                        continue;
+                    }
+                    wide.push((
+                        path_key(&p.path),
+                        e.occurred_end,
+                        e.dimension.to_string(),
+                        e.category.clone(),
+                        e.casualties.killed_best,
+                        e.casualties.displaced,
+                        e.civilians_targeted,
+                        e.location_precision.map(|p| p.code()),
+                        e.point.map(|pt| (pt.lat().to_bits(), pt.lon().to_bits())),
+                    ));
+                }
+                Ok(())
+            })
+            .unwrap();
+        let mut narrow: Vec<FactKey> = Vec::new();
+        let n = s
+            .store
+            .scan_panel_facts("ucdp-ged", 300, &mut |b| {
+                assert!(b.facts.len() <= 300);
+                for f in b.facts {
+                    narrow.push((
+                        path_key(&f.path),
+                        f.occurred_end,
+                        f.dimension.to_string(),
+                        b.categories[usize::from(f.category)].clone(),
+                        f.killed_best,
+                        f.displaced,
+                        f.civilians_targeted,
+                        f.where_prec,
+                        f.point.map(|(lat, lon)| (lat.to_bits(), lon.to_bits())),
+                    ));
+                }
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(n as usize, narrow.len(), "{}", s.name);
+        assert!(wide.len() > 1_000, "{}: {}", s.name, wide.len());
+        wide.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+        narrow.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+        assert_eq!(narrow, wide, "{}", s.name);
+        let countable = s.store.countable_events_by_source().unwrap();
+        assert_eq!(
+            countable.iter().find(|c| c.0 == "ucdp-ged").map(|c| c.1),
+            Some(n),
+            "{}",
+            s.name
+        );
+    });
+}

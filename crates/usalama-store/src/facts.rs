@@ -4,7 +4,7 @@
 //! without ordering, so that a million events are read in one pass of the table.
 
 use chrono::NaiveDate;
-use usalama_domain::{Dimension, LocalityId};
+use usalama_domain::{Dimension, LocalityId, LocalityPath};
 
 /// One countable event as the index recompute reads it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +33,50 @@ pub struct FactBatch<'a> {
     pub categories: &'a [String],
     /// The facts.
     pub facts: &'a [IndexFact],
+}
+
+/// One countable event as the application's index and forecast panels read it: like
+/// [`IndexFact`], with its locality at every level, its location precision and its point
+/// instead of one locality.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PanelFact {
+    /// The event's locality at each administrative level, the country first.
+    pub path: LocalityPath,
+    /// The last day the event may have happened.
+    pub occurred_end: NaiveDate,
+    /// Its human-security dimension.
+    pub dimension: Dimension,
+    /// Its category, as a position in [`PanelFactBatch::categories`].
+    pub category: u16,
+    /// Best estimate of people killed; `None` when unknown.
+    pub killed_best: Option<u32>,
+    /// People displaced; `None` when unknown.
+    pub displaced: Option<u32>,
+    /// Whether civilians were deliberately targeted.
+    pub civilians_targeted: bool,
+    /// UCDP-style location precision code 1–7, if known.
+    pub where_prec: Option<u8>,
+    /// The stored point (latitude, longitude), if any.
+    pub point: Option<(f64, f64)>,
+}
+
+/// One batch of [`PanelFact`]s with the category codes they point to (see [`FactBatch`]).
+#[derive(Debug, Clone, Copy)]
+pub struct PanelFactBatch<'a> {
+    /// Category codes seen so far in the scan.
+    pub categories: &'a [String],
+    /// The facts.
+    pub facts: &'a [PanelFact],
+}
+
+/// The location precision code stored in `events.location_precision`, refused when it is
+/// not 0–255.
+pub(crate) fn precision(v: Option<i64>) -> Result<Option<u8>, String> {
+    v.map(|x| {
+        u8::try_from(x)
+            .map_err(|_| format!("events.location_precision is {x}, not a precision code"))
+    })
+    .transpose()
 }
 
 /// Category codes met during a scan, each given a small number once.

@@ -32,7 +32,7 @@ pub use batch::EventBatch;
 pub use device::DevicePasswordRecord;
 pub use durability::{BackupSummary, IntegrityReport, TableCount, TableDigest};
 pub use error::StoreError;
-pub use facts::{FactBatch, IndexFact};
+pub use facts::{FactBatch, IndexFact, PanelFact, PanelFactBatch};
 pub use intake::{Attachment, NewReport, ReportReceipt, StoredAttachment, StoredReport};
 pub use location::StoreLocation;
 pub use query::{
@@ -435,6 +435,19 @@ pub trait Store: Send + Sync {
     /// choose its source, without reading the events themselves (on SQLite, from the
     /// `(source, external_id)` index and the partial status index only).
     fn countable_events_by_source(&self) -> Result<Vec<(String, u64)>, StoreError>;
+
+    // The application's index and forecast panels (`facts.rs`, `sqlite/facts.rs`,
+    // `postgres/facts.rs`)
+    /// Hands every countable event of `source` (not rejected, not a duplicate) to `f` as
+    /// [`PanelFact`]s (locality at every level, location precision and point), in batches
+    /// of at most `batch` (1..=10,000), in no particular order, from one read snapshot. An
+    /// error from `f` stops the scan and is returned. Returns the number of facts.
+    fn scan_panel_facts(
+        &self,
+        source: &str,
+        batch: usize,
+        f: &mut dyn FnMut(PanelFactBatch<'_>) -> Result<(), StoreError>,
+    ) -> Result<u64, StoreError>;
 }
 
 /// The largest batch [`Store::scan_events`] hands over.

@@ -9,9 +9,9 @@
 
 use super::{SqliteStore, Sx};
 use crate::error::StoreError;
-use crate::facts::{self, CategoryCodes, FactBatch, IndexFact};
+use crate::facts::{self, CategoryCodes, FactBatch, IndexFact, PanelFact, PanelFactBatch};
 use rusqlite::types::ValueRef;
-use usalama_domain::{AdminLevel, LocalityId};
+use usalama_domain::{AdminLevel, LocalityId, LocalityPath};
 use uuid::Uuid;
 
 /// Why one row could not be read, naming the event and the column.
@@ -37,6 +37,30 @@ fn int(row: &rusqlite::Row<'_>, i: usize, column: &str) -> Result<Option<i64>, S
         ValueRef::Null => Ok(None),
         ValueRef::Integer(x) => Ok(Some(x)),
         _ => Err(bad(row, format!("events.{column} is not an integer"))),
+    }
+}
+
+/// The locality id in column `i` (named `column`), if any.
+fn locality(
+    row: &rusqlite::Row<'_>,
+    i: usize,
+    column: &str,
+) -> Result<Option<LocalityId>, StoreError> {
+    match row.get_ref(i).sx()? {
+        ValueRef::Null => Ok(None),
+        ValueRef::Blob(b) => Ok(Some(LocalityId::from_uuid(
+            Uuid::from_slice(b).map_err(|_| bad(row, format!("events.{column} is not a UUID")))?,
+        ))),
+        _ => Err(bad(row, format!("events.{column} is not a UUID"))),
+    }
+}
+
+fn real(row: &rusqlite::Row<'_>, i: usize, column: &str) -> Result<Option<f64>, StoreError> {
+    match row.get_ref(i).sx()? {
+        ValueRef::Null => Ok(None),
+        ValueRef::Real(x) => Ok(Some(x)),
+        ValueRef::Integer(x) => Ok(Some(x as f64)),
+        _ => Err(bad(row, format!("events.{column} is not a number"))),
     }
 }
 
@@ -142,6 +166,84 @@ impl SqliteStore {
         if !buf.is_empty() {
             n += buf.len() as u64;
             f(FactBatch {
+                categories: &codes.codes,
+                facts: &buf,
+            })?;
+        }
+        tx.commit().sx()?;
+        Ok(n)
+    }
+
+    pub(super) fn panel_facts_scan(
+        &self,
+        source: &str,
+        batch: usize,
+        f: &mut dyn FnMut(PanelFactBatch<'_>) -> Result<(), StoreError>,
+    ) -> Result<u64, StoreError> {
+        let batch = batch.clamp(1, crate::MAX_SCAN_BATCH);
+        let mut c = self.conn()?;
+        let tx = c.transaction().sx()?;
+        let mut codes = CategoryCodes::default();
+        let mut buf: Vec<PanelFact> = Vec::with_capacity(batch);
+        let mut n = 0u64;
+        {
+            let mut st = tx
+                .prepare(
+                    "SELECT id, adm0_id, adm1_id, adm2_id, adm3_id, occurred_end, dimension, \
+                     category, killed_best, displaced, civilians_targeted, location_precision, \
+                     latitude, longitude FROM events NOT INDEXED \
+                     WHERE source = ?1 AND status NOT IN ('rejected', 'duplicate')",
+                )
+                .sx()?;
+            let mut rows = st.query([source]).sx()?;
+            while let Some(row) = rows.next().sx()? {
+                let path = LocalityPath([
+                    locality(row, 1, "adm0_id")?,
+                    locality(row, 2, "adm1_id")?,
+                    locality(row, 3, "adm2_id")?,
+                    locality(row, 4, "adm3_id")?,
+                ]);
+                let end = text(row, 5, "occurred_end")?;
+                let occurred_end = facts::parse_iso_date(end).ok_or_else(|| {
+                    bad(row, format!("events.occurred_end '{end}' is not a date"))
+                })?;
+                let dim = text(row, 6, "dimension")?;
+                let dimension = facts::parse_dimension(dim)
+                    .ok_or_else(|| bad(row, format!("events.dimension '{dim}' is unknown")))?;
+                let category = codes
+                    .number(text(row, 7, "category")?)
+                    .map_err(|e| bad(row, e))?;
+                let point = match (real(row, 12, "latitude")?, real(row, 13, "longitude")?) {
+                    (Some(lat), Some(lon)) => Some((lat, lon)),
+                    _ => None,
+                };
+                buf.push(PanelFact {
+                    path,
+                    occurred_end,
+                    dimension,
+                    category,
+                    killed_best: facts::count(int(row, 8, "killed_best")?, "killed_best")
+                        .map_err(|e| bad(row, e))?,
+                    displaced: facts::count(int(row, 9, "displaced")?, "displaced")
+                        .map_err(|e| bad(row, e))?,
+                    civilians_targeted: int(row, 10, "civilians_targeted")?.unwrap_or(0) != 0,
+                    where_prec: facts::precision(int(row, 11, "location_precision")?)
+                        .map_err(|e| bad(row, e))?,
+                    point,
+                });
+                if buf.len() == batch {
+                    n += buf.len() as u64;
+                    f(PanelFactBatch {
+                        categories: &codes.codes,
+                        facts: &buf,
+                    })?;
+                    buf.clear();
+                }
+            }
+        }
+        if !buf.is_empty() {
+            n += buf.len() as u64;
+            f(PanelFactBatch {
                 categories: &codes.codes,
                 facts: &buf,
             })?;

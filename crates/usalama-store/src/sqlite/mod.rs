@@ -1560,4 +1560,13 @@ impl Store for SqliteStore {
     fn countable_events_by_source(&self) -> Result<Vec<(String, u64)>, StoreError> {
         self.facts_sources()
     }
+    // The application's index and forecast panels
+    fn scan_panel_facts(
+        &self,
+        source: &str,
+        batch: usize,
+        f: &mut dyn FnMut(crate::facts::PanelFactBatch<'_>) -> Result<(), StoreError>,
+    ) -> Result<u64, StoreError> {
+        self.panel_facts_scan(source, batch, f)
+    }
 }

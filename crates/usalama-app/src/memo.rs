@@ -1,6 +1,12 @@
 //! One cache shape for derived figures (public aggregates, the index, forecasts, public
 //! figures): values kept by key for a time, dropped at once when this process writes,
 //! and computed by one caller at a time, so concurrent requests wait for one computation.
+//!
+//! A value is kept for its time-to-live or for [`KEEP_PER_COMPUTE`] times as long as it
+//! took to compute, whichever is longer: the time-to-live only bounds how stale a figure
+//! may grow when another process writes to the store (this one's writes drop it at once),
+//! and a figure that takes a minute to compute over a large store must not be computed
+//! again every minute, which would keep a core busy for nothing.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -11,9 +17,37 @@ use std::time::{Duration, Instant};
 /// from requests, so their number must stay bounded).
 const MAX_KEYS: usize = 1024;
 
+/// How many times its computing time a value is kept at least (so recomputing expired
+/// values takes at most about a tenth of a core).
+const KEEP_PER_COMPUTE: u32 = 10;
+
+/// A computed value with when it was computed and how long that took.
+struct Kept<V> {
+    at: Instant,
+    took: Duration,
+    value: Arc<V>,
+}
+
+impl<V> Clone for Kept<V> {
+    fn clone(&self) -> Self {
+        Self {
+            at: self.at,
+            took: self.took,
+            value: self.value.clone(),
+        }
+    }
+}
+
+impl<V> Kept<V> {
+    /// Whether the value may still be served as current, given the time-to-live.
+    fn fresh(&self, ttl: Duration) -> bool {
+        self.at.elapsed() < ttl.max(self.took.saturating_mul(KEEP_PER_COMPUTE))
+    }
+}
+
 /// Computed values by key, each with when it was computed.
 pub(crate) struct Memo<K, V> {
-    values: RwLock<HashMap<K, (Instant, Arc<V>)>>,
+    values: RwLock<HashMap<K, Kept<V>>>,
     /// Held while a value is computed.
     computing: Mutex<()>,
 }
@@ -28,8 +62,9 @@ impl<K, V> Default for Memo<K, V> {
 }
 
 impl<K: Eq + Hash, V> Memo<K, V> {
-    /// The value of `key` if it was computed less than `ttl` ago, else `compute`'s (kept
-    /// for the next callers). Only one computation runs at a time. Callers arriving
+    /// The value of `key` if it was computed less than `ttl` ago (or less than
+    /// [`KEEP_PER_COMPUTE`] times its computing time), else `compute`'s (kept for the next
+    /// callers). Only one computation runs at a time. Callers arriving
     /// meanwhile wait for it when no value is kept for `key` (none yet, or dropped by a
     /// write: a write is always seen); when an older value is kept (only its time ran
     /// out: another instance may have written), they take that value at once instead of
@@ -43,8 +78,8 @@ impl<K: Eq + Hash, V> Memo<K, V> {
     ) -> Result<Arc<V>, E> {
         let kept = |key: &K| self.values.read().ok().and_then(|g| g.get(key).cloned());
         let stale = match kept(&key) {
-            Some((at, v)) if at.elapsed() < ttl => return Ok(v),
-            Some((_, v)) => Some(v),
+            Some(k) if k.fresh(ttl) => return Ok(k.value),
+            Some(k) => Some(k.value),
             None => None,
         };
         let _one_at_a_time = match (stale, self.computing.try_lock()) {
@@ -55,17 +90,26 @@ impl<K: Eq + Hash, V> Memo<K, V> {
                 self.computing.lock().unwrap_or_else(|p| p.into_inner())
             }
         };
-        if let Some((at, v)) = kept(&key) {
-            if at.elapsed() < ttl {
-                return Ok(v);
+        if let Some(k) = kept(&key) {
+            if k.fresh(ttl) {
+                return Ok(k.value);
             }
         }
+        let started = Instant::now();
         let v = Arc::new(compute()?);
+        let took = started.elapsed();
         if let Ok(mut g) = self.values.write() {
             if g.len() >= MAX_KEYS && !g.contains_key(&key) {
                 g.clear();
             }
-            g.insert(key, (Instant::now(), v.clone()));
+            g.insert(
+                key,
+                Kept {
+                    at: Instant::now(),
+                    took,
+                    value: v.clone(),
+                },
+            );
         }
         Ok(v)
     }
@@ -84,6 +128,30 @@ mod tests {
     use std::cell::Cell;
 
     #[test]
+    fn a_slow_value_is_kept_for_ten_times_its_computing_time() {
+        let memo: Memo<&str, u32> = Memo::default();
+        let ttl = Duration::from_millis(1);
+        let slow = || -> Result<u32, ()> {
+            std::thread::sleep(Duration::from_millis(50));
+            Ok(1)
+        };
+        assert_eq!(*memo.get_or_compute("a", ttl, slow).unwrap(), 1);
+        // Well past the time-to-live, within ten times the 50 ms it took.
+        std::thread::sleep(Duration::from_millis(20));
+        let again = || -> Result<u32, ()> { Ok(2) };
+        assert_eq!(*memo.get_or_compute("a", ttl, again).unwrap(), 1);
+        // A write drops it all the same.
+        memo.clear();
+        assert_eq!(*memo.get_or_compute("a", ttl, again).unwrap(), 2);
+        // A quick value expires with its time-to-live.
+        std::thread::sleep(Duration::from_millis(5));
+        assert_eq!(
+            *memo.get_or_compute("a", ttl, || Ok::<_, ()>(3)).unwrap(),
+            3
+        );
+    }
+
+    #[test]
     fn computes_once_within_the_ttl_and_again_after_clear() {
         let memo: Memo<&str, u32> = Memo::default();
         let calls = Cell::new(0);
@@ -97,6 +165,8 @@ mod tests {
         assert_eq!(*memo.get_or_compute("b", ttl, compute).unwrap(), 2);
         memo.clear();
         assert_eq!(*memo.get_or_compute("a", ttl, compute).unwrap(), 3);
+        // (Past ten times the computing time too.)
+        std::thread::sleep(Duration::from_millis(2));
         assert_eq!(
             *memo.get_or_compute("a", Duration::ZERO, compute).unwrap(),
             4

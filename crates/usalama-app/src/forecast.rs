@@ -104,7 +104,7 @@ impl App {
         source: Option<&str>,
         level: Level,
     ) -> Result<(Option<String>, Option<ForecastData>), AppError> {
-        let chosen = self.public_stats_for(source)?.source.clone();
+        let chosen = self.choose_source(source)?;
         let Some(s) = chosen.clone() else {
             return Ok((None, None));
         };
@@ -149,7 +149,7 @@ impl App {
         if !self.forecast_level_is_public(level) {
             self.require_reader(who)?;
         }
-        let chosen = self.public_stats_for(source)?.source.clone();
+        let chosen = self.choose_source(source)?;
         let key = (chosen.clone().unwrap_or_default(), level);
         self.cache
             .forecast

@@ -177,7 +177,7 @@ impl App {
         granularity: Granularity,
     ) -> Result<Arc<Computed>, AppError> {
         // Validates the source and chooses the default like the public aggregates.
-        let chosen = self.public_stats_for(source)?.source.clone();
+        let chosen = self.choose_source(source)?;
         let key = (chosen.clone().unwrap_or_default(), granularity);
         self.cache
             .index

@@ -155,25 +155,22 @@ impl App {
     /// The public figures of `source` (`None`: the source with the most events), with
     /// small counts and their complements withheld. Anyone may call this.
     pub fn public_figures(&self, source: Option<&str>) -> Result<Arc<PublicFigures>, AppError> {
-        let stats = self.public_stats_for(source)?;
-        let key = stats.source.clone().unwrap_or_default();
+        let chosen = self.choose_source(source)?;
+        let key = chosen.clone().unwrap_or_default();
         self.cache
             .public
             .computed
             .get_or_compute(key, PUBLIC_TTL, || {
                 let privacy = self.privacy();
-                self.compute_public_figures(
-                    stats.source.clone(),
-                    stats
-                        .sources
-                        .iter()
-                        .map(|s| {
-                            let shown = s.events >= privacy.k_sensitive;
-                            (s.source.clone(), shown.then_some(s.events))
-                        })
-                        .collect(),
-                    privacy,
-                )
+                let sources = self
+                    .source_counts()?
+                    .iter()
+                    .map(|(s, events)| {
+                        let shown = *events >= privacy.k_sensitive;
+                        (s.clone(), shown.then_some(*events))
+                    })
+                    .collect();
+                self.compute_public_figures(chosen.clone(), sources, privacy)
             })
     }
 

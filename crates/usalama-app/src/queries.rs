@@ -81,6 +81,8 @@ pub(crate) struct LocalityCache {
     inner: RwLock<Option<Arc<Localities>>>,
     actors: RwLock<HashMap<ActorId, Actor>>,
     stats: crate::memo::Memo<String, PublicStats>,
+    /// Countable events per source, most first (dropped on every write).
+    sources: crate::memo::Memo<(), Vec<(String, u64)>>,
     /// Event counts by filter (the `Debug` form of the query without its page).
     totals: crate::memo::Memo<String, u64>,
     /// The human-security index per source and granularity (dropped on every write).
@@ -145,6 +147,7 @@ impl LocalityCache {
             g.clear();
         }
         self.stats.clear();
+        self.sources.clear();
         self.totals.clear();
         self.index.clear();
         self.public.clear();
@@ -335,6 +338,33 @@ impl App {
             .get_or_compute(key, STATS_TTL, || self.compute_public_stats(source))
     }
 
+    /// Countable events (not rejected, not duplicates) per source, most first, then by
+    /// name: from the store's indexes alone where it can, and kept like the public
+    /// aggregates.
+    pub(crate) fn source_counts(&self) -> Result<Arc<Vec<(String, u64)>>, AppError> {
+        self.cache.sources.get_or_compute((), STATS_TTL, || {
+            let mut all = self.store.countable_events_by_source()?;
+            all.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            Ok(all)
+        })
+    }
+
+    /// The source whose figures a caller gets: `source` when some countable event has
+    /// it (an unknown one is an invalid parameter), else (`None` or blank) the source
+    /// with the most events; `None` when there is none. The same choice as
+    /// [`App::public_stats_for`], without computing its aggregates.
+    pub(crate) fn choose_source(&self, source: Option<&str>) -> Result<Option<String>, AppError> {
+        let counts = self.source_counts()?;
+        match source.map(str::trim).filter(|s| !s.is_empty()) {
+            Some(s) => counts
+                .iter()
+                .find(|c| c.0 == s)
+                .map(|c| Some(c.0.clone()))
+                .ok_or_else(|| AppError::invalid("source", format!("no event has source '{s}'"))),
+            None => Ok(counts.first().map(|c| c.0.clone())),
+        }
+    }
+
     fn compute_public_stats(&self, source: Option<&str>) -> Result<PublicStats, AppError> {
         let mut sources: Vec<SourceCount> = self
             .store
@@ -353,18 +383,7 @@ impl App {
             })
             .collect();
         sources.sort_by(|a, b| b.events.cmp(&a.events).then(a.source.cmp(&b.source)));
-        let chosen = match source.map(str::trim).filter(|s| !s.is_empty()) {
-            Some(s) => Some(
-                sources
-                    .iter()
-                    .find(|c| c.source == s)
-                    .map(|c| c.source.clone())
-                    .ok_or_else(|| {
-                        AppError::invalid("source", format!("no event has source '{s}'"))
-                    })?,
-            ),
-            None => sources.first().map(|c| c.source.clone()),
-        };
+        let chosen = self.choose_source(source)?;
         let all = EventQuery {
             // An empty store has no source: an impossible one keeps every count at zero.
             source: Some(chosen.clone().unwrap_or_default()),

@@ -116,6 +116,13 @@ pub(crate) fn event_filter(q: &EventQuery, dialect: Dialect) -> Filter {
     }
     if let Some(s) = &q.status {
         f.push("e.status = {}", SqlValue::Text(s.clone()));
+        if s != "verified" {
+            // The partial index `events_status` holds the records not yet verified; SQLite
+            // uses it only when the query repeats its condition (it does not infer
+            // `status <> 'verified'` from `status = 'unverified'`), else the verification
+            // queue counts and sorts by scanning every event.
+            f.push_raw("e.status <> 'verified'".into());
+        }
     }
     if let Some(s) = &q.source {
         f.push("e.source = {}", SqlValue::Text(s.clone()));

@@ -79,6 +79,10 @@ pub(crate) fn precision(v: Option<i64>) -> Result<Option<u8>, String> {
     .transpose()
 }
 
+/// Where a backend's scan hands its decoded rows, with the category codes met so far.
+pub(crate) type RowSink<'a, T> =
+    dyn FnMut(&[String], &[T]) -> Result<(), crate::error::StoreError> + 'a;
+
 /// Category codes met during a scan, each given a small number once.
 #[derive(Debug, Default)]
 pub(crate) struct CategoryCodes {

@@ -29,15 +29,19 @@ impl PgStore {
             .collect()
     }
 
-    pub(super) fn facts_scan(
+    /// Binds `sql` (one `$1` parameter: the source) to a portal in a repeatable-read,
+    /// read-only transaction, decodes each row with `decode` and hands the rows to `f` a
+    /// batch of at most `batch` at a time, with the category codes met so far. Returns the
+    /// number of rows.
+    fn scan_rows<T>(
         &self,
+        sql: &str,
         source: &str,
-        level: AdminLevel,
         batch: usize,
-        f: &mut dyn FnMut(FactBatch<'_>) -> Result<(), StoreError>,
+        decode: impl Fn(&postgres::Row, &mut CategoryCodes) -> Result<T, StoreError>,
+        f: &mut facts::RowSink<'_, T>,
     ) -> Result<u64, StoreError> {
         let batch = batch.clamp(1, crate::MAX_SCAN_BATCH);
-        let column = facts::level_column(level);
         let mut c = self.conn()?;
         let mut tx = c
             .build_transaction()
@@ -45,18 +49,9 @@ impl PgStore {
             .read_only(true)
             .start()
             .px()?;
-        let portal = tx
-            .bind(
-                &format!(
-                    "SELECT id, {column}, occurred_end, dimension, category, killed_best, displaced, \
-                     civilians_targeted FROM events \
-                     WHERE source = $1 AND status NOT IN ('rejected', 'duplicate')"
-                ),
-                &[&source],
-            )
-            .px()?;
+        let portal = tx.bind(sql, &[&source]).px()?;
         let mut codes = CategoryCodes::default();
-        let mut buf: Vec<IndexFact> = Vec::with_capacity(batch);
+        let mut buf: Vec<T> = Vec::with_capacity(batch);
         let mut n = 0u64;
         loop {
             let rows = tx.query_portal(&portal, batch as i32).px()?;
@@ -65,35 +60,10 @@ impl PgStore {
             }
             buf.clear();
             for row in &rows {
-                let bad = |reason: String| StoreError::InvalidRecord {
-                    id: row
-                        .try_get::<_, Uuid>(0)
-                        .map_or_else(|_| "?".into(), |u| u.to_string()),
-                    reason,
-                };
-                let locality: Option<Uuid> = row.try_get(1).px()?;
-                let occurred_end: NaiveDate = row.try_get(2).px()?;
-                let dim: &str = row.try_get(3).px()?;
-                let dimension = facts::parse_dimension(dim)
-                    .ok_or_else(|| bad(format!("events.dimension '{dim}' is unknown")))?;
-                let category = codes.number(row.try_get(4).px()?).map_err(bad)?;
-                let killed: Option<i32> = row.try_get(5).px()?;
-                let displaced: Option<i32> = row.try_get(6).px()?;
-                buf.push(IndexFact {
-                    locality: locality.map(LocalityId::from_uuid),
-                    occurred_end,
-                    dimension,
-                    category,
-                    killed_best: facts::count(killed.map(i64::from), "killed_best").map_err(bad)?,
-                    displaced: facts::count(displaced.map(i64::from), "displaced").map_err(bad)?,
-                    civilians_targeted: row.try_get(7).px()?,
-                });
+                buf.push(decode(row, &mut codes)?);
             }
             n += buf.len() as u64;
-            f(FactBatch {
-                categories: &codes.codes,
-                facts: &buf,
-            })?;
+            f(&codes.codes, &buf)?;
             if rows.len() < batch {
                 break;
             }
@@ -103,83 +73,90 @@ impl PgStore {
         Ok(n)
     }
 
+    pub(super) fn facts_scan(
+        &self,
+        source: &str,
+        level: AdminLevel,
+        batch: usize,
+        f: &mut dyn FnMut(FactBatch<'_>) -> Result<(), StoreError>,
+    ) -> Result<u64, StoreError> {
+        let column = facts::level_column(level);
+        let sql = format!(
+            "SELECT id, {column}, occurred_end, dimension, category, killed_best, displaced, \
+             civilians_targeted FROM events \
+             WHERE source = $1 AND status NOT IN ('rejected', 'duplicate')"
+        );
+        let decode = |row: &postgres::Row, codes: &mut CategoryCodes| {
+            let bad = |reason| bad(row, reason);
+            let locality: Option<Uuid> = row.try_get(1).px()?;
+            let dim: &str = row.try_get(3).px()?;
+            let killed: Option<i32> = row.try_get(5).px()?;
+            let displaced: Option<i32> = row.try_get(6).px()?;
+            Ok(IndexFact {
+                locality: locality.map(LocalityId::from_uuid),
+                occurred_end: row.try_get(2).px()?,
+                dimension: facts::parse_dimension(dim)
+                    .ok_or_else(|| bad(format!("events.dimension '{dim}' is unknown")))?,
+                category: codes.number(row.try_get(4).px()?).map_err(bad)?,
+                killed_best: facts::count(killed.map(i64::from), "killed_best").map_err(bad)?,
+                displaced: facts::count(displaced.map(i64::from), "displaced").map_err(bad)?,
+                civilians_targeted: row.try_get(7).px()?,
+            })
+        };
+        self.scan_rows(&sql, source, batch, decode, &mut |categories, facts| {
+            f(FactBatch { categories, facts })
+        })
+    }
+
     pub(super) fn panel_facts_scan(
         &self,
         source: &str,
         batch: usize,
         f: &mut dyn FnMut(PanelFactBatch<'_>) -> Result<(), StoreError>,
     ) -> Result<u64, StoreError> {
-        let batch = batch.clamp(1, crate::MAX_SCAN_BATCH);
-        let mut c = self.conn()?;
-        let mut tx = c
-            .build_transaction()
-            .isolation_level(postgres::IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .px()?;
-        let portal = tx
-            .bind(
-                "SELECT id, adm0_id, adm1_id, adm2_id, adm3_id, occurred_end, dimension, category, \
-                 killed_best, displaced, civilians_targeted, location_precision, latitude, longitude \
-                 FROM events WHERE source = $1 AND status NOT IN ('rejected', 'duplicate')",
-                &[&source],
-            )
-            .px()?;
-        let mut codes = CategoryCodes::default();
-        let mut buf: Vec<PanelFact> = Vec::with_capacity(batch);
-        let mut n = 0u64;
-        loop {
-            let rows = tx.query_portal(&portal, batch as i32).px()?;
-            if rows.is_empty() {
-                break;
-            }
-            buf.clear();
-            for row in &rows {
-                let bad = |reason: String| StoreError::InvalidRecord {
-                    id: row
-                        .try_get::<_, Uuid>(0)
-                        .map_or_else(|_| "?".into(), |u| u.to_string()),
-                    reason,
-                };
-                let at = |i: usize| -> Result<Option<LocalityId>, StoreError> {
-                    Ok(row
-                        .try_get::<_, Option<Uuid>>(i)
-                        .px()?
-                        .map(LocalityId::from_uuid))
-                };
-                let occurred_end: NaiveDate = row.try_get(5).px()?;
-                let dim: &str = row.try_get(6).px()?;
-                let dimension = facts::parse_dimension(dim)
-                    .ok_or_else(|| bad(format!("events.dimension '{dim}' is unknown")))?;
-                let category = codes.number(row.try_get(7).px()?).map_err(bad)?;
-                let killed: Option<i32> = row.try_get(8).px()?;
-                let displaced: Option<i32> = row.try_get(9).px()?;
-                let precision: Option<i32> = row.try_get(11).px()?;
-                let lat: Option<f64> = row.try_get(12).px()?;
-                let lon: Option<f64> = row.try_get(13).px()?;
-                buf.push(PanelFact {
-                    path: LocalityPath([at(1)?, at(2)?, at(3)?, at(4)?]),
-                    occurred_end,
-                    dimension,
-                    category,
-                    killed_best: facts::count(killed.map(i64::from), "killed_best").map_err(bad)?,
-                    displaced: facts::count(displaced.map(i64::from), "displaced").map_err(bad)?,
-                    civilians_targeted: row.try_get(10).px()?,
-                    where_prec: facts::precision(precision.map(i64::from)).map_err(bad)?,
-                    point: lat.zip(lon),
-                });
-            }
-            n += buf.len() as u64;
-            f(PanelFactBatch {
-                categories: &codes.codes,
-                facts: &buf,
-            })?;
-            if rows.len() < batch {
-                break;
-            }
-        }
-        drop(portal);
-        tx.commit().px()?;
-        Ok(n)
+        let sql = "SELECT id, adm0_id, adm1_id, adm2_id, adm3_id, occurred_end, dimension, category, \
+                   killed_best, displaced, civilians_targeted, location_precision, latitude, longitude \
+                   FROM events WHERE source = $1 AND status NOT IN ('rejected', 'duplicate')";
+        let decode = |row: &postgres::Row, codes: &mut CategoryCodes| {
+            let bad = |reason| bad(row, reason);
+            let at = |i: usize| -> Result<Option<LocalityId>, StoreError> {
+                Ok(row
+                    .try_get::<_, Option<Uuid>>(i)
+                    .px()?
+                    .map(LocalityId::from_uuid))
+            };
+            let occurred_end: NaiveDate = row.try_get(5).px()?;
+            let dim: &str = row.try_get(6).px()?;
+            let killed: Option<i32> = row.try_get(8).px()?;
+            let displaced: Option<i32> = row.try_get(9).px()?;
+            let precision: Option<i32> = row.try_get(11).px()?;
+            let lat: Option<f64> = row.try_get(12).px()?;
+            let lon: Option<f64> = row.try_get(13).px()?;
+            Ok(PanelFact {
+                path: LocalityPath([at(1)?, at(2)?, at(3)?, at(4)?]),
+                occurred_end,
+                dimension: facts::parse_dimension(dim)
+                    .ok_or_else(|| bad(format!("events.dimension '{dim}' is unknown")))?,
+                category: codes.number(row.try_get(7).px()?).map_err(bad)?,
+                killed_best: facts::count(killed.map(i64::from), "killed_best").map_err(bad)?,
+                displaced: facts::count(displaced.map(i64::from), "displaced").map_err(bad)?,
+                civilians_targeted: row.try_get(10).px()?,
+                where_prec: facts::precision(precision.map(i64::from)).map_err(bad)?,
+                point: lat.zip(lon),
+            })
+        };
+        self.scan_rows(sql, source, batch, decode, &mut |categories, facts| {
+            f(PanelFactBatch { categories, facts })
+        })
+    }
+}
+
+/// Why one row could not be read, naming the event.
+fn bad(row: &postgres::Row, reason: String) -> StoreError {
+    StoreError::InvalidRecord {
+        id: row
+            .try_get::<_, Uuid>(0)
+            .map_or_else(|_| "?".into(), |u| u.to_string()),
+        reason,
     }
 }

@@ -97,6 +97,43 @@ impl SqliteStore {
         Ok(all)
     }
 
+    /// Runs `sql` (one `?1` parameter: the source) in one read transaction, decodes each
+    /// row with `decode` and hands the rows to `f` in batches of at most `batch`, with the
+    /// category codes met so far. Returns the number of rows.
+    fn scan_rows<T>(
+        &self,
+        sql: &str,
+        source: &str,
+        batch: usize,
+        decode: impl Fn(&rusqlite::Row<'_>, &mut CategoryCodes) -> Result<T, StoreError>,
+        f: &mut facts::RowSink<'_, T>,
+    ) -> Result<u64, StoreError> {
+        let batch = batch.clamp(1, crate::MAX_SCAN_BATCH);
+        let mut c = self.conn()?;
+        let tx = c.transaction().sx()?;
+        let mut codes = CategoryCodes::default();
+        let mut buf: Vec<T> = Vec::with_capacity(batch);
+        let mut n = 0u64;
+        {
+            let mut st = tx.prepare(sql).sx()?;
+            let mut rows = st.query([source]).sx()?;
+            while let Some(row) = rows.next().sx()? {
+                buf.push(decode(row, &mut codes)?);
+                if buf.len() == batch {
+                    n += buf.len() as u64;
+                    f(&codes.codes, &buf)?;
+                    buf.clear();
+                }
+            }
+        }
+        if !buf.is_empty() {
+            n += buf.len() as u64;
+            f(&codes.codes, &buf)?;
+        }
+        tx.commit().sx()?;
+        Ok(n)
+    }
+
     pub(super) fn facts_scan(
         &self,
         source: &str,
@@ -104,74 +141,35 @@ impl SqliteStore {
         batch: usize,
         f: &mut dyn FnMut(FactBatch<'_>) -> Result<(), StoreError>,
     ) -> Result<u64, StoreError> {
-        let batch = batch.clamp(1, crate::MAX_SCAN_BATCH);
         let column = facts::level_column(level);
-        let mut c = self.conn()?;
-        let tx = c.transaction().sx()?;
-        let mut codes = CategoryCodes::default();
-        let mut buf: Vec<IndexFact> = Vec::with_capacity(batch);
-        let mut n = 0u64;
-        {
-            let mut st = tx
-                .prepare(&format!(
-                    "SELECT id, {column}, occurred_end, dimension, category, killed_best, displaced, \
-                     civilians_targeted FROM events NOT INDEXED \
-                     WHERE source = ?1 AND status NOT IN ('rejected', 'duplicate')"
-                ))
-                .sx()?;
-            let mut rows = st.query([source]).sx()?;
-            while let Some(row) = rows.next().sx()? {
-                let locality = match row.get_ref(1).sx()? {
-                    ValueRef::Null => None,
-                    ValueRef::Blob(b) => Some(LocalityId::from_uuid(
-                        Uuid::from_slice(b)
-                            .map_err(|_| bad(row, format!("events.{column} is not a UUID")))?,
-                    )),
-                    _ => return Err(bad(row, format!("events.{column} is not a UUID"))),
-                };
-                let end = text(row, 2, "occurred_end")?;
-                let occurred_end = facts::parse_iso_date(end).ok_or_else(|| {
-                    bad(row, format!("events.occurred_end '{end}' is not a date"))
-                })?;
-                let dim = text(row, 3, "dimension")?;
-                let dimension = facts::parse_dimension(dim)
-                    .ok_or_else(|| bad(row, format!("events.dimension '{dim}' is unknown")))?;
-                let category = codes
+        let sql = format!(
+            "SELECT id, {column}, occurred_end, dimension, category, killed_best, displaced, \
+             civilians_targeted FROM events NOT INDEXED \
+             WHERE source = ?1 AND status NOT IN ('rejected', 'duplicate')"
+        );
+        let decode = |row: &rusqlite::Row<'_>, codes: &mut CategoryCodes| {
+            let end = text(row, 2, "occurred_end")?;
+            let occurred_end = facts::parse_iso_date(end)
+                .ok_or_else(|| bad(row, format!("events.occurred_end '{end}' is not a date")))?;
+            let dim = text(row, 3, "dimension")?;
+            Ok(IndexFact {
+                locality: locality(row, 1, column)?,
+                occurred_end,
+                dimension: facts::parse_dimension(dim)
+                    .ok_or_else(|| bad(row, format!("events.dimension '{dim}' is unknown")))?,
+                category: codes
                     .number(text(row, 4, "category")?)
-                    .map_err(|e| bad(row, e))?;
-                let killed_best = facts::count(int(row, 5, "killed_best")?, "killed_best")
-                    .map_err(|e| bad(row, e))?;
-                let displaced = facts::count(int(row, 6, "displaced")?, "displaced")
-                    .map_err(|e| bad(row, e))?;
-                let civilians_targeted = int(row, 7, "civilians_targeted")?.unwrap_or(0) != 0;
-                buf.push(IndexFact {
-                    locality,
-                    occurred_end,
-                    dimension,
-                    category,
-                    killed_best,
-                    displaced,
-                    civilians_targeted,
-                });
-                if buf.len() == batch {
-                    n += buf.len() as u64;
-                    f(FactBatch {
-                        categories: &codes.codes,
-                        facts: &buf,
-                    })?;
-                    buf.clear();
-                }
-            }
-        }
-        if !buf.is_empty() {
-            n += buf.len() as u64;
-            f(FactBatch {
-                categories: &codes.codes,
-                facts: &buf,
-            })?;
-        }
-        tx.commit().sx()?;
-        Ok(n)
+                    .map_err(|e| bad(row, e))?,
+                killed_best: facts::count(int(row, 5, "killed_best")?, "killed_best")
+                    .map_err(|e| bad(row, e))?,
+                displaced: facts::count(int(row, 6, "displaced")?, "displaced")
+                    .map_err(|e| bad(row, e))?,
+                civilians_targeted: int(row, 7, "civilians_targeted")?.unwrap_or(0) != 0,
+            })
+        };
+        self.scan_rows(&sql, source, batch, decode, &mut |categories, facts| {
+            f(FactBatch { categories, facts })
+        })
     }
 
     pub(super) fn panel_facts_scan(
@@ -180,75 +178,44 @@ impl SqliteStore {
         batch: usize,
         f: &mut dyn FnMut(PanelFactBatch<'_>) -> Result<(), StoreError>,
     ) -> Result<u64, StoreError> {
-        let batch = batch.clamp(1, crate::MAX_SCAN_BATCH);
-        let mut c = self.conn()?;
-        let tx = c.transaction().sx()?;
-        let mut codes = CategoryCodes::default();
-        let mut buf: Vec<PanelFact> = Vec::with_capacity(batch);
-        let mut n = 0u64;
-        {
-            let mut st = tx
-                .prepare(
-                    "SELECT id, adm0_id, adm1_id, adm2_id, adm3_id, occurred_end, dimension, \
-                     category, killed_best, displaced, civilians_targeted, location_precision, \
-                     latitude, longitude FROM events NOT INDEXED \
-                     WHERE source = ?1 AND status NOT IN ('rejected', 'duplicate')",
-                )
-                .sx()?;
-            let mut rows = st.query([source]).sx()?;
-            while let Some(row) = rows.next().sx()? {
-                let path = LocalityPath([
+        let sql = "SELECT id, adm0_id, adm1_id, adm2_id, adm3_id, occurred_end, dimension, \
+                   category, killed_best, displaced, civilians_targeted, location_precision, \
+                   latitude, longitude FROM events NOT INDEXED \
+                   WHERE source = ?1 AND status NOT IN ('rejected', 'duplicate')";
+        let decode = |row: &rusqlite::Row<'_>, codes: &mut CategoryCodes| {
+            let end = text(row, 5, "occurred_end")?;
+            let occurred_end = facts::parse_iso_date(end)
+                .ok_or_else(|| bad(row, format!("events.occurred_end '{end}' is not a date")))?;
+            let dim = text(row, 6, "dimension")?;
+            let point = match (real(row, 12, "latitude")?, real(row, 13, "longitude")?) {
+                (Some(lat), Some(lon)) => Some((lat, lon)),
+                _ => None,
+            };
+            Ok(PanelFact {
+                path: LocalityPath([
                     locality(row, 1, "adm0_id")?,
                     locality(row, 2, "adm1_id")?,
                     locality(row, 3, "adm2_id")?,
                     locality(row, 4, "adm3_id")?,
-                ]);
-                let end = text(row, 5, "occurred_end")?;
-                let occurred_end = facts::parse_iso_date(end).ok_or_else(|| {
-                    bad(row, format!("events.occurred_end '{end}' is not a date"))
-                })?;
-                let dim = text(row, 6, "dimension")?;
-                let dimension = facts::parse_dimension(dim)
-                    .ok_or_else(|| bad(row, format!("events.dimension '{dim}' is unknown")))?;
-                let category = codes
+                ]),
+                occurred_end,
+                dimension: facts::parse_dimension(dim)
+                    .ok_or_else(|| bad(row, format!("events.dimension '{dim}' is unknown")))?,
+                category: codes
                     .number(text(row, 7, "category")?)
-                    .map_err(|e| bad(row, e))?;
-                let point = match (real(row, 12, "latitude")?, real(row, 13, "longitude")?) {
-                    (Some(lat), Some(lon)) => Some((lat, lon)),
-                    _ => None,
-                };
-                buf.push(PanelFact {
-                    path,
-                    occurred_end,
-                    dimension,
-                    category,
-                    killed_best: facts::count(int(row, 8, "killed_best")?, "killed_best")
-                        .map_err(|e| bad(row, e))?,
-                    displaced: facts::count(int(row, 9, "displaced")?, "displaced")
-                        .map_err(|e| bad(row, e))?,
-                    civilians_targeted: int(row, 10, "civilians_targeted")?.unwrap_or(0) != 0,
-                    where_prec: facts::precision(int(row, 11, "location_precision")?)
-                        .map_err(|e| bad(row, e))?,
-                    point,
-                });
-                if buf.len() == batch {
-                    n += buf.len() as u64;
-                    f(PanelFactBatch {
-                        categories: &codes.codes,
-                        facts: &buf,
-                    })?;
-                    buf.clear();
-                }
-            }
-        }
-        if !buf.is_empty() {
-            n += buf.len() as u64;
-            f(PanelFactBatch {
-                categories: &codes.codes,
-                facts: &buf,
-            })?;
-        }
-        tx.commit().sx()?;
-        Ok(n)
+                    .map_err(|e| bad(row, e))?,
+                killed_best: facts::count(int(row, 8, "killed_best")?, "killed_best")
+                    .map_err(|e| bad(row, e))?,
+                displaced: facts::count(int(row, 9, "displaced")?, "displaced")
+                    .map_err(|e| bad(row, e))?,
+                civilians_targeted: int(row, 10, "civilians_targeted")?.unwrap_or(0) != 0,
+                where_prec: facts::precision(int(row, 11, "location_precision")?)
+                    .map_err(|e| bad(row, e))?,
+                point,
+            })
+        };
+        self.scan_rows(sql, source, batch, decode, &mut |categories, facts| {
+            f(PanelFactBatch { categories, facts })
+        })
     }
 }

@@ -681,24 +681,26 @@ impl Detection {
         let mut series = std::mem::take(&mut self.buffer);
         for kind in [SeriesKind::Events, SeriesKind::Fatalities] {
             panel.series_into(u, kind == SeriesKind::Fatalities, &mut series);
-            for assessed in [cusum.assess(&series), far.assess_memo(&series, memo)] {
-                for a in assessed {
-                    let bit = flag(a.method, kind);
-                    let b = bit.trailing_zeros() as usize;
-                    self.judged[b] += 1;
-                    if a.signal {
-                        self.signals[b] += 1;
-                        flags[a.index] |= bit;
-                        if a.index == last {
-                            self.latest.push(LatestSignal {
-                                unit: u,
-                                series: kind,
-                                assessment: a,
-                            });
-                        }
-                    }
+            // Only the signals are wanted: both detectors skip the periods that cannot
+            // signal (their judgements of the others are those of `assess`).
+            let latest = &mut self.latest;
+            let signals = &mut self.signals;
+            let mut take = |a: Assessment| {
+                let bit = flag(a.method, kind);
+                signals[bit.trailing_zeros() as usize] += 1;
+                flags[a.index] |= bit;
+                if a.index == last {
+                    latest.push(LatestSignal {
+                        unit: u,
+                        series: kind,
+                        assessment: a,
+                    });
                 }
-            }
+            };
+            let judged = cusum.signals(&series, &mut take);
+            self.judged[flag(Method::NbCusum, kind).trailing_zeros() as usize] += judged;
+            let judged = far.signals_memo(&series, memo, &mut take);
+            self.judged[flag(Method::Farrington, kind).trailing_zeros() as usize] += judged;
         }
         self.buffer = series;
     }

@@ -25,6 +25,7 @@
 use super::dist::CountDist;
 use super::{Assessment, Detail, DetectError, FastHash, Method};
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// Number of grid states of the statistic below the decision interval.
 pub const STATES: usize = 64;
@@ -125,7 +126,12 @@ pub struct NbCusum {
     cache: HashMap<(i64, i64), Design, FastHash>,
     /// The last design asked for: its mean and dispersion size (as bits) and the design.
     last: Option<((u64, Option<u64>), Design)>,
+    /// Designs shared with other detectors (see [`NbCusum::sharing`]).
+    shared: Option<Arc<Mutex<Designs>>>,
 }
+
+/// Designs by rounded mean and dispersion.
+type Designs = HashMap<(i64, i64), Design, FastHash>;
 
 /// The log-likelihood-ratio increment `a·x − b` of NB(μ₁, r) against NB(μ₀, r).
 fn llr_coefficients(mu0: f64, mu1: f64, size: Option<f64>) -> (f64, f64) {
@@ -407,7 +413,25 @@ impl NbCusum {
             config,
             cache: HashMap::default(),
             last: None,
+            shared: None,
         })
+    }
+
+    /// A detector with the same settings whose designs are shared with this one's and with
+    /// those of every other detector made this way from either, so that threads judging
+    /// series of one panel compute each design about once (a design depends only on its
+    /// key, so which thread computes it does not change it).
+    pub fn sharing(&mut self) -> Self {
+        let shared = self
+            .shared
+            .get_or_insert_with(|| Arc::new(Mutex::new(self.cache.clone())))
+            .clone();
+        Self {
+            config: self.config,
+            cache: HashMap::default(),
+            last: None,
+            shared: Some(shared),
+        }
     }
 
     /// The settings.
@@ -431,11 +455,29 @@ impl NbCusum {
         let pkey = (phi.ln() * DISPERSION_STEPS).round() as i64;
         let shift = self.config.shift;
         let arl0 = self.config.arl0;
+        let shared = &self.shared;
         let design = *self.cache.entry((mkey, pkey)).or_insert_with(|| {
+            let lock = |s: &Arc<Mutex<Designs>>| {
+                // A poisoned lock only means another thread panicked: the designs it holds
+                // are whole (each is inserted in one call).
+                s.lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .get(&(mkey, pkey))
+                    .copied()
+            };
+            if let Some(d) = shared.as_ref().and_then(lock) {
+                return d;
+            }
             let mu0 = (mkey as f64 / MEAN_STEPS).exp();
             let size = (pkey > 0).then(|| mu0 / ((pkey as f64 / DISPERSION_STEPS).exp() - 1.0));
             let (a, b) = llr_coefficients(mu0, shift * mu0, size);
-            Design::for_arl(arl0, a, b, &CountDist { mean: mu0, size })
+            let d = Design::for_arl(arl0, a, b, &CountDist { mean: mu0, size });
+            if let Some(s) = shared {
+                s.lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .insert((mkey, pkey), d);
+            }
+            d
         });
         self.last = Some((asked, design));
         design

@@ -160,6 +160,7 @@ print(ts[len(ts)//2], ps[len(ps)//2], len(df), cells[0], cells[1], cells[2], len
         "ratio_pandas_to_total": pandas_s / med(lambda j: j["total_s"]),
     }
     add_recompute_cpu(runs, res["recompute"])
+    add_recompute_threads(a, store, runs, res["recompute"])
     g = res["recompute"]
     print(f"  usalama total {g['usalama_total_s']:.3f}s, panel+index {in_memory:.3f}s | duckdb {duck:.3f}s ({duck_cells:,} cells) | "
           f"pandas {pandas_s:.3f}s; duckdb/panel+index {g['ratio_duckdb_to_panel_index']:.2f}x, pandas/panel+index "
@@ -187,6 +188,26 @@ def add_recompute_cpu(runs, g):
           f"panel+index {pi:.3f}s | duckdb {g['duckdb_cpu_s']:.3f}s | pandas {g['pandas_cpu_s']:.3f}s; "
           f"duckdb/panel+index {g['ratio_duckdb_cpu_to_panel_index_cpu']:.2f}x, "
           f"pandas/panel+index {g['ratio_pandas_cpu_to_panel_index_cpu']:.2f}x", flush=True)
+
+
+def add_recompute_threads(a, store, runs, g):
+    """The same recompute with `--threads 2` (the detectors split over two threads), as
+    many runs right after the single-thread ones: wall and CPU medians, and the detectors'
+    summary checked equal to the single thread's."""
+    two = []
+    for r in range(a.runs):
+        t, m, cpu, out = timed_cpu([a.bin, "index", "recompute", "--level", "adm2", "--format", "json",
+                                    "--threads", "2", "--data-dir", store])
+        j = json.loads(out)
+        if j["detectors"] != runs[0]["detectors"] or j["latest_signals"] != runs[0]["latest_signals"]:
+            sys.exit(f"--threads 2 changed the detectors: {j['detectors']} against {runs[0]['detectors']}")
+        two.append((t, cpu, m))
+        print(f"  threads 2, run {r + 1}: wall {t:.2f}s, CPU {cpu:.2f}s, {m:.0f} MiB", flush=True)
+    g["threads2_wall_s"] = median([x[0] for x in two])
+    g["threads2_cpu_s"] = median([x[1] for x in two])
+    g["threads2_peak_rss_mib"] = median([x[2] for x in two])
+    print(f"  threads 2: wall {g['threads2_wall_s']:.2f}s (1 thread {g['usalama_wall_s']:.2f}s), "
+          f"CPU {g['threads2_cpu_s']:.2f}s (1 thread {g['usalama_cpu_s']:.2f}s)", flush=True)
 
 
 class Server:
@@ -699,6 +720,8 @@ def write_md(a, res, path):
         if "stages_cpu_s" in g:
             L += ["| stages, CPU time of the recomputing thread: " + ", ".join(f"{k} {v:.3f}" for k, v in g["stages_cpu_s"].items()) + " | |",
                   f"| CPU: Usalama panel + index {g['usalama_panel_index_cpu_s']:.3f}; DuckDB {g['duckdb_cpu_s']:.3f} (**{g['ratio_duckdb_cpu_to_panel_index_cpu']:.2f}x**), pandas {g['pandas_cpu_s']:.3f} (**{g['ratio_pandas_cpu_to_panel_index_cpu']:.2f}x**) | |"]
+        if "threads2_wall_s" in g:
+            L += [f"| `--threads 2` (detectors on two threads): process wall {g['threads2_wall_s']:.2f}, CPU {g['threads2_cpu_s']:.2f}, peak {g['threads2_peak_rss_mib']:.0f} MiB | |"]
         L += [""]
     ld = res.get("load")
     if ld:

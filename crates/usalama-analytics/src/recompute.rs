@@ -568,6 +568,9 @@ impl DenseIndex {
     }
 }
 
+/// Units a detector thread takes at a time.
+const UNIT_BLOCK: usize = 16;
+
 /// Which series a detector judged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SeriesKind {
@@ -627,24 +630,34 @@ impl Detection {
     ) -> Result<Self, crate::detect::DetectError> {
         let ppy = panel.range.granularity().periods_per_year();
         let far = Farrington::new(farrington, ppy)?;
-        NbCusum::new(cusum)?;
         let periods = panel.periods;
         let threads = threads.clamp(1, 64).min(panel.units.max(1));
-        let chunk = panel.units.div_ceil(threads).max(1);
         let mut flags = vec![0u8; panel.units * periods];
+        // Units are handed out in small blocks, so a thread that meets the busy localities
+        // does not finish long after the others; the CUSUM's designs are shared.
+        let mut designs = NbCusum::new(cusum)?;
+        let rows = std::sync::Mutex::new(flags.chunks_mut(periods.max(1)).enumerate());
         let parts: Vec<Detection> = std::thread::scope(|scope| {
-            let handles: Vec<_> = flags
-                .chunks_mut(chunk * periods.max(1))
-                .enumerate()
-                .map(|(c, flags)| {
-                    let far = &far;
+            let handles: Vec<_> = (0..threads)
+                .map(|_| {
+                    let (far, rows) = (&far, &rows);
+                    let mut cusum = designs.sharing();
                     scope.spawn(move || {
-                        let mut cusum = NbCusum::new(cusum).expect("validated above");
                         let mut memo = FarringtonMemo::default();
                         let mut part = Detection::default();
-                        let first = c * chunk;
-                        for (i, flags) in flags.chunks_mut(periods.max(1)).enumerate() {
-                            part.series(panel, first + i, (&mut cusum, far, &mut memo), flags);
+                        loop {
+                            let block: Vec<(usize, &mut [u8])> = rows
+                                .lock()
+                                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                                .by_ref()
+                                .take(UNIT_BLOCK)
+                                .collect();
+                            if block.is_empty() {
+                                break;
+                            }
+                            for (u, flags) in block {
+                                part.series(panel, u, (&mut cusum, far, &mut memo), flags);
+                            }
                         }
                         part
                     })
@@ -667,6 +680,9 @@ impl Detection {
             }
             out.latest.extend(p.latest);
         }
+        // In unit order, whichever thread judged them.
+        out.latest
+            .sort_by_key(|l| (l.unit, l.series as u8, l.assessment.method as u8));
         Ok(out)
     }
 
@@ -681,24 +697,26 @@ impl Detection {
         let mut series = std::mem::take(&mut self.buffer);
         for kind in [SeriesKind::Events, SeriesKind::Fatalities] {
             panel.series_into(u, kind == SeriesKind::Fatalities, &mut series);
-            for assessed in [cusum.assess(&series), far.assess_memo(&series, memo)] {
-                for a in assessed {
-                    let bit = flag(a.method, kind);
-                    let b = bit.trailing_zeros() as usize;
-                    self.judged[b] += 1;
-                    if a.signal {
-                        self.signals[b] += 1;
-                        flags[a.index] |= bit;
-                        if a.index == last {
-                            self.latest.push(LatestSignal {
-                                unit: u,
-                                series: kind,
-                                assessment: a,
-                            });
-                        }
-                    }
+            // Only the signals are wanted: both detectors skip the periods that cannot
+            // signal (their judgements of the others are those of `assess`).
+            let latest = &mut self.latest;
+            let signals = &mut self.signals;
+            let mut take = |a: Assessment| {
+                let bit = flag(a.method, kind);
+                signals[bit.trailing_zeros() as usize] += 1;
+                flags[a.index] |= bit;
+                if a.index == last {
+                    latest.push(LatestSignal {
+                        unit: u,
+                        series: kind,
+                        assessment: a,
+                    });
                 }
-            }
+            };
+            let judged = cusum.signals(&series, &mut take);
+            self.judged[flag(Method::NbCusum, kind).trailing_zeros() as usize] += judged;
+            let judged = far.signals_memo(&series, memo, &mut take);
+            self.judged[flag(Method::Farrington, kind).trailing_zeros() as usize] += judged;
         }
         self.buffer = series;
     }

@@ -118,6 +118,10 @@ fn the_recompute_equals_the_index_and_the_detectors_on_the_demo() {
             let farrington =
                 Farrington::new(FarringtonConfig::for_granularity(Granularity::Month), 12).unwrap();
             let mut valued = 0;
+            // Periods judged and signals per flag bit, as `assess` gives them (the
+            // recompute skips the periods that cannot signal but counts them as judged).
+            let mut judged = [0usize; 4];
+            let mut signals = [0usize; 4];
             for (u, id) in r.localities.iter().enumerate() {
                 let code = localities
                     .iter()
@@ -184,7 +188,10 @@ fn the_recompute_equals_the_index_and_the_detectors_on_the_demo() {
                         .into_iter()
                         .chain(farrington.assess(&series))
                     {
+                        let bit = flag(a.method, kind).trailing_zeros() as usize;
+                        judged[bit] += 1;
                         if a.signal {
+                            signals[bit] += 1;
                             expected[a.index] |= flag(a.method, kind);
                             signals_seen += 1;
                             if a.index == range.len() - 1 {
@@ -203,6 +210,8 @@ fn the_recompute_equals_the_index_and_the_detectors_on_the_demo() {
                     assert_eq!(got, expected, "{}: {code} {kind:?} signals", s.name);
                 }
             }
+            assert_eq!(detection.judged, judged, "{}: periods judged", s.name);
+            assert_eq!(detection.signals, signals, "{}: signals", s.name);
             assert!(valued > 0, "{}: some index values", s.name);
             assert_eq!(index.with_value(), valued, "{}: cells with a value", s.name);
             let cells = dense.cells_with_events();

@@ -25,6 +25,7 @@
 use super::dist::CountDist;
 use super::{Assessment, Detail, DetectError, FastHash, Method};
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// Number of grid states of the statistic below the decision interval.
 pub const STATES: usize = 64;
@@ -125,7 +126,12 @@ pub struct NbCusum {
     cache: HashMap<(i64, i64), Design, FastHash>,
     /// The last design asked for: its mean and dispersion size (as bits) and the design.
     last: Option<((u64, Option<u64>), Design)>,
+    /// Designs shared with other detectors (see [`NbCusum::sharing`]).
+    shared: Option<Arc<Mutex<Designs>>>,
 }
+
+/// Designs by rounded mean and dispersion.
+type Designs = HashMap<(i64, i64), Design, FastHash>;
 
 /// The log-likelihood-ratio increment `a·x − b` of NB(μ₁, r) against NB(μ₀, r).
 fn llr_coefficients(mu0: f64, mu1: f64, size: Option<f64>) -> (f64, f64) {
@@ -177,6 +183,76 @@ fn solve(m: &mut [f64], rhs: &mut [f64], n: usize) -> Option<()> {
         rhs[k] = s / row[k];
     }
     Some(())
+}
+
+/// The rows of `I − Q` after the first, made as the plain loop of
+/// [`Design::average_run_length`] makes them (`row[i] = 1`, then for each count `x` in order
+/// `row[max(0, i + steps[x])] -= pmf[x]` until that position leaves the row) when `steps`
+/// never decreases. The counts then fall into runs of one step each, and every entry of
+/// every row is one of a few sequences of subtractions in the loop's order: the counts
+/// landing on state 0 are a prefix of the counts (its running difference from 0 is kept
+/// once), and a run landing on another state gives the same value in every row (from 0,
+/// or from 1 on the diagonal). So each row costs one pass over the runs, not the counts.
+struct Rows<'a> {
+    steps: &'a [i64],
+    /// `prefix[x]`: `0 − pmf[0] − … − pmf[x − 1]`, subtracted in order.
+    prefix: Vec<f64>,
+    /// Per run of counts with one step: the step, its first count past the end, and its
+    /// subtractions in order from 0 and from 1.
+    runs: Vec<(i64, usize, f64, f64)>,
+}
+
+impl<'a> Rows<'a> {
+    /// `None` when `steps` decreases somewhere (the plain loop is then used).
+    fn new(steps: &'a [i64], pmf: &[f64]) -> Option<Self> {
+        if steps.windows(2).any(|w| w[0] > w[1]) {
+            return None;
+        }
+        let mut prefix = Vec::with_capacity(pmf.len() + 1);
+        let mut acc = 0.0;
+        prefix.push(acc);
+        for &px in pmf {
+            acc -= px;
+            prefix.push(acc);
+        }
+        let mut runs = Vec::new();
+        let mut x = 0;
+        while x < steps.len() {
+            let k = steps[x];
+            let end = x + steps[x..].partition_point(|&s| s == k);
+            let (mut from0, mut from1) = (0.0, 1.0);
+            for &px in &pmf[x..end] {
+                from0 -= px;
+                from1 -= px;
+            }
+            runs.push((k, end, from0, from1));
+            x = end;
+        }
+        Some(Self {
+            steps,
+            prefix,
+            runs,
+        })
+    }
+
+    /// Row `i ≥ 1` (all zeros on entry).
+    fn fill(&self, row: &mut [f64], i: usize) {
+        let n = row.len() as i64;
+        let i = i as i64;
+        row[i as usize] = 1.0;
+        let low = self.steps.partition_point(|&k| k <= -i);
+        row[0] = self.prefix[low];
+        for &(k, end, from0, from1) in &self.runs {
+            if end <= low {
+                continue;
+            }
+            let j = i + k;
+            if j >= n {
+                break;
+            }
+            row[j as usize] = if k == 0 { from1 } else { from0 };
+        }
+    }
 }
 
 /// A CUSUM design for one in-control distribution: the increment `a·x − b`, the decision
@@ -236,12 +312,21 @@ impl Design {
         // Counts above x_max signal from any state.
         let x_max = (((self.h + self.b) / self.a).floor() as usize + 1).min(1_000_000);
         let pmf = dist.pmf(x_max + 1);
+        // The grid steps of each count (`step` without the state, which it only adds).
+        let steps: Vec<i64> = (0..pmf.len())
+            .map(|x| ((self.a * x as f64 - self.b) / self.delta).round() as i64)
+            .collect();
         let mut m = vec![0.0; n * n];
+        let rows = Rows::new(&steps, &pmf);
         for i in 0..n {
             let row = &mut m[i * n..(i + 1) * n];
+            if let (Some(rows), true) = (&rows, i > 0) {
+                rows.fill(row, i);
+                continue;
+            }
             row[i] += 1.0;
-            for (x, &px) in pmf.iter().enumerate() {
-                let j = self.step(i as i64, x as u64);
+            for (&k, &px) in steps.iter().zip(&pmf) {
+                let j = (i as i64 + k).max(0);
                 if j >= n as i64 {
                     break;
                 }
@@ -328,7 +413,25 @@ impl NbCusum {
             config,
             cache: HashMap::default(),
             last: None,
+            shared: None,
         })
+    }
+
+    /// A detector with the same settings whose designs are shared with this one's and with
+    /// those of every other detector made this way from either, so that threads judging
+    /// series of one panel compute each design about once (a design depends only on its
+    /// key, so which thread computes it does not change it).
+    pub fn sharing(&mut self) -> Self {
+        let shared = self
+            .shared
+            .get_or_insert_with(|| Arc::new(Mutex::new(self.cache.clone())))
+            .clone();
+        Self {
+            config: self.config,
+            cache: HashMap::default(),
+            last: None,
+            shared: Some(shared),
+        }
     }
 
     /// The settings.
@@ -352,11 +455,29 @@ impl NbCusum {
         let pkey = (phi.ln() * DISPERSION_STEPS).round() as i64;
         let shift = self.config.shift;
         let arl0 = self.config.arl0;
+        let shared = &self.shared;
         let design = *self.cache.entry((mkey, pkey)).or_insert_with(|| {
+            let lock = |s: &Arc<Mutex<Designs>>| {
+                // A poisoned lock only means another thread panicked: the designs it holds
+                // are whole (each is inserted in one call).
+                s.lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .get(&(mkey, pkey))
+                    .copied()
+            };
+            if let Some(d) = shared.as_ref().and_then(lock) {
+                return d;
+            }
             let mu0 = (mkey as f64 / MEAN_STEPS).exp();
             let size = (pkey > 0).then(|| mu0 / ((pkey as f64 / DISPERSION_STEPS).exp() - 1.0));
             let (a, b) = llr_coefficients(mu0, shift * mu0, size);
-            Design::for_arl(arl0, a, b, &CountDist { mean: mu0, size })
+            let d = Design::for_arl(arl0, a, b, &CountDist { mean: mu0, size });
+            if let Some(s) = shared {
+                s.lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .insert((mkey, pkey), d);
+            }
+            d
         });
         self.last = Some((asked, design));
         design
@@ -400,6 +521,22 @@ impl NbCusum {
     pub fn assess(&mut self, series: &[u64]) -> Vec<Assessment> {
         let start = self.config.baseline + self.config.guard;
         let mut out = Vec::with_capacity(series.len().saturating_sub(start));
+        self.judge(series, true, &mut |a| out.push(a));
+        out
+    }
+
+    /// Judges every period as [`assess`](Self::assess) does, with the same statistic, but
+    /// hands only the assessments that signal to `signal`; returns the number of periods
+    /// judged. A period met with the statistic at 0 and a count of 0 stays at 0 whatever
+    /// the baseline (the increment `a·0 − b` is not positive), so its baseline and design
+    /// are not computed.
+    pub fn signals(&mut self, series: &[u64], signal: &mut dyn FnMut(Assessment)) -> usize {
+        self.judge(series, false, signal)
+    }
+
+    /// The judgement loop: every assessment to `emit` when `all`, else only the signals.
+    fn judge(&mut self, series: &[u64], all: bool, emit: &mut dyn FnMut(Assessment)) -> usize {
+        let start = self.config.baseline + self.config.guard;
         // The statistic in log-likelihood-ratio units, carried between designs.
         let mut s = 0.0;
         // The window's sum, carried exactly from period to period.
@@ -413,39 +550,47 @@ impl NbCusum {
             } else {
                 sum = sum + u128::from(series[end - 1]) - u128::from(series[first - 1]);
             }
+            let x = series[t];
+            if !all && x == 0 && s == 0.0 {
+                // From state 0 a count of 0 steps to max(0, round(−b/δ)) = 0 (b > 0 in
+                // every design; with h = 0 the increment −b is not positive): no signal,
+                // and the statistic stays 0.
+                continue;
+            }
             let (mu0, size) = self.baseline(window, sum);
             let design = self.design(mu0, size);
             let state = design.state(s);
-            let x = series[t];
             let threshold = design.threshold(state);
             let next = design.step(state, x);
             let signal = next >= STATES as i64;
             s = next as f64 * design.delta;
-            out.push(Assessment {
-                method: Method::NbCusum,
-                index: t,
-                observed: x,
-                expected: mu0,
-                threshold,
-                signal,
-                score: if design.h > 0.0 {
-                    s / design.h
-                } else if signal {
-                    f64::INFINITY
-                } else {
-                    0.0
-                },
-                detail: Detail::Cusum {
-                    statistic: if design.h > 0.0 { s } else { 0.0 },
-                    decision_interval: design.h,
-                    size,
-                },
-            });
+            if all || signal {
+                emit(Assessment {
+                    method: Method::NbCusum,
+                    index: t,
+                    observed: x,
+                    expected: mu0,
+                    threshold,
+                    signal,
+                    score: if design.h > 0.0 {
+                        s / design.h
+                    } else if signal {
+                        f64::INFINITY
+                    } else {
+                        0.0
+                    },
+                    detail: Detail::Cusum {
+                        statistic: if design.h > 0.0 { s } else { 0.0 },
+                        decision_interval: design.h,
+                        size,
+                    },
+                });
+            }
             if signal {
                 s = 0.0;
             }
         }
-        out
+        series.len().saturating_sub(start)
     }
 }
 
@@ -621,6 +766,107 @@ mod tests {
             }
         }
         assert!(judged > 10_000, "{judged}");
+    }
+
+    #[test]
+    fn the_signals_path_hands_over_exactly_the_signals_of_assess() {
+        // Sparse series (long runs of zeros, where the signals path skips periods), busy
+        // ones and bursts, under every dispersion setting; one detector per path.
+        let mut rng = Rng(78);
+        let mut skipped_kinds = 0;
+        for dispersion in [
+            Dispersion::Estimate,
+            Dispersion::Poisson,
+            Dispersion::Fixed(2.0),
+        ] {
+            let config = CusumConfig {
+                dispersion,
+                ..CusumConfig::default()
+            };
+            let (mut full, mut fast) =
+                (NbCusum::new(config).unwrap(), NbCusum::new(config).unwrap());
+            for j in 0..30 {
+                let mean = [0.0, 0.01, 0.05, 0.3, 2.0, 40.0][j % 6];
+                let mut series = rng.series((0..240).map(|t| {
+                    if (t + 11 * j) % 53 < 3 {
+                        5.0 * mean + 0.5
+                    } else {
+                        mean
+                    }
+                }));
+                if j % 4 == 0 {
+                    // A lone burst after years of zeros.
+                    series[200] += 7;
+                }
+                let all = full.assess(&series);
+                let mut signals = Vec::new();
+                let judged = fast.signals(&series, &mut |a| signals.push(a));
+                assert_eq!(judged, all.len(), "series {j}");
+                let expected: Vec<Vec<u64>> = all.iter().filter(|a| a.signal).map(bits).collect();
+                let got: Vec<Vec<u64>> = signals.iter().map(bits).collect();
+                assert_eq!(got, expected, "{dispersion:?} series {j}");
+                skipped_kinds += usize::from(series.iter().filter(|&&x| x == 0).count() > 100);
+            }
+        }
+        assert!(skipped_kinds > 20, "{skipped_kinds}");
+    }
+
+    /// The in-control ARL as it was computed before the rows were made from runs of
+    /// counts (test only): one grid step per state and count.
+    fn reference_run_length(d: &Design, dist: &CountDist) -> f64 {
+        if d.delta == 0.0 {
+            let p = dist.upper_tail((d.b / d.a).floor() as u64);
+            return if p > 0.0 { 1.0 / p } else { f64::INFINITY };
+        }
+        let n = STATES;
+        let x_max = (((d.h + d.b) / d.a).floor() as usize + 1).min(1_000_000);
+        let pmf = dist.pmf(x_max + 1);
+        let mut m = vec![0.0; n * n];
+        for i in 0..n {
+            let row = &mut m[i * n..(i + 1) * n];
+            row[i] += 1.0;
+            for (x, &px) in pmf.iter().enumerate() {
+                let j = d.step(i as i64, x as u64);
+                if j >= n as i64 {
+                    break;
+                }
+                row[j as usize] -= px;
+            }
+        }
+        let mut arl = vec![1.0; n];
+        match solve(&mut m, &mut arl, n) {
+            Some(()) if arl[0].is_finite() && arl[0] > 0.0 => arl[0],
+            _ => f64::INFINITY,
+        }
+    }
+
+    #[test]
+    fn the_run_length_is_bit_for_bit_the_reference_one() {
+        // Means from quiet to busy (where many counts share a grid step and many land on
+        // state 0), Poisson and overdispersed, decision intervals around the designs'.
+        let mut checked = 0;
+        let mut chains = 0;
+        for mean in [0.1, 0.4, 1.3, 3.7, 12.0, 45.0, 160.0, 600.0] {
+            for size in [None, Some(0.5), Some(4.0), Some(50.0)] {
+                let dist = CountDist { mean, size };
+                let (a, b) = llr_coefficients(mean, 2.0 * mean, size);
+                let d = Design::for_arl(100.0, a, b, &dist);
+                for h in [d.h, 0.3 * d.h + 0.01, 2.0 * d.h + 0.5, 7.3] {
+                    let d = Design::with_interval(a, b, h);
+                    let (fast, slow) =
+                        (d.average_run_length(&dist), reference_run_length(&d, &dist));
+                    assert_eq!(
+                        fast.to_bits(),
+                        slow.to_bits(),
+                        "{mean} {size:?} {h}: {fast} {slow}"
+                    );
+                    checked += 1;
+                    chains += usize::from(d.delta > 0.0);
+                }
+            }
+        }
+        assert_eq!(checked, 128);
+        assert!(chains > 100, "{chains}");
     }
 
     #[test]

@@ -290,9 +290,13 @@ fn robust_start(y: &[f64], sorted: &mut Vec<f64>, out: &mut Fit) -> Option<f64> 
 }
 
 /// Weights `∝ 1/r²` for Anscombe residuals above `threshold`, rescaled to sum to `n`, into
-/// `w`. `y23` holds `yᵢ^(2/3)`; a flat fit's powers of μ are taken once.
+/// `w`. `y23` holds `yᵢ^(2/3)`; a flat fit's powers of μ are taken once. A count clearly
+/// below its mean (`yᵢ < μᵢ(1 − 10⁻⁶)`) has a negative residual, so weight 1, whatever its
+/// powers: they are not taken (`pow` is accurate to about 10⁻¹⁶, so `yᵢ^(2/3) < μᵢ^(2/3)`
+/// also holds for the computed values, and a negative or zero residual never exceeds the
+/// positive threshold).
 fn outbreak_weights(
-    (y23, tau): (&[f64], &[f64]),
+    (y, y23, tau): (&[f64], &[f64], &[f64]),
     fit: &Fit,
     phi: f64,
     threshold: f64,
@@ -307,22 +311,31 @@ fn outbreak_weights(
             .map(|&m| (m.powf(1.0 / 6.0), m.powf(2.0 / 3.0)))
     };
     w.clear();
-    w.extend(y23.iter().zip(&fit.mu).zip(tau).map(|((&y23, &m), &t)| {
-        // Leverage ωᵢμᵢ xᵢ'(X'WX)⁻¹xᵢ with ωᵢ = 1.
-        let h = m * (c[0][0] + 2.0 * c[0][1] * t + c[1][1] * t * t);
-        let (m16, m23) = flat.unwrap_or_else(|| (m.powf(1.0 / 6.0), m.powf(2.0 / 3.0)));
-        let denom = m16 * (phi * (1.0 - h)).max(0.0).sqrt();
-        let r = if denom > 0.0 {
-            1.5 * (y23 - m23) / denom
-        } else {
-            0.0
-        };
-        if r > threshold {
-            1.0 / (r * r)
-        } else {
-            1.0
-        }
-    }));
+    w.extend(
+        y.iter()
+            .zip(y23)
+            .zip(&fit.mu)
+            .zip(tau)
+            .map(|(((&yi, &y23), &m), &t)| {
+                if m.is_finite() && yi < m * (1.0 - 1e-6) {
+                    return 1.0;
+                }
+                // Leverage ωᵢμᵢ xᵢ'(X'WX)⁻¹xᵢ with ωᵢ = 1.
+                let h = m * (c[0][0] + 2.0 * c[0][1] * t + c[1][1] * t * t);
+                let (m16, m23) = flat.unwrap_or_else(|| (m.powf(1.0 / 6.0), m.powf(2.0 / 3.0)));
+                let denom = m16 * (phi * (1.0 - h)).max(0.0).sqrt();
+                let r = if denom > 0.0 {
+                    1.5 * (y23 - m23) / denom
+                } else {
+                    0.0
+                };
+                if r > threshold {
+                    1.0 / (r * r)
+                } else {
+                    1.0
+                }
+            }),
+    );
     let sum: f64 = w.iter().sum();
     let gamma = w.len() as f64 / sum;
     for wi in w.iter_mut() {
@@ -416,33 +429,76 @@ impl Farrington {
     /// zeros is judged without a look-up.
     pub fn assess_memo(&self, series: &[u64], memo: &mut FarringtonMemo) -> Vec<Assessment> {
         let mut out = Vec::new();
+        self.judge_memo(series, memo, true, &mut |a| out.push(a));
+        out
+    }
+
+    /// Judges every period like [`assess_memo`](Self::assess_memo), with the same
+    /// judgements, but hands only the assessments that signal to `signal`; returns the
+    /// number of periods judged. A period whose count is below `min_count` cannot signal,
+    /// so its baseline is not fitted.
+    pub fn signals_memo(
+        &self,
+        series: &[u64],
+        memo: &mut FarringtonMemo,
+        signal: &mut dyn FnMut(Assessment),
+    ) -> usize {
+        self.judge_memo(series, memo, false, signal)
+    }
+
+    /// The judgement loop of the memo: every assessment to `emit` when `all`, else only
+    /// the signals. Returns the number of periods judged.
+    fn judge_memo(
+        &self,
+        series: &[u64],
+        memo: &mut FarringtonMemo,
+        all: bool,
+        emit: &mut dyn FnMut(Assessment),
+    ) -> usize {
         let s = &mut memo.scratch;
         let (mut y, mut tau) = (std::mem::take(&mut s.y), std::mem::take(&mut s.tau));
-        for (t, &observed) in series.iter().enumerate() {
+        let first = self.first_judged();
+        let mut judged = 0;
+        for (t, &observed) in series.iter().enumerate().skip(first) {
+            if !all && observed < self.config.min_count {
+                // Cannot signal: `signal` needs observed ≥ min_count.
+                judged += 1;
+                continue;
+            }
             if self.baseline(series, t, &mut y, &mut tau).is_none() {
                 continue;
             }
-            if y.iter().all(|&v| v == 0.0) {
-                out.push(self.finish(t, observed, Judged::zeros(y.len())));
-                continue;
-            }
-            memo.key.clear();
-            memo.key.extend(y.iter().map(|&v| v as u64));
-            let judged = match memo.fits.get(memo.key.as_slice()) {
-                Some(j) => *j,
-                None => {
-                    let j = self.judge(&y, &tau, s);
-                    if memo.fits.len() < MEMO_LIMIT {
-                        memo.fits.insert(memo.key.clone().into_boxed_slice(), j);
+            judged += 1;
+            let judgement = if y.iter().all(|&v| v == 0.0) {
+                Judged::zeros(y.len())
+            } else {
+                memo.key.clear();
+                memo.key.extend(y.iter().map(|&v| v as u64));
+                match memo.fits.get(memo.key.as_slice()) {
+                    Some(j) => *j,
+                    None => {
+                        let j = self.judge(&y, &tau, s);
+                        if memo.fits.len() < MEMO_LIMIT {
+                            memo.fits.insert(memo.key.clone().into_boxed_slice(), j);
+                        }
+                        j
                     }
-                    j
                 }
             };
-            out.push(self.finish(t, observed, judged));
+            let a = self.finish(t, observed, judgement);
+            if all || a.signal {
+                emit(a);
+            }
         }
         s.y = y;
         s.tau = tau;
-        out
+        judged
+    }
+
+    /// The first period with a baseline: `min_years` whole years and the half window
+    /// before it (every later period has one too).
+    fn first_judged(&self) -> usize {
+        self.config.min_years * self.periods_per_year + self.config.half_window
     }
 
     /// The baseline of period `t` into `y` (counts) and `tau` (periods relative to `t`);
@@ -481,28 +537,31 @@ impl Farrington {
         let n = y.len();
         s.ones.clear();
         s.ones.resize(n, 1.0);
-        if !fit_either(y, tau, &s.ones, c.trend, &mut s.fit) {
-            return Judged::zeros(n); // a baseline of zeros
+        // The first fit (prior weights 1) fails exactly when the flat fit does: no
+        // baseline or a baseline of zeros (Σ1 = n, Σyᵢ > 0 as soon as one count is).
+        if !y.iter().any(|&v| v > 0.0) {
+            return Judged::zeros(n);
         }
         s.weights.clear();
         s.weights.extend_from_slice(&s.ones);
-        let mut phi = s.fit.overdispersion(y, &s.weights);
+        let mut phi;
         if c.reweight {
             // Start from the median and a robust φ, so that a large past outbreak cannot
             // hide behind the dispersion it causes; then reweight and refit until the
-            // weights settle.
+            // weights settle. The fit with weights 1 is made only when it is used: when
+            // the first round leaves every weight at 1.
             s.y23.clear();
             s.y23.extend(y.iter().map(|&v| power_two_thirds(v)));
             let mut current_phi = match robust_start(y, &mut s.sorted, &mut s.current) {
                 Some(p) => p,
                 None => {
-                    s.current.clone_from(&s.fit);
-                    phi
+                    fit_either(y, tau, &s.ones, c.trend, &mut s.current);
+                    s.current.overdispersion(y, &s.weights)
                 }
             };
             for round in 0..REWEIGHT_ROUNDS {
                 outbreak_weights(
-                    (&s.y23, tau),
+                    (y, &s.y23, tau),
                     &s.current,
                     current_phi,
                     c.reweight_threshold,
@@ -521,9 +580,9 @@ impl Farrington {
                     .all(|(a, b)| a.to_bits() == b.to_bits());
                 std::mem::swap(&mut s.weights, &mut s.next);
                 if same && round == 0 {
-                    // The weights are all 1: the refit is the first fit.
-                    s.current.clone_from(&s.fit);
-                    current_phi = phi;
+                    // The weights are all 1: the refit is the fit with weights 1.
+                    fit_either(y, tau, &s.ones, c.trend, &mut s.current);
+                    current_phi = s.current.overdispersion(y, &s.weights);
                 } else if !same {
                     if fit_either(y, tau, &s.weights, c.trend, &mut s.candidate) {
                         std::mem::swap(&mut s.current, &mut s.candidate);
@@ -537,6 +596,9 @@ impl Farrington {
             }
             std::mem::swap(&mut s.fit, &mut s.current);
             phi = current_phi;
+        } else {
+            fit_either(y, tau, &s.ones, c.trend, &mut s.fit);
+            phi = s.fit.overdispersion(y, &s.weights);
         }
         let fit = &mut s.fit;
         if fit.trend {
@@ -807,6 +869,43 @@ mod tests {
         }
         assert!(!memo.is_empty());
         assert!(memo.len() < 40 * 84, "baselines are reused: {}", memo.len());
+    }
+
+    #[test]
+    fn the_signals_path_hands_over_exactly_the_signals_of_assess() {
+        // Sparse series (most periods 0, which the signals path does not fit), busy ones
+        // and outbreaks, with min_count 0, 1 and 3; one memo per path and configuration.
+        let mut rng = Rng(7);
+        for min_count in [0, 1, 3] {
+            let config = FarringtonConfig {
+                min_count,
+                ..FarringtonConfig::default()
+            };
+            let detector = Farrington::new(config, 12).unwrap();
+            let (mut memo, mut fast_memo) = (FarringtonMemo::default(), FarringtonMemo::default());
+            let mut skipped = 0;
+            for k in 0..36 {
+                let mean = [0.0, 0.03, 0.2, 1.0, 4.0, 30.0][k % 6];
+                let series = rng.series((0..150).map(|t| {
+                    if (t + 5 * k) % 43 < 4 {
+                        6.0 * mean + 1.0
+                    } else {
+                        mean
+                    }
+                }));
+                let all = detector.assess_memo(&series, &mut memo);
+                assert_eq!(all, detector.assess(&series), "series {k}");
+                let mut signals = Vec::new();
+                let judged =
+                    detector.signals_memo(&series, &mut fast_memo, &mut |a| signals.push(a));
+                assert_eq!(judged, all.len(), "series {k}");
+                let expected: Vec<Assessment> = all.iter().copied().filter(|a| a.signal).collect();
+                assert_eq!(signals, expected, "min_count {min_count} series {k}");
+                skipped += all.iter().filter(|a| a.observed < min_count).count();
+            }
+            assert!(min_count == 0 || skipped > 1_000, "{skipped}");
+            assert!(fast_memo.len() <= memo.len());
+        }
     }
 
     #[test]

@@ -52,6 +52,10 @@ pub(crate) const SQLITE: &[Migration] = &[
         version: 10,
         sql: include_str!("../migrations/sqlite/0010_events_by_source.sql"),
     },
+    Migration {
+        version: 14,
+        sql: include_str!("../migrations/sqlite/0014_sealed_without_rowid.sql"),
+    },
 ];
 
 /// PostgreSQL migrations in order.
@@ -96,6 +100,10 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 10,
         sql: include_str!("../migrations/postgres/0010_events_by_source.sql"),
     },
+    Migration {
+        version: 14,
+        sql: include_str!("../migrations/postgres/0014_sealed_without_rowid.sql"),
+    },
 ];
 
 /// The newest version a migration list reaches.
@@ -114,5 +122,73 @@ mod tests {
         }
         let v = |l: &[Migration]| l.iter().map(|m| m.version).collect::<Vec<_>>();
         assert_eq!(v(SQLITE), v(POSTGRES));
+    }
+
+    #[test]
+    fn sqlite_14_keeps_every_sealed_row_as_it_was_in_the_b_tree_of_its_key() {
+        use rusqlite::types::Value;
+        let c = rusqlite::Connection::open_in_memory().unwrap();
+        for m in SQLITE.iter().filter(|m| m.version <= 10) {
+            c.execute_batch(m.sql).unwrap();
+        }
+        // A key on its row (0009), a key in `data_keys` (before 0009), an erased key.
+        c.execute_batch(
+            "INSERT INTO data_keys (id, purpose, wrapped_key, master_version, created_at)
+                 VALUES (X'03', 'event', X'0a0b', 2, '2023-05-01T00:00:00Z');
+             INSERT INTO event_sealed (event_id, key_id, wrapped_key, master_version,
+                 key_created_at, key_destroyed_at, people, reporter_contact, description,
+                 point, raw_text, contact_index, client)
+             VALUES (X'01', NULL, X'aa', 1, '2024-01-01T00:00:00Z', NULL, X'b1', X'b2',
+                     X'b3', X'b4', X'b5', X'c1', X'b6'),
+                    (X'02', X'03', NULL, NULL, NULL, NULL, X'd1', NULL, NULL, NULL, X'd5',
+                     NULL, NULL),
+                    (X'04', NULL, NULL, 1, '2024-02-01T00:00:00Z', '2024-03-01T00:00:00Z',
+                     X'e1', X'e2', NULL, NULL, NULL, NULL, NULL);",
+        )
+        .unwrap();
+        let rows = |c: &rusqlite::Connection| -> Vec<Vec<Value>> {
+            let mut st = c
+                .prepare("SELECT * FROM event_sealed ORDER BY event_id")
+                .unwrap();
+            let n = st.column_count();
+            st.query_map([], |r| (0..n).map(|i| r.get::<_, Value>(i)).collect())
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+        };
+        let before = rows(&c);
+        assert_eq!(before.len(), 3);
+        for m in SQLITE.iter().filter(|m| m.version > 10) {
+            c.execute_batch(m.sql).unwrap();
+        }
+        assert_eq!(rows(&c), before, "every row and column kept");
+        let sql: String = c
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE name = 'event_sealed'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(sql.ends_with("WITHOUT ROWID"), "{sql}");
+        let plan: String = c
+            .query_row(
+                "EXPLAIN QUERY PLAN SELECT event_id FROM event_sealed WHERE contact_index = X'c1'",
+                [],
+                |r| r.get(3),
+            )
+            .unwrap();
+        assert!(plan.contains("event_sealed_contact"), "{plan}");
+        // The checks hold: a row's key is on the row or in `data_keys`, never both.
+        let both = c.execute(
+            "INSERT INTO event_sealed (event_id, key_id, wrapped_key, master_version, key_created_at)
+             VALUES (X'05', X'03', X'aa', 1, '2024-01-01T00:00:00Z')",
+            [],
+        );
+        assert!(both.is_err());
+        let dup = c.execute(
+            "INSERT INTO event_sealed (event_id, key_id) VALUES (X'02', X'03')",
+            [],
+        );
+        assert!(dup.is_err(), "one row per event");
     }
 }

@@ -8,6 +8,7 @@ pub mod dto;
 pub mod forecast;
 pub mod index;
 pub mod params;
+mod report_json;
 pub mod reports;
 pub mod sms;
 pub mod verification;

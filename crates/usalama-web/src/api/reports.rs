@@ -8,6 +8,7 @@
 //! 1 MiB for one report, 32 MiB for a batch.
 
 use crate::api::params::Params;
+use crate::api::report_json::{WireBatch, WireReport};
 use crate::api::{run, Caller};
 use crate::client::Client;
 use crate::error::ApiError;
@@ -20,8 +21,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 use usalama_app::{
-    FieldError, ItemOutcome, PersonInput, PlaceMatch, PlacePolicy, Placement, Receipt, ReportInput,
-    SubmitMode, MAX_BATCH,
+    FieldError, ItemOutcome, PlaceMatch, PlacePolicy, Placement, Receipt, SubmitMode, MAX_BATCH,
 };
 use usalama_domain::Channel;
 
@@ -111,8 +111,8 @@ fn body_error(e: BodyError, limit: usize, what: &str) -> Response {
     }
 }
 
-/// The body as JSON, or the 400 answer naming where it is malformed.
-fn parse_json(bytes: &[u8]) -> Result<Value, Box<Response>> {
+/// The body read as `T`, or the 400 answer naming where its JSON is malformed.
+fn parse_json<'a, T: serde::Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, Box<Response>> {
     serde_json::from_slice(bytes).map_err(|e| {
         Box::new(json_error(
             StatusCode::BAD_REQUEST,
@@ -121,132 +121,6 @@ fn parse_json(bytes: &[u8]) -> Result<Value, Box<Response>> {
             None,
         ))
     })
-}
-
-/// The fields a report object may carry.
-const FIELDS: &[&str] = &[
-    "category",
-    "occurred_start",
-    "occurred_end",
-    "latitude",
-    "longitude",
-    "place",
-    "place_code",
-    "killed",
-    "injured",
-    "displaced",
-    "abducted",
-    "description",
-    "people",
-    "reporter_contact",
-    "external_id",
-    "description_sensitive",
-    "location_sensitive",
-];
-
-fn flag(v: &Value, field: &str, errs: &mut Vec<FieldError>) -> bool {
-    match v {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        _ => {
-            errs.push(FieldError::new(field, "must be true or false"));
-            false
-        }
-    }
-}
-
-fn text(v: &Value, field: &str, errs: &mut Vec<FieldError>) -> Option<String> {
-    match v {
-        Value::Null => None,
-        Value::String(s) => Some(s.clone()),
-        _ => {
-            errs.push(FieldError::new(field, "must be a string"));
-            None
-        }
-    }
-}
-
-fn number(v: &Value, field: &str, errs: &mut Vec<FieldError>) -> Option<String> {
-    match v {
-        Value::Null => None,
-        Value::Number(n) => Some(n.to_string()),
-        Value::String(s) => Some(s.clone()),
-        _ => {
-            errs.push(FieldError::new(field, "must be a number"));
-            None
-        }
-    }
-}
-
-/// A report object as the application's input; problems of JSON type are carried along.
-pub(crate) fn report_from_json(v: &Value) -> ReportInput {
-    let mut input = ReportInput::default();
-    let Value::Object(obj) = v else {
-        input
-            .wire_errors
-            .push(FieldError::new("report", "must be a JSON object"));
-        return input;
-    };
-    let errs = &mut input.wire_errors;
-    for k in obj.keys() {
-        if !FIELDS.contains(&k.as_str()) {
-            let shown: String = k.chars().take(40).collect();
-            errs.push(FieldError::new(
-                shown.clone(),
-                format!("'{shown}' is not a field of a report"),
-            ));
-        }
-    }
-    let get = |k: &str| obj.get(k).unwrap_or(&Value::Null);
-    input.category = text(get("category"), "category", errs);
-    input.occurred_start = text(get("occurred_start"), "occurred_start", errs);
-    input.occurred_end = text(get("occurred_end"), "occurred_end", errs);
-    input.latitude = number(get("latitude"), "latitude", errs);
-    input.longitude = number(get("longitude"), "longitude", errs);
-    input.place = text(get("place"), "place", errs);
-    input.place_code = text(get("place_code"), "place_code", errs);
-    input.killed = number(get("killed"), "killed", errs);
-    input.injured = number(get("injured"), "injured", errs);
-    input.displaced = number(get("displaced"), "displaced", errs);
-    input.abducted = number(get("abducted"), "abducted", errs);
-    input.description = text(get("description"), "description", errs);
-    input.reporter_contact = text(get("reporter_contact"), "reporter_contact", errs);
-    input.external_id = text(get("external_id"), "external_id", errs);
-    input.description_sensitive = flag(get("description_sensitive"), "description_sensitive", errs);
-    input.location_sensitive = flag(get("location_sensitive"), "location_sensitive", errs);
-    match get("people") {
-        Value::Null => {}
-        Value::Array(people) => {
-            for (i, p) in people.iter().enumerate() {
-                let f = |n: &str| format!("people[{i}].{n}");
-                let Value::Object(p) = p else {
-                    errs.push(FieldError::new(
-                        format!("people[{i}]"),
-                        "must be an object {name, age, sex, role}",
-                    ));
-                    continue;
-                };
-                for k in p.keys() {
-                    if !["name", "age", "sex", "role"].contains(&k.as_str()) {
-                        let shown: String = k.chars().take(40).collect();
-                        errs.push(FieldError::new(
-                            f(&shown),
-                            "is not a field of a person (name, age, sex, role)",
-                        ));
-                    }
-                }
-                let g = |k: &str| p.get(k).unwrap_or(&Value::Null);
-                input.people.push(PersonInput {
-                    name: text(g("name"), &f("name"), errs),
-                    age: number(g("age"), &f("age"), errs),
-                    sex: text(g("sex"), &f("sex"), errs),
-                    role: text(g("role"), &f("role"), errs),
-                });
-            }
-        }
-        _ => errs.push(FieldError::new("people", "must be a list of people")),
-    }
-    input
 }
 
 fn place_json(m: &PlaceMatch) -> Value {
@@ -299,11 +173,10 @@ async fn create_report(
         Ok(b) => b,
         Err(e) => return body_error(e, MAX_REPORT_BODY, "a report"),
     };
-    let value = match parse_json(&bytes) {
-        Ok(v) => v,
+    let mut input = match parse_json::<WireReport>(&bytes) {
+        Ok(r) => r.0,
         Err(r) => return *r,
     };
-    let mut input = report_from_json(&value);
     input.client = Some(client);
     let out = run(&state, move |app| {
         app.submit_reports(
@@ -358,19 +231,9 @@ async fn create_batch(
         Ok(b) => b,
         Err(e) => return body_error(e, MAX_BATCH_BODY, "a batch"),
     };
-    let value = match parse_json(&bytes) {
-        Ok(v) => v,
-        Err(r) => return *r,
-    };
-    let items = match value {
-        Value::Array(items) => items,
-        Value::Object(mut o) if o.len() == 1 && o.get("reports").is_some_and(Value::is_array) => {
-            match o.remove("reports") {
-                Some(Value::Array(items)) => items,
-                _ => Vec::new(),
-            }
-        }
-        _ => {
+    let mut items = match parse_json::<WireBatch>(&bytes) {
+        Ok(WireBatch::Reports(items)) => items,
+        Ok(WireBatch::NotBatch) => {
             return json_error(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_report",
@@ -380,7 +243,9 @@ async fn create_batch(
                 ]),
             )
         }
+        Err(r) => return *r,
     };
+    drop(bytes);
     if items.len() > MAX_BATCH {
         return json_error(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -402,14 +267,10 @@ async fn create_batch(
             ]),
         );
     }
-    let inputs: Vec<ReportInput> = items
-        .iter()
-        .map(|v| ReportInput {
-            client: Some(client.clone()),
-            ..report_from_json(v)
-        })
-        .collect();
-    drop(items);
+    for input in &mut items {
+        input.client = Some(client.clone());
+    }
+    let inputs = items;
     let mode = if partial {
         SubmitMode::Partial
     } else {
@@ -511,40 +372,5 @@ async fn places(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Respo
                 .into_response()
         }
         Err(e) => ApiError::from(e).into_response(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn json_types_and_unknown_fields_are_named() {
-        let v: Value = serde_json::from_str(
-            r#"{"category": 3, "killed": "4", "injured": -1, "latitude": true, "kiled": 2,
-                "people": [{"name": "A", "age": 30, "eyes": "brown"}, 5]}"#,
-        )
-        .unwrap();
-        let r = report_from_json(&v);
-        let mut fields: Vec<&str> = r.wire_errors.iter().map(|e| e.field.as_str()).collect();
-        fields.sort();
-        assert_eq!(
-            fields,
-            vec![
-                "category",
-                "kiled",
-                "latitude",
-                "people[0].eyes",
-                "people[1]"
-            ]
-        );
-        assert_eq!(r.killed.as_deref(), Some("4"));
-        assert_eq!(
-            r.injured.as_deref(),
-            Some("-1"),
-            "checked by the application"
-        );
-        assert_eq!(r.people[0].age.as_deref(), Some("30"));
-        assert_eq!(report_from_json(&json!([1])).wire_errors[0].field, "report");
     }
 }

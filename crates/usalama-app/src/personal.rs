@@ -6,7 +6,7 @@
 
 use crate::auth::Principal;
 use crate::error::AppError;
-use crate::vault::{self, DataKey, ErasureLedger, Keyring, VaultError};
+use crate::vault::{self, DataKey, ErasureLedger, KeyedHash, Keyring, VaultError};
 use crate::App;
 use std::sync::{Arc, OnceLock, RwLock};
 use usalama_domain::{EventId, GeoPoint, Person};
@@ -24,6 +24,8 @@ pub(crate) struct VaultState {
     pub ring: RwLock<Keyring>,
     pub ledger: Arc<dyn ErasureLedger>,
     pub blind_key: OnceLock<Vec<u8>>,
+    /// The blind-index key's keyed HMAC state.
+    pub blind_hash: OnceLock<KeyedHash>,
     pub totp_key: OnceLock<DataKey>,
 }
 
@@ -33,6 +35,7 @@ impl VaultState {
             ring: RwLock::new(ring),
             ledger,
             blind_key: OnceLock::new(),
+            blind_hash: OnceLock::new(),
             totp_key: OnceLock::new(),
         }
     }
@@ -169,16 +172,27 @@ impl App {
     /// The blind index of a reporter's contact.
     pub(crate) fn contact_index(&self, contact: &str) -> Result<Vec<u8>, AppError> {
         let norm = vault::normalize_contact(contact);
-        Ok(vault::keyed_hash(self.blind_key()?, norm.as_bytes()))
+        let h = match self.vault.blind_hash.get() {
+            Some(h) => h,
+            None => {
+                let h = KeyedHash::new(self.blind_key()?);
+                self.vault.blind_hash.get_or_init(|| h)
+            }
+        };
+        Ok(h.hash(norm.as_bytes()))
     }
 
-    /// Seals a report's personal data: the event keeps none; attachments' bytes become
-    /// ciphertext under their own keys; the receipt keeps no raw text.
-    pub(crate) fn seal_report(&self, r: &mut NewReport, secrets: &Secrets) -> Result<(), AppError> {
-        let mut data = r.event.event.clone().into_data();
-        let id = data.id.as_uuid();
-        let people = std::mem::take(&mut data.people);
-        let contact = data.reporter_contact.take();
+    /// Seals a report's personal data under `ring` (the keyring in use, read once per
+    /// call): the event keeps none; attachments' bytes become ciphertext under their own
+    /// keys; the receipt keeps no raw text.
+    pub(crate) fn seal_report(
+        &self,
+        ring: &Keyring,
+        r: &mut NewReport,
+        secrets: &Secrets,
+    ) -> Result<(), AppError> {
+        let id = r.event.event.id.as_uuid();
+        let (people, contact) = r.event.event.take_personal();
         let raw_text = r.receipt.raw_text.take();
         let nothing = people.is_empty()
             && contact.is_none()
@@ -190,7 +204,6 @@ impl App {
         if nothing {
             return Ok(());
         }
-        let ring = self.keyring()?;
         let now = self.now();
         let dk = DataKey::random();
         let seal = |field: &str, plain: &[u8]| dk.seal("events", id, field, plain);
@@ -230,15 +243,6 @@ impl App {
             fields,
             attachment_keys,
         });
-        r.event.event = data.restore().map_err(|es| {
-            AppError::invalid(
-                "report",
-                es.iter()
-                    .map(|e| e.to_string())
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            )
-        })?;
         Ok(())
     }
 

@@ -371,6 +371,14 @@ impl Event {
     pub fn into_data(self) -> EventData {
         self.0
     }
+    /// Takes the people and the reporter's contact out (to be sealed elsewhere). The
+    /// event stays valid: every check on them is an upper bound.
+    pub fn take_personal(&mut self) -> (Vec<Person>, Option<String>) {
+        (
+            std::mem::take(&mut self.0.people),
+            self.0.reporter_contact.take(),
+        )
+    }
     /// The fatalities best estimate, 0 when unknown.
     pub fn fatalities(&self) -> u32 {
         self.casualties.killed_best.unwrap_or(0)

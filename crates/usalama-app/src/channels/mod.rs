@@ -26,6 +26,7 @@ use crate::auth::Principal;
 use crate::error::AppError;
 use crate::App;
 use chrono::{DateTime, Duration, NaiveDate};
+use std::fmt::Display;
 use std::sync::{Arc, OnceLock, RwLock};
 use usalama_domain::{
     Casualties, Channel, DatePrecision, EventData, EventId, GeoPoint, LocationPrecision, Person,
@@ -246,30 +247,33 @@ fn present(v: &Option<String>) -> Option<&str> {
 }
 
 /// Checks the length and the characters of a text value.
-fn check_text(errs: &mut Vec<FieldError>, field: &str, v: Option<&str>, max: usize) {
+fn check_text(errs: &mut Vec<FieldError>, field: impl Display, v: Option<&str>, max: usize) {
     let Some(v) = v else { return };
     if v.chars().count() > max {
         errs.push(FieldError::new(
-            field,
+            field.to_string(),
             format!("is longer than {max} characters"),
         ));
     } else if v
         .chars()
         .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
     {
-        errs.push(FieldError::new(field, "contains a control character"));
+        errs.push(FieldError::new(
+            field.to_string(),
+            "contains a control character",
+        ));
     }
 }
 
-fn parse_count(errs: &mut Vec<FieldError>, field: &str, v: Option<&str>) -> Option<u32> {
+fn parse_count(errs: &mut Vec<FieldError>, field: impl Display, v: Option<&str>) -> Option<u32> {
     let v = v?;
     match v.parse::<i64>() {
         Ok(n) if n < 0 => errs.push(FieldError::new(
-            field,
+            field.to_string(),
             format!("{n} is negative; give a number of people, 0 or more"),
         )),
         Ok(n) if n > MAX_COUNT => errs.push(FieldError::new(
-            field,
+            field.to_string(),
             format!("{n} is more than {MAX_COUNT}"),
         )),
         Ok(n) => return u32::try_from(n).ok(),
@@ -278,16 +282,26 @@ fn parse_count(errs: &mut Vec<FieldError>, field: &str, v: Option<&str>) -> Opti
                 return Some(x as u32)
             }
             Ok(_) => errs.push(FieldError::new(
-                field,
+                field.to_string(),
                 format!("'{}' is not a whole number of people", short(v)),
             )),
             Err(_) => errs.push(FieldError::new(
-                field,
+                field.to_string(),
                 format!("'{}' is not a number", short(v)),
             )),
         },
     }
     None
+}
+
+/// A person's field as messages name it (`people[1].age`), written only when needed.
+#[derive(Clone, Copy)]
+struct PersonField(usize, &'static str);
+
+impl Display for PersonField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "people[{}].{}", self.0, self.1)
+    }
 }
 
 /// At most 40 characters of a value, for messages.
@@ -441,12 +455,16 @@ impl App {
         }
         let mut people = Vec::with_capacity(input.people.len().min(100));
         for (i, p) in input.people.iter().enumerate().take(100) {
-            let f = |name: &str| format!("people[{i}].{name}");
-            check_text(&mut errs, &f("name"), present(&p.name), 200);
-            check_text(&mut errs, &f("role"), present(&p.role), 100);
-            let age = parse_count(&mut errs, &f("age"), present(&p.age)).and_then(|a| {
+            // The field's name is written only for a problem.
+            let f = |name: &'static str| PersonField(i, name);
+            check_text(&mut errs, f("name"), present(&p.name), 200);
+            check_text(&mut errs, f("role"), present(&p.role), 100);
+            let age = parse_count(&mut errs, f("age"), present(&p.age)).and_then(|a| {
                 if a > 130 {
-                    errs.push(FieldError::new(f("age"), format!("{a} is above 130")));
+                    errs.push(FieldError::new(
+                        f("age").to_string(),
+                        format!("{a} is above 130"),
+                    ));
                     None
                 } else {
                     u8::try_from(a).ok()
@@ -456,7 +474,7 @@ impl App {
                 let parsed = parse_sex(s);
                 if parsed.is_none() {
                     errs.push(FieldError::new(
-                        f("sex"),
+                        f("sex").to_string(),
                         format!("'{}' is not one of female, male, other", short(s)),
                     ));
                 }
@@ -694,6 +712,7 @@ impl App {
                 .collect());
         }
         // The refusals in order (None: to store), and the reports to store, moved.
+        let ring = self.keyring()?;
         let mut refusals = Vec::with_capacity(checked.len());
         let mut to_store = Vec::with_capacity(checked.len());
         let mut placements = Vec::with_capacity(checked.len());
@@ -714,7 +733,7 @@ impl App {
                         event: c.event,
                         sealed: None,
                     };
-                    self.seal_report(&mut report, &c.secrets)?;
+                    self.seal_report(&ring, &mut report, &c.secrets)?;
                     to_store.push(report);
                     placements.push(c.placement);
                 }

@@ -58,7 +58,15 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
     // Crypto lives in the application's vault: the store only moves sealed bytes.
     (
         "usalama-store",
-        &["axum", "tokio", "csv", "geojson", "chacha20poly1305"],
+        &[
+            "axum",
+            "tokio",
+            "csv",
+            "geojson",
+            "chacha20poly1305",
+            "chacha20",
+            "ring",
+        ],
     ),
     (
         "usalama-app",
@@ -66,7 +74,15 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
     ),
     (
         "usalama-web",
-        &["rusqlite", "postgres", "clap", "anyhow", "chacha20poly1305"],
+        &[
+            "rusqlite",
+            "postgres",
+            "clap",
+            "anyhow",
+            "chacha20poly1305",
+            "chacha20",
+            "ring",
+        ],
     ),
 ];
 

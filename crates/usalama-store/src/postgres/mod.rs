@@ -7,6 +7,7 @@ mod alerts;
 mod channels;
 mod device;
 mod durability;
+mod export;
 mod facts;
 mod legacy;
 
@@ -1474,5 +1475,14 @@ impl Store for PgStore {
     }
     fn countable_events_by_source(&self) -> Result<Vec<(String, u64)>, StoreError> {
         self.facts_sources()
+    }
+
+    // Exports (in `export.rs`)
+    fn scan_export_rows(
+        &self,
+        q: &EventQuery,
+        f: &mut dyn FnMut(&crate::ExportRow<'_>) -> Result<(), StoreError>,
+    ) -> Result<u64, StoreError> {
+        self.export_scan(q, f)
     }
 }

@@ -130,11 +130,11 @@ fn export_rows_are_the_exported_fields_of_every_event_oldest_first() {
             .upsert_localities(&[p1.clone(), d1.clone()])
             .unwrap();
         let actors: Vec<Actor> = ["Zeta Front", "Alpha Militia", "Civilians"]
-            .iter()
+            .into_iter()
             .map(|n| {
                 Actor::new(
                     ActorId::derived(n),
-                    *n,
+                    n,
                     ActorKind::Militia,
                     Default::default(),
                 )

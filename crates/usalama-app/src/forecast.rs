@@ -108,7 +108,19 @@ impl App {
         let Some(s) = chosen.clone() else {
             return Ok((None, None));
         };
-        let Some(panel) = self.source_panel(&s, Granularity::Month, true)? else {
+        // Administrative levels read the index's monthly panel (kept for the index and the
+        // detectors anyway: one panel in memory, not two); only the grid needs a panel with
+        // PRIO-GRID cells, built for the call and dropped after it.
+        let shared;
+        let own;
+        let panel = if level == Level::Grid {
+            own = self.source_panel(&s, Granularity::Month, true)?;
+            own.as_ref()
+        } else {
+            shared = self.computed_index(Some(&s), Granularity::Month)?;
+            shared.panel.as_ref()
+        };
+        let Some(panel) = panel else {
             return Ok((chosen, None));
         };
         let locs = self.localities()?;
@@ -131,7 +143,7 @@ impl App {
                 .collect()
             }
         };
-        let data = ForecastData::from_panel(&panel, level, &adjacent).map_err(forecast_error)?;
+        let data = ForecastData::from_panel(panel, level, &adjacent).map_err(forecast_error)?;
         Ok((chosen, Some(data)))
     }
 

@@ -7,9 +7,13 @@
 //! identify a monitor) has no column: the writer never reads those fields. Text cells of the CSV and HXL output that a spreadsheet would run as a
 //! formula (starting with `=`, `+`, `-`, `@`) are prefixed with an apostrophe.
 
+use chrono::NaiveDate;
 use std::io::{self, Write};
 use std::str::FromStr;
-use usalama_domain::Event;
+use usalama_domain::{
+    Casualties, DatePrecision, Dimension, Event, EventId, GeoPoint, LocationPrecision,
+    VerificationStatus,
+};
 
 /// An export format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,15 +58,74 @@ pub struct ExportPlace<'a> {
     pub name: &'a str,
 }
 
-/// One event to export with the names the caller looked up for it.
+/// One event to export: only the fields the formats write, borrowed, with the names the
+/// caller looked up for it. Built from a whole [`Event`] ([`ExportRecord::of_event`]) or
+/// from a narrow row read for the export alone, so that no per-event value is built.
 #[derive(Debug, Clone, Copy)]
 pub struct ExportRecord<'a> {
-    /// The event.
-    pub event: &'a Event,
+    /// The event's id.
+    pub id: EventId,
+    /// Its source.
+    pub source: &'a str,
+    /// Its id at the source.
+    pub external_id: Option<&'a str>,
+    /// The first day it may have happened.
+    pub occurred_start: NaiveDate,
+    /// The last day it may have happened.
+    pub occurred_end: NaiveDate,
+    /// How precise the dates are.
+    pub date_precision: DatePrecision,
+    /// Its category code.
+    pub category: &'a str,
+    /// Its human-security dimension.
+    pub dimension: Dimension,
     /// Its localities at ADM1, ADM2 and ADM3.
     pub adm: [Option<ExportPlace<'a>>; 3],
+    /// The place name as reported.
+    pub place_name: Option<&'a str>,
+    /// Its point, when placed.
+    pub point: Option<GeoPoint>,
+    /// How precise the point is.
+    pub location_precision: Option<LocationPrecision>,
+    /// People killed, injured, abducted, displaced.
+    pub casualties: Casualties,
+    /// Whether civilians were deliberately targeted.
+    pub civilians_targeted: bool,
     /// The names of its first two actors (side A / side B).
     pub actors: [Option<&'a str>; 2],
+    /// Its verification status.
+    pub status: VerificationStatus,
+    /// Its description.
+    pub description: Option<&'a str>,
+}
+
+impl<'a> ExportRecord<'a> {
+    /// The exported fields of `event`, with its localities and actor names.
+    pub fn of_event(
+        event: &'a Event,
+        adm: [Option<ExportPlace<'a>>; 3],
+        actors: [Option<&'a str>; 2],
+    ) -> Self {
+        Self {
+            id: event.id,
+            source: &event.source,
+            external_id: event.external_id.as_deref(),
+            occurred_start: event.occurred_start,
+            occurred_end: event.occurred_end,
+            date_precision: event.date_precision,
+            category: &event.category,
+            dimension: event.dimension,
+            adm,
+            place_name: event.place_name.as_deref(),
+            point: event.point,
+            location_precision: event.location_precision,
+            casualties: event.casualties,
+            civilians_targeted: event.civilians_targeted,
+            actors,
+            status: event.status,
+            description: event.description.as_deref(),
+        }
+    }
 }
 
 /// The exported columns: CSV/GeoJSON name and HXL hashtag.
@@ -112,8 +175,7 @@ enum Cell<'a> {
 /// The cells of a record, in [`COLUMNS`] order (null when unknown). `id` and `dates` hold
 /// the text of the id and the two dates, which the cells borrow.
 fn cells<'a>(r: &ExportRecord<'a>, id: &'a str, dates: &'a [String; 2]) -> [Cell<'a>; 29] {
-    let e = r.event;
-    let c = &e.casualties;
+    let c = &r.casualties;
     let place = |i: usize, code: bool| {
         r.adm[i]
             .map(|p| Cell::Text(if code { p.code } else { p.name }))
@@ -123,23 +185,23 @@ fn cells<'a>(r: &ExportRecord<'a>, id: &'a str, dates: &'a [String; 2]) -> [Cell
     let count = |n: Option<u32>| n.map(|n| Cell::Int(u64::from(n))).unwrap_or(Cell::Null);
     [
         Cell::Text(id),
-        Cell::Text(e.source.as_str()),
-        opt_text(e.external_id.as_deref()),
+        Cell::Text(r.source),
+        opt_text(r.external_id),
         Cell::Text(&dates[0]),
         Cell::Text(&dates[1]),
-        Cell::Text(e.date_precision.as_str()),
-        Cell::Text(e.category.as_str()),
-        Cell::Text(e.dimension.as_str()),
+        Cell::Text(r.date_precision.as_str()),
+        Cell::Text(r.category),
+        Cell::Text(r.dimension.as_str()),
         place(0, true),
         place(0, false),
         place(1, true),
         place(1, false),
         place(2, true),
         place(2, false),
-        opt_text(e.place_name.as_deref()),
-        e.point.map(|p| Cell::Float(p.lat())).unwrap_or(Cell::Null),
-        e.point.map(|p| Cell::Float(p.lon())).unwrap_or(Cell::Null),
-        e.location_precision
+        opt_text(r.place_name),
+        r.point.map(|p| Cell::Float(p.lat())).unwrap_or(Cell::Null),
+        r.point.map(|p| Cell::Float(p.lon())).unwrap_or(Cell::Null),
+        r.location_precision
             .map(|p| Cell::Int(u64::from(p.code())))
             .unwrap_or(Cell::Null),
         count(c.killed_best),
@@ -148,11 +210,11 @@ fn cells<'a>(r: &ExportRecord<'a>, id: &'a str, dates: &'a [String; 2]) -> [Cell
         count(c.injured),
         count(c.abducted),
         count(c.displaced),
-        Cell::Bool(e.civilians_targeted),
+        Cell::Bool(r.civilians_targeted),
         opt_text(r.actors[0]),
         opt_text(r.actors[1]),
-        Cell::Text(e.status.as_str()),
-        opt_text(e.description.as_deref()),
+        Cell::Text(r.status.as_str()),
+        opt_text(r.description),
     ]
 }
 
@@ -195,9 +257,16 @@ pub struct EventWriter<W: Write> {
     written: u64,
     /// Reused for each CSV cell.
     buf: Vec<u8>,
+    /// Reused for each GeoJSON feature, written out whole.
+    line: Vec<u8>,
+    /// Reused for the text of the two dates.
+    dates: [String; 2],
     /// Column positions in the order of their names (GeoJSON properties are written
     /// sorted, as a JSON object of `serde_json` keeps them).
     order: [usize; 29],
+    /// Per position of `order`: the property's key as JSON, with its colon (and the comma
+    /// before every key but the first), written once here instead of once per event.
+    keys: Vec<Vec<u8>>,
 }
 
 fn io_err(e: csv::Error) -> io::Error {
@@ -230,23 +299,42 @@ impl<W: Write> EventWriter<W> {
             *o = i;
         }
         order.sort_by_key(|&i| COLUMNS[i].0);
+        let mut keys = Vec::with_capacity(order.len());
+        for (n, &i) in order.iter().enumerate() {
+            let mut k = Vec::new();
+            if n > 0 {
+                k.push(b',');
+            }
+            json_cell(&mut k, Cell::Text(COLUMNS[i].0))?;
+            k.push(b':');
+            keys.push(k);
+        }
         Ok(Self {
             inner,
             written: 0,
             buf: Vec::with_capacity(256),
+            line: Vec::with_capacity(2048),
+            dates: [String::with_capacity(10), String::with_capacity(10)],
             order,
+            keys,
         })
     }
 
     /// Writes one event.
     pub fn write(&mut self, r: &ExportRecord<'_>) -> io::Result<()> {
-        let id = r.event.id.to_string();
-        let id = id.as_str();
-        let dates = [
-            r.event.occurred_start.to_string(),
-            r.event.occurred_end.to_string(),
-        ];
-        let vals = cells(r, id, &dates);
+        use std::fmt::Write as _;
+        let mut id_text = [0u8; 36];
+        let id: &str = r.id.as_uuid().hyphenated().encode_lower(&mut id_text);
+        for (text, day) in self
+            .dates
+            .iter_mut()
+            .zip([r.occurred_start, r.occurred_end])
+        {
+            text.clear();
+            // Writing to a String cannot fail.
+            let _ = write!(text, "{day}");
+        }
+        let vals = cells(r, id, &self.dates);
         match &mut self.inner {
             Inner::Csv(w) => {
                 for v in vals {
@@ -257,31 +345,30 @@ impl<W: Write> EventWriter<W> {
             }
             Inner::Json { out, first } => {
                 // The keys of each object in sorted order, as `serde_json` writes them.
-                out.write_all(if *first { b"\n" } else { b",\n" })?;
+                let line = &mut self.line;
+                line.clear();
+                line.extend_from_slice(if *first { b"\n" } else { b",\n" });
                 *first = false;
-                out.write_all(b"{\"geometry\":")?;
-                match r.event.point {
+                line.extend_from_slice(b"{\"geometry\":");
+                match r.point {
                     Some(p) => {
-                        out.write_all(b"{\"coordinates\":[")?;
-                        json_cell(out, Cell::Float(p.lon()))?;
-                        out.write_all(b",")?;
-                        json_cell(out, Cell::Float(p.lat()))?;
-                        out.write_all(b"],\"type\":\"Point\"}")?;
+                        line.extend_from_slice(b"{\"coordinates\":[");
+                        json_cell(line, Cell::Float(p.lon()))?;
+                        line.push(b',');
+                        json_cell(line, Cell::Float(p.lat()))?;
+                        line.extend_from_slice(b"],\"type\":\"Point\"}");
                     }
-                    None => out.write_all(b"null")?,
+                    None => line.extend_from_slice(b"null"),
                 }
-                out.write_all(b",\"id\":")?;
-                json_cell(out, Cell::Text(id))?;
-                out.write_all(b",\"properties\":{")?;
-                for (n, &i) in self.order.iter().enumerate() {
-                    if n > 0 {
-                        out.write_all(b",")?;
-                    }
-                    json_cell(out, Cell::Text(COLUMNS[i].0))?;
-                    out.write_all(b":")?;
-                    json_cell(out, vals[i])?;
+                line.extend_from_slice(b",\"id\":");
+                json_cell(line, Cell::Text(id))?;
+                line.extend_from_slice(b",\"properties\":{");
+                for (key, &i) in self.keys.iter().zip(self.order.iter()) {
+                    line.extend_from_slice(key);
+                    json_cell(line, vals[i])?;
                 }
-                out.write_all(b"},\"type\":\"Feature\"}")?;
+                line.extend_from_slice(b"},\"type\":\"Feature\"}");
+                out.write_all(line)?;
             }
         }
         self.written += 1;
@@ -374,9 +461,9 @@ mod tests {
     fn export(format: ExportFormat, events: &[Event]) -> String {
         let mut w = EventWriter::new(Vec::new(), format).unwrap();
         for e in events {
-            w.write(&ExportRecord {
-                event: e,
-                adm: [
+            w.write(&ExportRecord::of_event(
+                e,
+                [
                     Some(ExportPlace {
                         code: "XA01",
                         name: "North",
@@ -384,8 +471,8 @@ mod tests {
                     None,
                     None,
                 ],
-                actors: [Some("Group A"), None],
-            })
+                [Some("Group A"), None],
+            ))
             .unwrap();
         }
         let (out, n) = w.finish().unwrap();

@@ -140,11 +140,11 @@ fn hxl_and_geojson_exports_read_back() {
     for format in [ExportFormat::Hxl, ExportFormat::GeoJson, ExportFormat::Csv] {
         let mut w = EventWriter::new(Vec::new(), format).unwrap();
         for e in &events {
-            w.write(&ExportRecord {
-                event: e,
-                adm: [None, None, None],
-                actors: [Some("Group 1"), None],
-            })
+            w.write(&ExportRecord::of_event(
+                e,
+                [None, None, None],
+                [Some("Group 1"), None],
+            ))
             .unwrap();
         }
         let (out, n) = w.finish().unwrap();

@@ -11,6 +11,7 @@ mod batch;
 pub mod device;
 pub mod durability;
 mod error;
+pub mod export;
 pub mod facts;
 pub mod intake;
 mod location;
@@ -32,6 +33,7 @@ pub use batch::EventBatch;
 pub use device::DevicePasswordRecord;
 pub use durability::{BackupSummary, IntegrityReport, TableCount, TableDigest};
 pub use error::StoreError;
+pub use export::ExportRow;
 pub use facts::{FactBatch, IndexFact, PanelFact, PanelFactBatch};
 pub use intake::{Attachment, NewReport, ReportReceipt, StoredAttachment, StoredReport};
 pub use location::StoreLocation;
@@ -447,6 +449,19 @@ pub trait Store: Send + Sync {
         source: &str,
         batch: usize,
         f: &mut dyn FnMut(PanelFactBatch<'_>) -> Result<(), StoreError>,
+    ) -> Result<u64, StoreError>;
+
+    // Exports (`export.rs`, `sqlite/export.rs`, `postgres/export.rs`)
+    /// Hands every event matching the query's filters (`q.page` is ignored) to `f` as an
+    /// [`ExportRow`]: only the columns the export formats write, with the names of its
+    /// first two actors, borrowed from the row being read. Oldest first (by
+    /// `occurred_end`, then id), from one read snapshot, one row at a time, so memory does
+    /// not grow with the number of events. An error from `f` stops the scan and is
+    /// returned. Returns the number of rows handed over.
+    fn scan_export_rows(
+        &self,
+        q: &EventQuery,
+        f: &mut dyn FnMut(&ExportRow<'_>) -> Result<(), StoreError>,
     ) -> Result<u64, StoreError>;
 }
 

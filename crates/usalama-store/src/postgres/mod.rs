@@ -7,6 +7,7 @@ mod alerts;
 mod channels;
 mod device;
 mod durability;
+mod export;
 mod facts;
 mod legacy;
 
@@ -1483,5 +1484,14 @@ impl Store for PgStore {
         f: &mut dyn FnMut(crate::facts::PanelFactBatch<'_>) -> Result<(), StoreError>,
     ) -> Result<u64, StoreError> {
         self.panel_facts_scan(source, batch, f)
+    }
+
+    // Exports (in `export.rs`)
+    fn scan_export_rows(
+        &self,
+        q: &EventQuery,
+        f: &mut dyn FnMut(&crate::ExportRow<'_>) -> Result<(), StoreError>,
+    ) -> Result<u64, StoreError> {
+        self.export_scan(q, f)
     }
 }

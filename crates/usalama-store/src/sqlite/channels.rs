@@ -12,10 +12,10 @@ use usalama_domain::EventId;
 
 /// Reports from which a call gets a larger page cache for its transaction.
 const LARGE_BATCH: usize = 1_000;
-/// That cache, in KiB (64 MiB; connections keep 16 MiB otherwise).
+/// That cache, in KiB (64 MiB; connections keep their usual cache otherwise).
 const LARGE_BATCH_CACHE_KIB: i64 = 65_536;
 /// The connections' usual page cache, in KiB (as set when they open).
-const USUAL_CACHE_KIB: i64 = 16_384;
+const USUAL_CACHE_KIB: i64 = super::CONNECTION_CACHE_KIB;
 
 impl SqliteStore {
     pub(super) fn channels_insert_reports(
@@ -24,7 +24,7 @@ impl SqliteStore {
     ) -> Result<Vec<StoredReport>, StoreError> {
         let mut c = self.conn()?;
         // A large batch touches pages all over the events table's ten indexes: with the
-        // usual 16 MiB cache they are evicted and read again (or spilled to the WAL) within
+        // usual cache they are evicted and read again (or spilled to the WAL) within
         // the transaction. The connection gets 64 MiB for it, then its usual cache back.
         if reports.len() < LARGE_BATCH {
             return insert_reports_tx(&mut c, reports);

@@ -8,6 +8,7 @@ mod channels;
 mod device;
 mod durability;
 mod event_batch;
+mod export;
 mod facts;
 pub(crate) mod legacy;
 
@@ -46,6 +47,9 @@ mod verification;
 pub const DB_FILE: &str = "usalama.sqlite3";
 /// `PRAGMA application_id` marking a Usalama database ("USLM").
 pub const APPLICATION_ID: i32 = 0x5553_4C4D;
+
+/// The page cache of each pooled connection, in KiB (`PRAGMA cache_size = -N`).
+pub(super) const CONNECTION_CACHE_KIB: i64 = 4_096;
 
 /// A pool of connections to one SQLite file.
 pub struct SqliteStore {
@@ -96,13 +100,16 @@ impl r2d2::ManageConnection for Manager {
         )?;
         c.busy_timeout(std::time::Duration::from_secs(30))?;
         c.execute_batch(&format!(
-            // 16 MiB of page cache per connection (8 connections at most); no mmap, whose
-            // pages would count once per connection in the server's resident memory.
+            // 4 MiB of page cache per connection (8 connections at most: 32 MiB when all
+            // are full, which scans of a large store do); pages beyond it come from the
+            // operating system's file cache, shared and not counted in the server's
+            // resident memory. No mmap, whose pages would count once per connection in
+            // the server's resident memory.
             // `secure_delete` overwrites deleted and replaced content with zeros, so values
             // blanked or erased do not linger in free space (BENCHMARKS.md: its cost).
-            "PRAGMA foreign_keys = ON; PRAGMA synchronous = {}; PRAGMA cache_size = -16384;
+            "PRAGMA foreign_keys = ON; PRAGMA synchronous = {}; PRAGMA cache_size = -{};
              PRAGMA secure_delete = ON;",
-            self.opts.synchronous
+            self.opts.synchronous, CONNECTION_CACHE_KIB
         ))?;
         Ok(c)
     }
@@ -1568,5 +1575,14 @@ impl Store for SqliteStore {
         f: &mut dyn FnMut(crate::facts::PanelFactBatch<'_>) -> Result<(), StoreError>,
     ) -> Result<u64, StoreError> {
         self.panel_facts_scan(source, batch, f)
+    }
+
+    // Exports (in `export.rs`)
+    fn scan_export_rows(
+        &self,
+        q: &EventQuery,
+        f: &mut dyn FnMut(&crate::ExportRow<'_>) -> Result<(), StoreError>,
+    ) -> Result<u64, StoreError> {
+        self.export_scan(q, f)
     }
 }

@@ -25,10 +25,13 @@ const MAX_PAGES: usize = 64;
 /// The largest page kept (larger ones are rare and would make the cache's memory grow).
 pub(crate) const MAX_CACHED_LIMIT: u32 = 100;
 
+/// A kept value with when and in which generation it was computed.
+type Kept<V> = (Instant, u64, Arc<V>);
+
 /// Values by key, each with when and in which generation it was computed.
 pub(crate) struct PageCache<V> {
     generation: AtomicU64,
-    pages: RwLock<HashMap<String, (Instant, u64, Arc<V>)>>,
+    pages: RwLock<HashMap<String, Kept<V>>>,
 }
 
 impl<V> Default for PageCache<V> {

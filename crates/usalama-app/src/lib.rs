@@ -22,6 +22,7 @@ mod index_disclosure;
 mod legacy;
 mod memo;
 mod orgs;
+mod pages;
 mod personal;
 mod places;
 mod public;

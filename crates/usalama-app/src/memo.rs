@@ -50,6 +50,8 @@ pub(crate) struct Memo<K, V> {
     values: RwLock<HashMap<K, Kept<V>>>,
     /// Held while a value is computed.
     computing: Mutex<()>,
+    /// Bumped by every `clear`: a value computed across a write is not kept.
+    generation: std::sync::atomic::AtomicU64,
 }
 
 impl<K, V> Default for Memo<K, V> {
@@ -57,6 +59,7 @@ impl<K, V> Default for Memo<K, V> {
         Self {
             values: RwLock::new(HashMap::new()),
             computing: Mutex::new(()),
+            generation: Default::default(),
         }
     }
 }
@@ -95,10 +98,16 @@ impl<K: Eq + Hash, V> Memo<K, V> {
                 return Ok(k.value);
             }
         }
+        let generation = self.generation.load(std::sync::atomic::Ordering::SeqCst);
         let started = Instant::now();
         let v = Arc::new(compute()?);
         let took = started.elapsed();
         if let Ok(mut g) = self.values.write() {
+            // A write during the computation (a `clear`, which takes the same lock) may
+            // not be in `v`: it is returned to this caller but not kept.
+            if self.generation.load(std::sync::atomic::Ordering::SeqCst) != generation {
+                return Ok(v);
+            }
             if g.len() >= MAX_KEYS && !g.contains_key(&key) {
                 g.clear();
             }
@@ -116,9 +125,10 @@ impl<K: Eq + Hash, V> Memo<K, V> {
 
     /// Drops every value (the data they were computed from changed).
     pub(crate) fn clear(&self) {
-        if let Ok(mut g) = self.values.write() {
-            g.clear();
-        }
+        let mut g = self.values.write().unwrap_or_else(|p| p.into_inner());
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        g.clear();
     }
 }
 
@@ -175,6 +185,23 @@ mod tests {
             .get_or_compute("c", ttl, || Err::<u32, _>("no"))
             .is_err());
         assert_eq!(calls.get(), 4);
+    }
+
+    #[test]
+    fn a_value_computed_across_a_write_is_not_kept() {
+        let memo: Memo<&str, u32> = Memo::default();
+        let ttl = Duration::from_secs(60);
+        let v = memo
+            .get_or_compute("a", ttl, || {
+                memo.clear();
+                Ok::<_, ()>(1)
+            })
+            .unwrap();
+        assert_eq!(*v, 1);
+        assert_eq!(
+            *memo.get_or_compute("a", ttl, || Ok::<_, ()>(2)).unwrap(),
+            2
+        );
     }
 
     #[test]

@@ -85,6 +85,8 @@ pub(crate) struct LocalityCache {
     sources: crate::memo::Memo<(), Vec<(String, u64)>>,
     /// Event counts by filter (the `Debug` form of the query without its page).
     totals: crate::memo::Memo<String, u64>,
+    /// Pages of events by query (visibility and cursor included), dropped on every write.
+    pages: crate::pages::PageCache<Page<EventView>>,
     /// The human-security index per source and granularity (dropped on every write).
     pub(crate) index: crate::index::IndexCache,
     /// The protected public figures per source (dropped on every write).
@@ -97,6 +99,8 @@ pub(crate) struct LocalityCache {
 pub(crate) struct Localities {
     pub all: Vec<Locality>,
     pub by_id: HashMap<LocalityId, usize>,
+    /// Positions in `all` ordered by level, then code (for menus).
+    pub by_level_code: Vec<usize>,
 }
 
 impl Localities {
@@ -146,6 +150,7 @@ impl LocalityCache {
         if let Ok(mut g) = self.actors.write() {
             g.clear();
         }
+        self.pages.clear();
         self.stats.clear();
         self.sources.clear();
         self.totals.clear();
@@ -163,7 +168,16 @@ impl App {
         }
         let all = self.store.all_localities()?;
         let by_id = all.iter().enumerate().map(|(i, l)| (l.id, i)).collect();
-        let l = Arc::new(Localities { all, by_id });
+        let mut by_level_code: Vec<usize> = (0..all.len()).collect();
+        by_level_code.sort_by(|&a, &b| {
+            let (a, b) = (&all[a], &all[b]);
+            (a.level.depth(), a.code.as_str()).cmp(&(b.level.depth(), b.code.as_str()))
+        });
+        let l = Arc::new(Localities {
+            all,
+            by_id,
+            by_level_code,
+        });
         if let Ok(mut g) = self.cache.inner.write() {
             *g = Some(l.clone());
         }
@@ -222,22 +236,42 @@ impl App {
         who: &Principal,
         q: &EventQuery,
     ) -> Result<Page<EventView>, AppError> {
+        Ok(Arc::unwrap_or_clone(self.list_events_shared(who, q)?))
+    }
+
+    /// A page of events, shared with the other callers that asked for the same page with
+    /// the same visibility within [`crate::pages::PAGE_TTL`] and no write since (see
+    /// `pages.rs`). The caller's permission and visibility are checked on every call.
+    pub fn list_events_shared(
+        &self,
+        who: &Principal,
+        q: &EventQuery,
+    ) -> Result<Arc<Page<EventView>>, AppError> {
         self.require_reader(who)?;
-        let page = self.list_events_counted(&EventQuery {
+        let q = EventQuery {
             visibility: self.visibility(who)?,
             ..q.clone()
-        })?;
-        let locs = self.localities()?;
-        let items = page
-            .items
-            .into_iter()
-            .map(|p| self.view(p.event, &locs))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Page {
-            items,
-            total: page.total,
-            next_cursor: page.next_cursor,
-        })
+        };
+        let compute = || -> Result<Page<EventView>, AppError> {
+            let page = self.list_events_counted(&q)?;
+            let locs = self.localities()?;
+            let items = page
+                .items
+                .into_iter()
+                .map(|p| self.view(p.event, &locs))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Page {
+                items,
+                total: page.total,
+                next_cursor: page.next_cursor,
+            })
+        };
+        if q.page.limit > crate::pages::MAX_CACHED_LIMIT {
+            return compute().map(Arc::new);
+        }
+        self.cache
+            .pages
+            .get_or_compute(format!("{q:?}"), crate::pages::PAGE_TTL, compute)
     }
 
     /// A page of events with its total, which is counted at most every [`STATS_TTL`] per
@@ -293,6 +327,28 @@ impl App {
     ) -> Result<Page<LocalitySummary>, AppError> {
         self.require_reader(who)?;
         Ok(self.store.list_localities(q)?)
+    }
+
+    /// The first `limit` localities of `level` by code, as `list_localities` orders them,
+    /// from the in-memory cache (for filter menus, which every list page draws).
+    pub fn localities_at(
+        &self,
+        who: &Principal,
+        level: AdminLevel,
+        limit: usize,
+    ) -> Result<Vec<LocalitySummary>, AppError> {
+        self.require_reader(who)?;
+        let locs = self.localities()?;
+        let depth = |&i: &usize| locs.all[i].level.depth();
+        let start = locs
+            .by_level_code
+            .partition_point(|i| depth(i) < level.depth());
+        Ok(locs.by_level_code[start..]
+            .iter()
+            .take_while(|i| depth(i) == level.depth())
+            .take(limit)
+            .filter_map(|&i| locs.summary(locs.all[i].id))
+            .collect())
     }
 
     /// One locality with its ancestors (country first, the locality last).

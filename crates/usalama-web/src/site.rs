@@ -511,18 +511,7 @@ pub(crate) fn filter_menus(app: &App, who: &Principal, lang: Lang) -> Result<Men
         .map(|c| (c.code.clone(), c.label(lang.code()).to_string()))
         .collect();
     let localities = app
-        .list_localities(
-            who,
-            &usalama_store::LocalityQuery {
-                level: Some(AdminLevel::Adm1),
-                page: usalama_store::PageRequest {
-                    limit: 1000,
-                    after: None,
-                },
-                ..Default::default()
-            },
-        )?
-        .items
+        .localities_at(who, AdminLevel::Adm1, 1000)?
         .into_iter()
         .map(|l| (l.code.to_string(), l.name))
         .collect();
@@ -587,7 +576,7 @@ async fn events(State(state): State<AppState>, req: PageReq, RawQuery(raw): RawQ
         let page = Params::parse(Some(&api_query), EVENT_PARAMS)
             .map_err(|e| AppError::invalid(e.field.unwrap_or_default(), e.message))
             .and_then(|p| event_query(app, &p))
-            .and_then(|q| app.list_events(&who, &q));
+            .and_then(|q| app.list_events_shared(&who, &q));
         Ok((categories, localities, page))
     })
     .await;
@@ -604,7 +593,7 @@ async fn events(State(state): State<AppState>, req: PageReq, RawQuery(raw): RawQ
     match page {
         Ok(page) => {
             view.total = page.total;
-            view.next_page_href = page.next_cursor.map(|c| {
+            view.next_page_href = page.next_cursor.as_ref().map(|c| {
                 let mut q = q_for_next.clone();
                 q.push(format!("cursor={}", c.encode()));
                 format!("/events?{}", q.join("&"))

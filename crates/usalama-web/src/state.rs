@@ -4,12 +4,22 @@
 use crate::ui::i18n::Catalog;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
-use usalama_app::{App, PublicStats};
+use usalama_app::{App, EventView, PublicStats};
+use usalama_store::Page;
 
 /// Rendered map SVGs by (language, source), each with the aggregates it was drawn from: a
 /// map is drawn again only when those aggregates were recomputed. The `Weak` keeps the old
 /// aggregates' address from being reused, so comparing addresses is safe.
 type MapCache = Mutex<HashMap<(&'static str, String), (Weak<PublicStats>, Arc<str>)>>;
+
+/// Event lists as JSON, each with the shared page it was written from (see
+/// `App::list_events_shared`): a page is written again only when the application computed
+/// it again (after a write, or when its time ran out). The `Weak` keeps the page's address
+/// from being reused while its entry lives; the newest entries are first.
+type ListJsonCache = Mutex<Vec<(Weak<Page<EventView>>, axum::body::Bytes)>>;
+
+/// Event lists kept as JSON at most (a few MiB).
+const LIST_JSON_ENTRIES: usize = 16;
 
 /// Settings of the web layer.
 #[derive(Debug, Clone, Default)]
@@ -38,6 +48,7 @@ pub struct AppState {
     /// Web settings.
     pub config: Arc<WebConfig>,
     maps: Arc<MapCache>,
+    lists: Arc<ListJsonCache>,
     /// Rate-limit buckets (in memory only).
     pub(crate) buckets: Arc<crate::ratelimit::Buckets>,
 }
@@ -50,6 +61,7 @@ impl AppState {
             catalog: Arc::new(Catalog::new()),
             config: Arc::new(config),
             maps: Arc::default(),
+            lists: Arc::default(),
             buckets: Arc::default(),
         }
     }
@@ -76,5 +88,29 @@ impl AppState {
             cache.insert(key, (Arc::downgrade(stats), svg.clone()));
         }
         svg
+    }
+
+    /// The JSON of `page`, from the cache when it was written from this very page, else
+    /// written by `write` and kept.
+    pub(crate) fn list_json(
+        &self,
+        page: &Arc<Page<EventView>>,
+        write: impl FnOnce() -> Vec<u8>,
+    ) -> axum::body::Bytes {
+        if let Ok(cache) = self.lists.lock() {
+            let kept = cache
+                .iter()
+                .find(|(from, _)| std::ptr::eq(from.as_ptr(), Arc::as_ptr(page)));
+            if let Some((_, json)) = kept {
+                return json.clone();
+            }
+        }
+        let json = axum::body::Bytes::from(write());
+        if let Ok(mut cache) = self.lists.lock() {
+            cache.retain(|(from, _)| from.strong_count() > 0);
+            cache.insert(0, (Arc::downgrade(page), json.clone()));
+            cache.truncate(LIST_JSON_ENTRIES);
+        }
+        json
     }
 }

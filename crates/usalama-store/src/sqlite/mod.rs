@@ -960,8 +960,9 @@ impl Store for SqliteStore {
             f.push_raw(format!("(e.occurred_end, e.id) < ({k}, {i})"));
         }
         let lim = f.bind(SqlValue::Int(q.page.limit as i64 + 1));
+        // Cached per connection: a list's SQL differs only by which filters are set.
         let mut st = c
-            .prepare(&format!(
+            .prepare_cached(&format!(
                 "SELECT {} FROM events e{} ORDER BY e.occurred_end DESC, e.id DESC LIMIT {lim}",
                 sql::EVENT_COLUMNS,
                 f.where_sql()

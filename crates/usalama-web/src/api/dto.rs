@@ -27,6 +27,15 @@ impl<T> ListDto<T> {
             items: page.items.into_iter().map(f).collect(),
         }
     }
+
+    /// Converts a page shared with other callers (its items are not taken).
+    pub fn from_shared<U>(page: &Page<U>, f: impl Fn(&U) -> T) -> Self {
+        Self {
+            next_cursor: page.next_cursor.as_ref().map(|c| c.encode()),
+            total: page.total,
+            items: page.items.iter().map(f).collect(),
+        }
+    }
 }
 
 /// A locality reference.
@@ -221,6 +230,12 @@ pub struct EventDto {
 
 impl From<EventView> for EventDto {
     fn from(v: EventView) -> Self {
+        Self::from(&v)
+    }
+}
+
+impl From<&EventView> for EventDto {
+    fn from(v: &EventView) -> Self {
         let e = &v.event;
         let c = &e.casualties;
         let locality = v.lineage.split_last().map(|(l, anc)| EventLocalityDto {

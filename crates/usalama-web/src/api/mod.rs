@@ -258,14 +258,19 @@ async fn list_events(
     State(state): State<AppState>,
     Caller(who): Caller,
     RawQuery(raw): RawQuery,
-) -> Result<Json<ListDto<EventDto>>, ApiError> {
+) -> Result<Response, ApiError> {
     let p = Params::parse(raw.as_deref(), EVENT_PARAMS)?;
     let page = run(&state, move |app| {
         let q = event_query(app, &p)?;
-        app.list_events(&who, &q)
+        app.list_events_shared(&who, &q)
     })
     .await?;
-    Ok(Json(ListDto::from_page(page, EventDto::from)))
+    // Callers asking for the same page with the same visibility share its JSON.
+    let json = state.list_json(&page, || {
+        let dto = ListDto::from_shared(&page, |v| EventDto::from(v));
+        serde_json::to_vec(&dto).unwrap_or_default()
+    });
+    Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
 }
 
 async fn get_event(

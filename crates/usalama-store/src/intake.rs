@@ -106,3 +106,31 @@ impl std::fmt::Debug for StoredAttachment {
             .finish_non_exhaustive()
     }
 }
+
+impl NewReport {
+    /// The audit entry of this report once stored as `stored` (one per report, in the
+    /// same transaction): who reported it, through which channel, under which reference.
+    pub(crate) fn audit_draft(&self, stored: &StoredReport) -> crate::audit::AuditDraft {
+        crate::audit::AuditDraft::new(
+            self.receipt.received_at,
+            self.event
+                .event
+                .meta
+                .created_by
+                .as_deref()
+                .unwrap_or("anonymous"),
+            if stored.existed {
+                "report.resubmit"
+            } else {
+                "report.intake"
+            },
+            ("event", stored.event_id.to_string()),
+            serde_json::json!({
+                "channel": self.receipt.channel,
+                "reference": stored.reference,
+                "attachments_added": stored.attachments_added,
+                "sealed": self.sealed.is_some(),
+            }),
+        )
+    }
+}

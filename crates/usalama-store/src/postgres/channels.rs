@@ -111,33 +111,14 @@ impl PgStore {
                 }
                 added += n;
             }
-            audit.push(crate::audit::AuditDraft::new(
-                rc.received_at,
-                r.event
-                    .event
-                    .meta
-                    .created_by
-                    .as_deref()
-                    .unwrap_or("anonymous"),
-                if existing.is_some() {
-                    "report.resubmit"
-                } else {
-                    "report.intake"
-                },
-                ("event", id.to_string()),
-                serde_json::json!({
-                        "channel": rc.channel,
-                        "reference": stored_ref,
-                        "attachments_added": added,
-                        "sealed": r.sealed.is_some(),
-                }),
-            ));
-            out.push(StoredReport {
+            let stored = StoredReport {
                 event_id: EventId::from_uuid(id),
                 reference: stored_ref,
                 existed: existing.is_some(),
                 attachments_added: added,
-            });
+            };
+            audit.push(r.audit_draft(&stored));
+            out.push(stored);
         }
         vault::append_tx(&mut tx, &audit)?;
         tx.commit().px()?;

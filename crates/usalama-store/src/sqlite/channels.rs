@@ -227,33 +227,14 @@ fn insert_reports_tx(
                 }
                 added += n;
             }
-            audit[i] = Some(crate::audit::AuditDraft::new(
-                rc.received_at,
-                r.event
-                    .event
-                    .meta
-                    .created_by
-                    .as_deref()
-                    .unwrap_or("anonymous"),
-                if existing.is_some() {
-                    "report.resubmit"
-                } else {
-                    "report.intake"
-                },
-                ("event", id.to_string()),
-                serde_json::json!({
-                    "channel": rc.channel,
-                    "reference": stored_ref,
-                    "attachments_added": added,
-                    "sealed": r.sealed.is_some(),
-                }),
-            ));
-            out[i] = Some(StoredReport {
+            let stored = StoredReport {
                 event_id: EventId::from_uuid(id),
                 reference: stored_ref,
                 existed: existing.is_some(),
                 attachments_added: added,
-            });
+            };
+            audit[i] = Some(r.audit_draft(&stored));
+            out[i] = Some(stored);
         }
     }
     let audit: Vec<crate::audit::AuditDraft> = audit.into_iter().flatten().collect();

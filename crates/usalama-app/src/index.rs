@@ -228,20 +228,7 @@ impl App {
         granularity: Granularity,
         cells: bool,
     ) -> Result<Option<Panel>, AppError> {
-        let mut span: Option<(chrono::NaiveDate, chrono::NaiveDate)> = None;
-        self.store.scan_index_facts(
-            source,
-            AdminLevel::Adm0,
-            usalama_store::MAX_SCAN_BATCH,
-            &mut |batch| {
-                for f in batch.facts {
-                    let d = f.occurred_end;
-                    span = Some(span.map_or((d, d), |(lo, hi)| (lo.min(d), hi.max(d))));
-                }
-                Ok(())
-            },
-        )?;
-        let Some((first, last)) = span else {
+        let Some((first, last)) = self.store.countable_span(source)? else {
             return Ok(None);
         };
         let range = PeriodRange::covering(granularity, first, last)

@@ -235,5 +235,32 @@ fn panel_facts_are_the_countable_events_narrowed() {
             "{}",
             s.name
         );
+
+        // The span a panel covers: the first and last end dates of the countable events,
+        // and it moves when the earliest events are rejected.
+        let span = |store: &dyn usalama_store::Store| store.countable_span("ucdp-ged").unwrap();
+        let first_end = narrow.iter().map(|k| k.1).min().unwrap();
+        let last_end = narrow.iter().map(|k| k.1).max().unwrap();
+        assert_eq!(span(&*s.store), Some((first_end, last_end)), "{}", s.name);
+        assert_eq!(s.store.countable_span("no-such-source").unwrap(), None);
+        let mut earliest = Vec::new();
+        s.store
+            .scan_events(&q, 500, &mut |batch| {
+                earliest.extend(
+                    batch
+                        .iter()
+                        .filter(|p| p.event.occurred_end == first_end)
+                        .map(|p| p.event.id),
+                );
+                Ok(())
+            })
+            .unwrap();
+        for id in earliest {
+            let v = app.get_event_versioned(&admin, id).unwrap().version;
+            app.decide(&admin, id, &reject, v).unwrap();
+        }
+        let (moved, last) = span(&*s.store).unwrap();
+        assert!(moved > first_end, "{}: {moved} after {first_end}", s.name);
+        assert_eq!(last, last_end, "{}", s.name);
     });
 }

@@ -450,6 +450,14 @@ pub trait Store: Send + Sync {
         batch: usize,
         f: &mut dyn FnMut(PanelFactBatch<'_>) -> Result<(), StoreError>,
     ) -> Result<u64, StoreError>;
+    /// The first and last end dates of the countable events (not rejected, not a
+    /// duplicate) of `source`, or `None` when it has none: the date range a panel of the
+    /// source covers, found through the `(source, occurred_end, id)` index rather than by
+    /// reading the events.
+    fn countable_span(
+        &self,
+        source: &str,
+    ) -> Result<Option<(chrono::NaiveDate, chrono::NaiveDate)>, StoreError>;
 
     // Exports (`export.rs`, `sqlite/export.rs`, `postgres/export.rs`)
     /// Hands every event matching the query's filters (`q.page` is ignored) to `f` as an

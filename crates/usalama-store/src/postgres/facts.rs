@@ -29,6 +29,29 @@ impl PgStore {
             .collect()
     }
 
+    /// The first and last end dates of the source's countable events, each the first
+    /// row of the `(source, occurred_end, id)` index, in one direction, whose event counts.
+    pub(super) fn facts_span(
+        &self,
+        source: &str,
+    ) -> Result<Option<(NaiveDate, NaiveDate)>, StoreError> {
+        let mut c = self.conn()?;
+        let row = c
+            .query_one(
+                "SELECT (SELECT occurred_end FROM events \
+                          WHERE source = $1 AND status NOT IN ('rejected', 'duplicate') \
+                          ORDER BY occurred_end LIMIT 1), \
+                        (SELECT occurred_end FROM events \
+                          WHERE source = $1 AND status NOT IN ('rejected', 'duplicate') \
+                          ORDER BY occurred_end DESC LIMIT 1)",
+                &[&source],
+            )
+            .px()?;
+        let first: Option<NaiveDate> = row.try_get(0).px()?;
+        let last: Option<NaiveDate> = row.try_get(1).px()?;
+        Ok(first.zip(last))
+    }
+
     /// Binds `sql` (one `$1` parameter: the source) to a portal in a repeatable-read,
     /// read-only transaction, decodes each row with `decode` and hands the rows to `f` a
     /// batch of at most `batch` at a time, with the category codes met so far. Returns the

@@ -1485,6 +1485,12 @@ impl Store for PgStore {
     ) -> Result<u64, StoreError> {
         self.panel_facts_scan(source, batch, f)
     }
+    fn countable_span(
+        &self,
+        source: &str,
+    ) -> Result<Option<(chrono::NaiveDate, chrono::NaiveDate)>, StoreError> {
+        self.facts_span(source)
+    }
 
     // Exports (in `export.rs`)
     fn scan_export_rows(

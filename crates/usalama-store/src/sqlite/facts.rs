@@ -10,6 +10,7 @@
 use super::{SqliteStore, Sx};
 use crate::error::StoreError;
 use crate::facts::{self, CategoryCodes, FactBatch, IndexFact, PanelFact, PanelFactBatch};
+use chrono::NaiveDate;
 use rusqlite::types::ValueRef;
 use usalama_domain::{AdminLevel, LocalityId, LocalityPath};
 use uuid::Uuid;
@@ -95,6 +96,37 @@ impl SqliteStore {
         all.retain(|a| a.1 > 0);
         tx.commit().sx()?;
         Ok(all)
+    }
+
+    /// The first and last end dates of the source's countable events: each the first row
+    /// of the `(source, occurred_end, id)` index, in one direction, whose event counts.
+    pub(super) fn facts_span(
+        &self,
+        source: &str,
+    ) -> Result<Option<(NaiveDate, NaiveDate)>, StoreError> {
+        let c = self.conn()?;
+        let ends: (Option<String>, Option<String>) = c
+            .query_row(
+                "SELECT (SELECT occurred_end FROM events \
+                          WHERE source = ?1 AND status NOT IN ('rejected', 'duplicate') \
+                          ORDER BY occurred_end LIMIT 1), \
+                        (SELECT occurred_end FROM events \
+                          WHERE source = ?1 AND status NOT IN ('rejected', 'duplicate') \
+                          ORDER BY occurred_end DESC LIMIT 1)",
+                [source],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .sx()?;
+        let date = |s: String| {
+            facts::parse_iso_date(&s).ok_or_else(|| StoreError::InvalidRecord {
+                id: format!("events of {source}"),
+                reason: format!("events.occurred_end '{s}' is not a date"),
+            })
+        };
+        match ends {
+            (Some(first), Some(last)) => Ok(Some((date(first)?, date(last)?))),
+            _ => Ok(None),
+        }
     }
 
     /// Runs `sql` (one `?1` parameter: the source) in one read transaction, decodes each

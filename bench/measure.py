@@ -812,7 +812,10 @@ def main():
     for name, part in (("import", bench_import), ("recompute", bench_recompute), ("load", bench_load),
                        ("export", bench_export), ("batch", bench_batch_only), ("pages", bench_pages_only)):
         if name in parts:
+            began = time.perf_counter()
             part(a, res)
+            res.setdefault("stage_s", {})[name] = round(time.perf_counter() - began, 1)
+            print(f"  ({name} took {res['stage_s'][name]:.0f} s)", flush=True)
     name = a.mode if a.only == "all" else f"{a.mode}-{a.only.replace(',', '-')}"
     json.dump(res, open(os.path.join(a.out, f"{name}.json"), "w"), indent=1)
     write_md(a, res, os.path.join(a.out, f"{name}.md"))

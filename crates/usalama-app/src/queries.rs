@@ -5,8 +5,9 @@
 use crate::auth::Principal;
 use crate::error::AppError;
 use crate::App;
+use chrono::Datelike;
 use geo_types::MultiPolygon;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use usalama_domain::{Actor, ActorId, AdminLevel, Event, EventId, Locality, LocalityId};
@@ -73,6 +74,9 @@ pub struct PublicStats {
 /// How long public aggregates are reused before they are computed again. Writes through
 /// this process drop them at once; other instances' writes show within this delay.
 const STATS_TTL: Duration = Duration::from_secs(30);
+
+/// Facts handed over per batch by the public statistics' narrow scan.
+const FACTS_BATCH: usize = 2_000;
 
 /// What the read use-cases keep in memory: localities (loaded on first use, dropped when
 /// boundaries change), actors by id, and the public aggregates (dropped on every write).
@@ -440,18 +444,38 @@ impl App {
             .collect();
         sources.sort_by(|a, b| b.events.cmp(&a.events).then(a.source.cmp(&b.source)));
         let chosen = self.choose_source(source)?;
-        let all = EventQuery {
-            // An empty store has no source: an impossible one keeps every count at zero.
-            source: Some(chosen.clone().unwrap_or_default()),
-            countable_only: true,
-            ..Default::default()
-        };
-        let by_dimension_year = self.store.count_events(&all, GroupBy::DimensionYear)?;
-        let by_adm1: HashMap<String, GroupCount> = self
-            .store
-            .count_events(&all, GroupBy::Locality(AdminLevel::Adm1))?
+        // The chosen source's counts by dimension and year and by province, from one
+        // narrow pass over its events in the table's own order (grouped counts through an
+        // index fetch every row at a random place: tens of seconds at 1,000,000 events).
+        let mut by_year: BTreeMap<(&'static str, i32), (u64, u64)> = BTreeMap::new();
+        let mut by_adm1: HashMap<LocalityId, (u64, u64)> = HashMap::new();
+        if let Some(s) = &chosen {
+            self.store
+                .scan_index_facts(s, AdminLevel::Adm1, FACTS_BATCH, &mut |batch| {
+                    for f in batch.facts {
+                        let killed = u64::from(f.killed_best.unwrap_or(0));
+                        let year = by_year
+                            .entry((f.dimension.as_str(), f.occurred_end.year()))
+                            .or_default();
+                        year.0 += 1;
+                        year.1 += killed;
+                        if let Some(l) = f.locality {
+                            let a = by_adm1.entry(l).or_default();
+                            a.0 += 1;
+                            a.1 += killed;
+                        }
+                    }
+                    Ok(())
+                })?;
+        }
+        let by_dimension_year: Vec<GroupCount> = by_year
             .into_iter()
-            .map(|g| (g.key.clone(), g))
+            .map(|((dimension, year), (events, fatalities))| GroupCount {
+                key: dimension.to_string(),
+                year: Some(year),
+                events,
+                fatalities,
+            })
             .collect();
         let locs = self.localities()?;
         let adm1 = locs
@@ -459,12 +483,12 @@ impl App {
             .iter()
             .filter(|l| l.level == AdminLevel::Adm1)
             .filter_map(|l| {
-                let g = by_adm1.get(&l.id.to_string());
+                let (events, fatalities) = by_adm1.get(&l.id).copied().unwrap_or_default();
                 Some(LocalityCount {
                     locality: locs.summary(l.id)?,
                     geometry: l.geometry.clone(),
-                    events: g.map_or(0, |g| g.events),
-                    fatalities: g.map_or(0, |g| g.fatalities),
+                    events,
+                    fatalities,
                 })
             })
             .collect();

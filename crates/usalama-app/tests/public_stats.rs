@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 use usalama_app::{App, DemoData, FixedClock, Principal};
-use usalama_domain::{Decision, DecisionStatus, Role};
-use usalama_store::{EventQuery, PageRequest};
+use usalama_domain::{AdminLevel, Decision, DecisionStatus, Role};
+use usalama_store::{EventQuery, GroupBy, PageRequest};
 use usalama_test_support::{on_every_backend, t0, DEMO_BOUNDARIES, DEMO_EVENTS};
 
 #[test]
@@ -66,6 +66,36 @@ fn rejected_and_duplicate_events_leave_the_public_figures() {
             "{}",
             s.name
         );
+        // The figures from the narrow scan are the store's grouped counts of the source's
+        // countable events, by dimension and year and by province.
+        let source = EventQuery {
+            source: after.source.clone(),
+            countable_only: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            after.by_dimension_year,
+            s.store
+                .count_events(&source, GroupBy::DimensionYear)
+                .unwrap(),
+            "{}",
+            s.name
+        );
+        let by_adm1 = s
+            .store
+            .count_events(&source, GroupBy::Locality(AdminLevel::Adm1))
+            .unwrap();
+        assert!(after.adm1.iter().any(|a| a.events > 0));
+        for a in &after.adm1 {
+            let g = by_adm1.iter().find(|g| g.key == a.locality.id.to_string());
+            assert_eq!(
+                (a.events, a.fatalities),
+                g.map_or((0, 0), |g| (g.events, g.fatalities)),
+                "{}: {}",
+                s.name,
+                a.locality.code
+            );
+        }
         // Records stay listed for analysts, with their statuses; the total is fresh.
         assert_eq!(
             app.list_events(&who, &EventQuery::default()).unwrap().total,

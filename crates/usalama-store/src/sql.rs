@@ -182,6 +182,39 @@ pub(crate) fn group_expr(by: GroupBy, dialect: Dialect) -> (String, Option<&'sta
     }
 }
 
+/// Whether a query keeps every event (or every countable one) of every source: no filter
+/// that an index could narrow. Its counts read every row anyway, best in the table's own
+/// order rather than row by row through an index.
+pub(crate) fn reads_every_row(q: &EventQuery) -> bool {
+    // Destructured in full, so that a new filter must be considered here.
+    let EventQuery {
+        from,
+        to,
+        locality,
+        dimension,
+        category,
+        actor,
+        status,
+        source,
+        text,
+        duplicate_of,
+        page: _,
+        skip_total: _,
+        countable_only: _,
+        visibility: _,
+    } = q;
+    from.is_none()
+        && to.is_none()
+        && locality.is_none()
+        && dimension.is_none()
+        && category.is_none()
+        && actor.is_none()
+        && status.is_none()
+        && source.is_none()
+        && text.is_none()
+        && duplicate_of.is_none()
+}
+
 /// The keyset condition and order of [`crate::Store::scan_events`]: after `(end, id)`,
 /// oldest first.
 pub(crate) fn scan_after(f: &mut Filter, after: Option<(NaiveDate, Uuid)>) {

@@ -10,10 +10,16 @@
 //! store a server is using) show within [`PAGE_TTL`]. Unlike [`crate::memo::Memo`], callers
 //! of different keys never wait for one another: a page is cheap enough to compute
 //! concurrently, and lists are asked with many filters.
+//!
+//! When a kept page's time runs out (no write since: only another process's writes could
+//! be missing), one caller reads it again while the others are served the kept page
+//! meanwhile, so that the many callers of a busy list do not all read it again at once
+//! every [`PAGE_TTL`] (which made them all wait for one another on a busy server). After a
+//! write nothing older is served: every caller reads the page again.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 /// How long a listed page is reused when nothing is written through this process.
@@ -32,6 +38,22 @@ type Kept<V> = (Instant, u64, Arc<V>);
 pub(crate) struct PageCache<V> {
     generation: AtomicU64,
     pages: RwLock<HashMap<String, Kept<V>>>,
+    /// Keys whose expired page one caller is reading again.
+    refreshing: Mutex<HashSet<String>>,
+}
+
+/// Takes a key out of the set of pages being read again when its caller is done (also on
+/// an error or a panic, so that a failed refresh never leaves a page stale for good).
+struct Refreshing<'a> {
+    set: &'a Mutex<HashSet<String>>,
+    key: String,
+}
+
+impl Drop for Refreshing<'_> {
+    fn drop(&mut self) {
+        let mut set = self.set.lock().unwrap_or_else(|p| p.into_inner());
+        set.remove(&self.key);
+    }
 }
 
 impl<V> Default for PageCache<V> {
@@ -39,13 +61,16 @@ impl<V> Default for PageCache<V> {
         Self {
             generation: AtomicU64::new(0),
             pages: RwLock::new(HashMap::new()),
+            refreshing: Mutex::new(HashSet::new()),
         }
     }
 }
 
 impl<V> PageCache<V> {
     /// The value of `key` if computed less than `ttl` ago with no write since, else
-    /// `compute`'s, kept unless a write happened while it was computed.
+    /// `compute`'s, kept unless a write happened while it was computed. When only the time
+    /// of a kept value ran out and another caller is already computing it again, that
+    /// kept value is returned at once.
     pub(crate) fn get_or_compute<E>(
         &self,
         key: String,
@@ -54,9 +79,23 @@ impl<V> PageCache<V> {
     ) -> Result<Arc<V>, E> {
         let generation = self.generation.load(Ordering::SeqCst);
         let kept = self.pages.read().ok().and_then(|m| m.get(&key).cloned());
+        let mut _refreshing = None;
         if let Some((at, g, v)) = kept {
-            if g == generation && at.elapsed() < ttl {
-                return Ok(v);
+            if g == generation {
+                if at.elapsed() < ttl {
+                    return Ok(v);
+                }
+                // Expired with no write since: one caller reads it again, the others are
+                // served the kept page meanwhile.
+                let mut set = self.refreshing.lock().unwrap_or_else(|p| p.into_inner());
+                if set.contains(&key) {
+                    return Ok(v);
+                }
+                set.insert(key.clone());
+                _refreshing = Some(Refreshing {
+                    set: &self.refreshing,
+                    key: key.clone(),
+                });
             }
         }
         let v = Arc::new(compute()?);
@@ -141,6 +180,63 @@ mod tests {
             2,
             "the next caller reads again"
         );
+    }
+
+    #[test]
+    fn an_expired_page_is_served_while_one_caller_reads_it_again() {
+        let cache: PageCache<u32> = PageCache::default();
+        let ttl = Duration::from_millis(20);
+        assert_eq!(
+            *cache
+                .get_or_compute("a".into(), ttl, || Ok::<_, ()>(1))
+                .unwrap(),
+            1
+        );
+        std::thread::sleep(Duration::from_millis(30));
+        // The caller that refreshes sees, while it reads, the others served the old page.
+        let seen_meanwhile = Cell::new(0);
+        let v = cache
+            .get_or_compute("a".into(), ttl, || {
+                let other = cache
+                    .get_or_compute("a".into(), ttl, || -> Result<u32, ()> {
+                        panic!("a second caller must not read it again")
+                    })
+                    .unwrap();
+                seen_meanwhile.set(*other);
+                Ok::<_, ()>(2)
+            })
+            .unwrap();
+        assert_eq!((*v, seen_meanwhile.get()), (2, 1));
+        assert_eq!(
+            *cache
+                .get_or_compute("a".into(), ttl, || Ok::<_, ()>(9))
+                .unwrap(),
+            2,
+            "the new page is kept"
+        );
+        // A failed refresh lets the next caller try again.
+        std::thread::sleep(Duration::from_millis(30));
+        assert!(cache
+            .get_or_compute("a".into(), ttl, || Err::<u32, _>("down"))
+            .is_err());
+        assert_eq!(
+            *cache
+                .get_or_compute("a".into(), ttl, || Ok::<_, ()>(3))
+                .unwrap(),
+            3
+        );
+        // After a write nothing older is served, even while another caller reads.
+        cache.clear();
+        let v = cache
+            .get_or_compute("a".into(), ttl, || {
+                let other = cache
+                    .get_or_compute("a".into(), ttl, || Ok::<_, ()>(5))
+                    .unwrap();
+                assert_eq!(*other, 5, "the second caller read the page itself");
+                Ok::<_, ()>(4)
+            })
+            .unwrap();
+        assert_eq!(*v, 4);
     }
 
     #[test]

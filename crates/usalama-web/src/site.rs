@@ -571,19 +571,34 @@ async fn events(State(state): State<AppState>, req: PageReq, RawQuery(raw): RawQ
         .filter(|(k, v)| k != "cursor" && k != "lang" && !v.trim().is_empty())
         .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v)))
         .collect::<Vec<_>>();
+    // A shared page's body is written once per language and query (see `events_body`).
+    let body_key = format!("{}?{}", lang.code(), raw.as_deref().unwrap_or(""));
+    let st = state.clone();
+    let key = body_key.clone();
     let result = run(&state, move |app| {
-        let (categories, localities) = filter_menus(app, &who, lang)?;
         let page = Params::parse(Some(&api_query), EVENT_PARAMS)
             .map_err(|e| AppError::invalid(e.field.unwrap_or_default(), e.message))
             .and_then(|p| event_query(app, &p))
             .and_then(|q| app.list_events_shared(&who, &q));
-        Ok((categories, localities, page))
+        if let Ok(page) = &page {
+            if let Some(body) = st.events_body(page, &key) {
+                return Ok(Err(body));
+            }
+        }
+        let (categories, localities) = filter_menus(app, &who, lang)?;
+        Ok(Ok((categories, localities, page)))
     })
     .await;
     let (categories, localities, page) = match result {
-        Ok(r) => r,
+        Ok(Ok(r)) => r,
+        Ok(Err(body)) => {
+            return req.send(&state, StatusCode::OK, |ctx| {
+                pages::events_page_framed(ctx, maud::PreEscaped(body.to_string()))
+            })
+        }
         Err(e) => return req.error(&state, e),
     };
+    let shared = page.as_ref().ok().cloned();
     let mut view = EventsView {
         filters,
         categories,
@@ -627,7 +642,13 @@ async fn events(State(state): State<AppState>, req: PageReq, RawQuery(raw): RawQ
     } else {
         StatusCode::OK
     };
-    req.send(&state, status, |ctx| pages::events_page(ctx, &view))
+    req.send(&state, status, |ctx| {
+        let body = pages::events_body(ctx, &view);
+        if let (Some(page), None) = (&shared, &view.error) {
+            state.keep_events_body(page, body_key, body.0.as_str().into());
+        }
+        pages::events_page_framed(ctx, body)
+    })
 }
 
 async fn event(State(state): State<AppState>, req: PageReq, Path(id): Path<String>) -> Response {

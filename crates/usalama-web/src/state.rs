@@ -21,6 +21,14 @@ type ListJsonCache = Mutex<Vec<(Weak<Page<EventView>>, axum::body::Bytes)>>;
 /// Event lists kept as JSON at most (a few MiB).
 const LIST_JSON_ENTRIES: usize = 16;
 
+/// Bodies of the events page (the part below the frame), each with the shared page it was
+/// written from and what else it was written for (the language and the query): a body is
+/// written again only when the application computed its page again. Newest first.
+type EventsBodyCache = Mutex<Vec<(Weak<Page<EventView>>, String, Arc<str>)>>;
+
+/// Events page bodies kept at most (about 30 KiB each).
+const EVENTS_BODY_ENTRIES: usize = 16;
+
 /// Settings of the web layer.
 #[derive(Debug, Clone, Default)]
 pub struct WebConfig {
@@ -49,6 +57,7 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     maps: Arc<MapCache>,
     lists: Arc<ListJsonCache>,
+    events_bodies: Arc<EventsBodyCache>,
     /// Rate-limit buckets (in memory only).
     pub(crate) buckets: Arc<crate::ratelimit::Buckets>,
 }
@@ -62,6 +71,7 @@ impl AppState {
             config: Arc::new(config),
             maps: Arc::default(),
             lists: Arc::default(),
+            events_bodies: Arc::default(),
             buckets: Arc::default(),
         }
     }
@@ -88,6 +98,30 @@ impl AppState {
             cache.insert(key, (Arc::downgrade(stats), svg.clone()));
         }
         svg
+    }
+
+    /// The events page body written from this very `page` for `key` (the language and the
+    /// query), if one is kept.
+    pub(crate) fn events_body(&self, page: &Arc<Page<EventView>>, key: &str) -> Option<Arc<str>> {
+        let cache = self.events_bodies.lock().ok()?;
+        cache
+            .iter()
+            .find(|(from, k, _)| std::ptr::eq(from.as_ptr(), Arc::as_ptr(page)) && k == key)
+            .map(|(_, _, body)| body.clone())
+    }
+
+    /// Keeps the events page body written from `page` for `key`.
+    pub(crate) fn keep_events_body(
+        &self,
+        page: &Arc<Page<EventView>>,
+        key: String,
+        body: Arc<str>,
+    ) {
+        if let Ok(mut cache) = self.events_bodies.lock() {
+            cache.retain(|(from, _, _)| from.strong_count() > 0);
+            cache.insert(0, (Arc::downgrade(page), key, body));
+            cache.truncate(EVENTS_BODY_ENTRIES);
+        }
     }
 
     /// The JSON of `page`, from the cache when it was written from this very page, else

@@ -547,6 +547,59 @@ async fn check_pages(f: &Fixture) {
     .await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert_eq!(anon(f, "/no-such-page").await.status, StatusCode::NOT_FOUND);
+
+    // The body of a shared events page is written once and reused; the frame stays each
+    // request's own (its log-out form carries that request's CSRF token), the language
+    // is the request's, and a write shows at once.
+    let again = send(&f.router, with_session("/events")).await;
+    let csrf_of = |r: &Reply| {
+        let c = r
+            .headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|c| c.to_str().unwrap().to_string())
+            .find(|c| c.starts_with("usalama_csrf="))
+            .expect("a CSRF cookie");
+        c.split(';')
+            .next()
+            .unwrap()
+            .trim_start_matches("usalama_csrf=")
+            .to_string()
+    };
+    let (first, second) = (csrf_of(&events), csrf_of(&again));
+    assert_ne!(first, second);
+    for (r, csrf) in [(&events, &first), (&again, &second)] {
+        assert!(
+            r.text()
+                .contains(&format!("name=\"csrf\" value=\"{csrf}\"")),
+            "the log-out form carries this request's token"
+        );
+    }
+    let body_of = |html: &str| html.split("<main").nth(1).unwrap().to_string();
+    assert_eq!(body_of(&again.text()), body_of(&events_html));
+    let fr = send(&f.router, with_session("/events?lang=fr")).await;
+    assert!(fr.text().contains("lang=\"fr\""));
+    assert!(fr.text().contains("1\u{a0}848"), "the French body");
+    let report = serde_json::json!({
+        "category": "violence_against_civilians",
+        "occurred_start": "2023-11-12",
+        "latitude": 4.3947,
+        "longitude": 18.5582,
+        "killed": 2,
+        "description": "Attaque du marché"
+    });
+    let created = send(
+        &f.router,
+        Request::post("/api/v1/reports")
+            .header(header::AUTHORIZATION, format!("Bearer {}", f.token))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(report.to_string()))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    let after = send(&f.router, with_session("/events")).await;
+    assert!(after.text().contains("1,849"), "the new report is counted");
 }
 
 /// The demo's UCDP incidents written again as an ACLED file: the same places, days and

@@ -75,9 +75,12 @@ impl SqliteStore {
     }
 
     pub(super) fn access_shares_to(&self, to: OrgId) -> Result<Vec<ShareRecord>, StoreError> {
+        // Asked on every list request (the caller's visibility): kept per connection.
         let c = self.conn()?;
         let mut st = c
-            .prepare("SELECT from_org, scope FROM org_shares WHERE to_org = ?1 ORDER BY from_org")
+            .prepare_cached(
+                "SELECT from_org, scope FROM org_shares WHERE to_org = ?1 ORDER BY from_org",
+            )
             .sx()?;
         let rows = st
             .query_map([to.as_uuid()], |r| {

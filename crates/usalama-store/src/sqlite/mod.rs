@@ -1101,10 +1101,14 @@ impl Store for SqliteStore {
     }
 
     fn find_token(&self, token_hash: &[u8]) -> Result<Option<TokenRecord>, StoreError> {
+        // Looked up on every API request: the statement is kept per connection.
         let row = self
             .conn()?
-            .query_row(
+            .prepare_cached(
                 "SELECT id, token_hash, role, label, created_at, revoked_at, org_id, expires_at FROM api_tokens WHERE token_hash = ?1",
+            )
+            .sx()?
+            .query_row(
                 [token_hash],
                 |r| {
                     Ok((
@@ -1171,21 +1175,20 @@ impl Store for SqliteStore {
         token_hash: &[u8],
     ) -> Result<Option<(SessionRecord, UserRecord)>, StoreError> {
         let c = self.conn()?;
+        // Looked up on every page request: the statement is kept per connection.
         let row = c
-            .query_row(
-                &format!(
-                    "SELECT s.created_at, s.expires_at, {USER_COLUMNS}
+            .prepare_cached(&format!(
+                "SELECT s.created_at, s.expires_at, {USER_COLUMNS}
                  FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1"
-                ),
-                [token_hash],
-                |r| {
-                    Ok((
-                        parse_ts(&r.get::<_, String>(0)?)?,
-                        parse_ts(&r.get::<_, String>(1)?)?,
-                        user_row_at(r, 2)?,
-                    ))
-                },
-            )
+            ))
+            .sx()?
+            .query_row([token_hash], |r| {
+                Ok((
+                    parse_ts(&r.get::<_, String>(0)?)?,
+                    parse_ts(&r.get::<_, String>(1)?)?,
+                    user_row_at(r, 2)?,
+                ))
+            })
             .optional()
             .sx()?;
         row.map(|(created_at, expires_at, u)| {

@@ -312,6 +312,19 @@ fn select(
 
 /// Renders the events page.
 pub fn events_page(ctx: &PageCtx<'_>, view: &EventsView) -> Markup {
+    events_page_framed(ctx, events_body(ctx, view))
+}
+
+/// The events page around a body written by [`events_body`] (possibly kept from an earlier
+/// request: the body holds nothing of the viewer's but the language).
+pub fn events_page_framed(ctx: &PageCtx<'_>, body: Markup) -> Markup {
+    render(ctx, &ctx.t("events-title"), body)
+}
+
+/// The events page's main part: filter form, one page of results and a link to the next.
+/// It depends only on the view and the language (not on the viewer's name, role or
+/// CSRF token, which the frame holds), so that a shared page's body can be reused.
+pub fn events_body(ctx: &PageCtx<'_>, view: &EventsView) -> Markup {
     let f = &view.filters;
     let bad = view.error.as_deref().unwrap_or("");
     let invalid = |field: &str| (bad == field).then_some("true");
@@ -345,7 +358,7 @@ pub fn events_page(ctx: &PageCtx<'_>, view: &EventsView) -> Markup {
     // The card labels of narrow screens, with the language's colon ("Date:" / "Date :").
     let colon = ctx.t("colon");
     let cards: Vec<String> = cols.iter().map(|c| format!("{c}{colon}")).collect();
-    let body = html! {
+    html! {
         h1 { (title) }
         details.filters open[open_filters] {
             summary { (ctx.t("events-filter-legend")) }
@@ -438,8 +451,7 @@ pub fn events_page(ctx: &PageCtx<'_>, view: &EventsView) -> Markup {
         @if let Some(href) = &view.next_page_href {
             p.pager { a rel="next" href=(href) { (ctx.t("events-next")) " →" } }
         }
-    };
-    render(ctx, &title, body)
+    }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -55,9 +55,14 @@ impl PgStore {
                 Some(id) => id,
                 None => {
                     let hash = row.content_hash();
-                    insert_event(&mut tx, &ins, &row, &hash)?;
-                    if let Some(sealed) = &r.sealed {
-                        vault::insert_sealed(&mut tx, row.id, sealed)?;
+                    let inserted = insert_event(&mut tx, &ins, &row, &hash)?;
+                    match &r.sealed {
+                        // The key is the event's: kept on the row just written (0012).
+                        Some(sealed) if inserted && sealed.key.id == row.id => {
+                            super::sealed_inline::write(&mut tx, row.id, sealed)?;
+                        }
+                        Some(sealed) => vault::insert_sealed(&mut tx, row.id, sealed)?,
+                        None => {}
                     }
                     row.id
                 }

@@ -35,6 +35,7 @@ use usalama_domain::{Actor, ActorId, EventId, Locality, LocalityId, LocalityPath
 use usalama_domain::{OrgId, Organisation, ShareScope};
 use uuid::Uuid;
 
+mod sealed_inline;
 mod vault;
 mod verification;
 

@@ -177,9 +177,14 @@ fn insert_reports_tx(
                 Some(id) => id,
                 None => {
                     let hash = row.content_hash();
-                    insert_event(&mut ins, &row, &hash)?;
-                    if let Some(sealed) = &r.sealed {
-                        vault::insert_sealed(&tx, row.id, sealed)?;
+                    let inserted = insert_event(&mut ins, &row, &hash)?;
+                    match &r.sealed {
+                        // The key is the event's: kept on the row just written (0012).
+                        Some(sealed) if inserted && sealed.key.id == row.id => {
+                            super::sealed_inline::write(&tx, tx.last_insert_rowid(), sealed)?;
+                        }
+                        Some(sealed) => vault::insert_sealed(&tx, row.id, sealed)?,
+                        None => {}
                     }
                     row.id
                 }

@@ -40,6 +40,7 @@ use usalama_domain::{
 use usalama_domain::{OrgId, Organisation, ShareScope};
 use uuid::Uuid;
 
+mod sealed_inline;
 mod vault;
 mod verification;
 

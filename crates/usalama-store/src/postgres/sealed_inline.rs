@@ -4,12 +4,14 @@
 //! blind index in `contact_index`. Reports sealed before keep their `event_sealed` row.
 
 use super::vault::key_at;
-use super::Px;
+use super::{insert_event_with, Px, INSERT_EVENT};
 use crate::audit;
 use crate::error::StoreError;
+use crate::rows::EventRow;
 use crate::vault::{inline_index, DataKeyRecord, SealedFields, SealedReport, StoredSealed};
 use chrono::{DateTime, Utc};
 use postgres::GenericClient;
+use std::sync::OnceLock;
 use usalama_domain::EventId;
 use uuid::Uuid;
 
@@ -17,36 +19,60 @@ use uuid::Uuid;
 const INLINE_KEY_COLUMNS: &str = "id, 'event'::text, sealed_key, sealed_master,
     sealed_key_created_at, sealed_key_destroyed_at";
 
-/// Writes a report's key and sealed fields onto its `events` row, just inserted.
-pub(super) fn write(
+/// [`INSERT_EVENT`] with the sealed columns as parameters 40–50: one statement writes a new
+/// report's row with its key and sealed fields.
+pub(super) fn insert_sql() -> &'static str {
+    static SQL: OnceLock<String> = OnceLock::new();
+    SQL.get_or_init(|| {
+        INSERT_EVENT
+            .replacen(
+                "owner_org)",
+                "owner_org, sealed_key, sealed_master, sealed_key_created_at,
+    sealed_key_destroyed_at, sealed_people, sealed_contact, sealed_description, sealed_point,
+    sealed_raw_text, sealed_client, contact_index)",
+                1,
+            )
+            .replacen(
+                "$39)",
+                "$39, $40, $41, $42, $43, $44, $45, $46, $47, $48, $49, $50)",
+                1,
+            )
+    })
+}
+
+/// Inserts a new report's event row with its key and sealed fields (prepared
+/// [`insert_sql`]); true when it was new.
+pub(super) fn insert(
     c: &mut impl GenericClient,
-    event: Uuid,
+    st: &postgres::Statement,
+    row: &EventRow,
+    hash: &[u8],
     s: &SealedReport,
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
     let (k, f) = (&s.key, &s.fields);
-    c.execute(
-        "UPDATE events SET sealed_key = $2, sealed_master = $3, sealed_key_created_at = $4,
-             sealed_key_destroyed_at = $5, sealed_people = $6, sealed_contact = $7,
-             sealed_description = $8, sealed_point = $9, sealed_raw_text = $10,
-             sealed_client = $11, contact_index = $12
-         WHERE id = $1",
+    let master = k.master_version as i32;
+    let created = audit::at_text(&k.created_at);
+    let destroyed = k.destroyed_at.as_ref().map(audit::at_text);
+    let index = f.contact_index.as_deref().map(inline_index);
+    insert_event_with(
+        c,
+        st,
+        row,
+        hash,
         &[
-            &event,
             &k.wrapped,
-            &(k.master_version as i32),
-            &audit::at_text(&k.created_at),
-            &k.destroyed_at.as_ref().map(audit::at_text),
+            &master,
+            &created,
+            &destroyed,
             &f.people,
             &f.reporter_contact,
             &f.description,
             &f.point,
             &f.raw_text,
             &f.client,
-            &f.contact_index.as_deref().map(inline_index),
+            &index,
         ],
     )
-    .px()?;
-    Ok(())
 }
 
 /// A report's sealed fields and key as kept on its `events` row, if it keeps them there.
@@ -156,4 +182,16 @@ pub(super) fn find_contact(
     .iter()
     .map(|r| r.try_get(0).px())
     .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_insert_names_every_column_of_the_event_and_the_sealed_ones() {
+        let sql = super::insert_sql();
+        let cols = sql[..sql.find("VALUES").unwrap()].matches(',').count() + 1;
+        let params = sql.matches('$').count();
+        assert_eq!((cols, params), (50, 50), "{sql}");
+        assert!(sql.contains("owner_org, sealed_key,") && sql.contains("$39, $40,"));
+    }
 }

@@ -3,11 +3,13 @@
 //! `sealed_*` columns, and the first [`crate::vault::INLINE_INDEX_BYTES`] of the contact's blind index in
 //! `contact_index`. Reports sealed before keep their `event_sealed` row ([`super::vault`]).
 
-use super::{opt_ts, parse_ts, ts, uuid_col, Sx};
+use super::{insert_event_with, opt_ts, parse_ts, ts, uuid_col, Sx, INSERT_EVENT};
 use crate::error::StoreError;
+use crate::rows::EventRow;
 use crate::vault::{DataKeyRecord, SealedFields, SealedReport, StoredSealed};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row};
+use std::sync::OnceLock;
 use usalama_domain::EventId;
 use uuid::Uuid;
 
@@ -17,33 +19,58 @@ use crate::vault::inline_index;
 pub(super) const INLINE_KEY_COLUMNS: &str = "id, 'event', sealed_key, sealed_master,
     sealed_key_created_at, sealed_key_destroyed_at";
 
-/// Writes a report's key and sealed fields onto the `events` row `rowid` just inserted.
-pub(super) fn write(c: &Connection, rowid: i64, s: &SealedReport) -> Result<(), StoreError> {
+/// The sealed columns written with a new event, after [`INSERT_EVENT`]'s.
+const SEALED_COLUMNS: &str = "sealed_key, sealed_master, sealed_key_created_at,
+    sealed_key_destroyed_at, sealed_people, sealed_contact, sealed_description, sealed_point,
+    sealed_raw_text, sealed_client, contact_index";
+
+/// [`INSERT_EVENT`] with the sealed columns as parameters 40–50: one statement writes a new
+/// report's row with its key and sealed fields.
+pub(super) fn insert_sql() -> &'static str {
+    static SQL: OnceLock<String> = OnceLock::new();
+    SQL.get_or_init(|| {
+        let sql = INSERT_EVENT
+            .replacen("owner_org)", &format!("owner_org, {SEALED_COLUMNS})"), 1)
+            .replacen(
+                "?39)",
+                "?39, ?40, ?41, ?42, ?43, ?44, ?45, ?46, ?47, ?48, ?49, ?50)",
+                1,
+            );
+        debug_assert!(sql.contains("?50)") && sql.contains("contact_index)"));
+        sql
+    })
+}
+
+/// Inserts a new report's event row with its key and sealed fields (prepared
+/// [`insert_sql`]); true when it was new.
+pub(super) fn insert(
+    st: &mut rusqlite::Statement<'_>,
+    row: &EventRow,
+    hash: &[u8],
+    s: &SealedReport,
+) -> Result<bool, StoreError> {
     let (k, f) = (&s.key, &s.fields);
-    c.prepare_cached(
-        "UPDATE events SET sealed_key = ?2, sealed_master = ?3, sealed_key_created_at = ?4,
-             sealed_key_destroyed_at = ?5, sealed_people = ?6, sealed_contact = ?7,
-             sealed_description = ?8, sealed_point = ?9, sealed_raw_text = ?10,
-             sealed_client = ?11, contact_index = ?12
-         WHERE rowid = ?1",
+    let created = ts(&k.created_at);
+    let destroyed = k.destroyed_at.as_ref().map(ts);
+    let index = f.contact_index.as_deref().map(inline_index);
+    insert_event_with(
+        st,
+        row,
+        hash,
+        &[
+            &k.wrapped,
+            &i64::from(k.master_version),
+            &created,
+            &destroyed,
+            &f.people,
+            &f.reporter_contact,
+            &f.description,
+            &f.point,
+            &f.raw_text,
+            &f.client,
+            &index,
+        ],
     )
-    .sx()?
-    .execute(params![
-        rowid,
-        k.wrapped,
-        i64::from(k.master_version),
-        ts(&k.created_at),
-        k.destroyed_at.as_ref().map(ts),
-        f.people,
-        f.reporter_contact,
-        f.description,
-        f.point,
-        f.raw_text,
-        f.client,
-        f.contact_index.as_deref().map(inline_index)
-    ])
-    .sx()?;
-    Ok(())
 }
 
 /// A report's sealed fields and key as kept on its `events` row, if it keeps them there.
@@ -157,4 +184,16 @@ pub(super) fn find_contact(c: &Connection, index: &[u8]) -> Result<Vec<Uuid>, St
         .query_map([inline_index(index)], |r| uuid_col(r, 0))
         .sx()?;
     rows.collect::<Result<Vec<_>, _>>().sx()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_insert_names_every_column_of_the_event_and_the_sealed_ones() {
+        let sql = super::insert_sql();
+        let cols = sql[..sql.find("VALUES").unwrap()].matches(',').count() + 1;
+        let params = sql.matches('?').count();
+        assert_eq!((cols, params), (50, 50), "{sql}");
+        assert!(sql.contains("owner_org, sealed_key,") && sql.contains("?39, ?40,"));
+    }
 }

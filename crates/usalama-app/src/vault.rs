@@ -5,7 +5,9 @@
 //! - Each report with personal data, and each attachment, gets a random 256-bit **data
 //!   key**, wrapped by the current master key (XChaCha20-Poly1305, the key's id, purpose
 //!   and master version bound as associated data). A report's key has the event's id and
-//!   is kept on its `event_sealed` row; attachments' and installation keys in `data_keys`.
+//!   is kept, with its sealed fields, on its `events` row (migration 0012; reports sealed
+//!   before on their `event_sealed` row); attachments' and installation keys in
+//!   `data_keys`.
 //! - Fields are **sealed** with XChaCha20-Poly1305 under the data key, with a random
 //!   24-byte nonce and the table, record id and field name as associated data, so a
 //!   ciphertext moved to another record or field, or a flipped byte, fails to open: an

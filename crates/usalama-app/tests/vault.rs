@@ -99,21 +99,48 @@ fn broken(app: &App, cp: Option<AuditHead>) -> usalama_store::ChainBreak {
     }
 }
 
-/// Flips one bit of a byte of a sealed column, in SQL of the backend.
+/// Flips one bit of a byte of a sealed column of an event's row (migration 0012), in SQL
+/// of the backend.
 fn flip(s: &TestStore, column: &str, id: EventId) {
     let id = id.as_uuid();
     match s.name {
         "sqlite" => s.execute_sql(&format!(
-            "UPDATE event_sealed SET {column} = CAST(substr({column}, 1, 30) ||
+            "UPDATE events SET {column} = CAST(substr({column}, 1, 30) ||
                CASE WHEN substr({column}, 31, 1) = X'00' THEN X'01' ELSE X'00' END ||
-               substr({column}, 32) AS BLOB) WHERE event_id = X'{}'",
+               substr({column}, 32) AS BLOB) WHERE id = X'{}'",
             id.simple()
         )),
         _ => s.execute_sql(&format!(
-            "UPDATE event_sealed SET {column} = set_byte({column}, 30, get_byte({column}, 30) # 1)
-             WHERE event_id = '{id}'"
+            "UPDATE events SET {column} = set_byte({column}, 30, get_byte({column}, 30) # 1)
+             WHERE id = '{id}'"
         )),
     }
+}
+
+/// The SQL literal of an event id on the backend.
+fn id_sql(s: &TestStore, id: EventId) -> String {
+    match s.name {
+        "sqlite" => format!("X'{}'", id.as_uuid().simple()),
+        _ => format!("'{}'", id.as_uuid()),
+    }
+}
+
+/// Copies the sealed `columns` of event `from`'s row onto event `to`'s row.
+fn move_sealed(s: &TestStore, columns: &[&str], from: EventId, to: EventId) {
+    let set: Vec<String> = columns
+        .iter()
+        .map(|c| {
+            format!(
+                "{c} = (SELECT {c} FROM events WHERE id = {})",
+                id_sql(s, from)
+            )
+        })
+        .collect();
+    s.execute_sql(&format!(
+        "UPDATE events SET {} WHERE id = {}",
+        set.join(", "),
+        id_sql(s, to)
+    ));
 }
 
 #[test]
@@ -171,7 +198,7 @@ fn personal_data_is_sealed_and_only_allowed_roles_read_it() {
         assert_eq!(intact(&app).0, before + 1, "refused reads leave no entry");
 
         // A flipped byte is an error naming the field and record, never wrong data.
-        flip(&s, "people", id);
+        flip(&s, "sealed_people", id);
         let e = app.personal_data(&analyst(), id).unwrap_err().to_string();
         assert_eq!(
             e,
@@ -180,9 +207,58 @@ fn personal_data_is_sealed_and_only_allowed_roles_read_it() {
             s.name
         );
         // A ciphertext moved to another field does not open either.
-        s.execute_sql("UPDATE event_sealed SET description = reporter_contact");
+        s.execute_sql(
+            "UPDATE events SET sealed_description = sealed_contact WHERE sealed_master IS NOT NULL",
+        );
         let e = app.personal_data(&analyst(), id).unwrap_err().to_string();
         assert!(e.contains("decryption failed"), "{e}");
+    }
+}
+
+/// Every sealed column of an event's row (migration 0012).
+const SEALED_COLUMNS: &[&str] = &[
+    "sealed_key",
+    "sealed_master",
+    "sealed_key_created_at",
+    "sealed_key_destroyed_at",
+    "sealed_people",
+    "sealed_contact",
+    "sealed_description",
+    "sealed_point",
+    "sealed_raw_text",
+    "sealed_client",
+    "contact_index",
+];
+
+#[test]
+fn a_sealed_bundle_moved_to_another_events_row_does_not_open() {
+    for s in stores() {
+        let app = app_with(&s, Keyring::generate(), Arc::new(MemoryLedger::default()));
+        boundaries(&app);
+        let a = submit(&app, report(&app, "Moved Person", "+1 555 0300"));
+        let b = submit(&app, report(&app, "Other Person", "+1 555 0301"));
+        let c = submit(&app, report(&app, "Third Person", "+1 555 0302"));
+        // Negative control: both open before anything moves.
+        for id in [a, b, c] {
+            assert!(app.personal_data(&analyst(), id).unwrap().is_some());
+        }
+        // The whole bundle, wrapped key included, onto another row: the key's wrap binds
+        // its id (the event's), so it does not unwrap there.
+        move_sealed(&s, SEALED_COLUMNS, a, b);
+        let e = app.personal_data(&analyst(), b).unwrap_err().to_string();
+        assert!(e.contains("decryption failed"), "{}: {e}", s.name);
+        // The sealed fields alone under the other row's own key: they bind the record.
+        move_sealed(&s, &SEALED_COLUMNS[4..], a, c);
+        let e = app.personal_data(&analyst(), c).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            format!("decryption failed for events.people of {c}"),
+            "{}",
+            s.name
+        );
+        // The row it came from still opens.
+        let p = app.personal_data(&analyst(), a).unwrap().unwrap();
+        assert_eq!(p.people[0].name.as_deref(), Some("Moved Person"));
     }
 }
 
@@ -249,8 +325,11 @@ fn erasure_shreds_and_reaches_a_backup_taken_before() {
             "sqlite" => s.execute_sql(&format!("VACUUM INTO '{}'", backup.display())),
             _ => {
                 s.execute_sql("CREATE TABLE dk_backup AS SELECT * FROM data_keys");
-                // Reports' keys are kept on their sealed rows (migration 0009).
-                s.execute_sql("CREATE TABLE es_backup AS SELECT * FROM event_sealed");
+                // Reports' keys are kept on their events rows (migration 0012).
+                s.execute_sql(
+                    "CREATE TABLE ev_backup AS SELECT id, sealed_key, sealed_key_destroyed_at,
+                         contact_index FROM events WHERE sealed_master IS NOT NULL",
+                );
             }
         }
         assert!(matches!(
@@ -290,9 +369,10 @@ fn erasure_shreds_and_reaches_a_backup_taken_before() {
                      FROM dk_backup b WHERE d.id = b.id",
                 );
                 s.execute_sql(
-                    "UPDATE event_sealed d SET wrapped_key = b.wrapped_key,
-                         key_destroyed_at = b.key_destroyed_at, contact_index = b.contact_index
-                     FROM es_backup b WHERE d.event_id = b.event_id",
+                    "UPDATE events d SET sealed_key = b.sealed_key,
+                         sealed_key_destroyed_at = b.sealed_key_destroyed_at,
+                         contact_index = b.contact_index
+                     FROM ev_backup b WHERE d.id = b.id",
                 );
                 app_with(&s, ring.clone(), ledger.clone())
             }

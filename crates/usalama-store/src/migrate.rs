@@ -52,6 +52,10 @@ pub(crate) const SQLITE: &[Migration] = &[
         version: 10,
         sql: include_str!("../migrations/sqlite/0010_events_by_source.sql"),
     },
+    Migration {
+        version: 12,
+        sql: include_str!("../migrations/sqlite/0012_sealed_on_events.sql"),
+    },
 ];
 
 /// PostgreSQL migrations in order.
@@ -95,6 +99,10 @@ pub(crate) const POSTGRES: &[Migration] = &[
     Migration {
         version: 10,
         sql: include_str!("../migrations/postgres/0010_events_by_source.sql"),
+    },
+    Migration {
+        version: 12,
+        sql: include_str!("../migrations/postgres/0012_sealed_on_events.sql"),
     },
 ];
 

@@ -186,3 +186,12 @@ impl std::fmt::Debug for LegacyPersonal {
 /// Seals one account's TOTP secret (account id, secret in clear → sealed bytes), for
 /// [`crate::Store::seal_legacy_totp`].
 pub type SecretSealer<'a> = dyn FnMut(Uuid, &[u8]) -> Result<Vec<u8>, String> + 'a;
+
+/// Bytes of a contact's blind index kept on an `events` row (migration 0012): the first
+/// 128 bits of the HMAC-SHA256, ample against collisions for an exact search.
+pub const INLINE_INDEX_BYTES: usize = 16;
+
+/// The part of a blind index kept on an `events` row.
+pub fn inline_index(index: &[u8]) -> &[u8] {
+    &index[..index.len().min(INLINE_INDEX_BYTES)]
+}

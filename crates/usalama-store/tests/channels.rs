@@ -150,11 +150,13 @@ fn sealed(n: u32, key_id: uuid::Uuid) -> usalama_store::SealedReport {
 }
 
 #[test]
-fn report_keys_on_the_sealed_row_and_in_data_keys_read_rotate_and_erase_alike() {
+fn report_keys_on_the_event_row_the_sealed_row_and_in_data_keys_read_rotate_and_erase_alike() {
     on_every_backend(|s| {
         let st = &s.store;
-        // Report 1's key has the event's id: kept on its sealed row (migration 0009).
-        // Report 2's has another id: kept in `data_keys`, as rows written before 0009.
+        // Report 1's key has the event's id: kept with its sealed fields on its `events`
+        // row (migration 0012). Report 2's has another id: kept in `data_keys`, as rows
+        // written before 0009. Report 3 is sealed afterwards (legacy sealing), its key on
+        // an `event_sealed` row, as reports sealed between 0009 and 0012.
         let mut a = report(1, None, &[]);
         let ida = a.event.event.id;
         a.event.event = {
@@ -162,12 +164,15 @@ fn report_keys_on_the_sealed_row_and_in_data_keys_read_rotate_and_erase_alike() 
             d.reporter_contact = None;
             d.restore().unwrap()
         };
+        a.receipt.raw_text = None;
         a.sealed = Some(sealed(1, ida.as_uuid()));
         let mut b = report(2, None, &[]);
         let idb = b.event.event.id;
         let old_key = uuid::Uuid::from_u128(0xfeed);
         b.sealed = Some(sealed(2, old_key));
-        st.insert_reports(&[a, b]).unwrap();
+        let c = report(3, None, &[]);
+        let idc = c.event.event.id;
+        st.insert_reports(&[a, b, c]).unwrap();
         let audit = |what: &str| {
             usalama_store::AuditDraft::new(
                 t0(),
@@ -177,17 +182,51 @@ fn report_keys_on_the_sealed_row_and_in_data_keys_read_rotate_and_erase_alike() 
                 serde_json::json!({}),
             )
         };
+        let mut legacy = Vec::new();
+        let n = st
+            .seal_legacy_personal(
+                10,
+                &mut |l| {
+                    legacy.push(l.event);
+                    Ok(sealed(3, l.event.as_uuid()))
+                },
+                &audit("legacy.seal"),
+            )
+            .unwrap();
+        assert_eq!(
+            (n, legacy),
+            (1, vec![idc]),
+            "only the clear report: {}",
+            s.name
+        );
+
+        // Report 1's row keeps the first 16 bytes of the blind index.
+        let mut inline_fields = sealed(1, ida.as_uuid()).fields;
+        inline_fields.contact_index = Some(vec![1; usalama_store::vault::INLINE_INDEX_BYTES]);
         let ra = st.read_sealed(ida, &audit("read")).unwrap().unwrap();
         assert_eq!(ra.key, sealed(1, ida.as_uuid()).key, "{}", s.name);
-        assert_eq!(ra.fields, sealed(1, ida.as_uuid()).fields);
+        assert_eq!(ra.fields, inline_fields);
         let rb = st.read_sealed(idb, &audit("read")).unwrap().unwrap();
         assert_eq!(rb.key, sealed(2, old_key).key, "{}", s.name);
         assert_eq!(st.get_data_key(old_key).unwrap(), Some(rb.key.clone()));
+        let rc = st.read_sealed(idc, &audit("read")).unwrap().unwrap();
+        assert_eq!(rc.key, sealed(3, idc.as_uuid()).key, "{}", s.name);
+        assert_eq!(rc.fields, sealed(3, idc.as_uuid()).fields);
         assert_eq!(st.get_data_key(ida.as_uuid()).unwrap(), None);
-        let (live, _) = st.count_data_keys().unwrap();
-        assert!(live >= 2);
+        assert_eq!(st.get_data_key(idc.as_uuid()).unwrap(), None);
+        assert_eq!(st.count_data_keys().unwrap(), (3, 0), "{}", s.name);
         assert_eq!(st.event_key_ids(ida).unwrap(), vec![ida.as_uuid()]);
         assert_eq!(st.event_key_ids(idb).unwrap(), vec![old_key]);
+        assert_eq!(st.event_key_ids(idc).unwrap(), vec![idc.as_uuid()]);
+        // The blind index finds each layout's report (a full index is asked for).
+        for (n, id) in [(1u8, ida), (2, idb), (3, idc)] {
+            assert_eq!(
+                st.find_by_contact_index(&[n; 32], &audit("find")).unwrap(),
+                vec![id],
+                "{}",
+                s.name
+            );
+        }
         let mut seen = Vec::new();
         let counts = st
             .rewrap_data_keys(
@@ -201,9 +240,12 @@ fn report_keys_on_the_sealed_row_and_in_data_keys_read_rotate_and_erase_alike() 
                 &audit("keys.rotate"),
             )
             .unwrap();
-        assert!(seen.contains(&ida.as_uuid()) && seen.contains(&old_key));
-        assert_eq!(counts.rewrapped as usize, seen.len());
-        for id in [ida, idb] {
+        seen.sort();
+        let mut all = vec![ida.as_uuid(), idc.as_uuid(), old_key];
+        all.sort();
+        assert_eq!(seen, all, "{}", s.name);
+        assert_eq!(counts.rewrapped, 3);
+        for id in [ida, idb, idc] {
             let k = st.read_sealed(id, &audit("read")).unwrap().unwrap().key;
             assert_eq!(
                 (k.wrapped, k.master_version),
@@ -212,48 +254,60 @@ fn report_keys_on_the_sealed_row_and_in_data_keys_read_rotate_and_erase_alike() 
                 s.name
             );
         }
-        // A failing rewrap names the row of an inline key and changes nothing.
-        let err = st
-            .rewrap_data_keys(
-                &mut |k| {
-                    if k.id == ida.as_uuid() {
-                        Err("no".into())
-                    } else {
-                        Ok(k.clone())
-                    }
-                },
-                &audit("keys.rotate"),
-            )
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains(&format!("event_sealed.{}", ida.as_uuid())),
-            "{err}"
-        );
-        // Erasure destroys both kinds of key and clears the blind index.
+        // A failing rewrap names the row of the key and changes nothing.
+        for (id, table) in [(ida, "events"), (idc, "event_sealed")] {
+            let err = st
+                .rewrap_data_keys(
+                    &mut |k| {
+                        if k.id == id.as_uuid() {
+                            Err("no".into())
+                        } else {
+                            let mut n = k.clone();
+                            n.master_version = 9;
+                            Ok(n)
+                        }
+                    },
+                    &audit("keys.rotate"),
+                )
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(&format!("{table}.{}", id.as_uuid())), "{err}");
+        }
+        for id in [ida, idb, idc] {
+            let k = st.read_sealed(id, &audit("read")).unwrap().unwrap().key;
+            assert_eq!(k.master_version, 2, "rolled back: {}", s.name);
+        }
+        // Erasure destroys every kind of key and clears the blind index.
         let later = t0() + chrono::Duration::days(1);
+        let keys = [ida.as_uuid(), idc.as_uuid(), old_key];
         assert_eq!(
-            st.destroy_data_keys(&[ida.as_uuid(), old_key], later, &[audit("erase")])
+            st.destroy_data_keys(&keys, later, &[audit("erase")])
                 .unwrap(),
-            2,
+            3,
             "{}",
             s.name
         );
-        for id in [ida, idb] {
+        for (n, id) in [(1u8, ida), (2, idb), (3, idc)] {
             let r = st.read_sealed(id, &audit("read")).unwrap().unwrap();
             assert_eq!(r.key.wrapped, None);
             assert_eq!(r.key.destroyed_at, Some(later));
             assert_eq!(r.fields.contact_index, None);
+            assert!(
+                r.fields.people.is_some(),
+                "the ciphertext stays, unreadable"
+            );
             assert!(st.event_key_ids(id).unwrap().is_empty());
+            assert!(st
+                .find_by_contact_index(&[n; 32], &audit("find"))
+                .unwrap()
+                .is_empty());
         }
         assert_eq!(
-            st.destroy_data_keys(&[ida.as_uuid(), old_key], later, &[])
-                .unwrap(),
+            st.destroy_data_keys(&keys, later, &[]).unwrap(),
             0,
             "already destroyed"
         );
-        let (_, destroyed) = st.count_data_keys().unwrap();
-        assert!(destroyed >= 2);
+        assert_eq!(st.count_data_keys().unwrap(), (0, 3), "{}", s.name);
     });
 }
 

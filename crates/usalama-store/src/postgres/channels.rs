@@ -21,6 +21,7 @@ impl PgStore {
             .prepare("SELECT id FROM events WHERE source = $1 AND external_id = $2")
             .px()?;
         let ins = tx.prepare(INSERT_EVENT).px()?;
+        let ins_sealed = tx.prepare(super::sealed_inline::insert_sql()).px()?;
         let receipt = tx
             .prepare(
                 "INSERT INTO report_receipts (event_id, reference, channel, received_at, sender_hash, raw_text)
@@ -55,9 +56,27 @@ impl PgStore {
                 Some(id) => id,
                 None => {
                     let hash = row.content_hash();
-                    insert_event(&mut tx, &ins, &row, &hash)?;
-                    if let Some(sealed) = &r.sealed {
-                        vault::insert_sealed(&mut tx, row.id, sealed)?;
+                    match &r.sealed {
+                        // The key is the event's: kept on the event's row (0012).
+                        Some(sealed) if sealed.key.id == row.id => {
+                            let new = super::sealed_inline::insert(
+                                &mut tx,
+                                &ins_sealed,
+                                &row,
+                                &hash,
+                                sealed,
+                            )?;
+                            if !new {
+                                vault::insert_sealed(&mut tx, row.id, sealed)?;
+                            }
+                        }
+                        Some(sealed) => {
+                            insert_event(&mut tx, &ins, &row, &hash)?;
+                            vault::insert_sealed(&mut tx, row.id, sealed)?;
+                        }
+                        None => {
+                            insert_event(&mut tx, &ins, &row, &hash)?;
+                        }
                     }
                     row.id
                 }

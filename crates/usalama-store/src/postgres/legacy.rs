@@ -11,13 +11,15 @@ use crate::vault::{LegacyPersonal, SealedReport};
 use usalama_domain::EventId;
 use uuid::Uuid;
 
-/// Reports with personal data in clear and no sealed fields, oldest id first (the partial
+/// Reports with personal data in clear and no sealed fields (neither an `event_sealed`
+/// row nor sealed columns on the event's row, migration 0012), oldest id first (the partial
 /// indexes of migration 0007 hold exactly the candidates).
 const LEGACY_PERSONAL: &str = "SELECT e.id, e.people, e.reporter_contact, r.raw_text
      FROM events e LEFT JOIN report_receipts r ON r.event_id = e.id
      WHERE e.id IN (SELECT id FROM events WHERE people <> '[]' OR reporter_contact IS NOT NULL
                     UNION SELECT event_id FROM report_receipts WHERE raw_text IS NOT NULL)
        AND NOT EXISTS (SELECT 1 FROM event_sealed s WHERE s.event_id = e.id)
+       AND e.sealed_master IS NULL
      ORDER BY e.id LIMIT $1";
 
 /// The advisory lock serialising the sealing of clear values.

@@ -35,6 +35,7 @@ use usalama_domain::{Actor, ActorId, EventId, Locality, LocalityId, LocalityPath
 use usalama_domain::{OrgId, Organisation, ShareScope};
 use uuid::Uuid;
 
+mod sealed_inline;
 mod vault;
 mod verification;
 
@@ -281,52 +282,69 @@ pub(crate) fn insert_event(
     row: &EventRow,
     hash: &[u8],
 ) -> Result<bool, StoreError> {
-    let n = tx
-        .execute(
-            st,
-            &[
-                &row.id,
-                &row.source,
-                &row.external_id,
-                &row.channel,
-                &row.occurred_start,
-                &row.occurred_end,
-                &row.date_precision,
-                &row.reported_at,
-                &row.latitude,
-                &row.longitude,
-                &i32o(row.location_precision),
-                &row.place_name,
-                &row.locality_id,
-                &row.adm[0],
-                &row.adm[1],
-                &row.adm[2],
-                &row.adm[3],
-                &row.dimension,
-                &row.category,
-                &row.source_codes,
-                &i32o(row.killed_best),
-                &i32o(row.killed_low),
-                &i32o(row.killed_high),
-                &i32o(row.injured),
-                &i32o(row.abducted),
-                &i32o(row.displaced),
-                &row.civilians_targeted,
-                &row.description,
-                &row.people,
-                &row.reporter_contact,
-                &row.status,
-                &row.duplicate_of,
-                &row.reliability,
-                &i32o(row.credibility),
-                &row.created_at,
-                &row.updated_at,
-                &row.created_by,
-                &hash,
-                &row.owner_org,
-            ],
-        )
-        .px()?;
+    insert_event_with(tx, st, row, hash, &[])
+}
+
+/// A statement's parameter.
+pub(crate) type Param<'a> = &'a (dyn postgres::types::ToSql + Sync);
+
+/// Runs an insert of an event whose first 39 parameters are [`INSERT_EVENT`]'s, `extra`
+/// bound after them (the sealed columns of migration 0012); true when it was new.
+pub(crate) fn insert_event_with(
+    tx: &mut impl GenericClient,
+    st: &postgres::Statement,
+    row: &EventRow,
+    hash: &[u8],
+    extra: &[Param<'_>],
+) -> Result<bool, StoreError> {
+    let event: [Param<'_>; 39] = [
+        &row.id,
+        &row.source,
+        &row.external_id,
+        &row.channel,
+        &row.occurred_start,
+        &row.occurred_end,
+        &row.date_precision,
+        &row.reported_at,
+        &row.latitude,
+        &row.longitude,
+        &i32o(row.location_precision),
+        &row.place_name,
+        &row.locality_id,
+        &row.adm[0],
+        &row.adm[1],
+        &row.adm[2],
+        &row.adm[3],
+        &row.dimension,
+        &row.category,
+        &row.source_codes,
+        &i32o(row.killed_best),
+        &i32o(row.killed_low),
+        &i32o(row.killed_high),
+        &i32o(row.injured),
+        &i32o(row.abducted),
+        &i32o(row.displaced),
+        &row.civilians_targeted,
+        &row.description,
+        &row.people,
+        &row.reporter_contact,
+        &row.status,
+        &row.duplicate_of,
+        &row.reliability,
+        &i32o(row.credibility),
+        &row.created_at,
+        &row.updated_at,
+        &row.created_by,
+        &hash,
+        &row.owner_org,
+    ];
+    let n = if extra.is_empty() {
+        tx.execute(st, &event)
+    } else {
+        let all: Vec<Param<'_>> = event.iter().chain(extra).copied().collect();
+        tx.execute(st, &all)
+    }
+    .px()?;
     Ok(n == 1)
 }
 

@@ -2,7 +2,7 @@
 //! the hash-chained audit log. Appends lock the head row (`SELECT … FOR UPDATE`), so
 //! concurrent writers queue behind each other and the chain never forks.
 
-use super::{PgStore, Px};
+use super::{sealed_inline, PgStore, Px};
 use crate::audit::{self, AuditDraft, AuditEntry, AuditHead};
 use crate::error::StoreError;
 use crate::vault::{
@@ -184,7 +184,10 @@ impl PgStore {
     ) -> Result<Option<StoredSealed>, StoreError> {
         let mut c = self.conn()?;
         let mut tx = c.transaction().px()?;
-        let row = tx
+        let inline = sealed_inline::read(&mut tx, event)?;
+        let row = match inline {
+            Some(_) => None,
+            None => tx
             .query_opt(
                 &format!(
                     "SELECT s.people, s.reporter_contact, s.description, s.point, s.raw_text, s.contact_index, s.client,
@@ -193,9 +196,10 @@ impl PgStore {
                 ),
                 &[&event.as_uuid()],
             )
-            .px()?;
+            .px()?,
+        };
         let found = match row {
-            None => None,
+            None => inline,
             Some(r) => Some(StoredSealed {
                 event,
                 fields: SealedFields {
@@ -269,8 +273,9 @@ impl PgStore {
     }
 
     pub(super) fn vault_count_keys(&self) -> Result<(u64, u64), StoreError> {
-        let r = self
-            .conn()?
+        let mut c = self.conn()?;
+        let (live, destroyed) = sealed_inline::count(&mut *c)?;
+        let r = c
             .query_one(
                 "SELECT (SELECT count(*) FROM data_keys WHERE wrapped_key IS NOT NULL)
                       + (SELECT count(*) FROM event_sealed WHERE key_id IS NULL AND wrapped_key IS NOT NULL),
@@ -280,8 +285,8 @@ impl PgStore {
             )
             .px()?;
         Ok((
-            r.try_get::<_, i64>(0).px()? as u64,
-            r.try_get::<_, i64>(1).px()? as u64,
+            r.try_get::<_, i64>(0).px()? as u64 + live,
+            r.try_get::<_, i64>(1).px()? as u64 + destroyed,
         ))
     }
 
@@ -314,6 +319,8 @@ impl PgStore {
             .iter()
             .map(|r| key_at(r, 0))
             .collect::<Result<Vec<_>, _>>()?;
+        // Reports' keys kept on their `events` rows (migration 0012).
+        let on_events = sealed_inline::keys_for_update(&mut tx)?;
         let upd = tx
             .prepare("UPDATE data_keys SET wrapped_key = $2, master_version = $3 WHERE id = $1")
             .px()?;
@@ -324,21 +331,29 @@ impl PgStore {
             )
             .px()?;
         let mut counts = RewrapCounts::default();
-        for (k, on_row) in keys
+        for (k, table) in keys
             .iter()
-            .map(|k| (k, false))
-            .chain(inline.iter().map(|k| (k, true)))
+            .map(|k| (k, "data_keys"))
+            .chain(inline.iter().map(|k| (k, "event_sealed")))
+            .chain(on_events.iter().map(|k| (k, "events")))
         {
             if k.wrapped.is_none() {
                 counts.destroyed += 1;
                 continue;
             }
-            let table = if on_row { "event_sealed" } else { "data_keys" };
             let n = f(k).map_err(|reason| StoreError::InvalidRecord {
                 id: format!("{table}.{}", k.id),
                 reason,
             })?;
-            let st = if on_row { &upd_inline } else { &upd };
+            let st = match table {
+                "events" => {
+                    sealed_inline::rewrap(&mut tx, k.id, &n)?;
+                    counts.rewrapped += 1;
+                    continue;
+                }
+                "event_sealed" => &upd_inline,
+                _ => &upd,
+            };
             tx.execute(st, &[&k.id, &n.wrapped, &(n.master_version as i32)])
                 .px()?;
             counts.rewrapped += 1;
@@ -364,6 +379,9 @@ impl PgStore {
                  UNION
                  SELECT event_id FROM event_sealed
                    WHERE event_id = $1 AND key_id IS NULL AND wrapped_key IS NOT NULL
+                 UNION
+                 SELECT id FROM events
+                   WHERE id = $1 AND sealed_master IS NOT NULL AND sealed_key IS NOT NULL
                  UNION
                  SELECT k.id FROM report_attachments a JOIN data_keys k ON k.id = a.key_id
                    WHERE a.event_id = $1 AND k.wrapped_key IS NOT NULL
@@ -398,12 +416,14 @@ impl PgStore {
                  WHERE event_id = $1 AND key_id IS NULL AND wrapped_key IS NOT NULL",
             )
             .px()?;
+        let at_time = at;
         let at = audit::at_text(&at);
         let mut n = 0;
         for id in ids {
             n += tx.execute(&st, &[id, &at]).px()?;
             tx.execute(&idx, &[id]).px()?;
             n += tx.execute(&inline, &[id, &at]).px()?;
+            n += sealed_inline::destroy(&mut tx, *id, at_time)?;
         }
         if !audit.is_empty() {
             append_tx(&mut tx, audit)?;
@@ -425,7 +445,9 @@ impl PgStore {
                 &[&index],
             )
             .px()?;
-        let ids = uuids(rows)?;
+        let mut ids = uuids(rows)?;
+        ids.extend(sealed_inline::find_contact(&mut tx, index)?);
+        ids.sort();
         append_tx(&mut tx, std::slice::from_ref(audit))?;
         tx.commit().px()?;
         Ok(ids.into_iter().map(EventId::from_uuid).collect())
@@ -442,7 +464,11 @@ impl PgStore {
                    LEFT JOIN data_keys k ON k.id = s.key_id
                  WHERE (CASE WHEN s.key_id IS NULL THEN s.wrapped_key ELSE k.wrapped_key END) IS NOT NULL
                    AND e.status <> 'unverified' AND e.updated_at < $1
-                 ORDER BY e.id",
+                 UNION
+                 SELECT e.id FROM events e
+                 WHERE e.sealed_master IS NOT NULL AND e.sealed_key IS NOT NULL
+                   AND e.status <> 'unverified' AND e.updated_at < $1
+                 ORDER BY 1",
                 &[&before],
             )
             .px()?;

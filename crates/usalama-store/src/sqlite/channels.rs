@@ -1,7 +1,10 @@
 //! The SQLite side of the channels: reports with their receipts and attachments stored in
 //! one transaction, report status by reference, and installation settings.
 
-use super::{insert_event, map_err, parse_ts, ts, uuid_col, vault, SqliteStore, Sx, INSERT_EVENT};
+use super::{
+    insert_event, map_err, parse_ts, sealed_inline, ts, uuid_col, vault, SqliteStore, Sx,
+    INSERT_EVENT,
+};
 use crate::error::StoreError;
 use crate::intake::{NewReport, ReportReceipt, StoredAttachment, StoredReport};
 use crate::rows::EventRow;
@@ -148,6 +151,7 @@ fn insert_reports_tx(
             .prepare("SELECT id FROM events WHERE source = ?1 AND external_id = ?2")
             .sx()?;
         let mut ins = tx.prepare(INSERT_EVENT).sx()?;
+        let mut ins_sealed = tx.prepare(sealed_inline::insert_sql()).sx()?;
         let mut receipt = tx
             .prepare(
                 "INSERT INTO report_receipts (event_id, reference, channel, received_at, sender_hash, raw_text)
@@ -177,9 +181,20 @@ fn insert_reports_tx(
                 Some(id) => id,
                 None => {
                     let hash = row.content_hash();
-                    insert_event(&mut ins, &row, &hash)?;
-                    if let Some(sealed) = &r.sealed {
-                        vault::insert_sealed(&tx, row.id, sealed)?;
+                    match &r.sealed {
+                        // The key is the event's: kept on the event's row (0012).
+                        Some(sealed) if sealed.key.id == row.id => {
+                            if !sealed_inline::insert(&mut ins_sealed, &row, &hash, sealed)? {
+                                vault::insert_sealed(&tx, row.id, sealed)?;
+                            }
+                        }
+                        Some(sealed) => {
+                            insert_event(&mut ins, &row, &hash)?;
+                            vault::insert_sealed(&tx, row.id, sealed)?;
+                        }
+                        None => {
+                            insert_event(&mut ins, &row, &hash)?;
+                        }
                     }
                     row.id
                 }

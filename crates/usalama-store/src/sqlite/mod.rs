@@ -40,6 +40,7 @@ use usalama_domain::{
 use usalama_domain::{OrgId, Organisation, ShareScope};
 use uuid::Uuid;
 
+mod sealed_inline;
 mod vault;
 mod verification;
 
@@ -365,49 +366,68 @@ pub(crate) fn insert_event(
     row: &EventRow,
     hash: &[u8],
 ) -> Result<bool, StoreError> {
-    let n = st
-        .execute(params![
-            row.id,
-            row.source,
-            row.external_id,
-            row.channel,
-            row.occurred_start.to_string(),
-            row.occurred_end.to_string(),
-            row.date_precision,
-            row.reported_at.as_ref().map(ts),
-            row.latitude,
-            row.longitude,
-            row.location_precision,
-            row.place_name,
-            row.locality_id,
-            row.adm[0],
-            row.adm[1],
-            row.adm[2],
-            row.adm[3],
-            row.dimension,
-            row.category,
-            row.source_codes,
-            row.killed_best,
-            row.killed_low,
-            row.killed_high,
-            row.injured,
-            row.abducted,
-            row.displaced,
-            row.civilians_targeted,
-            row.description,
-            row.people,
-            row.reporter_contact,
-            row.status,
-            row.duplicate_of,
-            row.reliability,
-            row.credibility,
-            ts(&row.created_at),
-            ts(&row.updated_at),
-            row.created_by,
-            hash,
-            row.owner_org
-        ])
-        .sx()?;
+    insert_event_with(st, row, hash, &[])
+}
+
+/// Runs an insert of an event whose first 39 parameters are [`INSERT_EVENT`]'s, `extra`
+/// bound after them (the sealed columns of migration 0012); true when it was new.
+pub(crate) fn insert_event_with(
+    st: &mut rusqlite::Statement<'_>,
+    row: &EventRow,
+    hash: &[u8],
+    extra: &[&dyn rusqlite::ToSql],
+) -> Result<bool, StoreError> {
+    let (start, end) = (row.occurred_start.to_string(), row.occurred_end.to_string());
+    let reported = row.reported_at.as_ref().map(ts);
+    let (created, updated) = (ts(&row.created_at), ts(&row.updated_at));
+    let event: [&dyn rusqlite::ToSql; 39] = [
+        &row.id,
+        &row.source,
+        &row.external_id,
+        &row.channel,
+        &start,
+        &end,
+        &row.date_precision,
+        &reported,
+        &row.latitude,
+        &row.longitude,
+        &row.location_precision,
+        &row.place_name,
+        &row.locality_id,
+        &row.adm[0],
+        &row.adm[1],
+        &row.adm[2],
+        &row.adm[3],
+        &row.dimension,
+        &row.category,
+        &row.source_codes,
+        &row.killed_best,
+        &row.killed_low,
+        &row.killed_high,
+        &row.injured,
+        &row.abducted,
+        &row.displaced,
+        &row.civilians_targeted,
+        &row.description,
+        &row.people,
+        &row.reporter_contact,
+        &row.status,
+        &row.duplicate_of,
+        &row.reliability,
+        &row.credibility,
+        &created,
+        &updated,
+        &row.created_by,
+        &hash,
+        &row.owner_org,
+    ];
+    let n = if extra.is_empty() {
+        st.execute(&event[..])
+    } else {
+        let all: Vec<&dyn rusqlite::ToSql> = event.iter().chain(extra).copied().collect();
+        st.execute(&*all)
+    }
+    .sx()?;
     Ok(n == 1)
 }
 

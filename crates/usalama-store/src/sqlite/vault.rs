@@ -2,7 +2,7 @@
 //! hash-chained audit log. Writers take `BEGIN IMMEDIATE`, so appends are serialized and
 //! the chain never forks.
 
-use super::{map_err, opt_ts, parse_ts, ts, uuid_col, SqliteStore, Sx};
+use super::{map_err, opt_ts, parse_ts, sealed_inline, ts, uuid_col, SqliteStore, Sx};
 use crate::audit::{self, AuditDraft, AuditEntry, AuditHead};
 use crate::error::StoreError;
 use crate::vault::{
@@ -164,7 +164,10 @@ impl SqliteStore {
         let tx = c
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .sx()?;
-        let found = tx
+        let inline = sealed_inline::read(&tx, event)?;
+        let found = match inline {
+            Some(s) => Some(s),
+            None => tx
             .query_row(
                 &format!(
                     "SELECT s.people, s.reporter_contact, s.description, s.point, s.raw_text, s.contact_index, s.client,
@@ -194,7 +197,8 @@ impl SqliteStore {
                 },
             )
             .optional()
-            .sx()?;
+            .sx()?,
+        };
         if found.is_some() {
             append_tx(&tx, std::slice::from_ref(audit))?;
         }
@@ -263,14 +267,16 @@ impl SqliteStore {
     }
 
     pub(super) fn vault_count_keys(&self) -> Result<(u64, u64), StoreError> {
-        self.conn()?
+        let c = self.conn()?;
+        let (live, destroyed) = sealed_inline::count(&c)?;
+        c
             .query_row(
                 "SELECT (SELECT count(*) FROM data_keys WHERE wrapped_key IS NOT NULL)
                       + (SELECT count(*) FROM event_sealed WHERE key_id IS NULL AND wrapped_key IS NOT NULL),
                         (SELECT count(*) FROM data_keys WHERE wrapped_key IS NULL)
                       + (SELECT count(*) FROM event_sealed WHERE key_id IS NULL AND wrapped_key IS NULL)",
                 [],
-                |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
+                |r| Ok((r.get::<_, i64>(0)? as u64 + live, r.get::<_, i64>(1)? as u64 + destroyed)),
             )
             .sx()
     }
@@ -302,6 +308,8 @@ impl SqliteStore {
             let rows = st.query_map([], key_row).sx()?;
             rows.collect::<Result<Vec<_>, _>>().map_err(map_err)?
         };
+        // Reports' keys kept on their `events` rows (migration 0012).
+        let on_events = sealed_inline::keys(&tx)?;
         let mut counts = RewrapCounts::default();
         {
             let mut upd = tx
@@ -313,23 +321,32 @@ impl SqliteStore {
                      WHERE event_id = ?1 AND key_id IS NULL",
                 )
                 .sx()?;
-            for (k, on_row) in keys
+            for (k, table) in keys
                 .iter()
-                .map(|k| (k, false))
-                .chain(inline.iter().map(|k| (k, true)))
+                .map(|k| (k, "data_keys"))
+                .chain(inline.iter().map(|k| (k, "event_sealed")))
+                .chain(on_events.iter().map(|k| (k, "events")))
             {
                 if k.wrapped.is_none() {
                     counts.destroyed += 1;
                     continue;
                 }
-                let table = if on_row { "event_sealed" } else { "data_keys" };
                 let n = f(k).map_err(|reason| StoreError::InvalidRecord {
                     id: format!("{table}.{}", k.id),
                     reason,
                 })?;
-                let st = if on_row { &mut upd_inline } else { &mut upd };
-                st.execute(params![k.id, n.wrapped, i64::from(n.master_version)])
-                    .sx()?;
+                match table {
+                    "events" => sealed_inline::rewrap(&tx, k.id, &n)?,
+                    "event_sealed" => {
+                        upd_inline
+                            .execute(params![k.id, n.wrapped, i64::from(n.master_version)])
+                            .sx()?;
+                    }
+                    _ => {
+                        upd.execute(params![k.id, n.wrapped, i64::from(n.master_version)])
+                            .sx()?;
+                    }
+                }
                 counts.rewrapped += 1;
             }
         }
@@ -361,7 +378,13 @@ impl SqliteStore {
             )
             .sx()?;
         let rows = st.query_map([event.as_uuid()], |r| uuid_col(r, 0)).sx()?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(map_err)
+        let mut ids = rows.collect::<Result<Vec<_>, _>>().map_err(map_err)?;
+        if sealed_inline::has_live_key(&c, event.as_uuid())? {
+            ids.push(event.as_uuid());
+            ids.sort();
+            ids.dedup();
+        }
+        Ok(ids)
     }
 
     pub(super) fn vault_destroy(
@@ -396,6 +419,7 @@ impl SqliteStore {
                 n += st.execute(params![id, ts(&at)]).sx()? as u64;
                 idx.execute([id]).sx()?;
                 n += inline.execute(params![id, ts(&at)]).sx()? as u64;
+                n += sealed_inline::destroy(&tx, *id, at)?;
             }
         }
         if !audit.is_empty() {
@@ -421,7 +445,10 @@ impl SqliteStore {
                 )
                 .sx()?;
             let rows = st.query_map([index], |r| uuid_col(r, 0)).sx()?;
-            rows.collect::<Result<Vec<_>, _>>().map_err(map_err)?
+            let mut ids = rows.collect::<Result<Vec<_>, _>>().map_err(map_err)?;
+            ids.extend(sealed_inline::find_contact(&tx, index)?);
+            ids.sort();
+            ids
         };
         append_tx(&tx, std::slice::from_ref(audit))?;
         tx.commit().sx()?;
@@ -439,7 +466,11 @@ impl SqliteStore {
                    LEFT JOIN data_keys k ON k.id = s.key_id
                  WHERE (CASE WHEN s.key_id IS NULL THEN s.wrapped_key ELSE k.wrapped_key END) IS NOT NULL
                    AND e.status <> 'unverified' AND e.updated_at < ?1
-                 ORDER BY e.id",
+                 UNION
+                 SELECT e.id FROM events e INDEXED BY events_sealed
+                 WHERE e.sealed_master IS NOT NULL AND e.sealed_key IS NOT NULL
+                   AND e.status <> 'unverified' AND e.updated_at < ?1
+                 ORDER BY 1",
             )
             .sx()?;
         let rows = st.query_map([ts(&before)], |r| uuid_col(r, 0)).sx()?;

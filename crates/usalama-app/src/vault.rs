@@ -5,7 +5,7 @@
 //! - Each report with personal data, and each attachment, gets a random 256-bit **data
 //!   key**, wrapped by the current master key (XChaCha20-Poly1305, the key's id, purpose
 //!   and master version bound as associated data). A report's key has the event's id and
-//!   is kept, with its sealed fields, on its `events` row (migration 0012; reports sealed
+//!   is kept, with its sealed fields, on its `events` row (migration 0011; reports sealed
 //!   before on their `event_sealed` row); attachments' and installation keys in
 //!   `data_keys`.
 //! - Fields are **sealed** with XChaCha20-Poly1305 under the data key, with a random

@@ -99,7 +99,7 @@ fn broken(app: &App, cp: Option<AuditHead>) -> usalama_store::ChainBreak {
     }
 }
 
-/// Flips one bit of a byte of a sealed column of an event's row (migration 0012), in SQL
+/// Flips one bit of a byte of a sealed column of an event's row (migration 0011), in SQL
 /// of the backend.
 fn flip(s: &TestStore, column: &str, id: EventId) {
     let id = id.as_uuid();
@@ -215,7 +215,7 @@ fn personal_data_is_sealed_and_only_allowed_roles_read_it() {
     }
 }
 
-/// Every sealed column of an event's row (migration 0012).
+/// Every sealed column of an event's row (migration 0011).
 const SEALED_COLUMNS: &[&str] = &[
     "sealed_key",
     "sealed_master",
@@ -325,7 +325,7 @@ fn erasure_shreds_and_reaches_a_backup_taken_before() {
             "sqlite" => s.execute_sql(&format!("VACUUM INTO '{}'", backup.display())),
             _ => {
                 s.execute_sql("CREATE TABLE dk_backup AS SELECT * FROM data_keys");
-                // Reports' keys are kept on their events rows (migration 0012).
+                // Reports' keys are kept on their events rows (migration 0011).
                 s.execute_sql(
                     "CREATE TABLE ev_backup AS SELECT id, sealed_key, sealed_key_destroyed_at,
                          contact_index FROM events WHERE sealed_master IS NOT NULL",

@@ -53,8 +53,8 @@ pub(crate) const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0010_events_by_source.sql"),
     },
     Migration {
-        version: 12,
-        sql: include_str!("../migrations/sqlite/0012_sealed_on_events.sql"),
+        version: 11,
+        sql: include_str!("../migrations/sqlite/0011_sealed_on_events.sql"),
     },
 ];
 
@@ -101,8 +101,8 @@ pub(crate) const POSTGRES: &[Migration] = &[
         sql: include_str!("../migrations/postgres/0010_events_by_source.sql"),
     },
     Migration {
-        version: 12,
-        sql: include_str!("../migrations/postgres/0012_sealed_on_events.sql"),
+        version: 11,
+        sql: include_str!("../migrations/postgres/0011_sealed_on_events.sql"),
     },
 ];
 

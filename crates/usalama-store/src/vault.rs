@@ -187,7 +187,7 @@ impl std::fmt::Debug for LegacyPersonal {
 /// [`crate::Store::seal_legacy_totp`].
 pub type SecretSealer<'a> = dyn FnMut(Uuid, &[u8]) -> Result<Vec<u8>, String> + 'a;
 
-/// Bytes of a contact's blind index kept on an `events` row (migration 0012): the first
+/// Bytes of a contact's blind index kept on an `events` row (migration 0011): the first
 /// 128 bits of the HMAC-SHA256, ample against collisions for an exact search.
 pub const INLINE_INDEX_BYTES: usize = 16;
 

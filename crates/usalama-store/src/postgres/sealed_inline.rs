@@ -3,12 +3,12 @@
 //! `sealed_*` columns, and the first [`crate::vault::INLINE_INDEX_BYTES`] of the contact's
 //! blind index in `contact_index`. Reports sealed before keep their `event_sealed` row.
 
-use super::vault::key_at;
+use super::vault::{key_at, sealed_fields_at};
 use super::{insert_event_with, Px, INSERT_EVENT};
 use crate::audit;
 use crate::error::StoreError;
 use crate::rows::EventRow;
-use crate::vault::{inline_index, DataKeyRecord, SealedFields, SealedReport, StoredSealed};
+use crate::vault::{inline_index, DataKeyRecord, SealedReport, StoredSealed};
 use chrono::{DateTime, Utc};
 use postgres::GenericClient;
 use std::sync::OnceLock;
@@ -95,15 +95,7 @@ pub(super) fn read(
     };
     Ok(Some(StoredSealed {
         event,
-        fields: SealedFields {
-            people: r.try_get(0).px()?,
-            reporter_contact: r.try_get(1).px()?,
-            description: r.try_get(2).px()?,
-            point: r.try_get(3).px()?,
-            raw_text: r.try_get(4).px()?,
-            contact_index: r.try_get(5).px()?,
-            client: r.try_get(6).px()?,
-        },
+        fields: sealed_fields_at(&r)?,
         key: key_at(&r, 7)?,
     }))
 }

@@ -22,6 +22,20 @@ pub(super) fn parse_ts(s: &str) -> Result<DateTime<Utc>, StoreError> {
         .map_err(|e| StoreError::Backend(format!("bad time '{s}': {e}")))
 }
 
+/// The seven sealed columns (people, contact, description, point, raw text, blind index,
+/// client) at the start of a row, in that order, whichever table they come from.
+pub(super) fn sealed_fields_at(r: &Row) -> Result<SealedFields, StoreError> {
+    Ok(SealedFields {
+        people: r.try_get(0).px()?,
+        reporter_contact: r.try_get(1).px()?,
+        description: r.try_get(2).px()?,
+        point: r.try_get(3).px()?,
+        raw_text: r.try_get(4).px()?,
+        contact_index: r.try_get(5).px()?,
+        client: r.try_get(6).px()?,
+    })
+}
+
 pub(super) fn key_at(r: &Row, o: usize) -> Result<DataKeyRecord, StoreError> {
     Ok(DataKeyRecord {
         id: r.try_get(o).px()?,
@@ -202,15 +216,7 @@ impl PgStore {
             None => inline,
             Some(r) => Some(StoredSealed {
                 event,
-                fields: SealedFields {
-                    people: r.try_get(0).px()?,
-                    reporter_contact: r.try_get(1).px()?,
-                    description: r.try_get(2).px()?,
-                    point: r.try_get(3).px()?,
-                    raw_text: r.try_get(4).px()?,
-                    contact_index: r.try_get(5).px()?,
-                    client: r.try_get(6).px()?,
-                },
+                fields: sealed_fields_at(&r)?,
                 key: key_at(&r, 7)?,
             }),
         };

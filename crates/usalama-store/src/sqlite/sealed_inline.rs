@@ -6,7 +6,7 @@
 use super::{insert_event_with, opt_ts, parse_ts, ts, uuid_col, Sx, INSERT_EVENT};
 use crate::error::StoreError;
 use crate::rows::EventRow;
-use crate::vault::{DataKeyRecord, SealedFields, SealedReport, StoredSealed};
+use crate::vault::{DataKeyRecord, SealedReport, StoredSealed};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use std::sync::OnceLock;
@@ -84,15 +84,7 @@ pub(super) fn read(c: &Connection, event: EventId) -> Result<Option<StoredSealed
     .query_row([event.as_uuid()], |r| {
         Ok(StoredSealed {
             event,
-            fields: SealedFields {
-                people: r.get(0)?,
-                reporter_contact: r.get(1)?,
-                description: r.get(2)?,
-                point: r.get(3)?,
-                raw_text: r.get(4)?,
-                contact_index: r.get(5)?,
-                client: r.get(6)?,
-            },
+            fields: super::vault::sealed_fields_at(r)?,
             key: key_at(r, 7)?,
         })
     })

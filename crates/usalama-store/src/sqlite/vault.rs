@@ -176,15 +176,7 @@ impl SqliteStore {
                 ),
                 [event.as_uuid()],
                 |r| {
-                    let fields = SealedFields {
-                        people: r.get(0)?,
-                        reporter_contact: r.get(1)?,
-                        description: r.get(2)?,
-                        point: r.get(3)?,
-                        raw_text: r.get(4)?,
-                        contact_index: r.get(5)?,
-                        client: r.get(6)?,
-                    };
+                    let fields = sealed_fields_at(r)?;
                     let key = DataKeyRecord {
                         id: uuid_col(r, 7)?,
                         purpose: r.get(8)?,
@@ -549,4 +541,18 @@ impl SqliteStore {
         tx.commit().sx()?;
         Ok(h)
     }
+}
+
+/// The seven sealed columns (people, contact, description, point, raw text, blind index,
+/// client) at the start of a row, in that order, whichever table they come from.
+pub(super) fn sealed_fields_at(r: &Row<'_>) -> rusqlite::Result<SealedFields> {
+    Ok(SealedFields {
+        people: r.get(0)?,
+        reporter_contact: r.get(1)?,
+        description: r.get(2)?,
+        point: r.get(3)?,
+        raw_text: r.get(4)?,
+        contact_index: r.get(5)?,
+        client: r.get(6)?,
+    })
 }

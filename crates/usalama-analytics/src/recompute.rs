@@ -25,13 +25,13 @@
 //! application's index, which builds its panel from events only.
 
 use crate::detect::{
-    Assessment, CusumConfig, FastHash, Farrington, FarringtonConfig, FarringtonMemo, Method,
+    Assessment, CusumConfig, Farrington, FarringtonConfig, FarringtonMemo, FastHash, Method,
     NbCusum,
 };
-use std::collections::HashMap;
 use crate::index::{IndexConfig, IndexError, IndexValue, Scaling, Transform, SCALE_MAX};
 use crate::panel::{Measure, Scope};
 use crate::period::PeriodRange;
+use std::collections::HashMap;
 use std::ops::Range;
 use usalama_domain::Dimension;
 

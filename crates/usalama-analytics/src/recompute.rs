@@ -15,19 +15,23 @@
 //!   displaced), not one pair per category, and only for the cells with events: a dense
 //!   map of every unit × period points to a row of counts, every cell without events to
 //!   the one row of zeros (at 1,000,000 events over 5,000 × 240 cells, 22 % have events);
-//! - `log1p` of a count is read from a table of the same values, and every cell whose
-//!   counts are all zero (most of a sparse panel) copies the result of the all-zero cell,
-//!   computed once by the same code, and the index keeps one value per row of counts.
+//! - `log1p` of a count is read from a table of the same values, and the index is
+//!   computed once per distinct row of counts (every cell without events shares the
+//!   all-zero row; at 1,000,000 events about 270,000 rows with events hold a few tens of
+//!   thousands of distinct counts), by the same code: every cell of a class gets its
+//!   value.
 //!
 //! Measured indicators (`indicator:CODE`, and so `per_100k`) have no value here, as in the
 //! application's index, which builds its panel from events only.
 
 use crate::detect::{
-    Assessment, CusumConfig, Farrington, FarringtonConfig, FarringtonMemo, Method, NbCusum,
+    Assessment, CusumConfig, Farrington, FarringtonConfig, FarringtonMemo, FastHash, Method,
+    NbCusum,
 };
 use crate::index::{IndexConfig, IndexError, IndexValue, Scaling, Transform, SCALE_MAX};
 use crate::panel::{Measure, Scope};
 use crate::period::PeriodRange;
+use std::collections::HashMap;
 use std::ops::Range;
 use usalama_domain::Dimension;
 
@@ -281,13 +285,13 @@ pub struct DenseIndex {
     periods: usize,
     reference: Range<usize>,
     scaling: Vec<Option<Scaling>>,
-    /// Per cell, its row (the panel's map: 0 is every cell without events).
+    /// Per cell, its class of equal counts (0: every cell without events).
     rows: Vec<u32>,
-    /// Per row; NaN where there is no value.
+    /// Per class; NaN where there is no value.
     values: Vec<f64>,
-    /// Per row, three dimension scores; NaN where none.
+    /// Per class, three dimension scores; NaN where none.
     scores: Vec<[f64; 3]>,
-    /// Per row, a bit per included dimension.
+    /// Per class, a bit per included dimension.
     included: Vec<u8>,
 }
 
@@ -441,17 +445,14 @@ impl DenseIndex {
         };
         let periods = panel.periods;
 
-        // Scales: over every unit in the reference window, as `scaling_of`. Every cell
-        // without events has the values of the row of zeros: they are counted, not
-        // transformed one by one (minimum and maximum do not depend on the order, and
-        // the quantile sorts).
+        // Scales: over every unit in the reference window, as `scaling_of`; cells of equal
+        // counts are counted, not transformed one by one (below).
         let q = config.reference.upper_quantile;
         let indicators = config.indicators.len();
         let mut min = vec![f64::INFINITY; indicators];
         let mut max = vec![f64::NEG_INFINITY; indicators];
         let mut n = vec![0usize; indicators];
         let mut all: Vec<Vec<f64>> = vec![Vec::new(); indicators];
-        let mut zeros = 0usize;
         let mut take = |i: usize, x: f64, times: usize| {
             min[i] = min[i].min(x);
             max[i] = max[i].max(x);
@@ -460,24 +461,40 @@ impl DenseIndex {
                 all[i].extend(std::iter::repeat_n(x, times));
             }
         };
-        for u in 0..panel.units {
-            for &row in &panel.rows[u * periods + reference.start..u * periods + reference.end] {
-                if row == 0 {
-                    zeros += 1;
-                    continue;
-                }
-                let cell = panel.row(row as usize);
-                for i in 0..indicators {
-                    if let Some(x) = plan.transformed(i, cell) {
-                        take(i, x, 1);
-                    }
+        // Rows of equal counts have equal values: each distinct row is transformed and
+        // evaluated once (at 1,000,000 events, about 270,000 rows hold a few tens of
+        // thousands of distinct counts). `distinct[r]` is row r's class, class 0 the row
+        // of zeros; `first[c]` a row of class c.
+        let rows = panel.counts.len() / panel.slots.len();
+        let mut distinct = vec![0u32; rows];
+        let mut first: Vec<u32> = vec![0];
+        {
+            let mut classes: HashMap<&[u32], u32, FastHash> = HashMap::default();
+            classes.insert(panel.row(0), 0);
+            for (r, class) in distinct.iter_mut().enumerate().skip(1) {
+                let next = first.len() as u32;
+                *class = *classes.entry(panel.row(r)).or_insert(next);
+                if *class == next {
+                    first.push(r as u32);
                 }
             }
         }
-        if zeros > 0 {
+        // Scales: each class counted as many times as it has cells in the window (minimum
+        // and maximum do not depend on the order, and the quantile sorts).
+        let mut times = vec![0usize; first.len()];
+        for u in 0..panel.units {
+            for &row in &panel.rows[u * periods + reference.start..u * periods + reference.end] {
+                times[distinct[row as usize] as usize] += 1;
+            }
+        }
+        for (c, &k) in times.iter().enumerate() {
+            if k == 0 {
+                continue;
+            }
+            let cell = panel.row(first[c] as usize);
             for i in 0..indicators {
-                if let Some(x) = plan.transformed(i, panel.row(0)) {
-                    take(i, x, zeros);
+                if let Some(x) = plan.transformed(i, cell) {
+                    take(i, x, k);
                 }
             }
         }
@@ -501,13 +518,12 @@ impl DenseIndex {
             })
             .collect();
 
-        // The index of every row of counts (row 0: every cell without events).
-        let rows = panel.counts.len() / panel.slots.len();
-        let mut values = Vec::with_capacity(rows);
-        let mut scores = Vec::with_capacity(rows);
-        let mut included = Vec::with_capacity(rows);
-        for r in 0..rows {
-            let v = plan.evaluate(panel.row(r), &scaling);
+        // The index of every class of rows (class 0: every cell without events).
+        let mut values = Vec::with_capacity(first.len());
+        let mut scores = Vec::with_capacity(first.len());
+        let mut included = Vec::with_capacity(first.len());
+        for &r in &first {
+            let v = plan.evaluate(panel.row(r as usize), &scaling);
             values.push(v.value);
             scores.push(v.scores);
             included.push(v.included);
@@ -516,7 +532,7 @@ impl DenseIndex {
             periods,
             reference,
             scaling,
-            rows: panel.rows.clone(),
+            rows: panel.rows.iter().map(|&r| distinct[r as usize]).collect(),
             values,
             scores,
             included,
@@ -562,9 +578,10 @@ impl DenseIndex {
 
     /// How many cells have a value.
     pub fn with_value(&self) -> usize {
-        let zero_cells = self.rows.iter().filter(|&&r| r == 0).count();
-        let zero = usize::from(!self.values[0].is_nan()) * zero_cells;
-        zero + self.values[1..].iter().filter(|v| !v.is_nan()).count()
+        self.rows
+            .iter()
+            .filter(|&&c| !self.values[c as usize].is_nan())
+            .count()
     }
 }
 

@@ -115,6 +115,65 @@ struct Reduced {
     displaced: u32,
 }
 
+/// The most parts the read is split into.
+const MAX_READ_PARTS: usize = 8;
+
+/// What one part of the read reduced.
+#[derive(Default)]
+struct PartRead {
+    reduced: Vec<Reduced>,
+    /// The part's category codes (its facts' numbers point here).
+    categories: Vec<String>,
+    first: Option<NaiveDate>,
+    last: Option<NaiveDate>,
+    /// Events whose locality is not one of the level's.
+    unknown_level: u64,
+    /// Facts handed over by the store.
+    read: u64,
+}
+
+impl PartRead {
+    /// Reduces one batch to positions.
+    fn take(
+        &mut self,
+        batch: usalama_store::FactBatch<'_>,
+        position: &HashMap<LocalityId, u32>,
+        granularity: Granularity,
+    ) -> Result<(), usalama_store::StoreError> {
+        if self.categories.len() < batch.categories.len() {
+            self.categories
+                .extend_from_slice(&batch.categories[self.categories.len()..]);
+        }
+        for f in batch.facts {
+            let d = f.occurred_end;
+            self.first = Some(self.first.map_or(d, |x| x.min(d)));
+            self.last = Some(self.last.map_or(d, |x| x.max(d)));
+            let Some(id) = f.locality else { continue };
+            let Some(&unit) = position.get(&id) else {
+                self.unknown_level += 1;
+                continue;
+            };
+            let ordinal = Period::containing(granularity, d)
+                .map(|p| p.ordinal())
+                .and_then(|o| i32::try_from(o).ok())
+                .ok_or_else(|| usalama_store::StoreError::InvalidRecord {
+                    id: id.to_string(),
+                    reason: format!("events.occurred_end {d} has no {granularity}"),
+                })?;
+            self.reduced.push(Reduced {
+                unit,
+                ordinal,
+                category: f.category,
+                dimension: dimension_number(f.dimension),
+                civilians: f.civilians_targeted,
+                fatalities: f.killed_best.unwrap_or(0),
+                displaced: f.displaced.unwrap_or(0),
+            });
+        }
+        Ok(())
+    }
+}
+
 fn dimension_number(d: Dimension) -> u8 {
     match d {
         Dimension::Lives => 0,
@@ -188,47 +247,51 @@ impl App {
             return Ok(empty(timings));
         };
 
-        // Read: one narrow scan, each fact reduced to positions.
+        // Read: one narrow scan, each fact reduced to positions; with several threads the
+        // scan is read in as many parts at once (in table order, part after part).
         let granularity = options.granularity;
-        let mut reduced: Vec<Reduced> = Vec::new();
-        let mut categories: Vec<String> = Vec::new();
-        let mut first: Option<NaiveDate> = None;
-        let mut last: Option<NaiveDate> = None;
-        let mut unknown_level = 0u64;
-        let read = self
-            .store
-            .scan_index_facts(&s, options.level, FACT_BATCH, &mut |batch| {
-                if categories.len() < batch.categories.len() {
-                    categories.extend_from_slice(&batch.categories[categories.len()..]);
-                }
-                for f in batch.facts {
-                    let d = f.occurred_end;
-                    first = Some(first.map_or(d, |x| x.min(d)));
-                    last = Some(last.map_or(d, |x| x.max(d)));
-                    let Some(id) = f.locality else { continue };
-                    let Some(&unit) = position.get(&id) else {
-                        unknown_level += 1;
-                        continue;
-                    };
-                    let ordinal = Period::containing(granularity, d)
-                        .map(|p| p.ordinal())
-                        .and_then(|o| i32::try_from(o).ok())
-                        .ok_or_else(|| usalama_store::StoreError::InvalidRecord {
-                            id: id.to_string(),
-                            reason: format!("events.occurred_end {d} has no {granularity}"),
-                        })?;
-                    reduced.push(Reduced {
-                        unit,
-                        ordinal,
-                        category: f.category,
-                        dimension: dimension_number(f.dimension),
-                        civilians: f.civilians_targeted,
-                        fatalities: f.killed_best.unwrap_or(0),
-                        displaced: f.displaced.unwrap_or(0),
-                    });
-                }
-                Ok(())
-            })?;
+        let parts = options.threads.clamp(1, MAX_READ_PARTS);
+        let read_part = |part: usize| -> Result<PartRead, AppError> {
+            let mut out = PartRead::default();
+            let sink =
+                &mut |batch: usalama_store::FactBatch<'_>| out.take(batch, &position, granularity);
+            out.read = if parts == 1 {
+                self.store
+                    .scan_index_facts(&s, options.level, FACT_BATCH, sink)?
+            } else {
+                self.store.scan_index_facts_part(
+                    &s,
+                    options.level,
+                    FACT_BATCH,
+                    (part, parts),
+                    sink,
+                )?
+            };
+            Ok(out)
+        };
+        let reads: Vec<PartRead> = if parts == 1 {
+            vec![read_part(0)?]
+        } else {
+            std::thread::scope(|scope| {
+                let others: Vec<_> = (1..parts)
+                    .map(|p| {
+                        let read_part = &read_part;
+                        scope.spawn(move || read_part(p))
+                    })
+                    .collect();
+                let mut all = vec![read_part(0)];
+                all.extend(
+                    others
+                        .into_iter()
+                        .map(|h| h.join().expect("a reading thread panicked")),
+                );
+                all.into_iter().collect::<Result<Vec<_>, _>>()
+            })?
+        };
+        let read: u64 = reads.iter().map(|r| r.read).sum();
+        let unknown_level: u64 = reads.iter().map(|r| r.unknown_level).sum();
+        let first = reads.iter().filter_map(|r| r.first).min();
+        let last = reads.iter().filter_map(|r| r.last).max();
         if unknown_level > 0 {
             tracing::warn!(
                 events = unknown_level,
@@ -252,34 +315,51 @@ impl App {
                 .iter()
                 .map(|c| (c.dimension, c.code.clone())),
         );
-        // Keys per (store category number, dimension), made once.
-        let mut keys = vec![[0u32; 3]; categories.len()];
-        for (i, code) in categories.iter().enumerate() {
-            for (d, dim) in Dimension::ALL.into_iter().enumerate() {
-                keys[i][d] = panel.key(dim, code);
-            }
-        }
+        // Keys per (the part's category number, dimension), made once per part; the parts
+        // in order, so the panel's rows come in the table's order whatever the threads.
         let offset = range.first().ordinal();
-        for r in &reduced {
-            panel.add(&DenseFact {
-                unit: r.unit,
-                period: (i64::from(r.ordinal) - offset) as u32,
-                key: keys[usize::from(r.category)][usize::from(r.dimension)],
-                fatalities: r.fatalities,
-                displaced: r.displaced,
-                civilians: r.civilians,
-            });
+        let mut counted = 0u64;
+        for part in reads {
+            let mut keys = vec![[0u32; 3]; part.categories.len()];
+            for (i, code) in part.categories.iter().enumerate() {
+                for (d, dim) in Dimension::ALL.into_iter().enumerate() {
+                    keys[i][d] = panel.key(dim, code);
+                }
+            }
+            for r in &part.reduced {
+                panel.add(&DenseFact {
+                    unit: r.unit,
+                    period: (i64::from(r.ordinal) - offset) as u32,
+                    key: keys[usize::from(r.category)][usize::from(r.dimension)],
+                    fatalities: r.fatalities,
+                    displaced: r.displaced,
+                    civilians: r.civilians,
+                });
+            }
+            counted += part.reduced.len() as u64;
         }
-        let counted = reduced.len() as u64;
-        drop(reduced);
         lap("panel", &mut timings);
 
-        let index = DenseIndex::compute(&panel, &config)
-            .map_err(|e| AppError::invalid("index config", e.to_string()))?;
-        lap("index", &mut timings);
-
-        let detection = Detection::run(&panel, options.cusum, options.farrington, options.threads)
-            .map_err(|e| AppError::invalid("detector", e.to_string()))?;
+        let (index, detection) = if options.threads > 1 {
+            // The detectors start on their threads while this one computes the index.
+            std::thread::scope(|scope| {
+                let detecting = scope.spawn(|| {
+                    Detection::run(&panel, options.cusum, options.farrington, options.threads)
+                });
+                let index = DenseIndex::compute(&panel, &config);
+                lap("index", &mut timings);
+                let detection = detecting.join().expect("the detectors' thread panicked");
+                (index, detection)
+            })
+        } else {
+            let index = DenseIndex::compute(&panel, &config);
+            lap("index", &mut timings);
+            let detection =
+                Detection::run(&panel, options.cusum, options.farrington, options.threads);
+            (index, detection)
+        };
+        let index = index.map_err(|e| AppError::invalid("index config", e.to_string()))?;
+        let detection = detection.map_err(|e| AppError::invalid("detector", e.to_string()))?;
         lap("detect", &mut timings);
 
         let [timings, cpu_timings] = split(&timings);

@@ -226,21 +226,94 @@ fn the_recompute_equals_the_index_and_the_detectors_on_the_demo() {
             s.name
         );
 
-        // The threads do not change the result.
+        // The threads do not change the result: the read in parts, the index beside the
+        // detectors, the detectors on several threads.
+        for level in [AdminLevel::Adm1, AdminLevel::Adm2] {
+            let one = app.recompute_index(&RecomputeOptions::new(level)).unwrap();
+            for threads in [2, 3] {
+                let mut opts = RecomputeOptions::new(level);
+                opts.threads = threads;
+                let many = app.recompute_index(&opts).unwrap();
+                assert_eq!(many.events_read, one.events_read, "{}", s.name);
+                assert_eq!(many.events_counted, one.events_counted, "{}", s.name);
+                assert_eq!(many.range, one.range, "{}", s.name);
+                let names: Vec<&str> = many.timings.iter().map(|(n, _)| *n).collect();
+                assert_eq!(
+                    names,
+                    ["source", "localities", "read", "panel", "index", "detect"]
+                );
+                let (p1, pn) = (one.panel.as_ref().unwrap(), many.panel.as_ref().unwrap());
+                let (i1, i_n) = (one.index.as_ref().unwrap(), many.index.as_ref().unwrap());
+                let (a, b) = (
+                    one.detection.as_ref().unwrap(),
+                    many.detection.as_ref().unwrap(),
+                );
+                assert_eq!(a.signals, b.signals);
+                assert_eq!(a.judged, b.judged);
+                assert_eq!(a.latest, b.latest);
+                assert_eq!(p1.cells_with_events(), pn.cells_with_events());
+                for u in 0..one.localities.len() {
+                    for t in 0..range.len() {
+                        assert_eq!(a.flags(u, t), b.flags(u, t));
+                        let cell = |p: &usalama_app::analytics::recompute::DensePanel| {
+                            (
+                                p.events(u, t),
+                                p.fatalities(u, t),
+                                p.civilian_events(u, t),
+                                p.displaced(u, t),
+                            )
+                        };
+                        assert_eq!(cell(p1), cell(pn), "{}: {u} {t}", s.name);
+                        assert_eq!(i1.at(u, t), i_n.at(u, t), "{}: {u} {t}", s.name);
+                    }
+                }
+            }
+        }
+
+        // The read in parts hands over every fact of the whole scan exactly once, however
+        // many parts (each part numbers its own categories).
+        let facts_of = |parts: Option<usize>| {
+            let mut all: Vec<String> = Vec::new();
+            let mut total = 0;
+            for part in 0..parts.unwrap_or(1) {
+                let sink = &mut |b: usalama_store::FactBatch<'_>| {
+                    for f in b.facts {
+                        all.push(format!(
+                            "{:?} {} {:?} {} {:?} {:?} {}",
+                            f.locality,
+                            f.occurred_end,
+                            f.dimension,
+                            b.categories[usize::from(f.category)],
+                            f.killed_best,
+                            f.displaced,
+                            f.civilians_targeted
+                        ));
+                    }
+                    Ok(())
+                };
+                total += match parts {
+                    None => s
+                        .store
+                        .scan_index_facts("ucdp-ged", AdminLevel::Adm2, 7, sink)
+                        .unwrap(),
+                    Some(n) => s
+                        .store
+                        .scan_index_facts_part("ucdp-ged", AdminLevel::Adm2, 7, (part, n), sink)
+                        .unwrap(),
+                };
+            }
+            assert_eq!(total as usize, all.len());
+            all.sort();
+            all
+        };
+        let whole = facts_of(None);
+        assert_eq!(whole.len(), facts.len(), "{}", s.name);
+        for parts in [1, 2, 3, 5] {
+            assert_eq!(facts_of(Some(parts)), whole, "{}: {parts} parts", s.name);
+        }
         let one = app
             .recompute_index(&RecomputeOptions::new(AdminLevel::Adm1))
             .unwrap();
-        let mut opts = RecomputeOptions::new(AdminLevel::Adm1);
-        opts.threads = 3;
-        let three = app.recompute_index(&opts).unwrap();
-        let (a, b) = (one.detection.unwrap(), three.detection.unwrap());
-        assert_eq!(a.signals, b.signals);
-        assert_eq!(a.judged, b.judged);
-        for u in 0..one.localities.len() {
-            for t in 0..range.len() {
-                assert_eq!(a.flags(u, t), b.flags(u, t));
-            }
-        }
 
         // With a CPU clock every stage also has a CPU time.
         let mut opts = RecomputeOptions::new(AdminLevel::Adm1);

@@ -471,6 +471,29 @@ pub trait Store: Send + Sync {
         q: &EventQuery,
         f: &mut dyn FnMut(&ExportRow<'_>) -> Result<(), StoreError>,
     ) -> Result<u64, StoreError>;
+
+    // Index recompute read in parts (`sqlite/facts.rs`; PostgreSQL: this default)
+    /// Part `part` (from 0) of `parts` of [`scan_index_facts`](Store::scan_index_facts),
+    /// so that several threads can read one scan: the parts together hand over every
+    /// countable event exactly once, each part from its own read snapshot (a write
+    /// committed while the parts start may be seen by some parts only). On SQLite the
+    /// parts are equal slices of the table's rowids, each read in table order; this
+    /// default (PostgreSQL) reads the whole scan as part 0 and nothing as the others.
+    fn scan_index_facts_part(
+        &self,
+        source: &str,
+        level: usalama_domain::AdminLevel,
+        batch: usize,
+        (part, parts): (usize, usize),
+        f: &mut dyn FnMut(FactBatch<'_>) -> Result<(), StoreError>,
+    ) -> Result<u64, StoreError> {
+        let _ = parts;
+        if part == 0 {
+            self.scan_index_facts(source, level, batch, f)
+        } else {
+            Ok(0)
+        }
+    }
 }
 
 /// The largest batch [`Store::scan_events`] hands over.

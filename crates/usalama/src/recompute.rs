@@ -30,7 +30,8 @@ pub enum IndexCommand {
         /// An index configuration file replacing config/index.toml.
         #[arg(long, value_name = "FILE")]
         index_config: Option<PathBuf>,
-        /// Threads for the detectors.
+        /// Threads: above 1, the store is read in as many parts at once and the index is
+        /// computed beside the detectors, which share the threads (results identical).
         #[arg(long, default_value_t = 1)]
         threads: usize,
         /// Print the time of each stage.

@@ -195,12 +195,14 @@ fn fit_poisson(y: &[f64], tau: &[f64], w: &[f64], trend: bool, out: &mut Fit) ->
     }
     let (mut b0, mut b1) = (mean.ln(), 0.0);
     // The sums of one IRLS step at (b0, b1); the means exp(b0 + b1·τ) go to `mu` when
-    // asked (the last step's are the fit's).
+    // asked (the last step's are the fit's). With b1 = ±0 (the first step) every
+    // b0 + b1·τ is b0 (τ is finite), so its exponential is taken once.
     let info = |b0: f64, b1: f64, mut mu: Option<&mut Vec<f64>>| {
         let mut s = [0.0; 5]; // ΣW, ΣWτ, ΣWτ², ΣWz, ΣWτz
+        let flat = (b1 == 0.0).then(|| b0.exp());
         for ((&yi, &t), &wi) in y.iter().zip(tau).zip(w) {
             let eta = b0 + b1 * t;
-            let m = eta.exp();
+            let m = flat.unwrap_or_else(|| eta.exp());
             if let Some(mu) = mu.as_deref_mut() {
                 mu.push(m);
             }

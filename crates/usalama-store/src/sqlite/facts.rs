@@ -129,13 +129,13 @@ impl SqliteStore {
         }
     }
 
-    /// Runs `sql` (one `?1` parameter: the source) in one read transaction, decodes each
-    /// row with `decode` and hands the rows to `f` in batches of at most `batch`, with the
-    /// category codes met so far. Returns the number of rows.
+    /// Runs `sql` (its parameters: `params`, the source first) in one read transaction,
+    /// decodes each row with `decode` and hands the rows to `f` in batches of at most
+    /// `batch`, with the category codes met so far. Returns the number of rows.
     fn scan_rows<T>(
         &self,
         sql: &str,
-        source: &str,
+        params: &[&dyn rusqlite::ToSql],
         batch: usize,
         decode: impl Fn(&rusqlite::Row<'_>, &mut CategoryCodes) -> Result<T, StoreError>,
         f: &mut facts::RowSink<'_, T>,
@@ -148,7 +148,7 @@ impl SqliteStore {
         let mut n = 0u64;
         {
             let mut st = tx.prepare(sql).sx()?;
-            let mut rows = st.query([source]).sx()?;
+            let mut rows = st.query(params).sx()?;
             while let Some(row) = rows.next().sx()? {
                 buf.push(decode(row, &mut codes)?);
                 if buf.len() == batch {
@@ -173,12 +173,72 @@ impl SqliteStore {
         batch: usize,
         f: &mut dyn FnMut(FactBatch<'_>) -> Result<(), StoreError>,
     ) -> Result<u64, StoreError> {
+        self.facts_scan_rows(source, level, batch, None, f)
+    }
+
+    /// Part `part` of `parts` of [`facts_scan`](Self::facts_scan): the events whose rowid
+    /// falls in the `part`-th of `parts` equal slices of `1..=max(rowid)` (the table is
+    /// read in its own order, from the slice's first page on, so the parts read disjoint
+    /// runs of pages). A rowid outside `1..=max(rowid)` is in no slice but the last
+    /// (reaching `i64::MAX`) or the first (from `i64::MIN`).
+    pub(super) fn facts_scan_part(
+        &self,
+        source: &str,
+        level: AdminLevel,
+        batch: usize,
+        (part, parts): (usize, usize),
+        f: &mut dyn FnMut(FactBatch<'_>) -> Result<(), StoreError>,
+    ) -> Result<u64, StoreError> {
+        let parts = parts.max(1);
+        if part >= parts {
+            return Ok(0);
+        }
+        let max: i64 = {
+            let c = self.conn()?;
+            c.query_row("SELECT coalesce(max(rowid), 0) FROM events", [], |r| {
+                r.get(0)
+            })
+            .sx()?
+        };
+        let bound = |k: usize| -> i64 {
+            // The first rowid of slice k (k in 1..parts), in i128 against overflow.
+            (i128::from(max.max(0)) * k as i128 / parts as i128) as i64 + 1
+        };
+        let first = if part == 0 { i64::MIN } else { bound(part) };
+        let last = if part + 1 == parts {
+            i64::MAX
+        } else {
+            bound(part + 1) - 1
+        };
+        self.facts_scan_rows(source, level, batch, Some((first, last)), f)
+    }
+
+    fn facts_scan_rows(
+        &self,
+        source: &str,
+        level: AdminLevel,
+        batch: usize,
+        rowids: Option<(i64, i64)>,
+        f: &mut dyn FnMut(FactBatch<'_>) -> Result<(), StoreError>,
+    ) -> Result<u64, StoreError> {
         let column = facts::level_column(level);
+        let range = if rowids.is_some() {
+            " AND rowid BETWEEN ?2 AND ?3"
+        } else {
+            ""
+        };
         let sql = format!(
             "SELECT id, {column}, occurred_end, dimension, category, killed_best, displaced, \
              civilians_targeted FROM events NOT INDEXED \
-             WHERE source = ?1 AND status NOT IN ('rejected', 'duplicate')"
+             WHERE source = ?1 AND status NOT IN ('rejected', 'duplicate'){range}"
         );
+        let (first, last) = rowids.unwrap_or((0, 0));
+        let with_range: [&dyn rusqlite::ToSql; 3] = [&source, &first, &last];
+        let params = if rowids.is_some() {
+            &with_range[..]
+        } else {
+            &with_range[..1]
+        };
         let decode = |row: &rusqlite::Row<'_>, codes: &mut CategoryCodes| {
             let end = text(row, 2, "occurred_end")?;
             let occurred_end = facts::parse_iso_date(end)
@@ -199,7 +259,7 @@ impl SqliteStore {
                 civilians_targeted: int(row, 7, "civilians_targeted")?.unwrap_or(0) != 0,
             })
         };
-        self.scan_rows(&sql, source, batch, decode, &mut |categories, facts| {
+        self.scan_rows(&sql, params, batch, decode, &mut |categories, facts| {
             f(FactBatch { categories, facts })
         })
     }
@@ -246,7 +306,7 @@ impl SqliteStore {
                 point,
             })
         };
-        self.scan_rows(sql, source, batch, decode, &mut |categories, facts| {
+        self.scan_rows(sql, &[&source], batch, decode, &mut |categories, facts| {
             f(PanelFactBatch { categories, facts })
         })
     }

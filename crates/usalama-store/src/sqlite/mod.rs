@@ -1622,4 +1622,16 @@ impl Store for SqliteStore {
     ) -> Result<u64, StoreError> {
         self.export_scan(q, f)
     }
+
+    // Index recompute read in parts
+    fn scan_index_facts_part(
+        &self,
+        source: &str,
+        level: usalama_domain::AdminLevel,
+        batch: usize,
+        part: (usize, usize),
+        f: &mut dyn FnMut(crate::facts::FactBatch<'_>) -> Result<(), StoreError>,
+    ) -> Result<u64, StoreError> {
+        self.facts_scan_part(source, level, batch, part, f)
+    }
 }

@@ -59,6 +59,8 @@ pub struct SqliteStore {
     opts: OpenOptions,
     /// The connection of a bulk load in progress (see `bulk.rs`).
     bulk: std::sync::Mutex<Option<bulk::BulkLoad>>,
+    /// Rows a bulk load writes between two commits (see `bulk.rs`).
+    bulk_commit_rows: usize,
 }
 
 struct Manager {
@@ -227,7 +229,9 @@ fn event_row(r: &Row) -> rusqlite::Result<EventRow> {
         adm: [r.get(13)?, r.get(14)?, r.get(15)?, r.get(16)?],
         dimension: r.get(17)?,
         category: r.get(18)?,
-        source_codes: r.get(19)?,
+        source_codes: crate::codes::decode(r.get(19)?).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(19, rusqlite::types::Type::Text, e.into())
+        })?,
         killed_best: r.get(20)?,
         killed_low: r.get(21)?,
         killed_high: r.get(22)?,
@@ -247,6 +251,7 @@ fn event_row(r: &Row) -> rusqlite::Result<EventRow> {
         created_by: r.get(36)?,
         owner_org: r.get(37)?,
         actors: Vec::new(),
+        codes_stored: None,
     })
 }
 
@@ -359,6 +364,20 @@ pub(crate) const INSERT_EVENT: &str = "INSERT INTO events (id, source, external_
     ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39)
   ON CONFLICT DO NOTHING";
 
+/// The text SQLite stores for a row's source codes: the compact form ([`crate::codes`]).
+pub(crate) fn stored_codes(row: &EventRow) -> std::borrow::Cow<'_, str> {
+    match &row.codes_stored {
+        Some(s) => s.as_str().into(),
+        // A row not made from a domain value: encode its canonical JSON.
+        None => match serde_json::from_str::<std::collections::BTreeMap<String, String>>(
+            &row.source_codes,
+        ) {
+            Ok(m) => crate::codes::encode(m.iter().map(|(k, v)| (k.as_str(), v.as_str()))).into(),
+            Err(_) => row.source_codes.as_str().into(),
+        },
+    }
+}
+
 /// Runs [`INSERT_EVENT`] (prepared) for a row and its content hash; true when it was new.
 pub(crate) fn insert_event(
     st: &mut rusqlite::Statement<'_>,
@@ -386,7 +405,7 @@ pub(crate) fn insert_event(
             row.adm[3],
             row.dimension,
             row.category,
-            row.source_codes,
+            stored_codes(row).as_ref(),
             row.killed_best,
             row.killed_low,
             row.killed_high,
@@ -527,7 +546,15 @@ impl SqliteStore {
             path: path.to_path_buf(),
             opts,
             bulk: Default::default(),
+            bulk_commit_rows: bulk::BULK_COMMIT_ROWS,
         })
+    }
+
+    /// Sets how many rows a bulk load writes between two commits (tests use a small
+    /// number to see a commit; the default suits imports of any size).
+    pub fn with_bulk_commit_rows(mut self, rows: usize) -> Self {
+        self.bulk_commit_rows = rows.max(1);
+        self
     }
 
     /// The database file.
@@ -807,10 +834,8 @@ impl Store for SqliteStore {
     }
 
     fn upsert_actors(&self, actors: &[Actor]) -> Result<UpsertCounts, StoreError> {
-        let mut c = self.conn()?;
-        let tx = c
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .sx()?;
+        // Through the bulk load's transaction while one runs (see `SqliteStore::write`).
+        self.write(0, |tx, _| {
         let mut counts = UpsertCounts::default();
         {
             let mut get = tx
@@ -851,8 +876,8 @@ impl Store for SqliteStore {
                 .sx()?;
             }
         }
-        tx.commit().sx()?;
         Ok(counts)
+        })
     }
 
     fn get_actor(&self, id: ActorId) -> Result<Option<Actor>, StoreError> {

@@ -231,10 +231,10 @@ fn changed(i: u32, killed: u32, paths: &[LocalityPath; 2]) -> PlacedEvent {
     }
 }
 
-/// In a bulk load, new events wait in staging tables until their transaction commits; an
-/// event met again before that (in the same batch or a later one), changed or not, is
-/// recognised, updated and given its history exactly as outside a load, and the source
-/// codes come back as they were written.
+/// In a bulk load, batches share a transaction until it holds 100,000 rows; an event met
+/// again before that (in the same batch or a later one), changed or not, is recognised,
+/// updated and given its history exactly as outside a load, and the source codes come back
+/// as they were written.
 #[test]
 fn events_seen_twice_in_one_bulk_transaction_update_and_keep_their_history() {
     on_every_backend(|s| {

@@ -56,75 +56,6 @@ pub(super) struct BulkLoad {
     lock: Connection,
     /// Rows written in the open transaction since the last commit.
     pending: usize,
-    /// New events of the open transaction not yet in `events`.
-    staged: Staged,
-}
-
-/// New events of a bulk load's open transaction, held in two temporary tables
-/// (`temp.load_events`, `temp.load_actors`) and moved into `events` and `event_actors` in
-/// event-id order before the transaction commits ([`flush_staged`]). Event ids are random
-/// (UUIDv5): inserted as they come, each one lands at a random place of the id index and
-/// the event-actor key, so nearly every page of both is changed between two commits; in id
-/// order they grow at their right edge (in a measurement of SQLite alone with our rows,
-/// 1,000,000 events took 41 s of CPU in random order and about 25 s in key order).
-#[derive(Default)]
-pub(super) struct Staged {
-    /// Ids of the staged events.
-    pub ids: std::collections::HashSet<uuid::Uuid>,
-    /// `(source, external_id)` of the staged events that have one.
-    pub keys: std::collections::HashSet<(String, String)>,
-}
-
-/// The columns [`super::INSERT_EVENT`] writes, as listed there.
-pub(super) fn event_columns() -> &'static str {
-    let s = super::INSERT_EVENT;
-    let open = s.find('(').map_or(0, |i| i + 1);
-    let close = s.find(')').unwrap_or(s.len());
-    &s[open..close]
-}
-
-/// Creates the staging tables of the open transaction if they are not there.
-pub(super) fn stage_tables(c: &Connection) -> Result<(), StoreError> {
-    c.execute_batch(&format!(
-        "CREATE TEMP TABLE IF NOT EXISTS load_events AS SELECT {} FROM main.events WHERE 0;
-         CREATE TEMP TABLE IF NOT EXISTS load_actors (event_id BLOB, actor_id BLOB, role TEXT);",
-        event_columns()
-    ))
-    .sx()
-}
-
-/// Moves the staged events and their actor links into `events` and `event_actors`, in
-/// event-id order, and empties the staging tables.
-pub(super) fn flush_staged(c: &Connection, staged: &mut Staged) -> Result<(), StoreError> {
-    if staged.ids.is_empty() {
-        return Ok(());
-    }
-    let cols = event_columns();
-    let n = c
-        .prepare_cached(&format!(
-            "INSERT INTO main.events ({cols}) SELECT {cols} FROM temp.load_events ORDER BY id"
-        ))
-        .sx()?
-        .execute([])
-        .sx()?;
-    if n != staged.ids.len() {
-        return Err(StoreError::Conflict(format!(
-            "a bulk load staged {} new events but {n} were written",
-            staged.ids.len()
-        )));
-    }
-    c.prepare_cached(
-        "INSERT OR IGNORE INTO main.event_actors (event_id, actor_id, role)
-         SELECT event_id, actor_id, role FROM temp.load_actors ORDER BY event_id, actor_id, role",
-    )
-    .sx()?
-    .execute([])
-    .sx()?;
-    c.execute_batch("DELETE FROM temp.load_events; DELETE FROM temp.load_actors;")
-        .sx()?;
-    staged.ids.clear();
-    staged.keys.clear();
-    Ok(())
 }
 
 /// The side file whose lock marks a live bulk load of the database at `db`.
@@ -280,7 +211,7 @@ impl SqliteStore {
     pub(super) fn write<T>(
         &self,
         rows: usize,
-        f: impl FnOnce(&Connection, Option<&mut Staged>) -> Result<T, StoreError>,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let mut guard = self.bulk.lock().unwrap_or_else(|p| p.into_inner());
         let Some(load) = guard.as_mut() else {
@@ -289,7 +220,7 @@ impl SqliteStore {
             let tx = c
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .sx()?;
-            let out = f(&tx, None)?;
+            let out = f(&tx)?;
             tx.commit().sx()?;
             return Ok(out);
         };
@@ -298,10 +229,9 @@ impl SqliteStore {
             if load.conn.is_autocommit() {
                 load.conn.execute_batch("BEGIN IMMEDIATE").sx()?;
             }
-            let out = f(&load.conn, Some(&mut load.staged))?;
+            let out = f(&load.conn)?;
             load.pending += rows;
             if load.pending >= every {
-                flush_staged(&load.conn, &mut load.staged)?;
                 load.conn.execute_batch("COMMIT").sx()?;
                 load.pending = 0;
             }
@@ -313,7 +243,6 @@ impl SqliteStore {
                 let _ = load.conn.execute_batch("ROLLBACK");
             }
             load.pending = 0;
-            load.staged = Staged::default();
         }
         out
     }
@@ -358,7 +287,6 @@ impl SqliteStore {
             conn: c,
             lock,
             pending: 0,
-            staged: Staged::default(),
         });
         Ok(true)
     }
@@ -369,9 +297,7 @@ impl SqliteStore {
             return Ok(());
         };
         if !load.conn.is_autocommit() {
-            let done = flush_staged(&load.conn, &mut load.staged)
-                .and_then(|()| load.conn.execute_batch("COMMIT").sx());
-            if let Err(e) = done {
+            if let Err(e) = load.conn.execute_batch("COMMIT").sx() {
                 let _ = load.conn.execute_batch("ROLLBACK");
                 // The load still ends: its indexes come back below.
                 let tx = load

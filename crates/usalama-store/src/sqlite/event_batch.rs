@@ -3,7 +3,7 @@
 //! and update it with its previous version in the history. The batch arrives sorted by
 //! event id, so the id index and the event-actor keys are filled page by page.
 
-use super::{bulk, event_row, insert_event, stored_codes, ts, SqliteStore, Sx, INSERT_EVENT};
+use super::{event_row, insert_event, stored_codes, ts, SqliteStore, Sx, INSERT_EVENT};
 use crate::batch::EventBatch;
 use crate::error::StoreError;
 use crate::records::UpsertCounts;
@@ -42,28 +42,9 @@ impl SqliteStore {
         batch: &EventBatch,
         now: DateTime<Utc>,
     ) -> Result<UpsertCounts, StoreError> {
-        self.write(batch.len(), |tx, mut staged| {
+        self.write(batch.len(), |tx| {
         let mut counts = UpsertCounts::default();
         {
-            // In a bulk load, a new event goes to the staging tables (see `bulk::Staged`).
-            let staging = if staged.is_some() {
-                bulk::stage_tables(tx)?;
-                Some((
-                    tx.prepare_cached(&INSERT_EVENT.replace("INSERT INTO events", "INSERT INTO temp.load_events")
-                        .replace("ON CONFLICT DO NOTHING", ""))
-                        .sx()?,
-                    tx.prepare_cached(&INSERT_ACTORS_2.replace("INSERT OR IGNORE INTO event_actors", "INSERT INTO temp.load_actors"))
-                        .sx()?,
-                    tx.prepare_cached(&INSERT_ACTOR.replace("INSERT OR IGNORE INTO event_actors", "INSERT INTO temp.load_actors"))
-                        .sx()?,
-                    tx.prepare_cached("SELECT 1 FROM events WHERE id = ?1").sx()?,
-                    tx.prepare_cached("SELECT 1 FROM events WHERE source = ?1 AND external_id = ?2")
-                        .sx()?,
-                ))
-            } else {
-                None
-            };
-            let mut staging = staging;
             let mut find_ext = tx
                 .prepare_cached(&format!(
                     "SELECT {}, e.content_hash FROM events e WHERE e.source = ?1 AND e.external_id = ?2",
@@ -103,30 +84,6 @@ impl SqliteStore {
             };
             let now_text = ts(&now);
             for (row, hash) in &batch.rows {
-                if let (Some(st), Some((s_ins, s_two, s_one, has_id, has_key))) =
-                    (staged.as_deref_mut(), staging.as_mut())
-                {
-                    let key = row.external_id.as_ref().map(|x| (row.source.clone(), x.clone()));
-                    if st.ids.contains(&row.id) || key.as_ref().is_some_and(|k| st.keys.contains(k)) {
-                        // Seen earlier in this transaction: store the staged events first,
-                        // then this row takes the usual path (and updates its event).
-                        bulk::flush_staged(tx, st)?;
-                    } else if !has_id.exists([row.id]).sx()?
-                        && !match &row.external_id {
-                            Some(x) => has_key.exists(params![row.source, x]).sx()?,
-                            None => false,
-                        }
-                    {
-                        insert_event(s_ins, row, hash)?;
-                        insert_actors(s_two, s_one, row)?;
-                        st.ids.insert(row.id);
-                        if let Some(k) = key {
-                            st.keys.insert(k);
-                        }
-                        counts.inserted += 1;
-                        continue;
-                    }
-                }
                 // Try the insert first: a new record (the common case in an import) then
                 // costs one statement; only a conflict needs the lookup and comparison.
                 if insert_event(&mut ins, row, hash)? {

@@ -531,6 +531,10 @@ impl SqliteStore {
                 opts.synchronous
             ))
             .sx()?;
+        // Wait for a writer of another connection as the pool's connections do.
+        first
+            .busy_timeout(std::time::Duration::from_secs(30))
+            .sx()?;
         bulk::restore_dropped_indexes(&mut first, path)?;
         migrate_sqlite(&mut first, migrate::SQLITE)?;
         drop(first);
@@ -596,6 +600,30 @@ impl SqliteStore {
 
 /// Applies pending migrations, refusing a database from a newer version.
 fn migrate_sqlite(c: &mut Connection, migrations: &[Migration]) -> Result<(), StoreError> {
+    // A store already at this version needs no write: it opens beside a writer that holds
+    // the write lock for a while (a bulk load commits every 100,000 rows).
+    let app_id: i32 = c
+        .query_row("PRAGMA application_id", [], |r| r.get(0))
+        .sx()?;
+    let has_log: bool = c
+        .query_row(
+            "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'usalama_migrations'",
+            [],
+            |r| r.get(0),
+        )
+        .sx()?;
+    if app_id == APPLICATION_ID && has_log {
+        let current: i64 = c
+            .query_row(
+                "SELECT COALESCE(MAX(version), 0) FROM usalama_migrations",
+                [],
+                |r| r.get(0),
+            )
+            .sx()?;
+        if current == migrate::latest(migrations) {
+            return Ok(());
+        }
+    }
     let tx = c
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .sx()?;
@@ -835,7 +863,7 @@ impl Store for SqliteStore {
 
     fn upsert_actors(&self, actors: &[Actor]) -> Result<UpsertCounts, StoreError> {
         // Through the bulk load's transaction while one runs (see `SqliteStore::write`).
-        self.write(0, |tx, _| {
+        self.write(0, |tx| {
         let mut counts = UpsertCounts::default();
         {
             let mut get = tx

@@ -8,6 +8,7 @@
 pub mod alerts;
 pub mod audit;
 mod batch;
+mod codes;
 pub mod device;
 pub mod durability;
 mod error;

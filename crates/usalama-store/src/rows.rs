@@ -56,6 +56,10 @@ pub(crate) struct EventRow {
     #[serde(default)]
     pub owner_org: Option<Uuid>,
     pub actors: Vec<(Uuid, String)>,
+    /// The compact form of `source_codes` that SQLite stores ([`crate::codes`]), made with
+    /// the row from a domain value; `None` on a row read back.
+    #[serde(skip)]
+    pub codes_stored: Option<String>,
 }
 
 fn json<T: Serialize>(v: &T) -> String {
@@ -107,6 +111,9 @@ impl EventRow {
             dimension: e.dimension.as_str().into(),
             category: e.category.clone(),
             source_codes: json(&e.source_codes),
+            codes_stored: Some(crate::codes::encode(
+                e.source_codes.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            )),
             killed_best: c.killed_best.map(i64::from),
             killed_low: c.killed_low.map(i64::from),
             killed_high: c.killed_high.map(i64::from),
@@ -459,6 +466,7 @@ mod tests {
                 (Uuid::from_u128(3), "side_b".into()),
                 (Uuid::from_u128(2), "side_a".into()),
             ],
+            codes_stored: None,
         };
         let hex: String = row
             .content_hash()

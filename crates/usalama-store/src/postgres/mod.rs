@@ -175,6 +175,7 @@ fn event_row(r: &Row) -> Result<EventRow, StoreError> {
             created_by: r.try_get(36)?,
             owner_org: r.try_get(37)?,
             actors: Vec::new(),
+            codes_stored: None,
         })
     };
     g().px()

@@ -14,16 +14,18 @@
 //! stay correct; readers stay correct meanwhile, only slower.
 //!
 //! During the load, the batches are written through one dedicated connection with a large
-//! page cache ([`BULK_CACHE_KIB`]) and rarer WAL checkpoints ([`BULK_WAL_PAGES`]); it keeps
-//! `synchronous = FULL`, so every committed batch survives a crash. It is closed (its memory
-//! returned) when the load ends.
+//! page cache ([`BULK_CACHE_KIB`]) and rarer WAL checkpoints ([`BULK_WAL_PAGES`]), in
+//! transactions of [`BULK_COMMIT_ROWS`] rows (several batches; see [`SqliteStore::write`]):
+//! other connections see the load's rows at each of those commits and at its end. It keeps
+//! `synchronous = FULL`, so every committed transaction survives a crash; a crash loses the
+//! rows since the last commit (at most [`BULK_COMMIT_ROWS`]), which re-importing the file
+//! writes again. It is closed (its memory returned) when the load ends.
 
 use super::{map_err, ts, Manager, SqliteStore, Sx};
 use crate::error::StoreError;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 use std::path::{Path, PathBuf};
-use std::sync::MutexGuard;
 
 /// The `settings` key holding the definitions of the indexes a bulk load dropped.
 pub const DROPPED_INDEXES: &str = "bulk_load.dropped_indexes";
@@ -35,6 +37,14 @@ const BULK_CACHE_KIB: i64 = 256 * 1024;
 /// default is 1,000 pages, about 4 MiB).
 const BULK_WAL_PAGES: i64 = 16_384;
 
+/// Rows a bulk load writes between two commits. Its batches share one transaction until
+/// then: a commit writes every page the batches changed into the WAL, and batches of
+/// events with random ids change most pages of the id and event-actor indexes, so one
+/// commit per 10,000-event batch wrote those indexes again and again (in a measurement of
+/// SQLite alone with our rows, 1,000,000 events took 72 s of CPU with a commit every
+/// 10,000 and 46-48 s with one every 100,000 or a single one).
+pub(super) const BULK_COMMIT_ROWS: usize = 100_000;
+
 /// The tables whose secondary indexes a bulk load drops.
 const BULK_TABLES: [&str; 2] = ["events", "event_actors"];
 
@@ -44,6 +54,8 @@ pub(super) struct BulkLoad {
     conn: Connection,
     /// Holds the load's lock (an exclusive transaction on the side file).
     lock: Connection,
+    /// Rows written in the open transaction since the last commit.
+    pending: usize,
 }
 
 /// The side file whose lock marks a live bulk load of the database at `db`.
@@ -73,33 +85,6 @@ fn take_lock(db: &Path) -> Result<Option<Connection>, StoreError> {
 fn release_lock(db: &Path, lock: Connection) {
     drop(lock);
     let _ = std::fs::remove_file(lock_path(db));
-}
-
-/// The connection a write goes through: the bulk-load connection while a load is in
-/// progress in this process, else one from the pool.
-pub(super) enum WriteConn<'a> {
-    Pooled(r2d2::PooledConnection<Manager>),
-    Bulk(MutexGuard<'a, Option<BulkLoad>>),
-}
-
-impl std::ops::Deref for WriteConn<'_> {
-    type Target = Connection;
-    fn deref(&self) -> &Connection {
-        match self {
-            WriteConn::Pooled(c) => c,
-            // Only built around a guard holding a connection.
-            WriteConn::Bulk(g) => &g.as_ref().expect("bulk connection").conn,
-        }
-    }
-}
-
-impl std::ops::DerefMut for WriteConn<'_> {
-    fn deref_mut(&mut self) -> &mut Connection {
-        match self {
-            WriteConn::Pooled(c) => c,
-            WriteConn::Bulk(g) => &mut g.as_mut().expect("bulk connection").conn,
-        }
-    }
 }
 
 /// One dropped index: its name and its `CREATE INDEX` statement.
@@ -216,14 +201,50 @@ pub(super) fn restore_dropped_indexes(c: &mut Connection, db: &Path) -> Result<(
 }
 
 impl SqliteStore {
-    /// The connection for a write (see [`WriteConn`]).
-    pub(super) fn writer(&self) -> Result<WriteConn<'_>, StoreError> {
-        let guard = self.bulk.lock().unwrap_or_else(|p| p.into_inner());
-        if guard.is_some() {
-            return Ok(WriteConn::Bulk(guard));
+    /// Runs `f` as one write of `rows` rows: in its own transaction on a pooled connection;
+    /// or, while a bulk load runs in this process, on the load's connection inside its open
+    /// transaction, which is committed once it holds [`BULK_COMMIT_ROWS`] rows (or the number
+    /// the store was given) (and when the
+    /// load ends). An error in a bulk load rolls back the open transaction: every write since
+    /// its last commit, not only this one (the import then fails; re-importing the file
+    /// writes them again).
+    pub(super) fn write<T>(
+        &self,
+        rows: usize,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut guard = self.bulk.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(load) = guard.as_mut() else {
+            drop(guard);
+            let mut c = self.conn()?;
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .sx()?;
+            let out = f(&tx)?;
+            tx.commit().sx()?;
+            return Ok(out);
+        };
+        let every = self.bulk_commit_rows;
+        let run = |load: &mut BulkLoad| -> Result<T, StoreError> {
+            if load.conn.is_autocommit() {
+                load.conn.execute_batch("BEGIN IMMEDIATE").sx()?;
+            }
+            let out = f(&load.conn)?;
+            load.pending += rows;
+            if load.pending >= every {
+                load.conn.execute_batch("COMMIT").sx()?;
+                load.pending = 0;
+            }
+            Ok(out)
+        };
+        let out = run(load);
+        if out.is_err() {
+            if !load.conn.is_autocommit() {
+                let _ = load.conn.execute_batch("ROLLBACK");
+            }
+            load.pending = 0;
         }
-        drop(guard);
-        Ok(WriteConn::Pooled(self.conn()?))
+        out
     }
 
     pub(super) fn bulk_begin(&self, now: DateTime<Utc>) -> Result<bool, StoreError> {
@@ -262,7 +283,11 @@ impl SqliteStore {
                 .sx()?;
         }
         tx.commit().sx()?;
-        *slot = Some(BulkLoad { conn: c, lock });
+        *slot = Some(BulkLoad {
+            conn: c,
+            lock,
+            pending: 0,
+        });
         Ok(true)
     }
 
@@ -271,6 +296,20 @@ impl SqliteStore {
         let Some(mut load) = slot.take() else {
             return Ok(());
         };
+        if !load.conn.is_autocommit() {
+            if let Err(e) = load.conn.execute_batch("COMMIT").sx() {
+                let _ = load.conn.execute_batch("ROLLBACK");
+                // The load still ends: its indexes come back below.
+                let tx = load
+                    .conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .sx()?;
+                restore_in(&tx)?;
+                tx.commit().sx()?;
+                release_lock(&self.path, load.lock);
+                return Err(e);
+            }
+        }
         let tx = load
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)

@@ -3,14 +3,14 @@
 //! and update it with its previous version in the history. The batch arrives sorted by
 //! event id, so the id index and the event-actor keys are filled page by page.
 
-use super::{event_row, insert_event, ts, SqliteStore, Sx, INSERT_EVENT};
+use super::{event_row, insert_event, stored_codes, ts, SqliteStore, Sx, INSERT_EVENT};
 use crate::batch::EventBatch;
 use crate::error::StoreError;
 use crate::records::UpsertCounts;
 use crate::rows::EventRow;
 use crate::sql;
 use chrono::{DateTime, Utc};
-use rusqlite::{params, OptionalExtension, Row, TransactionBehavior};
+use rusqlite::{params, OptionalExtension, Row};
 
 /// Inserts up to two actor links of one event in one statement.
 const INSERT_ACTORS_2: &str = "INSERT OR IGNORE INTO event_actors (event_id, actor_id, role)
@@ -42,10 +42,7 @@ impl SqliteStore {
         batch: &EventBatch,
         now: DateTime<Utc>,
     ) -> Result<UpsertCounts, StoreError> {
-        let mut c = self.writer()?;
-        let tx = c
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .sx()?;
+        self.write(batch.len(), |tx| {
         let mut counts = UpsertCounts::default();
         {
             let mut find_ext = tx
@@ -103,7 +100,7 @@ impl SqliteStore {
                 match existing {
                     Some((_, old_hash)) if old_hash == *hash => counts.unchanged += 1,
                     Some((mut old, _)) => {
-                        self.load_actors(&tx, std::slice::from_mut(&mut old))?;
+                        self.load_actors(tx, std::slice::from_mut(&mut old))?;
                         hist.execute(params![old.id, now_text, row.created_by, old.to_json()])
                             .sx()?;
                         let mut row = row.clone();
@@ -126,7 +123,7 @@ impl SqliteStore {
                             row.adm[3],
                             row.dimension,
                             row.category,
-                            row.source_codes,
+                            stored_codes(&row).as_ref(),
                             row.killed_best,
                             row.killed_low,
                             row.killed_high,
@@ -154,7 +151,7 @@ impl SqliteStore {
                 }
             }
         }
-        tx.commit().sx()?;
         Ok(counts)
+        })
     }
 }

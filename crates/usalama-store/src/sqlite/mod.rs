@@ -60,6 +60,8 @@ pub struct SqliteStore {
     opts: OpenOptions,
     /// The connection of a bulk load in progress (see `bulk.rs`).
     bulk: std::sync::Mutex<Option<bulk::BulkLoad>>,
+    /// Rows a bulk load writes between two commits (see `bulk.rs`).
+    bulk_commit_rows: usize,
 }
 
 struct Manager {
@@ -228,7 +230,9 @@ fn event_row(r: &Row) -> rusqlite::Result<EventRow> {
         adm: [r.get(13)?, r.get(14)?, r.get(15)?, r.get(16)?],
         dimension: r.get(17)?,
         category: r.get(18)?,
-        source_codes: r.get(19)?,
+        source_codes: crate::codes::decode(r.get(19)?).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(19, rusqlite::types::Type::Text, e.into())
+        })?,
         killed_best: r.get(20)?,
         killed_low: r.get(21)?,
         killed_high: r.get(22)?,
@@ -248,6 +252,7 @@ fn event_row(r: &Row) -> rusqlite::Result<EventRow> {
         created_by: r.get(36)?,
         owner_org: r.get(37)?,
         actors: Vec::new(),
+        codes_stored: None,
     })
 }
 
@@ -360,6 +365,20 @@ pub(crate) const INSERT_EVENT: &str = "INSERT INTO events (id, source, external_
     ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39)
   ON CONFLICT DO NOTHING";
 
+/// The text SQLite stores for a row's source codes: the compact form ([`crate::codes`]).
+pub(crate) fn stored_codes(row: &EventRow) -> std::borrow::Cow<'_, str> {
+    match &row.codes_stored {
+        Some(s) => s.as_str().into(),
+        // A row not made from a domain value: encode its canonical JSON.
+        None => match serde_json::from_str::<std::collections::BTreeMap<String, String>>(
+            &row.source_codes,
+        ) {
+            Ok(m) => crate::codes::encode(m.iter().map(|(k, v)| (k.as_str(), v.as_str()))).into(),
+            Err(_) => row.source_codes.as_str().into(),
+        },
+    }
+}
+
 /// Runs [`INSERT_EVENT`] (prepared) for a row and its content hash; true when it was new.
 pub(crate) fn insert_event(
     st: &mut rusqlite::Statement<'_>,
@@ -370,7 +389,7 @@ pub(crate) fn insert_event(
 }
 
 /// Runs an insert of an event whose first 39 parameters are [`INSERT_EVENT`]'s, `extra`
-/// bound after them (the sealed columns of migration 0012); true when it was new.
+/// bound after them (the sealed columns of migration 0011); true when it was new.
 pub(crate) fn insert_event_with(
     st: &mut rusqlite::Statement<'_>,
     row: &EventRow,
@@ -380,6 +399,7 @@ pub(crate) fn insert_event_with(
     let (start, end) = (row.occurred_start.to_string(), row.occurred_end.to_string());
     let reported = row.reported_at.as_ref().map(ts);
     let (created, updated) = (ts(&row.created_at), ts(&row.updated_at));
+    let codes = stored_codes(row);
     let event: [&dyn rusqlite::ToSql; 39] = [
         &row.id,
         &row.source,
@@ -400,7 +420,7 @@ pub(crate) fn insert_event_with(
         &row.adm[3],
         &row.dimension,
         &row.category,
-        &row.source_codes,
+        &codes,
         &row.killed_best,
         &row.killed_low,
         &row.killed_high,
@@ -532,6 +552,10 @@ impl SqliteStore {
                 opts.synchronous
             ))
             .sx()?;
+        // Wait for a writer of another connection as the pool's connections do.
+        first
+            .busy_timeout(std::time::Duration::from_secs(30))
+            .sx()?;
         bulk::restore_dropped_indexes(&mut first, path)?;
         migrate_sqlite(&mut first, migrate::SQLITE)?;
         drop(first);
@@ -547,7 +571,15 @@ impl SqliteStore {
             path: path.to_path_buf(),
             opts,
             bulk: Default::default(),
+            bulk_commit_rows: bulk::BULK_COMMIT_ROWS,
         })
+    }
+
+    /// Sets how many rows a bulk load writes between two commits (tests use a small
+    /// number to see a commit; the default suits imports of any size).
+    pub fn with_bulk_commit_rows(mut self, rows: usize) -> Self {
+        self.bulk_commit_rows = rows.max(1);
+        self
     }
 
     /// The database file.
@@ -589,6 +621,30 @@ impl SqliteStore {
 
 /// Applies pending migrations, refusing a database from a newer version.
 fn migrate_sqlite(c: &mut Connection, migrations: &[Migration]) -> Result<(), StoreError> {
+    // A store already at this version needs no write: it opens beside a writer that holds
+    // the write lock for a while (a bulk load commits every 100,000 rows).
+    let app_id: i32 = c
+        .query_row("PRAGMA application_id", [], |r| r.get(0))
+        .sx()?;
+    let has_log: bool = c
+        .query_row(
+            "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'usalama_migrations'",
+            [],
+            |r| r.get(0),
+        )
+        .sx()?;
+    if app_id == APPLICATION_ID && has_log {
+        let current: i64 = c
+            .query_row(
+                "SELECT COALESCE(MAX(version), 0) FROM usalama_migrations",
+                [],
+                |r| r.get(0),
+            )
+            .sx()?;
+        if current == migrate::latest(migrations) {
+            return Ok(());
+        }
+    }
     let tx = c
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .sx()?;
@@ -827,10 +883,8 @@ impl Store for SqliteStore {
     }
 
     fn upsert_actors(&self, actors: &[Actor]) -> Result<UpsertCounts, StoreError> {
-        let mut c = self.conn()?;
-        let tx = c
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .sx()?;
+        // Through the bulk load's transaction while one runs (see `SqliteStore::write`).
+        self.write(0, |tx| {
         let mut counts = UpsertCounts::default();
         {
             let mut get = tx
@@ -871,8 +925,8 @@ impl Store for SqliteStore {
                 .sx()?;
             }
         }
-        tx.commit().sx()?;
         Ok(counts)
+        })
     }
 
     fn get_actor(&self, id: ActorId) -> Result<Option<Actor>, StoreError> {

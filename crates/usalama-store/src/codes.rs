@@ -1,0 +1,265 @@
+//! The compact on-disk form of an event's `source_codes` on SQLite.
+//!
+//! The canonical form of the source codes is their JSON object with the keys in sorted order
+//! (what `serde_json` writes for the domain's `BTreeMap`); the content hash and the history
+//! use that form. On SQLite the column holds a shorter text instead, because the JSON of a
+//! UCDP row repeats about 25 key names (about 530 bytes of a row's 1,000), and the bytes of a
+//! row are written twice (WAL, then the database) on every import:
+//!
+//! - [`MARK`], then for each entry in key order: the key, the value, and [`END`];
+//! - a key from [`KNOWN_KEYS`] is [`KNOWN`] followed by one character naming its place in
+//!   that list; any other key is [`OTHER`], the key, then [`KEY_END`].
+//!
+//! An empty map, and a map whose keys or values hold any of the four separators (U+001C to
+//! U+001F) or [`MARK`], are stored as their JSON. The decoder reads both forms, so rows
+//! written before this encoding (JSON) are read as they were. PostgreSQL keeps its `jsonb`.
+
+use serde::Serializer as _;
+
+/// First character of the compact form (JSON starts with `{`).
+const MARK: char = '\u{2}';
+/// Starts a key from [`KNOWN_KEYS`].
+const KNOWN: char = '\u{1c}';
+/// Starts any other key.
+const OTHER: char = '\u{1d}';
+/// Ends a value.
+const END: char = '\u{1e}';
+/// Ends a key started by [`OTHER`].
+const KEY_END: char = '\u{1f}';
+/// The character naming entry 0 of [`KNOWN_KEYS`] (the next ones follow in order).
+const FIRST_CODE: u32 = 0x21;
+
+/// Key names the importers write, each stored as two characters. APPEND ONLY: a key's
+/// place in this list is written into stored rows. At most 94 entries (`!` to `~`).
+const KNOWN_KEYS: &[&str] = &[
+    // UCDP GED.
+    "type_of_violence",
+    "conflict_new_id",
+    "conflict_dset_id",
+    "conflict_name",
+    "dyad_new_id",
+    "dyad_dset_id",
+    "dyad_name",
+    "side_a_new_id",
+    "side_b_new_id",
+    "where_prec",
+    "date_prec",
+    "event_clarity",
+    "priogrid_gid",
+    "country",
+    "country_id",
+    "region",
+    "adm_1",
+    "adm_2",
+    "relid",
+    "code_status",
+    "deaths_a",
+    "deaths_b",
+    "deaths_civilians",
+    "deaths_unknown",
+    "low",
+    "high",
+    // ACLED.
+    "event_id_no_cnty",
+    "year",
+    "time_precision",
+    "disorder_type",
+    "event_type",
+    "sub_event_type",
+    "assoc_actor_1",
+    "inter1",
+    "assoc_actor_2",
+    "inter2",
+    "interaction",
+    "civilian_targeting",
+    "iso",
+    "iso3",
+    "gwno",
+    "admin1",
+    "admin2",
+    "admin3",
+    "geo_precision",
+    "source",
+    "source_scale",
+    "tags",
+    "timestamp",
+    // HXL, GeoJSON and the channels.
+    "event_subtype",
+    "meta_source",
+    "country_code",
+    "original_source",
+    "sms_keyword",
+    "form_id",
+    "form_version",
+];
+
+/// The code character of a known key.
+fn code_of(key: &str) -> Option<char> {
+    KNOWN_KEYS
+        .iter()
+        .position(|k| *k == key)
+        .and_then(|i| char::from_u32(FIRST_CODE + i as u32))
+}
+
+/// The known key a code character names.
+fn key_of(code: char) -> Option<&'static str> {
+    (code as u32)
+        .checked_sub(FIRST_CODE)
+        .and_then(|i| KNOWN_KEYS.get(i as usize).copied())
+}
+
+/// True when `s` holds a character the compact form reserves.
+fn reserved(s: &str) -> bool {
+    s.chars()
+        .any(|c| c == MARK || ('\u{1c}'..='\u{1f}').contains(&c))
+}
+
+/// The stored form of source codes given as `(key, value)` pairs in key order.
+pub(crate) fn encode<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)> + Clone) -> String {
+    let mut out = String::with_capacity(256);
+    out.push(MARK);
+    let mut any = false;
+    for (k, v) in pairs.clone() {
+        if reserved(k) || reserved(v) {
+            return canonical_json(pairs).unwrap_or_else(|_| "{}".into());
+        }
+        any = true;
+        match code_of(k) {
+            Some(c) => {
+                out.push(KNOWN);
+                out.push(c);
+            }
+            None => {
+                out.push(OTHER);
+                out.push_str(k);
+                out.push(KEY_END);
+            }
+        }
+        out.push_str(v);
+        out.push(END);
+    }
+    if !any {
+        return "{}".into();
+    }
+    out
+}
+
+/// The canonical JSON of pairs in key order.
+fn canonical_json<'a>(
+    pairs: impl Iterator<Item = (&'a str, &'a str)>,
+) -> Result<String, serde_json::Error> {
+    let mut buf = Vec::with_capacity(512);
+    serde_json::Serializer::new(&mut buf).collect_map(pairs)?;
+    // serde_json writes UTF-8 only.
+    Ok(String::from_utf8(buf).unwrap_or_default())
+}
+
+/// The canonical JSON of a stored value (compact or JSON); an error names what is wrong.
+pub(crate) fn decode(stored: String) -> Result<String, String> {
+    let Some(body) = stored.strip_prefix(MARK) else {
+        return Ok(stored);
+    };
+    let mut pairs: Vec<(&str, &str)> = Vec::with_capacity(32);
+    let mut rest = body;
+    while !rest.is_empty() {
+        let mut chars = rest.chars();
+        let key = match chars.next() {
+            Some(KNOWN) => {
+                let code = chars.next().ok_or("source codes end inside a key")?;
+                let k = key_of(code).ok_or_else(|| format!("unknown source-code key {code:?}"))?;
+                rest = chars.as_str();
+                k
+            }
+            Some(OTHER) => {
+                let s = chars.as_str();
+                let n = s.find(KEY_END).ok_or("source-code key without its end")?;
+                rest = &s[n + KEY_END.len_utf8()..];
+                &s[..n]
+            }
+            _ => return Err("source codes: an entry does not start with a key".into()),
+        };
+        let n = rest.find(END).ok_or("source-code value without its end")?;
+        pairs.push((key, &rest[..n]));
+        rest = &rest[n + END.len_utf8()..];
+    }
+    canonical_json(pairs.into_iter()).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn roundtrip(m: &BTreeMap<String, String>) -> String {
+        let stored = encode(m.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let json = serde_json::to_string(m).unwrap();
+        assert_eq!(
+            decode(stored.clone()).unwrap(),
+            json,
+            "stored as {stored:?}"
+        );
+        stored
+    }
+
+    #[test]
+    fn known_and_other_keys_come_back_as_the_canonical_json() {
+        let mut m = BTreeMap::new();
+        m.insert("adm_1".to_string(), "Région \"Nord\" \\ 😀".to_string());
+        m.insert("zz_custom".to_string(), "x".to_string());
+        m.insert("deaths_a".to_string(), String::new());
+        m.insert("a-new-key".to_string(), "v".to_string());
+        let stored = roundtrip(&m);
+        assert!(stored.starts_with(MARK));
+        assert!(stored.len() < serde_json::to_string(&m).unwrap().len());
+    }
+
+    #[test]
+    fn a_ucdp_row_is_much_shorter_than_its_json() {
+        let m: BTreeMap<String, String> = KNOWN_KEYS[..24]
+            .iter()
+            .map(|k| (k.to_string(), "103".to_string()))
+            .collect();
+        let stored = roundtrip(&m);
+        // Two characters of key and one separator an entry, against about 20 for JSON.
+        assert_eq!(stored.len(), 1 + 24 * (3 + 3));
+    }
+
+    #[test]
+    fn empty_and_reserved_characters_stay_json() {
+        let m = BTreeMap::new();
+        assert_eq!(roundtrip(&m), "{}");
+        for bad in ["a\u{1e}b", "\u{2}", "x\u{1c}", "\u{1f}"] {
+            let mut m = BTreeMap::new();
+            m.insert("relid".to_string(), bad.to_string());
+            assert!(roundtrip(&m).starts_with('{'));
+            let mut m = BTreeMap::new();
+            m.insert(bad.to_string(), "v".to_string());
+            assert!(roundtrip(&m).starts_with('{'));
+        }
+    }
+
+    #[test]
+    fn old_json_rows_read_as_they_are_and_damage_is_an_error() {
+        let json = r#"{"adm_1":"A","relid":"B"}"#.to_string();
+        assert_eq!(decode(json.clone()).unwrap(), json);
+        for bad in [
+            "\u{2}x",
+            "\u{2}\u{1c}",
+            "\u{2}\u{1c}!abc",
+            "\u{2}\u{1d}key",
+            "\u{2}\u{1c}\u{7f}v\u{1e}",
+        ] {
+            assert!(decode(bad.to_string()).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_key_list_fits_one_character_each_and_has_no_repeats() {
+        assert!(KNOWN_KEYS.len() <= 94);
+        let set: std::collections::BTreeSet<_> = KNOWN_KEYS.iter().collect();
+        assert_eq!(set.len(), KNOWN_KEYS.len());
+        for (i, k) in KNOWN_KEYS.iter().enumerate() {
+            assert_eq!(key_of(code_of(k).unwrap()), Some(KNOWN_KEYS[i]));
+        }
+    }
+}

@@ -14,6 +14,7 @@ mod cli;
 mod config;
 mod demo;
 mod keys;
+mod malloc;
 mod progress;
 mod recompute;
 mod report;
@@ -24,6 +25,7 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    malloc::limit_arenas();
     let cli = cli::Cli::parse();
     match cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,

@@ -94,11 +94,13 @@ async fn alert_worker(app: App, delivery: usalama_app::DeliveryConfig) {
     let mut schedule = tokio::time::interval(every);
     let mut poll = tokio::time::interval(DELIVERY_POLL);
     let transport = std::sync::Arc::new(usalama_app::NetTransport::new(&delivery));
-    // The public figures behind the home page and the map are computed once before the
-    // first evaluation, so the first visitors after a start do not wait for them (later
-    // refreshes serve the previous figures while one request computes the next).
+    // The public figures behind the home page and the map, and the dashboard's statistics,
+    // are computed once before the first evaluation, so the first visitors after a start
+    // do not wait for them (later refreshes serve the previous figures while one request
+    // computes the next).
     let a = app.clone();
-    let warmed = tokio::task::spawn_blocking(move || a.public_figures(None)).await;
+    let warmed =
+        tokio::task::spawn_blocking(move || a.public_figures(None).and(a.public_stats())).await;
     if let Ok(Err(e)) = warmed {
         tracing::warn!(error = %e, "public figures could not be computed at start");
     }

@@ -1,0 +1,24 @@
+//! The memory allocator's settings for this process.
+//!
+//! glibc's malloc gives threads up to eight arenas per core; the server's blocking threads
+//! (one per request that reads the store) each keep freed memory in their own arena, which
+//! at 1,000,000 events raised the server's peak from about 250 to 340 MiB under load
+//! (BENCHMARKS.md, "Seventh session"). Four arenas kept the throughput on two cores.
+
+/// The most arenas glibc's malloc may create in this process.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+const ARENAS: libc::c_int = 4;
+
+/// Caps glibc's malloc arenas at [`ARENAS`], unless the operator set `MALLOC_ARENA_MAX`
+/// (glibc reads it itself). Call first thing in `main`, before any thread starts. Does
+/// nothing on other platforms or C libraries.
+pub fn limit_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        // SAFETY: `mallopt` only sets one of malloc's tuning parameters; it is called
+        // before this process starts any other thread.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, ARENAS);
+        }
+    }
+}

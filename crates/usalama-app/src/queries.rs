@@ -392,10 +392,13 @@ impl App {
     /// source is an invalid parameter. They are computed at most every [`STATS_TTL`] per
     /// source unless this process writes events.
     pub fn public_stats_for(&self, source: Option<&str>) -> Result<Arc<PublicStats>, AppError> {
-        let key = source.map(str::trim).unwrap_or_default().to_string();
-        self.cache
-            .stats
-            .get_or_compute(key, STATS_TTL, || self.compute_public_stats(source))
+        // Kept under the source chosen, so `None` and that source's name share one value
+        // (the dashboard names the source; the start-up warms `None`).
+        let chosen = self.choose_source(source)?;
+        let key = chosen.clone().unwrap_or_default();
+        self.cache.stats.get_or_compute(key, STATS_TTL, || {
+            self.compute_public_stats(chosen.as_deref())
+        })
     }
 
     /// Countable events (not rejected, not duplicates) per source, most first, then by

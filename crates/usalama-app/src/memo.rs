@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -52,6 +53,8 @@ pub(crate) struct Memo<K, V> {
     computing: Mutex<()>,
     /// Bumped by every `clear`: a value computed across a write is not kept.
     generation: std::sync::atomic::AtomicU64,
+    /// Set while a refresh started by [`Memo::get_or_refresh`] runs.
+    refreshing: Arc<AtomicBool>,
 }
 
 impl<K, V> Default for Memo<K, V> {
@@ -60,6 +63,7 @@ impl<K, V> Default for Memo<K, V> {
             values: RwLock::new(HashMap::new()),
             computing: Mutex::new(()),
             generation: Default::default(),
+            refreshing: Arc::default(),
         }
     }
 }
@@ -123,12 +127,57 @@ impl<K: Eq + Hash, V> Memo<K, V> {
         Ok(v)
     }
 
+    /// Like [`Memo::get_or_compute`], except when only an expired value is kept for `key`
+    /// (its time ran out; a write drops it instead): every caller then gets it at once, and
+    /// the first starts `refresh` on a thread of its own (one refresh at a time), so no
+    /// visitor waits for a recomputation over a large store after a quiet spell. `refresh`
+    /// should compute the value again through `get_or_compute` for the same key.
+    pub(crate) fn get_or_refresh<E>(
+        &self,
+        key: K,
+        ttl: Duration,
+        compute: impl FnOnce() -> Result<V, E>,
+        refresh: impl FnOnce() + Send + 'static,
+    ) -> Result<Arc<V>, E> {
+        let kept = self.values.read().ok().and_then(|g| g.get(&key).cloned());
+        if let Some(k) = kept {
+            if k.fresh(ttl) {
+                return Ok(k.value);
+            }
+            if !self.refreshing.swap(true, Ordering::SeqCst) {
+                let flag = Done(self.refreshing.clone());
+                let started = std::thread::Builder::new()
+                    .name("usalama-refresh".into())
+                    .spawn(move || {
+                        let _done = flag;
+                        refresh();
+                    });
+                if started.is_err() {
+                    // No thread to be had: this caller computes, as `get_or_compute` does.
+                    self.refreshing.store(false, Ordering::SeqCst);
+                    return self.get_or_compute(key, ttl, compute);
+                }
+            }
+            return Ok(k.value);
+        }
+        self.get_or_compute(key, ttl, compute)
+    }
+
     /// Drops every value (the data they were computed from changed).
     pub(crate) fn clear(&self) {
         let mut g = self.values.write().unwrap_or_else(|p| p.into_inner());
         self.generation
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         g.clear();
+    }
+}
+
+/// Clears a memo's refreshing flag when the refresh ends, even by a panic.
+struct Done(Arc<AtomicBool>);
+
+impl Drop for Done {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
     }
 }
 
@@ -202,6 +251,49 @@ mod tests {
             *memo.get_or_compute("a", ttl, || Ok::<_, ()>(2)).unwrap(),
             2
         );
+    }
+
+    #[test]
+    fn an_expired_value_is_served_at_once_and_refreshed_on_a_thread() {
+        let memo: Arc<Memo<&str, u32>> = Arc::default();
+        let ttl = Duration::from_millis(1);
+        let never = || -> Result<u32, ()> { panic!("the caller must not compute") };
+        assert_eq!(
+            *memo.get_or_compute("a", ttl, || Ok::<_, ()>(1)).unwrap(),
+            1
+        );
+        std::thread::sleep(Duration::from_millis(5));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (m, t) = (memo.clone(), tx);
+        let refresh = move || {
+            let v = m.get_or_compute("a", ttl, || Ok::<_, ()>(2));
+            t.send(*v.unwrap()).unwrap();
+        };
+        assert_eq!(*memo.get_or_refresh("a", ttl, never, refresh).unwrap(), 1);
+        assert_eq!(rx.recv_timeout(Duration::from_secs(10)).unwrap(), 2);
+        // The refreshed value is served from now on.
+        assert_eq!(
+            *memo
+                .get_or_refresh("a", Duration::from_secs(60), never, || ())
+                .unwrap(),
+            2
+        );
+        // The flag is cleared when the refresh's thread ends.
+        let cleared = (0..1000).any(|_| {
+            std::thread::sleep(Duration::from_millis(10));
+            !memo.refreshing.load(Ordering::SeqCst)
+        });
+        assert!(cleared);
+        // While a refresh runs, others get the kept value and start no second one.
+        std::thread::sleep(Duration::from_millis(5));
+        memo.refreshing.store(true, Ordering::SeqCst);
+        let second = || panic!("a second refresh must not start");
+        assert_eq!(*memo.get_or_refresh("a", ttl, never, second).unwrap(), 2);
+        memo.refreshing.store(false, Ordering::SeqCst);
+        // A write drops the value: the caller computes, nothing runs in the background.
+        memo.clear();
+        let v = memo.get_or_refresh("a", ttl, || Ok::<_, ()>(3), || panic!("no refresh"));
+        assert_eq!(*v.unwrap(), 3);
     }
 
     #[test]

@@ -157,21 +157,38 @@ impl App {
     pub fn public_figures(&self, source: Option<&str>) -> Result<Arc<PublicFigures>, AppError> {
         let chosen = self.choose_source(source)?;
         let key = chosen.clone().unwrap_or_default();
-        self.cache
-            .public
-            .computed
-            .get_or_compute(key, PUBLIC_TTL, || {
-                let privacy = self.privacy();
-                let sources = self
-                    .source_counts()?
-                    .iter()
-                    .map(|(s, events)| {
-                        let shown = *events >= privacy.k_sensitive;
-                        (s.clone(), shown.then_some(*events))
-                    })
-                    .collect();
-                self.compute_public_figures(chosen.clone(), sources, privacy)
+        // Once expired, the kept figures are served while a thread computes the next.
+        let (app, k, c) = (self.clone(), key.clone(), chosen.clone());
+        let refresh = move || {
+            let again = app
+                .cache
+                .public
+                .computed
+                .get_or_compute(k, PUBLIC_TTL, || app.public_figures_now(c));
+            if let Err(e) = again {
+                tracing::warn!(error = %e, "public figures could not be refreshed");
+            }
+        };
+        self.cache.public.computed.get_or_refresh(
+            key,
+            PUBLIC_TTL,
+            || self.public_figures_now(chosen),
+            refresh,
+        )
+    }
+
+    /// The public figures of the chosen source, computed now.
+    fn public_figures_now(&self, chosen: Option<String>) -> Result<PublicFigures, AppError> {
+        let privacy = self.privacy();
+        let sources = self
+            .source_counts()?
+            .iter()
+            .map(|(s, events)| {
+                let shown = *events >= privacy.k_sensitive;
+                (s.clone(), shown.then_some(*events))
             })
+            .collect();
+        self.compute_public_figures(chosen, sources, privacy)
     }
 
     fn compute_public_figures(

@@ -393,12 +393,26 @@ impl App {
     /// source unless this process writes events.
     pub fn public_stats_for(&self, source: Option<&str>) -> Result<Arc<PublicStats>, AppError> {
         // Kept under the source chosen, so `None` and that source's name share one value
-        // (the dashboard names the source; the start-up warms `None`).
+        // (the dashboard names the source; the start-up warms `None`). Once expired, the
+        // kept value is served while a thread computes the next.
         let chosen = self.choose_source(source)?;
         let key = chosen.clone().unwrap_or_default();
-        self.cache.stats.get_or_compute(key, STATS_TTL, || {
-            self.compute_public_stats(chosen.as_deref())
-        })
+        let (app, k, c) = (self.clone(), key.clone(), chosen.clone());
+        let refresh = move || {
+            let again = app
+                .cache
+                .stats
+                .get_or_compute(k, STATS_TTL, || app.compute_public_stats(c.as_deref()));
+            if let Err(e) = again {
+                tracing::warn!(error = %e, "public statistics could not be refreshed");
+            }
+        };
+        self.cache.stats.get_or_refresh(
+            key,
+            STATS_TTL,
+            || self.compute_public_stats(chosen.as_deref()),
+            refresh,
+        )
     }
 
     /// Countable events (not rejected, not duplicates) per source, most first, then by

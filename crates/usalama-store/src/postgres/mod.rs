@@ -276,28 +276,17 @@ pub(crate) const INSERT_EVENT: &str = "INSERT INTO events (id, source, external_
     $34, $35, $36, $37, $38, $39)
   ON CONFLICT DO NOTHING";
 
-/// Runs [`INSERT_EVENT`] (prepared) for a row and its content hash; true when it was new.
-pub(crate) fn insert_event(
-    tx: &mut impl GenericClient,
-    st: &postgres::Statement,
+/// The parameters from `channel` to `reporter_contact` in [`with_event_params`]'s array: what
+/// an update of an event from a new version of its source row sets.
+pub(crate) const CHANGED_PARAMS: std::ops::Range<usize> = 3..30;
+
+/// Hands `f` the 39 parameters of [`INSERT_EVENT`] for `row` and its content hash, in the
+/// statement's order (the one list of an event row's values for PostgreSQL).
+pub(crate) fn with_event_params<R>(
     row: &EventRow,
     hash: &[u8],
-) -> Result<bool, StoreError> {
-    insert_event_with(tx, st, row, hash, &[])
-}
-
-/// A statement's parameter.
-pub(crate) type Param<'a> = &'a (dyn postgres::types::ToSql + Sync);
-
-/// Runs an insert of an event whose first 39 parameters are [`INSERT_EVENT`]'s, `extra`
-/// bound after them (the sealed columns of migration 0012); true when it was new.
-pub(crate) fn insert_event_with(
-    tx: &mut impl GenericClient,
-    st: &postgres::Statement,
-    row: &EventRow,
-    hash: &[u8],
-    extra: &[Param<'_>],
-) -> Result<bool, StoreError> {
+    f: impl FnOnce(&[Param<'_>; 39]) -> R,
+) -> R {
     let event: [Param<'_>; 39] = [
         &row.id,
         &row.source,
@@ -339,12 +328,39 @@ pub(crate) fn insert_event_with(
         &hash,
         &row.owner_org,
     ];
-    let n = if extra.is_empty() {
-        tx.execute(st, &event)
-    } else {
-        let all: Vec<Param<'_>> = event.iter().chain(extra).copied().collect();
-        tx.execute(st, &all)
-    }
+    f(&event)
+}
+
+/// Runs [`INSERT_EVENT`] (prepared) for a row and its content hash; true when it was new.
+pub(crate) fn insert_event(
+    tx: &mut impl GenericClient,
+    st: &postgres::Statement,
+    row: &EventRow,
+    hash: &[u8],
+) -> Result<bool, StoreError> {
+    insert_event_with(tx, st, row, hash, &[])
+}
+
+/// A statement's parameter.
+pub(crate) type Param<'a> = &'a (dyn postgres::types::ToSql + Sync);
+
+/// Runs an insert of an event whose first 39 parameters are [`INSERT_EVENT`]'s, `extra`
+/// bound after them (the sealed columns of migration 0011); true when it was new.
+pub(crate) fn insert_event_with(
+    tx: &mut impl GenericClient,
+    st: &postgres::Statement,
+    row: &EventRow,
+    hash: &[u8],
+    extra: &[Param<'_>],
+) -> Result<bool, StoreError> {
+    let n = with_event_params(row, hash, |event| {
+        if extra.is_empty() {
+            tx.execute(st, event)
+        } else {
+            let all: Vec<Param<'_>> = event.iter().chain(extra).copied().collect();
+            tx.execute(st, &all)
+        }
+    })
     .px()?;
     Ok(n == 1)
 }
@@ -833,41 +849,12 @@ impl Store for PgStore {
                         .px()?;
                     let mut row = row.clone();
                     row.id = old.id;
-                    tx.execute(
-                        &upd,
-                        &[
-                            &row.id,
-                            &row.channel,
-                            &row.occurred_start,
-                            &row.occurred_end,
-                            &row.date_precision,
-                            &row.reported_at,
-                            &row.latitude,
-                            &row.longitude,
-                            &i32o(row.location_precision),
-                            &row.place_name,
-                            &row.locality_id,
-                            &row.adm[0],
-                            &row.adm[1],
-                            &row.adm[2],
-                            &row.adm[3],
-                            &row.dimension,
-                            &row.category,
-                            &row.source_codes,
-                            &i32o(row.killed_best),
-                            &i32o(row.killed_low),
-                            &i32o(row.killed_high),
-                            &i32o(row.injured),
-                            &i32o(row.abducted),
-                            &i32o(row.displaced),
-                            &row.civilians_targeted,
-                            &row.description,
-                            &row.people,
-                            &row.reporter_contact,
-                            &now,
-                            &hash,
-                        ],
-                    )
+                    with_event_params(&row, hash, |p| {
+                        let mut set: Vec<Param<'_>> = vec![p[0]];
+                        set.extend_from_slice(&p[CHANGED_PARAMS]);
+                        set.extend([&now as Param<'_>, &hash]);
+                        tx.execute(&upd, &set)
+                    })
                     .px()?;
                     tx.execute(&del_actors, &[&row.id]).px()?;
                     for (a, role) in &row.actors {

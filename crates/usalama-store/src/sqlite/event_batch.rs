@@ -3,7 +3,9 @@
 //! and update it with its previous version in the history. The batch arrives sorted by
 //! event id, so the id index and the event-actor keys are filled page by page.
 
-use super::{event_row, insert_event, stored_codes, ts, SqliteStore, Sx, INSERT_EVENT};
+use super::{
+    event_row, insert_event, ts, with_event_params, SqliteStore, Sx, CHANGED_PARAMS, INSERT_EVENT,
+};
 use crate::batch::EventBatch;
 use crate::error::StoreError;
 use crate::records::UpsertCounts;
@@ -105,38 +107,12 @@ impl SqliteStore {
                             .sx()?;
                         let mut row = row.clone();
                         row.id = old.id;
-                        upd.execute(params![
-                            row.id,
-                            row.channel,
-                            row.occurred_start.to_string(),
-                            row.occurred_end.to_string(),
-                            row.date_precision,
-                            row.reported_at.as_ref().map(ts),
-                            row.latitude,
-                            row.longitude,
-                            row.location_precision,
-                            row.place_name,
-                            row.locality_id,
-                            row.adm[0],
-                            row.adm[1],
-                            row.adm[2],
-                            row.adm[3],
-                            row.dimension,
-                            row.category,
-                            stored_codes(&row).as_ref(),
-                            row.killed_best,
-                            row.killed_low,
-                            row.killed_high,
-                            row.injured,
-                            row.abducted,
-                            row.displaced,
-                            row.civilians_targeted,
-                            row.description,
-                            row.people,
-                            row.reporter_contact,
-                            now_text,
-                            hash
-                        ])
+                        with_event_params(&row, hash, |p| {
+                            let mut set: Vec<&dyn rusqlite::ToSql> = vec![p[0]];
+                            set.extend_from_slice(&p[CHANGED_PARAMS]);
+                            set.extend([&now_text as &dyn rusqlite::ToSql, &hash]);
+                            upd.execute(&*set)
+                        })
                         .sx()?;
                         del_actors.execute([row.id]).sx()?;
                         insert_actors(&mut two, &mut one, &row)?;

@@ -396,6 +396,29 @@ pub(crate) fn insert_event_with(
     hash: &[u8],
     extra: &[&dyn rusqlite::ToSql],
 ) -> Result<bool, StoreError> {
+    let n = with_event_params(row, hash, |event| {
+        if extra.is_empty() {
+            st.execute(&event[..])
+        } else {
+            let all: Vec<&dyn rusqlite::ToSql> = event.iter().chain(extra).copied().collect();
+            st.execute(&*all)
+        }
+    })
+    .sx()?;
+    Ok(n == 1)
+}
+
+/// The parameters from `channel` to `reporter_contact` in [`with_event_params`]'s array: what
+/// an update of an event from a new version of its source row sets.
+pub(crate) const CHANGED_PARAMS: std::ops::Range<usize> = 3..30;
+
+/// Hands `f` the 39 parameters of [`INSERT_EVENT`] for `row` and its content hash, in the
+/// statement's order (the one list of an event row's values for SQLite).
+pub(crate) fn with_event_params<R>(
+    row: &EventRow,
+    hash: &[u8],
+    f: impl FnOnce(&[&dyn rusqlite::ToSql; 39]) -> R,
+) -> R {
     let (start, end) = (row.occurred_start.to_string(), row.occurred_end.to_string());
     let reported = row.reported_at.as_ref().map(ts);
     let (created, updated) = (ts(&row.created_at), ts(&row.updated_at));
@@ -441,14 +464,7 @@ pub(crate) fn insert_event_with(
         &hash,
         &row.owner_org,
     ];
-    let n = if extra.is_empty() {
-        st.execute(&event[..])
-    } else {
-        let all: Vec<&dyn rusqlite::ToSql> = event.iter().chain(extra).copied().collect();
-        st.execute(&*all)
-    }
-    .sx()?;
-    Ok(n == 1)
+    f(&event)
 }
 
 impl SqliteStore {

@@ -9,11 +9,14 @@
 //!
 //! - past outbreaks are down-weighted (optional): baseline periods whose Anscombe residual
 //!   exceeds `reweight_threshold` get weight `∝ 1/r²`, the weights are rescaled to sum to
-//!   `n`, and the model is fitted again. Farrington does this once from the ordinary fit;
-//!   here the first residuals are taken from a robust start (the baseline median, and φ
-//!   from the median squared Pearson residual) and the reweighting is repeated until the
-//!   weights settle (at most 10 rounds), because a large past outbreak in a 15-period
-//!   baseline inflates φ so much that it hides from its own residuals;
+//!   `n`, and the model is fitted again, once, as in Farrington et al. (1996) and Noufaily
+//!   et al. (2013). They take the residuals from the ordinary fit; here they are taken
+//!   from a robust start (the baseline median, and φ from the median squared Pearson
+//!   residual; a one-step reweighting from a robust fit), because a large past outbreak
+//!   in a 15-period baseline inflates the ordinary fit's φ so much that it hides from its
+//!   own residuals. (Until the seventh session the reweighting was repeated until the
+//!   weights settled, up to 10 rounds: about half the recompute's CPU time at 1,000,000
+//!   events, for a few per cent more or fewer signals; docs/methodology.md §4.2.)
 //! - the trend is kept only if it is significant at 5 % and does not predict more than the
 //!   largest baseline count (otherwise the model is the weighted mean);
 //! - the expected count is `μ̂ = exp(β̂₀)` and the threshold is the `1 − α` quantile of a
@@ -29,8 +32,9 @@ use super::dist::{normal_quantile, CountDist};
 use super::{Assessment, Detail, DetectError, FastHash, Method};
 use crate::period::Granularity;
 
-/// The most rounds of down-weighting (each refits the model and recomputes the weights).
-const REWEIGHT_ROUNDS: usize = 10;
+/// Rounds of down-weighting (each recomputes the weights and refits the model): one, as
+/// Farrington's and Noufaily's methods, from the robust start.
+const REWEIGHT_ROUNDS: usize = 1;
 
 /// The median of the χ² distribution with one degree of freedom.
 const MEDIAN_CHI2_1: f64 = 0.454_936_4;
@@ -566,9 +570,10 @@ impl Farrington {
         let mut phi;
         if c.reweight {
             // Start from the median and a robust φ, so that a large past outbreak cannot
-            // hide behind the dispersion it causes; then reweight and refit until the
-            // weights settle. The fit with weights 1 is made only when it is used: when
-            // the first round leaves every weight at 1.
+            // hide behind the dispersion it causes; then reweight and refit
+            // (`REWEIGHT_ROUNDS` rounds, stopping early once the weights settle). The fit
+            // with weights 1 is made only when it is used: when the first round leaves
+            // every weight at 1.
             s.y23.clear();
             s.y23.extend(y.iter().map(|&v| power_two_thirds(v)));
             let mut current_phi = match robust_start(y, &mut s.sorted, &mut s.current) {

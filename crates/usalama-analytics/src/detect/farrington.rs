@@ -766,7 +766,7 @@ impl SharedFits {
 fn keyed(key: &mut Vec<u32>, y: &[f64]) -> bool {
     key.clear();
     for &v in y {
-        if !(v < 4_294_967_296.0) {
+        if v.is_nan() || v >= 4_294_967_296.0 {
             return false;
         }
         key.push(v as u32);

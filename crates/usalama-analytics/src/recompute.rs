@@ -653,14 +653,22 @@ impl Detection {
         // Units are handed out in small blocks, so a thread that meets the busy localities
         // does not finish long after the others; the CUSUM's designs are shared.
         let mut designs = NbCusum::new(cusum)?;
+        // Room for about as many fits as there are cells with events (at 1,000,000 events
+        // 267,827 cells and 262,040 distinct baselines to fit), so the memo does not grow.
+        let mut fits = FarringtonMemo::with_capacity(panel.cells_with_events());
         let rows = std::sync::Mutex::new(flags.chunks_mut(periods.max(1)).enumerate());
         let parts: Vec<Detection> = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..threads)
                 .map(|_| {
                     let (far, rows) = (&far, &rows);
                     let mut cusum = designs.sharing();
+                    // One thread keeps its own memo (no locks); several share theirs.
+                    let mut memo = if threads > 1 {
+                        fits.sharing()
+                    } else {
+                        std::mem::take(&mut fits)
+                    };
                     scope.spawn(move || {
-                        let mut memo = FarringtonMemo::default();
                         let mut part = Detection::default();
                         loop {
                             let block: Vec<(usize, &mut [u8])> = rows

@@ -9,11 +9,14 @@
 //!
 //! - past outbreaks are down-weighted (optional): baseline periods whose Anscombe residual
 //!   exceeds `reweight_threshold` get weight `∝ 1/r²`, the weights are rescaled to sum to
-//!   `n`, and the model is fitted again. Farrington does this once from the ordinary fit;
-//!   here the first residuals are taken from a robust start (the baseline median, and φ
-//!   from the median squared Pearson residual) and the reweighting is repeated until the
-//!   weights settle (at most 10 rounds), because a large past outbreak in a 15-period
-//!   baseline inflates φ so much that it hides from its own residuals;
+//!   `n`, and the model is fitted again, once, as in Farrington et al. (1996) and Noufaily
+//!   et al. (2013). They take the residuals from the ordinary fit; here they are taken
+//!   from a robust start (the baseline median, and φ from the median squared Pearson
+//!   residual; a one-step reweighting from a robust fit), because a large past outbreak
+//!   in a 15-period baseline inflates the ordinary fit's φ so much that it hides from its
+//!   own residuals. (Until the seventh session the reweighting was repeated until the
+//!   weights settled, up to 10 rounds: about half the recompute's CPU time at 1,000,000
+//!   events, for a few per cent more or fewer signals; docs/methodology.md §4.2.)
 //! - the trend is kept only if it is significant at 5 % and does not predict more than the
 //!   largest baseline count (otherwise the model is the weighted mean);
 //! - the expected count is `μ̂ = exp(β̂₀)` and the threshold is the `1 − α` quantile of a
@@ -29,8 +32,9 @@ use super::dist::{normal_quantile, CountDist};
 use super::{Assessment, Detail, DetectError, FastHash, Method};
 use crate::period::Granularity;
 
-/// The most rounds of down-weighting (each refits the model and recomputes the weights).
-const REWEIGHT_ROUNDS: usize = 10;
+/// Rounds of down-weighting (each recomputes the weights and refits the model): one, as
+/// Farrington's and Noufaily's methods, from the robust start.
+const REWEIGHT_ROUNDS: usize = 1;
 
 /// The median of the χ² distribution with one degree of freedom.
 const MEDIAN_CHI2_1: f64 = 0.454_936_4;
@@ -473,15 +477,32 @@ impl Farrington {
             judged += 1;
             let judgement = if y.iter().all(|&v| v == 0.0) {
                 Judged::zeros(y.len())
+            } else if !keyed(&mut memo.key, &y) {
+                // A count beyond the keys' range: judged without the memo.
+                self.judge(&y, &tau, s)
+            } else if let Some(shared) = &memo.shared {
+                // One shard's lock for the look-up and, after the fit (made without any
+                // lock), one for the insertion.
+                let shard = shared.shard(&memo.key);
+                let found = lock(shard).get(memo.key.as_slice()).copied();
+                match found {
+                    Some(j) => j,
+                    None => {
+                        let j = self.judge(&y, &tau, s);
+                        let mut fits = lock(shard);
+                        if fits.len() < MEMO_LIMIT / SHARDS {
+                            fits.insert(memo.key.as_slice().into(), j);
+                        }
+                        j
+                    }
+                }
             } else {
-                memo.key.clear();
-                memo.key.extend(y.iter().map(|&v| v as u64));
                 match memo.fits.get(memo.key.as_slice()) {
                     Some(j) => *j,
                     None => {
                         let j = self.judge(&y, &tau, s);
                         if memo.fits.len() < MEMO_LIMIT {
-                            memo.fits.insert(memo.key.clone().into_boxed_slice(), j);
+                            memo.fits.insert(memo.key.as_slice().into(), j);
                         }
                         j
                     }
@@ -549,9 +570,10 @@ impl Farrington {
         let mut phi;
         if c.reweight {
             // Start from the median and a robust φ, so that a large past outbreak cannot
-            // hide behind the dispersion it causes; then reweight and refit until the
-            // weights settle. The fit with weights 1 is made only when it is used: when
-            // the first round leaves every weight at 1.
+            // hide behind the dispersion it causes; then reweight and refit
+            // (`REWEIGHT_ROUNDS` rounds, stopping early once the weights settle). The fit
+            // with weights 1 is made only when it is used: when the first round leaves
+            // every weight at 1.
             s.y23.clear();
             s.y23.extend(y.iter().map(|&v| power_two_thirds(v)));
             let mut current_phi = match robust_start(y, &mut s.sorted, &mut s.current) {
@@ -707,20 +729,110 @@ impl Judged {
 /// baselines are kept).
 #[derive(Debug, Clone, Default)]
 pub struct FarringtonMemo {
-    fits: std::collections::HashMap<Box<[u64]>, Judged, FastHash>,
-    key: Vec<u64>,
+    fits: Fits,
+    /// Fits shared with other memos (see [`FarringtonMemo::sharing`]); when set, `fits`
+    /// stays empty.
+    shared: Option<std::sync::Arc<SharedFits>>,
+    /// The baseline being looked up (counts below 2³², as every count of a panel).
+    key: Vec<u32>,
     scratch: Scratch,
 }
 
+/// Fits by baseline counts (a key takes half the memory of `u64` counts: at 1,000,000
+/// events about 260,000 baselines are kept, and fresh pages cost more than their copy).
+type Fits = std::collections::HashMap<Box<[u32]>, Judged, FastHash>;
+
+/// Shards of a shared memo: threads rarely wait for one another's look-ups.
+const SHARDS: usize = 16;
+
+/// The fits of memos made by [`FarringtonMemo::sharing`], in [`SHARDS`] locked maps.
+#[derive(Debug, Default)]
+struct SharedFits {
+    shards: [std::sync::Mutex<Fits>; SHARDS],
+}
+
+impl SharedFits {
+    /// The shard of a baseline (a mix of its hash other than the maps' own use of it).
+    fn shard(&self, key: &[u32]) -> &std::sync::Mutex<Fits> {
+        use std::hash::BuildHasher;
+        let h = FastHash.hash_one(key);
+        let mixed = (h ^ (h >> 29)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        &self.shards[(mixed >> 60) as usize % SHARDS]
+    }
+}
+
+/// Sets `key` to the counts `y`; false when a count is not below 2³² (then the baseline
+/// is not kept).
+fn keyed(key: &mut Vec<u32>, y: &[f64]) -> bool {
+    key.clear();
+    for &v in y {
+        if v.is_nan() || v >= 4_294_967_296.0 {
+            return false;
+        }
+        key.push(v as u32);
+    }
+    true
+}
+
+/// A shard's map; a poisoned lock only means another thread panicked, and every fit in the
+/// map was inserted whole.
+fn lock(shard: &std::sync::Mutex<Fits>) -> std::sync::MutexGuard<'_, Fits> {
+    shard
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 impl FarringtonMemo {
+    /// An empty memo with room for about `baselines` fits before it grows (growing a large
+    /// map copies it and touches fresh pages; at 1,000,000 events that was about 6 % of
+    /// the recompute's CPU time).
+    pub fn with_capacity(baselines: usize) -> Self {
+        let mut fits = Fits::default();
+        fits.reserve(baselines.min(MEMO_LIMIT));
+        Self {
+            fits,
+            ..Self::default()
+        }
+    }
+
+    /// A memo whose fits are shared with this one and with every memo made this way from
+    /// either, so that threads judging the series of one panel fit each baseline about
+    /// once (a fit depends only on the baseline's counts, so which thread makes it does not
+    /// change it). This memo's own fits so far are handed over, and its reserved room is
+    /// spread over the shared maps.
+    pub fn sharing(&mut self) -> Self {
+        let fits = std::mem::take(&mut self.fits);
+        let shared = self
+            .shared
+            .get_or_insert_with(|| {
+                let shared = SharedFits::default();
+                let room = fits.capacity().max(fits.len()) / SHARDS;
+                for shard in &shared.shards {
+                    lock(shard).reserve(room);
+                }
+                for (k, j) in fits {
+                    lock(shared.shard(&k)).insert(k, j);
+                }
+                std::sync::Arc::new(shared)
+            })
+            .clone();
+        Self {
+            shared: Some(shared),
+            ..Self::default()
+        }
+    }
+
     /// Baselines kept.
     pub fn len(&self) -> usize {
-        self.fits.len()
+        match &self.shared {
+            Some(s) => s.shards.iter().map(|m| lock(m).len()).sum(),
+            None => self.fits.len(),
+        }
     }
 
     /// Whether none is kept.
     pub fn is_empty(&self) -> bool {
-        self.fits.is_empty()
+        self.len() == 0
     }
 }
 
@@ -871,6 +983,61 @@ mod tests {
         }
         assert!(!memo.is_empty());
         assert!(memo.len() < 40 * 84, "baselines are reused: {}", memo.len());
+    }
+
+    #[test]
+    fn shared_memos_give_the_same_assessments_on_every_thread() {
+        let far = monthly();
+        let mut rng = Rng(5);
+        let series: Vec<Vec<u64>> = (0..48)
+            .map(|k| {
+                let mean = [0.1, 1.0, 5.0][k % 3];
+                rng.series((0..120).map(|t| {
+                    if (t + k) % 41 < 3 {
+                        5.0 * mean + 1.0
+                    } else {
+                        mean
+                    }
+                }))
+            })
+            .collect();
+        // Fits made before sharing are handed over.
+        let mut first = FarringtonMemo::with_capacity(100);
+        assert_eq!(
+            far.assess_memo(&series[0], &mut first),
+            far.assess(&series[0])
+        );
+        let kept = first.len();
+        assert!(kept > 0);
+        let memos = [first.sharing(), first.sharing()];
+        assert_eq!(memos[0].len(), kept);
+        std::thread::scope(|scope| {
+            for (half, mut memo) in memos.into_iter().enumerate() {
+                let (far, series) = (&far, &series);
+                scope.spawn(move || {
+                    for s in series.iter().skip(half).step_by(2) {
+                        assert_eq!(far.assess_memo(s, &mut memo), far.assess(s));
+                        let mut signals = Vec::new();
+                        far.signals_memo(s, &mut memo, &mut |a| signals.push(a));
+                        let all: Vec<Assessment> =
+                            far.assess(s).into_iter().filter(|a| a.signal).collect();
+                        assert_eq!(signals, all);
+                    }
+                });
+            }
+        });
+        // Every thread's fits went into the one shared memo, each baseline once.
+        let mut alone = FarringtonMemo::default();
+        for s in &series {
+            far.assess_memo(s, &mut alone);
+        }
+        assert_eq!(first.len(), alone.len());
+        // A count beyond the keys' range is judged without the memo, the same way.
+        let mut big = series[1].clone();
+        big[10] = 1 << 40;
+        let before = alone.len();
+        assert_eq!(far.assess_memo(&big, &mut alone), far.assess(&big));
+        assert!(alone.len() >= before);
     }
 
     #[test]

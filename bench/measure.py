@@ -96,7 +96,8 @@ def bench_recompute(a, res):
     store = store_dir(a)
     runs = []
     for r in range(a.runs):
-        t, m, cpu, out = timed_cpu([a.bin, "index", "recompute", "--level", "adm2", "--format", "json", "--data-dir", store])
+        t, m, cpu, out = timed_cpu([a.bin, "index", "recompute", "--level", "adm2", "--format", "json", "--threads", "1",
+                                    "--data-dir", store])
         j = json.loads(out)
         j["wall_s"], j["peak_rss_mib"], j["cpu_s"] = t, m, cpu
         runs.append(j)

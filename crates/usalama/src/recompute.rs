@@ -32,8 +32,9 @@ pub enum IndexCommand {
         index_config: Option<PathBuf>,
         /// Threads: above 1, the store is read in as many parts at once and the index is
         /// computed beside the detectors, which share the threads (results identical).
-        #[arg(long, default_value_t = 1)]
-        threads: usize,
+        /// Default: the cores this process may use.
+        #[arg(long)]
+        threads: Option<usize>,
         /// Print the time of each stage.
         #[arg(long)]
         timings: bool,
@@ -96,7 +97,9 @@ pub fn run(settings: &Settings, command: IndexCommand) -> anyhow::Result<()> {
     options.farrington =
         usalama_app::analytics::detect::FarringtonConfig::for_granularity(granularity);
     options.source = source;
-    options.threads = threads.max(1);
+    options.threads = threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
     options.cpu_clock = Some(thread_cpu_time);
     let r = app.recompute_index(&options)?;
     match format {

@@ -14,9 +14,7 @@
 //!   from a robust start (the baseline median, and φ from the median squared Pearson
 //!   residual; a one-step reweighting from a robust fit), because a large past outbreak
 //!   in a 15-period baseline inflates the ordinary fit's φ so much that it hides from its
-//!   own residuals. (Until the seventh session the reweighting was repeated until the
-//!   weights settled, up to 10 rounds: about half the recompute's CPU time at 1,000,000
-//!   events, for a few per cent more or fewer signals; docs/methodology.md §4.2.)
+//!   own residuals (docs/methodology.md §4.2).
 //! - the trend is kept only if it is significant at 5 % and does not predict more than the
 //!   largest baseline count (otherwise the model is the weighted mean);
 //! - the expected count is `μ̂ = exp(β̂₀)` and the threshold is the `1 − α` quantile of a
@@ -31,10 +29,6 @@
 use super::dist::{normal_quantile, CountDist};
 use super::{Assessment, Detail, DetectError, FastHash, Method};
 use crate::period::Granularity;
-
-/// Rounds of down-weighting (each recomputes the weights and refits the model): one, as
-/// Farrington's and Noufaily's methods, from the robust start.
-const REWEIGHT_ROUNDS: usize = 1;
 
 /// The median of the χ² distribution with one degree of freedom.
 const MEDIAN_CHI2_1: f64 = 0.454_936_4;
@@ -375,7 +369,6 @@ struct Scratch {
     y23: Vec<f64>,
     ones: Vec<f64>,
     weights: Vec<f64>,
-    next: Vec<f64>,
     sorted: Vec<f64>,
     fit: Fit,
     current: Fit,
@@ -570,10 +563,8 @@ impl Farrington {
         let mut phi;
         if c.reweight {
             // Start from the median and a robust φ, so that a large past outbreak cannot
-            // hide behind the dispersion it causes; then reweight and refit
-            // (`REWEIGHT_ROUNDS` rounds, stopping early once the weights settle). The fit
-            // with weights 1 is made only when it is used: when the first round leaves
-            // every weight at 1.
+            // hide behind the dispersion it causes; then reweight once and refit. The fit
+            // with weights 1 is made only when it is used: when every weight stays 1.
             s.y23.clear();
             s.y23.extend(y.iter().map(|&v| power_two_thirds(v)));
             let mut current_phi = match robust_start(y, &mut s.sorted, &mut s.current) {
@@ -583,41 +574,21 @@ impl Farrington {
                     s.current.overdispersion(y, &s.weights)
                 }
             };
-            for round in 0..REWEIGHT_ROUNDS {
-                outbreak_weights(
-                    (y, &s.y23, tau),
-                    &s.current,
-                    current_phi,
-                    c.reweight_threshold,
-                    &mut s.next,
-                );
-                let change = s
-                    .next
-                    .iter()
-                    .zip(&s.weights)
-                    .map(|(a, b)| (a - b).abs())
-                    .fold(0.0, f64::max);
-                let same = s
-                    .next
-                    .iter()
-                    .zip(&s.weights)
-                    .all(|(a, b)| a.to_bits() == b.to_bits());
-                std::mem::swap(&mut s.weights, &mut s.next);
-                if same && round == 0 {
-                    // The weights are all 1: the refit is the fit with weights 1.
-                    fit_either(y, tau, &s.ones, c.trend, &mut s.current);
-                    current_phi = s.current.overdispersion(y, &s.weights);
-                } else if !same {
-                    if fit_either(y, tau, &s.weights, c.trend, &mut s.candidate) {
-                        std::mem::swap(&mut s.current, &mut s.candidate);
-                    }
-                    current_phi = s.current.overdispersion(y, &s.weights);
-                }
-                // (Same weights after a refit: the refit would give the same fit again.)
-                if change < 1e-6 {
-                    break;
-                }
+            // One round: weights from the robust start, then the refit with them.
+            outbreak_weights(
+                (y, &s.y23, tau),
+                &s.current,
+                current_phi,
+                c.reweight_threshold,
+                &mut s.weights,
+            );
+            if s.weights.iter().all(|w| w.to_bits() == 1f64.to_bits()) {
+                // Every weight is 1: the refit is the fit with weights 1.
+                fit_either(y, tau, &s.ones, c.trend, &mut s.current);
+            } else if fit_either(y, tau, &s.weights, c.trend, &mut s.candidate) {
+                std::mem::swap(&mut s.current, &mut s.candidate);
             }
+            current_phi = s.current.overdispersion(y, &s.weights);
             std::mem::swap(&mut s.fit, &mut s.current);
             phi = current_phi;
         } else {

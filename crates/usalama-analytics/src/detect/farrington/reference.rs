@@ -4,7 +4,7 @@
 #![allow(clippy::all)]
 
 use super::super::dist::normal_quantile;
-use super::{FarringtonConfig, LimitMethod, MEDIAN_CHI2_1, REWEIGHT_ROUNDS};
+use super::{FarringtonConfig, LimitMethod, MEDIAN_CHI2_1};
 
 /// A weighted Poisson log-linear fit on `(1, τ)` or `(1)`.
 #[derive(Debug, Clone)]
@@ -244,24 +244,11 @@ pub(super) fn judge(c: &FarringtonConfig, y: &[f64], tau: &[f64]) -> (f64, f64, 
             let mut phi = fit.overdispersion(y, &weights);
             if c.reweight {
                 // Start from the median and a robust φ, so that a large past outbreak
-                // cannot hide behind the dispersion it causes; then reweight and refit
-                // until the weights settle.
-                let (mut current, mut current_phi) = robust_start(y).unwrap_or((fit.clone(), phi));
-                for _ in 0..REWEIGHT_ROUNDS {
-                    let next =
-                        outbreak_weights(y, tau, &current, current_phi, c.reweight_threshold);
-                    let change = next
-                        .iter()
-                        .zip(&weights)
-                        .map(|(a, b)| (a - b).abs())
-                        .fold(0.0, f64::max);
-                    weights = next;
-                    current = fit_either(y, tau, &weights, c.trend).unwrap_or(current);
-                    current_phi = current.overdispersion(y, &weights);
-                    if change < 1e-6 {
-                        break;
-                    }
-                }
+                // cannot hide behind the dispersion it causes; then reweight once and refit.
+                let (current, current_phi) = robust_start(y).unwrap_or((fit.clone(), phi));
+                weights = outbreak_weights(y, tau, &current, current_phi, c.reweight_threshold);
+                let current = fit_either(y, tau, &weights, c.trend).unwrap_or(current);
+                let current_phi = current.overdispersion(y, &weights);
                 fit = current;
                 phi = current_phi;
             }

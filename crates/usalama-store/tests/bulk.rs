@@ -2,18 +2,29 @@
 //! the same as without it on every backend; on SQLite the secondary indexes come back
 //! exactly as they were, after the load and after a crash in the middle of one.
 
-use usalama_domain::{AdminLevel, Dimension, LocalityPath};
+use usalama_domain::{AdminLevel, Dimension, EventData, LocalityPath};
 use usalama_store::sqlite::{SqliteStore, DB_FILE, DROPPED_INDEXES};
 use usalama_store::{EventQuery, GroupBy, PageRequest, PlacedEvent, Store};
 use usalama_test_support::{event, on_every_backend, square, t0, taxonomy};
 
 /// `n` events from `from`, alternating between the two paths.
 fn events(from: u32, n: u32, paths: &[LocalityPath; 2]) -> Vec<PlacedEvent> {
+    events_with(from, n, paths, |_| {})
+}
+
+/// [`events`], each changed by `f` before it is validated.
+fn events_with(
+    from: u32,
+    n: u32,
+    paths: &[LocalityPath; 2],
+    f: impl Fn(&mut EventData),
+) -> Vec<PlacedEvent> {
     (from..from + n)
         .map(|i| {
             let path = paths[(i % 2) as usize];
             let mut d = event(i, "2022-03-04", "armed_violence", Dimension::Lives);
             d.locality = path.deepest();
+            f(&mut d);
             PlacedEvent {
                 event: d.validate(&taxonomy()).unwrap(),
                 path,
@@ -136,6 +147,64 @@ fn a_bulk_load_leaves_the_sqlite_schema_exactly_as_it_found_it() {
         )
         .unwrap();
     assert_eq!(notes, 0);
+}
+
+#[test]
+fn a_bulk_load_keeps_the_partial_indexes_its_rows_skip() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_dir(dir.path()).unwrap();
+    let paths = seed(&store);
+    let before = store.schema_objects().unwrap();
+    // Every row so far is unverified: the status index holds all of them.
+    let first = events_with(0, 40, &paths, |d| {
+        d.status = usalama_domain::VerificationStatus::Unverified;
+    });
+    store.upsert_events(&first, t0()).unwrap();
+    assert!(store.begin_bulk_load(t0()).unwrap());
+    let during = indexes(&store);
+    // No row is a duplicate or owned by an organisation: those indexes stay.
+    for kept in ["events_duplicate_of", "events_owner"] {
+        assert!(during.iter().any(|n| n == kept), "{kept} was dropped");
+    }
+    for gone in ["events_status", "events_adm1"] {
+        assert!(!during.iter().any(|n| n == gone), "{gone} still there");
+    }
+    // A kept index is kept up to date through the load.
+    let org = usalama_domain::OrgId::derived("org");
+    store
+        .insert_org(
+            &usalama_domain::Organisation {
+                id: org,
+                name: "org".into(),
+            },
+            t0(),
+        )
+        .unwrap();
+    let owned = events_with(40, 2, &paths, |d| d.meta.owner_org = Some(org));
+    store.upsert_events(&owned, t0()).unwrap();
+    store.end_bulk_load().unwrap();
+    assert_eq!(store.schema_objects().unwrap(), before);
+    drop(store);
+    let c = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
+    let n: i64 = c
+        .query_row(
+            "SELECT count(*) FROM events INDEXED BY events_owner WHERE owner_org IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(n, 2);
+    let ok: String = c
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(ok, "ok");
+    // Foreign keys are not checked during the load; what it wrote still satisfies them.
+    let broken: i64 = c
+        .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(broken, 0);
 }
 
 #[test]

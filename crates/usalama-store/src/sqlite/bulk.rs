@@ -11,12 +11,18 @@
 //! after it is deleted; the operating system releases it when the process dies, so a store
 //! opened beside a live import (a server, another command) leaves the import alone.
 //! Unique indexes (the primary key, `(source, external_id)`) are never dropped, so upserts
-//! stay correct; readers stay correct meanwhile, only slower.
+//! stay correct; nor are partial indexes that the load's rows mostly skip (see
+//! [`secondary_indexes`]). Readers stay correct meanwhile, only slower.
 //!
 //! During the load, the batches are written through one dedicated connection with a large
 //! page cache ([`BULK_CACHE_KIB`]) and rarer WAL checkpoints ([`BULK_WAL_PAGES`]), in
 //! transactions of [`BULK_COMMIT_ROWS`] rows (several batches; see [`SqliteStore::write`]):
-//! other connections see the load's rows at each of those commits and at its end. It keeps
+//! other connections see the load's rows at each of those commits and at its end. Its
+//! foreign-key checks are off. Only an import starts a load, in a process that writes
+//! nothing else meanwhile (`usalama import`, or `usalama demo` before it serves); its
+//! rows name the localities the store held when it began and the actors it wrote just
+//! before them in the same transaction, so checking each row's five locality and two
+//! actor references again was pure cost (6 % of a 1,000,000-event import's time). It keeps
 //! `synchronous = FULL`, so every committed transaction survives a crash; a crash loses the
 //! rows since the last commit (at most [`BULK_COMMIT_ROWS`]), which re-importing the file
 //! writes again. It is closed (its memory returned) when the load ends.
@@ -92,25 +98,93 @@ fn release_lock(db: &Path, lock: Connection) {
 /// One dropped index: its name and its `CREATE INDEX` statement.
 type IndexDef = (String, String);
 
-/// The secondary, non-unique indexes created by `CREATE INDEX` on the bulk tables.
+/// The secondary, non-unique indexes created by `CREATE INDEX` on the bulk tables that a
+/// bulk load drops: every full one, and each partial one that indexes a tenth of its
+/// table's rows or more. A partial index that indexes fewer (a duplicate's link, an
+/// organisation's records, sealed or personal data, unverified reports, when the import
+/// brings none of those) is kept: the load's rows mostly skip it, while rebuilding it
+/// would cost a scan of the whole table (about a second at 1,000,000 events). The load
+/// starts once the import has written as many rows as the table held, so at least half
+/// the table is the import's own and tells what its other rows will be.
 fn secondary_indexes(tx: &Transaction<'_>) -> Result<Vec<IndexDef>, StoreError> {
     let mut out = Vec::new();
     for table in BULK_TABLES {
         let mut st = tx
             .prepare(
-                "SELECT m.name, m.sql FROM sqlite_master m
+                "SELECT m.name, m.sql, il.partial FROM sqlite_master m
                    JOIN pragma_index_list(?1) il ON il.name = m.name
                  WHERE m.type = 'index' AND m.tbl_name = ?1 AND m.sql IS NOT NULL
                    AND il.\"unique\" = 0 AND il.origin = 'c'
                  ORDER BY m.name",
             )
             .sx()?;
-        let rows = st.query_map([table], |r| Ok((r.get(0)?, r.get(1)?))).sx()?;
-        for r in rows {
-            out.push(r.sx()?);
+        let rows = st
+            .query_map([table], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get::<_, bool>(2)?))
+            })
+            .sx()?;
+        let rows: Vec<(String, String, bool)> = rows.collect::<Result<_, _>>().sx()?;
+        let total: i64 = tx
+            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .sx()?;
+        for (name, sql, partial) in rows {
+            let keep = match partial_where(&sql).filter(|_| partial) {
+                Some(cond) => indexes_few(tx, table, &name, cond, total)?,
+                None => false,
+            };
+            if !keep {
+                out.push((name, sql));
+            }
         }
     }
     Ok(out)
+}
+
+/// The condition of a partial index's `CREATE INDEX … ON t(…) WHERE cond` statement.
+fn partial_where(sql: &str) -> Option<&str> {
+    let open = sql.find('(')?;
+    let mut depth = 0usize;
+    let close = sql[open..].char_indices().find_map(|(i, c)| {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(open + i);
+                }
+            }
+            _ => {}
+        }
+        None
+    })?;
+    let rest = sql[close + 1..].trim_start();
+    let kw = rest.get(..5)?;
+    kw.eq_ignore_ascii_case("WHERE")
+        .then(|| rest[5..].trim())
+        .filter(|c| !c.is_empty())
+}
+
+/// Whether the partial index `name` on `table` (condition `cond`) holds fewer than a tenth
+/// of the table's `total` rows; it reads at most that many of its entries.
+fn indexes_few(
+    tx: &Transaction<'_>,
+    table: &str,
+    name: &str,
+    cond: &str,
+    total: i64,
+) -> Result<bool, StoreError> {
+    let limit = total / 10;
+    let held: i64 = tx
+        .query_row(
+            &format!(
+                "SELECT count(*) FROM (SELECT 1 FROM {table} INDEXED BY \"{}\" WHERE {cond} LIMIT ?1)",
+                name.replace('"', "\"\"")
+            ),
+            [limit],
+            |r| r.get(0),
+        )
+        .sx()?;
+    Ok(held < limit)
 }
 
 /// Recreates the indexes noted under [`DROPPED_INDEXES`] (those not already there) and
@@ -265,7 +339,7 @@ impl SqliteStore {
         .map_err(map_err)?;
         c.execute_batch(&format!(
             "PRAGMA cache_size = -{BULK_CACHE_KIB}; PRAGMA wal_autocheckpoint = {BULK_WAL_PAGES};
-             PRAGMA threads = 2;"
+             PRAGMA threads = 2; PRAGMA foreign_keys = OFF;"
         ))
         .sx()?;
         let tx = c
@@ -339,5 +413,24 @@ impl SqliteStore {
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .sx()?;
         rows.collect::<Result<Vec<_>, _>>().sx()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::partial_where;
+
+    #[test]
+    fn the_condition_of_a_partial_index_is_found() {
+        assert_eq!(
+            partial_where("CREATE INDEX a ON t(x, coalesce(y, 0) DESC) WHERE x <> 'v'"),
+            Some("x <> 'v'")
+        );
+        assert_eq!(
+            partial_where("CREATE INDEX p ON events(id)\n    where people <> '[]'"),
+            Some("people <> '[]'")
+        );
+        assert_eq!(partial_where("CREATE INDEX a ON t(x, y)"), None);
+        assert_eq!(partial_where("CREATE INDEX a ON t(x WHERE"), None);
     }
 }

@@ -14,6 +14,8 @@ mod client;
 mod openrosa;
 mod places;
 mod reference;
+#[cfg(test)]
+mod sealing_cost;
 mod sms;
 
 pub use client::{ClientAddressPolicy, ClientInfo, KeepClient};
@@ -378,6 +380,28 @@ struct Checked {
     secrets: crate::personal::Secrets,
 }
 
+/// A checked report's event and what its channel carried, as the store takes them; its
+/// personal data still on the event until [`App::seal_report`] seals it.
+fn new_report(
+    event: PlacedEvent,
+    extras: Extras,
+    channel: Channel,
+    now: DateTime<chrono::Utc>,
+) -> NewReport {
+    NewReport {
+        receipt: ReportReceipt {
+            reference: reference_for(event.event.id),
+            channel: channel.as_str().into(),
+            received_at: now,
+            sender_hash: extras.sender_hash,
+            raw_text: extras.raw_text,
+        },
+        attachments: extras.attachments,
+        event,
+        sealed: None,
+    }
+}
+
 impl App {
     /// Checks one report and builds its event. `index` names the item in messages only
     /// through the caller; fields are named as in [`ReportInput`].
@@ -721,18 +745,7 @@ impl App {
                 Err(e) => refusals.push(Some(e)),
                 Ok((c, extras)) => {
                     refusals.push(None);
-                    let mut report = NewReport {
-                        receipt: ReportReceipt {
-                            reference: reference_for(c.event.event.id),
-                            channel: channel.as_str().into(),
-                            received_at: now,
-                            sender_hash: extras.sender_hash,
-                            raw_text: extras.raw_text,
-                        },
-                        attachments: extras.attachments,
-                        event: c.event,
-                        sealed: None,
-                    };
+                    let mut report = new_report(c.event, extras, channel, now);
                     self.seal_report(&ring, &mut report, &c.secrets)?;
                     to_store.push(report);
                     placements.push(c.placement);

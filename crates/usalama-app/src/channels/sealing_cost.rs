@@ -3,10 +3,12 @@
 //! through the batch path's steps (check, then store in one `insert_reports`) once sealed
 //! (a data key, two sealed fields and a blind index each, as `submit` does) and once with
 //! their personal data left in the event's clear columns, which no channel does: only this
-//! measurement can build such a batch. Alternating, nine runs each, SQLite in a fresh store
-//! per run; prints the medians of wall-clock and of CPU time (everything runs on the
-//! calling thread) and their ratios. Run: `cargo test --release -p usalama-app --lib --
-//! --ignored --nocapture encryption_alone`.
+//! measurement can build such a batch. Nine pairs of runs, alternating which goes first,
+//! SQLite in a fresh store per run; prints the median times of each side and the median
+//! (and middle half) of the pairs' ratios, by wall-clock and by CPU time (everything runs
+//! on the calling thread): a ratio within a pair cancels most of this machine's drift.
+//! Run: `cargo test --release -p usalama-app --lib -- --ignored --nocapture
+//! encryption_alone` (or `bench/app-figures`).
 
 use super::{new_report, Extras, PlacePolicy};
 use crate::auth::Principal;

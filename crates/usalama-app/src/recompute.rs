@@ -118,10 +118,20 @@ struct Reduced {
 /// The most parts the read is split into.
 const MAX_READ_PARTS: usize = 8;
 
+/// Units per block of [`PartRead::blocks`]. Counted in the order the table is read, each
+/// event reads a random place of the panel's map of cells (4.8 MB at 5,000 × 240) and of
+/// its rows of counts, far beyond the processor's caches: at 1,000,000 events the panel
+/// took about 100 ns per event, nearly all of it waiting for those two reads. Counted a
+/// block of units at a time, the block's map (64 × 240 months × 4 bytes) and rows stay in
+/// cache: about 40 ns (BENCHMARKS.md, tenth session).
+const UNITS_PER_BLOCK: u32 = 64;
+
 /// What one part of the read reduced.
 #[derive(Default)]
 struct PartRead {
-    reduced: Vec<Reduced>,
+    /// The reduced events by block of units (`unit / UNITS_PER_BLOCK`), each in the
+    /// table's order.
+    blocks: Vec<Vec<Reduced>>,
     /// The part's category codes (its facts' numbers point here).
     categories: Vec<String>,
     first: Option<NaiveDate>,
@@ -160,7 +170,11 @@ impl PartRead {
                     id: id.to_string(),
                     reason: format!("events.occurred_end {d} has no {granularity}"),
                 })?;
-            self.reduced.push(Reduced {
+            let block = (unit / UNITS_PER_BLOCK) as usize;
+            if self.blocks.len() <= block {
+                self.blocks.resize_with(block + 1, Vec::new);
+            }
+            self.blocks[block].push(Reduced {
                 unit,
                 ordinal,
                 category: f.category,
@@ -315,29 +329,40 @@ impl App {
                 .iter()
                 .map(|c| (c.dimension, c.code.clone())),
         );
-        // Keys per (the part's category number, dimension), made once per part; the parts
-        // in order, so the panel's rows come in the table's order whatever the threads.
+        // Keys per (the part's category number, dimension), made once per part; the
+        // events counted block of units by block, the parts in order within each block,
+        // so the panel's rows come in the same order whatever the threads.
         let offset = range.first().ordinal();
+        let keys: Vec<Vec<[u32; 3]>> = reads
+            .iter()
+            .map(|part| {
+                part.categories
+                    .iter()
+                    .map(|code| Dimension::ALL.map(|dim| panel.key(dim, code)))
+                    .collect()
+            })
+            .collect();
         let mut counted = 0u64;
-        for part in reads {
-            let mut keys = vec![[0u32; 3]; part.categories.len()];
-            for (i, code) in part.categories.iter().enumerate() {
-                for (d, dim) in Dimension::ALL.into_iter().enumerate() {
-                    keys[i][d] = panel.key(dim, code);
+        let blocks = reads.iter().map(|r| r.blocks.len()).max().unwrap_or(0);
+        for block in 0..blocks {
+            for (part, keys) in reads.iter().zip(&keys) {
+                let Some(reduced) = part.blocks.get(block) else {
+                    continue;
+                };
+                for r in reduced {
+                    panel.add(&DenseFact {
+                        unit: r.unit,
+                        period: (i64::from(r.ordinal) - offset) as u32,
+                        key: keys[usize::from(r.category)][usize::from(r.dimension)],
+                        fatalities: r.fatalities,
+                        displaced: r.displaced,
+                        civilians: r.civilians,
+                    });
                 }
+                counted += reduced.len() as u64;
             }
-            for r in &part.reduced {
-                panel.add(&DenseFact {
-                    unit: r.unit,
-                    period: (i64::from(r.ordinal) - offset) as u32,
-                    key: keys[usize::from(r.category)][usize::from(r.dimension)],
-                    fatalities: r.fatalities,
-                    displaced: r.displaced,
-                    civilians: r.civilians,
-                });
-            }
-            counted += part.reduced.len() as u64;
         }
+        drop(reads);
         lap("panel", &mut timings);
 
         let (index, detection) = if options.threads > 1 {

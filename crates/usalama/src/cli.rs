@@ -295,6 +295,21 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// Whether the command runs the server, whose memory [`crate::malloc::limit_arenas`]
+    /// bounds.
+    pub fn serves(&self) -> bool {
+        matches!(
+            self,
+            Command::Serve { .. }
+                | Command::Demo {
+                    no_serve: false,
+                    ..
+                }
+        )
+    }
+}
+
 /// Export formats.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum ExportFormatArg {

@@ -25,8 +25,11 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    malloc::limit_arenas();
+    // Parsing starts no thread, so the cap still comes before any.
     let cli = cli::Cli::parse();
+    if cli.command.serves() {
+        malloc::limit_arenas();
+    }
     match cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -2,7 +2,10 @@
 //! the same as without it on every backend; on SQLite the secondary indexes come back
 //! exactly as they were, after the load and after a crash in the middle of one.
 
-use usalama_domain::{AdminLevel, Dimension, EventData, LocalityPath};
+use usalama_domain::{
+    Actor, ActorId, ActorKind, ActorRole, AdminLevel, Dimension, EventActor, EventData,
+    LocalityPath,
+};
 use usalama_store::sqlite::{SqliteStore, DB_FILE, DROPPED_INDEXES};
 use usalama_store::{EventQuery, GroupBy, PageRequest, PlacedEvent, Store};
 use usalama_test_support::{event, on_every_backend, square, t0, taxonomy};
@@ -205,6 +208,78 @@ fn a_bulk_load_keeps_the_partial_indexes_its_rows_skip() {
         })
         .unwrap();
     assert_eq!(broken, 0);
+}
+
+/// A store with `n` events, event `i` linked as side A to actor `i % actors`.
+fn store_with_links(dir: &std::path::Path, n: u32, actors: u32) -> (SqliteStore, Vec<PlacedEvent>) {
+    let store = SqliteStore::open_dir(dir).unwrap();
+    let paths = seed(&store);
+    let ids: Vec<ActorId> = (0..actors)
+        .map(|a| ActorId::derived(&format!("ucdp:{a}")))
+        .collect();
+    let all: Vec<Actor> = ids
+        .iter()
+        .enumerate()
+        .map(|(a, id)| {
+            Actor::new(
+                *id,
+                &format!("Group {a}"),
+                ActorKind::Militia,
+                Default::default(),
+            )
+            .unwrap()
+        })
+        .collect();
+    store.upsert_actors(&all).unwrap();
+    let linked = events_with(0, n, &paths, |d| {
+        let i: usize = d.external_id.as_deref().unwrap().parse().unwrap();
+        d.actors = vec![EventActor {
+            actor: ids[i % ids.len()],
+            role: ActorRole::SideA,
+        }];
+    });
+    (store, linked)
+}
+
+#[test]
+fn a_bulk_load_keeps_a_one_column_index_of_few_values_and_fills_it() {
+    // 300 links to 2 actors before the load: the actor index takes the load's links by appends.
+    let dir = tempfile::tempdir().unwrap();
+    let (store, linked) = store_with_links(dir.path(), 400, 2);
+    let before = store.schema_objects().unwrap();
+    store.upsert_events(&linked[..300], t0()).unwrap();
+    assert!(store.begin_bulk_load(t0()).unwrap());
+    let during = indexes(&store);
+    assert!(
+        during.iter().any(|n| n == "event_actors_actor"),
+        "{during:?}"
+    );
+    assert!(!during.iter().any(|n| n == "events_adm1"), "{during:?}");
+    store.upsert_events(&linked[300..], t0()).unwrap();
+    store.end_bulk_load().unwrap();
+    assert_eq!(store.schema_objects().unwrap(), before);
+    drop(store);
+    let c = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
+    let n: i64 = c
+        .query_row(
+            "SELECT count(*) FROM event_actors INDEXED BY event_actors_actor WHERE actor_id = ?1",
+            [ActorId::derived("ucdp:1").as_uuid().as_bytes().to_vec()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(n, 200);
+    let ok: String = c
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(ok, "ok");
+
+    // 300 links to 300 actors: rebuilt by a sort at the end, as every full index.
+    let dir = tempfile::tempdir().unwrap();
+    let (store, linked) = store_with_links(dir.path(), 300, 300);
+    store.upsert_events(&linked, t0()).unwrap();
+    assert!(store.begin_bulk_load(t0()).unwrap());
+    assert!(!indexes(&store).iter().any(|n| n == "event_actors_actor"));
+    store.end_bulk_load().unwrap();
 }
 
 #[test]

@@ -129,11 +129,8 @@ fn a_bulk_load_leaves_the_sqlite_schema_exactly_as_it_found_it() {
         .iter()
         .any(|n| n.starts_with("sqlite_autoindex_event_actors")));
     store.upsert_events(&events(0, 50, &paths), t0()).unwrap();
-    store.end_bulk_load().unwrap();
-    assert_eq!(store.schema_objects().unwrap(), before);
+    let c = end_and_reopen(store, dir.path(), &before);
     // The plan uses the rebuilt index again.
-    drop(store);
-    let c = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
     let plan: String = c
         .query_row(
             "EXPLAIN QUERY PLAN SELECT count(*) FROM events WHERE adm1_id = x'00'",
@@ -185,10 +182,7 @@ fn a_bulk_load_keeps_the_partial_indexes_its_rows_skip() {
         .unwrap();
     let owned = events_with(40, 2, &paths, |d| d.meta.owner_org = Some(org));
     store.upsert_events(&owned, t0()).unwrap();
-    store.end_bulk_load().unwrap();
-    assert_eq!(store.schema_objects().unwrap(), before);
-    drop(store);
-    let c = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
+    let c = end_and_reopen(store, dir.path(), &before);
     let n: i64 = c
         .query_row(
             "SELECT count(*) FROM events INDEXED BY events_owner WHERE owner_org IS NOT NULL",
@@ -198,6 +192,19 @@ fn a_bulk_load_keeps_the_partial_indexes_its_rows_skip() {
         .unwrap();
     assert_eq!(n, 2);
     assert_intact(&c);
+}
+
+/// Ends the load, checks the schema is `before` again, closes the store and opens its
+/// database file directly.
+fn end_and_reopen(
+    store: SqliteStore,
+    dir: &std::path::Path,
+    before: &[(String, String, Option<String>)],
+) -> rusqlite::Connection {
+    store.end_bulk_load().unwrap();
+    assert_eq!(store.schema_objects().unwrap(), before);
+    drop(store);
+    rusqlite::Connection::open(dir.join(DB_FILE)).unwrap()
 }
 
 /// The database passes SQLite's integrity check, and its rows satisfy their foreign keys,
@@ -261,10 +268,7 @@ fn a_bulk_load_keeps_a_one_column_index_of_few_values_and_fills_it() {
     );
     assert!(!during.iter().any(|n| n == "events_adm1"), "{during:?}");
     store.upsert_events(&linked[300..], t0()).unwrap();
-    store.end_bulk_load().unwrap();
-    assert_eq!(store.schema_objects().unwrap(), before);
-    drop(store);
-    let c = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
+    let c = end_and_reopen(store, dir.path(), &before);
     let n: i64 = c
         .query_row(
             "SELECT count(*) FROM event_actors INDEXED BY event_actors_actor WHERE actor_id = ?1",

@@ -29,6 +29,7 @@
 //! writes again. It is closed (its memory returned) when the load ends.
 
 use super::{map_err, ts, Manager, SqliteStore, Sx};
+use crate::durability::quote_ident;
 use crate::error::StoreError;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
@@ -169,18 +170,15 @@ fn appends_in_runs(
     name: &str,
     total: i64,
 ) -> Result<bool, StoreError> {
-    let cols: Vec<String> = {
-        let mut st = tx.prepare("SELECT name FROM pragma_index_info(?1)").sx()?;
-        let rows = st
-            .query_map([name], |r| r.get::<_, Option<String>>(0))
-            .sx()?;
-        rows.collect::<Result<Vec<_>, _>>()
-            .sx()?
-            .into_iter()
-            .collect::<Option<Vec<_>>>()
-            .unwrap_or_default()
-    };
-    let [col] = cols.as_slice() else {
+    // An index on an expression has no column name.
+    let (columns, col): (i64, Option<String>) = tx
+        .query_row(
+            "SELECT count(*), max(name) FROM pragma_index_info(?1)",
+            [name],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .sx()?;
+    let (1, Some(col)) = (columns, col) else {
         return Ok(false);
     };
     let limit = RUN_KEYS_MAX.min(total / 100);
@@ -191,8 +189,8 @@ fn appends_in_runs(
     let distinct: i64 = tx
         .query_row(
             &format!(
-                "SELECT count(*) FROM (SELECT DISTINCT \"{}\" FROM {table} LIMIT ?1)",
-                col.replace('"', "\"\"")
+                "SELECT count(*) FROM (SELECT DISTINCT {} FROM {table} LIMIT ?1)",
+                quote_ident(&col)
             ),
             [limit + 1],
             |r| r.get(0),
@@ -232,8 +230,8 @@ fn partial_where(sql: &str) -> Option<&str> {
 fn indexes_few(tx: &Transaction<'_>, table: &str, name: &str, cond: &str, total: i64) -> bool {
     let limit = total / 10;
     let sql = format!(
-        "SELECT count(*) FROM (SELECT 1 FROM {table} INDEXED BY \"{}\" WHERE {cond} LIMIT ?1)",
-        name.replace('"', "\"\"")
+        "SELECT count(*) FROM (SELECT 1 FROM {table} INDEXED BY {} WHERE {cond} LIMIT ?1)",
+        quote_ident(name)
     );
     tx.query_row(&sql, [limit], |r| r.get::<_, i64>(0))
         .is_ok_and(|held| held < limit)
@@ -407,7 +405,7 @@ impl SqliteStore {
         )
         .sx()?;
         for (name, _) in &defs {
-            tx.execute_batch(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))
+            tx.execute_batch(&format!("DROP INDEX {}", quote_ident(name)))
                 .sx()?;
         }
         tx.commit().sx()?;

@@ -818,6 +818,7 @@ def main():
             res.setdefault("stage_s", {})[name] = round(time.perf_counter() - began, 1)
             print(f"  ({name} took {res['stage_s'][name]:.0f} s)", flush=True)
     name = a.mode if a.only == "all" else f"{a.mode}-{a.only.replace(',', '-')}"
+    os.makedirs(a.out, exist_ok=True)
     json.dump(res, open(os.path.join(a.out, f"{name}.json"), "w"), indent=1)
     write_md(a, res, os.path.join(a.out, f"{name}.md"))
     print(open(os.path.join(a.out, f"{name}.md")).read())

@@ -16,17 +16,29 @@
 //! [`secondary_indexes`]). Readers stay correct meanwhile, only slower.
 //!
 //! During the load, the batches are written through one dedicated connection with a large
-//! page cache ([`BULK_CACHE_KIB`]) and rarer WAL checkpoints ([`BULK_WAL_PAGES`]), in
-//! transactions of [`BULK_COMMIT_ROWS`] rows (several batches; see [`SqliteStore::write`]):
-//! other connections see the load's rows at each of those commits and at its end. Its
-//! foreign-key checks are off. Only an import starts a load, in a process that writes
-//! nothing else meanwhile (`usalama import`, or `usalama demo` before it serves); its
-//! rows name the localities the store held when it began and the actors it wrote just
-//! before them in the same transaction, so checking each row's five locality and two
-//! actor references again was pure cost (6 % of a 1,000,000-event import's time). It keeps
-//! `synchronous = FULL`, so every committed transaction survives a crash; a crash loses the
-//! rows since the last commit (at most [`BULK_COMMIT_ROWS`]), which re-importing the file
-//! writes again. It is closed (its memory returned) when the load ends.
+//! page cache ([`BULK_CACHE_KIB`]), in transactions of [`BULK_COMMIT_ROWS`] rows (several
+//! batches; see [`SqliteStore::write`]): other connections see the load's rows at each of
+//! those commits and at its end. Its foreign-key checks are off. Only an import starts a
+//! load, in a process that writes nothing else meanwhile (`usalama import`, or `usalama
+//! demo` before it serves); its rows name the localities the store held when it began and
+//! the actors it wrote just before them in the same transaction, so checking each row's
+//! five locality and two actor references again was pure cost (6 % of a 1,000,000-event
+//! import's time). It is closed (its memory returned) when the load ends.
+//!
+//! Writing to disk: the load's commits go into the WAL without waiting for the disk
+//! (`synchronous = NORMAL`) and SQLite does not checkpoint the WAL into the database until
+//! it holds [`BULK_WAL_BYTES`]; meanwhile a thread syncs the WAL file every
+//! [`FLUSH_EVERY`] ([`WalFlusher`]), so the disk writes it while the load goes on. At the
+//! end, a second connection checkpoints the load's WAL while the first rebuilds the
+//! indexes, whose commit is made with the store's own `synchronous` setting (`FULL`) and
+//! so syncs the whole WAL before the import reports what it wrote; a last checkpoint then
+//! folds the rebuilt indexes in and empties the WAL. Until that commit the import has
+//! acknowledged nothing: a process crash loses the rows since the last commit (at most
+//! [`BULK_COMMIT_ROWS`]), a power cut possibly every row of the load, never what was stored
+//! before it (WAL mode with `synchronous = NORMAL` keeps the database consistent); the
+//! next open restores the indexes and re-importing the file writes the rows again. With a
+//! checkpoint after every commit and each commit waiting for the disk, a 1,000,000-event
+//! import spent 10 s of its writing thread in `fsync` (BENCHMARKS.md, "Twelfth session").
 
 use super::{map_err, ts, Manager, SqliteStore, Sx};
 use crate::durability::quote_ident;
@@ -34,6 +46,9 @@ use crate::error::StoreError;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::Duration;
 
 /// The `settings` key holding the definitions of the indexes a bulk load dropped.
 pub const DROPPED_INDEXES: &str = "bulk_load.dropped_indexes";
@@ -54,9 +69,14 @@ const BULK_CACHE_KIB: i64 = 160 * 1024;
 /// 1 MiB no faster than 4).
 const REBUILD_CACHE_KIB: i64 = 4 * 1024;
 
-/// WAL size, in pages, that triggers an automatic checkpoint during a bulk load (the
-/// default is 1,000 pages, about 4 MiB).
-const BULK_WAL_PAGES: i64 = 16_384;
+/// WAL size, in bytes, that triggers an automatic checkpoint during a bulk load (the
+/// default is 1,000 pages, about 4 MiB). A 1,000,000-event import writes 1.5 GiB of WAL,
+/// so it is checkpointed once, at the end; a larger one is checkpointed every 2 GiB, which
+/// bounds the disk space the load borrows.
+const BULK_WAL_BYTES: i64 = 2 << 30;
+
+/// How often the [`WalFlusher`] syncs the WAL file during a bulk load.
+const FLUSH_EVERY: Duration = Duration::from_millis(200);
 
 /// Rows a bulk load writes between two commits. Its batches share one transaction until
 /// then: a commit writes every page the batches changed into the WAL, and batches of
@@ -77,6 +97,54 @@ pub(super) struct BulkLoad {
     lock: Connection,
     /// Rows written in the open transaction since the last commit.
     pending: usize,
+    /// Syncs the WAL in the background; stops when the load ends.
+    _flusher: Option<WalFlusher>,
+}
+
+/// A thread that syncs the WAL file of a bulk load every [`FLUSH_EVERY`], so that the disk
+/// writes the load's pages while it goes on instead of all at the checkpoint's sync. It
+/// opens the WAL file read-only, never the database file: closing a second descriptor of
+/// the database would drop the POSIX locks SQLite holds on it in this process. Dropping it
+/// stops and joins the thread.
+struct WalFlusher {
+    /// Dropped to tell the thread to stop.
+    stop: Option<mpsc::Sender<()>>,
+    /// The thread, joined on drop.
+    thread: Option<JoinHandle<()>>,
+}
+
+impl WalFlusher {
+    /// Starts syncing the WAL of the database at `db`; `None` when the WAL cannot be
+    /// opened (the load then goes on without it, only slower).
+    fn start(db: &Path) -> Option<Self> {
+        let mut p = db.as_os_str().to_owned();
+        p.push("-wal");
+        let wal = std::fs::File::open(PathBuf::from(p)).ok()?;
+        let (stop, rx) = mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("usalama-wal-flush".into())
+            .spawn(move || {
+                while let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(FLUSH_EVERY) {
+                    if let Err(e) = wal.sync_data() {
+                        tracing::debug!(error = %e, "bulk load: syncing the WAL failed");
+                    }
+                }
+            })
+            .ok()?;
+        Some(Self {
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for WalFlusher {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 /// The side file whose lock marks a live bulk load of the database at `db`.
@@ -387,9 +455,11 @@ impl SqliteStore {
             opts: self.opts.clone(),
         })
         .map_err(map_err)?;
+        let page: i64 = c.query_row("PRAGMA page_size", [], |r| r.get(0)).sx()?;
         c.execute_batch(&format!(
-            "PRAGMA cache_size = -{BULK_CACHE_KIB}; PRAGMA wal_autocheckpoint = {BULK_WAL_PAGES};
-             PRAGMA threads = 2; PRAGMA foreign_keys = OFF;"
+            "PRAGMA cache_size = -{BULK_CACHE_KIB}; PRAGMA wal_autocheckpoint = {};
+             PRAGMA threads = 2; PRAGMA foreign_keys = OFF;",
+            BULK_WAL_BYTES / page
         ))
         .sx()?;
         let tx = c
@@ -409,10 +479,14 @@ impl SqliteStore {
                 .sx()?;
         }
         tx.commit().sx()?;
+        // The note and the drops are on disk (the store's own setting); the load's
+        // commits need not wait for it.
+        c.execute_batch("PRAGMA synchronous = NORMAL").sx()?;
         *slot = Some(BulkLoad {
             conn: c,
             lock,
             pending: 0,
+            _flusher: WalFlusher::start(&self.path),
         });
         Ok(true)
     }
@@ -422,9 +496,11 @@ impl SqliteStore {
         let Some(mut load) = slot.take() else {
             return Ok(());
         };
+        let own_sync = format!("PRAGMA synchronous = {}", self.opts.synchronous);
         if !load.conn.is_autocommit() {
             if let Err(e) = load.conn.execute_batch("COMMIT").sx() {
                 let _ = load.conn.execute_batch("ROLLBACK");
+                load.conn.execute_batch(&own_sync).sx()?;
                 // The load still ends: its indexes come back below.
                 let tx = load
                     .conn
@@ -437,20 +513,49 @@ impl SqliteStore {
             }
         }
         load.conn
-            .execute_batch(&format!("PRAGMA cache_size = -{REBUILD_CACHE_KIB}"))
+            .execute_batch(&format!(
+                "PRAGMA cache_size = -{REBUILD_CACHE_KIB}; {own_sync}"
+            ))
             .sx()?;
+        let copier = self.checkpoint_beside();
         let tx = load
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .sx()?;
         restore_in(&tx)?;
         tx.commit().sx()?;
-        // Fold the large WAL back into the database now rather than on a reader's time.
+        if let Some(t) = copier {
+            let _ = t.join();
+        }
+        // Fold the rest of the WAL back into the database now rather than on a reader's
+        // time.
         load.conn
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
             .sx()?;
         release_lock(&self.path, load.lock);
         Ok(())
+    }
+
+    /// Starts copying the WAL's committed pages into the database on a connection of its
+    /// own (a passive checkpoint, which waits for no writer), to run beside the rebuild of
+    /// the indexes. Its failure is only logged: the last checkpoint copies what it left.
+    fn checkpoint_beside(&self) -> Option<JoinHandle<()>> {
+        let manager = Manager {
+            path: self.path.clone(),
+            opts: self.opts.clone(),
+        };
+        let copy = move || -> rusqlite::Result<()> {
+            let c = r2d2::ManageConnection::connect(&manager)?;
+            c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+        };
+        std::thread::Builder::new()
+            .name("usalama-checkpoint".into())
+            .spawn(move || {
+                if let Err(e) = copy() {
+                    tracing::warn!(error = %e, "bulk load: checkpoint beside the rebuild failed");
+                }
+            })
+            .ok()
     }
 }
 

@@ -91,7 +91,7 @@ fn a_bulk_import_leaves_exactly_the_schema_of_a_normal_import() {
     let dropped = AtomicBool::new(false);
     import(&app(bulk.store.clone()).with_import_batch(100), &mut |_| {
         let objects = schema(&bulk);
-        if !objects.iter().any(|(_, name, _)| name == "events_adm1") {
+        if !objects.iter().any(|(_, name, _)| name == "events_occurred") {
             dropped.store(true, Ordering::Relaxed);
         }
     });

@@ -56,6 +56,10 @@ pub(crate) const SQLITE: &[Migration] = &[
         version: 11,
         sql: include_str!("../migrations/sqlite/0011_sealed_on_events.sql"),
     },
+    Migration {
+        version: 12,
+        sql: include_str!("../migrations/sqlite/0012_placed_locality_indexes.sql"),
+    },
 ];
 
 /// PostgreSQL migrations in order.
@@ -103,6 +107,10 @@ pub(crate) const POSTGRES: &[Migration] = &[
     Migration {
         version: 11,
         sql: include_str!("../migrations/postgres/0011_sealed_on_events.sql"),
+    },
+    Migration {
+        version: 12,
+        sql: include_str!("../migrations/postgres/0012_placed_locality_indexes.sql"),
     },
 ];
 

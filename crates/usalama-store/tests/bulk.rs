@@ -130,15 +130,18 @@ fn a_bulk_load_leaves_the_sqlite_schema_exactly_as_it_found_it() {
         .any(|n| n.starts_with("sqlite_autoindex_event_actors")));
     store.upsert_events(&events(0, 50, &paths), t0()).unwrap();
     let c = end_and_reopen(store, dir.path(), &before);
-    // The plan uses the rebuilt index again.
-    let plan: String = c
-        .query_row(
-            "EXPLAIN QUERY PLAN SELECT count(*) FROM events WHERE adm1_id = x'00'",
-            [],
-            |r| r.get(3),
-        )
-        .unwrap();
-    assert!(plan.contains("events_adm1"), "{plan}");
+    // The plans use the rebuilt index again, and the partial ADM3 index (which holds
+    // placed events only) serves a lookup by locality.
+    for level in [1, 3] {
+        let plan: String = c
+            .query_row(
+                &format!("EXPLAIN QUERY PLAN SELECT count(*) FROM events WHERE adm{level}_id = ?1"),
+                [vec![0u8; 16]],
+                |r| r.get(3),
+            )
+            .unwrap();
+        assert!(plan.contains(&format!("events_adm{level}")), "{plan}");
+    }
     let notes: i64 = c
         .query_row(
             "SELECT count(*) FROM settings WHERE key = ?1",
@@ -162,8 +165,9 @@ fn a_bulk_load_keeps_the_partial_indexes_its_rows_skip() {
     store.upsert_events(&first, t0()).unwrap();
     assert!(store.begin_bulk_load(t0()).unwrap());
     let during = indexes(&store);
-    // No row is a duplicate or owned by an organisation: those indexes stay.
-    for kept in ["events_duplicate_of", "events_owner"] {
+    // No row is a duplicate, owned by an organisation or placed in an ADM3 locality:
+    // those indexes stay.
+    for kept in ["events_duplicate_of", "events_owner", "events_adm3"] {
         assert!(during.iter().any(|n| n == kept), "{kept} was dropped");
     }
     for gone in ["events_status", "events_adm1"] {

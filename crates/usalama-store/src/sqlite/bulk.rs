@@ -70,7 +70,7 @@ const BULK_CACHE_KIB: i64 = 160 * 1024;
 const REBUILD_CACHE_KIB: i64 = 4 * 1024;
 
 /// WAL size, in bytes, that triggers an automatic checkpoint during a bulk load (the
-/// default is 1,000 pages, about 4 MiB). A 1,000,000-event import writes 1.5 GiB of WAL,
+/// default is 1,000 pages, about 4 MiB). A 1,000,000-event import writes about 1.5 GB of WAL,
 /// so it is checkpointed once, at the end; a larger one is checkpointed every 2 GiB, which
 /// bounds the disk space the load borrows.
 const BULK_WAL_BYTES: i64 = 2 << 30;

@@ -36,9 +36,13 @@
 //! acknowledged nothing: a process crash loses the rows since the last commit (at most
 //! [`BULK_COMMIT_ROWS`]), a power cut possibly every row of the load, never what was stored
 //! before it (WAL mode with `synchronous = NORMAL` keeps the database consistent); the
-//! next open restores the indexes and re-importing the file writes the rows again. With a
-//! checkpoint after every commit and each commit waiting for the disk, a 1,000,000-event
-//! import spent 10 s of its writing thread in `fsync` (BENCHMARKS.md, "Twelfth session").
+//! next open restores the indexes and re-importing the file writes the rows again. Another
+//! process writing beside a load (a server taking reports) pays for the large WAL: its
+//! next commit's automatic checkpoint copies the load's frames so far (seconds, once, on
+//! that one write), and the later ones only what followed. With a checkpoint after every
+//! commit and each commit waiting for the disk, a 1,000,000-event import spent 10 s of its
+//! writing thread in `fsync` (BENCHMARKS.md, "Eleventh session"; the change: "Twelfth
+//! session").
 
 use super::{map_err, ts, Manager, SqliteStore, Sx};
 use crate::durability::quote_ident;

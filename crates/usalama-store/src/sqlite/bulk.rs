@@ -90,6 +90,14 @@ const FLUSH_EVERY: Duration = Duration::from_millis(200);
 /// 10,000 and 46-48 s with one every 100,000 or a single one).
 pub(super) const BULK_COMMIT_ROWS: usize = 100_000;
 
+/// How long a bulk load leaves the write lock free after each commit, so that a writer of
+/// another process (a server taking a report) waiting for it gets it: SQLite's busy
+/// handler retries every 100 ms at most, and the load would otherwise begin its next
+/// transaction within microseconds. Beside a 1,000,000-event import, reports sent once a
+/// second got 500s after the 30 s busy timeout without it (BENCHMARKS.md, "Twelfth
+/// session"). Ten commits per 1,000,000 rows make it about 1 s of the import.
+const YIELD_AFTER_COMMIT: Duration = Duration::from_millis(120);
+
 /// The tables whose secondary indexes a bulk load drops.
 const BULK_TABLES: [&str; 2] = ["events", "event_actors"];
 
@@ -432,6 +440,7 @@ impl SqliteStore {
             if load.pending >= every {
                 load.conn.execute_batch("COMMIT").sx()?;
                 load.pending = 0;
+                std::thread::sleep(YIELD_AFTER_COMMIT);
             }
             Ok(out)
         };

@@ -281,4 +281,5 @@ fn a_power_cut_during_a_bulk_load_loses_nothing_acknowledged_before_it() {
     // thread of its own.)
     assert!((10..=28).contains(&cut_in_load), "{cut_in_load}");
     assert_eq!(out.lost + out.lost_unreadable, 0, "{out:?}");
+    assert!(out.failed_checks.is_empty(), "{out:?}");
 }

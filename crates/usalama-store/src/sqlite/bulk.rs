@@ -129,9 +129,7 @@ impl WalFlusher {
     /// Starts syncing the WAL of the database at `db`; `None` when the WAL cannot be
     /// opened (the load then goes on without it, only slower).
     fn start(db: &Path) -> Option<Self> {
-        let mut p = db.as_os_str().to_owned();
-        p.push("-wal");
-        let wal = std::fs::File::open(PathBuf::from(p)).ok()?;
+        let wal = std::fs::File::open(beside(db, "-wal")).ok()?;
         let (stop, rx) = mpsc::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("usalama-wal-flush".into())
@@ -159,11 +157,16 @@ impl Drop for WalFlusher {
     }
 }
 
+/// The file beside the database at `db` whose name ends in `suffix` (`-wal`, `-bulk`).
+fn beside(db: &Path, suffix: &str) -> PathBuf {
+    let mut p = db.as_os_str().to_owned();
+    p.push(suffix);
+    PathBuf::from(p)
+}
+
 /// The side file whose lock marks a live bulk load of the database at `db`.
 fn lock_path(db: &Path) -> PathBuf {
-    let mut p = db.as_os_str().to_owned();
-    p.push("-bulk");
-    PathBuf::from(p)
+    beside(db, "-bulk")
 }
 
 /// Takes the bulk-load lock of the database at `db` without waiting; `None` when another
@@ -463,11 +466,7 @@ impl SqliteStore {
             // Another process is bulk loading: write normally beside it.
             return Ok(false);
         };
-        let mut c = r2d2::ManageConnection::connect(&Manager {
-            path: self.path.clone(),
-            opts: self.opts.clone(),
-        })
-        .map_err(map_err)?;
+        let mut c = r2d2::ManageConnection::connect(&self.manager()).map_err(map_err)?;
         let page: i64 = c.query_row("PRAGMA page_size", [], |r| r.get(0)).sx()?;
         c.execute_batch(&format!(
             "PRAGMA cache_size = -{BULK_CACHE_KIB}; PRAGMA wal_autocheckpoint = {};
@@ -549,14 +548,19 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// Opens connections of this store's own kind (the pool's settings) outside its pool.
+    fn manager(&self) -> Manager {
+        Manager {
+            path: self.path.clone(),
+            opts: self.opts.clone(),
+        }
+    }
+
     /// Starts copying the WAL's committed pages into the database on a connection of its
     /// own (a passive checkpoint, which waits for no writer), to run beside the rebuild of
     /// the indexes. Its failure is only logged: the last checkpoint copies what it left.
     fn checkpoint_beside(&self) -> Option<JoinHandle<()>> {
-        let manager = Manager {
-            path: self.path.clone(),
-            opts: self.opts.clone(),
-        };
+        let manager = self.manager();
         let copy = move || -> rusqlite::Result<()> {
             let c = r2d2::ManageConnection::connect(&manager)?;
             c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))

@@ -122,7 +122,7 @@ const MAX_READ_PARTS: usize = 8;
 /// event reads a random place of the panel's map of cells (4.8 MB at 5,000 × 240) and of
 /// its rows of counts, far beyond the processor's caches: at 1,000,000 events the panel
 /// took about 100 ns per event, nearly all of it waiting for those two reads. Counted a
-/// block of units at a time, the block's map (64 × 240 months × 4 bytes) and rows stay in
+/// block of units at a time ([`DensePanel::count_blocks`]), the block's cells stay in
 /// cache: about 40 ns (BENCHMARKS.md, tenth session).
 const UNITS_PER_BLOCK: u32 = 64;
 
@@ -330,8 +330,7 @@ impl App {
                 .map(|c| (c.dimension, c.code.clone())),
         );
         // Keys per (the part's category number, dimension), made once per part; the
-        // events counted block of units by block, the parts in order within each block,
-        // so the panel's rows come in the same order whatever the threads.
+        // events counted block of units by block (the parts in order within each block).
         let offset = range.first().ordinal();
         let keys: Vec<Vec<[u32; 3]>> = reads
             .iter()
@@ -342,47 +341,27 @@ impl App {
                     .collect()
             })
             .collect();
-        let mut counted = 0u64;
-        let blocks = reads.iter().map(|r| r.blocks.len()).max().unwrap_or(0);
-        for block in 0..blocks {
+        let counted = panel.count_blocks(UNITS_PER_BLOCK as usize, |block, facts| {
             for (part, keys) in reads.iter().zip(&keys) {
                 let Some(reduced) = part.blocks.get(block) else {
                     continue;
                 };
-                for r in reduced {
-                    panel.add(&DenseFact {
-                        unit: r.unit,
-                        period: (i64::from(r.ordinal) - offset) as u32,
-                        key: keys[usize::from(r.category)][usize::from(r.dimension)],
-                        fatalities: r.fatalities,
-                        displaced: r.displaced,
-                        civilians: r.civilians,
-                    });
-                }
-                counted += reduced.len() as u64;
+                facts.extend(reduced.iter().map(|r| DenseFact {
+                    unit: r.unit,
+                    period: (i64::from(r.ordinal) - offset) as u32,
+                    key: keys[usize::from(r.category)][usize::from(r.dimension)],
+                    fatalities: r.fatalities,
+                    displaced: r.displaced,
+                    civilians: r.civilians,
+                }));
             }
-        }
+        });
         drop(reads);
         lap("panel", &mut timings);
 
-        let (index, detection) = if options.threads > 1 {
-            // The detectors start on their threads while this one computes the index.
-            std::thread::scope(|scope| {
-                let detecting = scope.spawn(|| {
-                    Detection::run(&panel, options.cusum, options.farrington, options.threads)
-                });
-                let index = DenseIndex::compute(&panel, &config);
-                lap("index", &mut timings);
-                let detection = detecting.join().expect("the detectors' thread panicked");
-                (index, detection)
-            })
-        } else {
-            let index = DenseIndex::compute(&panel, &config);
-            lap("index", &mut timings);
-            let detection =
-                Detection::run(&panel, options.cusum, options.farrington, options.threads);
-            (index, detection)
-        };
+        let index = DenseIndex::compute(&panel, &config);
+        lap("index", &mut timings);
+        let detection = Detection::run(&panel, options.cusum, options.farrington, options.threads);
         let index = index.map_err(|e| AppError::invalid("index config", e.to_string()))?;
         let detection = detection.map_err(|e| AppError::invalid("detector", e.to_string()))?;
         lap("detect", &mut timings);

@@ -30,8 +30,8 @@ pub enum IndexCommand {
         /// An index configuration file replacing config/index.toml.
         #[arg(long, value_name = "FILE")]
         index_config: Option<PathBuf>,
-        /// Threads: above 1, the store is read in as many parts at once and the index is
-        /// computed beside the detectors, which share the threads (results identical).
+        /// Threads: above 1, the store is read in as many parts at once and the detectors
+        /// share the threads (results identical).
         /// Default: the cores this process may use.
         #[arg(long)]
         threads: Option<usize>,

@@ -442,3 +442,51 @@ fn events_seen_twice_in_one_bulk_transaction_update_and_keep_their_history() {
         );
     });
 }
+
+/// A server writing beside a long bulk load gets its turn at one of the load's commits,
+/// not after the whole load: each commit is followed by a pause longer than SQLite's
+/// longest wait between two tries of a busy writer. (Without it, the load began its next
+/// transaction within microseconds of each commit, and reports sent to a server during a
+/// large import failed after the 30-second busy timeout.)
+#[test]
+fn a_writer_beside_a_bulk_load_gets_in_between_its_commits() {
+    let dir = tempfile::tempdir().unwrap();
+    let importer = SqliteStore::open_dir(dir.path())
+        .unwrap()
+        .with_bulk_commit_rows(5_000);
+    let paths = seed(&importer);
+    let server = SqliteStore::open_dir(dir.path()).unwrap();
+    // Ready before the load, so that it writes back to back, as an import's writing
+    // thread does: 4 transactions of 5,000 rows in batches of 50.
+    let batches: Vec<Vec<PlacedEvent>> = (0..400).map(|b| events(b * 50, 50, &paths)).collect();
+    let (started, on_start) = std::sync::mpsc::channel();
+    std::thread::scope(|scope| {
+        let loading = scope.spawn(|| {
+            assert!(importer.begin_bulk_load(t0()).unwrap());
+            for (b, batch) in batches.iter().enumerate() {
+                assert_eq!(importer.upsert_events(batch, t0()).unwrap().inserted, 50);
+                if b == 0 {
+                    started.send(()).unwrap();
+                }
+            }
+            let ended = std::time::Instant::now();
+            importer.end_bulk_load().unwrap();
+            ended
+        });
+        on_start.recv().unwrap();
+        // A report arriving while the load runs.
+        let c = server
+            .upsert_events(&events(1_000_000, 1, &paths), t0())
+            .unwrap();
+        assert_eq!(c.inserted, 1);
+        let written = std::time::Instant::now();
+        let load_ended = loading.join().unwrap();
+        assert!(
+            written < load_ended,
+            "the writer waited for the whole load ({:?} after it)",
+            written - load_ended
+        );
+    });
+    let stored = in_province(&server, &paths[0]) + in_province(&server, &paths[1]);
+    assert_eq!(stored, 20_001);
+}

@@ -444,21 +444,56 @@ impl Plan<'_> {
 }
 
 /// Each row's class of equal counts, numbered in the order of first appearance (class 0:
-/// the row of zeros), and a row of each class.
+/// the row of zeros), and a row of each class. Rows are looked up by a 64-bit fingerprint
+/// of their counts (one multiply per count, all independent), each hit checked against
+/// the class's first row; the rare rows whose fingerprint another row already took are
+/// looked up by their counts.
 fn classes_of_rows(panel: &DensePanel) -> (Vec<u32>, Vec<u32>) {
+    classes_of_rows_by(panel, fingerprint)
+}
+
+/// [`classes_of_rows`] with any fingerprint (the tests give colliding ones).
+fn classes_of_rows_by(
+    panel: &DensePanel,
+    fingerprint: impl Fn(&[u32]) -> u64,
+) -> (Vec<u32>, Vec<u32>) {
     let rows = panel.counts.len() / panel.slots.len();
     let mut distinct = vec![0u32; rows];
     let mut first: Vec<u32> = vec![0];
-    let mut classes: HashMap<&[u32], u32, FastHash> = HashMap::default();
-    classes.insert(panel.row(0), 0);
+    let mut by_print: HashMap<u64, u32, FastHash> = HashMap::default();
+    let mut by_counts: HashMap<&[u32], u32, FastHash> = HashMap::default();
+    by_print.insert(fingerprint(panel.row(0)), 0);
     for (r, class) in distinct.iter_mut().enumerate().skip(1) {
+        let row = panel.row(r);
         let next = first.len() as u32;
-        *class = *classes.entry(panel.row(r)).or_insert(next);
+        let c = *by_print.entry(fingerprint(row)).or_insert(next);
+        *class = if c == next || panel.row(first[c as usize] as usize) == row {
+            c
+        } else {
+            *by_counts.entry(row).or_insert(next)
+        };
         if *class == next {
             first.push(r as u32);
         }
     }
     (distinct, first)
+}
+
+/// A fingerprint of a row of counts: each count times an odd constant of its own, summed.
+fn fingerprint(row: &[u32]) -> u64 {
+    const K: [u64; 8] = [
+        0x9e37_79b9_7f4a_7c15,
+        0xc2b2_ae3d_27d4_eb4f,
+        0x1656_67b1_9e37_79f9,
+        0x85eb_ca77_c2b2_ae63,
+        0x27d4_eb2f_1656_67c5,
+        0xd6e8_feb8_6659_fd93,
+        0xff51_afd7_ed55_8ccd,
+        0xc4ce_b9fe_1a85_ec53,
+    ];
+    row.iter().enumerate().fold(row.len() as u64, |h, (i, &v)| {
+        h.wrapping_add((u64::from(v) + 1).wrapping_mul(K[i % K.len()].rotate_left(i as u32)))
+    })
 }
 
 fn dim_pos(d: Dimension) -> usize {
@@ -929,6 +964,34 @@ mod tests {
         }
         assert!(by_counts.len() > 100);
         assert!(index.with_value() > expected.len());
+    }
+
+    #[test]
+    fn rows_fall_into_the_same_classes_whatever_their_fingerprints_collide() {
+        let (mut p, _) = panel();
+        let facts = facts(10, 24, 4);
+        p.count_blocks(3, |b, out| {
+            out.extend(facts.iter().filter(|f| f.unit as usize / 3 == b));
+        });
+        // Classes by the rows themselves, numbered in order of first appearance.
+        let mut seen: HashMap<&[u32], u32> = HashMap::new();
+        let want: Vec<u32> = (0..p.counts.len() / p.slots.len())
+            .map(|r| {
+                let next = seen.len() as u32;
+                *seen.entry(p.row(r)).or_insert(next)
+            })
+            .collect();
+        assert!(seen.len() > 100, "{} classes", seen.len());
+        let all_collide: fn(&[u32]) -> u64 = |_| 0;
+        let some_collide: fn(&[u32]) -> u64 = |r| u64::from(r[EVENTS]);
+        for print in [fingerprint, all_collide, some_collide] {
+            let (distinct, first) = classes_of_rows_by(&p, print);
+            assert_eq!(distinct, want);
+            assert_eq!(first.len(), seen.len());
+            for (c, &r) in first.iter().enumerate() {
+                assert_eq!(want[r as usize], c as u32);
+            }
+        }
     }
 
     #[test]

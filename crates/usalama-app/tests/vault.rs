@@ -332,6 +332,20 @@ fn erasure_shreds_and_reaches_a_backup_taken_before() {
                 );
             }
         }
+        // The erased report's wrapped key, as stored (SQLite: also in the WAL's frames).
+        let wrapped: Option<Vec<u8>> = s.sqlite_file().map(|db| {
+            rusqlite::Connection::open(db)
+                .unwrap()
+                .query_row(
+                    &format!(
+                        "SELECT sealed_key FROM events WHERE id = {}",
+                        id_sql(&s, gone)
+                    ),
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap()
+        });
         assert!(matches!(
             app.erase_event(&analyst(), gone, None),
             Err(AppError::Forbidden(_))
@@ -341,6 +355,14 @@ fn erasure_shreds_and_reaches_a_backup_taken_before() {
                 .unwrap(),
             1
         );
+        // No copy of the destroyed key is left on disk, the WAL file included.
+        if let Some(key) = &wrapped {
+            assert!(key.len() >= 32, "{} bytes", key.len());
+            assert!(
+                !contains(&database_bytes(&s), key),
+                "the wrapped key is left on disk"
+            );
+        }
         let p = app.personal_data(&analyst(), gone).unwrap().unwrap();
         assert!(p.erased && p.people.is_empty() && p.reporter_contact.is_none());
         assert!(!app.personal_data(&analyst(), keep).unwrap().unwrap().erased);

@@ -2,12 +2,12 @@
 //! stored before encryption at rest (migration 0005) and TOTP secrets enrolled before
 //! migration 0007. Each call is one `BEGIN IMMEDIATE` transaction.
 
-use super::{event_row, map_err, uuid_col, vault, SqliteStore, Sx};
+use super::{checkpoint_truncate, event_row, map_err, uuid_col, vault, SqliteStore, Sx};
 use crate::audit::AuditDraft;
 use crate::error::StoreError;
 use crate::rows::EventRow;
 use crate::vault::{LegacyPersonal, SealedReport};
-use rusqlite::{params, Connection, TransactionBehavior};
+use rusqlite::{params, TransactionBehavior};
 use usalama_domain::EventId;
 use uuid::Uuid;
 
@@ -44,14 +44,6 @@ pub(crate) fn scrubbed_snapshot(previous: &str) -> Result<Option<String>, StoreE
     row.people = "[]".into();
     row.reporter_contact = None;
     Ok(Some(row.to_json()))
-}
-
-/// Copies the WAL into the database and empties it, so that the pages holding the clear
-/// values (overwritten with zeros under `secure_delete`) leave the WAL file too. A busy
-/// reader may keep the checkpoint from finishing; the next one completes it.
-fn checkpoint_truncate(c: &Connection) -> Result<(), StoreError> {
-    c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
-        .sx()
 }
 
 impl SqliteStore {

@@ -1705,3 +1705,33 @@ impl Store for SqliteStore {
         self.facts_scan_part(source, level, batch, part, f)
     }
 }
+
+/// Copies the WAL into the database and empties it, so that pages holding values just
+/// blanked or destroyed (legacy sealing, destroyed data keys; zeroed in the database under
+/// `secure_delete`) leave the WAL file too: the frames of a WAL that is only checkpointed
+/// stay in its file until overwritten. A reader is waited for by the busy timeout; but
+/// while another connection runs a checkpoint, SQLite answers busy at once, without
+/// waiting (the likely cause of a clear name a CI run once found in the WAL after
+/// sealing), so a busy answer is tried again, for up to [`TRUNCATE_PATIENCE`].
+pub(super) fn checkpoint_truncate(c: &Connection) -> Result<(), StoreError> {
+    let deadline = std::time::Instant::now() + TRUNCATE_PATIENCE;
+    loop {
+        let busy: i64 = c
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))
+            .sx()?;
+        if busy == 0 {
+            return Ok(());
+        }
+        if std::time::Instant::now() >= deadline {
+            tracing::warn!(
+                "the WAL could not be emptied: another connection kept it busy; values just \
+                 blanked may stay in the WAL file until it is checkpointed again"
+            );
+            return Ok(());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// How long [`checkpoint_truncate`] keeps trying.
+const TRUNCATE_PATIENCE: std::time::Duration = std::time::Duration::from_secs(10);

@@ -2,7 +2,9 @@
 //! hash-chained audit log. Writers take `BEGIN IMMEDIATE`, so appends are serialized and
 //! the chain never forks.
 
-use super::{map_err, opt_ts, parse_ts, sealed_inline, ts, uuid_col, SqliteStore, Sx};
+use super::{
+    checkpoint_truncate, map_err, opt_ts, parse_ts, sealed_inline, ts, uuid_col, SqliteStore, Sx,
+};
 use crate::audit::{self, AuditDraft, AuditEntry, AuditHead};
 use crate::error::StoreError;
 use crate::vault::{
@@ -418,6 +420,8 @@ impl SqliteStore {
             append_tx(&tx, audit)?;
         }
         tx.commit().sx()?;
+        // The wrapped keys must not linger in the WAL file's older frames.
+        checkpoint_truncate(&c)?;
         Ok(n)
     }
 

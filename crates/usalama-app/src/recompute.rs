@@ -359,11 +359,12 @@ impl App {
         drop(reads);
         lap("panel", &mut timings);
 
-        let index = DenseIndex::compute(&panel, &config);
+        // An invalid configuration stops here, before the detectors' seconds of work.
+        let index = DenseIndex::compute(&panel, &config)
+            .map_err(|e| AppError::invalid("index config", e.to_string()))?;
         lap("index", &mut timings);
-        let detection = Detection::run(&panel, options.cusum, options.farrington, options.threads);
-        let index = index.map_err(|e| AppError::invalid("index config", e.to_string()))?;
-        let detection = detection.map_err(|e| AppError::invalid("detector", e.to_string()))?;
+        let detection = Detection::run(&panel, options.cusum, options.farrington, options.threads)
+            .map_err(|e| AppError::invalid("detector", e.to_string()))?;
         lap("detect", &mut timings);
 
         let [timings, cpu_timings] = split(&timings);

@@ -808,6 +808,7 @@ def main():
                          "pages, which load includes)")
     a = ap.parse_args()
     parts = {"import", "recompute", "load", "export"} if a.only == "all" else set(a.only.split(","))
+    os.makedirs(a.work, exist_ok=True)
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     res = {"mode": a.mode, "date": time.strftime("%Y-%m-%d"), "machine": f"{os.cpu_count()} cores, {mem:.0f} GiB"}
     for name, part in (("import", bench_import), ("recompute", bench_recompute), ("load", bench_load),

@@ -12,8 +12,11 @@ code: the floor an import cannot go under. Variants (comma-separated):
            (source, external_id) and on the event-actor key are built at the end too
   latex    like late, but the id keeps its primary key (other tables' foreign keys point at
            it); only (source, external_id) and the event-actor key are built at the end
+  latea    only the event-actor key built at the end (the id and (source, external_id) keep
+           their keys);  latek: only (source, external_id) built at the end
   extord   each batch written in the order of its external ids (default: of its ids)
   w100k    batches of 100,000 rows, each sorted by id (default: 10,000)
+  secure   PRAGMA secure_delete = ON, as the store sets on every connection (default: off)
 Usage: python3 bench/sqlite_floor.py N VARIANT   (run in a scratch directory; prints wall,
 user and system seconds of the sqlite3 process and the database size)."""
 import sys, os, subprocess, time, resource
@@ -26,10 +29,12 @@ SC_FULL = "'{\"adm_1\":\"Region 14 province\",\"code_status\":\"Clear\",\"confli
 SC_COMPACT = "'k1\x1fRegion 14 province\x1fClear\x1f103\x1fBenchmarkland: conflict 3\x1f103\x1fBenchmarkland\x1f999\x1f1\x1f0\x1f0\x1f' || (value % 50) || '\x1f0\x1f221\x1fFront A - Civilians\x1f221\x1f1\x1f' || (100000 + value) || '\x1fAfrica\x1fXB-2019-3-' || value || '\x1f9002\x1f1\x1f3\x1f2'"
 late = 'late' in opts
 latex = late or 'latex' in opts
+late_actors = latex or 'latea' in opts
+late_key = latex or 'latek' in opts
 sc = SC_COMPACT if 'compact' in opts else SC_FULL
 order = "i" if 'extord' in opts else "id"
 idexpr = "randomblob(16)" if 'seqid' not in opts else "(x'00000000' || printf('%024x', value))"
-sql = [f"PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-{256*1024}; PRAGMA wal_autocheckpoint=16384; PRAGMA threads=2;",
+sql = [f"PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-{256*1024}; PRAGMA wal_autocheckpoint=16384; PRAGMA threads=2;" + (" PRAGMA secure_delete=ON;" if 'secure' in opts else ""),
 f"""CREATE TABLE localities(id BLOB PRIMARY KEY);
 CREATE TABLE actors(id BLOB PRIMARY KEY);
 CREATE TABLE events (
@@ -42,8 +47,8 @@ CREATE TABLE events (
     civilians_targeted INTEGER NOT NULL, description TEXT, people TEXT NOT NULL DEFAULT '[]', reporter_contact TEXT,
     status TEXT NOT NULL, duplicate_of BLOB, reliability TEXT, credibility INTEGER,
     created_at TEXT NOT NULL, updated_at TEXT NOT NULL, created_by TEXT, content_hash BLOB NOT NULL, owner_org BLOB
-    {"" if latex else ", UNIQUE (source, external_id)"});
-CREATE TABLE event_actors (event_id BLOB NOT NULL, actor_id BLOB NOT NULL, role TEXT NOT NULL{"" if latex else ", PRIMARY KEY (event_id, actor_id, role)"})""" + (" WITHOUT ROWID" if 'wr' in opts else "") + """;
+    {"" if late_key else ", UNIQUE (source, external_id)"});
+CREATE TABLE event_actors (event_id BLOB NOT NULL, actor_id BLOB NOT NULL, role TEXT NOT NULL{"" if late_actors else ", PRIMARY KEY (event_id, actor_id, role)"})""" + (" WITHOUT ROWID" if 'wr' in opts else "") + """;
 CREATE TEMP TABLE ids(i INTEGER PRIMARY KEY, id BLOB);"""]
 B = 100000 if 'w100k' in opts else 10000
 EVERY = N if 'bigtx' in opts else (100000 if 'c100k' in opts else B)
@@ -62,9 +67,10 @@ INSERT INTO event_actors SELECT id, x'5123456789abcdef0123456789abcdef', 'side_b
 """ + ("COMMIT;" if (b + B) % EVERY == 0 or b + B >= N else ""))
 if late:
     sql.append("CREATE UNIQUE INDEX events_id ON events(id);")
-if latex:
-    sql.append("""CREATE UNIQUE INDEX events_source_key ON events(source, external_id);
-CREATE UNIQUE INDEX event_actors_key ON event_actors(event_id, actor_id, role);""")
+if late_key:
+    sql.append("CREATE UNIQUE INDEX events_source_key ON events(source, external_id);")
+if late_actors:
+    sql.append("CREATE UNIQUE INDEX event_actors_key ON event_actors(event_id, actor_id, role);")
 if 'noidx' not in opts:
     sql.append("""CREATE INDEX events_occurred ON events(occurred_end DESC, id DESC);
 CREATE INDEX events_adm1 ON events(adm1_id, occurred_end);

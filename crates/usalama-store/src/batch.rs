@@ -16,16 +16,20 @@ pub struct EventBatch {
 impl EventBatch {
     /// Flattens and hashes `events`.
     pub fn new(events: &[PlacedEvent]) -> Self {
-        let mut rows: Vec<(EventRow, Vec<u8>)> = events
-            .iter()
+        // Ordered before flattening: a sort moves its items many times, and references
+        // are 8 bytes where a row and its hash are hundreds (sorting the rows themselves
+        // was 5 % of an import's reading thread, in `memmove`). Stable: the same event
+        // twice in a batch is written in its original order.
+        let mut order: Vec<&PlacedEvent> = events.iter().collect();
+        order.sort_by_key(|p| p.event.id.as_uuid());
+        let rows = order
+            .into_iter()
             .map(|p| {
                 let row = EventRow::from_placed(p);
                 let hash = row.content_hash();
                 (row, hash)
             })
             .collect();
-        // Stable: the same event twice in a batch is written in its original order.
-        rows.sort_by_key(|r| r.0.id);
         Self { rows }
     }
 

@@ -60,6 +60,10 @@ pub(crate) const SQLITE: &[Migration] = &[
         version: 12,
         sql: include_str!("../migrations/sqlite/0012_placed_locality_indexes.sql"),
     },
+    Migration {
+        version: 13,
+        sql: include_str!("../migrations/sqlite/0013_droppable_actor_key.sql"),
+    },
 ];
 
 /// PostgreSQL migrations in order.
@@ -111,6 +115,10 @@ pub(crate) const POSTGRES: &[Migration] = &[
     Migration {
         version: 12,
         sql: include_str!("../migrations/postgres/0012_placed_locality_indexes.sql"),
+    },
+    Migration {
+        version: 13,
+        sql: include_str!("../migrations/postgres/0013_droppable_actor_key.sql"),
     },
 ];
 

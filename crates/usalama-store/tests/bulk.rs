@@ -121,13 +121,14 @@ fn a_bulk_load_leaves_the_sqlite_schema_exactly_as_it_found_it() {
     for gone in ["events_adm1", "events_occurred", "event_actors_actor"] {
         assert!(!during.iter().any(|n| n == gone), "{gone} still there");
     }
-    // Uniqueness stays enforced: the primary keys and (source, external_id).
-    assert!(during
+    // The keys upserts find records by stay: the events' primary key and (source,
+    // external_id). The event-actor key is dropped: the load keeps its links unique itself.
+    let kept = during
         .iter()
-        .any(|n| n.starts_with("sqlite_autoindex_events")));
-    assert!(during
-        .iter()
-        .any(|n| n.starts_with("sqlite_autoindex_event_actors")));
+        .filter(|n| n.starts_with("sqlite_autoindex_events_"))
+        .count();
+    assert_eq!(kept, 2, "{during:?}");
+    assert!(!during.iter().any(|n| n == "event_actors_key"));
     store.upsert_events(&events(0, 50, &paths), t0()).unwrap();
     let c = end_and_reopen(store, dir.path(), &before);
     // The plans use the rebuilt index again, and the partial ADM3 index (which holds
@@ -228,6 +229,18 @@ fn assert_intact(c: &rusqlite::Connection) {
 
 /// A store with `n` events, event `i` linked as side A to actor `i % actors`.
 fn store_with_links(dir: &std::path::Path, n: u32, actors: u32) -> (SqliteStore, Vec<PlacedEvent>) {
+    let (store, make) = store_with_actors(dir, actors);
+    let linked = make(n, &|_, _| vec![]);
+    (store, linked)
+}
+
+/// Makes `n` events, event `i` linked as side A to actor `i % actors` and to
+/// `more(i, actors)`.
+type LinkedEvents =
+    Box<dyn Fn(u32, &dyn Fn(usize, &[ActorId]) -> Vec<EventActor>) -> Vec<PlacedEvent>>;
+
+/// A store with two provinces and `actors` actors, and a maker of events linked to them.
+fn store_with_actors(dir: &std::path::Path, actors: u32) -> (SqliteStore, LinkedEvents) {
     let store = SqliteStore::open_dir(dir).unwrap();
     let paths = seed(&store);
     let ids: Vec<ActorId> = (0..actors)
@@ -247,14 +260,17 @@ fn store_with_links(dir: &std::path::Path, n: u32, actors: u32) -> (SqliteStore,
         })
         .collect();
     store.upsert_actors(&all).unwrap();
-    let linked = events_with(0, n, &paths, |d| {
-        let i: usize = d.external_id.as_deref().unwrap().parse().unwrap();
-        d.actors = vec![EventActor {
-            actor: ids[i % ids.len()],
-            role: ActorRole::SideA,
-        }];
-    });
-    (store, linked)
+    let make = move |n: u32, more: &dyn Fn(usize, &[ActorId]) -> Vec<EventActor>| {
+        events_with(0, n, &paths, |d| {
+            let i: usize = d.external_id.as_deref().unwrap().parse().unwrap();
+            d.actors = vec![EventActor {
+                actor: ids[i % ids.len()],
+                role: ActorRole::SideA,
+            }];
+            d.actors.extend(more(i, &ids));
+        })
+    };
+    (store, Box::new(make))
 }
 
 #[test]
@@ -354,6 +370,48 @@ fn indexes_noted_and_dropped_by_hand_are_recreated_on_open() {
     assert_eq!(store.schema_objects().unwrap(), before);
 }
 
+/// A store left with its event-actor key dropped and links repeated (not expected: a load
+/// writes each link once) still opens: the copies go and the key is built again.
+#[test]
+fn repeated_links_left_by_a_crash_do_not_keep_the_store_from_opening() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, linked) = store_with_links(dir.path(), 3, 2);
+    store.upsert_events(&linked, t0()).unwrap();
+    let before = store.schema_objects().unwrap();
+    drop(store);
+    let mut c = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
+    let tx = c.transaction().unwrap();
+    let def: (String, String) = tx
+        .query_row(
+            "SELECT name, sql FROM sqlite_master WHERE name = 'event_actors_key'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    tx.execute(
+        "INSERT INTO settings (key, value, created_at) VALUES (?1, ?2, '2026-01-01T00:00:00Z')",
+        rusqlite::params![DROPPED_INDEXES, serde_json::to_vec(&[def]).unwrap()],
+    )
+    .unwrap();
+    tx.execute_batch(
+        "DROP INDEX event_actors_key;
+         INSERT INTO event_actors SELECT event_id, actor_id, role FROM event_actors;",
+    )
+    .unwrap();
+    tx.commit().unwrap();
+    assert_eq!(repeated_links(&c), 3);
+    drop(c);
+    let store = SqliteStore::open_dir(dir.path()).unwrap();
+    assert_eq!(store.schema_objects().unwrap(), before);
+    drop(store);
+    let c = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
+    assert_eq!(repeated_links(&c), 0);
+    let links: i64 = c
+        .query_row("SELECT count(*) FROM event_actors", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(links, 3);
+}
+
 #[test]
 fn opening_the_store_beside_a_live_bulk_load_leaves_it_alone() {
     let dir = tempfile::tempdir().unwrap();
@@ -369,6 +427,73 @@ fn opening_the_store_beside_a_live_bulk_load_leaves_it_alone() {
     importer.end_bulk_load().unwrap();
     assert_eq!(beside.schema_objects().unwrap(), before);
     assert!(!dir.path().join(format!("{DB_FILE}-bulk")).exists());
+}
+
+/// Links that appear more than once, by (event, actor, role).
+fn repeated_links(c: &rusqlite::Connection) -> i64 {
+    c.query_row(
+        "SELECT count(*) FROM (SELECT 1 FROM event_actors GROUP BY event_id, actor_id, role HAVING count(*) > 1)",
+        [],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+/// The event-actor key is dropped for the load and built again at its end; meanwhile the
+/// load writes each link once, even one a row names twice, and builds the key again as soon
+/// as it changes a stored event's links (an event met again with other actors), which it
+/// would otherwise find by reading every link. The key is built at the end without a
+/// conflict and every event has exactly its own links.
+#[test]
+fn the_event_actor_key_is_built_at_the_end_of_a_load_and_stays_unique() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, make) = store_with_actors(dir.path(), 3);
+    // A commit after every write, so that other connections see the schema as it goes.
+    let store = store.with_bulk_commit_rows(1);
+    let linked = make(400, &|_, _| vec![]);
+    store.upsert_events(&linked[..100], t0()).unwrap();
+    let before = store.schema_objects().unwrap();
+    assert!(store.begin_bulk_load(t0()).unwrap());
+    assert!(!indexes(&store).iter().any(|n| n == "event_actors_key"));
+    // New events, event 100 naming its side A twice.
+    let side_a_twice = make(300, &|i, ids| {
+        let again = EventActor {
+            actor: ids[i % ids.len()],
+            role: ActorRole::SideA,
+        };
+        if i == 100 {
+            vec![again]
+        } else {
+            vec![]
+        }
+    });
+    let c = store.upsert_events(&side_a_twice[100..], t0()).unwrap();
+    assert_eq!(c.inserted, 200);
+    assert!(!indexes(&store).iter().any(|n| n == "event_actors_key"));
+    // Stored events again, two of them with another actor as side B: their links change,
+    // and the key is back before they do.
+    let side_b = make(4, &|i, ids| {
+        let b = EventActor {
+            actor: ids[2],
+            role: ActorRole::SideB,
+        };
+        if i < 2 {
+            vec![b]
+        } else {
+            vec![]
+        }
+    });
+    let c = store.upsert_events(&side_b, t0()).unwrap();
+    assert_eq!((c.updated, c.unchanged), (2, 2));
+    assert!(indexes(&store).iter().any(|n| n == "event_actors_key"));
+    store.upsert_events(&linked[300..], t0()).unwrap();
+    let c = end_and_reopen(store, dir.path(), &before);
+    assert_intact(&c);
+    assert_eq!(repeated_links(&c), 0);
+    let links: i64 = c
+        .query_row("SELECT count(*) FROM event_actors", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(links, 400 + 2);
 }
 
 /// One event `i` with its best fatality estimate and a UCDP-like source code.

@@ -308,6 +308,12 @@ impl Command {
                 }
         )
     }
+
+    /// Whether the command imports a file, whose reading thread
+    /// [`crate::malloc::no_fastbins`] speeds up.
+    pub fn imports(&self) -> bool {
+        matches!(self, Command::Import { .. })
+    }
 }
 
 /// Export formats.

@@ -30,6 +30,9 @@ fn main() -> ExitCode {
     if cli.command.serves() {
         malloc::limit_arenas();
     }
+    if cli.command.imports() {
+        malloc::no_fastbins();
+    }
     match cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

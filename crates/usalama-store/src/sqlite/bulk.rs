@@ -107,8 +107,7 @@ const BULK_TABLES: [&str; 2] = ["events", "event_actors"];
 /// (so is its id), each link of a row is written once (`insert_actors`), and a changed
 /// event's links are deleted before its new ones are written. Before a write reads or
 /// changes a stored event's links it builds the key again ([`ensure_late_keys`]), which it
-/// would otherwise find by reading every link.
-/// Inserting the load's links at random places of that key was most of what SQLite spends
+/// would otherwise find by reading every link. Inserting the load's links at random places of that key was most of what SQLite spends
 /// on keys during a load: building it at the end took 18 % less CPU for the whole load
 /// (`bench/sqlite_floor.py`, variant `latea`; migration `0013_droppable_actor_key`).
 pub(super) const LATE_KEYS: [&str; 1] = ["event_actors_key"];
@@ -208,9 +207,8 @@ type IndexDef = (String, String);
 
 /// The indexes created by `CREATE INDEX` on the bulk tables that a bulk load drops: the
 /// [`LATE_KEYS`] and, of the non-unique ones, every full one but those that take the
-/// load's rows by appends
-/// ([`appends_in_runs`]), and each partial one that indexes a tenth of its
-/// table's rows or more. A partial index that indexes fewer (a duplicate's link, an
+/// load's rows by appends ([`appends_in_runs`]), and each partial one that indexes a
+/// tenth of its table's rows or more. A partial index that indexes fewer (a duplicate's link, an
 /// organisation's records, sealed or personal data, unverified reports, when the import
 /// brings none of those) is kept: the load's rows mostly skip it, while rebuilding it
 /// would cost a scan of the whole table (0.3-0.5 s at 1,000,000 events). The load

@@ -100,6 +100,7 @@ impl SqliteStore {
                 Ok((event_row(r)?, r.get(crate::sql::EVENT_COLUMN_COUNT)?))
             };
             let now_text = ts(&now);
+            let mut keys_ensured = false;
             for (row, hash) in &batch.rows {
                 // Try the insert first: a new record (the common case in an import) then
                 // costs one statement; only a conflict needs the lookup and comparison.
@@ -117,7 +118,11 @@ impl SqliteStore {
                 match existing {
                     Some((_, old_hash)) if old_hash == *hash => counts.unchanged += 1,
                     Some((mut old, _)) => {
-                        super::bulk::ensure_late_keys(tx)?;
+                        // Once per batch: the key, once built, stays for its transaction.
+                        if !keys_ensured {
+                            super::bulk::ensure_late_keys(tx)?;
+                            keys_ensured = true;
+                        }
                         self.load_actors(tx, std::slice::from_mut(&mut old))?;
                         hist.execute(params![old.id, now_text, row.created_by, old.to_json()])
                             .sx()?;

@@ -132,10 +132,14 @@ impl EventRow {
             updated_at: e.meta.updated_at,
             created_by: e.meta.created_by.clone(),
             owner_org: e.meta.owner_org.map(|o| o.as_uuid()),
+            // Each link once, as the store keeps them: a row naming one twice would be
+            // written twice where the event-actor key is dropped for a bulk load.
             actors: e
                 .actors
                 .iter()
-                .map(|a| (a.actor.as_uuid(), a.role.as_str().into()))
+                .enumerate()
+                .filter(|(i, a)| !e.actors[..*i].contains(a))
+                .map(|(_, a)| (a.actor.as_uuid(), a.role.as_str().into()))
                 .collect(),
         }
     }

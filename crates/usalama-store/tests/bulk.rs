@@ -470,6 +470,10 @@ fn the_event_actor_key_is_built_at_the_end_of_a_load_and_stays_unique() {
     let c = store.upsert_events(&side_a_twice[100..], t0()).unwrap();
     assert_eq!(c.inserted, 200);
     assert!(!indexes(&store).iter().any(|n| n == "event_actors_key"));
+    // Written once already, not only after the load's end removes repeats.
+    let during = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
+    assert_eq!(repeated_links(&during), 0);
+    drop(during);
     // Stored events again, two of them with another actor as side B: their links change,
     // and the key is back before they do.
     let side_b = make(4, &|i, ids| {

@@ -104,13 +104,28 @@ const BULK_TABLES: [&str; 2] = ["events", "event_actors"];
 
 /// Unique indexes a bulk load drops with the secondary ones and builds again at its end,
 /// because its own writes keep them unique: the event-actor key. A new event's links are new
-/// (so is its id), each link of a row is written once (`insert_actors`), and a changed
-/// event's links are deleted before its new ones are written. Before a write reads or
-/// changes a stored event's links it builds the key again ([`ensure_late_keys`]), which it
-/// would otherwise find by reading every link. Inserting the load's links at random places of that key was most of what SQLite spends
-/// on keys during a load: building it at the end took 18 % less CPU for the whole load
-/// (`bench/sqlite_floor.py`, variant `latea`; migration `0013_droppable_actor_key`).
-pub(super) const LATE_KEYS: [&str; 1] = ["event_actors_key"];
+/// (so is its id), a flattened row names each link once (`EventRow::from_placed`), and a
+/// changed event's links are deleted before its new ones are written. Before a write reads
+/// or changes a stored event's links it builds the key again ([`ensure_late_keys`]), which
+/// it would otherwise find by reading every link. Inserting the load's links at random
+/// places of that key was most of what SQLite spends on keys during a load: building it at
+/// the end took 18 % less CPU for the whole load (`bench/sqlite_floor.py`, variant
+/// `latea`; migration `0013_droppable_actor_key`). Each comes with the statement that
+/// deletes repeated entries (exact copies), should the key ever fail to build.
+pub(super) const LATE_KEYS: [(&str, &str); 1] = [(
+    "event_actors_key",
+    "DELETE FROM event_actors WHERE rowid NOT IN
+       (SELECT min(rowid) FROM event_actors GROUP BY event_id, actor_id, role)",
+)];
+
+/// The statement deleting the repeats of the late key `name`, if `name` is one of the
+/// [`LATE_KEYS`].
+fn late_key(name: &str) -> Option<&'static str> {
+    LATE_KEYS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, dedupe)| *dedupe)
+}
 
 /// A bulk load in progress in this process.
 pub(super) struct BulkLoad {
@@ -219,28 +234,35 @@ fn secondary_indexes(tx: &Transaction<'_>) -> Result<Vec<IndexDef>, StoreError> 
     for table in BULK_TABLES {
         let mut st = tx
             .prepare(
-                "SELECT m.name, m.sql, il.partial FROM sqlite_master m
+                "SELECT m.name, m.sql, il.partial, il.\"unique\" FROM sqlite_master m
                    JOIN pragma_index_list(?1) il ON il.name = m.name
                  WHERE m.type = 'index' AND m.tbl_name = ?1 AND m.sql IS NOT NULL
-                   AND il.origin = 'c' AND (il.\"unique\" = 0 OR m.name IN (SELECT value FROM json_each(?2)))
+                   AND il.origin = 'c'
                  ORDER BY m.name",
             )
             .sx()?;
-        let late =
-            serde_json::to_string(&LATE_KEYS).map_err(|e| StoreError::Backend(e.to_string()))?;
         let rows = st
-            .query_map(params![table, late], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get::<_, bool>(2)?))
+            .query_map([table], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get::<_, bool>(2)?,
+                    r.get::<_, bool>(3)?,
+                ))
             })
             .sx()?;
-        let rows: Vec<(String, String, bool)> = rows.collect::<Result<_, _>>().sx()?;
+        let rows: Vec<(String, String, bool, bool)> = rows.collect::<Result<_, _>>().sx()?;
         let total: i64 = tx
             .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
             .sx()?;
-        for (name, sql, partial) in rows {
-            let keep = match partial_where(&sql).filter(|_| partial) {
-                Some(cond) => indexes_few(tx, table, &name, cond, total),
-                None => appends_in_runs(tx, table, &name, total)?,
+        for (name, sql, partial, unique) in rows {
+            let keep = if unique {
+                late_key(&name).is_none()
+            } else {
+                match partial_where(&sql).filter(|_| partial) {
+                    Some(cond) => indexes_few(tx, table, &name, cond, total),
+                    None => appends_in_runs(tx, table, &name, total)?,
+                }
             };
             if !keep {
                 out.push((name, sql));
@@ -378,20 +400,14 @@ fn create_missing<'a>(
             .sx()?;
         if !exists {
             if let Err(e) = c.execute_batch(sql) {
-                if !LATE_KEYS.contains(&name.as_str()) {
+                let Some(dedupe) = late_key(name) else {
                     return Err(e).sx();
-                }
-                // Not expected (the load writes each link once), but a store whose key
-                // cannot be built could not be opened: repeated links are exact copies,
-                // so all but one of each go.
-                let gone = c
-                    .execute(
-                        "DELETE FROM event_actors WHERE rowid NOT IN
-                           (SELECT min(rowid) FROM event_actors GROUP BY event_id, actor_id, role)",
-                        [],
-                    )
-                    .sx()?;
-                tracing::warn!(links = gone, error = %e, "repeated event-actor links removed to build their key");
+                };
+                // Not expected (the load writes each entry once), but a store whose key
+                // cannot be built could not be opened: the repeats are exact copies, so
+                // all but one of each go.
+                let gone = c.execute(dedupe, []).sx()?;
+                tracing::warn!(rows = gone, index = %name, error = %e, "repeated rows removed to build their key");
                 c.execute_batch(sql).sx()?;
             }
             created += 1;
@@ -422,9 +438,7 @@ pub(super) fn ensure_late_keys(c: &Connection) -> Result<(), StoreError> {
     let Some(defs) = noted_indexes(c)? else {
         return Ok(());
     };
-    let late = defs
-        .iter()
-        .filter(|(name, _)| LATE_KEYS.contains(&name.as_str()));
+    let late = defs.iter().filter(|(name, _)| late_key(name).is_some());
     let created = create_missing(c, late)?;
     if created > 0 {
         tracing::info!(

@@ -21,27 +21,14 @@ const INSERT_ACTORS_2: &str = "INSERT OR IGNORE INTO event_actors (event_id, act
 const INSERT_ACTOR: &str =
     "INSERT OR IGNORE INTO event_actors (event_id, actor_id, role) VALUES (?1, ?2, ?3)";
 
-/// Writes the actor links of a new or updated event (most events have one or two), each
-/// link once even when the row names it twice: during a bulk load the event-actor key may
-/// be dropped ([`super::bulk::LATE_KEYS`]), and `OR IGNORE` then no longer skips a repeat.
+/// Writes the actor links of a new or updated event (most events have one or two). The row
+/// names each link once (`EventRow::from_placed`): during a bulk load the event-actor key
+/// may be dropped ([`super::bulk::LATE_KEYS`]), and `OR IGNORE` then skips no repeat.
 fn insert_actors(
     two: &mut rusqlite::Statement<'_>,
     one: &mut rusqlite::Statement<'_>,
     row: &EventRow,
 ) -> Result<(), StoreError> {
-    let repeats = row
-        .actors
-        .iter()
-        .enumerate()
-        .any(|(i, link)| row.actors[..i].contains(link));
-    if repeats {
-        for (i, (a, role)) in row.actors.iter().enumerate() {
-            if !row.actors[..i].iter().any(|(b, r)| b == a && r == role) {
-                one.execute(params![row.id, a, role]).sx()?;
-            }
-        }
-        return Ok(());
-    }
     let mut links = row.actors.chunks_exact(2);
     for pair in &mut links {
         two.execute(params![row.id, pair[0].0, pair[0].1, pair[1].0, pair[1].1])

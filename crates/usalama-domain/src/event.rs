@@ -10,7 +10,6 @@ use crate::place::{GeoPoint, LocationPrecision};
 use crate::taxonomy::{Dimension, Taxonomy};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Deref;
 use std::str::FromStr;
@@ -282,8 +281,7 @@ impl From<InformationCredibility> for u8 {
     }
 }
 
-/// The source taxonomy's own codes, kept verbatim (`type_of_violence`, `event_type`, …).
-pub type SourceCodes = BTreeMap<String, String>;
+use crate::SourceCodes;
 
 /// When and by whom a record was created and last changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -12,6 +12,7 @@ pub mod ids;
 pub mod indicator;
 pub mod locality;
 pub mod place;
+pub mod source_codes;
 pub mod taxonomy;
 pub mod user;
 pub mod verification;
@@ -20,13 +21,13 @@ pub use actor::{Actor, ActorKind, ExternalActorIds};
 pub use error::DomainError;
 pub use event::{
     ActorRole, Casualties, Channel, DatePrecision, Event, EventActor, EventData,
-    InformationCredibility, Person, RecordMeta, Sex, SourceCodes, SourceReliability,
-    VerificationStatus,
+    InformationCredibility, Person, RecordMeta, Sex, SourceReliability, VerificationStatus,
 };
 pub use ids::{ActorId, AlertId, EventId, LocalityId, OrgId, SubscriptionId};
 pub use indicator::IndicatorObservation;
 pub use locality::{AdminLevel, Locality, LocalityCode, LocalityPath};
 pub use place::{GeoPoint, LocationPrecision};
+pub use source_codes::SourceCodes;
 pub use taxonomy::{Category, Dimension, Taxonomy};
 pub use user::{Organisation, Permission, Role, ShareScope, DEFAULT_ORG};
 pub use verification::{

@@ -312,7 +312,7 @@ fn map_row(
     let mut source_codes = SourceCodes::new();
     for &c in KEPT {
         if let Some(v) = f.opt(c) {
-            source_codes.insert(c.name().to_string(), truncate(v, 2_000));
+            source_codes.insert(c.name(), truncate(v, 2_000));
         }
     }
 
@@ -489,14 +489,8 @@ mod tests {
             d.description.as_deref(),
             Some("Armed men attacked the village, 3 killed.")
         );
-        assert_eq!(
-            d.source_codes.get("sub_event_type").map(String::as_str),
-            Some("Attack")
-        );
-        assert_eq!(
-            d.source_codes.get("inter1").map(String::as_str),
-            Some("Political militia")
-        );
+        assert_eq!(d.source_codes.get("sub_event_type"), Some("Attack"));
+        assert_eq!(d.source_codes.get("inter1"), Some("Political militia"));
         assert_eq!(d.status, VerificationStatus::Verified);
         let kinds: Vec<_> = r.event.actors.iter().map(|a| a.kind).collect();
         assert_eq!(kinds, vec![ActorKind::Militia, ActorKind::Civilians]);
@@ -532,10 +526,7 @@ mod tests {
         assert_eq!(b.event.data.occurred_start.to_string(), "2018-04-02");
         assert!(b.event.data.civilians_targeted);
         assert_eq!(b.event.data.casualties.killed_best, Some(0));
-        assert_eq!(
-            b.event.data.source_codes.get("gwno").map(String::as_str),
-            Some("482")
-        );
+        assert_eq!(b.event.data.source_codes.get("gwno"), Some("482"));
     }
 
     #[test]

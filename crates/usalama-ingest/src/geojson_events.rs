@@ -257,7 +257,7 @@ fn map_feature(
         (Col::Source, "original_source"),
     ] {
         if let Some(v) = f.opt(c) {
-            source_codes.insert(key.to_string(), truncate(v, 500));
+            source_codes.insert(key, truncate(v, 500));
         }
     }
 
@@ -426,10 +426,7 @@ mod tests {
         );
         assert!(d.civilians_targeted);
         assert_eq!(a.event.actors.len(), 2);
-        assert_eq!(
-            d.source_codes.get("original_source").map(String::as_str),
-            Some("ucdp-ged")
-        );
+        assert_eq!(d.source_codes.get("original_source"), Some("ucdp-ged"));
         let b = rows[1].as_ref().unwrap();
         assert_eq!(b.event.data.category, "food_insecurity");
         assert_eq!(b.event.data.date_precision, DatePrecision::Month);

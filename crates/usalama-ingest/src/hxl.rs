@@ -597,7 +597,7 @@ fn map_row(f: &Fields<'_>, cx: &Context) -> Result<ImportRow, Problem> {
         (F::CountryName, "country"),
     ] {
         if let Some(v) = f.opt(field) {
-            source_codes.insert(key.to_string(), truncate(v, 500));
+            source_codes.insert(key, truncate(v, 500));
         }
     }
 
@@ -846,10 +846,7 @@ mod tests {
         assert_eq!(d.casualties.killed_best, Some(5));
         assert_eq!(d.casualties.injured, Some(2));
         assert_eq!(d.description.as_deref(), Some("Attack on a market"));
-        assert_eq!(
-            d.source_codes.get("meta_source").map(String::as_str),
-            Some("radio")
-        );
+        assert_eq!(d.source_codes.get("meta_source"), Some("radio"));
         assert_eq!(e.event.actors.len(), 2);
         assert_eq!(e.place.adm2_code.as_deref(), Some("XA0101"));
         assert_eq!(e.place.adm1_name.as_deref(), Some("North"));

@@ -101,7 +101,7 @@ impl Col {
 }
 
 /// Columns copied verbatim into `source_codes`, when present and not blank, in the order
-/// of their names (the map is then built in one pass, without a search per key).
+/// of their names (each is then appended to the map without a search).
 const KEPT: &[Col] = &[
     Col::Adm1,
     Col::Adm2,
@@ -470,15 +470,12 @@ fn map_row(
         }
     }
 
-    // Collected, not inserted one by one: a map collected from pairs sorts them (one pass
-    // when they come in order, as `KEPT` does) and builds its nodes without searching.
-    let kept = KEPT
-        .iter()
-        .filter_map(|&c| f.opt(c).map(|v| (c.name().to_string(), v.to_string())));
-    let repaired = repaired
-        .into_iter()
-        .map(|(c, v)| (c.name().to_string(), v.to_string()));
-    let source_codes: SourceCodes = kept.chain(repaired).collect();
+    // In name order (as `KEPT` gives them): each code is appended without a search.
+    let mut source_codes = SourceCodes::with_capacity(KEPT.len() + repaired.len(), 256);
+    source_codes.extend(KEPT.iter().filter_map(|&c| f.opt(c).map(|v| (c.name(), v))));
+    for (c, v) in repaired {
+        source_codes.insert(c.name(), v.to_string());
+    }
 
     let place_name = f
         .opt(Col::WhereCoordinates)
@@ -794,14 +791,8 @@ mod tests {
         assert_eq!(d.casualties.killed_best, Some(4));
         assert_eq!(d.casualties.killed_low, Some(3));
         assert_eq!(d.casualties.killed_high, Some(6));
-        assert_eq!(
-            d.source_codes.get("type_of_violence").map(String::as_str),
-            Some("3")
-        );
-        assert_eq!(
-            d.source_codes.get("where_prec").map(String::as_str),
-            Some("2")
-        );
+        assert_eq!(d.source_codes.get("type_of_violence"), Some("3"));
+        assert_eq!(d.source_codes.get("where_prec"), Some("2"));
         assert_eq!(d.status, VerificationStatus::Verified);
         assert_eq!(d.meta.created_at, now());
         let kinds: Vec<_> = e
@@ -878,14 +869,8 @@ mod tests {
             (c.killed_low, c.killed_best, c.killed_high),
             (Some(4), Some(4), Some(4))
         );
-        assert_eq!(
-            e.data.source_codes.get("low").map(String::as_str),
-            Some("5")
-        );
-        assert_eq!(
-            e.data.source_codes.get("high").map(String::as_str),
-            Some("3")
-        );
+        assert_eq!(e.data.source_codes.get("low"), Some("5"));
+        assert_eq!(e.data.source_codes.get("high"), Some("3"));
         let e = one(GOOD).unwrap();
         assert!(!e.data.source_codes.contains_key("low"));
         let e = one(&GOOD.replace(",4,3,6", ",4,,")).unwrap();
@@ -1005,10 +990,7 @@ mod tests {
         let rows = read_ged_geojson(json, &taxonomy(), now()).unwrap();
         let e = rows[0].as_ref().unwrap();
         assert_eq!(e.data.point.map(|p| (p.lat(), p.lon())), Some((5.25, 20.5)));
-        assert_eq!(
-            e.data.source_codes.get("relid").map(String::as_str),
-            Some("0")
-        );
+        assert_eq!(e.data.source_codes.get("relid"), Some("0"));
         let p = rows[1].as_ref().unwrap_err();
         assert_eq!((p.row, p.field.as_str()), (2, "geometry"));
         let e = rows[2].as_ref().unwrap();

@@ -115,7 +115,7 @@ fn car_geojson_imports_every_event() {
     let mut types = BTreeMap::new();
     for e in &events {
         *types
-            .entry(e.data.source_codes["type_of_violence"].clone())
+            .entry(e.data.source_codes["type_of_violence"].to_string())
             .or_insert(0) += 1;
     }
     assert_eq!(
@@ -163,7 +163,7 @@ fn global_csv_imports_1000_events_from_59_countries() {
     assert_eq!(events.len(), 1_000);
     let countries: BTreeSet<_> = events
         .iter()
-        .map(|e| e.data.source_codes["country"].clone())
+        .map(|e| e.data.source_codes["country"].to_string())
         .collect();
     assert_eq!(countries.len(), 59);
     let precisions: BTreeSet<_> = events
@@ -173,7 +173,7 @@ fn global_csv_imports_1000_events_from_59_countries() {
     assert_eq!(precisions, (1..=7).collect());
     let first = &events[0].data;
     assert_eq!(first.external_id.as_deref(), Some("300380"));
-    assert_eq!(first.source_codes["relid"], "SYR-2013-1-11973-99");
+    assert_eq!(&first.source_codes["relid"], "SYR-2013-1-11973-99");
     assert_eq!(first.place_name.as_deref(), Some("Rami village"));
     assert_eq!(
         first.description.as_deref(),

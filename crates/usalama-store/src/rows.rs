@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use usalama_domain::{
     ActorId, ActorRole, AdminLevel, Casualties, Channel, DatePrecision, EventActor, EventData,
     EventId, GeoPoint, InformationCredibility, LocalityCode, LocalityId, LocalityPath,
-    LocationPrecision, RecordMeta, SourceReliability, VerificationStatus,
+    LocationPrecision, RecordMeta, SourceCodes, SourceReliability, VerificationStatus,
 };
 use uuid::Uuid;
 
@@ -67,6 +67,19 @@ fn json<T: Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_default()
 }
 
+/// The canonical JSON of source codes, written into a buffer sized for it once: a UCDP
+/// row's is about 600 bytes, and growing serde_json's own buffer would copy it several times.
+fn codes_json(codes: &SourceCodes) -> String {
+    let size = 2 + codes
+        .iter()
+        .map(|(k, v)| k.len() + v.len() + 6)
+        .sum::<usize>();
+    let mut buf = Vec::with_capacity(size);
+    // Writing text codes into a Vec cannot fail, and serde_json writes UTF-8 only.
+    let _ = serde_json::to_writer(&mut buf, codes);
+    String::from_utf8(buf).unwrap_or_default()
+}
+
 fn bad(id: Uuid, reason: impl std::fmt::Display) -> StoreError {
     StoreError::InvalidRecord {
         id: id.to_string(),
@@ -110,10 +123,8 @@ impl EventRow {
             adm: p.path.0.map(|l| l.map(|l| l.as_uuid())),
             dimension: e.dimension.as_str().into(),
             category: e.category.clone(),
-            source_codes: json(&e.source_codes),
-            codes_stored: Some(crate::codes::encode(
-                e.source_codes.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-            )),
+            source_codes: codes_json(&e.source_codes),
+            codes_stored: Some(crate::codes::encode(e.source_codes.iter())),
             killed_best: c.killed_best.map(i64::from),
             killed_low: c.killed_low.map(i64::from),
             killed_high: c.killed_high.map(i64::from),

@@ -506,8 +506,8 @@ fn changed(i: u32, killed: u32, paths: &[LocalityPath; 2]) -> PlacedEvent {
     let mut d = event(i, "2022-03-04", "armed_violence", Dimension::Lives);
     d.locality = path.deepest();
     d.casualties.killed_best = Some(killed);
-    d.source_codes.insert("relid".into(), format!("R-{i}"));
-    d.source_codes.insert("a custom key".into(), "x".into());
+    d.source_codes.insert("relid", format!("R-{i}"));
+    d.source_codes.insert("a custom key", "x");
     PlacedEvent {
         event: d.validate(&taxonomy()).unwrap(),
         path,

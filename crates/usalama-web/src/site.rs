@@ -706,7 +706,7 @@ async fn event(State(state): State<AppState>, req: PageReq, Path(id): Path<Strin
         source_codes: e
             .source_codes
             .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
         created_at: e.meta.created_at,
         updated_at: e.meta.updated_at,

@@ -2,9 +2,8 @@
 //! fields (people involved, reporter contact) are never part of these shapes.
 
 use serde::Serialize;
-use std::collections::BTreeMap;
 use usalama_app::EventView;
-use usalama_domain::{Actor, VerificationStatus};
+use usalama_domain::{Actor, SourceCodes, VerificationStatus};
 use usalama_store::{LocalitySummary, Page};
 
 /// A list response.
@@ -221,7 +220,7 @@ pub struct EventDto {
     /// Information credibility 1-6.
     pub credibility: Option<u8>,
     /// The source taxonomy's codes, verbatim.
-    pub source_codes: BTreeMap<String, String>,
+    pub source_codes: SourceCodes,
     /// When stored.
     pub created_at: String,
     /// When last changed.

@@ -15,6 +15,7 @@
 //! written before this encoding (JSON) are read as they were. PostgreSQL keeps its `jsonb`.
 
 use serde::Serializer as _;
+use std::sync::OnceLock;
 
 /// First character of the compact form (JSON starts with `{`).
 const MARK: char = '\u{2}';
@@ -93,12 +94,23 @@ const KNOWN_KEYS: &[&str] = &[
     "form_version",
 ];
 
-/// The code character of a known key.
+/// The code character of a known key, found by a binary search of the keys in name order
+/// (a UCDP row looks up two dozen keys).
 fn code_of(key: &str) -> Option<char> {
-    KNOWN_KEYS
-        .iter()
-        .position(|k| *k == key)
-        .and_then(|i| char::from_u32(FIRST_CODE + i as u32))
+    static BY_NAME: OnceLock<Vec<(&'static str, char)>> = OnceLock::new();
+    let by_name = BY_NAME.get_or_init(|| {
+        let mut v: Vec<(&'static str, char)> = KNOWN_KEYS
+            .iter()
+            .enumerate()
+            .filter_map(|(i, k)| Some((*k, char::from_u32(FIRST_CODE + i as u32)?)))
+            .collect();
+        v.sort_unstable();
+        v
+    });
+    by_name
+        .binary_search_by(|(k, _)| (*k).cmp(key))
+        .ok()
+        .map(|i| by_name[i].1)
 }
 
 /// The known key a code character names.
@@ -108,10 +120,11 @@ fn key_of(code: char) -> Option<&'static str> {
         .and_then(|i| KNOWN_KEYS.get(i as usize).copied())
 }
 
-/// True when `s` holds a character the compact form reserves.
+/// True when `s` holds a character the compact form reserves. They are all ASCII, and an
+/// ASCII byte in UTF-8 is always that character, so the bytes are scanned, not decoded.
 fn reserved(s: &str) -> bool {
-    s.chars()
-        .any(|c| c == MARK || ('\u{1c}'..='\u{1f}').contains(&c))
+    s.bytes()
+        .any(|b| b == MARK as u8 || (0x1c..=0x1f).contains(&b))
 }
 
 /// The stored form of source codes given as `(key, value)` pairs in key order.

@@ -7,6 +7,7 @@
 use crate::error::DomainError;
 use crate::ids::{ActorId, EventId, LocalityId};
 use crate::place::{GeoPoint, LocationPrecision};
+use crate::source_codes::SourceCodes;
 use crate::taxonomy::{Dimension, Taxonomy};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -280,8 +281,6 @@ impl From<InformationCredibility> for u8 {
         c.0
     }
 }
-
-use crate::SourceCodes;
 
 /// When and by whom a record was created and last changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

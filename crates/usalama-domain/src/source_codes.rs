@@ -125,6 +125,7 @@ impl<K: AsRef<str>, V: AsRef<str>> FromIterator<(K, V)> for SourceCodes {
 }
 
 impl<K: AsRef<str>, V: AsRef<str>, const N: usize> From<[(K, V); N]> for SourceCodes {
+    /// The map of the pairs; of pairs with one name the last one wins.
     fn from(pairs: [(K, V); N]) -> Self {
         pairs.into_iter().collect()
     }

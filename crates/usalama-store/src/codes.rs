@@ -1,8 +1,8 @@
 //! The compact on-disk form of an event's `source_codes` on SQLite.
 //!
 //! The canonical form of the source codes is their JSON object with the keys in sorted order
-//! (what `serde_json` writes for the domain's `BTreeMap`); the content hash and the history
-//! use that form. On SQLite the column holds a shorter text instead, because the JSON of a
+//! (what `serde_json` writes for the domain's `SourceCodes`, [`canonical_json`]); the content
+//! hash, the history and PostgreSQL's column use that form. On SQLite the column holds a shorter text instead, because the JSON of a
 //! UCDP row repeats about 25 key names (about 530 bytes of a row's 1,000), and the bytes of a
 //! row are written twice (WAL, then the database) on every import:
 //!
@@ -14,7 +14,6 @@
 //! U+001F) or [`MARK`], are stored as their JSON. The decoder reads both forms, so rows
 //! written before this encoding (JSON) are read as they were. PostgreSQL keeps its `jsonb`.
 
-use serde::Serializer as _;
 use std::sync::OnceLock;
 
 /// First character of the compact form (JSON starts with `{`).
@@ -134,7 +133,7 @@ pub(crate) fn encode<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)> + Clone
     let mut any = false;
     for (k, v) in pairs.clone() {
         if reserved(k) || reserved(v) {
-            return canonical_json(pairs).unwrap_or_else(|_| "{}".into());
+            return canonical_json(pairs);
         }
         any = true;
         match code_of(k) {
@@ -157,14 +156,39 @@ pub(crate) fn encode<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)> + Clone
     out
 }
 
-/// The canonical JSON of pairs in key order.
-fn canonical_json<'a>(
-    pairs: impl Iterator<Item = (&'a str, &'a str)>,
-) -> Result<String, serde_json::Error> {
-    let mut buf = Vec::with_capacity(512);
-    serde_json::Serializer::new(&mut buf).collect_map(pairs)?;
-    // serde_json writes UTF-8 only.
-    Ok(String::from_utf8(buf).unwrap_or_default())
+/// The canonical JSON of pairs in key order: serde_json's bytes for the map, written into a
+/// buffer sized once. A name or value with nothing to escape, as nearly all are, is copied
+/// as it is; any other goes through serde_json.
+pub(crate) fn canonical_json<'a>(
+    pairs: impl Iterator<Item = (&'a str, &'a str)> + Clone,
+) -> String {
+    fn string(buf: &mut Vec<u8>, s: &str) {
+        if s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+            // Writing a string into a Vec cannot fail.
+            let _ = serde_json::to_writer(&mut *buf, s);
+        } else {
+            buf.push(b'"');
+            buf.extend_from_slice(s.as_bytes());
+            buf.push(b'"');
+        }
+    }
+    let size = 2 + pairs
+        .clone()
+        .map(|(k, v)| k.len() + v.len() + 6)
+        .sum::<usize>();
+    let mut buf = Vec::with_capacity(size);
+    buf.push(b'{');
+    for (i, (k, v)) in pairs.enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        string(&mut buf, k);
+        buf.push(b':');
+        string(&mut buf, v);
+    }
+    buf.push(b'}');
+    // Made of whole UTF-8 strings and ASCII punctuation.
+    String::from_utf8(buf).unwrap_or_default()
 }
 
 /// The canonical JSON of a stored value (compact or JSON); an error names what is wrong.
@@ -195,13 +219,26 @@ pub(crate) fn decode(stored: String) -> Result<String, String> {
         pairs.push((key, &rest[..n]));
         rest = &rest[n + END.len_utf8()..];
     }
-    canonical_json(pairs.into_iter()).map_err(|e| e.to_string())
+    Ok(canonical_json(pairs.into_iter()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use std::collections::BTreeMap;
+
+    proptest! {
+        /// The content hash and PostgreSQL's column take this JSON: it must be serde_json's.
+        #[test]
+        fn canonical_json_is_serde_jsons(
+            pairs in prop::collection::vec(("\\PC{0,4}|[a-z_]{1,12}", "\\PC{0,6}|.{0,3}|[\\x00-\\x7f]{0,4}"), 0..8),
+        ) {
+            let map: BTreeMap<String, String> = pairs.into_iter().collect();
+            let json = canonical_json(map.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+            prop_assert_eq!(json, serde_json::to_string(&map).unwrap());
+        }
+    }
 
     fn roundtrip(m: &BTreeMap<String, String>) -> String {
         let stored = encode(m.iter().map(|(k, v)| (k.as_str(), v.as_str())));

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use usalama_domain::{
     ActorId, ActorRole, AdminLevel, Casualties, Channel, DatePrecision, EventActor, EventData,
     EventId, GeoPoint, InformationCredibility, LocalityCode, LocalityId, LocalityPath,
-    LocationPrecision, RecordMeta, SourceCodes, SourceReliability, VerificationStatus,
+    LocationPrecision, RecordMeta, SourceReliability, VerificationStatus,
 };
 use uuid::Uuid;
 
@@ -67,39 +67,6 @@ fn json<T: Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_default()
 }
 
-/// The canonical JSON of source codes (serde_json's bytes for the map), written into a
-/// buffer sized for it once. A name or value with nothing to escape, as nearly all are, is
-/// copied as it is; any other goes through serde_json.
-fn codes_json(codes: &SourceCodes) -> String {
-    fn string(buf: &mut Vec<u8>, s: &str) {
-        if s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
-            // Writing a string into a Vec cannot fail.
-            let _ = serde_json::to_writer(&mut *buf, s);
-        } else {
-            buf.push(b'"');
-            buf.extend_from_slice(s.as_bytes());
-            buf.push(b'"');
-        }
-    }
-    let size = 2 + codes
-        .iter()
-        .map(|(k, v)| k.len() + v.len() + 6)
-        .sum::<usize>();
-    let mut buf = Vec::with_capacity(size);
-    buf.push(b'{');
-    for (i, (k, v)) in codes.iter().enumerate() {
-        if i > 0 {
-            buf.push(b',');
-        }
-        string(&mut buf, k);
-        buf.push(b':');
-        string(&mut buf, v);
-    }
-    buf.push(b'}');
-    // Made of whole UTF-8 strings and ASCII punctuation.
-    String::from_utf8(buf).unwrap_or_default()
-}
-
 fn bad(id: Uuid, reason: impl std::fmt::Display) -> StoreError {
     StoreError::InvalidRecord {
         id: id.to_string(),
@@ -143,7 +110,7 @@ impl EventRow {
             adm: p.path.0.map(|l| l.map(|l| l.as_uuid())),
             dimension: e.dimension.as_str().into(),
             category: e.category.clone(),
-            source_codes: codes_json(&e.source_codes),
+            source_codes: crate::codes::canonical_json(e.source_codes.iter()),
             codes_stored: Some(crate::codes::encode(e.source_codes.iter())),
             killed_best: c.killed_best.map(i64::from),
             killed_low: c.killed_low.map(i64::from),
@@ -448,19 +415,6 @@ impl LocalityRow {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
-
-    proptest! {
-        /// The content hash and PostgreSQL's column take this JSON: it must be serde_json's.
-        #[test]
-        fn codes_json_is_serde_jsons(
-            pairs in prop::collection::vec(("\\PC{0,4}|[a-z_]{1,12}", "\\PC{0,6}|.{0,3}|[\\x00-\\x7f]{0,4}"), 0..8),
-        ) {
-            let codes: SourceCodes = pairs.into_iter().collect();
-            prop_assert_eq!(codes_json(&codes), serde_json::to_string(&codes).unwrap());
-        }
-    }
-
     /// The digest stored with every event: a change here makes every re-import look
     /// like an update, so its bytes are pinned.
     #[test]

@@ -118,7 +118,8 @@ impl<K: AsRef<str>, V: AsRef<str>> Extend<(K, V)> for SourceCodes {
 impl<K: AsRef<str>, V: AsRef<str>> FromIterator<(K, V)> for SourceCodes {
     /// Collects pairs; of pairs with one name the last one wins, as in a `BTreeMap`.
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
-        let mut codes = SourceCodes::new();
+        let iter = iter.into_iter();
+        let mut codes = SourceCodes::with_capacity(iter.size_hint().0, 0);
         codes.extend(iter);
         codes
     }
@@ -175,11 +176,11 @@ impl<'de> Deserialize<'de> for SourceCodes {
                 f.write_str("an object of text codes")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<SourceCodes, A::Error> {
-                let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(0));
-                while let Some(pair) = map.next_entry::<String, String>()? {
-                    pairs.push(pair);
+                let mut codes = SourceCodes::with_capacity(map.size_hint().unwrap_or(0), 0);
+                while let Some((k, v)) = map.next_entry::<String, String>()? {
+                    codes.insert(k, v);
                 }
-                Ok(pairs.into_iter().collect())
+                Ok(codes)
             }
         }
         d.deserialize_map(Codes)

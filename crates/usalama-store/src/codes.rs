@@ -1,10 +1,11 @@
 //! The compact on-disk form of an event's `source_codes` on SQLite.
 //!
 //! The canonical form of the source codes is their JSON object with the keys in sorted order
-//! (what `serde_json` writes for the domain's `SourceCodes`, [`canonical_json`]); the content
-//! hash, the history and PostgreSQL's column use that form. On SQLite the column holds a shorter text instead, because the JSON of a
-//! UCDP row repeats about 25 key names (about 530 bytes of a row's 1,000), and the bytes of a
-//! row are written twice (WAL, then the database) on every import:
+//! (what `serde_json` writes for the domain's `SourceCodes`, [`canonical_json`]); the
+//! content hash, the history and PostgreSQL's column use that form. On SQLite the column
+//! holds a shorter text instead, because the JSON of a UCDP row repeats about 25 key names
+//! (about 530 bytes of a row's 1,000), and the bytes of a row are written twice (WAL, then
+//! the database) on every import:
 //!
 //! - [`MARK`], then for each entry in key order: the key, the value, and [`END`];
 //! - a key from [`KNOWN_KEYS`] is [`KNOWN`] followed by one character naming its place in

@@ -415,6 +415,7 @@ impl LocalityRow {
 #[cfg(test)]
 mod tests {
     use super::*;
+
     /// The digest stored with every event: a change here makes every re-import look
     /// like an update, so its bytes are pinned.
     #[test]

@@ -639,7 +639,7 @@ impl App {
             locality: path.deepest(),
             dimension: category.dimension,
             category: category.code.clone(),
-            source_codes: extras.source_codes.iter().cloned().collect(),
+            source_codes: extras.source_codes.iter().map(|(k, v)| (k, v)).collect(),
             actors: Vec::new(),
             casualties: Casualties {
                 killed_best: killed,

@@ -223,10 +223,10 @@ type IndexDef = (String, String);
 /// The indexes created by `CREATE INDEX` on the bulk tables that a bulk load drops: the
 /// [`LATE_KEYS`] and, of the non-unique ones, every full one but those that take the
 /// load's rows by appends ([`appends_in_runs`]), and each partial one that indexes a
-/// tenth of its table's rows or more. A partial index that indexes fewer (a duplicate's link, an
-/// organisation's records, sealed or personal data, unverified reports, when the import
-/// brings none of those) is kept: the load's rows mostly skip it, while rebuilding it
-/// would cost a scan of the whole table (0.3-0.5 s at 1,000,000 events). The load
+/// tenth of its table's rows or more. A partial index that indexes fewer (a duplicate's
+/// link, an organisation's records, sealed or personal data, unverified reports, when the
+/// import brings none of those) is kept: the load's rows mostly skip it, while rebuilding
+/// it would cost a scan of the whole table (0.3-0.5 s at 1,000,000 events). The load
 /// starts once the import has written as many rows as the table held, so at least half
 /// the table is the import's own and tells what its other rows will be.
 fn secondary_indexes(tx: &Transaction<'_>) -> Result<Vec<IndexDef>, StoreError> {

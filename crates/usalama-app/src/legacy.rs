@@ -5,7 +5,10 @@
 //!   of [`LEGACY_BATCH`] reports, each batch one transaction (its data keys, sealed fields,
 //!   blind indexes, blanked clear columns and one audit entry), until none is left. The
 //!   binary runs it at every start; it is idempotent and costs one indexed lookup when
-//!   there is nothing to do.
+//!   there is nothing to do. When it sealed anything, the store is rewritten
+//!   ([`Store::purge_free_space`](usalama_store::Store::purge_free_space)): the version
+//!   that wrote those values, without `secure_delete`, left stale copies of them in the
+//!   free space of pages, which blanking the live rows does not reach.
 //! - TOTP secrets are sealed under the installation key `totp` with the account id and
 //!   field bound as associated data; secrets enrolled before schema 0007 are sealed by
 //!   the same step.
@@ -139,6 +142,10 @@ impl App {
             &mut |user, secret| Ok(key.seal("users", user, "totp_secret", secret)),
             &audit,
         )?;
+        if done.reports > 0 || done.totp_secrets > 0 {
+            // The writer that stored them may have left stale copies in free space.
+            self.store.purge_free_space()?;
+        }
         if done.reports > 0 {
             // Counts and caches never held the personal fields, but history did.
             self.cache.events_changed();

@@ -420,6 +420,15 @@ pub trait Store: Send + Sync {
         seal: &mut crate::vault::SecretSealer<'_>,
         audit: &AuditDraft,
     ) -> Result<u64, StoreError>;
+    /// Rewrites the tables that held clear values so that no stale copy of one survives in
+    /// their free space. A version before `secure_delete` (or any writer without it) left
+    /// replaced and moved cells in the free space of SQLite's pages, where blanking the
+    /// live row does not reach them; PostgreSQL keeps old row versions until a rewrite.
+    /// SQLite: `VACUUM` (every page written anew), then the WAL emptied; PostgreSQL:
+    /// `VACUUM FULL` of `events`, `report_receipts`, `event_history` and `users`. Holds the
+    /// write lock (PostgreSQL: those tables' exclusive lock) for as long as a backup takes:
+    /// for one-off maintenance, such as after sealing legacy values at start.
+    fn purge_free_space(&self) -> Result<(), StoreError>;
 
     // Index recompute (`facts.rs`, `sqlite/facts.rs`, `postgres/facts.rs`)
     /// Hands every countable event of `source` (not rejected, not a duplicate) to `f` as

@@ -138,4 +138,11 @@ impl PgStore {
         tx.commit().px()?;
         Ok(n)
     }
+
+    pub(super) fn legacy_purge_free_space(&self) -> Result<(), StoreError> {
+        // Not in a transaction: `VACUUM` refuses to run in one.
+        self.conn()?
+            .batch_execute("VACUUM FULL events, report_receipts, event_history, users")
+            .px()
+    }
 }

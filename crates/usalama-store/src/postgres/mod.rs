@@ -1469,6 +1469,9 @@ impl Store for PgStore {
     ) -> Result<u64, StoreError> {
         self.legacy_seal_totp(seal, audit)
     }
+    fn purge_free_space(&self) -> Result<(), StoreError> {
+        self.legacy_purge_free_space()
+    }
     // Index recompute
     fn scan_index_facts(
         &self,

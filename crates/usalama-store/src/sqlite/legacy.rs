@@ -166,4 +166,10 @@ impl SqliteStore {
         checkpoint_truncate(&c)?;
         Ok(n)
     }
+
+    pub(super) fn legacy_purge_free_space(&self) -> Result<(), StoreError> {
+        let c = self.conn()?;
+        c.execute_batch("VACUUM").sx()?;
+        checkpoint_truncate(&c)
+    }
 }

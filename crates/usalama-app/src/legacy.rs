@@ -6,9 +6,9 @@
 //!   blind indexes, blanked clear columns and one audit entry), until none is left. The
 //!   binary runs it at every start; it is idempotent and costs one indexed lookup when
 //!   there is nothing to do. When it sealed anything, the store is rewritten
-//!   ([`Store::purge_free_space`](usalama_store::Store::purge_free_space)): the version
-//!   that wrote those values, without `secure_delete`, left stale copies of them in the
-//!   free space of pages, which blanking the live rows does not reach.
+//!   ([`App::purge_free_space`]): the version that wrote those values, without
+//!   `secure_delete`, left stale copies of them in the free space of pages, which
+//!   blanking the live rows does not reach.
 //! - TOTP secrets are sealed under the installation key `totp` with the account id and
 //!   field bound as associated data; secrets enrolled before schema 0007 are sealed by
 //!   the same step.
@@ -36,6 +36,10 @@ pub struct LegacySealed {
     pub batches: u64,
     /// Accounts whose clear TOTP secret was sealed.
     pub totp_secrets: u64,
+    /// Whether the store was then rewritten ([`App::purge_free_space`]); false when
+    /// nothing was sealed or the rewrite failed (logged as an error; `usalama keys purge`
+    /// runs it again).
+    pub purged: bool,
 }
 
 impl App {
@@ -69,15 +73,28 @@ impl App {
             .map_err(|e| AppError::Sealed(e.to_string()))
     }
 
+    /// Rewrites the store so that no stale copy of a value sealed, blanked or erased
+    /// survives in its free space ([`Store::purge_free_space`](usalama_store::Store::purge_free_space));
+    /// the operator or an administrator only, audited (`store.purge`). Holds the store's
+    /// write lock for about as long as a backup takes.
+    pub fn purge_free_space(&self, who: &Principal) -> Result<(), AppError> {
+        admin_only(who)?;
+        self.store.purge_free_space()?;
+        self.store.append_audit(&[AuditDraft::new(
+            self.now(),
+            actor(who),
+            "store.purge",
+            ("store", "free_space".into()),
+            serde_json::json!({}),
+        )])?;
+        Ok(())
+    }
+
     /// Seals the personal data and TOTP secrets that versions before encryption at rest
     /// kept in clear (see the module documentation); the operator or an administrator
     /// only. Each batch is audited (`legacy.seal`, `totp.seal`) with its count.
     pub fn seal_legacy(&self, who: &Principal) -> Result<LegacySealed, AppError> {
-        match who.role() {
-            None => return Err(AppError::Unauthenticated),
-            Some(usalama_domain::Role::Admin) => {}
-            Some(r) => return Err(AppError::Forbidden(r.as_str().into())),
-        }
+        admin_only(who)?;
         let mut done = LegacySealed::default();
         let ring = self.keyring()?;
         loop {
@@ -143,13 +160,30 @@ impl App {
             &audit,
         )?;
         if done.reports > 0 || done.totp_secrets > 0 {
-            // The writer that stored them may have left stale copies in free space.
-            self.store.purge_free_space()?;
+            // The sealing is committed whatever happens here: a rewrite that fails (a full
+            // disk) must not stop the server from starting, so it is reported, not raised.
+            match self.purge_free_space(who) {
+                Ok(()) => done.purged = true,
+                Err(e) => tracing::error!(
+                    error = %e,
+                    "values sealed just now may keep stale copies in the database's free space \
+                     until it is rewritten: run `usalama keys purge` once the cause is fixed"
+                ),
+            }
         }
         if done.reports > 0 {
             // Counts and caches never held the personal fields, but history did.
             self.cache.events_changed();
         }
         Ok(done)
+    }
+}
+
+/// Administrators (and the operator) only: maintenance of the store's secrets.
+fn admin_only(who: &Principal) -> Result<(), AppError> {
+    match who.role() {
+        None => Err(AppError::Unauthenticated),
+        Some(usalama_domain::Role::Admin) => Ok(()),
+        Some(r) => Err(AppError::Forbidden(r.as_str().into())),
     }
 }

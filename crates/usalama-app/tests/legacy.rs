@@ -176,12 +176,18 @@ fn reports_stored_in_clear_are_sealed_in_batches_once() {
             app.seal_legacy(&analyst()),
             Err(AppError::Forbidden(_))
         ));
+        assert!(matches!(
+            app.purge_free_space(&analyst()),
+            Err(AppError::Forbidden(_))
+        ));
         let done = app.seal_legacy(&Principal::Operator).unwrap();
         assert_eq!(done.reports, n as u64, "{}", s.name);
         assert_eq!(done.batches, 2, "one transaction per batch");
-        // Idempotent: nothing left.
+        assert!(done.purged, "the store is rewritten after sealing");
+        // Idempotent: nothing left, nothing rewritten.
         let again = app.seal_legacy(&Principal::Operator).unwrap();
         assert_eq!((again.reports, again.batches), (0, 0));
+        assert!(!again.purged);
 
         // The events keep nothing; the sealed copy opens for roles that may read it.
         let e = app.store().get_event(ids[0]).unwrap().unwrap();
@@ -226,6 +232,11 @@ fn reports_stored_in_clear_are_sealed_in_batches_once() {
             .map(|(_, d)| d)
             .collect();
         assert_eq!(seals.len(), 2, "{seals:?}");
+        let purges = audit_actions(&app)
+            .into_iter()
+            .filter(|(a, _)| a == "store.purge")
+            .count();
+        assert_eq!(purges, 1, "one rewrite, audited");
         assert!(seals[0].contains(&format!("\"reports\":{LEGACY_BATCH}")));
         assert!(seals[1].contains("\"reports\":3"));
         assert!(matches!(

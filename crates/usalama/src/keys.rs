@@ -185,6 +185,7 @@ pub fn attach(app: App, path: &Path) -> anyhow::Result<App> {
             reports = sealed.reports,
             batches = sealed.batches,
             totp_secrets = sealed.totp_secrets,
+            database_rewritten = sealed.purged,
             "sealed personal data and TOTP secrets stored in clear by an older version"
         );
     }

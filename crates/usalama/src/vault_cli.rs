@@ -16,6 +16,14 @@ pub enum KeysCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Rewrite the database so that no stale copy of a sealed, blanked or erased value
+    /// survives in its free space (SQLite `VACUUM`; PostgreSQL `VACUUM FULL` of the tables
+    /// that hold personal data). The first start after an upgrade from a version before
+    /// schema 7 does it; run it again if that start logged that it could not.
+    Purge {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 /// `usalama audit …`
@@ -78,7 +86,19 @@ pub enum ReportsCommand {
 
 /// Runs `keys`.
 pub fn keys(s: &Settings, action: KeysCommand) -> anyhow::Result<()> {
-    let KeysCommand::Rotate { store } = action;
+    let store = match action {
+        KeysCommand::Rotate { store } => store,
+        KeysCommand::Purge { store } => {
+            let app = open_app(s, &store, None)?;
+            let started = std::time::Instant::now();
+            app.purge_free_space(&Principal::Operator)?;
+            println!(
+                "database rewritten in {:.1} s: no stale copy is left in its free space",
+                started.elapsed().as_secs_f64()
+            );
+            return Ok(());
+        }
+    };
     let location = crate::config::store_location(
         store.data_dir.clone(),
         store.database_url.clone(),

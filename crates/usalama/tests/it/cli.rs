@@ -662,6 +662,20 @@ fn vault_commands_key_file_audit_rotation_and_erasure() {
         "{}",
         stdout(&out)
     );
+    // The free space rewritten on demand: audited, the log still intact.
+    let out = run(&["keys", "purge", "--data-dir", d]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("database rewritten"),
+        "{}",
+        stdout(&out)
+    );
+    let out = run(&["audit", "verify", "--data-dir", d]);
+    assert!(
+        stdout(&out).contains("audit log intact: 3 entries"),
+        "{}",
+        stdout(&out)
+    );
     let forged = format!("1:{}", "0".repeat(64));
     let out = run(&[
         "audit",

@@ -426,8 +426,9 @@ pub trait Store: Send + Sync {
     /// live row does not reach them; PostgreSQL keeps old row versions until a rewrite.
     /// SQLite: `VACUUM` (every page written anew), then the WAL emptied; PostgreSQL:
     /// `VACUUM FULL` of `events`, `report_receipts`, `event_history` and `users`. Holds the
-    /// write lock (PostgreSQL: those tables' exclusive lock) for as long as a backup takes:
-    /// for one-off maintenance, such as after sealing legacy values at start.
+    /// write lock (PostgreSQL: those tables' exclusive lock) for as long as a backup takes
+    /// and needs free disk space of about twice the tables (SQLite: a temporary copy and
+    /// the WAL): for one-off maintenance, such as after sealing legacy values at start.
     fn purge_free_space(&self) -> Result<(), StoreError>;
 
     // Index recompute (`facts.rs`, `sqlite/facts.rs`, `postgres/facts.rs`)

@@ -19,7 +19,8 @@ pub enum KeysCommand {
     /// Rewrite the database so that no stale copy of a sealed, blanked or erased value
     /// survives in its free space (SQLite `VACUUM`; PostgreSQL `VACUUM FULL` of the tables
     /// that hold personal data). The first start after an upgrade from a version before
-    /// schema 7 does it; run it again if that start logged that it could not.
+    /// schema 7 does it; run it again if that start logged that it could not. SQLite needs
+    /// free disk space of about twice the database while it runs.
     Purge {
         #[command(flatten)]
         store: StoreArgs,

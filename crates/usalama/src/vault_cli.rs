@@ -87,8 +87,8 @@ pub enum ReportsCommand {
 
 /// Runs `keys`.
 pub fn keys(s: &Settings, action: KeysCommand) -> anyhow::Result<()> {
-    let store = match action {
-        KeysCommand::Rotate { store } => store,
+    match action {
+        KeysCommand::Rotate { store } => rotate(s, &store),
         KeysCommand::Purge { store } => {
             let app = open_app(s, &store, None)?;
             let started = std::time::Instant::now();
@@ -97,9 +97,13 @@ pub fn keys(s: &Settings, action: KeysCommand) -> anyhow::Result<()> {
                 "database rewritten in {:.1} s: no stale copy is left in its free space",
                 started.elapsed().as_secs_f64()
             );
-            return Ok(());
+            Ok(())
         }
-    };
+    }
+}
+
+/// Runs `keys rotate`.
+fn rotate(s: &Settings, store: &StoreArgs) -> anyhow::Result<()> {
     let location = crate::config::store_location(
         store.data_dir.clone(),
         store.database_url.clone(),
@@ -112,7 +116,7 @@ pub fn keys(s: &Settings, action: KeysCommand) -> anyhow::Result<()> {
         s.file.security.key_file.clone(),
         &location,
     )?;
-    let app = crate::cli::open_app_at(s, &store, &location)?;
+    let app = crate::cli::open_app_at(s, store, &location)?;
     let (version, c) = crate::keys::rotate(&app, &path)?;
     println!(
         "master key version {version}: {} data keys rewrapped, {} destroyed keys left as they are",

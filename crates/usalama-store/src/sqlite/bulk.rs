@@ -137,6 +137,8 @@ pub(super) struct BulkLoad {
     pending: usize,
     /// Syncs the WAL in the background; stops when the load ends.
     _flusher: Option<WalFlusher>,
+    /// Keeps the store's checkpoint thread out of the load's WAL until the load ends.
+    _paused: super::checkpointer::Paused,
 }
 
 /// A thread that syncs the WAL file of a bulk load every [`FLUSH_EVERY`], so that the disk
@@ -579,6 +581,7 @@ impl SqliteStore {
             lock,
             pending: 0,
             _flusher: WalFlusher::start(&self.path),
+            _paused: self.checkpointer.pause(),
         });
         Ok(true)
     }

@@ -5,6 +5,7 @@ mod access;
 mod alerts;
 mod bulk;
 mod channels;
+mod checkpointer;
 mod device;
 mod durability;
 mod event_batch;
@@ -62,6 +63,9 @@ pub struct SqliteStore {
     bulk: std::sync::Mutex<Option<bulk::BulkLoad>>,
     /// Rows a bulk load writes between two commits (see `bulk.rs`).
     bulk_commit_rows: usize,
+    /// Copies the WAL into the database beside the writers; last, so that its
+    /// connection is the last to close.
+    checkpointer: checkpointer::Checkpointer,
 }
 
 struct Manager {
@@ -110,9 +114,13 @@ impl r2d2::ManageConnection for Manager {
             // the server's resident memory.
             // `secure_delete` overwrites deleted and replaced content with zeros, so values
             // blanked or erased do not linger in free space (BENCHMARKS.md: its cost).
+            // Checkpoints are the store's thread's work (`checkpointer.rs`); a commit runs
+            // one itself only past the backstop.
             "PRAGMA foreign_keys = ON; PRAGMA synchronous = {}; PRAGMA cache_size = -{};
-             PRAGMA secure_delete = ON;",
-            self.opts.synchronous, CONNECTION_CACHE_KIB
+             PRAGMA secure_delete = ON; PRAGMA wal_autocheckpoint = {};",
+            self.opts.synchronous,
+            CONNECTION_CACHE_KIB,
+            checkpointer::WRITER_BACKSTOP_FRAMES
         ))?;
         Ok(c)
     }
@@ -575,19 +583,22 @@ impl SqliteStore {
         bulk::restore_dropped_indexes(&mut first, path)?;
         migrate_sqlite(&mut first, migrate::SQLITE)?;
         drop(first);
+        let manager = Manager {
+            path: path.to_path_buf(),
+            opts: opts.clone(),
+        };
+        let own = r2d2::ManageConnection::connect(&manager).map_err(map_err)?;
         let pool = r2d2::Pool::builder()
             .max_size(8)
             .min_idle(Some(1))
-            .build(Manager {
-                path: path.to_path_buf(),
-                opts: opts.clone(),
-            })?;
+            .build(manager)?;
         Ok(Self {
             pool,
             path: path.to_path_buf(),
             opts,
             bulk: Default::default(),
             bulk_commit_rows: bulk::BULK_COMMIT_ROWS,
+            checkpointer: checkpointer::Checkpointer::start(own),
         })
     }
 

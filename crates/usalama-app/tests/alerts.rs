@@ -452,6 +452,14 @@ fn every_rule_kind_fires_as_written() {
         );
         assert_eq!(w[0].locality, Some(cf71));
         assert_eq!(w[0].evidence.events, vec![r.id]);
+        // A full evaluation reads the verified report too, and raises it no second time.
+        let again = app.evaluate_alerts(&op).unwrap();
+        assert_eq!(
+            (again.raised.len(), again.already_raised),
+            (0, 1),
+            "{}",
+            s.name
+        );
         assert!(
             !w[0].description.contains("confirmed"),
             "no words of the report or decision"

@@ -39,8 +39,8 @@ pub use facts::{FactBatch, IndexFact, PanelFact, PanelFactBatch};
 pub use intake::{Attachment, NewReport, ReportReceipt, StoredAttachment, StoredReport};
 pub use location::StoreLocation;
 pub use query::{
-    ActorQuery, Cursor, EventQuery, GroupBy, GroupCount, LocalityQuery, Page, PageRequest,
-    Visibility,
+    ActorQuery, Alertable, Cursor, EventQuery, GroupBy, GroupCount, LocalityQuery, Page,
+    PageRequest, Visibility,
 };
 pub use records::{
     LocalitySummary, PlacedEvent, SessionRecord, ShareRecord, StoredEvent, TokenRecord,

@@ -105,10 +105,27 @@ pub struct EventQuery {
     /// Leave out rejected events and duplicates, so that every incident counts once and
     /// false reports not at all (for aggregates).
     pub countable_only: bool,
+    /// Only events that could set off an event rule (see [`Alertable`]).
+    pub alertable: Option<Alertable>,
     /// Which organisations' records the caller may see. The application sets it from the
     /// caller on every record query; [`Visibility::All`] is for administrators and for
     /// aggregates.
     pub visibility: Visibility,
+}
+
+/// What the event rules of the alerts look at, as a filter: an event passes when it has
+/// one of `categories`, or at least `min_killed` killed (best estimate), or, with
+/// `verified_reports`, when it is a monitor's report (any channel but imports) that was
+/// verified. With nothing set, no event passes. The rules still judge each event that
+/// passes; the filter only spares reading the others.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Alertable {
+    /// Categories some rule watches.
+    pub categories: Vec<String>,
+    /// The lowest killed count some rule watches.
+    pub min_killed: Option<u32>,
+    /// Whether some rule watches verified reports.
+    pub verified_reports: bool,
 }
 
 /// Which records a caller may see: public open data (no owner), its organisation's own

@@ -1,7 +1,7 @@
 //! SQL shared by both backends: the event filter builder and the column lists. Placeholders
 //! are numbered (`?1` for SQLite, `$1` for PostgreSQL), so one builder serves both.
 
-use crate::query::{EventQuery, GroupBy, Visibility};
+use crate::query::{Alertable, EventQuery, GroupBy, Visibility};
 use chrono::NaiveDate;
 use usalama_domain::ShareScope;
 use uuid::Uuid;
@@ -136,6 +136,9 @@ pub(crate) fn event_filter(q: &EventQuery, dialect: Dialect) -> Filter {
             SqlValue::Uuid(a.as_uuid()),
         );
     }
+    if let Some(a) = &q.alertable {
+        alertable_filter(&mut f, a);
+    }
     visibility_filter(&mut f, &q.visibility);
     if let Some(t) = q.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         let p = f.bind(SqlValue::Text(contains_pattern(t)));
@@ -145,6 +148,31 @@ pub(crate) fn event_filter(q: &EventQuery, dialect: Dialect) -> Filter {
         ));
     }
     f
+}
+
+/// Keeps the events that could set off an event rule (see [`Alertable`]).
+fn alertable_filter(f: &mut Filter, a: &Alertable) {
+    let mut parts = Vec::new();
+    if !a.categories.is_empty() {
+        let list: Vec<String> = a
+            .categories
+            .iter()
+            .map(|c| f.bind(SqlValue::Text(c.clone())))
+            .collect();
+        parts.push(format!("e.category IN ({})", list.join(", ")));
+    }
+    if let Some(k) = a.min_killed {
+        let p = f.bind(SqlValue::Int(i64::from(k)));
+        // As the rules count it: an unknown number as none.
+        parts.push(format!("COALESCE(e.killed_best, 0) >= {p}"));
+    }
+    if a.verified_reports {
+        parts.push("(e.channel <> 'import' AND e.status = 'verified')".into());
+    }
+    if parts.is_empty() {
+        parts.push("1 = 0".into());
+    }
+    f.push_raw(format!("({})", parts.join(" OR ")));
 }
 
 /// Keeps the records `v` admits (see [`Visibility::admits`]): public data, the caller's
@@ -201,6 +229,7 @@ pub(crate) fn reads_every_row(q: &EventQuery) -> bool {
         page: _,
         skip_total: _,
         countable_only: _,
+        alertable,
         visibility: _,
     } = q;
     from.is_none()
@@ -213,6 +242,7 @@ pub(crate) fn reads_every_row(q: &EventQuery) -> bool {
         && source.is_none()
         && text.is_none()
         && duplicate_of.is_none()
+        && alertable.is_none()
 }
 
 /// The keyset condition and order of [`crate::Store::scan_events`]: after `(end, id)`,

@@ -3,12 +3,12 @@
 
 use chrono::Duration;
 use usalama_domain::{
-    Actor, ActorId, ActorKind, ActorRole, AdminLevel, Dimension, EventActor, EventId, LocalityPath,
-    Role, VerificationStatus,
+    Actor, ActorId, ActorKind, ActorRole, AdminLevel, Channel, Dimension, EventActor, EventId,
+    LocalityPath, Role, VerificationStatus,
 };
 use usalama_store::{
-    ActorQuery, EventQuery, GroupBy, LocalityQuery, PageRequest, PlacedEvent, SessionRecord,
-    StoreError, TokenRecord, UserRecord,
+    ActorQuery, Alertable, EventQuery, GroupBy, LocalityQuery, PageRequest, PlacedEvent,
+    SessionRecord, StoreError, TokenRecord, UserRecord,
 };
 use usalama_test_support::{day, event, on_every_backend, square, t0, taxonomy, TestStore};
 
@@ -667,6 +667,76 @@ fn scan_events_streams_filtered_events_oldest_first_in_batches() {
             )
             .unwrap();
         assert_eq!(n, 0);
+    });
+}
+
+#[test]
+fn alertable_keeps_only_events_an_event_rule_could_fire_on() {
+    on_every_backend(|s| {
+        // (n, category, killed, channel, status)
+        let rows = [
+            (1, "food_insecurity", Some(0), Channel::Import, "verified"),
+            (2, "armed_violence", Some(4), Channel::Import, "verified"),
+            (3, "armed_violence", Some(2), Channel::Import, "verified"),
+            (4, "armed_violence", None, Channel::Import, "verified"),
+            (5, "armed_violence", Some(0), Channel::Api, "verified"),
+            (6, "armed_violence", Some(0), Channel::Api, "unverified"),
+        ];
+        let events: Vec<PlacedEvent> = rows
+            .iter()
+            .map(|(n, cat, killed, channel, status)| {
+                let dim = taxonomy().category(cat).unwrap().dimension;
+                let mut d = event(*n, "2022-05-01", cat, dim);
+                d.casualties.killed_best = *killed;
+                d.channel = *channel;
+                d.status = VerificationStatus::from_parts(status, None).unwrap();
+                PlacedEvent {
+                    event: d.validate(&taxonomy()).unwrap(),
+                    path: LocalityPath::default(),
+                }
+            })
+            .collect();
+        s.store.upsert_events(&events, t0()).unwrap();
+        let found = |alertable: Option<Alertable>| -> Vec<u32> {
+            let mut got = Vec::new();
+            s.store
+                .scan_events(
+                    &EventQuery {
+                        alertable,
+                        ..Default::default()
+                    },
+                    100,
+                    &mut |b| {
+                        got.extend(b.iter().map(|p| p.event.id));
+                        Ok(())
+                    },
+                )
+                .unwrap();
+            let mut ns: Vec<u32> = (1..=6)
+                .filter(|n| got.contains(&EventId::derived(&format!("test:{n}"))))
+                .collect();
+            ns.sort();
+            ns
+        };
+        let rules = Alertable {
+            categories: vec!["food_insecurity".into()],
+            min_killed: Some(3),
+            verified_reports: false,
+        };
+        assert_eq!(found(Some(rules.clone())), vec![1, 2], "{}", s.name);
+        let with_reports = Alertable {
+            verified_reports: true,
+            ..rules
+        };
+        assert_eq!(found(Some(with_reports)), vec![1, 2, 5], "{}", s.name);
+        // A threshold of one counts an unknown number as none, as the rules do.
+        let one = Alertable {
+            min_killed: Some(1),
+            ..Default::default()
+        };
+        assert_eq!(found(Some(one)), vec![2, 3], "{}", s.name);
+        assert!(found(Some(Alertable::default())).is_empty(), "{}", s.name);
+        assert_eq!(found(None), vec![1, 2, 3, 4, 5, 6], "{}", s.name);
     });
 }
 

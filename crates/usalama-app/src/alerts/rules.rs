@@ -17,7 +17,7 @@ use usalama_domain::alert::{
     RuleKind, SeriesMeasure,
 };
 use usalama_domain::{AlertId, Channel, Dimension, LocalityId, VerificationStatus};
-use usalama_store::{EventQuery, PageRequest, StoredEvent};
+use usalama_store::{Alertable, EventQuery, PageRequest, StoredEvent};
 
 /// Events read per batch when gathering recent events.
 const SCAN_BATCH: usize = 2_000;
@@ -380,17 +380,47 @@ pub(super) fn aggregate_rules(
     Ok(out)
 }
 
-/// Countable events that ended within the window before the latest event.
-pub(super) fn recent_events(ctx: &mut Context<'_>) -> Result<Vec<StoredEvent>, AppError> {
-    if !ctx.rules.rules.iter().any(|r| r.kind.is_event_rule()) {
-        return Ok(Vec::new());
+/// What the event rules in force look at (see [`Alertable`]); `None` without event rules.
+fn alertable(rules: &[Rule]) -> Option<Alertable> {
+    let mut out = Alertable::default();
+    let mut any = false;
+    for r in rules {
+        match &r.kind {
+            RuleKind::Events {
+                categories,
+                min_fatalities,
+            } => {
+                for c in categories {
+                    if !out.categories.contains(c) {
+                        out.categories.push(c.clone());
+                    }
+                }
+                if let Some(m) = *min_fatalities {
+                    out.min_killed = Some(out.min_killed.map_or(m, |k| k.min(m)));
+                }
+            }
+            RuleKind::VerifiedReport { .. } => out.verified_reports = true,
+            _ => continue,
+        }
+        any = true;
     }
+    any.then_some(out)
+}
+
+/// Countable events that ended within the window before the latest event and that some
+/// event rule could fire on: the store leaves out the others (most events, with the
+/// default rules), so they are neither read whole nor held.
+pub(super) fn recent_events(ctx: &mut Context<'_>) -> Result<Vec<StoredEvent>, AppError> {
+    let Some(alertable) = alertable(&ctx.rules.rules) else {
+        return Ok(Vec::new());
+    };
     let Some(from) = ctx.window_start()? else {
         return Ok(Vec::new());
     };
     let q = EventQuery {
         from: Some(from),
         countable_only: true,
+        alertable: Some(alertable),
         ..Default::default()
     };
     let mut out = Vec::new();

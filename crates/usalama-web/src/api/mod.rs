@@ -225,6 +225,7 @@ pub fn event_query(app: &App, p: &Params) -> Result<EventQuery, AppError> {
         page: p.page().map_err(api)?,
         skip_total: false,
         countable_only: false,
+        alertable: None,
         // Set by the use-case from the caller.
         visibility: Default::default(),
     };

@@ -89,7 +89,9 @@ fn run(c: &Connection, stop: &mpsc::Receiver<()>, paused: &AtomicBool) {
     let version = |c: &Connection| -> rusqlite::Result<i64> {
         c.query_row("PRAGMA data_version", [], |r| r.get(0))
     };
-    let mut seen = version(c).unwrap_or(0);
+    // Unknown at first: the first tick checkpoints whatever the WAL holds (frames left by
+    // a process that stopped before copying them, or committed before the thread ran).
+    let mut seen: Option<i64> = None;
     while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(TICK) {
         if paused.load(Ordering::SeqCst) {
             continue;
@@ -101,7 +103,7 @@ fn run(c: &Connection, stop: &mpsc::Receiver<()>, paused: &AtomicBool) {
                 continue;
             }
         };
-        if now == seen {
+        if seen == Some(now) {
             continue;
         }
         // (busy, frames in the WAL, frames copied). Until every frame is copied (another
@@ -111,7 +113,7 @@ fn run(c: &Connection, stop: &mpsc::Receiver<()>, paused: &AtomicBool) {
             Ok(r.get::<_, i64>(0)? == 0 && r.get::<_, i64>(1)? == r.get::<_, i64>(2)?)
         });
         match done {
-            Ok(true) => seen = now,
+            Ok(true) => seen = Some(now),
             Ok(false) => {}
             Err(e) => tracing::debug!(error = %e, "checkpoint thread: checkpoint failed"),
         }

@@ -39,7 +39,9 @@ pub struct RetentionReport {
 }
 
 impl App {
-    fn require_vault_admin(&self, who: &Principal) -> Result<(), AppError> {
+    /// Administrators (and the operator) only: the vault's keys, erasure and the store's
+    /// secrets.
+    pub(crate) fn require_vault_admin(&self, who: &Principal) -> Result<(), AppError> {
         match who.role() {
             None => Err(AppError::Unauthenticated),
             Some(Role::Admin) => Ok(()),

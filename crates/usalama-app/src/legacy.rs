@@ -78,7 +78,7 @@ impl App {
     /// the operator or an administrator only, audited (`store.purge`). Holds the store's
     /// write lock for about as long as a backup takes.
     pub fn purge_free_space(&self, who: &Principal) -> Result<(), AppError> {
-        admin_only(who)?;
+        self.require_vault_admin(who)?;
         self.store.purge_free_space()?;
         self.store.append_audit(&[AuditDraft::new(
             self.now(),
@@ -94,7 +94,7 @@ impl App {
     /// kept in clear (see the module documentation); the operator or an administrator
     /// only. Each batch is audited (`legacy.seal`, `totp.seal`) with its count.
     pub fn seal_legacy(&self, who: &Principal) -> Result<LegacySealed, AppError> {
-        admin_only(who)?;
+        self.require_vault_admin(who)?;
         let mut done = LegacySealed::default();
         let ring = self.keyring()?;
         loop {
@@ -176,14 +176,5 @@ impl App {
             self.cache.events_changed();
         }
         Ok(done)
-    }
-}
-
-/// Administrators (and the operator) only: maintenance of the store's secrets.
-fn admin_only(who: &Principal) -> Result<(), AppError> {
-    match who.role() {
-        None => Err(AppError::Unauthenticated),
-        Some(usalama_domain::Role::Admin) => Ok(()),
-        Some(r) => Err(AppError::Forbidden(r.as_str().into())),
     }
 }

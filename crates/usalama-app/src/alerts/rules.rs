@@ -382,8 +382,10 @@ pub(super) fn aggregate_rules(
 
 /// What the event rules in force look at (see [`Alertable`]); `None` without event rules.
 fn alertable(rules: &[Rule]) -> Option<Alertable> {
+    if !rules.iter().any(|r| r.kind.is_event_rule()) {
+        return None;
+    }
     let mut out = Alertable::default();
-    let mut any = false;
     for r in rules {
         match &r.kind {
             RuleKind::Events {
@@ -400,11 +402,10 @@ fn alertable(rules: &[Rule]) -> Option<Alertable> {
                 }
             }
             RuleKind::VerifiedReport { .. } => out.verified_reports = true,
-            _ => continue,
+            _ => {}
         }
-        any = true;
     }
-    any.then_some(out)
+    Some(out)
 }
 
 /// Countable events that ended within the window before the latest event and that some

@@ -30,8 +30,8 @@
 //! (`synchronous = NORMAL`) and SQLite does not checkpoint the WAL into the database until
 //! it holds [`BULK_WAL_BYTES`]; meanwhile a thread syncs the WAL file every
 //! [`FLUSH_EVERY`] ([`WalFlusher`]), so the disk writes it while the load goes on. At the
-//! end, a second connection checkpoints the load's WAL while the first rebuilds the
-//! indexes, whose commit is made with the store's own `synchronous` setting (`FULL`) and
+//! end, the store's checkpoint thread (`checkpointer.rs`, paused during the load) copies
+//! the load's WAL into the database while the load's connection rebuilds the indexes, whose commit is made with the store's own `synchronous` setting (`FULL`) and
 //! so syncs the whole WAL before the import reports what it wrote; a last checkpoint then
 //! folds the rebuilt indexes in and empties the WAL. Until that commit the import has
 //! acknowledged nothing: a process crash loses the rows since the last commit (at most
@@ -45,7 +45,7 @@
 //! writing thread in `fsync` (BENCHMARKS.md, "Eleventh session"; the change: "Twelfth
 //! session").
 
-use super::{map_err, ts, Manager, SqliteStore, Sx};
+use super::{checkpoint_truncate, map_err, ts, Manager, SqliteStore, Sx};
 use crate::durability::quote_ident;
 use crate::error::StoreError;
 use chrono::{DateTime, Utc};
@@ -137,8 +137,9 @@ pub(super) struct BulkLoad {
     pending: usize,
     /// Syncs the WAL in the background; stops when the load ends.
     _flusher: Option<WalFlusher>,
-    /// Keeps the store's checkpoint thread out of the load's WAL until the load ends.
-    _paused: super::checkpointer::Paused,
+    /// Keeps the store's checkpoint thread out of the load's WAL until the rebuild of the
+    /// indexes begins.
+    paused: Option<super::checkpointer::Paused>,
 }
 
 /// A thread that syncs the WAL file of a bulk load every [`FLUSH_EVERY`], so that the disk
@@ -581,7 +582,7 @@ impl SqliteStore {
             lock,
             pending: 0,
             _flusher: WalFlusher::start(&self.path),
-            _paused: self.checkpointer.pause(),
+            paused: Some(self.checkpointer.pause()),
         });
         Ok(true)
     }
@@ -612,21 +613,17 @@ impl SqliteStore {
                 "PRAGMA cache_size = -{REBUILD_CACHE_KIB}; {own_sync}"
             ))
             .sx()?;
-        let copier = self.checkpoint_beside();
+        // The store's checkpoint thread copies the load's WAL beside the rebuild.
+        load.paused = None;
         let tx = load
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .sx()?;
         restore_in(&tx)?;
         tx.commit().sx()?;
-        if let Some(t) = copier {
-            let _ = t.join();
-        }
         // Fold the rest of the WAL back into the database now rather than on a reader's
-        // time.
-        load.conn
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
-            .sx()?;
+        // time (once the thread's copy is done).
+        checkpoint_truncate(&load.conn)?;
         release_lock(&self.path, load.lock);
         Ok(())
     }
@@ -637,25 +634,6 @@ impl SqliteStore {
             path: self.path.clone(),
             opts: self.opts.clone(),
         }
-    }
-
-    /// Starts copying the WAL's committed pages into the database on a connection of its
-    /// own (a passive checkpoint, which waits for no writer), to run beside the rebuild of
-    /// the indexes. Its failure is only logged: the last checkpoint copies what it left.
-    fn checkpoint_beside(&self) -> Option<JoinHandle<()>> {
-        let manager = self.manager();
-        let copy = move || -> rusqlite::Result<()> {
-            let c = r2d2::ManageConnection::connect(&manager)?;
-            c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
-        };
-        std::thread::Builder::new()
-            .name("usalama-checkpoint".into())
-            .spawn(move || {
-                if let Err(e) = copy() {
-                    tracing::warn!(error = %e, "bulk load: checkpoint beside the rebuild failed");
-                }
-            })
-            .ok()
     }
 }
 

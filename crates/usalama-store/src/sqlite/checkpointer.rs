@@ -9,8 +9,8 @@
 //! thread of the store's own ([`Checkpointer`]) runs a passive checkpoint, which waits for
 //! no writer, every [`TICK`] in which another connection committed (`PRAGMA data_version`
 //! changed). The copy then runs on the other core while the next request is read and
-//! checked. It pauses during this process's bulk loads, which checkpoint their own WAL
-//! (`bulk.rs`). Durability is unchanged: a commit is acknowledged once its WAL frames are
+//! checked. It pauses while this process's bulk load writes its rows, and copies the
+//! load's WAL beside the rebuild of the indexes that ends the load (`bulk.rs`). Durability is unchanged: a commit is acknowledged once its WAL frames are
 //! synced (`synchronous = FULL`); a checkpoint only moves committed pages, syncing the WAL
 //! before and the database after.
 
@@ -36,7 +36,7 @@ pub(super) struct Checkpointer {
     stop: Option<mpsc::Sender<()>>,
     /// The thread, joined on drop.
     thread: Option<JoinHandle<()>>,
-    /// Set while a bulk load of this process owns the WAL's checkpoints.
+    /// Set while a bulk load of this process writes its rows.
     paused: Arc<AtomicBool>,
 }
 

@@ -324,7 +324,7 @@ def bench_load(a, res):
             ("GET /map (page)", "/map", []),
             ("GET / (dashboard)", "/", []),
         ]
-        load_runs = getattr(a, "load_runs", 1) or 1
+        load_runs = a.load_runs
         res["load"] = {"connections": 50, "seconds": a.load_secs, "runs": load_runs, "routes": {}}
         # The server's start-up work (public figures, the alert worker's first full
         # evaluation: minutes of CPU at 1,000,000 events) is left to finish first, so that
@@ -810,8 +810,9 @@ def main():
     ap.add_argument("--load-secs", type=int, required=True)
     ap.add_argument("--settle-secs", type=int, default=900,
                     help="load stage: wait at most this long for the server's start-up work to end")
-    ap.add_argument("--load-runs", type=int, default=1,
-                    help="wrk runs per route in the load stage (median reported)")
+    ap.add_argument("--load-runs", type=int,
+                    help="wrk runs per route in the load stage, median reported (default: --runs in full "
+                         "mode, one in quick mode)")
     ap.add_argument("--store", help="an existing store for recompute, load and export (default: the import's)")
     ap.add_argument("--no-batch", action="store_true",
                     help="the load stage without the batch intake (which writes to the store)")
@@ -819,6 +820,8 @@ def main():
                     help="comma-separated: import, recompute, load, export, batch, pages (default all: every part but batch and "
                          "pages, which load includes)")
     a = ap.parse_args()
+    if a.load_runs is None:
+        a.load_runs = a.runs if a.mode == "full" else 1
     parts = {"import", "recompute", "load", "export"} if a.only == "all" else set(a.only.split(","))
     os.makedirs(a.work, exist_ok=True)
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30

@@ -3,7 +3,7 @@
 
 use crate::query::{Alertable, EventQuery, GroupBy, Visibility};
 use chrono::NaiveDate;
-use usalama_domain::ShareScope;
+use usalama_domain::{OrgId, ShareScope};
 use uuid::Uuid;
 
 /// The SQL dialect being written.
@@ -181,19 +181,68 @@ pub(crate) fn visibility_filter(f: &mut Filter, v: &Visibility) {
     let Visibility::Org { org, shared } = v else {
         return;
     };
+    let mut parts = vec!["e.owner_org IS NULL".to_string()];
+    parts.extend(admitted_owners(f, "e", *org, shared));
+    f.push_raw(format!("({})", parts.join(" OR ")));
+}
+
+/// The conditions under which an owned record of table alias `t` is admitted: the
+/// caller's organisation's own, and each share.
+fn admitted_owners(
+    f: &mut Filter,
+    t: &str,
+    org: OrgId,
+    shared: &[(OrgId, ShareScope)],
+) -> Vec<String> {
     let own = f.bind(SqlValue::Uuid(org.as_uuid()));
-    let mut parts = vec![
-        "e.owner_org IS NULL".to_string(),
-        format!("e.owner_org = {own}"),
-    ];
+    let mut parts = vec![format!("{t}.owner_org = {own}")];
     for (from, scope) in shared {
         let p = f.bind(SqlValue::Uuid(from.as_uuid()));
         parts.push(match scope {
-            ShareScope::All => format!("e.owner_org = {p}"),
-            ShareScope::Verified => format!("(e.owner_org = {p} AND e.status = 'verified')"),
+            ShareScope::All => format!("{t}.owner_org = {p}"),
+            ShareScope::Verified => format!("({t}.owner_org = {p} AND {t}.status = 'verified')"),
         });
     }
-    f.push_raw(format!("({})", parts.join(" OR ")));
+    parts
+}
+
+/// When the rest of a query matches at most this many events, its total under an
+/// organisation's visibility is counted with the visibility in the filter (see
+/// [`count_filters`]): about 3.5 µs an event read from the table at 1,000,000 events, so
+/// at most about 70 ms.
+pub(crate) const DIRECT_COUNT_MAX: i64 = 20_000;
+
+/// The two filters whose counts, the first less the second, give how many events `q`
+/// matches: every event the rest of the query matches, and of those the ones
+/// `q.visibility` hides (owned by an organisation it does not admit); `None` for
+/// [`Visibility::All`]. One count with the visibility's `OR` in it reads every matching
+/// row from the table, since no index holds the owner beside the other columns (4 s for
+/// the list of one source of 1,000,000 events); the first count here reads the filter's
+/// index alone, the second the owned events the visibility hides, through the
+/// `events_owner` index, and probes them for each event the filter matches (0.1–0.5 s
+/// for 150,000 hidden events). So the backends count the first, then, when it is at
+/// most [`DIRECT_COUNT_MAX`], the query's own filter, else the second.
+pub(crate) fn count_filters(q: &EventQuery, dialect: Dialect) -> (Filter, Option<Filter>) {
+    let unrestricted = EventQuery {
+        visibility: Visibility::All,
+        ..q.clone()
+    };
+    let all = event_filter(&unrestricted, dialect);
+    let Visibility::Org { org, shared } = &q.visibility else {
+        return (all, None);
+    };
+    let mut hidden = event_filter(&unrestricted, dialect);
+    let admitted = admitted_owners(&mut hidden, "h", *org, shared).join(" OR ");
+    // SQLite finds rows by rowid without a second index; PostgreSQL has only the id.
+    let key = match dialect {
+        Dialect::Sqlite => "rowid",
+        Dialect::Postgres => "id",
+    };
+    hidden.push_raw(format!(
+        "e.{key} IN (SELECT h.{key} FROM events h \
+         WHERE h.owner_org IS NOT NULL AND NOT ({admitted}))"
+    ));
+    (all, Some(hidden))
 }
 
 /// The grouping expression and whether it carries a year.

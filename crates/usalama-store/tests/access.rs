@@ -170,6 +170,117 @@ fn organisations_see_their_own_public_data_and_what_is_shared() {
 }
 
 #[test]
+fn list_totals_under_a_visibility_match_the_listed_events_for_every_filter() {
+    on_every_backend(|s| {
+        let (a, b, c) = (org(s, "org-a"), org(s, "org-b"), org(s, "org-c"));
+        let owners = [None, Some(a), Some(b), Some(c)];
+        let mut events = Vec::new();
+        for n in 0..48u32 {
+            let status = if n % 3 == 0 {
+                VerificationStatus::Unverified
+            } else {
+                VerificationStatus::Verified
+            };
+            let (category, dimension) = if n % 5 < 2 {
+                ("arbitrary_arrest", Dimension::Dignity)
+            } else {
+                ("armed_violence", Dimension::Lives)
+            };
+            let date = if n % 2 == 1 {
+                "2023-11-14"
+            } else {
+                "2022-03-04"
+            };
+            let mut d = event(n, date, category, dimension);
+            d.meta.owner_org = owners[(n % 4) as usize];
+            d.status = status;
+            events.push(PlacedEvent {
+                event: d.validate(&taxonomy()).unwrap(),
+                path: LocalityPath::default(),
+            });
+        }
+        s.store.upsert_events(&events, t0()).unwrap();
+        let visibilities = [
+            Visibility::Org {
+                org: a,
+                shared: vec![],
+            },
+            Visibility::Org {
+                org: a,
+                shared: vec![(b, ShareScope::Verified)],
+            },
+            Visibility::Org {
+                org: c,
+                shared: vec![(a, ShareScope::All), (b, ShareScope::Verified)],
+            },
+            Visibility::All,
+        ];
+        let filters = [
+            EventQuery::default(),
+            EventQuery {
+                category: Some("arbitrary_arrest".into()),
+                ..Default::default()
+            },
+            EventQuery {
+                from: Some(chrono::NaiveDate::from_ymd_opt(2023, 1, 1).unwrap()),
+                ..Default::default()
+            },
+            EventQuery {
+                status: Some("unverified".into()),
+                category: Some("armed_violence".into()),
+                ..Default::default()
+            },
+        ];
+        let check = |events: &[PlacedEvent]| {
+            for v in &visibilities {
+                for f in &filters {
+                    let q = EventQuery {
+                        visibility: v.clone(),
+                        ..f.clone()
+                    };
+                    let page = s.store.list_events(&q).unwrap();
+                    let expected = events
+                        .iter()
+                        .filter(|p| {
+                            let e = &p.event;
+                            v.admits(e.meta.owner_org, e.status == VerificationStatus::Verified)
+                                && f.category.as_ref().is_none_or(|c| *c == e.category)
+                                && f.from.is_none_or(|d| e.occurred_end >= d)
+                                && f.status
+                                    .as_ref()
+                                    .is_none_or(|_| e.status == VerificationStatus::Unverified)
+                        })
+                        .count() as u64;
+                    assert!(expected > 0, "{v:?} {f:?}");
+                    assert_eq!(page.total, expected, "{} {v:?} {f:?}", s.name);
+                    assert_eq!(
+                        page.items.len() as u64,
+                        expected.min(50),
+                        "{} {v:?} {f:?}",
+                        s.name
+                    );
+                }
+            }
+        };
+        // Every filter matches few events: counted with the visibility in the filter.
+        check(&events);
+        // Past `DIRECT_COUNT_MAX` (20,000) events the broad filters are counted as every
+        // matching event less those the visibility hides.
+        let public: Vec<PlacedEvent> = (1000..21_000u32)
+            .map(|n| PlacedEvent {
+                event: event(n, "2021-06-01", "armed_violence", Dimension::Lives)
+                    .validate(&taxonomy())
+                    .unwrap(),
+                path: LocalityPath::default(),
+            })
+            .collect();
+        s.store.upsert_events(&public, t0()).unwrap();
+        events.extend(public);
+        check(&events);
+    });
+}
+
+#[test]
 fn failed_logins_lock_and_reset_and_disabling_ends_sessions() {
     on_every_backend(|s| {
         let a = org(s, "org-a");

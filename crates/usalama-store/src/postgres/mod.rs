@@ -899,12 +899,21 @@ impl Store for PgStore {
         let total: i64 = if q.skip_total {
             0
         } else {
-            c.query_one(
-                &format!("SELECT count(*) FROM events e{}", f.where_sql()),
-                &params(&f.values),
-            )
-            .px()?
-            .get(0)
+            let mut count = |f: &sql::Filter| -> Result<i64, StoreError> {
+                Ok(c.query_one(
+                    &format!("SELECT count(*) FROM events e{}", f.where_sql()),
+                    &params(&f.values),
+                )
+                .px()?
+                .get(0))
+            };
+            let (all, hidden) = sql::count_filters(q, Dialect::Postgres);
+            let n = count(&all)?;
+            match hidden {
+                None => n,
+                Some(_) if n <= sql::DIRECT_COUNT_MAX => count(&f)?,
+                Some(h) => n - count(&h)?,
+            }
         };
         if let Some(cur) = &q.page.after {
             let k = f.bind(SqlValue::Date(cur.date_key()?));

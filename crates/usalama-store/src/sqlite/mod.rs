@@ -1048,12 +1048,21 @@ impl Store for SqliteStore {
         let total: i64 = if q.skip_total {
             0
         } else {
-            c.query_row(
-                &format!("SELECT count(*) FROM events e{}", f.where_sql()),
-                rusqlite::params_from_iter(f.values.iter()),
-                |r| r.get(0),
-            )
-            .sx()?
+            let count = |f: &sql::Filter| -> Result<i64, StoreError> {
+                c.query_row(
+                    &format!("SELECT count(*) FROM events e{}", f.where_sql()),
+                    rusqlite::params_from_iter(f.values.iter()),
+                    |r| r.get(0),
+                )
+                .sx()
+            };
+            let (all, hidden) = sql::count_filters(q, Dialect::Sqlite);
+            let n = count(&all)?;
+            match hidden {
+                None => n,
+                Some(_) if n <= sql::DIRECT_COUNT_MAX => count(&f)?,
+                Some(h) => n - count(&h)?,
+            }
         };
         if let Some(cur) = &q.page.after {
             let k = f.bind(SqlValue::Date(cur.date_key()?));

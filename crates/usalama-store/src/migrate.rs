@@ -64,6 +64,10 @@ pub(crate) const SQLITE: &[Migration] = &[
         version: 13,
         sql: include_str!("../migrations/sqlite/0013_droppable_actor_key.sql"),
     },
+    Migration {
+        version: 14,
+        sql: include_str!("../migrations/sqlite/0014_queue_index.sql"),
+    },
 ];
 
 /// PostgreSQL migrations in order.
@@ -119,6 +123,10 @@ pub(crate) const POSTGRES: &[Migration] = &[
     Migration {
         version: 13,
         sql: include_str!("../migrations/postgres/0013_droppable_actor_key.sql"),
+    },
+    Migration {
+        version: 14,
+        sql: include_str!("../migrations/postgres/0014_queue_index.sql"),
     },
 ];
 

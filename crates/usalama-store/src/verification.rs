@@ -7,7 +7,7 @@
 //! [`usalama_domain::Severity`].
 
 use crate::error::StoreError;
-use crate::query::{Cursor, PageRequest};
+use crate::query::{Cursor, EventQuery, PageRequest};
 use crate::records::StoredEvent;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value;
@@ -239,6 +239,18 @@ pub(crate) struct RawHistory {
     pub kind: String,
     pub reason: Option<String>,
     pub related: Option<Uuid>,
+}
+
+/// The events the queue `q` lists, as an event query (unverified, in its area and
+/// category, under its visibility).
+pub(crate) fn queue_filter(q: &QueueQuery) -> EventQuery {
+    EventQuery {
+        status: Some("unverified".into()),
+        locality: q.locality,
+        category: q.category.clone(),
+        visibility: q.visibility.clone(),
+        ..Default::default()
+    }
 }
 
 /// The severity expressions of the queue's order, in both dialects (see

@@ -118,6 +118,26 @@ fn params(values: &[SqlValue]) -> Vec<&(dyn ToSql + Sync)> {
     values.iter().map(|v| v as &(dyn ToSql + Sync)).collect()
 }
 
+/// How many events `q` matches, `f` being its filter (`sql::event_filter`): under an
+/// organisation's visibility counted as [`sql::count_filters`] says.
+fn count_matching(c: &mut Client, q: &EventQuery, f: &Filter) -> Result<i64, StoreError> {
+    let mut count = |f: &Filter| -> Result<i64, StoreError> {
+        Ok(c.query_one(
+            &format!("SELECT count(*) FROM events e{}", f.where_sql()),
+            &params(&f.values),
+        )
+        .px()?
+        .get(0))
+    };
+    let (all, hidden) = sql::count_filters(q, Dialect::Postgres);
+    let n = count(&all)?;
+    Ok(match hidden {
+        None => n,
+        Some(_) if n <= sql::DIRECT_COUNT_MAX => count(f)?,
+        Some(h) => n - count(&h)?,
+    })
+}
+
 fn i64o(v: Option<i32>) -> Option<i64> {
     v.map(i64::from)
 }
@@ -899,21 +919,7 @@ impl Store for PgStore {
         let total: i64 = if q.skip_total {
             0
         } else {
-            let mut count = |f: &sql::Filter| -> Result<i64, StoreError> {
-                Ok(c.query_one(
-                    &format!("SELECT count(*) FROM events e{}", f.where_sql()),
-                    &params(&f.values),
-                )
-                .px()?
-                .get(0))
-            };
-            let (all, hidden) = sql::count_filters(q, Dialect::Postgres);
-            let n = count(&all)?;
-            match hidden {
-                None => n,
-                Some(_) if n <= sql::DIRECT_COUNT_MAX => count(&f)?,
-                Some(h) => n - count(&h)?,
-            }
+            count_matching(&mut c, q, &f)?
         };
         if let Some(cur) = &q.page.after {
             let k = f.bind(SqlValue::Date(cur.date_key()?));

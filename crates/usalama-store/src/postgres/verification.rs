@@ -4,9 +4,9 @@
 //! commits; merges and un-merges also take one advisory lock, so that two of them never
 //! wait on each other's rows.
 
-use super::{event_columns, event_row, page_of, params, PgStore, Px};
+use super::{count_matching, event_columns, event_row, page_of, params, PgStore, Px};
 use crate::error::StoreError;
-use crate::query::{EventQuery, Page};
+use crate::query::Page;
 use crate::rows::EventRow;
 use crate::sql::{self, Dialect, SqlValue};
 use crate::verification::{
@@ -102,23 +102,9 @@ impl PgStore {
 
     pub(super) fn v_queue(&self, q: &QueueQuery) -> Result<Page<VersionedEvent>, StoreError> {
         let mut c = self.conn()?;
-        let mut f = sql::event_filter(
-            &EventQuery {
-                status: Some("unverified".into()),
-                locality: q.locality,
-                category: q.category.clone(),
-                visibility: q.visibility.clone(),
-                ..Default::default()
-            },
-            Dialect::Postgres,
-        );
-        let total: i64 = c
-            .query_one(
-                &format!("SELECT count(*) FROM events e{}", f.where_sql()),
-                &params(&f.values),
-            )
-            .px()?
-            .get(0);
+        let eq = v::queue_filter(q);
+        let mut f = sql::event_filter(&eq, Dialect::Postgres);
+        let total = count_matching(&mut c, &eq, &f)?;
         if let Some(cur) = &q.page.after {
             let (k, h, civ, date) = v::parse_queue_cursor(cur)?;
             let ps = [

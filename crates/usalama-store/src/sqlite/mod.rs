@@ -171,6 +171,26 @@ impl rusqlite::ToSql for SqlValue {
     }
 }
 
+/// How many events `q` matches, `f` being its filter (`sql::event_filter`): under an
+/// organisation's visibility counted as [`sql::count_filters`] says.
+fn count_matching(c: &Connection, q: &EventQuery, f: &sql::Filter) -> Result<i64, StoreError> {
+    let count = |f: &sql::Filter| -> Result<i64, StoreError> {
+        c.query_row(
+            &format!("SELECT count(*) FROM events e{}", f.where_sql()),
+            rusqlite::params_from_iter(f.values.iter()),
+            |r| r.get(0),
+        )
+        .sx()
+    };
+    let (all, hidden) = sql::count_filters(q, Dialect::Sqlite);
+    let n = count(&all)?;
+    Ok(match hidden {
+        None => n,
+        Some(_) if n <= sql::DIRECT_COUNT_MAX => count(f)?,
+        Some(h) => n - count(&h)?,
+    })
+}
+
 fn ts(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
@@ -1048,21 +1068,7 @@ impl Store for SqliteStore {
         let total: i64 = if q.skip_total {
             0
         } else {
-            let count = |f: &sql::Filter| -> Result<i64, StoreError> {
-                c.query_row(
-                    &format!("SELECT count(*) FROM events e{}", f.where_sql()),
-                    rusqlite::params_from_iter(f.values.iter()),
-                    |r| r.get(0),
-                )
-                .sx()
-            };
-            let (all, hidden) = sql::count_filters(q, Dialect::Sqlite);
-            let n = count(&all)?;
-            match hidden {
-                None => n,
-                Some(_) if n <= sql::DIRECT_COUNT_MAX => count(&f)?,
-                Some(h) => n - count(&h)?,
-            }
+            count_matching(&c, q, &f)?
         };
         if let Some(cur) = &q.page.after {
             let k = f.bind(SqlValue::Date(cur.date_key()?));

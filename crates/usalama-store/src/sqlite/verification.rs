@@ -3,9 +3,9 @@
 //! transactions, which SQLite serialises, so a version read inside one cannot change
 //! before the transaction commits.
 
-use super::{event_row, page_of, parse_ts, ts, SqliteStore, Sx};
+use super::{count_matching, event_row, page_of, parse_ts, ts, SqliteStore, Sx};
 use crate::error::StoreError;
-use crate::query::{EventQuery, Page};
+use crate::query::Page;
 use crate::rows::EventRow;
 use crate::sql::{self, Dialect, SqlValue};
 use crate::verification::{
@@ -45,6 +45,30 @@ fn history(
     )
     .sx()
     .map(|_| ())
+}
+
+/// The statement reading one page of the queue `q` (its filter `f` from
+/// [`v::queue_filter`]) with the filter's parameters after the cursor's and the limit's.
+fn queue_page_sql(q: &QueueQuery, mut f: sql::Filter) -> Result<(String, sql::Filter), StoreError> {
+    if let Some(cur) = &q.page.after {
+        let (k, h, civ, date) = v::parse_queue_cursor(cur)?;
+        let ps = [
+            f.bind(SqlValue::Int(k)),
+            f.bind(SqlValue::Int(h)),
+            f.bind(SqlValue::Int(civ)),
+            f.bind(SqlValue::Date(date)),
+            f.bind(SqlValue::Uuid(cur.id)),
+        ];
+        f.push_raw(format!("{} < ({})", v::queue_key_sql(), ps.join(", ")));
+    }
+    let lim = f.bind(SqlValue::Int(q.page.limit as i64 + 1));
+    let page = format!(
+        "SELECT {}, e.version FROM events e{} ORDER BY {} LIMIT {lim}",
+        sql::EVENT_COLUMNS,
+        f.where_sql(),
+        v::queue_order_sql()
+    );
+    Ok((page, f))
 }
 
 impl SqliteStore {
@@ -99,43 +123,11 @@ impl SqliteStore {
 
     pub(super) fn v_queue(&self, q: &QueueQuery) -> Result<Page<VersionedEvent>, StoreError> {
         let c = self.conn()?;
-        let mut f = sql::event_filter(
-            &EventQuery {
-                status: Some("unverified".into()),
-                locality: q.locality,
-                category: q.category.clone(),
-                visibility: q.visibility.clone(),
-                ..Default::default()
-            },
-            Dialect::Sqlite,
-        );
-        let total: i64 = c
-            .query_row(
-                &format!("SELECT count(*) FROM events e{}", f.where_sql()),
-                rusqlite::params_from_iter(f.values.iter()),
-                |r| r.get(0),
-            )
-            .sx()?;
-        if let Some(cur) = &q.page.after {
-            let (k, h, civ, date) = v::parse_queue_cursor(cur)?;
-            let ps = [
-                f.bind(SqlValue::Int(k)),
-                f.bind(SqlValue::Int(h)),
-                f.bind(SqlValue::Int(civ)),
-                f.bind(SqlValue::Date(date)),
-                f.bind(SqlValue::Uuid(cur.id)),
-            ];
-            f.push_raw(format!("{} < ({})", v::queue_key_sql(), ps.join(", ")));
-        }
-        let lim = f.bind(SqlValue::Int(q.page.limit as i64 + 1));
-        let mut st = c
-            .prepare(&format!(
-                "SELECT {}, e.version FROM events e{} ORDER BY {} LIMIT {lim}",
-                sql::EVENT_COLUMNS,
-                f.where_sql(),
-                v::queue_order_sql()
-            ))
-            .sx()?;
+        let eq = v::queue_filter(q);
+        let f = sql::event_filter(&eq, Dialect::Sqlite);
+        let total = count_matching(&c, &eq, &f)?;
+        let (page, f) = queue_page_sql(q, f)?;
+        let mut st = c.prepare(&page).sx()?;
         let rows = st
             .query_map(rusqlite::params_from_iter(f.values.iter()), versioned_row)
             .sx()?
@@ -397,5 +389,58 @@ impl SqliteStore {
             .collect::<Result<Vec<_>, _>>()
             .sx()?;
         v::build_history(raw, &current.to_json())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::SqliteStore;
+    use super::queue_page_sql;
+    use crate::query::{Cursor, PageRequest, Visibility};
+    use crate::sql::{self, Dialect};
+    use crate::verification::{queue_filter, QueueQuery};
+    use usalama_domain::OrgId;
+    use uuid::Uuid;
+
+    /// SQLite reads a page of the queue through `events_queue` in the queue's own order,
+    /// never sorting every unverified report (1.3-1.8 s a page with 150,000 of them).
+    #[test]
+    fn the_queue_is_read_in_its_order_through_its_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open_file(&dir.path().join("usalama.sqlite3")).unwrap();
+        let c = store.conn().unwrap();
+        let cursor = Cursor {
+            key: "3:0:1:2024-05-01".into(),
+            id: Uuid::nil(),
+        };
+        for (visibility, after, category) in [
+            (Visibility::All, None, None),
+            (
+                Visibility::Org {
+                    org: OrgId::derived("org-a"),
+                    shared: vec![],
+                },
+                Some(cursor),
+                Some("armed_violence".to_string()),
+            ),
+        ] {
+            let q = QueueQuery {
+                visibility,
+                category,
+                page: PageRequest { limit: 50, after },
+                ..Default::default()
+            };
+            let f = sql::event_filter(&queue_filter(&q), Dialect::Sqlite);
+            let (page, f) = queue_page_sql(&q, f).unwrap();
+            let mut st = c.prepare(&format!("EXPLAIN QUERY PLAN {page}")).unwrap();
+            let plan: Vec<String> = st
+                .query_map(rusqlite::params_from_iter(f.values.iter()), |r| r.get(3))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            let plan = plan.join("; ");
+            assert!(plan.contains("USING INDEX events_queue"), "{plan}");
+            assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+        }
     }
 }

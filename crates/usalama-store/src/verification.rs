@@ -9,6 +9,7 @@
 use crate::error::StoreError;
 use crate::query::{Cursor, EventQuery, PageRequest};
 use crate::records::StoredEvent;
+use crate::sql::{Filter, SqlValue};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value;
 use std::fmt;
@@ -251,6 +252,23 @@ pub(crate) fn queue_filter(q: &QueueQuery) -> EventQuery {
         visibility: q.visibility.clone(),
         ..Default::default()
     }
+}
+
+/// Adds the condition of `q`'s cursor, if any, to its filter `f` (events after the cursor
+/// in the queue's order, [`queue_key_sql`]).
+pub(crate) fn push_queue_cursor(f: &mut Filter, q: &QueueQuery) -> Result<(), StoreError> {
+    if let Some(cur) = &q.page.after {
+        let (k, h, civ, date) = parse_queue_cursor(cur)?;
+        let ps = [
+            f.bind(SqlValue::Int(k)),
+            f.bind(SqlValue::Int(h)),
+            f.bind(SqlValue::Int(civ)),
+            f.bind(SqlValue::Date(date)),
+            f.bind(SqlValue::Uuid(cur.id)),
+        ];
+        f.push_raw(format!("{} < ({})", queue_key_sql(), ps.join(", ")));
+    }
+    Ok(())
 }
 
 /// The severity expressions of the queue's order, in both dialects (see

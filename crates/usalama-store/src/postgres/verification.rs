@@ -105,17 +105,7 @@ impl PgStore {
         let eq = v::queue_filter(q);
         let mut f = sql::event_filter(&eq, Dialect::Postgres);
         let total = count_matching(&mut c, &eq, &f)?;
-        if let Some(cur) = &q.page.after {
-            let (k, h, civ, date) = v::parse_queue_cursor(cur)?;
-            let ps = [
-                f.bind(SqlValue::Int(k)),
-                f.bind(SqlValue::Int(h)),
-                f.bind(SqlValue::Int(civ)),
-                f.bind(SqlValue::Date(date)),
-                f.bind(SqlValue::Uuid(cur.id)),
-            ];
-            f.push_raw(format!("{} < ({})", v::queue_key_sql(), ps.join(", ")));
-        }
+        v::push_queue_cursor(&mut f, q)?;
         let lim = f.bind(SqlValue::Int(q.page.limit as i64 + 1));
         let rows = c
             .query(

@@ -50,17 +50,7 @@ fn history(
 /// The statement reading one page of the queue `q` (its filter `f` from
 /// [`v::queue_filter`]) with the filter's parameters after the cursor's and the limit's.
 fn queue_page_sql(q: &QueueQuery, mut f: sql::Filter) -> Result<(String, sql::Filter), StoreError> {
-    if let Some(cur) = &q.page.after {
-        let (k, h, civ, date) = v::parse_queue_cursor(cur)?;
-        let ps = [
-            f.bind(SqlValue::Int(k)),
-            f.bind(SqlValue::Int(h)),
-            f.bind(SqlValue::Int(civ)),
-            f.bind(SqlValue::Date(date)),
-            f.bind(SqlValue::Uuid(cur.id)),
-        ];
-        f.push_raw(format!("{} < ({})", v::queue_key_sql(), ps.join(", ")));
-    }
+    v::push_queue_cursor(&mut f, q)?;
     let lim = f.bind(SqlValue::Int(q.page.limit as i64 + 1));
     let page = format!(
         "SELECT {}, e.version FROM events e{} ORDER BY {} LIMIT {lim}",

@@ -1,6 +1,7 @@
 //! SQL shared by both backends: the event filter builder and the column lists. Placeholders
 //! are numbered (`?1` for SQLite, `$1` for PostgreSQL), so one builder serves both.
 
+use crate::error::StoreError;
 use crate::query::{Alertable, EventQuery, GroupBy, Visibility};
 use chrono::NaiveDate;
 use usalama_domain::{OrgId, ShareScope};
@@ -208,41 +209,52 @@ fn admitted_owners(
 
 /// When the rest of a query matches at most this many events, its total under an
 /// organisation's visibility is counted with the visibility in the filter (see
-/// [`count_filters`]): about 3.5 µs an event read from the table at 1,000,000 events, so
+/// [`count_matching`]): about 3.5 µs an event read from the table at 1,000,000 events, so
 /// at most about 70 ms.
-pub(crate) const DIRECT_COUNT_MAX: i64 = 20_000;
+const DIRECT_COUNT_MAX: i64 = 20_000;
 
-/// The two filters whose counts, the first less the second, give how many events `q`
-/// matches: every event the rest of the query matches, and of those the ones
-/// `q.visibility` hides (owned by an organisation it does not admit); `None` for
-/// [`Visibility::All`]. One count with the visibility's `OR` in it reads every matching
-/// row from the table, since no index holds the owner beside the other columns (4 s for
-/// the list of one source of 1,000,000 events); the first count here reads the filter's
-/// index alone, the second the owned events the visibility hides, through the
-/// `events_owner` index, and probes them for each event the filter matches (0.1–0.5 s
-/// for 150,000 hidden events). So the backends count the first, then, when it is at
-/// most [`DIRECT_COUNT_MAX`], the query's own filter, else the second.
-pub(crate) fn count_filters(q: &EventQuery, dialect: Dialect) -> (Filter, Option<Filter>) {
-    let unrestricted = EventQuery {
-        visibility: Visibility::All,
-        ..q.clone()
-    };
-    let all = event_filter(&unrestricted, dialect);
+/// How many events `q` matches, `f` being its filter (`event_filter(q, dialect)`);
+/// `count` runs `SELECT count(*) FROM events e` with a filter's `WHERE`.
+///
+/// One count with an organisation's visibility in its filter reads every matching row
+/// from the table, since no index holds the owner beside the other columns (4 s for the
+/// list of one source of 1,000,000 events). So under such a visibility the events the
+/// rest of the query matches are counted first, from the filter's index alone; when they
+/// are at most [`DIRECT_COUNT_MAX`], `f` is counted as it is, else the total is those
+/// events less the ones the visibility hides (owned by an organisation it does not
+/// admit), found through the `events_owner` index and probed for each event the filter
+/// matches (0.1–0.5 s for 150,000 hidden events).
+pub(crate) fn count_matching(
+    q: &EventQuery,
+    f: &Filter,
+    dialect: Dialect,
+    mut count: impl FnMut(&Filter) -> Result<i64, StoreError>,
+) -> Result<i64, StoreError> {
     let Visibility::Org { org, shared } = &q.visibility else {
-        return (all, None);
+        return count(f);
     };
-    let mut hidden = event_filter(&unrestricted, dialect);
-    let admitted = admitted_owners(&mut hidden, "h", *org, shared).join(" OR ");
+    let mut all = event_filter(
+        &EventQuery {
+            visibility: Visibility::All,
+            ..q.clone()
+        },
+        dialect,
+    );
+    let n = count(&all)?;
+    if n <= DIRECT_COUNT_MAX {
+        return count(f);
+    }
+    let admitted = admitted_owners(&mut all, "h", *org, shared).join(" OR ");
     // SQLite finds rows by rowid without a second index; PostgreSQL has only the id.
     let key = match dialect {
         Dialect::Sqlite => "rowid",
         Dialect::Postgres => "id",
     };
-    hidden.push_raw(format!(
+    all.push_raw(format!(
         "e.{key} IN (SELECT h.{key} FROM events h \
          WHERE h.owner_org IS NOT NULL AND NOT ({admitted}))"
     ));
-    (all, Some(hidden))
+    Ok(n - count(&all)?)
 }
 
 /// The grouping expression and whether it carries a year.

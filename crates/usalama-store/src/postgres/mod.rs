@@ -118,23 +118,15 @@ fn params(values: &[SqlValue]) -> Vec<&(dyn ToSql + Sync)> {
     values.iter().map(|v| v as &(dyn ToSql + Sync)).collect()
 }
 
-/// How many events `q` matches, `f` being its filter (`sql::event_filter`): under an
-/// organisation's visibility counted as [`sql::count_filters`] says.
+/// How many events `q` matches, `f` being its filter ([`sql::count_matching`]).
 fn count_matching(c: &mut Client, q: &EventQuery, f: &Filter) -> Result<i64, StoreError> {
-    let mut count = |f: &Filter| -> Result<i64, StoreError> {
+    sql::count_matching(q, f, Dialect::Postgres, |f| {
         Ok(c.query_one(
             &format!("SELECT count(*) FROM events e{}", f.where_sql()),
             &params(&f.values),
         )
         .px()?
         .get(0))
-    };
-    let (all, hidden) = sql::count_filters(q, Dialect::Postgres);
-    let n = count(&all)?;
-    Ok(match hidden {
-        None => n,
-        Some(_) if n <= sql::DIRECT_COUNT_MAX => count(f)?,
-        Some(h) => n - count(&h)?,
     })
 }
 

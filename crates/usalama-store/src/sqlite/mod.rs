@@ -171,23 +171,15 @@ impl rusqlite::ToSql for SqlValue {
     }
 }
 
-/// How many events `q` matches, `f` being its filter (`sql::event_filter`): under an
-/// organisation's visibility counted as [`sql::count_filters`] says.
+/// How many events `q` matches, `f` being its filter ([`sql::count_matching`]).
 fn count_matching(c: &Connection, q: &EventQuery, f: &sql::Filter) -> Result<i64, StoreError> {
-    let count = |f: &sql::Filter| -> Result<i64, StoreError> {
+    sql::count_matching(q, f, Dialect::Sqlite, |f| {
         c.query_row(
             &format!("SELECT count(*) FROM events e{}", f.where_sql()),
             rusqlite::params_from_iter(f.values.iter()),
             |r| r.get(0),
         )
         .sx()
-    };
-    let (all, hidden) = sql::count_filters(q, Dialect::Sqlite);
-    let n = count(&all)?;
-    Ok(match hidden {
-        None => n,
-        Some(_) if n <= sql::DIRECT_COUNT_MAX => count(f)?,
-        Some(h) => n - count(&h)?,
     })
 }
 

@@ -221,6 +221,119 @@ fn events_upsert_is_idempotent_and_keeps_history_and_verification() {
     });
 }
 
+/// One batch holding a new event with its actor, a stored one unchanged, stored ones
+/// changed (with and without an external id), an event named twice and a source key named
+/// twice under two ids: each is written as if the batch's events came one by one.
+#[test]
+fn one_batch_of_new_unchanged_changed_and_repeated_events_is_written_in_order() {
+    on_every_backend(|s| {
+        let ([p1, _], [d1, _]) = seed_localities(s);
+        let path = LocalityPath([None, Some(p1.id), Some(d1.id), None]);
+        let actor = Actor::new(
+            ActorId::derived("ucdp:7"),
+            "Militia Y",
+            ActorKind::Militia,
+            Default::default(),
+        )
+        .unwrap();
+        s.store.upsert_actors(std::slice::from_ref(&actor)).unwrap();
+        let make = |n: u32, killed: u32, ext: bool, id: Option<&str>| {
+            let mut d = event(n, "2022-05-06", "armed_violence", Dimension::Lives);
+            d.casualties.killed_best = Some(killed);
+            if !ext {
+                d.external_id = None;
+            }
+            if let Some(id) = id {
+                d.id = EventId::derived(id);
+            }
+            d.locality = path.deepest();
+            PlacedEvent {
+                event: d.validate(&taxonomy()).unwrap(),
+                path,
+            }
+        };
+        let (kept, no_ext, changed) = (
+            make(1, 1, true, None),
+            make(2, 1, false, None),
+            make(3, 1, true, None),
+        );
+        let c = s
+            .store
+            .upsert_events(&[kept.clone(), no_ext.clone(), changed.clone()], t0())
+            .unwrap();
+        assert_eq!(c.inserted, 3, "{}", s.name);
+
+        let mut new = make(4, 2, true, None);
+        let mut data = new.event.clone().into_data();
+        data.actors = vec![EventActor {
+            actor: actor.id,
+            role: ActorRole::SideA,
+        }];
+        new.event = data.validate(&taxonomy()).unwrap();
+        let batch = [
+            kept.clone(),
+            make(2, 9, false, None),
+            make(3, 9, true, None),
+            new.clone(),
+            make(5, 1, true, None),
+            make(5, 7, true, None),
+            make(6, 1, true, Some("first")),
+            make(6, 8, true, Some("second")),
+        ];
+        let later = t0() + Duration::days(1);
+        let c = s.store.upsert_events(&batch, later).unwrap();
+        assert_eq!(
+            (c.inserted, c.updated, c.unchanged),
+            (3, 4, 1),
+            "{}: new 4, 5, 6; changed 2, 3, 5, 6; unchanged 1",
+            s.name
+        );
+        let killed = |id: EventId| {
+            s.store
+                .get_event(id)
+                .unwrap()
+                .unwrap()
+                .event
+                .casualties
+                .killed_best
+        };
+        assert_eq!(killed(kept.event.id), Some(1), "{}", s.name);
+        assert_eq!(killed(no_ext.event.id), Some(9), "{}", s.name);
+        assert_eq!(killed(changed.event.id), Some(9), "{}", s.name);
+        assert_eq!(killed(batch[4].event.id), Some(7), "{}", s.name);
+        // A batch is written in the order of its ids: the smaller id is inserted, the
+        // other's content updates it.
+        let (first, second) = (&batch[6].event, &batch[7].event);
+        let (kept_id, gone_id, content) = if first.id.as_uuid() < second.id.as_uuid() {
+            (first.id, second.id, Some(8))
+        } else {
+            (second.id, first.id, Some(1))
+        };
+        assert_eq!(killed(kept_id), content, "{}", s.name);
+        assert!(
+            s.store.get_event(gone_id).unwrap().is_none(),
+            "{}: a source key named twice is one event",
+            s.name
+        );
+        let got = s.store.get_event(new.event.id).unwrap().unwrap();
+        assert_eq!(got, new, "{}: the new event and its actor", s.name);
+        assert_eq!(
+            s.store.event_history(changed.event.id).unwrap().len(),
+            1,
+            "{}",
+            s.name
+        );
+
+        let again = s.store.upsert_events(&batch[..4], later).unwrap();
+        assert_eq!(
+            (again.inserted, again.updated, again.unchanged),
+            (0, 0, 4),
+            "{}",
+            s.name
+        );
+    });
+}
+
 #[test]
 fn event_filters_and_cursor_pages() {
     on_every_backend(|s| {

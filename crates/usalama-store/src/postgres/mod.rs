@@ -30,12 +30,14 @@ use crate::{Backend, Store};
 use chrono::{DateTime, Utc};
 use postgres::types::{to_sql_checked, IsNull, ToSql, Type};
 use postgres::{Client, GenericClient, NoTls, Row};
+use staged::Staged;
 use std::collections::HashMap;
 use usalama_domain::{Actor, ActorId, EventId, Locality, LocalityId, LocalityPath};
 use usalama_domain::{OrgId, Organisation, ShareScope};
 use uuid::Uuid;
 
 mod sealed_inline;
+mod staged;
 mod vault;
 mod verification;
 
@@ -287,6 +289,51 @@ pub(crate) const INSERT_EVENT: &str = "INSERT INTO events (id, source, external_
     $19, $20::text::jsonb, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33,
     $34, $35, $36, $37, $38, $39)
   ON CONFLICT DO NOTHING";
+
+/// The columns of [`INSERT_EVENT`] in parameter order, with the type of the value
+/// [`with_event_params`] gives for each and the cast from it to the column's type (staged
+/// imports copy rows of these types into a temporary table; `staged.rs`).
+pub(crate) const EVENT_PARAMS: [(&str, Type, &str); 39] = [
+    ("id", Type::UUID, ""),
+    ("source", Type::TEXT, ""),
+    ("external_id", Type::TEXT, ""),
+    ("channel", Type::TEXT, ""),
+    ("occurred_start", Type::DATE, ""),
+    ("occurred_end", Type::DATE, ""),
+    ("date_precision", Type::TEXT, ""),
+    ("reported_at", Type::TIMESTAMPTZ, ""),
+    ("latitude", Type::FLOAT8, ""),
+    ("longitude", Type::FLOAT8, ""),
+    ("location_precision", Type::INT4, ""),
+    ("place_name", Type::TEXT, ""),
+    ("locality_id", Type::UUID, ""),
+    ("adm0_id", Type::UUID, ""),
+    ("adm1_id", Type::UUID, ""),
+    ("adm2_id", Type::UUID, ""),
+    ("adm3_id", Type::UUID, ""),
+    ("dimension", Type::TEXT, ""),
+    ("category", Type::TEXT, ""),
+    ("source_codes", Type::TEXT, "::jsonb"),
+    ("killed_best", Type::INT4, ""),
+    ("killed_low", Type::INT4, ""),
+    ("killed_high", Type::INT4, ""),
+    ("injured", Type::INT4, ""),
+    ("abducted", Type::INT4, ""),
+    ("displaced", Type::INT4, ""),
+    ("civilians_targeted", Type::BOOL, ""),
+    ("description", Type::TEXT, ""),
+    ("people", Type::TEXT, ""),
+    ("reporter_contact", Type::TEXT, ""),
+    ("status", Type::TEXT, ""),
+    ("duplicate_of", Type::UUID, ""),
+    ("reliability", Type::TEXT, ""),
+    ("credibility", Type::INT4, ""),
+    ("created_at", Type::TIMESTAMPTZ, ""),
+    ("updated_at", Type::TIMESTAMPTZ, ""),
+    ("created_by", Type::TEXT, ""),
+    ("content_hash", Type::BYTEA, ""),
+    ("owner_org", Type::UUID, ""),
+];
 
 /// The parameters from `channel` to `reporter_contact` in [`with_event_params`]'s array: what
 /// an update of an event from a new version of its source row sets.
@@ -829,16 +876,29 @@ impl Store for PgStore {
         let ins_actor = tx
             .prepare("INSERT INTO event_actors (event_id, actor_id, role) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
             .px()?;
-        for (row, hash) in &batch.rows {
-            // Try the insert first: a new record (the common case in an import) then costs
-            // one statement; only a conflict needs the lookup and comparison.
-            let inserted = insert_event(&mut tx, &ins, row, hash)?;
-            if inserted {
-                for (a, role) in &row.actors {
-                    tx.execute(&ins_actor, &[&row.id, a, role]).px()?;
+        let staged = staged::write_new(&mut tx, &batch.rows)?;
+        for ((row, hash), staged) in batch.rows.iter().zip(staged) {
+            match staged {
+                Staged::Inserted => {
+                    counts.inserted += 1;
+                    continue;
                 }
-                counts.inserted += 1;
-                continue;
+                Staged::Unchanged => {
+                    counts.unchanged += 1;
+                    continue;
+                }
+                Staged::Held => {}
+                // Try the insert first: a new record then costs one statement; only a
+                // conflict needs the lookup and comparison.
+                Staged::Repeated => {
+                    if insert_event(&mut tx, &ins, row, hash)? {
+                        for (a, role) in &row.actors {
+                            tx.execute(&ins_actor, &[&row.id, a, role]).px()?;
+                        }
+                        counts.inserted += 1;
+                        continue;
+                    }
+                }
             }
             let existing = match &row.external_id {
                 Some(x) => tx.query_opt(&find_ext, &[&row.source, x]),
@@ -1515,5 +1575,22 @@ impl Store for PgStore {
         f: &mut dyn FnMut(&crate::ExportRow<'_>) -> Result<(), StoreError>,
     ) -> Result<u64, StoreError> {
         self.export_scan(q, f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_staged_columns_are_the_insert_statements_columns_in_order() {
+        let list = INSERT_EVENT
+            .split_once('(')
+            .and_then(|(_, rest)| rest.split_once(')'))
+            .map(|(cols, _)| cols)
+            .unwrap();
+        let cols: Vec<&str> = list.split(',').map(str::trim).collect();
+        let staged: Vec<&str> = EVENT_PARAMS.iter().map(|(n, _, _)| *n).collect();
+        assert_eq!(cols, staged);
     }
 }

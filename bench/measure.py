@@ -2,6 +2,7 @@
 """Measurements for bench/run (see there). Prints progress, writes <mode>.json and <mode>.md."""
 
 import argparse
+import csv
 import datetime
 import json
 import os
@@ -74,6 +75,52 @@ def bench_import(a, res):
         "events": a.events, "usalama_s": median(ours), "usalama_events_per_s": a.events / median(ours),
         "usalama_peak_rss_mib": median(rss), "sqlite3_import_s": median(lite), "duckdb_read_csv_s": median(duck),
         "ratio_to_sqlite3": median(lite) / median(ours), "ratio_to_duckdb": median(duck) / median(ours),
+    }
+
+
+def bench_pg_import(a, res):
+    """`usalama import ucdp` into PostgreSQL (`--pg-url`, a database whose user may create
+    databases): each run into a new database holding only the boundaries, beside psql's
+    `\\copy` of the same CSV into a plain table of text columns in another new database."""
+    print("== import into PostgreSQL", flush=True)
+    if not a.pg_url:
+        sys.exit("--only pg-import needs --pg-url postgres://user:password@host/db")
+    ged = os.path.join(a.data, "ged.csv")
+    url = urllib.parse.urlsplit(a.pg_url)
+
+    def db_url(name):
+        return urllib.parse.urlunsplit(url._replace(path="/" + name))
+
+    def new_db(name):
+        for sql in (f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}"):
+            subprocess.run(["psql", "-q", a.pg_url, "-c", sql], check=True, capture_output=True)
+        return db_url(name)
+
+    with open(ged, newline="") as f:
+        header = next(csv.reader(f))
+    table = ", ".join(f'"{c}" text' for c in header)
+    key = os.path.join(a.work, "pg-master.key")
+    ours, again, peer = [], [], []
+    for r in range(a.runs):
+        d = new_db("usalama_bench_import")
+        env = dict(os.environ, USALAMA_DATABASE_URL=d, USALAMA_KEY_FILE=key)
+        for lvl in ("adm1", "adm2"):
+            timed([a.bin, "import", "boundaries", os.path.join(a.data, f"{lvl}.geojson"), "--level", lvl], env=env)
+        t, m, out = timed([a.bin, "import", "ucdp", ged], env=env)
+        t1, _, out1 = timed([a.bin, "import", "ucdp", ged], env=env)
+        ours.append(t)
+        again.append(t1)
+        p = new_db("usalama_bench_peer")
+        subprocess.run(["psql", "-q", p, "-c", f"CREATE TABLE t ({table})"], check=True, capture_output=True)
+        t2, _, _ = timed(["psql", "-q", p, "-c", f"\\copy t FROM '{ged}' CSV HEADER"])
+        peer.append(t2)
+        print(f"  run {r + 1}: usalama {t:.2f}s ({a.events / t:,.0f}/s, {m:.0f} MiB) | again {t1:.2f}s | psql \\copy {t2:.2f}s"
+              f" | {out.strip().splitlines()[-1]} | {out1.strip().splitlines()[-1]}", flush=True)
+    for name in ("usalama_bench_import", "usalama_bench_peer"):
+        subprocess.run(["psql", "-q", a.pg_url, "-c", f"DROP DATABASE IF EXISTS {name}"], capture_output=True)
+    res["pg_import"] = {
+        "events": a.events, "usalama_s": median(ours), "usalama_events_per_s": a.events / median(ours),
+        "reimport_s": median(again), "psql_copy_s": median(peer), "ratio_to_psql_copy": median(peer) / median(ours),
     }
 
 
@@ -754,6 +801,12 @@ def write_md(a, res, path):
               f"| `usalama import ucdp` | {i['usalama_s']:.2f} s = **{i['usalama_events_per_s']:,.0f} events/s**, peak {i['usalama_peak_rss_mib']:.0f} MiB |",
               f"| sqlite3 `.import` (no validation, no index) | {i['sqlite3_import_s']:.2f} s; Usalama runs at **{i['ratio_to_sqlite3']:.2f}×** its rate |",
               f"| DuckDB `read_csv` into a table | {i['duckdb_read_csv_s']:.2f} s; ratio {i['ratio_to_duckdb']:.2f}× |", ""]
+    pg = res.get("pg_import")
+    if pg:
+        L += ["| import into PostgreSQL | value |", "| --- | --- |",
+              f"| `usalama import ucdp` | {pg['usalama_s']:.2f} s = **{pg['usalama_events_per_s']:,.0f} events/s** |",
+              f"| the same file again (every event unchanged) | {pg['reimport_s']:.2f} s |",
+              f"| psql `\\copy` into a plain table (no validation, no index) | {pg['psql_copy_s']:.2f} s; ratio {pg['ratio_to_psql_copy']:.2f}× |", ""]
     g = res.get("recompute")
     if g:
         st = g["stages_s"]
@@ -817,8 +870,9 @@ def main():
     ap.add_argument("--no-batch", action="store_true",
                     help="the load stage without the batch intake (which writes to the store)")
     ap.add_argument("--only", default="all",
-                    help="comma-separated: import, recompute, load, export, batch, pages (default all: every part but batch and "
-                         "pages, which load includes)")
+                    help="comma-separated: import, recompute, load, export, batch, pages, pg-import (default all: every part "
+                         "but batch and pages, which load includes, and pg-import, which needs --pg-url)")
+    ap.add_argument("--pg-url", help="pg-import: a PostgreSQL database whose user may create databases")
     a = ap.parse_args()
     if a.load_runs is None:
         a.load_runs = a.runs if a.mode == "full" else 1
@@ -827,7 +881,8 @@ def main():
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     res = {"mode": a.mode, "date": time.strftime("%Y-%m-%d"), "machine": f"{os.cpu_count()} cores, {mem:.0f} GiB"}
     for name, part in (("import", bench_import), ("recompute", bench_recompute), ("load", bench_load),
-                       ("export", bench_export), ("batch", bench_batch_only), ("pages", bench_pages_only)):
+                       ("export", bench_export), ("batch", bench_batch_only), ("pages", bench_pages_only),
+                       ("pg-import", bench_pg_import)):
         if name in parts:
             began = time.perf_counter()
             part(a, res)

@@ -342,3 +342,81 @@ fn a_batch_is_answered_and_audited_in_the_order_sent() {
         assert_eq!(audited, want, "{}", s.name);
     });
 }
+
+/// One batch of new reports, a resent one (stored before under its external id), one sent
+/// twice in the batch and one with a file: each answered as if sent alone, in order, with
+/// its receipt stored.
+#[test]
+fn one_batch_of_new_resent_and_repeated_reports_keeps_each_receipt() {
+    on_every_backend(|s| {
+        let st = &s.store;
+        st.insert_reports(&[report(1, Some("x1"), &[])]).unwrap();
+        let before = st.audit_head().unwrap().seq;
+        let batch = [
+            report(2, None, &[]),
+            report(3, Some("x1"), &[]),
+            report(4, Some("x4"), &[]),
+            report(5, Some("x4"), &[]),
+            report(6, None, &[("f.jpg", b"\xff\xd8six")]),
+        ];
+        let out = st.insert_reports(&batch).unwrap();
+        let got: Vec<(EventId, bool, &str, u64)> = out
+            .iter()
+            .map(|o| {
+                (
+                    o.event_id,
+                    o.existed,
+                    o.reference.as_str(),
+                    o.attachments_added,
+                )
+            })
+            .collect();
+        let id = |n: u32| EventId::derived(&format!("report:{n}"));
+        assert_eq!(
+            got,
+            [
+                (id(2), false, "REF02", 0),
+                (id(1), true, "REF01", 0),
+                (id(4), false, "REF04", 0),
+                (id(4), true, "REF04", 0),
+                (id(6), false, "REF06", 1),
+            ],
+            "{}",
+            s.name
+        );
+        for (reference, status) in [
+            ("REF02", Some("unverified")),
+            ("REF04", Some("unverified")),
+            ("REF06", Some("unverified")),
+            ("REF03", None),
+            ("REF05", None),
+        ] {
+            assert_eq!(
+                st.report_status(reference).unwrap().as_deref(),
+                status,
+                "{}: {reference}",
+                s.name
+            );
+        }
+        let receipt = st.get_receipt(id(2)).unwrap().unwrap();
+        assert_eq!(
+            (receipt.sender_hash, receipt.raw_text.as_deref()),
+            (Some(vec![2; 32]), Some("KILL 2 somewhere")),
+            "{}",
+            s.name
+        );
+        assert!(st.get_event(id(3)).unwrap().is_none());
+        assert!(st.get_event(id(5)).unwrap().is_none());
+        let mut audited = Vec::new();
+        st.scan_audit(&mut |e| {
+            if e.seq > before {
+                audited.push(e.draft.action.clone());
+            }
+            Ok(())
+        })
+        .unwrap();
+        let want =
+            ["intake", "resubmit", "intake", "resubmit", "intake"].map(|a| format!("report.{a}"));
+        assert_eq!(audited, want, "{}", s.name);
+    });
+}

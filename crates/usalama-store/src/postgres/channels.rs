@@ -41,8 +41,27 @@ impl PgStore {
         // One audit entry per report, appended together (one lock, read and update of the
         // chain's head) in the same transaction.
         let mut audit = Vec::with_capacity(reports.len());
-        for r in reports {
-            let row = EventRow::from_placed(&r.event);
+        let rows: Vec<(&NewReport, EventRow, Vec<u8>)> = reports
+            .iter()
+            .map(|r| {
+                let row = EventRow::from_placed(&r.event);
+                let hash = row.content_hash();
+                (r, row, hash)
+            })
+            .collect();
+        let staged = super::staged::write_new_reports(&mut tx, &rows)?;
+        for ((r, row, hash), staged) in rows.iter().zip(staged) {
+            if staged {
+                let stored = StoredReport {
+                    event_id: EventId::from_uuid(row.id),
+                    reference: r.receipt.reference.clone(),
+                    existed: false,
+                    attachments_added: 0,
+                };
+                audit.push(r.audit_draft(&stored));
+                out.push(stored);
+                continue;
+            }
             let existing: Option<Uuid> = match &row.external_id {
                 Some(x) => tx
                     .query_opt(&find_ext, &[&row.source, x])
@@ -55,15 +74,14 @@ impl PgStore {
             let id = match existing {
                 Some(id) => id,
                 None => {
-                    let hash = row.content_hash();
                     match &r.sealed {
                         // The key is the event's: kept on the event's row (0012).
                         Some(sealed) if sealed.key.id == row.id => {
                             let new = super::sealed_inline::insert(
                                 &mut tx,
                                 &ins_sealed,
-                                &row,
-                                &hash,
+                                row,
+                                hash,
                                 sealed,
                             )?;
                             if !new {
@@ -71,11 +89,11 @@ impl PgStore {
                             }
                         }
                         Some(sealed) => {
-                            insert_event(&mut tx, &ins, &row, &hash)?;
+                            insert_event(&mut tx, &ins, row, hash)?;
                             vault::insert_sealed(&mut tx, row.id, sealed)?;
                         }
                         None => {
-                            insert_event(&mut tx, &ins, &row, &hash)?;
+                            insert_event(&mut tx, &ins, row, hash)?;
                         }
                     }
                     row.id

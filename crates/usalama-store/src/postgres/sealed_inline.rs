@@ -4,12 +4,13 @@
 //! blind index in `contact_index`. Reports sealed before keep their `event_sealed` row.
 
 use super::vault::{key_at, sealed_fields_at};
-use super::{insert_event_with, Px, INSERT_EVENT};
+use super::{insert_event_with, Param, Px, INSERT_EVENT};
 use crate::audit;
 use crate::error::StoreError;
 use crate::rows::EventRow;
 use crate::vault::{inline_index, DataKeyRecord, SealedReport, StoredSealed};
 use chrono::{DateTime, Utc};
+use postgres::types::Type;
 use postgres::GenericClient;
 use std::sync::OnceLock;
 use usalama_domain::EventId;
@@ -40,6 +41,44 @@ pub(super) fn insert_sql() -> &'static str {
     })
 }
 
+/// The sealed columns [`insert_sql`] adds after [`super::EVENT_PARAMS`], in parameter order,
+/// with the type of the value [`with_sealed_params`] gives for each (and no cast).
+pub(super) const SEALED_PARAMS: [(&str, Type, &str); 11] = [
+    ("sealed_key", Type::BYTEA, ""),
+    ("sealed_master", Type::INT4, ""),
+    ("sealed_key_created_at", Type::TEXT, ""),
+    ("sealed_key_destroyed_at", Type::TEXT, ""),
+    ("sealed_people", Type::BYTEA, ""),
+    ("sealed_contact", Type::BYTEA, ""),
+    ("sealed_description", Type::BYTEA, ""),
+    ("sealed_point", Type::BYTEA, ""),
+    ("sealed_raw_text", Type::BYTEA, ""),
+    ("sealed_client", Type::BYTEA, ""),
+    ("contact_index", Type::BYTEA, ""),
+];
+
+/// Hands `f` the values of [`SEALED_PARAMS`] for a report's key and sealed fields.
+pub(super) fn with_sealed_params<R>(s: &SealedReport, f: impl FnOnce(&[Param<'_>; 11]) -> R) -> R {
+    let (k, fields) = (&s.key, &s.fields);
+    let master = k.master_version as i32;
+    let created = audit::at_text(&k.created_at);
+    let destroyed = k.destroyed_at.as_ref().map(audit::at_text);
+    let index = fields.contact_index.as_deref().map(inline_index);
+    f(&[
+        &k.wrapped,
+        &master,
+        &created,
+        &destroyed,
+        &fields.people,
+        &fields.reporter_contact,
+        &fields.description,
+        &fields.point,
+        &fields.raw_text,
+        &fields.client,
+        &index,
+    ])
+}
+
 /// Inserts a new report's event row with its key and sealed fields (prepared
 /// [`insert_sql`]); true when it was new.
 pub(super) fn insert(
@@ -49,30 +88,7 @@ pub(super) fn insert(
     hash: &[u8],
     s: &SealedReport,
 ) -> Result<bool, StoreError> {
-    let (k, f) = (&s.key, &s.fields);
-    let master = k.master_version as i32;
-    let created = audit::at_text(&k.created_at);
-    let destroyed = k.destroyed_at.as_ref().map(audit::at_text);
-    let index = f.contact_index.as_deref().map(inline_index);
-    insert_event_with(
-        c,
-        st,
-        row,
-        hash,
-        &[
-            &k.wrapped,
-            &master,
-            &created,
-            &destroyed,
-            &f.people,
-            &f.reporter_contact,
-            &f.description,
-            &f.point,
-            &f.raw_text,
-            &f.client,
-            &index,
-        ],
-    )
+    with_sealed_params(s, |sealed| insert_event_with(c, st, row, hash, sealed))
 }
 
 /// A report's sealed fields and key as kept on its `events` row, if it keeps them there.
@@ -185,5 +201,11 @@ mod tests {
         let params = sql.matches('$').count();
         assert_eq!((cols, params), (50, 50), "{sql}");
         assert!(sql.contains("owner_org, sealed_key,") && sql.contains("$39, $40,"));
+        let sealed: Vec<&str> = sql[sql.find("owner_org,").unwrap() + 10..sql.find(')').unwrap()]
+            .split(',')
+            .map(str::trim)
+            .collect();
+        let listed: Vec<&str> = super::SEALED_PARAMS.iter().map(|(n, _, _)| *n).collect();
+        assert_eq!(sealed, listed);
     }
 }

@@ -11,7 +11,9 @@ use crate::rows::EventRow;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use usalama_domain::EventId;
+use uuid::Uuid;
 
 /// Reports from which a call gets a larger page cache for its transaction.
 const LARGE_BATCH: usize = 1_000;
@@ -136,11 +138,25 @@ fn insert_reports_tx(
     let tx = c
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .sx()?;
-    // Written in event-id order (stable, so a report sent twice keeps its order), so
-    // that the B-trees keyed by the random event id fill page by page; answered and
-    // audited in the caller's order.
+    // Written in event-id order, so that the B-trees keyed by the random event id fill
+    // page by page; answered and audited in the caller's order. Reports with one external
+    // id are written together in the order sent (under the id of the first, the sort being
+    // stable), so the first sent is the stored one and the later ones its resubmissions.
+    let mut first: HashMap<(&str, &str), Uuid> = HashMap::new();
+    for r in reports {
+        let e = &r.event.event;
+        if let Some(x) = &e.external_id {
+            first.entry((&e.source, x)).or_insert(e.id.as_uuid());
+        }
+    }
     let mut order: Vec<usize> = (0..reports.len()).collect();
-    order.sort_by_key(|&i| reports[i].event.event.id.as_uuid());
+    order.sort_by_key(|&i| {
+        let e = &reports[i].event.event;
+        match &e.external_id {
+            Some(x) => first[&(e.source.as_str(), x.as_str())],
+            None => e.id.as_uuid(),
+        }
+    });
     let mut out: Vec<Option<StoredReport>> = (0..reports.len()).map(|_| None).collect();
     // One audit entry per report, appended together (one read and one update of the
     // chain's head) in the same transaction.

@@ -8,7 +8,9 @@ use crate::error::AppError;
 use crate::App;
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
-use usalama_domain::{Actor, ActorId, AdminLevel, EventId, Locality, LocalityPath};
+use usalama_domain::{
+    Actor, ActorId, AdminLevel, EventId, GeoPoint, Locality, LocalityPath, LocationPrecision,
+};
 use usalama_ingest::{BoundaryFields, ImportRow, Placer, Problem};
 use usalama_store::{EventBatch, EventQuery, PageRequest, PlacedEvent, UpsertCounts};
 
@@ -184,35 +186,29 @@ impl App {
         Ok(report)
     }
 
-    /// Places every stored event again against the current boundaries.
+    /// Places every stored event that has a point again against the current boundaries,
+    /// reading only the points and placements (in the store's own order) and writing only
+    /// the events whose placement changed; returns how many changed.
     pub fn replace_all_events(&self) -> Result<u64, AppError> {
         let placer = self.placer()?;
         let mut changed = 0;
-        let mut q = EventQuery {
-            page: PageRequest {
-                limit: 1000,
-                after: None,
-            },
-            ..Default::default()
-        };
-        loop {
-            let page = self.store.list_events(&q)?;
-            let placements: Vec<(EventId, LocalityPath)> = page
-                .items
+        self.store.scan_placements(10_000, &mut |facts| {
+            let moved: Vec<(EventId, LocalityPath)> = facts
                 .iter()
-                .filter_map(|p| {
-                    let point = p.event.point?;
-                    Some((p.event.id, placer.place(point, p.event.location_precision)))
+                .filter_map(|f| {
+                    let point = GeoPoint::new(f.point.0, f.point.1).ok()?;
+                    let precision = f.where_prec.and_then(|c| LocationPrecision::new(c).ok());
+                    let path = placer.place(point, precision);
+                    (path != f.path || path.deepest() != f.locality).then_some((f.id, path))
                 })
                 .collect();
-            changed += self.store.set_placements(&placements)?;
-            self.cache.events_changed();
-            self.alerts_data_changed();
-            match page.next_cursor {
-                Some(c) => q.page.after = Some(c),
-                None => break,
+            if !moved.is_empty() {
+                changed += self.store.set_placements(&moved)?;
             }
-        }
+            Ok(())
+        })?;
+        self.cache.events_changed();
+        self.alerts_data_changed();
         Ok(changed)
     }
 

@@ -60,6 +60,22 @@ pub struct PanelFact {
     pub point: Option<(f64, f64)>,
 }
 
+/// An event's stored point and placement: what placing it again against changed
+/// boundaries reads ([`crate::Store::scan_placements`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlacementFact {
+    /// The event.
+    pub id: usalama_domain::EventId,
+    /// Its stored point (latitude, longitude).
+    pub point: (f64, f64),
+    /// UCDP-style location precision code 1–7, if known.
+    pub where_prec: Option<u8>,
+    /// The locality it is placed in (`events.locality_id`).
+    pub locality: Option<usalama_domain::LocalityId>,
+    /// Its locality at each administrative level, the country first.
+    pub path: LocalityPath,
+}
+
 /// One batch of [`PanelFact`]s with the category codes they point to (see [`FactBatch`]).
 #[derive(Debug, Clone, Copy)]
 pub struct PanelFactBatch<'a> {

@@ -35,7 +35,7 @@ pub use device::DevicePasswordRecord;
 pub use durability::{BackupSummary, IntegrityReport, TableCount, TableDigest};
 pub use error::StoreError;
 pub use export::ExportRow;
-pub use facts::{FactBatch, IndexFact, PanelFact, PanelFactBatch};
+pub use facts::{FactBatch, IndexFact, PanelFact, PanelFactBatch, PlacementFact};
 pub use intake::{Attachment, NewReport, ReportReceipt, StoredAttachment, StoredReport};
 pub use location::StoreLocation;
 pub use query::{
@@ -111,8 +111,17 @@ pub trait Store: Send + Sync {
     fn list_events(&self, q: &EventQuery) -> Result<Page<StoredEvent>, StoreError>;
     /// Event counts and fatalities matching the query, grouped.
     fn count_events(&self, q: &EventQuery, by: GroupBy) -> Result<Vec<GroupCount>, StoreError>;
-    /// Re-places the given events.
+    /// Re-places the given events; returns how many changed.
     fn set_placements(&self, placements: &[(EventId, LocalityPath)]) -> Result<u64, StoreError>;
+    /// Hands every event that has a point to `f` as a [`PlacementFact`], in batches of at
+    /// most `batch` (1..=10,000), in no particular order, from one read snapshot (writes
+    /// made by `f` meanwhile go through other connections). An error from `f` stops the
+    /// scan and is returned. Returns the number of facts.
+    fn scan_placements(
+        &self,
+        batch: usize,
+        f: &mut dyn FnMut(&[PlacementFact]) -> Result<(), StoreError>,
+    ) -> Result<u64, StoreError>;
 
     /// Inserts a user, or updates the password, role and state of the user with that name.
     fn upsert_user(&self, user: &UserRecord) -> Result<(), StoreError>;

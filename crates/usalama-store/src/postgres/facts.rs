@@ -3,9 +3,11 @@
 
 use super::{PgStore, Px};
 use crate::error::StoreError;
-use crate::facts::{self, CategoryCodes, FactBatch, IndexFact, PanelFact, PanelFactBatch};
+use crate::facts::{
+    self, CategoryCodes, FactBatch, IndexFact, PanelFact, PanelFactBatch, PlacementFact,
+};
 use chrono::NaiveDate;
-use usalama_domain::{AdminLevel, LocalityId, LocalityPath};
+use usalama_domain::{AdminLevel, EventId, LocalityId, LocalityPath};
 use uuid::Uuid;
 
 impl PgStore {
@@ -52,14 +54,14 @@ impl PgStore {
         Ok(first.zip(last))
     }
 
-    /// Binds `sql` (one `$1` parameter: the source) to a portal in a repeatable-read,
+    /// Binds `sql` (its parameters: `params`) to a portal in a repeatable-read,
     /// read-only transaction, decodes each row with `decode` and hands the rows to `f` a
     /// batch of at most `batch` at a time, with the category codes met so far. Returns the
     /// number of rows.
     fn scan_rows<T>(
         &self,
         sql: &str,
-        source: &str,
+        params: &[&(dyn postgres::types::ToSql + Sync)],
         batch: usize,
         decode: impl Fn(&postgres::Row, &mut CategoryCodes) -> Result<T, StoreError>,
         f: &mut facts::RowSink<'_, T>,
@@ -72,7 +74,7 @@ impl PgStore {
             .read_only(true)
             .start()
             .px()?;
-        let portal = tx.bind(sql, &[&source]).px()?;
+        let portal = tx.bind(sql, params).px()?;
         let mut codes = CategoryCodes::default();
         let mut buf: Vec<T> = Vec::with_capacity(batch);
         let mut n = 0u64;
@@ -126,7 +128,7 @@ impl PgStore {
                 civilians_targeted: row.try_get(7).px()?,
             })
         };
-        self.scan_rows(&sql, source, batch, decode, &mut |categories, facts| {
+        self.scan_rows(&sql, &[&source], batch, decode, &mut |categories, facts| {
             f(FactBatch { categories, facts })
         })
     }
@@ -168,9 +170,36 @@ impl PgStore {
                 point: lat.zip(lon),
             })
         };
-        self.scan_rows(sql, source, batch, decode, &mut |categories, facts| {
+        self.scan_rows(sql, &[&source], batch, decode, &mut |categories, facts| {
             f(PanelFactBatch { categories, facts })
         })
+    }
+
+    pub(super) fn placements_scan(
+        &self,
+        batch: usize,
+        f: &mut dyn FnMut(&[PlacementFact]) -> Result<(), StoreError>,
+    ) -> Result<u64, StoreError> {
+        let sql = "SELECT id, latitude, longitude, location_precision, locality_id, adm0_id, \
+                   adm1_id, adm2_id, adm3_id FROM events \
+                   WHERE latitude IS NOT NULL AND longitude IS NOT NULL";
+        let decode = |row: &postgres::Row, _: &mut CategoryCodes| {
+            let at = |i: usize| -> Result<Option<LocalityId>, StoreError> {
+                Ok(row
+                    .try_get::<_, Option<Uuid>>(i)
+                    .px()?
+                    .map(LocalityId::from_uuid))
+            };
+            let precision: Option<i32> = row.try_get(3).px()?;
+            Ok(PlacementFact {
+                id: EventId::from_uuid(row.try_get(0).px()?),
+                point: (row.try_get(1).px()?, row.try_get(2).px()?),
+                where_prec: facts::precision(precision.map(i64::from)).map_err(|e| bad(row, e))?,
+                locality: at(4)?,
+                path: LocalityPath([at(5)?, at(6)?, at(7)?, at(8)?]),
+            })
+        };
+        self.scan_rows(sql, &[], batch, decode, &mut |_, facts| f(facts))
     }
 }
 

@@ -1028,34 +1028,31 @@ impl Store for PgStore {
     }
 
     fn set_placements(&self, placements: &[(EventId, LocalityPath)]) -> Result<u64, StoreError> {
-        let mut c = self.conn()?;
-        let mut tx = c.transaction().px()?;
-        let st = tx
-            .prepare(
-                "UPDATE events SET locality_id = $2, adm0_id = $3, adm1_id = $4, adm2_id = $5, adm3_id = $6
-                 WHERE id = $1 AND (locality_id IS DISTINCT FROM $2 OR adm0_id IS DISTINCT FROM $3
-                   OR adm1_id IS DISTINCT FROM $4 OR adm2_id IS DISTINCT FROM $5 OR adm3_id IS DISTINCT FROM $6)",
+        // One statement for the whole list (arrays of ids and localities), not one per event.
+        let ids: Vec<Uuid> = placements.iter().map(|(id, _)| id.as_uuid()).collect();
+        let deepest: Vec<Option<Uuid>> = placements
+            .iter()
+            .map(|(_, p)| p.deepest().map(|l| l.as_uuid()))
+            .collect();
+        let level = |i: usize| -> Vec<Option<Uuid>> {
+            placements
+                .iter()
+                .map(|(_, p)| p.0[i].map(|l| l.as_uuid()))
+                .collect()
+        };
+        let (a0, a1, a2, a3) = (level(0), level(1), level(2), level(3));
+        self.conn()?
+            .execute(
+                "UPDATE events e SET locality_id = p.loc, adm0_id = p.a0, adm1_id = p.a1,
+                   adm2_id = p.a2, adm3_id = p.a3
+                 FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[], $6::uuid[])
+                   AS p(id, loc, a0, a1, a2, a3)
+                 WHERE e.id = p.id AND (e.locality_id IS DISTINCT FROM p.loc
+                   OR e.adm0_id IS DISTINCT FROM p.a0 OR e.adm1_id IS DISTINCT FROM p.a1
+                   OR e.adm2_id IS DISTINCT FROM p.a2 OR e.adm3_id IS DISTINCT FROM p.a3)",
+                &[&ids, &deepest, &a0, &a1, &a2, &a3],
             )
-            .px()?;
-        let mut n = 0;
-        for (id, path) in placements {
-            let p = path.0.map(|l| l.map(|l| l.as_uuid()));
-            n += tx
-                .execute(
-                    &st,
-                    &[
-                        &id.as_uuid(),
-                        &path.deepest().map(|l| l.as_uuid()),
-                        &p[0],
-                        &p[1],
-                        &p[2],
-                        &p[3],
-                    ],
-                )
-                .px()?;
-        }
-        tx.commit().px()?;
-        Ok(n)
+            .px()
     }
 
     fn upsert_user(&self, u: &UserRecord) -> Result<(), StoreError> {
@@ -1553,6 +1550,14 @@ impl Store for PgStore {
         self.facts_sources()
     }
     // The application's index and forecast panels
+    fn scan_placements(
+        &self,
+        batch: usize,
+        f: &mut dyn FnMut(&[crate::PlacementFact]) -> Result<(), StoreError>,
+    ) -> Result<u64, StoreError> {
+        self.placements_scan(batch, f)
+    }
+
     fn scan_panel_facts(
         &self,
         source: &str,

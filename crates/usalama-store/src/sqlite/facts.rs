@@ -9,10 +9,12 @@
 
 use super::{SqliteStore, Sx};
 use crate::error::StoreError;
-use crate::facts::{self, CategoryCodes, FactBatch, IndexFact, PanelFact, PanelFactBatch};
+use crate::facts::{
+    self, CategoryCodes, FactBatch, IndexFact, PanelFact, PanelFactBatch, PlacementFact,
+};
 use chrono::NaiveDate;
 use rusqlite::types::ValueRef;
-use usalama_domain::{AdminLevel, LocalityId, LocalityPath};
+use usalama_domain::{AdminLevel, EventId, LocalityId, LocalityPath};
 use uuid::Uuid;
 
 /// Why one row could not be read, naming the event and the column.
@@ -309,5 +311,40 @@ impl SqliteStore {
         self.scan_rows(sql, &[&source], batch, decode, &mut |categories, facts| {
             f(PanelFactBatch { categories, facts })
         })
+    }
+
+    pub(super) fn placements_scan(
+        &self,
+        batch: usize,
+        f: &mut dyn FnMut(&[PlacementFact]) -> Result<(), StoreError>,
+    ) -> Result<u64, StoreError> {
+        let sql = "SELECT id, latitude, longitude, location_precision, locality_id, adm0_id, \
+                   adm1_id, adm2_id, adm3_id FROM events NOT INDEXED \
+                   WHERE latitude IS NOT NULL AND longitude IS NOT NULL";
+        let decode = |row: &rusqlite::Row<'_>, _: &mut CategoryCodes| {
+            let id = match row.get_ref(0).sx()? {
+                ValueRef::Blob(b) => Uuid::from_slice(b).ok(),
+                _ => None,
+            }
+            .ok_or_else(|| bad(row, "events.id is not a UUID".into()))?;
+            let (Some(lat), Some(lon)) = (real(row, 1, "latitude")?, real(row, 2, "longitude")?)
+            else {
+                return Err(bad(row, "events.latitude or longitude is null".into()));
+            };
+            Ok(PlacementFact {
+                id: EventId::from_uuid(id),
+                point: (lat, lon),
+                where_prec: facts::precision(int(row, 3, "location_precision")?)
+                    .map_err(|e| bad(row, e))?,
+                locality: locality(row, 4, "locality_id")?,
+                path: LocalityPath([
+                    locality(row, 5, "adm0_id")?,
+                    locality(row, 6, "adm1_id")?,
+                    locality(row, 7, "adm2_id")?,
+                    locality(row, 8, "adm3_id")?,
+                ]),
+            })
+        };
+        self.scan_rows(sql, &[], batch, decode, &mut |_, facts| f(facts))
     }
 }

@@ -1690,6 +1690,14 @@ impl Store for SqliteStore {
         self.facts_sources()
     }
     // The application's index and forecast panels
+    fn scan_placements(
+        &self,
+        batch: usize,
+        f: &mut dyn FnMut(&[crate::PlacementFact]) -> Result<(), StoreError>,
+    ) -> Result<u64, StoreError> {
+        self.placements_scan(batch, f)
+    }
+
     fn scan_panel_facts(
         &self,
         source: &str,

@@ -52,6 +52,13 @@ impl ToSql for Null {
     to_sql_checked!();
 }
 
+/// Columns of the actor links' temporary table, in the order [`write_new`] copies them.
+const LINK_COLUMNS: [(&str, Type); 3] = [
+    ("event_id", Type::UUID),
+    ("actor_id", Type::UUID),
+    ("role", Type::TEXT),
+];
+
 /// Columns of the receipts' temporary table, in the order [`write_new_reports`] copies them.
 const RECEIPT_COLUMNS: [(&str, Type); 6] = [
     ("event_id", Type::UUID),
@@ -84,12 +91,7 @@ fn create_sql() -> &'static str {
             ),
             table(
                 "import_actors",
-                &mut [
-                    ("event_id", &Type::UUID),
-                    ("actor_id", &Type::UUID),
-                    ("role", &Type::TEXT),
-                ]
-                .into_iter(),
+                &mut LINK_COLUMNS.iter().map(|(n, t)| (*n, t)),
             ),
             table(
                 "import_receipts",
@@ -247,11 +249,7 @@ pub(super) fn write_new(
         chosen(),
         |w, (row, hash)| with_event_params(row, hash, |p| w.write(p)),
     )?;
-    let link_cols = [
-        ("event_id", &Type::UUID),
-        ("actor_id", &Type::UUID),
-        ("role", &Type::TEXT),
-    ];
+    let link_cols: Vec<(&str, &Type)> = LINK_COLUMNS.iter().map(|(n, t)| (*n, t)).collect();
     copy_in(tx, "import_actors", &link_cols, chosen(), |w, (row, _)| {
         row.actors
             .iter()

@@ -24,6 +24,7 @@ pub(crate) enum SqlValue {
 }
 
 /// A WHERE clause under construction with its parameters.
+#[derive(Clone)]
 pub(crate) struct Filter {
     dialect: Dialect,
     clauses: Vec<String>,

@@ -255,7 +255,8 @@ pub(crate) fn queue_filter(q: &QueueQuery) -> EventQuery {
 }
 
 /// Adds the condition of `q`'s cursor, if any, to its filter `f` (events after the cursor
-/// in the queue's order, [`queue_key_sql`]).
+/// in the queue's order, [`queue_key_sql`]). PostgreSQL seeks its queue index on that
+/// tuple; SQLite cannot, and reads the rest of the queue in parts instead.
 pub(crate) fn push_queue_cursor(f: &mut Filter, q: &QueueQuery) -> Result<(), StoreError> {
     if let Some(cur) = &q.page.after {
         let (k, h, civ, date) = parse_queue_cursor(cur)?;
@@ -281,8 +282,18 @@ pub(crate) const SEVERITY_SQL: [&str; 3] = [
 
 /// `ORDER BY` of the queue: most severe first, then newest, then by id.
 pub(crate) fn queue_order_sql() -> String {
-    let [k, h, c] = SEVERITY_SQL;
-    format!("{k} DESC, {h} DESC, {c} DESC, e.occurred_end DESC, e.id DESC")
+    queue_order_from(0)
+}
+
+/// `ORDER BY` of the queue without its first `skip` severity terms, for rows whose
+/// first `skip` severities are all equal (`skip` at most 3).
+pub(crate) fn queue_order_from(skip: usize) -> String {
+    let mut terms: Vec<String> = SEVERITY_SQL[skip..]
+        .iter()
+        .map(|s| format!("{s} DESC"))
+        .collect();
+    terms.push("e.occurred_end DESC, e.id DESC".into());
+    terms.join(", ")
 }
 
 /// The tuple the queue's cursor compares, as SQL.

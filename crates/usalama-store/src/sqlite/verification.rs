@@ -47,18 +47,52 @@ fn history(
     .map(|_| ())
 }
 
-/// The statement reading one page of the queue `q` (its filter `f` from
-/// [`v::queue_filter`]) with the filter's parameters after the cursor's and the limit's.
-fn queue_page_sql(q: &QueueQuery, mut f: sql::Filter) -> Result<(String, sql::Filter), StoreError> {
-    v::push_queue_cursor(&mut f, q)?;
-    let lim = f.bind(SqlValue::Int(q.page.limit as i64 + 1));
-    let page = format!(
-        "SELECT {}, e.version FROM events e{} ORDER BY {} LIMIT {lim}",
-        sql::EVENT_COLUMNS,
-        f.where_sql(),
-        v::queue_order_sql()
-    );
-    Ok((page, f))
+/// The statements reading one page of the queue `q` (its filter `f` from
+/// [`v::queue_filter`]), each with its parameters, to be read in turn until the page is
+/// full. Without a cursor, one statement in the queue's order. After a cursor, one
+/// statement per part of the rest of the queue, in the queue's order: the same severity
+/// and older, then the same killed and otherwise harmed with fewer civilians targeted,
+/// then the same killed and fewer otherwise harmed, then fewer killed. Each part is a
+/// seek into `events_queue` (equal leading severities, a range on the next), where the
+/// cursor's whole tuple of expressions is not: SQLite then walked the queue from its
+/// start, reading each row for the filter (0.45-0.52 s for a page 140,000 reports deep
+/// under an organisation's visibility, under 1 ms by parts).
+fn queue_page_sqls(
+    q: &QueueQuery,
+    f: sql::Filter,
+) -> Result<Vec<(String, sql::Filter)>, StoreError> {
+    let limit = SqlValue::Int(q.page.limit as i64 + 1);
+    let page = |mut f: sql::Filter, order: &str| {
+        let lim = f.bind(limit.clone());
+        let sql = format!(
+            "SELECT {}, e.version FROM events e{} ORDER BY {order} LIMIT {lim}",
+            sql::EVENT_COLUMNS,
+            f.where_sql(),
+        );
+        (sql, f)
+    };
+    let Some(cur) = &q.page.after else {
+        return Ok(vec![page(f, &v::queue_order_sql())]);
+    };
+    let (k, h, civ, date) = v::parse_queue_cursor(cur)?;
+    let severity = [k, h, civ];
+    let mut parts = Vec::with_capacity(4);
+    for equal in (0..=3).rev() {
+        let mut f = f.clone();
+        for (expr, value) in v::SEVERITY_SQL.iter().zip(severity).take(equal) {
+            let p = f.bind(SqlValue::Int(value));
+            f.push_raw(format!("{expr} = {p}"));
+        }
+        if equal == 3 {
+            let (d, id) = (f.bind(SqlValue::Date(date)), f.bind(SqlValue::Uuid(cur.id)));
+            f.push_raw(format!("(e.occurred_end, e.id) < ({d}, {id})"));
+        } else {
+            let p = f.bind(SqlValue::Int(severity[equal]));
+            f.push_raw(format!("{} < {p}", v::SEVERITY_SQL[equal]));
+        }
+        parts.push(page(f, &v::queue_order_from(equal)));
+    }
+    Ok(parts)
 }
 
 impl SqliteStore {
@@ -116,13 +150,20 @@ impl SqliteStore {
         let eq = v::queue_filter(q);
         let f = sql::event_filter(&eq, Dialect::Sqlite);
         let total = count_matching(&c, &eq, &f)?;
-        let (page, f) = queue_page_sql(q, f)?;
-        let mut st = c.prepare(&page).sx()?;
-        let rows = st
-            .query_map(rusqlite::params_from_iter(f.values.iter()), versioned_row)
-            .sx()?
-            .collect::<Result<Vec<_>, _>>()
-            .sx()?;
+        let wanted = q.page.limit as usize + 1;
+        let mut rows = Vec::new();
+        for (page, f) in queue_page_sqls(q, f)? {
+            if rows.len() == wanted {
+                break;
+            }
+            let mut st = c.prepare(&page).sx()?;
+            let read = st
+                .query_map(rusqlite::params_from_iter(f.values.iter()), versioned_row)
+                .sx()?;
+            for row in read.take(wanted - rows.len()) {
+                rows.push(row.sx()?);
+            }
+        }
         let items = self.with_versions(&c, rows)?;
         Ok(page_of(items, q.page.limit, total as u64, |e| {
             v::queue_cursor(&e.stored.event)
@@ -385,7 +426,7 @@ impl SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::super::SqliteStore;
-    use super::queue_page_sql;
+    use super::queue_page_sqls;
     use crate::query::{Cursor, PageRequest, Visibility};
     use crate::sql::{self, Dialect};
     use crate::verification::{queue_filter, QueueQuery};
@@ -393,7 +434,8 @@ mod tests {
     use uuid::Uuid;
 
     /// SQLite reads a page of the queue through `events_queue` in the queue's own order,
-    /// never sorting every unverified report (1.3-1.8 s a page with 150,000 of them).
+    /// never sorting every unverified report (1.3-1.8 s a page with 150,000 of them), and
+    /// after a cursor each part of the rest is a seek, read in the index's order.
     #[test]
     fn the_queue_is_read_in_its_order_through_its_index() {
         let dir = tempfile::tempdir().unwrap();
@@ -403,8 +445,8 @@ mod tests {
             key: "3:0:1:2024-05-01".into(),
             id: Uuid::nil(),
         };
-        for (visibility, after, category) in [
-            (Visibility::All, None, None),
+        for (visibility, after, category, parts) in [
+            (Visibility::All, None, None, 1),
             (
                 Visibility::Org {
                     org: OrgId::derived("org-a"),
@@ -412,6 +454,7 @@ mod tests {
                 },
                 Some(cursor),
                 Some("armed_violence".to_string()),
+                4,
             ),
         ] {
             let q = QueueQuery {
@@ -421,16 +464,29 @@ mod tests {
                 ..Default::default()
             };
             let f = sql::event_filter(&queue_filter(&q), Dialect::Sqlite);
-            let (page, f) = queue_page_sql(&q, f).unwrap();
-            let mut st = c.prepare(&format!("EXPLAIN QUERY PLAN {page}")).unwrap();
-            let plan: Vec<String> = st
-                .query_map(rusqlite::params_from_iter(f.values.iter()), |r| r.get(3))
-                .unwrap()
-                .collect::<Result<_, _>>()
-                .unwrap();
-            let plan = plan.join("; ");
-            assert!(plan.contains("USING INDEX events_queue"), "{plan}");
-            assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+            let pages = queue_page_sqls(&q, f).unwrap();
+            assert_eq!(pages.len(), parts);
+            for (i, (page, f)) in pages.iter().enumerate() {
+                let mut st = c.prepare(&format!("EXPLAIN QUERY PLAN {page}")).unwrap();
+                let plan: Vec<String> = st
+                    .query_map(rusqlite::params_from_iter(f.values.iter()), |r| r.get(3))
+                    .unwrap()
+                    .collect::<Result<_, _>>()
+                    .unwrap();
+                let plan = plan.join("; ");
+                assert!(plan.contains("USING INDEX events_queue"), "{plan}");
+                assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+                if parts > 1 {
+                    // Each part seeks: equal severities, then a range on the next key.
+                    let seek = [
+                        "<expr>=? AND <expr>=? AND <expr>=? AND (occurred_end,id)<(?,?))",
+                        "(status=? AND <expr>=? AND <expr>=? AND <expr><?)",
+                        "(status=? AND <expr>=? AND <expr><?)",
+                        "(status=? AND <expr><?)",
+                    ][i];
+                    assert!(plan.contains(seek), "part {i}: {plan}");
+                }
+            }
         }
     }
 }

@@ -21,6 +21,7 @@ pub(crate) enum SqlValue {
     Int(i64),
     Uuid(Uuid),
     Date(NaiveDate),
+    Real(f64),
 }
 
 /// A WHERE clause under construction with its parameters.

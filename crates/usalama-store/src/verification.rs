@@ -9,7 +9,7 @@
 use crate::error::StoreError;
 use crate::query::{Cursor, EventQuery, PageRequest};
 use crate::records::StoredEvent;
-use crate::sql::{Filter, SqlValue};
+use crate::sql::{Dialect, Filter, SqlValue};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value;
 use std::fmt;
@@ -270,6 +270,71 @@ pub(crate) fn push_queue_cursor(f: &mut Filter, q: &QueueQuery) -> Result<(), St
         f.push_raw(format!("{} < ({})", queue_key_sql(), ps.join(", ")));
     }
     Ok(())
+}
+
+/// Events lasting longer than this many days (end less start) are the pool's "long"
+/// events, found through the partial index `events_long_span` (migration 0015).
+pub(crate) const LONG_SPAN_DAYS: i64 = 31;
+
+/// The condition of `events_long_span` in `dialect`, word for word the index's (the
+/// planners use a partial index only for a query that states its condition).
+pub(crate) fn long_span_sql(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Sqlite => "julianday(e.occurred_end) - julianday(e.occurred_start) > 31",
+        Dialect::Postgres => "e.occurred_end - e.occurred_start > 31",
+    }
+}
+
+/// The filters of the pool `q`, to be read in turn, newest first, until `q.limit` events:
+/// first the long events ending more than [`LONG_SPAN_DAYS`] after the window (through
+/// `events_long_span`), then every event ending within the window or up to
+/// [`LONG_SPAN_DAYS`] after it (a range of `events_category`). Together they are every
+/// event of the category overlapping the window: one ending later than that started
+/// before the window's end, so lasts longer. Read as one query, "ending on or after the
+/// window's start" walked every event of the category up to the newest. `None` when no
+/// event can qualify (no coordinates and no locality).
+pub(crate) fn pool_filters(q: &DuplicatePoolQuery, dialect: Dialect) -> Option<[Filter; 2]> {
+    let mut f = Filter::new(dialect);
+    f.push("e.category = {}", SqlValue::Text(q.category.clone()));
+    f.push("e.occurred_start <= {}", SqlValue::Date(q.occurred_to));
+    f.push("e.id <> {}", SqlValue::Uuid(q.exclude.as_uuid()));
+    let same_locality = |f: &mut Filter, l: LocalityId| {
+        format!("e.locality_id = {}", f.bind(SqlValue::Uuid(l.as_uuid())))
+    };
+    let place = match (q.bbox, q.locality) {
+        (Some((lat0, lat1, lon0, lon1)), locality) => {
+            let [a, b, c, d] = [lat0, lat1, lon0, lon1].map(|x| f.bind(SqlValue::Real(x)));
+            let inside =
+                format!("(e.latitude BETWEEN {a} AND {b} AND e.longitude BETWEEN {c} AND {d})");
+            match locality {
+                Some(l) => format!(
+                    "({inside} OR (e.latitude IS NULL AND {}))",
+                    same_locality(&mut f, l)
+                ),
+                None => inside,
+            }
+        }
+        (None, Some(l)) => same_locality(&mut f, l),
+        (None, None) => return None,
+    };
+    f.push_raw(place);
+    let month_after = q.occurred_to + chrono::Days::new(LONG_SPAN_DAYS as u64);
+    let mut long = f.clone();
+    long.push_raw(long_span_sql(dialect).to_string());
+    long.push("e.occurred_end > {}", SqlValue::Date(month_after));
+    f.push("e.occurred_end >= {}", SqlValue::Date(q.occurred_from));
+    f.push("e.occurred_end <= {}", SqlValue::Date(month_after));
+    Some([long, f])
+}
+
+/// One statement of the pool: the events `f` matches with their versions, newest
+/// first, at most `limit`.
+pub(crate) fn pool_sql(f: &mut Filter, columns: &str, limit: usize) -> String {
+    let lim = f.bind(SqlValue::Int(limit as i64));
+    format!(
+        "SELECT {columns}, e.version FROM events e{} ORDER BY e.occurred_end DESC, e.id DESC LIMIT {lim}",
+        f.where_sql()
+    )
 }
 
 /// The severity expressions of the queue's order, in both dialects (see

@@ -59,7 +59,7 @@ fn placed(n: u32, date: &str, cat: &str, dim: Dimension, path: LocalityPath) -> 
 #[test]
 fn migrations_are_applied_once() {
     on_every_backend(|s| {
-        assert_eq!(s.store.schema_version().unwrap(), 14, "{}", s.name);
+        assert_eq!(s.store.schema_version().unwrap(), 15, "{}", s.name);
     });
 }
 

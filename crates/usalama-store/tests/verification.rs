@@ -517,6 +517,72 @@ fn duplicate_pool_filters_by_category_dates_and_place() {
     });
 }
 
+/// The pool is read in two parts (events ending within a month after the window, then
+/// longer events through `events_long_span`); together they hold every event overlapping
+/// the window, newest first, and the limit counts across both.
+#[test]
+fn duplicate_pool_holds_long_events_overlapping_the_window_newest_first() {
+    on_every_backend(|s| {
+        let [p1, _] = provinces(s);
+        let spanning = |n: u32, start: &str, end: &str| {
+            let mut d = report(n, end);
+            d.occurred_start = day(start);
+            d.point = Some(GeoPoint::new(6.0, 4.0).unwrap());
+            placed(d, p1)
+        };
+        let evs = vec![
+            spanning(1, "2024-04-10", "2024-04-10"),
+            // Overlaps the window and ends half a year after it: only the long part has it.
+            spanning(2, "2024-01-01", "2024-10-01"),
+            // Lasts 31 days, ending 31 days after the window: the short part's last day.
+            spanning(3, "2024-04-13", "2024-05-14"),
+            // Long, but starts after the window.
+            spanning(4, "2024-05-01", "2024-12-01"),
+            // Short, after the window.
+            spanning(5, "2024-04-20", "2024-04-21"),
+            // Long, ended before the window.
+            spanning(6, "2023-06-01", "2024-04-01"),
+            // Long and ending inside the window (the short part's range).
+            spanning(7, "2023-06-01", "2024-04-08"),
+        ];
+        s.store.upsert_events(&evs, t0()).unwrap();
+        let rules = usalama_domain::DuplicateRules::default();
+        let q = DuplicatePoolQuery {
+            exclude: evs[0].event.id,
+            category: "armed_violence".into(),
+            occurred_from: day("2024-04-07"),
+            occurred_to: day("2024-04-13"),
+            bbox: Some(rules.bounding_box(GeoPoint::new(6.0, 4.0).unwrap())),
+            locality: Some(p1),
+            limit: 100,
+        };
+        let ids = |q: &DuplicatePoolQuery| -> Vec<String> {
+            s.store
+                .duplicate_pool(q)
+                .unwrap()
+                .into_iter()
+                .map(|v| v.stored.event.external_id.clone().unwrap())
+                .collect()
+        };
+        assert_eq!(ids(&q), ["2", "3", "7"], "{}", s.name);
+        assert_eq!(
+            ids(&DuplicatePoolQuery {
+                limit: 2,
+                ..q.clone()
+            }),
+            ["2", "3"],
+            "{}",
+            s.name
+        );
+        assert_eq!(
+            ids(&DuplicatePoolQuery { limit: 1, ..q }),
+            ["2"],
+            "{}",
+            s.name
+        );
+    });
+}
+
 #[test]
 fn concurrent_decisions_on_one_version_write_once() {
     on_every_backend(|s| {

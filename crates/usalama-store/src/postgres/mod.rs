@@ -108,6 +108,7 @@ impl ToSql for SqlValue {
             SqlValue::Int(i) => i.to_sql(ty, out),
             SqlValue::Uuid(u) => u.to_sql(ty, out),
             SqlValue::Date(d) => d.to_sql(ty, out),
+            SqlValue::Real(x) => x.to_sql(ty, out),
         }
     }
     fn accepts(_: &Type) -> bool {

@@ -126,38 +126,15 @@ impl PgStore {
 
     pub(super) fn v_pool(&self, q: &DuplicatePoolQuery) -> Result<Vec<VersionedEvent>, StoreError> {
         let mut c = self.conn()?;
-        let (a, b, cc, d) = match q.bbox {
-            Some((a, b, c, d)) => (Some(a), Some(b), Some(c), Some(d)),
-            None => (None, None, None, None),
-        };
-        let rows = c
-            .query(
-                &format!(
-                    "SELECT {}, e.version FROM events e
-                     WHERE e.category = $1 AND e.occurred_start <= $2 AND e.occurred_end >= $3
-                       AND e.id <> $4
-                       AND (($5::double precision IS NOT NULL
-                             AND e.latitude BETWEEN $5::double precision AND $6::double precision
-                             AND e.longitude BETWEEN $7::double precision AND $8::double precision)
-                         OR (($5::double precision IS NULL OR e.latitude IS NULL)
-                             AND e.locality_id = $9::uuid))
-                     ORDER BY e.occurred_end DESC, e.id DESC LIMIT $10",
-                    event_columns()
-                ),
-                &[
-                    &q.category,
-                    &q.occurred_to,
-                    &q.occurred_from,
-                    &q.exclude.as_uuid(),
-                    &a,
-                    &b,
-                    &cc,
-                    &d,
-                    &q.locality.map(|l| l.as_uuid()),
-                    &i64::from(q.limit),
-                ],
-            )
-            .px()?;
+        let limit = q.limit as usize;
+        let mut rows = Vec::new();
+        for mut f in v::pool_filters(q, Dialect::Postgres).into_iter().flatten() {
+            if rows.len() == limit {
+                break;
+            }
+            let sql = v::pool_sql(&mut f, &event_columns(), limit - rows.len());
+            rows.extend(c.query(&sql, &params(&f.values)).px()?);
+        }
         with_versions(&mut *c, &rows)
     }
 

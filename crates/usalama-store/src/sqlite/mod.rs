@@ -167,6 +167,7 @@ impl rusqlite::ToSql for SqlValue {
             SqlValue::Int(i) => ToSqlOutput::Owned(Value::Integer(*i)),
             SqlValue::Uuid(u) => ToSqlOutput::Owned(Value::Blob(u.as_bytes().to_vec())),
             SqlValue::Date(d) => ToSqlOutput::Owned(Value::Text(d.to_string())),
+            SqlValue::Real(x) => ToSqlOutput::Owned(Value::Real(*x)),
         })
     }
 }

@@ -172,41 +172,21 @@ impl SqliteStore {
 
     pub(super) fn v_pool(&self, q: &DuplicatePoolQuery) -> Result<Vec<VersionedEvent>, StoreError> {
         let c = self.conn()?;
-        let (a, b, cc, d) = match q.bbox {
-            Some((a, b, c, d)) => (Some(a), Some(b), Some(c), Some(d)),
-            None => (None, None, None, None),
-        };
-        let mut st = c
-            .prepare(&format!(
-                "SELECT {}, e.version FROM events e
-                 WHERE e.category = ?1 AND e.occurred_start <= ?2 AND e.occurred_end >= ?3
-                   AND e.id <> ?4
-                   AND ((?5 IS NOT NULL AND e.latitude BETWEEN ?5 AND ?6
-                         AND e.longitude BETWEEN ?7 AND ?8)
-                     OR ((?5 IS NULL OR e.latitude IS NULL) AND e.locality_id = ?9))
-                 ORDER BY e.occurred_end DESC, e.id DESC LIMIT ?10",
-                sql::EVENT_COLUMNS
-            ))
-            .sx()?;
-        let rows = st
-            .query_map(
-                params![
-                    q.category,
-                    q.occurred_to.to_string(),
-                    q.occurred_from.to_string(),
-                    q.exclude.as_uuid(),
-                    a,
-                    b,
-                    cc,
-                    d,
-                    q.locality.map(|l| l.as_uuid()),
-                    i64::from(q.limit)
-                ],
-                versioned_row,
-            )
-            .sx()?
-            .collect::<Result<Vec<_>, _>>()
-            .sx()?;
+        let limit = q.limit as usize;
+        let mut rows = Vec::new();
+        for mut f in v::pool_filters(q, Dialect::Sqlite).into_iter().flatten() {
+            if rows.len() == limit {
+                break;
+            }
+            let sql = v::pool_sql(&mut f, sql::EVENT_COLUMNS, limit - rows.len());
+            let mut st = c.prepare(&sql).sx()?;
+            let read = st
+                .query_map(rusqlite::params_from_iter(f.values.iter()), versioned_row)
+                .sx()?;
+            for row in read {
+                rows.push(row.sx()?);
+            }
+        }
         self.with_versions(&c, rows)
     }
 
@@ -429,9 +409,63 @@ mod tests {
     use super::queue_page_sqls;
     use crate::query::{Cursor, PageRequest, Visibility};
     use crate::sql::{self, Dialect};
-    use crate::verification::{queue_filter, QueueQuery};
-    use usalama_domain::OrgId;
+    use crate::verification::{
+        long_span_sql, pool_filters, pool_sql, queue_filter, DuplicatePoolQuery, QueueQuery,
+    };
+    use chrono::NaiveDate;
+    use usalama_domain::{EventId, LocalityId, OrgId};
     use uuid::Uuid;
+
+    /// Each part of the pool of possible duplicates is a range of an index: events ending
+    /// near the window through `events_category`, long ones through `events_long_span`,
+    /// whose condition both backends' queries state word for word.
+    #[test]
+    fn the_duplicate_pool_reads_two_index_ranges() {
+        for (dialect, migration) in [
+            (
+                Dialect::Sqlite,
+                include_str!("../../migrations/sqlite/0015_long_span_index.sql"),
+            ),
+            (
+                Dialect::Postgres,
+                include_str!("../../migrations/postgres/0015_long_span_index.sql"),
+            ),
+        ] {
+            let condition = long_span_sql(dialect).replace("e.", "");
+            assert!(
+                migration.contains(&format!("WHERE {condition};")),
+                "{dialect:?}"
+            );
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open_file(&dir.path().join("usalama.sqlite3")).unwrap();
+        let c = store.conn().unwrap();
+        let day = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let q = DuplicatePoolQuery {
+            exclude: EventId::derived("x"),
+            category: "armed_violence".into(),
+            occurred_from: day("2024-04-07"),
+            occurred_to: day("2024-04-13"),
+            bbox: Some((5.9, 6.1, 3.9, 4.1)),
+            locality: Some(LocalityId::derived("p")),
+            limit: 2000,
+        };
+        let parts = pool_filters(&q, Dialect::Sqlite).unwrap();
+        for (mut f, index) in parts.into_iter().zip([
+            "USING INDEX events_long_span (category=? AND occurred_end>?)",
+            "USING INDEX events_category (category=? AND occurred_end>? AND occurred_end<?)",
+        ]) {
+            let page = pool_sql(&mut f, sql::EVENT_COLUMNS, 2000);
+            let mut st = c.prepare(&format!("EXPLAIN QUERY PLAN {page}")).unwrap();
+            let plan: Vec<String> = st
+                .query_map(rusqlite::params_from_iter(f.values.iter()), |r| r.get(3))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            let plan = plan.join("; ");
+            assert!(plan.contains(index), "{plan}");
+        }
+    }
 
     /// SQLite reads a page of the queue through `events_queue` in the queue's own order,
     /// never sorting every unverified report (1.3-1.8 s a page with 150,000 of them), and

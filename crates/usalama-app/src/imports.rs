@@ -5,6 +5,7 @@
 
 use crate::auth::Principal;
 use crate::error::AppError;
+use crate::queries::Localities;
 use crate::App;
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
@@ -59,6 +60,31 @@ impl fmt::Display for ImportReport {
             self.rejected()
         )
     }
+}
+
+/// Whether a point outside every boundary, which falls on the path `swapped` once its
+/// latitude and longitude are swapped, may be one of those boundaries' points: unless the
+/// row names a country and that path's country is known to be another one (both brought
+/// to ISO 3166-1 codes, [`usalama_ingest::country::iso3`]: the boundaries' code `CF` and a
+/// GED row's "Central African Republic" are one country). A row of another country holds
+/// a point of that country (an event in Niger beside the boundaries of the Central
+/// African Republic), to be imported unplaced, not rejected.
+fn may_be_swapped(country: Option<&str>, swapped: &LocalityPath, locs: &Localities) -> bool {
+    use usalama_ingest::country::iso3;
+    let Some(named) = country.map(str::trim).filter(|c| !c.is_empty()) else {
+        return true;
+    };
+    let Some(adm0) = swapped.0[0].and_then(|id| locs.by_id.get(&id)) else {
+        return true;
+    };
+    let adm0 = &locs.all[*adm0];
+    let theirs = iso3(named);
+    let ours = iso3(adm0.code.as_str()).or_else(|| {
+        std::iter::once(&adm0.name)
+            .chain(&adm0.alt_names)
+            .find_map(|n| iso3(n))
+    });
+    !matches!((theirs, ours), (Some(a), Some(b)) if a != b)
 }
 
 /// What a boundary import did.
@@ -225,7 +251,7 @@ impl App {
     ) -> Result<ImportReport, AppError> {
         self.require_importer(who)?;
         let rows = usalama_ingest::read_ged_geojson(json, &self.taxonomy, self.now())?;
-        let r = self.store_events(numbered(rows.into_iter(), 0), None, progress)?;
+        let r = self.store_events(rows.into_iter(), None, progress)?;
         self.audit_import(who, "ucdp", &r)?;
         Ok(r)
     }
@@ -239,7 +265,7 @@ impl App {
     ) -> Result<ImportReport, AppError> {
         self.require_importer(who)?;
         let rows = usalama_ingest::read_ged_csv(reader, &self.taxonomy, self.now())?;
-        let r = self.store_events(numbered(rows, 1), None, progress)?;
+        let r = self.store_events(rows, None, progress)?;
         self.audit_import(who, "ucdp", &r)?;
         Ok(r)
     }
@@ -359,7 +385,11 @@ impl App {
                         let swapped = usalama_domain::GeoPoint::new(p.lon(), p.lat())
                             .map(|q| placer.place(q, data.location_precision))
                             .unwrap_or_default();
-                        if let Some(inside) = swapped.deepest().and_then(|id| locs.by_id.get(&id)) {
+                        let inside = swapped
+                            .deepest()
+                            .and_then(|id| locs.by_id.get(&id))
+                            .filter(|_| may_be_swapped(place.country.as_deref(), &swapped, &locs));
+                        if let Some(inside) = inside {
                             report.problems.push(Problem::new(
                                 row_no,
                                 "latitude",
@@ -484,31 +514,6 @@ impl App {
         report.unchanged += c.unchanged;
         Ok(())
     }
-}
-
-/// Numbers the rows of a reader that yields bare events (UCDP): each item (event or
-/// problem) is the row after `before` (1 for a CSV header, 0 for GeoJSON features), and a
-/// problem, which carries its own row, resynchronises the count (blank CSV rows are
-/// skipped by the reader).
-fn numbered(
-    rows: impl Iterator<Item = Result<usalama_ingest::ImportedEvent, Problem>>,
-    before: usize,
-) -> impl Iterator<Item = Result<ImportRow, Problem>> {
-    let mut row = before;
-    rows.map(move |r| {
-        row += 1;
-        match r {
-            Ok(event) => Ok(ImportRow {
-                row,
-                event,
-                place: Default::default(),
-            }),
-            Err(p) => {
-                row = row.max(p.row);
-                Err(p)
-            }
-        }
-    })
 }
 
 /// Checks a source name given for an import (`[a-z0-9_-]`, 1-40 characters).

@@ -229,6 +229,36 @@ fn ucdp_and_acled_fatalities_are_never_summed() {
     });
 }
 
+/// A point outside every boundary that falls inside one once swapped is rejected only
+/// when the row names no country or that boundary's country: a row of another country
+/// (an event in Niger beside the boundaries of the Central African Republic) is
+/// imported, unplaced.
+#[test]
+fn a_point_of_another_country_is_not_taken_for_a_swapped_one() {
+    on_every_backend(|s| {
+        let app = app(s.store.clone());
+        load_boundaries(&app);
+        let ged = "id,type_of_violence,side_a,side_b,latitude,longitude,where_prec,date_start,date_end,best,country\n\
+            1,1,Government of Niger,JNIM,19.0716,8.4245,1,2021-06-01,2021-06-01,5,Niger\n\
+            2,1,Government of Xland,Rebels,18.55,4.36,1,2021-06-02,2021-06-02,7,Central African Republic\n\
+            3,1,Government of Xland,Rebels,18.55,4.36,1,2021-06-03,2021-06-03,7,cf\n\
+            4,1,Government of Xland,Rebels,18.55,4.36,1,2021-06-04,2021-06-04,7,\n";
+        let r = app
+            .import_ucdp_csv(&Principal::Operator, &mut ged.as_bytes(), &mut |_| {})
+            .unwrap();
+        assert_eq!(
+            r.to_string(),
+            "imported 1, updated 0, unchanged 0, rejected 3",
+            "{}: {:?}",
+            s.name,
+            r.problems
+        );
+        let rows: Vec<usize> = r.problems.iter().map(|p| p.row).collect();
+        assert_eq!(rows, [3, 4, 5]);
+        assert_eq!(r.unplaced, 1);
+    });
+}
+
 #[test]
 fn empty_store_has_no_source_and_zero_counts() {
     let s = usalama_test_support::sqlite();

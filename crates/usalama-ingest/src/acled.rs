@@ -327,6 +327,7 @@ fn map_row(
         adm2_name: f.opt(Col::Admin2).map(str::to_string),
         adm3_name: f.opt(Col::Admin3).map(str::to_string),
         place_name: f.opt(Col::Location).map(str::to_string),
+        country: f.opt(Col::Country).map(str::to_string),
         ..Default::default()
     };
 

@@ -1,7 +1,8 @@
 //! Byte-level CSV input shared by the ACLED and HXL readers (and the rejects writer): the
 //! delimiter is sniffed from the first line, cells are decoded as UTF-8 or, when the file
 //! is not UTF-8, as Windows-1252 (Latin-1), and records are numbered like spreadsheet rows
-//! (the first record is row 1). Reading is lazy: one record in memory at a time.
+//! (the first record is row 1, an empty line is a row; [`RowCounter`]). Reading is lazy:
+//! one record in memory at a time.
 
 use crate::problem::{IngestError, Problem};
 use crate::text;
@@ -12,8 +13,48 @@ pub(crate) struct CsvIn<R: Read> {
     rdr: csv::Reader<BufReader<R>>,
     rec: csv::ByteRecord,
     latin1: bool,
-    row: usize,
+    rows: RowCounter,
     done: bool,
+}
+
+/// Numbers CSV records as a spreadsheet shows rows: one per record (line breaks inside a
+/// quoted cell stay in its row) and one per empty line, which the CSV reader skips
+/// without a record. The reader's line after a record is exact; the line it reports as
+/// the record's start is where it began looking, before any empty lines, so a record's
+/// first line is worked out back from its end.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RowCounter {
+    row: usize,
+    next_line: u64,
+}
+
+impl RowCounter {
+    /// A counter for a reader at `line` (1-based), the rows before it numbered up to `row`.
+    pub fn at(row: usize, line: u64) -> Self {
+        Self {
+            row,
+            next_line: line,
+        }
+    }
+
+    /// The row of the record just read, which holds `breaks` line breaks inside its
+    /// cells, the reader being now at line `after`. (A last record with no line break
+    /// after it, following empty lines, is numbered one row early.)
+    pub fn record(&mut self, breaks: usize, after: u64) -> usize {
+        let first = after.saturating_sub(1 + breaks as u64);
+        let empty = first.saturating_sub(self.next_line);
+        self.row += 1 + usize::try_from(empty).unwrap_or(0);
+        self.next_line = after;
+        self.row
+    }
+}
+
+/// Line breaks inside a record's cells.
+pub(crate) fn breaks_in<'a>(cells: impl IntoIterator<Item = &'a [u8]>) -> usize {
+    cells
+        .into_iter()
+        .map(|c| c.iter().filter(|&&b| b == b'\n').count())
+        .sum()
 }
 
 impl<R: Read> CsvIn<R> {
@@ -34,7 +75,7 @@ impl<R: Read> CsvIn<R> {
             rdr,
             rec: csv::ByteRecord::new(),
             latin1,
-            row: 0,
+            rows: RowCounter::at(0, 1),
             done: false,
         })
     }
@@ -46,7 +87,8 @@ impl<R: Read> CsvIn<R> {
         while !self.done {
             match self.rdr.read_byte_record(&mut self.rec) {
                 Ok(true) => {
-                    self.row += 1;
+                    let breaks = breaks_in(self.rec.iter());
+                    let row = self.rows.record(breaks, self.rdr.position().line());
                     if self.rec.iter().all(|c| c.trim_ascii().is_empty()) {
                         continue;
                     }
@@ -55,14 +97,14 @@ impl<R: Read> CsvIn<R> {
                         .iter()
                         .map(|c| text::decode(c, self.latin1).into_owned())
                         .collect();
-                    return Some(Ok((self.row, cells)));
+                    return Some(Ok((row, cells)));
                 }
                 Ok(false) => self.done = true,
                 Err(e) => {
-                    self.row += 1;
+                    let row = self.rows.record(0, self.rdr.position().line());
                     self.done = true;
                     return Some(Err(Problem::new(
-                        self.row,
+                        row,
                         "file",
                         format!("reading stopped here: {e}"),
                     )));
@@ -108,13 +150,18 @@ mod tests {
 
     #[test]
     fn numbers_rows_skips_blank_ones_and_decodes_latin1() {
-        let bytes = b"a;b\n;\nPanam\xe1;2\n\"open\n";
+        let bytes = b"a;b\n;\nPanam\xe1;2\n\r\n\n\"two\nlines\";3\n\nx;4\n\"open\n";
         let mut r = CsvIn::open(&bytes[..]).unwrap();
         assert!(r.latin1);
         let (row, cells) = r.next_record().unwrap().unwrap();
         assert_eq!((row, cells), (1, vec!["a".to_string(), "b".to_string()]));
         let (row, cells) = r.next_record().unwrap().unwrap();
         assert_eq!((row, cells[0].as_str()), (3, "Panamá"));
+        // Empty lines are rows, as a spreadsheet shows them; a quoted line break is not.
+        let (row, cells) = r.next_record().unwrap().unwrap();
+        assert_eq!((row, cells[0].as_str()), (6, "two\nlines"));
+        let (row, cells) = r.next_record().unwrap().unwrap();
+        assert_eq!((row, cells[0].as_str()), (8, "x"));
         let mut rest = Vec::new();
         while let Some(x) = r.next_record() {
             rest.push(x);

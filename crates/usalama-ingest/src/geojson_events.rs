@@ -64,6 +64,7 @@ columns! {
     Adm2Name => ["adm2_name"],
     Adm3Code => ["adm3_code", "adm3_pcode"],
     Adm3Name => ["adm3_name"],
+    Country => ["country", "country_name", "country_code", "iso3", "iso"],
     Actor1 => ["actor1", "side_a"],
     Actor2 => ["actor2", "side_b"],
     Latitude => ["latitude", "lat"],
@@ -269,6 +270,7 @@ fn map_feature(
         adm3_code: f.text(Col::Adm3Code),
         adm3_name: f.text(Col::Adm3Name),
         place_name: f.text(Col::PlaceName),
+        country: f.text(Col::Country),
     };
 
     let data = EventData {

@@ -609,6 +609,7 @@ fn map_row(f: &Fields<'_>, cx: &Context) -> Result<ImportRow, Problem> {
         adm3_code: f.text(F::Adm3Code),
         adm3_name: f.text(F::Adm3Name),
         place_name: f.text(F::Loc),
+        country: f.text(F::CountryName).or_else(|| f.text(F::CountryCode)),
     };
     let place_name = f
         .opt(F::Loc)

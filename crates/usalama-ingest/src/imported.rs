@@ -21,12 +21,19 @@ pub struct PlaceHints {
     pub adm3_name: Option<String>,
     /// A place name (village, town), matched against third-level names last.
     pub place_name: Option<String>,
+    /// The country the row names (its name or code), not used to place the event: it
+    /// tells a point of another country from one whose latitude and longitude were
+    /// swapped.
+    pub country: Option<String>,
 }
 
 impl PlaceHints {
-    /// Whether no code or name is given.
+    /// Whether no code or name to place the event by is given (the country aside).
     pub fn is_empty(&self) -> bool {
-        *self == Self::default()
+        Self {
+            country: None,
+            ..self.clone()
+        } == Self::default()
     }
 }
 

@@ -17,6 +17,9 @@ pub(crate) struct RawFeature {
 /// that is not an object becomes `Err(reason)` in its place; only a document that is not
 /// JSON, or not a FeatureCollection/Feature, is an [`IngestError`].
 pub(crate) fn features(json: &str) -> Result<Vec<Result<RawFeature, String>>, IngestError> {
+    // A byte-order mark, which some editors write, is not JSON (RFC 8259 §8.1 lets a
+    // reader ignore it).
+    let json = json.strip_prefix('\u{feff}').unwrap_or(json);
     let doc: Value = serde_json::from_str(json).map_err(|e| IngestError::Json(e.to_string()))?;
     let Value::Object(mut doc) = doc else {
         return Err(IngestError::Format(
@@ -108,6 +111,12 @@ mod tests {
         assert_eq!(text(&first.properties["a"]).as_deref(), Some("1"));
         assert!(first.geometry.is_none());
         assert!(fs[1].is_err());
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_ignored() {
+        let fs = features("\u{feff}{\"type\":\"FeatureCollection\",\"features\":[]}").unwrap();
+        assert!(fs.is_empty());
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod acled;
 pub mod adjacency;
 pub mod alert_rules;
 pub mod boundaries;
+pub mod country;
 pub mod export;
 pub mod gazetteer;
 pub mod geojson_events;

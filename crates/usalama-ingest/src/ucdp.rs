@@ -7,6 +7,7 @@
 //! becomes a [`Problem`] naming the row and the GED column; only a file that cannot be read
 //! or lacks a required column is an [`IngestError`].
 
+use crate::imported::{ImportRow, PlaceHints};
 use crate::json;
 use crate::problem::{IngestError, Problem};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
@@ -226,6 +227,21 @@ impl Fields<'_, '_> {
     }
 }
 
+/// A GED id as UCDP writes it: `432101` for `432101.0` or `432101.00` (a spreadsheet or a
+/// JSON number's way of writing the same id), so that both name one event.
+fn whole_id(s: &str) -> &str {
+    match s.split_once('.') {
+        Some((whole, zeros))
+            if !whole.is_empty()
+                && whole.bytes().all(|b| b.is_ascii_digit())
+                && zeros.bytes().all(|b| b == b'0') =>
+        {
+            whole
+        }
+        _ => s,
+    }
+}
+
 /// Parses a whole number written as `12`, `-3` or `12.0`.
 fn parse_int(s: &str) -> Option<i64> {
     s.parse::<i64>().ok().or_else(|| {
@@ -361,9 +377,9 @@ fn map_row(
     taxonomy: &Taxonomy,
     now: DateTime<Utc>,
     actor_cache: &mut ActorCache,
-) -> Result<ImportedEvent, Problem> {
+) -> Result<ImportRow, Problem> {
     let f = Fields { row, vals };
-    let id = f.req(Col::Id)?;
+    let id = whole_id(f.req(Col::Id)?);
 
     let tov_text = f.req(Col::TypeOfViolence)?;
     let tov = f.code(Col::TypeOfViolence, tov_text, "type_of_violence")?;
@@ -537,9 +553,16 @@ fn map_row(
             None => Problem::new(row, "row", "was rejected"),
         }
     })?;
-    Ok(ImportedEvent {
-        data: data.into_data(),
-        actors,
+    Ok(ImportRow {
+        row,
+        event: ImportedEvent {
+            data: data.into_data(),
+            actors,
+        },
+        place: PlaceHints {
+            country: f.opt(Col::Country).map(str::to_string),
+            ..Default::default()
+        },
     })
 }
 
@@ -574,7 +597,7 @@ struct GedCsvRows<R: Read> {
     headers: Vec<String>,
     idx: [Option<usize>; N],
     rec: csv::StringRecord,
-    row: usize,
+    rows: crate::csvin::RowCounter,
     taxonomy: Taxonomy,
     now: DateTime<Utc>,
     done: bool,
@@ -582,19 +605,20 @@ struct GedCsvRows<R: Read> {
 }
 
 impl<R: Read> Iterator for GedCsvRows<R> {
-    type Item = Result<ImportedEvent, Problem>;
+    type Item = Result<ImportRow, Problem>;
 
     fn next(&mut self) -> Option<Self::Item> {
         while !self.done {
             match self.rdr.read_record(&mut self.rec) {
                 Ok(true) => {
-                    self.row += 1;
+                    let breaks = crate::csvin::breaks_in(self.rec.iter().map(str::as_bytes));
+                    let row = self.rows.record(breaks, self.rdr.position().line());
                     if self.rec.iter().all(|v| v.trim().is_empty()) {
                         continue;
                     }
                     let vals = Row::from_csv(&self.rec, &self.idx);
                     return Some(map_row(
-                        self.row,
+                        row,
                         &vals,
                         None,
                         &self.taxonomy,
@@ -604,7 +628,7 @@ impl<R: Read> Iterator for GedCsvRows<R> {
                 }
                 Ok(false) => self.done = true,
                 Err(e) => {
-                    self.row += 1;
+                    let row = self.rows.record(0, self.rdr.position().line());
                     if let csv::ErrorKind::Utf8 { err, .. } = e.kind() {
                         let field = self
                             .headers
@@ -612,14 +636,14 @@ impl<R: Read> Iterator for GedCsvRows<R> {
                             .cloned()
                             .unwrap_or_else(|| format!("column {}", err.field() + 1));
                         return Some(Err(Problem::new(
-                            self.row,
+                            row,
                             field,
                             "is not UTF-8 text (save the file as UTF-8)",
                         )));
                     }
                     self.done = true;
                     return Some(Err(Problem::new(
-                        self.row,
+                        row,
                         "file",
                         format!("reading stopped here: {e}"),
                     )));
@@ -633,12 +657,13 @@ impl<R: Read> Iterator for GedCsvRows<R> {
 /// Reads a GED CSV lazily, row by row. The header is checked up front: missing required
 /// columns (`id`, `type_of_violence`, `date_start`, `best`, and `latitude`/`longitude` or
 /// `geom_wkt`) are an [`IngestError::MissingColumns`] naming them. Each row then yields
-/// an event or a [`Problem`]; rows are numbered as in a spreadsheet (header = row 1).
+/// its event (with the country it names, as a place hint) or a [`Problem`]; rows are
+/// numbered as in a spreadsheet (header = row 1).
 pub fn read_ged_csv<R: Read>(
     reader: R,
     taxonomy: &Taxonomy,
     now: DateTime<Utc>,
-) -> Result<impl Iterator<Item = Result<ImportedEvent, Problem>>, IngestError> {
+) -> Result<impl Iterator<Item = Result<ImportRow, Problem>>, IngestError> {
     let mut buffered = BufReader::with_capacity(1 << 16, reader);
     let head = buffered
         .fill_buf()
@@ -648,18 +673,20 @@ pub fn read_ged_csv<R: Read>(
         .delimiter(delimiter)
         .flexible(true)
         .from_reader(buffered);
-    let headers: Vec<String> = rdr
-        .headers()
-        .map_err(|e| match e.kind() {
-            csv::ErrorKind::Io(io) => IngestError::Read(io.to_string()),
-            csv::ErrorKind::Utf8 { .. } => {
-                IngestError::Read("the header is not UTF-8 text (save the file as UTF-8)".into())
-            }
-            _ => IngestError::Csv(e.to_string()),
-        })?
+    let header = rdr.headers().map_err(|e| match e.kind() {
+        csv::ErrorKind::Io(io) => IngestError::Read(io.to_string()),
+        csv::ErrorKind::Utf8 { .. } => {
+            IngestError::Read("the header is not UTF-8 text (save the file as UTF-8)".into())
+        }
+        _ => IngestError::Csv(e.to_string()),
+    })?;
+    let headers: Vec<String> = header
         .iter()
         .map(|h| h.trim_start_matches('\u{feff}').trim().to_ascii_lowercase())
         .collect();
+    // The header's row, after any empty lines before it (the reader is past it now).
+    let after = rdr.position().line();
+    let rows = crate::csvin::RowCounter::at(after.saturating_sub(1).max(1) as usize, after);
     let mut idx = [None; N];
     for (i, h) in headers.iter().enumerate() {
         for &c in Col::ALL {
@@ -677,7 +704,7 @@ pub fn read_ged_csv<R: Read>(
         headers,
         idx,
         rec: csv::StringRecord::new(),
-        row: 1,
+        rows,
         taxonomy: taxonomy.clone(),
         now,
         done: false,
@@ -703,7 +730,7 @@ pub fn read_ged_geojson(
     json: &str,
     taxonomy: &Taxonomy,
     now: DateTime<Utc>,
-) -> Result<Vec<Result<ImportedEvent, Problem>>, IngestError> {
+) -> Result<Vec<Result<ImportRow, Problem>>, IngestError> {
     let features = json::features(json)?;
     if !features.is_empty() {
         let mut present = [false; N];
@@ -761,6 +788,7 @@ mod tests {
         let text = format!("{HEADER}\n{body}");
         read_ged_csv(text.as_bytes(), &taxonomy(), now())
             .unwrap()
+            .map(|r| r.map(|row| row.event))
             .collect()
     }
 
@@ -926,6 +954,41 @@ mod tests {
     }
 
     #[test]
+    fn an_id_written_with_a_decimal_point_names_the_same_event() {
+        let rows: Vec<_> = read_ged_csv(
+            "id,type_of_violence,date_start,best,latitude,longitude\n\
+             432101.0,1,2020-01-01,2,5,20\n432101,1,2020-01-01,2,5,20\n\
+             4321.5,1,2020-01-01,2,5,20\n"
+                .as_bytes(),
+            &taxonomy(),
+            now(),
+        )
+        .unwrap()
+        .map(|r| r.unwrap().event.data)
+        .collect();
+        assert_eq!(rows[0].id, rows[1].id);
+        assert_eq!(rows[0].external_id.as_deref(), Some("432101"));
+        assert_eq!(rows[2].external_id.as_deref(), Some("4321.5"));
+    }
+
+    #[test]
+    fn rows_are_numbered_as_a_spreadsheet_shows_them() {
+        // Header row 1, row 2, an empty row 3, a row 4 whose description holds a line
+        // break, then a bad row 5.
+        let text = "id,type_of_violence,date_start,best,latitude,longitude,where_description\n\
+                    1,1,2020-01-01,2,5,20,x\n\
+                    \n\
+                    2,1,2020-01-01,2,5,20,\"two\nlines\"\n\
+                    3,1,2020-01-01,-2,5,20,x\n";
+        let rows: Vec<_> = read_ged_csv(text.as_bytes(), &taxonomy(), now())
+            .unwrap()
+            .collect();
+        assert_eq!(rows.len(), 3);
+        let p = rows[2].as_ref().unwrap_err();
+        assert_eq!((p.row, p.field.as_str()), (5, "best"), "{p:?}");
+    }
+
+    #[test]
     fn semicolon_files_blank_rows_and_geom_wkt_fallback() {
         let text =
             "ID;Type_of_violence;date_start;best;geom_wkt\n1;1;2020-01-01;2;POINT (20 5)\n;;;;\n";
@@ -933,7 +996,7 @@ mod tests {
             .unwrap()
             .collect();
         assert_eq!(rows.len(), 1);
-        let e = rows[0].as_ref().unwrap();
+        let e = &rows[0].as_ref().unwrap().event;
         assert_eq!(e.data.point.map(|p| (p.lat(), p.lon())), Some((5.0, 20.0)));
         assert_eq!(e.data.location_precision, None);
         assert_eq!(e.data.date_precision, DatePrecision::Day);
@@ -988,12 +1051,12 @@ mod tests {
           {"type":"Feature","properties":{"id":3,"type_of_violence":2,"date_start":"2020-01-01","best":0,"latitude":1.5,"longitude":2.5},"geometry":null}
         ]}"#;
         let rows = read_ged_geojson(json, &taxonomy(), now()).unwrap();
-        let e = rows[0].as_ref().unwrap();
+        let e = &rows[0].as_ref().unwrap().event;
         assert_eq!(e.data.point.map(|p| (p.lat(), p.lon())), Some((5.25, 20.5)));
         assert_eq!(e.data.source_codes.get("relid"), Some("0"));
         let p = rows[1].as_ref().unwrap_err();
         assert_eq!((p.row, p.field.as_str()), (2, "geometry"));
-        let e = rows[2].as_ref().unwrap();
+        let e = &rows[2].as_ref().unwrap().event;
         assert_eq!(e.data.point.map(|p| (p.lat(), p.lon())), Some((1.5, 2.5)));
         assert!(matches!(
             read_ged_geojson(r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":1},"geometry":null}]}"#, &taxonomy(), now()),

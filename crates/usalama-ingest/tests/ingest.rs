@@ -9,8 +9,8 @@ use std::time::Instant;
 use usalama_domain::{AdminLevel, GeoPoint, Locality, LocalityCode, LocationPrecision, Taxonomy};
 use usalama_ingest::gazetteer::{Gazetteer, MatchKind};
 use usalama_ingest::{
-    parse_taxonomy, read_boundaries, read_ged_csv, read_ged_geojson, BoundaryFields, ImportedEvent,
-    IngestError, Placer, Problem, DEFAULT_TAXONOMY,
+    parse_taxonomy, read_boundaries, read_ged_csv, read_ged_geojson, BoundaryFields, ImportRow,
+    ImportedEvent, IngestError, Placer, Problem, DEFAULT_TAXONOMY,
 };
 
 const CAR_EVENTS: &str = concat!(
@@ -48,12 +48,12 @@ fn read(path: &str) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-fn split(rows: Vec<Result<ImportedEvent, Problem>>) -> (Vec<ImportedEvent>, Vec<Problem>) {
+fn split(rows: Vec<Result<ImportRow, Problem>>) -> (Vec<ImportedEvent>, Vec<Problem>) {
     let mut events = Vec::new();
     let mut problems = Vec::new();
     for r in rows {
         match r {
-            Ok(e) => events.push(e),
+            Ok(e) => events.push(e.event),
             Err(p) => problems.push(p),
         }
     }
@@ -321,7 +321,7 @@ fn csv_is_read_lazily_row_by_row() {
     for r in read_ged_csv(reader, &taxonomy(), now()).unwrap() {
         let e = r.unwrap();
         ok += 1;
-        best += u64::from(e.data.casualties.killed_best.unwrap_or(0));
+        best += u64::from(e.event.data.casualties.killed_best.unwrap_or(0));
     }
     assert_eq!(ok, rows);
     assert_eq!(best, (0..rows as u64).map(|i| i % 5).sum::<u64>());

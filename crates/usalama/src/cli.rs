@@ -415,16 +415,21 @@ fn import_error(path: &Path, e: std::io::Error) -> anyhow::Error {
     ))
 }
 
-/// Where the rejects of `input` go: `INPUT.rejects.csv` beside it, or in the current
-/// directory when its directory cannot be written.
-fn open_rejects(input: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {
-    let name = format!(
+/// The name of `input`'s rejects file: `INPUT.rejects.csv`.
+fn rejects_name(input: &Path) -> String {
+    format!(
         "{}.rejects.csv",
         input
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "import".into())
-    );
+    )
+}
+
+/// Where the rejects of `input` go: `INPUT.rejects.csv` beside it, or in the current
+/// directory when its directory cannot be written.
+fn open_rejects(input: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {
+    let name = rejects_name(input);
     let beside = input.with_file_name(&name);
     match std::fs::File::create(&beside) {
         Ok(f) => Ok((beside, f)),
@@ -505,6 +510,23 @@ fn import_events(app: &App, file: &Path, kind: EventFile) -> anyhow::Result<()> 
             }
         }
         eprintln!("rejected rows written to {}", path.display());
+    } else {
+        // A rejects file left by an earlier import of this file names rows that are
+        // now imported: it would mislead whoever opens it.
+        let old = file.with_file_name(rejects_name(file));
+        if old.is_file() && std::fs::remove_file(&old).is_ok() {
+            eprintln!(
+                "no row was rejected: the earlier rejects file {} was removed",
+                old.display()
+            );
+        }
+    }
+    if report.unplaced > 0 {
+        eprintln!(
+            "{} events are in no locality (no boundaries cover their points, or their place \
+             names matched none): import boundaries with `usalama import boundaries`",
+            report.unplaced
+        );
     }
     println!("{report}");
     // The alert rules are not run here: a full evaluation over a large store takes longer

@@ -419,6 +419,20 @@ fn acled_import_of_1000_rows_with_one_bad_row_imports_999_and_writes_the_rejects
         "imported 0, updated 0, unchanged 999, rejected 1"
     );
 
+    // The bad row mended: the earlier rejects file, which names it, is removed.
+    std::fs::write(&file, acled_csv(1000, 0)).unwrap();
+    let mended = run(&["import", "acled", f, "--data-dir", d]);
+    assert_eq!(
+        stdout(&mended).trim(),
+        "imported 1, updated 0, unchanged 999, rejected 0"
+    );
+    assert!(!rejects.exists());
+    assert!(
+        stderr(&mended).contains("the earlier rejects file"),
+        "{}",
+        stderr(&mended)
+    );
+
     // A fatal problem imports nothing and writes no rejects file.
     let broken = dir.path().join("broken.csv");
     std::fs::write(&broken, "event_id_cnty,event_date\nX1,2023-01-01\n").unwrap();

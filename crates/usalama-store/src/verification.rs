@@ -274,25 +274,30 @@ pub(crate) fn push_queue_cursor(f: &mut Filter, q: &QueueQuery) -> Result<(), St
 
 /// Events lasting longer than this many days (end less start) are the pool's "long"
 /// events, found through the partial index `events_long_span` (migration 0015).
-pub(crate) const LONG_SPAN_DAYS: i64 = 31;
+pub(crate) const LONG_SPAN_DAYS: u64 = 7;
+
+/// The longest an event may last, in days, to be in a pool: one known only to a year
+/// or more vaguely is not proposed as the duplicate of a dated report.
+pub(crate) const POOL_MAX_SPAN_DAYS: u64 = 366;
 
 /// The condition of `events_long_span` in `dialect`, word for word the index's (the
 /// planners use a partial index only for a query that states its condition).
 pub(crate) fn long_span_sql(dialect: Dialect) -> &'static str {
     match dialect {
-        Dialect::Sqlite => "julianday(e.occurred_end) - julianday(e.occurred_start) > 31",
-        Dialect::Postgres => "e.occurred_end - e.occurred_start > 31",
+        Dialect::Sqlite => "julianday(e.occurred_end) - julianday(e.occurred_start) > 7",
+        Dialect::Postgres => "e.occurred_end - e.occurred_start > 7",
     }
 }
 
 /// The filters of the pool `q`, to be read in turn, newest first, until `q.limit` events:
-/// first the long events ending more than [`LONG_SPAN_DAYS`] after the window (through
-/// `events_long_span`), then every event ending within the window or up to
-/// [`LONG_SPAN_DAYS`] after it (a range of `events_category`). Together they are every
-/// event of the category overlapping the window: one ending later than that started
-/// before the window's end, so lasts longer. Read as one query, "ending on or after the
-/// window's start" walked every event of the category up to the newest. `None` when no
-/// event can qualify (no coordinates and no locality).
+/// first the long events ending more than [`LONG_SPAN_DAYS`] and at most
+/// [`POOL_MAX_SPAN_DAYS`] after the window (through `events_long_span`), then every event
+/// ending within the window or up to [`LONG_SPAN_DAYS`] after it (a range of
+/// `events_category`). Together they are every event of the category overlapping the
+/// window that lasts at most [`POOL_MAX_SPAN_DAYS`]: one ending later than the second
+/// range started before the window's end, so is long. Read as one query, "ending on or
+/// after the window's start" walked every event of the category up to the newest. `None`
+/// when no event can qualify (no coordinates and no locality).
 pub(crate) fn pool_filters(q: &DuplicatePoolQuery, dialect: Dialect) -> Option<[Filter; 2]> {
     let mut f = Filter::new(dialect);
     f.push("e.category = {}", SqlValue::Text(q.category.clone()));
@@ -318,12 +323,16 @@ pub(crate) fn pool_filters(q: &DuplicatePoolQuery, dialect: Dialect) -> Option<[
         (None, None) => return None,
     };
     f.push_raw(place);
-    let month_after = q.occurred_to + chrono::Days::new(LONG_SPAN_DAYS as u64);
+    let week_after = q.occurred_to + chrono::Days::new(LONG_SPAN_DAYS);
     let mut long = f.clone();
     long.push_raw(long_span_sql(dialect).to_string());
-    long.push("e.occurred_end > {}", SqlValue::Date(month_after));
+    long.push("e.occurred_end > {}", SqlValue::Date(week_after));
+    long.push(
+        "e.occurred_end <= {}",
+        SqlValue::Date(q.occurred_to + chrono::Days::new(POOL_MAX_SPAN_DAYS)),
+    );
     f.push("e.occurred_end >= {}", SqlValue::Date(q.occurred_from));
-    f.push("e.occurred_end <= {}", SqlValue::Date(month_after));
+    f.push("e.occurred_end <= {}", SqlValue::Date(week_after));
     Some([long, f])
 }
 

@@ -517,9 +517,9 @@ fn duplicate_pool_filters_by_category_dates_and_place() {
     });
 }
 
-/// The pool is read in two parts (events ending within a month after the window, then
+/// The pool is read in two parts (events ending within a week after the window, then
 /// longer events through `events_long_span`); together they hold every event overlapping
-/// the window, newest first, and the limit counts across both.
+/// the window that lasts at most a year, newest first, and the limit counts across both.
 #[test]
 fn duplicate_pool_holds_long_events_overlapping_the_window_newest_first() {
     on_every_backend(|s| {
@@ -534,8 +534,8 @@ fn duplicate_pool_holds_long_events_overlapping_the_window_newest_first() {
             spanning(1, "2024-04-10", "2024-04-10"),
             // Overlaps the window and ends half a year after it: only the long part has it.
             spanning(2, "2024-01-01", "2024-10-01"),
-            // Lasts 31 days, ending 31 days after the window: the short part's last day.
-            spanning(3, "2024-04-13", "2024-05-14"),
+            // Lasts 7 days, ending 7 days after the window: the short part's last day.
+            spanning(3, "2024-04-13", "2024-04-20"),
             // Long, but starts after the window.
             spanning(4, "2024-05-01", "2024-12-01"),
             // Short, after the window.
@@ -544,6 +544,8 @@ fn duplicate_pool_holds_long_events_overlapping_the_window_newest_first() {
             spanning(6, "2023-06-01", "2024-04-01"),
             // Long and ending inside the window (the short part's range).
             spanning(7, "2023-06-01", "2024-04-08"),
+            // Known only to two years: too vague to be proposed.
+            spanning(8, "2023-06-01", "2025-05-31"),
         ];
         s.store.upsert_events(&evs, t0()).unwrap();
         let rules = usalama_domain::DuplicateRules::default();

@@ -452,7 +452,7 @@ mod tests {
         };
         let parts = pool_filters(&q, Dialect::Sqlite).unwrap();
         for (mut f, index) in parts.into_iter().zip([
-            "USING INDEX events_long_span (category=? AND occurred_end>?)",
+            "USING INDEX events_long_span (category=? AND occurred_end>? AND occurred_end<?)",
             "USING INDEX events_category (category=? AND occurred_end>? AND occurred_end<?)",
         ]) {
             let page = pool_sql(&mut f, sql::EVENT_COLUMNS, 2000);

@@ -57,13 +57,36 @@ pub(crate) fn breaks_in<'a>(cells: impl IntoIterator<Item = &'a [u8]>) -> usize 
         .sum()
 }
 
+/// What a file is when its first bytes say it is not text a CSV or JSON reader can take
+/// (a ZIP archive, which an `.xlsx` workbook also is; an older Excel `.xls`; gzip; text in
+/// UTF-16, as Excel's "Unicode Text" saves it), with what to do about it.
+pub fn not_text(head: &[u8]) -> Option<IngestError> {
+    let what = if head.starts_with(b"PK\x03\x04") {
+        "it is a ZIP archive (an .xlsx workbook is one too): unzip it and import the file \
+         inside, or open the workbook and save the sheet as CSV UTF-8"
+    } else if head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+        "it is an Excel 97-2003 workbook (.xls): open it and save the sheet as CSV UTF-8"
+    } else if head.starts_with(&[0x1F, 0x8B]) {
+        "it is gzip-compressed: decompress it (gunzip) and import the result"
+    } else if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
+        "it is UTF-16 text (Excel's \"Unicode Text\"): save it as CSV UTF-8"
+    } else {
+        return None;
+    };
+    Some(IngestError::Format(format!("not a text file: {what}")))
+}
+
 impl<R: Read> CsvIn<R> {
-    /// Opens `reader`, looking at its first 64 KiB for the delimiter and the encoding.
+    /// Opens `reader`, looking at its first 64 KiB for the delimiter and the encoding
+    /// (and refusing a file that is not text, [`not_text`]).
     pub fn open(reader: R) -> Result<Self, IngestError> {
         let mut buffered = BufReader::with_capacity(1 << 16, reader);
         let head = buffered
             .fill_buf()
             .map_err(|e| IngestError::Read(e.to_string()))?;
+        if let Some(e) = not_text(head) {
+            return Err(e);
+        }
         let delimiter = crate::ucdp::sniff_delimiter(head);
         let latin1 = text::looks_latin1(head);
         let rdr = csv::ReaderBuilder::new()
@@ -167,6 +190,20 @@ mod tests {
             rest.push(x);
         }
         assert!(rest.len() <= 1);
+    }
+
+    #[test]
+    fn files_that_are_not_text_are_named() {
+        for (head, says) in [
+            (&b"PK\x03\x04\x14\x00"[..], "ZIP archive"),
+            (&[0xD0, 0xCF, 0x11, 0xE0, 0xA1][..], ".xls"),
+            (&[0x1F, 0x8B, 0x08][..], "gzip"),
+            (&[0xFF, 0xFE, b'i', 0][..], "UTF-16"),
+        ] {
+            let e = CsvIn::open(head).err().expect("refused").to_string();
+            assert!(e.contains(says), "{e}");
+        }
+        assert!(not_text(b"\xef\xbb\xbfid,date\n").is_none());
     }
 
     #[test]

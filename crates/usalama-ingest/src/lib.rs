@@ -35,6 +35,7 @@ mod text;
 pub use acled::read_acled_csv;
 pub use alert_rules::{parse_alert_rules, AlertRules, DEFAULT_ALERT_RULES};
 pub use boundaries::{read_boundaries, BoundaryFeature, BoundaryFields, BoundarySet};
+pub use csvin::not_text;
 pub use export::{EventWriter, ExportFormat, ExportPlace, ExportRecord};
 pub use gazetteer::{Gazetteer, MatchKind, PlaceMatch, Resolution};
 pub use geojson_events::read_events_geojson;

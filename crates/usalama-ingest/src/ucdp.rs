@@ -194,7 +194,8 @@ impl Fields<'_, '_> {
         self.opt(c).ok_or_else(|| self.problem(c, "is empty"))
     }
     fn int(&self, c: Col, s: &str) -> Result<i64, Problem> {
-        parse_int(s).ok_or_else(|| self.problem(c, format!("'{s}' is not a whole number")))
+        crate::text::parse_int(s)
+            .ok_or_else(|| self.problem(c, format!("'{s}' is not a whole number")))
     }
     fn code(&self, c: Col, s: &str, what: &str) -> Result<u8, Problem> {
         let v = self.int(c, s)?;
@@ -212,10 +213,8 @@ impl Fields<'_, '_> {
         }
     }
     fn float(&self, c: Col, s: &str) -> Result<f64, Problem> {
-        s.parse::<f64>()
-            .ok()
-            .filter(|v| v.is_finite())
-            .ok_or_else(|| self.problem(c, format!("'{s}' is not a number")))
+        // A decimal comma too: semicolon files saved by spreadsheets in French locales.
+        crate::text::parse_float(s).ok_or_else(|| self.problem(c, format!("'{s}' is not a number")))
     }
     fn date(&self, c: Col, s: &str) -> Result<NaiveDate, Problem> {
         parse_date(s).ok_or_else(|| {
@@ -240,14 +239,6 @@ fn whole_id(s: &str) -> &str {
         }
         _ => s,
     }
-}
-
-/// Parses a whole number written as `12`, `-3` or `12.0`.
-fn parse_int(s: &str) -> Option<i64> {
-    s.parse::<i64>().ok().or_else(|| {
-        let f = s.parse::<f64>().ok()?;
-        (f.is_finite() && f.fract() == 0.0 && f.abs() < 9.0e15).then_some(f as i64)
-    })
 }
 
 /// Parses `2013-01-03`, `2009-02-20T00:00:00`, `2009-02-20 00:00:00.000` (a trailing `Z`
@@ -349,7 +340,10 @@ fn side(
     let Some(actor_name) = f.opt(name) else {
         return Ok(None);
     };
-    let ucdp_id = f.opt(new_id).or_else(|| f.opt(dset_id)).and_then(parse_int);
+    let ucdp_id = f
+        .opt(new_id)
+        .or_else(|| f.opt(dset_id))
+        .and_then(crate::text::parse_int);
     let key = (ucdp_id, actor_name.to_string());
     if let Some(a) = cache.0.get(&key) {
         return Ok(Some((a.clone(), EventActor { actor: a.id, role })));
@@ -617,14 +611,25 @@ impl<R: Read> Iterator for GedCsvRows<R> {
                         continue;
                     }
                     let vals = Row::from_csv(&self.rec, &self.idx);
-                    return Some(map_row(
-                        row,
-                        &vals,
-                        None,
-                        &self.taxonomy,
-                        self.now,
-                        &mut self.actors,
-                    ));
+                    let mapped =
+                        map_row(row, &vals, None, &self.taxonomy, self.now, &mut self.actors);
+                    // A row of the wrong width explains its problem better than the
+                    // column it happened to reach.
+                    let (cells, wanted) = (self.rec.len(), self.headers.len());
+                    return Some(mapped.map_err(|p| {
+                        if cells == wanted {
+                            return p;
+                        }
+                        Problem::new(
+                            row,
+                            "row",
+                            format!(
+                                "has {cells} cells where the header has {wanted}: the row may \
+                                 be cut short, or a cell holds an unquoted separator ({}: {})",
+                                p.field, p.reason
+                            ),
+                        )
+                    }));
                 }
                 Ok(false) => self.done = true,
                 Err(e) => {
@@ -668,6 +673,9 @@ pub fn read_ged_csv<R: Read>(
     let head = buffered
         .fill_buf()
         .map_err(|e| IngestError::Read(e.to_string()))?;
+    if let Some(e) = crate::csvin::not_text(head) {
+        return Err(e);
+    }
     let delimiter = sniff_delimiter(head);
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(delimiter)
@@ -929,9 +937,16 @@ mod tests {
     }
 
     #[test]
-    fn whole_numbers_and_wkt() {
-        assert_eq!(parse_int("12.0"), Some(12));
-        assert_eq!(parse_int("1.5"), None);
+    fn whole_numbers_decimal_commas_and_wkt() {
+        let text = "id;type_of_violence;date_start;best;latitude;longitude\n7;1;2020-01-01;12.0;4,36;18,55\n";
+        let row = read_ged_csv(text.as_bytes(), &taxonomy(), now())
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap();
+        let d = &row.event.data;
+        assert_eq!(d.point.map(|p| (p.lat(), p.lon())), Some((4.36, 18.55)));
+        assert_eq!(d.casualties.killed_best, Some(12));
         assert_eq!(parse_wkt_point("POINT (36.5 35.7)"), Some((36.5, 35.7)));
         assert_eq!(parse_wkt_point("point(1 2)"), Some((1.0, 2.0)));
         assert_eq!(parse_wkt_point("LINESTRING (1 2, 3 4)"), None);
@@ -969,6 +984,19 @@ mod tests {
         assert_eq!(rows[0].id, rows[1].id);
         assert_eq!(rows[0].external_id.as_deref(), Some("432101"));
         assert_eq!(rows[2].external_id.as_deref(), Some("4321.5"));
+    }
+
+    #[test]
+    fn a_row_of_the_wrong_width_says_so() {
+        let rows = csv_rows(&format!("{GOOD}\n7,3,4,Government of X,1\n"));
+        let p = rows[1].as_ref().unwrap_err();
+        assert_eq!(p.field, "row");
+        assert!(
+            p.reason.starts_with("has 5 cells where the header has 16"),
+            "{}",
+            p.reason
+        );
+        assert!(rows[0].is_ok());
     }
 
     #[test]

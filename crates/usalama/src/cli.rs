@@ -855,11 +855,24 @@ pub fn open_app_at(
     Ok(app)
 }
 
+/// Reads a whole file as UTF-8 text, naming what it is when it is not text.
 fn read_file(path: &Path) -> anyhow::Result<String> {
-    std::fs::read_to_string(path).map_err(|e| {
-        anyhow::Error::new(usalama_app::AppError::Import(
-            usalama_ingest::IngestError::Read(format!("{}: {e}", path.display())),
-        ))
+    let import = |e| anyhow::Error::new(usalama_app::AppError::Import(e));
+    let bytes = std::fs::read(path).map_err(|e| {
+        import(usalama_ingest::IngestError::Read(format!(
+            "{}: {e}",
+            path.display()
+        )))
+    })?;
+    if let Some(e) = usalama_ingest::not_text(&bytes[..bytes.len().min(8)]) {
+        return Err(import(e));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        import(usalama_ingest::IngestError::Read(format!(
+            "{}: not UTF-8 text at byte {} (save the file as UTF-8)",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        )))
     })
 }
 

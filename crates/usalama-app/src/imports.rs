@@ -375,6 +375,16 @@ impl App {
                         }
                     };
                     let mut data = imported.data;
+                    if data.point.is_some_and(|p| p.lat() == 0.0 && p.lon() == 0.0) {
+                        report.problems.push(Problem::new(
+                            row_no,
+                            "latitude",
+                            "latitude 0 and longitude 0 is a placeholder, not a place (it is \
+                             in the sea off West Africa): leave both cells empty when the \
+                             point is not known",
+                        ));
+                        continue;
+                    }
                     let mut path = data
                         .point
                         .map(|p| placer.place(p, data.location_precision))

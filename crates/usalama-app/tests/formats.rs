@@ -232,7 +232,7 @@ fn ucdp_and_acled_fatalities_are_never_summed() {
 /// A point outside every boundary that falls inside one once swapped is rejected only
 /// when the row names no country or that boundary's country: a row of another country
 /// (an event in Niger beside the boundaries of the Central African Republic) is
-/// imported, unplaced.
+/// imported, unplaced. A point at 0, 0 is a placeholder, rejected.
 #[test]
 fn a_point_of_another_country_is_not_taken_for_a_swapped_one() {
     on_every_backend(|s| {
@@ -256,6 +256,18 @@ fn a_point_of_another_country_is_not_taken_for_a_swapped_one() {
         let rows: Vec<usize> = r.problems.iter().map(|p| p.row).collect();
         assert_eq!(rows, [3, 4, 5]);
         assert_eq!(r.unplaced, 1);
+        // A point at 0, 0 is a placeholder, flagged whatever the country.
+        let zero = "id,type_of_violence,latitude,longitude,date_start,best,country\n\
+            9,1,0,0,2021-06-01,5,Niger\n";
+        let r = app
+            .import_ucdp_csv(&Principal::Operator, &mut zero.as_bytes(), &mut |_| {})
+            .unwrap();
+        assert_eq!(r.rejected(), 1);
+        assert!(
+            r.problems[0].reason.contains("placeholder"),
+            "{:?}",
+            r.problems
+        );
     });
 }
 

@@ -224,6 +224,7 @@ fn map_row(
     f: &Fields<'_>,
     taxonomy: &Taxonomy,
     has_civilian_targeting: bool,
+    date_order: DayOrder,
     now: DateTime<Utc>,
 ) -> Result<ImportRow, Problem> {
     let id = f.req(Col::EventIdCnty)?;
@@ -244,13 +245,13 @@ fn map_row(
         })?;
 
     let date_text = f.req(Col::EventDate)?;
-    let date = text::parse_date_span(date_text, DayOrder::DayFirst)
+    let date = text::parse_date_span(date_text, date_order)
         .filter(|s| s.precision == DatePrecision::Day)
         .ok_or_else(|| {
-            f.problem(
-                Col::EventDate,
-                format!("'{date_text}' is not a date (2019-03-15, 15/03/2019 or 15 March 2019)"),
-            )
+            let reason = text::order_conflict(date_text, date_order).unwrap_or_else(|| {
+                format!("'{date_text}' is not a date (2019-03-15, 15/03/2019 or 15 March 2019)")
+            });
+            f.problem(Col::EventDate, reason)
         })?
         .start;
     if date > now.date_naive() {
@@ -385,6 +386,7 @@ struct AcledRows<R: Read> {
     input: CsvIn<R>,
     idx: [Option<usize>; N],
     taxonomy: Taxonomy,
+    date_order: DayOrder,
     now: DateTime<Utc>,
 }
 
@@ -401,7 +403,13 @@ impl<R: Read> Iterator for AcledRows<R> {
             vals: csvin::cells(&rec, &self.idx),
         };
         let has_ct = self.idx[Col::CivilianTargeting.index()].is_some();
-        Some(map_row(&f, &self.taxonomy, has_ct, self.now))
+        Some(map_row(
+            &f,
+            &self.taxonomy,
+            has_ct,
+            self.date_order,
+            self.now,
+        ))
     }
 }
 
@@ -410,12 +418,31 @@ impl<R: Read> Iterator for AcledRows<R> {
 /// is an [`IngestError::MissingColumns`] and nothing is read. Each row then yields an
 /// event or a [`Problem`]; rows are numbered as in a spreadsheet (header = row 1). A file
 /// that is not UTF-8 is read as Windows-1252 (Latin-1).
+///
+/// All-numeric dates are read in one order of day and month for the whole file, decided
+/// before the first row from the dates that can only be read one way (`14/05/2023` is day
+/// first, `5/14/2023` month first, as a spreadsheet set up in the United States writes
+/// them); a date written the other way than most is rejected, naming `event_date`. When no
+/// date tells (`05/01/2023`), dates are day first, as ACLED writes them in its older
+/// layout. The order is decided from the first [`LOOK_AHEAD`](crate::text::LOOK_AHEAD)
+/// bytes of the file, which are kept in memory meanwhile.
 pub fn read_acled_csv<R: Read>(
     reader: R,
     taxonomy: &Taxonomy,
     now: DateTime<Utc>,
 ) -> Result<impl Iterator<Item = Result<ImportRow, Problem>>, IngestError> {
-    let mut input = CsvIn::open(reader)?;
+    let ahead = text::LookAhead::read(reader, text::LOOK_AHEAD);
+    let date_order = {
+        let mut first = ahead.records()?;
+        let headers = match first.next_record() {
+            Some(Ok((_, h))) => h,
+            _ => Vec::new(),
+        };
+        let idx: [Option<usize>; N] = csvin::index_columns(&headers, |i| Col::ALL[i].aliases());
+        let [votes] = ahead.votes(&mut first, [idx[Col::EventDate.index()]]);
+        votes.order(DayOrder::DayFirst)
+    };
+    let mut input = CsvIn::open(ahead.into_reader())?;
     let headers = match input.next_record() {
         Some(Ok((_, h))) => h,
         Some(Err(p)) => return Err(IngestError::Csv(p.reason)),
@@ -434,6 +461,7 @@ pub fn read_acled_csv<R: Read>(
         input,
         idx,
         taxonomy: taxonomy.clone(),
+        date_order,
         now,
     })
 }
@@ -577,6 +605,53 @@ mod tests {
             let got = one(&row).unwrap_err();
             assert!(got.starts_with(want), "{got} does not start with {want}");
         }
+    }
+
+    fn dates(text: &str) -> Vec<String> {
+        rows(text)
+            .into_iter()
+            .map(|r| match r {
+                Ok(e) => e.event.data.occurred_start.to_string(),
+                Err(p) => format!("row {} {}: {}", p.row, p.field, p.reason),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn month_first_dates_are_read_in_one_order_for_the_file() {
+        let head = "event_id_cnty,event_date,event_type,sub_event_type,latitude,longitude\n";
+        let row = |id: &str, date: &str| format!("{id},{date},Battles,Armed clash,15.5,32.5\n");
+        // Re-saved by a spreadsheet set up for the United States: 5/14 says month first,
+        // so 5/1 is the first of May, not the fifth of January.
+        let us = format!("{head}{}{}", row("A1", "5/14/2023"), row("A2", "5/1/2023"));
+        assert_eq!(dates(&us), ["2023-05-14", "2023-05-01"]);
+        // The same with a time of day after the dates.
+        let timed = us.replace("/2023,", "/2023 10:00,");
+        assert_eq!(dates(&timed), ["2023-05-14", "2023-05-01"]);
+        // Day first when no date tells (ACLED's older layout).
+        let dd = format!(
+            "{head}{}{}",
+            row("B1", "05/01/2023"),
+            row("B2", "2023-05-02")
+        );
+        assert_eq!(dates(&dd), ["2023-01-05", "2023-05-02"]);
+        // Both kinds: the rows against the majority are rejected, naming the field.
+        let mixed = format!(
+            "{head}{}{}{}{}",
+            row("C1", "14/05/2023"),
+            row("C2", "5/14/2023"),
+            row("C3", "15/05/2023"),
+            row("C4", "05/01/2023")
+        );
+        let got = dates(&mixed);
+        assert_eq!(got[0], "2023-05-14");
+        assert!(
+            got[1].starts_with("row 3 event_date: '5/14/2023' is written month first")
+                && got[1].contains("the other dates in this column are day first"),
+            "{}",
+            got[1]
+        );
+        assert_eq!(got[2..], ["2023-05-15", "2023-01-05"]);
     }
 
     #[test]

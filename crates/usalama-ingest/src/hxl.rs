@@ -433,6 +433,10 @@ pub(crate) struct Context {
     pub resolver: CategoryResolver,
     pub source: String,
     pub now: DateTime<Utc>,
+    /// The order of day and month of the first day's column.
+    pub start_order: DayOrder,
+    /// The order of day and month of the last day's column.
+    pub end_order: DayOrder,
 }
 
 /// Parses a truthy cell: `true`, `yes`, `1`, `y`, `x`, `oui`.
@@ -471,13 +475,13 @@ fn map_row(f: &Fields<'_>, cx: &Context) -> Result<ImportRow, Problem> {
         })?;
 
     let span = match (f.opt(F::Start), f.opt(F::Year)) {
-        (Some(s), _) => text::parse_date_span(s, DayOrder::Guess).ok_or_else(|| {
-            f.problem(
-                F::Start,
+        (Some(s), _) => text::parse_date_span(s, cx.start_order).ok_or_else(|| {
+            let reason = text::order_conflict(s, cx.start_order).unwrap_or_else(|| {
                 format!(
                     "'{s}' is not a date (2019-03-15, 15/03/2019, 15 March 2019, 2019-03 or 2019)"
-                ),
-            )
+                )
+            });
+            f.problem(F::Start, reason)
         })?,
         (None, Some(y)) => text::parse_int(y)
             .and_then(|y| i32::try_from(y).ok())
@@ -497,8 +501,12 @@ fn map_row(f: &Fields<'_>, cx: &Context) -> Result<ImportRow, Problem> {
     }
     let (end, mut precision) = match f.opt(F::End) {
         Some(s) => {
-            let e = text::parse_date_span(s, DayOrder::Guess)
-                .ok_or_else(|| f.problem(F::End, format!("'{s}' is not a date")))?
+            let e = text::parse_date_span(s, cx.end_order)
+                .ok_or_else(|| {
+                    let reason = text::order_conflict(s, cx.end_order)
+                        .unwrap_or_else(|| format!("'{s}' is not a date"));
+                    f.problem(F::End, reason)
+                })?
                 .end;
             if e < start {
                 return Err(f.problem(F::End, format!("{e} is before the first day {start}")));
@@ -743,13 +751,29 @@ pub fn read_hxl_header<R: Read>(reader: R) -> Result<HxlHeader, IngestError> {
 /// `#event+type` an [`IngestError::MissingColumns`]: nothing is read then. Rows are
 /// numbered as in a spreadsheet, header rows included. `source` names the dataset (e.g.
 /// `hxl`); the caller validates it.
+///
+/// All-numeric dates are read in one order of day and month per column (`#date`, and
+/// `#date+end` on its own), decided before the first row from the dates that can only be
+/// read one way (`14/05/2023` is day first, `5/14/2023` month first); a date written the
+/// other way than most in its column is rejected, naming the column. When no date tells
+/// (`05/01/2023`), or as many tell one way as the other, dates are day first, as most of the
+/// world writes them. The order is decided from the first
+/// [`LOOK_AHEAD`](crate::text::LOOK_AHEAD) bytes of the file, which are kept in memory
+/// meanwhile.
 pub fn read_hxl_csv<R: Read>(
     reader: R,
     taxonomy: &Taxonomy,
     source: &str,
     now: DateTime<Utc>,
 ) -> Result<impl Iterator<Item = Result<ImportRow, Problem>>, IngestError> {
-    let mut input = CsvIn::open(reader)?;
+    let ahead = text::LookAhead::read(reader, text::LOOK_AHEAD);
+    let [start_votes, end_votes] = {
+        let mut first = ahead.records()?;
+        let header = find_header(&mut first)?;
+        let idx = map_columns(&header.columns);
+        ahead.votes(&mut first, [idx[fi(F::Start)], idx[fi(F::End)]])
+    };
+    let mut input = CsvIn::open(ahead.into_reader())?;
     let header = find_header(&mut input)?;
     let idx = map_columns(&header.columns);
     let mut missing = Vec::new();
@@ -770,6 +794,8 @@ pub fn read_hxl_csv<R: Read>(
             resolver: CategoryResolver::new(taxonomy),
             source: source.to_string(),
             now,
+            start_order: start_votes.order(DayOrder::DayFirst),
+            end_order: end_votes.order(DayOrder::DayFirst),
         },
     })
 }
@@ -924,21 +950,33 @@ mod tests {
     }
 
     #[test]
-    fn libhxl_mixed_dates_all_read() {
+    fn libhxl_mixed_dates_read_in_one_order() {
+        // One date month first (03-18-14) and one day first (19/3/15): as many of each, so
+        // the column is day first and 03-18-14 is the one refused.
         let bytes = include_bytes!("../../../data/samples/hxl/libhxl_input-date.csv");
         let mut input = CsvIn::open(&bytes[..]).unwrap();
         let header = find_header(&mut input).unwrap();
         let col = map_columns(&header.columns)[fi(F::Start)].unwrap();
-        let mut dates = Vec::new();
+        let mut cells_of_col = Vec::new();
+        let mut votes = text::OrderVotes::default();
         while let Some(Ok((_, cells))) = input.next_record() {
-            let span = text::parse_date_span(&cells[col], DayOrder::Guess).unwrap();
-            dates.push(span.start.to_string());
+            votes.add(&cells[col]);
+            cells_of_col.push(cells[col].clone());
         }
+        let order = votes.order(DayOrder::DayFirst);
+        assert_eq!(order, DayOrder::DayFirst);
+        let dates: Vec<String> = cells_of_col
+            .iter()
+            .map(|c| match text::parse_date_span(c, order) {
+                Some(span) => span.start.to_string(),
+                None => text::order_conflict(c, order).unwrap(),
+            })
+            .collect();
+        assert_eq!(dates[0], "2015-03-01");
+        assert!(dates[1].starts_with("'03-18-14' is written month first"));
         assert_eq!(
-            dates,
+            dates[2..],
             [
-                "2015-03-01",
-                "2014-03-18",
                 "2015-03-01",
                 "2015-03-02",
                 "2015-03-10",
@@ -946,6 +984,56 @@ mod tests {
                 "2015-03-19",
                 "2015-03-31"
             ]
+        );
+    }
+
+    fn outcomes(text: &str) -> Vec<String> {
+        rows(text)
+            .into_iter()
+            .map(|r| match r {
+                Ok(e) => {
+                    let d = &e.event.data;
+                    format!("{}..{}", d.occurred_start, d.occurred_end)
+                }
+                Err(p) => format!("row {} {}: {}", p.row, p.field, p.reason),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn dates_are_read_in_one_order_per_column() {
+        // One file, one order: 5/14 says month first, so 5/1 is the first of May.
+        let us = "Date,Place,Type,Killed\n#date,#loc+name,#event+type,#affected+killed\n5/14/2023,Khartoum,Armed clash,10\n5/1/2023,Omdurman,Armed clash,4\n";
+        assert_eq!(
+            outcomes(us),
+            ["2023-05-14..2023-05-14", "2023-05-01..2023-05-01"]
+        );
+        // Each column by its own dates: the start column is day first, the end column
+        // month first.
+        let cols = "#date+start,#date+end,#event+type\n14/05/2023,05/14/2023,Armed clash\n01/05/2023,05/02/2023,Armed clash\n";
+        assert_eq!(
+            outcomes(cols),
+            ["2023-05-14..2023-05-14", "2023-05-01..2023-05-02"]
+        );
+        // Against the majority: rejected, naming the column.
+        let mixed = "#date,#event+type\n14/05/2023,Armed clash\n15/05/2023,Armed clash\n5/16/2023,Armed clash\n05/01/2023,Armed clash\n";
+        let got = outcomes(mixed);
+        assert!(
+            got[2].starts_with("row 4 #date: '5/16/2023' is written month first"),
+            "{}",
+            got[2]
+        );
+        assert_eq!(got[3], "2023-01-05..2023-01-05");
+    }
+
+    #[test]
+    fn dates_with_a_time_are_read_in_the_column_order() {
+        let text = "ID,Date,Type\n#event+id,#date,#event+type\nT1,01/05/2023 10:00,Armed clash\nT2,01/05/2023,Armed clash\nT3,2023/05/01 10:00:00,Armed clash\nT4,20230501,Armed clash\n";
+        assert_eq!(outcomes(text), ["2023-05-01..2023-05-01"; 4]);
+        let us = "#date,#event+type\n05/14/2023 23:59,Armed clash\n05/01/2023 10:00,Armed clash\n";
+        assert_eq!(
+            outcomes(us),
+            ["2023-05-14..2023-05-14", "2023-05-01..2023-05-01"]
         );
     }
 

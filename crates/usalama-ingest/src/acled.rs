@@ -118,6 +118,11 @@ const KEPT: &[Col] = &[
 /// international organisation. `None` for an unknown code.
 pub fn acled_actor_kind(inter: &str, name: &str) -> Option<ActorKind> {
     let inter = inter.trim().to_lowercase();
+    // A whole number may be written `1.0`, as spreadsheets and data frames do.
+    let inter = match text::parse_int(&inter) {
+        Some(n) => n.to_string(),
+        None => inter,
+    };
     let code = match inter.as_str() {
         "1" | "state forces" => 1,
         "2" | "rebel group" | "rebel groups" => 2,
@@ -388,15 +393,24 @@ struct AcledRows<R: Read> {
     taxonomy: Taxonomy,
     date_order: DayOrder,
     now: DateTime<Utc>,
+    /// Whether the next record is the first after the header (which may be HDX's row of
+    /// HXL hashtags).
+    first: bool,
 }
 
 impl<R: Read> Iterator for AcledRows<R> {
     type Item = Result<ImportRow, Problem>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let (row, rec) = match self.input.next_record()? {
-            Ok(r) => r,
-            Err(p) => return Some(Err(p)),
+        let (row, rec) = loop {
+            let (row, rec) = match self.input.next_record()? {
+                Ok(r) => r,
+                Err(p) => return Some(Err(p)),
+            };
+            if std::mem::take(&mut self.first) && crate::hxl::is_hashtags_only(&rec) {
+                continue;
+            }
+            break (row, rec);
         };
         let f = Fields {
             row,
@@ -417,7 +431,9 @@ impl<R: Read> Iterator for AcledRows<R> {
 /// required column (`event_id_cnty`, `event_date`, `event_type`, `latitude`, `longitude`)
 /// is an [`IngestError::MissingColumns`] and nothing is read. Each row then yields an
 /// event or a [`Problem`]; rows are numbered as in a spreadsheet (header = row 1). A file
-/// that is not UTF-8 is read as Windows-1252 (Latin-1).
+/// that is not UTF-8 is read as Windows-1252 (Latin-1). A row right after the header
+/// whose non-empty cells are all HXL hashtags (`#event+code`, `#date+occurred`, …, as in
+/// the ACLED files on HDX) is skipped.
 ///
 /// All-numeric dates are read in one order of day and month for the whole file, decided
 /// before the first row from the dates that can only be read one way (`14/05/2023` is day
@@ -463,6 +479,7 @@ pub fn read_acled_csv<R: Read>(
         taxonomy: taxonomy.clone(),
         date_order,
         now,
+        first: true,
     })
 }
 
@@ -655,6 +672,23 @@ mod tests {
     }
 
     #[test]
+    fn hdx_row_of_hashtags_under_the_header_is_skipped() {
+        let text = "event_id_cnty,event_date,year,event_type,sub_event_type,actor1,actor2,admin1,location,latitude,longitude,notes,fatalities,iso3\n#event+code,#date+occurred,#date+year,#event+type,#event+type+sub,#group+name+first,#group+name+second,#adm1+name,#loc+name,#geo+lat,#geo+lon,#description,#affected+killed,#country+code\nYEM87002,2023-05-02,2023,Explosions/Remote violence,Shelling/artillery/missile attack,Military Forces of Yemen (2017-) Supreme Political Council,Civilians (Yemen),Al Hudaydah,Hays,13.9283,43.4817,Shelling on Hays,1,YEM\n";
+        let r = rows(text);
+        assert_eq!(r.len(), 1);
+        let e = r[0].as_ref().unwrap();
+        assert_eq!(
+            (e.row, e.event.data.external_id.as_deref()),
+            (3, Some("YEM87002"))
+        );
+        // Only right after the header, and only when every cell is a hashtag.
+        let later = format!("{HEADER}\n{GOOD}\n#event+code,#date\n");
+        assert!(rows(&later)[1].is_err());
+        let half = format!("{HEADER}\n#event+code,2023-05-14\n");
+        assert!(rows(&half)[0].is_err());
+    }
+
+    #[test]
     fn missing_columns_are_fatal() {
         let err = read_acled_csv("event_id_cnty,event_date\n".as_bytes(), &taxonomy(), now())
             .err()
@@ -698,5 +732,25 @@ mod tests {
             Some(ActorKind::InternationalOrganisation)
         );
         assert_eq!(acled_actor_kind("9", "x"), None);
+        assert_eq!(acled_actor_kind("1.5", "x"), None);
+        assert_eq!(acled_actor_kind("0", "x"), None);
+    }
+
+    #[test]
+    fn inter_codes_written_as_decimals() {
+        assert_eq!(
+            acled_actor_kind("1.0", "x"),
+            Some(ActorKind::StateSecurityForce)
+        );
+        assert_eq!(acled_actor_kind(" 7.00 ", "x"), Some(ActorKind::Civilians));
+        let text = "event_id_cnty,event_date,time_precision,event_type,sub_event_type,actor1,inter1,actor2,inter2,latitude,longitude,geo_precision,fatalities\nNIG30002,2023-05-02,1.0,Battles,Armed clash,Military Forces of Nigeria (2015-2023),1.0,Boko Haram - JAS,2.0,11.0866,13.6907,2.0,5.0\n";
+        let r = rows(text).remove(0).unwrap();
+        let kinds: Vec<_> = r.event.actors.iter().map(|a| a.kind).collect();
+        assert_eq!(
+            kinds,
+            [ActorKind::StateSecurityForce, ActorKind::NonStateArmedGroup]
+        );
+        assert_eq!(r.event.data.casualties.killed_best, Some(5));
+        assert_eq!(r.event.data.source_codes.get("inter1"), Some("1.0"));
     }
 }

@@ -101,6 +101,13 @@ pub fn is_hashtag_row(cells: &[String]) -> bool {
     tags > 0 && tags * 2 > non_empty
 }
 
+/// Whether every non-empty cell of a row (and there is at least one) is an HXL tag spec: the
+/// row of hashtags HDX puts under a file's column names.
+pub fn is_hashtags_only(cells: &[String]) -> bool {
+    let mut non_empty = cells.iter().filter(|c| !c.trim().is_empty()).peekable();
+    non_empty.peek().is_some() && non_empty.all(|c| TagSpec::parse(c).is_some())
+}
+
 /// The fields the reader takes from an HXL file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum F {

@@ -139,17 +139,37 @@ pub fn acled_actor_kind(inter: &str, name: &str) -> Option<ActorKind> {
         2 => ActorKind::NonStateArmedGroup,
         3 | 4 => ActorKind::Militia,
         5..=7 => ActorKind::Civilians,
-        _ => {
-            let n = name.to_lowercase();
-            if n.contains("private security") {
-                ActorKind::PrivateSecurityCompany
-            } else if n.starts_with("military forces of") || n.starts_with("police forces of") {
-                ActorKind::StateSecurityForce
-            } else {
-                ActorKind::InternationalOrganisation
-            }
-        }
+        _ => match acled_name_kind(name) {
+            Some(k @ (ActorKind::PrivateSecurityCompany | ActorKind::StateSecurityForce)) => k,
+            _ => ActorKind::InternationalOrganisation,
+        },
     })
+}
+
+/// The actor kind an ACLED actor name says by ACLED's naming conventions:
+/// `Military Forces of X (…)` and `Police Forces of X (…)` state security forces; a name
+/// with "Private Security" a private security company; `Civilians (X)`, `Protesters (X)` and
+/// `Rioters (X)` (or the word alone) civilians, as ACLED's codes 5-7 are. `None` for any
+/// other name.
+pub fn acled_name_kind(name: &str) -> Option<ActorKind> {
+    let n = name.trim().to_lowercase();
+    let base = n.split('(').next().unwrap_or("").trim();
+    if n.contains("private security") {
+        Some(ActorKind::PrivateSecurityCompany)
+    } else if n.starts_with("military forces of") || n.starts_with("police forces of") {
+        Some(ActorKind::StateSecurityForce)
+    } else if matches!(base, "civilians" | "protesters" | "rioters") {
+        Some(ActorKind::Civilians)
+    } else {
+        None
+    }
+}
+
+/// The kind of an actor known only by its name (no ACLED `inter` code): ACLED's naming
+/// conventions ([`acled_name_kind`]) first, then UCDP's ([`crate::ucdp::ucdp_actor_kind`]:
+/// `Government of X` state forces, militias by name, else a non-state armed group).
+pub fn actor_kind_by_name(name: &str) -> ActorKind {
+    acled_name_kind(name).unwrap_or_else(|| crate::ucdp::ucdp_actor_kind(name))
 }
 
 /// The ACLED column a domain validation error is about.
@@ -213,7 +233,7 @@ fn actor(
                 format!("'{code}' is not an ACLED actor type code 1-8 or name"),
             )
         })?,
-        None => crate::ucdp::ucdp_actor_kind(actor_name),
+        None => actor_kind_by_name(actor_name),
     };
     let id = ActorId::derived(&format!("acled:{}", actor_name.to_lowercase()));
     let external = ExternalActorIds {
@@ -734,6 +754,43 @@ mod tests {
         assert_eq!(acled_actor_kind("9", "x"), None);
         assert_eq!(acled_actor_kind("1.5", "x"), None);
         assert_eq!(acled_actor_kind("0", "x"), None);
+    }
+
+    #[test]
+    fn actor_kinds_from_names_acled_then_ucdp() {
+        for (name, kind) in [
+            ("Civilians (Yemen)", ActorKind::Civilians),
+            ("Protesters (Yemen)", ActorKind::Civilians),
+            ("Rioters (Kenya)", ActorKind::Civilians),
+            (
+                "Military Forces of Yemen (2012-) Presidential Leadership Council",
+                ActorKind::StateSecurityForce,
+            ),
+            (
+                "Police Forces of Yemen (2017-) Supreme Political Council",
+                ActorKind::StateSecurityForce,
+            ),
+            (
+                "Private Security Forces (Nigeria)",
+                ActorKind::PrivateSecurityCompany,
+            ),
+            // UCDP-style names keep their kinds.
+            ("Government of Mali", ActorKind::StateSecurityForce),
+            ("Civilians", ActorKind::Civilians),
+            ("Anti-balaka", ActorKind::Militia),
+            ("Fulani Ethnic Militia (Nigeria)", ActorKind::Militia),
+            ("IS", ActorKind::NonStateArmedGroup),
+            (
+                "Mutiny of Military Forces of Sudan (2019-)",
+                ActorKind::NonStateArmedGroup,
+            ),
+            (
+                "Unidentified Armed Group (Yemen)",
+                ActorKind::NonStateArmedGroup,
+            ),
+        ] {
+            assert_eq!(actor_kind_by_name(name), kind, "{name}");
+        }
     }
 
     #[test]

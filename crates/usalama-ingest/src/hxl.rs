@@ -14,7 +14,7 @@
 //! | last day | `#date+end` (else the first day, or the end of the month/year given) |
 //! | category | `#event+type` (a category code, a category label in any language, or an ACLED event type, with `#event+type+sub` as ACLED sub-event type) |
 //! | place | `#geo+lat` + `#geo+lon` (or `#geo+coord` "lat,lon"), `#geo+precision`; `#adm1+code`, `#adm1+name`, `#adm2+code`, `#adm2+name`, `#adm3+code`, `#adm3+name`, `#loc+name` |
-//! | actors | `#group+name+first` (or `#group+name`), `#group+name+second` |
+//! | actors | `#group+name+first` (or `#group+name`), `#group+name+second`; the kind from the name, by ACLED's naming conventions then UCDP's ([`crate::acled::actor_kind_by_name`]) |
 //! | people harmed | `#affected+killed` (`+min`/`+max` for the range), `#affected+injured`, `#affected+abducted`, `#affected+displaced` |
 //! | text | `#description`; `#meta+source`, `#country+code`, `#country+name` and the event type are kept in `source_codes` |
 //!
@@ -594,7 +594,7 @@ fn map_row(f: &Fields<'_>, cx: &Context) -> Result<ImportRow, Problem> {
             let a = Actor::new(
                 id,
                 name,
-                crate::ucdp::ucdp_actor_kind(name),
+                crate::acled::actor_kind_by_name(name),
                 ExternalActorIds::default(),
             )
             .map_err(|e| f.problem(field, e.reason))?;
@@ -811,6 +811,7 @@ pub fn read_hxl_csv<R: Read>(
 mod tests {
     use super::*;
     use crate::taxonomy_file::{parse_taxonomy, DEFAULT_TAXONOMY};
+    use usalama_domain::ActorKind;
 
     fn taxonomy() -> Taxonomy {
         parse_taxonomy(DEFAULT_TAXONOMY).unwrap()
@@ -1041,6 +1042,24 @@ mod tests {
         assert_eq!(
             outcomes(us),
             ["2023-05-14..2023-05-14", "2023-05-01..2023-05-01"]
+        );
+    }
+
+    #[test]
+    fn acled_actor_names_get_their_kinds() {
+        let text = "event_id_cnty,event_date,event_type,actor1,actor2,latitude,longitude,fatalities\n#event+code,#date+occurred,#event+type,#group+name+first,#group+name+second,#geo+lat,#geo+lon,#affected+killed\nYEM1,2023-05-02,Violence against civilians,Police Forces of Yemen (2017-) Supreme Political Council,Civilians (Yemen),13.9283,43.4817,1\nYEM2,2023-05-03,Battles,Military Forces of Yemen (2012-) Presidential Leadership Council,Protesters (Yemen),15.4608,45.3258,0\nYEM3,2023-05-04,Battles,Government of Yemen,Houthis,15.4,45.3,0\n";
+        let kinds: Vec<Vec<ActorKind>> = rows(text)
+            .into_iter()
+            .map(|r| r.unwrap().event.actors.iter().map(|a| a.kind).collect())
+            .collect();
+        use ActorKind::*;
+        assert_eq!(
+            kinds,
+            [
+                vec![StateSecurityForce, Civilians],
+                vec![StateSecurityForce, Civilians],
+                vec![StateSecurityForce, NonStateArmedGroup]
+            ]
         );
     }
 

@@ -20,8 +20,11 @@
 //!
 //! `#date` and `#event+type` are required. Events are unverified and carry the source the
 //! caller names (`hxl` by default). Without `#event+id`, a row's id is a hash of its
-//! recognised cells: re-importing the same file adds nothing, but an edited row becomes a
-//! new event, so files meant to be updated should carry `#event+id`.
+//! recognised cells, and the k-th row of a file with the same cells as earlier ones gets
+//! the hash and k (two identical incidents are two events): re-importing the same file adds
+//! nothing, but an edited row becomes a new event, so files meant to be updated should
+//! carry `#event+id`. The reader keeps one hash and count per distinct row without
+//! `#event+id` (about 16 bytes each) to number them.
 
 use crate::csvin::CsvIn;
 use crate::imported::{ImportRow, PlaceHints};
@@ -464,7 +467,9 @@ pub(crate) fn precision_of_span(start: chrono::NaiveDate, end: chrono::NaiveDate
     }
 }
 
-fn map_row(f: &Fields<'_>, cx: &Context) -> Result<ImportRow, Problem> {
+/// Maps one row; `occurrence` is how many rows of the file so far (this one included) have
+/// the same recognised cells, for the ids of rows without `#event+id`.
+fn map_row(f: &Fields<'_>, cx: &Context, occurrence: u32) -> Result<ImportRow, Problem> {
     let type_text = f
         .opt(F::Type)
         .ok_or_else(|| f.problem(F::Type, "is empty"))?;
@@ -583,7 +588,10 @@ fn map_row(f: &Fields<'_>, cx: &Context) -> Result<ImportRow, Problem> {
 
     let external_id = match f.opt(F::Id) {
         Some(id) => truncate(id, 200),
-        None => format!("row-{:016x}", fnv1a(&f.vals)),
+        None => match occurrence {
+            0 | 1 => format!("row-{:016x}", fnv1a(&f.vals)),
+            k => format!("row-{:016x}-{k}", fnv1a(&f.vals)),
+        },
     };
 
     let mut actors = Vec::with_capacity(2);
@@ -699,6 +707,8 @@ struct HxlRows<R: Read> {
     input: CsvIn<R>,
     idx: [Option<usize>; NF],
     cx: Context,
+    /// How many rows without `#event+id` have had each hash of recognised cells so far.
+    seen: HashMap<u64, u32>,
 }
 
 impl<R: Read> Iterator for HxlRows<R> {
@@ -713,7 +723,15 @@ impl<R: Read> Iterator for HxlRows<R> {
             row,
             vals: crate::csvin::cells(&rec, &self.idx),
         };
-        Some(map_row(&f, &self.cx))
+        let occurrence = match f.opt(F::Id) {
+            Some(_) => 0,
+            None => {
+                let n = self.seen.entry(fnv1a(&f.vals)).or_insert(0);
+                *n = n.saturating_add(1);
+                *n
+            }
+        };
+        Some(map_row(&f, &self.cx, occurrence))
     }
 }
 
@@ -729,6 +747,7 @@ pub struct HxlHeader {
 
 fn find_header<R: Read>(input: &mut CsvIn<R>) -> Result<HxlHeader, IngestError> {
     let mut seen = 0;
+    let mut acled_layout = false;
     while let Some(r) = input.next_record() {
         let (row, cells) =
             r.map_err(|p| IngestError::Csv(format!("row {}: {}", p.row, p.reason)))?;
@@ -738,14 +757,27 @@ fn find_header<R: Read>(input: &mut CsvIn<R>) -> Result<HxlHeader, IngestError> 
                 columns: cells.iter().map(|c| TagSpec::parse(c)).collect(),
             });
         }
+        if seen == 0 {
+            acled_layout = cells.iter().any(|c| {
+                c.trim_start_matches('\u{feff}')
+                    .trim()
+                    .eq_ignore_ascii_case("event_id_cnty")
+            });
+        }
         seen += 1;
         if seen >= MAX_HEADER_ROWS {
             break;
         }
     }
-    Err(IngestError::Format(format!(
-        "not an HXL file: no row of hashtags (#date, #event+type, …) in the first {MAX_HEADER_ROWS} rows"
-    )))
+    Err(IngestError::Format(if acled_layout {
+        "this is an ACLED export (it has an event_id_cnty column), not an HXL file: \
+         import it with `usalama import acled`"
+            .to_string()
+    } else {
+        format!(
+            "not an HXL file: no row of hashtags (#date, #event+type, …) in the first {MAX_HEADER_ROWS} rows"
+        )
+    }))
 }
 
 /// Reads only the hashtag row of an HXL file (for inspection and tests).
@@ -804,6 +836,7 @@ pub fn read_hxl_csv<R: Read>(
             start_order: start_votes.order(DayOrder::DayFirst),
             end_order: end_votes.order(DayOrder::DayFirst),
         },
+        seen: HashMap::new(),
     })
 }
 
@@ -1043,6 +1076,54 @@ mod tests {
             outcomes(us),
             ["2023-05-14..2023-05-14", "2023-05-01..2023-05-01"]
         );
+    }
+
+    #[test]
+    fn identical_rows_without_an_id_are_each_an_event() {
+        let text = "Date,Place,Type,Killed\n#date,#loc+name,#event+type,#affected+killed\n2023-05-01,Gao,Armed clash,1\n2023-05-01,Gao,Armed clash,1\n2023-05-02,Gao,Armed clash,1\n2023-05-01,Gao,Armed clash,1\n";
+        let ids = |t: &str| -> Vec<String> {
+            rows(t)
+                .into_iter()
+                .map(|r| r.unwrap().event.data.external_id.unwrap())
+                .collect()
+        };
+        let a = ids(text);
+        let distinct: BTreeSet<&String> = a.iter().collect();
+        assert_eq!(distinct.len(), 4, "{a:?}");
+        // The first keeps the id it always had; the others are numbered after it.
+        assert_eq!(a[1], format!("{}-2", a[0]));
+        assert_eq!(a[3], format!("{}-3", a[0]));
+        // Stable: the same file gives the same ids again.
+        assert_eq!(ids(text), a);
+        // Rows with an id are left alone.
+        let with_id =
+            "#event+id,#date,#event+type\nE1,2023-05-01,Armed clash\nE1,2023-05-01,Armed clash\n";
+        assert_eq!(ids(with_id), ["E1", "E1"]);
+    }
+
+    #[test]
+    fn an_acled_export_is_sent_to_the_acled_importer() {
+        let text =
+            "event_id_cnty,event_date,event_type,latitude,longitude\nX1,2023-05-01,Battles,1,2\n";
+        let Some(IngestError::Format(msg)) =
+            read_hxl_csv(text.as_bytes(), &taxonomy(), "hxl", now()).err()
+        else {
+            panic!("not a format error");
+        };
+        assert!(msg.contains("usalama import acled"), "{msg}");
+        let upper = text.replace("event_id_cnty", "EVENT_ID_CNTY");
+        let Some(IngestError::Format(msg)) =
+            read_hxl_csv(upper.as_bytes(), &taxonomy(), "hxl", now()).err()
+        else {
+            panic!("not a format error");
+        };
+        assert!(msg.contains("usalama import acled"), "{msg}");
+        let Some(IngestError::Format(msg)) =
+            read_hxl_csv("a,b\n1,2\n".as_bytes(), &taxonomy(), "hxl", now()).err()
+        else {
+            panic!("not a format error");
+        };
+        assert!(msg.starts_with("not an HXL file"), "{msg}");
     }
 
     #[test]

@@ -118,6 +118,11 @@ const KEPT: &[Col] = &[
 /// international organisation. `None` for an unknown code.
 pub fn acled_actor_kind(inter: &str, name: &str) -> Option<ActorKind> {
     let inter = inter.trim().to_lowercase();
+    // A whole number may be written `1.0`, as spreadsheets and data frames do.
+    let inter = match text::parse_int(&inter) {
+        Some(n) => n.to_string(),
+        None => inter,
+    };
     let code = match inter.as_str() {
         "1" | "state forces" => 1,
         "2" | "rebel group" | "rebel groups" => 2,
@@ -134,17 +139,37 @@ pub fn acled_actor_kind(inter: &str, name: &str) -> Option<ActorKind> {
         2 => ActorKind::NonStateArmedGroup,
         3 | 4 => ActorKind::Militia,
         5..=7 => ActorKind::Civilians,
-        _ => {
-            let n = name.to_lowercase();
-            if n.contains("private security") {
-                ActorKind::PrivateSecurityCompany
-            } else if n.starts_with("military forces of") || n.starts_with("police forces of") {
-                ActorKind::StateSecurityForce
-            } else {
-                ActorKind::InternationalOrganisation
-            }
-        }
+        _ => match acled_name_kind(name) {
+            Some(k @ (ActorKind::PrivateSecurityCompany | ActorKind::StateSecurityForce)) => k,
+            _ => ActorKind::InternationalOrganisation,
+        },
     })
+}
+
+/// The actor kind an ACLED actor name says by ACLED's naming conventions:
+/// `Military Forces of X (…)` and `Police Forces of X (…)` state security forces; a name
+/// with "Private Security" a private security company; `Civilians (X)`, `Protesters (X)` and
+/// `Rioters (X)` (or the word alone) civilians, as ACLED's codes 5-7 are. `None` for any
+/// other name.
+pub fn acled_name_kind(name: &str) -> Option<ActorKind> {
+    let n = name.trim().to_lowercase();
+    let base = n.split('(').next().unwrap_or("").trim();
+    if n.contains("private security") {
+        Some(ActorKind::PrivateSecurityCompany)
+    } else if n.starts_with("military forces of") || n.starts_with("police forces of") {
+        Some(ActorKind::StateSecurityForce)
+    } else if matches!(base, "civilians" | "protesters" | "rioters") {
+        Some(ActorKind::Civilians)
+    } else {
+        None
+    }
+}
+
+/// The kind of an actor known only by its name (no ACLED `inter` code): ACLED's naming
+/// conventions ([`acled_name_kind`]) first, then UCDP's ([`crate::ucdp::ucdp_actor_kind`]:
+/// `Government of X` state forces, militias by name, else a non-state armed group).
+pub fn actor_kind_by_name(name: &str) -> ActorKind {
+    acled_name_kind(name).unwrap_or_else(|| crate::ucdp::ucdp_actor_kind(name))
 }
 
 /// The ACLED column a domain validation error is about.
@@ -208,7 +233,7 @@ fn actor(
                 format!("'{code}' is not an ACLED actor type code 1-8 or name"),
             )
         })?,
-        None => crate::ucdp::ucdp_actor_kind(actor_name),
+        None => actor_kind_by_name(actor_name),
     };
     let id = ActorId::derived(&format!("acled:{}", actor_name.to_lowercase()));
     let external = ExternalActorIds {
@@ -224,6 +249,7 @@ fn map_row(
     f: &Fields<'_>,
     taxonomy: &Taxonomy,
     has_civilian_targeting: bool,
+    date_order: DayOrder,
     now: DateTime<Utc>,
 ) -> Result<ImportRow, Problem> {
     let id = f.req(Col::EventIdCnty)?;
@@ -244,13 +270,13 @@ fn map_row(
         })?;
 
     let date_text = f.req(Col::EventDate)?;
-    let date = text::parse_date_span(date_text, DayOrder::DayFirst)
+    let date = text::parse_date_span(date_text, date_order)
         .filter(|s| s.precision == DatePrecision::Day)
         .ok_or_else(|| {
-            f.problem(
-                Col::EventDate,
-                format!("'{date_text}' is not a date (2019-03-15, 15/03/2019 or 15 March 2019)"),
-            )
+            let reason = text::order_conflict(date_text, date_order).unwrap_or_else(|| {
+                format!("'{date_text}' is not a date (2019-03-15, 15/03/2019 or 15 March 2019)")
+            });
+            f.problem(Col::EventDate, reason)
         })?
         .start;
     if date > now.date_naive() {
@@ -386,23 +412,39 @@ struct AcledRows<R: Read> {
     input: CsvIn<R>,
     idx: [Option<usize>; N],
     taxonomy: Taxonomy,
+    date_order: DayOrder,
     now: DateTime<Utc>,
+    /// Whether the next record is the first after the header (which may be HDX's row of
+    /// HXL hashtags).
+    first: bool,
 }
 
 impl<R: Read> Iterator for AcledRows<R> {
     type Item = Result<ImportRow, Problem>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let (row, rec) = match self.input.next_record()? {
-            Ok(r) => r,
-            Err(p) => return Some(Err(p)),
+        let (row, rec) = loop {
+            let (row, rec) = match self.input.next_record()? {
+                Ok(r) => r,
+                Err(p) => return Some(Err(p)),
+            };
+            if std::mem::take(&mut self.first) && crate::hxl::is_hashtags_only(&rec) {
+                continue;
+            }
+            break (row, rec);
         };
         let f = Fields {
             row,
             vals: csvin::cells(&rec, &self.idx),
         };
         let has_ct = self.idx[Col::CivilianTargeting.index()].is_some();
-        Some(map_row(&f, &self.taxonomy, has_ct, self.now))
+        Some(map_row(
+            &f,
+            &self.taxonomy,
+            has_ct,
+            self.date_order,
+            self.now,
+        ))
     }
 }
 
@@ -410,13 +452,34 @@ impl<R: Read> Iterator for AcledRows<R> {
 /// required column (`event_id_cnty`, `event_date`, `event_type`, `latitude`, `longitude`)
 /// is an [`IngestError::MissingColumns`] and nothing is read. Each row then yields an
 /// event or a [`Problem`]; rows are numbered as in a spreadsheet (header = row 1). A file
-/// that is not UTF-8 is read as Windows-1252 (Latin-1).
+/// that is not UTF-8 is read as Windows-1252 (Latin-1). A row right after the header
+/// whose non-empty cells are all HXL hashtags (`#event+code`, `#date+occurred`, …, as in
+/// the ACLED files on HDX) is skipped.
+///
+/// All-numeric dates are read in one order of day and month for the whole file, decided
+/// before the first row from the dates that can only be read one way (`14/05/2023` is day
+/// first, `5/14/2023` month first, as a spreadsheet set up in the United States writes
+/// them); a date written the other way than most is rejected, naming `event_date`. When no
+/// date tells (`05/01/2023`), dates are day first, as ACLED writes them in its older
+/// layout. The order is decided from the first [`LOOK_AHEAD`](crate::text::LOOK_AHEAD)
+/// bytes of the file, which are kept in memory meanwhile.
 pub fn read_acled_csv<R: Read>(
     reader: R,
     taxonomy: &Taxonomy,
     now: DateTime<Utc>,
 ) -> Result<impl Iterator<Item = Result<ImportRow, Problem>>, IngestError> {
-    let mut input = CsvIn::open(reader)?;
+    let ahead = text::LookAhead::read(reader, text::LOOK_AHEAD);
+    let date_order = {
+        let mut first = ahead.records()?;
+        let headers = match first.next_record() {
+            Some(Ok((_, h))) => h,
+            _ => Vec::new(),
+        };
+        let idx: [Option<usize>; N] = csvin::index_columns(&headers, |i| Col::ALL[i].aliases());
+        let [votes] = ahead.votes(&mut first, [idx[Col::EventDate.index()]]);
+        votes.order(DayOrder::DayFirst)
+    };
+    let mut input = CsvIn::open(ahead.into_reader())?;
     let headers = match input.next_record() {
         Some(Ok((_, h))) => h,
         Some(Err(p)) => return Err(IngestError::Csv(p.reason)),
@@ -435,7 +498,9 @@ pub fn read_acled_csv<R: Read>(
         input,
         idx,
         taxonomy: taxonomy.clone(),
+        date_order,
         now,
+        first: true,
     })
 }
 
@@ -580,6 +645,70 @@ mod tests {
         }
     }
 
+    fn dates(text: &str) -> Vec<String> {
+        rows(text)
+            .into_iter()
+            .map(|r| match r {
+                Ok(e) => e.event.data.occurred_start.to_string(),
+                Err(p) => format!("row {} {}: {}", p.row, p.field, p.reason),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn month_first_dates_are_read_in_one_order_for_the_file() {
+        let head = "event_id_cnty,event_date,event_type,sub_event_type,latitude,longitude\n";
+        let row = |id: &str, date: &str| format!("{id},{date},Battles,Armed clash,15.5,32.5\n");
+        // Re-saved by a spreadsheet set up for the United States: 5/14 says month first,
+        // so 5/1 is the first of May, not the fifth of January.
+        let us = format!("{head}{}{}", row("A1", "5/14/2023"), row("A2", "5/1/2023"));
+        assert_eq!(dates(&us), ["2023-05-14", "2023-05-01"]);
+        // The same with a time of day after the dates.
+        let timed = us.replace("/2023,", "/2023 10:00,");
+        assert_eq!(dates(&timed), ["2023-05-14", "2023-05-01"]);
+        // Day first when no date tells (ACLED's older layout).
+        let dd = format!(
+            "{head}{}{}",
+            row("B1", "05/01/2023"),
+            row("B2", "2023-05-02")
+        );
+        assert_eq!(dates(&dd), ["2023-01-05", "2023-05-02"]);
+        // Both kinds: the rows against the majority are rejected, naming the field.
+        let mixed = format!(
+            "{head}{}{}{}{}",
+            row("C1", "14/05/2023"),
+            row("C2", "5/14/2023"),
+            row("C3", "15/05/2023"),
+            row("C4", "05/01/2023")
+        );
+        let got = dates(&mixed);
+        assert_eq!(got[0], "2023-05-14");
+        assert!(
+            got[1].starts_with("row 3 event_date: '5/14/2023' is written month first")
+                && got[1].contains("the other dates in this column are day first"),
+            "{}",
+            got[1]
+        );
+        assert_eq!(got[2..], ["2023-05-15", "2023-01-05"]);
+    }
+
+    #[test]
+    fn hdx_row_of_hashtags_under_the_header_is_skipped() {
+        let text = "event_id_cnty,event_date,year,event_type,sub_event_type,actor1,actor2,admin1,location,latitude,longitude,notes,fatalities,iso3\n#event+code,#date+occurred,#date+year,#event+type,#event+type+sub,#group+name+first,#group+name+second,#adm1+name,#loc+name,#geo+lat,#geo+lon,#description,#affected+killed,#country+code\nYEM87002,2023-05-02,2023,Explosions/Remote violence,Shelling/artillery/missile attack,Military Forces of Yemen (2017-) Supreme Political Council,Civilians (Yemen),Al Hudaydah,Hays,13.9283,43.4817,Shelling on Hays,1,YEM\n";
+        let r = rows(text);
+        assert_eq!(r.len(), 1);
+        let e = r[0].as_ref().unwrap();
+        assert_eq!(
+            (e.row, e.event.data.external_id.as_deref()),
+            (3, Some("YEM87002"))
+        );
+        // Only right after the header, and only when every cell is a hashtag.
+        let later = format!("{HEADER}\n{GOOD}\n#event+code,#date\n");
+        assert!(rows(&later)[1].is_err());
+        let half = format!("{HEADER}\n#event+code,2023-05-14\n");
+        assert!(rows(&half)[0].is_err());
+    }
+
     #[test]
     fn missing_columns_are_fatal() {
         let err = read_acled_csv("event_id_cnty,event_date\n".as_bytes(), &taxonomy(), now())
@@ -624,5 +753,62 @@ mod tests {
             Some(ActorKind::InternationalOrganisation)
         );
         assert_eq!(acled_actor_kind("9", "x"), None);
+        assert_eq!(acled_actor_kind("1.5", "x"), None);
+        assert_eq!(acled_actor_kind("0", "x"), None);
+    }
+
+    #[test]
+    fn actor_kinds_from_names_acled_then_ucdp() {
+        for (name, kind) in [
+            ("Civilians (Yemen)", ActorKind::Civilians),
+            ("Protesters (Yemen)", ActorKind::Civilians),
+            ("Rioters (Kenya)", ActorKind::Civilians),
+            (
+                "Military Forces of Yemen (2012-) Presidential Leadership Council",
+                ActorKind::StateSecurityForce,
+            ),
+            (
+                "Police Forces of Yemen (2017-) Supreme Political Council",
+                ActorKind::StateSecurityForce,
+            ),
+            (
+                "Private Security Forces (Nigeria)",
+                ActorKind::PrivateSecurityCompany,
+            ),
+            // UCDP-style names keep their kinds.
+            ("Government of Mali", ActorKind::StateSecurityForce),
+            ("Civilians", ActorKind::Civilians),
+            ("Anti-balaka", ActorKind::Militia),
+            ("Fulani Ethnic Militia (Nigeria)", ActorKind::Militia),
+            ("IS", ActorKind::NonStateArmedGroup),
+            (
+                "Mutiny of Military Forces of Sudan (2019-)",
+                ActorKind::NonStateArmedGroup,
+            ),
+            (
+                "Unidentified Armed Group (Yemen)",
+                ActorKind::NonStateArmedGroup,
+            ),
+        ] {
+            assert_eq!(actor_kind_by_name(name), kind, "{name}");
+        }
+    }
+
+    #[test]
+    fn inter_codes_written_as_decimals() {
+        assert_eq!(
+            acled_actor_kind("1.0", "x"),
+            Some(ActorKind::StateSecurityForce)
+        );
+        assert_eq!(acled_actor_kind(" 7.00 ", "x"), Some(ActorKind::Civilians));
+        let text = "event_id_cnty,event_date,time_precision,event_type,sub_event_type,actor1,inter1,actor2,inter2,latitude,longitude,geo_precision,fatalities\nNIG30002,2023-05-02,1.0,Battles,Armed clash,Military Forces of Nigeria (2015-2023),1.0,Boko Haram - JAS,2.0,11.0866,13.6907,2.0,5.0\n";
+        let r = rows(text).remove(0).unwrap();
+        let kinds: Vec<_> = r.event.actors.iter().map(|a| a.kind).collect();
+        assert_eq!(
+            kinds,
+            [ActorKind::StateSecurityForce, ActorKind::NonStateArmedGroup]
+        );
+        assert_eq!(r.event.data.casualties.killed_best, Some(5));
+        assert_eq!(r.event.data.source_codes.get("inter1"), Some("1.0"));
     }
 }

@@ -14,14 +14,17 @@
 //! | last day | `#date+end` (else the first day, or the end of the month/year given) |
 //! | category | `#event+type` (a category code, a category label in any language, or an ACLED event type, with `#event+type+sub` as ACLED sub-event type) |
 //! | place | `#geo+lat` + `#geo+lon` (or `#geo+coord` "lat,lon"), `#geo+precision`; `#adm1+code`, `#adm1+name`, `#adm2+code`, `#adm2+name`, `#adm3+code`, `#adm3+name`, `#loc+name` |
-//! | actors | `#group+name+first` (or `#group+name`), `#group+name+second` |
+//! | actors | `#group+name+first` (or `#group+name`), `#group+name+second`; the kind from the name, by ACLED's naming conventions then UCDP's ([`crate::acled::actor_kind_by_name`]) |
 //! | people harmed | `#affected+killed` (`+min`/`+max` for the range), `#affected+injured`, `#affected+abducted`, `#affected+displaced` |
 //! | text | `#description`; `#meta+source`, `#country+code`, `#country+name` and the event type are kept in `source_codes` |
 //!
 //! `#date` and `#event+type` are required. Events are unverified and carry the source the
 //! caller names (`hxl` by default). Without `#event+id`, a row's id is a hash of its
-//! recognised cells: re-importing the same file adds nothing, but an edited row becomes a
-//! new event, so files meant to be updated should carry `#event+id`.
+//! recognised cells, and the k-th row of a file with the same cells as earlier ones gets
+//! the hash and k (two identical incidents are two events): re-importing the same file adds
+//! nothing, but an edited row becomes a new event, so files meant to be updated should
+//! carry `#event+id`. The reader keeps one hash and count per distinct row without
+//! `#event+id` (about 16 bytes each) to number them.
 
 use crate::csvin::CsvIn;
 use crate::imported::{ImportRow, PlaceHints};
@@ -99,6 +102,13 @@ pub fn is_hashtag_row(cells: &[String]) -> bool {
     let non_empty = cells.iter().filter(|c| !c.trim().is_empty()).count();
     let tags = cells.iter().filter(|c| TagSpec::parse(c).is_some()).count();
     tags > 0 && tags * 2 > non_empty
+}
+
+/// Whether every non-empty cell of a row (and there is at least one) is an HXL tag spec: the
+/// row of hashtags HDX puts under a file's column names.
+pub fn is_hashtags_only(cells: &[String]) -> bool {
+    let mut non_empty = cells.iter().filter(|c| !c.trim().is_empty()).peekable();
+    non_empty.peek().is_some() && non_empty.all(|c| TagSpec::parse(c).is_some())
 }
 
 /// The fields the reader takes from an HXL file.
@@ -433,6 +443,10 @@ pub(crate) struct Context {
     pub resolver: CategoryResolver,
     pub source: String,
     pub now: DateTime<Utc>,
+    /// The order of day and month of the first day's column.
+    pub start_order: DayOrder,
+    /// The order of day and month of the last day's column.
+    pub end_order: DayOrder,
 }
 
 /// Parses a truthy cell: `true`, `yes`, `1`, `y`, `x`, `oui`.
@@ -453,7 +467,9 @@ pub(crate) fn precision_of_span(start: chrono::NaiveDate, end: chrono::NaiveDate
     }
 }
 
-fn map_row(f: &Fields<'_>, cx: &Context) -> Result<ImportRow, Problem> {
+/// Maps one row; `occurrence` is how many rows of the file so far (this one included) have
+/// the same recognised cells, for the ids of rows without `#event+id`.
+fn map_row(f: &Fields<'_>, cx: &Context, occurrence: u32) -> Result<ImportRow, Problem> {
     let type_text = f
         .opt(F::Type)
         .ok_or_else(|| f.problem(F::Type, "is empty"))?;
@@ -471,13 +487,13 @@ fn map_row(f: &Fields<'_>, cx: &Context) -> Result<ImportRow, Problem> {
         })?;
 
     let span = match (f.opt(F::Start), f.opt(F::Year)) {
-        (Some(s), _) => text::parse_date_span(s, DayOrder::Guess).ok_or_else(|| {
-            f.problem(
-                F::Start,
+        (Some(s), _) => text::parse_date_span(s, cx.start_order).ok_or_else(|| {
+            let reason = text::order_conflict(s, cx.start_order).unwrap_or_else(|| {
                 format!(
                     "'{s}' is not a date (2019-03-15, 15/03/2019, 15 March 2019, 2019-03 or 2019)"
-                ),
-            )
+                )
+            });
+            f.problem(F::Start, reason)
         })?,
         (None, Some(y)) => text::parse_int(y)
             .and_then(|y| i32::try_from(y).ok())
@@ -497,8 +513,12 @@ fn map_row(f: &Fields<'_>, cx: &Context) -> Result<ImportRow, Problem> {
     }
     let (end, mut precision) = match f.opt(F::End) {
         Some(s) => {
-            let e = text::parse_date_span(s, DayOrder::Guess)
-                .ok_or_else(|| f.problem(F::End, format!("'{s}' is not a date")))?
+            let e = text::parse_date_span(s, cx.end_order)
+                .ok_or_else(|| {
+                    let reason = text::order_conflict(s, cx.end_order)
+                        .unwrap_or_else(|| format!("'{s}' is not a date"));
+                    f.problem(F::End, reason)
+                })?
                 .end;
             if e < start {
                 return Err(f.problem(F::End, format!("{e} is before the first day {start}")));
@@ -568,7 +588,10 @@ fn map_row(f: &Fields<'_>, cx: &Context) -> Result<ImportRow, Problem> {
 
     let external_id = match f.opt(F::Id) {
         Some(id) => truncate(id, 200),
-        None => format!("row-{:016x}", fnv1a(&f.vals)),
+        None => match occurrence {
+            0 | 1 => format!("row-{:016x}", fnv1a(&f.vals)),
+            k => format!("row-{:016x}-{k}", fnv1a(&f.vals)),
+        },
     };
 
     let mut actors = Vec::with_capacity(2);
@@ -579,7 +602,7 @@ fn map_row(f: &Fields<'_>, cx: &Context) -> Result<ImportRow, Problem> {
             let a = Actor::new(
                 id,
                 name,
-                crate::ucdp::ucdp_actor_kind(name),
+                crate::acled::actor_kind_by_name(name),
                 ExternalActorIds::default(),
             )
             .map_err(|e| f.problem(field, e.reason))?;
@@ -685,6 +708,8 @@ struct HxlRows<R: Read> {
     input: CsvIn<R>,
     idx: [Option<usize>; NF],
     cx: Context,
+    /// How many rows without `#event+id` have had each hash of recognised cells so far.
+    seen: HashMap<u64, u32>,
 }
 
 impl<R: Read> Iterator for HxlRows<R> {
@@ -699,7 +724,15 @@ impl<R: Read> Iterator for HxlRows<R> {
             row,
             vals: crate::csvin::cells(&rec, &self.idx),
         };
-        Some(map_row(&f, &self.cx))
+        let occurrence = match f.opt(F::Id) {
+            Some(_) => 0,
+            None => {
+                let n = self.seen.entry(fnv1a(&f.vals)).or_insert(0);
+                *n = n.saturating_add(1);
+                *n
+            }
+        };
+        Some(map_row(&f, &self.cx, occurrence))
     }
 }
 
@@ -715,6 +748,7 @@ pub struct HxlHeader {
 
 fn find_header<R: Read>(input: &mut CsvIn<R>) -> Result<HxlHeader, IngestError> {
     let mut seen = 0;
+    let mut acled_layout = false;
     while let Some(r) = input.next_record() {
         let (row, cells) =
             r.map_err(|p| IngestError::Csv(format!("row {}: {}", p.row, p.reason)))?;
@@ -724,14 +758,27 @@ fn find_header<R: Read>(input: &mut CsvIn<R>) -> Result<HxlHeader, IngestError> 
                 columns: cells.iter().map(|c| TagSpec::parse(c)).collect(),
             });
         }
+        if seen == 0 {
+            acled_layout = cells.iter().any(|c| {
+                c.trim_start_matches('\u{feff}')
+                    .trim()
+                    .eq_ignore_ascii_case("event_id_cnty")
+            });
+        }
         seen += 1;
         if seen >= MAX_HEADER_ROWS {
             break;
         }
     }
-    Err(IngestError::Format(format!(
-        "not an HXL file: no row of hashtags (#date, #event+type, …) in the first {MAX_HEADER_ROWS} rows"
-    )))
+    Err(IngestError::Format(if acled_layout {
+        "this is an ACLED export (it has an event_id_cnty column), not an HXL file: \
+         import it with `usalama import acled`"
+            .to_string()
+    } else {
+        format!(
+            "not an HXL file: no row of hashtags (#date, #event+type, …) in the first {MAX_HEADER_ROWS} rows"
+        )
+    }))
 }
 
 /// Reads only the hashtag row of an HXL file (for inspection and tests).
@@ -744,13 +791,29 @@ pub fn read_hxl_header<R: Read>(reader: R) -> Result<HxlHeader, IngestError> {
 /// `#event+type` an [`IngestError::MissingColumns`]: nothing is read then. Rows are
 /// numbered as in a spreadsheet, header rows included. `source` names the dataset (e.g.
 /// `hxl`); the caller validates it.
+///
+/// All-numeric dates are read in one order of day and month per column (`#date`, and
+/// `#date+end` on its own), decided before the first row from the dates that can only be
+/// read one way (`14/05/2023` is day first, `5/14/2023` month first); a date written the
+/// other way than most in its column is rejected, naming the column. When no date tells
+/// (`05/01/2023`), or as many tell one way as the other, dates are day first, as most of the
+/// world writes them. The order is decided from the first
+/// [`LOOK_AHEAD`](crate::text::LOOK_AHEAD) bytes of the file, which are kept in memory
+/// meanwhile.
 pub fn read_hxl_csv<R: Read>(
     reader: R,
     taxonomy: &Taxonomy,
     source: &str,
     now: DateTime<Utc>,
 ) -> Result<impl Iterator<Item = Result<ImportRow, Problem>>, IngestError> {
-    let mut input = CsvIn::open(reader)?;
+    let ahead = text::LookAhead::read(reader, text::LOOK_AHEAD);
+    let [start_votes, end_votes] = {
+        let mut first = ahead.records()?;
+        let header = find_header(&mut first)?;
+        let idx = map_columns(&header.columns);
+        ahead.votes(&mut first, [idx[fi(F::Start)], idx[fi(F::End)]])
+    };
+    let mut input = CsvIn::open(ahead.into_reader())?;
     let header = find_header(&mut input)?;
     let idx = map_columns(&header.columns);
     let mut missing = Vec::new();
@@ -771,7 +834,10 @@ pub fn read_hxl_csv<R: Read>(
             resolver: CategoryResolver::new(taxonomy),
             source: source.to_string(),
             now,
+            start_order: start_votes.order(DayOrder::DayFirst),
+            end_order: end_votes.order(DayOrder::DayFirst),
         },
+        seen: HashMap::new(),
     })
 }
 
@@ -779,6 +845,7 @@ pub fn read_hxl_csv<R: Read>(
 mod tests {
     use super::*;
     use crate::taxonomy_file::{parse_taxonomy, DEFAULT_TAXONOMY};
+    use usalama_domain::ActorKind;
 
     fn taxonomy() -> Taxonomy {
         parse_taxonomy(DEFAULT_TAXONOMY).unwrap()
@@ -925,27 +992,155 @@ mod tests {
     }
 
     #[test]
-    fn libhxl_mixed_dates_all_read() {
+    fn libhxl_mixed_dates_read_in_one_order() {
+        // One date month first (03-18-14) and one day first (19/3/15): as many of each, so
+        // the column is day first and 03-18-14 is the one refused.
         let bytes = include_bytes!("../../../data/samples/hxl/libhxl_input-date.csv");
         let mut input = CsvIn::open(&bytes[..]).unwrap();
         let header = find_header(&mut input).unwrap();
         let col = map_columns(&header.columns)[fi(F::Start)].unwrap();
-        let mut dates = Vec::new();
+        let mut cells_of_col = Vec::new();
+        let mut votes = text::OrderVotes::default();
         while let Some(Ok((_, cells))) = input.next_record() {
-            let span = text::parse_date_span(&cells[col], DayOrder::Guess).unwrap();
-            dates.push(span.start.to_string());
+            votes.add(&cells[col]);
+            cells_of_col.push(cells[col].clone());
         }
+        let order = votes.order(DayOrder::DayFirst);
+        assert_eq!(order, DayOrder::DayFirst);
+        let dates: Vec<String> = cells_of_col
+            .iter()
+            .map(|c| match text::parse_date_span(c, order) {
+                Some(span) => span.start.to_string(),
+                None => text::order_conflict(c, order).unwrap(),
+            })
+            .collect();
+        assert_eq!(dates[0], "2015-03-01");
+        assert!(dates[1].starts_with("'03-18-14' is written month first"));
         assert_eq!(
-            dates,
+            dates[2..],
             [
-                "2015-03-01",
-                "2014-03-18",
                 "2015-03-01",
                 "2015-03-02",
                 "2015-03-10",
                 "2015-03-11",
                 "2015-03-19",
                 "2015-03-31"
+            ]
+        );
+    }
+
+    fn outcomes(text: &str) -> Vec<String> {
+        rows(text)
+            .into_iter()
+            .map(|r| match r {
+                Ok(e) => {
+                    let d = &e.event.data;
+                    format!("{}..{}", d.occurred_start, d.occurred_end)
+                }
+                Err(p) => format!("row {} {}: {}", p.row, p.field, p.reason),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn dates_are_read_in_one_order_per_column() {
+        // One file, one order: 5/14 says month first, so 5/1 is the first of May.
+        let us = "Date,Place,Type,Killed\n#date,#loc+name,#event+type,#affected+killed\n5/14/2023,Khartoum,Armed clash,10\n5/1/2023,Omdurman,Armed clash,4\n";
+        assert_eq!(
+            outcomes(us),
+            ["2023-05-14..2023-05-14", "2023-05-01..2023-05-01"]
+        );
+        // Each column by its own dates: the start column is day first, the end column
+        // month first.
+        let cols = "#date+start,#date+end,#event+type\n14/05/2023,05/14/2023,Armed clash\n01/05/2023,05/02/2023,Armed clash\n";
+        assert_eq!(
+            outcomes(cols),
+            ["2023-05-14..2023-05-14", "2023-05-01..2023-05-02"]
+        );
+        // Against the majority: rejected, naming the column.
+        let mixed = "#date,#event+type\n14/05/2023,Armed clash\n15/05/2023,Armed clash\n5/16/2023,Armed clash\n05/01/2023,Armed clash\n";
+        let got = outcomes(mixed);
+        assert!(
+            got[2].starts_with("row 4 #date: '5/16/2023' is written month first"),
+            "{}",
+            got[2]
+        );
+        assert_eq!(got[3], "2023-01-05..2023-01-05");
+    }
+
+    #[test]
+    fn dates_with_a_time_are_read_in_the_column_order() {
+        let text = "ID,Date,Type\n#event+id,#date,#event+type\nT1,01/05/2023 10:00,Armed clash\nT2,01/05/2023,Armed clash\nT3,2023/05/01 10:00:00,Armed clash\nT4,20230501,Armed clash\n";
+        assert_eq!(outcomes(text), ["2023-05-01..2023-05-01"; 4]);
+        let us = "#date,#event+type\n05/14/2023 23:59,Armed clash\n05/01/2023 10:00,Armed clash\n";
+        assert_eq!(
+            outcomes(us),
+            ["2023-05-14..2023-05-14", "2023-05-01..2023-05-01"]
+        );
+    }
+
+    #[test]
+    fn identical_rows_without_an_id_are_each_an_event() {
+        let text = "Date,Place,Type,Killed\n#date,#loc+name,#event+type,#affected+killed\n2023-05-01,Gao,Armed clash,1\n2023-05-01,Gao,Armed clash,1\n2023-05-02,Gao,Armed clash,1\n2023-05-01,Gao,Armed clash,1\n";
+        let ids = |t: &str| -> Vec<String> {
+            rows(t)
+                .into_iter()
+                .map(|r| r.unwrap().event.data.external_id.unwrap())
+                .collect()
+        };
+        let a = ids(text);
+        let distinct: BTreeSet<&String> = a.iter().collect();
+        assert_eq!(distinct.len(), 4, "{a:?}");
+        // The first keeps the id it always had; the others are numbered after it.
+        assert_eq!(a[1], format!("{}-2", a[0]));
+        assert_eq!(a[3], format!("{}-3", a[0]));
+        // Stable: the same file gives the same ids again.
+        assert_eq!(ids(text), a);
+        // Rows with an id are left alone.
+        let with_id =
+            "#event+id,#date,#event+type\nE1,2023-05-01,Armed clash\nE1,2023-05-01,Armed clash\n";
+        assert_eq!(ids(with_id), ["E1", "E1"]);
+    }
+
+    #[test]
+    fn an_acled_export_is_sent_to_the_acled_importer() {
+        let text =
+            "event_id_cnty,event_date,event_type,latitude,longitude\nX1,2023-05-01,Battles,1,2\n";
+        let Some(IngestError::Format(msg)) =
+            read_hxl_csv(text.as_bytes(), &taxonomy(), "hxl", now()).err()
+        else {
+            panic!("not a format error");
+        };
+        assert!(msg.contains("usalama import acled"), "{msg}");
+        let upper = text.replace("event_id_cnty", "EVENT_ID_CNTY");
+        let Some(IngestError::Format(msg)) =
+            read_hxl_csv(upper.as_bytes(), &taxonomy(), "hxl", now()).err()
+        else {
+            panic!("not a format error");
+        };
+        assert!(msg.contains("usalama import acled"), "{msg}");
+        let Some(IngestError::Format(msg)) =
+            read_hxl_csv("a,b\n1,2\n".as_bytes(), &taxonomy(), "hxl", now()).err()
+        else {
+            panic!("not a format error");
+        };
+        assert!(msg.starts_with("not an HXL file"), "{msg}");
+    }
+
+    #[test]
+    fn acled_actor_names_get_their_kinds() {
+        let text = "event_id_cnty,event_date,event_type,actor1,actor2,latitude,longitude,fatalities\n#event+code,#date+occurred,#event+type,#group+name+first,#group+name+second,#geo+lat,#geo+lon,#affected+killed\nYEM1,2023-05-02,Violence against civilians,Police Forces of Yemen (2017-) Supreme Political Council,Civilians (Yemen),13.9283,43.4817,1\nYEM2,2023-05-03,Battles,Military Forces of Yemen (2012-) Presidential Leadership Council,Protesters (Yemen),15.4608,45.3258,0\nYEM3,2023-05-04,Battles,Government of Yemen,Houthis,15.4,45.3,0\n";
+        let kinds: Vec<Vec<ActorKind>> = rows(text)
+            .into_iter()
+            .map(|r| r.unwrap().event.actors.iter().map(|a| a.kind).collect())
+            .collect();
+        use ActorKind::*;
+        assert_eq!(
+            kinds,
+            [
+                vec![StateSecurityForce, Civilians],
+                vec![StateSecurityForce, Civilians],
+                vec![StateSecurityForce, NonStateArmedGroup]
             ]
         );
     }

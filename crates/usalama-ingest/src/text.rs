@@ -5,8 +5,11 @@
 //! Nothing here fails on input: every function returns `None` (or decodes lossily) rather
 //! than panicking, whatever bytes it is given.
 
+use crate::csvin::CsvIn;
+use crate::problem::IngestError;
 use chrono::NaiveDate;
 use std::borrow::Cow;
+use std::io::Read;
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 use usalama_domain::DatePrecision;
@@ -204,14 +207,237 @@ fn small(s: &str) -> Option<u32> {
 pub(crate) enum DayOrder {
     /// `dd/mm/yyyy` (ACLED, most of the world).
     DayFirst,
-    /// Day first unless that is impossible and month first is not (`03-18-14`).
+    /// `mm/dd/yyyy` (the United States, and spreadsheets set up there).
+    MonthFirst,
+    /// Day first unless that is impossible and month first is not (`03-18-14`). Used only
+    /// where dates come one at a time (a GeoJSON feature); the CSV readers decide the order
+    /// once per column with [`OrderVotes`].
     Guess,
 }
 
-/// Reads a date: ISO `2019-03-15` (a time after it is accepted and dropped), `2019/03/15`,
-/// `15/03/2019`, `15-03-19`, `15.03.2019`, `15 March 2019`, `15-Mar-2019`, `March 15, 2019`
-/// (English or French month names), and the periods `2019-03` / `March 2019` (a month) and
-/// `2019` (a year).
+impl DayOrder {
+    /// How a person would say it, with an example of 14 May 2023.
+    pub(crate) fn describe(self) -> &'static str {
+        match self {
+            Self::DayFirst | Self::Guess => "day first (day/month/year, as 14/05/2023)",
+            Self::MonthFirst => "month first (month/day/year, as 05/14/2023)",
+        }
+    }
+}
+
+/// The votes of one column's dates for the order of day and month: a date whose first
+/// number is above 12 (`14/05/2023`) can only be day first, one whose second number is
+/// above 12 (`05/14/2023`) only month first; the others (`05/01/2023`, ISO dates, dates with
+/// a month name) do not vote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct OrderVotes {
+    /// Dates that can only be day first.
+    pub day_first: u64,
+    /// Dates that can only be month first.
+    pub month_first: u64,
+}
+
+impl OrderVotes {
+    /// Counts one cell's vote, if it has one.
+    pub fn add(&mut self, cell: &str) {
+        match order_of(cell) {
+            Some(DayOrder::MonthFirst) => self.month_first += 1,
+            Some(_) => self.day_first += 1,
+            None => {}
+        }
+    }
+
+    /// The column's order: the majority's, else (no vote, or as many of each) `default`.
+    pub fn order(&self, default: DayOrder) -> DayOrder {
+        use std::cmp::Ordering::*;
+        match self.day_first.cmp(&self.month_first) {
+            Greater => DayOrder::DayFirst,
+            Less => DayOrder::MonthFirst,
+            Equal => default,
+        }
+    }
+}
+
+/// The only order an all-numeric date such as `14/05/2023` can be read in, when only one
+/// is possible by its numbers; `None` when both are, or it is not such a date.
+pub(crate) fn order_of(s: &str) -> Option<DayOrder> {
+    let s = strip_time(s.trim());
+    let parts = date_parts(s);
+    let numeric = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    match parts.as_slice() {
+        [a, b, c] if numeric(a) && numeric(b) && numeric(c) && a.len() <= 2 => {
+            let (x, y) = (small(a)?, small(b)?);
+            year_of(c)?;
+            match (x > 12, y > 12) {
+                (true, false) => Some(DayOrder::DayFirst),
+                (false, true) => Some(DayOrder::MonthFirst),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Why a date that could not be read with the column's `order` was refused, when the
+/// reason is that it is written in the other order: a sentence naming both orders.
+pub(crate) fn order_conflict(s: &str, order: DayOrder) -> Option<String> {
+    let own = order_of(s)?;
+    let column = match order {
+        DayOrder::Guess => DayOrder::DayFirst,
+        o => o,
+    };
+    (own != column).then(|| {
+        format!(
+            "'{}' is written {}, but the other dates in this column are {}; \
+             write every date of the column the same way",
+            s.trim(),
+            own.describe(),
+            column.describe()
+        )
+    })
+}
+
+/// How much of a file the CSV readers read ahead, to decide each date column's order of day
+/// and month before turning rows into events: 32 MiB, the whole of nearly every file.
+pub(crate) const LOOK_AHEAD: u64 = 32 << 20;
+
+/// The start of a file read ahead (at most [`LOOK_AHEAD`] bytes), kept in memory to be read
+/// twice: once for the votes of the date columns ([`LookAhead::votes`]), then again, followed
+/// by the rest of the file, for the rows ([`LookAhead::into_reader`]). Memory stays bounded
+/// whatever the file's size; for a larger file the order is decided from its first
+/// 32 MiB of rows.
+pub(crate) struct LookAhead<R> {
+    head: Vec<u8>,
+    whole: bool,
+    rest: R,
+}
+
+impl<R: Read> LookAhead<R> {
+    /// Reads up to `limit` bytes of `reader`. A read failure ends the look-ahead early; it
+    /// is met again, and reported on its row, when the rows are read.
+    pub fn read(mut reader: R, limit: u64) -> Self {
+        let mut head = Vec::new();
+        let whole = match (&mut reader).take(limit).read_to_end(&mut head) {
+            Ok(n) => (n as u64) < limit,
+            Err(_) => false,
+        };
+        Self {
+            head,
+            whole,
+            rest: reader,
+        }
+    }
+
+    /// The records read ahead.
+    pub fn records(&self) -> Result<CsvIn<&[u8]>, IngestError> {
+        CsvIn::open(&self.head[..])
+    }
+
+    /// The votes of the cells of each column in `cols` over the records `input` has left
+    /// (the last one left out when the look-ahead stopped before the end of the file: it
+    /// may be cut short).
+    pub fn votes<const K: usize>(
+        &self,
+        input: &mut CsvIn<&[u8]>,
+        cols: [Option<usize>; K],
+    ) -> [OrderVotes; K] {
+        let mut votes = [OrderVotes::default(); K];
+        let mut last: Option<Vec<String>> = None;
+        while let Some(Ok((_, cells))) = input.next_record() {
+            if let Some(prev) = last.replace(cells) {
+                count_votes(&mut votes, &cols, &prev);
+            }
+        }
+        if let (Some(prev), true) = (last, self.whole) {
+            count_votes(&mut votes, &cols, &prev);
+        }
+        votes
+    }
+
+    /// The whole file again, from its first byte.
+    pub fn into_reader(self) -> std::io::Chain<std::io::Cursor<Vec<u8>>, R> {
+        std::io::Cursor::new(self.head).chain(self.rest)
+    }
+}
+
+fn count_votes(votes: &mut [OrderVotes], cols: &[Option<usize>], cells: &[String]) {
+    for (v, c) in votes.iter_mut().zip(cols) {
+        if let Some(cell) = c.and_then(|c| cells.get(c)) {
+            v.add(cell);
+        }
+    }
+}
+
+/// The date part of `s` when it ends with a time of day (`10:00`, `10:00:00`, `10:00:00.5`,
+/// `10:00 PM`, `10:00Z`, `10:00+03:00`) after a space or a `T`; else `s`.
+fn strip_time(s: &str) -> &str {
+    let mut rest = s.trim_end();
+    let n = rest.len();
+    if n >= 2
+        && rest.is_char_boundary(n - 2)
+        && matches!(rest[n - 2..].to_ascii_lowercase().as_str(), "am" | "pm")
+    {
+        rest = rest[..n - 2].trim_end();
+    }
+    let split = rest
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| c.is_whitespace() || c == 'T');
+    match split {
+        Some((i, c)) if is_time(&rest[i + c.len_utf8()..]) && !rest[..i].trim().is_empty() => {
+            rest[..i].trim_end()
+        }
+        _ => s,
+    }
+}
+
+/// Whether `t` is a time of day, `H:MM[:SS[.fff]]`, with an optional `Z` or UTC offset.
+fn is_time(t: &str) -> bool {
+    let t = t.strip_suffix(['Z', 'z']).unwrap_or(t);
+    let t = match t.rfind(['+', '-']) {
+        Some(i) if i >= 4 => {
+            let zone = t[i + 1..].replace(':', "");
+            if zone.len() != 4 && zone.len() != 2 || !zone.bytes().all(|b| b.is_ascii_digit()) {
+                return false;
+            }
+            &t[..i]
+        }
+        _ => t,
+    };
+    let two = |p: &str, max: u32| {
+        p.len() == 2
+            && p.bytes().all(|b| b.is_ascii_digit())
+            && p.parse::<u32>().is_ok_and(|v| v <= max)
+    };
+    let mut parts = t.split(':');
+    let hour_ok = parts.next().is_some_and(|h| {
+        (1..=2).contains(&h.len())
+            && h.bytes().all(|b| b.is_ascii_digit())
+            && h.parse::<u32>().is_ok_and(|v| v <= 24)
+    });
+    let minute_ok = parts.next().is_some_and(|m| two(m, 59));
+    let second_ok = match parts.next() {
+        None => true,
+        Some(sec) => {
+            let (whole, frac) = sec.split_once('.').unwrap_or((sec, "0"));
+            two(whole, 60) && !frac.is_empty() && frac.bytes().all(|b| b.is_ascii_digit())
+        }
+    };
+    hour_ok && minute_ok && second_ok && parts.next().is_none()
+}
+
+/// The parts of a date between its separators (`/`, `-`, `.`, `,`, spaces).
+fn date_parts(s: &str) -> Vec<&str> {
+    s.split(|c: char| c == '/' || c == '-' || c == '.' || c == ',' || c.is_whitespace())
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+/// Reads a date: ISO `2019-03-15`, `2019/03/15`, `20190315`, `15/03/2019`, `15-03-19`,
+/// `15.03.2019`, `15 March 2019`, `15-Mar-2019`, `March 15, 2019` (English or French month
+/// names), any of them followed by a time of day (`15/03/2019 10:00`, which is dropped), and
+/// the periods `2019-03` / `March 2019` (a month) and `2019` (a year). An all-numeric date
+/// that is not year first is read in `order`.
 pub(crate) fn parse_date_span(s: &str, order: DayOrder) -> Option<DateSpan> {
     let s = s.trim();
     if s.is_empty() || s.len() > 60 {
@@ -221,12 +447,15 @@ pub(crate) fn parse_date_span(s: &str, order: DayOrder) -> Option<DateSpan> {
     if let Some(d) = crate::ucdp::parse_date(s) {
         return Some(DateSpan::day(d));
     }
-    let parts: Vec<&str> = s
-        .split(|c: char| c == '/' || c == '-' || c == '.' || c == ',' || c.is_whitespace())
-        .filter(|p| !p.is_empty())
-        .collect();
+    let s = strip_time(s);
+    let parts = date_parts(s);
     let numeric = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
     match parts.as_slice() {
+        // 20190315
+        [x] if x.len() == 8 && numeric(x) => {
+            NaiveDate::from_ymd_opt(year_of(&x[..4])?, small(&x[4..6])?, small(&x[6..])?)
+                .map(DateSpan::day)
+        }
         [y] => year_of(y).filter(|_| y.len() == 4).and_then(DateSpan::year),
         [a, b] if numeric(a) && numeric(b) && a.len() == 4 => {
             DateSpan::month(year_of(a)?, small(b)?)
@@ -244,6 +473,7 @@ pub(crate) fn parse_date_span(s: &str, order: DayOrder) -> Option<DateSpan> {
             let day_first = NaiveDate::from_ymd_opt(year, y, x);
             match order {
                 DayOrder::DayFirst => day_first,
+                DayOrder::MonthFirst => NaiveDate::from_ymd_opt(year, x, y),
                 DayOrder::Guess => day_first.or_else(|| NaiveDate::from_ymd_opt(year, x, y)),
             }
             .map(DateSpan::day)
@@ -397,6 +627,87 @@ mod tests {
         ] {
             assert!(parse_date_span(bad, DayOrder::Guess).is_none(), "{bad}");
         }
+    }
+
+    #[test]
+    fn dates_with_a_time_or_without_separators() {
+        for (s, want) in [
+            ("01/05/2023 10:00", d(2023, 5, 1)),
+            ("01/05/2023 10:00:00", d(2023, 5, 1)),
+            ("1/5/2023 9:30 PM", d(2023, 5, 1)),
+            ("01.05.2023T10:00Z", d(2023, 5, 1)),
+            ("2023/05/01 10:00:00", d(2023, 5, 1)),
+            ("2023/05/01 10:00:00.250+03:00", d(2023, 5, 1)),
+            ("20230501", d(2023, 5, 1)),
+            ("1 May 2023 10:00", d(2023, 5, 1)),
+            ("01/05/2023\u{2003}10:00", d(2023, 5, 1)),
+        ] {
+            let got = parse_date_span(s, DayOrder::DayFirst).map(|x| (x.start, x.precision));
+            assert_eq!(got, Some((want, DatePrecision::Day)), "{s}");
+        }
+        let us = parse_date_span("05/01/2023 10:00", DayOrder::MonthFirst).unwrap();
+        assert_eq!(us.start, d(2023, 5, 1));
+        for bad in [
+            "01/05/2023 25:00",
+            "01/05/2023 10",
+            "01/05/2023 soon",
+            "20231301",
+            "2023050",
+            "10:00",
+        ] {
+            assert!(parse_date_span(bad, DayOrder::DayFirst).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_order_of_a_column_is_its_majority() {
+        assert_eq!(order_of("14/05/2023"), Some(DayOrder::DayFirst));
+        assert_eq!(order_of("5/14/2023 10:00"), Some(DayOrder::MonthFirst));
+        assert_eq!(order_of("05/01/2023"), None);
+        assert_eq!(order_of("2023-05-14"), None);
+        assert_eq!(order_of("2023/05/14"), None);
+        assert_eq!(order_of("14 May 2023"), None);
+        assert_eq!(order_of("14/13/2023"), None);
+        let votes = |cells: &[&str]| {
+            let mut v = OrderVotes::default();
+            cells.iter().for_each(|c| v.add(c));
+            v
+        };
+        let us = votes(&["5/14/2023", "5/1/2023", "2023-05-02"]);
+        assert_eq!(us.order(DayOrder::DayFirst), DayOrder::MonthFirst);
+        let mixed = votes(&["5/14/2023", "14/5/2023", "15/5/2023"]);
+        assert_eq!(mixed.order(DayOrder::MonthFirst), DayOrder::DayFirst);
+        let none = votes(&["5/1/2023", "2023-05-14"]);
+        assert_eq!(none.order(DayOrder::DayFirst), DayOrder::DayFirst);
+        assert_eq!(none.order(DayOrder::MonthFirst), DayOrder::MonthFirst);
+        let tie = votes(&["5/14/2023", "14/5/2023"]);
+        assert_eq!(tie.order(DayOrder::DayFirst), DayOrder::DayFirst);
+        let msg = order_conflict("5/14/2023", DayOrder::DayFirst).unwrap();
+        assert!(
+            msg.contains("month first") && msg.contains("day first"),
+            "{msg}"
+        );
+        assert_eq!(order_conflict("14/5/2023", DayOrder::DayFirst), None);
+        assert_eq!(order_conflict("31/02/2023", DayOrder::DayFirst), None);
+    }
+
+    #[test]
+    fn look_ahead_gives_the_whole_file_back_and_skips_a_cut_record() {
+        let bytes = b"date\n14/05/2023\n5/14/2023\n5/15/2023\n";
+        let ahead = LookAhead::read(&bytes[..], 22);
+        let mut first = ahead.records().unwrap();
+        first.next_record();
+        // "5/1" of the third row is cut by the limit and does not vote.
+        let [v] = ahead.votes(&mut first, [Some(0)]);
+        assert_eq!((v.day_first, v.month_first), (1, 0));
+        let mut all = Vec::new();
+        ahead.into_reader().read_to_end(&mut all).unwrap();
+        assert_eq!(all, bytes);
+        let whole = LookAhead::read(&bytes[..], 1 << 10);
+        let mut first = whole.records().unwrap();
+        first.next_record();
+        let [v] = whole.votes(&mut first, [Some(0)]);
+        assert_eq!((v.day_first, v.month_first), (1, 2));
     }
 
     #[test]

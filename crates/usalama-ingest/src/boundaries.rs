@@ -6,7 +6,8 @@
 //! Each Polygon or MultiPolygon feature becomes a [`Locality`] of the requested level, its
 //! parent's code kept aside for the caller to link (parents may come from another file).
 //! Its representative point ([`representative_point`]) lies inside it, also for a district
-//! ringing a city and for an area split at the antimeridian.
+//! ringing a city and for an area split at the antimeridian; a ring that crosses the
+//! antimeridian without being split is refused.
 //! Countries (ADM0) named in the properties are returned without geometry. A feature with a
 //! missing code or name, or an unusable geometry, is a [`Problem`]; nothing here is specific
 //! to one country.
@@ -355,6 +356,48 @@ pub fn representative_point(g: &MultiPolygon<f64>) -> Option<Point<f64>> {
     Some(Point::new(normalise_lon(p.x()), p.y()))
 }
 
+/// Where a ring of `g` crosses the antimeridian without being split: two consecutive
+/// positions more than 180° of longitude apart (edges along a pole, or from one edge of the
+/// map to the other, excepted), which a
+/// planar reading takes the long way round the globe.
+fn antimeridian_jump(g: &MultiPolygon<f64>) -> Option<String> {
+    for (i, poly) in g.0.iter().enumerate() {
+        let at = if g.0.len() == 1 {
+            "the polygon".to_string()
+        } else {
+            format!("polygon {}", i + 1)
+        };
+        let rings = std::iter::once(("the outer ring".to_string(), poly.exterior())).chain(
+            poly.interiors()
+                .iter()
+                .enumerate()
+                .map(|(h, r)| (format!("hole {}", h + 1), r)),
+        );
+        for (which, ring) in rings {
+            for (k, line) in ring.lines().enumerate() {
+                let (a, b) = (line.start, line.end);
+                // Along a pole, or across the whole map from one edge to the other (a band
+                // around a pole): not a crossing.
+                let whole_width = (a.y.abs() == 90.0 && b.y.abs() == 90.0)
+                    || (a.x.abs() == 180.0 && b.x.abs() == 180.0);
+                if (a.x - b.x).abs() > 180.0 && !whole_width {
+                    return Some(format!(
+                        "{which} of {at} jumps from longitude {} to {} (positions {} and {}), \
+                         so it crosses the antimeridian (longitude 180) and would cover the rest \
+                         of the globe; split it at longitude 180 into a MultiPolygon with one \
+                         part on each side (RFC 7946, section 3.1.9) and import it again",
+                        a.x,
+                        b.x,
+                        k + 1,
+                        k + 2
+                    ));
+                }
+            }
+        }
+    }
+    None
+}
+
 fn supplied_centroid(
     f: &RawFeature,
     lat_key: &Option<String>,
@@ -496,6 +539,13 @@ pub fn read_boundaries(
                 .clone()
                 .ok_or_else(|| Problem::new(row, "geometry", "is missing"))?;
             let geometry = multipolygon(geometry).map_err(|r| Problem::new(row, "geometry", r))?;
+            if let Some(jump) = antimeridian_jump(&geometry) {
+                return Err(Problem::new(
+                    row,
+                    "geometry",
+                    format!("'{name}' ({code}): {jump}"),
+                ));
+            }
             // A supplied centre is kept only when it lies inside the area.
             let centroid = supplied_centroid(&f, &lat_key, &lon_key)
                 .filter(|c| {
@@ -967,6 +1017,44 @@ mod tests {
             ),
         ]);
         assert!(unwrap_antimeridian(&greenwich).is_none());
+    }
+
+    #[test]
+    fn ring_crossing_the_antimeridian_unsplit_is_refused() {
+        let text = collection(vec![
+            feature(
+                json!({"shapeID": "FJ-E", "shapeName": "Eastern"}),
+                json!({"type": "Polygon", "coordinates": [[[178.5, -19.5], [-178.5, -19.5], [-178.5, -17.0], [178.5, -17.0], [178.5, -19.5]]]}),
+            ),
+            feature(
+                json!({"shapeID": "FJ-W", "shapeName": "Western"}),
+                square(177.0, -18.5),
+            ),
+            // Edges along the South Pole or across the whole map are not crossings.
+            feature(
+                json!({"shapeID": "AQ", "shapeName": "Polar"}),
+                json!({"type": "Polygon", "coordinates": [[[-180.0, -90.0], [180.0, -90.0], [180.0, -80.0], [-180.0, -80.0], [-180.0, -90.0]]]}),
+            ),
+        ]);
+        let set = read_boundaries(&text, AdminLevel::Adm1, &BoundaryFields::default()).unwrap();
+        let codes: Vec<_> = set
+            .features
+            .iter()
+            .map(|f| f.locality.code.as_str())
+            .collect();
+        assert_eq!(codes, ["FJ-W", "AQ"]);
+        assert_eq!(set.problems.len(), 1, "{:?}", set.problems);
+        let p = &set.problems[0];
+        assert_eq!((p.row, p.field.as_str()), (1, "geometry"));
+        for needed in [
+            "'Eastern' (FJ-E)",
+            "178.5 to -178.5",
+            "antimeridian",
+            "split it",
+            "RFC 7946",
+        ] {
+            assert!(p.reason.contains(needed), "{needed}: {}", p.reason);
+        }
     }
 
     #[test]

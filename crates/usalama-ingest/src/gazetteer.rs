@@ -13,33 +13,112 @@
 use std::collections::HashMap;
 use usalama_domain::{AdminLevel, Locality, LocalityCode, LocalityId};
 
-/// Words that name a kind of administrative area rather than a place, dropped at either
-/// end of a name (`sub prefecture` is what "sub-prefecture" folds to).
-const DESIGNATORS: &[&[&str]] = &[
-    &["sub", "prefecture"],
-    &["sous", "prefecture"],
-    &["subprefecture"],
-    &["sousprefecture"],
-    &["province"],
-    &["prefecture"],
-    &["region"],
-    &["state"],
-    &["district"],
-    &["commune"],
-    &["county"],
-    &["department"],
-    &["departement"],
-    &["governorate"],
+/// Words that name a kind of administrative area rather than a place, in many countries'
+/// languages, dropped at either end of a name. Written as they are spelt; they are folded
+/// like names before use (`sub-prefecture` becomes `sub prefecture`, `район` `раион`).
+/// Only words that never tell two areas apart are listed: not "city" or "kota", which
+/// distinguish a city from the district of the same name.
+const DESIGNATOR_WORDS: &[&str] = &[
+    // English and French, in use across Africa and elsewhere.
+    "sub-prefecture",
+    "sous-préfecture",
+    "subprefecture",
+    "sousprefecture",
+    "prefecture",
+    "province",
+    "region",
+    "state",
+    "district",
+    "sub-district",
+    "commune",
+    "county",
+    "sub-county",
+    "subcounty",
+    "department",
+    "département",
+    "governorate",
+    "municipality",
+    "parish",
+    "canton",
+    "cercle",
+    "division",
+    "voivodeship",
+    // Spanish and Portuguese.
+    "provincia",
+    "región",
+    "departamento",
+    "municipio",
+    "estado",
+    "distrito",
+    // Eastern Europe and Central Asia (Latin and Cyrillic script).
+    "oblast",
+    "oblys",
+    "oblysy",
+    "raion",
+    "rayon",
+    "krai",
+    "kray",
+    "okrug",
+    "województwo",
+    "область",
+    "облыс",
+    "облысы",
+    "район",
+    "край",
+    "округ",
+    // Arabic-speaking countries (transliterated and in Arabic script).
+    "muhafazah",
+    "muhafazat",
+    "mohafazat",
+    "wilaya",
+    "wilayah",
+    "wilayat",
+    "محافظة",
+    "ولاية",
 ];
 
-/// Connecting words that may follow a leading designator ("préfecture de la Ouaka").
-const CONNECTORS: &[&str] = &["de", "du", "des", "d", "la", "le", "les", "l", "of", "the"];
+/// The designators folded and split into words, once.
+fn designators() -> &'static [Vec<String>] {
+    static FOLDED: std::sync::OnceLock<Vec<Vec<String>>> = std::sync::OnceLock::new();
+    FOLDED.get_or_init(|| {
+        let mut d: Vec<Vec<String>> = DESIGNATOR_WORDS
+            .iter()
+            .map(|w| {
+                crate::text::fold_name(w)
+                    .split_whitespace()
+                    .map(str::to_string)
+                    .collect()
+            })
+            .collect();
+        // Longer designators first, so that "sub prefecture" goes before "prefecture".
+        d.sort_by_key(|w| std::cmp::Reverse(w.len()));
+        d.dedup();
+        d
+    })
+}
+
+/// Connecting words that may follow a leading designator ("préfecture de la Ouaka",
+/// "departamento del Cauca").
+const CONNECTORS: &[&str] = &[
+    "de", "du", "des", "d", "la", "le", "les", "l", "del", "di", "da", "do", "das", "dos", "of",
+    "the",
+];
+
+/// Whether `name` starts with an elided article, a single `l` or `d` and an apostrophe
+/// before a letter ("L'Ouest", "d’Ivoire"), as French, Italian or Catalan write them.
+fn has_elided_article(name: &str) -> bool {
+    let mut c = name.trim_start().chars();
+    matches!(c.next(), Some('l' | 'L' | 'd' | 'D'))
+        && matches!(c.next(), Some('\'' | '’' | 'ʼ' | '‘' | '`' | '´'))
+        && c.next().is_some_and(char::is_alphabetic)
+}
 
 /// The comparable form of a place name: lower case, accents and other combining marks
 /// removed, every run of characters that are not letters or digits (spaces, hyphens,
-/// apostrophes, dots…) made one space, and administrative words such as "province",
-/// "préfecture", "region", "state", "district", "commune" or "sub-prefecture" dropped at
-/// the start or the end (unless nothing else is left).
+/// apostrophes, dots…) made one space, an elided leading article ("L'Ouest") dropped, and
+/// words that name a kind of administrative area ("province", "préfecture", "region",
+/// "state", "district", "oblast", "район", "governorate", "محافظة", …) dropped at the start
+/// or the end (unless nothing else is left).
 ///
 /// ```
 /// use usalama_ingest::gazetteer::fold;
@@ -47,19 +126,29 @@ const CONNECTORS: &[&str] = &["de", "du", "des", "d", "la", "le", "les", "l", "o
 /// assert_eq!(fold("Ouham-Pendé"), "ouham pende");
 /// assert_eq!(fold("Nana–Grébizi  sub-prefecture"), "nana grebizi");
 /// assert_eq!(fold("Bria, Haute Kotto"), "bria haute kotto");
+/// assert_eq!(fold("Kyivska oblast"), "kyivska");
+/// assert_eq!(fold("L'Ouest"), "ouest");
 /// ```
 pub fn fold(name: &str) -> String {
     let flat = crate::text::fold_name(name);
-    let words: Vec<&str> = flat.split_whitespace().collect();
+    let mut words: Vec<&str> = flat.split_whitespace().collect();
+    if words.len() > 1 && has_elided_article(name) {
+        words.remove(0);
+    }
     strip_designators(&words).join(" ")
 }
 
 fn strip_designators<'a>(words: &'a [&'a str]) -> &'a [&'a str] {
     let mut w = words;
-    // Trailing designators: "Ouaka province", "Bambari sub-prefecture".
+    let ends_with = |w: &[&str], d: &[String]| {
+        w.len() >= d.len() && w[w.len() - d.len()..].iter().zip(d).all(|(a, b)| *a == b)
+    };
+    let starts_with =
+        |w: &[&str], d: &[String]| w.len() >= d.len() && w.iter().zip(d).all(|(a, b)| *a == b);
+    // Trailing designators: "Ouaka province", "Bambari sub-prefecture", "Київська область".
     'trailing: loop {
-        for d in DESIGNATORS {
-            if w.len() > d.len() && w.ends_with(d) {
+        for d in designators() {
+            if w.len() > d.len() && ends_with(w, d) {
                 w = &w[..w.len() - d.len()];
                 continue 'trailing;
             }
@@ -68,8 +157,8 @@ fn strip_designators<'a>(words: &'a [&'a str]) -> &'a [&'a str] {
     }
     // Leading designators and their connectors: "Préfecture de la Ouaka".
     'leading: loop {
-        for d in DESIGNATORS {
-            if w.len() > d.len() && w.starts_with(d) {
+        for d in designators() {
+            if w.len() > d.len() && starts_with(w, d) {
                 let mut rest = &w[d.len()..];
                 while rest.len() > 1 && CONNECTORS.contains(&rest[0]) {
                     rest = &rest[1..];
@@ -525,6 +614,53 @@ mod tests {
         }
         assert!(matches!(g.resolve("Bam"), Resolution::Ambiguous(_)));
         assert_eq!(g.resolve("Timbuktu"), Resolution::NotFound);
+    }
+
+    #[test]
+    fn folds_designators_of_other_countries_and_elided_articles() {
+        for (long, short) in [
+            ("Kyivska oblast", "Kyivska"),
+            ("Київська область", "Київська"),
+            ("Bucha raion", "Bucha"),
+            ("Бучанський район", "Бучанський"),
+            ("Krasnodarskiy krai", "Krasnodarskiy"),
+            ("Almaty oblysy", "Almaty"),
+            ("Baghdad Governorate", "Baghdad"),
+            ("Muhafazat Baghdad", "Baghdad"),
+            ("محافظة بغداد", "بغداد"),
+            ("Wilaya de Tunis", "Tunis"),
+            ("ولاية الخرطوم", "الخرطوم"),
+            ("Nairobi County", "Nairobi"),
+            ("Département de l'Ouest", "Ouest"),
+            ("Departamento del Cauca", "Cauca"),
+            ("Kandy District", "Kandy"),
+            ("Préfecture de la Kozah", "Kozah"),
+            ("Yerevan municipality", "Yerevan"),
+            ("Saint Andrew Parish", "Saint Andrew"),
+            ("L'Ouest", "Ouest"),
+            ("l’Artibonite", "Artibonite"),
+            ("D'Kar", "Kar"),
+        ] {
+            assert_eq!(fold(long), fold(short), "{long}");
+        }
+        // Genuinely different names stay different.
+        for (a, b) in [
+            ("L Ouest", "Ouest"),
+            ("Delta", "Elta"),
+            ("Kota Bandung", "Bandung"),
+            ("Kyiv", "Kyivska"),
+            ("Lachin", "Chin"),
+            ("Oblast", ""),
+            ("Raion", ""),
+            ("L'", ""),
+        ] {
+            assert_ne!(fold(a), fold(b), "{a} / {b}");
+        }
+        assert_eq!(
+            fold("Oblast"),
+            "oblast",
+            "a name that is only a designator stays"
+        );
     }
 
     #[test]

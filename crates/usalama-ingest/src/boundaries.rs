@@ -12,6 +12,7 @@
 //! missing code or name, or an unusable geometry, is a [`Problem`]; nothing here is specific
 //! to one country.
 
+use crate::gazetteer::is_placeholder;
 use crate::json::{self, RawFeature};
 use crate::problem::{IngestError, Problem};
 use geo::coordinate_position::{CoordPos, CoordinatePosition};
@@ -150,7 +151,8 @@ fn props_text(f: &RawFeature, key: &str) -> Option<String> {
         .map(|s| s.into_owned())
 }
 
-/// Every alternative name in `keys` (values split on `|`, as GADM lists them).
+/// Every alternative name in `keys` (values split on `|`, as GADM lists them), without
+/// placeholders such as GADM's "NA" ([`is_placeholder`]).
 fn alt_names(f: &RawFeature, keys: &[String]) -> Vec<String> {
     keys.iter()
         .filter_map(|k| props_text(f, k))
@@ -159,8 +161,13 @@ fn alt_names(f: &RawFeature, keys: &[String]) -> Vec<String> {
                 .map(|s| s.trim().to_string())
                 .collect::<Vec<_>>()
         })
-        .filter(|s| !s.is_empty())
+        .filter(|s| !is_placeholder(s))
         .collect()
+}
+
+/// The text of a name property, `None` when empty or a placeholder ("NA", "N/A", "-").
+fn name_text(f: &RawFeature, key: &str) -> Option<String> {
+    props_text(f, key).filter(|s| !is_placeholder(s))
 }
 
 fn ring(positions: &[geojson::Position], which: &str) -> Result<LineString<f64>, String> {
@@ -590,7 +597,7 @@ pub fn read_boundaries(
                 let code = slot.key().clone();
                 let name = country_name_key
                     .as_deref()
-                    .and_then(|k| props_text(&f, k))
+                    .and_then(|k| name_text(&f, k))
                     .unwrap_or_else(|| code.to_string());
                 if let Ok(c) = Locality::new(code, &name, AdminLevel::Adm0, None, None, None) {
                     slot.insert(c.with_alt_names(alt_names(&f, &country_alt_keys)));
@@ -702,6 +709,38 @@ mod tests {
         assert_eq!((l.code.as_str(), l.name.as_str()), ("ABC.1_1", "One"));
         assert_eq!(l.alt_names, vec!["Uno".to_string(), "Un".to_string()]);
         assert_eq!(set.countries[0].name, "Abcland");
+    }
+
+    #[test]
+    fn placeholder_values_are_not_names() {
+        let gadm = collection(vec![
+            feature(
+                json!({"GID_0": "MLI", "COUNTRY": "Mali", "GID_1": "MLI.1_1", "NAME_1": "Bamako",
+                       "VARNAME_1": "Bamako District|NA", "NL_NAME_1": "NA"}),
+                square(0.0, 0.0),
+            ),
+            feature(
+                json!({"GID_0": "MLI", "COUNTRY": "Mali", "GID_1": "MLI.4_1", "NAME_1": "Kidal",
+                       "VARNAME_1": null, "NL_NAME_1": "n/a"}),
+                square(1.0, 0.0),
+            ),
+            feature(
+                json!({"GID_0": "MLI", "COUNTRY": "Mali", "GID_1": "MLI.5_1", "NAME_1": "Koulikoro",
+                       "VARNAME_1": "-", "NL_NAME_1": "None"}),
+                square(2.0, 0.0),
+            ),
+        ]);
+        let set = read_boundaries(&gadm, AdminLevel::Adm1, &BoundaryFields::default()).unwrap();
+        let alts: Vec<_> = set
+            .features
+            .iter()
+            .map(|f| f.locality.alt_names.clone())
+            .collect();
+        assert_eq!(
+            alts,
+            vec![vec!["Bamako District".to_string()], vec![], vec![]]
+        );
+        assert!(set.problems.is_empty());
     }
 
     #[test]

@@ -113,6 +113,24 @@ fn has_elided_article(name: &str) -> bool {
         && c.next().is_some_and(char::is_alphabetic)
 }
 
+/// Values that data sets put where a name is missing ("NA" in GADM, "N/A", "null",
+/// "none", "-"), which are no one's name.
+///
+/// ```
+/// use usalama_ingest::gazetteer::is_placeholder;
+/// assert!(is_placeholder(" NA ") && is_placeholder("n/a") && is_placeholder("-"));
+/// assert!(!is_placeholder("Nara"));
+/// ```
+pub fn is_placeholder(name: &str) -> bool {
+    let t = name.trim();
+    t.is_empty()
+        || [
+            "na", "n/a", "n.a.", "nan", "null", "none", "nil", "-", "--", "—", "?",
+        ]
+        .iter()
+        .any(|p| t.eq_ignore_ascii_case(p))
+}
+
 /// The comparable form of a place name: lower case, accents and other combining marks
 /// removed, every run of characters that are not letters or digits (spaces, hyphens,
 /// apostrophes, dots…) made one space, an elided leading article ("L'Ouest") dropped, and
@@ -333,6 +351,9 @@ impl Gazetteer {
             };
             let mut seen: Vec<String> = Vec::new();
             for name in std::iter::once(&l.name).chain(&l.alt_names) {
+                if is_placeholder(name) {
+                    continue;
+                }
                 let folded = fold(name);
                 if folded.is_empty() || seen.contains(&folded) {
                     continue;
@@ -661,6 +682,23 @@ mod tests {
             "oblast",
             "a name that is only a designator stays"
         );
+    }
+
+    #[test]
+    fn placeholder_names_are_not_indexed() {
+        assert!(["NA", "n/a", "N.A.", "null", "None", "-", "", "  "]
+            .iter()
+            .all(|p| is_placeholder(p)));
+        assert!(!["Na Hang", "Nana", "Nonesuch"]
+            .iter()
+            .any(|p| is_placeholder(p)));
+        let g = Gazetteer::new(&[
+            loc("M1", "Bamako", AdminLevel::Adm1, None)
+                .with_alt_names(["NA".to_string(), "Bamako District".to_string()]),
+            loc("M4", "Kidal", AdminLevel::Adm1, None).with_alt_names(["NA".to_string()]),
+        ]);
+        assert!(g.search("NA", 10).iter().all(|m| m.matched_name != "NA"));
+        assert_eq!(g.resolve("na"), Resolution::NotFound);
     }
 
     #[test]

@@ -131,6 +131,13 @@ pub fn is_placeholder(name: &str) -> bool {
         .any(|p| t.eq_ignore_ascii_case(p))
 }
 
+/// The comparable form of a name without dropping any word: lower case, accents removed,
+/// punctuation and spacing made single spaces ([`crate::text::fold_name`]). Two names
+/// equal in this form are the same name; [`fold`] goes further.
+pub fn fold_plain(name: &str) -> String {
+    crate::text::fold_name(name)
+}
+
 /// The comparable form of a place name: lower case, accents and other combining marks
 /// removed, every run of characters that are not letters or digits (spaces, hyphens,
 /// apostrophes, dots…) made one space, an elided leading article ("L'Ouest") dropped, and
@@ -258,6 +265,13 @@ struct Entry {
     name: String,
     folded: String,
     compact: Vec<char>,
+    /// The name folded without dropping any word, spaces removed ([`fold_plain`]).
+    plain: String,
+}
+
+/// `s` without its spaces.
+fn compact(s: &str) -> String {
+    s.chars().filter(|c| *c != ' ').collect()
 }
 
 /// Shortest typed text (letters and digits) matched by prefix.
@@ -363,6 +377,7 @@ impl Gazetteer {
                     place,
                     name: name.clone(),
                     compact: folded.chars().filter(|c| *c != ' ').collect(),
+                    plain: compact(&fold_plain(name)),
                     folded,
                 });
             }
@@ -395,10 +410,16 @@ impl Gazetteer {
         out
     }
 
-    /// How well `entry` matches the folded text `q` (`qc`: without spaces), if at all.
-    fn score(entry: &Entry, q: &str, qc: &[char]) -> Option<(MatchKind, usize)> {
+    /// How well `entry` matches the folded text `q` (`qc`: without spaces; `plain`: the
+    /// text folded without dropping words, without spaces), if at all: the kind of match,
+    /// the edit distance, and whether the names are the same before designators are
+    /// dropped (`false` ranks first).
+    fn score(entry: &Entry, q: &str, qc: &[char], plain: &str) -> Option<(MatchKind, usize, bool)> {
+        if entry.plain == plain {
+            return Some((MatchKind::Exact, 0, false));
+        }
         if entry.folded == q || entry.compact == qc {
-            return Some((MatchKind::Exact, 0));
+            return Some((MatchKind::Exact, 0, true));
         }
         if qc.len() >= MIN_PREFIX {
             let word_start = entry.folded.starts_with(q)
@@ -408,48 +429,53 @@ impl Gazetteer {
                     .any(|(i, _)| entry.folded[..i].ends_with(' ') || i == 0)
                 || entry.compact.starts_with(qc);
             if word_start {
-                return Some((MatchKind::Prefix, 0));
+                return Some((MatchKind::Prefix, 0, true));
             }
         }
         let max = allowed_distance(qc.len());
         if max > 0 && entry.compact.len() <= MAX_FUZZY {
             if let Some(d) = distance(qc, &entry.compact, max) {
-                return Some((MatchKind::Fuzzy, d));
+                return Some((MatchKind::Fuzzy, d, true));
             }
         }
         None
     }
 
     /// Up to `limit` candidates for `text`, best first: exact matches, then prefixes, then
-    /// near spellings by edit distance; among equals, shallower levels first (a province
-    /// before a commune of the same name), then the shorter name, then the code. Each
-    /// locality appears once, with its best-matching name.
+    /// near spellings by edit distance; among exact matches, names that are the text's
+    /// very words (ignoring only case, accents and punctuation) before those equal once
+    /// designators are dropped ("Lima Province" is the area of that name before "Lima");
+    /// among equals, shallower levels first (a province before a commune of the same
+    /// name), then the shorter name, then the code. Each locality appears once, with its
+    /// best-matching name. Placeholder names ("NA") are not indexed.
     pub fn search(&self, text: &str, limit: usize) -> Vec<PlaceMatch> {
         let q = fold(text);
         if q.is_empty() || limit == 0 {
             return Vec::new();
         }
         let qc: Vec<char> = q.chars().filter(|c| *c != ' ').collect();
-        let mut best: HashMap<usize, (MatchKind, usize, usize)> = HashMap::new();
+        let plain = compact(&fold_plain(text));
+        let mut best: HashMap<usize, (MatchKind, usize, bool, usize)> = HashMap::new();
         for (i, e) in self.entries.iter().enumerate() {
-            if let Some((kind, d)) = Self::score(e, &q, &qc) {
+            if let Some((kind, d, folded_only)) = Self::score(e, &q, &qc, &plain) {
                 let better = best
                     .get(&e.place)
-                    .is_none_or(|&(k, bd, _)| (kind, d) < (k, bd));
+                    .is_none_or(|&(k, bd, bf, _)| (kind, d, folded_only) < (k, bd, bf));
                 if better {
-                    best.insert(e.place, (kind, d, i));
+                    best.insert(e.place, (kind, d, folded_only, i));
                 }
             }
         }
-        let mut found: Vec<(MatchKind, usize, usize, usize)> = best
+        let mut found: Vec<(MatchKind, usize, bool, usize, usize)> = best
             .into_iter()
-            .map(|(place, (k, d, e))| (k, d, place, e))
+            .map(|(place, (k, d, f, e))| (k, d, f, place, e))
             .collect();
         found.sort_by(|a, b| {
-            let (pa, pb) = (&self.places[a.2], &self.places[b.2]);
-            (a.0, a.1, pa.level, pa.name.chars().count(), &pa.code).cmp(&(
+            let (pa, pb) = (&self.places[a.3], &self.places[b.3]);
+            (a.0, a.1, a.2, pa.level, pa.name.chars().count(), &pa.code).cmp(&(
                 b.0,
                 b.1,
+                b.2,
                 pb.level,
                 pb.name.chars().count(),
                 &pb.code,
@@ -458,7 +484,7 @@ impl Gazetteer {
         found
             .into_iter()
             .take(limit)
-            .map(|(kind, d, place, entry)| {
+            .map(|(kind, d, _, place, entry)| {
                 let p = &self.places[place];
                 PlaceMatch {
                     id: p.id,
@@ -491,17 +517,22 @@ impl Gazetteer {
     }
 
     /// Whether `text` names one place. The best candidates (same kind of match and
-    /// distance) must lie on one line of ancestry; the deepest of them is the answer.
-    /// Prefix and fuzzy matches need at least four letters.
+    /// distance, and when some exact match is the text's very words, only those) must lie
+    /// on one line of ancestry; the deepest of them is the answer. Prefix and fuzzy matches
+    /// need at least four letters.
     pub fn resolve(&self, text: &str) -> Resolution {
         let candidates = self.search(text, 20);
         let Some(first) = candidates.first() else {
             return Resolution::NotFound;
         };
-        let (kind, dist) = (first.kind, first.distance);
+        let plain = compact(&fold_plain(text));
+        let same_words = |m: &PlaceMatch| {
+            m.kind == MatchKind::Exact && compact(&fold_plain(&m.matched_name)) == plain
+        };
+        let (kind, dist, words) = (first.kind, first.distance, same_words(first));
         let group: Vec<PlaceMatch> = candidates
             .iter()
-            .filter(|c| c.kind == kind && c.distance == dist)
+            .filter(|c| c.kind == kind && c.distance == dist && same_words(c) == words)
             .cloned()
             .collect();
         let letters = fold(text).chars().filter(|c| *c != ' ').count();
@@ -699,6 +730,29 @@ mod tests {
         ]);
         assert!(g.search("NA", 10).iter().all(|m| m.matched_name != "NA"));
         assert_eq!(g.resolve("na"), Resolution::NotFound);
+    }
+
+    #[test]
+    fn the_very_name_wins_over_one_equal_without_its_designator() {
+        let g = Gazetteer::new(&[
+            loc("PE", "Peru", AdminLevel::Adm0, None),
+            loc("PE-LIM", "Lima", AdminLevel::Adm1, Some("PE")),
+            loc("PE-LMA", "Lima Province", AdminLevel::Adm1, Some("PE")),
+        ]);
+        for (text, code) in [
+            ("Lima Province", "PE-LMA"),
+            ("LIMA  province", "PE-LMA"),
+            ("Lima", "PE-LIM"),
+            ("lima", "PE-LIM"),
+        ] {
+            match g.resolve(text) {
+                Resolution::Found(m) => assert_eq!(m.code.as_str(), code, "{text}"),
+                other => panic!("{text}: {other:?}"),
+            }
+            assert_eq!(g.search(text, 5)[0].code.as_str(), code, "{text}");
+        }
+        // Neither is named this way: both fit equally.
+        assert!(matches!(g.resolve("Province of Lima"), Resolution::Ambiguous(c) if c.len() == 2));
     }
 
     #[test]

@@ -1,20 +1,27 @@
 //! Placing an imported event that has no usable coordinates by the administrative codes and
 //! names its row gives: P-codes first, then names folded as the gazetteer folds them (case,
 //! accents, hyphens, apostrophes and words like "province" ignored; alternative names
-//! included), each level searched
+//! included; a name that is the locality's very name, ignoring only case, accents and
+//! punctuation, taken before names equal only once "province" and the like are dropped, so
+//! "Lima Province" is the area of that name and not Lima), each level searched
 //! inside the level above when that is known. A name that matches more than one locality
 //! where it is looked for places nothing at that level: a wrong place is worse than none.
 
 use std::collections::HashMap;
 use usalama_domain::{AdminLevel, Locality, LocalityId};
-use usalama_ingest::gazetteer::fold as fold_name;
+use usalama_ingest::gazetteer::{fold as fold_name, fold_plain, is_placeholder};
 use usalama_ingest::PlaceHints;
+
+/// Folded name → localities with that name or alternative name: (id, level, parent).
+type NameIndex = HashMap<String, Vec<(LocalityId, AdminLevel, Option<LocalityId>)>>;
 
 /// Codes and folded names of a set of localities.
 pub(crate) struct PlaceIndex {
     by_code: HashMap<String, LocalityId>,
-    /// Folded name → localities with that name or alternative name: (id, level, parent).
-    by_name: HashMap<String, Vec<(LocalityId, AdminLevel, Option<LocalityId>)>>,
+    /// Names folded as the gazetteer folds them.
+    by_name: NameIndex,
+    /// The same by names folded without dropping designators ([`fold_plain`]).
+    by_plain: NameIndex,
     parent: HashMap<LocalityId, Option<LocalityId>>,
 }
 
@@ -22,28 +29,33 @@ impl PlaceIndex {
     /// Indexes `localities`.
     pub fn new(localities: &[Locality]) -> Self {
         let mut by_code = HashMap::with_capacity(localities.len());
-        let mut by_name: HashMap<String, Vec<_>> = HashMap::with_capacity(localities.len());
+        let mut by_name: NameIndex = HashMap::with_capacity(localities.len());
+        let mut by_plain: NameIndex = HashMap::with_capacity(localities.len());
         let mut parent = HashMap::with_capacity(localities.len());
         for l in localities {
             by_code.insert(l.code.as_str().to_ascii_lowercase(), l.id);
             parent.insert(l.id, l.parent);
-            let mut names: Vec<String> = std::iter::once(&l.name)
-                .chain(&l.alt_names)
-                .map(|n| fold_name(n))
-                .filter(|n| !n.is_empty())
-                .collect();
-            names.sort();
-            names.dedup();
-            for n in names {
-                by_name
-                    .entry(n)
-                    .or_default()
-                    .push((l.id, l.level, l.parent));
+            for (index, fold) in [
+                (&mut by_name, fold_name as fn(&str) -> String),
+                (&mut by_plain, fold_plain),
+            ] {
+                let mut names: Vec<String> = std::iter::once(&l.name)
+                    .chain(&l.alt_names)
+                    .filter(|n| !is_placeholder(n))
+                    .map(|n| fold(n))
+                    .filter(|n| !n.is_empty())
+                    .collect();
+                names.sort();
+                names.dedup();
+                for n in names {
+                    index.entry(n).or_default().push((l.id, l.level, l.parent));
+                }
             }
         }
         Self {
             by_code,
             by_name,
+            by_plain,
             parent,
         }
     }
@@ -65,22 +77,32 @@ impl PlaceIndex {
         false
     }
 
-    /// The one locality of `level` named `name` inside `under` (anywhere when `None`).
+    /// The one locality of `level` named `name` inside `under` (anywhere when `None`):
+    /// by its very name (case, accents and punctuation aside) when some locality there has
+    /// it, else by the name folded with designators dropped.
     fn name(
         &self,
         name: Option<&String>,
         level: AdminLevel,
         under: Option<LocalityId>,
     ) -> Option<LocalityId> {
-        let folded = fold_name(name?);
-        let mut found = self
-            .by_name
-            .get(&folded)?
-            .iter()
-            .filter(|(id, l, _)| *l == level && under.is_none_or(|u| self.within(*id, u)))
-            .map(|(id, ..)| *id);
-        let first = found.next()?;
-        found.next().is_none().then_some(first)
+        let name = name?;
+        if is_placeholder(name) {
+            return None;
+        }
+        let one = |index: &NameIndex, key: String| -> Option<Option<LocalityId>> {
+            let mut found = index
+                .get(&key)?
+                .iter()
+                .filter(|(id, l, _)| *l == level && under.is_none_or(|u| self.within(*id, u)))
+                .map(|(id, ..)| *id);
+            let first = found.next()?;
+            Some(found.next().is_none().then_some(first))
+        };
+        match one(&self.by_plain, fold_plain(name)) {
+            Some(found) => found,
+            None => one(&self.by_name, fold_name(name)).flatten(),
+        }
     }
 
     /// The deepest locality the hints lead to.
@@ -163,5 +185,28 @@ mod tests {
             "a place outside the given province is not taken"
         );
         assert_eq!(h(&|x| x.adm1_code = Some("nope".into())), None);
+    }
+
+    #[test]
+    fn the_very_name_wins_and_placeholders_name_nothing() {
+        let lima = loc("PE-LIM", "Lima", AdminLevel::Adm1, None);
+        let province = loc("PE-LMA", "Lima Province", AdminLevel::Adm1, None);
+        let kidal = loc("ML-4", "Kidal", AdminLevel::Adm1, None).with_alt_names(["NA".into()]);
+        let oblast =
+            loc("UA32", "Kyivska", AdminLevel::Adm1, None).with_alt_names(["Київська".into()]);
+        let idx = PlaceIndex::new(&[lima.clone(), province.clone(), kidal, oblast.clone()]);
+        let adm1 = |name: &str| {
+            idx.resolve(&PlaceHints {
+                adm1_name: Some(name.into()),
+                ..PlaceHints::default()
+            })
+        };
+        assert_eq!(adm1("Lima Province"), Some(province.id));
+        assert_eq!(adm1("LIMA PROVINCE"), Some(province.id));
+        assert_eq!(adm1("Lima"), Some(lima.id));
+        assert_eq!(adm1("Province of Lima"), None, "both fit: ambiguous");
+        assert_eq!(adm1("NA"), None);
+        assert_eq!(adm1("Київська область"), Some(oblast.id));
+        assert_eq!(adm1("Kyivska oblast"), Some(oblast.id));
     }
 }

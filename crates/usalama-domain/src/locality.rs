@@ -132,7 +132,10 @@ pub struct Locality {
     pub parent: Option<LocalityId>,
     /// Boundary in WGS 84, where known.
     pub geometry: Option<MultiPolygon<f64>>,
-    /// A representative point (the centroid, or one supplied by the source).
+    /// A representative point strictly inside the area (the centroid when it is inside,
+    /// else another point inside, see `usalama_ingest::boundaries::representative_point`;
+    /// or one supplied by the source). Parent links by containment and reports coarsened
+    /// to the area use it.
     pub centroid: Option<Point<f64>>,
 }
 

@@ -5,13 +5,18 @@
 //!
 //! Each Polygon or MultiPolygon feature becomes a [`Locality`] of the requested level, its
 //! parent's code kept aside for the caller to link (parents may come from another file).
+//! Its representative point ([`representative_point`]) lies inside it, also for a district
+//! ringing a city and for an area split at the antimeridian; a ring that crosses the
+//! antimeridian without being split is refused.
 //! Countries (ADM0) named in the properties are returned without geometry. A feature with a
 //! missing code or name, or an unusable geometry, is a [`Problem`]; nothing here is specific
 //! to one country.
 
+use crate::gazetteer::is_placeholder;
 use crate::json::{self, RawFeature};
 use crate::problem::{IngestError, Problem};
-use geo::Centroid;
+use geo::coordinate_position::{CoordPos, CoordinatePosition};
+use geo::{Area, BoundingRect, Centroid};
 use geo_types::{Coord, LineString, MultiPolygon, Point, Polygon};
 use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, HashMap};
@@ -146,7 +151,8 @@ fn props_text(f: &RawFeature, key: &str) -> Option<String> {
         .map(|s| s.into_owned())
 }
 
-/// Every alternative name in `keys` (values split on `|`, as GADM lists them).
+/// Every alternative name in `keys` (values split on `|`, as GADM lists them), without
+/// placeholders such as GADM's "NA" ([`is_placeholder`]).
 fn alt_names(f: &RawFeature, keys: &[String]) -> Vec<String> {
     keys.iter()
         .filter_map(|k| props_text(f, k))
@@ -155,8 +161,13 @@ fn alt_names(f: &RawFeature, keys: &[String]) -> Vec<String> {
                 .map(|s| s.trim().to_string())
                 .collect::<Vec<_>>()
         })
-        .filter(|s| !s.is_empty())
+        .filter(|s| !is_placeholder(s))
         .collect()
+}
+
+/// The text of a name property, `None` when empty or a placeholder ("NA", "N/A", "-").
+fn name_text(f: &RawFeature, key: &str) -> Option<String> {
+    props_text(f, key).filter(|s| !is_placeholder(s))
 }
 
 fn ring(positions: &[geojson::Position], which: &str) -> Result<LineString<f64>, String> {
@@ -217,6 +228,181 @@ fn multipolygon(v: serde_json::Value) -> Result<MultiPolygon<f64>, String> {
             other.type_name()
         )),
     }
+}
+
+/// Whether `p` lies strictly inside one of the polygons of `g` (not on an edge).
+fn strictly_inside(g: &MultiPolygon<f64>, p: Point<f64>) -> bool {
+    g.0.iter()
+        .any(|poly| poly.coordinate_position(&p.0) == CoordPos::Inside)
+}
+
+/// The midpoint of the widest stretch of `poly` along the horizontal line at `y`, if that
+/// midpoint is strictly inside (ties: the westernmost stretch).
+fn scanline_point(poly: &Polygon<f64>, y: f64) -> Option<Point<f64>> {
+    let mut xs: Vec<f64> = Vec::new();
+    for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
+        for line in ring.lines() {
+            let (a, b) = (line.start, line.end);
+            if (a.y > y) != (b.y > y) {
+                xs.push(a.x + (y - a.y) * (b.x - a.x) / (b.y - a.y));
+            }
+        }
+    }
+    xs.sort_by(f64::total_cmp);
+    let mut stretches: Vec<(f64, f64)> = xs.chunks_exact(2).map(|c| (c[0], c[1])).collect();
+    // Widest first; the sort is stable, so equal widths keep their west-to-east order.
+    stretches.sort_by(|a, b| (b.1 - b.0).total_cmp(&(a.1 - a.0)));
+    stretches
+        .into_iter()
+        .filter(|(w, e)| e > w)
+        .map(|(w, e)| Point::new(w + (e - w) / 2.0, y))
+        .find(|p| poly.coordinate_position(&p.0) == CoordPos::Inside)
+}
+
+/// A point strictly inside `g`, chosen deterministically: the centroid when it is inside,
+/// else the centroid of the largest polygon when that one is inside it, else the middle of
+/// the widest stretch of the largest polygon along a horizontal line (through its centroid,
+/// then through fixed fractions of its height).
+fn point_inside(g: &MultiPolygon<f64>) -> Option<Point<f64>> {
+    let centroid = g.centroid()?;
+    if strictly_inside(g, centroid) {
+        return Some(centroid);
+    }
+    let mut largest: Option<(&Polygon<f64>, f64)> = None;
+    for poly in &g.0 {
+        let area = poly.unsigned_area();
+        if largest.is_none_or(|(_, a)| area > a) {
+            largest = Some((poly, area));
+        }
+    }
+    let (poly, _) = largest?;
+    let own = poly.centroid();
+    if let Some(c) = own.filter(|c| poly.coordinate_position(&c.0) == CoordPos::Inside) {
+        return Some(c);
+    }
+    let rect = poly.bounding_rect()?;
+    let (y0, h) = (rect.min().y, rect.height());
+    own.map(|c| c.y())
+        .into_iter()
+        .chain(
+            [0.5, 0.25, 0.75, 0.125, 0.375, 0.625, 0.875]
+                .into_iter()
+                .map(|f| y0 + h * f),
+        )
+        .find_map(|y| scanline_point(poly, y))
+        .or(Some(centroid))
+}
+
+/// The longitude brought into [-180, 180].
+fn normalise_lon(x: f64) -> f64 {
+    if x > 180.0 {
+        x - 360.0
+    } else if x < -180.0 {
+        x + 360.0
+    } else {
+        x
+    }
+}
+
+/// `g` with its western polygons moved east by 360° when its polygons lie on both sides of
+/// the antimeridian (split there as RFC 7946 asks: Fiji, Chukotka, the Aleutians), that is
+/// when they span more than 180° of longitude and moving them makes the span narrower.
+fn unwrap_antimeridian(g: &MultiPolygon<f64>) -> Option<MultiPolygon<f64>> {
+    let spans: Vec<(f64, f64)> =
+        g.0.iter()
+            .filter_map(|p| p.bounding_rect())
+            .map(|r| (r.min().x, r.max().x))
+            .collect();
+    let width = |spans: &mut dyn Iterator<Item = (f64, f64)>| {
+        let (lo, hi) = spans.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), (a, b)| {
+            (lo.min(a), hi.max(b))
+        });
+        hi - lo
+    };
+    let west = |(a, b): (f64, f64)| a + b < 0.0;
+    let before = width(&mut spans.iter().copied());
+    let after = width(&mut spans.iter().map(|&s| {
+        if west(s) {
+            (s.0 + 360.0, s.1 + 360.0)
+        } else {
+            s
+        }
+    }));
+    if before <= 180.0 || after >= before {
+        return None;
+    }
+    let shifted =
+        g.0.iter()
+            .map(|p| {
+                let moves = p
+                    .bounding_rect()
+                    .is_some_and(|r| west((r.min().x, r.max().x)));
+                if moves {
+                    geo::MapCoords::map_coords(p, |c| Coord {
+                        x: c.x + 360.0,
+                        y: c.y,
+                    })
+                } else {
+                    p.clone()
+                }
+            })
+            .collect();
+    Some(MultiPolygon(shifted))
+}
+
+/// A representative point of an area that lies strictly inside it, so that the area one
+/// level up that contains this point is the area's parent and a report coarsened to the
+/// area stays in it (a district ringing a city has its centroid in the city; this point is
+/// in the district). Deterministic: the centroid when it is inside, else a point found
+/// from the largest polygon (see `point_inside`). An area whose polygons lie on both sides
+/// of the antimeridian is handled as one piece (its western polygons moved east by 360°),
+/// and the point's longitude brought back into [-180, 180].
+pub fn representative_point(g: &MultiPolygon<f64>) -> Option<Point<f64>> {
+    let unwrapped = unwrap_antimeridian(g);
+    let p = point_inside(unwrapped.as_ref().unwrap_or(g))?;
+    Some(Point::new(normalise_lon(p.x()), p.y()))
+}
+
+/// Where a ring of `g` crosses the antimeridian without being split: two consecutive
+/// positions more than 180° of longitude apart (edges along a pole, or from one edge of the
+/// map to the other, excepted), which a
+/// planar reading takes the long way round the globe.
+fn antimeridian_jump(g: &MultiPolygon<f64>) -> Option<String> {
+    for (i, poly) in g.0.iter().enumerate() {
+        let at = if g.0.len() == 1 {
+            "the polygon".to_string()
+        } else {
+            format!("polygon {}", i + 1)
+        };
+        let rings = std::iter::once(("the outer ring".to_string(), poly.exterior())).chain(
+            poly.interiors()
+                .iter()
+                .enumerate()
+                .map(|(h, r)| (format!("hole {}", h + 1), r)),
+        );
+        for (which, ring) in rings {
+            for (k, line) in ring.lines().enumerate() {
+                let (a, b) = (line.start, line.end);
+                // Along a pole, or across the whole map from one edge to the other (a band
+                // around a pole): not a crossing.
+                let whole_width = (a.y.abs() == 90.0 && b.y.abs() == 90.0)
+                    || (a.x.abs() == 180.0 && b.x.abs() == 180.0);
+                if (a.x - b.x).abs() > 180.0 && !whole_width {
+                    return Some(format!(
+                        "{which} of {at} jumps from longitude {} to {} (positions {} and {}), \
+                         so it crosses the antimeridian (longitude 180) and would cover the rest \
+                         of the globe; split it at longitude 180 into a MultiPolygon with one \
+                         part on each side (RFC 7946, section 3.1.9) and import it again",
+                        a.x,
+                        b.x,
+                        k + 1,
+                        k + 2
+                    ));
+                }
+            }
+        }
+    }
+    None
 }
 
 fn supplied_centroid(
@@ -360,8 +546,21 @@ pub fn read_boundaries(
                 .clone()
                 .ok_or_else(|| Problem::new(row, "geometry", "is missing"))?;
             let geometry = multipolygon(geometry).map_err(|r| Problem::new(row, "geometry", r))?;
-            let centroid =
-                supplied_centroid(&f, &lat_key, &lon_key).or_else(|| geometry.centroid());
+            if let Some(jump) = antimeridian_jump(&geometry) {
+                return Err(Problem::new(
+                    row,
+                    "geometry",
+                    format!("'{name}' ({code}): {jump}"),
+                ));
+            }
+            // A supplied centre is kept only when it lies inside the area.
+            let centroid = supplied_centroid(&f, &lat_key, &lon_key)
+                .filter(|c| {
+                    strictly_inside(&geometry, *c)
+                        || unwrap_antimeridian(&geometry)
+                            .is_some_and(|u| strictly_inside(&u, Point::new(c.x() + 360.0, c.y())))
+                })
+                .or_else(|| representative_point(&geometry));
             let locality =
                 Locality::new(code.clone(), &name, level, None, Some(geometry), centroid)
                     .map_err(|e| {
@@ -398,7 +597,7 @@ pub fn read_boundaries(
                 let code = slot.key().clone();
                 let name = country_name_key
                     .as_deref()
-                    .and_then(|k| props_text(&f, k))
+                    .and_then(|k| name_text(&f, k))
                     .unwrap_or_else(|| code.to_string());
                 if let Ok(c) = Locality::new(code, &name, AdminLevel::Adm0, None, None, None) {
                     slot.insert(c.with_alt_names(alt_names(&f, &country_alt_keys)));
@@ -513,6 +712,38 @@ mod tests {
     }
 
     #[test]
+    fn placeholder_values_are_not_names() {
+        let gadm = collection(vec![
+            feature(
+                json!({"GID_0": "MLI", "COUNTRY": "Mali", "GID_1": "MLI.1_1", "NAME_1": "Bamako",
+                       "VARNAME_1": "Bamako District|NA", "NL_NAME_1": "NA"}),
+                square(0.0, 0.0),
+            ),
+            feature(
+                json!({"GID_0": "MLI", "COUNTRY": "Mali", "GID_1": "MLI.4_1", "NAME_1": "Kidal",
+                       "VARNAME_1": null, "NL_NAME_1": "n/a"}),
+                square(1.0, 0.0),
+            ),
+            feature(
+                json!({"GID_0": "MLI", "COUNTRY": "Mali", "GID_1": "MLI.5_1", "NAME_1": "Koulikoro",
+                       "VARNAME_1": "-", "NL_NAME_1": "None"}),
+                square(2.0, 0.0),
+            ),
+        ]);
+        let set = read_boundaries(&gadm, AdminLevel::Adm1, &BoundaryFields::default()).unwrap();
+        let alts: Vec<_> = set
+            .features
+            .iter()
+            .map(|f| f.locality.alt_names.clone())
+            .collect();
+        assert_eq!(
+            alts,
+            vec![vec!["Bamako District".to_string()], vec![], vec![]]
+        );
+        assert!(set.problems.is_empty());
+    }
+
+    #[test]
     fn explicit_fields_override_detection() {
         let text = collection(vec![feature(
             json!({"K": "Q1", "N": "Quux", "P": "Q", "adm1_pcode": "no"}),
@@ -609,6 +840,260 @@ mod tests {
             set.problems
         );
         assert!(set.problems[4].reason.contains("feature 1"));
+    }
+
+    /// Whether the locality's representative point is strictly inside its geometry.
+    fn point_is_inside(l: &Locality) -> bool {
+        let (g, c) = (l.geometry.as_ref().unwrap(), l.centroid.unwrap());
+        strictly_inside(g, c)
+    }
+
+    fn place_in(parents: &BoundarySet, child: &Locality) -> Option<String> {
+        let localities: Vec<Locality> = parents
+            .features
+            .iter()
+            .map(|f| f.locality.clone())
+            .collect();
+        let placer = crate::Placer::new(&localities);
+        let c = child.centroid.unwrap();
+        let point = usalama_domain::GeoPoint::new(c.y(), c.x()).unwrap();
+        let id = placer.place(point, None).at(AdminLevel::Adm1)?;
+        localities
+            .iter()
+            .find(|l| l.id == id)
+            .map(|l| l.code.to_string())
+    }
+
+    #[test]
+    fn ring_district_gets_a_point_inside_it_not_in_the_enclave() {
+        // A province with a city enclave, and the district that rings the city.
+        let hole = json!([
+            [30.2, 50.2],
+            [30.2, 50.6],
+            [30.8, 50.6],
+            [30.8, 50.2],
+            [30.2, 50.2]
+        ]);
+        let adm1 = collection(vec![
+            feature(
+                json!({"adm1_pcode": "P32", "adm1_name": "Province"}),
+                json!({"type": "Polygon", "coordinates": [[[29.3, 49.2], [32.2, 49.2], [32.2, 51.5], [29.3, 51.5], [29.3, 49.2]], hole]}),
+            ),
+            feature(
+                json!({"adm1_pcode": "P80", "adm1_name": "City"}),
+                json!({"type": "Polygon", "coordinates": [[[30.2, 50.2], [30.8, 50.2], [30.8, 50.6], [30.2, 50.6], [30.2, 50.2]]]}),
+            ),
+        ]);
+        let adm2 = collection(vec![feature(
+            json!({"shapeID": "R-1", "shapeName": "Ring raion", "center_lat": 50.4, "center_lon": 30.5}),
+            json!({"type": "Polygon", "coordinates": [[[29.9, 49.9], [31.1, 49.9], [31.1, 50.9], [29.9, 50.9], [29.9, 49.9]], hole]}),
+        )]);
+        let parents = read_boundaries(&adm1, AdminLevel::Adm1, &BoundaryFields::default()).unwrap();
+        let set = read_boundaries(&adm2, AdminLevel::Adm2, &BoundaryFields::default()).unwrap();
+        let ring = &set.features[0].locality;
+        assert!(
+            point_is_inside(ring),
+            "the supplied centre in the enclave is replaced: {:?}",
+            ring.centroid
+        );
+        assert_eq!(place_in(&parents, ring).as_deref(), Some("P32"));
+        // Deterministic, and the same when computed from the geometry alone.
+        let again = read_boundaries(&adm2, AdminLevel::Adm2, &BoundaryFields::default()).unwrap();
+        assert_eq!(again.features[0].locality.centroid, ring.centroid);
+        for f in &parents.features {
+            assert!(point_is_inside(&f.locality), "{}", f.locality.code);
+        }
+    }
+
+    #[test]
+    fn representative_point_is_inside_awkward_shapes() {
+        let mp = |rings: Vec<Vec<(f64, f64)>>| {
+            MultiPolygon(vec![Polygon::new(
+                LineString::from(rings[0].clone()),
+                rings[1..]
+                    .iter()
+                    .map(|r| LineString::from(r.clone()))
+                    .collect(),
+            )])
+        };
+        // A U shape, a thin crescent-like L, and a square with a hole on its centroid.
+        let shapes = [
+            mp(vec![vec![
+                (0.0, 0.0),
+                (3.0, 0.0),
+                (3.0, 3.0),
+                (2.0, 3.0),
+                (2.0, 1.0),
+                (1.0, 1.0),
+                (1.0, 3.0),
+                (0.0, 3.0),
+                (0.0, 0.0),
+            ]]),
+            mp(vec![vec![
+                (0.0, 0.0),
+                (10.0, 0.0),
+                (10.0, 0.1),
+                (0.1, 0.1),
+                (0.1, 10.0),
+                (0.0, 10.0),
+                (0.0, 0.0),
+            ]]),
+            mp(vec![
+                vec![(0.0, 0.0), (4.0, 0.0), (4.0, 4.0), (0.0, 4.0), (0.0, 0.0)],
+                vec![(1.0, 1.0), (1.0, 3.0), (3.0, 3.0), (3.0, 1.0), (1.0, 1.0)],
+            ]),
+        ];
+        for g in &shapes {
+            let p = representative_point(g).unwrap();
+            assert!(strictly_inside(g, p), "{p:?} outside {g:?}");
+        }
+        // A convex area keeps its centroid.
+        let square = mp(vec![vec![
+            (0.0, 0.0),
+            (2.0, 0.0),
+            (2.0, 2.0),
+            (0.0, 2.0),
+            (0.0, 0.0),
+        ]]);
+        assert_eq!(representative_point(&square), Some(Point::new(1.0, 1.0)));
+    }
+
+    #[test]
+    fn split_at_the_antimeridian_points_stay_in_the_area() {
+        let split = |code: &str, name: &str, west: f64, east: f64, south: f64, north: f64| {
+            feature(
+                json!({"shapeID": code, "shapeName": name}),
+                json!({"type": "MultiPolygon", "coordinates": [
+                    [[[west, south], [180.0, south], [180.0, north], [west, north], [west, south]]],
+                    [[[-180.0, south], [east, south], [east, north], [-180.0, north], [-180.0, south]]]]}),
+            )
+        };
+        let adm1 = collection(vec![
+            split("E", "Eastern", 178.5, -178.5, -19.5, -17.0),
+            split("N", "Northern", 178.0, -179.8, -17.0, -16.0),
+            feature(
+                json!({"shapeID": "W", "shapeName": "Western"}),
+                square(177.0, -18.5),
+            ),
+        ]);
+        let adm2 = collection(vec![
+            split("E-1", "Lau", 179.0, -178.5, -19.5, -17.0),
+            split("N-1", "Cakaudrove", 179.0, -179.8, -17.0, -16.0),
+        ]);
+        let parents = read_boundaries(&adm1, AdminLevel::Adm1, &BoundaryFields::default()).unwrap();
+        let set = read_boundaries(&adm2, AdminLevel::Adm2, &BoundaryFields::default()).unwrap();
+        for f in parents.features.iter().chain(&set.features) {
+            let l = &f.locality;
+            assert!(point_is_inside(l), "{} at {:?}", l.code, l.centroid);
+            let x = l.centroid.unwrap().x();
+            assert!(x.abs() > 176.0, "{} at {x}: not near Fiji", l.code);
+        }
+        let lau = &set.features[0].locality;
+        assert_eq!(place_in(&parents, lau).as_deref(), Some("E"));
+        assert_eq!(
+            place_in(&parents, &set.features[1].locality).as_deref(),
+            Some("N")
+        );
+        // The area's own centroid, found with its western part moved east, is used when it
+        // is inside (here in the eastern part, 3° wide against 2° on the western side).
+        let uneven = MultiPolygon(vec![
+            Polygon::new(
+                LineString::from(vec![
+                    (178.0, 0.0),
+                    (180.0, 0.0),
+                    (180.0, 1.0),
+                    (178.0, 1.0),
+                    (178.0, 0.0),
+                ]),
+                vec![],
+            ),
+            Polygon::new(
+                LineString::from(vec![
+                    (-180.0, 0.0),
+                    (-177.0, 0.0),
+                    (-177.0, 1.0),
+                    (-180.0, 1.0),
+                    (-180.0, 0.0),
+                ]),
+                vec![],
+            ),
+        ]);
+        let p = representative_point(&uneven).unwrap();
+        assert!(
+            (p.x() - -179.5).abs() < 1e-9 && (p.y() - 0.5).abs() < 1e-9,
+            "{p:?}"
+        );
+        // Parts far apart on one side of the globe are not moved.
+        let far = MultiPolygon(vec![
+            Polygon::new(
+                LineString::from(vec![
+                    (-170.0, 0.0),
+                    (-169.0, 0.0),
+                    (-169.0, 1.0),
+                    (-170.0, 0.0),
+                ]),
+                vec![],
+            ),
+            Polygon::new(
+                LineString::from(vec![(169.0, 0.0), (170.0, 0.0), (170.0, 1.0), (169.0, 0.0)]),
+                vec![],
+            ),
+            Polygon::new(
+                LineString::from(vec![(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 0.0)]),
+                vec![],
+            ),
+        ]);
+        assert!(strictly_inside(&far, representative_point(&far).unwrap()));
+        // Nor are the parts of an area on both sides of the prime meridian.
+        let greenwich = MultiPolygon(vec![
+            Polygon::new(
+                LineString::from(vec![(-1.0, 0.0), (0.0, 0.0), (0.0, 1.0), (-1.0, 0.0)]),
+                vec![],
+            ),
+            Polygon::new(
+                LineString::from(vec![(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 0.0)]),
+                vec![],
+            ),
+        ]);
+        assert!(unwrap_antimeridian(&greenwich).is_none());
+    }
+
+    #[test]
+    fn ring_crossing_the_antimeridian_unsplit_is_refused() {
+        let text = collection(vec![
+            feature(
+                json!({"shapeID": "FJ-E", "shapeName": "Eastern"}),
+                json!({"type": "Polygon", "coordinates": [[[178.5, -19.5], [-178.5, -19.5], [-178.5, -17.0], [178.5, -17.0], [178.5, -19.5]]]}),
+            ),
+            feature(
+                json!({"shapeID": "FJ-W", "shapeName": "Western"}),
+                square(177.0, -18.5),
+            ),
+            // Edges along the South Pole or across the whole map are not crossings.
+            feature(
+                json!({"shapeID": "AQ", "shapeName": "Polar"}),
+                json!({"type": "Polygon", "coordinates": [[[-180.0, -90.0], [180.0, -90.0], [180.0, -80.0], [-180.0, -80.0], [-180.0, -90.0]]]}),
+            ),
+        ]);
+        let set = read_boundaries(&text, AdminLevel::Adm1, &BoundaryFields::default()).unwrap();
+        let codes: Vec<_> = set
+            .features
+            .iter()
+            .map(|f| f.locality.code.as_str())
+            .collect();
+        assert_eq!(codes, ["FJ-W", "AQ"]);
+        assert_eq!(set.problems.len(), 1, "{:?}", set.problems);
+        let p = &set.problems[0];
+        assert_eq!((p.row, p.field.as_str()), (1, "geometry"));
+        for needed in [
+            "'Eastern' (FJ-E)",
+            "178.5 to -178.5",
+            "antimeridian",
+            "split it",
+            "RFC 7946",
+        ] {
+            assert!(p.reason.contains(needed), "{needed}: {}", p.reason);
+        }
     }
 
     #[test]

@@ -13,33 +13,137 @@
 use std::collections::HashMap;
 use usalama_domain::{AdminLevel, Locality, LocalityCode, LocalityId};
 
-/// Words that name a kind of administrative area rather than a place, dropped at either
-/// end of a name (`sub prefecture` is what "sub-prefecture" folds to).
-const DESIGNATORS: &[&[&str]] = &[
-    &["sub", "prefecture"],
-    &["sous", "prefecture"],
-    &["subprefecture"],
-    &["sousprefecture"],
-    &["province"],
-    &["prefecture"],
-    &["region"],
-    &["state"],
-    &["district"],
-    &["commune"],
-    &["county"],
-    &["department"],
-    &["departement"],
-    &["governorate"],
+/// Words that name a kind of administrative area rather than a place, in many countries'
+/// languages, dropped at either end of a name. Written as they are spelt; they are folded
+/// like names before use (`sub-prefecture` becomes `sub prefecture`, `район` `раион`).
+/// Only words that never tell two areas apart are listed: not "city" or "kota", which
+/// distinguish a city from the district of the same name.
+const DESIGNATOR_WORDS: &[&str] = &[
+    // English and French, in use across Africa and elsewhere.
+    "sub-prefecture",
+    "sous-préfecture",
+    "subprefecture",
+    "sousprefecture",
+    "prefecture",
+    "province",
+    "region",
+    "state",
+    "district",
+    "sub-district",
+    "commune",
+    "county",
+    "sub-county",
+    "subcounty",
+    "department",
+    "département",
+    "governorate",
+    "municipality",
+    "parish",
+    "canton",
+    "cercle",
+    "division",
+    "voivodeship",
+    // Spanish and Portuguese.
+    "provincia",
+    "región",
+    "departamento",
+    "municipio",
+    "estado",
+    "distrito",
+    // Eastern Europe and Central Asia (Latin and Cyrillic script).
+    "oblast",
+    "oblys",
+    "oblysy",
+    "raion",
+    "rayon",
+    "krai",
+    "kray",
+    "okrug",
+    "województwo",
+    "область",
+    "облыс",
+    "облысы",
+    "район",
+    "край",
+    "округ",
+    // Arabic-speaking countries (transliterated and in Arabic script).
+    "muhafazah",
+    "muhafazat",
+    "mohafazat",
+    "wilaya",
+    "wilayah",
+    "wilayat",
+    "محافظة",
+    "ولاية",
 ];
 
-/// Connecting words that may follow a leading designator ("préfecture de la Ouaka").
-const CONNECTORS: &[&str] = &["de", "du", "des", "d", "la", "le", "les", "l", "of", "the"];
+/// The designators folded and split into words, once.
+fn designators() -> &'static [Vec<String>] {
+    static FOLDED: std::sync::OnceLock<Vec<Vec<String>>> = std::sync::OnceLock::new();
+    FOLDED.get_or_init(|| {
+        let mut d: Vec<Vec<String>> = DESIGNATOR_WORDS
+            .iter()
+            .map(|w| {
+                crate::text::fold_name(w)
+                    .split_whitespace()
+                    .map(str::to_string)
+                    .collect()
+            })
+            .collect();
+        // Longer designators first, so that "sub prefecture" goes before "prefecture".
+        d.sort_by_key(|w| std::cmp::Reverse(w.len()));
+        d.dedup();
+        d
+    })
+}
+
+/// Connecting words that may follow a leading designator ("préfecture de la Ouaka",
+/// "departamento del Cauca").
+const CONNECTORS: &[&str] = &[
+    "de", "du", "des", "d", "la", "le", "les", "l", "del", "di", "da", "do", "das", "dos", "of",
+    "the",
+];
+
+/// Whether `name` starts with an elided article, a single `l` or `d` and an apostrophe
+/// before a letter ("L'Ouest", "d’Ivoire"), as French, Italian or Catalan write them.
+fn has_elided_article(name: &str) -> bool {
+    let mut c = name.trim_start().chars();
+    matches!(c.next(), Some('l' | 'L' | 'd' | 'D'))
+        && matches!(c.next(), Some('\'' | '’' | 'ʼ' | '‘' | '`' | '´'))
+        && c.next().is_some_and(char::is_alphabetic)
+}
+
+/// Values that data sets put where a name is missing ("NA" in GADM, "N/A", "null",
+/// "none", "-"), which are no one's name.
+///
+/// ```
+/// use usalama_ingest::gazetteer::is_placeholder;
+/// assert!(is_placeholder(" NA ") && is_placeholder("n/a") && is_placeholder("-"));
+/// assert!(!is_placeholder("Nara"));
+/// ```
+pub fn is_placeholder(name: &str) -> bool {
+    let t = name.trim();
+    t.is_empty()
+        || [
+            "na", "n/a", "n.a.", "nan", "null", "none", "nil", "-", "--", "—", "?",
+        ]
+        .iter()
+        .any(|p| t.eq_ignore_ascii_case(p))
+}
+
+/// The comparable form of a name without dropping any word: lower case, accents removed,
+/// punctuation and spacing made single spaces ([`crate::text::fold_name`]). Two names
+/// equal in this form are the same name; [`fold`] goes further.
+pub fn fold_plain(name: &str) -> String {
+    crate::text::fold_name(name)
+}
 
 /// The comparable form of a place name: lower case, accents and other combining marks
 /// removed, every run of characters that are not letters or digits (spaces, hyphens,
-/// apostrophes, dots…) made one space, and administrative words such as "province",
-/// "préfecture", "region", "state", "district", "commune" or "sub-prefecture" dropped at
-/// the start or the end (unless nothing else is left).
+/// apostrophes, dots…) made one space, an elided leading article ("L'Ouest") dropped, and
+/// words that name a kind of administrative area ("province", "préfecture", "region",
+/// "state", "district", "oblast", "район", "governorate", "محافظة", …) dropped at the start
+/// or the end (unless nothing else is left).
 ///
 /// ```
 /// use usalama_ingest::gazetteer::fold;
@@ -47,19 +151,29 @@ const CONNECTORS: &[&str] = &["de", "du", "des", "d", "la", "le", "les", "l", "o
 /// assert_eq!(fold("Ouham-Pendé"), "ouham pende");
 /// assert_eq!(fold("Nana–Grébizi  sub-prefecture"), "nana grebizi");
 /// assert_eq!(fold("Bria, Haute Kotto"), "bria haute kotto");
+/// assert_eq!(fold("Kyivska oblast"), "kyivska");
+/// assert_eq!(fold("L'Ouest"), "ouest");
 /// ```
 pub fn fold(name: &str) -> String {
     let flat = crate::text::fold_name(name);
-    let words: Vec<&str> = flat.split_whitespace().collect();
+    let mut words: Vec<&str> = flat.split_whitespace().collect();
+    if words.len() > 1 && has_elided_article(name) {
+        words.remove(0);
+    }
     strip_designators(&words).join(" ")
 }
 
 fn strip_designators<'a>(words: &'a [&'a str]) -> &'a [&'a str] {
     let mut w = words;
-    // Trailing designators: "Ouaka province", "Bambari sub-prefecture".
+    let ends_with = |w: &[&str], d: &[String]| {
+        w.len() >= d.len() && w[w.len() - d.len()..].iter().zip(d).all(|(a, b)| *a == b)
+    };
+    let starts_with =
+        |w: &[&str], d: &[String]| w.len() >= d.len() && w.iter().zip(d).all(|(a, b)| *a == b);
+    // Trailing designators: "Ouaka province", "Bambari sub-prefecture", "Київська область".
     'trailing: loop {
-        for d in DESIGNATORS {
-            if w.len() > d.len() && w.ends_with(d) {
+        for d in designators() {
+            if w.len() > d.len() && ends_with(w, d) {
                 w = &w[..w.len() - d.len()];
                 continue 'trailing;
             }
@@ -68,8 +182,8 @@ fn strip_designators<'a>(words: &'a [&'a str]) -> &'a [&'a str] {
     }
     // Leading designators and their connectors: "Préfecture de la Ouaka".
     'leading: loop {
-        for d in DESIGNATORS {
-            if w.len() > d.len() && w.starts_with(d) {
+        for d in designators() {
+            if w.len() > d.len() && starts_with(w, d) {
                 let mut rest = &w[d.len()..];
                 while rest.len() > 1 && CONNECTORS.contains(&rest[0]) {
                     rest = &rest[1..];
@@ -151,6 +265,13 @@ struct Entry {
     name: String,
     folded: String,
     compact: Vec<char>,
+    /// The name folded without dropping any word, spaces removed ([`fold_plain`]).
+    plain: String,
+}
+
+/// `s` without its spaces.
+fn compact(s: &str) -> String {
+    s.chars().filter(|c| *c != ' ').collect()
 }
 
 /// Shortest typed text (letters and digits) matched by prefix.
@@ -244,6 +365,9 @@ impl Gazetteer {
             };
             let mut seen: Vec<String> = Vec::new();
             for name in std::iter::once(&l.name).chain(&l.alt_names) {
+                if is_placeholder(name) {
+                    continue;
+                }
                 let folded = fold(name);
                 if folded.is_empty() || seen.contains(&folded) {
                     continue;
@@ -253,6 +377,7 @@ impl Gazetteer {
                     place,
                     name: name.clone(),
                     compact: folded.chars().filter(|c| *c != ' ').collect(),
+                    plain: compact(&fold_plain(name)),
                     folded,
                 });
             }
@@ -285,10 +410,16 @@ impl Gazetteer {
         out
     }
 
-    /// How well `entry` matches the folded text `q` (`qc`: without spaces), if at all.
-    fn score(entry: &Entry, q: &str, qc: &[char]) -> Option<(MatchKind, usize)> {
+    /// How well `entry` matches the folded text `q` (`qc`: without spaces; `plain`: the
+    /// text folded without dropping words, without spaces), if at all: the kind of match,
+    /// the edit distance, and whether the names are the same before designators are
+    /// dropped (`false` ranks first).
+    fn score(entry: &Entry, q: &str, qc: &[char], plain: &str) -> Option<(MatchKind, usize, bool)> {
+        if entry.plain == plain {
+            return Some((MatchKind::Exact, 0, false));
+        }
         if entry.folded == q || entry.compact == qc {
-            return Some((MatchKind::Exact, 0));
+            return Some((MatchKind::Exact, 0, true));
         }
         if qc.len() >= MIN_PREFIX {
             let word_start = entry.folded.starts_with(q)
@@ -298,48 +429,53 @@ impl Gazetteer {
                     .any(|(i, _)| entry.folded[..i].ends_with(' ') || i == 0)
                 || entry.compact.starts_with(qc);
             if word_start {
-                return Some((MatchKind::Prefix, 0));
+                return Some((MatchKind::Prefix, 0, true));
             }
         }
         let max = allowed_distance(qc.len());
         if max > 0 && entry.compact.len() <= MAX_FUZZY {
             if let Some(d) = distance(qc, &entry.compact, max) {
-                return Some((MatchKind::Fuzzy, d));
+                return Some((MatchKind::Fuzzy, d, true));
             }
         }
         None
     }
 
     /// Up to `limit` candidates for `text`, best first: exact matches, then prefixes, then
-    /// near spellings by edit distance; among equals, shallower levels first (a province
-    /// before a commune of the same name), then the shorter name, then the code. Each
-    /// locality appears once, with its best-matching name.
+    /// near spellings by edit distance; among exact matches, names that are the text's
+    /// very words (ignoring only case, accents and punctuation) before those equal once
+    /// designators are dropped ("Lima Province" is the area of that name before "Lima");
+    /// among equals, shallower levels first (a province before a commune of the same
+    /// name), then the shorter name, then the code. Each locality appears once, with its
+    /// best-matching name. Placeholder names ("NA") are not indexed.
     pub fn search(&self, text: &str, limit: usize) -> Vec<PlaceMatch> {
         let q = fold(text);
         if q.is_empty() || limit == 0 {
             return Vec::new();
         }
         let qc: Vec<char> = q.chars().filter(|c| *c != ' ').collect();
-        let mut best: HashMap<usize, (MatchKind, usize, usize)> = HashMap::new();
+        let plain = compact(&fold_plain(text));
+        let mut best: HashMap<usize, (MatchKind, usize, bool, usize)> = HashMap::new();
         for (i, e) in self.entries.iter().enumerate() {
-            if let Some((kind, d)) = Self::score(e, &q, &qc) {
+            if let Some((kind, d, folded_only)) = Self::score(e, &q, &qc, &plain) {
                 let better = best
                     .get(&e.place)
-                    .is_none_or(|&(k, bd, _)| (kind, d) < (k, bd));
+                    .is_none_or(|&(k, bd, bf, _)| (kind, d, folded_only) < (k, bd, bf));
                 if better {
-                    best.insert(e.place, (kind, d, i));
+                    best.insert(e.place, (kind, d, folded_only, i));
                 }
             }
         }
-        let mut found: Vec<(MatchKind, usize, usize, usize)> = best
+        let mut found: Vec<(MatchKind, usize, bool, usize, usize)> = best
             .into_iter()
-            .map(|(place, (k, d, e))| (k, d, place, e))
+            .map(|(place, (k, d, f, e))| (k, d, f, place, e))
             .collect();
         found.sort_by(|a, b| {
-            let (pa, pb) = (&self.places[a.2], &self.places[b.2]);
-            (a.0, a.1, pa.level, pa.name.chars().count(), &pa.code).cmp(&(
+            let (pa, pb) = (&self.places[a.3], &self.places[b.3]);
+            (a.0, a.1, a.2, pa.level, pa.name.chars().count(), &pa.code).cmp(&(
                 b.0,
                 b.1,
+                b.2,
                 pb.level,
                 pb.name.chars().count(),
                 &pb.code,
@@ -348,7 +484,7 @@ impl Gazetteer {
         found
             .into_iter()
             .take(limit)
-            .map(|(kind, d, place, entry)| {
+            .map(|(kind, d, _, place, entry)| {
                 let p = &self.places[place];
                 PlaceMatch {
                     id: p.id,
@@ -381,17 +517,22 @@ impl Gazetteer {
     }
 
     /// Whether `text` names one place. The best candidates (same kind of match and
-    /// distance) must lie on one line of ancestry; the deepest of them is the answer.
-    /// Prefix and fuzzy matches need at least four letters.
+    /// distance, and when some exact match is the text's very words, only those) must lie
+    /// on one line of ancestry; the deepest of them is the answer. Prefix and fuzzy matches
+    /// need at least four letters.
     pub fn resolve(&self, text: &str) -> Resolution {
         let candidates = self.search(text, 20);
         let Some(first) = candidates.first() else {
             return Resolution::NotFound;
         };
-        let (kind, dist) = (first.kind, first.distance);
+        let plain = compact(&fold_plain(text));
+        let same_words = |m: &PlaceMatch| {
+            m.kind == MatchKind::Exact && compact(&fold_plain(&m.matched_name)) == plain
+        };
+        let (kind, dist, words) = (first.kind, first.distance, same_words(first));
         let group: Vec<PlaceMatch> = candidates
             .iter()
-            .filter(|c| c.kind == kind && c.distance == dist)
+            .filter(|c| c.kind == kind && c.distance == dist && same_words(c) == words)
             .cloned()
             .collect();
         let letters = fold(text).chars().filter(|c| *c != ' ').count();
@@ -525,6 +666,93 @@ mod tests {
         }
         assert!(matches!(g.resolve("Bam"), Resolution::Ambiguous(_)));
         assert_eq!(g.resolve("Timbuktu"), Resolution::NotFound);
+    }
+
+    #[test]
+    fn folds_designators_of_other_countries_and_elided_articles() {
+        for (long, short) in [
+            ("Kyivska oblast", "Kyivska"),
+            ("Київська область", "Київська"),
+            ("Bucha raion", "Bucha"),
+            ("Бучанський район", "Бучанський"),
+            ("Krasnodarskiy krai", "Krasnodarskiy"),
+            ("Almaty oblysy", "Almaty"),
+            ("Baghdad Governorate", "Baghdad"),
+            ("Muhafazat Baghdad", "Baghdad"),
+            ("محافظة بغداد", "بغداد"),
+            ("Wilaya de Tunis", "Tunis"),
+            ("ولاية الخرطوم", "الخرطوم"),
+            ("Nairobi County", "Nairobi"),
+            ("Département de l'Ouest", "Ouest"),
+            ("Departamento del Cauca", "Cauca"),
+            ("Kandy District", "Kandy"),
+            ("Préfecture de la Kozah", "Kozah"),
+            ("Yerevan municipality", "Yerevan"),
+            ("Saint Andrew Parish", "Saint Andrew"),
+            ("L'Ouest", "Ouest"),
+            ("l’Artibonite", "Artibonite"),
+            ("D'Kar", "Kar"),
+        ] {
+            assert_eq!(fold(long), fold(short), "{long}");
+        }
+        // Genuinely different names stay different.
+        for (a, b) in [
+            ("L Ouest", "Ouest"),
+            ("Delta", "Elta"),
+            ("Kota Bandung", "Bandung"),
+            ("Kyiv", "Kyivska"),
+            ("Lachin", "Chin"),
+            ("Oblast", ""),
+            ("Raion", ""),
+            ("L'", ""),
+        ] {
+            assert_ne!(fold(a), fold(b), "{a} / {b}");
+        }
+        assert_eq!(
+            fold("Oblast"),
+            "oblast",
+            "a name that is only a designator stays"
+        );
+    }
+
+    #[test]
+    fn placeholder_names_are_not_indexed() {
+        assert!(["NA", "n/a", "N.A.", "null", "None", "-", "", "  "]
+            .iter()
+            .all(|p| is_placeholder(p)));
+        assert!(!["Na Hang", "Nana", "Nonesuch"]
+            .iter()
+            .any(|p| is_placeholder(p)));
+        let g = Gazetteer::new(&[
+            loc("M1", "Bamako", AdminLevel::Adm1, None)
+                .with_alt_names(["NA".to_string(), "Bamako District".to_string()]),
+            loc("M4", "Kidal", AdminLevel::Adm1, None).with_alt_names(["NA".to_string()]),
+        ]);
+        assert!(g.search("NA", 10).iter().all(|m| m.matched_name != "NA"));
+        assert_eq!(g.resolve("na"), Resolution::NotFound);
+    }
+
+    #[test]
+    fn the_very_name_wins_over_one_equal_without_its_designator() {
+        let g = Gazetteer::new(&[
+            loc("PE", "Peru", AdminLevel::Adm0, None),
+            loc("PE-LIM", "Lima", AdminLevel::Adm1, Some("PE")),
+            loc("PE-LMA", "Lima Province", AdminLevel::Adm1, Some("PE")),
+        ]);
+        for (text, code) in [
+            ("Lima Province", "PE-LMA"),
+            ("LIMA  province", "PE-LMA"),
+            ("Lima", "PE-LIM"),
+            ("lima", "PE-LIM"),
+        ] {
+            match g.resolve(text) {
+                Resolution::Found(m) => assert_eq!(m.code.as_str(), code, "{text}"),
+                other => panic!("{text}: {other:?}"),
+            }
+            assert_eq!(g.search(text, 5)[0].code.as_str(), code, "{text}");
+        }
+        // Neither is named this way: both fit equally.
+        assert!(matches!(g.resolve("Province of Lima"), Resolution::Ambiguous(c) if c.len() == 2));
     }
 
     #[test]

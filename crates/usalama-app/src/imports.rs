@@ -98,6 +98,9 @@ pub struct BoundaryReport {
     pub problems: Vec<Problem>,
     /// Codes of localities whose parent could not be found by code or containment.
     pub orphans: Vec<String>,
+    /// Localities of the level below, imported earlier without a parent, now linked to
+    /// one of the imported level.
+    pub adopted: u64,
     /// Events whose placement changed.
     pub replaced_events: u64,
 }
@@ -116,6 +119,9 @@ impl fmt::Display for BoundaryReport {
         if !self.orphans.is_empty() {
             write!(f, "; {} without a parent", self.orphans.len())?;
         }
+        if self.adopted > 0 {
+            write!(f, "; {} of the level below linked to it", self.adopted)?;
+        }
         if self.replaced_events > 0 {
             write!(f, "; {} events re-placed", self.replaced_events)?;
         }
@@ -129,8 +135,9 @@ impl App {
     }
 
     /// Imports one level of administrative boundaries from GeoJSON text, links each to its
-    /// parent (by the parent code in the file, else by containment of its centroid), and
-    /// re-places stored events.
+    /// parent (by the parent code in the file, else by containment of its representative
+    /// point, which lies inside it), links the localities of the level below that were
+    /// imported earlier without a parent, and re-places stored events.
     pub fn import_boundaries(
         &self,
         who: &Principal,
@@ -195,6 +202,7 @@ impl App {
             localities.push(l);
         }
         report.localities = self.store.upsert_localities(&localities)?;
+        report.adopted = self.adopt_orphans(level, &localities)?;
         self.cache.invalidate();
         report.replaced_events = self.replace_all_events()?;
         self.audit(
@@ -210,6 +218,38 @@ impl App {
             }),
         )?;
         Ok(report)
+    }
+
+    /// Links the stored localities one level below `level` that have no parent (their
+    /// level imported first) to the one of `parents`, the localities just imported at
+    /// `level`, that holds their representative point; returns how many were linked. So
+    /// the result does not depend on the order the levels are imported in.
+    fn adopt_orphans(&self, level: AdminLevel, parents: &[Locality]) -> Result<u64, AppError> {
+        if level == AdminLevel::Adm3 {
+            return Ok(0);
+        }
+        let orphans: Vec<Locality> = self
+            .store
+            .all_localities()?
+            .into_iter()
+            .filter(|l| l.level.depth() == level.depth() + 1 && l.parent.is_none())
+            .collect();
+        if orphans.is_empty() {
+            return Ok(0);
+        }
+        let placer = Placer::new(parents);
+        let depth = level.depth() as usize;
+        let adopted: Vec<Locality> = orphans
+            .into_iter()
+            .filter_map(|mut l| {
+                let c = l.centroid?;
+                let p = GeoPoint::new(c.y(), c.x()).ok()?;
+                l.parent = Some(placer.place(p, None).0.get(depth).copied().flatten()?);
+                Some(l)
+            })
+            .collect();
+        self.store.upsert_localities(&adopted)?;
+        Ok(adopted.len() as u64)
     }
 
     /// Places every stored event that has a point again against the current boundaries,

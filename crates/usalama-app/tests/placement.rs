@@ -75,3 +75,38 @@ fn importing_boundaries_places_events_already_stored() {
         assert_eq!(again.replaced_events, 0, "{}", s.name);
     });
 }
+
+/// Districts imported before their provinces are linked to them when the provinces
+/// arrive, so that events in a district count in its province whatever the order.
+#[test]
+fn districts_imported_before_their_provinces_are_linked_to_them() {
+    on_every_backend(|s| {
+        let taxonomy = usalama_ingest::parse_taxonomy(usalama_ingest::DEFAULT_TAXONOMY).unwrap();
+        let app = App::new(s.store.clone(), taxonomy, Arc::new(FixedClock(t0())));
+        let who = Principal::Operator;
+        let [(adm1_level, adm1), (adm2_level, adm2)] = [DEMO_BOUNDARIES[0], DEMO_BOUNDARIES[1]];
+        let b2 = app
+            .import_boundaries(&who, adm2, adm2_level, &BoundaryFields::default())
+            .unwrap();
+        assert!(!b2.orphans.is_empty(), "{}: no provinces yet", s.name);
+        let b1 = app
+            .import_boundaries(&who, adm1, adm1_level, &BoundaryFields::default())
+            .unwrap();
+        assert_eq!(b1.adopted as usize, b2.orphans.len(), "{}: {b1}", s.name);
+        let r = app
+            .import_ucdp_geojson(&who, DEMO_EVENTS, &mut |_| {})
+            .unwrap();
+        assert_eq!(r.imported, 1848);
+        let stats = app.public_stats().unwrap();
+        let in_provinces: u64 = stats.adm1.iter().map(|c| c.events).sum();
+        assert!(in_provinces > 1700, "{}: {in_provinces}", s.name);
+        // The same districts as when the provinces come first.
+        let bambari = app.resolve_locality("CF431").unwrap();
+        assert_eq!(
+            bambari.parent,
+            Some(app.resolve_locality("CF43").unwrap().id),
+            "{}",
+            s.name
+        );
+    });
+}

@@ -416,6 +416,17 @@ mod tests {
     use usalama_domain::{EventId, LocalityId, OrgId};
     use uuid::Uuid;
 
+    /// SQLite's plan of `sql` with the parameters of `f`, its steps joined by "; ".
+    fn plan_of(c: &rusqlite::Connection, sql: &str, f: &sql::Filter) -> String {
+        let mut st = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let plan: Vec<String> = st
+            .query_map(rusqlite::params_from_iter(f.values.iter()), |r| r.get(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        plan.join("; ")
+    }
+
     /// Each part of the pool of possible duplicates is a range of an index: events ending
     /// near the window through `events_category`, long ones through `events_long_span`,
     /// whose condition both backends' queries state word for word.
@@ -456,13 +467,7 @@ mod tests {
             "USING INDEX events_category (category=? AND occurred_end>? AND occurred_end<?)",
         ]) {
             let page = pool_sql(&mut f, sql::EVENT_COLUMNS, 2000);
-            let mut st = c.prepare(&format!("EXPLAIN QUERY PLAN {page}")).unwrap();
-            let plan: Vec<String> = st
-                .query_map(rusqlite::params_from_iter(f.values.iter()), |r| r.get(3))
-                .unwrap()
-                .collect::<Result<_, _>>()
-                .unwrap();
-            let plan = plan.join("; ");
+            let plan = plan_of(&c, &page, &f);
             assert!(plan.contains(index), "{plan}");
         }
     }
@@ -501,13 +506,7 @@ mod tests {
             let pages = queue_page_sqls(&q, f).unwrap();
             assert_eq!(pages.len(), parts);
             for (i, (page, f)) in pages.iter().enumerate() {
-                let mut st = c.prepare(&format!("EXPLAIN QUERY PLAN {page}")).unwrap();
-                let plan: Vec<String> = st
-                    .query_map(rusqlite::params_from_iter(f.values.iter()), |r| r.get(3))
-                    .unwrap()
-                    .collect::<Result<_, _>>()
-                    .unwrap();
-                let plan = plan.join("; ");
+                let plan = plan_of(&c, page, f);
                 assert!(plan.contains("USING INDEX events_queue"), "{plan}");
                 assert!(!plan.contains("TEMP B-TREE"), "{plan}");
                 if parts > 1 {

@@ -167,8 +167,9 @@ impl App {
                 .collect();
             report.countries = self.store.upsert_localities(&new_countries)?;
         }
+        let stored = self.store.all_localities()?;
         let mut known_ids: HashSet<_> = existing.all.iter().map(|l| l.id).collect();
-        known_ids.extend(self.store.all_localities()?.iter().map(|l| l.id));
+        known_ids.extend(stored.iter().map(|l| l.id));
         // Containment fallback: the level above, as stored.
         let parents: Vec<Locality> = existing
             .all
@@ -202,7 +203,7 @@ impl App {
             localities.push(l);
         }
         report.localities = self.store.upsert_localities(&localities)?;
-        report.adopted = self.adopt_orphans(level, &localities)?;
+        report.adopted = self.adopt_orphans(level, stored, &localities)?;
         self.cache.invalidate();
         report.replaced_events = self.replace_all_events()?;
         self.audit(
@@ -220,17 +221,20 @@ impl App {
         Ok(report)
     }
 
-    /// Links the stored localities one level below `level` that have no parent (their
+    /// Links the `stored` localities one level below `level` that have no parent (their
     /// level imported first) to the one of `parents`, the localities just imported at
     /// `level`, that holds their representative point; returns how many were linked. So
     /// the result does not depend on the order the levels are imported in.
-    fn adopt_orphans(&self, level: AdminLevel, parents: &[Locality]) -> Result<u64, AppError> {
+    fn adopt_orphans(
+        &self,
+        level: AdminLevel,
+        stored: Vec<Locality>,
+        parents: &[Locality],
+    ) -> Result<u64, AppError> {
         if level == AdminLevel::Adm3 {
             return Ok(0);
         }
-        let orphans: Vec<Locality> = self
-            .store
-            .all_localities()?
+        let orphans: Vec<Locality> = stored
             .into_iter()
             .filter(|l| l.level.depth() == level.depth() + 1 && l.parent.is_none())
             .collect();

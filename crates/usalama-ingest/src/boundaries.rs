@@ -16,7 +16,7 @@ use crate::gazetteer::is_placeholder;
 use crate::json::{self, RawFeature};
 use crate::problem::{IngestError, Problem};
 use geo::coordinate_position::{CoordPos, CoordinatePosition};
-use geo::{Area, BoundingRect, Centroid};
+use geo::{BoundingRect, Centroid, InteriorPoint};
 use geo_types::{Coord, LineString, MultiPolygon, Point, Polygon};
 use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, HashMap};
@@ -236,61 +236,15 @@ fn strictly_inside(g: &MultiPolygon<f64>, p: Point<f64>) -> bool {
         .any(|poly| poly.coordinate_position(&p.0) == CoordPos::Inside)
 }
 
-/// The midpoint of the widest stretch of `poly` along the horizontal line at `y`, if that
-/// midpoint is strictly inside (ties: the westernmost stretch).
-fn scanline_point(poly: &Polygon<f64>, y: f64) -> Option<Point<f64>> {
-    let mut xs: Vec<f64> = Vec::new();
-    for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
-        for line in ring.lines() {
-            let (a, b) = (line.start, line.end);
-            if (a.y > y) != (b.y > y) {
-                xs.push(a.x + (y - a.y) * (b.x - a.x) / (b.y - a.y));
-            }
-        }
-    }
-    xs.sort_by(f64::total_cmp);
-    let mut stretches: Vec<(f64, f64)> = xs.chunks_exact(2).map(|c| (c[0], c[1])).collect();
-    // Widest first; the sort is stable, so equal widths keep their west-to-east order.
-    stretches.sort_by(|a, b| (b.1 - b.0).total_cmp(&(a.1 - a.0)));
-    stretches
-        .into_iter()
-        .filter(|(w, e)| e > w)
-        .map(|(w, e)| Point::new(w + (e - w) / 2.0, y))
-        .find(|p| poly.coordinate_position(&p.0) == CoordPos::Inside)
-}
-
-/// A point strictly inside `g`, chosen deterministically: the centroid when it is inside,
-/// else the centroid of the largest polygon when that one is inside it, else the middle of
-/// the widest stretch of the largest polygon along a horizontal line (through its centroid,
-/// then through fixed fractions of its height).
+/// A point inside `g`, chosen deterministically: the centroid when it is strictly inside
+/// (so most localities keep the point they always had), else `geo`'s interior point (the
+/// middle of the widest horizontal stretch through the middle of one of its polygons).
 fn point_inside(g: &MultiPolygon<f64>) -> Option<Point<f64>> {
     let centroid = g.centroid()?;
     if strictly_inside(g, centroid) {
         return Some(centroid);
     }
-    let mut largest: Option<(&Polygon<f64>, f64)> = None;
-    for poly in &g.0 {
-        let area = poly.unsigned_area();
-        if largest.is_none_or(|(_, a)| area > a) {
-            largest = Some((poly, area));
-        }
-    }
-    let (poly, _) = largest?;
-    let own = poly.centroid();
-    if let Some(c) = own.filter(|c| poly.coordinate_position(&c.0) == CoordPos::Inside) {
-        return Some(c);
-    }
-    let rect = poly.bounding_rect()?;
-    let (y0, h) = (rect.min().y, rect.height());
-    own.map(|c| c.y())
-        .into_iter()
-        .chain(
-            [0.5, 0.25, 0.75, 0.125, 0.375, 0.625, 0.875]
-                .into_iter()
-                .map(|f| y0 + h * f),
-        )
-        .find_map(|y| scanline_point(poly, y))
-        .or(Some(centroid))
+    g.interior_point().or(Some(centroid))
 }
 
 /// The longitude brought into [-180, 180].

@@ -37,12 +37,17 @@ impl RowCounter {
         }
     }
 
-    /// The row of the record just read, which holds `breaks` line breaks inside its
-    /// cells, the reader being now at line `after`. (A last record with no line break
-    /// after it, following empty lines, is numbered one row early.)
-    pub fn record(&mut self, breaks: usize, after: u64) -> usize {
-        let first = after.saturating_sub(1 + breaks as u64);
-        let empty = first.saturating_sub(self.next_line);
+    /// The row of the record just read, the reader being now at line `after`; `breaks`
+    /// counts the line breaks inside its cells, asked only when the record did not take
+    /// exactly one line. (A last record with no line break after it, following empty
+    /// lines, is numbered one row early.)
+    pub fn record(&mut self, after: u64, breaks: impl FnOnce() -> usize) -> usize {
+        let empty = if after <= self.next_line + 1 {
+            0
+        } else {
+            let first = after.saturating_sub(1 + breaks() as u64);
+            first.saturating_sub(self.next_line)
+        };
         self.row += 1 + usize::try_from(empty).unwrap_or(0);
         self.next_line = after;
         self.row
@@ -110,8 +115,10 @@ impl<R: Read> CsvIn<R> {
         while !self.done {
             match self.rdr.read_byte_record(&mut self.rec) {
                 Ok(true) => {
-                    let breaks = breaks_in(self.rec.iter());
-                    let row = self.rows.record(breaks, self.rdr.position().line());
+                    let rec = &self.rec;
+                    let row = self
+                        .rows
+                        .record(self.rdr.position().line(), || breaks_in(rec.iter()));
                     if self.rec.iter().all(|c| c.trim_ascii().is_empty()) {
                         continue;
                     }
@@ -124,7 +131,7 @@ impl<R: Read> CsvIn<R> {
                 }
                 Ok(false) => self.done = true,
                 Err(e) => {
-                    let row = self.rows.record(0, self.rdr.position().line());
+                    let row = self.rows.record(self.rdr.position().line(), || 0);
                     self.done = true;
                     return Some(Err(Problem::new(
                         row,

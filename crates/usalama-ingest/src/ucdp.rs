@@ -605,8 +605,10 @@ impl<R: Read> Iterator for GedCsvRows<R> {
         while !self.done {
             match self.rdr.read_record(&mut self.rec) {
                 Ok(true) => {
-                    let breaks = crate::csvin::breaks_in(self.rec.iter().map(str::as_bytes));
-                    let row = self.rows.record(breaks, self.rdr.position().line());
+                    let rec = &self.rec;
+                    let row = self.rows.record(self.rdr.position().line(), || {
+                        crate::csvin::breaks_in(rec.iter().map(str::as_bytes))
+                    });
                     if self.rec.iter().all(|v| v.trim().is_empty()) {
                         continue;
                     }
@@ -633,7 +635,7 @@ impl<R: Read> Iterator for GedCsvRows<R> {
                 }
                 Ok(false) => self.done = true,
                 Err(e) => {
-                    let row = self.rows.record(0, self.rdr.position().line());
+                    let row = self.rows.record(self.rdr.position().line(), || 0);
                     if let csv::ErrorKind::Utf8 { err, .. } = e.kind() {
                         let field = self
                             .headers

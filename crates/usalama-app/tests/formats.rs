@@ -475,3 +475,56 @@ fn geojson_events_without_geometry_are_placed_by_codes() {
         );
     });
 }
+
+#[test]
+fn exports_name_each_events_country_from_its_boundaries_or_its_source() {
+    on_every_backend(|s| {
+        let app = app(s.store.clone());
+        load_boundaries(&app);
+        let file = std::fs::read(format!(
+            "{}/../../data/samples/ucdpged_sample1000.csv",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        app.import_ucdp_csv(&Principal::Operator, &mut &file[..], &mut |_| {})
+            .unwrap();
+        let out = export(
+            &app,
+            &Principal::Operator,
+            &EventQuery::default(),
+            ExportFormat::Csv,
+        )
+        .unwrap();
+        let mut rows = csv::Reader::from_reader(&out[..]);
+        let head = rows.headers().unwrap().clone();
+        let col = |name: &str| head.iter().position(|h| h == name).unwrap();
+        let (code, name, adm1) = (col("country_code"), col("country_name"), col("adm1_code"));
+        let mut by_name = std::collections::BTreeMap::new();
+        let mut in_car = 0;
+        for r in rows.records() {
+            let r = r.unwrap();
+            if r[adm1].starts_with("CF") {
+                // Placed by the boundaries: their country, with its ISO code and the
+                // name they give it.
+                assert_eq!(&r[code], "CAF", "{}", s.name);
+                assert_eq!(&r[name], "République centrafricaine", "{}", s.name);
+                in_car += 1;
+            } else {
+                by_name.insert(r[name].to_string(), r[code].to_string());
+            }
+        }
+        assert_eq!(in_car, 6, "{}", s.name);
+        // Elsewhere, the country the GED row names, with its ISO code.
+        for (ged, iso) in [
+            ("Syria", "SYR"),
+            ("DR Congo (Zaire)", "COD"),
+            ("Myanmar (Burma)", "MMR"),
+            ("Yemen (North Yemen)", "YEM"),
+            ("Bosnia-Herzegovina", "BIH"),
+            ("Niger", "NER"),
+        ] {
+            assert_eq!(by_name.get(ged).map(String::as_str), Some(iso), "{ged}");
+        }
+        assert!(!by_name.contains_key(""), "every event names its country");
+    });
+}

@@ -96,9 +96,23 @@ pub fn iso3(s: &str) -> Option<&'static str> {
     })
 }
 
+/// The ISO 3166-1 short name of the country with alpha-3 code `alpha3`.
+pub fn name(alpha3: &str) -> Option<&'static str> {
+    CountryCode::for_alpha3_caseless(alpha3)
+        .ok()
+        .map(|c| c.name())
+}
+
 #[cfg(test)]
 mod tests {
-    use super::iso3;
+    use super::{iso3, name};
+
+    #[test]
+    fn a_code_names_its_country() {
+        assert_eq!(name("NER"), Some("Niger"));
+        assert_eq!(name("caf"), Some("Central African Republic"));
+        assert_eq!(name("XAA"), None);
+    }
 
     #[test]
     fn codes_and_names_of_every_form_give_one_code() {

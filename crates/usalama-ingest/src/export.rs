@@ -52,7 +52,7 @@ impl FromStr for ExportFormat {
 /// A locality in an exported record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ExportPlace<'a> {
-    /// Its code (P-code).
+    /// Its code (P-code; for a country its ISO code); empty when unknown (written as null).
     pub code: &'a str,
     /// Its name.
     pub name: &'a str,
@@ -79,6 +79,9 @@ pub struct ExportRecord<'a> {
     pub category: &'a str,
     /// Its human-security dimension.
     pub dimension: Dimension,
+    /// Its country: the ISO 3166-1 alpha-3 code (or the boundaries' own code when it names
+    /// no ISO country) and the name.
+    pub country: Option<ExportPlace<'a>>,
     /// Its localities at ADM1, ADM2 and ADM3.
     pub adm: [Option<ExportPlace<'a>>; 3],
     /// The place name as reported.
@@ -100,9 +103,10 @@ pub struct ExportRecord<'a> {
 }
 
 impl<'a> ExportRecord<'a> {
-    /// The exported fields of `event`, with its localities and actor names.
+    /// The exported fields of `event`, with its country, localities and actor names.
     pub fn of_event(
         event: &'a Event,
+        country: Option<ExportPlace<'a>>,
         adm: [Option<ExportPlace<'a>>; 3],
         actors: [Option<&'a str>; 2],
     ) -> Self {
@@ -115,6 +119,7 @@ impl<'a> ExportRecord<'a> {
             date_precision: event.date_precision,
             category: &event.category,
             dimension: event.dimension,
+            country,
             adm,
             place_name: event.place_name.as_deref(),
             point: event.point,
@@ -128,8 +133,11 @@ impl<'a> ExportRecord<'a> {
     }
 }
 
+/// How many columns an export has.
+const WIDTH: usize = 31;
+
 /// The exported columns: CSV/GeoJSON name and HXL hashtag.
-pub const COLUMNS: [(&str, &str); 29] = [
+pub const COLUMNS: [(&str, &str); WIDTH] = [
     ("id", "#event+id"),
     ("source", "#meta+source"),
     ("external_id", "#meta+id"),
@@ -138,6 +146,8 @@ pub const COLUMNS: [(&str, &str); 29] = [
     ("date_precision", "#date+precision"),
     ("category", "#event+type"),
     ("dimension", "#event+dimension"),
+    ("country_code", "#country+code"),
+    ("country_name", "#country+name"),
     ("adm1_code", "#adm1+code"),
     ("adm1_name", "#adm1+name"),
     ("adm2_code", "#adm2+code"),
@@ -174,13 +184,14 @@ enum Cell<'a> {
 
 /// The cells of a record, in [`COLUMNS`] order (null when unknown). `id` and `dates` hold
 /// the text of the id and the two dates, which the cells borrow.
-fn cells<'a>(r: &ExportRecord<'a>, id: &'a str, dates: &'a [String; 2]) -> [Cell<'a>; 29] {
+fn cells<'a>(r: &ExportRecord<'a>, id: &'a str, dates: &'a [String; 2]) -> [Cell<'a>; WIDTH] {
     let c = &r.casualties;
-    let place = |i: usize, code: bool| {
-        r.adm[i]
-            .map(|p| Cell::Text(if code { p.code } else { p.name }))
-            .unwrap_or(Cell::Null)
+    let text = |p: Option<ExportPlace<'a>>, code: bool| {
+        p.map(|p| if code { p.code } else { p.name })
+            .filter(|t| !t.is_empty())
+            .map_or(Cell::Null, Cell::Text)
     };
+    let place = |i: usize, code: bool| text(r.adm[i], code);
     let opt_text = |s: Option<&'a str>| s.map(Cell::Text).unwrap_or(Cell::Null);
     let count = |n: Option<u32>| n.map(|n| Cell::Int(u64::from(n))).unwrap_or(Cell::Null);
     [
@@ -192,6 +203,8 @@ fn cells<'a>(r: &ExportRecord<'a>, id: &'a str, dates: &'a [String; 2]) -> [Cell
         Cell::Text(r.date_precision.as_str()),
         Cell::Text(r.category),
         Cell::Text(r.dimension.as_str()),
+        text(r.country, true),
+        text(r.country, false),
         place(0, true),
         place(0, false),
         place(1, true),
@@ -263,7 +276,7 @@ pub struct EventWriter<W: Write> {
     dates: [String; 2],
     /// Column positions in the order of their names (GeoJSON properties are written
     /// sorted, as a JSON object of `serde_json` keeps them).
-    order: [usize; 29],
+    order: [usize; WIDTH],
     /// Per position of `order`: the property's key as JSON, with its colon (and the comma
     /// before every key but the first), written once here instead of once per event.
     keys: Vec<Vec<u8>>,
@@ -294,7 +307,7 @@ impl<W: Write> EventWriter<W> {
                 Inner::Json { out, first: true }
             }
         };
-        let mut order = [0usize; 29];
+        let mut order = [0usize; WIDTH];
         for (i, o) in order.iter_mut().enumerate() {
             *o = i;
         }
@@ -463,6 +476,10 @@ mod tests {
         for e in events {
             w.write(&ExportRecord::of_event(
                 e,
+                Some(ExportPlace {
+                    code: "XAA",
+                    name: "Xland",
+                }),
                 [
                     Some(ExportPlace {
                         code: "XA01",
@@ -496,6 +513,16 @@ mod tests {
             hxl.lines().nth(1).unwrap().split(',').next(),
             Some("#event+id")
         );
+        assert!(hxl
+            .lines()
+            .nth(1)
+            .unwrap()
+            .contains(",#event+dimension,#country+code,#country+name,#adm1+code,"));
+        assert!(hxl
+            .lines()
+            .nth(2)
+            .unwrap()
+            .contains(",lives,XAA,Xland,XA01,"));
         for out in [&csv, &hxl, &export(ExportFormat::GeoJson, &[e])] {
             assert!(!out.contains("Secret Witness"));
             assert!(!out.contains("555 0101"));
@@ -513,6 +540,8 @@ mod tests {
         assert_eq!(fs[0]["geometry"]["coordinates"], json!([20.25, 5.5]));
         assert_eq!(fs[0]["properties"]["killed"], json!(3));
         assert_eq!(fs[0]["properties"]["adm1_code"], json!("XA01"));
+        assert_eq!(fs[0]["properties"]["country_code"], json!("XAA"));
+        assert_eq!(fs[0]["properties"]["country_name"], json!("Xland"));
         assert!(fs[1]["geometry"].is_null());
         let empty: Value = serde_json::from_str(&export(ExportFormat::GeoJson, &[])).unwrap();
         assert_eq!(empty["features"], json!([]));

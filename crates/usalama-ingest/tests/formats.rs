@@ -7,8 +7,8 @@ use usalama_domain::Taxonomy;
 use usalama_ingest::hxl::read_hxl_header;
 use usalama_ingest::{
     parse_taxonomy, read_acled_csv, read_events_geojson, read_hxl_csv, write_csv_rejects,
-    EventWriter, ExportFormat, ExportRecord, ImportRow, IngestError, Problem, RejectsLayout,
-    DEFAULT_TAXONOMY,
+    EventWriter, ExportFormat, ExportPlace, ExportRecord, ImportRow, IngestError, Problem,
+    RejectsLayout, DEFAULT_TAXONOMY,
 };
 
 fn sample(name: &str) -> Vec<u8> {
@@ -142,6 +142,10 @@ fn hxl_and_geojson_exports_read_back() {
         for e in &events {
             w.write(&ExportRecord::of_event(
                 e,
+                Some(ExportPlace {
+                    code: "NER",
+                    name: "Niger",
+                }),
                 [None, None, None],
                 [Some("Group 1"), None],
             ))
@@ -167,8 +171,8 @@ fn hxl_and_geojson_exports_read_back() {
             ExportFormat::Csv => continue,
         };
         assert_eq!(back.len(), 20);
-        for (a, b) in events.iter().zip(&back) {
-            let b = &b.event.data;
+        for (a, row) in events.iter().zip(&back) {
+            let b = &row.event.data;
             assert_eq!(b.external_id.as_deref(), Some(a.id.to_string().as_str()));
             assert_eq!(
                 (b.occurred_start, b.occurred_end, b.date_precision),
@@ -179,6 +183,10 @@ fn hxl_and_geojson_exports_read_back() {
             assert_eq!(b.point, a.point);
             assert_eq!(b.location_precision, a.location_precision);
             assert_eq!(b.description, a.description);
+            if format == ExportFormat::Hxl {
+                // `import hxl` reads the country an export names.
+                assert_eq!(row.place.country.as_deref(), Some("Niger"));
+            }
         }
     }
 }

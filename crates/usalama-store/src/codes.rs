@@ -15,6 +15,7 @@
 //! U+001F) or [`MARK`], are stored as their JSON. The decoder reads both forms, so rows
 //! written before this encoding (JSON) are read as they were. PostgreSQL keeps its `jsonb`.
 
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 /// First character of the compact form (JSON starts with `{`).
@@ -192,6 +193,39 @@ pub(crate) fn canonical_json<'a>(
     String::from_utf8(buf).unwrap_or_default()
 }
 
+/// The value of `key` in a stored value (compact or JSON), borrowed from the compact form;
+/// `None` when absent or when the stored value cannot be read.
+pub(crate) fn get<'a>(stored: &'a str, key: &str) -> Option<Cow<'a, str>> {
+    let Some(mut rest) = stored.strip_prefix(MARK) else {
+        let map: std::collections::BTreeMap<String, String> = serde_json::from_str(stored).ok()?;
+        return map.get(key).cloned().map(Cow::Owned);
+    };
+    let code = code_of(key);
+    while !rest.is_empty() {
+        let mut chars = rest.chars();
+        let found = match chars.next()? {
+            KNOWN => {
+                let c = chars.next()?;
+                rest = chars.as_str();
+                code == Some(c)
+            }
+            OTHER => {
+                let s = chars.as_str();
+                let n = s.find(KEY_END)?;
+                rest = &s[n + KEY_END.len_utf8()..];
+                code.is_none() && &s[..n] == key
+            }
+            _ => return None,
+        };
+        let n = rest.find(END)?;
+        if found {
+            return Some(Cow::Borrowed(&rest[..n]));
+        }
+        rest = &rest[n + END.len_utf8()..];
+    }
+    None
+}
+
 /// The canonical JSON of a stored value (compact or JSON); an error names what is wrong.
 pub(crate) fn decode(stored: String) -> Result<String, String> {
     let Some(body) = stored.strip_prefix(MARK) else {
@@ -250,6 +284,32 @@ mod tests {
             "stored as {stored:?}"
         );
         stored
+    }
+
+    #[test]
+    fn one_value_is_read_from_either_form() {
+        let mut m = BTreeMap::new();
+        m.insert("country".to_string(), "Niger".to_string());
+        m.insert("iso".to_string(), "562".to_string());
+        m.insert("zz_custom".to_string(), "x y".to_string());
+        let pairs = || m.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        for stored in [encode(pairs()), canonical_json(pairs())] {
+            assert_eq!(
+                get(&stored, "country").as_deref(),
+                Some("Niger"),
+                "{stored:?}"
+            );
+            assert_eq!(get(&stored, "iso").as_deref(), Some("562"));
+            assert_eq!(get(&stored, "zz_custom").as_deref(), Some("x y"));
+            assert_eq!(get(&stored, "iso3"), None);
+            assert_eq!(get(&stored, "zz"), None);
+        }
+        assert!(matches!(
+            get(&encode(pairs()), "country"),
+            Some(Cow::Borrowed(_))
+        ));
+        assert_eq!(get("{}", "country"), None);
+        assert_eq!(get("not json", "country"), None);
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! The export's narrow read: per event only the columns the export formats write (no
-//! personal data, no source codes, no metadata), with the names of its first two actors
-//! joined in the query, handed over one row at a time and borrowed from the row being
-//! read, so that exporting a million events builds no value per event.
+//! personal data, no metadata, of the source codes only the country they name), with the
+//! names of its first two actors joined in the query, handed over one row at a time and
+//! borrowed from the row being read, so that exporting a million events builds no value
+//! per event.
 
 use chrono::NaiveDate;
+use std::borrow::Cow;
 use usalama_domain::{
     Casualties, DatePrecision, Dimension, EventId, GeoPoint, LocalityId, LocationPrecision,
     VerificationStatus,
@@ -11,7 +13,7 @@ use usalama_domain::{
 
 /// One event as an export reads it. Text is borrowed from the row being read: it lives
 /// only for the call it is handed to.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ExportRow<'a> {
     /// The event's id.
     pub id: EventId,
@@ -29,6 +31,8 @@ pub struct ExportRow<'a> {
     pub category: &'a str,
     /// Its human-security dimension.
     pub dimension: Dimension,
+    /// Its country (ADM0) locality, when placed in one.
+    pub adm0: Option<LocalityId>,
     /// Its localities at ADM1, ADM2 and ADM3.
     pub adm: [Option<LocalityId>; 3],
     /// The place name as reported.
@@ -48,7 +52,16 @@ pub struct ExportRow<'a> {
     pub status: VerificationStatus,
     /// Its description.
     pub description: Option<&'a str>,
+    /// For an event placed in no country, the country its source's codes name:
+    /// [`SOURCE_COUNTRY_KEYS`] in that order, an ISO 3166-1 code or number first, then a
+    /// name (`None` each when absent, and both for an event with a country locality).
+    pub source_country: [Option<Cow<'a, str>>; 2],
 }
+
+/// The source-code keys that name an event's country, by kind: codes (ACLED's `iso3` and
+/// numeric `iso`, HXL's `#country+code`), then names (GED, ACLED, HXL). The first
+/// present of each kind is read.
+pub const SOURCE_COUNTRY_KEYS: [&[&str]; 2] = [&["iso3", "country_code", "iso"], &["country"]];
 
 /// The columns both backends select for an [`ExportRow`], in this order (positions are
 /// used by the readers). The two actor names come from correlated subqueries over the
@@ -61,7 +74,7 @@ pub(crate) const EXPORT_COLUMNS: &str = "e.id, e.source, e.external_id, e.occurr
      WHERE ea.event_id = e.id ORDER BY ea.role, ea.actor_id LIMIT 1), \
     (SELECT a.name FROM event_actors ea LEFT JOIN actors a ON a.id = ea.actor_id \
      WHERE ea.event_id = e.id ORDER BY ea.role, ea.actor_id LIMIT 1 OFFSET 1), \
-    e.status, e.duplicate_of, e.description";
+    e.status, e.duplicate_of, e.description, e.adm0_id";
 
 /// Checks and converts the stored values that have a domain type, naming the column of
 /// the first that is not valid.

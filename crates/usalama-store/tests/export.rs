@@ -15,6 +15,10 @@ use usalama_test_support::{event, on_every_backend, square, t0, taxonomy, TestSt
 struct Owned {
     text: Vec<Option<String>>,
     rest: String,
+    /// The source's country, as `Debug` writes it.
+    country: String,
+    /// Whether it has a country locality.
+    in_country: bool,
 }
 
 fn owned(r: &ExportRow<'_>) -> Owned {
@@ -30,19 +34,23 @@ fn owned(r: &ExportRow<'_>) -> Owned {
             r.description.map(str::to_string),
         ],
         rest: format!(
-            "{} {} {} {:?} {:?} {:?} {:?} {:?} {:?} {} {:?}",
+            "{} {} {} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {} {:?} {:?}",
             r.id,
             r.occurred_start,
             r.occurred_end,
             r.date_precision,
             r.dimension,
+            r.adm0,
             r.adm,
             r.point,
             r.location_precision,
             r.casualties,
             r.civilians_targeted,
-            r.status
+            r.status,
+            r.source_country,
         ),
+        country: format!("{:?}", r.source_country.each_ref().map(|c| c.as_deref())),
+        in_country: r.adm0.is_some(),
     }
 }
 
@@ -60,6 +68,16 @@ fn expected(s: &TestStore, p: &PlacedEvent) -> Owned {
         p.path.at(AdminLevel::Adm2),
         p.path.at(AdminLevel::Adm3),
     ];
+    let adm0 = p.path.at(AdminLevel::Adm0);
+    // An event with no country locality brings the country its source codes name.
+    let source_country = match adm0 {
+        Some(_) => [None, None],
+        None => usalama_store::export::SOURCE_COUNTRY_KEYS.map(|keys| {
+            keys.iter()
+                .find_map(|k| e.source_codes.get(k))
+                .map(std::borrow::Cow::Borrowed)
+        }),
+    };
     let row = ExportRow {
         id: e.id,
         source: &e.source,
@@ -78,6 +96,8 @@ fn expected(s: &TestStore, p: &PlacedEvent) -> Owned {
         actors: [None, None],
         status: e.status,
         description: e.description.as_deref(),
+        adm0,
+        source_country,
     };
     let mut o = owned(&row);
     o.text[4] = name(0);
@@ -112,11 +132,18 @@ fn full_rows(s: &TestStore, q: &EventQuery) -> Vec<Owned> {
 #[test]
 fn export_rows_are_the_exported_fields_of_every_event_oldest_first() {
     on_every_backend(|s| {
+        let c0 = square(
+            "XY",
+            "Xland",
+            AdminLevel::Adm0,
+            None,
+            (0.0, 0.0, 10.0, 10.0),
+        );
         let p1 = square(
             "P1",
             "North",
             AdminLevel::Adm1,
-            None,
+            Some(c0.id),
             (0.0, 5.0, 10.0, 10.0),
         );
         let d1 = square(
@@ -127,7 +154,7 @@ fn export_rows_are_the_exported_fields_of_every_event_oldest_first() {
             (0.0, 5.0, 5.0, 10.0),
         );
         s.store
-            .upsert_localities(&[p1.clone(), d1.clone()])
+            .upsert_localities(&[c0.clone(), p1.clone(), d1.clone()])
             .unwrap();
         let actors: Vec<Actor> = ["Zeta Front", "Alpha Militia", "Civilians"]
             .into_iter()
@@ -148,7 +175,7 @@ fn export_rows_are_the_exported_fields_of_every_event_oldest_first() {
             let date = format!("2020-{:02}-{:02}", 1 + n % 4, 1 + n % 3);
             let mut d = event(n, &date, "armed_violence", Dimension::Lives);
             let path = match n % 3 {
-                0 => LocalityPath([None, Some(p1.id), Some(d1.id), None]),
+                0 => LocalityPath([Some(c0.id), Some(p1.id), Some(d1.id), None]),
                 1 => LocalityPath([None, Some(p1.id), None, None]),
                 _ => LocalityPath::default(),
             };
@@ -186,6 +213,18 @@ fn export_rows_are_the_exported_fields_of_every_event_oldest_first() {
                 }];
             }
             d.casualties.injured = (n % 7 == 0).then_some(n);
+            // The country as sources name it: ACLED's number and name, HXL's code alone,
+            // and a value the compact form cannot hold (kept as JSON).
+            match n % 4 {
+                0 => d
+                    .source_codes
+                    .extend([("iso", "562"), ("country", "Niger")]),
+                1 => d.source_codes.insert("country_code", "NER"),
+                2 => d
+                    .source_codes
+                    .extend([("country", "Ni\u{1e}ger"), ("iso3", "NER")]),
+                _ => {}
+            }
             if n == 9 {
                 d.source = "other".into();
             }
@@ -200,6 +239,23 @@ fn export_rows_are_the_exported_fields_of_every_event_oldest_first() {
         let got = export_rows(s, &all);
         assert_eq!(got.len(), 23, "{}", s.name);
         assert_eq!(got, full_rows(s, &all), "{}", s.name);
+        // The source's country comes with the events in no country, whatever the form
+        // their codes are stored in; an event in a country brings none.
+        let countries: std::collections::BTreeSet<(bool, String)> = got
+            .iter()
+            .map(|o| (o.in_country, o.country.clone()))
+            .collect();
+        let want: std::collections::BTreeSet<(bool, String)> = [
+            (true, "[None, None]"),
+            (false, "[Some(\"562\"), Some(\"Niger\")]"),
+            (false, "[Some(\"NER\"), None]"),
+            (false, "[Some(\"NER\"), Some(\"Ni\\u{1e}ger\")]"),
+            (false, "[None, None]"),
+        ]
+        .into_iter()
+        .map(|(placed, c)| (placed, c.to_string()))
+        .collect();
+        assert_eq!(countries, want, "{}", s.name);
         // Actors by role: side A (Alpha) before side B (Zeta); the target is not exported.
         let with_three: Vec<&Owned> = got.iter().filter(|o| o.text[5].is_some()).collect();
         assert!(!with_three.is_empty());

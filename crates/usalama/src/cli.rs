@@ -127,6 +127,11 @@ pub enum Command {
         store: StoreArgs,
     },
     /// Export events as HXL, GeoJSON or CSV (no personal data), streamed.
+    ///
+    /// One row (or feature) per event: ids, dates, category, country (ISO 3166-1
+    /// alpha-3 code and name: the boundaries' country, else the one the source names),
+    /// ADM1-ADM3 codes and names, place, point, counts, first two actors, status and
+    /// description.
     Export {
         /// The format.
         #[arg(value_enum)]

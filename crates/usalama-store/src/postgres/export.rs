@@ -4,10 +4,11 @@
 
 use super::{params, PgStore, Px};
 use crate::error::StoreError;
-use crate::export::{self, ExportRow, Typed, EXPORT_COLUMNS};
+use crate::export::{self, ExportRow, Typed, EXPORT_COLUMNS, SOURCE_COUNTRY_KEYS};
 use crate::query::EventQuery;
 use crate::sql::{self, Dialect};
 use postgres::Row;
+use std::borrow::Cow;
 use usalama_domain::{Casualties, EventId, LocalityId};
 use uuid::Uuid;
 
@@ -70,7 +71,29 @@ fn export_row(row: &Row) -> Result<ExportRow<'_>, StoreError> {
         actors: [row.try_get(22).px()?, row.try_get(23).px()?],
         status: typed.status,
         description: row.try_get(26).px()?,
+        adm0: locality(27)?,
+        source_country: [
+            row.try_get::<_, Option<&str>>(28).px()?.map(Cow::Borrowed),
+            row.try_get::<_, Option<&str>>(29).px()?.map(Cow::Borrowed),
+        ],
     })
+}
+
+/// The two columns of [`ExportRow::source_country`]: for an event in no country, the
+/// first of each kind of [`SOURCE_COUNTRY_KEYS`] in its `jsonb` source codes.
+fn source_country_columns() -> String {
+    SOURCE_COUNTRY_KEYS
+        .map(|keys| {
+            let values: Vec<String> = keys
+                .iter()
+                .map(|k| format!("e.source_codes->>'{k}'"))
+                .collect();
+            format!(
+                "CASE WHEN e.adm0_id IS NULL THEN COALESCE({}) END",
+                values.join(", ")
+            )
+        })
+        .join(", ")
 }
 
 impl PgStore {
@@ -90,7 +113,8 @@ impl PgStore {
         let portal = tx
             .bind(
                 &format!(
-                    "SELECT {EXPORT_COLUMNS} FROM events e{} ORDER BY e.occurred_end, e.id",
+                    "SELECT {EXPORT_COLUMNS}, {} FROM events e{} ORDER BY e.occurred_end, e.id",
+                    source_country_columns(),
                     flt.where_sql()
                 ),
                 &params(&flt.values),

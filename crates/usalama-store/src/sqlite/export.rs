@@ -1,6 +1,9 @@
 //! The SQLite side of the export's narrow read: one statement in one read transaction,
 //! oldest first, each row's columns read in place and handed over borrowed.
 //!
+//! An event placed in no country brings its stored source codes too (compact text), from
+//! which the country they name is read in place ([`crate::codes::get`]).
+//!
 //! The order (`occurred_end`, then id) is the export's documented order; without a filter
 //! SQLite walks the `events_occurred` index backwards and fetches each row from the table,
 //! so the table is read in date order rather than its own (see BENCHMARKS.md for what
@@ -9,7 +12,7 @@
 
 use super::{SqliteStore, Sx};
 use crate::error::StoreError;
-use crate::export::{self, ExportRow, Typed, EXPORT_COLUMNS};
+use crate::export::{self, ExportRow, Typed, EXPORT_COLUMNS, SOURCE_COUNTRY_KEYS};
 use crate::query::EventQuery;
 use crate::sql::{self, Dialect};
 use rusqlite::types::ValueRef;
@@ -134,6 +137,12 @@ impl<'r> Cols<'r, '_> {
             ],
             status: typed.status,
             description: self.opt_text(26, "description")?,
+            adm0: locality(27, "adm0_id")?,
+            source_country: match self.opt_text(28, "source_codes")? {
+                None => [None, None],
+                Some(stored) => SOURCE_COUNTRY_KEYS
+                    .map(|keys| keys.iter().find_map(|k| crate::codes::get(stored, k))),
+            },
         })
     }
 }
@@ -151,7 +160,8 @@ impl SqliteStore {
         {
             let mut st = tx
                 .prepare(&format!(
-                    "SELECT {EXPORT_COLUMNS} FROM events e{} ORDER BY e.occurred_end, e.id",
+                    "SELECT {EXPORT_COLUMNS}, CASE WHEN e.adm0_id IS NULL THEN e.source_codes END \
+                     FROM events e{} ORDER BY e.occurred_end, e.id",
                     flt.where_sql()
                 ))
                 .sx()?;

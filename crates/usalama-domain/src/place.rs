@@ -10,19 +10,40 @@ pub struct GeoPoint {
     lon: f64,
 }
 
+/// What a coordinate far outside degrees most likely is.
+const PROJECTED: &str = " (coordinates in metres of a projected system? give WGS 84 degrees, \
+     EPSG:4326)";
+
 impl GeoPoint {
-    /// Validates latitude in [-90, 90] and longitude in [-180, 180].
+    /// Validates latitude in [-90, 90] and longitude in [-180, 180]. The error says what
+    /// the values most likely are when they are not degrees of WGS 84: the two swapped,
+    /// longitudes counted from 0 to 360, or projected coordinates in metres.
     pub fn new(lat: f64, lon: f64) -> Result<Self, DomainError> {
+        let metres = |x: f64| x.is_finite() && x.abs() > 360.0;
         if !lat.is_finite() || !(-90.0..=90.0).contains(&lat) {
+            let hint = if metres(lat) {
+                PROJECTED
+            } else if lat.is_finite() && (-90.0..=90.0).contains(&lon) {
+                " (are latitude and longitude swapped?)"
+            } else {
+                ""
+            };
             return Err(DomainError::new(
                 "latitude",
-                format!("{lat} is not between -90 and 90"),
+                format!("{lat} is not between -90 and 90{hint}"),
             ));
         }
         if !lon.is_finite() || !(-180.0..=180.0).contains(&lon) {
+            let hint = if metres(lon) {
+                PROJECTED
+            } else if lon > 180.0 {
+                " (longitudes counted from 0 to 360: subtract 360 from those over 180)"
+            } else {
+                ""
+            };
             return Err(DomainError::new(
                 "longitude",
-                format!("{lon} is not between -180 and 180"),
+                format!("{lon} is not between -180 and 180{hint}"),
             ));
         }
         Ok(Self { lat, lon })
@@ -102,6 +123,18 @@ mod tests {
         assert_eq!(GeoPoint::new(0.0, 181.0).unwrap_err().field, "longitude");
         assert!(GeoPoint::new(f64::NAN, 0.0).is_err());
         assert!(GeoPoint::new(-90.0, 180.0).is_ok());
+    }
+
+    #[test]
+    fn errors_say_what_the_values_most_likely_are() {
+        let reason = |lat, lon| GeoPoint::new(lat, lon).unwrap_err().reason;
+        assert!(reason(95.2, 4.1).ends_with("(are latitude and longitude swapped?)"));
+        assert!(reason(95.2, 120.0).ends_with("between -90 and 90"));
+        assert!(reason(4.1, 355.5).contains("subtract 360"));
+        assert!(reason(4.1, -181.0).ends_with("between -180 and 180"));
+        assert!(reason(4.1, 2_345_678.9).contains("EPSG:4326"));
+        assert!(reason(512_345.0, 2_345_678.9).contains("metres"));
+        assert!(reason(f64::NAN, 0.0).ends_with("between -90 and 90"));
     }
 
     #[test]

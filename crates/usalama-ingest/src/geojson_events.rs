@@ -21,7 +21,9 @@
 //! | `latitude`, `longitude` | when the geometry is null |
 //! | `source` | the original source, kept in `source_codes` as `original_source` |
 //!
-//! The geometry must be a Point or null. Events are unverified and carry the source the
+//! Numeric dates are read in one order of day and month per property, decided by the
+//! file's dates that allow only one reading (`05/14/2023`), day first when none decides,
+//! as the CSV readers do per column. The geometry must be a Point or null. Events are unverified and carry the source the
 //! caller names (`geojson` by default).
 
 use crate::hxl::{precision_of_span, truthy, CategoryResolver};
@@ -70,6 +72,16 @@ columns! {
     Latitude => ["latitude", "lat"],
     Longitude => ["longitude", "lon"],
     Source => ["source"],
+}
+
+impl Col {
+    /// The property's text in `props`, under the first of its names present.
+    fn value(self, props: &serde_json::Map<String, serde_json::Value>) -> Option<Cow<'_, str>> {
+        self.aliases()
+            .iter()
+            .find_map(|a| json::get_ci(props, a))
+            .and_then(json::text)
+    }
 }
 
 struct Fields<'a> {
@@ -131,6 +143,8 @@ fn feature_hash(props: &serde_json::Map<String, serde_json::Value>, geometry: &s
 }
 
 struct Ctx<'t> {
+    /// The order of day and month of the start and end dates, one each for the file.
+    date_orders: [DayOrder; 2],
     taxonomy: &'t Taxonomy,
     resolver: CategoryResolver,
     source: &'t str,
@@ -158,19 +172,24 @@ fn map_feature(
     let start_text = f
         .opt(Col::Start)
         .ok_or_else(|| f.problem(Col::Start, "is empty"))?;
-    let span = text::parse_date_span(start_text, DayOrder::Guess).ok_or_else(|| {
-        f.problem(
-            Col::Start,
-            format!("'{start_text}' is not a date (2019-03-15, 15/03/2019, 2019-03 or 2019)"),
-        )
+    let [start_order, end_order] = cx.date_orders;
+    let span = text::parse_date_span(start_text, start_order).ok_or_else(|| {
+        let reason = text::order_conflict(start_text, start_order).unwrap_or_else(|| {
+            format!("'{start_text}' is not a date (2019-03-15, 15/03/2019, 2019-03 or 2019)")
+        });
+        f.problem(Col::Start, reason)
     })?;
     if span.start > cx.now.date_naive() {
         return Err(f.problem(Col::Start, format!("{} is in the future", span.start)));
     }
     let (end, mut precision) = match f.opt(Col::End) {
         Some(s) => {
-            let e = text::parse_date_span(s, DayOrder::Guess)
-                .ok_or_else(|| f.problem(Col::End, format!("'{s}' is not a date")))?
+            let e = text::parse_date_span(s, end_order)
+                .ok_or_else(|| {
+                    let reason = text::order_conflict(s, end_order)
+                        .unwrap_or_else(|| format!("'{s}' is not a date"));
+                    f.problem(Col::End, reason)
+                })?
                 .end;
             if e < span.start {
                 return Err(f.problem(
@@ -349,7 +368,19 @@ pub fn read_events_geojson(
             return Err(IngestError::MissingColumns(missing));
         }
     }
+    // One order of day and month per date property, decided by the dates of the whole
+    // file that allow only one reading (as the CSV readers do per column).
+    let date_orders = [Col::Start, Col::End].map(|c| {
+        let mut votes = text::OrderVotes::default();
+        for f in features.iter().flatten() {
+            if let Some(v) = c.value(&f.properties) {
+                votes.add(&v);
+            }
+        }
+        votes.order(DayOrder::DayFirst)
+    });
     let cx = Ctx {
+        date_orders,
         taxonomy,
         resolver: CategoryResolver::new(taxonomy),
         source,
@@ -372,13 +403,8 @@ pub fn read_events_geojson(
                 .map(geometry_point)
                 .transpose()
                 .map_err(|reason| Problem::new(row, "geometry", reason))?;
-            let vals: [Option<Cow<'_, str>>; N] = std::array::from_fn(|i| {
-                Col::ALL[i]
-                    .aliases()
-                    .iter()
-                    .find_map(|a| json::get_ci(&f.properties, a))
-                    .and_then(json::text)
-            });
+            let vals: [Option<Cow<'_, str>>; N] =
+                std::array::from_fn(|i| Col::ALL[i].value(&f.properties));
             let fields = Fields { row, vals };
             map_feature(&fields, point, hash, &cx)
         })
@@ -438,6 +464,35 @@ mod tests {
         assert_eq!((p.row, p.field.as_str()), (3, "geometry"));
         let p = rows[3].as_ref().unwrap_err();
         assert_eq!((p.row, p.field.as_str()), (4, "killed"));
+    }
+
+    #[test]
+    fn each_date_property_has_one_order_of_day_and_month() {
+        let feature = |start: &str, end: &str| {
+            format!(
+                r#"{{"type":"Feature","geometry":null,"properties":{{"category":"armed_violence","date":"{start}","date_end":"{end}"}}}}"#
+            )
+        };
+        // Start dates month first (05/14), end dates day first (20/05): 05/01 is 1 May
+        // as a start and 5 January as an end.
+        let rows = read(&format!(
+            r#"{{"type":"FeatureCollection","features":[{},{},{},{}]}}"#,
+            feature("05/14/2023", "20/05/2023"),
+            feature("05/01/2023", "05/06/2023"),
+            feature("14/05/2023", "14/05/2023"),
+            feature("05/20/2023", "21/05/2023"),
+        ));
+        let d = &rows[0].as_ref().unwrap().event.data;
+        assert_eq!(d.occurred_start.to_string(), "2023-05-14");
+        let d = &rows[1].as_ref().unwrap().event.data;
+        assert_eq!(
+            (d.occurred_start.to_string(), d.occurred_end.to_string()),
+            ("2023-05-01".into(), "2023-06-05".into())
+        );
+        // The one start written day first, against the file's order: refused, saying so.
+        let p = rows[2].as_ref().unwrap_err();
+        assert_eq!((p.row, p.field.as_str()), (3, "occurred_start"));
+        assert!(p.reason.contains("month first"), "{}", p.reason);
     }
 
     #[test]

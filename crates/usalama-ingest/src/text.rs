@@ -209,17 +209,13 @@ pub(crate) enum DayOrder {
     DayFirst,
     /// `mm/dd/yyyy` (the United States, and spreadsheets set up there).
     MonthFirst,
-    /// Day first unless that is impossible and month first is not (`03-18-14`). Used only
-    /// where dates come one at a time (a GeoJSON feature); the CSV readers decide the order
-    /// once per column with [`OrderVotes`].
-    Guess,
 }
 
 impl DayOrder {
     /// How a person would say it, with an example of 14 May 2023.
     pub(crate) fn describe(self) -> &'static str {
         match self {
-            Self::DayFirst | Self::Guess => "day first (day/month/year, as 14/05/2023)",
+            Self::DayFirst => "day first (day/month/year, as 14/05/2023)",
             Self::MonthFirst => "month first (month/day/year, as 05/14/2023)",
         }
     }
@@ -282,17 +278,13 @@ pub(crate) fn order_of(s: &str) -> Option<DayOrder> {
 /// reason is that it is written in the other order: a sentence naming both orders.
 pub(crate) fn order_conflict(s: &str, order: DayOrder) -> Option<String> {
     let own = order_of(s)?;
-    let column = match order {
-        DayOrder::Guess => DayOrder::DayFirst,
-        o => o,
-    };
-    (own != column).then(|| {
+    (own != order).then(|| {
         format!(
             "'{}' is written {}, but the other dates in this column are {}; \
              write every date of the column the same way",
             s.trim(),
             own.describe(),
-            column.describe()
+            order.describe()
         )
     })
 }
@@ -470,11 +462,9 @@ pub(crate) fn parse_date_span(s: &str, order: DayOrder) -> Option<DateSpan> {
                     .map(DateSpan::day);
             }
             let (x, y, year) = (small(a)?, small(b)?, year_of(c)?);
-            let day_first = NaiveDate::from_ymd_opt(year, y, x);
             match order {
-                DayOrder::DayFirst => day_first,
+                DayOrder::DayFirst => NaiveDate::from_ymd_opt(year, y, x),
                 DayOrder::MonthFirst => NaiveDate::from_ymd_opt(year, x, y),
-                DayOrder::Guess => day_first.or_else(|| NaiveDate::from_ymd_opt(year, x, y)),
             }
             .map(DateSpan::day)
         }
@@ -600,20 +590,20 @@ mod tests {
         }
         assert_eq!(day("03/04/2019"), Some((d(2019, 4, 3), d(2019, 4, 3))));
         assert_eq!(day("03-18-14"), None);
-        let g = parse_date_span("03-18-14", DayOrder::Guess).unwrap();
+        let g = parse_date_span("03-18-14", DayOrder::MonthFirst).unwrap();
         assert_eq!(g.start, d(2014, 3, 18));
-        let m = parse_date_span("2019-02", DayOrder::Guess).unwrap();
+        let m = parse_date_span("2019-02", DayOrder::DayFirst).unwrap();
         assert_eq!(
             (m.start, m.end, m.precision),
             (d(2019, 2, 1), d(2019, 2, 28), DatePrecision::Month)
         );
-        let y = parse_date_span("2015", DayOrder::Guess).unwrap();
+        let y = parse_date_span("2015", DayOrder::DayFirst).unwrap();
         assert_eq!(
             (y.start, y.end, y.precision),
             (d(2015, 1, 1), d(2015, 12, 31), DatePrecision::Year)
         );
         assert_eq!(
-            parse_date_span("December 2020", DayOrder::Guess).map(|x| x.end),
+            parse_date_span("December 2020", DayOrder::DayFirst).map(|x| x.end),
             Some(d(2020, 12, 31))
         );
         for bad in [
@@ -625,7 +615,7 @@ mod tests {
             "1/2/3/4",
             "99999",
         ] {
-            assert!(parse_date_span(bad, DayOrder::Guess).is_none(), "{bad}");
+            assert!(parse_date_span(bad, DayOrder::DayFirst).is_none(), "{bad}");
         }
     }
 

@@ -756,6 +756,32 @@ mod tests {
     }
 
     #[test]
+    fn names_in_scripts_with_vowel_signs_stay_apart() {
+        // Patna (Bihar) and Patan (Gujarat) differ only by their vowel signs, as do many
+        // Burmese and Thai names; a report naming one in its own script finds that one.
+        let g = Gazetteer::new(&[
+            loc("IN", "भारत", AdminLevel::Adm0, None),
+            loc("IN-BR", "बिहार", AdminLevel::Adm1, Some("IN")),
+            loc("IN-GJ", "गुजरात", AdminLevel::Adm1, Some("IN")),
+            loc("IN-BR-PAT", "पटना", AdminLevel::Adm2, Some("IN-BR")),
+            loc("IN-GJ-PAT", "पाटन", AdminLevel::Adm2, Some("IN-GJ")),
+            loc("MM-MGW", "မကွေးတိုင်းဒေသကြီး", AdminLevel::Adm1, None),
+            loc("MM-MDY", "မန္တလေးတိုင်းဒေသကြီး", AdminLevel::Adm1, None),
+        ]);
+        for (text, code) in [
+            ("पटना", "IN-BR-PAT"),
+            ("पाटन", "IN-GJ-PAT"),
+            ("မကွေးတိုင်းဒေသကြီး", "MM-MGW"),
+            ("မကွေး", "MM-MGW"),
+        ] {
+            match g.resolve(text) {
+                Resolution::Found(m) => assert_eq!(m.code.as_str(), code, "{text}"),
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
     fn distance_is_bounded() {
         let c = |s: &str| s.chars().collect::<Vec<_>>();
         assert_eq!(distance(&c("bambari"), &c("bambari"), 1), Some(0));

@@ -180,6 +180,29 @@ impl App {
         let parent_placer = Placer::new(&parents);
         let mut localities = Vec::with_capacity(set.features.len());
         for f in set.features {
+            // A code names one locality: the same code at another level would replace that
+            // locality (a province imported again as a district, its own parent).
+            if let Some(other) = existing
+                .by_id
+                .get(&f.locality.id)
+                .map(|&i| &existing.all[i])
+                .filter(|o| o.level != level)
+            {
+                report.problems.push(Problem::new(
+                    f.row,
+                    "code",
+                    format!(
+                        "'{}' is already the code of '{}', a level-{n} locality, and one code \
+                         cannot name two localities: if this file holds level-{n} areas, import \
+                         it with --level adm{n}, else name its own code property with \
+                         --code-field",
+                        other.code,
+                        other.name,
+                        n = other.level.depth(),
+                    ),
+                ));
+                continue;
+            }
             let mut l = f.into_linked_locality();
             if level == AdminLevel::Adm0 {
                 l.parent = None;
@@ -195,7 +218,8 @@ impl App {
                             .get(depth as usize)
                             .copied()
                             .flatten()
-                    });
+                    })
+                    .filter(|p| *p != l.id);
                 if l.parent.is_none() {
                     report.orphans.push(l.code.to_string());
                 }

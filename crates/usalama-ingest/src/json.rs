@@ -20,7 +20,13 @@ pub(crate) fn features(json: &str) -> Result<Vec<Result<RawFeature, String>>, In
     // A byte-order mark, which some editors write, is not JSON (RFC 8259 §8.1 lets a
     // reader ignore it).
     let json = json.strip_prefix('\u{feff}').unwrap_or(json);
-    let doc: Value = serde_json::from_str(json).map_err(|e| IngestError::Json(e.to_string()))?;
+    let doc: Value = serde_json::from_str(json).map_err(|e| match markup(json) {
+        Some(what) => IngestError::Format(format!(
+            "this is {what}, not GeoJSON: convert it with GDAL, e.g. `ogr2ogr -f GeoJSON \
+             -t_srs EPSG:4326 out.geojson FILE`, and import out.geojson"
+        )),
+        None => IngestError::Json(e.to_string()),
+    })?;
     let Value::Object(mut doc) = doc else {
         return Err(IngestError::Format(
             "a GeoJSON FeatureCollection was expected, not a JSON array or value".into(),
@@ -31,7 +37,19 @@ pub(crate) fn features(json: &str) -> Result<Vec<Result<RawFeature, String>>, In
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string();
+    if let Some(crs) = doc.get("crs").and_then(not_lon_lat) {
+        return Err(IngestError::Format(format!(
+            "the file's \"crs\" is {crs}, a system whose coordinates are metres or other \
+             units, not longitude and latitude in degrees: {REPROJECT}"
+        )));
+    }
     match kind.as_str() {
+        "Topology" => Err(IngestError::Format(
+            "this is TopoJSON (\"type\": \"Topology\"), not GeoJSON: convert it, e.g. \
+             `mapshaper FILE -o format=geojson out.geojson` or `ogr2ogr -f GeoJSON \
+             out.geojson FILE`, and import out.geojson"
+                .into(),
+        )),
         "FeatureCollection" => match doc.remove("features") {
             Some(Value::Array(items)) => Ok(items.into_iter().map(split).collect()),
             Some(Value::Null) | None => Ok(Vec::new()),
@@ -47,6 +65,118 @@ pub(crate) fn features(json: &str) -> Result<Vec<Result<RawFeature, String>>, In
             "a GeoJSON FeatureCollection was expected, found type \"{other}\""
         ))),
     }
+}
+
+/// Why a file whose first bytes are `head` (its first kilobyte is enough) cannot be a
+/// GeoJSON file, naming what it is and how to convert it: a Shapefile (`.shp`), a
+/// GeoPackage or other SQLite database, a ZIP archive (a zipped Shapefile, a KMZ), or
+/// what [`crate::not_text`] recognises; `None` when it may be text.
+pub fn not_geojson(head: &[u8]) -> Option<IngestError> {
+    let convert = |source: &str| {
+        format!(
+            "convert it with GDAL, e.g. `ogr2ogr -f GeoJSON -t_srs EPSG:4326 out.geojson \
+             {source}`, and import out.geojson"
+        )
+    };
+    let what = if head.starts_with(&[0x00, 0x00, 0x27, 0x0A]) {
+        format!(
+            "it is the .shp part of a Shapefile: {} (with its .shx, .dbf and .prj files beside it)",
+            convert("FILE.shp")
+        )
+    } else if head.starts_with(b"SQLite format 3\0") {
+        format!(
+            "it is a GeoPackage (.gpkg) or another SQLite database: {} (adding the layer's \
+             name after FILE when it has several)",
+            convert("FILE")
+        )
+    } else if head.starts_with(b"PK\x03\x04") {
+        // The first member's name, from the ZIP local header.
+        let len = head
+            .get(26..28)
+            .map_or(0, |b| u16::from_le_bytes([b[0], b[1]]) as usize);
+        let first = head
+            .get(30..30 + len)
+            .map(|n| String::from_utf8_lossy(n).to_ascii_lowercase())
+            .unwrap_or_default();
+        let kind = if [".shp", ".shx", ".dbf", ".prj", ".cpg"]
+            .iter()
+            .any(|e| first.ends_with(e))
+        {
+            "a zipped Shapefile"
+        } else if first.ends_with(".kml") {
+            "a KMZ (zipped KML)"
+        } else {
+            "a ZIP archive"
+        };
+        format!("it is {kind}: {}", convert("/vsizip/FILE"))
+    } else {
+        return crate::not_text(head);
+    };
+    Some(IngestError::Format(format!("not a GeoJSON file: {what}")))
+}
+
+/// How to bring a file in another coordinate system to WGS 84 longitude and latitude.
+pub(crate) const REPROJECT: &str = "reproject it to WGS 84, e.g. `ogr2ogr -f GeoJSON -t_srs \
+                                    EPSG:4326 out.geojson FILE`, and import out.geojson";
+
+/// The first position of a GeoJSON geometry (of its first member for a collection).
+pub(crate) fn first_position(geometry: &Value) -> Option<(f64, f64)> {
+    let mut v = geometry
+        .get("coordinates")
+        .or_else(|| geometry.pointer("/geometries/0/coordinates"))?;
+    while let Some(first) = v.as_array().and_then(|a| a.first()) {
+        if let (Some(x), Some(y)) = (first.as_f64(), v.get(1).and_then(Value::as_f64)) {
+            return Some((x, y));
+        }
+        v = first;
+    }
+    None
+}
+
+/// What a document that is not JSON but XML is (KML, GML), by its first element.
+fn markup(text: &str) -> Option<&'static str> {
+    let t = text.trim_start();
+    if !t.starts_with('<') {
+        return None;
+    }
+    let head = &t[..t.len().min(1024)].to_ascii_lowercase();
+    Some(if head.contains("<kml") {
+        "KML (Google Earth's XML)"
+    } else if head.contains("gml") {
+        "GML (XML)"
+    } else {
+        "XML"
+    })
+}
+
+/// The coordinate reference system named by a GeoJSON `crs` member (the 2008 GeoJSON
+/// specification's, still written by GDAL and ArcGIS) when it is not longitude/latitude
+/// in degrees: an EPSG (or ESRI) code outside the geographic range 4000–4999, such as
+/// 3857 (Web Mercator) or 32633 (UTM zone 33N). `None` for WGS 84 (`EPSG:4326`,
+/// `urn:ogc:def:crs:OGC:1.3:CRS84`), any other geographic CRS (degrees, within metres of
+/// WGS 84) and a name not understood (the coordinates are checked anyway).
+fn not_lon_lat(crs: &Value) -> Option<String> {
+    let name = crs
+        .pointer("/properties/name")
+        .or_else(|| crs.pointer("/properties/code"))
+        .and_then(|n| match n {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(format!("EPSG:{n}")),
+            _ => None,
+        })?;
+    let upper = name.to_ascii_uppercase();
+    if !(upper.contains("EPSG") || upper.contains("ESRI")) {
+        return None;
+    }
+    // `EPSG:3857`, `urn:ogc:def:crs:EPSG::3857`, `urn:ogc:def:crs:EPSG:6.6:3857`,
+    // `http://www.opengis.net/def/crs/EPSG/0/3857`: the code is the last number.
+    let code: u32 = upper
+        .rsplit(|c: char| !c.is_ascii_digit())
+        .find(|s| !s.is_empty())?
+        .parse()
+        .ok()?;
+    let geographic = (4000..5000).contains(&code) && code != 4978;
+    (!geographic).then_some(name)
 }
 
 fn split(v: Value) -> Result<RawFeature, String> {
@@ -133,6 +263,78 @@ mod tests {
                 .len(),
             1
         );
+    }
+
+    #[test]
+    fn projected_crs_is_refused_geographic_accepted() {
+        let doc = |crs: &str| {
+            format!(
+                r#"{{"type":"FeatureCollection","crs":{{"type":"name","properties":{{"name":"{crs}"}}}},"features":[]}}"#
+            )
+        };
+        for projected in [
+            "urn:ogc:def:crs:EPSG::3857",
+            "EPSG:32633",
+            "http://www.opengis.net/def/crs/EPSG/0/2154",
+            "ESRI:102100",
+        ] {
+            let err = features(&doc(projected))
+                .err()
+                .expect(projected)
+                .to_string();
+            for needed in [
+                projected,
+                "not longitude and latitude",
+                "ogr2ogr",
+                "EPSG:4326",
+            ] {
+                assert!(err.contains(needed), "{needed}: {err}");
+            }
+        }
+        for fine in [
+            "urn:ogc:def:crs:OGC:1.3:CRS84",
+            "EPSG:4326",
+            "urn:ogc:def:crs:EPSG::4326",
+            "EPSG:4686",
+            "WGS 84",
+        ] {
+            assert!(features(&doc(fine)).is_ok(), "{fine}");
+        }
+    }
+
+    #[test]
+    fn binary_gis_files_are_named() {
+        let named = |head: &[u8]| not_geojson(head).map(|e| e.to_string()).unwrap_or_default();
+        let mut zip = b"PK\x03\x04".to_vec();
+        zip.extend([0; 22]);
+        zip.extend([20, 0, 0, 0]);
+        zip.extend(b"som_admbnda_adm1.shp");
+        for (head, needed) in [
+            (&b"\x00\x00\x27\x0a\x00\x00"[..], "Shapefile"),
+            (&b"SQLite format 3\0\x10\x00"[..], "GeoPackage"),
+            (&zip[..], "zipped Shapefile"),
+            (&b"\x1f\x8b\x08"[..], "gzip"),
+        ] {
+            let m = named(head);
+            assert!(m.contains(needed), "{needed}: {m}");
+        }
+        assert!(named(&zip[..]).contains("/vsizip/"));
+        assert!(not_geojson(b"{\"type\"").is_none());
+    }
+
+    #[test]
+    fn topojson_and_kml_are_named() {
+        let err = features(r#"{"type":"Topology","objects":{},"arcs":[]}"#)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("TopoJSON") && err.contains("mapshaper"),
+            "{err}"
+        );
+        let kml = "<?xml version=\"1.0\"?>\n<kml xmlns=\"http://www.opengis.net/kml/2.2\"><Document/></kml>";
+        let err = features(kml).err().unwrap().to_string();
+        assert!(err.contains("KML") && err.contains("ogr2ogr"), "{err}");
     }
 
     #[test]

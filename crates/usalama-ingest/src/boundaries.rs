@@ -14,6 +14,9 @@
 
 use crate::gazetteer::is_placeholder;
 use crate::json::{self, RawFeature};
+
+/// A feature as read: its geometry converted while the file is read ([`multipolygon`]).
+type Feature = RawFeature<Result<MultiPolygon<f64>, String>>;
 use crate::problem::{IngestError, Problem};
 use geo::coordinate_position::{CoordPos, CoordinatePosition};
 use geo::{BoundingRect, Centroid, InteriorPoint};
@@ -78,7 +81,7 @@ pub struct BoundarySet {
 struct Keys(BTreeMap<String, String>);
 
 impl Keys {
-    fn of(features: &[Result<RawFeature, String>]) -> Self {
+    fn of(features: &[Result<Feature, String>]) -> Self {
         let mut keys = BTreeMap::new();
         for f in features.iter().flatten() {
             for k in f.properties.keys() {
@@ -189,7 +192,7 @@ fn country_code_key(keys: &Keys) -> Option<String> {
     ])
 }
 
-fn props_text(f: &RawFeature, key: &str) -> Option<String> {
+fn props_text(f: &Feature, key: &str) -> Option<String> {
     json::get_ci(&f.properties, key)
         .and_then(json::text)
         .map(|s| s.into_owned())
@@ -197,7 +200,7 @@ fn props_text(f: &RawFeature, key: &str) -> Option<String> {
 
 /// Every alternative name in `keys` (values split on `|`, as GADM lists them), without
 /// placeholders such as GADM's "NA" ([`is_placeholder`]).
-fn alt_names(f: &RawFeature, keys: &[String]) -> Vec<String> {
+fn alt_names(f: &Feature, keys: &[String]) -> Vec<String> {
     keys.iter()
         .filter_map(|k| props_text(f, k))
         .flat_map(|v| {
@@ -210,7 +213,7 @@ fn alt_names(f: &RawFeature, keys: &[String]) -> Vec<String> {
 }
 
 /// The text of a name property, `None` when empty or a placeholder ("NA", "N/A", "-").
-fn name_text(f: &RawFeature, key: &str) -> Option<String> {
+fn name_text(f: &Feature, key: &str) -> Option<String> {
     props_text(f, key).filter(|s| !is_placeholder(s))
 }
 
@@ -427,7 +430,7 @@ fn antimeridian_jump(g: &MultiPolygon<f64>) -> Option<String> {
 }
 
 fn supplied_centroid(
-    f: &RawFeature,
+    f: &Feature,
     lat_key: &Option<String>,
     lon_key: &Option<String>,
 ) -> Option<Point<f64>> {
@@ -443,7 +446,7 @@ fn supplied_centroid(
 /// The level of the areas in a file, and the property that tells it: the deepest level
 /// whose code property (COD-AB, GADM) the file has, or geoBoundaries' `shapeType` when
 /// every feature gives the same `ADMk`.
-fn file_level(keys: &Keys, features: &[Result<RawFeature, String>]) -> Option<(u8, String)> {
+fn file_level(keys: &Keys, features: &[Result<Feature, String>]) -> Option<(u8, String)> {
     if let Some(k) = (0..=5u8)
         .rev()
         .find_map(|k| keys.find(&code_keys(k)).map(|c| (k, c)))
@@ -468,7 +471,7 @@ fn file_level(keys: &Keys, features: &[Result<RawFeature, String>]) -> Option<(u
 /// code), and ADM1 provinces read as districts would find no code.
 fn check_level(
     keys: &Keys,
-    features: &[Result<RawFeature, String>],
+    features: &[Result<Feature, String>],
     n: u8,
 ) -> Result<(), IngestError> {
     let Some((k, key)) = file_level(keys, features) else {
@@ -493,11 +496,20 @@ fn check_level(
 /// Refuses a file whose first position is not a longitude and latitude in degrees: its
 /// coordinates are in a projected system (metres) that it does not name, and every one of
 /// its features would be refused alike.
-fn check_degrees(features: &[Result<RawFeature, String>]) -> Result<(), IngestError> {
-    let first = features
-        .iter()
-        .flatten()
-        .find_map(|f| f.geometry.as_ref().and_then(json::first_position));
+fn check_degrees(features: &[Result<Feature, String>]) -> Result<(), IngestError> {
+    let first = features.iter().flatten().find_map(|f| {
+        let c = f
+            .geometry
+            .as_ref()?
+            .as_ref()
+            .ok()?
+            .0
+            .first()?
+            .exterior()
+            .0
+            .first()?;
+        Some((c.x, c.y))
+    });
     match first {
         Some((x, y)) if !(x.abs() <= 180.0 && y.abs() <= 90.0) => {
             Err(IngestError::Format(format!(
@@ -526,7 +538,7 @@ pub fn read_boundaries(
     level: AdminLevel,
     fields: &BoundaryFields,
 ) -> Result<BoundarySet, IngestError> {
-    let features = json::features(json)?;
+    let features = json::features_with(json, multipolygon)?;
     if features.is_empty() {
         return Ok(BoundarySet::default());
     }
@@ -609,13 +621,14 @@ pub fn read_boundaries(
     let mut countries: BTreeMap<LocalityCode, Locality> = BTreeMap::new();
     for (i, f) in features.into_iter().enumerate() {
         let row = i + 1;
-        let f = match f {
+        let mut f = match f {
             Ok(f) => f,
             Err(reason) => {
                 set.problems.push(Problem::new(row, "feature", reason));
                 continue;
             }
         };
+        let geometry = f.geometry.take();
         let result = (|| -> Result<BoundaryFeature, Problem> {
             let code_text = props_text(&f, &code_key)
                 .ok_or_else(|| Problem::new(row, &code_key, "is empty"))?;
@@ -631,11 +644,9 @@ pub fn read_boundaries(
             }
             let name = props_text(&f, &name_key)
                 .ok_or_else(|| Problem::new(row, &name_key, "is empty"))?;
-            let geometry = f
-                .geometry
-                .clone()
-                .ok_or_else(|| Problem::new(row, "geometry", "is missing"))?;
-            let geometry = multipolygon(geometry).map_err(|r| Problem::new(row, "geometry", r))?;
+            let geometry = geometry
+                .ok_or_else(|| Problem::new(row, "geometry", "is missing"))?
+                .map_err(|r| Problem::new(row, "geometry", r))?;
             if let Some(jump) = antimeridian_jump(&geometry) {
                 return Err(Problem::new(
                     row,

@@ -2,36 +2,57 @@
 //! letting one malformed feature fail the whole file, and reading property values as text.
 
 use crate::problem::IngestError;
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
+use std::fmt;
 
-/// A feature's properties and raw geometry, not yet interpreted.
-pub(crate) struct RawFeature {
+/// A feature's properties and geometry (raw JSON unless the reader converts it while the
+/// file is read, [`features_with`]).
+pub(crate) struct RawFeature<G = Value> {
     /// The `properties` object (empty when null or absent).
     pub properties: Map<String, Value>,
     /// The `geometry` member, `None` when null or absent.
-    pub geometry: Option<Value>,
+    pub geometry: Option<G>,
 }
 
 /// Splits a GeoJSON FeatureCollection (or a single Feature) into its features. A feature
 /// that is not an object becomes `Err(reason)` in its place; only a document that is not
 /// JSON, or not a FeatureCollection/Feature, is an [`IngestError`].
 pub(crate) fn features(json: &str) -> Result<Vec<Result<RawFeature, String>>, IngestError> {
+    features_with(json, |g| g)
+}
+
+/// [`features`], each geometry passed through `convert` as soon as its feature is read, so
+/// that only one feature at a time is held as JSON values (a 100 MB boundary file held
+/// whole as values took ten times its size).
+pub(crate) fn features_with<G>(
+    json: &str,
+    mut convert: impl FnMut(Value) -> G,
+) -> Result<Vec<Result<RawFeature<G>, String>>, IngestError> {
     // A byte-order mark, which some editors write, is not JSON (RFC 8259 §8.1 lets a
     // reader ignore it).
     let json = json.strip_prefix('\u{feff}').unwrap_or(json);
-    let doc: Value = serde_json::from_str(json).map_err(|e| match markup(json) {
+    let not_json = |e: serde_json::Error| match markup(json) {
         Some(what) => IngestError::Format(format!(
             "this is {what}, not GeoJSON: convert it with GDAL, e.g. `ogr2ogr -f GeoJSON \
              -t_srs EPSG:4326 out.geojson FILE`, and import out.geojson"
         )),
         None => IngestError::Json(e.to_string()),
-    })?;
-    let Value::Object(mut doc) = doc else {
+    };
+    if !json.trim_start().starts_with('{') {
+        serde_json::from_str::<IgnoredAny>(json).map_err(not_json)?;
         return Err(IngestError::Format(
             "a GeoJSON FeatureCollection was expected, not a JSON array or value".into(),
         ));
-    };
+    }
+    let mut de = serde_json::Deserializer::from_str(json);
+    let (doc, listed) = DocSeed {
+        convert: &mut convert,
+    }
+    .deserialize(&mut de)
+    .map_err(not_json)?;
+    de.end().map_err(not_json)?;
     let kind = doc
         .get("type")
         .and_then(Value::as_str)
@@ -50,14 +71,14 @@ pub(crate) fn features(json: &str) -> Result<Vec<Result<RawFeature, String>>, In
              out.geojson FILE`, and import out.geojson"
                 .into(),
         )),
-        "FeatureCollection" => match doc.remove("features") {
-            Some(Value::Array(items)) => Ok(items.into_iter().map(split).collect()),
-            Some(Value::Null) | None => Ok(Vec::new()),
-            Some(_) => Err(IngestError::Format(
+        "FeatureCollection" => match listed {
+            Listed::Array(items) => Ok(items),
+            Listed::Absent => Ok(Vec::new()),
+            Listed::NotArray => Err(IngestError::Format(
                 "the FeatureCollection's \"features\" is not an array".into(),
             )),
         },
-        "Feature" => Ok(vec![split(Value::Object(doc))]),
+        "Feature" => Ok(vec![split(Value::Object(doc), &mut convert)]),
         "" => Err(IngestError::Format(
             "a GeoJSON FeatureCollection was expected: the JSON object has no \"type\"".into(),
         )),
@@ -119,20 +140,6 @@ pub fn not_geojson(head: &[u8]) -> Option<IngestError> {
 pub(crate) const REPROJECT: &str = "reproject it to WGS 84, e.g. `ogr2ogr -f GeoJSON -t_srs \
                                     EPSG:4326 out.geojson FILE`, and import out.geojson";
 
-/// The first position of a GeoJSON geometry (of its first member for a collection).
-pub(crate) fn first_position(geometry: &Value) -> Option<(f64, f64)> {
-    let mut v = geometry
-        .get("coordinates")
-        .or_else(|| geometry.pointer("/geometries/0/coordinates"))?;
-    while let Some(first) = v.as_array().and_then(|a| a.first()) {
-        if let (Some(x), Some(y)) = (first.as_f64(), v.get(1).and_then(Value::as_f64)) {
-            return Some((x, y));
-        }
-        v = first;
-    }
-    None
-}
-
 /// What a document that is not JSON but XML is (KML, GML), by its first element.
 fn markup(text: &str) -> Option<&'static str> {
     let t = text.trim_start();
@@ -179,7 +186,110 @@ fn not_lon_lat(crs: &Value) -> Option<String> {
     (!geographic).then_some(name)
 }
 
-fn split(v: Value) -> Result<RawFeature, String> {
+/// The document's `features` member.
+enum Listed<G> {
+    Absent,
+    NotArray,
+    Array(Vec<Result<RawFeature<G>, String>>),
+}
+
+/// Reads a GeoJSON object: its members as values, except `features`, whose features are
+/// split ([`split`]) one at a time as they are read.
+struct DocSeed<'c, F> {
+    convert: &'c mut F,
+}
+
+impl<'de, G, F: FnMut(Value) -> G> DeserializeSeed<'de> for DocSeed<'_, F> {
+    type Value = (Map<String, Value>, Listed<G>);
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, G, F: FnMut(Value) -> G> Visitor<'de> for DocSeed<'_, F> {
+    type Value = (Map<String, Value>, Listed<G>);
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a GeoJSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut doc = Map::new();
+        let mut listed = Listed::Absent;
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "features" {
+                listed = map.next_value_seed(FeaturesSeed {
+                    convert: &mut *self.convert,
+                })?;
+            } else {
+                doc.insert(key, map.next_value()?);
+            }
+        }
+        Ok((doc, listed))
+    }
+}
+
+/// Reads a `features` member: an array is split feature by feature, `null` is no
+/// feature, anything else is noted as not an array.
+struct FeaturesSeed<'c, F> {
+    convert: &'c mut F,
+}
+
+impl<'de, G, F: FnMut(Value) -> G> DeserializeSeed<'de> for FeaturesSeed<'_, F> {
+    type Value = Listed<G>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, G, F: FnMut(Value) -> G> Visitor<'de> for FeaturesSeed<'_, F> {
+    type Value = Listed<G>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of GeoJSON features")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(v) = seq.next_element::<Value>()? {
+            items.push(split(v, self.convert));
+        }
+        Ok(Listed::Array(items))
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Listed::Absent)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Listed::NotArray)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(Listed::NotArray)
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Listed::NotArray)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Listed::NotArray)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(Listed::NotArray)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Listed::NotArray)
+    }
+}
+
+fn split<G>(v: Value, convert: &mut impl FnMut(Value) -> G) -> Result<RawFeature<G>, String> {
     let Value::Object(mut f) = v else {
         return Err("is not a GeoJSON Feature object".into());
     };
@@ -190,7 +300,7 @@ fn split(v: Value) -> Result<RawFeature, String> {
     };
     let geometry = match f.remove("geometry") {
         Some(Value::Null) | None => None,
-        Some(g) => Some(g),
+        Some(g) => Some(convert(g)),
     };
     Ok(RawFeature {
         properties,
@@ -241,6 +351,34 @@ mod tests {
         assert_eq!(text(&first.properties["a"]).as_deref(), Some("1"));
         assert!(first.geometry.is_none());
         assert!(fs[1].is_err());
+    }
+
+    #[test]
+    fn geometries_are_converted_while_the_file_is_read() {
+        // Each feature's geometry is handed over as soon as the feature is read, before
+        // the rest of the file is parsed: the error at the end comes after two geometries.
+        let text = r#"{"type":"FeatureCollection","features":[
+            {"type":"Feature","properties":{"a":1},"geometry":{"type":"Point","coordinates":[1,2]}},
+            {"type":"Feature","properties":{"a":2},"geometry":{"type":"Point","coordinates":[3,4]}},
+            {"type":"Feature","#;
+        let mut seen = Vec::new();
+        let r = features_with(text, |g| seen.push(g["coordinates"][0].as_i64()));
+        assert!(matches!(r, Err(IngestError::Json(_))));
+        assert_eq!(seen, [Some(1), Some(3)]);
+        // A single Feature and a null "features" read as before.
+        let one = features_with(
+            r#"{"geometry":{"type":"Point","coordinates":[5,6]},"type":"Feature"}"#,
+            |g| g["coordinates"][1].as_i64(),
+        )
+        .unwrap();
+        assert_eq!(one[0].as_ref().unwrap().geometry, Some(Some(6)));
+        assert!(features(r#"{"type":"FeatureCollection","features":null}"#)
+            .unwrap()
+            .is_empty());
+        assert!(matches!(
+            features(r#"{"type":"FeatureCollection","features":{"a":1}}"#),
+            Err(IngestError::Format(m)) if m.contains("not an array")
+        ));
     }
 
     #[test]

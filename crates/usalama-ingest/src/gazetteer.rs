@@ -75,6 +75,13 @@ const DESIGNATOR_WORDS: &[&str] = &[
     "wilayat",
     "محافظة",
     "ولاية",
+    // Afghanistan (Dari and Pashto, and transliterated): province, district.
+    "ولایت",
+    "ولسوالی",
+    "velayat",
+    "wolayat",
+    "woleswali",
+    "uluswali",
 ];
 
 /// The designators folded and split into words, once.
@@ -682,6 +689,9 @@ mod tests {
             ("محافظة بغداد", "بغداد"),
             ("Wilaya de Tunis", "Tunis"),
             ("ولاية الخرطوم", "الخرطوم"),
+            ("ولایت کابل", "كابل"),
+            ("ولسوالی پغمان", "پغمان"),
+            ("Paghman Woleswali", "Paghman"),
             ("Nairobi County", "Nairobi"),
             ("Département de l'Ouest", "Ouest"),
             ("Departamento del Cauca", "Cauca"),

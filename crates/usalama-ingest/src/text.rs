@@ -551,9 +551,14 @@ fn is_accent(c: char) -> bool {
             | 0xFE20..=0xFE2F)
 }
 
-/// Letters that do not decompose into a base letter and a combining mark.
+/// Letters that do not decompose into a base letter and a combining mark, and the
+/// Persian, Dari, Pashto and Urdu forms of the Arabic kaf and yeh (`ک`, `ی`, and the alef
+/// maksura `ى`), spelt as Arabic spells them: a report typed on an Arabic keyboard names
+/// the place a Dari file spells otherwise.
 fn special(c: char) -> Option<&'static str> {
     Some(match c {
+        'ک' => "ك",
+        'ی' | 'ى' => "ي",
         'ß' => "ss",
         'æ' => "ae",
         'œ' => "oe",
@@ -744,6 +749,9 @@ mod tests {
         assert_eq!(fold_name("Хмельницький"), fold_name("хмельницькии"));
         assert_eq!(fold_name("Đắk Lắk"), "dak lak");
         assert_eq!(fold_name("قَنْدَهَار"), "قندهار");
+        // Kabul and Herat typed on an Arabic keyboard, as a Dari file spells them.
+        assert_eq!(fold_name("كابل"), fold_name("کابل"));
+        assert_eq!(fold_name("نيمروز"), fold_name("نیمروز"));
         // Vowel signs are letters: Magway and Mandalay, Dhaka and Dhuki, stay apart and
         // unchanged (no space inside a word).
         for word in ["မကွေး", "မန္တလေး", "ရန်ကုန်", "ढाका", "नैनीताल", "เชียงใหม่"]

@@ -532,7 +532,9 @@ fn explicit(keys: &Keys, name: &str) -> Result<String, IngestError> {
 /// module documentation) unless `fields` names them. No detectable code or name property
 /// (or a named one absent from every feature) is an [`IngestError::MissingColumns`]; a
 /// feature without a code or name, with a duplicate code, or with a geometry that is not a
-/// usable WGS 84 Polygon/MultiPolygon is a [`Problem`] (row = feature index + 1).
+/// usable WGS 84 Polygon/MultiPolygon is a [`Problem`] (row = feature index + 1). A file
+/// without features, of areas of another level, or whose coordinates are not degrees is an
+/// [`IngestError::Format`] saying what to do.
 pub fn read_boundaries(
     json: &str,
     level: AdminLevel,
@@ -540,7 +542,11 @@ pub fn read_boundaries(
 ) -> Result<BoundarySet, IngestError> {
     let features = json::features_with(json, multipolygon)?;
     if features.is_empty() {
-        return Ok(BoundarySet::default());
+        return Err(IngestError::Format(
+            "the file has no features (no areas): check that the layer with the areas was \
+             exported"
+                .into(),
+        ));
     }
     let keys = Keys::of(&features);
     let n = level.depth();
@@ -1358,5 +1364,9 @@ mod tests {
             read_boundaries("{", AdminLevel::Adm1, &BoundaryFields::default()),
             Err(IngestError::Json(_))
         ));
+        let empty = collection(vec![]);
+        let err =
+            read_boundaries(&empty, AdminLevel::Adm1, &BoundaryFields::default()).unwrap_err();
+        assert!(err.to_string().contains("no features"), "{err}");
     }
 }

@@ -89,6 +89,11 @@ fn districts_imported_before_their_provinces_are_linked_to_them() {
             .import_boundaries(&who, adm2, adm2_level, &BoundaryFields::default())
             .unwrap();
         assert!(!b2.orphans.is_empty(), "{}: no provinces yet", s.name);
+        assert!(
+            b2.to_string()
+                .ends_with("without a parent until the level above is imported, which links them"),
+            "{b2}"
+        );
         let b1 = app
             .import_boundaries(&who, adm1, adm1_level, &BoundaryFields::default())
             .unwrap();

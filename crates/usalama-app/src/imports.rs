@@ -98,6 +98,9 @@ pub struct BoundaryReport {
     pub problems: Vec<Problem>,
     /// Codes of localities whose parent could not be found by code or containment.
     pub orphans: Vec<String>,
+    /// Localities of the level above stored when the file was imported (none: the
+    /// orphans wait for that level's file).
+    pub parents_stored: u64,
     /// Localities of the level below, imported earlier without a parent, now linked to
     /// one of the imported level.
     pub adopted: u64,
@@ -117,7 +120,12 @@ impl fmt::Display for BoundaryReport {
             self.problems.len()
         )?;
         if !self.orphans.is_empty() {
-            write!(f, "; {} without a parent", self.orphans.len())?;
+            let why = if self.parents_stored == 0 {
+                "until the level above is imported, which links them"
+            } else {
+                "(no area of the level above has their parent's code or holds their point)"
+            };
+            write!(f, "; {} without a parent {why}", self.orphans.len())?;
         }
         if self.adopted > 0 {
             write!(f, "; {} of the level below linked to it", self.adopted)?;
@@ -178,8 +186,32 @@ impl App {
             .cloned()
             .collect();
         let parent_placer = Placer::new(&parents);
+        report.parents_stored = parents.len() as u64;
         let mut localities = Vec::with_capacity(set.features.len());
         for f in set.features {
+            // A code names one locality: the same code at another level would replace that
+            // locality (a province imported again as a district, its own parent).
+            if let Some(other) = existing
+                .by_id
+                .get(&f.locality.id)
+                .map(|&i| &existing.all[i])
+                .filter(|o| o.level != level)
+            {
+                report.problems.push(Problem::new(
+                    f.row,
+                    "code",
+                    format!(
+                        "'{}' is already the code of '{}', a level-{n} locality, and one code \
+                         cannot name two localities: if this file holds level-{n} areas, import \
+                         it with --level adm{n}, else name its own code property with \
+                         --code-field",
+                        other.code,
+                        other.name,
+                        n = other.level.depth(),
+                    ),
+                ));
+                continue;
+            }
             let mut l = f.into_linked_locality();
             if level == AdminLevel::Adm0 {
                 l.parent = None;
@@ -195,7 +227,8 @@ impl App {
                             .get(depth as usize)
                             .copied()
                             .flatten()
-                    });
+                    })
+                    .filter(|p| *p != l.id);
                 if l.parent.is_none() {
                     report.orphans.push(l.code.to_string());
                 }

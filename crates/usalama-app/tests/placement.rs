@@ -89,6 +89,11 @@ fn districts_imported_before_their_provinces_are_linked_to_them() {
             .import_boundaries(&who, adm2, adm2_level, &BoundaryFields::default())
             .unwrap();
         assert!(!b2.orphans.is_empty(), "{}: no provinces yet", s.name);
+        assert!(
+            b2.to_string()
+                .ends_with("without a parent until the level above is imported, which links them"),
+            "{b2}"
+        );
         let b1 = app
             .import_boundaries(&who, adm1, adm1_level, &BoundaryFields::default())
             .unwrap();
@@ -108,5 +113,51 @@ fn districts_imported_before_their_provinces_are_linked_to_them() {
             "{}",
             s.name
         );
+    });
+}
+
+/// A file imported at the wrong level with its code named explicitly (provinces read as
+/// districts) is refused feature by feature: a province does not become its own parent,
+/// which would leave a store no command can read.
+#[test]
+fn a_code_already_stored_at_another_level_is_refused() {
+    on_every_backend(|s| {
+        let taxonomy = usalama_ingest::parse_taxonomy(usalama_ingest::DEFAULT_TAXONOMY).unwrap();
+        let app = App::new(s.store.clone(), taxonomy, Arc::new(FixedClock(t0())));
+        let who = Principal::Operator;
+        let (adm1_level, adm1) = DEMO_BOUNDARIES[0];
+        app.import_boundaries(&who, adm1, adm1_level, &BoundaryFields::default())
+            .unwrap();
+        let as_districts = BoundaryFields {
+            code: Some("adm1_pcode".into()),
+            name: Some("adm1_name".into()),
+            parent_code: None,
+        };
+        let r = app
+            .import_boundaries(&who, adm1, AdminLevel::Adm2, &as_districts)
+            .unwrap();
+        assert_eq!(
+            r.localities.inserted + r.localities.updated,
+            0,
+            "{}",
+            s.name
+        );
+        assert_eq!(r.problems.len(), 17, "{}", s.name);
+        assert!(
+            r.problems[0].reason.contains("a level-1 locality")
+                && r.problems[0].reason.contains("--level adm1"),
+            "{}",
+            r.problems[0]
+        );
+        let ouaka = app.resolve_locality("CF43").unwrap();
+        assert_eq!(
+            (ouaka.level, ouaka.parent.is_some()),
+            (AdminLevel::Adm1, true)
+        );
+        // The store is still readable: events import and are placed.
+        let r = app
+            .import_ucdp_geojson(&who, DEMO_EVENTS, &mut |_| {})
+            .unwrap();
+        assert_eq!(r.imported, 1848, "{}", s.name);
     });
 }

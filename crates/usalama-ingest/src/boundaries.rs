@@ -1,5 +1,5 @@
-//! Administrative boundaries from GeoJSON: OCHA COD-AB (`adm1_pcode`, `ADM1_EN`, …),
-//! geoBoundaries (`shapeID`, `shapeName`, `shapeISO`, `shapeGroup`) and GADM (`GID_1`,
+//! Administrative boundaries from GeoJSON: OCHA COD-AB (`adm1_pcode`, `ADM1_EN`, …, and
+//! the earlier `admin1Pcode`, `admin1Name_en`, `admin1Pcod` of shapefiles), geoBoundaries (`shapeID`, `shapeName`, `shapeISO`, `shapeGroup`) and GADM (`GID_1`,
 //! `NAME_1`, `VARNAME_1`), detected from the property names, or named explicitly through
 //! [`BoundaryFields`].
 //!
@@ -14,6 +14,9 @@
 
 use crate::gazetteer::is_placeholder;
 use crate::json::{self, RawFeature};
+
+/// A feature as read: its geometry converted while the file is read ([`multipolygon`]).
+type Feature = RawFeature<Result<MultiPolygon<f64>, String>>;
 use crate::problem::{IngestError, Problem};
 use geo::coordinate_position::{CoordPos, CoordinatePosition};
 use geo::{BoundingRect, Centroid, InteriorPoint};
@@ -40,6 +43,8 @@ pub struct BoundaryFeature {
     pub locality: Locality,
     /// The code of the enclosing locality one level up, when the file gives it.
     pub parent_code: Option<LocalityCode>,
+    /// The feature's number in the file (1-based), for a [`Problem`] found later.
+    pub row: usize,
 }
 
 impl BoundaryFeature {
@@ -76,7 +81,7 @@ pub struct BoundarySet {
 struct Keys(BTreeMap<String, String>);
 
 impl Keys {
-    fn of(features: &[Result<RawFeature, String>]) -> Self {
+    fn of(features: &[Result<Feature, String>]) -> Self {
         let mut keys = BTreeMap::new();
         for f in features.iter().flatten() {
             for k in f.properties.keys() {
@@ -92,6 +97,21 @@ impl Keys {
         candidates
             .iter()
             .find_map(|c| self.0.get(&c.as_ref().to_ascii_lowercase()).cloned())
+    }
+
+    /// The file's property names, for a message asking to choose one with `option`.
+    fn hint(&self, option: &str) -> String {
+        if self.0.is_empty() {
+            return "; the features have no properties".into();
+        }
+        let mut names: Vec<&str> = self.0.values().map(String::as_str).take(20).collect();
+        if self.0.len() > names.len() {
+            names.push("…");
+        }
+        format!(
+            "; the features have {}: name the one to use with {option}",
+            names.join(", ")
+        )
     }
 
     /// Keys (file spelling) whose lower-case name satisfies `pred`, in sorted order.
@@ -111,10 +131,25 @@ fn is_language_key(lower: &str, prefix: &str) -> bool {
     })
 }
 
+/// The code properties of level `n` in COD-AB (current and earlier, whole or cut to the 10
+/// characters of a shapefile's column) and GADM files.
+fn code_keys(n: u8) -> [String; 5] {
+    [
+        format!("adm{n}_pcode"),
+        format!("adm{n}pcode"),
+        format!("admin{n}pcode"),
+        format!("admin{n}pcod"),
+        format!("gid_{n}"),
+    ]
+}
+
 fn name_candidates(keys: &Keys, n: u8) -> Vec<String> {
     let prefix = format!("adm{n}_");
+    let earlier = format!("admin{n}name_");
     let mut c = vec![format!("adm{n}_name"), format!("adm{n}_en")];
     c.extend(keys.matching(|k| is_language_key(k, &prefix)));
+    c.extend([format!("admin{n}name_en"), format!("admin{n}name")]);
+    c.extend(keys.matching(|k| is_language_key(k, &earlier)));
     c.push(format!("name_{n}"));
     if n == 0 {
         c.push("country".into());
@@ -125,6 +160,7 @@ fn name_candidates(keys: &Keys, n: u8) -> Vec<String> {
 
 fn alt_name_keys(keys: &Keys, n: u8, chosen: &str) -> Vec<String> {
     let prefix = format!("adm{n}_");
+    let earlier = format!("admin{n}name_");
     let numbered = format!("adm{n}_name");
     let chosen = chosen.to_ascii_lowercase();
     keys.matching(|k| {
@@ -133,7 +169,11 @@ fn alt_name_keys(keys: &Keys, n: u8, chosen: &str) -> Vec<String> {
                 .strip_prefix(&numbered)
                 .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
                 || is_language_key(k, &prefix)
+                || is_language_key(k, &earlier)
                 || k == format!("adm{n}_ref")
+                || k == format!("admin{n}refname")
+                || k == format!("admin{n}refn")
+                || k.starts_with(&format!("admin{n}altn"))
                 || k.starts_with(&format!("adm{n}_alt"))
                 || k.starts_with(&format!("adm{n}alt"))
                 || k == format!("varname_{n}")
@@ -142,10 +182,17 @@ fn alt_name_keys(keys: &Keys, n: u8, chosen: &str) -> Vec<String> {
 }
 
 fn country_code_key(keys: &Keys) -> Option<String> {
-    keys.find(&["adm0_pcode", "gid_0", "iso3", "shapeGroup"])
+    keys.find(&[
+        "adm0_pcode",
+        "admin0pcode",
+        "admin0pcod",
+        "gid_0",
+        "iso3",
+        "shapeGroup",
+    ])
 }
 
-fn props_text(f: &RawFeature, key: &str) -> Option<String> {
+fn props_text(f: &Feature, key: &str) -> Option<String> {
     json::get_ci(&f.properties, key)
         .and_then(json::text)
         .map(|s| s.into_owned())
@@ -153,7 +200,7 @@ fn props_text(f: &RawFeature, key: &str) -> Option<String> {
 
 /// Every alternative name in `keys` (values split on `|`, as GADM lists them), without
 /// placeholders such as GADM's "NA" ([`is_placeholder`]).
-fn alt_names(f: &RawFeature, keys: &[String]) -> Vec<String> {
+fn alt_names(f: &Feature, keys: &[String]) -> Vec<String> {
     keys.iter()
         .filter_map(|k| props_text(f, k))
         .flat_map(|v| {
@@ -166,7 +213,7 @@ fn alt_names(f: &RawFeature, keys: &[String]) -> Vec<String> {
 }
 
 /// The text of a name property, `None` when empty or a placeholder ("NA", "N/A", "-").
-fn name_text(f: &RawFeature, key: &str) -> Option<String> {
+fn name_text(f: &Feature, key: &str) -> Option<String> {
     props_text(f, key).filter(|s| !is_placeholder(s))
 }
 
@@ -206,9 +253,32 @@ fn polygon(rings: &[Vec<geojson::Position>], at: &str) -> Result<Polygon<f64>, S
     Ok(Polygon::new(exterior, holes))
 }
 
-/// Converts a GeoJSON Polygon or MultiPolygon into a `MultiPolygon`.
+/// Converts a GeoJSON Polygon or MultiPolygon into a `MultiPolygon`; of a
+/// GeometryCollection (which GIS tools write when a dissolve or clip leaves stray lines or
+/// points beside an area) the polygons are kept and the rest dropped.
 fn multipolygon(v: serde_json::Value) -> Result<MultiPolygon<f64>, String> {
-    match json::geometry(v)? {
+    areas(json::geometry(v)?)
+}
+
+fn areas(value: geojson::GeometryValue) -> Result<MultiPolygon<f64>, String> {
+    match value {
+        geojson::GeometryValue::GeometryCollection { geometries } => {
+            let mut parts = Vec::new();
+            for g in geometries {
+                if matches!(
+                    g.value,
+                    geojson::GeometryValue::Polygon { .. }
+                        | geojson::GeometryValue::MultiPolygon { .. }
+                        | geojson::GeometryValue::GeometryCollection { .. }
+                ) {
+                    parts.extend(areas(g.value)?.0);
+                }
+            }
+            if parts.is_empty() {
+                return Err("is a GeometryCollection without a Polygon or MultiPolygon".into());
+            }
+            Ok(MultiPolygon(parts))
+        }
         geojson::GeometryValue::Polygon { coordinates } => {
             Ok(MultiPolygon(vec![polygon(&coordinates, "the polygon")?]))
         }
@@ -360,7 +430,7 @@ fn antimeridian_jump(g: &MultiPolygon<f64>) -> Option<String> {
 }
 
 fn supplied_centroid(
-    f: &RawFeature,
+    f: &Feature,
     lat_key: &Option<String>,
     lon_key: &Option<String>,
 ) -> Option<Point<f64>> {
@@ -373,6 +443,85 @@ fn supplied_centroid(
     ((-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon)).then(|| Point::new(lon, lat))
 }
 
+/// The level of the areas in a file, and the property that tells it: the deepest level
+/// whose code property (COD-AB, GADM) the file has, or geoBoundaries' `shapeType` when
+/// every feature gives the same `ADMk`.
+fn file_level(keys: &Keys, features: &[Result<Feature, String>]) -> Option<(u8, String)> {
+    if let Some(k) = (0..=5u8)
+        .rev()
+        .find_map(|k| keys.find(&code_keys(k)).map(|c| (k, c)))
+    {
+        return Some(k);
+    }
+    let key = keys.find(&["shapeType"])?;
+    let mut types = features.iter().flatten().map(|f| props_text(f, &key));
+    let first = types.next()??;
+    let k = first
+        .to_ascii_uppercase()
+        .strip_prefix("ADM")?
+        .parse::<u8>()
+        .ok()?;
+    types
+        .all(|t| t.as_deref() == Some(first.as_str()))
+        .then(|| (k, format!("{key} \"{first}\"")))
+}
+
+/// Refuses a file of level-`k` areas read as level `n`: ADM2 districts read as provinces
+/// would each become a province (most of them refused as duplicates of their province's
+/// code), and ADM1 provinces read as districts would find no code.
+fn check_level(
+    keys: &Keys,
+    features: &[Result<Feature, String>],
+    n: u8,
+) -> Result<(), IngestError> {
+    let Some((k, key)) = file_level(keys, features) else {
+        return Ok(());
+    };
+    let shallower_only = k < n && keys.find(&code_keys(n)).is_none();
+    if k <= n && !shallower_only {
+        return Ok(());
+    }
+    let what = if k > 3 {
+        "; Usalama keeps levels adm1 to adm3, so import the level-3 file with --level adm3"
+            .to_string()
+    } else {
+        format!(": import it with --level adm{k}")
+    };
+    Err(IngestError::Format(format!(
+        "the file holds level-{k} areas (it has the property {key}), not level-{n} ones{what} \
+         (or name the properties to use with --code-field and --name-field)"
+    )))
+}
+
+/// Refuses a file whose first position is not a longitude and latitude in degrees: its
+/// coordinates are in a projected system (metres) that it does not name, and every one of
+/// its features would be refused alike.
+fn check_degrees(features: &[Result<Feature, String>]) -> Result<(), IngestError> {
+    let first = features.iter().flatten().find_map(|f| {
+        let c = f
+            .geometry
+            .as_ref()?
+            .as_ref()
+            .ok()?
+            .0
+            .first()?
+            .exterior()
+            .0
+            .first()?;
+        Some((c.x, c.y))
+    });
+    match first {
+        Some((x, y)) if !(x.abs() <= 180.0 && y.abs() <= 90.0) => {
+            Err(IngestError::Format(format!(
+                "the first position of the file, ({x}, {y}), is not a longitude and latitude \
+                 in degrees: the coordinates are in a projected system (metres); {}",
+                json::REPROJECT
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Resolves an explicit property name, failing if no feature has it.
 fn explicit(keys: &Keys, name: &str) -> Result<String, IngestError> {
     keys.find(&[name])
@@ -383,27 +532,33 @@ fn explicit(keys: &Keys, name: &str) -> Result<String, IngestError> {
 /// module documentation) unless `fields` names them. No detectable code or name property
 /// (or a named one absent from every feature) is an [`IngestError::MissingColumns`]; a
 /// feature without a code or name, with a duplicate code, or with a geometry that is not a
-/// usable WGS 84 Polygon/MultiPolygon is a [`Problem`] (row = feature index + 1).
+/// usable WGS 84 Polygon/MultiPolygon is a [`Problem`] (row = feature index + 1). A file
+/// without features, of areas of another level, or whose coordinates are not degrees is an
+/// [`IngestError::Format`] saying what to do.
 pub fn read_boundaries(
     json: &str,
     level: AdminLevel,
     fields: &BoundaryFields,
 ) -> Result<BoundarySet, IngestError> {
-    let features = json::features(json)?;
+    let features = json::features_with(json, multipolygon)?;
     if features.is_empty() {
-        return Ok(BoundarySet::default());
+        return Err(IngestError::Format(
+            "the file has no features (no areas): check that the layer with the areas was \
+             exported"
+                .into(),
+        ));
     }
     let keys = Keys::of(&features);
     let n = level.depth();
+    if fields.code.is_none() {
+        check_level(&keys, &features, n)?;
+    }
+    check_degrees(&features)?;
 
     let code_key = match &fields.code {
         Some(k) => explicit(&keys, k)?,
         None => {
-            let mut c = vec![
-                format!("adm{n}_pcode"),
-                format!("adm{n}pcode"),
-                format!("gid_{n}"),
-            ];
+            let mut c = code_keys(n).to_vec();
             if n == 0 {
                 c.extend(["iso3".to_string(), "shapeGroup".to_string()]);
             }
@@ -419,7 +574,9 @@ pub fn read_boundaries(
             c.push("shapeID".into());
             keys.find(&c).ok_or_else(|| {
                 IngestError::MissingColumns(vec![format!(
-                    "a code property (adm{n}_pcode, ADM{n}_PCODE, GID_{n}, shapeISO or shapeID)"
+                    "a code property (adm{n}_pcode, ADM{n}_PCODE, admin{n}Pcode, GID_{n}, shapeISO or \
+                     shapeID){}",
+                    keys.hint("--code-field")
                 )])
             })?
         }
@@ -428,7 +585,9 @@ pub fn read_boundaries(
         Some(k) => explicit(&keys, k)?,
         None => keys.find(&name_candidates(&keys, n)).ok_or_else(|| {
             IngestError::MissingColumns(vec![format!(
-                "a name property (adm{n}_name, ADM{n}_EN, NAME_{n} or shapeName)"
+                "a name property (adm{n}_name, ADM{n}_EN, admin{n}Name_en, NAME_{n} or \
+                 shapeName){}",
+                keys.hint("--name-field")
             )])
         })?,
     };
@@ -442,20 +601,15 @@ pub fn read_boundaries(
         None => match n {
             0 => None,
             1 => country_key.clone(),
-            _ => {
-                let p = n - 1;
-                keys.find(&[
-                    format!("adm{p}_pcode"),
-                    format!("adm{p}pcode"),
-                    format!("gid_{p}"),
-                ])
-            }
+            _ => keys.find(&code_keys(n - 1)),
         },
     };
     let alt_keys = alt_name_keys(&keys, n, &name_key);
     let country_name_key = if n >= 1 {
         let mut c = vec!["adm0_name".to_string(), "adm0_en".to_string()];
         c.extend(keys.matching(|k| is_language_key(k, "adm0_")));
+        c.extend(["admin0name_en".to_string(), "admin0name".to_string()]);
+        c.extend(keys.matching(|k| is_language_key(k, "admin0name_")));
         c.extend(["country".to_string(), "name_0".to_string()]);
         keys.find(&c)
     } else {
@@ -473,13 +627,14 @@ pub fn read_boundaries(
     let mut countries: BTreeMap<LocalityCode, Locality> = BTreeMap::new();
     for (i, f) in features.into_iter().enumerate() {
         let row = i + 1;
-        let f = match f {
+        let mut f = match f {
             Ok(f) => f,
             Err(reason) => {
                 set.problems.push(Problem::new(row, "feature", reason));
                 continue;
             }
         };
+        let geometry = f.geometry.take();
         let result = (|| -> Result<BoundaryFeature, Problem> {
             let code_text = props_text(&f, &code_key)
                 .ok_or_else(|| Problem::new(row, &code_key, "is empty"))?;
@@ -495,11 +650,9 @@ pub fn read_boundaries(
             }
             let name = props_text(&f, &name_key)
                 .ok_or_else(|| Problem::new(row, &name_key, "is empty"))?;
-            let geometry = f
-                .geometry
-                .clone()
-                .ok_or_else(|| Problem::new(row, "geometry", "is missing"))?;
-            let geometry = multipolygon(geometry).map_err(|r| Problem::new(row, "geometry", r))?;
+            let geometry = geometry
+                .ok_or_else(|| Problem::new(row, "geometry", "is missing"))?
+                .map_err(|r| Problem::new(row, "geometry", r))?;
             if let Some(jump) = antimeridian_jump(&geometry) {
                 return Err(Problem::new(
                     row,
@@ -533,6 +686,7 @@ pub fn read_boundaries(
             Ok(BoundaryFeature {
                 locality,
                 parent_code,
+                row,
             })
         })();
         match result {
@@ -663,6 +817,142 @@ mod tests {
         assert_eq!((l.code.as_str(), l.name.as_str()), ("ABC.1_1", "One"));
         assert_eq!(l.alt_names, vec!["Uno".to_string(), "Un".to_string()]);
         assert_eq!(set.countries[0].name, "Abcland");
+    }
+
+    #[test]
+    fn earlier_cod_ab_columns_whole_and_cut_to_ten_characters() {
+        // Somalia's, Chad's or Nigeria's COD-AB before 2020: `admin1Pcode`, `admin1Name_en`;
+        // the same exported to a shapefile and back: `admin1Pcod`, `admin1RefN`.
+        let adm1 = collection(vec![feature(
+            json!({"OBJECTID": 1, "admin1Name_en": "Banadir", "admin1Name_so": "Banaadir",
+                   "admin1Pcode": "SO22", "admin1RefName": "Banadir", "admin1AltName1_en": "Benadir",
+                   "admin1AltName2_en": null, "admin0Name_en": "Somalia", "admin0Pcode": "SO",
+                   "date": "2019-10-23", "validOn": "2019-11-13", "validTo": null}),
+            square(45.0, 2.0),
+        )]);
+        let set = read_boundaries(&adm1, AdminLevel::Adm1, &BoundaryFields::default()).unwrap();
+        assert!(set.problems.is_empty(), "{:?}", set.problems);
+        let f = &set.features[0];
+        assert_eq!(
+            (f.locality.code.as_str(), f.locality.name.as_str()),
+            ("SO22", "Banadir")
+        );
+        assert_eq!(f.locality.alt_names, ["Benadir", "Banaadir"]);
+        assert_eq!(f.parent_code.as_ref().map(|c| c.as_str()), Some("SO"));
+        assert_eq!(
+            (
+                set.countries[0].code.as_str(),
+                set.countries[0].name.as_str()
+            ),
+            ("SO", "Somalia")
+        );
+
+        let adm2 = collection(vec![feature(
+            json!({"admin2Name": "Mongo", "admin2Pcod": "TD0801", "admin1Name": "Guéra",
+                   "admin1Pcod": "TD08", "admin0Name": "Tchad", "admin0Pcod": "TD"}),
+            square(18.0, 12.0),
+        )]);
+        let set = read_boundaries(&adm2, AdminLevel::Adm2, &BoundaryFields::default()).unwrap();
+        assert!(set.problems.is_empty(), "{:?}", set.problems);
+        let f = &set.features[0];
+        assert_eq!(
+            (f.locality.code.as_str(), f.locality.name.as_str()),
+            ("TD0801", "Mongo")
+        );
+        assert_eq!(f.parent_code.as_ref().map(|c| c.as_str()), Some("TD08"));
+        assert_eq!(set.countries[0].name, "Tchad");
+    }
+
+    #[test]
+    fn a_file_of_another_level_is_refused_naming_the_level() {
+        let level_of = |props: serde_json::Value, level: AdminLevel| {
+            let text = collection(vec![feature(props, square(0.0, 0.0))]);
+            read_boundaries(&text, level, &BoundaryFields::default())
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
+        let cod_adm2 = json!({"ADM2_PCODE": "UA0502", "ADM2_EN": "Haisynskyi", "ADM1_PCODE": "UA05",
+                              "ADM1_EN": "Vinnytska", "ADM0_PCODE": "UA"});
+        let m = level_of(cod_adm2.clone(), AdminLevel::Adm1);
+        assert!(
+            m.contains("level-2 areas") && m.contains("--level adm2") && m.contains("ADM2_PCODE"),
+            "{m}"
+        );
+        let m = level_of(
+            json!({"ADM1_PCODE": "UA05", "ADM1_EN": "Vinnytska", "ADM0_PCODE": "UA"}),
+            AdminLevel::Adm2,
+        );
+        assert!(m.contains("--level adm1"), "{m}");
+        let gadm2 = json!({"GID_0": "MLI", "GID_1": "MLI.1_1", "NAME_1": "Bamako", "GID_2": "MLI.1.1_1",
+                           "NAME_2": "Bamako"});
+        assert!(level_of(gadm2, AdminLevel::Adm1).contains("--level adm2"));
+        let gb = json!({"shapeName": "Haisyn", "shapeISO": "", "shapeID": "X-B1", "shapeGroup": "UKR",
+                        "shapeType": "ADM2"});
+        assert!(level_of(gb.clone(), AdminLevel::Adm1).contains("--level adm2"));
+        assert!(level_of(gb, AdminLevel::Adm2).is_empty());
+        assert!(level_of(cod_adm2.clone(), AdminLevel::Adm2).is_empty());
+        let adm4 = json!({"ADM4_PCODE": "X1", "ADM4_EN": "a", "ADM3_PCODE": "X", "ADM3_EN": "b"});
+        assert!(level_of(adm4, AdminLevel::Adm3).contains("adm1 to adm3"));
+        // Properties named explicitly are taken as asked.
+        let text = collection(vec![feature(cod_adm2, square(0.0, 0.0))]);
+        let fields = BoundaryFields {
+            code: Some("ADM1_PCODE".into()),
+            name: Some("ADM1_EN".into()),
+            parent_code: None,
+        };
+        assert!(read_boundaries(&text, AdminLevel::Adm1, &fields).is_ok());
+    }
+
+    #[test]
+    fn coordinates_in_metres_without_a_crs_are_refused() {
+        let text = collection(vec![
+            feature(
+                json!({"adm1_pcode": "A1", "adm1_name": "Metres"}),
+                json!({"type": "MultiPolygon", "coordinates": [[[[2337000.0, 480000.0], [2437000.0, 480000.0], [2437000.0, 580000.0], [2337000.0, 480000.0]]]]}),
+            ),
+            feature(
+                json!({"adm1_pcode": "A2", "adm1_name": "Other"}),
+                square(500000.0, 0.0),
+            ),
+        ]);
+        let m = read_boundaries(&text, AdminLevel::Adm1, &BoundaryFields::default())
+            .unwrap_err()
+            .to_string();
+        for needed in [
+            "(2337000, 480000)",
+            "not a longitude and latitude",
+            "EPSG:4326",
+        ] {
+            assert!(m.contains(needed), "{needed}: {m}");
+        }
+    }
+
+    #[test]
+    fn a_geometry_collection_keeps_its_polygons() {
+        let text = collection(vec![
+            feature(
+                json!({"adm1_pcode": "A1", "adm1_name": "Dissolved"}),
+                json!({"type": "GeometryCollection", "geometries": [
+                    {"type": "LineString", "coordinates": [[5.0, 5.0], [6.0, 6.0]]},
+                    square(0.0, 0.0),
+                    {"type": "MultiPolygon", "coordinates": [[[[3.0, 0.0], [4.0, 0.0], [4.0, 1.0], [3.0, 0.0]]]]}]}),
+            ),
+            feature(
+                json!({"adm1_pcode": "A2", "adm1_name": "Lines"}),
+                json!({"type": "GeometryCollection", "geometries": [
+                    {"type": "LineString", "coordinates": [[5.0, 5.0], [6.0, 6.0]]}]}),
+            ),
+        ]);
+        let set = read_boundaries(&text, AdminLevel::Adm1, &BoundaryFields::default()).unwrap();
+        assert_eq!(set.features.len(), 1);
+        let g = set.features[0].locality.geometry.as_ref().unwrap();
+        assert_eq!(g.0.len(), 2);
+        assert!(point_is_inside(&set.features[0].locality));
+        assert_eq!(set.problems.len(), 1);
+        assert!(set.problems[0]
+            .reason
+            .contains("GeometryCollection without"));
     }
 
     #[test]
@@ -1058,9 +1348,25 @@ mod tests {
         let text = collection(vec![feature(json!({"adm1_pcode": "X"}), square(0.0, 0.0))]);
         let err = read_boundaries(&text, AdminLevel::Adm1, &BoundaryFields::default()).unwrap_err();
         assert!(err.to_string().contains("adm1_name"), "{err}");
+        // Myanmar's MIMU layout: the file's own properties are named, and the option.
+        let text = collection(vec![feature(
+            json!({"ST": "Kachin", "ST_PCODE": "MMR001", "ST_MMR": "ကချင်ပြည်နယ်"}),
+            square(0.0, 0.0),
+        )]);
+        let err = read_boundaries(&text, AdminLevel::Adm1, &BoundaryFields::default()).unwrap_err();
+        assert!(
+            err.to_string().contains(
+                "the features have ST, ST_MMR, ST_PCODE: name the one to use with --code-field"
+            ),
+            "{err}"
+        );
         assert!(matches!(
             read_boundaries("{", AdminLevel::Adm1, &BoundaryFields::default()),
             Err(IngestError::Json(_))
         ));
+        let empty = collection(vec![]);
+        let err =
+            read_boundaries(&empty, AdminLevel::Adm1, &BoundaryFields::default()).unwrap_err();
+        assert!(err.to_string().contains("no features"), "{err}");
     }
 }

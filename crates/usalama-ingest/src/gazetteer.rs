@@ -75,6 +75,13 @@ const DESIGNATOR_WORDS: &[&str] = &[
     "wilayat",
     "محافظة",
     "ولاية",
+    // Afghanistan (Dari and Pashto, and transliterated): province, district.
+    "ولایت",
+    "ولسوالی",
+    "velayat",
+    "wolayat",
+    "woleswali",
+    "uluswali",
 ];
 
 /// The designators folded and split into words, once.
@@ -682,6 +689,9 @@ mod tests {
             ("محافظة بغداد", "بغداد"),
             ("Wilaya de Tunis", "Tunis"),
             ("ولاية الخرطوم", "الخرطوم"),
+            ("ولایت کابل", "كابل"),
+            ("ولسوالی پغمان", "پغمان"),
+            ("Paghman Woleswali", "Paghman"),
             ("Nairobi County", "Nairobi"),
             ("Département de l'Ouest", "Ouest"),
             ("Departamento del Cauca", "Cauca"),
@@ -753,6 +763,32 @@ mod tests {
         }
         // Neither is named this way: both fit equally.
         assert!(matches!(g.resolve("Province of Lima"), Resolution::Ambiguous(c) if c.len() == 2));
+    }
+
+    #[test]
+    fn names_in_scripts_with_vowel_signs_stay_apart() {
+        // Patna (Bihar) and Patan (Gujarat) differ only by their vowel signs, as do many
+        // Burmese and Thai names; a report naming one in its own script finds that one.
+        let g = Gazetteer::new(&[
+            loc("IN", "भारत", AdminLevel::Adm0, None),
+            loc("IN-BR", "बिहार", AdminLevel::Adm1, Some("IN")),
+            loc("IN-GJ", "गुजरात", AdminLevel::Adm1, Some("IN")),
+            loc("IN-BR-PAT", "पटना", AdminLevel::Adm2, Some("IN-BR")),
+            loc("IN-GJ-PAT", "पाटन", AdminLevel::Adm2, Some("IN-GJ")),
+            loc("MM-MGW", "မကွေးတိုင်းဒေသကြီး", AdminLevel::Adm1, None),
+            loc("MM-MDY", "မန္တလေးတိုင်းဒေသကြီး", AdminLevel::Adm1, None),
+        ]);
+        for (text, code) in [
+            ("पटना", "IN-BR-PAT"),
+            ("पाटन", "IN-GJ-PAT"),
+            ("မကွေးတိုင်းဒေသကြီး", "MM-MGW"),
+            ("မကွေး", "MM-MGW"),
+        ] {
+            match g.resolve(text) {
+                Resolution::Found(m) => assert_eq!(m.code.as_str(), code, "{text}"),
+                other => panic!("{text}: {other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -2,44 +2,83 @@
 //! letting one malformed feature fail the whole file, and reading property values as text.
 
 use crate::problem::IngestError;
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
+use std::fmt;
 
-/// A feature's properties and raw geometry, not yet interpreted.
-pub(crate) struct RawFeature {
+/// A feature's properties and geometry (raw JSON unless the reader converts it while the
+/// file is read, [`features_with`]).
+pub(crate) struct RawFeature<G = Value> {
     /// The `properties` object (empty when null or absent).
     pub properties: Map<String, Value>,
     /// The `geometry` member, `None` when null or absent.
-    pub geometry: Option<Value>,
+    pub geometry: Option<G>,
 }
 
 /// Splits a GeoJSON FeatureCollection (or a single Feature) into its features. A feature
 /// that is not an object becomes `Err(reason)` in its place; only a document that is not
 /// JSON, or not a FeatureCollection/Feature, is an [`IngestError`].
 pub(crate) fn features(json: &str) -> Result<Vec<Result<RawFeature, String>>, IngestError> {
+    features_with(json, |g| g)
+}
+
+/// [`features`], each geometry passed through `convert` as soon as its feature is read, so
+/// that only one feature at a time is held as JSON values (a 100 MB boundary file held
+/// whole as values took ten times its size).
+pub(crate) fn features_with<G>(
+    json: &str,
+    mut convert: impl FnMut(Value) -> G,
+) -> Result<Vec<Result<RawFeature<G>, String>>, IngestError> {
     // A byte-order mark, which some editors write, is not JSON (RFC 8259 §8.1 lets a
     // reader ignore it).
     let json = json.strip_prefix('\u{feff}').unwrap_or(json);
-    let doc: Value = serde_json::from_str(json).map_err(|e| IngestError::Json(e.to_string()))?;
-    let Value::Object(mut doc) = doc else {
+    let not_json = |e: serde_json::Error| match markup(json) {
+        Some(what) => IngestError::Format(format!(
+            "this is {what}, not GeoJSON: convert it with GDAL, e.g. `ogr2ogr -f GeoJSON \
+             -t_srs EPSG:4326 out.geojson FILE`, and import out.geojson"
+        )),
+        None => IngestError::Json(e.to_string()),
+    };
+    if !json.trim_start().starts_with('{') {
+        serde_json::from_str::<IgnoredAny>(json).map_err(not_json)?;
         return Err(IngestError::Format(
             "a GeoJSON FeatureCollection was expected, not a JSON array or value".into(),
         ));
-    };
+    }
+    let mut de = serde_json::Deserializer::from_str(json);
+    let (doc, listed) = DocSeed {
+        convert: &mut convert,
+    }
+    .deserialize(&mut de)
+    .map_err(not_json)?;
+    de.end().map_err(not_json)?;
     let kind = doc
         .get("type")
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string();
+    if let Some(crs) = doc.get("crs").and_then(not_lon_lat) {
+        return Err(IngestError::Format(format!(
+            "the file's \"crs\" is {crs}, a system whose coordinates are metres or other \
+             units, not longitude and latitude in degrees: {REPROJECT}"
+        )));
+    }
     match kind.as_str() {
-        "FeatureCollection" => match doc.remove("features") {
-            Some(Value::Array(items)) => Ok(items.into_iter().map(split).collect()),
-            Some(Value::Null) | None => Ok(Vec::new()),
-            Some(_) => Err(IngestError::Format(
+        "Topology" => Err(IngestError::Format(
+            "this is TopoJSON (\"type\": \"Topology\"), not GeoJSON: convert it, e.g. \
+             `mapshaper FILE -o format=geojson out.geojson` or `ogr2ogr -f GeoJSON \
+             out.geojson FILE`, and import out.geojson"
+                .into(),
+        )),
+        "FeatureCollection" => match listed {
+            Listed::Array(items) => Ok(items),
+            Listed::Absent => Ok(Vec::new()),
+            Listed::NotArray => Err(IngestError::Format(
                 "the FeatureCollection's \"features\" is not an array".into(),
             )),
         },
-        "Feature" => Ok(vec![split(Value::Object(doc))]),
+        "Feature" => Ok(vec![split(Value::Object(doc), &mut convert)]),
         "" => Err(IngestError::Format(
             "a GeoJSON FeatureCollection was expected: the JSON object has no \"type\"".into(),
         )),
@@ -49,7 +88,208 @@ pub(crate) fn features(json: &str) -> Result<Vec<Result<RawFeature, String>>, In
     }
 }
 
-fn split(v: Value) -> Result<RawFeature, String> {
+/// Why a file whose first bytes are `head` (its first kilobyte is enough) cannot be a
+/// GeoJSON file, naming what it is and how to convert it: a Shapefile (`.shp`), a
+/// GeoPackage or other SQLite database, a ZIP archive (a zipped Shapefile, a KMZ), or
+/// what [`crate::not_text`] recognises; `None` when it may be text.
+pub fn not_geojson(head: &[u8]) -> Option<IngestError> {
+    let convert = |source: &str| {
+        format!(
+            "convert it with GDAL, e.g. `ogr2ogr -f GeoJSON -t_srs EPSG:4326 out.geojson \
+             {source}`, and import out.geojson"
+        )
+    };
+    let what = if head.starts_with(&[0x00, 0x00, 0x27, 0x0A]) {
+        format!(
+            "it is the .shp part of a Shapefile: {} (with its .shx, .dbf and .prj files beside it)",
+            convert("FILE.shp")
+        )
+    } else if head.starts_with(b"SQLite format 3\0") {
+        format!(
+            "it is a GeoPackage (.gpkg) or another SQLite database: {} (adding the layer's \
+             name after FILE when it has several)",
+            convert("FILE")
+        )
+    } else if head.starts_with(b"PK\x03\x04") {
+        // The first member's name, from the ZIP local header.
+        let len = head
+            .get(26..28)
+            .map_or(0, |b| u16::from_le_bytes([b[0], b[1]]) as usize);
+        let first = head
+            .get(30..30 + len)
+            .map(|n| String::from_utf8_lossy(n).to_ascii_lowercase())
+            .unwrap_or_default();
+        let kind = if [".shp", ".shx", ".dbf", ".prj", ".cpg"]
+            .iter()
+            .any(|e| first.ends_with(e))
+        {
+            "a zipped Shapefile"
+        } else if first.ends_with(".kml") {
+            "a KMZ (zipped KML)"
+        } else {
+            "a ZIP archive"
+        };
+        format!("it is {kind}: {}", convert("/vsizip/FILE"))
+    } else {
+        return crate::not_text(head);
+    };
+    Some(IngestError::Format(format!("not a GeoJSON file: {what}")))
+}
+
+/// How to bring a file in another coordinate system to WGS 84 longitude and latitude.
+pub(crate) const REPROJECT: &str = "reproject it to WGS 84, e.g. `ogr2ogr -f GeoJSON -t_srs \
+                                    EPSG:4326 out.geojson FILE`, and import out.geojson";
+
+/// What a document that is not JSON but XML is (KML, GML), by its first element.
+fn markup(text: &str) -> Option<&'static str> {
+    let t = text.trim_start();
+    if !t.starts_with('<') {
+        return None;
+    }
+    let head = &t[..t.len().min(1024)].to_ascii_lowercase();
+    Some(if head.contains("<kml") {
+        "KML (Google Earth's XML)"
+    } else if head.contains("gml") {
+        "GML (XML)"
+    } else {
+        "XML"
+    })
+}
+
+/// The coordinate reference system named by a GeoJSON `crs` member (the 2008 GeoJSON
+/// specification's, still written by GDAL and ArcGIS) when it is not longitude/latitude
+/// in degrees: an EPSG (or ESRI) code outside the geographic range 4000–4999, such as
+/// 3857 (Web Mercator) or 32633 (UTM zone 33N). `None` for WGS 84 (`EPSG:4326`,
+/// `urn:ogc:def:crs:OGC:1.3:CRS84`), any other geographic CRS (degrees, within metres of
+/// WGS 84) and a name not understood (the coordinates are checked anyway).
+fn not_lon_lat(crs: &Value) -> Option<String> {
+    let name = crs
+        .pointer("/properties/name")
+        .or_else(|| crs.pointer("/properties/code"))
+        .and_then(|n| match n {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(format!("EPSG:{n}")),
+            _ => None,
+        })?;
+    let upper = name.to_ascii_uppercase();
+    if !(upper.contains("EPSG") || upper.contains("ESRI")) {
+        return None;
+    }
+    // `EPSG:3857`, `urn:ogc:def:crs:EPSG::3857`, `urn:ogc:def:crs:EPSG:6.6:3857`,
+    // `http://www.opengis.net/def/crs/EPSG/0/3857`: the code is the last number.
+    let code: u32 = upper
+        .rsplit(|c: char| !c.is_ascii_digit())
+        .find(|s| !s.is_empty())?
+        .parse()
+        .ok()?;
+    let geographic = (4000..5000).contains(&code) && code != 4978;
+    (!geographic).then_some(name)
+}
+
+/// The document's `features` member.
+enum Listed<G> {
+    Absent,
+    NotArray,
+    Array(Vec<Result<RawFeature<G>, String>>),
+}
+
+/// Reads a GeoJSON object: its members as values, except `features`, whose features are
+/// split ([`split`]) one at a time as they are read.
+struct DocSeed<'c, F> {
+    convert: &'c mut F,
+}
+
+impl<'de, G, F: FnMut(Value) -> G> DeserializeSeed<'de> for DocSeed<'_, F> {
+    type Value = (Map<String, Value>, Listed<G>);
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, G, F: FnMut(Value) -> G> Visitor<'de> for DocSeed<'_, F> {
+    type Value = (Map<String, Value>, Listed<G>);
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a GeoJSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut doc = Map::new();
+        let mut listed = Listed::Absent;
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "features" {
+                listed = map.next_value_seed(FeaturesSeed {
+                    convert: &mut *self.convert,
+                })?;
+            } else {
+                doc.insert(key, map.next_value()?);
+            }
+        }
+        Ok((doc, listed))
+    }
+}
+
+/// Reads a `features` member: an array is split feature by feature, `null` is no
+/// feature, anything else is noted as not an array.
+struct FeaturesSeed<'c, F> {
+    convert: &'c mut F,
+}
+
+impl<'de, G, F: FnMut(Value) -> G> DeserializeSeed<'de> for FeaturesSeed<'_, F> {
+    type Value = Listed<G>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, G, F: FnMut(Value) -> G> Visitor<'de> for FeaturesSeed<'_, F> {
+    type Value = Listed<G>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of GeoJSON features")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(v) = seq.next_element::<Value>()? {
+            items.push(split(v, self.convert));
+        }
+        Ok(Listed::Array(items))
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Listed::Absent)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Listed::NotArray)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(Listed::NotArray)
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Listed::NotArray)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Listed::NotArray)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(Listed::NotArray)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Listed::NotArray)
+    }
+}
+
+fn split<G>(v: Value, convert: &mut impl FnMut(Value) -> G) -> Result<RawFeature<G>, String> {
     let Value::Object(mut f) = v else {
         return Err("is not a GeoJSON Feature object".into());
     };
@@ -60,7 +300,7 @@ fn split(v: Value) -> Result<RawFeature, String> {
     };
     let geometry = match f.remove("geometry") {
         Some(Value::Null) | None => None,
-        Some(g) => Some(g),
+        Some(g) => Some(convert(g)),
     };
     Ok(RawFeature {
         properties,
@@ -114,6 +354,34 @@ mod tests {
     }
 
     #[test]
+    fn geometries_are_converted_while_the_file_is_read() {
+        // Each feature's geometry is handed over as soon as the feature is read, before
+        // the rest of the file is parsed: the error at the end comes after two geometries.
+        let text = r#"{"type":"FeatureCollection","features":[
+            {"type":"Feature","properties":{"a":1},"geometry":{"type":"Point","coordinates":[1,2]}},
+            {"type":"Feature","properties":{"a":2},"geometry":{"type":"Point","coordinates":[3,4]}},
+            {"type":"Feature","#;
+        let mut seen = Vec::new();
+        let r = features_with(text, |g| seen.push(g["coordinates"][0].as_i64()));
+        assert!(matches!(r, Err(IngestError::Json(_))));
+        assert_eq!(seen, [Some(1), Some(3)]);
+        // A single Feature and a null "features" read as before.
+        let one = features_with(
+            r#"{"geometry":{"type":"Point","coordinates":[5,6]},"type":"Feature"}"#,
+            |g| g["coordinates"][1].as_i64(),
+        )
+        .unwrap();
+        assert_eq!(one[0].as_ref().unwrap().geometry, Some(Some(6)));
+        assert!(features(r#"{"type":"FeatureCollection","features":null}"#)
+            .unwrap()
+            .is_empty());
+        assert!(matches!(
+            features(r#"{"type":"FeatureCollection","features":{"a":1}}"#),
+            Err(IngestError::Format(m)) if m.contains("not an array")
+        ));
+    }
+
+    #[test]
     fn a_byte_order_mark_is_ignored() {
         let fs = features("\u{feff}{\"type\":\"FeatureCollection\",\"features\":[]}").unwrap();
         assert!(fs.is_empty());
@@ -133,6 +401,78 @@ mod tests {
                 .len(),
             1
         );
+    }
+
+    #[test]
+    fn projected_crs_is_refused_geographic_accepted() {
+        let doc = |crs: &str| {
+            format!(
+                r#"{{"type":"FeatureCollection","crs":{{"type":"name","properties":{{"name":"{crs}"}}}},"features":[]}}"#
+            )
+        };
+        for projected in [
+            "urn:ogc:def:crs:EPSG::3857",
+            "EPSG:32633",
+            "http://www.opengis.net/def/crs/EPSG/0/2154",
+            "ESRI:102100",
+        ] {
+            let err = features(&doc(projected))
+                .err()
+                .expect(projected)
+                .to_string();
+            for needed in [
+                projected,
+                "not longitude and latitude",
+                "ogr2ogr",
+                "EPSG:4326",
+            ] {
+                assert!(err.contains(needed), "{needed}: {err}");
+            }
+        }
+        for fine in [
+            "urn:ogc:def:crs:OGC:1.3:CRS84",
+            "EPSG:4326",
+            "urn:ogc:def:crs:EPSG::4326",
+            "EPSG:4686",
+            "WGS 84",
+        ] {
+            assert!(features(&doc(fine)).is_ok(), "{fine}");
+        }
+    }
+
+    #[test]
+    fn binary_gis_files_are_named() {
+        let named = |head: &[u8]| not_geojson(head).map(|e| e.to_string()).unwrap_or_default();
+        let mut zip = b"PK\x03\x04".to_vec();
+        zip.extend([0; 22]);
+        zip.extend([20, 0, 0, 0]);
+        zip.extend(b"som_admbnda_adm1.shp");
+        for (head, needed) in [
+            (&b"\x00\x00\x27\x0a\x00\x00"[..], "Shapefile"),
+            (&b"SQLite format 3\0\x10\x00"[..], "GeoPackage"),
+            (&zip[..], "zipped Shapefile"),
+            (&b"\x1f\x8b\x08"[..], "gzip"),
+        ] {
+            let m = named(head);
+            assert!(m.contains(needed), "{needed}: {m}");
+        }
+        assert!(named(&zip[..]).contains("/vsizip/"));
+        assert!(not_geojson(b"{\"type\"").is_none());
+    }
+
+    #[test]
+    fn topojson_and_kml_are_named() {
+        let err = features(r#"{"type":"Topology","objects":{},"arcs":[]}"#)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("TopoJSON") && err.contains("mapshaper"),
+            "{err}"
+        );
+        let kml = "<?xml version=\"1.0\"?>\n<kml xmlns=\"http://www.opengis.net/kml/2.2\"><Document/></kml>";
+        let err = features(kml).err().unwrap().to_string();
+        assert!(err.contains("KML") && err.contains("ogr2ogr"), "{err}");
     }
 
     #[test]

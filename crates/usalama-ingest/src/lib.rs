@@ -41,6 +41,7 @@ pub use gazetteer::{Gazetteer, MatchKind, PlaceMatch, Resolution};
 pub use geojson_events::read_events_geojson;
 pub use hxl::read_hxl_csv;
 pub use imported::{ImportRow, PlaceHints};
+pub use json::not_geojson;
 pub use placement::Placer;
 pub use problem::{IngestError, Problem};
 pub use rejects::{write_csv_rejects, write_geojson_rejects, RejectsLayout};

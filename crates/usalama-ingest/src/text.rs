@@ -487,8 +487,10 @@ pub(crate) fn parse_location_precision(p: &str) -> Option<usalama_domain::Locati
         .and_then(|v| usalama_domain::LocationPrecision::new(v).ok())
 }
 
-/// Folds text for matching: lower case, accents and other combining marks removed (after
-/// Unicode decomposition, so every script's accents go), letters such as `ß` or `œ`
+/// Folds text for matching: lower case, accents removed (after Unicode decomposition: the
+/// combining accents of the Latin, Greek and Cyrillic scripts, and the optional vowel
+/// points of Arabic and Hebrew; not the vowel signs of Burmese, Thai or Devanagari, which
+/// are letters of the word, so that မကွေး does not fold like မက), letters such as `ß` or `œ`
 /// spelled out, every run of characters that are not letters or digits (spaces, hyphens,
 /// apostrophes, punctuation) made one space, no space at either end. Place names are
 /// folded further by [`crate::gazetteer::fold`], which also drops words like "province".
@@ -496,7 +498,7 @@ pub fn fold_name(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut space = true;
     let mut push = |c: char, out: &mut String| {
-        if c.is_alphanumeric() {
+        if c.is_alphanumeric() || (!space && is_combining_mark(c)) {
             out.push(c);
             space = false;
         } else if !space {
@@ -505,7 +507,7 @@ pub fn fold_name(s: &str) -> String {
         }
     };
     for c in s.nfd() {
-        if is_combining_mark(c) {
+        if is_accent(c) {
             continue;
         }
         for l in c.to_lowercase() {
@@ -521,9 +523,32 @@ pub fn fold_name(s: &str) -> String {
     out
 }
 
-/// Letters that do not decompose into a base letter and a combining mark.
+/// Combining marks that are accents or optional vowel points, dropped by [`fold_name`]:
+/// the generic combining diacritics, Cyrillic's, Hebrew's points and Arabic's harakat.
+fn is_accent(c: char) -> bool {
+    is_combining_mark(c)
+        && matches!(c as u32,
+            0x0300..=0x036F
+            | 0x0483..=0x0489
+            | 0x0591..=0x05C7
+            | 0x0610..=0x061A
+            | 0x064B..=0x065F
+            | 0x0670
+            | 0x06D6..=0x06ED
+            | 0x1AB0..=0x1AFF
+            | 0x1DC0..=0x1DFF
+            | 0x20D0..=0x20FF
+            | 0xFE20..=0xFE2F)
+}
+
+/// Letters that do not decompose into a base letter and a combining mark, and the
+/// Persian, Dari, Pashto and Urdu forms of the Arabic kaf and yeh (`ک`, `ی`, and the alef
+/// maksura `ى`), spelt as Arabic spells them: a report typed on an Arabic keyboard names
+/// the place a Dari file spells otherwise.
 fn special(c: char) -> Option<&'static str> {
     Some(match c {
+        'ک' => "ك",
+        'ی' | 'ى' => "ي",
         'ß' => "ss",
         'æ' => "ae",
         'œ' => "oe",
@@ -706,5 +731,24 @@ mod tests {
         assert_eq!(fold_name("Ouham-Pendé"), "ouham pende");
         assert_eq!(fold_name("N'Délé"), "n dele");
         assert_eq!(fold_name("BAMINGUI--BANGORAN"), "bamingui bangoran");
+    }
+
+    #[test]
+    fn folds_accents_but_keeps_the_vowel_signs_of_other_scripts() {
+        // Accents and optional vowel points go.
+        assert_eq!(fold_name("Хмельницький"), fold_name("хмельницькии"));
+        assert_eq!(fold_name("Đắk Lắk"), "dak lak");
+        assert_eq!(fold_name("قَنْدَهَار"), "قندهار");
+        // Kabul and Herat typed on an Arabic keyboard, as a Dari file spells them.
+        assert_eq!(fold_name("كابل"), fold_name("کابل"));
+        assert_eq!(fold_name("نيمروز"), fold_name("نیمروز"));
+        // Vowel signs are letters: Magway and Mandalay, Dhaka and Dhuki, stay apart and
+        // unchanged (no space inside a word).
+        for word in ["မကွေး", "မန္တလေး", "ရန်ကုန်", "ढाका", "नैनीताल", "เชียงใหม่"]
+        {
+            assert_eq!(fold_name(word), word);
+        }
+        assert_ne!(fold_name("မကွေး"), fold_name("မက"));
+        assert_ne!(fold_name("ढाका"), fold_name("ढुकी"));
     }
 }

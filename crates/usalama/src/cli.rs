@@ -860,7 +860,8 @@ pub fn open_app_at(
     Ok(app)
 }
 
-/// Reads a whole file as UTF-8 text, naming what it is when it is not text.
+/// Reads a whole GeoJSON file as UTF-8 text, naming what it is when it is not text (a
+/// Shapefile, a GeoPackage, a ZIP archive: [`usalama_ingest::not_geojson`]).
 fn read_file(path: &Path) -> anyhow::Result<String> {
     let import = |e| anyhow::Error::new(usalama_app::AppError::Import(e));
     let bytes = std::fs::read(path).map_err(|e| {
@@ -869,7 +870,7 @@ fn read_file(path: &Path) -> anyhow::Result<String> {
             path.display()
         )))
     })?;
-    if let Some(e) = usalama_ingest::not_text(&bytes[..bytes.len().min(8)]) {
+    if let Some(e) = usalama_ingest::not_geojson(&bytes[..bytes.len().min(1024)]) {
         return Err(import(e));
     }
     String::from_utf8(bytes).map_err(|e| {

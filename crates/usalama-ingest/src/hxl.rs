@@ -105,10 +105,21 @@ pub fn is_hashtag_row(cells: &[String]) -> bool {
 }
 
 /// Whether every non-empty cell of a row (and there is at least one) is an HXL tag spec: the
-/// row of hashtags HDX puts under a file's column names.
-pub fn is_hashtags_only(cells: &[String]) -> bool {
-    let mut non_empty = cells.iter().filter(|c| !c.trim().is_empty()).peekable();
-    non_empty.peek().is_some() && non_empty.all(|c| TagSpec::parse(c).is_some())
+/// row of hashtags HDX puts under a file's column names (UCDP GED and ACLED files as HDX
+/// serves them), which the UCDP and ACLED readers skip.
+pub fn is_hashtags_only<S: AsRef<str>>(cells: impl IntoIterator<Item = S>) -> bool {
+    let mut any = false;
+    for c in cells {
+        let c = c.as_ref();
+        if c.trim().is_empty() {
+            continue;
+        }
+        if TagSpec::parse(c).is_none() {
+            return false;
+        }
+        any = true;
+    }
+    any
 }
 
 /// The fields the reader takes from an HXL file.

@@ -596,6 +596,9 @@ struct GedCsvRows<R: Read> {
     now: DateTime<Utc>,
     done: bool,
     actors: ActorCache,
+    /// Whether the next record is the first after the header (which may be HDX's row of
+    /// HXL hashtags).
+    first: bool,
 }
 
 impl<R: Read> Iterator for GedCsvRows<R> {
@@ -610,6 +613,9 @@ impl<R: Read> Iterator for GedCsvRows<R> {
                         crate::csvin::breaks_in(rec.iter().map(str::as_bytes))
                     });
                     if self.rec.iter().all(|v| v.trim().is_empty()) {
+                        continue;
+                    }
+                    if std::mem::take(&mut self.first) && crate::hxl::is_hashtags_only(&self.rec) {
                         continue;
                     }
                     let vals = Row::from_csv(&self.rec, &self.idx);
@@ -665,7 +671,9 @@ impl<R: Read> Iterator for GedCsvRows<R> {
 /// columns (`id`, `type_of_violence`, `date_start`, `best`, and `latitude`/`longitude` or
 /// `geom_wkt`) are an [`IngestError::MissingColumns`] naming them. Each row then yields
 /// its event (with the country it names, as a place hint) or a [`Problem`]; rows are
-/// numbered as in a spreadsheet (header = row 1).
+/// numbered as in a spreadsheet (header = row 1). A row right after the header whose
+/// non-empty cells are all HXL hashtags (`#event+code`, `#date+start`, …, as in the GED
+/// files on HDX) is skipped.
 pub fn read_ged_csv<R: Read>(
     reader: R,
     taxonomy: &Taxonomy,
@@ -719,6 +727,7 @@ pub fn read_ged_csv<R: Read>(
         now,
         done: false,
         actors: ActorCache::default(),
+        first: true,
     })
 }
 
@@ -1016,6 +1025,40 @@ mod tests {
         assert_eq!(rows.len(), 3);
         let p = rows[2].as_ref().unwrap_err();
         assert_eq!((p.row, p.field.as_str()), (5, "best"), "{p:?}");
+    }
+
+    #[test]
+    fn hdx_row_of_hashtags_under_the_header_is_skipped() {
+        // As HDX serves GED: a BOM, an iso3 column, hashtags on some columns only.
+        let text = "\u{feff}id,year,type_of_violence,side_a,side_b,where_coordinates,latitude,longitude,country,iso3,date_start,date_end,best\n\
+                    #event+code,#date+year,,#group+name+first,#group+name+second,#loc+name,#geo+lat,#geo+lon,#country+name,#country+code,#date+start,#date+end,#affected+killed\n\
+                    71663,2013,2,Supporters of A,Supporters of B,Town,22.48,90.06,Bangladesh,BGD,2013-12-13,2013-12-14,1\n\
+                    71664,2013,2,Supporters of A,Supporters of B,Town,22.48,90.06,Bangladesh,BGD,2013-12-15,2013-12-15,-1\n";
+        let rows: Vec<_> = read_ged_csv(text.as_bytes(), &taxonomy(), now())
+            .unwrap()
+            .collect();
+        assert_eq!(rows.len(), 2, "{rows:?}");
+        let e = rows[0].as_ref().unwrap();
+        assert_eq!(
+            (e.row, e.event.data.external_id.as_deref()),
+            (3, Some("71663"))
+        );
+        // Later rows keep their spreadsheet numbers.
+        let p = rows[1].as_ref().unwrap_err();
+        assert_eq!((p.row, p.field.as_str()), (4, "best"));
+        // Only right after the header, and only a row of nothing but hashtags.
+        let later = format!("{HEADER}\n{GOOD}\n#event+code,#date+year\n");
+        assert!(read_ged_csv(later.as_bytes(), &taxonomy(), now())
+            .unwrap()
+            .nth(1)
+            .unwrap()
+            .is_err());
+        let half = format!("{HEADER}\n#event+code,3\n");
+        assert!(read_ged_csv(half.as_bytes(), &taxonomy(), now())
+            .unwrap()
+            .next()
+            .unwrap()
+            .is_err());
     }
 
     #[test]

@@ -454,7 +454,9 @@ impl<R: Read> Iterator for AcledRows<R> {
 /// event or a [`Problem`]; rows are numbered as in a spreadsheet (header = row 1). A file
 /// that is not UTF-8 is read as Windows-1252 (Latin-1). A row right after the header
 /// whose non-empty cells are all HXL hashtags (`#event+code`, `#date+occurred`, …, as in
-/// the ACLED files on HDX) is skipped.
+/// the ACLED files on HDX) is skipped. A file of counts of events per area and month (a
+/// column `Events` and no `event_id_cnty`: ACLED's aggregated datasets on HDX, HDX HAPI's
+/// conflict events) is an [`IngestError::Format`] saying so and what to import instead.
 ///
 /// All-numeric dates are read in one order of day and month for the whole file, decided
 /// before the first row from the dates that can only be read one way (`14/05/2023` is day
@@ -486,6 +488,11 @@ pub fn read_acled_csv<R: Read>(
         None => Vec::new(),
     };
     let idx: [Option<usize>; N] = csvin::index_columns(&headers, |i| Col::ALL[i].aliases());
+    if idx[Col::EventIdCnty.index()].is_none() {
+        if let Some(column) = csvin::event_count_column(&headers) {
+            return Err(csvin::counts_not_events(&column));
+        }
+    }
     let missing: Vec<String> = REQUIRED
         .iter()
         .filter(|c| idx[c.index()].is_none())
@@ -726,6 +733,28 @@ mod tests {
             read_acled_csv("".as_bytes(), &taxonomy(), now()).err(),
             Some(IngestError::MissingColumns(m)) if m.len() == 5
         ));
+    }
+
+    #[test]
+    fn counts_of_events_per_area_and_month_are_refused_saying_so() {
+        for text in [
+            // ACLED's aggregated dataset on HDX, with its row of hashtags.
+            "Country,Admin1,Admin2,ISO3,Admin2 Pcode,Admin1 Pcode,Month,Year,Events,Fatalities\n#country+name,#adm1+name,#adm2+name,#country+code,#adm2+code,#adm1+code,#date+month,#date+year,#event+num,#affected+killed\nMali,Gao,Ansongo,MLI,ML0702,ML07,January,2023,12,31\n",
+            // HDX HAPI's conflict events.
+            "location_code,admin1_code,admin1_name,event_type,events,fatalities,reference_period_start,reference_period_end\nSDN,SD01,Khartoum,political_violence,45,120,2024-05-01,2024-05-31\n",
+        ] {
+            let Some(IngestError::Format(msg)) =
+                read_acled_csv(text.as_bytes(), &taxonomy(), now()).err()
+            else {
+                panic!("not a format error");
+            };
+            assert!(
+                msg.contains("counts of events per area and month")
+                    && msg.contains("not one row per event")
+                    && msg.contains("`usalama import acled`"),
+                "{msg}"
+            );
+        }
     }
 
     #[test]

@@ -161,6 +161,42 @@ pub(crate) fn index_columns<const N: usize>(
     })
 }
 
+/// Header names of a column that counts events, in files of counts per area and period
+/// (ACLED's datasets on HDX since 2023: `Events`; HDX HAPI's conflict events: `events`).
+const EVENT_COUNT_NAMES: &[&str] = &[
+    "events",
+    "event_count",
+    "events_count",
+    "number_of_events",
+    "number of events",
+];
+
+/// The header cell that names a count of events (`Events`, `events`, `event_count`, …; trimmed,
+/// any case), if any: with no per-event id, the file holds counts, not events.
+pub(crate) fn event_count_column<S: AsRef<str>>(
+    headers: impl IntoIterator<Item = S>,
+) -> Option<String> {
+    headers.into_iter().find_map(|h| {
+        let h = h.as_ref().trim_start_matches('\u{feff}').trim();
+        EVENT_COUNT_NAMES
+            .contains(&h.to_lowercase().as_str())
+            .then(|| h.to_string())
+    })
+}
+
+/// The error for a file that holds counts of events per area and period (one row per area
+/// and month, `column` being the number of events) instead of one row per event, with what
+/// to import instead.
+pub(crate) fn counts_not_events(column: &str) -> IngestError {
+    IngestError::Format(format!(
+        "this file holds counts of events per area and month (its column '{column}' is a \
+         number of events), not one row per event, and Usalama imports events one per row. \
+         Import the event-level data the counts were made from instead: for ACLED, its event \
+         export from acleddata.com (one row per event, with event_id_cnty and event_date), \
+         with `usalama import acled`"
+    ))
+}
+
 /// One row's cells by column: trimmed, `None` when the column is absent or the cell blank.
 pub(crate) fn cells<'a, const N: usize>(
     rec: &'a [String],

@@ -757,50 +757,124 @@ pub struct HxlHeader {
     pub columns: Vec<Option<TagSpec>>,
 }
 
-fn find_header<R: Read>(input: &mut CsvIn<R>) -> Result<HxlHeader, IngestError> {
+/// What the names in a file's first row say it is, when it is not a file of events for this
+/// reader: another importer's file, or counts of events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Layout {
+    /// An ACLED export (it has `event_id_cnty`).
+    Acled,
+    /// UCDP GED (it has `id`, `type_of_violence`, `date_start` and `best`).
+    Ged,
+    /// Counts of events per area and period; the column that counts them.
+    Counts(String),
+}
+
+impl Layout {
+    fn of(cells: &[String]) -> Option<Self> {
+        let names: Vec<String> = cells
+            .iter()
+            .map(|c| c.trim_start_matches('\u{feff}').trim().to_lowercase())
+            .collect();
+        if names.iter().any(|n| n == "event_id_cnty") {
+            Some(Self::Acled)
+        } else if crate::ucdp::is_ged_header(&names) {
+            Some(Self::Ged)
+        } else {
+            crate::csvin::event_count_column(cells).map(Self::Counts)
+        }
+    }
+
+    fn error(&self) -> IngestError {
+        match self {
+            Self::Acled => IngestError::Format(
+                "this is an ACLED export (it has an event_id_cnty column), not an HXL file of \
+                 events: import it with `usalama import acled`"
+                    .to_string(),
+            ),
+            Self::Ged => IngestError::Format(
+                "this is UCDP GED data (it has GED's columns id, type_of_violence, date_start \
+                 and best, and its hashtags leave out the type of event): import it with \
+                 `usalama import ucdp`"
+                    .to_string(),
+            ),
+            Self::Counts(column) => crate::csvin::counts_not_events(column),
+        }
+    }
+}
+
+/// The column that counts events, as the file names it, when the file holds counts of events
+/// per area and period rather than events: a column tagged as a number of events
+/// (`#event+num`, `#indicator+event+num`, `#event+count`) or headed `Events`, and no column
+/// that only a file of events has (`#event+id` or `#event+code`; a day of its own, `#date` or
+/// `#date+occurred`).
+fn counts_of_events(
+    columns: &[Option<TagSpec>],
+    idx: &[Option<usize>; NF],
+    layout: Option<&Layout>,
+) -> Option<String> {
+    let tags = || columns.iter().flatten();
+    let per_event = idx[fi(F::Id)].is_some()
+        || tags().any(|t| {
+            t.tag == "date" && (t.attributes.is_empty() || t.attributes.contains("occurred"))
+        });
+    if per_event {
+        return None;
+    }
+    let counts = |t: &&TagSpec| {
+        let number = t.attributes.contains("num") || t.attributes.contains("count");
+        number && (t.tag == "event" || t.tag == "indicator" && t.attributes.contains("event"))
+    };
+    match (tags().find(counts), layout) {
+        (Some(t), _) => Some(t.to_string()),
+        (None, Some(Layout::Counts(column))) => Some(column.clone()),
+        _ => None,
+    }
+}
+
+/// The hashtag row, and what the names of the first row say when the file is not one of
+/// events for this reader.
+fn find_header<R: Read>(input: &mut CsvIn<R>) -> Result<(HxlHeader, Option<Layout>), IngestError> {
     let mut seen = 0;
-    let mut acled_layout = false;
+    let mut layout = None;
     while let Some(r) = input.next_record() {
         let (row, cells) =
             r.map_err(|p| IngestError::Csv(format!("row {}: {}", p.row, p.reason)))?;
         if is_hashtag_row(&cells) {
-            return Ok(HxlHeader {
+            let header = HxlHeader {
                 row,
                 columns: cells.iter().map(|c| TagSpec::parse(c)).collect(),
-            });
+            };
+            return Ok((header, layout));
         }
         if seen == 0 {
-            acled_layout = cells.iter().any(|c| {
-                c.trim_start_matches('\u{feff}')
-                    .trim()
-                    .eq_ignore_ascii_case("event_id_cnty")
-            });
+            layout = Layout::of(&cells);
         }
         seen += 1;
         if seen >= MAX_HEADER_ROWS {
             break;
         }
     }
-    Err(IngestError::Format(if acled_layout {
-        "this is an ACLED export (it has an event_id_cnty column), not an HXL file: \
-         import it with `usalama import acled`"
-            .to_string()
-    } else {
-        format!(
+    Err(match layout {
+        Some(l) => l.error(),
+        None => IngestError::Format(format!(
             "not an HXL file: no row of hashtags (#date, #event+type, …) in the first {MAX_HEADER_ROWS} rows"
-        )
-    }))
+        )),
+    })
 }
 
 /// Reads only the hashtag row of an HXL file (for inspection and tests).
 pub fn read_hxl_header<R: Read>(reader: R) -> Result<HxlHeader, IngestError> {
-    find_header(&mut CsvIn::open(reader)?)
+    find_header(&mut CsvIn::open(reader)?).map(|(header, _)| header)
 }
 
 /// Reads an HXL-tagged CSV of events lazily. The hashtag row is looked for first; a file
 /// without one is an [`IngestError::Format`], and one without `#date` (or `#date+year`) or
-/// `#event+type` an [`IngestError::MissingColumns`]: nothing is read then. Rows are
-/// numbered as in a spreadsheet, header rows included. `source` names the dataset (e.g.
+/// `#event+type` an [`IngestError::MissingColumns`]: nothing is read then. An ACLED
+/// export or UCDP GED data (known by the column names of the first row), and a file of
+/// counts of events per area and month (`#event+num`, `#indicator+event+num` or a column
+/// `Events`, with no `#event+id` and no day of its own: ACLED's aggregated datasets on HDX,
+/// HDX HAPI's conflict events), are an [`IngestError::Format`] saying what the file is and
+/// what to do. Rows are numbered as in a spreadsheet, header rows included. `source` names the dataset (e.g.
 /// `hxl`); the caller validates it.
 ///
 /// All-numeric dates are read in one order of day and month per column (`#date`, and
@@ -820,13 +894,16 @@ pub fn read_hxl_csv<R: Read>(
     let ahead = text::LookAhead::read(reader, text::LOOK_AHEAD);
     let [start_votes, end_votes] = {
         let mut first = ahead.records()?;
-        let header = find_header(&mut first)?;
+        let (header, _) = find_header(&mut first)?;
         let idx = map_columns(&header.columns);
         ahead.votes(&mut first, [idx[fi(F::Start)], idx[fi(F::End)]])
     };
     let mut input = CsvIn::open(ahead.into_reader())?;
-    let header = find_header(&mut input)?;
+    let (header, layout) = find_header(&mut input)?;
     let idx = map_columns(&header.columns);
+    if let Some(column) = counts_of_events(&header.columns, &idx, layout.as_ref()) {
+        return Err(crate::csvin::counts_not_events(&column));
+    }
     let mut missing = Vec::new();
     if idx[fi(F::Start)].is_none() && idx[fi(F::Year)].is_none() {
         missing.push("#date".to_string());
@@ -835,7 +912,10 @@ pub fn read_hxl_csv<R: Read>(
         missing.push("#event+type".to_string());
     }
     if !missing.is_empty() {
-        return Err(IngestError::MissingColumns(missing));
+        return Err(match layout {
+            Some(l @ (Layout::Acled | Layout::Ged)) => l.error(),
+            _ => IngestError::MissingColumns(missing),
+        });
     }
     Ok(HxlRows {
         input,
@@ -1008,7 +1088,7 @@ mod tests {
         // the column is day first and 03-18-14 is the one refused.
         let bytes = include_bytes!("../../../data/samples/hxl/libhxl_input-date.csv");
         let mut input = CsvIn::open(&bytes[..]).unwrap();
-        let header = find_header(&mut input).unwrap();
+        let (header, _) = find_header(&mut input).unwrap();
         let col = map_columns(&header.columns)[fi(F::Start)].unwrap();
         let mut cells_of_col = Vec::new();
         let mut votes = text::OrderVotes::default();
@@ -1136,6 +1216,55 @@ mod tests {
             panic!("not a format error");
         };
         assert!(msg.starts_with("not an HXL file"), "{msg}");
+    }
+
+    fn format_error(text: &str) -> String {
+        match read_hxl_csv(text.as_bytes(), &taxonomy(), "hxl", now()).err() {
+            Some(IngestError::Format(msg)) => msg,
+            other => panic!("not a format error: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn ged_data_from_hdx_is_sent_to_the_ucdp_importer() {
+        // As HDX serves GED: hashtags on some columns, none for the type of violence.
+        let text = "id,year,type_of_violence,side_a,side_b,latitude,longitude,country,iso3,date_start,date_end,best\n\
+                    #event+code,#date+year,,#group+name+first,#group+name+second,#geo+lat,#geo+lon,#country+name,#country+code,#date+start,#date+end,#affected+killed\n\
+                    71663,2013,2,A,B,22.48,90.06,Bangladesh,BGD,2013-12-13,2013-12-14,1\n";
+        let msg = format_error(text);
+        assert!(
+            msg.contains("UCDP GED") && msg.contains("`usalama import ucdp`"),
+            "{msg}"
+        );
+        // The same with a byte-order mark and the id column untagged.
+        let bom = format!("\u{feff}{}", text.replacen("#event+code", "", 1));
+        assert!(format_error(&bom).contains("`usalama import ucdp`"));
+    }
+
+    #[test]
+    fn counts_of_events_per_area_and_month_are_refused_saying_so() {
+        for (text, column) in [
+            // ACLED's aggregated datasets on HDX: by admin 2, by admin 1, demonstrations.
+            ("Country,Admin1,Admin2,ISO3,Admin2 Pcode,Admin1 Pcode,Month,Year,Events,Fatalities\n#country+name,#adm1+name,#adm2+name,#country+code,#adm2+code,#adm1+code,#date+month,#date+year,#event+num,#affected+killed\nMali,Gao,Ansongo,MLI,ML0702,ML07,January,2023,12,31\n", "#event+num"),
+            ("Country,Admin1,ISO3,Admin1 Pcode,Month,Year,Events,Fatalities\n#country+name,#adm1+name,#country+code,#adm1+code,#date+month,#date+year,#event+num,#affected+killed\nHaiti,Ouest,HTI,HT01,March,2024,81,402\n", "#event+num"),
+            ("Country,Admin1,ISO3,Admin1 Pcode,Month,Year,Events\n#country+name,#adm1+name,#country+code,#adm1+code,#date+month,#date+year,#event+num\nKenya,Nairobi,KEN,KE047,June,2024,17\n", "#event+num"),
+            // HDX HAPI's conflict events, with its hashtags (which do name a type of event
+            // and dates, so that its rows would otherwise be read as events) and without.
+            ("location_code,admin1_code,admin1_name,admin_level,event_type,events,fatalities,reference_period_start,reference_period_end\n#country+code,#adm1+code,#adm1+name,#adm+level,#event+type,#indicator+event+num,#affected+killed,#date+start,#date+end\nSDN,SD01,Khartoum,1,political_violence,45,120,2024-05-01,2024-05-31\n", "#indicator+event+num"),
+            ("location_code,admin1_code,admin1_name,admin2_code,admin2_name,event_type,events,fatalities,reference_period_start,reference_period_end\nMLI,ML07,Gao,ML0702,Ansongo,political_violence,12,31,2023-01-01,2023-01-31\n", "events"),
+        ] {
+            let msg = format_error(text);
+            assert!(
+                msg.contains("counts of events per area and month")
+                    && msg.contains(&format!("'{column}'"))
+                    && msg.contains("not one row per event")
+                    && msg.contains("`usalama import acled`"),
+                "{msg}"
+            );
+        }
+        // A file of events that also counts something stays a file of events.
+        let events = "#event+id,#date,#event+type,#event+num\nE1,2023-05-01,Armed clash,2\n";
+        assert!(rows(events)[0].is_ok());
     }
 
     #[test]

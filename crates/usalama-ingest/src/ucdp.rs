@@ -263,6 +263,16 @@ pub(crate) fn parse_date(s: &str) -> Option<NaiveDate> {
     Some(date)
 }
 
+/// Whether a header row (names trimmed, lower case) is a GED file's: it has every column GED
+/// requires but the coordinates.
+pub(crate) fn is_ged_header(names: &[String]) -> bool {
+    missing_required(
+        |c| c.aliases().iter().any(|a| names.iter().any(|n| n == a)),
+        false,
+    )
+    .is_empty()
+}
+
 /// Parses a WKT `POINT (lon lat)` into `(lon, lat)`.
 fn parse_wkt_point(s: &str) -> Option<(f64, f64)> {
     let rest = s.trim();
@@ -715,6 +725,12 @@ pub fn read_ged_csv<R: Read>(
     }
     let missing = missing_required(|c| idx[c.index()].is_some(), true);
     if !missing.is_empty() {
+        if let (None, Some(column)) = (
+            idx[Col::Id.index()],
+            crate::csvin::event_count_column(&headers),
+        ) {
+            return Err(crate::csvin::counts_not_events(&column));
+        }
         return Err(IngestError::MissingColumns(missing));
     }
     Ok(GedCsvRows {
@@ -1093,6 +1109,21 @@ mod tests {
             read_ged_csv("".as_bytes(), &taxonomy(), now()).err(),
             Some(IngestError::MissingColumns(m)) if m.len() == 6
         ));
+    }
+
+    #[test]
+    fn counts_of_events_per_area_and_month_are_refused_saying_so() {
+        let text = "Country,Admin1,ISO3,Admin1 Pcode,Month,Year,Events,Fatalities\n#country+name,#adm1+name,#country+code,#adm1+code,#date+month,#date+year,#event+num,#affected+killed\nHaiti,Ouest,HTI,HT01,March,2024,81,402\n";
+        let Some(IngestError::Format(msg)) =
+            read_ged_csv(text.as_bytes(), &taxonomy(), now()).err()
+        else {
+            panic!("not a format error");
+        };
+        assert!(
+            msg.contains("counts of events per area and month")
+                && msg.contains("not one row per event"),
+            "{msg}"
+        );
     }
 
     #[test]

@@ -454,9 +454,10 @@ impl<R: Read> Iterator for AcledRows<R> {
 /// event or a [`Problem`]; rows are numbered as in a spreadsheet (header = row 1). A file
 /// that is not UTF-8 is read as Windows-1252 (Latin-1). A row right after the header
 /// whose non-empty cells are all HXL hashtags (`#event+code`, `#date+occurred`, …, as in
-/// the ACLED files on HDX) is skipped. A file of counts of events per area and month (a
-/// column `Events` and no `event_id_cnty`: ACLED's aggregated datasets on HDX, HDX HAPI's
-/// conflict events) is an [`IngestError::Format`] saying so and what to import instead.
+/// the ACLED files on HDX) is skipped. UCDP GED data, and a file of counts of events per
+/// area and month (a column `Events` and no `event_id_cnty`: ACLED's aggregated datasets on
+/// HDX, HDX HAPI's conflict events), are an [`IngestError::Format`] saying what the file is
+/// and what to import instead.
 ///
 /// All-numeric dates are read in one order of day and month for the whole file, decided
 /// before the first row from the dates that can only be read one way (`14/05/2023` is day
@@ -488,18 +489,16 @@ pub fn read_acled_csv<R: Read>(
         None => Vec::new(),
     };
     let idx: [Option<usize>; N] = csvin::index_columns(&headers, |i| Col::ALL[i].aliases());
-    if idx[Col::EventIdCnty.index()].is_none() {
-        if let Some(column) = csvin::event_count_column(&headers) {
-            return Err(csvin::counts_not_events(&column));
-        }
-    }
     let missing: Vec<String> = REQUIRED
         .iter()
         .filter(|c| idx[c.index()].is_none())
         .map(|c| c.name().to_string())
         .collect();
     if !missing.is_empty() {
-        return Err(IngestError::MissingColumns(missing));
+        return Err(match csvin::Layout::of(&headers) {
+            Some(l) if l != csvin::Layout::Acled => l.error(),
+            _ => IngestError::MissingColumns(missing),
+        });
     }
     Ok(AcledRows {
         input,
@@ -755,6 +754,17 @@ mod tests {
                 "{msg}"
             );
         }
+    }
+
+    #[test]
+    fn ged_data_is_sent_to_the_ucdp_importer() {
+        let text = "id,year,type_of_violence,side_a,side_b,latitude,longitude,country,iso3,date_start,date_end,best\n#event+code,#date+year,,#group+name+first,#group+name+second,#geo+lat,#geo+lon,#country+name,#country+code,#date+start,#date+end,#affected+killed\n71663,2013,2,A,B,22.48,90.06,Bangladesh,BGD,2013-12-13,2013-12-14,1\n";
+        let Some(IngestError::Format(msg)) =
+            read_acled_csv(text.as_bytes(), &taxonomy(), now()).err()
+        else {
+            panic!("not a format error");
+        };
+        assert!(msg.contains("`usalama import ucdp`"), "{msg}");
     }
 
     #[test]

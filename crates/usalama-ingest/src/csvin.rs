@@ -171,17 +171,55 @@ const EVENT_COUNT_NAMES: &[&str] = &[
     "number of events",
 ];
 
-/// The header cell that names a count of events (`Events`, `events`, `event_count`, …; trimmed,
-/// any case), if any: with no per-event id, the file holds counts, not events.
-pub(crate) fn event_count_column<S: AsRef<str>>(
-    headers: impl IntoIterator<Item = S>,
-) -> Option<String> {
-    headers.into_iter().find_map(|h| {
-        let h = h.as_ref().trim_start_matches('\u{feff}').trim();
-        EVENT_COUNT_NAMES
-            .contains(&h.to_lowercase().as_str())
-            .then(|| h.to_string())
-    })
+/// What the names of a file's header row say it is, for a reader it is not meant for: the
+/// file is then refused with what to do instead ([`Layout::error`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Layout {
+    /// An ACLED export (it has `event_id_cnty`).
+    Acled,
+    /// UCDP GED (it has `id`, `type_of_violence`, `date_start` and `best`).
+    Ged,
+    /// Counts of events per area and period (`Events`, `events`, …: this column, as the
+    /// file names it).
+    Counts(String),
+}
+
+impl Layout {
+    /// The layout the header cells (any case, spaces around, a byte-order mark) name, if any.
+    pub fn of<S: AsRef<str>>(headers: impl IntoIterator<Item = S>) -> Option<Self> {
+        let names: Vec<String> = headers
+            .into_iter()
+            .map(|h| h.as_ref().trim_start_matches('\u{feff}').trim().to_string())
+            .collect();
+        let lower: Vec<String> = names.iter().map(|n| n.to_lowercase()).collect();
+        if lower.iter().any(|n| n == "event_id_cnty") {
+            Some(Self::Acled)
+        } else if crate::ucdp::is_ged_header(&lower) {
+            Some(Self::Ged)
+        } else {
+            lower
+                .iter()
+                .position(|n| EVENT_COUNT_NAMES.contains(&n.as_str()))
+                .map(|i| Self::Counts(names[i].clone()))
+        }
+    }
+
+    /// Why the file cannot be read by the reader at hand, and what to do.
+    pub fn error(&self) -> IngestError {
+        match self {
+            Self::Acled => IngestError::Format(
+                "this is an ACLED export (it has an event_id_cnty column): import it with \
+                 `usalama import acled`"
+                    .to_string(),
+            ),
+            Self::Ged => IngestError::Format(
+                "this is UCDP GED data (it has GED's columns id, type_of_violence, date_start \
+                 and best): import it with `usalama import ucdp`"
+                    .to_string(),
+            ),
+            Self::Counts(column) => counts_not_events(column),
+        }
+    }
 }
 
 /// The error for a file that holds counts of events per area and period (one row per area

@@ -26,7 +26,7 @@
 //! carry `#event+id`. The reader keeps one hash and count per distinct row without
 //! `#event+id` (about 16 bytes each) to number them.
 
-use crate::csvin::CsvIn;
+use crate::csvin::{CsvIn, Layout};
 use crate::imported::{ImportRow, PlaceHints};
 use crate::problem::{IngestError, Problem};
 use crate::text::{self, DayOrder};
@@ -757,51 +757,6 @@ pub struct HxlHeader {
     pub columns: Vec<Option<TagSpec>>,
 }
 
-/// What the names in a file's first row say it is, when it is not a file of events for this
-/// reader: another importer's file, or counts of events.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Layout {
-    /// An ACLED export (it has `event_id_cnty`).
-    Acled,
-    /// UCDP GED (it has `id`, `type_of_violence`, `date_start` and `best`).
-    Ged,
-    /// Counts of events per area and period; the column that counts them.
-    Counts(String),
-}
-
-impl Layout {
-    fn of(cells: &[String]) -> Option<Self> {
-        let names: Vec<String> = cells
-            .iter()
-            .map(|c| c.trim_start_matches('\u{feff}').trim().to_lowercase())
-            .collect();
-        if names.iter().any(|n| n == "event_id_cnty") {
-            Some(Self::Acled)
-        } else if crate::ucdp::is_ged_header(&names) {
-            Some(Self::Ged)
-        } else {
-            crate::csvin::event_count_column(cells).map(Self::Counts)
-        }
-    }
-
-    fn error(&self) -> IngestError {
-        match self {
-            Self::Acled => IngestError::Format(
-                "this is an ACLED export (it has an event_id_cnty column), not an HXL file of \
-                 events: import it with `usalama import acled`"
-                    .to_string(),
-            ),
-            Self::Ged => IngestError::Format(
-                "this is UCDP GED data (it has GED's columns id, type_of_violence, date_start \
-                 and best, and its hashtags leave out the type of event): import it with \
-                 `usalama import ucdp`"
-                    .to_string(),
-            ),
-            Self::Counts(column) => crate::csvin::counts_not_events(column),
-        }
-    }
-}
-
 /// The column that counts events, as the file names it, when the file holds counts of events
 /// per area and period rather than events: a column tagged as a number of events
 /// (`#event+num`, `#indicator+event+num`, `#event+count`) or headed `Events`, and no column
@@ -903,6 +858,10 @@ pub fn read_hxl_csv<R: Read>(
     let idx = map_columns(&header.columns);
     if let Some(column) = counts_of_events(&header.columns, &idx, layout.as_ref()) {
         return Err(crate::csvin::counts_not_events(&column));
+    }
+    // GED's type of violence is a number no HXL reading maps, tagged or not.
+    if layout == Some(Layout::Ged) {
+        return Err(Layout::Ged.error());
     }
     let mut missing = Vec::new();
     if idx[fi(F::Start)].is_none() && idx[fi(F::Year)].is_none() {
@@ -1239,6 +1198,9 @@ mod tests {
         // The same with a byte-order mark and the id column untagged.
         let bom = format!("\u{feff}{}", text.replacen("#event+code", "", 1));
         assert!(format_error(&bom).contains("`usalama import ucdp`"));
+        // Even with its type of violence tagged: no HXL reading maps GED's 1, 2 and 3.
+        let typed = text.replacen("#date+year,,", "#date+year,#event+type,", 1);
+        assert!(format_error(&typed).contains("`usalama import ucdp`"));
     }
 
     #[test]

@@ -725,13 +725,10 @@ pub fn read_ged_csv<R: Read>(
     }
     let missing = missing_required(|c| idx[c.index()].is_some(), true);
     if !missing.is_empty() {
-        if let (None, Some(column)) = (
-            idx[Col::Id.index()],
-            crate::csvin::event_count_column(&headers),
-        ) {
-            return Err(crate::csvin::counts_not_events(&column));
-        }
-        return Err(IngestError::MissingColumns(missing));
+        return Err(match crate::csvin::Layout::of(&headers) {
+            Some(l) if l != crate::csvin::Layout::Ged => l.error(),
+            _ => IngestError::MissingColumns(missing),
+        });
     }
     Ok(GedCsvRows {
         rdr,
@@ -1109,6 +1106,30 @@ mod tests {
             read_ged_csv("".as_bytes(), &taxonomy(), now()).err(),
             Some(IngestError::MissingColumns(m)) if m.len() == 6
         ));
+    }
+
+    #[test]
+    fn an_acled_export_is_sent_to_the_acled_importer() {
+        let text = "event_id_cnty,event_date,event_type,latitude,longitude,fatalities\nX1,2023-05-01,Battles,1,2,0\n";
+        let Some(IngestError::Format(msg)) =
+            read_ged_csv(text.as_bytes(), &taxonomy(), now()).err()
+        else {
+            panic!("not a format error");
+        };
+        assert!(msg.contains("`usalama import acled`"), "{msg}");
+        // A GED file without its coordinates is still told which columns it lacks.
+        assert_eq!(
+            read_ged_csv(
+                "id,type_of_violence,date_start,best\n".as_bytes(),
+                &taxonomy(),
+                now()
+            )
+            .err(),
+            Some(IngestError::MissingColumns(vec![
+                "latitude".into(),
+                "longitude".into()
+            ]))
+        );
     }
 
     #[test]

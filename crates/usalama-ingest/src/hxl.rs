@@ -10,7 +10,7 @@
 //! | field | hashtags, in order of preference |
 //! | --- | --- |
 //! | external id | `#event+id`, `#event+code` (else a hash of the row's recognised cells) |
-//! | first day | `#date+start`, `#date+occurred`, `#date`, `#date+reported`; else `#date+year` |
+//! | first day | `#date+start`, `#date+occurred`, `#date`, `#date+reported`; else `#date+year` (with `#date+month`, and `#date+day`, the month or the day) |
 //! | last day | `#date+end` (else the first day, or the end of the month/year given) |
 //! | category | `#event+type` (a category code, a category label in any language, or an ACLED event type, with `#event+type+sub` as ACLED sub-event type) |
 //! | place | `#geo+lat` + `#geo+lon` (or `#geo+coord` "lat,lon"), `#geo+precision`; `#adm1+code`, `#adm1+name`, `#adm2+code`, `#adm2+name`, `#adm3+code`, `#adm3+name`, `#loc+name` |
@@ -129,6 +129,8 @@ enum F {
     Start,
     End,
     Year,
+    Month,
+    Day,
     DatePrecision,
     Type,
     SubType,
@@ -169,6 +171,7 @@ const DATE_EXCLUDE: &[&str] = &[
     "end",
     "year",
     "month",
+    "day",
     "reported",
     "updated",
     "precision",
@@ -195,6 +198,8 @@ const FIELDS: &[(F, &str, &[Pattern])] = &[
     ),
     (F::End, "#date+end", &[("date", &["end"], &[])]),
     (F::Year, "#date+year", &[("date", &["year"], &[])]),
+    (F::Month, "#date+month", &[("date", &["month"], &[])]),
+    (F::Day, "#date+day", &[("date", &["day"], &[])]),
     (
         F::DatePrecision,
         "#date+precision",
@@ -478,6 +483,38 @@ pub(crate) fn precision_of_span(start: chrono::NaiveDate, end: chrono::NaiveDate
     }
 }
 
+/// The period a row gives in separate columns: `#date+year`, with `#date+month` (a number or
+/// a month's name) the month, and with `#date+day` too the day.
+fn year_month_day(f: &Fields<'_>, y: &str) -> Result<text::DateSpan, Problem> {
+    let year = text::parse_int(y)
+        .and_then(|y| i32::try_from(y).ok())
+        .filter(|y| (1000..=9999).contains(y))
+        .ok_or_else(|| f.problem(F::Year, format!("'{y}' is not a year")))?;
+    let Some(m) = f.opt(F::Month) else {
+        return text::DateSpan::year(year)
+            .ok_or_else(|| f.problem(F::Year, format!("'{y}' is not a year")));
+    };
+    let month = text::parse_int(m)
+        .and_then(|m| u32::try_from(m).ok())
+        .filter(|m| (1..=12).contains(m))
+        .or_else(|| text::month_number(m))
+        .ok_or_else(|| f.problem(F::Month, format!("'{m}' is not a month (1-12 or its name)")))?;
+    match f.opt(F::Day) {
+        None => text::DateSpan::month(year, month)
+            .ok_or_else(|| f.problem(F::Year, format!("'{y}' is not a year"))),
+        Some(d) => text::parse_int(d)
+            .and_then(|d| u32::try_from(d).ok())
+            .and_then(|d| chrono::NaiveDate::from_ymd_opt(year, month, d))
+            .map(text::DateSpan::day)
+            .ok_or_else(|| {
+                f.problem(
+                    F::Day,
+                    format!("'{d}' is not a day of month {month} of {year}"),
+                )
+            }),
+    }
+}
+
 /// Maps one row; `occurrence` is how many rows of the file so far (this one included) have
 /// the same recognised cells, for the ids of rows without `#event+id`.
 fn map_row(f: &Fields<'_>, cx: &Context, occurrence: u32) -> Result<ImportRow, Problem> {
@@ -506,11 +543,7 @@ fn map_row(f: &Fields<'_>, cx: &Context, occurrence: u32) -> Result<ImportRow, P
             });
             f.problem(F::Start, reason)
         })?,
-        (None, Some(y)) => text::parse_int(y)
-            .and_then(|y| i32::try_from(y).ok())
-            .filter(|y| (1000..=9999).contains(y))
-            .and_then(text::DateSpan::year)
-            .ok_or_else(|| f.problem(F::Year, format!("'{y}' is not a year")))?,
+        (None, Some(y)) => year_month_day(f, y)?,
         (None, None) => return Err(f.problem(F::Start, "is empty")),
     };
     let start = span.start;
@@ -993,6 +1026,39 @@ mod tests {
         let e = r[0].as_ref().unwrap();
         assert_eq!(e.event.data.date_precision, DatePrecision::Year);
         assert_eq!(e.event.data.occurred_end.to_string(), "2019-12-31");
+    }
+
+    #[test]
+    fn year_month_and_day_in_columns_of_their_own() {
+        // Incident lists with the date in three columns (as the Aid Worker Security
+        // Database's layout): the day, else the month, else the year.
+        let text = "Incident ID,Year,Month,Day,Means of attack,Total killed\n\
+                    #event+id,#date+year,#date+month,#date+day,#event+type,#affected+killed\n\
+                    3401,2023,5,14,Armed clash,2\n\
+                    3402,2023,November,,Armed clash,0\n\
+                    3403,2022,,,Armed clash,1\n\
+                    3404,2023,2,30,Armed clash,1\n\
+                    3405,2023,Brumaire,,Armed clash,1\n";
+        assert_eq!(
+            outcomes(text),
+            [
+                "2023-05-14..2023-05-14",
+                "2023-11-01..2023-11-30",
+                "2022-01-01..2022-12-31",
+                "row 6 #date+day: '30' is not a day of month 2 of 2023",
+                "row 7 #date+month: 'Brumaire' is not a month (1-12 or its name)",
+            ]
+        );
+        let r = rows(text);
+        let precision = |i: usize| r[i].as_ref().unwrap().event.data.date_precision;
+        assert_eq!(
+            [precision(0), precision(1), precision(2)],
+            [
+                DatePrecision::Day,
+                DatePrecision::Month,
+                DatePrecision::Year
+            ]
+        );
     }
 
     #[test]

@@ -898,7 +898,12 @@ pub fn read_hxl_csv<R: Read>(
     }
     let mut missing = Vec::new();
     if idx[fi(F::Start)].is_none() && idx[fi(F::Year)].is_none() {
-        missing.push("#date".to_string());
+        missing.push(match idx[fi(F::End)] {
+            Some(_) => "#date (or #date+start: the first day; #date+end, which the file has, \
+                        gives only the last)"
+                .to_string(),
+            None => "#date".to_string(),
+        });
     }
     if idx[fi(F::Type)].is_none() {
         missing.push("#event+type".to_string());
@@ -1104,6 +1109,20 @@ mod tests {
                 "#date".into(),
                 "#event+type".into()
             ]))
+        );
+        // A last day alone: what the first day is tagged is said.
+        let Some(IngestError::MissingColumns(m)) = read_hxl_csv(
+            "#event+id,#date+end,#event+type\nE1,2023-04-04,Armed clash\n".as_bytes(),
+            &taxonomy(),
+            "hxl",
+            now(),
+        )
+        .err() else {
+            panic!("not missing columns");
+        };
+        assert!(
+            m[0].starts_with("#date (or #date+start") && m[0].contains("#date+end"),
+            "{m:?}"
         );
     }
 

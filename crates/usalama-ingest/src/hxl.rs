@@ -13,7 +13,7 @@
 //! | first day | `#date+start`, `#date+occurred`, `#date`, `#date+reported`; else `#date+year` (with `#date+month`, and `#date+day`, the month or the day) |
 //! | last day | `#date+end` (else the first day, or the end of the month/year given) |
 //! | category | `#event+type` (a category code, a category label in any language, or an ACLED event type, with `#event+type+sub` as ACLED sub-event type) |
-//! | place | `#geo+lat` + `#geo+lon` (or `#geo+coord` "lat,lon"), `#geo+precision`; `#adm1+code`, `#adm1+name`, `#adm2+code`, `#adm2+name`, `#adm3+code`, `#adm3+name`, `#loc+name` |
+//! | place | `#geo+lat` + `#geo+lon` (or `#geo+coord` "lat,lon"), `#geo+precision` (a code 1-7; any other value is kept in `source_codes` only); `#adm1+code`, `#adm1+name`, `#adm2+code`, `#adm2+name`, `#adm3+code`, `#adm3+name`, `#loc+name` |
 //! | actors | `#group+name+first` (or `#group+name`), `#group+name+second`; the kind from the name, by ACLED's naming conventions then UCDP's ([`crate::acled::actor_kind_by_name`]) |
 //! | people harmed | `#affected+killed` (`+min`/`+max` for the range), `#affected+injured`, `#affected+abducted`, `#affected+displaced` |
 //! | text | `#description`; `#meta+source`, `#country+code`, `#country+name` and the event type are kept in `source_codes` |
@@ -609,15 +609,12 @@ fn map_row(f: &Fields<'_>, cx: &Context, occurrence: u32) -> Result<ImportRow, P
             };
             f.problem(field, e.reason)
         })?;
-    let location_precision = match (point, f.opt(F::GeoPrecision)) {
-        (Some(_), Some(p)) => Some(text::parse_location_precision(p).ok_or_else(|| {
-            f.problem(
-                F::GeoPrecision,
-                format!("'{p}' is not a precision code 1-7"),
-            )
-        })?),
-        _ => None,
-    };
+    // HXL gives `#geo+precision` no vocabulary: a value other than a code 1-7 (metres of
+    // GPS accuracy, words, another scale) leaves the precision unknown and is kept verbatim
+    // in `source_codes`, rather than costing the event.
+    let location_precision = point
+        .and(f.opt(F::GeoPrecision))
+        .and_then(text::parse_location_precision);
 
     let casualties = Casualties {
         injured: f.count(F::Injured)?,
@@ -662,6 +659,7 @@ fn map_row(f: &Fields<'_>, cx: &Context, occurrence: u32) -> Result<ImportRow, P
         (F::MetaSource, "meta_source"),
         (F::CountryCode, "country_code"),
         (F::CountryName, "country"),
+        (F::GeoPrecision, "geo_precision"),
     ] {
         if let Some(v) = f.opt(field) {
             source_codes.insert(key, truncate(v, 500));
@@ -1062,6 +1060,30 @@ mod tests {
                 DatePrecision::Day,
                 DatePrecision::Month,
                 DatePrecision::Year
+            ]
+        );
+    }
+
+    #[test]
+    fn a_geo_precision_of_another_vocabulary_keeps_the_event() {
+        let text = "#event+id,#date,#event+type,#geo+lat,#geo+lon,#geo+precision\n\
+                    E1,2023-04-02,Armed clash,6.5,20.2,2\n\
+                    E2,2023-04-02,Armed clash,6.5,20.2,12.5\n\
+                    E3,2023-04-02,Armed clash,6.5,20.2,exact\n";
+        let got: Vec<_> = rows(text)
+            .into_iter()
+            .map(|r| {
+                let d = r.unwrap().event.data;
+                let kept = d.source_codes.get("geo_precision").map(str::to_string);
+                (d.location_precision.map(|p| p.code()), kept)
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Some(2), Some("2".to_string())),
+                (None, Some("12.5".to_string())),
+                (None, Some("exact".to_string()))
             ]
         );
     }

@@ -454,7 +454,10 @@ impl<R: Read> Iterator for AcledRows<R> {
 /// event or a [`Problem`]; rows are numbered as in a spreadsheet (header = row 1). A file
 /// that is not UTF-8 is read as Windows-1252 (Latin-1). A row right after the header
 /// whose non-empty cells are all HXL hashtags (`#event+code`, `#date+occurred`, …, as in
-/// the ACLED files on HDX) is skipped.
+/// the ACLED files on HDX) is skipped. UCDP GED data, and a file of counts of events per
+/// area and month (a column `Events` and no `event_id_cnty`: ACLED's aggregated datasets on
+/// HDX, HDX HAPI's conflict events), are an [`IngestError::Format`] saying what the file is
+/// and what to import instead.
 ///
 /// All-numeric dates are read in one order of day and month for the whole file, decided
 /// before the first row from the dates that can only be read one way (`14/05/2023` is day
@@ -492,7 +495,10 @@ pub fn read_acled_csv<R: Read>(
         .map(|c| c.name().to_string())
         .collect();
     if !missing.is_empty() {
-        return Err(IngestError::MissingColumns(missing));
+        return Err(match csvin::Layout::of(&headers) {
+            Some(l) if l != csvin::Layout::Acled => l.error(),
+            _ => IngestError::MissingColumns(missing),
+        });
     }
     Ok(AcledRows {
         input,
@@ -726,6 +732,39 @@ mod tests {
             read_acled_csv("".as_bytes(), &taxonomy(), now()).err(),
             Some(IngestError::MissingColumns(m)) if m.len() == 5
         ));
+    }
+
+    #[test]
+    fn counts_of_events_per_area_and_month_are_refused_saying_so() {
+        for text in [
+            // ACLED's aggregated dataset on HDX, with its row of hashtags.
+            "Country,Admin1,Admin2,ISO3,Admin2 Pcode,Admin1 Pcode,Month,Year,Events,Fatalities\n#country+name,#adm1+name,#adm2+name,#country+code,#adm2+code,#adm1+code,#date+month,#date+year,#event+num,#affected+killed\nMali,Gao,Ansongo,MLI,ML0702,ML07,January,2023,12,31\n",
+            // HDX HAPI's conflict events.
+            "location_code,admin1_code,admin1_name,event_type,events,fatalities,reference_period_start,reference_period_end\nSDN,SD01,Khartoum,political_violence,45,120,2024-05-01,2024-05-31\n",
+        ] {
+            let Some(IngestError::Format(msg)) =
+                read_acled_csv(text.as_bytes(), &taxonomy(), now()).err()
+            else {
+                panic!("not a format error");
+            };
+            assert!(
+                msg.contains("counts of events per area and month")
+                    && msg.contains("not one row per event")
+                    && msg.contains("`usalama import acled`"),
+                "{msg}"
+            );
+        }
+    }
+
+    #[test]
+    fn ged_data_is_sent_to_the_ucdp_importer() {
+        let text = "id,year,type_of_violence,side_a,side_b,latitude,longitude,country,iso3,date_start,date_end,best\n#event+code,#date+year,,#group+name+first,#group+name+second,#geo+lat,#geo+lon,#country+name,#country+code,#date+start,#date+end,#affected+killed\n71663,2013,2,A,B,22.48,90.06,Bangladesh,BGD,2013-12-13,2013-12-14,1\n";
+        let Some(IngestError::Format(msg)) =
+            read_acled_csv(text.as_bytes(), &taxonomy(), now()).err()
+        else {
+            panic!("not a format error");
+        };
+        assert!(msg.contains("`usalama import ucdp`"), "{msg}");
     }
 
     #[test]

@@ -161,6 +161,80 @@ pub(crate) fn index_columns<const N: usize>(
     })
 }
 
+/// Header names of a column that counts events, in files of counts per area and period
+/// (ACLED's datasets on HDX since 2023: `Events`; HDX HAPI's conflict events: `events`).
+const EVENT_COUNT_NAMES: &[&str] = &[
+    "events",
+    "event_count",
+    "events_count",
+    "number_of_events",
+    "number of events",
+];
+
+/// What the names of a file's header row say it is, for a reader it is not meant for: the
+/// file is then refused with what to do instead ([`Layout::error`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Layout {
+    /// An ACLED export (it has `event_id_cnty`).
+    Acled,
+    /// UCDP GED (it has `id`, `type_of_violence`, `date_start` and `best`).
+    Ged,
+    /// Counts of events per area and period (`Events`, `events`, …: this column, as the
+    /// file names it).
+    Counts(String),
+}
+
+impl Layout {
+    /// The layout the header cells (any case, spaces around, a byte-order mark) name, if any.
+    pub fn of<S: AsRef<str>>(headers: impl IntoIterator<Item = S>) -> Option<Self> {
+        let names: Vec<String> = headers
+            .into_iter()
+            .map(|h| h.as_ref().trim_start_matches('\u{feff}').trim().to_string())
+            .collect();
+        let lower: Vec<String> = names.iter().map(|n| n.to_lowercase()).collect();
+        if lower.iter().any(|n| n == "event_id_cnty") {
+            Some(Self::Acled)
+        } else if crate::ucdp::is_ged_header(&lower) {
+            Some(Self::Ged)
+        } else {
+            lower
+                .iter()
+                .position(|n| EVENT_COUNT_NAMES.contains(&n.as_str()))
+                .map(|i| Self::Counts(names[i].clone()))
+        }
+    }
+
+    /// Why the file cannot be read by the reader at hand, and what to do.
+    pub fn error(&self) -> IngestError {
+        match self {
+            Self::Acled => IngestError::Format(
+                "this is an ACLED export (it has an event_id_cnty column): import it with \
+                 `usalama import acled`"
+                    .to_string(),
+            ),
+            Self::Ged => IngestError::Format(
+                "this is UCDP GED data (it has GED's columns id, type_of_violence, date_start \
+                 and best): import it with `usalama import ucdp`"
+                    .to_string(),
+            ),
+            Self::Counts(column) => counts_not_events(column),
+        }
+    }
+}
+
+/// The error for a file that holds counts of events per area and period (one row per area
+/// and month, `column` being the number of events) instead of one row per event, with what
+/// to import instead.
+pub(crate) fn counts_not_events(column: &str) -> IngestError {
+    IngestError::Format(format!(
+        "this file holds counts of events per area and month (its column '{column}' is a \
+         number of events), not one row per event, and Usalama imports events one per row. \
+         Import the event-level data the counts were made from instead: for ACLED, its event \
+         export from acleddata.com (one row per event, with event_id_cnty and event_date), \
+         with `usalama import acled`"
+    ))
+}
+
 /// One row's cells by column: trimmed, `None` when the column is absent or the cell blank.
 pub(crate) fn cells<'a, const N: usize>(
     rec: &'a [String],

@@ -10,10 +10,10 @@
 //! | field | hashtags, in order of preference |
 //! | --- | --- |
 //! | external id | `#event+id`, `#event+code` (else a hash of the row's recognised cells) |
-//! | first day | `#date+start`, `#date+occurred`, `#date`, `#date+reported`; else `#date+year` |
+//! | first day | `#date+start`, `#date+occurred`, `#date`, `#date+reported`; else `#date+year` (with `#date+month`, and `#date+day`, the month or the day) |
 //! | last day | `#date+end` (else the first day, or the end of the month/year given) |
 //! | category | `#event+type` (a category code, a category label in any language, or an ACLED event type, with `#event+type+sub` as ACLED sub-event type) |
-//! | place | `#geo+lat` + `#geo+lon` (or `#geo+coord` "lat,lon"), `#geo+precision`; `#adm1+code`, `#adm1+name`, `#adm2+code`, `#adm2+name`, `#adm3+code`, `#adm3+name`, `#loc+name` |
+//! | place | `#geo+lat` + `#geo+lon` (or `#geo+coord` "lat,lon"), `#geo+precision` (a code 1-7; any other value is kept in `source_codes` only); `#adm1+code`, `#adm1+name`, `#adm2+code`, `#adm2+name`, `#adm3+code`, `#adm3+name`, `#loc+name` |
 //! | actors | `#group+name+first` (or `#group+name`), `#group+name+second`; the kind from the name, by ACLED's naming conventions then UCDP's ([`crate::acled::actor_kind_by_name`]) |
 //! | people harmed | `#affected+killed` (`+min`/`+max` for the range), `#affected+injured`, `#affected+abducted`, `#affected+displaced` |
 //! | text | `#description`; `#meta+source`, `#country+code`, `#country+name` and the event type are kept in `source_codes` |
@@ -26,7 +26,7 @@
 //! carry `#event+id`. The reader keeps one hash and count per distinct row without
 //! `#event+id` (about 16 bytes each) to number them.
 
-use crate::csvin::CsvIn;
+use crate::csvin::{CsvIn, Layout};
 use crate::imported::{ImportRow, PlaceHints};
 use crate::problem::{IngestError, Problem};
 use crate::text::{self, DayOrder};
@@ -105,10 +105,21 @@ pub fn is_hashtag_row(cells: &[String]) -> bool {
 }
 
 /// Whether every non-empty cell of a row (and there is at least one) is an HXL tag spec: the
-/// row of hashtags HDX puts under a file's column names.
-pub fn is_hashtags_only(cells: &[String]) -> bool {
-    let mut non_empty = cells.iter().filter(|c| !c.trim().is_empty()).peekable();
-    non_empty.peek().is_some() && non_empty.all(|c| TagSpec::parse(c).is_some())
+/// row of hashtags HDX puts under a file's column names (UCDP GED and ACLED files as HDX
+/// serves them), which the UCDP and ACLED readers skip.
+pub fn is_hashtags_only<S: AsRef<str>>(cells: impl IntoIterator<Item = S>) -> bool {
+    let mut any = false;
+    for c in cells {
+        let c = c.as_ref();
+        if c.trim().is_empty() {
+            continue;
+        }
+        if TagSpec::parse(c).is_none() {
+            return false;
+        }
+        any = true;
+    }
+    any
 }
 
 /// The fields the reader takes from an HXL file.
@@ -118,6 +129,8 @@ enum F {
     Start,
     End,
     Year,
+    Month,
+    Day,
     DatePrecision,
     Type,
     SubType,
@@ -158,6 +171,7 @@ const DATE_EXCLUDE: &[&str] = &[
     "end",
     "year",
     "month",
+    "day",
     "reported",
     "updated",
     "precision",
@@ -184,6 +198,8 @@ const FIELDS: &[(F, &str, &[Pattern])] = &[
     ),
     (F::End, "#date+end", &[("date", &["end"], &[])]),
     (F::Year, "#date+year", &[("date", &["year"], &[])]),
+    (F::Month, "#date+month", &[("date", &["month"], &[])]),
+    (F::Day, "#date+day", &[("date", &["day"], &[])]),
     (
         F::DatePrecision,
         "#date+precision",
@@ -467,6 +483,38 @@ pub(crate) fn precision_of_span(start: chrono::NaiveDate, end: chrono::NaiveDate
     }
 }
 
+/// The period a row gives in separate columns: `#date+year`, with `#date+month` (a number or
+/// a month's name) the month, and with `#date+day` too the day.
+fn year_month_day(f: &Fields<'_>, y: &str) -> Result<text::DateSpan, Problem> {
+    let year = text::parse_int(y)
+        .and_then(|y| i32::try_from(y).ok())
+        .filter(|y| (1000..=9999).contains(y))
+        .ok_or_else(|| f.problem(F::Year, format!("'{y}' is not a year")))?;
+    let Some(m) = f.opt(F::Month) else {
+        return text::DateSpan::year(year)
+            .ok_or_else(|| f.problem(F::Year, format!("'{y}' is not a year")));
+    };
+    let month = text::parse_int(m)
+        .and_then(|m| u32::try_from(m).ok())
+        .filter(|m| (1..=12).contains(m))
+        .or_else(|| text::month_number(m))
+        .ok_or_else(|| f.problem(F::Month, format!("'{m}' is not a month (1-12 or its name)")))?;
+    match f.opt(F::Day) {
+        None => text::DateSpan::month(year, month)
+            .ok_or_else(|| f.problem(F::Year, format!("'{y}' is not a year"))),
+        Some(d) => text::parse_int(d)
+            .and_then(|d| u32::try_from(d).ok())
+            .and_then(|d| chrono::NaiveDate::from_ymd_opt(year, month, d))
+            .map(text::DateSpan::day)
+            .ok_or_else(|| {
+                f.problem(
+                    F::Day,
+                    format!("'{d}' is not a day of month {month} of {year}"),
+                )
+            }),
+    }
+}
+
 /// Maps one row; `occurrence` is how many rows of the file so far (this one included) have
 /// the same recognised cells, for the ids of rows without `#event+id`.
 fn map_row(f: &Fields<'_>, cx: &Context, occurrence: u32) -> Result<ImportRow, Problem> {
@@ -495,11 +543,7 @@ fn map_row(f: &Fields<'_>, cx: &Context, occurrence: u32) -> Result<ImportRow, P
             });
             f.problem(F::Start, reason)
         })?,
-        (None, Some(y)) => text::parse_int(y)
-            .and_then(|y| i32::try_from(y).ok())
-            .filter(|y| (1000..=9999).contains(y))
-            .and_then(text::DateSpan::year)
-            .ok_or_else(|| f.problem(F::Year, format!("'{y}' is not a year")))?,
+        (None, Some(y)) => year_month_day(f, y)?,
         (None, None) => return Err(f.problem(F::Start, "is empty")),
     };
     let start = span.start;
@@ -565,15 +609,12 @@ fn map_row(f: &Fields<'_>, cx: &Context, occurrence: u32) -> Result<ImportRow, P
             };
             f.problem(field, e.reason)
         })?;
-    let location_precision = match (point, f.opt(F::GeoPrecision)) {
-        (Some(_), Some(p)) => Some(text::parse_location_precision(p).ok_or_else(|| {
-            f.problem(
-                F::GeoPrecision,
-                format!("'{p}' is not a precision code 1-7"),
-            )
-        })?),
-        _ => None,
-    };
+    // HXL gives `#geo+precision` no vocabulary: a value other than a code 1-7 (metres of
+    // GPS accuracy, words, another scale) leaves the precision unknown and is kept verbatim
+    // in `source_codes`, rather than costing the event.
+    let location_precision = point
+        .and(f.opt(F::GeoPrecision))
+        .and_then(text::parse_location_precision);
 
     let casualties = Casualties {
         injured: f.count(F::Injured)?,
@@ -618,6 +659,7 @@ fn map_row(f: &Fields<'_>, cx: &Context, occurrence: u32) -> Result<ImportRow, P
         (F::MetaSource, "meta_source"),
         (F::CountryCode, "country_code"),
         (F::CountryName, "country"),
+        (F::GeoPrecision, "geo_precision"),
     ] {
         if let Some(v) = f.opt(field) {
             source_codes.insert(key, truncate(v, 500));
@@ -746,50 +788,79 @@ pub struct HxlHeader {
     pub columns: Vec<Option<TagSpec>>,
 }
 
-fn find_header<R: Read>(input: &mut CsvIn<R>) -> Result<HxlHeader, IngestError> {
+/// The column that counts events, as the file names it, when the file holds counts of events
+/// per area and period rather than events: a column tagged as a number of events
+/// (`#event+num`, `#indicator+event+num`, `#event+count`) or headed `Events`, and no column
+/// that only a file of events has (`#event+id` or `#event+code`; a day of its own, `#date` or
+/// `#date+occurred`).
+fn counts_of_events(
+    columns: &[Option<TagSpec>],
+    idx: &[Option<usize>; NF],
+    layout: Option<&Layout>,
+) -> Option<String> {
+    let tags = || columns.iter().flatten();
+    let per_event = idx[fi(F::Id)].is_some()
+        || tags().any(|t| {
+            t.tag == "date" && (t.attributes.is_empty() || t.attributes.contains("occurred"))
+        });
+    if per_event {
+        return None;
+    }
+    let counts = |t: &&TagSpec| {
+        let number = t.attributes.contains("num") || t.attributes.contains("count");
+        number && (t.tag == "event" || t.tag == "indicator" && t.attributes.contains("event"))
+    };
+    match (tags().find(counts), layout) {
+        (Some(t), _) => Some(t.to_string()),
+        (None, Some(Layout::Counts(column))) => Some(column.clone()),
+        _ => None,
+    }
+}
+
+/// The hashtag row, and what the names of the first row say when the file is not one of
+/// events for this reader.
+fn find_header<R: Read>(input: &mut CsvIn<R>) -> Result<(HxlHeader, Option<Layout>), IngestError> {
     let mut seen = 0;
-    let mut acled_layout = false;
+    let mut layout = None;
     while let Some(r) = input.next_record() {
         let (row, cells) =
             r.map_err(|p| IngestError::Csv(format!("row {}: {}", p.row, p.reason)))?;
         if is_hashtag_row(&cells) {
-            return Ok(HxlHeader {
+            let header = HxlHeader {
                 row,
                 columns: cells.iter().map(|c| TagSpec::parse(c)).collect(),
-            });
+            };
+            return Ok((header, layout));
         }
         if seen == 0 {
-            acled_layout = cells.iter().any(|c| {
-                c.trim_start_matches('\u{feff}')
-                    .trim()
-                    .eq_ignore_ascii_case("event_id_cnty")
-            });
+            layout = Layout::of(&cells);
         }
         seen += 1;
         if seen >= MAX_HEADER_ROWS {
             break;
         }
     }
-    Err(IngestError::Format(if acled_layout {
-        "this is an ACLED export (it has an event_id_cnty column), not an HXL file: \
-         import it with `usalama import acled`"
-            .to_string()
-    } else {
-        format!(
+    Err(match layout {
+        Some(l) => l.error(),
+        None => IngestError::Format(format!(
             "not an HXL file: no row of hashtags (#date, #event+type, …) in the first {MAX_HEADER_ROWS} rows"
-        )
-    }))
+        )),
+    })
 }
 
 /// Reads only the hashtag row of an HXL file (for inspection and tests).
 pub fn read_hxl_header<R: Read>(reader: R) -> Result<HxlHeader, IngestError> {
-    find_header(&mut CsvIn::open(reader)?)
+    find_header(&mut CsvIn::open(reader)?).map(|(header, _)| header)
 }
 
 /// Reads an HXL-tagged CSV of events lazily. The hashtag row is looked for first; a file
 /// without one is an [`IngestError::Format`], and one without `#date` (or `#date+year`) or
-/// `#event+type` an [`IngestError::MissingColumns`]: nothing is read then. Rows are
-/// numbered as in a spreadsheet, header rows included. `source` names the dataset (e.g.
+/// `#event+type` an [`IngestError::MissingColumns`]: nothing is read then. An ACLED
+/// export or UCDP GED data (known by the column names of the first row), and a file of
+/// counts of events per area and month (`#event+num`, `#indicator+event+num` or a column
+/// `Events`, with no `#event+id` and no day of its own: ACLED's aggregated datasets on HDX,
+/// HDX HAPI's conflict events), are an [`IngestError::Format`] saying what the file is and
+/// what to do. Rows are numbered as in a spreadsheet, header rows included. `source` names the dataset (e.g.
 /// `hxl`); the caller validates it.
 ///
 /// All-numeric dates are read in one order of day and month per column (`#date`, and
@@ -809,22 +880,37 @@ pub fn read_hxl_csv<R: Read>(
     let ahead = text::LookAhead::read(reader, text::LOOK_AHEAD);
     let [start_votes, end_votes] = {
         let mut first = ahead.records()?;
-        let header = find_header(&mut first)?;
+        let (header, _) = find_header(&mut first)?;
         let idx = map_columns(&header.columns);
         ahead.votes(&mut first, [idx[fi(F::Start)], idx[fi(F::End)]])
     };
     let mut input = CsvIn::open(ahead.into_reader())?;
-    let header = find_header(&mut input)?;
+    let (header, layout) = find_header(&mut input)?;
     let idx = map_columns(&header.columns);
+    if let Some(column) = counts_of_events(&header.columns, &idx, layout.as_ref()) {
+        return Err(crate::csvin::counts_not_events(&column));
+    }
+    // GED's type of violence is a number no HXL reading maps, tagged or not.
+    if layout == Some(Layout::Ged) {
+        return Err(Layout::Ged.error());
+    }
     let mut missing = Vec::new();
     if idx[fi(F::Start)].is_none() && idx[fi(F::Year)].is_none() {
-        missing.push("#date".to_string());
+        missing.push(match idx[fi(F::End)] {
+            Some(_) => "#date (or #date+start: the first day; #date+end, which the file has, \
+                        gives only the last)"
+                .to_string(),
+            None => "#date".to_string(),
+        });
     }
     if idx[fi(F::Type)].is_none() {
         missing.push("#event+type".to_string());
     }
     if !missing.is_empty() {
-        return Err(IngestError::MissingColumns(missing));
+        return Err(match layout {
+            Some(l @ (Layout::Acled | Layout::Ged)) => l.error(),
+            _ => IngestError::MissingColumns(missing),
+        });
     }
     Ok(HxlRows {
         input,
@@ -946,6 +1032,63 @@ mod tests {
     }
 
     #[test]
+    fn year_month_and_day_in_columns_of_their_own() {
+        // Incident lists with the date in three columns (as the Aid Worker Security
+        // Database's layout): the day, else the month, else the year.
+        let text = "Incident ID,Year,Month,Day,Means of attack,Total killed\n\
+                    #event+id,#date+year,#date+month,#date+day,#event+type,#affected+killed\n\
+                    3401,2023,5,14,Armed clash,2\n\
+                    3402,2023,November,,Armed clash,0\n\
+                    3403,2022,,,Armed clash,1\n\
+                    3404,2023,2,30,Armed clash,1\n\
+                    3405,2023,Brumaire,,Armed clash,1\n";
+        assert_eq!(
+            outcomes(text),
+            [
+                "2023-05-14..2023-05-14",
+                "2023-11-01..2023-11-30",
+                "2022-01-01..2022-12-31",
+                "row 6 #date+day: '30' is not a day of month 2 of 2023",
+                "row 7 #date+month: 'Brumaire' is not a month (1-12 or its name)",
+            ]
+        );
+        let r = rows(text);
+        let precision = |i: usize| r[i].as_ref().unwrap().event.data.date_precision;
+        assert_eq!(
+            [precision(0), precision(1), precision(2)],
+            [
+                DatePrecision::Day,
+                DatePrecision::Month,
+                DatePrecision::Year
+            ]
+        );
+    }
+
+    #[test]
+    fn a_geo_precision_of_another_vocabulary_keeps_the_event() {
+        let text = "#event+id,#date,#event+type,#geo+lat,#geo+lon,#geo+precision\n\
+                    E1,2023-04-02,Armed clash,6.5,20.2,2\n\
+                    E2,2023-04-02,Armed clash,6.5,20.2,12.5\n\
+                    E3,2023-04-02,Armed clash,6.5,20.2,exact\n";
+        let got: Vec<_> = rows(text)
+            .into_iter()
+            .map(|r| {
+                let d = r.unwrap().event.data;
+                let kept = d.source_codes.get("geo_precision").map(str::to_string);
+                (d.location_precision.map(|p| p.code()), kept)
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Some(2), Some("2".to_string())),
+                (None, Some("12.5".to_string())),
+                (None, Some("exact".to_string()))
+            ]
+        );
+    }
+
+    #[test]
     fn bad_values_name_the_hashtag() {
         let head = "#date,#event+type,#geo+lat,#geo+lon,#affected+killed\n";
         for (row, want) in [
@@ -989,6 +1132,20 @@ mod tests {
                 "#event+type".into()
             ]))
         );
+        // A last day alone: what the first day is tagged is said.
+        let Some(IngestError::MissingColumns(m)) = read_hxl_csv(
+            "#event+id,#date+end,#event+type\nE1,2023-04-04,Armed clash\n".as_bytes(),
+            &taxonomy(),
+            "hxl",
+            now(),
+        )
+        .err() else {
+            panic!("not missing columns");
+        };
+        assert!(
+            m[0].starts_with("#date (or #date+start") && m[0].contains("#date+end"),
+            "{m:?}"
+        );
     }
 
     #[test]
@@ -997,7 +1154,7 @@ mod tests {
         // the column is day first and 03-18-14 is the one refused.
         let bytes = include_bytes!("../../../data/samples/hxl/libhxl_input-date.csv");
         let mut input = CsvIn::open(&bytes[..]).unwrap();
-        let header = find_header(&mut input).unwrap();
+        let (header, _) = find_header(&mut input).unwrap();
         let col = map_columns(&header.columns)[fi(F::Start)].unwrap();
         let mut cells_of_col = Vec::new();
         let mut votes = text::OrderVotes::default();
@@ -1125,6 +1282,58 @@ mod tests {
             panic!("not a format error");
         };
         assert!(msg.starts_with("not an HXL file"), "{msg}");
+    }
+
+    fn format_error(text: &str) -> String {
+        match read_hxl_csv(text.as_bytes(), &taxonomy(), "hxl", now()).err() {
+            Some(IngestError::Format(msg)) => msg,
+            other => panic!("not a format error: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn ged_data_from_hdx_is_sent_to_the_ucdp_importer() {
+        // As HDX serves GED: hashtags on some columns, none for the type of violence.
+        let text = "id,year,type_of_violence,side_a,side_b,latitude,longitude,country,iso3,date_start,date_end,best\n\
+                    #event+code,#date+year,,#group+name+first,#group+name+second,#geo+lat,#geo+lon,#country+name,#country+code,#date+start,#date+end,#affected+killed\n\
+                    71663,2013,2,A,B,22.48,90.06,Bangladesh,BGD,2013-12-13,2013-12-14,1\n";
+        let msg = format_error(text);
+        assert!(
+            msg.contains("UCDP GED") && msg.contains("`usalama import ucdp`"),
+            "{msg}"
+        );
+        // The same with a byte-order mark and the id column untagged.
+        let bom = format!("\u{feff}{}", text.replacen("#event+code", "", 1));
+        assert!(format_error(&bom).contains("`usalama import ucdp`"));
+        // Even with its type of violence tagged: no HXL reading maps GED's 1, 2 and 3.
+        let typed = text.replacen("#date+year,,", "#date+year,#event+type,", 1);
+        assert!(format_error(&typed).contains("`usalama import ucdp`"));
+    }
+
+    #[test]
+    fn counts_of_events_per_area_and_month_are_refused_saying_so() {
+        for (text, column) in [
+            // ACLED's aggregated datasets on HDX: by admin 2, by admin 1, demonstrations.
+            ("Country,Admin1,Admin2,ISO3,Admin2 Pcode,Admin1 Pcode,Month,Year,Events,Fatalities\n#country+name,#adm1+name,#adm2+name,#country+code,#adm2+code,#adm1+code,#date+month,#date+year,#event+num,#affected+killed\nMali,Gao,Ansongo,MLI,ML0702,ML07,January,2023,12,31\n", "#event+num"),
+            ("Country,Admin1,ISO3,Admin1 Pcode,Month,Year,Events,Fatalities\n#country+name,#adm1+name,#country+code,#adm1+code,#date+month,#date+year,#event+num,#affected+killed\nHaiti,Ouest,HTI,HT01,March,2024,81,402\n", "#event+num"),
+            ("Country,Admin1,ISO3,Admin1 Pcode,Month,Year,Events\n#country+name,#adm1+name,#country+code,#adm1+code,#date+month,#date+year,#event+num\nKenya,Nairobi,KEN,KE047,June,2024,17\n", "#event+num"),
+            // HDX HAPI's conflict events, with its hashtags (which do name a type of event
+            // and dates, so that its rows would otherwise be read as events) and without.
+            ("location_code,admin1_code,admin1_name,admin_level,event_type,events,fatalities,reference_period_start,reference_period_end\n#country+code,#adm1+code,#adm1+name,#adm+level,#event+type,#indicator+event+num,#affected+killed,#date+start,#date+end\nSDN,SD01,Khartoum,1,political_violence,45,120,2024-05-01,2024-05-31\n", "#indicator+event+num"),
+            ("location_code,admin1_code,admin1_name,admin2_code,admin2_name,event_type,events,fatalities,reference_period_start,reference_period_end\nMLI,ML07,Gao,ML0702,Ansongo,political_violence,12,31,2023-01-01,2023-01-31\n", "events"),
+        ] {
+            let msg = format_error(text);
+            assert!(
+                msg.contains("counts of events per area and month")
+                    && msg.contains(&format!("'{column}'"))
+                    && msg.contains("not one row per event")
+                    && msg.contains("`usalama import acled`"),
+                "{msg}"
+            );
+        }
+        // A file of events that also counts something stays a file of events.
+        let events = "#event+id,#date,#event+type,#event+num\nE1,2023-05-01,Armed clash,2\n";
+        assert!(rows(events)[0].is_ok());
     }
 
     #[test]

@@ -126,7 +126,8 @@ pub(crate) struct DateSpan {
 }
 
 impl DateSpan {
-    fn day(d: NaiveDate) -> Self {
+    /// The one day `d`.
+    pub fn day(d: NaiveDate) -> Self {
         Self {
             start: d,
             end: d,
@@ -141,7 +142,8 @@ impl DateSpan {
             precision: DatePrecision::Year,
         })
     }
-    fn month(year: i32, month: u32) -> Option<Self> {
+    /// The whole of `month` (1-12) of `year`.
+    pub fn month(year: i32, month: u32) -> Option<Self> {
         let start = NaiveDate::from_ymd_opt(year, month, 1)?;
         let next = if month == 12 {
             NaiveDate::from_ymd_opt(year.checked_add(1)?, 1, 1)?
@@ -174,7 +176,8 @@ const MONTHS: [&[&str]; 12] = [
     &["december", "dec", "décembre", "decembre", "déc"],
 ];
 
-fn month_number(word: &str) -> Option<u32> {
+/// The number (1-12) of a month named in English or French, in full or abbreviated.
+pub(crate) fn month_number(word: &str) -> Option<u32> {
     let w = word.trim_end_matches('.').to_lowercase();
     MONTHS
         .iter()

@@ -263,6 +263,16 @@ pub(crate) fn parse_date(s: &str) -> Option<NaiveDate> {
     Some(date)
 }
 
+/// Whether a header row (names trimmed, lower case) is a GED file's: it has every column GED
+/// requires but the coordinates.
+pub(crate) fn is_ged_header(names: &[String]) -> bool {
+    missing_required(
+        |c| c.aliases().iter().any(|a| names.iter().any(|n| n == a)),
+        false,
+    )
+    .is_empty()
+}
+
 /// Parses a WKT `POINT (lon lat)` into `(lon, lat)`.
 fn parse_wkt_point(s: &str) -> Option<(f64, f64)> {
     let rest = s.trim();
@@ -596,6 +606,9 @@ struct GedCsvRows<R: Read> {
     now: DateTime<Utc>,
     done: bool,
     actors: ActorCache,
+    /// Whether the next record is the first after the header (which may be HDX's row of
+    /// HXL hashtags).
+    first: bool,
 }
 
 impl<R: Read> Iterator for GedCsvRows<R> {
@@ -610,6 +623,9 @@ impl<R: Read> Iterator for GedCsvRows<R> {
                         crate::csvin::breaks_in(rec.iter().map(str::as_bytes))
                     });
                     if self.rec.iter().all(|v| v.trim().is_empty()) {
+                        continue;
+                    }
+                    if std::mem::take(&mut self.first) && crate::hxl::is_hashtags_only(&self.rec) {
                         continue;
                     }
                     let vals = Row::from_csv(&self.rec, &self.idx);
@@ -665,7 +681,9 @@ impl<R: Read> Iterator for GedCsvRows<R> {
 /// columns (`id`, `type_of_violence`, `date_start`, `best`, and `latitude`/`longitude` or
 /// `geom_wkt`) are an [`IngestError::MissingColumns`] naming them. Each row then yields
 /// its event (with the country it names, as a place hint) or a [`Problem`]; rows are
-/// numbered as in a spreadsheet (header = row 1).
+/// numbered as in a spreadsheet (header = row 1). A row right after the header whose
+/// non-empty cells are all HXL hashtags (`#event+code`, `#date+start`, …, as in the GED
+/// files on HDX) is skipped.
 pub fn read_ged_csv<R: Read>(
     reader: R,
     taxonomy: &Taxonomy,
@@ -707,7 +725,10 @@ pub fn read_ged_csv<R: Read>(
     }
     let missing = missing_required(|c| idx[c.index()].is_some(), true);
     if !missing.is_empty() {
-        return Err(IngestError::MissingColumns(missing));
+        return Err(match crate::csvin::Layout::of(&headers) {
+            Some(l) if l != crate::csvin::Layout::Ged => l.error(),
+            _ => IngestError::MissingColumns(missing),
+        });
     }
     Ok(GedCsvRows {
         rdr,
@@ -719,6 +740,7 @@ pub fn read_ged_csv<R: Read>(
         now,
         done: false,
         actors: ActorCache::default(),
+        first: true,
     })
 }
 
@@ -1019,6 +1041,40 @@ mod tests {
     }
 
     #[test]
+    fn hdx_row_of_hashtags_under_the_header_is_skipped() {
+        // As HDX serves GED: a BOM, an iso3 column, hashtags on some columns only.
+        let text = "\u{feff}id,year,type_of_violence,side_a,side_b,where_coordinates,latitude,longitude,country,iso3,date_start,date_end,best\n\
+                    #event+code,#date+year,,#group+name+first,#group+name+second,#loc+name,#geo+lat,#geo+lon,#country+name,#country+code,#date+start,#date+end,#affected+killed\n\
+                    71663,2013,2,Supporters of A,Supporters of B,Town,22.48,90.06,Bangladesh,BGD,2013-12-13,2013-12-14,1\n\
+                    71664,2013,2,Supporters of A,Supporters of B,Town,22.48,90.06,Bangladesh,BGD,2013-12-15,2013-12-15,-1\n";
+        let rows: Vec<_> = read_ged_csv(text.as_bytes(), &taxonomy(), now())
+            .unwrap()
+            .collect();
+        assert_eq!(rows.len(), 2, "{rows:?}");
+        let e = rows[0].as_ref().unwrap();
+        assert_eq!(
+            (e.row, e.event.data.external_id.as_deref()),
+            (3, Some("71663"))
+        );
+        // Later rows keep their spreadsheet numbers.
+        let p = rows[1].as_ref().unwrap_err();
+        assert_eq!((p.row, p.field.as_str()), (4, "best"));
+        // Only right after the header, and only a row of nothing but hashtags.
+        let later = format!("{HEADER}\n{GOOD}\n#event+code,#date+year\n");
+        assert!(read_ged_csv(later.as_bytes(), &taxonomy(), now())
+            .unwrap()
+            .nth(1)
+            .unwrap()
+            .is_err());
+        let half = format!("{HEADER}\n#event+code,3\n");
+        assert!(read_ged_csv(half.as_bytes(), &taxonomy(), now())
+            .unwrap()
+            .next()
+            .unwrap()
+            .is_err());
+    }
+
+    #[test]
     fn semicolon_files_blank_rows_and_geom_wkt_fallback() {
         let text =
             "ID;Type_of_violence;date_start;best;geom_wkt\n1;1;2020-01-01;2;POINT (20 5)\n;;;;\n";
@@ -1050,6 +1106,45 @@ mod tests {
             read_ged_csv("".as_bytes(), &taxonomy(), now()).err(),
             Some(IngestError::MissingColumns(m)) if m.len() == 6
         ));
+    }
+
+    #[test]
+    fn an_acled_export_is_sent_to_the_acled_importer() {
+        let text = "event_id_cnty,event_date,event_type,latitude,longitude,fatalities\nX1,2023-05-01,Battles,1,2,0\n";
+        let Some(IngestError::Format(msg)) =
+            read_ged_csv(text.as_bytes(), &taxonomy(), now()).err()
+        else {
+            panic!("not a format error");
+        };
+        assert!(msg.contains("`usalama import acled`"), "{msg}");
+        // A GED file without its coordinates is still told which columns it lacks.
+        assert_eq!(
+            read_ged_csv(
+                "id,type_of_violence,date_start,best\n".as_bytes(),
+                &taxonomy(),
+                now()
+            )
+            .err(),
+            Some(IngestError::MissingColumns(vec![
+                "latitude".into(),
+                "longitude".into()
+            ]))
+        );
+    }
+
+    #[test]
+    fn counts_of_events_per_area_and_month_are_refused_saying_so() {
+        let text = "Country,Admin1,ISO3,Admin1 Pcode,Month,Year,Events,Fatalities\n#country+name,#adm1+name,#country+code,#adm1+code,#date+month,#date+year,#event+num,#affected+killed\nHaiti,Ouest,HTI,HT01,March,2024,81,402\n";
+        let Some(IngestError::Format(msg)) =
+            read_ged_csv(text.as_bytes(), &taxonomy(), now()).err()
+        else {
+            panic!("not a format error");
+        };
+        assert!(
+            msg.contains("counts of events per area and month")
+                && msg.contains("not one row per event"),
+            "{msg}"
+        );
     }
 
     #[test]

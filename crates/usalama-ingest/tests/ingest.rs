@@ -182,6 +182,49 @@ fn global_csv_imports_1000_events_from_59_countries() {
 }
 
 #[test]
+fn global_csv_as_hdx_serves_it_imports_the_same_events() {
+    // HDX's copy: a byte-order mark, every cell quoted, CRLF line ends, and a row of HXL
+    // hashtags under the header with tags on some columns only.
+    let original = read(GLOBAL_CSV);
+    let mut rdr = csv::Reader::from_reader(original.as_bytes());
+    let headers: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
+    let tag = |h: &str| match h {
+        "id" => "#event+code",
+        "year" => "#date+year",
+        "side_a" => "#group+name+first",
+        "side_b" => "#group+name+second",
+        "latitude" => "#geo+lat",
+        "longitude" => "#geo+lon",
+        "country" => "#country+name",
+        "date_start" => "#date+start",
+        "date_end" => "#date+end",
+        "best" => "#affected+killed",
+        _ => "",
+    };
+    let mut out = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .quote_style(csv::QuoteStyle::Always)
+        .from_writer(b"\xef\xbb\xbf".to_vec());
+    out.write_record(&headers).unwrap();
+    out.write_record(headers.iter().map(|h| tag(h))).unwrap();
+    for rec in rdr.records() {
+        out.write_record(&rec.unwrap()).unwrap();
+    }
+    let hdx = String::from_utf8(out.into_inner().unwrap()).unwrap();
+    let (events, problems) = csv_events(&hdx);
+    assert!(problems.is_empty(), "{problems:?}");
+    let (reference, _) = csv_events(&original);
+    assert_eq!(events, reference);
+    // Given to the HXL reader, it is sent to the GED one.
+    let Some(IngestError::Format(msg)) =
+        usalama_ingest::read_hxl_csv(hdx.as_bytes(), &taxonomy(), "hxl", now()).err()
+    else {
+        panic!("not a format error");
+    };
+    assert!(msg.contains("`usalama import ucdp`"), "{msg}");
+}
+
+#[test]
 fn older_42_column_layout_in_another_order_still_imports() {
     let original = read(GLOBAL_CSV);
     let dropped = [

@@ -10,9 +10,10 @@
 use crate::imported::{ImportRow, PlaceHints};
 use crate::json;
 use crate::problem::{IngestError, Problem};
+use crate::text::{self, Decoded};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use std::borrow::Cow;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 use usalama_domain::event::EventData;
 use usalama_domain::{
     Actor, ActorId, ActorKind, ActorRole, Casualties, Channel, DatePrecision, EventActor, EventId,
@@ -683,24 +684,41 @@ impl<R: Read> Iterator for GedCsvRows<R> {
 /// its event (with the country it names, as a place hint) or a [`Problem`]; rows are
 /// numbered as in a spreadsheet (header = row 1). A row right after the header whose
 /// non-empty cells are all HXL hashtags (`#event+code`, `#date+start`, …, as in the GED
-/// files on HDX) is skipped.
+/// files on HDX) is skipped. A file whose first 32 MiB are not UTF-8 is read as
+/// Windows-1252 (Latin-1), as a spreadsheet program on Windows saves CSV; a row that is
+/// not UTF-8 in a UTF-8 file is a [`Problem`].
 pub fn read_ged_csv<R: Read>(
     reader: R,
     taxonomy: &Taxonomy,
     now: DateTime<Utc>,
 ) -> Result<impl Iterator<Item = Result<ImportRow, Problem>>, IngestError> {
-    let mut buffered = BufReader::with_capacity(1 << 16, reader);
-    let head = buffered
-        .fill_buf()
-        .map_err(|e| IngestError::Read(e.to_string()))?;
+    read_ged_csv_ahead(reader, taxonomy, now, text::LOOK_AHEAD)
+}
+
+/// [`read_ged_csv`], deciding the file's encoding from its first `look_ahead` bytes.
+fn read_ged_csv_ahead<R: Read>(
+    reader: R,
+    taxonomy: &Taxonomy,
+    now: DateTime<Utc>,
+    look_ahead: u64,
+) -> Result<impl Iterator<Item = Result<ImportRow, Problem>>, IngestError> {
+    let ahead = text::LookAhead::read(reader, look_ahead);
+    let head = ahead.head();
     if let Some(e) = crate::csvin::not_text(head) {
         return Err(e);
     }
     let delimiter = sniff_delimiter(head);
+    // A file saved in Windows-1252 (Latin-1), as spreadsheet programs on Windows save
+    // CSV, is read as such, as the ACLED and HXL readers do.
+    let decoded = if text::looks_latin1(head) {
+        Decoded::Cp1252(text::Cp1252Reader::new(ahead.into_reader()))
+    } else {
+        Decoded::Utf8(ahead.into_reader())
+    };
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
-        .from_reader(buffered);
+        .from_reader(BufReader::with_capacity(1 << 16, decoded));
     let header = rdr.headers().map_err(|e| match e.kind() {
         csv::ErrorKind::Io(io) => IngestError::Read(io.to_string()),
         csv::ErrorKind::Utf8 { .. } => {
@@ -1148,23 +1166,32 @@ mod tests {
     }
 
     #[test]
-    fn invalid_utf8_is_a_row_problem_and_reading_goes_on() {
+    fn a_windows_1252_file_is_read_as_such_and_invalid_utf8_later_is_a_row_problem() {
+        // Saved by a spreadsheet program on Windows: "Mbrès" as one byte 0xe8.
+        let latin = |row: &str| -> Vec<u8> {
+            row.chars()
+                .map(|c| if c == 'è' { 0xe8 } else { c as u8 })
+                .collect()
+        };
         let mut bytes = format!("{HEADER}\n").into_bytes();
-        bytes.extend_from_slice(
-            &GOOD
-                .replace("Town", "T\u{1}")
-                .into_bytes()
-                .iter()
-                .map(|&b| if b == 1 { 0xff } else { b })
-                .collect::<Vec<_>>(),
-        );
+        bytes.extend(latin(&GOOD.replace("Town", "Mbrès")));
         bytes.extend_from_slice(format!("\n{}\n", GOOD.replace("7,", "8,")).as_bytes());
         let rows: Vec<_> = read_ged_csv(&bytes[..], &taxonomy(), now())
             .unwrap()
             .collect();
         assert_eq!(rows.len(), 2);
+        let d = &rows[0].as_ref().unwrap().event.data;
+        assert!(d.place_name.as_deref().unwrap().contains("Mbrès"), "{d:?}");
+        assert!(rows[1].is_ok());
+        // A UTF-8 file (as far as the look-ahead saw) with a bad byte further on: that
+        // row is a problem, and reading goes on.
+        let rows: Vec<_> = read_ged_csv_ahead(&bytes[..], &taxonomy(), now(), 64)
+            .unwrap()
+            .collect();
+        assert_eq!(rows.len(), 2);
         let p = rows[0].as_ref().unwrap_err();
         assert_eq!((p.row, p.field.as_str()), (2, "where_coordinates"));
+        assert!(p.reason.contains("not UTF-8"), "{}", p.reason);
         assert!(rows[1].is_ok());
     }
 

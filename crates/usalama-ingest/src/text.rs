@@ -420,8 +420,36 @@ impl<R: Read> LookAhead<R> {
     }
 
     /// The whole file again, from its first byte.
-    pub fn into_reader(self) -> std::io::Chain<std::io::Cursor<Vec<u8>>, R> {
-        std::io::Cursor::new(self.head).chain(self.rest)
+    pub fn into_reader(self) -> Replay<R> {
+        Replay {
+            head: self.head,
+            pos: 0,
+            rest: self.rest,
+        }
+    }
+}
+
+/// A file read again: the bytes read ahead, then the rest. The bytes read ahead are freed
+/// once they have all been read again, so a long import does not keep them.
+pub(crate) struct Replay<R> {
+    head: Vec<u8>,
+    pos: usize,
+    rest: R,
+}
+
+impl<R: Read> Read for Replay<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.pos < self.head.len() {
+            let n = buf.len().min(self.head.len() - self.pos);
+            buf[..n].copy_from_slice(&self.head[self.pos..self.pos + n]);
+            self.pos += n;
+            if self.pos == self.head.len() {
+                self.head = Vec::new();
+                self.pos = 0;
+            }
+            return Ok(n);
+        }
+        self.rest.read(buf)
     }
 }
 
@@ -811,6 +839,20 @@ mod tests {
         assert_eq!((v.day_first, v.month_first), (1, 0));
         let mut all = Vec::new();
         ahead.into_reader().read_to_end(&mut all).unwrap();
+        assert_eq!(all, bytes);
+        // Read again in small pieces: the same bytes, and the head freed once read.
+        let mut again = LookAhead::read(&bytes[..], 22).into_reader();
+        let (mut piece, mut all) = ([0u8; 5], Vec::new());
+        loop {
+            let n = again.read(&mut piece).unwrap();
+            if n == 0 {
+                break;
+            }
+            all.extend_from_slice(&piece[..n]);
+            if all.len() >= 22 {
+                assert_eq!(again.head.capacity(), 0);
+            }
+        }
         assert_eq!(all, bytes);
         let whole = LookAhead::read(&bytes[..], 1 << 10);
         let mut first = whole.records().unwrap();

@@ -110,6 +110,15 @@ const KEPT: &[Col] = &[
     Col::Timestamp,
 ];
 
+/// Whether an event of ACLED type `event_type` targeted civilians, for files without
+/// ACLED's `civilian_targeting` column (before 2022, and HXL extracts): its type is
+/// "Violence against civilians".
+pub(crate) fn targets_civilians(event_type: &str) -> bool {
+    event_type
+        .trim()
+        .eq_ignore_ascii_case("violence against civilians")
+}
+
 /// The actor kind for an ACLED `inter1`/`inter2` code, numeric (1-8, files before 2024)
 /// or written out ("State forces", …): 1 state forces → state security force;
 /// 2 rebel groups → non-state armed group; 3 political and 4 identity militias → militia;
@@ -345,7 +354,7 @@ fn map_row(
     let civilians_targeted = if has_civilian_targeting {
         f.opt(Col::CivilianTargeting).is_some()
     } else {
-        event_type.eq_ignore_ascii_case("violence against civilians")
+        targets_civilians(event_type)
     };
 
     let place = PlaceHints {

@@ -16,6 +16,7 @@
 //! | place | `#geo+lat` + `#geo+lon` (or `#geo+coord` "lat,lon"), `#geo+precision` (a code 1-7; any other value is kept in `source_codes` only); `#adm1+code`, `#adm1+name`, `#adm2+code`, `#adm2+name`, `#adm3+code`, `#adm3+name`, `#loc+name` |
 //! | actors | `#group+name+first` (or `#group+name`), `#group+name+second`; the kind from the name, by ACLED's naming conventions then UCDP's ([`crate::acled::actor_kind_by_name`]) |
 //! | people harmed | `#affected+killed` (`+min`/`+max` for the range), `#affected+injured`, `#affected+abducted`, `#affected+displaced` |
+//! | civilians targeted | `#meta+civilians_targeted` (`yes`, `true`, `1`, …); without that column, an event of ACLED's type "Violence against civilians" |
 //! | text | `#description`; `#meta+source`, `#country+code`, `#country+name` and the event type are kept in `source_codes` |
 //!
 //! `#date` and `#event+type` are required. Events are unverified and carry the source the
@@ -463,6 +464,9 @@ pub(crate) struct Context {
     pub start_order: DayOrder,
     /// The order of day and month of the last day's column.
     pub end_order: DayOrder,
+    /// Whether the file has a `#meta+civilians_targeted` column; without it an event of
+    /// ACLED's type "Violence against civilians" targeted civilians.
+    pub has_civilians_targeted: bool,
 }
 
 /// Parses a truthy cell: `true`, `yes`, `1`, `y`, `x`, `oui`.
@@ -701,7 +705,11 @@ fn map_row(f: &Fields<'_>, cx: &Context, occurrence: u32) -> Result<ImportRow, P
         source_codes,
         actors: links,
         casualties,
-        civilians_targeted: f.opt(F::CiviliansTargeted).is_some_and(truthy),
+        civilians_targeted: if cx.has_civilians_targeted {
+            f.opt(F::CiviliansTargeted).is_some_and(truthy)
+        } else {
+            crate::acled::targets_civilians(type_text)
+        },
         description: f.opt(F::Description).map(|s| truncate(s, 10_000)),
         people: Vec::new(),
         reporter_contact: None,
@@ -922,6 +930,7 @@ pub fn read_hxl_csv<R: Read>(
             now,
             start_order: start_votes.order(DayOrder::DayFirst),
             end_order: end_votes.order(DayOrder::DayFirst),
+            has_civilians_targeted: idx[fi(F::CiviliansTargeted)].is_some(),
         },
         seen: HashMap::new(),
     })
@@ -1352,6 +1361,23 @@ mod tests {
                 vec![StateSecurityForce, NonStateArmedGroup]
             ]
         );
+    }
+
+    #[test]
+    fn civilians_are_targeted_by_the_column_else_by_acleds_type() {
+        let targeted = |text: &str| -> Vec<bool> {
+            rows(text)
+                .into_iter()
+                .map(|r| r.unwrap().event.data.civilians_targeted)
+                .collect()
+        };
+        // ACLED events as HDX served them: no column, so ACLED's type says.
+        let acled =
+            "#date,#event+type\n2023-05-02,Violence against civilians\n2023-05-03,Battles\n";
+        assert_eq!(targeted(acled), [true, false]);
+        // With the column, only the column says.
+        let column = "#date,#event+type,#meta+civilians_targeted\n2023-05-02,Violence against civilians,\n2023-05-03,Battles,yes\n";
+        assert_eq!(targeted(column), [false, true]);
     }
 
     #[test]

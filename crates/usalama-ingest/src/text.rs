@@ -643,13 +643,15 @@ fn is_accent(c: char) -> bool {
 }
 
 /// Letters that do not decompose into a base letter and a combining mark, and the
-/// Persian, Dari, Pashto and Urdu forms of the Arabic kaf and yeh (`ک`, `ی`, and the alef
-/// maksura `ى`), spelt as Arabic spells them: a report typed on an Arabic keyboard names
-/// the place a Dari file spells otherwise.
+/// Persian, Dari, Pashto and Urdu forms of the Arabic kaf, yeh and heh (`ک`, `ی`, `ے`,
+/// `ہ`, `ھ`, `ۀ`, and the alef maksura `ى`), spelt as Arabic spells them: a report typed
+/// on an Arabic keyboard names the place a Dari file spells otherwise. The ta marbuta
+/// `ة` is written as the `ه` it is often typed as (محافظة, محافظه).
 fn special(c: char) -> Option<&'static str> {
     Some(match c {
         'ک' => "ك",
-        'ی' | 'ى' => "ي",
+        'ی' | 'ى' | 'ے' => "ي",
+        'ة' | 'ہ' | 'ھ' | 'ۀ' => "ه",
         'ß' => "ss",
         'æ' => "ae",
         'œ' => "oe",
@@ -878,6 +880,10 @@ mod tests {
         // Kabul and Herat typed on an Arabic keyboard, as a Dari file spells them.
         assert_eq!(fold_name("كابل"), fold_name("کابل"));
         assert_eq!(fold_name("نيمروز"), fold_name("نیمروز"));
+        // Ta marbuta typed as heh; Urdu's heh and yeh.
+        assert_eq!(fold_name("الجزيرة"), fold_name("الجزيره"));
+        assert_eq!(fold_name("پشاور ہے"), fold_name("پشاور هي"));
+        assert_ne!(fold_name("الجزيرة"), fold_name("الجزير"));
         // Vowel signs are letters: Magway and Mandalay, Dhaka and Dhuki, stay apart and
         // unchanged (no space inside a word).
         for word in ["မကွေး", "မန္တလေး", "ရန်ကုန်", "ढाका", "नैनीताल", "เชียงใหม่"]

@@ -85,7 +85,7 @@ impl App {
                 (l.id, code)
             })
             .collect();
-        let mut source_codes = SourceCountries::default();
+        let mut source_countries = SourceCountries::default();
         let mut writer =
             EventWriter::new(out, format).map_err(|e| AppError::Export(e.to_string()))?;
         let mut write_error: Option<std::io::Error> = None;
@@ -103,7 +103,7 @@ impl App {
                     code: country_codes.get(&locs.all[i].id).copied().unwrap_or(""),
                     name: locs.all[i].name.as_str(),
                 }),
-                None => source_codes.place(&row.source_country),
+                None => source_countries.place(&row.source_country),
             };
             let record = ExportRecord {
                 id: row.id,

@@ -504,10 +504,12 @@ pub fn read_acled_csv<R: Read>(
         .map(|c| c.name().to_string())
         .collect();
     if !missing.is_empty() {
-        return Err(match csvin::Layout::of(&headers) {
-            Some(l) if l != csvin::Layout::Acled => l.error(),
-            _ => IngestError::MissingColumns(missing),
-        });
+        let found = csvin::Layout::of(&headers);
+        return Err(csvin::Layout::missing_columns(
+            found,
+            Some(csvin::Layout::Acled),
+            missing,
+        ));
     }
     Ok(AcledRows {
         input,

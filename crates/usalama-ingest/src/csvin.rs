@@ -204,6 +204,20 @@ impl Layout {
         }
     }
 
+    /// The error for a file that lacks the `missing` columns of the reader of `own` (`None`
+    /// for the HXL reader): what the file is, when its header names another layout
+    /// (`found`), else the missing columns.
+    pub fn missing_columns(
+        found: Option<Self>,
+        own: Option<Self>,
+        missing: Vec<String>,
+    ) -> IngestError {
+        match found {
+            Some(l) if Some(&l) != own.as_ref() => l.error(),
+            _ => IngestError::MissingColumns(missing),
+        }
+    }
+
     /// Why the file cannot be read by the reader at hand, and what to do.
     pub fn error(&self) -> IngestError {
         match self {

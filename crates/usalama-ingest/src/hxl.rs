@@ -915,10 +915,7 @@ pub fn read_hxl_csv<R: Read>(
         missing.push("#event+type".to_string());
     }
     if !missing.is_empty() {
-        return Err(match layout {
-            Some(l @ (Layout::Acled | Layout::Ged)) => l.error(),
-            _ => IngestError::MissingColumns(missing),
-        });
+        return Err(Layout::missing_columns(layout, None, missing));
     }
     Ok(HxlRows {
         input,

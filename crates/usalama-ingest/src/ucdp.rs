@@ -743,10 +743,12 @@ fn read_ged_csv_ahead<R: Read>(
     }
     let missing = missing_required(|c| idx[c.index()].is_some(), true);
     if !missing.is_empty() {
-        return Err(match crate::csvin::Layout::of(&headers) {
-            Some(l) if l != crate::csvin::Layout::Ged => l.error(),
-            _ => IngestError::MissingColumns(missing),
-        });
+        use crate::csvin::Layout;
+        return Err(Layout::missing_columns(
+            Layout::of(&headers),
+            Some(Layout::Ged),
+            missing,
+        ));
     }
     Ok(GedCsvRows {
         rdr,

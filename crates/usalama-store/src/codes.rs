@@ -193,37 +193,65 @@ pub(crate) fn canonical_json<'a>(
     String::from_utf8(buf).unwrap_or_default()
 }
 
-/// The value of `key` in a stored value (compact or JSON), borrowed from the compact form;
-/// `None` when absent or when the stored value cannot be read.
-pub(crate) fn get<'a>(stored: &'a str, key: &str) -> Option<Cow<'a, str>> {
-    let Some(mut rest) = stored.strip_prefix(MARK) else {
-        let map: std::collections::BTreeMap<String, String> = serde_json::from_str(stored).ok()?;
-        return map.get(key).cloned().map(Cow::Owned);
-    };
-    let code = code_of(key);
-    while !rest.is_empty() {
-        let mut chars = rest.chars();
-        let found = match chars.next()? {
-            KNOWN => {
-                let c = chars.next()?;
-                rest = chars.as_str();
-                code == Some(c)
-            }
-            OTHER => {
-                let s = chars.as_str();
-                let n = s.find(KEY_END)?;
-                rest = &s[n + KEY_END.len_utf8()..];
-                code.is_none() && &s[..n] == key
-            }
-            _ => return None,
-        };
-        let n = rest.find(END)?;
-        if found {
-            return Some(Cow::Borrowed(&rest[..n]));
+/// The entries of a compact form's body (after [`MARK`]), in key order; an error names what
+/// is wrong.
+fn entries(body: &str) -> impl Iterator<Item = Result<(&str, &str), String>> {
+    let mut rest = body;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
         }
-        rest = &rest[n + END.len_utf8()..];
+        let mut entry = || -> Result<(&str, &str), String> {
+            let mut chars = rest.chars();
+            let key = match chars.next() {
+                Some(KNOWN) => {
+                    let code = chars.next().ok_or("source codes end inside a key")?;
+                    let k =
+                        key_of(code).ok_or_else(|| format!("unknown source-code key {code:?}"))?;
+                    rest = chars.as_str();
+                    k
+                }
+                Some(OTHER) => {
+                    let s = chars.as_str();
+                    let n = s.find(KEY_END).ok_or("source-code key without its end")?;
+                    rest = &s[n + KEY_END.len_utf8()..];
+                    &s[..n]
+                }
+                _ => return Err("source codes: an entry does not start with a key".into()),
+            };
+            let n = rest.find(END).ok_or("source-code value without its end")?;
+            let value = &rest[..n];
+            rest = &rest[n + END.len_utf8()..];
+            Ok((key, value))
+        };
+        let next = entry();
+        if next.is_err() {
+            rest = "";
+        }
+        Some(next)
+    })
+}
+
+/// The value of the first of `keys` present in a stored value (compact or JSON), read in
+/// one pass and borrowed from the compact form; `None` when none is present or the stored
+/// value cannot be read.
+pub(crate) fn first_of<'a>(stored: &'a str, keys: &[&str]) -> Option<Cow<'a, str>> {
+    let Some(body) = stored.strip_prefix(MARK) else {
+        let map: std::collections::BTreeMap<String, String> = serde_json::from_str(stored).ok()?;
+        return keys
+            .iter()
+            .find_map(|k| map.get(*k).cloned().map(Cow::Owned));
+    };
+    let mut best: Option<(usize, &str)> = None;
+    for entry in entries(body) {
+        let (key, value) = entry.ok()?;
+        if let Some(i) = keys.iter().position(|k| *k == key) {
+            if best.is_none_or(|(b, _)| i < b) {
+                best = Some((i, value));
+            }
+        }
     }
-    None
+    best.map(|(_, v)| Cow::Borrowed(v))
 }
 
 /// The canonical JSON of a stored value (compact or JSON); an error names what is wrong.
@@ -231,29 +259,7 @@ pub(crate) fn decode(stored: String) -> Result<String, String> {
     let Some(body) = stored.strip_prefix(MARK) else {
         return Ok(stored);
     };
-    let mut pairs: Vec<(&str, &str)> = Vec::with_capacity(32);
-    let mut rest = body;
-    while !rest.is_empty() {
-        let mut chars = rest.chars();
-        let key = match chars.next() {
-            Some(KNOWN) => {
-                let code = chars.next().ok_or("source codes end inside a key")?;
-                let k = key_of(code).ok_or_else(|| format!("unknown source-code key {code:?}"))?;
-                rest = chars.as_str();
-                k
-            }
-            Some(OTHER) => {
-                let s = chars.as_str();
-                let n = s.find(KEY_END).ok_or("source-code key without its end")?;
-                rest = &s[n + KEY_END.len_utf8()..];
-                &s[..n]
-            }
-            _ => return Err("source codes: an entry does not start with a key".into()),
-        };
-        let n = rest.find(END).ok_or("source-code value without its end")?;
-        pairs.push((key, &rest[..n]));
-        rest = &rest[n + END.len_utf8()..];
-    }
+    let pairs = entries(body).collect::<Result<Vec<_>, _>>()?;
     Ok(canonical_json(pairs.into_iter()))
 }
 
@@ -294,22 +300,22 @@ mod tests {
         m.insert("zz_custom".to_string(), "x y".to_string());
         let pairs = || m.iter().map(|(k, v)| (k.as_str(), v.as_str()));
         for stored in [encode(pairs()), canonical_json(pairs())] {
-            assert_eq!(
-                get(&stored, "country").as_deref(),
-                Some("Niger"),
-                "{stored:?}"
-            );
-            assert_eq!(get(&stored, "iso").as_deref(), Some("562"));
-            assert_eq!(get(&stored, "zz_custom").as_deref(), Some("x y"));
-            assert_eq!(get(&stored, "iso3"), None);
-            assert_eq!(get(&stored, "zz"), None);
+            let get = |key: &str| first_of(&stored, &[key]);
+            assert_eq!(get("country").as_deref(), Some("Niger"), "{stored:?}");
+            assert_eq!(get("iso").as_deref(), Some("562"));
+            assert_eq!(get("zz_custom").as_deref(), Some("x y"));
+            assert_eq!(get("iso3"), None);
+            assert_eq!(get("zz"), None);
+            // The first of several keys by their order, not the entries'.
+            let first = first_of(&stored, &["iso3", "zz_custom", "iso"]);
+            assert_eq!(first.as_deref(), Some("x y"));
         }
         assert!(matches!(
-            get(&encode(pairs()), "country"),
+            first_of(&encode(pairs()), &["country"]),
             Some(Cow::Borrowed(_))
         ));
-        assert_eq!(get("{}", "country"), None);
-        assert_eq!(get("not json", "country"), None);
+        assert_eq!(first_of("{}", &["country"]), None);
+        assert_eq!(first_of("not json", &["country"]), None);
     }
 
     #[test]

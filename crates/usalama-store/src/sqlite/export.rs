@@ -2,7 +2,7 @@
 //! oldest first, each row's columns read in place and handed over borrowed.
 //!
 //! An event placed in no country brings its stored source codes too (compact text), from
-//! which the country they name is read in place ([`crate::codes::get`]).
+//! which the country they name is read in place ([`crate::codes::first_of`]).
 //!
 //! The order (`occurred_end`, then id) is the export's documented order; without a filter
 //! SQLite walks the `events_occurred` index backwards and fetches each row from the table,
@@ -140,8 +140,9 @@ impl<'r> Cols<'r, '_> {
             adm0: locality(27, "adm0_id")?,
             source_country: match self.opt_text(28, "source_codes")? {
                 None => [None, None],
-                Some(stored) => SOURCE_COUNTRY_KEYS
-                    .map(|keys| keys.iter().find_map(|k| crate::codes::get(stored, k))),
+                Some(stored) => {
+                    SOURCE_COUNTRY_KEYS.map(|keys| crate::codes::first_of(stored, keys))
+                }
             },
         })
     }

@@ -40,6 +40,8 @@ pub struct ImportReport {
     pub problems: Vec<Problem>,
     /// Events that could not be placed in any locality.
     pub unplaced: u64,
+    /// What the reader noticed about the file as a whole, for the person importing it.
+    pub notes: Vec<String>,
 }
 
 impl ImportReport {
@@ -319,16 +321,18 @@ impl App {
         Ok(Placer::new(&self.localities()?.all))
     }
 
-    /// Imports UCDP GED events from GeoJSON text.
-    pub fn import_ucdp_geojson(
+    /// Imports UCDP GED events from JSON text: UCDP's GeoJSON, a page of the UCDP API or
+    /// an array of GED records ([`usalama_ingest::read_ged_json`]).
+    pub fn import_ucdp_json(
         &self,
         who: &Principal,
         json: &str,
         progress: &mut dyn FnMut(u64),
     ) -> Result<ImportReport, AppError> {
         self.require_importer(who)?;
-        let rows = usalama_ingest::read_ged_geojson(json, &self.taxonomy, self.now())?;
-        let r = self.store_events(rows.into_iter(), None, progress)?;
+        let read = usalama_ingest::read_ged_json(json, &self.taxonomy, self.now())?;
+        let mut r = self.store_events(read.rows.into_iter(), None, progress)?;
+        r.notes.extend(read.note);
         self.audit_import(who, "ucdp", &r)?;
         Ok(r)
     }

@@ -62,19 +62,46 @@ pub(crate) fn breaks_in<'a>(cells: impl IntoIterator<Item = &'a [u8]>) -> usize 
         .sum()
 }
 
-/// What a file is when its first bytes say it is not text a CSV or JSON reader can take
-/// (a ZIP archive, which an `.xlsx` workbook also is; an older Excel `.xls`; gzip; text in
-/// UTF-16, as Excel's "Unicode Text" saves it), with what to do about it.
+/// What a file is when its first bytes say it is not text a CSV or JSON reader can take,
+/// with what to do about it: a ZIP archive (an `.xlsx` workbook is one too), an older
+/// Excel `.xls`, a compressed file (gzip, bzip2, xz, 7-Zip, RAR), text in UTF-16 (Excel's
+/// "Unicode Text"), or a statistics package's data file, the forms UCDP and ACLED data
+/// also circulate in (Stata `.dta`, R `.rds`/`.RData`, SPSS `.sav`, Parquet), or a PDF.
 pub fn not_text(head: &[u8]) -> Option<IngestError> {
-    let what = if head.starts_with(b"PK\x03\x04") {
+    let starts = |magic: &[u8]| head.starts_with(magic);
+    // Stata before version 13 (formats 113-115): the format, the byte order, 1, 0.
+    let old_stata = matches!(head, [0x71..=0x73, 1 | 2, 1, 0, ..]);
+    let what = if starts(b"PK\x03\x04") {
         "it is a ZIP archive (an .xlsx workbook is one too): unzip it and import the file \
          inside, or open the workbook and save the sheet as CSV UTF-8"
-    } else if head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+    } else if starts(&[0xD0, 0xCF, 0x11, 0xE0]) {
         "it is an Excel 97-2003 workbook (.xls): open it and save the sheet as CSV UTF-8"
-    } else if head.starts_with(&[0x1F, 0x8B]) {
+    } else if starts(&[0x1F, 0x8B]) {
         "it is gzip-compressed: decompress it (gunzip) and import the result"
-    } else if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
+    } else if starts(b"BZh") {
+        "it is bzip2-compressed: decompress it (bunzip2) and import the result"
+    } else if starts(&[0xFD, b'7', b'z', b'X', b'Z', 0]) {
+        "it is xz-compressed: decompress it (unxz) and import the result"
+    } else if starts(b"7z\xBC\xAF\x27\x1C") || starts(b"Rar!\x1A\x07") {
+        "it is a 7-Zip or RAR archive: extract it and import the file inside"
+    } else if starts(&[0xFF, 0xFE]) || starts(&[0xFE, 0xFF]) {
         "it is UTF-16 text (Excel's \"Unicode Text\"): save it as CSV UTF-8"
+    } else if starts(b"<stata_dta>") || old_stata {
+        "it is a Stata dataset (.dta): export it as CSV, in Stata with `export delimited \
+         using FILE.csv`, or in R with `write.csv(haven::read_dta(\"FILE.dta\"), \
+         \"FILE.csv\", row.names = FALSE, fileEncoding = \"UTF-8\")`, and import FILE.csv"
+    } else if starts(b"RDX2\n") || starts(b"RDX3\n") || starts(b"RDA3\n") || starts(b"X\n\0") {
+        "it is an R data file (.rds or .RData): in R, `write.csv(readRDS(\"FILE.rds\"), \
+         \"FILE.csv\", row.names = FALSE, fileEncoding = \"UTF-8\")` (for .RData, `load()` it \
+         and write the data frame), and import FILE.csv"
+    } else if starts(b"$FL2") || starts(b"$FL3") {
+        "it is an SPSS data file (.sav): save it as CSV (in SPSS, File > Export > CSV Data), \
+         and import the CSV"
+    } else if starts(b"PAR1") {
+        "it is a Parquet file: convert it to CSV, e.g. with DuckDB `COPY (SELECT * FROM \
+         'FILE.parquet') TO 'FILE.csv'`, and import FILE.csv"
+    } else if starts(b"%PDF") {
+        "it is a PDF document: a table in a PDF must first be extracted to CSV"
     } else {
         return None;
     };
@@ -223,7 +250,9 @@ impl Layout {
         match self {
             Self::Acled => IngestError::Format(
                 "this is an ACLED export (it has an event_id_cnty column): import it with \
-                 `usalama import acled`"
+                 `usalama import acled`, which reads ACLED's columns (and skips a row of HXL \
+                 hashtags) and keeps ACLED's event ids, so that the same events are never \
+                 stored twice"
                     .to_string(),
             ),
             Self::Ged => IngestError::Format(
@@ -294,11 +323,25 @@ mod tests {
             (&[0xD0, 0xCF, 0x11, 0xE0, 0xA1][..], ".xls"),
             (&[0x1F, 0x8B, 0x08][..], "gzip"),
             (&[0xFF, 0xFE, b'i', 0][..], "UTF-16"),
+            (&b"BZh91AY&SY"[..], "bzip2"),
+            (&[0xFD, b'7', b'z', b'X', b'Z', 0, 0][..], "xz"),
+            (&b"7z\xBC\xAF\x27\x1C\x00\x04"[..], "7-Zip"),
+            (&b"<stata_dta><header><release>118</release>"[..], "Stata"),
+            (&[0x72, 0x02, 0x01, 0x00, 0x05, 0x00][..], "Stata"),
+            (&b"RDX3\nX\n\x00\x00"[..], "R data"),
+            (&b"X\n\x00\x00\x00\x03\x00\x04"[..], "R data"),
+            (&b"$FL2@(#) IBM SPSS"[..], "SPSS"),
+            (&b"PAR1\x15\x04"[..], "Parquet"),
+            (&b"%PDF-1.7\n"[..], "PDF"),
         ] {
             let e = CsvIn::open(head).err().expect("refused").to_string();
             assert!(e.contains(says), "{e}");
         }
         assert!(not_text(b"\xef\xbb\xbfid,date\n").is_none());
+        // Text that merely starts like one of them is not refused.
+        for text in [&b"X,Y\n1,2\n"[..], b"r,x\n", b"BZ,code\n"] {
+            assert!(not_text(text).is_none());
+        }
     }
 
     #[test]

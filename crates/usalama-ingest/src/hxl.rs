@@ -898,9 +898,11 @@ pub fn read_hxl_csv<R: Read>(
     if let Some(column) = counts_of_events(&header.columns, &idx, layout.as_ref()) {
         return Err(crate::csvin::counts_not_events(&column));
     }
-    // GED's type of violence is a number no HXL reading maps, tagged or not.
-    if layout == Some(Layout::Ged) {
-        return Err(Layout::Ged.error());
+    // GED's type of violence is a number no HXL reading maps, tagged or not; ACLED's
+    // events read here would be stored a second time beside the same events imported by
+    // ACLED's reader, under other ids.
+    if let Some(l @ (Layout::Ged | Layout::Acled)) = layout {
+        return Err(l.error());
     }
     let mut missing = Vec::new();
     if idx[fi(F::Start)].is_none() && idx[fi(F::Year)].is_none() {
@@ -1344,7 +1346,7 @@ mod tests {
 
     #[test]
     fn acled_actor_names_get_their_kinds() {
-        let text = "event_id_cnty,event_date,event_type,actor1,actor2,latitude,longitude,fatalities\n#event+code,#date+occurred,#event+type,#group+name+first,#group+name+second,#geo+lat,#geo+lon,#affected+killed\nYEM1,2023-05-02,Violence against civilians,Police Forces of Yemen (2017-) Supreme Political Council,Civilians (Yemen),13.9283,43.4817,1\nYEM2,2023-05-03,Battles,Military Forces of Yemen (2012-) Presidential Leadership Council,Protesters (Yemen),15.4608,45.3258,0\nYEM3,2023-05-04,Battles,Government of Yemen,Houthis,15.4,45.3,0\n";
+        let text = "#event+code,#date+occurred,#event+type,#group+name+first,#group+name+second,#geo+lat,#geo+lon,#affected+killed\nYEM1,2023-05-02,Violence against civilians,Police Forces of Yemen (2017-) Supreme Political Council,Civilians (Yemen),13.9283,43.4817,1\nYEM2,2023-05-03,Battles,Military Forces of Yemen (2012-) Presidential Leadership Council,Protesters (Yemen),15.4608,45.3258,0\nYEM3,2023-05-04,Battles,Government of Yemen,Houthis,15.4,45.3,0\n";
         let kinds: Vec<Vec<ActorKind>> = rows(text)
             .into_iter()
             .map(|r| r.unwrap().event.actors.iter().map(|a| a.kind).collect())
@@ -1358,6 +1360,24 @@ mod tests {
                 vec![StateSecurityForce, NonStateArmedGroup]
             ]
         );
+    }
+
+    #[test]
+    fn an_acled_export_with_hashtags_is_sent_to_the_acled_reader() {
+        // As HDX served ACLED's events: ACLED's names, then a row of hashtags. Read here,
+        // its events would get other ids than the same events imported by `import acled`.
+        let text = "event_id_cnty,event_date,event_type,actor1,latitude,longitude,fatalities\n#event+code,#date+occurred,#event+type,#group+name+first,#geo+lat,#geo+lon,#affected+killed\nYEM1,2023-05-02,Battles,Houthis,13.9283,43.4817,1\n";
+        let Err(IngestError::Format(msg)) =
+            read_hxl_csv(text.as_bytes(), &taxonomy(), "hxl", now())
+        else {
+            panic!("not refused");
+        };
+        assert!(msg.contains("`usalama import acled`"), "{msg}");
+        let acled: Vec<_> = crate::acled::read_acled_csv(text.as_bytes(), &taxonomy(), now())
+            .unwrap()
+            .collect();
+        assert_eq!(acled.len(), 1);
+        assert!(acled[0].is_ok(), "{:?}", acled[0]);
     }
 
     #[test]

@@ -7,6 +7,10 @@ use serde_json::{Map, Value};
 use std::borrow::Cow;
 use std::fmt;
 
+/// A document's features or records, each or the reason it is not one, and the
+/// document's other members.
+pub(crate) type Items<G = Value> = (Vec<Result<RawFeature<G>, String>>, Map<String, Value>);
+
 /// A feature's properties and geometry (raw JSON unless the reader converts it while the
 /// file is read, [`features_with`]).
 pub(crate) struct RawFeature<G = Value> {
@@ -28,8 +32,26 @@ pub(crate) fn features(json: &str) -> Result<Vec<Result<RawFeature, String>>, In
 /// whole as values took ten times its size).
 pub(crate) fn features_with<G>(
     json: &str,
-    mut convert: impl FnMut(Value) -> G,
+    convert: impl FnMut(Value) -> G,
 ) -> Result<Vec<Result<RawFeature<G>, String>>, IngestError> {
+    read_doc(json, None, convert).map(|(items, _)| items)
+}
+
+/// Records of a JSON document that is a GeoJSON FeatureCollection or Feature, a JSON array
+/// of objects, or an object without a `type` whose `list` member (any ASCII case) is such
+/// an array, as the UCDP API's page holds its events in `Result`. A plain record's object
+/// is its properties, with no geometry. Also returns the document's other members (none
+/// for an array).
+pub(crate) fn records(json: &str, list: &str) -> Result<Items, IngestError> {
+    read_doc(json, Some(list), |g| g)
+}
+
+/// Reads `json` as [`features_with`] does; with `list`, also as [`records`] does.
+fn read_doc<G>(
+    json: &str,
+    list: Option<&str>,
+    mut convert: impl FnMut(Value) -> G,
+) -> Result<Items<G>, IngestError> {
     // A byte-order mark, which some editors write, is not JSON (RFC 8259 §8.1 lets a
     // reader ignore it).
     let json = json.strip_prefix('\u{feff}').unwrap_or(json);
@@ -40,15 +62,28 @@ pub(crate) fn features_with<G>(
         )),
         None => IngestError::Json(e.to_string()),
     };
+    let mut de = serde_json::Deserializer::from_str(json);
     if !json.trim_start().starts_with('{') {
+        if list.is_some() && json.trim_start().starts_with('[') {
+            let listed = ListSeed {
+                convert: &mut convert,
+                records: true,
+            }
+            .deserialize(&mut de)
+            .map_err(not_json)?;
+            de.end().map_err(not_json)?;
+            if let Listed::Array(items) = listed {
+                return Ok((items, Map::new()));
+            }
+        }
         serde_json::from_str::<IgnoredAny>(json).map_err(not_json)?;
         return Err(IngestError::Format(
             "a GeoJSON FeatureCollection was expected, not a JSON array or value".into(),
         ));
     }
-    let mut de = serde_json::Deserializer::from_str(json);
-    let (doc, listed) = DocSeed {
+    let (mut doc, features, listed) = DocSeed {
         convert: &mut convert,
+        list,
     }
     .deserialize(&mut de)
     .map_err(not_json)?;
@@ -64,28 +99,43 @@ pub(crate) fn features_with<G>(
              units, not longitude and latitude in degrees: {REPROJECT}"
         )));
     }
-    match kind.as_str() {
+    let items = match kind.as_str() {
         "Topology" => Err(IngestError::Format(
             "this is TopoJSON (\"type\": \"Topology\"), not GeoJSON: convert it, e.g. \
              `mapshaper FILE -o format=geojson out.geojson` or `ogr2ogr -f GeoJSON \
              out.geojson FILE`, and import out.geojson"
                 .into(),
         )),
-        "FeatureCollection" => match listed {
+        "FeatureCollection" => match features {
             Listed::Array(items) => Ok(items),
             Listed::Absent => Ok(Vec::new()),
             Listed::NotArray => Err(IngestError::Format(
                 "the FeatureCollection's \"features\" is not an array".into(),
             )),
         },
-        "Feature" => Ok(vec![split(Value::Object(doc), &mut convert)]),
-        "" => Err(IngestError::Format(
-            "a GeoJSON FeatureCollection was expected: the JSON object has no \"type\"".into(),
-        )),
+        "Feature" => Ok(vec![split(
+            Value::Object(std::mem::take(&mut doc)),
+            &mut convert,
+        )]),
+        "" => match (listed, list) {
+            (Listed::Array(items), _) => Ok(items),
+            (Listed::NotArray, Some(list)) => Err(IngestError::Format(format!(
+                "the JSON object's \"{list}\" is not an array of records"
+            ))),
+            (_, Some(list)) => Err(IngestError::Format(format!(
+                "a GeoJSON FeatureCollection, a JSON array of records or an object with \
+                 a \"{list}\" array of records was expected: the JSON object has none of \
+                 \"type\", \"features\" or \"{list}\""
+            ))),
+            (_, None) => Err(IngestError::Format(
+                "a GeoJSON FeatureCollection was expected: the JSON object has no \"type\"".into(),
+            )),
+        },
         other => Err(IngestError::Format(format!(
             "a GeoJSON FeatureCollection was expected, found type \"{other}\""
         ))),
-    }
+    }?;
+    Ok((items, doc))
 }
 
 /// Why a file whose first bytes are `head` (its first kilobyte is enough) cannot be a
@@ -186,29 +236,30 @@ fn not_lon_lat(crs: &Value) -> Option<String> {
     (!geographic).then_some(name)
 }
 
-/// The document's `features` member.
+/// A document's list of features or records.
 enum Listed<G> {
     Absent,
     NotArray,
     Array(Vec<Result<RawFeature<G>, String>>),
 }
 
-/// Reads a GeoJSON object: its members as values, except `features`, whose features are
-/// split ([`split`]) one at a time as they are read.
-struct DocSeed<'c, F> {
+/// Reads a JSON object: its members as values, except `features` and the `list` member,
+/// whose items are split ([`split`], [`record`]) one at a time as they are read.
+struct DocSeed<'c, 'l, F> {
     convert: &'c mut F,
+    list: Option<&'l str>,
 }
 
-impl<'de, G, F: FnMut(Value) -> G> DeserializeSeed<'de> for DocSeed<'_, F> {
-    type Value = (Map<String, Value>, Listed<G>);
+impl<'de, G, F: FnMut(Value) -> G> DeserializeSeed<'de> for DocSeed<'_, '_, F> {
+    type Value = (Map<String, Value>, Listed<G>, Listed<G>);
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_map(self)
     }
 }
 
-impl<'de, G, F: FnMut(Value) -> G> Visitor<'de> for DocSeed<'_, F> {
-    type Value = (Map<String, Value>, Listed<G>);
+impl<'de, G, F: FnMut(Value) -> G> Visitor<'de> for DocSeed<'_, '_, F> {
+    type Value = (Map<String, Value>, Listed<G>, Listed<G>);
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a GeoJSON object")
@@ -216,27 +267,31 @@ impl<'de, G, F: FnMut(Value) -> G> Visitor<'de> for DocSeed<'_, F> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut doc = Map::new();
-        let mut listed = Listed::Absent;
+        let (mut features, mut listed) = (Listed::Absent, Listed::Absent);
         while let Some(key) = map.next_key::<String>()? {
-            if key == "features" {
-                listed = map.next_value_seed(FeaturesSeed {
+            let records = self.list.is_some_and(|l| key.eq_ignore_ascii_case(l));
+            if key == "features" || records {
+                let items = map.next_value_seed(ListSeed {
                     convert: &mut *self.convert,
+                    records,
                 })?;
+                *(if records { &mut listed } else { &mut features }) = items;
             } else {
                 doc.insert(key, map.next_value()?);
             }
         }
-        Ok((doc, listed))
+        Ok((doc, features, listed))
     }
 }
 
-/// Reads a `features` member: an array is split feature by feature, `null` is no
-/// feature, anything else is noted as not an array.
-struct FeaturesSeed<'c, F> {
+/// Reads a list member: an array is split item by item (as features, or as plain records),
+/// `null` is no item, anything else is noted as not an array.
+struct ListSeed<'c, F> {
     convert: &'c mut F,
+    records: bool,
 }
 
-impl<'de, G, F: FnMut(Value) -> G> DeserializeSeed<'de> for FeaturesSeed<'_, F> {
+impl<'de, G, F: FnMut(Value) -> G> DeserializeSeed<'de> for ListSeed<'_, F> {
     type Value = Listed<G>;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
@@ -244,17 +299,21 @@ impl<'de, G, F: FnMut(Value) -> G> DeserializeSeed<'de> for FeaturesSeed<'_, F> 
     }
 }
 
-impl<'de, G, F: FnMut(Value) -> G> Visitor<'de> for FeaturesSeed<'_, F> {
+impl<'de, G, F: FnMut(Value) -> G> Visitor<'de> for ListSeed<'_, F> {
     type Value = Listed<G>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an array of GeoJSON features")
+        f.write_str("an array of GeoJSON features or records")
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
         while let Some(v) = seq.next_element::<Value>()? {
-            items.push(split(v, self.convert));
+            items.push(if self.records {
+                record(v)
+            } else {
+                split(v, self.convert)
+            });
         }
         Ok(Listed::Array(items))
     }
@@ -286,6 +345,17 @@ impl<'de, G, F: FnMut(Value) -> G> Visitor<'de> for FeaturesSeed<'_, F> {
 
     fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
         Ok(Listed::NotArray)
+    }
+}
+
+/// A plain record: its object is its properties, with no geometry.
+fn record<G>(v: Value) -> Result<RawFeature<G>, String> {
+    match v {
+        Value::Object(properties) => Ok(RawFeature {
+            properties,
+            geometry: None,
+        }),
+        _ => Err("is not a JSON object".into()),
     }
 }
 
@@ -379,6 +449,49 @@ mod tests {
             features(r#"{"type":"FeatureCollection","features":{"a":1}}"#),
             Err(IngestError::Format(m)) if m.contains("not an array")
         ));
+    }
+
+    #[test]
+    fn records_come_from_an_array_or_a_named_list_and_only_when_asked() {
+        let (items, doc) = records(
+            r#"{"TotalCount":2,"result":[{"id":1},7],"x":null}"#,
+            "Result",
+        )
+        .unwrap();
+        assert_eq!(items.len(), 2);
+        assert_eq!(
+            text(&items[0].as_ref().unwrap().properties["id"]).as_deref(),
+            Some("1")
+        );
+        assert_eq!(
+            items[1].as_ref().err().map(String::as_str),
+            Some("is not a JSON object")
+        );
+        assert_eq!(doc["TotalCount"], 2);
+        assert!(!doc.contains_key("result"));
+        let (items, doc) = records(r#" [{"id":1},{"id":2}]"#, "Result").unwrap();
+        assert_eq!((items.len(), doc.len()), (2, 0));
+        // A FeatureCollection is still read as features.
+        let (items, _) = records(
+            r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":3},"geometry":{"type":"Point","coordinates":[1,2]}}]}"#,
+            "Result",
+        )
+        .unwrap();
+        assert!(items[0].as_ref().unwrap().geometry.is_some());
+        for (bad, says) in [
+            (r#"{"Result":{"id":1}}"#, "\"Result\" is not an array"),
+            (
+                r#"{"TotalCount":0}"#,
+                "none of \"type\", \"features\" or \"Result\"",
+            ),
+            ("[1, 2", "EOF"),
+        ] {
+            let err = records(bad, "Result").err().unwrap().to_string();
+            assert!(err.contains(says), "{bad}: {err}");
+        }
+        // The GeoJSON readers do not take records.
+        assert!(features(r#"[{"id":1}]"#).is_err());
+        assert!(features(r#"{"Result":[{"id":1}]}"#).is_err());
     }
 
     #[test]

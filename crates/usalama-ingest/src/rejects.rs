@@ -99,15 +99,25 @@ pub fn write_csv_rejects<R: Read, W: Write>(
     Ok(lines)
 }
 
-/// Writes the rejects of a GeoJSON import: `row`, `field`, `reason`, `feature`.
+/// Writes the rejects of a JSON import: `row`, `field`, `reason`, `feature` (the rejected
+/// GeoJSON feature or record, from a FeatureCollection's `features`, a UCDP API page's
+/// `Result` or a top-level array).
 pub fn write_geojson_rejects<W: Write>(
     json: &str,
     problems: &[Problem],
     out: W,
 ) -> Result<u64, IngestError> {
+    let json = json.strip_prefix('\u{feff}').unwrap_or(json);
     let doc: serde_json::Value =
         serde_json::from_str(json).map_err(|e| IngestError::Json(e.to_string()))?;
-    let features = doc.get("features").and_then(|f| f.as_array());
+    let features = match &doc {
+        serde_json::Value::Array(items) => Some(items),
+        serde_json::Value::Object(members) => members
+            .get("features")
+            .or_else(|| crate::json::get_ci(members, "Result"))
+            .and_then(|f| f.as_array()),
+        _ => None,
+    };
     let mut w = csv::Writer::from_writer(out);
     w.write_record(["row", "field", "reason", "feature"])
         .map_err(write_err)?;

@@ -774,19 +774,35 @@ fn geometry_point(g: serde_json::Value) -> Result<(f64, f64), String> {
     }
 }
 
-/// Reads a GED GeoJSON FeatureCollection (UCDP's GeoJSON export): properties as in the CSV,
-/// the point from the Point geometry (or `latitude`/`longitude` properties). Feature `n`
-/// is row `n + 1` in problems. A required property absent from every feature is an
-/// [`IngestError::MissingColumns`].
-pub fn read_ged_geojson(
+/// GED events read from a JSON file ([`read_ged_json`]).
+#[derive(Debug)]
+pub struct GedJson {
+    /// Each record's event, or the problem that rejects it.
+    pub rows: Vec<Result<ImportRow, Problem>>,
+    /// Said when the file is one page of a longer answer of the UCDP API.
+    pub note: Option<String>,
+}
+
+/// Reads GED events from JSON in any of the shapes UCDP and analysts' tools give them:
+/// - UCDP's GeoJSON export, a FeatureCollection whose properties are as in the CSV and
+///   whose point is the Point geometry (or the `latitude`/`longitude` properties);
+/// - a page of the UCDP API (`/api/gedevents/VERSION`): `{"TotalCount": …,
+///   "NextPageUrl": …, "Result": [{"id": …, "relid": …, …}]}`;
+/// - a JSON array of such records (R's `jsonlite`, pandas' `orient="records"`).
+///
+/// Record `n` is row `n + 1` in problems. A required property absent from every record is
+/// an [`IngestError::MissingColumns`].
+pub fn read_ged_json(
     json: &str,
     taxonomy: &Taxonomy,
     now: DateTime<Utc>,
-) -> Result<Vec<Result<ImportRow, Problem>>, IngestError> {
-    let features = json::features(json)?;
+) -> Result<GedJson, IngestError> {
+    let (features, doc) = json::records(json, "Result")?;
     if !features.is_empty() {
         let mut present = [false; N];
+        let mut points = false;
         for f in features.iter().flatten() {
+            points |= f.geometry.is_some();
             for &c in Col::ALL {
                 if !present[c.index()]
                     && c.aliases()
@@ -797,13 +813,14 @@ pub fn read_ged_geojson(
                 }
             }
         }
-        let missing = missing_required(|c| present[c.index()], false);
+        let missing = missing_required(|c| present[c.index()], !points);
         if !missing.is_empty() {
             return Err(IngestError::MissingColumns(missing));
         }
     }
+    let note = api_page_note(&doc, features.len());
     let mut actors = ActorCache::default();
-    Ok(features
+    let rows = features
         .into_iter()
         .enumerate()
         .map(|(i, f)| {
@@ -813,7 +830,30 @@ pub fn read_ged_geojson(
             let vals = Row::from_json(&f.properties);
             map_row(row, &vals, point, taxonomy, now, &mut actors)
         })
-        .collect())
+        .collect();
+    Ok(GedJson { rows, note })
+}
+
+/// What to say when a UCDP API page (`doc`, its members but the records) holds fewer than
+/// the answer's `TotalCount` events: the API gives at most 1,000 a page.
+fn api_page_note(doc: &serde_json::Map<String, serde_json::Value>, held: usize) -> Option<String> {
+    let total = json::get_ci(doc, "TotalCount")?.as_u64()?;
+    if total <= held as u64 {
+        return None;
+    }
+    let pages = json::get_ci(doc, "TotalPages")
+        .and_then(serde_json::Value::as_u64)
+        .map(|p| format!(" in {p} pages"))
+        .unwrap_or_default();
+    let next = json::get_ci(doc, "NextPageUrl")
+        .and_then(json::text)
+        .map(|u| format!("; the next page is {u}"))
+        .unwrap_or_default();
+    Some(format!(
+        "this file is one page of the UCDP API's answer: it holds {held} of its {total} \
+         events{pages}{next}. Save each page and import each file; events already imported \
+         are not added twice"
+    ))
 }
 
 #[cfg(test)]
@@ -1204,7 +1244,7 @@ mod tests {
           {"type":"Feature","properties":{"id":2,"type_of_violence":1,"date_start":"2020-01-01","best":2},"geometry":{"type":"LineString","coordinates":[[1,2],[3,4]]}},
           {"type":"Feature","properties":{"id":3,"type_of_violence":2,"date_start":"2020-01-01","best":0,"latitude":1.5,"longitude":2.5},"geometry":null}
         ]}"#;
-        let rows = read_ged_geojson(json, &taxonomy(), now()).unwrap();
+        let rows = read_ged_json(json, &taxonomy(), now()).unwrap().rows;
         let e = &rows[0].as_ref().unwrap().event;
         assert_eq!(e.data.point.map(|p| (p.lat(), p.lon())), Some((5.25, 20.5)));
         assert_eq!(e.data.source_codes.get("relid"), Some("0"));
@@ -1213,8 +1253,13 @@ mod tests {
         let e = &rows[2].as_ref().unwrap().event;
         assert_eq!(e.data.point.map(|p| (p.lat(), p.lon())), Some((1.5, 2.5)));
         assert!(matches!(
-            read_ged_geojson(r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":1},"geometry":null}]}"#, &taxonomy(), now()),
+            read_ged_json(r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":1},"geometry":{"type":"Point","coordinates":[1,2]}}]}"#, &taxonomy(), now()),
             Err(IngestError::MissingColumns(m)) if m == ["type_of_violence", "date_start", "best"]
+        ));
+        // Without any geometry, the coordinates' properties are required too.
+        assert!(matches!(
+            read_ged_json(r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":1},"geometry":null}]}"#, &taxonomy(), now()),
+            Err(IngestError::MissingColumns(m)) if m == ["type_of_violence", "date_start", "best", "latitude", "longitude"]
         ));
     }
 

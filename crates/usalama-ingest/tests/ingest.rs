@@ -9,7 +9,7 @@ use std::time::Instant;
 use usalama_domain::{AdminLevel, GeoPoint, Locality, LocalityCode, LocationPrecision, Taxonomy};
 use usalama_ingest::gazetteer::{Gazetteer, MatchKind};
 use usalama_ingest::{
-    parse_taxonomy, read_boundaries, read_ged_csv, read_ged_geojson, BoundaryFields, ImportRow,
+    parse_taxonomy, read_boundaries, read_ged_csv, read_ged_json, BoundaryFields, ImportRow,
     ImportedEvent, IngestError, Placer, Problem, DEFAULT_TAXONOMY,
 };
 
@@ -61,8 +61,11 @@ fn split(rows: Vec<Result<ImportRow, Problem>>) -> (Vec<ImportedEvent>, Vec<Prob
 }
 
 fn car_events() -> Vec<ImportedEvent> {
-    let (events, problems) =
-        split(read_ged_geojson(&read(CAR_EVENTS), &taxonomy(), now()).unwrap());
+    let (events, problems) = split(
+        read_ged_json(&read(CAR_EVENTS), &taxonomy(), now())
+            .unwrap()
+            .rows,
+    );
     assert!(problems.is_empty(), "{problems:?}");
     events
 }
@@ -222,6 +225,68 @@ fn global_csv_as_hdx_serves_it_imports_the_same_events() {
         panic!("not a format error");
     };
     assert!(msg.contains("`usalama import ucdp`"), "{msg}");
+}
+
+#[test]
+fn global_sample_as_ucdp_api_pages_and_a_json_array_imports_the_same_events() {
+    // The UCDP API's records: numbers as JSON numbers, dates with a time.
+    let original = read(GLOBAL_CSV);
+    let mut rdr = csv::Reader::from_reader(original.as_bytes());
+    let headers: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
+    let typed = |h: &str, v: &str| -> serde_json::Value {
+        if h.starts_with("date_") && v.len() == 10 {
+            return format!("{v}T00:00:00").into();
+        }
+        if let Ok(n) = v.parse::<i64>() {
+            if n.to_string() == v {
+                return n.into();
+            }
+        }
+        match v.parse::<f64>().ok().and_then(serde_json::Number::from_f64) {
+            Some(n) if n.to_string() == v => n.into(),
+            _ => v.into(),
+        }
+    };
+    let records: Vec<serde_json::Value> = rdr
+        .records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            headers
+                .iter()
+                .zip(rec.iter())
+                .map(|(h, v)| (h.clone(), typed(h, v)))
+                .collect::<serde_json::Map<_, _>>()
+                .into()
+        })
+        .collect();
+    assert!(records[0]["best"].is_number() && records[0]["latitude"].is_f64());
+    let (reference, _) = csv_events(&original);
+    let page = serde_json::json!({
+        "TotalCount": 1000, "TotalPages": 1, "PreviousPageUrl": "", "NextPageUrl": "",
+        "Result": records,
+    });
+    for text in [
+        page.to_string(),
+        serde_json::Value::from(records).to_string(),
+    ] {
+        let read = read_ged_json(&text, &taxonomy(), now()).unwrap();
+        assert_eq!(read.note, None);
+        let (events, problems) = split(read.rows);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(events, reference);
+    }
+    // One page of several says so.
+    let first = serde_json::json!({"TotalCount": 84713, "TotalPages": 85,
+        "NextPageUrl": "https://ucdpapi.pcr.uu.se/api/gedevents/25.1?pagesize=1000&page=1",
+        "Result": page["Result"]});
+    let note = read_ged_json(&first.to_string(), &taxonomy(), now())
+        .unwrap()
+        .note
+        .unwrap();
+    assert!(
+        note.contains("holds 1000 of its 84713 events in 85 pages; the next page is https://"),
+        "{note}"
+    );
 }
 
 #[test]

@@ -365,9 +365,10 @@ pub enum ImportCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
-    /// UCDP GED events, CSV or GeoJSON, any GED version.
+    /// UCDP GED events, any GED version: CSV, GeoJSON, a saved page of the UCDP API or a
+    /// JSON array of GED records.
     Ucdp {
-        /// The CSV or GeoJSON file.
+        /// The CSV or JSON file (JSON is recognised by its name or its first character).
         file: PathBuf,
         /// Where the data is.
         #[command(flatten)]
@@ -408,7 +409,8 @@ pub enum ImportCommand {
 /// An event file to import and how to read it.
 enum EventFile {
     UcdpCsv,
-    UcdpGeojson,
+    /// GeoJSON, a UCDP API page or an array of records.
+    UcdpJson,
     Acled,
     Hxl(String),
     Geojson(String),
@@ -418,6 +420,24 @@ fn import_error(path: &Path, e: std::io::Error) -> anyhow::Error {
     anyhow::Error::new(usalama_app::AppError::Import(
         usalama_ingest::IngestError::Read(format!("{}: {e}", path.display())),
     ))
+}
+
+/// Whether an event file is JSON: named `.json` or `.geojson`, or starting (after any
+/// byte-order mark and blanks) with `{` or `[`, which no CSV file does.
+fn is_json(file: &Path) -> bool {
+    use std::io::Read;
+    let named = file
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("geojson") || e.eq_ignore_ascii_case("json"));
+    let mut head = [0u8; 64];
+    let n = std::fs::File::open(file)
+        .and_then(|mut f| f.read(&mut head))
+        .unwrap_or(0);
+    let text = head[..n]
+        .strip_prefix(b"\xEF\xBB\xBF")
+        .unwrap_or(&head[..n]);
+    named || matches!(text.trim_ascii_start().first(), Some(b'{' | b'['))
 }
 
 /// The name of `input`'s rejects file: `INPUT.rejects.csv`.
@@ -451,7 +471,7 @@ fn import_events(app: &App, file: &Path, kind: EventFile) -> anyhow::Result<()> 
     let who = Principal::Operator;
     let json_text;
     let report: ImportReport = match &kind {
-        EventFile::UcdpGeojson | EventFile::Geojson(_) => {
+        EventFile::UcdpJson | EventFile::Geojson(_) => {
             json_text = read_file(file)?;
             let bar = crate::progress::Progress::rows();
             let mut tick = |n: u64| bar.rows_done(n);
@@ -459,7 +479,7 @@ fn import_events(app: &App, file: &Path, kind: EventFile) -> anyhow::Result<()> 
                 EventFile::Geojson(source) => {
                     app.import_events_geojson(&who, &json_text, source, &mut tick)
                 }
-                _ => app.import_ucdp_geojson(&who, &json_text, &mut tick),
+                _ => app.import_ucdp_json(&who, &json_text, &mut tick),
             };
             bar.finish();
             r?
@@ -480,6 +500,9 @@ fn import_events(app: &App, file: &Path, kind: EventFile) -> anyhow::Result<()> 
             r?
         }
     };
+    for note in &report.notes {
+        eprintln!("{}: {note}", file.display());
+    }
     for p in report.problems.iter().take(20) {
         eprintln!("{}: {p}", file.display());
     }
@@ -496,7 +519,7 @@ fn import_events(app: &App, file: &Path, kind: EventFile) -> anyhow::Result<()> 
         })?;
         let out = std::io::BufWriter::new(out);
         match &kind {
-            EventFile::UcdpGeojson | EventFile::Geojson(_) => {
+            EventFile::UcdpJson | EventFile::Geojson(_) => {
                 usalama_ingest::write_geojson_rejects(&json_text, &report.problems, out)?;
             }
             _ => {
@@ -937,11 +960,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             }
             ImportCommand::Ucdp { file, store } => {
                 let app = open_app(&s, &store, None)?;
-                let is_json = file.extension().and_then(|e| e.to_str()).is_some_and(|e| {
-                    e.eq_ignore_ascii_case("geojson") || e.eq_ignore_ascii_case("json")
-                });
-                let kind = if is_json {
-                    EventFile::UcdpGeojson
+                let kind = if is_json(&file) {
+                    EventFile::UcdpJson
                 } else {
                     EventFile::UcdpCsv
                 };

@@ -621,6 +621,61 @@ fn ucdp_import_writes_rejects_too() {
 }
 
 #[test]
+fn ucdp_api_page_is_read_whatever_its_name_with_its_rejects_and_a_note() {
+    // A page of the UCDP API saved by a browser under a name that says nothing: typed
+    // values, the events in `Result`, one of two pages.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("data");
+    let file = dir.path().join("gedevents-page1.txt");
+    let record = |id: u32, best: i64| {
+        format!(
+            r#"{{"id":{id},"relid":"SYR-2013-1-{id}","active_year":true,"type_of_violence":1,"side_a":"Government of Syria","side_a_new_id":118,"side_b":"Syrian insurgents","side_b_new_id":4456,"where_prec":1,"adm_1":"Idlib governorate","latitude":35.763369,"longitude":36.558974,"country":"Syria","date_prec":1,"date_start":"2013-01-03T00:00:00","date_end":"2013-01-03T00:00:00","best":{best},"low":{best},"high":{best}}}"#
+        )
+    };
+    std::fs::write(
+        &file,
+        format!(
+            r#"{{"TotalCount":3,"TotalPages":2,"PreviousPageUrl":"","NextPageUrl":"https://ucdpapi.pcr.uu.se/api/gedevents/25.1?pagesize=2&page=1","Result":[{},{}]}}"#,
+            record(300380, 2),
+            record(300381, -1)
+        ),
+    )
+    .unwrap();
+    let import = || {
+        run(&[
+            "import",
+            "ucdp",
+            file.to_str().unwrap(),
+            "--data-dir",
+            d.to_str().unwrap(),
+        ])
+    };
+    let out = import();
+    assert_eq!(
+        stdout(&out).trim(),
+        "imported 1, updated 0, unchanged 0, rejected 1",
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("holds 2 of its 3 events in 2 pages; the next page is https://"),
+        "{}",
+        stderr(&out)
+    );
+    let text = std::fs::read_to_string(dir.path().join("gedevents-page1.txt.rejects.csv")).unwrap();
+    let reject = text.lines().nth(1).unwrap();
+    assert!(
+        reject.starts_with("2,best,-1 is not a count of people") && reject.contains("300381"),
+        "{text}"
+    );
+    let again = import();
+    assert_eq!(
+        stdout(&again).trim(),
+        "imported 0, updated 0, unchanged 1, rejected 1"
+    );
+}
+
+#[test]
 fn vault_commands_key_file_audit_rotation_and_erasure() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");

@@ -365,6 +365,20 @@ impl App {
         Ok(r)
     }
 
+    /// Imports ACLED events from the JSON of ACLED's API (or an array of its records).
+    pub fn import_acled_json(
+        &self,
+        who: &Principal,
+        json: &str,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<ImportReport, AppError> {
+        self.require_importer(who)?;
+        let rows = usalama_ingest::read_acled_json(json, &self.taxonomy, self.now())?;
+        let r = self.store_events(rows.into_iter(), None, progress)?;
+        self.audit_import(who, "acled", &r)?;
+        Ok(r)
+    }
+
     /// Imports an HXL-tagged CSV of events, streaming; the events get `source` (e.g.
     /// `hxl`, or the name of the dataset).
     pub fn import_hxl_csv(

@@ -17,9 +17,12 @@
 //!
 //! `fatalities` is the best estimate of people killed; ACLED gives no range. Events get
 //! source `acled` and the external id `event_id_cnty`, so re-importing is idempotent.
+//!
+//! The same columns are read from the JSON of ACLED's API ([`read_acled_json`]).
 
 use crate::csvin::{self, CsvIn};
 use crate::imported::{ImportRow, PlaceHints};
+use crate::json;
 use crate::problem::{IngestError, Problem};
 use crate::text::{self, columns, DayOrder};
 use crate::ucdp::{truncate, ImportedEvent};
@@ -497,20 +500,7 @@ pub fn read_acled_csv<R: Read>(
         Some(Err(p)) => return Err(IngestError::Csv(p.reason)),
         None => Vec::new(),
     };
-    let idx: [Option<usize>; N] = csvin::index_columns(&headers, |i| Col::ALL[i].aliases());
-    let missing: Vec<String> = REQUIRED
-        .iter()
-        .filter(|c| idx[c.index()].is_none())
-        .map(|c| c.name().to_string())
-        .collect();
-    if !missing.is_empty() {
-        let found = csvin::Layout::of(&headers);
-        return Err(csvin::Layout::missing_columns(
-            found,
-            Some(csvin::Layout::Acled),
-            missing,
-        ));
-    }
+    let idx = index_columns(&headers)?;
     Ok(AcledRows {
         input,
         idx,
@@ -519,6 +509,110 @@ pub fn read_acled_csv<R: Read>(
         now,
         first: true,
     })
+}
+
+/// The index of each column in `headers`; a required column missing is an error naming
+/// it, or what the file is when its names are another layout's.
+fn index_columns(headers: &[String]) -> Result<[Option<usize>; N], IngestError> {
+    let idx: [Option<usize>; N] = csvin::index_columns(headers, |i| Col::ALL[i].aliases());
+    let missing: Vec<String> = REQUIRED
+        .iter()
+        .filter(|c| idx[c.index()].is_none())
+        .map(|c| c.name().to_string())
+        .collect();
+    if missing.is_empty() {
+        return Ok(idx);
+    }
+    let found = csvin::Layout::of(headers);
+    Err(csvin::Layout::missing_columns(
+        found,
+        Some(csvin::Layout::Acled),
+        missing,
+    ))
+}
+
+/// Reads ACLED events from the JSON of ACLED's API (`{"status": 200, "success": true,
+/// "count": …, "data": [{"event_id_cnty": …, "event_date": …, …}]}`) or a JSON array of
+/// such records: the export's columns, as text or numbers. Record `n` is row `n + 1` in
+/// problems. An answer that reports an error (`"success": false`) holds no events and is
+/// an [`IngestError::Format`] quoting it; a required column absent from every record is an
+/// [`IngestError::MissingColumns`]. All-numeric dates are read in one order for the whole
+/// file, as in the CSV.
+pub fn read_acled_json(
+    input: &str,
+    taxonomy: &Taxonomy,
+    now: DateTime<Utc>,
+) -> Result<Vec<Result<ImportRow, Problem>>, IngestError> {
+    let refused = |doc: &serde_json::Map<String, serde_json::Value>| {
+        let failed = json::get_ci(doc, "success") == Some(&serde_json::Value::Bool(false));
+        failed.then(|| {
+            let said = ["error", "messages", "message"]
+                .iter()
+                .find_map(|k| json::get_ci(doc, k).filter(|v| !v.is_null()))
+                .map(|v| format!(": {v}"))
+                .unwrap_or_default();
+            IngestError::Format(format!(
+                "this is an error answer of ACLED's API, not events{said}"
+            ))
+        })
+    };
+    let (records, doc) = match json::records(input, "data") {
+        Ok(r) => r,
+        Err(e) => {
+            // An error answer has no `data` list.
+            let doc = serde_json::from_str(input.trim_start_matches('\u{feff}')).ok();
+            return Err(doc.as_ref().and_then(refused).unwrap_or(e));
+        }
+    };
+    if let Some(e) = refused(&doc) {
+        return Err(e);
+    }
+    if records.is_empty() {
+        return Ok(Vec::new());
+    }
+    // The columns: every key any record has, once whatever its case.
+    let mut headers: Vec<String> = Vec::new();
+    for r in records.iter().flatten() {
+        for k in r.properties.keys() {
+            if !headers.iter().any(|h| h.eq_ignore_ascii_case(k)) {
+                headers.push(k.clone());
+            }
+        }
+    }
+    let idx = index_columns(&headers)?;
+    let cells = |props: &serde_json::Map<String, serde_json::Value>| -> Vec<String> {
+        headers
+            .iter()
+            .map(|h| {
+                json::get_ci(props, h)
+                    .and_then(json::text)
+                    .map(|t| t.into_owned())
+                    .unwrap_or_default()
+            })
+            .collect()
+    };
+    let mut votes = text::OrderVotes::default();
+    for r in records.iter().flatten() {
+        if let Some(d) = json::get_ci(&r.properties, "event_date").and_then(json::text) {
+            votes.add(&d);
+        }
+    }
+    let date_order = votes.order(DayOrder::DayFirst);
+    let has_ct = idx[Col::CivilianTargeting.index()].is_some();
+    Ok(records
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let row = i + 1;
+            let r = r.map_err(|reason| Problem::new(row, "record", reason))?;
+            let rec = cells(&r.properties);
+            let f = Fields {
+                row,
+                vals: csvin::cells(&rec, &idx),
+            };
+            map_row(&f, taxonomy, has_ct, date_order, now)
+        })
+        .collect())
 }
 
 #[cfg(test)]
@@ -551,6 +645,65 @@ mod tests {
             assert_eq!(p.row, 2);
             format!("{}: {}", p.field, p.reason)
         })
+    }
+
+    #[test]
+    fn the_apis_json_reads_as_the_export_csv() {
+        // ACLED's API answers with every value as text; numbers are taken as well.
+        let csv_text = format!("{HEADER}\n{GOOD}\n");
+        let mut rdr = csv::Reader::from_reader(csv_text.as_bytes());
+        let names: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
+        let rec = rdr.records().next().unwrap().unwrap();
+        let record: serde_json::Map<String, serde_json::Value> = names
+            .iter()
+            .zip(rec.iter())
+            .map(|(h, v)| match (h.as_str(), v.parse::<f64>()) {
+                ("latitude" | "fatalities", Ok(n)) => (h.clone(), serde_json::json!(n)),
+                _ => (h.clone(), v.into()),
+            })
+            .collect();
+        let answer = serde_json::json!({"status": 200, "success": true, "last_update": 7,
+            "count": 1, "messages": [], "data": [record, 5], "filename": "acled"});
+        let rows = read_acled_json(&answer.to_string(), &taxonomy(), now()).unwrap();
+        let from_csv: Vec<_> = read_acled_csv(csv_text.as_bytes(), &taxonomy(), now())
+            .unwrap()
+            .collect();
+        let (a, b) = (rows[0].as_ref().unwrap(), from_csv[0].as_ref().unwrap());
+        assert_eq!(a.event.data.id, b.event.data.id);
+        assert_eq!(a.event.data.point, b.event.data.point);
+        assert_eq!(a.event.data.casualties, b.event.data.casualties);
+        assert_eq!(a.event.data.source_codes, b.event.data.source_codes);
+        assert_eq!(a.event, b.event);
+        let p = rows[1].as_ref().unwrap_err();
+        assert_eq!((p.row, p.field.as_str()), (2, "record"));
+        // A bare array of records too.
+        let array = serde_json::Value::from(vec![answer["data"][0].clone()]).to_string();
+        assert_eq!(
+            read_acled_json(&array, &taxonomy(), now()).unwrap().len(),
+            1
+        );
+    }
+
+    #[test]
+    fn an_error_answer_of_the_api_is_not_taken_for_no_events() {
+        for answer in [
+            r#"{"status":403,"success":false,"error":[{"status":403,"message":"Access denied"}]}"#,
+            r#"{"status":200,"success":false,"messages":["Invalid key"],"data":[]}"#,
+        ] {
+            let e = read_acled_json(answer, &taxonomy(), now())
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("error answer of ACLED's API"), "{e}");
+            assert!(
+                e.contains("Access denied") || e.contains("Invalid key"),
+                "{e}"
+            );
+        }
+        let e = read_acled_json(r#"{"data":[{"event_id_cnty":"X1"}]}"#, &taxonomy(), now())
+            .unwrap_err();
+        assert!(
+            matches!(e, IngestError::MissingColumns(m) if m.contains(&"event_date".to_string()))
+        );
     }
 
     #[test]

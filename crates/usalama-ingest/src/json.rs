@@ -39,9 +39,9 @@ pub(crate) fn features_with<G>(
 
 /// Records of a JSON document that is a GeoJSON FeatureCollection or Feature, a JSON array
 /// of objects, or an object without a `type` whose `list` member (any ASCII case) is such
-/// an array, as the UCDP API's page holds its events in `Result`. A plain record's object
-/// is its properties, with no geometry. Also returns the document's other members (none
-/// for an array).
+/// an array, as the UCDP API's page holds its events in `Result` and ACLED's API answer in
+/// `data`. A plain record's object is its properties, with no geometry. Also returns the
+/// document's other members (none for an array).
 pub(crate) fn records(json: &str, list: &str) -> Result<Items, IngestError> {
     read_doc(json, Some(list), |g| g)
 }

@@ -32,7 +32,7 @@ mod csvin;
 mod json;
 mod text;
 
-pub use acled::read_acled_csv;
+pub use acled::{read_acled_csv, read_acled_json};
 pub use alert_rules::{parse_alert_rules, AlertRules, DEFAULT_ALERT_RULES};
 pub use boundaries::{read_boundaries, BoundaryFeature, BoundaryFields, BoundarySet};
 pub use csvin::not_text;

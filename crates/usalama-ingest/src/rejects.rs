@@ -101,7 +101,7 @@ pub fn write_csv_rejects<R: Read, W: Write>(
 
 /// Writes the rejects of a JSON import: `row`, `field`, `reason`, `feature` (the rejected
 /// GeoJSON feature or record, from a FeatureCollection's `features`, a UCDP API page's
-/// `Result` or a top-level array).
+/// `Result`, an ACLED API answer's `data` or a top-level array).
 pub fn write_geojson_rejects<W: Write>(
     json: &str,
     problems: &[Problem],
@@ -115,6 +115,7 @@ pub fn write_geojson_rejects<W: Write>(
         serde_json::Value::Object(members) => members
             .get("features")
             .or_else(|| crate::json::get_ci(members, "Result"))
+            .or_else(|| crate::json::get_ci(members, "data"))
             .and_then(|f| f.as_array()),
         _ => None,
     };

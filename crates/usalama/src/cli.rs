@@ -374,9 +374,10 @@ pub enum ImportCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
-    /// ACLED export CSV (current or older layout, UTF-8 or Latin-1).
+    /// ACLED events: the export CSV (current or older layout, UTF-8 or Latin-1) or the
+    /// JSON of ACLED's API.
     Acled {
-        /// The CSV file.
+        /// The CSV or JSON file (JSON is recognised by its name or its first character).
         file: PathBuf,
         /// Where the data is.
         #[command(flatten)]
@@ -412,6 +413,8 @@ enum EventFile {
     /// GeoJSON, a UCDP API page or an array of records.
     UcdpJson,
     Acled,
+    /// The JSON of ACLED's API, or an array of its records.
+    AcledJson,
     Hxl(String),
     Geojson(String),
 }
@@ -471,7 +474,7 @@ fn import_events(app: &App, file: &Path, kind: EventFile) -> anyhow::Result<()> 
     let who = Principal::Operator;
     let json_text;
     let report: ImportReport = match &kind {
-        EventFile::UcdpJson | EventFile::Geojson(_) => {
+        EventFile::UcdpJson | EventFile::AcledJson | EventFile::Geojson(_) => {
             json_text = read_file(file)?;
             let bar = crate::progress::Progress::rows();
             let mut tick = |n: u64| bar.rows_done(n);
@@ -479,6 +482,7 @@ fn import_events(app: &App, file: &Path, kind: EventFile) -> anyhow::Result<()> 
                 EventFile::Geojson(source) => {
                     app.import_events_geojson(&who, &json_text, source, &mut tick)
                 }
+                EventFile::AcledJson => app.import_acled_json(&who, &json_text, &mut tick),
                 _ => app.import_ucdp_json(&who, &json_text, &mut tick),
             };
             bar.finish();
@@ -519,7 +523,7 @@ fn import_events(app: &App, file: &Path, kind: EventFile) -> anyhow::Result<()> 
         })?;
         let out = std::io::BufWriter::new(out);
         match &kind {
-            EventFile::UcdpJson | EventFile::Geojson(_) => {
+            EventFile::UcdpJson | EventFile::AcledJson | EventFile::Geojson(_) => {
                 usalama_ingest::write_geojson_rejects(&json_text, &report.problems, out)?;
             }
             _ => {
@@ -969,7 +973,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             }
             ImportCommand::Acled { file, store } => {
                 let app = open_app(&s, &store, None)?;
-                import_events(&app, &file, EventFile::Acled)
+                let kind = if is_json(&file) {
+                    EventFile::AcledJson
+                } else {
+                    EventFile::Acled
+                };
+                import_events(&app, &file, kind)
             }
             ImportCommand::Hxl {
                 file,

@@ -433,6 +433,31 @@ fn acled_import_of_1000_rows_with_one_bad_row_imports_999_and_writes_the_rejects
         stderr(&mended)
     );
 
+    // The same events as ACLED's API answers them (all values text): the same events.
+    let csv_text = acled_csv(1000, 0);
+    let mut lines = csv_text.lines();
+    let names: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let data: Vec<serde_json::Value> = lines
+        .map(|l| {
+            names
+                .iter()
+                .zip(l.split(','))
+                .map(|(n, v)| (n.to_string(), serde_json::Value::from(v)))
+                .collect::<serde_json::Map<_, _>>()
+                .into()
+        })
+        .collect();
+    let api = dir.path().join("acled-api.json");
+    let answer = serde_json::json!({"status": 200, "success": true, "count": 1000, "data": data});
+    std::fs::write(&api, answer.to_string()).unwrap();
+    let out = run(&["import", "acled", api.to_str().unwrap(), "--data-dir", d]);
+    assert_eq!(
+        stdout(&out).trim(),
+        "imported 0, updated 0, unchanged 1000, rejected 0",
+        "{}",
+        stderr(&out)
+    );
+
     // A fatal problem imports nothing and writes no rejects file.
     let broken = dir.path().join("broken.csv");
     std::fs::write(&broken, "event_id_cnty,event_date\nX1,2023-01-01\n").unwrap();

@@ -856,6 +856,81 @@ fn find_header<R: Read>(input: &mut CsvIn<R>) -> Result<(HxlHeader, Option<Layou
     })
 }
 
+/// HXL's JSON forms (as the HXL Proxy and `libhxl` write them) as CSV bytes for
+/// [`read_hxl_csv`], so that every rule of the CSV reader applies:
+/// - an array of arrays (`.json`): any text header rows, the hashtag row, then the data,
+///   row for row;
+/// - an array of objects keyed by hashtag (`.objects.json`): the keys become the hashtag
+///   row (row 1), each object a row after it.
+///
+/// A value is written as its text (numbers and booleans as JSON writes them, `null` as an
+/// empty cell); an array or object inside a cell is refused, naming its row.
+pub fn hxl_json_to_csv(json: &str) -> Result<Vec<u8>, IngestError> {
+    use serde_json::Value;
+    let json = json.strip_prefix('\u{feff}').unwrap_or(json);
+    let doc: Value = serde_json::from_str(json).map_err(|e| IngestError::Json(e.to_string()))?;
+    let Value::Array(rows) = doc else {
+        return Err(IngestError::Format(
+            "HXL JSON is an array of rows (arrays) or of objects keyed by hashtag; this file \
+             is a JSON object or value"
+                .into(),
+        ));
+    };
+    let cell = |v: &Value, row: usize| match v {
+        Value::Array(_) | Value::Object(_) => Err(IngestError::Format(format!(
+            "row {row}: a cell holds a JSON {}, not a value",
+            if v.is_array() { "array" } else { "object" }
+        ))),
+        v => Ok(crate::json::text(v)
+            .map(|t| t.into_owned())
+            .unwrap_or_default()),
+    };
+    let mut out = csv::WriterBuilder::new()
+        .flexible(true)
+        .from_writer(Vec::new());
+    let write_err = |e: csv::Error| IngestError::Read(e.to_string());
+    if rows.iter().any(Value::is_object) {
+        let mut tags: Vec<&str> = Vec::new();
+        for r in &rows {
+            for k in r.as_object().into_iter().flat_map(|o| o.keys()) {
+                if !tags.contains(&k.as_str()) {
+                    tags.push(k);
+                }
+            }
+        }
+        out.write_record(&tags).map_err(write_err)?;
+        for (i, r) in rows.iter().enumerate() {
+            let Value::Object(o) = r else {
+                return Err(IngestError::Format(format!(
+                    "row {}: not an object like the other rows",
+                    i + 2
+                )));
+            };
+            let cells = tags
+                .iter()
+                .map(|t| o.get(*t).map_or(Ok(String::new()), |v| cell(v, i + 2)))
+                .collect::<Result<Vec<_>, _>>()?;
+            out.write_record(&cells).map_err(write_err)?;
+        }
+    } else {
+        for (i, r) in rows.iter().enumerate() {
+            let Value::Array(values) = r else {
+                return Err(IngestError::Format(format!(
+                    "row {}: not an array like the other rows",
+                    i + 1
+                )));
+            };
+            let cells = values
+                .iter()
+                .map(|v| cell(v, i + 1))
+                .collect::<Result<Vec<_>, _>>()?;
+            out.write_record(&cells).map_err(write_err)?;
+        }
+    }
+    out.into_inner()
+        .map_err(|e| IngestError::Read(e.to_string()))
+}
+
 /// Reads only the hashtag row of an HXL file (for inspection and tests).
 pub fn read_hxl_header<R: Read>(reader: R) -> Result<HxlHeader, IngestError> {
     find_header(&mut CsvIn::open(reader)?).map(|(header, _)| header)
@@ -1378,6 +1453,48 @@ mod tests {
             .collect();
         assert_eq!(acled.len(), 1);
         assert!(acled[0].is_ok(), "{:?}", acled[0]);
+    }
+
+    #[test]
+    fn hxl_json_reads_as_the_same_csv() {
+        let csv_text = "Incidents,,\n#date,#event+type,#affected+killed,#adm1+name\n2023-05-02,Battles,3,Ouham\n2023-05-03,\"Violence against civilians\",0,\"Nana, Mambéré\"\n";
+        let arrays = r##"[["Incidents",null,null],["#date","#event+type","#affected+killed","#adm1+name"],
+            ["2023-05-02","Battles",3,"Ouham"],["2023-05-03","Violence against civilians",0,"Nana, Mambéré"]]"##;
+        let objects = r##"[{"#date":"2023-05-02","#event+type":"Battles","#affected+killed":3,"#adm1+name":"Ouham"},
+            {"#date":"2023-05-03","#event+type":"Violence against civilians","#affected+killed":"0","#adm1+name":"Nana, Mambéré"}]"##;
+        let events = |bytes: &[u8]| -> Vec<_> {
+            read_hxl_csv(bytes, &taxonomy(), "hxl", now())
+                .unwrap()
+                .map(|r| r.unwrap().event)
+                .collect()
+        };
+        let reference = events(csv_text.as_bytes());
+        assert_eq!(reference.len(), 2);
+        assert_eq!(events(&hxl_json_to_csv(arrays).unwrap()), reference);
+        assert_eq!(events(&hxl_json_to_csv(objects).unwrap()), reference);
+        // Rows keep their numbers: the second data row of the arrays is row 4.
+        let bad = arrays.replace("\"2023-05-03\"", "\"2023-13-45\"");
+        let rows: Vec<_> = read_hxl_csv(
+            &hxl_json_to_csv(&bad).unwrap()[..],
+            &taxonomy(),
+            "hxl",
+            now(),
+        )
+        .unwrap()
+        .collect();
+        assert_eq!(rows[1].as_ref().unwrap_err().row, 4);
+        for (doc, says) in [
+            (r##"{"#date":"2023-05-02"}"##, "array of rows"),
+            (
+                r##"[{"#date":["2023-05-02"]}]"##,
+                "row 2: a cell holds a JSON array",
+            ),
+            (r##"[["#date"],{"#date":"x"}]"##, "row 2: not an object"),
+            (r##"[["#date"],"x"]"##, "row 2: not an array"),
+        ] {
+            let e = hxl_json_to_csv(doc).unwrap_err().to_string();
+            assert!(e.contains(says), "{doc}: {e}");
+        }
     }
 
     #[test]

@@ -39,7 +39,7 @@ pub use csvin::not_text;
 pub use export::{EventWriter, ExportFormat, ExportPlace, ExportRecord};
 pub use gazetteer::{Gazetteer, MatchKind, PlaceMatch, Resolution};
 pub use geojson_events::read_events_geojson;
-pub use hxl::read_hxl_csv;
+pub use hxl::{hxl_json_to_csv, read_hxl_csv};
 pub use imported::{ImportRow, PlaceHints};
 pub use json::not_geojson;
 pub use placement::Placer;

@@ -383,9 +383,10 @@ pub enum ImportCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
-    /// HXL-tagged CSV of events (#date, #event+type, #geo+lat, #adm1+code, …).
+    /// HXL-tagged events (#date, #event+type, #geo+lat, #adm1+code, …): CSV, or HXL's JSON
+    /// (an array of rows, or of objects keyed by hashtag, as the HXL Proxy writes them).
     Hxl {
-        /// The CSV file.
+        /// The CSV or JSON file (JSON is recognised by its name or its first character).
         file: PathBuf,
         /// The source name the events get (lowercase letters, digits, - and _).
         #[arg(long, default_value = "hxl")]
@@ -473,6 +474,14 @@ fn open_rejects(input: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {
 fn import_events(app: &App, file: &Path, kind: EventFile) -> anyhow::Result<()> {
     let who = Principal::Operator;
     let json_text;
+    // HXL's JSON forms are read as the CSV they hold.
+    let hxl_csv = match &kind {
+        EventFile::Hxl(_) if is_json(file) => {
+            let json = read_file(file)?;
+            Some(usalama_ingest::hxl_json_to_csv(&json).map_err(usalama_app::AppError::Import)?)
+        }
+        _ => None,
+    };
     let report: ImportReport = match &kind {
         EventFile::UcdpJson | EventFile::AcledJson | EventFile::Geojson(_) => {
             json_text = read_file(file)?;
@@ -490,10 +499,16 @@ fn import_events(app: &App, file: &Path, kind: EventFile) -> anyhow::Result<()> 
         }
         EventFile::UcdpCsv | EventFile::Acled | EventFile::Hxl(_) => {
             json_text = String::new();
-            let f = std::fs::File::open(file).map_err(|e| import_error(file, e))?;
-            let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+            let (input, len): (Box<dyn std::io::Read + Send>, u64) = match &hxl_csv {
+                Some(bytes) => (Box::new(&bytes[..]), bytes.len() as u64),
+                None => {
+                    let f = std::fs::File::open(file).map_err(|e| import_error(file, e))?;
+                    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+                    (Box::new(std::io::BufReader::new(f)), len)
+                }
+            };
             let bar = crate::progress::Progress::bytes(len);
-            let mut reader = bar.wrap(std::io::BufReader::new(f));
+            let mut reader = bar.wrap(input);
             let mut tick = |n: u64| bar.rows_done(n);
             let r = match &kind {
                 EventFile::Acled => app.import_acled_csv(&who, &mut reader, &mut tick),
@@ -532,13 +547,13 @@ fn import_events(app: &App, file: &Path, kind: EventFile) -> anyhow::Result<()> 
                 } else {
                     RejectsLayout::Csv
                 };
-                let input = std::fs::File::open(file).map_err(|e| import_error(file, e))?;
-                usalama_ingest::write_csv_rejects(
-                    std::io::BufReader::new(input),
-                    layout,
-                    &report.problems,
-                    out,
-                )?;
+                let input: Box<dyn std::io::Read> = match &hxl_csv {
+                    Some(bytes) => Box::new(&bytes[..]),
+                    None => Box::new(std::io::BufReader::new(
+                        std::fs::File::open(file).map_err(|e| import_error(file, e))?,
+                    )),
+                };
+                usalama_ingest::write_csv_rejects(input, layout, &report.problems, out)?;
             }
         }
         eprintln!("rejected rows written to {}", path.display());

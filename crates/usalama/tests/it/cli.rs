@@ -701,6 +701,41 @@ fn ucdp_api_page_is_read_whatever_its_name_with_its_rejects_and_a_note() {
 }
 
 #[test]
+fn hxl_json_from_the_hxl_proxy_imports_with_its_rejects() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("data");
+    let d = d.to_str().unwrap();
+    // The HXL Proxy's `.objects.json`: one object per row, keyed by hashtag.
+    let file = dir.path().join("incidents.objects.json");
+    std::fs::write(
+        &file,
+        r##"[{"#date":"2023-05-02","#event+type":"Battles","#affected+killed":3,"#geo+lat":4.4,"#geo+lon":18.5,"#event+id":"A1"},
+             {"#date":"2023-05-03","#event+type":"Battles","#affected+killed":-1,"#geo+lat":4.4,"#geo+lon":18.5,"#event+id":"A2"}]"##,
+    )
+    .unwrap();
+    let f = file.to_str().unwrap();
+    let out = run(&["import", "hxl", f, "--data-dir", d]);
+    assert_eq!(
+        stdout(&out).trim(),
+        "imported 1, updated 0, unchanged 0, rejected 1",
+        "{}",
+        stderr(&out)
+    );
+    // The rejects file is CSV with the hashtag row, the rejected row under it (row 3).
+    let text =
+        std::fs::read_to_string(dir.path().join("incidents.objects.json.rejects.csv")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].contains("#event+type"), "{text}");
+    assert!(lines[1].starts_with("3,#affected+killed,"), "{text}");
+    assert!(lines[1].contains("A2"), "{text}");
+    let again = run(&["import", "hxl", f, "--data-dir", d]);
+    assert_eq!(
+        stdout(&again).trim(),
+        "imported 0, updated 0, unchanged 1, rejected 1"
+    );
+}
+
+#[test]
 fn vault_commands_key_file_audit_rotation_and_erasure() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");

@@ -1,13 +1,15 @@
 //! Property tests: arbitrary bytes and arbitrary CSV-like text fed to every CSV reader
-//! (UCDP GED, ACLED, HXL), to the GeoJSON event reader and to the rejects writer never
-//! make them panic; each row ends as an event or a problem naming its row.
+//! (UCDP GED, ACLED, HXL), to the JSON readers (GeoJSON events, GED and ACLED records,
+//! HXL JSON) and to the rejects writers never make them panic; each row ends as an event
+//! or a problem naming its row.
 
 use chrono::{DateTime, Utc};
 use proptest::prelude::*;
 use usalama_domain::Taxonomy;
 use usalama_ingest::{
-    parse_taxonomy, read_acled_csv, read_events_geojson, read_ged_csv, read_hxl_csv,
-    write_csv_rejects, Problem, RejectsLayout, DEFAULT_TAXONOMY,
+    hxl_json_to_csv, parse_taxonomy, read_acled_csv, read_acled_json, read_events_geojson,
+    read_ged_csv, read_ged_json, read_hxl_csv, write_csv_rejects, write_geojson_rejects, Problem,
+    RejectsLayout, DEFAULT_TAXONOMY,
 };
 
 fn taxonomy() -> Taxonomy {
@@ -127,5 +129,60 @@ proptest! {
         ]});
         let rows = read_events_geojson(&doc.to_string(), &taxonomy(), "geojson", now());
         prop_assert!(rows.map(|r| r.len() == 1).unwrap_or(false));
+    }
+
+    #[test]
+    fn json_records_never_panic(
+        names in prop::collection::vec(header_cell(), 0..8),
+        rows in prop::collection::vec(prop::collection::vec(cell(), 0..8), 0..6),
+        numbers in any::<bool>(),
+        s in "\\PC{0,200}",
+    ) {
+        // Records made of the readers' own names and values, as text or as numbers.
+        let records: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|r| {
+                names
+                    .iter()
+                    .zip(r)
+                    .map(|(n, v)| {
+                        let v = match v.parse::<f64>().ok().filter(|_| numbers) {
+                            Some(x) => serde_json::json!(x),
+                            None => serde_json::json!(v),
+                        };
+                        (n.trim_start_matches('#').to_string(), v)
+                    })
+                    .collect::<serde_json::Map<_, _>>()
+                    .into()
+            })
+            .collect();
+        let problems = vec![Problem::new(1, "x", "y"), Problem::new(9, "x", "y")];
+        for doc in [
+            serde_json::json!({"TotalCount": 9, "Result": records}).to_string(),
+            serde_json::json!({"success": true, "data": records}).to_string(),
+            serde_json::Value::from(records.clone()).to_string(),
+            s.clone(),
+        ] {
+            if let Ok(read) = read_ged_json(&doc, &taxonomy(), now()) {
+                check_rows(read.rows.into_iter());
+            }
+            if let Ok(rows) = read_acled_json(&doc, &taxonomy(), now()) {
+                check_rows(rows.into_iter());
+            }
+            let _ = write_geojson_rejects(&doc, &problems, Vec::new());
+        }
+        // HXL JSON: the rows as arrays (the names as the hashtag row) and as objects.
+        let objects: Vec<serde_json::Map<String, serde_json::Value>> = rows
+            .iter()
+            .map(|r| names.iter().cloned().zip(r.iter().map(|v| v.clone().into())).collect())
+            .collect();
+        let arrays: Vec<Vec<String>> = std::iter::once(names).chain(rows).collect();
+        for doc in [serde_json::json!(arrays).to_string(), serde_json::json!(objects).to_string(), s] {
+            if let Ok(csv) = hxl_json_to_csv(&doc) {
+                if let Ok(rows) = read_hxl_csv(&csv[..], &taxonomy(), "hxl", now()) {
+                    check_rows(rows);
+                }
+            }
+        }
     }
 }

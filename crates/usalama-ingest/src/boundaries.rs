@@ -3,7 +3,8 @@
 //! (`shapeID`, `shapeName`, `shapeISO`, `shapeGroup`), GADM (`GID_1`, `NAME_1`,
 //! `VARNAME_1`) and MIMU (`ST`/`ST_PCODE`, `DT`/`DT_PCODE`, `TS`/`TS_PCODE`, `ST_MMR4`;
 //! the country from the ISO 3166-1 alpha-3 code its P-codes begin with), detected from the
-//! property names, or named explicitly through [`BoundaryFields`].
+//! property names, or named explicitly through [`BoundaryFields`]. geoBoundaries CGAZ's
+//! `shapeID`, a bare number, is qualified by its country and level (`TCD-ADM1-1000`).
 //!
 //! Each Polygon or MultiPolygon feature becomes a [`Locality`] of the requested level, its
 //! parent's code kept aside for the caller to link (parents may come from another file).
@@ -604,6 +605,24 @@ fn check_degrees(features: &[Result<Feature, String>]) -> Result<(), IngestError
     }
 }
 
+/// The code of a feature whose geoBoundaries `shapeID` is a bare number, as in CGAZ (the
+/// global files of all countries, whose `shapeID` numbers the features of one file: the
+/// ADM1 and ADM2 files both have a 1000): the number qualified by the feature's country
+/// (`shapeGroup`) and level, `TCD-ADM1-1000` (`ADM1-1000` without a country), the form of
+/// geoBoundaries' own earlier identifiers, so that the areas of two levels or two
+/// countries do not share a code. A JSON number written as a decimal (`1000.0`) counts as
+/// the whole number. `None` for any other `shapeID`, kept as it is.
+fn qualified_shape_number(id: &str, country: Option<String>, n: u8) -> Option<String> {
+    let whole = id.strip_suffix(".0").unwrap_or(id);
+    if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(match country {
+        Some(c) => format!("{c}-ADM{n}-{whole}"),
+        None => format!("ADM{n}-{whole}"),
+    })
+}
+
 /// Resolves an explicit property name, failing if no feature has it.
 fn explicit(keys: &Keys, name: &str) -> Result<String, IngestError> {
     keys.find(&[name])
@@ -699,6 +718,9 @@ pub fn read_boundaries(
         .as_deref()
         .map(|k| alt_name_keys(&keys, 0, k))
         .unwrap_or_default();
+    // geoBoundaries' `shapeID` found, not named: a CGAZ number is qualified.
+    let numbered_shapes = fields.code.is_none() && code_key.eq_ignore_ascii_case("shapeID");
+    let country_of = |f: &Feature| country.as_ref().and_then(|c| c.code(f));
     let lat_key = keys.find(&["center_lat"]);
     let lon_key = keys.find(&["center_lon"]);
 
@@ -716,8 +738,13 @@ pub fn read_boundaries(
         };
         let geometry = f.geometry.take();
         let result = (|| -> Result<BoundaryFeature, Problem> {
-            let code_text = props_text(&f, &code_key)
+            let mut code_text = props_text(&f, &code_key)
                 .ok_or_else(|| Problem::new(row, &code_key, "is empty"))?;
+            if numbered_shapes {
+                if let Some(q) = qualified_shape_number(&code_text, country_of(&f), n) {
+                    code_text = q;
+                }
+            }
             let code = LocalityCode::new(&code_text).map_err(|e| {
                 Problem::new(row, &code_key, format!("'{code_text}': {}", e.reason))
             })?;
@@ -899,6 +926,77 @@ mod tests {
         assert_eq!((l.code.as_str(), l.name.as_str()), ("ABC.1_1", "One"));
         assert_eq!(l.alt_names, vec!["Uno".to_string(), "Un".to_string()]);
         assert_eq!(set.countries[0].name, "Abcland");
+    }
+
+    #[test]
+    fn cgaz_numbers_are_qualified_by_country_and_level() {
+        // geoBoundaries CGAZ: all countries in one file, `shapeID` a number of that file.
+        let cgaz = |level: &str, features: &[(&str, &str, serde_json::Value)]| {
+            collection(
+                features
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (group, name, id))| {
+                        feature(
+                            json!({"shapeGroup": group, "shapeType": level, "shapeName": name,
+                                   "shapeID": id}),
+                            square(i as f64, 10.0),
+                        )
+                    })
+                    .collect(),
+            )
+        };
+        let adm1 = cgaz(
+            "ADM1",
+            &[
+                ("TCD", "Salamat", json!(1000)),
+                ("CAF", "Vakaga", json!(1001.0)),
+            ],
+        );
+        let set = read_boundaries(&adm1, AdminLevel::Adm1, &BoundaryFields::default()).unwrap();
+        assert!(set.problems.is_empty(), "{:?}", set.problems);
+        let got: Vec<_> = set
+            .features
+            .iter()
+            .map(|f| {
+                (
+                    f.locality.code.as_str(),
+                    f.parent_code.as_ref().map(|c| c.as_str()),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("TCD-ADM1-1000", Some("TCD")),
+                ("CAF-ADM1-1001", Some("CAF"))
+            ]
+        );
+        let countries: Vec<_> = set
+            .countries
+            .iter()
+            .map(|c| (c.code.as_str(), c.name.as_str()))
+            .collect();
+        assert_eq!(
+            countries,
+            [("CAF", "Central African Republic"), ("TCD", "Chad")]
+        );
+        // The ADM2 file's numbers start again: its codes differ from the ADM1 file's.
+        let adm2 = cgaz("ADM2", &[("TCD", "Aboudeïa", json!("1000"))]);
+        let set = read_boundaries(&adm2, AdminLevel::Adm2, &BoundaryFields::default()).unwrap();
+        assert_eq!(set.features[0].locality.code.as_str(), "TCD-ADM2-1000");
+        // Named explicitly, the number is taken as it is.
+        let fields = BoundaryFields {
+            code: Some("shapeID".into()),
+            ..Default::default()
+        };
+        let set = read_boundaries(&adm1, AdminLevel::Adm1, &fields).unwrap();
+        assert_eq!(set.features[0].locality.code.as_str(), "1000");
+        assert_eq!(qualified_shape_number("12345678B0", None, 1), None);
+        assert_eq!(
+            qualified_shape_number("7", None, 2).as_deref(),
+            Some("ADM2-7")
+        );
     }
 
     #[test]

@@ -1,7 +1,10 @@
 //! Administrative boundaries from GeoJSON: OCHA COD-AB (`adm1_pcode`, `ADM1_EN`, …, and
-//! the earlier `admin1Pcode`, `admin1Name_en`, `admin1Pcod` of shapefiles), geoBoundaries (`shapeID`, `shapeName`, `shapeISO`, `shapeGroup`) and GADM (`GID_1`,
-//! `NAME_1`, `VARNAME_1`), detected from the property names, or named explicitly through
-//! [`BoundaryFields`].
+//! the earlier `admin1Pcode`, `admin1Name_en`, `admin1Pcod` of shapefiles), geoBoundaries
+//! (`shapeID`, `shapeName`, `shapeISO`, `shapeGroup`), GADM (`GID_1`, `NAME_1`,
+//! `VARNAME_1`) and MIMU (`ST`/`ST_PCODE`, `DT`/`DT_PCODE`, `TS`/`TS_PCODE`, `ST_MMR4`;
+//! the country from the ISO 3166-1 alpha-3 code its P-codes begin with), detected from the
+//! property names, or named explicitly through [`BoundaryFields`]. geoBoundaries CGAZ's
+//! `shapeID`, a bare number, is qualified by its country and level (`TCD-ADM1-1000`).
 //!
 //! Each Polygon or MultiPolygon feature becomes a [`Locality`] of the requested level, its
 //! parent's code kept aside for the caller to link (parents may come from another file).
@@ -131,16 +134,57 @@ fn is_language_key(lower: &str, prefix: &str) -> bool {
     })
 }
 
+/// The column prefixes of level `n` in MIMU's layout (the Myanmar Information Management
+/// Unit's boundaries): state or region `ST` (`SR` in earlier files), district `DT`,
+/// township `TS`. A level's name is in the prefix's own column (`ST`), its P-code in
+/// `ST_PCODE`, its name in Myanmar script in `ST_MMR4` or `ST_MMR`.
+fn mimu_prefixes(n: u8) -> &'static [&'static str] {
+    match n {
+        1 => &["st", "sr"],
+        2 => &["dt"],
+        3 => &["ts"],
+        _ => &[],
+    }
+}
+
 /// The code properties of level `n` in COD-AB (current and earlier, whole or cut to the 10
-/// characters of a shapefile's column) and GADM files.
-fn code_keys(n: u8) -> [String; 5] {
-    [
+/// characters of a shapefile's column), GADM and MIMU files.
+fn code_keys(n: u8) -> Vec<String> {
+    let mut keys = vec![
         format!("adm{n}_pcode"),
         format!("adm{n}pcode"),
         format!("admin{n}pcode"),
         format!("admin{n}pcod"),
         format!("gid_{n}"),
-    ]
+    ];
+    keys.extend(mimu_prefixes(n).iter().map(|p| format!("{p}_pcode")));
+    keys
+}
+
+/// MIMU's code (`name` false) or name columns of level `n` as a message lists them:
+/// "ST_PCODE, SR_PCODE, ", "ST beside ST_PCODE, SR beside SR_PCODE, ".
+fn mimu_listed(n: u8, name: bool) -> String {
+    mimu_prefixes(n)
+        .iter()
+        .map(|p| {
+            let p = p.to_ascii_uppercase();
+            if name {
+                format!("{p} beside {p}_PCODE, ")
+            } else {
+                format!("{p}_PCODE, ")
+            }
+        })
+        .collect()
+}
+
+/// MIMU's name columns of level `n` that the file has beside their P-code column (`ST`
+/// with `ST_PCODE`): a bare `ST` or `TS` elsewhere may mean anything.
+fn mimu_name_keys(keys: &Keys, n: u8) -> Vec<String> {
+    mimu_prefixes(n)
+        .iter()
+        .filter(|p| keys.find(&[format!("{p}_pcode")]).is_some())
+        .map(|p| p.to_string())
+        .collect()
 }
 
 fn name_candidates(keys: &Keys, n: u8) -> Vec<String> {
@@ -151,6 +195,7 @@ fn name_candidates(keys: &Keys, n: u8) -> Vec<String> {
     c.extend([format!("admin{n}name_en"), format!("admin{n}name")]);
     c.extend(keys.matching(|k| is_language_key(k, &earlier)));
     c.push(format!("name_{n}"));
+    c.extend(mimu_name_keys(keys, n));
     if n == 0 {
         c.push("country".into());
     }
@@ -177,19 +222,57 @@ fn alt_name_keys(keys: &Keys, n: u8, chosen: &str) -> Vec<String> {
                 || k.starts_with(&format!("adm{n}_alt"))
                 || k.starts_with(&format!("adm{n}alt"))
                 || k == format!("varname_{n}")
-                || k == format!("nl_name_{n}"))
+                || k == format!("nl_name_{n}")
+                || mimu_prefixes(n).iter().any(|p| {
+                    k.strip_prefix(&format!("{p}_mmr"))
+                        .is_some_and(|d| d.bytes().all(|b| b.is_ascii_digit()))
+                }))
     })
 }
 
-fn country_code_key(keys: &Keys) -> Option<String> {
-    keys.find(&[
-        "adm0_pcode",
-        "admin0pcode",
-        "admin0pcod",
-        "gid_0",
-        "iso3",
-        "shapeGroup",
-    ])
+/// Where each feature's code of an area one level up (its country, or its parent) is read.
+enum Above {
+    /// A property holding it.
+    Key(String),
+    /// The ISO 3166-1 alpha-3 code that begins the level-1 P-code in this property (MIMU's
+    /// `ST_PCODE` "MMR001": "MMR"), for a file whose features name no country.
+    CountryPrefix(String),
+}
+
+impl Above {
+    /// Where the features' country is: a country property (`adm0_pcode`, `GID_0`, `iso3`,
+    /// `shapeGroup`, …), else the prefix of the level-1 P-codes.
+    fn country(keys: &Keys) -> Option<Self> {
+        keys.find(&[
+            "adm0_pcode",
+            "admin0pcode",
+            "admin0pcod",
+            "gid_0",
+            "iso3",
+            "shapeGroup",
+        ])
+        .map(Above::Key)
+        .or_else(|| keys.find(&code_keys(1)).map(Above::CountryPrefix))
+    }
+
+    /// The code this feature gives, as text.
+    fn code(&self, f: &Feature) -> Option<String> {
+        match self {
+            Above::Key(k) => props_text(f, k),
+            Above::CountryPrefix(k) => {
+                let pcode = props_text(f, k)?;
+                let (prefix, rest) = pcode.split_at_checked(3)?;
+                let iso = prefix
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase())
+                    .then(|| crate::country::iso3(prefix))
+                    .flatten()
+                    .filter(|iso| *iso == prefix)?;
+                rest.starts_with(|c: char| c.is_ascii_digit())
+                    .then(|| iso.to_string())
+            }
+        }
+    }
 }
 
 fn props_text(f: &Feature, key: &str) -> Option<String> {
@@ -522,6 +605,24 @@ fn check_degrees(features: &[Result<Feature, String>]) -> Result<(), IngestError
     }
 }
 
+/// The code of a feature whose geoBoundaries `shapeID` is a bare number, as in CGAZ (the
+/// global files of all countries, whose `shapeID` numbers the features of one file: the
+/// ADM1 and ADM2 files both have a 1000): the number qualified by the feature's country
+/// (`shapeGroup`) and level, `TCD-ADM1-1000` (`ADM1-1000` without a country), the form of
+/// geoBoundaries' own earlier identifiers, so that the areas of two levels or two
+/// countries do not share a code. A JSON number written as a decimal (`1000.0`) counts as
+/// the whole number. `None` for any other `shapeID`, kept as it is.
+fn qualified_shape_number(id: &str, country: Option<String>, n: u8) -> Option<String> {
+    let whole = id.strip_suffix(".0").unwrap_or(id);
+    if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(match country {
+        Some(c) => format!("{c}-ADM{n}-{whole}"),
+        None => format!("ADM{n}-{whole}"),
+    })
+}
+
 /// Resolves an explicit property name, failing if no feature has it.
 fn explicit(keys: &Keys, name: &str) -> Result<String, IngestError> {
     keys.find(&[name])
@@ -574,8 +675,9 @@ pub fn read_boundaries(
             c.push("shapeID".into());
             keys.find(&c).ok_or_else(|| {
                 IngestError::MissingColumns(vec![format!(
-                    "a code property (adm{n}_pcode, ADM{n}_PCODE, admin{n}Pcode, GID_{n}, shapeISO or \
-                     shapeID){}",
+                    "a code property (adm{n}_pcode, ADM{n}_PCODE, admin{n}Pcode, GID_{n}, \
+                     {}shapeISO or shapeID){}",
+                    mimu_listed(n, false),
                     keys.hint("--code-field")
                 )])
             })?
@@ -585,23 +687,20 @@ pub fn read_boundaries(
         Some(k) => explicit(&keys, k)?,
         None => keys.find(&name_candidates(&keys, n)).ok_or_else(|| {
             IngestError::MissingColumns(vec![format!(
-                "a name property (adm{n}_name, ADM{n}_EN, admin{n}Name_en, NAME_{n} or \
+                "a name property (adm{n}_name, ADM{n}_EN, admin{n}Name_en, NAME_{n}, {}or \
                  shapeName){}",
+                mimu_listed(n, true),
                 keys.hint("--name-field")
             )])
         })?,
     };
-    let country_key = if n >= 1 {
-        country_code_key(&keys)
-    } else {
-        None
-    };
-    let parent_key = match &fields.parent_code {
-        Some(k) => Some(explicit(&keys, k)?),
+    let country = if n >= 1 { Above::country(&keys) } else { None };
+    let parent = match &fields.parent_code {
+        Some(k) => Some(Above::Key(explicit(&keys, k)?)),
         None => match n {
             0 => None,
-            1 => country_key.clone(),
-            _ => keys.find(&code_keys(n - 1)),
+            1 => Above::country(&keys),
+            _ => keys.find(&code_keys(n - 1)).map(Above::Key),
         },
     };
     let alt_keys = alt_name_keys(&keys, n, &name_key);
@@ -619,6 +718,9 @@ pub fn read_boundaries(
         .as_deref()
         .map(|k| alt_name_keys(&keys, 0, k))
         .unwrap_or_default();
+    // geoBoundaries' `shapeID` found, not named: a CGAZ number is qualified.
+    let numbered_shapes = fields.code.is_none() && code_key.eq_ignore_ascii_case("shapeID");
+    let country_of = |f: &Feature| country.as_ref().and_then(|c| c.code(f));
     let lat_key = keys.find(&["center_lat"]);
     let lon_key = keys.find(&["center_lon"]);
 
@@ -636,8 +738,13 @@ pub fn read_boundaries(
         };
         let geometry = f.geometry.take();
         let result = (|| -> Result<BoundaryFeature, Problem> {
-            let code_text = props_text(&f, &code_key)
+            let mut code_text = props_text(&f, &code_key)
                 .ok_or_else(|| Problem::new(row, &code_key, "is empty"))?;
+            if numbered_shapes {
+                if let Some(q) = qualified_shape_number(&code_text, country_of(&f), n) {
+                    code_text = q;
+                }
+            }
             let code = LocalityCode::new(&code_text).map_err(|e| {
                 Problem::new(row, &code_key, format!("'{code_text}': {}", e.reason))
             })?;
@@ -678,9 +785,9 @@ pub fn read_boundaries(
                         Problem::new(row, field, e.reason)
                     })?
                     .with_alt_names(alt_names(&f, &alt_keys));
-            let parent_code = parent_key
-                .as_deref()
-                .and_then(|k| props_text(&f, k))
+            let parent_code = parent
+                .as_ref()
+                .and_then(|p| p.code(&f))
                 .and_then(|p| LocalityCode::new(&p).ok())
                 .filter(|p| *p != code);
             Ok(BoundaryFeature {
@@ -696,16 +803,18 @@ pub fn read_boundaries(
             }
             Err(p) => set.problems.push(p),
         }
-        if let Some(code) = country_key
-            .as_deref()
-            .and_then(|k| props_text(&f, k))
+        if let Some(code) = country
+            .as_ref()
+            .and_then(|c| c.code(&f))
             .and_then(|c| LocalityCode::new(&c).ok())
         {
             if let Entry::Vacant(slot) = countries.entry(code) {
                 let code = slot.key().clone();
+                // Without a name property, the ISO 3166-1 name of an alpha-3 code.
                 let name = country_name_key
                     .as_deref()
                     .and_then(|k| name_text(&f, k))
+                    .or_else(|| crate::country::name(code.as_str()).map(str::to_string))
                     .unwrap_or_else(|| code.to_string());
                 if let Ok(c) = Locality::new(code, &name, AdminLevel::Adm0, None, None, None) {
                     slot.insert(c.with_alt_names(alt_names(&f, &country_alt_keys)));
@@ -817,6 +926,182 @@ mod tests {
         assert_eq!((l.code.as_str(), l.name.as_str()), ("ABC.1_1", "One"));
         assert_eq!(l.alt_names, vec!["Uno".to_string(), "Un".to_string()]);
         assert_eq!(set.countries[0].name, "Abcland");
+    }
+
+    #[test]
+    fn cgaz_numbers_are_qualified_by_country_and_level() {
+        // geoBoundaries CGAZ: all countries in one file, `shapeID` a number of that file.
+        let cgaz = |level: &str, features: &[(&str, &str, serde_json::Value)]| {
+            collection(
+                features
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (group, name, id))| {
+                        feature(
+                            json!({"shapeGroup": group, "shapeType": level, "shapeName": name,
+                                   "shapeID": id}),
+                            square(i as f64, 10.0),
+                        )
+                    })
+                    .collect(),
+            )
+        };
+        let adm1 = cgaz(
+            "ADM1",
+            &[
+                ("TCD", "Salamat", json!(1000)),
+                ("CAF", "Vakaga", json!(1001.0)),
+            ],
+        );
+        let set = read_boundaries(&adm1, AdminLevel::Adm1, &BoundaryFields::default()).unwrap();
+        assert!(set.problems.is_empty(), "{:?}", set.problems);
+        let got: Vec<_> = set
+            .features
+            .iter()
+            .map(|f| {
+                (
+                    f.locality.code.as_str(),
+                    f.parent_code.as_ref().map(|c| c.as_str()),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("TCD-ADM1-1000", Some("TCD")),
+                ("CAF-ADM1-1001", Some("CAF"))
+            ]
+        );
+        let countries: Vec<_> = set
+            .countries
+            .iter()
+            .map(|c| (c.code.as_str(), c.name.as_str()))
+            .collect();
+        assert_eq!(
+            countries,
+            [("CAF", "Central African Republic"), ("TCD", "Chad")]
+        );
+        // The ADM2 file's numbers start again: its codes differ from the ADM1 file's.
+        let adm2 = cgaz("ADM2", &[("TCD", "Aboudeïa", json!("1000"))]);
+        let set = read_boundaries(&adm2, AdminLevel::Adm2, &BoundaryFields::default()).unwrap();
+        assert_eq!(set.features[0].locality.code.as_str(), "TCD-ADM2-1000");
+        // Named explicitly, the number is taken as it is.
+        let fields = BoundaryFields {
+            code: Some("shapeID".into()),
+            ..Default::default()
+        };
+        let set = read_boundaries(&adm1, AdminLevel::Adm1, &fields).unwrap();
+        assert_eq!(set.features[0].locality.code.as_str(), "1000");
+        assert_eq!(qualified_shape_number("12345678B0", None, 1), None);
+        assert_eq!(
+            qualified_shape_number("7", None, 2).as_deref(),
+            Some("ADM2-7")
+        );
+    }
+
+    #[test]
+    fn mimu_states_districts_and_townships() {
+        // Myanmar's layout from MIMU: `ST`/`ST_PCODE`, `DT`/`DT_PCODE`, `TS`/`TS_PCODE`,
+        // names in Myanmar script in `*_MMR4`, no country column.
+        let kachin = json!({"OBJECTID": 1, "ST": "Kachin", "ST_PCODE": "MMR001", "ST_RG": "State",
+                            "ST_MMR4": "ကချင်ပြည်နယ်"});
+        let adm1 = collection(vec![
+            feature(kachin, square(96.0, 25.0)),
+            feature(
+                json!({"OBJECTID": 2, "ST": "Yangon", "ST_PCODE": "MMR013", "ST_RG": "Region",
+                       "ST_MMR4": "ရန်ကုန်တိုင်းဒေသကြီး"}),
+                square(96.0, 16.5),
+            ),
+        ]);
+        let set = read_boundaries(&adm1, AdminLevel::Adm1, &BoundaryFields::default()).unwrap();
+        assert!(set.problems.is_empty(), "{:?}", set.problems);
+        let f = &set.features[0];
+        assert_eq!(
+            (f.locality.code.as_str(), f.locality.name.as_str()),
+            ("MMR001", "Kachin")
+        );
+        assert_eq!(f.locality.alt_names, ["ကချင်ပြည်နယ်"]);
+        assert_eq!(f.parent_code.as_ref().map(|c| c.as_str()), Some("MMR"));
+        let countries: Vec<_> = set
+            .countries
+            .iter()
+            .map(|c| (c.code.as_str(), c.name.as_str()))
+            .collect();
+        assert_eq!(countries, [("MMR", "Myanmar")]);
+
+        let adm2 = collection(vec![feature(
+            json!({"ST": "Kachin", "ST_PCODE": "MMR001", "DT": "Myitkyina", "DT_PCODE": "MMR001D001",
+                   "ST_MMR4": "ကချင်ပြည်နယ်", "DT_MMR4": "မြစ်ကြီးနားခရိုင်"}),
+            square(97.0, 25.0),
+        )]);
+        let set = read_boundaries(&adm2, AdminLevel::Adm2, &BoundaryFields::default()).unwrap();
+        let f = &set.features[0];
+        assert_eq!(
+            (f.locality.code.as_str(), f.locality.name.as_str()),
+            ("MMR001D001", "Myitkyina")
+        );
+        assert_eq!(f.locality.alt_names, ["မြစ်ကြီးနားခရိုင်"]);
+        assert_eq!(f.parent_code.as_ref().map(|c| c.as_str()), Some("MMR001"));
+        assert_eq!(set.countries[0].code.as_str(), "MMR");
+
+        let adm3 = collection(vec![feature(
+            json!({"ST": "Kachin", "ST_PCODE": "MMR001", "DT": "Myitkyina", "DT_PCODE": "MMR001D001",
+                   "TS": "Waingmaw", "TS_PCODE": "MMR001002", "TS_MMR4": "ဝိုင်းမော်",
+                   "TS_MMR": "ဝိုင္းေမာ္"}),
+            square(97.5, 25.2),
+        )]);
+        let set = read_boundaries(&adm3, AdminLevel::Adm3, &BoundaryFields::default()).unwrap();
+        let f = &set.features[0];
+        assert_eq!(
+            (f.locality.code.as_str(), f.locality.name.as_str()),
+            ("MMR001002", "Waingmaw")
+        );
+        assert_eq!(f.locality.alt_names, ["ဝိုင္းေမာ္", "ဝိုင်းမော်"]);
+        assert_eq!(
+            f.parent_code.as_ref().map(|c| c.as_str()),
+            Some("MMR001D001")
+        );
+        // A township file read as states is refused naming its level, as other layouts.
+        let err = read_boundaries(&adm3, AdminLevel::Adm1, &BoundaryFields::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("level-3 areas") && err.contains("TS_PCODE"),
+            "{err}"
+        );
+
+        // Earlier files: `SR`/`SR_PCODE` for the state or region.
+        let earlier = collection(vec![feature(
+            json!({"SR": "Rakhine", "SR_PCODE": "MMR012", "DT": "Sittwe", "DT_PCODE": "MMR012D001"}),
+            square(92.8, 20.1),
+        )]);
+        let set = read_boundaries(&earlier, AdminLevel::Adm1, &BoundaryFields::default());
+        assert!(set.is_err(), "a district file is not a state file");
+        let set = read_boundaries(&earlier, AdminLevel::Adm2, &BoundaryFields::default()).unwrap();
+        let f = &set.features[0];
+        assert_eq!(f.locality.name, "Sittwe");
+        assert_eq!(f.parent_code.as_ref().map(|c| c.as_str()), Some("MMR012"));
+
+        // Nothing of it is Myanmar's: another country's P-codes give that country, and a
+        // prefix that is no ISO 3166-1 alpha-3 code gives none.
+        let other = collection(vec![
+            feature(
+                json!({"SR": "Banteay Meanchey", "SR_PCODE": "KHM01"}),
+                square(103.0, 13.5),
+            ),
+            feature(
+                json!({"SR": "North", "SR_PCODE": "XYZ02"}),
+                square(0.0, 0.0),
+            ),
+        ]);
+        let set = read_boundaries(&other, AdminLevel::Adm1, &BoundaryFields::default()).unwrap();
+        let parents: Vec<_> = set
+            .features
+            .iter()
+            .map(|f| f.parent_code.as_ref().map(|c| c.as_str()))
+            .collect();
+        assert_eq!(parents, [Some("KHM"), None]);
+        assert_eq!(set.countries[0].name, "Cambodia");
     }
 
     #[test]
@@ -1348,15 +1633,34 @@ mod tests {
         let text = collection(vec![feature(json!({"adm1_pcode": "X"}), square(0.0, 0.0))]);
         let err = read_boundaries(&text, AdminLevel::Adm1, &BoundaryFields::default()).unwrap_err();
         assert!(err.to_string().contains("adm1_name"), "{err}");
-        // Myanmar's MIMU layout: the file's own properties are named, and the option.
+        // A layout not known: the file's own properties are named, and the option.
         let text = collection(vec![feature(
-            json!({"ST": "Kachin", "ST_PCODE": "MMR001", "ST_MMR": "ကချင်ပြည်နယ်"}),
+            json!({"REGION": "Kachin", "REG_CODE": "MM01", "REG_LOCAL": "ကချင်ပြည်နယ်"}),
             square(0.0, 0.0),
         )]);
         let err = read_boundaries(&text, AdminLevel::Adm1, &BoundaryFields::default()).unwrap_err();
         assert!(
             err.to_string().contains(
-                "the features have ST, ST_MMR, ST_PCODE: name the one to use with --code-field"
+                "the features have REG_CODE, REG_LOCAL, REGION: name the one to use with \
+                 --code-field"
+            ),
+            "{err}"
+        );
+        // A MIMU name column without its P-code column is not taken for a name.
+        let text = collection(vec![feature(
+            json!({"TS": "2024-05-01", "code": "A1"}),
+            square(0.0, 0.0),
+        )]);
+        let fields = BoundaryFields {
+            code: Some("code".into()),
+            ..Default::default()
+        };
+        let err = read_boundaries(&text, AdminLevel::Adm3, &fields).unwrap_err();
+        assert!(
+            err.to_string().contains(
+                "a name property (adm3_name, ADM3_EN, admin3Name_en, NAME_3, TS beside TS_PCODE, \
+                 or shapeName); the features have code, TS: name the one to use with \
+                 --name-field"
             ),
             "{err}"
         );

@@ -81,23 +81,26 @@ fn read_doc<G>(
             "a GeoJSON FeatureCollection was expected, not a JSON array or value".into(),
         ));
     }
-    let (mut doc, features, listed) = DocSeed {
+    let mut projected = None;
+    let read = DocSeed {
         convert: &mut convert,
         list,
+        projected: &mut projected,
     }
-    .deserialize(&mut de)
-    .map_err(not_json)?;
+    .deserialize(&mut de);
+    if let Some(crs) = projected {
+        return Err(projected_crs(&crs));
+    }
+    let (mut doc, features, listed) = read.map_err(not_json)?;
     de.end().map_err(not_json)?;
     let kind = doc
         .get("type")
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string();
+    // A "crs" written after the features (GDAL writes it before them: see `DocSeed`).
     if let Some(crs) = doc.get("crs").and_then(not_lon_lat) {
-        return Err(IngestError::Format(format!(
-            "the file's \"crs\" is {crs}, a system whose coordinates are metres or other \
-             units, not longitude and latitude in degrees: {REPROJECT}"
-        )));
+        return Err(projected_crs(&crs));
     }
     let items = match kind.as_str() {
         "Topology" => Err(IngestError::Format(
@@ -190,6 +193,14 @@ pub fn not_geojson(head: &[u8]) -> Option<IngestError> {
 pub(crate) const REPROJECT: &str = "reproject it to WGS 84, e.g. `ogr2ogr -f GeoJSON -t_srs \
                                     EPSG:4326 out.geojson FILE`, and import out.geojson";
 
+/// The refusal of a file whose `crs` names the projected system `crs` ([`not_lon_lat`]).
+fn projected_crs(crs: &str) -> IngestError {
+    IngestError::Format(format!(
+        "the file's \"crs\" is {crs}, a system whose coordinates are metres or other \
+         units, not longitude and latitude in degrees: {REPROJECT}"
+    ))
+}
+
 /// What a document that is not JSON but XML is (KML, GML), by its first element.
 fn markup(text: &str) -> Option<&'static str> {
     let t = text.trim_start();
@@ -244,10 +255,14 @@ enum Listed<G> {
 }
 
 /// Reads a JSON object: its members as values, except `features` and the `list` member,
-/// whose items are split ([`split`], [`record`]) one at a time as they are read.
+/// whose items are split ([`split`], [`record`]) one at a time as they are read. A `crs`
+/// naming a projected system ([`not_lon_lat`]) stops the reading as soon as it is read,
+/// its name left in `projected`: GDAL writes `crs` before `features`, so a large projected
+/// file is refused without being read to its end.
 struct DocSeed<'c, 'l, F> {
     convert: &'c mut F,
     list: Option<&'l str>,
+    projected: &'c mut Option<String>,
 }
 
 impl<'de, G, F: FnMut(Value) -> G> DeserializeSeed<'de> for DocSeed<'_, '_, F> {
@@ -276,6 +291,13 @@ impl<'de, G, F: FnMut(Value) -> G> Visitor<'de> for DocSeed<'_, '_, F> {
                     records,
                 })?;
                 *(if records { &mut listed } else { &mut features }) = items;
+            } else if key == "crs" {
+                let crs: Value = map.next_value()?;
+                if let Some(name) = not_lon_lat(&crs) {
+                    *self.projected = Some(name);
+                    return Err(serde::de::Error::custom("a projected \"crs\""));
+                }
+                doc.insert(key, crs);
             } else {
                 doc.insert(key, map.next_value()?);
             }
@@ -551,6 +573,37 @@ mod tests {
         ] {
             assert!(features(&doc(fine)).is_ok(), "{fine}");
         }
+    }
+
+    #[test]
+    fn a_projected_crs_before_the_features_is_refused_before_they_are_read() {
+        // GDAL's order: "crs" first. The features after it are never read: not converted,
+        // and the malformed JSON further on is not reached.
+        let text = r#"{"type":"FeatureCollection","name":"caf_adm1",
+            "crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::3857"}},
+            "features":[
+            {"type":"Feature","properties":{"a":1},"geometry":{"type":"Point","coordinates":[1,2]}},
+            {"type":"Feature","properties":{"a":2},"geometry":{"type":"Point","coordinates":[3,"#;
+        let mut converted = 0;
+        let err = features_with(text, |_| converted += 1).err().unwrap();
+        assert!(
+            matches!(&err, IngestError::Format(m)
+                if m.contains("urn:ogc:def:crs:EPSG::3857") && m.contains("EPSG:4326")),
+            "{err}"
+        );
+        assert_eq!(converted, 0);
+        // Written after the features, it is refused once the file is read, as before.
+        let after = r#"{"type":"FeatureCollection","features":[
+            {"type":"Feature","properties":{"a":1},"geometry":{"type":"Point","coordinates":[1,2]}}],
+            "crs":{"type":"name","properties":{"name":"EPSG:32633"}}}"#;
+        let err = features_with(after, |_| converted += 1).err().unwrap();
+        assert!(err.to_string().contains("EPSG:32633"), "{err}");
+        assert_eq!(converted, 1);
+        // A geographic crs first changes nothing.
+        let fine = r#"{"type":"FeatureCollection",
+            "crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:OGC:1.3:CRS84"}},
+            "features":[{"type":"Feature","properties":{},"geometry":null}]}"#;
+        assert_eq!(features(fine).unwrap().len(), 1);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Readers and writers for the external formats Usalama exchanges: UCDP GED events (CSV
 //! and GeoJSON), ACLED export CSV, HXL-tagged CSV and GeoJSON events, administrative
-//! boundaries (OCHA COD-AB, geoBoundaries, GADM GeoJSON) and the taxonomy file; the
+//! boundaries (OCHA COD-AB, geoBoundaries, GADM, MIMU GeoJSON) and the taxonomy file; the
 //! streaming [`export`] writers (HXL, GeoJSON, CSV) and the [`rejects`] file of an import;
 //! plus the point-in-polygon [`placement`] of events in localities.
 //!

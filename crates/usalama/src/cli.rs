@@ -345,7 +345,8 @@ impl From<ExportFormatArg> for ExportFormat {
 /// Import subcommands.
 #[derive(Debug, Subcommand)]
 pub enum ImportCommand {
-    /// Administrative boundaries from GeoJSON (OCHA COD-AB, geoBoundaries).
+    /// Administrative boundaries from GeoJSON (OCHA COD-AB, geoBoundaries and its global CGAZ
+    /// files, GADM, MIMU).
     Boundaries {
         /// The GeoJSON file.
         file: PathBuf,

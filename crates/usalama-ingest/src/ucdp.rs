@@ -10,7 +10,7 @@
 use crate::imported::{ImportRow, PlaceHints};
 use crate::json;
 use crate::problem::{IngestError, Problem};
-use crate::text::{self, Decoded};
+use crate::text::{self, DayOrder, Decoded};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use std::borrow::Cow;
 use std::io::{BufReader, Read};
@@ -182,6 +182,8 @@ impl<'a> Row<'a> {
 struct Fields<'r, 'a> {
     row: usize,
     vals: &'r Row<'a>,
+    /// The order of day and month of the file's all-numeric dates.
+    order: DayOrder,
 }
 
 impl Fields<'_, '_> {
@@ -217,13 +219,21 @@ impl Fields<'_, '_> {
         // A decimal comma too: semicolon files saved by spreadsheets in French locales.
         crate::text::parse_float(s).ok_or_else(|| self.problem(c, format!("'{s}' is not a number")))
     }
+    /// GED's ISO date, else a day as a spreadsheet re-saving the file writes it
+    /// (`03/01/2013`, `1/3/2013`, `3-Jan-13`) in the file's order of day and month.
     fn date(&self, c: Col, s: &str) -> Result<NaiveDate, Problem> {
-        parse_date(s).ok_or_else(|| {
-            self.problem(
-                c,
-                format!("'{s}' is not a date (YYYY-MM-DD, optionally with a time)"),
-            )
-        })
+        parse_date(s)
+            .or_else(|| {
+                text::parse_date_span(s, self.order)
+                    .filter(|d| d.precision == DatePrecision::Day)
+                    .map(|d| d.start)
+            })
+            .ok_or_else(|| {
+                let reason = text::order_conflict(s, self.order).unwrap_or_else(|| {
+                    format!("'{s}' is not a date (YYYY-MM-DD, optionally with a time)")
+                });
+                self.problem(c, reason)
+            })
     }
 }
 
@@ -382,8 +392,9 @@ fn map_row(
     taxonomy: &Taxonomy,
     now: DateTime<Utc>,
     actor_cache: &mut ActorCache,
+    order: DayOrder,
 ) -> Result<ImportRow, Problem> {
-    let f = Fields { row, vals };
+    let f = Fields { row, vals, order };
     let id = whole_id(f.req(Col::Id)?);
 
     let tov_text = f.req(Col::TypeOfViolence)?;
@@ -610,6 +621,8 @@ struct GedCsvRows<R: Read> {
     /// Whether the next record is the first after the header (which may be HDX's row of
     /// HXL hashtags).
     first: bool,
+    /// The order of day and month of the file's all-numeric dates.
+    date_order: DayOrder,
 }
 
 impl<R: Read> Iterator for GedCsvRows<R> {
@@ -630,8 +643,15 @@ impl<R: Read> Iterator for GedCsvRows<R> {
                         continue;
                     }
                     let vals = Row::from_csv(&self.rec, &self.idx);
-                    let mapped =
-                        map_row(row, &vals, None, &self.taxonomy, self.now, &mut self.actors);
+                    let mapped = map_row(
+                        row,
+                        &vals,
+                        None,
+                        &self.taxonomy,
+                        self.now,
+                        &mut self.actors,
+                        self.date_order,
+                    );
                     // A row of the wrong width explains its problem better than the
                     // column it happened to reach.
                     let (cells, wanted) = (self.rec.len(), self.headers.len());
@@ -687,6 +707,10 @@ impl<R: Read> Iterator for GedCsvRows<R> {
 /// files on HDX) is skipped. A file whose first 32 MiB are not UTF-8 is read as
 /// Windows-1252 (Latin-1), as a spreadsheet program on Windows saves CSV; a row that is
 /// not UTF-8 in a UTF-8 file is a [`Problem`].
+///
+/// Dates are GED's ISO dates, or the days a spreadsheet program writes when it saves the
+/// file again (`1/3/2013`, `03/01/2013`), in one order of day and month for the file
+/// ([`csv_date_order`]).
 pub fn read_ged_csv<R: Read>(
     reader: R,
     taxonomy: &Taxonomy,
@@ -707,6 +731,7 @@ fn read_ged_csv_ahead<R: Read>(
     if let Some(e) = crate::csvin::not_text(head) {
         return Err(e);
     }
+    let date_order = csv_date_order(&ahead)?;
     let delimiter = sniff_delimiter(head);
     // A file saved in Windows-1252 (Latin-1), as spreadsheet programs on Windows save
     // CSV, is read as such, as the ACLED and HXL readers do.
@@ -761,7 +786,49 @@ fn read_ged_csv_ahead<R: Read>(
         done: false,
         actors: ActorCache::default(),
         first: true,
+        date_order,
     })
+}
+
+/// The order of day and month of a GED CSV's all-numeric dates. GED writes ISO dates,
+/// which need none: when the first row's `date_start` is one, the look-ahead is not read
+/// again. A file re-saved by a spreadsheet writes `03/01/2013` or `1/3/2013`: then the
+/// dates of `date_start` and `date_end` in the look-ahead vote, as in the other readers,
+/// and when none tells, day first.
+fn csv_date_order<R: Read>(ahead: &text::LookAhead<R>) -> Result<DayOrder, IngestError> {
+    let mut input = ahead.records()?;
+    let Some(Ok((_, headers))) = input.next_record() else {
+        return Ok(DayOrder::DayFirst);
+    };
+    let col = |c: Col| {
+        headers.iter().position(|h| {
+            let h = h.trim_start_matches('\u{feff}').trim().to_ascii_lowercase();
+            c.aliases().contains(&h.as_str())
+        })
+    };
+    let cols = [col(Col::DateStart), col(Col::DateEnd)];
+    let mut first = input.next_record();
+    if let Some(Ok((_, cells))) = &first {
+        if crate::hxl::is_hashtags_only(cells) {
+            first = input.next_record();
+        }
+    }
+    let Some(Ok((_, cells))) = first else {
+        return Ok(DayOrder::DayFirst);
+    };
+    let start = cols[0].and_then(|c| cells.get(c));
+    if start.is_none_or(|d| parse_date(d).is_some()) {
+        return Ok(DayOrder::DayFirst);
+    }
+    let mut votes = text::OrderVotes::default();
+    for d in cols.iter().flatten().filter_map(|&c| cells.get(c)) {
+        votes.add(d);
+    }
+    for v in ahead.votes(&mut input, cols) {
+        votes.day_first += v.day_first;
+        votes.month_first += v.month_first;
+    }
+    Ok(votes.order(DayOrder::DayFirst))
 }
 
 fn geometry_point(g: serde_json::Value) -> Result<(f64, f64), String> {
@@ -819,6 +886,19 @@ pub fn read_ged_json(
         }
     }
     let note = api_page_note(&doc, features.len());
+    let mut votes = text::OrderVotes::default();
+    for f in features.iter().flatten() {
+        for c in [Col::DateStart, Col::DateEnd] {
+            let value = c
+                .aliases()
+                .iter()
+                .find_map(|a| json::get_ci(&f.properties, a));
+            if let Some(d) = value.and_then(json::text) {
+                votes.add(&d);
+            }
+        }
+    }
+    let order = votes.order(DayOrder::DayFirst);
     let mut actors = ActorCache::default();
     let rows = features
         .into_iter()
@@ -828,7 +908,7 @@ pub fn read_ged_json(
             let f = f.map_err(|reason| Problem::new(row, "feature", reason))?;
             let point = f.geometry.map(geometry_point);
             let vals = Row::from_json(&f.properties);
-            map_row(row, &vals, point, taxonomy, now, &mut actors)
+            map_row(row, &vals, point, taxonomy, now, &mut actors, order)
         })
         .collect();
     Ok(GedJson { rows, note })

@@ -290,6 +290,76 @@ fn global_sample_as_ucdp_api_pages_and_a_json_array_imports_the_same_events() {
 }
 
 #[test]
+fn global_sample_resaved_by_spreadsheets_in_other_locales_imports_the_same_events() {
+    // Opened and saved again by a spreadsheet program, GED's ISO dates come back in the
+    // locale's form: month first in the United States (`1/3/2013`), day first in France
+    // (`03/01/2013`, with `;` between cells and decimal commas).
+    let original = read(GLOBAL_CSV);
+    let (reference, _) = csv_events(&original);
+    let us = rewrite(
+        &original,
+        |_| true,
+        false,
+        |_, h, v| {
+            if h == "date_start" || h == "date_end" {
+                let (y, m, d) = (&v[..4], &v[5..7], &v[8..10]);
+                format!(
+                    "{}/{}/{y}",
+                    m.trim_start_matches('0'),
+                    d.trim_start_matches('0')
+                )
+            } else {
+                v.to_string()
+            }
+        },
+    );
+    let fr = rewrite(
+        &original,
+        |_| true,
+        false,
+        |_, h, v| {
+            if h == "date_start" || h == "date_end" {
+                format!("{}/{}/{}", &v[8..10], &v[5..7], &v[..4])
+            } else if h == "latitude" || h == "longitude" {
+                v.replace('.', ",")
+            } else {
+                v.to_string()
+            }
+        },
+    );
+    let fr = {
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(fr.as_bytes());
+        let mut out = csv::WriterBuilder::new()
+            .delimiter(b';')
+            .from_writer(Vec::new());
+        for rec in rdr.records() {
+            out.write_record(&rec.unwrap()).unwrap();
+        }
+        String::from_utf8(out.into_inner().unwrap()).unwrap()
+    };
+    assert!(us.contains(",1/3/2013,") && fr.contains(";03/01/2013;"));
+    for text in [us, fr] {
+        let (events, problems) = csv_events(&text);
+        assert!(
+            problems.is_empty(),
+            "{:?}",
+            &problems[..problems.len().min(3)]
+        );
+        assert_eq!(events.len(), reference.len());
+        for (a, b) in events.iter().zip(&reference) {
+            assert_eq!(a.data.id, b.data.id);
+            assert_eq!(
+                (a.data.occurred_start, a.data.occurred_end),
+                (b.data.occurred_start, b.data.occurred_end)
+            );
+            assert_eq!(a.data.point, b.data.point);
+        }
+    }
+}
+
+#[test]
 fn older_42_column_layout_in_another_order_still_imports() {
     let original = read(GLOBAL_CSV);
     let dropped = [

@@ -476,8 +476,8 @@ impl<R: Read> Iterator for AcledRows<R> {
 /// first, `5/14/2023` month first, as a spreadsheet set up in the United States writes
 /// them); a date written the other way than most is rejected, naming `event_date`. When no
 /// date tells (`05/01/2023`), dates are day first, as ACLED writes them in its older
-/// layout. The order is decided from the first [`LOOK_AHEAD`](crate::text::LOOK_AHEAD)
-/// bytes of the file, which are kept in memory meanwhile.
+/// layout. The order is decided from the first 32 MiB of the file, which are kept in
+/// memory meanwhile.
 pub fn read_acled_csv<R: Read>(
     reader: R,
     taxonomy: &Taxonomy,

@@ -952,7 +952,7 @@ pub fn read_hxl_header<R: Read>(reader: R) -> Result<HxlHeader, IngestError> {
 /// other way than most in its column is rejected, naming the column. When no date tells
 /// (`05/01/2023`), or as many tell one way as the other, dates are day first, as most of the
 /// world writes them. The order is decided from the first
-/// [`LOOK_AHEAD`](crate::text::LOOK_AHEAD) bytes of the file, which are kept in memory
+/// 32 MiB of the file, which are kept in memory
 /// meanwhile.
 pub fn read_hxl_csv<R: Read>(
     reader: R,

@@ -710,7 +710,7 @@ impl<R: Read> Iterator for GedCsvRows<R> {
 ///
 /// Dates are GED's ISO dates, or the days a spreadsheet program writes when it saves the
 /// file again (`1/3/2013`, `03/01/2013`), in one order of day and month for the file
-/// ([`csv_date_order`]).
+/// (decided as the ACLED reader decides it).
 pub fn read_ged_csv<R: Read>(
     reader: R,
     taxonomy: &Taxonomy,

@@ -556,8 +556,25 @@ pub fn read_acled_json(
             ))
         })
     };
-    let (records, doc) = match json::records(input, "data") {
-        Ok(r) => r,
+    // First the columns the records have and the votes of their dates, then each record
+    // mapped as it is read: one record at a time is held as JSON values.
+    let (mut headers, mut held) = (Vec::<String>::new(), 0usize);
+    let mut votes = text::OrderVotes::default();
+    let doc = json::each_record(input, "data", &mut |r| {
+        held += 1;
+        let Ok(r) = r else { return };
+        // Every key any record has, once whatever its case.
+        for k in r.properties.keys() {
+            if !headers.iter().any(|h| h.eq_ignore_ascii_case(k)) {
+                headers.push(k.clone());
+            }
+        }
+        if let Some(d) = json::get_ci(&r.properties, "event_date").and_then(json::text) {
+            votes.add(&d);
+        }
+    });
+    let doc = match doc {
+        Ok(doc) => doc,
         Err(e) => {
             // An error answer has no `data` list.
             let doc = serde_json::from_str(input.trim_start_matches('\u{feff}')).ok();
@@ -567,52 +584,36 @@ pub fn read_acled_json(
     if let Some(e) = refused(&doc) {
         return Err(e);
     }
-    if records.is_empty() {
+    if held == 0 {
         return Ok(Vec::new());
     }
-    // The columns: every key any record has, once whatever its case.
-    let mut headers: Vec<String> = Vec::new();
-    for r in records.iter().flatten() {
-        for k in r.properties.keys() {
-            if !headers.iter().any(|h| h.eq_ignore_ascii_case(k)) {
-                headers.push(k.clone());
-            }
-        }
-    }
     let idx = index_columns(&headers)?;
-    let cells = |props: &serde_json::Map<String, serde_json::Value>| -> Vec<String> {
-        headers
-            .iter()
-            .map(|h| {
-                json::get_ci(props, h)
-                    .and_then(json::text)
-                    .map(|t| t.into_owned())
-                    .unwrap_or_default()
-            })
-            .collect()
-    };
-    let mut votes = text::OrderVotes::default();
-    for r in records.iter().flatten() {
-        if let Some(d) = json::get_ci(&r.properties, "event_date").and_then(json::text) {
-            votes.add(&d);
-        }
-    }
     let date_order = votes.order(DayOrder::DayFirst);
     let has_ct = idx[Col::CivilianTargeting.index()].is_some();
-    Ok(records
-        .into_iter()
-        .enumerate()
-        .map(|(i, r)| {
-            let row = i + 1;
-            let r = r.map_err(|reason| Problem::new(row, "record", reason))?;
-            let rec = cells(&r.properties);
-            let f = Fields {
-                row,
-                vals: csvin::cells(&rec, &idx),
-            };
-            map_row(&f, taxonomy, has_ct, date_order, now)
-        })
-        .collect())
+    let mut rows = Vec::with_capacity(held);
+    json::each_record(input, "data", &mut |r| {
+        let row = rows.len() + 1;
+        rows.push(
+            r.map_err(|reason| Problem::new(row, "record", reason))
+                .and_then(|r| {
+                    let rec: Vec<String> = headers
+                        .iter()
+                        .map(|h| {
+                            json::get_ci(&r.properties, h)
+                                .and_then(json::text)
+                                .map(|t| t.into_owned())
+                                .unwrap_or_default()
+                        })
+                        .collect();
+                    let f = Fields {
+                        row,
+                        vals: csvin::cells(&rec, &idx),
+                    };
+                    map_row(&f, taxonomy, has_ct, date_order, now)
+                }),
+        );
+    })?;
+    Ok(rows)
 }
 
 #[cfg(test)]

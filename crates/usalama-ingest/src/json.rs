@@ -11,6 +11,9 @@ use std::fmt;
 /// document's other members.
 pub(crate) type Items<G = Value> = (Vec<Result<RawFeature<G>, String>>, Map<String, Value>);
 
+/// Where each feature or record goes as soon as it is read, instead of into a list.
+type Sink<'a, 's, G> = &'a mut (dyn FnMut(Result<RawFeature<G>, String>) + 's);
+
 /// A feature's properties and geometry (raw JSON unless the reader converts it while the
 /// file is read, [`features_with`]).
 pub(crate) struct RawFeature<G = Value> {
@@ -34,7 +37,7 @@ pub(crate) fn features_with<G>(
     json: &str,
     convert: impl FnMut(Value) -> G,
 ) -> Result<Vec<Result<RawFeature<G>, String>>, IngestError> {
-    read_doc(json, None, convert).map(|(items, _)| items)
+    read_doc(json, None, convert, None).map(|(items, _)| items)
 }
 
 /// Records of a JSON document that is a GeoJSON FeatureCollection or Feature, a JSON array
@@ -42,15 +45,31 @@ pub(crate) fn features_with<G>(
 /// an array, as the UCDP API's page holds its events in `Result` and ACLED's API answer in
 /// `data`. A plain record's object is its properties, with no geometry. Also returns the
 /// document's other members (none for an array).
+#[cfg(test)]
 pub(crate) fn records(json: &str, list: &str) -> Result<Items, IngestError> {
-    read_doc(json, Some(list), |g| g)
+    read_doc(json, Some(list), |g| g, None)
 }
 
-/// Reads `json` as [`features_with`] does; with `list`, also as [`records`] does.
+/// [`records`], each feature or record handed to `each` as soon as it is read, so that
+/// only one at a time is held as JSON values (a GED GeoJSON file of 100,000 events held
+/// whole as values took eight times its size). Returns the document's other members.
+/// Should the document turn out not to be one of records, the error comes after the
+/// records read until then were handed over.
+pub(crate) fn each_record(
+    json: &str,
+    list: &str,
+    each: &mut dyn FnMut(Result<RawFeature, String>),
+) -> Result<Map<String, Value>, IngestError> {
+    read_doc(json, Some(list), |g| g, Some(each)).map(|(_, doc)| doc)
+}
+
+/// Reads `json` as [`features_with`] does; with `list`, also as [`records`] does; with a
+/// `sink`, each item goes there and none is returned.
 fn read_doc<G>(
     json: &str,
     list: Option<&str>,
     mut convert: impl FnMut(Value) -> G,
+    mut sink: Option<Sink<'_, '_, G>>,
 ) -> Result<Items<G>, IngestError> {
     // A byte-order mark, which some editors write, is not JSON (RFC 8259 §8.1 lets a
     // reader ignore it).
@@ -68,6 +87,7 @@ fn read_doc<G>(
             let listed = ListSeed {
                 convert: &mut convert,
                 records: true,
+                sink: sink.as_deref_mut(),
             }
             .deserialize(&mut de)
             .map_err(not_json)?;
@@ -86,6 +106,7 @@ fn read_doc<G>(
         convert: &mut convert,
         list,
         projected: &mut projected,
+        sink: sink.as_deref_mut(),
     }
     .deserialize(&mut de);
     if let Some(crs) = projected {
@@ -116,10 +137,16 @@ fn read_doc<G>(
                 "the FeatureCollection's \"features\" is not an array".into(),
             )),
         },
-        "Feature" => Ok(vec![split(
-            Value::Object(std::mem::take(&mut doc)),
-            &mut convert,
-        )]),
+        "Feature" => {
+            let one = split(Value::Object(std::mem::take(&mut doc)), &mut convert);
+            match sink {
+                Some(sink) => {
+                    sink(one);
+                    Ok(Vec::new())
+                }
+                None => Ok(vec![one]),
+            }
+        }
         "" => match (listed, list) {
             (Listed::Array(items), _) => Ok(items),
             (Listed::NotArray, Some(list)) => Err(IngestError::Format(format!(
@@ -259,13 +286,14 @@ enum Listed<G> {
 /// naming a projected system ([`not_lon_lat`]) stops the reading as soon as it is read,
 /// its name left in `projected`: GDAL writes `crs` before `features`, so a large projected
 /// file is refused without being read to its end.
-struct DocSeed<'c, 'l, F> {
+struct DocSeed<'c, 'l, 's, F, G> {
     convert: &'c mut F,
     list: Option<&'l str>,
     projected: &'c mut Option<String>,
+    sink: Option<Sink<'c, 's, G>>,
 }
 
-impl<'de, G, F: FnMut(Value) -> G> DeserializeSeed<'de> for DocSeed<'_, '_, F> {
+impl<'de, G, F: FnMut(Value) -> G> DeserializeSeed<'de> for DocSeed<'_, '_, '_, F, G> {
     type Value = (Map<String, Value>, Listed<G>, Listed<G>);
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
@@ -273,14 +301,14 @@ impl<'de, G, F: FnMut(Value) -> G> DeserializeSeed<'de> for DocSeed<'_, '_, F> {
     }
 }
 
-impl<'de, G, F: FnMut(Value) -> G> Visitor<'de> for DocSeed<'_, '_, F> {
+impl<'de, G, F: FnMut(Value) -> G> Visitor<'de> for DocSeed<'_, '_, '_, F, G> {
     type Value = (Map<String, Value>, Listed<G>, Listed<G>);
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a GeoJSON object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut doc = Map::new();
         let (mut features, mut listed) = (Listed::Absent, Listed::Absent);
         while let Some(key) = map.next_key::<String>()? {
@@ -289,6 +317,7 @@ impl<'de, G, F: FnMut(Value) -> G> Visitor<'de> for DocSeed<'_, '_, F> {
                 let items = map.next_value_seed(ListSeed {
                     convert: &mut *self.convert,
                     records,
+                    sink: self.sink.as_deref_mut(),
                 })?;
                 *(if records { &mut listed } else { &mut features }) = items;
             } else if key == "crs" {
@@ -306,14 +335,16 @@ impl<'de, G, F: FnMut(Value) -> G> Visitor<'de> for DocSeed<'_, '_, F> {
     }
 }
 
-/// Reads a list member: an array is split item by item (as features, or as plain records),
-/// `null` is no item, anything else is noted as not an array.
-struct ListSeed<'c, F> {
+/// Reads a list member: an array is split item by item (as features, or as plain records;
+/// each into the sink when there is one), `null` is no item, anything else is noted as not
+/// an array.
+struct ListSeed<'c, 's, F, G> {
     convert: &'c mut F,
     records: bool,
+    sink: Option<Sink<'c, 's, G>>,
 }
 
-impl<'de, G, F: FnMut(Value) -> G> DeserializeSeed<'de> for ListSeed<'_, F> {
+impl<'de, G, F: FnMut(Value) -> G> DeserializeSeed<'de> for ListSeed<'_, '_, F, G> {
     type Value = Listed<G>;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
@@ -321,21 +352,25 @@ impl<'de, G, F: FnMut(Value) -> G> DeserializeSeed<'de> for ListSeed<'_, F> {
     }
 }
 
-impl<'de, G, F: FnMut(Value) -> G> Visitor<'de> for ListSeed<'_, F> {
+impl<'de, G, F: FnMut(Value) -> G> Visitor<'de> for ListSeed<'_, '_, F, G> {
     type Value = Listed<G>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("an array of GeoJSON features or records")
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::new();
         while let Some(v) = seq.next_element::<Value>()? {
-            items.push(if self.records {
+            let item = if self.records {
                 record(v)
             } else {
                 split(v, self.convert)
-            });
+            };
+            match self.sink.as_deref_mut() {
+                Some(sink) => sink(item),
+                None => items.push(item),
+            }
         }
         Ok(Listed::Array(items))
     }
@@ -514,6 +549,33 @@ mod tests {
         // The GeoJSON readers do not take records.
         assert!(features(r#"[{"id":1}]"#).is_err());
         assert!(features(r#"{"Result":[{"id":1}]}"#).is_err());
+    }
+
+    #[test]
+    fn each_record_hands_items_over_as_they_are_read() {
+        let mut seen = Vec::new();
+        let doc = each_record(
+            r#"{"TotalCount":3,"Result":[{"id":1},[2],{"id":3}]}"#,
+            "Result",
+            &mut |r| seen.push(r.map(|f| f.properties["id"].as_i64())),
+        )
+        .unwrap();
+        assert_eq!(
+            seen,
+            [Ok(Some(1)), Err("is not a JSON object".into()), Ok(Some(3))]
+        );
+        assert_eq!(doc["TotalCount"], 3);
+        // A single Feature, and an array, go the same way.
+        let mut n = 0;
+        each_record(
+            r#"{"type":"Feature","properties":{"id":1},"geometry":null}"#,
+            "Result",
+            &mut |_| n += 1,
+        )
+        .unwrap();
+        each_record(r#"[{"id":1},{"id":2}]"#, "Result", &mut |_| n += 1).unwrap();
+        assert_eq!(n, 3);
+        assert!(each_record(r#"{"type":"Topology"}"#, "Result", &mut |_| ()).is_err());
     }
 
     #[test]

@@ -864,53 +864,48 @@ pub fn read_ged_json(
     taxonomy: &Taxonomy,
     now: DateTime<Utc>,
 ) -> Result<GedJson, IngestError> {
-    let (features, doc) = json::records(json, "Result")?;
-    if !features.is_empty() {
-        let mut present = [false; N];
-        let mut points = false;
-        for f in features.iter().flatten() {
-            points |= f.geometry.is_some();
-            for &c in Col::ALL {
-                if !present[c.index()]
-                    && c.aliases()
-                        .iter()
-                        .any(|a| json::get_ci(&f.properties, a).is_some())
-                {
-                    present[c.index()] = true;
+    // First the columns the records have and the votes of their dates, then each record
+    // mapped as it is read: one record at a time is held as JSON values.
+    let (mut present, mut points, mut held) = ([false; N], false, 0usize);
+    let mut votes = text::OrderVotes::default();
+    let doc = json::each_record(json, "Result", &mut |f| {
+        held += 1;
+        let Ok(f) = f else { return };
+        points |= f.geometry.is_some();
+        for &c in Col::ALL {
+            let value = c
+                .aliases()
+                .iter()
+                .find_map(|a| json::get_ci(&f.properties, a));
+            present[c.index()] |= value.is_some();
+            if matches!(c, Col::DateStart | Col::DateEnd) {
+                if let Some(d) = value.and_then(json::text) {
+                    votes.add(&d);
                 }
             }
         }
+    })?;
+    if held > 0 {
         let missing = missing_required(|c| present[c.index()], !points);
         if !missing.is_empty() {
             return Err(IngestError::MissingColumns(missing));
         }
     }
-    let note = api_page_note(&doc, features.len());
-    let mut votes = text::OrderVotes::default();
-    for f in features.iter().flatten() {
-        for c in [Col::DateStart, Col::DateEnd] {
-            let value = c
-                .aliases()
-                .iter()
-                .find_map(|a| json::get_ci(&f.properties, a));
-            if let Some(d) = value.and_then(json::text) {
-                votes.add(&d);
-            }
-        }
-    }
+    let note = api_page_note(&doc, held);
     let order = votes.order(DayOrder::DayFirst);
     let mut actors = ActorCache::default();
-    let rows = features
-        .into_iter()
-        .enumerate()
-        .map(|(i, f)| {
-            let row = i + 1;
-            let f = f.map_err(|reason| Problem::new(row, "feature", reason))?;
-            let point = f.geometry.map(geometry_point);
-            let vals = Row::from_json(&f.properties);
-            map_row(row, &vals, point, taxonomy, now, &mut actors, order)
-        })
-        .collect();
+    let mut rows = Vec::with_capacity(held);
+    json::each_record(json, "Result", &mut |f| {
+        let row = rows.len() + 1;
+        rows.push(
+            f.map_err(|reason| Problem::new(row, "feature", reason))
+                .and_then(|f| {
+                    let point = f.geometry.map(geometry_point);
+                    let vals = Row::from_json(&f.properties);
+                    map_row(row, &vals, point, taxonomy, now, &mut actors, order)
+                }),
+        );
+    })?;
     Ok(GedJson { rows, note })
 }
 

@@ -369,8 +369,10 @@ pub enum ImportCommand {
     /// UCDP GED events, any GED version: CSV, GeoJSON, a saved page of the UCDP API or a
     /// JSON array of GED records.
     Ucdp {
-        /// The CSV or JSON file (JSON is recognised by its name or its first character).
-        file: PathBuf,
+        /// The CSV or JSON files, imported one after the other, each with its own summary
+        /// line and rejects file (JSON is recognised by its name or its first character).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
         /// Where the data is.
         #[command(flatten)]
         store: StoreArgs,
@@ -378,8 +380,10 @@ pub enum ImportCommand {
     /// ACLED events: the export CSV (current or older layout, UTF-8 or Latin-1) or the
     /// JSON of ACLED's API.
     Acled {
-        /// The CSV or JSON file (JSON is recognised by its name or its first character).
-        file: PathBuf,
+        /// The CSV or JSON files, imported one after the other, each with its own summary
+        /// line and rejects file (JSON is recognised by its name or its first character).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
         /// Where the data is.
         #[command(flatten)]
         store: StoreArgs,
@@ -387,8 +391,10 @@ pub enum ImportCommand {
     /// HXL-tagged events (#date, #event+type, #geo+lat, #adm1+code, …): CSV, or HXL's JSON
     /// (an array of rows, or of objects keyed by hashtag, as the HXL Proxy writes them).
     Hxl {
-        /// The CSV or JSON file (JSON is recognised by its name or its first character).
-        file: PathBuf,
+        /// The CSV or JSON files, imported one after the other, each with its own summary
+        /// line and rejects file (JSON is recognised by its name or its first character).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
         /// The source name the events get (lowercase letters, digits, - and _).
         #[arg(long, default_value = "hxl")]
         source: String,
@@ -398,8 +404,9 @@ pub enum ImportCommand {
     },
     /// A GeoJSON FeatureCollection of event points.
     Geojson {
-        /// The GeoJSON file.
-        file: PathBuf,
+        /// The GeoJSON files, imported one after the other.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
         /// The source name the events get (lowercase letters, digits, - and _).
         #[arg(long, default_value = "geojson")]
         source: String,
@@ -468,6 +475,23 @@ fn open_rejects(input: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {
             std::fs::File::create(&here).map(|f| (here, f))
         }
     }
+}
+
+/// Imports each of `files` in turn ([`import_events`]), its name on a line of its own
+/// first when there are several, stopping at the first that cannot be imported at all (the
+/// files before it stay imported: each import is whole or nothing on its own).
+fn import_all(
+    app: &App,
+    files: &[PathBuf],
+    kind: impl Fn(&Path) -> EventFile,
+) -> anyhow::Result<()> {
+    for file in files {
+        if files.len() > 1 {
+            eprintln!("== {}", file.display());
+        }
+        import_events(app, file, kind(file))?;
+    }
+    Ok(())
 }
 
 /// Runs an event import with a progress bar, prints the rejected rows (the first 20),
@@ -978,39 +1002,41 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("{r}");
                 Ok(())
             }
-            ImportCommand::Ucdp { file, store } => {
+            ImportCommand::Ucdp { files, store } => {
                 let app = open_app(&s, &store, None)?;
-                let kind = if is_json(&file) {
-                    EventFile::UcdpJson
-                } else {
-                    EventFile::UcdpCsv
-                };
-                import_events(&app, &file, kind)
+                import_all(&app, &files, |file| {
+                    if is_json(file) {
+                        EventFile::UcdpJson
+                    } else {
+                        EventFile::UcdpCsv
+                    }
+                })
             }
-            ImportCommand::Acled { file, store } => {
+            ImportCommand::Acled { files, store } => {
                 let app = open_app(&s, &store, None)?;
-                let kind = if is_json(&file) {
-                    EventFile::AcledJson
-                } else {
-                    EventFile::Acled
-                };
-                import_events(&app, &file, kind)
+                import_all(&app, &files, |file| {
+                    if is_json(file) {
+                        EventFile::AcledJson
+                    } else {
+                        EventFile::Acled
+                    }
+                })
             }
             ImportCommand::Hxl {
-                file,
+                files,
                 source,
                 store,
             } => {
                 let app = open_app(&s, &store, None)?;
-                import_events(&app, &file, EventFile::Hxl(source))
+                import_all(&app, &files, |_| EventFile::Hxl(source.clone()))
             }
             ImportCommand::Geojson {
-                file,
+                files,
                 source,
                 store,
             } => {
                 let app = open_app(&s, &store, None)?;
-                import_events(&app, &file, EventFile::Geojson(source))
+                import_all(&app, &files, |_| EventFile::Geojson(source.clone()))
             }
         },
         Command::Token { action } => crate::access::token(&s, action),

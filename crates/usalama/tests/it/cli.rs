@@ -698,6 +698,34 @@ fn ucdp_api_page_is_read_whatever_its_name_with_its_rejects_and_a_note() {
         stdout(&again).trim(),
         "imported 0, updated 0, unchanged 1, rejected 1"
     );
+    // Both pages at once: one summary line each, in order.
+    let second = dir.path().join("gedevents-page2.json");
+    std::fs::write(
+        &second,
+        format!(
+            r#"{{"TotalCount":3,"TotalPages":2,"NextPageUrl":"","Result":[{}]}}"#,
+            record(300382, 4)
+        ),
+    )
+    .unwrap();
+    let both = run(&[
+        "import",
+        "ucdp",
+        file.to_str().unwrap(),
+        second.to_str().unwrap(),
+        "--data-dir",
+        d.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        stdout(&both).lines().collect::<Vec<_>>(),
+        [
+            "imported 0, updated 0, unchanged 1, rejected 1",
+            "imported 1, updated 0, unchanged 0, rejected 0"
+        ],
+        "{}",
+        stderr(&both)
+    );
+    assert!(stderr(&both).contains("== "), "{}", stderr(&both));
 }
 
 #[test]

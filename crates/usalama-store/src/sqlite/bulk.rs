@@ -92,12 +92,14 @@ const FLUSH_EVERY: Duration = Duration::from_millis(200);
 pub(super) const BULK_COMMIT_ROWS: usize = 100_000;
 
 /// How long a bulk load leaves the write lock free after each commit, so that a writer of
-/// another process (a server taking a report) waiting for it gets it: SQLite's busy
-/// handler retries every 100 ms at most, and the load would otherwise begin its next
-/// transaction within microseconds. Beside a 1,000,000-event import, reports sent once a
-/// second got 500s after the 30 s busy timeout without it (BENCHMARKS.md, "Twelfth
-/// session"). Ten commits per 1,000,000 rows make it about 1 s of the import.
-const YIELD_AFTER_COMMIT: Duration = Duration::from_millis(120);
+/// another process (a server taking a report) waiting for it gets it: the load would
+/// otherwise begin its next transaction within microseconds. Beside a 1,000,000-event
+/// import, reports sent once a second got 500s after the 30 s busy timeout without it
+/// (BENCHMARKS.md, "Twelfth session"). A waiting connection tries every
+/// [`BUSY_POLL`](super::BUSY_POLL) (5 ms), so four of its tries fall in the pause. (With
+/// SQLite's own busy handler, which tries every 100 ms, the pause was 120 ms: 1.2 s of a
+/// 1,000,000-event import.)
+const YIELD_AFTER_COMMIT: Duration = Duration::from_millis(20);
 
 /// The tables whose secondary indexes a bulk load drops.
 const BULK_TABLES: [&str; 2] = ["events", "event_actors"];

@@ -590,30 +590,22 @@ pub fn read_acled_json(
     let idx = index_columns(&headers)?;
     let date_order = votes.order(DayOrder::DayFirst);
     let has_ct = idx[Col::CivilianTargeting.index()].is_some();
-    let mut rows = Vec::with_capacity(held);
-    json::each_record(input, "data", &mut |r| {
-        let row = rows.len() + 1;
-        rows.push(
-            r.map_err(|reason| Problem::new(row, "record", reason))
-                .and_then(|r| {
-                    let rec: Vec<String> = headers
-                        .iter()
-                        .map(|h| {
-                            json::get_ci(&r.properties, h)
-                                .and_then(json::text)
-                                .map(|t| t.into_owned())
-                                .unwrap_or_default()
-                        })
-                        .collect();
-                    let f = Fields {
-                        row,
-                        vals: csvin::cells(&rec, &idx),
-                    };
-                    map_row(&f, taxonomy, has_ct, date_order, now)
-                }),
-        );
-    })?;
-    Ok(rows)
+    json::map_records(input, "data", "record", |r, row| {
+        let rec: Vec<String> = headers
+            .iter()
+            .map(|h| {
+                json::get_ci(&r.properties, h)
+                    .and_then(json::text)
+                    .map(|t| t.into_owned())
+                    .unwrap_or_default()
+            })
+            .collect();
+        let f = Fields {
+            row,
+            vals: csvin::cells(&rec, &idx),
+        };
+        map_row(&f, taxonomy, has_ct, date_order, now)
+    })
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! GeoJSON plumbing shared by the readers: splitting a document into features without
 //! letting one malformed feature fail the whole file, and reading property values as text.
 
-use crate::problem::IngestError;
+use crate::problem::{IngestError, Problem};
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
@@ -61,6 +61,25 @@ pub(crate) fn each_record(
     each: &mut dyn FnMut(Result<RawFeature, String>),
 ) -> Result<Map<String, Value>, IngestError> {
     read_doc(json, Some(list), |g| g, Some(each)).map(|(_, doc)| doc)
+}
+
+/// Each record of `json` ([`each_record`]) mapped by `map` as it is read, with its row
+/// (record `n` is row `n + 1`); an item that is not a record is a problem on `field`.
+pub(crate) fn map_records<T>(
+    json: &str,
+    list: &str,
+    field: &str,
+    mut map: impl FnMut(RawFeature, usize) -> Result<T, Problem>,
+) -> Result<Vec<Result<T, Problem>>, IngestError> {
+    let mut rows = Vec::new();
+    each_record(json, list, &mut |r| {
+        let row = rows.len() + 1;
+        rows.push(
+            r.map_err(|reason| Problem::new(row, field, reason))
+                .and_then(|r| map(r, row)),
+        );
+    })?;
+    Ok(rows)
 }
 
 /// Reads `json` as [`features_with`] does; with `list`, also as [`records`] does; with a

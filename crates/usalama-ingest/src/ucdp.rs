@@ -894,17 +894,10 @@ pub fn read_ged_json(
     let note = api_page_note(&doc, held);
     let order = votes.order(DayOrder::DayFirst);
     let mut actors = ActorCache::default();
-    let mut rows = Vec::with_capacity(held);
-    json::each_record(json, "Result", &mut |f| {
-        let row = rows.len() + 1;
-        rows.push(
-            f.map_err(|reason| Problem::new(row, "feature", reason))
-                .and_then(|f| {
-                    let point = f.geometry.map(geometry_point);
-                    let vals = Row::from_json(&f.properties);
-                    map_row(row, &vals, point, taxonomy, now, &mut actors, order)
-                }),
-        );
+    let rows = json::map_records(json, "Result", "feature", |f, row| {
+        let point = f.geometry.map(geometry_point);
+        let vals = Row::from_json(&f.properties);
+        map_row(row, &vals, point, taxonomy, now, &mut actors, order)
     })?;
     Ok(GedJson { rows, note })
 }

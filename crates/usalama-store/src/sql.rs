@@ -24,6 +24,13 @@ pub(crate) enum SqlValue {
     Real(f64),
 }
 
+/// A `LIMIT` clause of `n` rows. The count is written into the statement, never bound:
+/// SQLite plans with a bound LIMIT's value, so that each run binding it prepared the
+/// statement again (4.8 % of the server's CPU on a list missing the page cache).
+pub(crate) fn limit(n: u64) -> String {
+    format!("LIMIT {n}")
+}
+
 /// A WHERE clause under construction with its parameters.
 #[derive(Clone)]
 pub(crate) struct Filter {

@@ -338,10 +338,10 @@ pub(crate) fn pool_filters(q: &DuplicatePoolQuery, dialect: Dialect) -> Option<[
 
 /// One statement of the pool: the events `f` matches with their versions, newest
 /// first, at most `limit`.
-pub(crate) fn pool_sql(f: &mut Filter, columns: &str, limit: usize) -> String {
-    let lim = f.bind(SqlValue::Int(limit as i64));
+pub(crate) fn pool_sql(f: &Filter, columns: &str, limit: usize) -> String {
+    let lim = crate::sql::limit(limit as u64);
     format!(
-        "SELECT {columns}, e.version FROM events e{} ORDER BY e.occurred_end DESC, e.id DESC LIMIT {lim}",
+        "SELECT {columns}, e.version FROM events e{} ORDER BY e.occurred_end DESC, e.id DESC {lim}",
         f.where_sql()
     )
 }

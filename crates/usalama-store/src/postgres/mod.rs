@@ -688,11 +688,11 @@ impl Store for PgStore {
             let k = f.bind(SqlValue::Text(cur.key.clone()));
             f.push_raw(format!("code > {k}"));
         }
-        let lim = f.bind(SqlValue::Int(q.page.limit as i64 + 1));
+        let lim = sql::limit(u64::from(q.page.limit) + 1);
         let items = c
             .query(
                 &format!(
-                    "SELECT {LOCALITY_SUMMARY_COLUMNS} FROM localities{} ORDER BY code COLLATE \"C\" LIMIT {lim}",
+                    "SELECT {LOCALITY_SUMMARY_COLUMNS} FROM localities{} ORDER BY code COLLATE \"C\" {lim}",
                     f.where_sql()
                 ),
                 &params(&f.values),
@@ -807,11 +807,11 @@ impl Store for PgStore {
             let i = f.bind(SqlValue::Uuid(cur.id));
             f.push_raw(format!("(name COLLATE \"C\", id) > ({k}, {i})"));
         }
-        let lim = f.bind(SqlValue::Int(q.page.limit as i64 + 1));
+        let lim = sql::limit(u64::from(q.page.limit) + 1);
         let items = c
             .query(
                 &format!(
-                    "SELECT {ACTOR_COLUMNS} FROM actors{} ORDER BY name COLLATE \"C\", id LIMIT {lim}",
+                    "SELECT {ACTOR_COLUMNS} FROM actors{} ORDER BY name COLLATE \"C\", id {lim}",
                     f.where_sql()
                 ),
                 &params(&f.values),
@@ -979,11 +979,11 @@ impl Store for PgStore {
             let i = f.bind(SqlValue::Uuid(cur.id));
             f.push_raw(format!("(e.occurred_end, e.id) < ({k}, {i})"));
         }
-        let lim = f.bind(SqlValue::Int(q.page.limit as i64 + 1));
+        let lim = sql::limit(u64::from(q.page.limit) + 1);
         let mut rows = c
             .query(
                 &format!(
-                    "SELECT {} FROM events e{} ORDER BY e.occurred_end DESC, e.id DESC LIMIT {lim}",
+                    "SELECT {} FROM events e{} ORDER BY e.occurred_end DESC, e.id DESC {lim}",
                     event_columns(),
                     f.where_sql()
                 ),
@@ -1231,11 +1231,11 @@ impl Store for PgStore {
         loop {
             let mut flt = sql::event_filter(q, Dialect::Postgres);
             sql::scan_after(&mut flt, after);
-            let lim = flt.bind(SqlValue::Int(batch as i64));
+            let lim = sql::limit(batch as u64);
             let mut rows = tx
                 .query(
                     &format!(
-                        "SELECT {cols} FROM events e{} ORDER BY e.occurred_end, e.id LIMIT {lim}",
+                        "SELECT {cols} FROM events e{} ORDER BY e.occurred_end, e.id {lim}",
                         flt.where_sql()
                     ),
                     &params(&flt.values),

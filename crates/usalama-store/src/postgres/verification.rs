@@ -8,7 +8,7 @@ use super::{count_matching, event_columns, event_row, page_of, params, PgStore, 
 use crate::error::StoreError;
 use crate::query::Page;
 use crate::rows::EventRow;
-use crate::sql::{self, Dialect, SqlValue};
+use crate::sql::{self, Dialect};
 use crate::verification::{
     self as v, ChangeNote, DecisionWrite, DuplicatePoolQuery, HistoryEntry, HistoryKind,
     MergeWrite, QueueQuery, RawHistory, UnmergeWrite, VersionedEvent, WriteOutcome,
@@ -106,11 +106,11 @@ impl PgStore {
         let mut f = sql::event_filter(&eq, Dialect::Postgres);
         let total = count_matching(&mut c, &eq, &f)?;
         v::push_queue_cursor(&mut f, q)?;
-        let lim = f.bind(SqlValue::Int(q.page.limit as i64 + 1));
+        let lim = sql::limit(u64::from(q.page.limit) + 1);
         let rows = c
             .query(
                 &format!(
-                    "SELECT {}, e.version FROM events e{} ORDER BY {} LIMIT {lim}",
+                    "SELECT {}, e.version FROM events e{} ORDER BY {} {lim}",
                     event_columns(),
                     f.where_sql(),
                     v::queue_order_sql()
@@ -128,11 +128,11 @@ impl PgStore {
         let mut c = self.conn()?;
         let limit = q.limit as usize;
         let mut rows = Vec::new();
-        for mut f in v::pool_filters(q, Dialect::Postgres).into_iter().flatten() {
+        for f in v::pool_filters(q, Dialect::Postgres).into_iter().flatten() {
             if rows.len() == limit {
                 break;
             }
-            let sql = v::pool_sql(&mut f, &event_columns(), limit - rows.len());
+            let sql = v::pool_sql(&f, &event_columns(), limit - rows.len());
             rows.extend(c.query(&sql, &params(&f.values)).px()?);
         }
         with_versions(&mut *c, &rows)

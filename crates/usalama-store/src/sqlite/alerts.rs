@@ -124,7 +124,8 @@ impl SqliteStore {
                 "SELECT {ALERT_COLUMNS} FROM alerts
                  WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR rule = ?2)
                    AND (?3 IS NULL OR raised_at >= ?3)
-                 ORDER BY raised_at DESC, id LIMIT ?4"
+                 ORDER BY raised_at DESC, id {}",
+                crate::sql::limit(q.clamped_limit().unsigned_abs())
             ))
             .sx()?;
         let rows = st
@@ -132,8 +133,7 @@ impl SqliteStore {
                 params![
                     q.status.map(|s| s.as_str()),
                     q.rule,
-                    q.since.as_ref().map(ts),
-                    q.clamped_limit()
+                    q.since.as_ref().map(ts)
                 ],
                 alert_row,
             )
@@ -315,15 +315,16 @@ impl SqliteStore {
             .sx()?;
         let due = {
             let mut st = tx
-                .prepare(
+                .prepare(&format!(
                     "SELECT d.id, d.alert_id, d.subscription_id, d.channel, d.target, s.secret, d.attempts
                      FROM alert_deliveries d LEFT JOIN alert_subscriptions s ON s.id = d.subscription_id
                      WHERE d.status = 'pending' AND d.next_attempt_at <= ?1
-                     ORDER BY d.next_attempt_at, d.id LIMIT ?2",
-                )
+                     ORDER BY d.next_attempt_at, d.id {}",
+                    crate::sql::limit(u64::from(limit.max(1)))
+                ))
                 .sx()?;
             let rows = st
-                .query_map(params![ts(&now), i64::from(limit.max(1))], |r| {
+                .query_map(params![ts(&now)], |r| {
                     Ok((
                         r.get::<_, i64>(0)?,
                         r.get::<_, Uuid>(1)?,

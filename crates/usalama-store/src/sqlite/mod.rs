@@ -253,6 +253,24 @@ type UserRow = (
 const USER_COLUMNS: &str = "u.id, u.username, u.password_hash, u.role, u.created_at, \
     u.disabled_at, u.org_id, u.failed_logins, u.locked_until, u.totp_secret, u.totp_sealed";
 
+/// The statement reading one page of events for `q`, newest first, with its parameters:
+/// one row more than the page, which tells whether another page follows.
+fn events_page_sql(q: &EventQuery) -> Result<(String, sql::Filter), StoreError> {
+    let mut f = sql::event_filter(q, Dialect::Sqlite);
+    if let Some(cur) = &q.page.after {
+        let k = f.bind(SqlValue::Date(cur.date_key()?));
+        let i = f.bind(SqlValue::Uuid(cur.id));
+        f.push_raw(format!("(e.occurred_end, e.id) < ({k}, {i})"));
+    }
+    let sql = format!(
+        "SELECT {} FROM events e{} ORDER BY e.occurred_end DESC, e.id DESC {}",
+        sql::EVENT_COLUMNS,
+        f.where_sql(),
+        sql::limit(u64::from(q.page.limit) + 1)
+    );
+    Ok((sql, f))
+}
+
 fn event_row(r: &Row) -> rusqlite::Result<EventRow> {
     Ok(EventRow {
         id: uuid_col(r, 0)?,
@@ -894,10 +912,10 @@ impl Store for SqliteStore {
             let k = f.bind(SqlValue::Text(cur.key.clone()));
             f.push_raw(format!("code > {k}"));
         }
-        let lim = f.bind(SqlValue::Int(q.page.limit as i64 + 1));
+        let lim = sql::limit(u64::from(q.page.limit) + 1);
         let mut st = c
             .prepare(&format!(
-                "SELECT {} FROM localities{} ORDER BY code LIMIT {lim}",
+                "SELECT {} FROM localities{} ORDER BY code {lim}",
                 sql::LOCALITY_SUMMARY_COLUMNS,
                 f.where_sql()
             ))
@@ -1024,10 +1042,10 @@ impl Store for SqliteStore {
             let i = f.bind(SqlValue::Uuid(cur.id));
             f.push_raw(format!("(name, id) > ({k}, {i})"));
         }
-        let lim = f.bind(SqlValue::Int(q.page.limit as i64 + 1));
+        let lim = sql::limit(u64::from(q.page.limit) + 1);
         let mut st = c
             .prepare(&format!(
-                "SELECT id, name, aliases, kind, ucdp_id, acled_name FROM actors{} ORDER BY name, id LIMIT {lim}",
+                "SELECT id, name, aliases, kind, ucdp_id, acled_name FROM actors{} ORDER BY name, id {lim}",
                 f.where_sql()
             ))
             .sx()?;
@@ -1075,26 +1093,14 @@ impl Store for SqliteStore {
 
     fn list_events(&self, q: &EventQuery) -> Result<Page<StoredEvent>, StoreError> {
         let c = self.conn()?;
-        let mut f = sql::event_filter(q, Dialect::Sqlite);
         let total: i64 = if q.skip_total {
             0
         } else {
-            count_matching(&c, q, &f)?
+            count_matching(&c, q, &sql::event_filter(q, Dialect::Sqlite))?
         };
-        if let Some(cur) = &q.page.after {
-            let k = f.bind(SqlValue::Date(cur.date_key()?));
-            let i = f.bind(SqlValue::Uuid(cur.id));
-            f.push_raw(format!("(e.occurred_end, e.id) < ({k}, {i})"));
-        }
-        let lim = f.bind(SqlValue::Int(q.page.limit as i64 + 1));
+        let (page_sql, f) = events_page_sql(q)?;
         // Cached per connection: a list's SQL differs only by which filters are set.
-        let mut st = c
-            .prepare_cached(&format!(
-                "SELECT {} FROM events e{} ORDER BY e.occurred_end DESC, e.id DESC LIMIT {lim}",
-                sql::EVENT_COLUMNS,
-                f.where_sql()
-            ))
-            .sx()?;
+        let mut st = c.prepare_cached(&page_sql).sx()?;
         let mut rows = st
             .query_map(rusqlite::params_from_iter(f.values.iter()), event_row)
             .sx()?
@@ -1379,11 +1385,11 @@ impl Store for SqliteStore {
         loop {
             let mut flt = sql::event_filter(q, Dialect::Sqlite);
             sql::scan_after(&mut flt, after);
-            let lim = flt.bind(SqlValue::Int(batch as i64));
+            let lim = sql::limit(batch as u64);
             let mut rows = {
                 let mut st = tx
                     .prepare_cached(&format!(
-                        "SELECT {} FROM events e{} ORDER BY e.occurred_end, e.id LIMIT {lim}",
+                        "SELECT {} FROM events e{} ORDER BY e.occurred_end, e.id {lim}",
                         sql::EVENT_COLUMNS,
                         flt.where_sql()
                     ))
@@ -1783,3 +1789,39 @@ pub(super) fn checkpoint_truncate(c: &Connection) -> Result<(), StoreError> {
 
 /// How long [`checkpoint_truncate`] keeps trying.
 const TRUNCATE_PATIENCE: std::time::Duration = std::time::Duration::from_secs(10);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::PageRequest;
+    use usalama_domain::AdminLevel;
+
+    /// A page of events runs with new parameters without SQLite preparing it again: a
+    /// bound LIMIT made it prepare the statement anew at every run.
+    #[test]
+    fn a_page_of_events_is_not_prepared_again_for_new_parameters() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open_file(&dir.path().join(DB_FILE)).unwrap();
+        let c = store.conn().unwrap();
+        let q = |area: &str| EventQuery {
+            locality: Some((LocalityId::derived(area), AdminLevel::Adm1)),
+            from: "2010-01-01".parse().ok(),
+            page: PageRequest {
+                limit: 50,
+                after: None,
+            },
+            ..Default::default()
+        };
+        let (first, _) = events_page_sql(&q("a")).unwrap();
+        let mut st = c.prepare(&first).unwrap();
+        for area in ["a", "b", "c"] {
+            let (page, f) = events_page_sql(&q(area)).unwrap();
+            assert_eq!(page, first);
+            let mut rows = st
+                .query(rusqlite::params_from_iter(f.values.iter()))
+                .unwrap();
+            assert!(rows.next().unwrap().is_none());
+        }
+        assert_eq!(st.get_status(rusqlite::StatementStatus::RePrepare), 0);
+    }
+}

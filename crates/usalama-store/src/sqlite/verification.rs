@@ -61,11 +61,10 @@ fn queue_page_sqls(
     q: &QueueQuery,
     f: sql::Filter,
 ) -> Result<Vec<(String, sql::Filter)>, StoreError> {
-    let limit = SqlValue::Int(q.page.limit as i64 + 1);
-    let page = |mut f: sql::Filter, order: &str| {
-        let lim = f.bind(limit.clone());
+    let lim = sql::limit(u64::from(q.page.limit) + 1);
+    let page = |f: sql::Filter, order: &str| {
         let sql = format!(
-            "SELECT {}, e.version FROM events e{} ORDER BY {order} LIMIT {lim}",
+            "SELECT {}, e.version FROM events e{} ORDER BY {order} {lim}",
             sql::EVENT_COLUMNS,
             f.where_sql(),
         );
@@ -174,11 +173,11 @@ impl SqliteStore {
         let c = self.conn()?;
         let limit = q.limit as usize;
         let mut rows = Vec::new();
-        for mut f in v::pool_filters(q, Dialect::Sqlite).into_iter().flatten() {
+        for f in v::pool_filters(q, Dialect::Sqlite).into_iter().flatten() {
             if rows.len() == limit {
                 break;
             }
-            let sql = v::pool_sql(&mut f, sql::EVENT_COLUMNS, limit - rows.len());
+            let sql = v::pool_sql(&f, sql::EVENT_COLUMNS, limit - rows.len());
             let mut st = c.prepare(&sql).sx()?;
             let read = st
                 .query_map(rusqlite::params_from_iter(f.values.iter()), versioned_row)
@@ -462,11 +461,11 @@ mod tests {
             limit: 2000,
         };
         let parts = pool_filters(&q, Dialect::Sqlite).unwrap();
-        for (mut f, index) in parts.into_iter().zip([
+        for (f, index) in parts.into_iter().zip([
             "USING INDEX events_long_span (category=? AND occurred_end>? AND occurred_end<?)",
             "USING INDEX events_category (category=? AND occurred_end>? AND occurred_end<?)",
         ]) {
-            let page = pool_sql(&mut f, sql::EVENT_COLUMNS, 2000);
+            let page = pool_sql(&f, sql::EVENT_COLUMNS, 2000);
             let plan = plan_of(&c, &page, &f);
             assert!(plan.contains(index), "{plan}");
         }

@@ -1,10 +1,29 @@
 //! The JSON shapes of the API. Domain values are converted here, explicitly; personal
 //! fields (people involved, reporter contact) are never part of these shapes.
 
-use serde::Serialize;
+use chrono::NaiveDate;
+use serde::{Serialize, Serializer};
+use std::fmt::Display;
 use usalama_app::EventView;
-use usalama_domain::{Actor, SourceCodes, VerificationStatus};
+use usalama_domain::{
+    Actor, ActorId, ActorKind, ActorRole, AdminLevel, Channel, DatePrecision, Dimension, EventId,
+    LocalityId, SourceCodes, SourceReliability, VerificationStatus,
+};
 use usalama_store::{LocalitySummary, Page};
+
+/// Writes a value as JSON text through its `Display`, with no `String` in between (a page
+/// of events has a few hundred ids, dates and codes).
+fn shown<T: Display, S: Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(v)
+}
+
+/// [`shown`] for an optional value: null when absent.
+fn shown_opt<T: Display, S: Serializer>(v: &Option<T>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(v) => s.collect_str(v),
+        None => s.serialize_none(),
+    }
+}
 
 /// A list response.
 #[derive(Serialize)]
@@ -28,7 +47,7 @@ impl<T> ListDto<T> {
     }
 
     /// Converts a page shared with other callers (its items are not taken).
-    pub fn from_shared<U>(page: &Page<U>, f: impl Fn(&U) -> T) -> Self {
+    pub fn from_shared<'a, U>(page: &'a Page<U>, f: impl Fn(&'a U) -> T) -> Self {
         Self {
             next_cursor: page.next_cursor.as_ref().map(|c| c.encode()),
             total: page.total,
@@ -39,61 +58,66 @@ impl<T> ListDto<T> {
 
 /// A locality reference.
 #[derive(Serialize)]
-pub struct LocalityRefDto {
+pub struct LocalityRefDto<'a> {
     /// Id.
-    pub id: String,
+    #[serde(serialize_with = "shown")]
+    pub id: LocalityId,
     /// P-code or other code.
-    pub code: String,
+    pub code: &'a str,
     /// Name.
-    pub name: String,
+    pub name: &'a str,
     /// `adm0`..`adm3`.
-    pub level: String,
+    #[serde(serialize_with = "shown")]
+    pub level: AdminLevel,
 }
 
-impl From<&LocalitySummary> for LocalityRefDto {
-    fn from(l: &LocalitySummary) -> Self {
+impl<'a> From<&'a LocalitySummary> for LocalityRefDto<'a> {
+    fn from(l: &'a LocalitySummary) -> Self {
         Self {
-            id: l.id.to_string(),
-            code: l.code.to_string(),
-            name: l.name.clone(),
-            level: l.level.to_string(),
+            id: l.id,
+            code: l.code.as_str(),
+            name: &l.name,
+            level: l.level,
         }
     }
 }
 
 /// A locality with where it sits.
 #[derive(Serialize)]
-pub struct LocalityDto {
+pub struct LocalityDto<'a> {
     /// Id.
-    pub id: String,
+    #[serde(serialize_with = "shown")]
+    pub id: LocalityId,
     /// Code.
-    pub code: String,
+    pub code: &'a str,
     /// Name.
-    pub name: String,
+    pub name: &'a str,
     /// Level.
-    pub level: String,
+    #[serde(serialize_with = "shown")]
+    pub level: AdminLevel,
     /// Parent's id.
-    pub parent_id: Option<String>,
+    #[serde(serialize_with = "shown_opt")]
+    pub parent_id: Option<LocalityId>,
     /// Ancestors, country first.
-    pub ancestors: Vec<LocalityRefDto>,
+    pub ancestors: Vec<LocalityRefDto<'a>>,
     /// Representative point `[longitude, latitude]`.
     pub centroid: Option<[f64; 2]>,
 }
 
-impl LocalityDto {
+impl<'a> LocalityDto<'a> {
     /// From a lineage, country first and the locality last.
-    pub fn from_lineage(lineage: &[LocalitySummary]) -> Option<Self> {
+    pub fn from_lineage(lineage: &'a [LocalitySummary]) -> Option<Self> {
         let (l, ancestors) = lineage.split_last()?;
         Some(Self::new(l, ancestors))
     }
     /// From a locality and its ancestors.
-    pub fn new(l: &LocalitySummary, ancestors: &[LocalitySummary]) -> Self {
+    pub fn new(l: &'a LocalitySummary, ancestors: &'a [LocalitySummary]) -> Self {
         Self {
-            id: l.id.to_string(),
-            code: l.code.to_string(),
-            name: l.name.clone(),
-            level: l.level.to_string(),
-            parent_id: l.parent.map(|p| p.to_string()),
+            id: l.id,
+            code: l.code.as_str(),
+            name: &l.name,
+            level: l.level,
+            parent_id: l.parent,
             ancestors: ancestors.iter().map(LocalityRefDto::from).collect(),
             centroid: l.centroid.map(|(x, y)| [x, y]),
         }
@@ -132,55 +156,66 @@ impl From<&Actor> for ActorDto {
 
 /// An actor's part in an event.
 #[derive(Serialize)]
-pub struct EventActorDto {
+pub struct EventActorDto<'a> {
     /// Actor id.
-    pub id: String,
+    #[serde(serialize_with = "shown")]
+    pub id: ActorId,
     /// Name.
-    pub name: String,
+    pub name: &'a str,
     /// Kind.
-    pub kind: String,
+    #[serde(serialize_with = "shown")]
+    pub kind: ActorKind,
     /// Role in the event.
-    pub role: String,
+    #[serde(serialize_with = "shown")]
+    pub role: ActorRole,
 }
 
 /// The event's locality: the deepest one, with its ancestors.
 #[derive(Serialize)]
-pub struct EventLocalityDto {
+pub struct EventLocalityDto<'a> {
     /// Id.
-    pub id: String,
+    #[serde(serialize_with = "shown")]
+    pub id: LocalityId,
     /// Code.
-    pub code: String,
+    pub code: &'a str,
     /// Name.
-    pub name: String,
+    pub name: &'a str,
     /// Level.
-    pub level: String,
+    #[serde(serialize_with = "shown")]
+    pub level: AdminLevel,
     /// Codes of the ancestors, country first.
-    pub ancestor_codes: Vec<String>,
+    pub ancestor_codes: Vec<&'a str>,
     /// The ancestors, country first.
-    pub ancestors: Vec<LocalityRefDto>,
+    pub ancestors: Vec<LocalityRefDto<'a>>,
 }
 
 /// An event.
 #[derive(Serialize)]
-pub struct EventDto {
+pub struct EventDto<'a> {
     /// Id (UUID).
-    pub id: String,
+    #[serde(serialize_with = "shown")]
+    pub id: EventId,
     /// Source (`ucdp-ged`, `acled`, `web`, …).
-    pub source: String,
+    pub source: &'a str,
     /// Id in the source.
-    pub external_id: Option<String>,
+    pub external_id: Option<&'a str>,
     /// How it came in.
-    pub channel: String,
+    #[serde(serialize_with = "shown")]
+    pub channel: Channel,
     /// `lives`, `livelihood` or `dignity`.
-    pub dimension: String,
+    #[serde(serialize_with = "shown")]
+    pub dimension: Dimension,
     /// Taxonomy category code.
-    pub category: String,
+    pub category: &'a str,
     /// First possible day.
-    pub occurred_start: String,
+    #[serde(serialize_with = "shown")]
+    pub occurred_start: NaiveDate,
     /// Last possible day.
-    pub occurred_end: String,
+    #[serde(serialize_with = "shown")]
+    pub occurred_end: NaiveDate,
     /// `day`, `week`, `month` or `year`.
-    pub date_precision: String,
+    #[serde(serialize_with = "shown")]
+    pub date_precision: DatePrecision,
     /// When reported.
     pub reported_at: Option<String>,
     /// Latitude.
@@ -190,9 +225,9 @@ pub struct EventDto {
     /// UCDP `where_prec` 1-7.
     pub location_precision: Option<u8>,
     /// Place as described by the source.
-    pub place_name: Option<String>,
+    pub place_name: Option<&'a str>,
     /// Where it was placed.
-    pub locality: Option<EventLocalityDto>,
+    pub locality: Option<EventLocalityDto<'a>>,
     /// Killed, best estimate.
     pub fatalities_best: Option<u32>,
     /// Killed, low estimate.
@@ -208,41 +243,37 @@ pub struct EventDto {
     /// Civilians deliberately targeted.
     pub civilians_targeted: bool,
     /// Description.
-    pub description: Option<String>,
+    pub description: Option<&'a str>,
     /// Actors.
-    pub actors: Vec<EventActorDto>,
+    pub actors: Vec<EventActorDto<'a>>,
     /// `unverified`, `verified`, `rejected` or `duplicate`.
-    pub status: String,
+    pub status: &'static str,
     /// The original, for duplicates.
-    pub duplicate_of: Option<String>,
+    #[serde(serialize_with = "shown_opt")]
+    pub duplicate_of: Option<EventId>,
     /// Source reliability A-F.
-    pub reliability: Option<String>,
+    #[serde(serialize_with = "shown_opt")]
+    pub reliability: Option<SourceReliability>,
     /// Information credibility 1-6.
     pub credibility: Option<u8>,
     /// The source taxonomy's codes, verbatim.
-    pub source_codes: SourceCodes,
+    pub source_codes: &'a SourceCodes,
     /// When stored.
     pub created_at: String,
     /// When last changed.
     pub updated_at: String,
 }
 
-impl From<EventView> for EventDto {
-    fn from(v: EventView) -> Self {
-        Self::from(&v)
-    }
-}
-
-impl From<&EventView> for EventDto {
-    fn from(v: &EventView) -> Self {
+impl<'a> From<&'a EventView> for EventDto<'a> {
+    fn from(v: &'a EventView) -> Self {
         let e = &v.event;
         let c = &e.casualties;
         let locality = v.lineage.split_last().map(|(l, anc)| EventLocalityDto {
-            id: l.id.to_string(),
-            code: l.code.to_string(),
-            name: l.name.clone(),
-            level: l.level.to_string(),
-            ancestor_codes: anc.iter().map(|a| a.code.to_string()).collect(),
+            id: l.id,
+            code: l.code.as_str(),
+            name: &l.name,
+            level: l.level,
+            ancestor_codes: anc.iter().map(|a| a.code.as_str()).collect(),
             ancestors: anc.iter().map(LocalityRefDto::from).collect(),
         });
         let actors = e
@@ -251,28 +282,28 @@ impl From<&EventView> for EventDto {
             .filter_map(|ea| {
                 let a = v.actors.iter().find(|a| a.id == ea.actor)?;
                 Some(EventActorDto {
-                    id: a.id.to_string(),
-                    name: a.name.clone(),
-                    kind: a.kind.to_string(),
-                    role: ea.role.to_string(),
+                    id: a.id,
+                    name: &a.name,
+                    kind: a.kind,
+                    role: ea.role,
                 })
             })
             .collect();
         Self {
-            id: e.id.to_string(),
-            source: e.source.clone(),
-            external_id: e.external_id.clone(),
-            channel: e.channel.to_string(),
-            dimension: e.dimension.to_string(),
-            category: e.category.clone(),
-            occurred_start: e.occurred_start.to_string(),
-            occurred_end: e.occurred_end.to_string(),
-            date_precision: e.date_precision.to_string(),
+            id: e.id,
+            source: &e.source,
+            external_id: e.external_id.as_deref(),
+            channel: e.channel,
+            dimension: e.dimension,
+            category: &e.category,
+            occurred_start: e.occurred_start,
+            occurred_end: e.occurred_end,
+            date_precision: e.date_precision,
             reported_at: e.reported_at.map(|t| t.to_rfc3339()),
             latitude: e.point.map(|p| p.lat()),
             longitude: e.point.map(|p| p.lon()),
             location_precision: e.location_precision.map(|p| p.code()),
-            place_name: e.place_name.clone(),
+            place_name: e.place_name.as_deref(),
             locality,
             fatalities_best: c.killed_best,
             fatalities_low: c.killed_low,
@@ -281,19 +312,29 @@ impl From<&EventView> for EventDto {
             abducted: c.abducted,
             displaced: c.displaced,
             civilians_targeted: e.civilians_targeted,
-            description: e.description.clone(),
+            description: e.description.as_deref(),
             actors,
-            status: e.status.as_str().into(),
+            status: e.status.as_str(),
             duplicate_of: match e.status {
-                VerificationStatus::DuplicateOf(of) => Some(of.to_string()),
+                VerificationStatus::DuplicateOf(of) => Some(of),
                 _ => None,
             },
-            reliability: e.reliability.map(|r| r.to_string()),
+            reliability: e.reliability,
             credibility: e.credibility.map(|c| c.grade()),
-            source_codes: e.source_codes.clone(),
+            source_codes: &e.source_codes,
             created_at: e.meta.created_at.to_rfc3339(),
             updated_at: e.meta.updated_at.to_rfc3339(),
         }
+    }
+}
+
+/// An event the response owns, written as [`EventDto`] when it is serialised: for the
+/// responses that hold their events rather than borrow them.
+pub struct EventJson(pub EventView);
+
+impl Serialize for EventJson {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        EventDto::from(&self.0).serialize(s)
     }
 }
 
@@ -304,7 +345,7 @@ impl From<&EventView> for EventDto {
 pub struct EventDetailDto {
     /// The event.
     #[serde(flatten)]
-    pub event: EventDto,
+    pub event: EventJson,
     /// People involved.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub people: Option<Vec<PersonDto>>,
@@ -344,9 +385,9 @@ pub struct PersonDto {
 
 impl EventDetailDto {
     /// The event with the personal data a caller may read.
-    pub fn new(event: EventDto, personal: Option<usalama_app::PersonalData>) -> Self {
+    pub fn new(event: EventView, personal: Option<usalama_app::PersonalData>) -> Self {
         let mut d = Self {
-            event,
+            event: EventJson(event),
             people: None,
             reporter_contact: None,
             sensitive_description: None,

@@ -268,7 +268,7 @@ async fn list_events(
     .await?;
     // Callers asking for the same page with the same visibility share its JSON.
     let json = state.list_json(&page, || {
-        let dto = ListDto::from_shared(&page, |v| EventDto::from(v));
+        let dto = ListDto::from_shared(&page, EventDto::from);
         serde_json::to_vec(&dto).unwrap_or_default()
     });
     Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
@@ -290,7 +290,7 @@ async fn get_event(
         Ok((v, personal))
     })
     .await?;
-    let dto = dto::EventDetailDto::new(EventDto::from(v.view), personal);
+    let dto = dto::EventDetailDto::new(v.view, personal);
     // The version is the ETag that changes (`If-Match`) must send back.
     Ok(verification::with_etag(dto, v.version))
 }
@@ -299,7 +299,7 @@ async fn list_localities(
     State(state): State<AppState>,
     Caller(who): Caller,
     RawQuery(raw): RawQuery,
-) -> Result<Json<ListDto<LocalityDto>>, ApiError> {
+) -> Result<Response, ApiError> {
     let p = Params::parse(raw.as_deref(), &["level", "parent", "q", "limit", "cursor"])?;
     let level = p.parsed::<AdminLevel>("level", "one of adm0, adm1, adm2, adm3")?;
     let page_req = p.page()?;
@@ -321,16 +321,14 @@ async fn list_localities(
         )
     })
     .await?;
-    Ok(Json(ListDto::from_page(page, |l| {
-        LocalityDto::new(&l, &[])
-    })))
+    Ok(Json(ListDto::from_shared(&page, |l| LocalityDto::new(l, &[]))).into_response())
 }
 
 async fn get_locality(
     State(state): State<AppState>,
     Caller(who): Caller,
     Path(id): Path<String>,
-) -> Result<Json<LocalityDto>, ApiError> {
+) -> Result<Response, ApiError> {
     let lineage = run(&state, move |app| {
         let id: LocalityId = match id.parse() {
             Ok(id) => id,
@@ -344,7 +342,7 @@ async fn get_locality(
     })
     .await?;
     LocalityDto::from_lineage(&lineage)
-        .map(Json)
+        .map(|l| Json(l).into_response())
         .ok_or_else(|| ApiError::not_found("locality"))
 }
 

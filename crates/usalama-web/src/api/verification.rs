@@ -6,7 +6,7 @@
 //! `version`: 428 when neither is given, 409 `version_conflict` when the record has changed
 //! since. Body fields that are not valid answer 422 `invalid_field` naming the field.
 
-use super::dto::{EventDto, ListDto};
+use super::dto::{EventJson, ListDto};
 use super::params::Params;
 use super::{run, Caller};
 use crate::error::ApiError;
@@ -46,7 +46,7 @@ pub fn router() -> Router<AppState> {
 pub struct VersionedEventDto {
     /// The event.
     #[serde(flatten)]
-    pub event: EventDto,
+    pub event: EventJson,
     /// Its version; also its `ETag`.
     pub version: i64,
 }
@@ -54,7 +54,7 @@ pub struct VersionedEventDto {
 impl From<VersionedView> for VersionedEventDto {
     fn from(v: VersionedView) -> Self {
         Self {
-            event: EventDto::from(v.view),
+            event: EventJson(v.view),
             version: v.version,
         }
     }
@@ -185,7 +185,7 @@ pub struct DuplicatesDto {
     /// The root it duplicates, if it is a duplicate.
     pub duplicate_of: Option<String>,
     /// Records merged into it (each keeps its own source and external id).
-    pub duplicates: Vec<EventDto>,
+    pub duplicates: Vec<EventJson>,
     /// Possible duplicates, best first.
     pub candidates: Vec<CandidateDto>,
     /// The rules used.
@@ -199,7 +199,7 @@ impl From<Duplicates> for DuplicatesDto {
             version: d.event.version,
             status: d.event.view.event.status.as_str().into(),
             duplicate_of: d.duplicate_of.map(|r| r.to_string()),
-            duplicates: d.merged.into_iter().map(EventDto::from).collect(),
+            duplicates: d.merged.into_iter().map(EventJson).collect(),
             candidates: d.candidates.into_iter().map(CandidateDto::from).collect(),
             rules: d.rules.into(),
         }

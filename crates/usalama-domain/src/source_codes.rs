@@ -3,6 +3,7 @@
 use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::borrow::Cow;
 use std::fmt;
 
 /// The source taxonomy's own codes, kept verbatim (`type_of_violence`, `event_type`, …): a
@@ -176,14 +177,41 @@ impl<'de> Deserialize<'de> for SourceCodes {
                 f.write_str("an object of text codes")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<SourceCodes, A::Error> {
-                let mut codes = SourceCodes::with_capacity(map.size_hint().unwrap_or(0), 0);
-                while let Some((k, v)) = map.next_entry::<String, String>()? {
-                    codes.insert(k, v);
+                let n = map.size_hint().unwrap_or(0);
+                let mut codes = SourceCodes::with_capacity(n, n * 24);
+                while let Some((k, v)) = map.next_entry::<Text<'de>, Text<'de>>()? {
+                    codes.insert(k.0, v.0);
                 }
                 Ok(codes)
             }
         }
         d.deserialize_map(Codes)
+    }
+}
+
+/// A name or value being read: borrowed from the input when it has nothing to unescape
+/// (as a list of stored events has), so that reading a map allocates nothing per entry.
+struct Text<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Text<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Str;
+        impl<'de> Visitor<'de> for Str {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a text code")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(Str)
     }
 }
 

@@ -173,7 +173,15 @@ async fn check_api(f: &Fixture) {
     );
     let one = get(f, "/api/v1/localities/CF71").await;
     assert_eq!(one.status, StatusCode::OK);
-    assert_eq!(one.json()["ancestors"][0]["code"], "CF");
+    let one = one.json();
+    assert_eq!(one["ancestors"][0]["code"], "CF");
+    // The locality's own fields, flattened beside where it sits.
+    assert_eq!(one["code"], "CF71");
+    assert_eq!(one["level"], "adm1");
+    assert!(one["id"].as_str().unwrap().parse::<uuid::Uuid>().is_ok());
+    assert_eq!(one["parent_id"], one["ancestors"][0]["id"]);
+    assert_eq!(one["centroid"].as_array().map(Vec::len), Some(2));
+    assert_eq!(one.as_object().unwrap().len(), 7, "{one}");
 
     // Filters: a province counts its sub-prefectures and communes.
     let in_ouaka = get(f, "/api/v1/events?locality=CF43&limit=1").await.json()["total"]

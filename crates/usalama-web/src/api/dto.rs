@@ -85,16 +85,9 @@ impl<'a> From<&'a LocalitySummary> for LocalityRefDto<'a> {
 /// A locality with where it sits.
 #[derive(Serialize)]
 pub struct LocalityDto<'a> {
-    /// Id.
-    #[serde(serialize_with = "shown")]
-    pub id: LocalityId,
-    /// Code.
-    pub code: &'a str,
-    /// Name.
-    pub name: &'a str,
-    /// Level.
-    #[serde(serialize_with = "shown")]
-    pub level: AdminLevel,
+    /// Id, code, name and level.
+    #[serde(flatten)]
+    pub locality: LocalityRefDto<'a>,
     /// Parent's id.
     #[serde(serialize_with = "shown_opt")]
     pub parent_id: Option<LocalityId>,
@@ -113,10 +106,7 @@ impl<'a> LocalityDto<'a> {
     /// From a locality and its ancestors.
     pub fn new(l: &'a LocalitySummary, ancestors: &'a [LocalitySummary]) -> Self {
         Self {
-            id: l.id,
-            code: l.code.as_str(),
-            name: &l.name,
-            level: l.level,
+            locality: LocalityRefDto::from(l),
             parent_id: l.parent,
             ancestors: ancestors.iter().map(LocalityRefDto::from).collect(),
             centroid: l.centroid.map(|(x, y)| [x, y]),

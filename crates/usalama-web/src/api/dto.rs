@@ -163,16 +163,9 @@ pub struct EventActorDto<'a> {
 /// The event's locality: the deepest one, with its ancestors.
 #[derive(Serialize)]
 pub struct EventLocalityDto<'a> {
-    /// Id.
-    #[serde(serialize_with = "shown")]
-    pub id: LocalityId,
-    /// Code.
-    pub code: &'a str,
-    /// Name.
-    pub name: &'a str,
-    /// Level.
-    #[serde(serialize_with = "shown")]
-    pub level: AdminLevel,
+    /// Id, code, name and level.
+    #[serde(flatten)]
+    pub locality: LocalityRefDto<'a>,
     /// Codes of the ancestors, country first.
     pub ancestor_codes: Vec<&'a str>,
     /// The ancestors, country first.
@@ -259,10 +252,7 @@ impl<'a> From<&'a EventView> for EventDto<'a> {
         let e = &v.event;
         let c = &e.casualties;
         let locality = v.lineage.split_last().map(|(l, anc)| EventLocalityDto {
-            id: l.id,
-            code: l.code.as_str(),
-            name: &l.name,
-            level: l.level,
+            locality: LocalityRefDto::from(l),
             ancestor_codes: anc.iter().map(|a| a.code.as_str()).collect(),
             ancestors: anc.iter().map(LocalityRefDto::from).collect(),
         });

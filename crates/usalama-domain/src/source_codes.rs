@@ -177,8 +177,7 @@ impl<'de> Deserialize<'de> for SourceCodes {
                 f.write_str("an object of text codes")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<SourceCodes, A::Error> {
-                let n = map.size_hint().unwrap_or(0);
-                let mut codes = SourceCodes::with_capacity(n, n * 24);
+                let mut codes = SourceCodes::with_capacity(map.size_hint().unwrap_or(0), 0);
                 while let Some((k, v)) = map.next_entry::<Text<'de>, Text<'de>>()? {
                     codes.insert(k.0, v.0);
                 }

@@ -519,6 +519,9 @@ pub trait Store: Send + Sync {
 /// The largest batch [`Store::scan_events`] hands over.
 pub const MAX_SCAN_BATCH: usize = 10_000;
 
+/// Connections each backend's pool opens at most.
+pub const POOL_CONNECTIONS: u32 = 8;
+
 /// Opens (creating if needed) and migrates the store at `location`.
 pub fn open(location: &StoreLocation) -> Result<Arc<dyn Store>, StoreError> {
     match location {

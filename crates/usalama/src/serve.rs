@@ -11,11 +11,11 @@ use usalama_web::{AppState, WebConfig};
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 
 /// Threads for the store's work (tokio's blocking pool; its default is 512): twice the
-/// store's 8 connections. With one thread per waiting request, 50 concurrent requests kept
+/// store's connections ([`usalama_store::POOL_CONNECTIONS`]). With one thread per waiting request, 50 concurrent requests kept
 /// about 50 threads, most of them waiting for a connection, and each its own allocator
 /// arena: 12 % more CPU per request and 291 MiB against 195 MiB on a list missing the page
 /// cache (BENCHMARKS.md, "Twenty-third session"). Requests beyond it wait in the runtime.
-const BLOCKING_THREADS: usize = 16;
+const BLOCKING_THREADS: usize = 2 * usalama_store::POOL_CONNECTIONS as usize;
 
 /// The server could not listen (exit code 5).
 #[derive(Debug)]

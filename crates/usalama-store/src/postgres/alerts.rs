@@ -123,9 +123,10 @@ impl PgStore {
                     "SELECT {ALERT_COLUMNS} FROM alerts
                      WHERE ($1::TEXT IS NULL OR status = $1) AND ($2::TEXT IS NULL OR rule = $2)
                        AND ($3::TIMESTAMPTZ IS NULL OR raised_at >= $3)
-                     ORDER BY raised_at DESC, id LIMIT $4"
+                     ORDER BY raised_at DESC, id {}",
+                    crate::sql::limit(q.clamped_limit().unsigned_abs())
                 ),
-                &[&status, &q.rule, &q.since, &q.clamped_limit()],
+                &[&status, &q.rule, &q.since],
             )
             .px()?
             .iter()
@@ -277,12 +278,15 @@ impl PgStore {
         let mut tx = c.transaction().px()?;
         let rows = tx
             .query(
-                "SELECT d.id, d.alert_id, d.subscription_id, d.channel, d.target, s.secret, d.attempts
-                 FROM alert_deliveries d LEFT JOIN alert_subscriptions s ON s.id = d.subscription_id
-                 WHERE d.status = 'pending' AND d.next_attempt_at <= $1
-                 ORDER BY d.next_attempt_at, d.id LIMIT $2
-                 FOR UPDATE OF d SKIP LOCKED",
-                &[&now, &i64::from(limit.max(1))],
+                &format!(
+                    "SELECT d.id, d.alert_id, d.subscription_id, d.channel, d.target, s.secret, d.attempts
+                     FROM alert_deliveries d LEFT JOIN alert_subscriptions s ON s.id = d.subscription_id
+                     WHERE d.status = 'pending' AND d.next_attempt_at <= $1
+                     ORDER BY d.next_attempt_at, d.id {}
+                     FOR UPDATE OF d SKIP LOCKED",
+                    crate::sql::limit(u64::from(limit.max(1)))
+                ),
+                &[&now],
             )
             .px()?;
         let mut out = Vec::with_capacity(rows.len());

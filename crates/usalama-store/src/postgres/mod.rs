@@ -457,7 +457,7 @@ impl PgStore {
         migrate_pg(&mut first, migrate::POSTGRES)?;
         drop(first);
         let pool = r2d2::Pool::builder()
-            .max_size(8)
+            .max_size(crate::POOL_CONNECTIONS)
             .min_idle(Some(1))
             .build(Manager { config })?;
         Ok(Self { pool })

@@ -638,7 +638,7 @@ impl SqliteStore {
         };
         let own = r2d2::ManageConnection::connect(&manager).map_err(map_err)?;
         let pool = r2d2::Pool::builder()
-            .max_size(8)
+            .max_size(crate::POOL_CONNECTIONS)
             .min_idle(Some(1))
             .build(manager)?;
         Ok(Self {

@@ -50,7 +50,7 @@ impl App {
             let r = self.import_boundaries(&who, json, *level, &BoundaryFields::default())?;
             boundaries.push((*level, r));
         }
-        let events = self.import_ucdp_json(&who, data.ucdp_geojson, &mut |_| {})?;
+        let events = self.import_ucdp_json(&who, data.ucdp_geojson.into(), &mut |_| {})?;
         let password = random_password();
         self.set_password(DEMO_USER, &password, Role::Admin)?;
         self.revoke_tokens(DEMO_TOKEN_LABEL)?;

@@ -12,7 +12,7 @@ use std::fmt;
 use usalama_domain::{
     Actor, ActorId, AdminLevel, EventId, GeoPoint, Locality, LocalityPath, LocationPrecision,
 };
-use usalama_ingest::{BoundaryFields, ImportRow, Placer, Problem};
+use usalama_ingest::{BoundaryFields, ImportRow, JsonSource, Placer, Problem};
 use usalama_store::{EventBatch, EventQuery, PageRequest, PlacedEvent, UpsertCounts};
 
 /// Events written per transaction, by default.
@@ -321,17 +321,17 @@ impl App {
         Ok(Placer::new(&self.localities()?.all))
     }
 
-    /// Imports UCDP GED events from JSON text: UCDP's GeoJSON, a page of the UCDP API or
-    /// an array of GED records ([`usalama_ingest::read_ged_json`]).
+    /// Imports UCDP GED events from JSON: UCDP's GeoJSON, a page of the UCDP API or an
+    /// array of GED records ([`usalama_ingest::read_ged_json`]), read twice and streamed.
     pub fn import_ucdp_json(
         &self,
         who: &Principal,
-        json: &str,
+        json: JsonSource,
         progress: &mut dyn FnMut(u64),
     ) -> Result<ImportReport, AppError> {
         self.require_importer(who)?;
         let read = usalama_ingest::read_ged_json(json, &self.taxonomy, self.now())?;
-        let mut r = self.store_events(read.rows.into_iter(), None, progress)?;
+        let mut r = self.store_events(read.rows, None, progress)?;
         r.notes.extend(read.note);
         self.audit_import(who, "ucdp", &r)?;
         Ok(r)
@@ -365,16 +365,17 @@ impl App {
         Ok(r)
     }
 
-    /// Imports ACLED events from the JSON of ACLED's API (or an array of its records).
+    /// Imports ACLED events from the JSON of ACLED's API (or an array of its records),
+    /// read twice and streamed.
     pub fn import_acled_json(
         &self,
         who: &Principal,
-        json: &str,
+        json: JsonSource,
         progress: &mut dyn FnMut(u64),
     ) -> Result<ImportReport, AppError> {
         self.require_importer(who)?;
         let rows = usalama_ingest::read_acled_json(json, &self.taxonomy, self.now())?;
-        let r = self.store_events(rows.into_iter(), None, progress)?;
+        let r = self.store_events(rows, None, progress)?;
         self.audit_import(who, "acled", &r)?;
         Ok(r)
     }
@@ -396,18 +397,19 @@ impl App {
         Ok(r)
     }
 
-    /// Imports a GeoJSON FeatureCollection of events; the events get `source`.
+    /// Imports a GeoJSON FeatureCollection of events, read twice and streamed; the events
+    /// get `source`.
     pub fn import_events_geojson(
         &self,
         who: &Principal,
-        json: &str,
+        json: JsonSource,
         source: &str,
         progress: &mut dyn FnMut(u64),
     ) -> Result<ImportReport, AppError> {
         self.require_importer(who)?;
         check_source(source)?;
         let rows = usalama_ingest::read_events_geojson(json, &self.taxonomy, source, self.now())?;
-        let r = self.store_events(rows.into_iter(), who.org(), progress)?;
+        let r = self.store_events(rows, who.org(), progress)?;
         self.audit_import(who, "geojson", &r)?;
         Ok(r)
     }

@@ -344,7 +344,7 @@ fn demo_exports_round_trip_into_a_fresh_store_without_personal_data() {
                 other
                     .import_events_geojson(
                         &who,
-                        std::str::from_utf8(bytes).unwrap(),
+                        std::str::from_utf8(bytes).unwrap().into(),
                         "geojson",
                         &mut |_| {},
                     )
@@ -369,7 +369,7 @@ fn demo_exports_round_trip_into_a_fresh_store_without_personal_data() {
                 other
                     .import_events_geojson(
                         &who,
-                        std::str::from_utf8(bytes).unwrap(),
+                        std::str::from_utf8(bytes).unwrap().into(),
                         "geojson",
                         &mut |_| {},
                     )
@@ -452,7 +452,7 @@ fn geojson_events_without_geometry_are_placed_by_codes() {
           {"type":"Feature","geometry":null,"properties":{"id":"g3","category":"nonsense","date":"2023-07-02"}}
         ]}"#;
         let r = app
-            .import_events_geojson(&Principal::Operator, json, "partner-x", &mut |_| {})
+            .import_events_geojson(&Principal::Operator, json.into(), "partner-x", &mut |_| {})
             .unwrap();
         assert_eq!(
             r.to_string(),

@@ -23,6 +23,7 @@
 use crate::csvin::{self, CsvIn};
 use crate::imported::{ImportRow, PlaceHints};
 use crate::json;
+use crate::json_file::{JsonRows, JsonSource};
 use crate::problem::{IngestError, Problem};
 use crate::text::{self, columns, DayOrder};
 use crate::ucdp::{truncate, ImportedEvent};
@@ -531,18 +532,22 @@ fn index_columns(headers: &[String]) -> Result<[Option<usize>; N], IngestError> 
     ))
 }
 
+/// The member an answer of ACLED's API holds its events in (any ASCII case).
+pub const JSON_LIST: &str = "data";
+
 /// Reads ACLED events from the JSON of ACLED's API (`{"status": 200, "success": true,
 /// "count": …, "data": [{"event_id_cnty": …, "event_date": …, …}]}`) or a JSON array of
 /// such records: the export's columns, as text or numbers. Record `n` is row `n + 1` in
 /// problems. An answer that reports an error (`"success": false`) holds no events and is
 /// an [`IngestError::Format`] quoting it; a required column absent from every record is an
 /// [`IngestError::MissingColumns`]. All-numeric dates are read in one order for the whole
-/// file, as in the CSV.
+/// file, as in the CSV. The file is read twice, never held whole: first for the columns
+/// its records have and the votes of their dates, then for the rows.
 pub fn read_acled_json(
-    input: &str,
+    source: JsonSource,
     taxonomy: &Taxonomy,
     now: DateTime<Utc>,
-) -> Result<Vec<Result<ImportRow, Problem>>, IngestError> {
+) -> Result<JsonRows, IngestError> {
     let refused = |doc: &serde_json::Map<String, serde_json::Value>| {
         let failed = json::get_ci(doc, "success") == Some(&serde_json::Value::Bool(false));
         failed.then(|| {
@@ -560,7 +565,7 @@ pub fn read_acled_json(
     // mapped as it is read: one record at a time is held as JSON values.
     let (mut headers, mut held) = (Vec::<String>::new(), 0usize);
     let mut votes = text::OrderVotes::default();
-    let doc = json::each_record(input, "data", &mut |r| {
+    let doc = json::each_record(source.open()?, Some(JSON_LIST), &mut |r| {
         held += 1;
         let Ok(r) = r else { return };
         // Every key any record has, once whatever its case.
@@ -577,7 +582,11 @@ pub fn read_acled_json(
         Ok(doc) => doc,
         Err(e) => {
             // An error answer has no `data` list.
-            let doc = serde_json::from_str(input.trim_start_matches('\u{feff}')).ok();
+            let doc = source.open().ok().and_then(|mut r| {
+                let mut text = String::new();
+                r.read_to_string(&mut text).ok()?;
+                serde_json::from_str(text.trim_start_matches('\u{feff}')).ok()
+            });
             return Err(doc.as_ref().and_then(refused).unwrap_or(e));
         }
     };
@@ -585,12 +594,13 @@ pub fn read_acled_json(
         return Err(e);
     }
     if held == 0 {
-        return Ok(Vec::new());
+        return Ok(JsonRows::spawn(|_| Ok(())));
     }
     let idx = index_columns(&headers)?;
     let date_order = votes.order(DayOrder::DayFirst);
     let has_ct = idx[Col::CivilianTargeting.index()].is_some();
-    json::map_records(input, "data", "record", |r, row| {
+    let taxonomy = taxonomy.clone();
+    JsonRows::mapped(&source, Some(JSON_LIST), "record", move |r, row| {
         let rec: Vec<String> = headers
             .iter()
             .map(|h| {
@@ -604,7 +614,7 @@ pub fn read_acled_json(
             row,
             vals: csvin::cells(&rec, &idx),
         };
-        map_row(&f, taxonomy, has_ct, date_order, now)
+        map_row(&f, &taxonomy, has_ct, date_order, now)
     })
 }
 
@@ -657,7 +667,9 @@ mod tests {
             .collect();
         let answer = serde_json::json!({"status": 200, "success": true, "last_update": 7,
             "count": 1, "messages": [], "data": [record, 5], "filename": "acled"});
-        let rows = read_acled_json(&answer.to_string(), &taxonomy(), now()).unwrap();
+        let rows: Vec<_> = read_acled_json(answer.to_string().into(), &taxonomy(), now())
+            .unwrap()
+            .collect();
         let from_csv: Vec<_> = read_acled_csv(csv_text.as_bytes(), &taxonomy(), now())
             .unwrap()
             .collect();
@@ -672,7 +684,9 @@ mod tests {
         // A bare array of records too.
         let array = serde_json::Value::from(vec![answer["data"][0].clone()]).to_string();
         assert_eq!(
-            read_acled_json(&array, &taxonomy(), now()).unwrap().len(),
+            read_acled_json(array.into(), &taxonomy(), now())
+                .unwrap()
+                .count(),
             1
         );
     }
@@ -683,7 +697,7 @@ mod tests {
             r#"{"status":403,"success":false,"error":[{"status":403,"message":"Access denied"}]}"#,
             r#"{"status":200,"success":false,"messages":["Invalid key"],"data":[]}"#,
         ] {
-            let e = read_acled_json(answer, &taxonomy(), now())
+            let e = read_acled_json(answer.into(), &taxonomy(), now())
                 .unwrap_err()
                 .to_string();
             assert!(e.contains("error answer of ACLED's API"), "{e}");
@@ -692,8 +706,12 @@ mod tests {
                 "{e}"
             );
         }
-        let e = read_acled_json(r#"{"data":[{"event_id_cnty":"X1"}]}"#, &taxonomy(), now())
-            .unwrap_err();
+        let e = read_acled_json(
+            r#"{"data":[{"event_id_cnty":"X1"}]}"#.into(),
+            &taxonomy(),
+            now(),
+        )
+        .unwrap_err();
         assert!(
             matches!(e, IngestError::MissingColumns(m) if m.contains(&"event_date".to_string()))
         );

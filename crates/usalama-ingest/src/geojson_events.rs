@@ -29,6 +29,7 @@
 use crate::hxl::{precision_of_span, truthy, CategoryResolver};
 use crate::imported::{ImportRow, PlaceHints};
 use crate::json;
+use crate::json_file::{JsonRows, JsonSource};
 use crate::problem::{IngestError, Problem};
 use crate::text::{self, columns, DayOrder};
 use crate::ucdp::{truncate, ucdp_actor_kind, ImportedEvent};
@@ -146,7 +147,7 @@ struct Ctx<'t> {
     /// The order of day and month of the start and end dates, one each for the file.
     date_orders: [DayOrder; 2],
     taxonomy: &'t Taxonomy,
-    resolver: CategoryResolver,
+    resolver: &'t CategoryResolver,
     source: &'t str,
     now: DateTime<Utc>,
 }
@@ -343,72 +344,72 @@ fn map_feature(
 /// Reads a GeoJSON FeatureCollection of events (see the module documentation for the
 /// properties). Feature `n` is row `n + 1` in problems. A document that is not a
 /// FeatureCollection is an [`IngestError`], and so is one where no feature has a category
-/// or a date ([`IngestError::MissingColumns`]).
+/// or a date ([`IngestError::MissingColumns`]). The file is read twice, never held whole:
+/// first for the properties its features have and the votes of their dates, then for the
+/// rows.
 pub fn read_events_geojson(
-    json: &str,
+    source: JsonSource,
     taxonomy: &Taxonomy,
-    source: &str,
+    event_source: &str,
     now: DateTime<Utc>,
-) -> Result<Vec<Result<ImportRow, Problem>>, IngestError> {
-    let features = json::features(json)?;
-    if !features.is_empty() {
-        let has = |c: Col| {
-            features.iter().flatten().any(|f| {
-                c.aliases()
-                    .iter()
-                    .any(|a| json::get_ci(&f.properties, a).is_some())
-            })
-        };
+) -> Result<JsonRows, IngestError> {
+    // One order of day and month per date property, decided by the dates of the whole
+    // file that allow only one reading (as the CSV readers do per column).
+    let (mut held, mut has) = (0usize, [false; 2]);
+    let mut votes = [text::OrderVotes::default(); 2];
+    json::each_record(source.open()?, None, &mut |f| {
+        held += 1;
+        let Ok(f) = f else { return };
+        for (i, c) in [Col::Category, Col::Start].into_iter().enumerate() {
+            has[i] |= c
+                .aliases()
+                .iter()
+                .any(|a| json::get_ci(&f.properties, a).is_some());
+        }
+        for (v, c) in votes.iter_mut().zip([Col::Start, Col::End]) {
+            if let Some(d) = c.value(&f.properties) {
+                v.add(&d);
+            }
+        }
+    })?;
+    if held > 0 {
         let missing: Vec<String> = [Col::Category, Col::Start]
             .into_iter()
-            .filter(|&c| !has(c))
-            .map(|c| c.name().to_string())
+            .zip(has)
+            .filter(|&(_, has)| !has)
+            .map(|(c, _)| c.name().to_string())
             .collect();
         if !missing.is_empty() {
             return Err(IngestError::MissingColumns(missing));
         }
     }
-    // One order of day and month per date property, decided by the dates of the whole
-    // file that allow only one reading (as the CSV readers do per column).
-    let date_orders = [Col::Start, Col::End].map(|c| {
-        let mut votes = text::OrderVotes::default();
-        for f in features.iter().flatten() {
-            if let Some(v) = c.value(&f.properties) {
-                votes.add(&v);
-            }
-        }
-        votes.order(DayOrder::DayFirst)
-    });
-    let cx = Ctx {
-        date_orders,
-        taxonomy,
-        resolver: CategoryResolver::new(taxonomy),
-        source,
-        now,
-    };
-    Ok(features
-        .into_iter()
-        .enumerate()
-        .map(|(i, f)| {
-            let row = i + 1;
-            let f = f.map_err(|reason| Problem::new(row, "feature", reason))?;
-            let geometry_text = f
-                .geometry
-                .as_ref()
-                .map(|g| g.to_string())
-                .unwrap_or_default();
-            let hash = feature_hash(&f.properties, &geometry_text);
-            let point = f
-                .geometry
-                .map(geometry_point)
-                .transpose()
-                .map_err(|reason| Problem::new(row, "geometry", reason))?;
-            let vals: [Option<Cow<'_, str>>; N] =
-                std::array::from_fn(|i| Col::ALL[i].value(&f.properties));
-            let fields = Fields { row, vals };
-            map_feature(&fields, point, hash, &cx)
-        })
-        .collect())
+    let date_orders = votes.map(|v| v.order(DayOrder::DayFirst));
+    let (taxonomy, event_source) = (taxonomy.clone(), event_source.to_string());
+    let resolver = CategoryResolver::new(&taxonomy);
+    JsonRows::mapped(&source, None, "feature", move |f, row| {
+        let cx = Ctx {
+            date_orders,
+            taxonomy: &taxonomy,
+            resolver: &resolver,
+            source: &event_source,
+            now,
+        };
+        let geometry_text = f
+            .geometry
+            .as_ref()
+            .map(|g| g.to_string())
+            .unwrap_or_default();
+        let hash = feature_hash(&f.properties, &geometry_text);
+        let point = f
+            .geometry
+            .map(geometry_point)
+            .transpose()
+            .map_err(|reason| Problem::new(row, "geometry", reason))?;
+        let vals: [Option<Cow<'_, str>>; N] =
+            std::array::from_fn(|i| Col::ALL[i].value(&f.properties));
+        let fields = Fields { row, vals };
+        map_feature(&fields, point, hash, &cx)
+    })
 }
 
 #[cfg(test)]
@@ -426,7 +427,9 @@ mod tests {
     }
 
     fn read(json: &str) -> Vec<Result<ImportRow, Problem>> {
-        read_events_geojson(json, &taxonomy(), "geojson", now()).unwrap()
+        read_events_geojson(json.into(), &taxonomy(), "geojson", now())
+            .unwrap()
+            .collect()
     }
 
     #[test]
@@ -498,12 +501,12 @@ mod tests {
     #[test]
     fn fatal_errors() {
         assert!(matches!(
-            read_events_geojson("[]", &taxonomy(), "geojson", now()),
+            read_events_geojson("[]".into(), &taxonomy(), "geojson", now()),
             Err(IngestError::Format(_))
         ));
         assert_eq!(
             read_events_geojson(
-                r#"{"type":"FeatureCollection","features":[{"type":"Feature","geometry":null,"properties":{"x":1}}]}"#,
+                r#"{"type":"FeatureCollection","features":[{"type":"Feature","geometry":null,"properties":{"x":1}}]}"#.into(),
                 &taxonomy(),
                 "geojson",
                 now()

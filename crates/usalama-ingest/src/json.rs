@@ -1,11 +1,13 @@
 //! GeoJSON plumbing shared by the readers: splitting a document into features without
 //! letting one malformed feature fail the whole file, and reading property values as text.
 
-use crate::problem::{IngestError, Problem};
+use crate::problem::IngestError;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 use std::fmt;
+use std::io::BufRead;
 
 /// A document's features or records, each or the reason it is not one, and the
 /// document's other members.
@@ -21,11 +23,15 @@ pub(crate) struct RawFeature<G = Value> {
     pub properties: Map<String, Value>,
     /// The `geometry` member, `None` when null or absent.
     pub geometry: Option<G>,
+    /// Whether it was a GeoJSON Feature (else a plain record, whose object is its
+    /// properties).
+    pub is_feature: bool,
 }
 
 /// Splits a GeoJSON FeatureCollection (or a single Feature) into its features. A feature
 /// that is not an object becomes `Err(reason)` in its place; only a document that is not
 /// JSON, or not a FeatureCollection/Feature, is an [`IngestError`].
+#[cfg(test)]
 pub(crate) fn features(json: &str) -> Result<Vec<Result<RawFeature, String>>, IngestError> {
     features_with(json, |g| g)
 }
@@ -37,7 +43,7 @@ pub(crate) fn features_with<G>(
     json: &str,
     convert: impl FnMut(Value) -> G,
 ) -> Result<Vec<Result<RawFeature<G>, String>>, IngestError> {
-    read_doc(json, None, convert, None).map(|(items, _)| items)
+    read_doc(json.as_bytes(), None, convert, None).map(|(items, _)| items)
 }
 
 /// Records of a JSON document that is a GeoJSON FeatureCollection or Feature, a JSON array
@@ -47,62 +53,68 @@ pub(crate) fn features_with<G>(
 /// document's other members (none for an array).
 #[cfg(test)]
 pub(crate) fn records(json: &str, list: &str) -> Result<Items, IngestError> {
-    read_doc(json, Some(list), |g| g, None)
+    read_doc(json.as_bytes(), Some(list), |g| g, None)
 }
 
-/// [`records`], each feature or record handed to `each` as soon as it is read, so that
-/// only one at a time is held as JSON values (a GED GeoJSON file of 100,000 events held
-/// whole as values took eight times its size). Returns the document's other members.
-/// Should the document turn out not to be one of records, the error comes after the
-/// records read until then were handed over.
+/// [`records`] (or, without a `list`, the features of a FeatureCollection) read from
+/// `input`, each handed to `each` as soon as it is read, so that only one at a time is
+/// held as JSON values and the file itself is never held whole. Returns the document's
+/// other members. Should the document turn out not to be one of records, the error comes
+/// after the records read until then were handed over.
 pub(crate) fn each_record(
-    json: &str,
-    list: &str,
+    input: impl BufRead,
+    list: Option<&str>,
     each: &mut dyn FnMut(Result<RawFeature, String>),
 ) -> Result<Map<String, Value>, IngestError> {
-    read_doc(json, Some(list), |g| g, Some(each)).map(|(_, doc)| doc)
+    read_doc(input, list, |g| g, Some(each)).map(|(_, doc)| doc)
 }
 
-/// Each record of `json` ([`each_record`]) mapped by `map` as it is read, with its row
-/// (record `n` is row `n + 1`); an item that is not a record is a problem on `field`.
-pub(crate) fn map_records<T>(
-    json: &str,
-    list: &str,
-    field: &str,
-    mut map: impl FnMut(RawFeature, usize) -> Result<T, Problem>,
-) -> Result<Vec<Result<T, Problem>>, IngestError> {
-    let mut rows = Vec::new();
-    each_record(json, list, &mut |r| {
-        let row = rows.len() + 1;
-        rows.push(
-            r.map_err(|reason| Problem::new(row, field, reason))
-                .and_then(|r| map(r, row)),
-        );
-    })?;
-    Ok(rows)
-}
-
-/// Reads `json` as [`features_with`] does; with `list`, also as [`records`] does; with a
-/// `sink`, each item goes there and none is returned.
+/// Reads the document of `input` as [`features_with`] does; with `list`, also as
+/// [`records`] does; with a `sink`, each item goes there and none is returned.
 fn read_doc<G>(
-    json: &str,
+    mut input: impl BufRead,
     list: Option<&str>,
     mut convert: impl FnMut(Value) -> G,
     mut sink: Option<Sink<'_, '_, G>>,
 ) -> Result<Items<G>, IngestError> {
     // A byte-order mark, which some editors write, is not JSON (RFC 8259 §8.1 lets a
-    // reader ignore it).
-    let json = json.strip_prefix('\u{feff}').unwrap_or(json);
-    let not_json = |e: serde_json::Error| match markup(json) {
+    // reader ignore it); nor is the white space before the first value, skipped here to
+    // see what that value is.
+    let read_err = |e: std::io::Error| IngestError::Read(e.to_string());
+    if input
+        .fill_buf()
+        .map_err(read_err)?
+        .starts_with(b"\xef\xbb\xbf")
+    {
+        input.consume(3);
+    }
+    let (first, head) = loop {
+        let buf = input.fill_buf().map_err(read_err)?;
+        match buf.iter().position(|b| !b.is_ascii_whitespace()) {
+            Some(i) => {
+                input.consume(i);
+                let buf = input.fill_buf().map_err(read_err)?;
+                let head = String::from_utf8_lossy(&buf[..buf.len().min(1024)]).into_owned();
+                break (Some(buf[0]), head);
+            }
+            None if buf.is_empty() => break (None, String::new()),
+            None => {
+                let n = buf.len();
+                input.consume(n);
+            }
+        }
+    };
+    let not_json = |e: serde_json::Error| match markup(&head) {
         Some(what) => IngestError::Format(format!(
             "this is {what}, not GeoJSON: convert it with GDAL, e.g. `ogr2ogr -f GeoJSON \
              -t_srs EPSG:4326 out.geojson FILE`, and import out.geojson"
         )),
+        None if e.is_io() => IngestError::Read(e.to_string()),
         None => IngestError::Json(e.to_string()),
     };
-    let mut de = serde_json::Deserializer::from_str(json);
-    if !json.trim_start().starts_with('{') {
-        if list.is_some() && json.trim_start().starts_with('[') {
+    let mut de = serde_json::Deserializer::from_reader(input);
+    if first != Some(b'{') {
+        if list.is_some() && first == Some(b'[') {
             let listed = ListSeed {
                 convert: &mut convert,
                 records: true,
@@ -115,7 +127,8 @@ fn read_doc<G>(
                 return Ok((items, Map::new()));
             }
         }
-        serde_json::from_str::<IgnoredAny>(json).map_err(not_json)?;
+        IgnoredAny::deserialize(&mut de).map_err(not_json)?;
+        de.end().map_err(not_json)?;
         return Err(IngestError::Format(
             "a GeoJSON FeatureCollection was expected, not a JSON array or value".into(),
         ));
@@ -430,6 +443,7 @@ fn record<G>(v: Value) -> Result<RawFeature<G>, String> {
         Value::Object(properties) => Ok(RawFeature {
             properties,
             geometry: None,
+            is_feature: false,
         }),
         _ => Err("is not a JSON object".into()),
     }
@@ -451,6 +465,7 @@ fn split<G>(v: Value, convert: &mut impl FnMut(Value) -> G) -> Result<RawFeature
     Ok(RawFeature {
         properties,
         geometry,
+        is_feature: true,
     })
 }
 
@@ -574,8 +589,8 @@ mod tests {
     fn each_record_hands_items_over_as_they_are_read() {
         let mut seen = Vec::new();
         let doc = each_record(
-            r#"{"TotalCount":3,"Result":[{"id":1},[2],{"id":3}]}"#,
-            "Result",
+            r#"{"TotalCount":3,"Result":[{"id":1},[2],{"id":3}]}"#.as_bytes(),
+            Some("Result"),
             &mut |r| seen.push(r.map(|f| f.properties["id"].as_i64())),
         )
         .unwrap();
@@ -587,14 +602,24 @@ mod tests {
         // A single Feature, and an array, go the same way.
         let mut n = 0;
         each_record(
-            r#"{"type":"Feature","properties":{"id":1},"geometry":null}"#,
-            "Result",
+            r#"{"type":"Feature","properties":{"id":1},"geometry":null}"#.as_bytes(),
+            Some("Result"),
             &mut |_| n += 1,
         )
         .unwrap();
-        each_record(r#"[{"id":1},{"id":2}]"#, "Result", &mut |_| n += 1).unwrap();
+        each_record(
+            r#"[{"id":1},{"id":2}]"#.as_bytes(),
+            Some("Result"),
+            &mut |_| n += 1,
+        )
+        .unwrap();
         assert_eq!(n, 3);
-        assert!(each_record(r#"{"type":"Topology"}"#, "Result", &mut |_| ()).is_err());
+        assert!(each_record(
+            r#"{"type":"Topology"}"#.as_bytes(),
+            Some("Result"),
+            &mut |_| ()
+        )
+        .is_err());
     }
 
     #[test]

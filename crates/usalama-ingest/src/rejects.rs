@@ -7,8 +7,9 @@
 
 use crate::csvin::CsvIn;
 use crate::hxl::{is_hashtag_row, MAX_HEADER_ROWS};
+use crate::json_file::JsonSource;
 use crate::problem::{IngestError, Problem};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{Read, Write};
 
 /// How the input's header is laid out.
@@ -101,36 +102,43 @@ pub fn write_csv_rejects<R: Read, W: Write>(
 
 /// Writes the rejects of a JSON import: `row`, `field`, `reason`, `feature` (the rejected
 /// GeoJSON feature or record, from a FeatureCollection's `features`, a UCDP API page's
-/// `Result`, an ACLED API answer's `data` or a top-level array).
+/// `Result`, an ACLED API answer's `data` or a top-level array: `list` names the member the
+/// import read, [`crate::ucdp::JSON_LIST`] or [`crate::acled::JSON_LIST`]), in the order of
+/// `problems`. The file is read once more as the import read it, holding only the rejected
+/// items; a feature is written with its `type`, `properties` and `geometry`.
 pub fn write_geojson_rejects<W: Write>(
-    json: &str,
+    json: &JsonSource,
+    list: Option<&str>,
     problems: &[Problem],
     out: W,
 ) -> Result<u64, IngestError> {
-    let json = json.strip_prefix('\u{feff}').unwrap_or(json);
-    let doc: serde_json::Value =
-        serde_json::from_str(json).map_err(|e| IngestError::Json(e.to_string()))?;
-    let features = match &doc {
-        serde_json::Value::Array(items) => Some(items),
-        serde_json::Value::Object(members) => members
-            .get("features")
-            .or_else(|| crate::json::get_ci(members, "Result"))
-            .or_else(|| crate::json::get_ci(members, "data"))
-            .and_then(|f| f.as_array()),
-        _ => None,
-    };
+    let wanted: HashSet<usize> = problems.iter().map(|p| p.row).collect();
+    let mut items: HashMap<usize, String> = HashMap::new();
+    let mut row = 0;
+    crate::json::each_record(json.open()?, list, &mut |item| {
+        row += 1;
+        if !wanted.contains(&row) {
+            return;
+        }
+        let text = match item {
+            Ok(f) if f.is_feature => serde_json::json!({
+                "type": "Feature",
+                "properties": f.properties,
+                "geometry": f.geometry,
+            })
+            .to_string(),
+            Ok(f) => serde_json::Value::Object(f.properties).to_string(),
+            Err(_) => String::new(),
+        };
+        items.insert(row, text);
+    })?;
     let mut w = csv::Writer::from_writer(out);
     w.write_record(["row", "field", "reason", "feature"])
         .map_err(write_err)?;
     let mut lines = 0;
     for p in problems {
-        let feature = p
-            .row
-            .checked_sub(1)
-            .and_then(|i| features.and_then(|f| f.get(i)))
-            .map(|f| f.to_string())
-            .unwrap_or_default();
-        w.write_record([p.row.to_string().as_str(), &p.field, &p.reason, &feature])
+        let feature = items.get(&p.row).map(String::as_str).unwrap_or_default();
+        w.write_record([p.row.to_string().as_str(), &p.field, &p.reason, feature])
             .map_err(write_err)?;
         lines += 1;
     }
@@ -176,9 +184,31 @@ mod tests {
     fn geojson_rejects_carry_the_feature() {
         let json = r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"a":1},"geometry":null}]}"#;
         let mut out = Vec::new();
-        write_geojson_rejects(json, &[Problem::new(1, "category", "is empty")], &mut out).unwrap();
+        let problems = [Problem::new(1, "category", "is empty")];
+        write_geojson_rejects(&json.into(), None, &problems, &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(text.starts_with("row,field,reason,feature\n1,category,is empty,"));
         assert!(text.contains("\"\"a\"\":1"));
+        assert!(text.contains("Feature"));
+    }
+
+    #[test]
+    fn json_rejects_follow_the_problems_order_and_the_list_read() {
+        let json = r#"{"success":true,"data":[{"id":"x1"},{"id":"x2"},7,{"id":"x4"}]}"#;
+        let problems = [
+            Problem::new(4, "event_date", "is empty"),
+            Problem::new(2, "event_date", "is empty"),
+            Problem::new(3, "record", "is not a JSON object"),
+        ];
+        let mut out = Vec::new();
+        let n = write_geojson_rejects(&json.into(), Some("data"), &problems, &mut out).unwrap();
+        assert_eq!(n, 3);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "row,field,reason,feature\n\
+             4,event_date,is empty,\"{\"\"id\"\":\"\"x4\"\"}\"\n\
+             2,event_date,is empty,\"{\"\"id\"\":\"\"x2\"\"}\"\n\
+             3,record,is not a JSON object,\n"
+        );
     }
 }

@@ -9,6 +9,7 @@
 
 use crate::imported::{ImportRow, PlaceHints};
 use crate::json;
+use crate::json_file::{JsonRows, JsonSource};
 use crate::problem::{IngestError, Problem};
 use crate::text::{self, DayOrder, Decoded};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
@@ -844,11 +845,15 @@ fn geometry_point(g: serde_json::Value) -> Result<(f64, f64), String> {
 /// GED events read from a JSON file ([`read_ged_json`]).
 #[derive(Debug)]
 pub struct GedJson {
-    /// Each record's event, or the problem that rejects it.
-    pub rows: Vec<Result<ImportRow, Problem>>,
+    /// Each record's event, or the problem that rejects it, mapped as the file is read
+    /// again.
+    pub rows: JsonRows,
     /// Said when the file is one page of a longer answer of the UCDP API.
     pub note: Option<String>,
 }
+
+/// The member a page of the UCDP API holds its events in (any ASCII case).
+pub const JSON_LIST: &str = "Result";
 
 /// Reads GED events from JSON in any of the shapes UCDP and analysts' tools give them:
 /// - UCDP's GeoJSON export, a FeatureCollection whose properties are as in the CSV and
@@ -858,9 +863,10 @@ pub struct GedJson {
 /// - a JSON array of such records (R's `jsonlite`, pandas' `orient="records"`).
 ///
 /// Record `n` is row `n + 1` in problems. A required property absent from every record is
-/// an [`IngestError::MissingColumns`].
+/// an [`IngestError::MissingColumns`]. The file is read twice, never held whole: first for
+/// the properties its records have and the votes of their dates, then for the rows.
 pub fn read_ged_json(
-    json: &str,
+    source: JsonSource,
     taxonomy: &Taxonomy,
     now: DateTime<Utc>,
 ) -> Result<GedJson, IngestError> {
@@ -868,7 +874,7 @@ pub fn read_ged_json(
     // mapped as it is read: one record at a time is held as JSON values.
     let (mut present, mut points, mut held) = ([false; N], false, 0usize);
     let mut votes = text::OrderVotes::default();
-    let doc = json::each_record(json, "Result", &mut |f| {
+    let doc = json::each_record(source.open()?, Some(JSON_LIST), &mut |f| {
         held += 1;
         let Ok(f) = f else { return };
         points |= f.geometry.is_some();
@@ -894,10 +900,11 @@ pub fn read_ged_json(
     let note = api_page_note(&doc, held);
     let order = votes.order(DayOrder::DayFirst);
     let mut actors = ActorCache::default();
-    let rows = json::map_records(json, "Result", "feature", |f, row| {
+    let taxonomy = taxonomy.clone();
+    let rows = JsonRows::mapped(&source, Some(JSON_LIST), "feature", move |f, row| {
         let point = f.geometry.map(geometry_point);
         let vals = Row::from_json(&f.properties);
-        map_row(row, &vals, point, taxonomy, now, &mut actors, order)
+        map_row(row, &vals, point, &taxonomy, now, &mut actors, order)
     })?;
     Ok(GedJson { rows, note })
 }
@@ -1312,7 +1319,10 @@ mod tests {
           {"type":"Feature","properties":{"id":2,"type_of_violence":1,"date_start":"2020-01-01","best":2},"geometry":{"type":"LineString","coordinates":[[1,2],[3,4]]}},
           {"type":"Feature","properties":{"id":3,"type_of_violence":2,"date_start":"2020-01-01","best":0,"latitude":1.5,"longitude":2.5},"geometry":null}
         ]}"#;
-        let rows = read_ged_json(json, &taxonomy(), now()).unwrap().rows;
+        let rows: Vec<_> = read_ged_json(json.into(), &taxonomy(), now())
+            .unwrap()
+            .rows
+            .collect();
         let e = &rows[0].as_ref().unwrap().event;
         assert_eq!(e.data.point.map(|p| (p.lat(), p.lon())), Some((5.25, 20.5)));
         assert_eq!(e.data.source_codes.get("relid"), Some("0"));
@@ -1321,12 +1331,12 @@ mod tests {
         let e = &rows[2].as_ref().unwrap().event;
         assert_eq!(e.data.point.map(|p| (p.lat(), p.lon())), Some((1.5, 2.5)));
         assert!(matches!(
-            read_ged_json(r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":1},"geometry":{"type":"Point","coordinates":[1,2]}}]}"#, &taxonomy(), now()),
+            read_ged_json(r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":1},"geometry":{"type":"Point","coordinates":[1,2]}}]}"#.into(), &taxonomy(), now()),
             Err(IngestError::MissingColumns(m)) if m == ["type_of_violence", "date_start", "best"]
         ));
         // Without any geometry, the coordinates' properties are required too.
         assert!(matches!(
-            read_ged_json(r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":1},"geometry":null}]}"#, &taxonomy(), now()),
+            read_ged_json(r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":1},"geometry":null}]}"#.into(), &taxonomy(), now()),
             Err(IngestError::MissingColumns(m)) if m == ["type_of_violence", "date_start", "best", "latitude", "longitude"]
         ));
     }

@@ -159,13 +159,12 @@ fn hxl_and_geojson_exports_read_back() {
                 .map(Result::unwrap)
                 .collect(),
             ExportFormat::GeoJson => read_events_geojson(
-                std::str::from_utf8(&out).unwrap(),
+                std::str::from_utf8(&out).unwrap().into(),
                 &taxonomy(),
                 "geojson",
                 now(),
             )
             .unwrap()
-            .into_iter()
             .map(Result::unwrap)
             .collect(),
             ExportFormat::Csv => continue,

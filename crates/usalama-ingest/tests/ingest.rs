@@ -10,7 +10,7 @@ use usalama_domain::{AdminLevel, GeoPoint, Locality, LocalityCode, LocationPreci
 use usalama_ingest::gazetteer::{Gazetteer, MatchKind};
 use usalama_ingest::{
     parse_taxonomy, read_boundaries, read_ged_csv, read_ged_json, BoundaryFields, ImportRow,
-    ImportedEvent, IngestError, Placer, Problem, DEFAULT_TAXONOMY,
+    ImportedEvent, IngestError, JsonSource, Placer, Problem, DEFAULT_TAXONOMY,
 };
 
 const CAR_EVENTS: &str = concat!(
@@ -48,7 +48,9 @@ fn read(path: &str) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-fn split(rows: Vec<Result<ImportRow, Problem>>) -> (Vec<ImportedEvent>, Vec<Problem>) {
+fn split(
+    rows: impl IntoIterator<Item = Result<ImportRow, Problem>>,
+) -> (Vec<ImportedEvent>, Vec<Problem>) {
     let mut events = Vec::new();
     let mut problems = Vec::new();
     for r in rows {
@@ -62,7 +64,7 @@ fn split(rows: Vec<Result<ImportRow, Problem>>) -> (Vec<ImportedEvent>, Vec<Prob
 
 fn car_events() -> Vec<ImportedEvent> {
     let (events, problems) = split(
-        read_ged_json(&read(CAR_EVENTS), &taxonomy(), now())
+        read_ged_json(JsonSource::File(CAR_EVENTS.into()), &taxonomy(), now())
             .unwrap()
             .rows,
     );
@@ -71,11 +73,7 @@ fn car_events() -> Vec<ImportedEvent> {
 }
 
 fn csv_events(text: &str) -> (Vec<ImportedEvent>, Vec<Problem>) {
-    split(
-        read_ged_csv(text.as_bytes(), &taxonomy(), now())
-            .unwrap()
-            .collect(),
-    )
+    split(read_ged_csv(text.as_bytes(), &taxonomy(), now()).unwrap())
 }
 
 /// Rewrites a CSV: keeps the columns `keep` returns true for, in the order `order` gives,
@@ -269,7 +267,7 @@ fn global_sample_as_ucdp_api_pages_and_a_json_array_imports_the_same_events() {
         page.to_string(),
         serde_json::Value::from(records).to_string(),
     ] {
-        let read = read_ged_json(&text, &taxonomy(), now()).unwrap();
+        let read = read_ged_json(text.into(), &taxonomy(), now()).unwrap();
         assert_eq!(read.note, None);
         let (events, problems) = split(read.rows);
         assert!(problems.is_empty(), "{problems:?}");
@@ -279,7 +277,7 @@ fn global_sample_as_ucdp_api_pages_and_a_json_array_imports_the_same_events() {
     let first = serde_json::json!({"TotalCount": 84713, "TotalPages": 85,
         "NextPageUrl": "https://ucdpapi.pcr.uu.se/api/gedevents/25.1?pagesize=1000&page=1",
         "Result": page["Result"]});
-    let note = read_ged_json(&first.to_string(), &taxonomy(), now())
+    let note = read_ged_json(first.to_string().into(), &taxonomy(), now())
         .unwrap()
         .note
         .unwrap();

@@ -498,7 +498,8 @@ fn import_all(
 /// writes the rejects file when there are any, and prints the summary line.
 fn import_events(app: &App, file: &Path, kind: EventFile) -> anyhow::Result<()> {
     let who = Principal::Operator;
-    let json_text;
+    // JSON is read from the file twice (its columns, then its rows), never held whole.
+    let json = usalama_ingest::JsonSource::File(file.to_path_buf());
     // HXL's JSON forms are read as the CSV they hold.
     let hxl_csv = match &kind {
         EventFile::Hxl(_) if is_json(file) => {
@@ -509,21 +510,20 @@ fn import_events(app: &App, file: &Path, kind: EventFile) -> anyhow::Result<()> 
     };
     let report: ImportReport = match &kind {
         EventFile::UcdpJson | EventFile::AcledJson | EventFile::Geojson(_) => {
-            json_text = read_file(file)?;
             let bar = crate::progress::Progress::rows();
             let mut tick = |n: u64| bar.rows_done(n);
+            let json = json.clone();
             let r = match &kind {
                 EventFile::Geojson(source) => {
-                    app.import_events_geojson(&who, &json_text, source, &mut tick)
+                    app.import_events_geojson(&who, json, source, &mut tick)
                 }
-                EventFile::AcledJson => app.import_acled_json(&who, &json_text, &mut tick),
-                _ => app.import_ucdp_json(&who, &json_text, &mut tick),
+                EventFile::AcledJson => app.import_acled_json(&who, json, &mut tick),
+                _ => app.import_ucdp_json(&who, json, &mut tick),
             };
             bar.finish();
             r?
         }
         EventFile::UcdpCsv | EventFile::Acled | EventFile::Hxl(_) => {
-            json_text = String::new();
             let (input, len): (Box<dyn std::io::Read + Send>, u64) = match &hxl_csv {
                 Some(bytes) => (Box::new(&bytes[..]), bytes.len() as u64),
                 None => {
@@ -564,7 +564,12 @@ fn import_events(app: &App, file: &Path, kind: EventFile) -> anyhow::Result<()> 
         let out = std::io::BufWriter::new(out);
         match &kind {
             EventFile::UcdpJson | EventFile::AcledJson | EventFile::Geojson(_) => {
-                usalama_ingest::write_geojson_rejects(&json_text, &report.problems, out)?;
+                let list = match kind {
+                    EventFile::UcdpJson => Some(usalama_ingest::ucdp::JSON_LIST),
+                    EventFile::AcledJson => Some(usalama_ingest::acled::JSON_LIST),
+                    _ => None,
+                };
+                usalama_ingest::write_geojson_rejects(&json, list, &report.problems, out)?;
             }
             _ => {
                 let layout = if matches!(kind, EventFile::Hxl(_)) {

@@ -1,0 +1,192 @@
+//! JSON files of events read without holding them whole: the readers make two passes over
+//! a [`JsonSource`] (the columns and date orders, then the rows), and hand the rows over
+//! as [`JsonRows`], mapped on a thread of their own while the import stores them.
+
+use crate::problem::{IngestError, Problem};
+use crate::ImportRow;
+use std::io::{BufRead, BufReader, Cursor};
+use std::path::PathBuf;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+/// A JSON document the readers can read more than once: a file, opened again for each
+/// pass, or text already in memory.
+#[derive(Clone, Debug)]
+pub enum JsonSource {
+    /// A file on disk.
+    File(PathBuf),
+    /// Text in memory (an upload, a test).
+    Text(Arc<str>),
+}
+
+impl JsonSource {
+    /// A new reading of the document from its start.
+    pub(crate) fn open(&self) -> Result<Box<dyn BufRead + Send>, IngestError> {
+        Ok(match self {
+            Self::File(path) => Box::new(BufReader::with_capacity(
+                1 << 16,
+                std::fs::File::open(path).map_err(|e| {
+                    IngestError::Read(format!("cannot open {}: {e}", path.display()))
+                })?,
+            )),
+            Self::Text(text) => Box::new(Cursor::new(Shared(text.clone()))),
+        })
+    }
+}
+
+/// Text in memory as bytes, shared with the source it was opened from.
+struct Shared(Arc<str>);
+
+impl AsRef<[u8]> for Shared {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+impl From<&str> for JsonSource {
+    fn from(text: &str) -> Self {
+        Self::Text(text.into())
+    }
+}
+
+impl From<String> for JsonSource {
+    fn from(text: String) -> Self {
+        Self::Text(text.into())
+    }
+}
+
+/// How many mapped rows wait between the reading thread and the import at most.
+const IN_FLIGHT: usize = 1_024;
+
+/// The rows of a JSON file in the file's order, mapped by a thread of their own as the file
+/// is read (its second pass), at most [`IN_FLIGHT`] ahead of the caller: memory stays
+/// bounded whatever the file's size. A failure to read the file again (it changed or went
+/// away since the first pass) ends the rows with a problem saying so; a panic of the
+/// thread is raised again in the caller.
+pub struct JsonRows {
+    rx: Receiver<Result<ImportRow, Problem>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl JsonRows {
+    /// Runs `read` on a new thread; it hands each row to the sender it is given and
+    /// returns `Err((row, reason))` when the file cannot be read to its end.
+    pub(crate) fn spawn(
+        read: impl FnOnce(&SyncSender<Result<ImportRow, Problem>>) -> Result<(), (usize, String)>
+            + Send
+            + 'static,
+    ) -> Self {
+        let (tx, rx) = sync_channel(IN_FLIGHT);
+        let thread = std::thread::Builder::new()
+            .name("json-rows".into())
+            .spawn(move || {
+                if let Err((row, reason)) = read(&tx) {
+                    let _ = tx.send(Err(Problem::new(row, "file", reason)));
+                }
+            })
+            .expect("a thread for the JSON rows");
+        Self {
+            rx,
+            thread: Some(thread),
+        }
+    }
+
+    /// Opens `source` again and reads its items (`list` as in [`crate::json::each_record`]);
+    /// they become rows through `map` (with their number: item `n` is row `n + 1`), on
+    /// the thread of [`JsonRows::spawn`]. An item that is not a record is a problem on
+    /// `field`. A source that cannot be opened again is an error here.
+    pub(crate) fn mapped(
+        source: &JsonSource,
+        list: Option<&'static str>,
+        field: &'static str,
+        mut map: impl FnMut(crate::json::RawFeature, usize) -> Result<ImportRow, Problem>
+            + Send
+            + 'static,
+    ) -> Result<Self, IngestError> {
+        let input = source.open()?;
+        Ok(Self::spawn(move |tx| {
+            let mut row = 0;
+            let mut stopped = false;
+            crate::json::each_record(input, list, &mut |item| {
+                row += 1;
+                if stopped {
+                    return;
+                }
+                let mapped = item
+                    .map_err(|reason| Problem::new(row, field, reason))
+                    .and_then(|f| map(f, row));
+                // The import stopped taking rows (it failed): nothing more to map.
+                stopped = tx.send(mapped).is_err();
+            })
+            .map(|_| ())
+            .map_err(|e| {
+                (
+                    row + 1,
+                    format!("the file could not be read again to its end: {e}"),
+                )
+            })
+        }))
+    }
+}
+
+impl Iterator for JsonRows {
+    type Item = Result<ImportRow, Problem>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Ok(row) = self.rx.recv() {
+            return Some(row);
+        }
+        if let Some(Err(panic)) = self.thread.take().map(JoinHandle::join) {
+            std::panic::resume_unwind(panic);
+        }
+        None
+    }
+}
+
+impl std::fmt::Debug for JsonRows {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JsonRows")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::taxonomy_file::{parse_taxonomy, DEFAULT_TAXONOMY};
+    use chrono::DateTime;
+
+    const DOC: &str = r#"{"type":"FeatureCollection","features":[
+      {"type":"Feature","geometry":null,"properties":{"id":"a","category":"armed_violence","date":"2021-01-01"}},
+      {"type":"Feature","geometry":null,"properties":{"id":"b","category":"armed_violence","date":"2021-01-02"}}
+    ]}"#;
+
+    fn read(source: JsonSource) -> Result<JsonRows, IngestError> {
+        let taxonomy = parse_taxonomy(DEFAULT_TAXONOMY).unwrap();
+        let now = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        crate::read_events_geojson(source, &taxonomy, "geojson", now)
+    }
+
+    #[test]
+    fn a_file_is_read_again_for_its_rows() {
+        let path = std::env::temp_dir().join(format!("usalama-json-{}.json", std::process::id()));
+        std::fs::write(&path, DOC).unwrap();
+        let rows: Vec<_> = read(JsonSource::File(path.clone())).unwrap().collect();
+        assert_eq!(rows.len(), 2);
+        assert!(rows.iter().all(Result::is_ok));
+        // Missing: a whole-file error naming it.
+        std::fs::remove_file(&path).unwrap();
+        let e = read(JsonSource::File(path)).unwrap_err();
+        assert!(
+            matches!(&e, IngestError::Read(m) if m.contains("cannot open")),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn rows_stop_being_mapped_when_nobody_takes_them() {
+        let mut rows = read(DOC.into()).unwrap();
+        assert!(rows.next().unwrap().is_ok());
+        drop(rows);
+    }
+}

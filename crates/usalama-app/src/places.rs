@@ -4,12 +4,14 @@
 //! included; a name that is the locality's very name, ignoring only case, accents and
 //! punctuation, taken before names equal only once "province" and the like are dropped, so
 //! "Lima Province" is the area of that name and not Lima), each level searched
-//! inside the level above when that is known. A name that matches more than one locality
-//! where it is looked for places nothing at that level: a wrong place is worse than none.
+//! inside the level above when that is known, and last by the key other transliterations
+//! of the name share ([`sound`]: "Al Jazirah" finds "Gezira"). A name that matches more
+//! than one locality where it is looked for places nothing at that level: a wrong place is
+//! worse than none.
 
 use std::collections::HashMap;
 use usalama_domain::{AdminLevel, Locality, LocalityId};
-use usalama_ingest::gazetteer::{fold as fold_name, fold_plain, is_placeholder};
+use usalama_ingest::gazetteer::{fold as fold_name, fold_plain, is_placeholder, sound};
 use usalama_ingest::PlaceHints;
 
 /// Folded name → localities with that name or alternative name: (id, level, parent).
@@ -22,6 +24,8 @@ pub(crate) struct PlaceIndex {
     by_name: NameIndex,
     /// The same by names folded without dropping designators ([`fold_plain`]).
     by_plain: NameIndex,
+    /// The same by transliteration key ([`sound`]).
+    by_sound: NameIndex,
     parent: HashMap<LocalityId, Option<LocalityId>>,
 }
 
@@ -31,6 +35,7 @@ impl PlaceIndex {
         let mut by_code = HashMap::with_capacity(localities.len());
         let mut by_name: NameIndex = HashMap::with_capacity(localities.len());
         let mut by_plain: NameIndex = HashMap::with_capacity(localities.len());
+        let mut by_sound: NameIndex = HashMap::with_capacity(localities.len());
         let mut parent = HashMap::with_capacity(localities.len());
         for l in localities {
             by_code.insert(l.code.as_str().to_ascii_lowercase(), l.id);
@@ -38,6 +43,7 @@ impl PlaceIndex {
             for (index, fold) in [
                 (&mut by_name, fold_name as fn(&str) -> String),
                 (&mut by_plain, fold_plain),
+                (&mut by_sound, sound),
             ] {
                 let mut names: Vec<String> = std::iter::once(&l.name)
                     .chain(&l.alt_names)
@@ -56,6 +62,7 @@ impl PlaceIndex {
             by_code,
             by_name,
             by_plain,
+            by_sound,
             parent,
         }
     }
@@ -79,7 +86,8 @@ impl PlaceIndex {
 
     /// The one locality of `level` named `name` inside `under` (anywhere when `None`):
     /// by its very name (case, accents and punctuation aside) when some locality there has
-    /// it, else by the name folded with designators dropped.
+    /// it, else by the name folded with designators dropped, else by its transliteration
+    /// key.
     fn name(
         &self,
         name: Option<&String>,
@@ -99,10 +107,13 @@ impl PlaceIndex {
             let first = found.next()?;
             Some(found.next().is_none().then_some(first))
         };
-        match one(&self.by_plain, fold_plain(name)) {
-            Some(found) => found,
-            None => one(&self.by_name, fold_name(name)).flatten(),
+        if let Some(found) = one(&self.by_plain, fold_plain(name)) {
+            return found;
         }
+        if let Some(found) = one(&self.by_name, fold_name(name)) {
+            return found;
+        }
+        one(&self.by_sound, sound(name)).flatten()
     }
 
     /// The deepest locality the hints lead to.
@@ -185,6 +196,50 @@ mod tests {
             "a place outside the given province is not taken"
         );
         assert_eq!(h(&|x| x.adm1_code = Some("nope".into())), None);
+    }
+
+    #[test]
+    fn other_transliterations_find_the_one_locality_of_their_key() {
+        let jazirah = loc("SD15", "Aj Jazirah", AdminLevel::Adm1, None);
+        let gedaref = loc("SD12", "Gedaref", AdminLevel::Adm1, None);
+        let managil = loc("SD15106", "Al Manaqil", AdminLevel::Adm2, Some(jazirah.id));
+        let other = loc("SD12101", "Al Fashaga", AdminLevel::Adm2, Some(gedaref.id));
+        let twin = loc("SD12102", "Managil", AdminLevel::Adm2, Some(gedaref.id));
+        let idx = PlaceIndex::new(&[
+            jazirah.clone(),
+            gedaref.clone(),
+            managil.clone(),
+            other,
+            twin.clone(),
+        ]);
+        let hints = |adm1: &str, adm2: Option<&str>| PlaceHints {
+            adm1_name: Some(adm1.into()),
+            adm2_name: adm2.map(Into::into),
+            ..Default::default()
+        };
+        // ACLED's and UCDP's spellings of OCHA's names.
+        assert_eq!(idx.resolve(&hints("Al Jazirah", None)), Some(jazirah.id));
+        assert_eq!(idx.resolve(&hints("Gezira state", None)), Some(jazirah.id));
+        assert_eq!(idx.resolve(&hints("Al Qadarif", None)), Some(gedaref.id));
+        // Inside the state named: "Al Managil" is the district of Aj Jazirah, not the
+        // one of Gedaref that shares its key.
+        assert_eq!(
+            idx.resolve(&hints("Al Jazirah", Some("Al Managil"))),
+            Some(managil.id)
+        );
+        assert_eq!(
+            idx.resolve(&hints("Gedaref", Some("Managil"))),
+            Some(twin.id),
+            "the very name first"
+        );
+        // Anywhere, two districts share the key: no guess.
+        assert_eq!(
+            idx.resolve(&PlaceHints {
+                adm2_name: Some("Al Manageel".into()),
+                ..Default::default()
+            }),
+            None
+        );
     }
 
     #[test]

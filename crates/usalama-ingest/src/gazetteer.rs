@@ -204,6 +204,80 @@ fn strip_designators<'a>(words: &'a [&'a str]) -> &'a [&'a str] {
     w
 }
 
+/// Arabic's article as transliterations write it before a name, its `l` often assimilated
+/// to the next letter ("Al Jazirah", "Aj Jazirah", "Ad Damazin", "Ash Shamaliyah", "El
+/// Fasher"). Dropped by [`sound`] when other words follow.
+const ARTICLES: &[&str] = &[
+    "al", "el", "il", "ul", "ad", "ed", "adh", "aj", "ar", "er", "as", "es", "ash", "esh", "at",
+    "et", "ath", "az", "ez", "an", "en",
+];
+
+/// Fewest letters a [`sound`] key has; shorter names get none.
+const MIN_SOUND: usize = 3;
+
+/// The key under which spellings of one name in the Latin alphabet meet when it was
+/// transliterated differently (from Arabic by English, French or Egyptian usage; from
+/// other languages by other conventions): "Al Jazirah", "Aj Jazirah" and "Gezira State"
+/// share one, and so do "Al Qadarif" and "Gedaref", "Sennar" and "Sinnar", "Ouagadougou" and
+/// "Wagadugu", "Shendi" and "Chendi", "N'Djamena" and "Njamena". The [`fold`]ed name without a
+/// leading Arabic article, its letters reduced to their consonants, with the letters
+/// transliterations swap made one (`g`, `j`, `q`, `c` and `k`; `sh`, `ch` and `s`; `dj` and
+/// `j`; `ou` before a vowel and `w`), `h` and doubled letters dropped. Empty for names in
+/// other scripts and for keys of fewer than three letters, which would tell too little.
+/// Only a fallback: the importers and the gazetteer look a name up by its key when no
+/// locality has the name itself, and take a locality so found only when it is the one.
+///
+/// ```
+/// use usalama_ingest::gazetteer::sound;
+/// assert_eq!(sound("Aj Jazirah"), sound("Gezira State"));
+/// assert_eq!(sound("Al Qadarif"), sound("Gedaref"));
+/// assert_eq!(sound("Ouagadougou"), sound("Wagadugu"));
+/// assert_ne!(sound("Kassala"), sound("Khartoum"));
+/// assert_eq!(sound("Abyei"), "", "two consonants tell too little");
+/// assert_eq!(sound("القرية"), "");
+/// ```
+pub fn sound(name: &str) -> String {
+    let folded = fold(name);
+    let mut words: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
+    if words.len() > 1 && ARTICLES.contains(&words[0]) {
+        words.remove(0);
+    }
+    let text = words.concat();
+    if !text.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return String::new();
+    }
+    let b = text.as_bytes();
+    let vowel = |i: usize| b.get(i).is_some_and(|c| b"aeiouy".contains(c));
+    let mut key = String::with_capacity(b.len());
+    // The last letter kept, while no vowel followed it: a doubled letter is kept once.
+    let mut last = None;
+    let mut i = 0;
+    while i < b.len() {
+        let pair = &b[i..(i + 2).min(b.len())];
+        let (letter, used) = match pair {
+            b"ou" if vowel(i + 2) => (Some('w'), 2),
+            b"dj" => (Some('k'), 2),
+            b"sh" | b"ch" => (Some('s'), 2),
+            _ => match b[i] {
+                b'h' => (last, 1),
+                b'a' | b'e' | b'i' | b'o' | b'u' | b'y' => (None, 1),
+                b'g' | b'j' | b'q' | b'c' | b'k' => (Some('k'), 1),
+                c => (Some(c as char), 1),
+            },
+        };
+        match letter {
+            Some(l) if last != Some(l) => key.push(l),
+            _ => {}
+        }
+        last = letter;
+        i += used;
+    }
+    if key.len() < MIN_SOUND {
+        key.clear();
+    }
+    key
+}
+
 /// How a candidate matched the typed text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum MatchKind {
@@ -274,6 +348,8 @@ struct Entry {
     compact: Vec<char>,
     /// The name folded without dropping any word, spaces removed ([`fold_plain`]).
     plain: String,
+    /// Its transliteration key ([`sound`]), empty when it has none.
+    sound: String,
 }
 
 /// `s` without its spaces.
@@ -287,6 +363,9 @@ const MIN_PREFIX: usize = 2;
 const MIN_FUZZY: usize = 4;
 /// Longest name compared by edit distance (longer ones only match exactly or by prefix).
 const MAX_FUZZY: usize = 64;
+/// The distance given to a name that only shares the text's transliteration key
+/// ([`sound`]): more than any edit distance allowed, so it ranks after them.
+const SOUND_DISTANCE: usize = 3;
 
 /// The edit distance allowed for a typed text of `len` letters: 1 up to 7, 2 beyond.
 fn allowed_distance(len: usize) -> usize {
@@ -385,6 +464,7 @@ impl Gazetteer {
                     name: name.clone(),
                     compact: folded.chars().filter(|c| *c != ' ').collect(),
                     plain: compact(&fold_plain(name)),
+                    sound: sound(name),
                     folded,
                 });
             }
@@ -418,10 +498,17 @@ impl Gazetteer {
     }
 
     /// How well `entry` matches the folded text `q` (`qc`: without spaces; `plain`: the
-    /// text folded without dropping words, without spaces), if at all: the kind of match,
-    /// the edit distance, and whether the names are the same before designators are
-    /// dropped (`false` ranks first).
-    fn score(entry: &Entry, q: &str, qc: &[char], plain: &str) -> Option<(MatchKind, usize, bool)> {
+    /// text folded without dropping words, without spaces; `key`: its [`sound`]), if at
+    /// all: the kind of match, the edit distance ([`SOUND_DISTANCE`] for the same key
+    /// only), and whether the names are the same before designators are dropped (`false`
+    /// ranks first).
+    fn score(
+        entry: &Entry,
+        q: &str,
+        qc: &[char],
+        plain: &str,
+        key: &str,
+    ) -> Option<(MatchKind, usize, bool)> {
         if entry.plain == plain {
             return Some((MatchKind::Exact, 0, false));
         }
@@ -445,11 +532,11 @@ impl Gazetteer {
                 return Some((MatchKind::Fuzzy, d, true));
             }
         }
-        None
+        (!key.is_empty() && entry.sound == key).then_some((MatchKind::Fuzzy, SOUND_DISTANCE, true))
     }
 
     /// Up to `limit` candidates for `text`, best first: exact matches, then prefixes, then
-    /// near spellings by edit distance; among exact matches, names that are the text's
+    /// near spellings by edit distance, then other transliterations ([`sound`]); among exact matches, names that are the text's
     /// very words (ignoring only case, accents and punctuation) before those equal once
     /// designators are dropped ("Lima Province" is the area of that name before "Lima");
     /// among equals, shallower levels first (a province before a commune of the same
@@ -462,9 +549,10 @@ impl Gazetteer {
         }
         let qc: Vec<char> = q.chars().filter(|c| *c != ' ').collect();
         let plain = compact(&fold_plain(text));
+        let key = sound(text);
         let mut best: HashMap<usize, (MatchKind, usize, bool, usize)> = HashMap::new();
         for (i, e) in self.entries.iter().enumerate() {
-            if let Some((kind, d, folded_only)) = Self::score(e, &q, &qc, &plain) {
+            if let Some((kind, d, folded_only)) = Self::score(e, &q, &qc, &plain, &key) {
                 let better = best
                     .get(&e.place)
                     .is_none_or(|&(k, bd, bf, _)| (kind, d, folded_only) < (k, bd, bf));
@@ -596,6 +684,59 @@ mod tests {
             loc("D5", "Kaga-Bandoro", AdminLevel::Adm2, Some("P1"))
                 .with_alt_names(["Fort Crampel".to_string()]),
         ])
+    }
+
+    #[test]
+    fn transliterations_share_a_key() {
+        // Sudan's states as OCHA's boundaries, ACLED and UCDP spell them.
+        for (a, b) in [
+            ("Aj Jazirah", "Gezira State"),
+            ("Al Jazirah", "Gezira"),
+            ("Al Qadarif", "Gedaref"),
+            ("Sennar", "Sinnar"),
+            ("Khartoum", "Al Khartum"),
+            ("Kassala", "Kasala"),
+            ("Shendi", "Chendi"),
+            ("N'Djamena", "Ndjamena"),
+            ("Ouagadougou", "Wagadugu"),
+            ("Ash Shamaliyah", "Shamaliya"),
+        ] {
+            assert_eq!(sound(a), sound(b), "{a} / {b}");
+            assert!(!sound(a).is_empty(), "{a}");
+        }
+        for (a, b) in [
+            ("Kassala", "Khartoum"),
+            ("North Darfur", "South Darfur"),
+            ("Blue Nile", "White Nile"),
+            ("Sennar", "Sinjar"),
+        ] {
+            assert_ne!(sound(a), sound(b), "{a} / {b}");
+        }
+    }
+
+    #[test]
+    fn another_transliteration_is_found_only_when_it_is_the_one() {
+        let g = Gazetteer::new(&[
+            loc("SD", "Sudan", AdminLevel::Adm0, None),
+            loc("SD15", "Aj Jazirah", AdminLevel::Adm1, Some("SD")),
+            loc("SD12", "Gedaref", AdminLevel::Adm1, Some("SD")),
+            loc("SD09", "Sennar", AdminLevel::Adm1, Some("SD")),
+            loc("SD10", "Sinar", AdminLevel::Adm1, Some("SD")),
+        ]);
+        match g.resolve("Gezira state") {
+            Resolution::Found(m) => {
+                assert_eq!(m.code.as_str(), "SD15");
+                assert_eq!((m.kind, m.distance), (MatchKind::Fuzzy, 3));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            matches!(g.resolve("Al Qadarif"), Resolution::Found(m) if m.code.as_str() == "SD12")
+        );
+        // Two states share the key of "Sinnar" and neither is its spelling: no guess.
+        assert!(matches!(g.resolve("Sinnar"), Resolution::Ambiguous(c) if c.len() == 2));
+        // A spelling within the edit distance ranks before a key alone.
+        assert_eq!(g.search("Sennar", 5)[0].code.as_str(), "SD09");
     }
 
     #[test]

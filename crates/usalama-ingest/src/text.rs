@@ -68,69 +68,6 @@ pub(crate) fn decode_cp1252(bytes: &[u8]) -> String {
     bytes.iter().map(|&b| cp1252_char(b)).collect()
 }
 
-/// A reader of Windows-1252 (Latin-1) text that gives the same text as UTF-8, for a reader
-/// that takes UTF-8 only (the GED reader's records).
-pub(crate) struct Cp1252Reader<R> {
-    inner: R,
-    /// Bytes read from `inner`.
-    raw: Vec<u8>,
-    /// Their UTF-8, handed out from `pos`.
-    out: Vec<u8>,
-    pos: usize,
-}
-
-impl<R: Read> Cp1252Reader<R> {
-    /// Reads `inner` as Windows-1252.
-    pub fn new(inner: R) -> Self {
-        Self {
-            inner,
-            raw: vec![0; 1 << 16],
-            out: Vec::with_capacity(1 << 17),
-            pos: 0,
-        }
-    }
-}
-
-impl<R: Read> Read for Cp1252Reader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if self.pos == self.out.len() {
-            let n = self.inner.read(&mut self.raw)?;
-            self.out.clear();
-            self.pos = 0;
-            for &b in &self.raw[..n] {
-                if b.is_ascii() {
-                    self.out.push(b);
-                } else {
-                    let mut utf8 = [0; 4];
-                    let c = cp1252_char(b).encode_utf8(&mut utf8);
-                    self.out.extend_from_slice(c.as_bytes());
-                }
-            }
-        }
-        let n = buf.len().min(self.out.len() - self.pos);
-        buf[..n].copy_from_slice(&self.out[self.pos..self.pos + n]);
-        self.pos += n;
-        Ok(n)
-    }
-}
-
-/// A file's text as UTF-8: as it is, or decoded from Windows-1252.
-pub(crate) enum Decoded<R> {
-    /// UTF-8 already.
-    Utf8(R),
-    /// Windows-1252 (Latin-1), decoded while read.
-    Cp1252(Cp1252Reader<R>),
-}
-
-impl<R: Read> Read for Decoded<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        match self {
-            Self::Utf8(r) => r.read(buf),
-            Self::Cp1252(r) => r.read(buf),
-        }
-    }
-}
-
 /// A cell as text: UTF-8 when it is valid UTF-8 and the file is not Latin-1, else decoded
 /// as Windows-1252. A leading byte-order mark is dropped.
 pub(crate) fn decode(bytes: &[u8], latin1: bool) -> Cow<'_, str> {
@@ -685,27 +622,6 @@ mod tests {
         assert!(looks_latin1(b"a,b\nPanam\xe1,c"));
         assert!(!looks_latin1("a,b\nPanamá".as_bytes()));
         assert!(!looks_latin1(&"aé".as_bytes()[..2]));
-    }
-
-    #[test]
-    fn a_windows_1252_reader_gives_utf8_whatever_the_reads_sizes() {
-        let mut latin: Vec<u8> = b"Ndele,Mbr\xe8s \x80 ".repeat(9_000);
-        latin.push(b'\xff');
-        let want = decode_cp1252(&latin);
-        for size in [1, 2, 3, 1000, 1 << 20] {
-            let mut r = Cp1252Reader::new(&latin[..]);
-            let mut got = Vec::new();
-            let mut buf = vec![0; size];
-            loop {
-                let n = r.read(&mut buf).unwrap();
-                if n == 0 {
-                    break;
-                }
-                got.extend_from_slice(&buf[..n]);
-            }
-            assert_eq!(String::from_utf8(got).unwrap(), want, "reads of {size}");
-        }
-        assert!(want.ends_with("Mbrès € ÿ"));
     }
 
     #[test]

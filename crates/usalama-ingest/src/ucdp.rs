@@ -11,7 +11,7 @@ use crate::imported::{ImportRow, PlaceHints};
 use crate::json;
 use crate::json_file::{JsonRows, JsonSource};
 use crate::problem::{IngestError, Problem};
-use crate::text::{self, DayOrder, Decoded};
+use crate::text::{self, DayOrder};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use std::borrow::Cow;
 use std::io::{BufReader, Read};
@@ -154,13 +154,17 @@ fn missing_required(has: impl Fn(Col) -> bool, need_coordinates: bool) -> Vec<St
 struct Row<'a>([Option<Cow<'a, str>>; N]);
 
 impl<'a> Row<'a> {
-    fn from_csv(rec: &'a csv::StringRecord, idx: &[Option<usize>; N]) -> Self {
+    /// The cells of `rec` the columns `idx` name, each UTF-8, else Windows-1252 (all of
+    /// them when the file is `latin1`: [`text::decode`]).
+    fn from_csv(rec: &'a csv::ByteRecord, idx: &[Option<usize>; N], latin1: bool) -> Self {
         Row(std::array::from_fn(|i| {
             idx[i]
                 .and_then(|j| rec.get(j))
-                .map(str::trim)
+                .map(|cell| match text::decode(cell, latin1) {
+                    Cow::Borrowed(s) => Cow::Borrowed(s.trim()),
+                    Cow::Owned(s) => Cow::Owned(s.trim().to_string()),
+                })
                 .filter(|s| !s.is_empty())
-                .map(Cow::Borrowed)
         }))
     }
 
@@ -613,7 +617,9 @@ struct GedCsvRows<R: Read> {
     rdr: csv::Reader<BufReader<R>>,
     headers: Vec<String>,
     idx: [Option<usize>; N],
-    rec: csv::StringRecord,
+    rec: csv::ByteRecord,
+    /// Whether the file is Windows-1252 (Latin-1) throughout, from its first 32 MiB.
+    latin1: bool,
     rows: crate::csvin::RowCounter,
     taxonomy: Taxonomy,
     now: DateTime<Utc>,
@@ -631,19 +637,23 @@ impl<R: Read> Iterator for GedCsvRows<R> {
 
     fn next(&mut self) -> Option<Self::Item> {
         while !self.done {
-            match self.rdr.read_record(&mut self.rec) {
+            match self.rdr.read_byte_record(&mut self.rec) {
                 Ok(true) => {
                     let rec = &self.rec;
-                    let row = self.rows.record(self.rdr.position().line(), || {
-                        crate::csvin::breaks_in(rec.iter().map(str::as_bytes))
-                    });
-                    if self.rec.iter().all(|v| v.trim().is_empty()) {
+                    let row = self
+                        .rows
+                        .record(self.rdr.position().line(), || crate::csvin::breaks_in(rec));
+                    if self.rec.iter().all(|v| v.trim_ascii().is_empty()) {
                         continue;
                     }
-                    if std::mem::take(&mut self.first) && crate::hxl::is_hashtags_only(&self.rec) {
+                    if std::mem::take(&mut self.first)
+                        && crate::hxl::is_hashtags_only(
+                            self.rec.iter().map(|c| text::decode(c, self.latin1)),
+                        )
+                    {
                         continue;
                     }
-                    let vals = Row::from_csv(&self.rec, &self.idx);
+                    let vals = Row::from_csv(&self.rec, &self.idx, self.latin1);
                     let mapped = map_row(
                         row,
                         &vals,
@@ -674,18 +684,6 @@ impl<R: Read> Iterator for GedCsvRows<R> {
                 Ok(false) => self.done = true,
                 Err(e) => {
                     let row = self.rows.record(self.rdr.position().line(), || 0);
-                    if let csv::ErrorKind::Utf8 { err, .. } = e.kind() {
-                        let field = self
-                            .headers
-                            .get(err.field())
-                            .cloned()
-                            .unwrap_or_else(|| format!("column {}", err.field() + 1));
-                        return Some(Err(Problem::new(
-                            row,
-                            field,
-                            "is not UTF-8 text (save the file as UTF-8)",
-                        )));
-                    }
                     self.done = true;
                     return Some(Err(Problem::new(
                         row,
@@ -706,8 +704,8 @@ impl<R: Read> Iterator for GedCsvRows<R> {
 /// numbered as in a spreadsheet (header = row 1). A row right after the header whose
 /// non-empty cells are all HXL hashtags (`#event+code`, `#date+start`, …, as in the GED
 /// files on HDX) is skipped. A file whose first 32 MiB are not UTF-8 is read as
-/// Windows-1252 (Latin-1), as a spreadsheet program on Windows saves CSV; a row that is
-/// not UTF-8 in a UTF-8 file is a [`Problem`].
+/// Windows-1252 (Latin-1), as a spreadsheet program on Windows saves CSV; so is a cell
+/// that is not UTF-8 further on in a file that looked like UTF-8.
 ///
 /// Dates are GED's ISO dates, or the days a spreadsheet program writes when it saves the
 /// file again (`1/3/2013`, `03/01/2013`), in one order of day and month for the file
@@ -735,26 +733,20 @@ fn read_ged_csv_ahead<R: Read>(
     let date_order = csv_date_order(&ahead)?;
     let delimiter = sniff_delimiter(head);
     // A file saved in Windows-1252 (Latin-1), as spreadsheet programs on Windows save
-    // CSV, is read as such, as the ACLED and HXL readers do.
-    let decoded = if text::looks_latin1(head) {
-        Decoded::Cp1252(text::Cp1252Reader::new(ahead.into_reader()))
-    } else {
-        Decoded::Utf8(ahead.into_reader())
-    };
+    // CSV, is read as such, and so is a cell that is not UTF-8 further on in a file that
+    // looked like UTF-8, as the ACLED and HXL readers do ([`text::decode`]).
+    let latin1 = text::looks_latin1(head);
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
-        .from_reader(BufReader::with_capacity(1 << 16, decoded));
-    let header = rdr.headers().map_err(|e| match e.kind() {
+        .from_reader(BufReader::with_capacity(1 << 16, ahead.into_reader()));
+    let header = rdr.byte_headers().map_err(|e| match e.kind() {
         csv::ErrorKind::Io(io) => IngestError::Read(io.to_string()),
-        csv::ErrorKind::Utf8 { .. } => {
-            IngestError::Read("the header is not UTF-8 text (save the file as UTF-8)".into())
-        }
         _ => IngestError::Csv(e.to_string()),
     })?;
     let headers: Vec<String> = header
         .iter()
-        .map(|h| h.trim_start_matches('\u{feff}').trim().to_ascii_lowercase())
+        .map(|h| text::decode(h, latin1).trim().to_ascii_lowercase())
         .collect();
     // The header's row, after any empty lines before it (the reader is past it now).
     let after = rdr.position().line();
@@ -780,7 +772,8 @@ fn read_ged_csv_ahead<R: Read>(
         rdr,
         headers,
         idx,
-        rec: csv::StringRecord::new(),
+        rec: csv::ByteRecord::new(),
+        latin1,
         rows,
         taxonomy: taxonomy.clone(),
         now,
@@ -1283,7 +1276,7 @@ mod tests {
     }
 
     #[test]
-    fn a_windows_1252_file_is_read_as_such_and_invalid_utf8_later_is_a_row_problem() {
+    fn a_windows_1252_file_is_read_as_such_and_so_is_a_cell_past_the_look_ahead() {
         // Saved by a spreadsheet program on Windows: "Mbrès" as one byte 0xe8.
         let latin = |row: &str| -> Vec<u8> {
             row.chars()
@@ -1300,16 +1293,13 @@ mod tests {
         let d = &rows[0].as_ref().unwrap().event.data;
         assert!(d.place_name.as_deref().unwrap().contains("Mbrès"), "{d:?}");
         assert!(rows[1].is_ok());
-        // A UTF-8 file (as far as the look-ahead saw) with a bad byte further on: that
-        // row is a problem, and reading goes on.
-        let rows: Vec<_> = read_ged_csv_ahead(&bytes[..], &taxonomy(), now(), 64)
+        // A UTF-8 file (as far as the look-ahead saw) with a byte that is not UTF-8
+        // further on: that cell is read as Windows-1252, as the whole file would be, and
+        // every row is taken.
+        let late: Vec<_> = read_ged_csv_ahead(&bytes[..], &taxonomy(), now(), 64)
             .unwrap()
             .collect();
-        assert_eq!(rows.len(), 2);
-        let p = rows[0].as_ref().unwrap_err();
-        assert_eq!((p.row, p.field.as_str()), (2, "where_coordinates"));
-        assert!(p.reason.contains("not UTF-8"), "{}", p.reason);
-        assert!(rows[1].is_ok());
+        assert_eq!(late, rows);
     }
 
     #[test]

@@ -29,12 +29,13 @@
 
 use crate::csvin::{CsvIn, Layout};
 use crate::imported::{ImportRow, PlaceHints};
+use crate::json_file::JsonSource;
 use crate::problem::{IngestError, Problem};
 use crate::text::{self, DayOrder};
 use crate::ucdp::{truncate, ImportedEvent};
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeSet, HashMap};
-use std::io::Read;
+use std::io::{BufRead, Read};
 use usalama_domain::event::EventData;
 use usalama_domain::{
     Actor, ActorId, ActorRole, Casualties, Category, Channel, DatePrecision, EventActor, EventId,
@@ -856,26 +857,32 @@ fn find_header<R: Read>(input: &mut CsvIn<R>) -> Result<(HxlHeader, Option<Layou
     })
 }
 
-/// HXL's JSON forms (as the HXL Proxy and `libhxl` write them) as CSV bytes for
-/// [`read_hxl_csv`], so that every rule of the CSV reader applies:
+/// HXL's JSON forms (as the HXL Proxy and `libhxl` write them) written to `out` as the
+/// CSV [`read_hxl_csv`] reads, so that every rule of the CSV reader applies:
 /// - an array of arrays (`.json`): any text header rows, the hashtag row, then the data,
 ///   row for row;
 /// - an array of objects keyed by hashtag (`.objects.json`): the keys become the hashtag
 ///   row (row 1), each object a row after it.
 ///
 /// A value is written as its text (numbers and booleans as JSON writes them, `null` as an
-/// empty cell); an array or object inside a cell is refused, naming its row.
-pub fn hxl_json_to_csv(json: &str) -> Result<Vec<u8>, IngestError> {
+/// empty cell); an array or object inside a cell is refused, naming its row. The file is
+/// read twice, a row at a time (first for its form and keys, then for its rows), never
+/// held whole.
+pub fn hxl_json_to_csv(json: &JsonSource, out: impl std::io::Write) -> Result<(), IngestError> {
     use serde_json::Value;
-    let json = json.strip_prefix('\u{feff}').unwrap_or(json);
-    let doc: Value = serde_json::from_str(json).map_err(|e| IngestError::Json(e.to_string()))?;
-    let Value::Array(rows) = doc else {
-        return Err(IngestError::Format(
-            "HXL JSON is an array of rows (arrays) or of objects keyed by hashtag; this file \
-             is a JSON object or value"
-                .into(),
-        ));
-    };
+    // First pass: the form (objects when any row is one) and the keys, in order.
+    let (mut objects, mut tags) = (false, Vec::<String>::new());
+    each_json_row(json, &mut |_, r| {
+        if let Value::Object(o) = r {
+            objects = true;
+            for k in o.keys() {
+                if !tags.contains(k) {
+                    tags.push(k.clone());
+                }
+            }
+        }
+        Ok(())
+    })?;
     let cell = |v: &Value, row: usize| match v {
         Value::Array(_) | Value::Object(_) => Err(IngestError::Format(format!(
             "row {row}: a cell holds a JSON {}, not a value",
@@ -885,50 +892,101 @@ pub fn hxl_json_to_csv(json: &str) -> Result<Vec<u8>, IngestError> {
             .map(|t| t.into_owned())
             .unwrap_or_default()),
     };
-    let mut out = csv::WriterBuilder::new()
-        .flexible(true)
-        .from_writer(Vec::new());
+    let mut out = csv::WriterBuilder::new().flexible(true).from_writer(out);
     let write_err = |e: csv::Error| IngestError::Read(e.to_string());
-    if rows.iter().any(Value::is_object) {
-        let mut tags: Vec<&str> = Vec::new();
-        for r in &rows {
-            for k in r.as_object().into_iter().flat_map(|o| o.keys()) {
-                if !tags.contains(&k.as_str()) {
-                    tags.push(k);
-                }
-            }
-        }
+    if objects {
         out.write_record(&tags).map_err(write_err)?;
-        for (i, r) in rows.iter().enumerate() {
-            let Value::Object(o) = r else {
+    }
+    each_json_row(json, &mut |i, r| {
+        let cells = match (objects, r) {
+            (true, Value::Object(o)) => tags
+                .iter()
+                .map(|t| o.get(t).map_or(Ok(String::new()), |v| cell(v, i + 2)))
+                .collect::<Result<Vec<_>, _>>()?,
+            (true, _) => {
                 return Err(IngestError::Format(format!(
                     "row {}: not an object like the other rows",
                     i + 2
-                )));
-            };
-            let cells = tags
+                )))
+            }
+            (false, Value::Array(values)) => values
                 .iter()
-                .map(|t| o.get(*t).map_or(Ok(String::new()), |v| cell(v, i + 2)))
-                .collect::<Result<Vec<_>, _>>()?;
-            out.write_record(&cells).map_err(write_err)?;
-        }
-    } else {
-        for (i, r) in rows.iter().enumerate() {
-            let Value::Array(values) = r else {
+                .map(|v| cell(v, i + 1))
+                .collect::<Result<Vec<_>, _>>()?,
+            (false, _) => {
                 return Err(IngestError::Format(format!(
                     "row {}: not an array like the other rows",
                     i + 1
-                )));
-            };
-            let cells = values
-                .iter()
-                .map(|v| cell(v, i + 1))
-                .collect::<Result<Vec<_>, _>>()?;
-            out.write_record(&cells).map_err(write_err)?;
+                )))
+            }
+        };
+        out.write_record(&cells).map_err(write_err)
+    })?;
+    out.flush().map_err(|e| IngestError::Read(e.to_string()))
+}
+
+/// Hands each item of the top-level JSON array of `json` to `each` (with its index) as it
+/// is read; the first error `each` returns stops the reading. A document that is not an
+/// array is an [`IngestError::Format`].
+fn each_json_row(
+    json: &JsonSource,
+    each: &mut dyn FnMut(usize, serde_json::Value) -> Result<(), IngestError>,
+) -> Result<(), IngestError> {
+    use serde::de::{DeserializeSeed, SeqAccess, Visitor};
+    struct Rows<'a, 'b> {
+        each: &'a mut (dyn FnMut(usize, serde_json::Value) -> Result<(), IngestError> + 'b),
+        failed: &'a mut Option<IngestError>,
+    }
+    impl<'de> DeserializeSeed<'de> for Rows<'_, '_> {
+        type Value = ();
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
         }
     }
-    out.into_inner()
-        .map_err(|e| IngestError::Read(e.to_string()))
+    impl<'de> Visitor<'de> for Rows<'_, '_> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an array of HXL rows")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            let mut i = 0;
+            while let Some(v) = seq.next_element::<serde_json::Value>()? {
+                if let Err(e) = (self.each)(i, v) {
+                    *self.failed = Some(e);
+                    return Err(serde::de::Error::custom("stopped"));
+                }
+                i += 1;
+            }
+            Ok(())
+        }
+    }
+    let mut input = json.open()?;
+    let read_err = |e: std::io::Error| IngestError::Read(e.to_string());
+    if input
+        .fill_buf()
+        .map_err(read_err)?
+        .starts_with(b"\xef\xbb\xbf")
+    {
+        input.consume(3);
+    }
+    let mut failed = None;
+    let mut de = serde_json::Deserializer::from_reader(input);
+    let read = Rows {
+        each,
+        failed: &mut failed,
+    }
+    .deserialize(&mut de)
+    .and_then(|()| de.end());
+    match (failed, read) {
+        (Some(e), _) => Err(e),
+        (None, Ok(())) => Ok(()),
+        (None, Err(e)) if e.is_data() => Err(IngestError::Format(
+            "HXL JSON is an array of rows (arrays) or of objects keyed by hashtag; this file \
+             is a JSON object or value"
+                .into(),
+        )),
+        (None, Err(e)) => Err(IngestError::Json(e.to_string())),
+    }
 }
 
 /// Reads only the hashtag row of an HXL file (for inspection and tests).
@@ -1012,6 +1070,12 @@ pub fn read_hxl_csv<R: Read>(
 
 #[cfg(test)]
 mod tests {
+    /// [`hxl_json_to_csv`] of `doc` into memory.
+    fn to_csv(doc: &str) -> Result<Vec<u8>, IngestError> {
+        let mut out = Vec::new();
+        hxl_json_to_csv(&doc.into(), &mut out).map(|()| out)
+    }
+
     use super::*;
     use crate::taxonomy_file::{parse_taxonomy, DEFAULT_TAXONOMY};
     use usalama_domain::ActorKind;
@@ -1470,18 +1534,13 @@ mod tests {
         };
         let reference = events(csv_text.as_bytes());
         assert_eq!(reference.len(), 2);
-        assert_eq!(events(&hxl_json_to_csv(arrays).unwrap()), reference);
-        assert_eq!(events(&hxl_json_to_csv(objects).unwrap()), reference);
+        assert_eq!(events(&to_csv(arrays).unwrap()), reference);
+        assert_eq!(events(&to_csv(objects).unwrap()), reference);
         // Rows keep their numbers: the second data row of the arrays is row 4.
         let bad = arrays.replace("\"2023-05-03\"", "\"2023-13-45\"");
-        let rows: Vec<_> = read_hxl_csv(
-            &hxl_json_to_csv(&bad).unwrap()[..],
-            &taxonomy(),
-            "hxl",
-            now(),
-        )
-        .unwrap()
-        .collect();
+        let rows: Vec<_> = read_hxl_csv(&to_csv(&bad).unwrap()[..], &taxonomy(), "hxl", now())
+            .unwrap()
+            .collect();
         assert_eq!(rows[1].as_ref().unwrap_err().row, 4);
         for (doc, says) in [
             (r##"{"#date":"2023-05-02"}"##, "array of rows"),
@@ -1492,7 +1551,7 @@ mod tests {
             (r##"[["#date"],{"#date":"x"}]"##, "row 2: not an object"),
             (r##"[["#date"],"x"]"##, "row 2: not an array"),
         ] {
-            let e = hxl_json_to_csv(doc).unwrap_err().to_string();
+            let e = to_csv(doc).unwrap_err().to_string();
             assert!(e.contains(says), "{doc}: {e}");
         }
     }

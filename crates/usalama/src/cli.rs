@@ -500,13 +500,24 @@ fn import_events(app: &App, file: &Path, kind: EventFile) -> anyhow::Result<()> 
     let who = Principal::Operator;
     // JSON is read from the file twice (its columns, then its rows), never held whole.
     let json = usalama_ingest::JsonSource::File(file.to_path_buf());
-    // HXL's JSON forms are read as the CSV they hold.
+    // HXL's JSON forms are read as the CSV they hold, written to a temporary file.
     let hxl_csv = match &kind {
         EventFile::Hxl(_) if is_json(file) => {
-            let json = read_file(file)?;
-            Some(usalama_ingest::hxl_json_to_csv(&json).map_err(usalama_app::AppError::Import)?)
+            let tmp = tempfile::NamedTempFile::new()
+                .map_err(|e| anyhow::anyhow!("cannot create a temporary file: {e}"))?;
+            let mut out = std::io::BufWriter::new(tmp.as_file());
+            usalama_ingest::hxl_json_to_csv(&json, &mut out)
+                .map_err(usalama_app::AppError::Import)?;
+            out.into_inner()
+                .map_err(|e| anyhow::anyhow!("cannot write a temporary file: {e}"))?;
+            Some(tmp)
         }
         _ => None,
+    };
+    // The HXL file's CSV, from its start, when the file is JSON.
+    let reopen = |tmp: &tempfile::NamedTempFile| {
+        tmp.reopen()
+            .map_err(|e| anyhow::anyhow!("cannot read a temporary file again: {e}"))
     };
     let report: ImportReport = match &kind {
         EventFile::UcdpJson | EventFile::AcledJson | EventFile::Geojson(_) => {
@@ -524,14 +535,12 @@ fn import_events(app: &App, file: &Path, kind: EventFile) -> anyhow::Result<()> 
             r?
         }
         EventFile::UcdpCsv | EventFile::Acled | EventFile::Hxl(_) => {
-            let (input, len): (Box<dyn std::io::Read + Send>, u64) = match &hxl_csv {
-                Some(bytes) => (Box::new(&bytes[..]), bytes.len() as u64),
-                None => {
-                    let f = std::fs::File::open(file).map_err(|e| import_error(file, e))?;
-                    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
-                    (Box::new(std::io::BufReader::new(f)), len)
-                }
+            let f = match &hxl_csv {
+                Some(tmp) => reopen(tmp)?,
+                None => std::fs::File::open(file).map_err(|e| import_error(file, e))?,
             };
+            let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+            let input: Box<dyn std::io::Read + Send> = Box::new(std::io::BufReader::new(f));
             let bar = crate::progress::Progress::bytes(len);
             let mut reader = bar.wrap(input);
             let mut tick = |n: u64| bar.rows_done(n);
@@ -577,12 +586,10 @@ fn import_events(app: &App, file: &Path, kind: EventFile) -> anyhow::Result<()> 
                 } else {
                     RejectsLayout::Csv
                 };
-                let input: Box<dyn std::io::Read> = match &hxl_csv {
-                    Some(bytes) => Box::new(&bytes[..]),
-                    None => Box::new(std::io::BufReader::new(
-                        std::fs::File::open(file).map_err(|e| import_error(file, e))?,
-                    )),
-                };
+                let input = std::io::BufReader::new(match &hxl_csv {
+                    Some(tmp) => reopen(tmp)?,
+                    None => std::fs::File::open(file).map_err(|e| import_error(file, e))?,
+                });
                 usalama_ingest::write_csv_rejects(input, layout, &report.problems, out)?;
             }
         }

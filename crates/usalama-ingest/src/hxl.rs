@@ -962,11 +962,12 @@ fn each_json_row(
     }
     let mut input = json.open()?;
     let read_err = |e: std::io::Error| IngestError::Read(e.to_string());
-    if input
-        .fill_buf()
-        .map_err(read_err)?
-        .starts_with(b"\xef\xbb\xbf")
-    {
+    let start = input.fill_buf().map_err(read_err)?;
+    // A workbook, an archive or another file that is not text is named.
+    if let Some(e) = crate::not_text(&start[..start.len().min(1024)]) {
+        return Err(e);
+    }
+    if start.starts_with(b"\xef\xbb\xbf") {
         input.consume(3);
     }
     let mut failed = None;
@@ -985,7 +986,7 @@ fn each_json_row(
              is a JSON object or value"
                 .into(),
         )),
-        (None, Err(e)) => Err(IngestError::Json(e.to_string())),
+        (None, Err(e)) => Err(crate::json::json_error(e)),
     }
 }
 
@@ -1550,6 +1551,7 @@ mod tests {
             ),
             (r##"[["#date"],{"#date":"x"}]"##, "row 2: not an object"),
             (r##"[["#date"],"x"]"##, "row 2: not an array"),
+            ("PK\u{3}\u{4}[]", "ZIP"),
         ] {
             let e = to_csv(doc).unwrap_err().to_string();
             assert!(e.contains(says), "{doc}: {e}");

@@ -77,15 +77,16 @@ fn read_doc<G>(
     mut convert: impl FnMut(Value) -> G,
     mut sink: Option<Sink<'_, '_, G>>,
 ) -> Result<Items<G>, IngestError> {
-    // A byte-order mark, which some editors write, is not JSON (RFC 8259 §8.1 lets a
-    // reader ignore it); nor is the white space before the first value, skipped here to
-    // see what that value is.
+    // A Shapefile, GeoPackage, archive or other file that is not JSON text is named by
+    // its first bytes. A byte-order mark, which some editors write, is not JSON (RFC 8259
+    // §8.1 lets a reader ignore it); nor is the white space before the first value,
+    // skipped here to see what that value is.
     let read_err = |e: std::io::Error| IngestError::Read(e.to_string());
-    if input
-        .fill_buf()
-        .map_err(read_err)?
-        .starts_with(b"\xef\xbb\xbf")
-    {
+    let start = input.fill_buf().map_err(read_err)?;
+    if let Some(e) = not_geojson(&start[..start.len().min(1024)]) {
+        return Err(e);
+    }
+    if start.starts_with(b"\xef\xbb\xbf") {
         input.consume(3);
     }
     let (first, head) = loop {
@@ -109,8 +110,7 @@ fn read_doc<G>(
             "this is {what}, not GeoJSON: convert it with GDAL, e.g. `ogr2ogr -f GeoJSON \
              -t_srs EPSG:4326 out.geojson FILE`, and import out.geojson"
         )),
-        None if e.is_io() => IngestError::Read(e.to_string()),
-        None => IngestError::Json(e.to_string()),
+        None => json_error(e),
     };
     let mut de = serde_json::Deserializer::from_reader(input);
     if first != Some(b'{') {
@@ -198,6 +198,22 @@ fn read_doc<G>(
         ))),
     }?;
     Ok((items, doc))
+}
+
+/// The error of a JSON file that could not be read to its end: a read failure, text that
+/// is not UTF-8 (named as such, with its line and column), or JSON that is not valid.
+pub(crate) fn json_error(e: serde_json::Error) -> IngestError {
+    if e.is_io() {
+        IngestError::Read(e.to_string())
+    } else if e.to_string().starts_with("invalid unicode code point") {
+        IngestError::Read(format!(
+            "not UTF-8 text at line {} column {} (save the file as UTF-8)",
+            e.line(),
+            e.column()
+        ))
+    } else {
+        IngestError::Json(e.to_string())
+    }
 }
 
 /// Why a file whose first bytes are `head` (its first kilobyte is enough) cannot be a
@@ -620,6 +636,27 @@ mod tests {
             &mut |_| ()
         )
         .is_err());
+    }
+
+    #[test]
+    fn a_file_that_is_not_json_is_named_before_it_is_parsed() {
+        let shp: &[u8] = &[0x00, 0x00, 0x27, 0x0A, 0, 0, 0, 0];
+        let e = each_record(shp, None, &mut |_| ()).unwrap_err().to_string();
+        assert!(e.contains("Shapefile"), "{e}");
+        let e = each_record(&b"PK\x03\x04rest"[..], Some("data"), &mut |_| ())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("ZIP"), "{e}");
+    }
+
+    #[test]
+    fn text_that_is_not_utf8_is_named() {
+        let latin1 = b"[{\"place\":\"Mbr\xe8s\"}]";
+        let e = each_record(&latin1[..], Some("data"), &mut |_| ()).unwrap_err();
+        assert!(
+            matches!(&e, IngestError::Read(m) if m.contains("not UTF-8") && m.contains("line 1")),
+            "{e}"
+        );
     }
 
     #[test]

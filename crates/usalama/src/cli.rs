@@ -507,7 +507,8 @@ fn import_events(app: &App, file: &Path, kind: EventFile) -> anyhow::Result<()> 
                 .map_err(|e| anyhow::anyhow!("cannot create a temporary file: {e}"))?;
             let mut out = std::io::BufWriter::new(tmp.as_file());
             usalama_ingest::hxl_json_to_csv(&json, &mut out)
-                .map_err(usalama_app::AppError::Import)?;
+                .map_err(usalama_app::AppError::Import)
+                .with_context(|| file.display().to_string())?;
             out.into_inner()
                 .map_err(|e| anyhow::anyhow!("cannot write a temporary file: {e}"))?;
             Some(tmp)
@@ -532,7 +533,7 @@ fn import_events(app: &App, file: &Path, kind: EventFile) -> anyhow::Result<()> 
                 _ => app.import_ucdp_json(&who, json, &mut tick),
             };
             bar.finish();
-            r?
+            r.with_context(|| file.display().to_string())?
         }
         EventFile::UcdpCsv | EventFile::Acled | EventFile::Hxl(_) => {
             let f = match &hxl_csv {
@@ -550,7 +551,7 @@ fn import_events(app: &App, file: &Path, kind: EventFile) -> anyhow::Result<()> 
                 _ => app.import_ucdp_csv(&who, &mut reader, &mut tick),
             };
             bar.finish();
-            r?
+            r.with_context(|| file.display().to_string())?
         }
     };
     for note in &report.notes {

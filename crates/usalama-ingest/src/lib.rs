@@ -7,8 +7,10 @@
 //! Every reader returns domain values built through the domain's validating constructors,
 //! and reports each rejected row as a [`Problem`] naming the row and the field, so that one
 //! bad row never stops an import. Only a file that cannot be read at all is an
-//! [`IngestError`]. This crate does no IO of its own beyond the readers and writers it is handed, reads
-//! no clock (`now` is a parameter) and knows nothing about storage or HTTP.
+//! [`IngestError`]. This crate does no IO of its own beyond the readers and writers it is
+//! handed and the JSON files named to it ([`JsonSource::File`], opened once per pass, its
+//! rows mapped on a thread of their own: [`JsonRows`]), reads no clock (`now` is a
+//! parameter) and knows nothing about storage or HTTP.
 
 pub mod acled;
 pub mod adjacency;

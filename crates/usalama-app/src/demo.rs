@@ -47,7 +47,8 @@ impl App {
         let who = Principal::Operator;
         let mut boundaries = Vec::new();
         for (level, json) in &data.boundaries {
-            let r = self.import_boundaries(&who, json, *level, &BoundaryFields::default())?;
+            let r =
+                self.import_boundaries(&who, json.as_bytes(), *level, &BoundaryFields::default())?;
             boundaries.push((*level, r));
         }
         let events = self.import_ucdp_json(&who, data.ucdp_geojson.into(), &mut |_| {})?;

@@ -144,14 +144,15 @@ impl App {
         self.require(who, usalama_domain::Permission::Import)
     }
 
-    /// Imports one level of administrative boundaries from GeoJSON text, links each to its
+    /// Imports one level of administrative boundaries from GeoJSON read from `input`
+    /// ([`usalama_ingest::read_boundaries`]), links each to its
     /// parent (by the parent code in the file, else by containment of its representative
     /// point, which lies inside it), links the localities of the level below that were
     /// imported earlier without a parent, and re-places stored events.
     pub fn import_boundaries(
         &self,
         who: &Principal,
-        json: &str,
+        input: impl std::io::BufRead,
         level: AdminLevel,
         fields: &BoundaryFields,
     ) -> Result<BoundaryReport, AppError> {
@@ -162,7 +163,7 @@ impl App {
                 "a country has no parent",
             ));
         }
-        let set = usalama_ingest::read_boundaries(json, level, fields)?;
+        let set = usalama_ingest::read_boundaries(input, level, fields)?;
         let existing = self.localities()?;
         let mut report = BoundaryReport {
             problems: set.problems,

@@ -12,8 +12,13 @@ fn app(store: Arc<dyn Store>) -> App {
     let taxonomy = usalama_ingest::parse_taxonomy(usalama_ingest::DEFAULT_TAXONOMY).unwrap();
     let app = App::new(store, taxonomy, Arc::new(FixedClock(t0())));
     for (level, json) in DEMO_BOUNDARIES {
-        app.import_boundaries(&Principal::Operator, json, level, &Default::default())
-            .unwrap();
+        app.import_boundaries(
+            &Principal::Operator,
+            json.as_bytes(),
+            level,
+            &Default::default(),
+        )
+        .unwrap();
     }
     app
 }

@@ -18,7 +18,7 @@ fn app(s: &TestStore) -> App {
     for (level, json) in DEMO_BOUNDARIES {
         app.import_boundaries(
             &Principal::Operator,
-            json,
+            json.as_bytes(),
             level,
             &BoundaryFields::default(),
         )

@@ -17,8 +17,13 @@ fn app(store: Arc<dyn Store>) -> App {
 
 fn load_boundaries(app: &App) {
     for (level, json) in DEMO_BOUNDARIES {
-        app.import_boundaries(&Principal::Operator, json, level, &Default::default())
-            .unwrap();
+        app.import_boundaries(
+            &Principal::Operator,
+            json.as_bytes(),
+            level,
+            &Default::default(),
+        )
+        .unwrap();
     }
 }
 

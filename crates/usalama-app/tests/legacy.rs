@@ -24,7 +24,7 @@ fn boundaries(app: &App) {
     for (level, json) in DEMO_BOUNDARIES {
         app.import_boundaries(
             &Principal::Operator,
-            json,
+            json.as_bytes(),
             level,
             &BoundaryFields::default(),
         )

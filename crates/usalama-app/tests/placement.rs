@@ -26,7 +26,7 @@ fn importing_boundaries_places_events_already_stored() {
 
         let (level, adm1) = DEMO_BOUNDARIES[0];
         let b = app
-            .import_boundaries(&who, adm1, level, &BoundaryFields::default())
+            .import_boundaries(&who, adm1.as_bytes(), level, &BoundaryFields::default())
             .unwrap();
         // Every event gets at least its country; those located more precisely a province.
         assert_eq!(b.replaced_events, 1848, "{}", s.name);
@@ -41,7 +41,7 @@ fn importing_boundaries_places_events_already_stored() {
         // Districts arrive later: events move down to them, provinces keep their counts.
         let (level2, adm2) = DEMO_BOUNDARIES[1];
         let b2 = app
-            .import_boundaries(&who, adm2, level2, &BoundaryFields::default())
+            .import_boundaries(&who, adm2.as_bytes(), level2, &BoundaryFields::default())
             .unwrap();
         assert!(
             b2.replaced_events > 1000,
@@ -70,7 +70,7 @@ fn importing_boundaries_places_events_already_stored() {
 
         // Re-importing the same boundaries moves nothing.
         let again = app
-            .import_boundaries(&who, adm2, level2, &BoundaryFields::default())
+            .import_boundaries(&who, adm2.as_bytes(), level2, &BoundaryFields::default())
             .unwrap();
         assert_eq!(again.replaced_events, 0, "{}", s.name);
     });
@@ -86,7 +86,12 @@ fn districts_imported_before_their_provinces_are_linked_to_them() {
         let who = Principal::Operator;
         let [(adm1_level, adm1), (adm2_level, adm2)] = [DEMO_BOUNDARIES[0], DEMO_BOUNDARIES[1]];
         let b2 = app
-            .import_boundaries(&who, adm2, adm2_level, &BoundaryFields::default())
+            .import_boundaries(
+                &who,
+                adm2.as_bytes(),
+                adm2_level,
+                &BoundaryFields::default(),
+            )
             .unwrap();
         assert!(!b2.orphans.is_empty(), "{}: no provinces yet", s.name);
         assert!(
@@ -95,7 +100,12 @@ fn districts_imported_before_their_provinces_are_linked_to_them() {
             "{b2}"
         );
         let b1 = app
-            .import_boundaries(&who, adm1, adm1_level, &BoundaryFields::default())
+            .import_boundaries(
+                &who,
+                adm1.as_bytes(),
+                adm1_level,
+                &BoundaryFields::default(),
+            )
             .unwrap();
         assert_eq!(b1.adopted as usize, b2.orphans.len(), "{}: {b1}", s.name);
         let r = app
@@ -126,15 +136,20 @@ fn a_code_already_stored_at_another_level_is_refused() {
         let app = App::new(s.store.clone(), taxonomy, Arc::new(FixedClock(t0())));
         let who = Principal::Operator;
         let (adm1_level, adm1) = DEMO_BOUNDARIES[0];
-        app.import_boundaries(&who, adm1, adm1_level, &BoundaryFields::default())
-            .unwrap();
+        app.import_boundaries(
+            &who,
+            adm1.as_bytes(),
+            adm1_level,
+            &BoundaryFields::default(),
+        )
+        .unwrap();
         let as_districts = BoundaryFields {
             code: Some("adm1_pcode".into()),
             name: Some("adm1_name".into()),
             parent_code: None,
         };
         let r = app
-            .import_boundaries(&who, adm1, AdminLevel::Adm2, &as_districts)
+            .import_boundaries(&who, adm1.as_bytes(), AdminLevel::Adm2, &as_districts)
             .unwrap();
         assert_eq!(
             r.localities.inserted + r.localities.updated,

@@ -33,17 +33,17 @@ pub(crate) struct RawFeature<G = Value> {
 /// JSON, or not a FeatureCollection/Feature, is an [`IngestError`].
 #[cfg(test)]
 pub(crate) fn features(json: &str) -> Result<Vec<Result<RawFeature, String>>, IngestError> {
-    features_with(json, |g| g)
+    features_with(json.as_bytes(), |g| g)
 }
 
-/// [`features`], each geometry passed through `convert` as soon as its feature is read, so
-/// that only one feature at a time is held as JSON values (a 100 MB boundary file held
-/// whole as values took ten times its size).
+/// [`features`] read from `input`, each geometry passed through `convert` as soon as its
+/// feature is read, so that only one feature at a time is held as JSON values (a 100 MB
+/// boundary file held whole as values took ten times its size), and the text never whole.
 pub(crate) fn features_with<G>(
-    json: &str,
+    input: impl BufRead,
     convert: impl FnMut(Value) -> G,
 ) -> Result<Vec<Result<RawFeature<G>, String>>, IngestError> {
-    read_doc(json.as_bytes(), None, convert, None).map(|(items, _)| items)
+    read_doc(input, None, convert, None).map(|(items, _)| items)
 }
 
 /// Records of a JSON document that is a GeoJSON FeatureCollection or Feature, a JSON array
@@ -539,12 +539,12 @@ mod tests {
             {"type":"Feature","properties":{"a":2},"geometry":{"type":"Point","coordinates":[3,4]}},
             {"type":"Feature","#;
         let mut seen = Vec::new();
-        let r = features_with(text, |g| seen.push(g["coordinates"][0].as_i64()));
+        let r = features_with(text.as_bytes(), |g| seen.push(g["coordinates"][0].as_i64()));
         assert!(matches!(r, Err(IngestError::Json(_))));
         assert_eq!(seen, [Some(1), Some(3)]);
         // A single Feature and a null "features" read as before.
         let one = features_with(
-            r#"{"geometry":{"type":"Point","coordinates":[5,6]},"type":"Feature"}"#,
+            r#"{"geometry":{"type":"Point","coordinates":[5,6]},"type":"Feature"}"#.as_bytes(),
             |g| g["coordinates"][1].as_i64(),
         )
         .unwrap();
@@ -728,7 +728,9 @@ mod tests {
             {"type":"Feature","properties":{"a":1},"geometry":{"type":"Point","coordinates":[1,2]}},
             {"type":"Feature","properties":{"a":2},"geometry":{"type":"Point","coordinates":[3,"#;
         let mut converted = 0;
-        let err = features_with(text, |_| converted += 1).err().unwrap();
+        let err = features_with(text.as_bytes(), |_| converted += 1)
+            .err()
+            .unwrap();
         assert!(
             matches!(&err, IngestError::Format(m)
                 if m.contains("urn:ogc:def:crs:EPSG::3857") && m.contains("EPSG:4326")),
@@ -739,7 +741,9 @@ mod tests {
         let after = r#"{"type":"FeatureCollection","features":[
             {"type":"Feature","properties":{"a":1},"geometry":{"type":"Point","coordinates":[1,2]}}],
             "crs":{"type":"name","properties":{"name":"EPSG:32633"}}}"#;
-        let err = features_with(after, |_| converted += 1).err().unwrap();
+        let err = features_with(after.as_bytes(), |_| converted += 1)
+            .err()
+            .unwrap();
         assert!(err.to_string().contains("EPSG:32633"), "{err}");
         assert_eq!(converted, 1);
         // A geographic crs first changes nothing.

@@ -511,7 +511,8 @@ fn car_localities() -> Vec<Locality> {
     let mut countries = Vec::new();
     for (i, path) in CAR_ADMIN.iter().enumerate() {
         let level = AdminLevel::from_depth(i as u8 + 1).unwrap();
-        let set = read_boundaries(&read(path), level, &BoundaryFields::default()).unwrap();
+        let set =
+            read_boundaries(read(path).as_bytes(), level, &BoundaryFields::default()).unwrap();
         assert!(set.problems.is_empty(), "{path}: {:?}", set.problems);
         assert!(set.features.iter().all(|f| f.parent_code.is_some()));
         countries = set.countries;
@@ -536,7 +537,7 @@ fn car_boundaries_read_with_codes_names_and_centroids() {
         .enumerate()
         .map(|(i, p)| {
             let level = AdminLevel::from_depth(i as u8 + 1).unwrap();
-            read_boundaries(&read(p), level, &BoundaryFields::default())
+            read_boundaries(read(p).as_bytes(), level, &BoundaryFields::default())
                 .unwrap()
                 .features
                 .len()
@@ -544,7 +545,7 @@ fn car_boundaries_read_with_codes_names_and_centroids() {
         .collect();
     assert_eq!(counts, vec![17, 72, 175]);
     let adm1 = read_boundaries(
-        &read(CAR_ADMIN[0]),
+        read(CAR_ADMIN[0]).as_bytes(),
         AdminLevel::Adm1,
         &BoundaryFields::default(),
     )
@@ -578,7 +579,12 @@ fn car_boundaries_read_with_codes_names_and_centroids() {
     let stripped = read(CAR_ADMIN[0])
         .replace("\"center_lat\"", "\"x_lat\"")
         .replace("\"center_lon\"", "\"x_lon\"");
-    let set = read_boundaries(&stripped, AdminLevel::Adm1, &BoundaryFields::default()).unwrap();
+    let set = read_boundaries(
+        stripped.as_bytes(),
+        AdminLevel::Adm1,
+        &BoundaryFields::default(),
+    )
+    .unwrap();
     let placer = Placer::new(
         &set.features
             .iter()

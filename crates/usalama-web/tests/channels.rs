@@ -35,7 +35,7 @@ fn fixture(s: TestStore) -> Fixture {
     for (level, json) in DEMO_BOUNDARIES {
         app.import_boundaries(
             &Principal::Operator,
-            json,
+            json.as_bytes(),
             level,
             &BoundaryFields::default(),
         )

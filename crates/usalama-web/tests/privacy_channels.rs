@@ -53,7 +53,7 @@ fn fixture(s: TestStore, policy: ClientAddressPolicy, web: WebConfig) -> Fixture
     for (level, json) in DEMO_BOUNDARIES {
         app.import_boundaries(
             &Principal::Operator,
-            json,
+            json.as_bytes(),
             level,
             &BoundaryFields::default(),
         )

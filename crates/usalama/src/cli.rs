@@ -940,28 +940,6 @@ pub fn open_app_at(
     Ok(app)
 }
 
-/// Reads a whole GeoJSON file as UTF-8 text, naming what it is when it is not text (a
-/// Shapefile, a GeoPackage, a ZIP archive: [`usalama_ingest::not_geojson`]).
-fn read_file(path: &Path) -> anyhow::Result<String> {
-    let import = |e| anyhow::Error::new(usalama_app::AppError::Import(e));
-    let bytes = std::fs::read(path).map_err(|e| {
-        import(usalama_ingest::IngestError::Read(format!(
-            "{}: {e}",
-            path.display()
-        )))
-    })?;
-    if let Some(e) = usalama_ingest::not_geojson(&bytes[..bytes.len().min(1024)]) {
-        return Err(import(e));
-    }
-    String::from_utf8(bytes).map_err(|e| {
-        import(usalama_ingest::IngestError::Read(format!(
-            "{}: not UTF-8 text at byte {} (save the file as UTF-8)",
-            path.display(),
-            e.utf8_error().valid_up_to()
-        )))
-    })
-}
-
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     let s = settings(&cli)?;
@@ -1002,13 +980,19 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 store,
             } => {
                 let app = open_app(&s, &store, None)?;
-                let json = read_file(&file)?;
+                // Read as it is parsed: the file's text is never held whole.
+                let input = std::io::BufReader::with_capacity(
+                    1 << 16,
+                    std::fs::File::open(&file).map_err(|e| import_error(&file, e))?,
+                );
                 let fields = BoundaryFields {
                     code: code_field,
                     name: name_field,
                     parent_code: parent_code_field,
                 };
-                let r = app.import_boundaries(&Principal::Operator, &json, level, &fields)?;
+                let r = app
+                    .import_boundaries(&Principal::Operator, input, level, &fields)
+                    .with_context(|| file.display().to_string())?;
                 for p in &r.problems {
                     eprintln!("{}: {p}", file.display());
                 }

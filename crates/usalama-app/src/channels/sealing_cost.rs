@@ -34,7 +34,7 @@ fn fresh_app(store: &usalama_test_support::TestStore) -> App {
     for (level, json) in DEMO_BOUNDARIES {
         app.import_boundaries(
             &Principal::Operator,
-            json,
+            json.as_bytes(),
             level,
             &BoundaryFields::default(),
         )

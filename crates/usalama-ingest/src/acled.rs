@@ -594,7 +594,7 @@ pub fn read_acled_json(
         return Err(e);
     }
     if held == 0 {
-        return Ok(JsonRows::spawn(|_| Ok(())));
+        return Ok(JsonRows::empty());
     }
     let idx = index_columns(&headers)?;
     let date_order = votes.order(DayOrder::DayFirst);

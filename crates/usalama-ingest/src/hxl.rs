@@ -35,7 +35,7 @@ use crate::text::{self, DayOrder};
 use crate::ucdp::{truncate, ImportedEvent};
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeSet, HashMap};
-use std::io::{BufRead, Read};
+use std::io::Read;
 use usalama_domain::event::EventData;
 use usalama_domain::{
     Actor, ActorId, ActorRole, Casualties, Category, Channel, DatePrecision, EventActor, EventId,
@@ -925,69 +925,20 @@ pub fn hxl_json_to_csv(json: &JsonSource, out: impl std::io::Write) -> Result<()
     out.flush().map_err(|e| IngestError::Read(e.to_string()))
 }
 
-/// Hands each item of the top-level JSON array of `json` to `each` (with its index) as it
-/// is read; the first error `each` returns stops the reading. A document that is not an
-/// array is an [`IngestError::Format`].
+/// [`crate::json::each_array_item`] of `json`; a document that is not an array is an
+/// [`IngestError::Format`] saying what HXL JSON is.
 fn each_json_row(
     json: &JsonSource,
     each: &mut dyn FnMut(usize, serde_json::Value) -> Result<(), IngestError>,
 ) -> Result<(), IngestError> {
-    use serde::de::{DeserializeSeed, SeqAccess, Visitor};
-    struct Rows<'a, 'b> {
-        each: &'a mut (dyn FnMut(usize, serde_json::Value) -> Result<(), IngestError> + 'b),
-        failed: &'a mut Option<IngestError>,
+    if crate::json::each_array_item(json.open()?, each)? {
+        return Ok(());
     }
-    impl<'de> DeserializeSeed<'de> for Rows<'_, '_> {
-        type Value = ();
-        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-            d.deserialize_any(self)
-        }
-    }
-    impl<'de> Visitor<'de> for Rows<'_, '_> {
-        type Value = ();
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("an array of HXL rows")
-        }
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-            let mut i = 0;
-            while let Some(v) = seq.next_element::<serde_json::Value>()? {
-                if let Err(e) = (self.each)(i, v) {
-                    *self.failed = Some(e);
-                    return Err(serde::de::Error::custom("stopped"));
-                }
-                i += 1;
-            }
-            Ok(())
-        }
-    }
-    let mut input = json.open()?;
-    let read_err = |e: std::io::Error| IngestError::Read(e.to_string());
-    let start = input.fill_buf().map_err(read_err)?;
-    // A workbook, an archive or another file that is not text is named.
-    if let Some(e) = crate::not_text(&start[..start.len().min(1024)]) {
-        return Err(e);
-    }
-    if start.starts_with(b"\xef\xbb\xbf") {
-        input.consume(3);
-    }
-    let mut failed = None;
-    let mut de = serde_json::Deserializer::from_reader(input);
-    let read = Rows {
-        each,
-        failed: &mut failed,
-    }
-    .deserialize(&mut de)
-    .and_then(|()| de.end());
-    match (failed, read) {
-        (Some(e), _) => Err(e),
-        (None, Ok(())) => Ok(()),
-        (None, Err(e)) if e.is_data() => Err(IngestError::Format(
-            "HXL JSON is an array of rows (arrays) or of objects keyed by hashtag; this file \
-             is a JSON object or value"
-                .into(),
-        )),
-        (None, Err(e)) => Err(crate::json::json_error(e)),
-    }
+    Err(IngestError::Format(
+        "HXL JSON is an array of rows (arrays) or of objects keyed by hashtag; this file is \
+         a JSON object or value"
+            .into(),
+    ))
 }
 
 /// Reads only the hashtag row of an HXL file (for inspection and tests).

@@ -77,34 +77,7 @@ fn read_doc<G>(
     mut convert: impl FnMut(Value) -> G,
     mut sink: Option<Sink<'_, '_, G>>,
 ) -> Result<Items<G>, IngestError> {
-    // A Shapefile, GeoPackage, archive or other file that is not JSON text is named by
-    // its first bytes. A byte-order mark, which some editors write, is not JSON (RFC 8259
-    // §8.1 lets a reader ignore it); nor is the white space before the first value,
-    // skipped here to see what that value is.
-    let read_err = |e: std::io::Error| IngestError::Read(e.to_string());
-    let start = input.fill_buf().map_err(read_err)?;
-    if let Some(e) = not_geojson(&start[..start.len().min(1024)]) {
-        return Err(e);
-    }
-    if start.starts_with(b"\xef\xbb\xbf") {
-        input.consume(3);
-    }
-    let (first, head) = loop {
-        let buf = input.fill_buf().map_err(read_err)?;
-        match buf.iter().position(|b| !b.is_ascii_whitespace()) {
-            Some(i) => {
-                input.consume(i);
-                let buf = input.fill_buf().map_err(read_err)?;
-                let head = String::from_utf8_lossy(&buf[..buf.len().min(1024)]).into_owned();
-                break (Some(buf[0]), head);
-            }
-            None if buf.is_empty() => break (None, String::new()),
-            None => {
-                let n = buf.len();
-                input.consume(n);
-            }
-        }
-    };
+    let (first, head) = skip_to_value(&mut input, not_geojson)?;
     let not_json = |e: serde_json::Error| match markup(&head) {
         Some(what) => IngestError::Format(format!(
             "this is {what}, not GeoJSON: convert it with GDAL, e.g. `ogr2ogr -f GeoJSON \
@@ -198,6 +171,103 @@ fn read_doc<G>(
         ))),
     }?;
     Ok((items, doc))
+}
+
+/// Reads `input` up to its first JSON value: a file whose first bytes `refuse` names (a
+/// Shapefile, an archive, a workbook…) is refused; a byte-order mark, which some editors
+/// write, is dropped (RFC 8259 §8.1 lets a reader ignore it), and so is the white space
+/// before the value. Returns the value's first byte (`None` for an empty document) and the
+/// document's first kilobyte from there, for error messages.
+fn skip_to_value(
+    input: &mut impl BufRead,
+    refuse: fn(&[u8]) -> Option<IngestError>,
+) -> Result<(Option<u8>, String), IngestError> {
+    let read_err = |e: std::io::Error| IngestError::Read(e.to_string());
+    let start = input.fill_buf().map_err(read_err)?;
+    if let Some(e) = refuse(&start[..start.len().min(1024)]) {
+        return Err(e);
+    }
+    if start.starts_with(b"\xef\xbb\xbf") {
+        input.consume(3);
+    }
+    loop {
+        let buf = input.fill_buf().map_err(read_err)?;
+        match buf.iter().position(|b| !b.is_ascii_whitespace()) {
+            Some(i) => {
+                input.consume(i);
+                let buf = input.fill_buf().map_err(read_err)?;
+                let head = String::from_utf8_lossy(&buf[..buf.len().min(1024)]).into_owned();
+                return Ok((Some(buf[0]), head));
+            }
+            None if buf.is_empty() => return Ok((None, String::new())),
+            None => {
+                let n = buf.len();
+                input.consume(n);
+            }
+        }
+    }
+}
+
+/// Hands each item of the top-level JSON array of `input` to `each` (with its index), as
+/// raw JSON, as soon as it is read; the first error `each` returns stops the reading.
+/// `Ok(false)` when the document is JSON but not an array; a file that is not text
+/// ([`crate::not_text`]) or not JSON is an error.
+pub(crate) fn each_array_item(
+    mut input: impl BufRead,
+    each: &mut dyn FnMut(usize, Value) -> Result<(), IngestError>,
+) -> Result<bool, IngestError> {
+    let (first, _) = skip_to_value(&mut input, crate::not_text)?;
+    let mut de = serde_json::Deserializer::from_reader(input);
+    if first != Some(b'[') {
+        IgnoredAny::deserialize(&mut de).map_err(json_error)?;
+        de.end().map_err(json_error)?;
+        return Ok(false);
+    }
+    let mut failed = None;
+    let read = ItemSeed {
+        each,
+        failed: &mut failed,
+    }
+    .deserialize(&mut de)
+    .and_then(|()| de.end());
+    match failed {
+        Some(e) => Err(e),
+        None => read.map(|()| true).map_err(json_error),
+    }
+}
+
+/// Reads an array item by item into [`each_array_item`]'s callback, keeping its error.
+struct ItemSeed<'a, 'b> {
+    each: &'a mut (dyn FnMut(usize, Value) -> Result<(), IngestError> + 'b),
+    failed: &'a mut Option<IngestError>,
+}
+
+impl<'de> DeserializeSeed<'de> for ItemSeed<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ItemSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut i = 0;
+        while let Some(v) = seq.next_element::<Value>()? {
+            if let Err(e) = (self.each)(i, v) {
+                *self.failed = Some(e);
+                return Err(serde::de::Error::custom("stopped by the caller"));
+            }
+            i += 1;
+        }
+        Ok(())
+    }
 }
 
 /// The error of a JSON file that could not be read to its end: a read failure, text that

@@ -70,9 +70,15 @@ pub struct JsonRows {
 }
 
 impl JsonRows {
+    /// No rows (a file without records), and no thread.
+    pub(crate) fn empty() -> Self {
+        let (_, rx) = sync_channel(0);
+        Self { rx, thread: None }
+    }
+
     /// Runs `read` on a new thread; it hands each row to the sender it is given and
     /// returns `Err((row, reason))` when the file cannot be read to its end.
-    pub(crate) fn spawn(
+    fn spawn(
         read: impl FnOnce(&SyncSender<Result<ImportRow, Problem>>) -> Result<(), (usize, String)>
             + Send
             + 'static,

@@ -4,8 +4,10 @@
 
 use crate::problem::{IngestError, Problem};
 use crate::ImportRow;
-use std::io::{BufRead, BufReader, Cursor};
+use std::cell::Cell;
+use std::io::{BufRead, BufReader, Cursor, Read};
 use std::path::PathBuf;
+use std::rc::Rc;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -106,33 +108,78 @@ impl JsonRows {
         source: &JsonSource,
         list: Option<&'static str>,
         field: &'static str,
+        map: impl FnMut(crate::json::RawFeature, usize) -> Result<ImportRow, Problem> + Send + 'static,
+    ) -> Result<Self, IngestError> {
+        Ok(Self::read(source.open()?, list, field, map))
+    }
+
+    /// [`JsonRows::mapped`] from a reader already opened. Once the import stops taking
+    /// rows (it failed), the reading ends too: the rest of the file is neither mapped
+    /// nor parsed.
+    fn read(
+        input: impl BufRead + Send + 'static,
+        list: Option<&'static str>,
+        field: &'static str,
         mut map: impl FnMut(crate::json::RawFeature, usize) -> Result<ImportRow, Problem>
             + Send
             + 'static,
-    ) -> Result<Self, IngestError> {
-        let input = source.open()?;
-        Ok(Self::spawn(move |tx| {
+    ) -> Self {
+        Self::spawn(move |tx| {
+            let stopped = Rc::new(Cell::new(false));
+            let input = UntilStopped {
+                inner: input,
+                stopped: stopped.clone(),
+            };
             let mut row = 0;
-            let mut stopped = false;
-            crate::json::each_record(input, list, &mut |item| {
+            let read = crate::json::each_record(input, list, &mut |item| {
                 row += 1;
-                if stopped {
+                if stopped.get() {
                     return;
                 }
                 let mapped = item
                     .map_err(|reason| Problem::new(row, field, reason))
                     .and_then(|f| map(f, row));
-                // The import stopped taking rows (it failed): nothing more to map.
-                stopped = tx.send(mapped).is_err();
-            })
-            .map(|_| ())
-            .map_err(|e| {
+                stopped.set(tx.send(mapped).is_err());
+            });
+            if stopped.get() {
+                // Cut short on purpose: nobody is left to tell.
+                return Ok(());
+            }
+            read.map(|_| ()).map_err(|e| {
                 (
                     row + 1,
                     format!("the file could not be read again to its end: {e}"),
                 )
             })
-        }))
+        })
+    }
+}
+
+/// A reader that reaches its end as soon as `stopped` is set.
+struct UntilStopped<R> {
+    inner: R,
+    stopped: Rc<Cell<bool>>,
+}
+
+impl<R: Read> Read for UntilStopped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.stopped.get() {
+            return Ok(0);
+        }
+        self.inner.read(buf)
+    }
+}
+
+impl<R: BufRead> BufRead for UntilStopped<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        if self.stopped.get() {
+            return Ok(&[]);
+        }
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.inner.consume(n);
     }
 }
 
@@ -194,5 +241,37 @@ mod tests {
         let mut rows = read(DOC.into()).unwrap();
         assert!(rows.next().unwrap().is_ok());
         drop(rows);
+    }
+
+    /// Counts the bytes read from the text it wraps.
+    struct Counted(Cursor<Vec<u8>>, Arc<std::sync::atomic::AtomicUsize>);
+
+    impl Read for Counted {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.0.read(buf)?;
+            self.1.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn the_file_is_not_read_on_once_the_import_stops_taking_rows() {
+        let item = r#"{"type":"Feature","geometry":null,"properties":{"id":"x"}}"#;
+        let doc = format!(
+            r#"{{"type":"FeatureCollection","features":[{}]}}"#,
+            vec![item; 20_000].join(",")
+        );
+        let read = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let input = BufReader::new(Counted(Cursor::new(doc.clone().into_bytes()), read.clone()));
+        let rows = JsonRows::read(input, None, "feature", |_, row| {
+            Err(Problem::new(row, "id", "not mapped in this test"))
+        });
+        let JsonRows { rx, thread } = rows;
+        assert!(rx.recv().unwrap().is_err());
+        drop(rx);
+        thread.unwrap().join().unwrap();
+        let read = read.load(std::sync::atomic::Ordering::Relaxed);
+        // About the rows in flight (1,024 of 20,000) and one buffer, not the whole file.
+        assert!(read < doc.len() / 4, "{read} of {} bytes read", doc.len());
     }
 }

@@ -164,32 +164,32 @@ impl App {
             ));
         }
         let set = usalama_ingest::read_boundaries(input, level, fields)?;
+        // The localities as stored now (not as another process may have left the cache),
+        // each held once: with large boundary files their geometries are most of the
+        // import's memory.
+        self.cache.invalidate();
         let existing = self.localities()?;
         let mut report = BoundaryReport {
             problems: set.problems,
             ..Default::default()
         };
+        let mut known_ids: HashSet<_> = existing.all.iter().map(|l| l.id).collect();
         if level != AdminLevel::Adm0 && !set.countries.is_empty() {
-            let known: HashSet<_> = existing.all.iter().map(|l| l.id).collect();
             let new_countries: Vec<Locality> = set
                 .countries
                 .into_iter()
-                .filter(|c| !known.contains(&c.id))
+                .filter(|c| !known_ids.contains(&c.id))
                 .collect();
             report.countries = self.store.upsert_localities(&new_countries)?;
+            known_ids.extend(new_countries.iter().map(|c| c.id));
         }
-        let stored = self.store.all_localities()?;
-        let mut known_ids: HashSet<_> = existing.all.iter().map(|l| l.id).collect();
-        known_ids.extend(stored.iter().map(|l| l.id));
         // Containment fallback: the level above, as stored.
-        let parents: Vec<Locality> = existing
+        let parents = existing
             .all
             .iter()
-            .filter(|l| l.level.depth() + 1 == level.depth())
-            .cloned()
-            .collect();
-        let parent_placer = Placer::new(&parents);
-        report.parents_stored = parents.len() as u64;
+            .filter(|l| l.level.depth() + 1 == level.depth());
+        let parent_placer = Placer::new(parents.clone());
+        report.parents_stored = parents.count() as u64;
         let mut localities = Vec::with_capacity(set.features.len());
         for f in set.features {
             // A code names one locality: the same code at another level would replace that
@@ -239,7 +239,10 @@ impl App {
             localities.push(l);
         }
         report.localities = self.store.upsert_localities(&localities)?;
-        report.adopted = self.adopt_orphans(level, stored, &localities)?;
+        report.adopted = self.adopt_orphans(level, &existing.all, &localities)?;
+        // Placing the events again reads every locality afresh and prepares them all:
+        // what this import held is let go first.
+        drop((localities, parent_placer, existing));
         self.cache.invalidate();
         report.replaced_events = self.replace_all_events()?;
         self.audit(
@@ -264,15 +267,16 @@ impl App {
     fn adopt_orphans(
         &self,
         level: AdminLevel,
-        stored: Vec<Locality>,
+        stored: &[Locality],
         parents: &[Locality],
     ) -> Result<u64, AppError> {
         if level == AdminLevel::Adm3 {
             return Ok(0);
         }
         let orphans: Vec<Locality> = stored
-            .into_iter()
+            .iter()
             .filter(|l| l.level.depth() == level.depth() + 1 && l.parent.is_none())
+            .cloned()
             .collect();
         if orphans.is_empty() {
             return Ok(0);

@@ -276,10 +276,12 @@ impl Placer {
     /// Prepares `localities` (any levels, with geometry, or none for adm0) whose `parent`
     /// links are set. A locality listed twice is taken once; a parent link that is unknown
     /// or not to a shallower level is ignored.
-    pub fn new(localities: &[Locality]) -> Self {
-        let mut nodes = Vec::with_capacity(localities.len());
-        let mut by_id = HashMap::with_capacity(localities.len());
-        let mut kept = Vec::with_capacity(localities.len());
+    pub fn new<'a>(localities: impl IntoIterator<Item = &'a Locality>) -> Self {
+        let localities = localities.into_iter();
+        let hint = localities.size_hint().0;
+        let mut nodes = Vec::with_capacity(hint);
+        let mut by_id = HashMap::with_capacity(hint);
+        let mut kept = Vec::with_capacity(hint);
         for l in localities {
             if by_id.contains_key(&l.id) {
                 continue;

@@ -478,23 +478,28 @@ impl<R: Read> Iterator for AcledRows<R> {
 /// them); a date written the other way than most is rejected, naming `event_date`. When no
 /// date tells (`05/01/2023`), dates are day first, as ACLED writes them in its older
 /// layout. The order is decided from the first 32 MiB of the file, which are kept in
-/// memory meanwhile.
+/// memory meanwhile; while every date read there could be either (`05/01/2023`), the file
+/// is read on, up to 256 MiB, for one that tells.
 pub fn read_acled_csv<R: Read>(
     reader: R,
     taxonomy: &Taxonomy,
     now: DateTime<Utc>,
 ) -> Result<impl Iterator<Item = Result<ImportRow, Problem>>, IngestError> {
-    let ahead = text::LookAhead::read(reader, text::LOOK_AHEAD);
-    let date_order = {
-        let mut first = ahead.records()?;
-        let headers = match first.next_record() {
-            Some(Ok((_, h))) => h,
-            _ => Vec::new(),
-        };
-        let idx: [Option<usize>; N] = csvin::index_columns(&headers, |i| Col::ALL[i].aliases());
-        let [votes] = ahead.votes(&mut first, [idx[Col::EventDate.index()]]);
-        votes.order(DayOrder::DayFirst)
-    };
+    let (ahead, [votes]) = text::look_ahead(
+        reader,
+        text::LOOK_AHEAD,
+        text::LOOK_AHEAD_UNDECIDED,
+        |ahead| {
+            let mut first = ahead.records()?;
+            let headers = match first.next_record() {
+                Some(Ok((_, h))) => h,
+                _ => Vec::new(),
+            };
+            let idx: [Option<usize>; N] = csvin::index_columns(&headers, |i| Col::ALL[i].aliases());
+            Ok(ahead.votes(&mut first, [idx[Col::EventDate.index()]]))
+        },
+    )?;
+    let date_order = votes.order(DayOrder::DayFirst);
     let mut input = CsvIn::open(ahead.into_reader())?;
     let headers = match input.next_record() {
         Some(Ok((_, h))) => h,

@@ -961,22 +961,26 @@ pub fn read_hxl_header<R: Read>(reader: R) -> Result<HxlHeader, IngestError> {
 /// read one way (`14/05/2023` is day first, `5/14/2023` month first); a date written the
 /// other way than most in its column is rejected, naming the column. When no date tells
 /// (`05/01/2023`), or as many tell one way as the other, dates are day first, as most of the
-/// world writes them. The order is decided from the first
-/// 32 MiB of the file, which are kept in memory
-/// meanwhile.
+/// world writes them. The order is decided from the first 32 MiB of the file, which are
+/// kept in memory meanwhile; while every date of a column read there could be either
+/// (`05/01/2023`), the file is read on, up to 256 MiB, for one that tells.
 pub fn read_hxl_csv<R: Read>(
     reader: R,
     taxonomy: &Taxonomy,
     source: &str,
     now: DateTime<Utc>,
 ) -> Result<impl Iterator<Item = Result<ImportRow, Problem>>, IngestError> {
-    let ahead = text::LookAhead::read(reader, text::LOOK_AHEAD);
-    let [start_votes, end_votes] = {
-        let mut first = ahead.records()?;
-        let (header, _) = find_header(&mut first)?;
-        let idx = map_columns(&header.columns);
-        ahead.votes(&mut first, [idx[fi(F::Start)], idx[fi(F::End)]])
-    };
+    let (ahead, [start_votes, end_votes]) = text::look_ahead(
+        reader,
+        text::LOOK_AHEAD,
+        text::LOOK_AHEAD_UNDECIDED,
+        |ahead| {
+            let mut first = ahead.records()?;
+            let (header, _) = find_header(&mut first)?;
+            let idx = map_columns(&header.columns);
+            Ok(ahead.votes(&mut first, [idx[fi(F::Start)], idx[fi(F::End)]]))
+        },
+    )?;
     let mut input = CsvIn::open(ahead.into_reader())?;
     let (header, layout) = find_header(&mut input)?;
     let idx = map_columns(&header.columns);

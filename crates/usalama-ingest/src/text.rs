@@ -229,23 +229,32 @@ impl DayOrder {
 /// The votes of one column's dates for the order of day and month: a date whose first
 /// number is above 12 (`14/05/2023`) can only be day first, one whose second number is
 /// above 12 (`05/14/2023`) only month first; the others (`05/01/2023`, ISO dates, dates with
-/// a month name) do not vote.
+/// a month name) do not vote, and those read differently in the two orders are counted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct OrderVotes {
     /// Dates that can only be day first.
     pub day_first: u64,
     /// Dates that can only be month first.
     pub month_first: u64,
+    /// Dates that are two different days in the two orders (`05/01/2023`).
+    pub ambiguous: u64,
 }
 
 impl OrderVotes {
     /// Counts one cell's vote, if it has one.
     pub fn add(&mut self, cell: &str) {
-        match order_of(cell) {
-            Some(DayOrder::MonthFirst) => self.month_first += 1,
-            Some(_) => self.day_first += 1,
-            None => {}
+        match (order_of(cell), numeric_day_month(cell)) {
+            (Some(DayOrder::DayFirst), _) => self.day_first += 1,
+            (Some(DayOrder::MonthFirst), _) => self.month_first += 1,
+            (None, Some((x, y))) if x <= 12 && y <= 12 && x != y => self.ambiguous += 1,
+            _ => {}
         }
+    }
+
+    /// Whether the column has dates that each order reads differently and none that tells
+    /// the order: reading on may find one.
+    pub fn undecided(&self) -> bool {
+        self.ambiguous > 0 && self.day_first == 0 && self.month_first == 0
     }
 
     /// The column's order: the majority's, else (no vote, or as many of each) `default`.
@@ -262,18 +271,23 @@ impl OrderVotes {
 /// The only order an all-numeric date such as `14/05/2023` can be read in, when only one
 /// is possible by its numbers; `None` when both are, or it is not such a date.
 pub(crate) fn order_of(s: &str) -> Option<DayOrder> {
+    match numeric_day_month(s)? {
+        (x, y) if x > 12 && y <= 12 => Some(DayOrder::DayFirst),
+        (x, y) if y > 12 && x <= 12 => Some(DayOrder::MonthFirst),
+        _ => None,
+    }
+}
+
+/// The first two numbers of an all-numeric date with the year last (`14/05/2023`,
+/// `5/1/2023 10:00`), either of which may be the day.
+fn numeric_day_month(s: &str) -> Option<(u32, u32)> {
     let s = strip_time(s.trim());
     let parts = date_parts(s);
     let numeric = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
     match parts.as_slice() {
         [a, b, c] if numeric(a) && numeric(b) && numeric(c) && a.len() <= 2 => {
-            let (x, y) = (small(a)?, small(b)?);
             year_of(c)?;
-            match (x > 12, y > 12) {
-                (true, false) => Some(DayOrder::DayFirst),
-                (false, true) => Some(DayOrder::MonthFirst),
-                _ => None,
-            }
+            Some((small(a)?, small(b)?))
         }
         _ => None,
     }
@@ -297,6 +311,34 @@ pub(crate) fn order_conflict(s: &str, order: DayOrder) -> Option<String> {
 /// How much of a file the CSV readers read ahead, to decide each date column's order of day
 /// and month before turning rows into events: 32 MiB, the whole of nearly every file.
 pub(crate) const LOOK_AHEAD: u64 = 32 << 20;
+
+/// How far the look-ahead reads on while a date column is [undecided](OrderVotes::undecided)
+/// (its dates, all before the 13th of their month, read differently in the two orders):
+/// 256 MiB, doubling from [`LOOK_AHEAD`].
+pub(crate) const LOOK_AHEAD_UNDECIDED: u64 = 256 << 20;
+
+/// Reads `reader` ahead and counts the votes of its date columns with `votes` (which reads
+/// the records of the look-ahead), reading on, twice as far each time, while a column is
+/// undecided, up to `max` bytes; the look-ahead and its votes.
+pub(crate) fn look_ahead<R: Read, const K: usize>(
+    reader: R,
+    limit: u64,
+    max: u64,
+    votes: impl Fn(&LookAhead<R>) -> Result<[OrderVotes; K], IngestError>,
+) -> Result<(LookAhead<R>, [OrderVotes; K]), IngestError> {
+    let mut ahead = LookAhead::read(reader, limit);
+    loop {
+        let counted = votes(&ahead)?;
+        let size = ahead.head.len() as u64;
+        if ahead.whole
+            || size >= max
+            || !counted.iter().any(OrderVotes::undecided)
+            || !ahead.read_more(size.min(max - size))
+        {
+            return Ok((ahead, counted));
+        }
+    }
+}
 
 /// The start of a file read ahead (at most [`LOOK_AHEAD`] bytes), kept in memory to be read
 /// twice: once for the votes of the date columns ([`LookAhead::votes`]), then again, followed
@@ -323,6 +365,17 @@ impl<R: Read> LookAhead<R> {
             whole,
             rest: reader,
         }
+    }
+
+    /// Reads up to `limit` more bytes into the look-ahead; whether any were read. A read
+    /// failure ends it, as in [`LookAhead::read`].
+    fn read_more(&mut self, limit: u64) -> bool {
+        let before = self.head.len();
+        self.whole = match (&mut self.rest).take(limit).read_to_end(&mut self.head) {
+            Ok(n) => (n as u64) < limit,
+            Err(_) => false,
+        };
+        self.head.len() > before
     }
 
     /// The bytes read ahead.
@@ -744,6 +797,53 @@ mod tests {
         );
         assert_eq!(order_conflict("14/5/2023", DayOrder::DayFirst), None);
         assert_eq!(order_conflict("31/02/2023", DayOrder::DayFirst), None);
+    }
+
+    #[test]
+    fn counts_dates_that_either_order_reads_differently() {
+        let mut v = OrderVotes::default();
+        for cell in [
+            "05/01/2023",
+            "5/1/2023 10:00",
+            "05/05/2023",
+            "14/05/2023",
+            "2023-05-01",
+        ] {
+            v.add(cell);
+        }
+        v.add("14/14/2023");
+        assert_eq!((v.day_first, v.month_first, v.ambiguous), (1, 0, 2));
+        assert!(!v.undecided());
+        let mut only = OrderVotes::default();
+        only.add("03/04/2023");
+        assert!(only.undecided());
+    }
+
+    #[test]
+    fn look_ahead_reads_on_while_a_column_is_undecided() {
+        let mut text = String::from("date\n");
+        text.push_str(&"05/01/2023\n".repeat(50));
+        text.push_str("5/14/2023\n");
+        let votes = |ahead: &LookAhead<&[u8]>| {
+            let mut first = ahead.records()?;
+            first.next_record();
+            Ok(ahead.votes(&mut first, [Some(0)]))
+        };
+        // Read on, doubling from 64 bytes, until the month-first date is found.
+        let (ahead, [v]) = look_ahead(text.as_bytes(), 64, 1 << 20, votes).unwrap();
+        assert_eq!((v.day_first, v.month_first), (0, 1));
+        assert!(ahead.whole);
+        let mut all = Vec::new();
+        ahead.into_reader().read_to_end(&mut all).unwrap();
+        assert_eq!(all, text.as_bytes());
+        // Not past `max`: still undecided, day first by default.
+        let (ahead, [v]) = look_ahead(text.as_bytes(), 64, 256, votes).unwrap();
+        assert!(v.undecided());
+        assert_eq!(ahead.head().len(), 256);
+        // Dates that need no order are not read on for.
+        let iso = format!("date\n{}", "2023-01-05\n".repeat(50));
+        let (ahead, _) = look_ahead(iso.as_bytes(), 64, 1 << 20, votes).unwrap();
+        assert_eq!(ahead.head().len(), 64);
     }
 
     #[test]

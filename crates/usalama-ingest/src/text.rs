@@ -340,11 +340,11 @@ pub(crate) fn look_ahead<R: Read, const K: usize>(
     }
 }
 
-/// The start of a file read ahead (at most [`LOOK_AHEAD`] bytes), kept in memory to be read
-/// twice: once for the votes of the date columns ([`LookAhead::votes`]), then again, followed
-/// by the rest of the file, for the rows ([`LookAhead::into_reader`]). Memory stays bounded
-/// whatever the file's size; for a larger file the order is decided from its first
-/// 32 MiB of rows.
+/// The start of a file read ahead ([`LOOK_AHEAD`] bytes, or up to [`LOOK_AHEAD_UNDECIDED`]
+/// through [`look_ahead`]), kept in memory to be read twice: once for the votes of the date
+/// columns ([`LookAhead::votes`]), then again, followed by the rest of the file, for the
+/// rows ([`LookAhead::into_reader`]). Memory stays bounded whatever the file's size; for a
+/// larger file the order is decided from the rows read ahead.
 pub(crate) struct LookAhead<R> {
     head: Vec<u8>,
     whole: bool,

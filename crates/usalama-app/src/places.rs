@@ -107,13 +107,14 @@ impl PlaceIndex {
             let first = found.next()?;
             Some(found.next().is_none().then_some(first))
         };
-        if let Some(found) = one(&self.by_plain, fold_plain(name)) {
-            return found;
-        }
-        if let Some(found) = one(&self.by_name, fold_name(name)) {
-            return found;
-        }
-        one(&self.by_sound, sound(name)).flatten()
+        [
+            (&self.by_plain, fold_plain as fn(&str) -> String),
+            (&self.by_name, fold_name),
+            (&self.by_sound, sound),
+        ]
+        .into_iter()
+        .find_map(|(index, fold)| one(index, fold(name)))
+        .flatten()
     }
 
     /// The deepest locality the hints lead to.

@@ -536,8 +536,8 @@ impl Gazetteer {
     }
 
     /// Up to `limit` candidates for `text`, best first: exact matches, then prefixes, then
-    /// near spellings by edit distance, then other transliterations ([`sound`]); among exact matches, names that are the text's
-    /// very words (ignoring only case, accents and punctuation) before those equal once
+    /// near spellings by edit distance, then other transliterations ([`sound`]); among
+    /// exact matches, names that are the text's very words (ignoring only case, accents and punctuation) before those equal once
     /// designators are dropped ("Lima Province" is the area of that name before "Lima");
     /// among equals, shallower levels first (a province before a commune of the same
     /// name), then the shorter name, then the code. Each locality appears once, with its

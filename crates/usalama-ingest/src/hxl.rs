@@ -1026,15 +1026,15 @@ pub fn read_hxl_csv<R: Read>(
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::taxonomy_file::{parse_taxonomy, DEFAULT_TAXONOMY};
+    use usalama_domain::ActorKind;
+
     /// [`hxl_json_to_csv`] of `doc` into memory.
     fn to_csv(doc: &str) -> Result<Vec<u8>, IngestError> {
         let mut out = Vec::new();
         hxl_json_to_csv(&doc.into(), &mut out).map(|()| out)
     }
-
-    use super::*;
-    use crate::taxonomy_file::{parse_taxonomy, DEFAULT_TAXONOMY};
-    use usalama_domain::ActorKind;
 
     fn taxonomy() -> Taxonomy {
         parse_taxonomy(DEFAULT_TAXONOMY).unwrap()

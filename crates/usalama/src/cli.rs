@@ -515,10 +515,12 @@ fn import_events(app: &App, file: &Path, kind: EventFile) -> anyhow::Result<()> 
         }
         _ => None,
     };
-    // The HXL file's CSV, from its start, when the file is JSON.
-    let reopen = |tmp: &tempfile::NamedTempFile| {
-        tmp.reopen()
-            .map_err(|e| anyhow::anyhow!("cannot read a temporary file again: {e}"))
+    // The CSV to read, from its start: the file, or the CSV an HXL JSON file holds.
+    let open_csv = || match &hxl_csv {
+        Some(tmp) => tmp
+            .reopen()
+            .map_err(|e| anyhow::anyhow!("cannot read a temporary file again: {e}")),
+        None => std::fs::File::open(file).map_err(|e| import_error(file, e)),
     };
     let report: ImportReport = match &kind {
         EventFile::UcdpJson | EventFile::AcledJson | EventFile::Geojson(_) => {
@@ -536,10 +538,7 @@ fn import_events(app: &App, file: &Path, kind: EventFile) -> anyhow::Result<()> 
             r.with_context(|| file.display().to_string())?
         }
         EventFile::UcdpCsv | EventFile::Acled | EventFile::Hxl(_) => {
-            let f = match &hxl_csv {
-                Some(tmp) => reopen(tmp)?,
-                None => std::fs::File::open(file).map_err(|e| import_error(file, e))?,
-            };
+            let f = open_csv()?;
             let len = f.metadata().map(|m| m.len()).unwrap_or(0);
             let input: Box<dyn std::io::Read + Send> = Box::new(std::io::BufReader::new(f));
             let bar = crate::progress::Progress::bytes(len);
@@ -587,10 +586,7 @@ fn import_events(app: &App, file: &Path, kind: EventFile) -> anyhow::Result<()> 
                 } else {
                     RejectsLayout::Csv
                 };
-                let input = std::io::BufReader::new(match &hxl_csv {
-                    Some(tmp) => reopen(tmp)?,
-                    None => std::fs::File::open(file).map_err(|e| import_error(file, e))?,
-                });
+                let input = std::io::BufReader::new(open_csv()?);
                 usalama_ingest::write_csv_rejects(input, layout, &report.problems, out)?;
             }
         }

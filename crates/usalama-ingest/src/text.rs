@@ -243,10 +243,10 @@ pub(crate) struct OrderVotes {
 impl OrderVotes {
     /// Counts one cell's vote, if it has one.
     pub fn add(&mut self, cell: &str) {
-        match (order_of(cell), numeric_day_month(cell)) {
-            (Some(DayOrder::DayFirst), _) => self.day_first += 1,
-            (Some(DayOrder::MonthFirst), _) => self.month_first += 1,
-            (None, Some((x, y))) if x <= 12 && y <= 12 && x != y => self.ambiguous += 1,
+        match numeric_day_month(cell) {
+            Some((x, y)) if x > 12 && y <= 12 => self.day_first += 1,
+            Some((x, y)) if y > 12 && x <= 12 => self.month_first += 1,
+            Some((x, y)) if x <= 12 && y <= 12 && x != y => self.ambiguous += 1,
             _ => {}
         }
     }

@@ -832,6 +832,11 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// [`read_boundaries`] of `text` with the default fields.
+    fn read(text: &str, level: AdminLevel) -> Result<BoundarySet, IngestError> {
+        read_boundaries(text.as_bytes(), level, &BoundaryFields::default())
+    }
+
     fn collection(features: Vec<serde_json::Value>) -> String {
         json!({"type": "FeatureCollection", "features": features}).to_string()
     }
@@ -852,12 +857,7 @@ mod tests {
                    "center_lat": 0.25, "center_lon": 0.75}),
             square(0.0, 0.0),
         )]);
-        let set = read_boundaries(
-            text.as_bytes(),
-            AdminLevel::Adm1,
-            &BoundaryFields::default(),
-        )
-        .unwrap();
+        let set = read(&text, AdminLevel::Adm1).unwrap();
         assert!(set.problems.is_empty(), "{:?}", set.problems);
         let f = &set.features[0];
         assert_eq!(f.locality.code.as_str(), "XY01");
@@ -880,12 +880,7 @@ mod tests {
                    "ADM1_PCODE": "ZZ01", "ADM1_EN": "North", "ADM0_PCODE": "ZZ", "ADM0_EN": "Zedland"}),
             json!({"type": "MultiPolygon", "coordinates": [[[[0,0],[2,0],[2,2],[0,2],[0,0]]], [[[5,5],[6,5],[6,6],[5,5]]]]}),
         )]);
-        let set = read_boundaries(
-            text.as_bytes(),
-            AdminLevel::Adm2,
-            &BoundaryFields::default(),
-        )
-        .unwrap();
+        let set = read(&text, AdminLevel::Adm2).unwrap();
         assert!(set.problems.is_empty(), "{:?}", set.problems);
         let l = &set.features[0].locality;
         assert_eq!((l.code.as_str(), l.name.as_str()), ("ZZ0101", "Riverside"));
@@ -911,8 +906,7 @@ mod tests {
                 square(1.0, 0.0),
             ),
         ]);
-        let set =
-            read_boundaries(gb.as_bytes(), AdminLevel::Adm1, &BoundaryFields::default()).unwrap();
+        let set = read(&gb, AdminLevel::Adm1).unwrap();
         let codes: Vec<_> = set
             .features
             .iter()
@@ -933,12 +927,7 @@ mod tests {
             json!({"GID_0": "ABC", "COUNTRY": "Abcland", "GID_1": "ABC.1_1", "NAME_1": "One", "VARNAME_1": "Uno|Un"}),
             square(0.0, 0.0),
         )]);
-        let set = read_boundaries(
-            gadm.as_bytes(),
-            AdminLevel::Adm1,
-            &BoundaryFields::default(),
-        )
-        .unwrap();
+        let set = read(&gadm, AdminLevel::Adm1).unwrap();
         let l = &set.features[0].locality;
         assert_eq!((l.code.as_str(), l.name.as_str()), ("ABC.1_1", "One"));
         assert_eq!(l.alt_names, vec!["Uno".to_string(), "Un".to_string()]);
@@ -970,12 +959,7 @@ mod tests {
                 ("CAF", "Vakaga", json!(1001.0)),
             ],
         );
-        let set = read_boundaries(
-            adm1.as_bytes(),
-            AdminLevel::Adm1,
-            &BoundaryFields::default(),
-        )
-        .unwrap();
+        let set = read(&adm1, AdminLevel::Adm1).unwrap();
         assert!(set.problems.is_empty(), "{:?}", set.problems);
         let got: Vec<_> = set
             .features
@@ -1005,12 +989,7 @@ mod tests {
         );
         // The ADM2 file's numbers start again: its codes differ from the ADM1 file's.
         let adm2 = cgaz("ADM2", &[("TCD", "Aboudeïa", json!("1000"))]);
-        let set = read_boundaries(
-            adm2.as_bytes(),
-            AdminLevel::Adm2,
-            &BoundaryFields::default(),
-        )
-        .unwrap();
+        let set = read(&adm2, AdminLevel::Adm2).unwrap();
         assert_eq!(set.features[0].locality.code.as_str(), "TCD-ADM2-1000");
         // Named explicitly, the number is taken as it is.
         let fields = BoundaryFields {
@@ -1040,12 +1019,7 @@ mod tests {
                 square(96.0, 16.5),
             ),
         ]);
-        let set = read_boundaries(
-            adm1.as_bytes(),
-            AdminLevel::Adm1,
-            &BoundaryFields::default(),
-        )
-        .unwrap();
+        let set = read(&adm1, AdminLevel::Adm1).unwrap();
         assert!(set.problems.is_empty(), "{:?}", set.problems);
         let f = &set.features[0];
         assert_eq!(
@@ -1066,12 +1040,7 @@ mod tests {
                    "ST_MMR4": "ကချင်ပြည်နယ်", "DT_MMR4": "မြစ်ကြီးနားခရိုင်"}),
             square(97.0, 25.0),
         )]);
-        let set = read_boundaries(
-            adm2.as_bytes(),
-            AdminLevel::Adm2,
-            &BoundaryFields::default(),
-        )
-        .unwrap();
+        let set = read(&adm2, AdminLevel::Adm2).unwrap();
         let f = &set.features[0];
         assert_eq!(
             (f.locality.code.as_str(), f.locality.name.as_str()),
@@ -1087,12 +1056,7 @@ mod tests {
                    "TS_MMR": "ဝိုင္းေမာ္"}),
             square(97.5, 25.2),
         )]);
-        let set = read_boundaries(
-            adm3.as_bytes(),
-            AdminLevel::Adm3,
-            &BoundaryFields::default(),
-        )
-        .unwrap();
+        let set = read(&adm3, AdminLevel::Adm3).unwrap();
         let f = &set.features[0];
         assert_eq!(
             (f.locality.code.as_str(), f.locality.name.as_str()),
@@ -1104,13 +1068,7 @@ mod tests {
             Some("MMR001D001")
         );
         // A township file read as states is refused naming its level, as other layouts.
-        let err = read_boundaries(
-            adm3.as_bytes(),
-            AdminLevel::Adm1,
-            &BoundaryFields::default(),
-        )
-        .unwrap_err()
-        .to_string();
+        let err = read(&adm3, AdminLevel::Adm1).unwrap_err().to_string();
         assert!(
             err.contains("level-3 areas") && err.contains("TS_PCODE"),
             "{err}"
@@ -1121,18 +1079,9 @@ mod tests {
             json!({"SR": "Rakhine", "SR_PCODE": "MMR012", "DT": "Sittwe", "DT_PCODE": "MMR012D001"}),
             square(92.8, 20.1),
         )]);
-        let set = read_boundaries(
-            earlier.as_bytes(),
-            AdminLevel::Adm1,
-            &BoundaryFields::default(),
-        );
+        let set = read(&earlier, AdminLevel::Adm1);
         assert!(set.is_err(), "a district file is not a state file");
-        let set = read_boundaries(
-            earlier.as_bytes(),
-            AdminLevel::Adm2,
-            &BoundaryFields::default(),
-        )
-        .unwrap();
+        let set = read(&earlier, AdminLevel::Adm2).unwrap();
         let f = &set.features[0];
         assert_eq!(f.locality.name, "Sittwe");
         assert_eq!(f.parent_code.as_ref().map(|c| c.as_str()), Some("MMR012"));
@@ -1149,12 +1098,7 @@ mod tests {
                 square(0.0, 0.0),
             ),
         ]);
-        let set = read_boundaries(
-            other.as_bytes(),
-            AdminLevel::Adm1,
-            &BoundaryFields::default(),
-        )
-        .unwrap();
+        let set = read(&other, AdminLevel::Adm1).unwrap();
         let parents: Vec<_> = set
             .features
             .iter()
@@ -1175,12 +1119,7 @@ mod tests {
                    "date": "2019-10-23", "validOn": "2019-11-13", "validTo": null}),
             square(45.0, 2.0),
         )]);
-        let set = read_boundaries(
-            adm1.as_bytes(),
-            AdminLevel::Adm1,
-            &BoundaryFields::default(),
-        )
-        .unwrap();
+        let set = read(&adm1, AdminLevel::Adm1).unwrap();
         assert!(set.problems.is_empty(), "{:?}", set.problems);
         let f = &set.features[0];
         assert_eq!(
@@ -1202,12 +1141,7 @@ mod tests {
                    "admin1Pcod": "TD08", "admin0Name": "Tchad", "admin0Pcod": "TD"}),
             square(18.0, 12.0),
         )]);
-        let set = read_boundaries(
-            adm2.as_bytes(),
-            AdminLevel::Adm2,
-            &BoundaryFields::default(),
-        )
-        .unwrap();
+        let set = read(&adm2, AdminLevel::Adm2).unwrap();
         assert!(set.problems.is_empty(), "{:?}", set.problems);
         let f = &set.features[0];
         assert_eq!(
@@ -1222,7 +1156,7 @@ mod tests {
     fn a_file_of_another_level_is_refused_naming_the_level() {
         let level_of = |props: serde_json::Value, level: AdminLevel| {
             let text = collection(vec![feature(props, square(0.0, 0.0))]);
-            read_boundaries(text.as_bytes(), level, &BoundaryFields::default())
+            read(&text, level)
                 .err()
                 .map(|e| e.to_string())
                 .unwrap_or_default()
@@ -1271,13 +1205,7 @@ mod tests {
                 square(500000.0, 0.0),
             ),
         ]);
-        let m = read_boundaries(
-            text.as_bytes(),
-            AdminLevel::Adm1,
-            &BoundaryFields::default(),
-        )
-        .unwrap_err()
-        .to_string();
+        let m = read(&text, AdminLevel::Adm1).unwrap_err().to_string();
         for needed in [
             "(2337000, 480000)",
             "not a longitude and latitude",
@@ -1303,12 +1231,7 @@ mod tests {
                     {"type": "LineString", "coordinates": [[5.0, 5.0], [6.0, 6.0]]}]}),
             ),
         ]);
-        let set = read_boundaries(
-            text.as_bytes(),
-            AdminLevel::Adm1,
-            &BoundaryFields::default(),
-        )
-        .unwrap();
+        let set = read(&text, AdminLevel::Adm1).unwrap();
         assert_eq!(set.features.len(), 1);
         let g = set.features[0].locality.geometry.as_ref().unwrap();
         assert_eq!(g.0.len(), 2);
@@ -1338,12 +1261,7 @@ mod tests {
                 square(2.0, 0.0),
             ),
         ]);
-        let set = read_boundaries(
-            gadm.as_bytes(),
-            AdminLevel::Adm1,
-            &BoundaryFields::default(),
-        )
-        .unwrap();
+        let set = read(&gadm, AdminLevel::Adm1).unwrap();
         let alts: Vec<_> = set
             .features
             .iter()
@@ -1428,12 +1346,7 @@ mod tests {
                 json!({"type": "Polygon", "coordinates": [[[0, "x"]]]}),
             ),
         ]);
-        let set = read_boundaries(
-            text.as_bytes(),
-            AdminLevel::Adm1,
-            &BoundaryFields::default(),
-        )
-        .unwrap();
+        let set = read(&text, AdminLevel::Adm1).unwrap();
         assert_eq!(set.features.len(), 1);
         let got: Vec<_> = set
             .problems
@@ -1506,18 +1419,8 @@ mod tests {
             json!({"shapeID": "R-1", "shapeName": "Ring raion", "center_lat": 50.4, "center_lon": 30.5}),
             json!({"type": "Polygon", "coordinates": [[[29.9, 49.9], [31.1, 49.9], [31.1, 50.9], [29.9, 50.9], [29.9, 49.9]], hole]}),
         )]);
-        let parents = read_boundaries(
-            adm1.as_bytes(),
-            AdminLevel::Adm1,
-            &BoundaryFields::default(),
-        )
-        .unwrap();
-        let set = read_boundaries(
-            adm2.as_bytes(),
-            AdminLevel::Adm2,
-            &BoundaryFields::default(),
-        )
-        .unwrap();
+        let parents = read(&adm1, AdminLevel::Adm1).unwrap();
+        let set = read(&adm2, AdminLevel::Adm2).unwrap();
         let ring = &set.features[0].locality;
         assert!(
             point_is_inside(ring),
@@ -1526,12 +1429,7 @@ mod tests {
         );
         assert_eq!(place_in(&parents, ring).as_deref(), Some("P32"));
         // Deterministic, and the same when computed from the geometry alone.
-        let again = read_boundaries(
-            adm2.as_bytes(),
-            AdminLevel::Adm2,
-            &BoundaryFields::default(),
-        )
-        .unwrap();
+        let again = read(&adm2, AdminLevel::Adm2).unwrap();
         assert_eq!(again.features[0].locality.centroid, ring.centroid);
         for f in &parents.features {
             assert!(point_is_inside(&f.locality), "{}", f.locality.code);
@@ -1613,18 +1511,8 @@ mod tests {
             split("E-1", "Lau", 179.0, -178.5, -19.5, -17.0),
             split("N-1", "Cakaudrove", 179.0, -179.8, -17.0, -16.0),
         ]);
-        let parents = read_boundaries(
-            adm1.as_bytes(),
-            AdminLevel::Adm1,
-            &BoundaryFields::default(),
-        )
-        .unwrap();
-        let set = read_boundaries(
-            adm2.as_bytes(),
-            AdminLevel::Adm2,
-            &BoundaryFields::default(),
-        )
-        .unwrap();
+        let parents = read(&adm1, AdminLevel::Adm1).unwrap();
+        let set = read(&adm2, AdminLevel::Adm2).unwrap();
         for f in parents.features.iter().chain(&set.features) {
             let l = &f.locality;
             assert!(point_is_inside(l), "{} at {:?}", l.code, l.centroid);
@@ -1718,12 +1606,7 @@ mod tests {
                 json!({"type": "Polygon", "coordinates": [[[-180.0, -90.0], [180.0, -90.0], [180.0, -80.0], [-180.0, -80.0], [-180.0, -90.0]]]}),
             ),
         ]);
-        let set = read_boundaries(
-            text.as_bytes(),
-            AdminLevel::Adm1,
-            &BoundaryFields::default(),
-        )
-        .unwrap();
+        let set = read(&text, AdminLevel::Adm1).unwrap();
         let codes: Vec<_> = set
             .features
             .iter()
@@ -1747,32 +1630,17 @@ mod tests {
     #[test]
     fn no_code_or_name_property_is_fatal() {
         let text = collection(vec![feature(json!({"foo": 1}), square(0.0, 0.0))]);
-        let err = read_boundaries(
-            text.as_bytes(),
-            AdminLevel::Adm1,
-            &BoundaryFields::default(),
-        )
-        .unwrap_err();
+        let err = read(&text, AdminLevel::Adm1).unwrap_err();
         assert!(err.to_string().contains("adm1_pcode"), "{err}");
         let text = collection(vec![feature(json!({"adm1_pcode": "X"}), square(0.0, 0.0))]);
-        let err = read_boundaries(
-            text.as_bytes(),
-            AdminLevel::Adm1,
-            &BoundaryFields::default(),
-        )
-        .unwrap_err();
+        let err = read(&text, AdminLevel::Adm1).unwrap_err();
         assert!(err.to_string().contains("adm1_name"), "{err}");
         // A layout not known: the file's own properties are named, and the option.
         let text = collection(vec![feature(
             json!({"REGION": "Kachin", "REG_CODE": "MM01", "REG_LOCAL": "ကချင်ပြည်နယ်"}),
             square(0.0, 0.0),
         )]);
-        let err = read_boundaries(
-            text.as_bytes(),
-            AdminLevel::Adm1,
-            &BoundaryFields::default(),
-        )
-        .unwrap_err();
+        let err = read(&text, AdminLevel::Adm1).unwrap_err();
         assert!(
             err.to_string().contains(
                 "the features have REG_CODE, REG_LOCAL, REGION: name the one to use with \
@@ -1803,12 +1671,7 @@ mod tests {
             Err(IngestError::Json(_))
         ));
         let empty = collection(vec![]);
-        let err = read_boundaries(
-            empty.as_bytes(),
-            AdminLevel::Adm1,
-            &BoundaryFields::default(),
-        )
-        .unwrap_err();
+        let err = read(&empty, AdminLevel::Adm1).unwrap_err();
         assert!(err.to_string().contains("no features"), "{err}");
     }
 }

@@ -530,3 +530,18 @@ pub fn open(location: &StoreLocation) -> Result<Arc<dyn Store>, StoreError> {
         StoreLocation::Postgres(url) => Ok(Arc::new(postgres::PgStore::open(url, None)?)),
     }
 }
+
+/// [`open`] for a command that imports files and serves nothing: a SQLite store that no
+/// other process has open writes through a rollback journal instead of the WAL, which
+/// writes each page once (`sqlite/journal.rs`). PostgreSQL opens as usual.
+pub fn open_for_import(location: &StoreLocation) -> Result<Arc<dyn Store>, StoreError> {
+    match location {
+        StoreLocation::SqliteDir(dir) => {
+            Ok(Arc::new(sqlite::SqliteStore::open_dir_for_import(dir)?))
+        }
+        StoreLocation::SqliteFile(file) => {
+            Ok(Arc::new(sqlite::SqliteStore::open_file_for_import(file)?))
+        }
+        StoreLocation::Postgres(_) => open(location),
+    }
+}

@@ -619,3 +619,93 @@ fn a_writer_beside_a_bulk_load_gets_in_between_its_commits() {
     let stored = in_province(&server, &paths[0]) + in_province(&server, &paths[1]);
     assert_eq!(stored, 20_001);
 }
+
+/// An import that has the store to itself writes through a rollback journal (each page
+/// once); the next store opened on the file switches it back to the WAL and reads every
+/// row.
+#[test]
+fn an_import_alone_writes_through_a_rollback_journal_and_the_next_open_restores_the_wal() {
+    let dir = tempfile::tempdir().unwrap();
+    let importer = SqliteStore::open_dir_for_import(dir.path())
+        .unwrap()
+        .with_bulk_commit_rows(100);
+    assert_eq!(importer.journal_mode().unwrap(), "delete");
+    let paths = seed(&importer);
+    assert!(importer.begin_bulk_load(t0()).unwrap());
+    for b in 0..10 {
+        let c = importer
+            .upsert_events(&events(b * 50, 50, &paths), t0())
+            .unwrap();
+        assert_eq!(c.inserted, 50);
+    }
+    importer.end_bulk_load().unwrap();
+    assert!(!dir.path().join(format!("{DB_FILE}-wal")).exists());
+    drop(importer);
+    let server = SqliteStore::open_dir(dir.path()).unwrap();
+    assert_eq!(server.journal_mode().unwrap(), "wal");
+    assert_eq!(
+        in_province(&server, &paths[0]) + in_province(&server, &paths[1]),
+        500
+    );
+    let c = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
+    assert_intact(&c);
+}
+
+/// An import opened while another process has the store open keeps the WAL, at once.
+#[test]
+fn an_import_beside_an_open_store_keeps_the_wal() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = SqliteStore::open_dir(dir.path()).unwrap();
+    let began = std::time::Instant::now();
+    let importer = SqliteStore::open_dir_for_import(dir.path()).unwrap();
+    assert!(began.elapsed() < std::time::Duration::from_secs(5));
+    assert_eq!(importer.journal_mode().unwrap(), "wal");
+    assert_eq!(server.journal_mode().unwrap(), "wal");
+}
+
+/// A server opened while an import writes through a rollback journal waits for one of the
+/// import's commits (SQLite does not wait for that lock by itself), switches the store
+/// back to the WAL, and writes; the import goes on through the WAL and loses nothing.
+#[test]
+fn a_store_opened_beside_an_import_alone_switches_it_back_to_the_wal() {
+    let dir = tempfile::tempdir().unwrap();
+    let importer = SqliteStore::open_dir_for_import(dir.path())
+        .unwrap()
+        .with_bulk_commit_rows(1_000);
+    assert_eq!(importer.journal_mode().unwrap(), "delete");
+    let paths = seed(&importer);
+    let batches: Vec<Vec<PlacedEvent>> = (0..100).map(|b| events(b * 50, 50, &paths)).collect();
+    let (started, on_start) = std::sync::mpsc::channel();
+    let server = std::thread::scope(|scope| {
+        let loading = scope.spawn(|| {
+            assert!(importer.begin_bulk_load(t0()).unwrap());
+            for (b, batch) in batches.iter().enumerate() {
+                assert_eq!(importer.upsert_events(batch, t0()).unwrap().inserted, 50);
+                if b == 0 {
+                    // The load's first transaction is open: the server must wait for it.
+                    started.send(()).unwrap();
+                }
+            }
+            let ended = std::time::Instant::now();
+            importer.end_bulk_load().unwrap();
+            ended
+        });
+        on_start.recv().unwrap();
+        let server = SqliteStore::open_dir(dir.path()).unwrap();
+        assert_eq!(server.journal_mode().unwrap(), "wal");
+        let c = server
+            .upsert_events(&events(1_000_000, 1, &paths), t0())
+            .unwrap();
+        assert_eq!(c.inserted, 1);
+        let written = std::time::Instant::now();
+        let load_ended = loading.join().unwrap();
+        assert!(written < load_ended, "the server waited for the whole load");
+        server
+    });
+    assert_eq!(importer.journal_mode().unwrap(), "wal");
+    let stored = in_province(&server, &paths[0]) + in_province(&server, &paths[1]);
+    assert_eq!(stored, 5_001);
+    assert_eq!(indexes(&server), indexes(&importer));
+    let c = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
+    assert_intact(&c);
+}

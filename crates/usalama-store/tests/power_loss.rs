@@ -123,7 +123,8 @@ fn run(dir: &Path, seed: u64, synchronous_full: bool, cuts: u64) -> Outcome {
     let mut out = Outcome::default();
     let mut n = 0u32;
     for _ in 0..cuts {
-        let store = match SqliteStore::open_file_with_vfs(&path, vfs::NAME, synchronous_full) {
+        let store = match SqliteStore::open_file_with_vfs(&path, vfs::NAME, synchronous_full, false)
+        {
             Ok(s) => s,
             Err(e) => {
                 out.failed_checks.push(format!("open: {e}"));
@@ -174,7 +175,8 @@ fn run(dir: &Path, seed: u64, synchronous_full: bool, cuts: u64) -> Outcome {
         vfs::reboot(dir, &mut || rng.next());
         out.cuts += 1;
         out.acknowledged += (reports.len() + events.len()) as u64;
-        let store = match SqliteStore::open_file_with_vfs(&path, vfs::NAME, synchronous_full) {
+        let store = match SqliteStore::open_file_with_vfs(&path, vfs::NAME, synchronous_full, false)
+        {
             Ok(s) => s,
             Err(e) => {
                 // The database is lost; start a new one to go on cutting.
@@ -231,6 +233,19 @@ fn negative_control_with_synchronous_off_the_same_test_sees_acknowledged_writes_
 /// a database that passes its integrity check, and, once opened, the schema as it was.
 #[test]
 fn a_power_cut_during_a_bulk_load_loses_nothing_acknowledged_before_it() {
+    bulk_loads_cut(false);
+}
+
+/// The same through a rollback journal: the store opened as an import opens it, alone
+/// (`journal.rs`); the store opened after each cut switches it back to the WAL.
+#[test]
+fn a_power_cut_during_a_bulk_load_through_a_rollback_journal_loses_nothing() {
+    bulk_loads_cut(true);
+}
+
+/// Thirty bulk loads, each cut by the power at a random write; `for_import` opens the
+/// store for each load as an import does.
+fn bulk_loads_cut(for_import: bool) {
     vfs::register();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("usalama.sqlite3");
@@ -241,9 +256,13 @@ fn a_power_cut_during_a_bulk_load_loses_nothing_acknowledged_before_it() {
     let mut n = 0u32;
     let mut cut_in_load = 0;
     for _ in 0..30 {
-        let store = SqliteStore::open_file_with_vfs(&path, vfs::NAME, true)
+        let store = SqliteStore::open_file_with_vfs(&path, vfs::NAME, true, for_import)
             .unwrap()
             .with_bulk_commit_rows(25);
+        assert_eq!(
+            store.journal_mode().unwrap(),
+            if for_import { "delete" } else { "wal" }
+        );
         // Once opened, the schema is the store's own, whatever the last cut interrupted.
         let now = store.schema_objects().unwrap();
         assert_eq!(schema.get_or_insert_with(|| now.clone()), &now);
@@ -270,7 +289,7 @@ fn a_power_cut_during_a_bulk_load_loses_nothing_acknowledged_before_it() {
         drop(store);
         vfs::reboot(dir.path(), &mut || rng.next());
         out.cuts += 1;
-        let store = SqliteStore::open_file_with_vfs(&path, vfs::NAME, true).unwrap();
+        let store = SqliteStore::open_file_with_vfs(&path, vfs::NAME, true, false).unwrap();
         check(&store, &[], &acknowledged, &mut out);
         assert_eq!(store.schema_objects().unwrap(), *schema.as_ref().unwrap());
     }

@@ -850,14 +850,36 @@ pub fn open_app(
     args: &StoreArgs,
     default_dir: Option<PathBuf>,
 ) -> anyhow::Result<App> {
-    let location = config::store_location(
+    open_app_at(
+        settings,
+        args,
+        &store_location(settings, args, default_dir)?,
+    )
+}
+
+/// [`open_app`] for the commands that import event files, which serve nothing: the store
+/// is opened by [`usalama_store::open_for_import`]. (A boundary import reads the stored
+/// events while it places them again, which a rollback journal's locks would not allow.)
+fn open_app_for_import(settings: &Settings, args: &StoreArgs) -> anyhow::Result<App> {
+    let location = store_location(settings, args, None)?;
+    tracing::info!(store = %location.redacted(), "opening store");
+    let store = usalama_store::open_for_import(&location)?;
+    build_app(settings, args, &location, store)
+}
+
+/// Where the store of `args` and the settings is.
+fn store_location(
+    settings: &Settings,
+    args: &StoreArgs,
+    default_dir: Option<PathBuf>,
+) -> anyhow::Result<StoreLocation> {
+    Ok(config::store_location(
         args.data_dir.clone(),
         args.database_url.clone(),
         &settings.file.store,
         default_dir,
     )
-    .map_err(|e| ConfigError(e.to_string()))?;
-    open_app_at(settings, args, &location)
+    .map_err(|e| ConfigError(e.to_string()))?)
 }
 
 /// Builds the application over a store location.
@@ -865,6 +887,18 @@ pub fn open_app_at(
     settings: &Settings,
     args: &StoreArgs,
     location: &StoreLocation,
+) -> anyhow::Result<App> {
+    tracing::info!(store = %location.redacted(), "opening store");
+    let store = usalama_store::open(location)?;
+    build_app(settings, args, location, store)
+}
+
+/// Builds the application over `store`, opened at `location`.
+fn build_app(
+    settings: &Settings,
+    args: &StoreArgs,
+    location: &StoreLocation,
+    store: Arc<dyn usalama_store::Store>,
 ) -> anyhow::Result<App> {
     let taxonomy_path = args
         .taxonomy
@@ -896,8 +930,6 @@ pub fn open_app_at(
         }
         None => None,
     };
-    tracing::info!(store = %location.redacted(), "opening store");
-    let store = usalama_store::open(location)?;
     let key_file = crate::keys::key_path(
         args.key_file.clone(),
         settings.file.security.key_file.clone(),
@@ -996,7 +1028,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 Ok(())
             }
             ImportCommand::Ucdp { files, store } => {
-                let app = open_app(&s, &store, None)?;
+                let app = open_app_for_import(&s, &store)?;
                 import_all(&app, &files, |file| {
                     if is_json(file) {
                         EventFile::UcdpJson
@@ -1006,7 +1038,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 })
             }
             ImportCommand::Acled { files, store } => {
-                let app = open_app(&s, &store, None)?;
+                let app = open_app_for_import(&s, &store)?;
                 import_all(&app, &files, |file| {
                     if is_json(file) {
                         EventFile::AcledJson
@@ -1020,7 +1052,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 source,
                 store,
             } => {
-                let app = open_app(&s, &store, None)?;
+                let app = open_app_for_import(&s, &store)?;
                 import_all(&app, &files, |_| EventFile::Hxl(source.clone()))
             }
             ImportCommand::Geojson {
@@ -1028,7 +1060,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 source,
                 store,
             } => {
-                let app = open_app(&s, &store, None)?;
+                let app = open_app_for_import(&s, &store)?;
                 import_all(&app, &files, |_| EventFile::Geojson(source.clone()))
             }
         },

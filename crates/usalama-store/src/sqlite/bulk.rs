@@ -26,7 +26,12 @@
 //! five locality and two actor references again was pure cost (6 % of a 1,000,000-event
 //! import's time). It is closed (its memory returned) when the load ends.
 //!
-//! Writing to disk: the load's commits go into the WAL without waiting for the disk
+//! Writing to disk, when the store writes through a rollback journal (an import that has
+//! the store to itself, `journal.rs`): each commit writes the load's pages into the
+//! database once and syncs it with the store's own setting, so a commit is durable when it
+//! returns; there is no WAL to flush or copy. What follows is the WAL's case.
+//!
+//! Writing to disk through the WAL: the load's commits go into the WAL without waiting for the disk
 //! (`synchronous = NORMAL`) and SQLite does not checkpoint the WAL into the database until
 //! it holds [`BULK_WAL_BYTES`]; meanwhile a thread syncs the WAL file every
 //! [`FLUSH_EVERY`] ([`WalFlusher`]), so the disk writes it while the load goes on. At the
@@ -45,7 +50,7 @@
 //! writing thread in `fsync` (BENCHMARKS.md, "Eleventh session"; the change: "Twelfth
 //! session").
 
-use super::{checkpoint_truncate, map_err, ts, Manager, SqliteStore, Sx};
+use super::{checkpoint_truncate, journal, map_err, ts, Manager, SqliteStore, Sx};
 use crate::durability::quote_ident;
 use crate::error::StoreError;
 use chrono::{DateTime, Utc};
@@ -577,8 +582,12 @@ impl SqliteStore {
         }
         tx.commit().sx()?;
         // The note and the drops are on disk (the store's own setting); the load's
-        // commits need not wait for it.
-        c.execute_batch("PRAGMA synchronous = NORMAL").sx()?;
+        // commits need not wait for it in the WAL. Through a rollback journal (an import
+        // alone, `journal.rs`) they keep the store's setting: with less, a power cut can
+        // damage the database.
+        if journal::mode(&c)? == "wal" {
+            c.execute_batch("PRAGMA synchronous = NORMAL").sx()?;
+        }
         *slot = Some(BulkLoad {
             conn: c,
             lock,

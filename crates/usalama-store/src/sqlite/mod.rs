@@ -1,5 +1,6 @@
-//! The embedded SQLite backend: one file in the data directory, WAL journal, foreign keys
-//! on, `synchronous=FULL` so that every acknowledged commit survives a crash or power loss.
+//! The embedded SQLite backend: one file in the data directory, WAL journal (a rollback
+//! journal for an import alone, `journal.rs`), foreign keys on, `synchronous=FULL` so that
+//! every acknowledged commit survives a crash or power loss.
 
 mod access;
 mod alerts;
@@ -11,9 +12,11 @@ mod durability;
 mod event_batch;
 mod export;
 mod facts;
+mod journal;
 pub(crate) mod legacy;
 
 pub use bulk::DROPPED_INDEXES;
+use journal::Journal;
 
 use crate::error::StoreError;
 use crate::intake::{NewReport, ReportReceipt, StoredAttachment, StoredReport};
@@ -54,7 +57,7 @@ pub const APPLICATION_ID: i32 = 0x5553_4C4D;
 pub(super) const CONNECTION_CACHE_KIB: i64 = 4_096;
 
 /// How long a connection waits for another connection's write lock before its write fails.
-const BUSY_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+pub(super) const BUSY_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// How often a connection waiting for the write lock tries again. SQLite's own handler
 /// (`busy_timeout`) backs off to a try every 100 ms, so a bulk load had to leave the lock
@@ -93,19 +96,30 @@ struct Manager {
     opts: OpenOptions,
 }
 
-/// How connections are opened: the product always uses the default VFS and
-/// `synchronous=FULL`; the power-loss test chooses its own VFS and, for its negative
-/// control, `synchronous=OFF`.
+/// How connections are opened: the product always uses the default VFS, and
+/// `synchronous=FULL` with the WAL (an import: [`OpenOptions::IMPORT`]); the power-loss
+/// test chooses its own VFS and, for its negative control, `synchronous=OFF`.
 #[derive(Clone)]
 struct OpenOptions {
     vfs: Option<String>,
     synchronous: &'static str,
+    journal: Journal,
 }
 
 impl OpenOptions {
     const PRODUCT: Self = Self {
         vfs: None,
         synchronous: "FULL",
+        journal: Journal::Wal,
+    };
+
+    /// For an import: a rollback journal while no other process has the store open
+    /// (`journal.rs`). `EXTRA` syncs what commits a transaction in rollback mode (the
+    /// journal's deletion); in the WAL it is `FULL`.
+    const IMPORT: Self = Self {
+        vfs: None,
+        synchronous: "EXTRA",
+        journal: Journal::RollbackWhileAlone,
     };
 
     fn open(&self, path: &Path, flags: OpenFlags) -> rusqlite::Result<Connection> {
@@ -530,6 +544,17 @@ impl SqliteStore {
     /// Opens the database in a data directory, creating the directory and the database if
     /// needed. Refuses a non-empty directory that holds no Usalama database.
     pub fn open_dir(dir: &Path) -> Result<Self, StoreError> {
+        Self::open_dir_with(dir, OpenOptions::PRODUCT)
+    }
+
+    /// [`open_dir`](Self::open_dir) for a command that imports and serves nothing: while
+    /// no other process has the database open it writes through a rollback journal, which
+    /// writes each page once (`journal.rs`).
+    pub fn open_dir_for_import(dir: &Path) -> Result<Self, StoreError> {
+        Self::open_dir_with(dir, OpenOptions::IMPORT)
+    }
+
+    fn open_dir_with(dir: &Path, opts: OpenOptions) -> Result<Self, StoreError> {
         if dir.exists() {
             if !dir.is_dir() {
                 return Err(StoreError::InvalidLocation(format!(
@@ -555,7 +580,7 @@ impl SqliteStore {
                 StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))
             })?;
         }
-        Self::open_file(&dir.join(DB_FILE))
+        Self::open_with(&dir.join(DB_FILE), opts)
     }
 
     /// Opens (or creates) a database file and applies pending migrations.
@@ -563,20 +588,35 @@ impl SqliteStore {
         Self::open_with(path, OpenOptions::PRODUCT)
     }
 
+    /// [`open_file`](Self::open_file) for an import ([`open_dir_for_import`](Self::open_dir_for_import)).
+    pub fn open_file_for_import(path: &Path) -> Result<Self, StoreError> {
+        Self::open_with(path, OpenOptions::IMPORT)
+    }
+
     /// For the power-loss test only: opens `path` through the registered VFS `vfs`, with
     /// `synchronous` set to `FULL` (the product's setting) or `OFF` (the test's negative
-    /// control). Never use this to run the product.
+    /// control), or as an import opens it (`for_import`, which ignores `synchronous_full`).
+    /// Never use this to run the product.
     #[doc(hidden)]
     pub fn open_file_with_vfs(
         path: &Path,
         vfs: &str,
         synchronous_full: bool,
+        for_import: bool,
     ) -> Result<Self, StoreError> {
+        let opts = match (for_import, synchronous_full) {
+            (true, _) => OpenOptions::IMPORT,
+            (false, true) => OpenOptions::PRODUCT,
+            (false, false) => OpenOptions {
+                synchronous: "OFF",
+                ..OpenOptions::PRODUCT
+            },
+        };
         Self::open_with(
             path,
             OpenOptions {
                 vfs: Some(vfs.to_string()),
-                synchronous: if synchronous_full { "FULL" } else { "OFF" },
+                ..opts
             },
         )
     }
@@ -605,6 +645,9 @@ impl SqliteStore {
                 StoreError::Backend(m) => StoreError::Unavailable(format!("{shown}: {m}")),
                 other => other,
             })?;
+        // Wait for a writer of another connection as the pool's connections do (an
+        // import writing through a rollback journal locks out readers while it commits).
+        first.busy_handler(Some(busy_wait)).sx()?;
         let app_id: i32 = first
             .query_row("PRAGMA application_id", [], |r| r.get(0))
             .sx()?;
@@ -618,17 +661,14 @@ impl SqliteStore {
         if app_id != APPLICATION_ID && (app_id != 0 || tables > 0) {
             return Err(StoreError::Foreign(shown));
         }
-        first
-            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
-            .sx()?;
+        let mode = journal::set(&first, opts.journal)?;
+        tracing::debug!(journal = %mode, store = %shown, "journal");
         first
             .execute_batch(&format!(
                 "PRAGMA foreign_keys = ON; PRAGMA synchronous = {}; PRAGMA secure_delete = ON;",
                 opts.synchronous
             ))
             .sx()?;
-        // Wait for a writer of another connection as the pool's connections do.
-        first.busy_handler(Some(busy_wait)).sx()?;
         bulk::restore_dropped_indexes(&mut first, path)?;
         migrate_sqlite(&mut first, migrate::SQLITE)?;
         drop(first);
@@ -661,6 +701,12 @@ impl SqliteStore {
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The journal the database writes through now: `"wal"`, or `"delete"` while an
+    /// import has it to itself (`journal.rs`).
+    pub fn journal_mode(&self) -> Result<String, StoreError> {
+        journal::mode(&*self.conn()?)
     }
 
     fn conn(&self) -> Result<r2d2::PooledConnection<Manager>, StoreError> {

@@ -1,9 +1,8 @@
 //! Which journal the database writes through. A store that serves (the server, every
 //! command but an import) uses the WAL: readers never wait for a writer. But the WAL writes
 //! each page twice, once into the WAL and once more when a checkpoint copies it into the
-//! database; on a bulk load the second copy, and reading the WAL back for it, was a third
-//! of a 1,000,000-event import's time on some machines (its system CPU, BENCHMARKS.md
-//! "Twenty-sixth session").
+//! database; on a bulk load the second copy, and reading the WAL back for it, were half of
+//! a 1,000,000-event import's system CPU (BENCHMARKS.md, "Twenty-sixth session").
 //!
 //! So an import opens the store with [`Journal::RollbackWhileAlone`]: when no other process
 //! has the database open, it switches to a rollback journal (`journal_mode = DELETE`),

@@ -585,9 +585,30 @@ fn a_writer_beside_a_bulk_load_gets_in_between_its_commits() {
         .with_bulk_commit_rows(5_000);
     let paths = seed(&importer);
     let server = SqliteStore::open_dir(dir.path()).unwrap();
+    // 4 transactions of 5,000 rows in batches of 50.
+    beside_a_load(&importer, &paths, 400, || {
+        // A report arriving while the load runs.
+        let c = server
+            .upsert_events(&events(1_000_000, 1, &paths), t0())
+            .unwrap();
+        assert_eq!(c.inserted, 1);
+    });
+    let stored = in_province(&server, &paths[0]) + in_province(&server, &paths[1]);
+    assert_eq!(stored, 20_001);
+}
+
+/// Bulk loads `batches` batches of 50 events into `importer` on a thread of its own and
+/// runs `beside` once the load's first batch is written (its first transaction open);
+/// asserts that `beside` ended before the load did, and returns what it returned.
+fn beside_a_load<T>(
+    importer: &SqliteStore,
+    paths: &[LocalityPath; 2],
+    batches: u32,
+    beside: impl FnOnce() -> T,
+) -> T {
     // Ready before the load, so that it writes back to back, as an import's writing
-    // thread does: 4 transactions of 5,000 rows in batches of 50.
-    let batches: Vec<Vec<PlacedEvent>> = (0..400).map(|b| events(b * 50, 50, &paths)).collect();
+    // thread does.
+    let batches: Vec<Vec<PlacedEvent>> = (0..batches).map(|b| events(b * 50, 50, paths)).collect();
     let (started, on_start) = std::sync::mpsc::channel();
     std::thread::scope(|scope| {
         let loading = scope.spawn(|| {
@@ -603,11 +624,7 @@ fn a_writer_beside_a_bulk_load_gets_in_between_its_commits() {
             ended
         });
         on_start.recv().unwrap();
-        // A report arriving while the load runs.
-        let c = server
-            .upsert_events(&events(1_000_000, 1, &paths), t0())
-            .unwrap();
-        assert_eq!(c.inserted, 1);
+        let out = beside();
         let written = std::time::Instant::now();
         let load_ended = loading.join().unwrap();
         assert!(
@@ -615,9 +632,8 @@ fn a_writer_beside_a_bulk_load_gets_in_between_its_commits() {
             "the writer waited for the whole load ({:?} after it)",
             written - load_ended
         );
-    });
-    let stored = in_province(&server, &paths[0]) + in_province(&server, &paths[1]);
-    assert_eq!(stored, 20_001);
+        out
+    })
 }
 
 /// An import that has the store to itself writes through a rollback journal (each page
@@ -674,32 +690,14 @@ fn a_store_opened_beside_an_import_alone_switches_it_back_to_the_wal() {
         .with_bulk_commit_rows(1_000);
     assert_eq!(importer.journal_mode().unwrap(), "delete");
     let paths = seed(&importer);
-    let batches: Vec<Vec<PlacedEvent>> = (0..100).map(|b| events(b * 50, 50, &paths)).collect();
-    let (started, on_start) = std::sync::mpsc::channel();
-    let server = std::thread::scope(|scope| {
-        let loading = scope.spawn(|| {
-            assert!(importer.begin_bulk_load(t0()).unwrap());
-            for (b, batch) in batches.iter().enumerate() {
-                assert_eq!(importer.upsert_events(batch, t0()).unwrap().inserted, 50);
-                if b == 0 {
-                    // The load's first transaction is open: the server must wait for it.
-                    started.send(()).unwrap();
-                }
-            }
-            let ended = std::time::Instant::now();
-            importer.end_bulk_load().unwrap();
-            ended
-        });
-        on_start.recv().unwrap();
+    // The server opens while the load's first transaction is open: it must wait for it.
+    let server = beside_a_load(&importer, &paths, 100, || {
         let server = SqliteStore::open_dir(dir.path()).unwrap();
         assert_eq!(server.journal_mode().unwrap(), "wal");
         let c = server
             .upsert_events(&events(1_000_000, 1, &paths), t0())
             .unwrap();
         assert_eq!(c.inserted, 1);
-        let written = std::time::Instant::now();
-        let load_ended = loading.join().unwrap();
-        assert!(written < load_ended, "the server waited for the whole load");
         server
     });
     assert_eq!(importer.journal_mode().unwrap(), "wal");

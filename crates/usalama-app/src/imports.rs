@@ -365,7 +365,7 @@ impl App {
     ) -> Result<ImportReport, AppError> {
         self.require_importer(who)?;
         let rows = usalama_ingest::read_acled_csv(reader, &self.taxonomy, self.now())?;
-        let r = self.store_events(rows, None, progress)?;
+        let r = self.store_rows(rows, None, progress)?;
         self.audit_import(who, "acled", &r)?;
         Ok(r)
     }
@@ -380,7 +380,7 @@ impl App {
     ) -> Result<ImportReport, AppError> {
         self.require_importer(who)?;
         let rows = usalama_ingest::read_acled_json(json, &self.taxonomy, self.now())?;
-        let r = self.store_events(rows, None, progress)?;
+        let r = self.store_rows(rows, None, progress)?;
         self.audit_import(who, "acled", &r)?;
         Ok(r)
     }
@@ -397,7 +397,7 @@ impl App {
         self.require_importer(who)?;
         check_source(source)?;
         let rows = usalama_ingest::read_hxl_csv(reader, &self.taxonomy, source, self.now())?;
-        let r = self.store_events(rows, who.org(), progress)?;
+        let r = self.store_rows(rows, who.org(), progress)?;
         self.audit_import(who, "hxl", &r)?;
         Ok(r)
     }
@@ -414,8 +414,22 @@ impl App {
         self.require_importer(who)?;
         check_source(source)?;
         let rows = usalama_ingest::read_events_geojson(json, &self.taxonomy, source, self.now())?;
-        let r = self.store_events(rows, who.org(), progress)?;
+        let r = self.store_rows(rows, who.org(), progress)?;
         self.audit_import(who, "geojson", &r)?;
+        Ok(r)
+    }
+
+    /// [`store_events`](Self::store_events) of a reader's rows, with what the reader noticed
+    /// about the file in the report's notes.
+    fn store_rows(
+        &self,
+        rows: usalama_ingest::Rows<impl Iterator<Item = Result<ImportRow, Problem>> + Send>,
+        owner: Option<usalama_domain::OrgId>,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<ImportReport, AppError> {
+        let notes = rows.notes().to_vec();
+        let mut r = self.store_events(rows, owner, progress)?;
+        r.notes.extend(notes);
         Ok(r)
     }
 

@@ -533,3 +533,33 @@ fn exports_name_each_events_country_from_its_boundaries_or_its_source() {
         assert!(!by_name.contains_key(""), "every event names its country");
     });
 }
+
+/// A file whose dates could each be read day first or month first, and none of which tells
+/// which: the import reads them day first and its report says so, for the person importing.
+#[test]
+fn an_import_notes_dates_it_read_day_first_without_a_date_telling_the_order() {
+    on_every_backend(|s| {
+        let app = app(s.store.clone());
+        let file = "Id,When,What\n#event+id,#date,#event+type\nU-1,05/01/2023,Armed clash\nU-2,06/02/2023,Armed clash\n";
+        let r = app
+            .import_hxl_csv(
+                &Principal::Operator,
+                &mut file.as_bytes(),
+                "hxl",
+                &mut |_| {},
+            )
+            .unwrap();
+        assert_eq!(r.imported, 2, "{}", s.name);
+        assert_eq!(r.notes.len(), 1, "{}: {:?}", s.name, r.notes);
+        assert!(r.notes[0].contains("column #date"), "{:?}", r.notes);
+        assert!(r.notes[0].contains("read day first"), "{:?}", r.notes);
+        let page = app.store().list_events(&EventQuery::default()).unwrap();
+        let mut starts: Vec<String> = page
+            .items
+            .iter()
+            .map(|e| e.event.occurred_start.to_string())
+            .collect();
+        starts.sort();
+        assert_eq!(starts, ["2023-01-05", "2023-02-06"], "{}", s.name);
+    });
+}

@@ -21,7 +21,7 @@
 //! The same columns are read from the JSON of ACLED's API ([`read_acled_json`]).
 
 use crate::csvin::{self, CsvIn};
-use crate::imported::{ImportRow, PlaceHints};
+use crate::imported::{ImportRow, PlaceHints, Rows};
 use crate::json;
 use crate::json_file::{JsonRows, JsonSource};
 use crate::problem::{IngestError, Problem};
@@ -479,12 +479,13 @@ impl<R: Read> Iterator for AcledRows<R> {
 /// date tells (`05/01/2023`), dates are day first, as ACLED writes them in its older
 /// layout. The order is decided from the first 32 MiB of the file, which are kept in
 /// memory meanwhile; while every date read there could be either (`05/01/2023`), the file
-/// is read on, up to 256 MiB, for one that tells.
+/// is read on, up to 256 MiB, for one that tells. When none does, the rows' notes
+/// ([`Rows::notes`]) say the dates were read day first.
 pub fn read_acled_csv<R: Read>(
     reader: R,
     taxonomy: &Taxonomy,
     now: DateTime<Utc>,
-) -> Result<impl Iterator<Item = Result<ImportRow, Problem>>, IngestError> {
+) -> Result<Rows<impl Iterator<Item = Result<ImportRow, Problem>>>, IngestError> {
     let (ahead, [votes]) = text::look_ahead(
         reader,
         text::LOOK_AHEAD,
@@ -500,6 +501,7 @@ pub fn read_acled_csv<R: Read>(
         },
     )?;
     let date_order = votes.order(DayOrder::DayFirst);
+    let notes = text::undecided_note("event_date", &votes, date_order, &ahead.extent());
     let mut input = CsvIn::open(ahead.into_reader())?;
     let headers = match input.next_record() {
         Some(Ok((_, h))) => h,
@@ -507,14 +509,15 @@ pub fn read_acled_csv<R: Read>(
         None => Vec::new(),
     };
     let idx = index_columns(&headers)?;
-    Ok(AcledRows {
+    let rows = AcledRows {
         input,
         idx,
         taxonomy: taxonomy.clone(),
         date_order,
         now,
         first: true,
-    })
+    };
+    Ok(Rows::new(rows, notes.into_iter().collect()))
 }
 
 /// The index of each column in `headers`; a required column missing is an error naming
@@ -546,13 +549,14 @@ pub const JSON_LIST: &str = "data";
 /// problems. An answer that reports an error (`"success": false`) holds no events and is
 /// an [`IngestError::Format`] quoting it; a required column absent from every record is an
 /// [`IngestError::MissingColumns`]. All-numeric dates are read in one order for the whole
-/// file, as in the CSV. The file is read twice, never held whole: first for the columns
-/// its records have and the votes of their dates, then for the rows.
+/// file, as in the CSV (with a note when no date tells the order). The file is read twice,
+/// never held whole: first for the columns its records have and the votes of their dates,
+/// then for the rows.
 pub fn read_acled_json(
     source: JsonSource,
     taxonomy: &Taxonomy,
     now: DateTime<Utc>,
-) -> Result<JsonRows, IngestError> {
+) -> Result<Rows<JsonRows>, IngestError> {
     let refused = |doc: &serde_json::Map<String, serde_json::Value>| {
         let failed = json::get_ci(doc, "success") == Some(&serde_json::Value::Bool(false));
         failed.then(|| {
@@ -599,13 +603,14 @@ pub fn read_acled_json(
         return Err(e);
     }
     if held == 0 {
-        return Ok(JsonRows::empty());
+        return Ok(Rows::new(JsonRows::empty(), Vec::new()));
     }
     let idx = index_columns(&headers)?;
     let date_order = votes.order(DayOrder::DayFirst);
+    let notes = text::undecided_note("event_date", &votes, date_order, "the file");
     let has_ct = idx[Col::CivilianTargeting.index()].is_some();
     let taxonomy = taxonomy.clone();
-    JsonRows::mapped(&source, Some(JSON_LIST), "record", move |r, row| {
+    let rows = JsonRows::mapped(&source, Some(JSON_LIST), "record", move |r, row| {
         let rec: Vec<String> = headers
             .iter()
             .map(|h| {
@@ -620,7 +625,8 @@ pub fn read_acled_json(
             vals: csvin::cells(&rec, &idx),
         };
         map_row(&f, &taxonomy, has_ct, date_order, now)
-    })
+    })?;
+    Ok(Rows::new(rows, notes.into_iter().collect()))
 }
 
 #[cfg(test)]
@@ -644,6 +650,40 @@ mod tests {
         read_acled_csv(text.as_bytes(), &taxonomy(), now())
             .unwrap()
             .collect()
+    }
+
+    /// Dates that either order reads as a different day, and none that tells the order:
+    /// read day first, and the import's notes say so; one that tells, and no note.
+    #[test]
+    fn dates_no_row_decides_are_read_day_first_with_a_note() {
+        let with_date = |d: &str| GOOD.replace("2023-05-14", d);
+        let text = format!(
+            "{HEADER}\n{}\n{}\n",
+            with_date("05/01/2023"),
+            with_date("06/01/2023")
+        );
+        let rows = read_acled_csv(text.as_bytes(), &taxonomy(), now()).unwrap();
+        let notes = rows.notes().to_vec();
+        let first = rows.into_iter().next().unwrap().unwrap();
+        assert_eq!(first.event.data.occurred_start.to_string(), "2023-01-05");
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].starts_with("2 dates of event_date"), "{notes:?}");
+        assert!(notes[0].contains("no date in the file tells"), "{notes:?}");
+        let decided = format!(
+            "{HEADER}\n{}\n{}\n",
+            with_date("05/01/2023"),
+            with_date("01/13/2023")
+        );
+        let rows = read_acled_csv(decided.as_bytes(), &taxonomy(), now()).unwrap();
+        assert!(rows.notes().is_empty());
+        let json = format!(
+            "{{\"data\": [{}]}}",
+            ["05/01/2023", "06/01/2023"]
+                .map(|d| format!("{{\"event_id_cnty\": \"X{d}\", \"event_date\": \"{d}\", \"event_type\": \"Battles\", \"sub_event_type\": \"Armed clash\", \"actor1\": \"A\", \"latitude\": \"6.5\", \"longitude\": \"20.2\", \"fatalities\": \"1\"}}"))
+                .join(",")
+        );
+        let rows = read_acled_json(json.as_str().into(), &taxonomy(), now()).unwrap();
+        assert_eq!(rows.notes().len(), 1);
     }
 
     fn one(row: &str) -> Result<ImportRow, String> {

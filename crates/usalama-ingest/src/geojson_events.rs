@@ -27,7 +27,7 @@
 //! caller names (`geojson` by default).
 
 use crate::hxl::{precision_of_span, truthy, CategoryResolver};
-use crate::imported::{ImportRow, PlaceHints};
+use crate::imported::{ImportRow, PlaceHints, Rows};
 use crate::json;
 use crate::json_file::{JsonRows, JsonSource};
 use crate::problem::{IngestError, Problem};
@@ -346,13 +346,14 @@ fn map_feature(
 /// FeatureCollection is an [`IngestError`], and so is one where no feature has a category
 /// or a date ([`IngestError::MissingColumns`]). The file is read twice, never held whole:
 /// first for the properties its features have and the votes of their dates, then for the
-/// rows.
+/// rows. A date property whose dates could each be read day first or month first, none
+/// telling which, is read day first, and the rows' notes ([`Rows::notes`]) say so.
 pub fn read_events_geojson(
     source: JsonSource,
     taxonomy: &Taxonomy,
     event_source: &str,
     now: DateTime<Utc>,
-) -> Result<JsonRows, IngestError> {
+) -> Result<Rows<JsonRows>, IngestError> {
     // One order of day and month per date property, decided by the dates of the whole
     // file that allow only one reading (as the CSV readers do per column).
     let (mut held, mut has) = (0usize, [false; 2]);
@@ -384,9 +385,16 @@ pub fn read_events_geojson(
         }
     }
     let date_orders = votes.map(|v| v.order(DayOrder::DayFirst));
+    let notes = [Col::Start, Col::End]
+        .into_iter()
+        .zip(votes.iter().zip(date_orders))
+        .filter_map(|(c, (v, order))| {
+            text::undecided_note(&format!("property {}", c.name()), v, order, "the file")
+        })
+        .collect();
     let (taxonomy, event_source) = (taxonomy.clone(), event_source.to_string());
     let resolver = CategoryResolver::new(&taxonomy);
-    JsonRows::mapped(&source, None, "feature", move |f, row| {
+    let rows = JsonRows::mapped(&source, None, "feature", move |f, row| {
         let cx = Ctx {
             date_orders,
             taxonomy: &taxonomy,
@@ -409,7 +417,8 @@ pub fn read_events_geojson(
             std::array::from_fn(|i| Col::ALL[i].value(&f.properties));
         let fields = Fields { row, vals };
         map_feature(&fields, point, hash, &cx)
-    })
+    })?;
+    Ok(Rows::new(rows, notes))
 }
 
 #[cfg(test)]
@@ -430,6 +439,43 @@ mod tests {
         read_events_geojson(json.into(), &taxonomy(), "geojson", now())
             .unwrap()
             .collect()
+    }
+
+    #[test]
+    fn a_date_property_no_feature_decides_is_named_in_a_note() {
+        let feature = |d: &str| {
+            format!(
+                r#"{{"type": "Feature", "geometry": null, "properties": {{"category": "armed_violence", "date": "{d}"}}}}"#
+            )
+        };
+        let doc = |a: &str, b: &str| {
+            format!(
+                r#"{{"type": "FeatureCollection", "features": [{}, {}]}}"#,
+                feature(a),
+                feature(b)
+            )
+        };
+        let rows = read_events_geojson(
+            doc("05/01/2023", "06/01/2023").as_str().into(),
+            &taxonomy(),
+            "geojson",
+            now(),
+        )
+        .unwrap();
+        assert_eq!(rows.notes().len(), 1, "{:?}", rows.notes());
+        assert!(
+            rows.notes()[0].starts_with("2 dates of property "),
+            "{:?}",
+            rows.notes()
+        );
+        let rows = read_events_geojson(
+            doc("05/01/2023", "25/01/2023").as_str().into(),
+            &taxonomy(),
+            "geojson",
+            now(),
+        )
+        .unwrap();
+        assert!(rows.notes().is_empty());
     }
 
     #[test]

@@ -28,7 +28,7 @@
 //! `#event+id` (about 16 bytes each) to number them.
 
 use crate::csvin::{CsvIn, Layout};
-use crate::imported::{ImportRow, PlaceHints};
+use crate::imported::{ImportRow, PlaceHints, Rows};
 use crate::json_file::JsonSource;
 use crate::problem::{IngestError, Problem};
 use crate::text::{self, DayOrder};
@@ -963,13 +963,14 @@ pub fn read_hxl_header<R: Read>(reader: R) -> Result<HxlHeader, IngestError> {
 /// (`05/01/2023`), or as many tell one way as the other, dates are day first, as most of the
 /// world writes them. The order is decided from the first 32 MiB of the file, which are
 /// kept in memory meanwhile; while every date of a column read there could be either
-/// (`05/01/2023`), the file is read on, up to 256 MiB, for one that tells.
+/// (`05/01/2023`), the file is read on, up to 256 MiB, for one that tells. When none does,
+/// the rows' notes ([`Rows::notes`]) say the column's dates were read day first.
 pub fn read_hxl_csv<R: Read>(
     reader: R,
     taxonomy: &Taxonomy,
     source: &str,
     now: DateTime<Utc>,
-) -> Result<impl Iterator<Item = Result<ImportRow, Problem>>, IngestError> {
+) -> Result<Rows<impl Iterator<Item = Result<ImportRow, Problem>>>, IngestError> {
     let (ahead, [start_votes, end_votes]) = text::look_ahead(
         reader,
         text::LOOK_AHEAD,
@@ -981,6 +982,7 @@ pub fn read_hxl_csv<R: Read>(
             Ok(ahead.votes(&mut first, [idx[fi(F::Start)], idx[fi(F::End)]]))
         },
     )?;
+    let extent = ahead.extent();
     let mut input = CsvIn::open(ahead.into_reader())?;
     let (header, layout) = find_header(&mut input)?;
     let idx = map_columns(&header.columns);
@@ -1008,7 +1010,23 @@ pub fn read_hxl_csv<R: Read>(
     if !missing.is_empty() {
         return Err(Layout::missing_columns(layout, None, missing));
     }
-    Ok(HxlRows {
+    let (start_order, end_order) = (
+        start_votes.order(DayOrder::DayFirst),
+        end_votes.order(DayOrder::DayFirst),
+    );
+    // Each date column named by its hashtags.
+    let named = |f: F| {
+        let tag = header.columns.get(idx[fi(f)]?)?.as_ref()?;
+        Some(format!("column {tag}"))
+    };
+    let notes = [
+        (F::Start, start_votes, start_order),
+        (F::End, end_votes, end_order),
+    ]
+    .into_iter()
+    .filter_map(|(f, votes, order)| text::undecided_note(&named(f)?, &votes, order, &extent))
+    .collect();
+    let rows = HxlRows {
         input,
         idx,
         cx: Context {
@@ -1016,12 +1034,13 @@ pub fn read_hxl_csv<R: Read>(
             resolver: CategoryResolver::new(taxonomy),
             source: source.to_string(),
             now,
-            start_order: start_votes.order(DayOrder::DayFirst),
-            end_order: end_votes.order(DayOrder::DayFirst),
+            start_order,
+            end_order,
             has_civilians_targeted: idx[fi(F::CiviliansTargeted)].is_some(),
         },
         seen: HashMap::new(),
-    })
+    };
+    Ok(Rows::new(rows, notes))
 }
 
 #[cfg(test)]
@@ -1048,6 +1067,22 @@ mod tests {
         read_hxl_csv(text.as_bytes(), &taxonomy(), "hxl", now())
             .unwrap()
             .collect()
+    }
+
+    #[test]
+    fn a_date_column_no_row_decides_is_named_in_a_note() {
+        let text =
+            "When,What\n#date+start,#event+type\n05/01/2023,Armed clash\n06/01/2023,Armed clash\n";
+        let rows = read_hxl_csv(text.as_bytes(), &taxonomy(), "hxl", now()).unwrap();
+        assert_eq!(rows.notes().len(), 1, "{:?}", rows.notes());
+        assert!(
+            rows.notes()[0].starts_with("2 dates of column #date+start"),
+            "{:?}",
+            rows.notes()
+        );
+        let iso = "#date,#event+type\n2023-01-05,Armed clash\n";
+        let rows = read_hxl_csv(iso.as_bytes(), &taxonomy(), "hxl", now()).unwrap();
+        assert!(rows.notes().is_empty());
     }
 
     #[test]

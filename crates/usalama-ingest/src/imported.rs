@@ -47,3 +47,36 @@ pub struct ImportRow {
     /// Codes and names for placement without coordinates.
     pub place: PlaceHints,
 }
+
+/// The rows a reader hands over, with what it noticed about the file as a whole, for the
+/// person importing it ([`Rows::notes`]).
+#[derive(Debug)]
+pub struct Rows<I> {
+    rows: I,
+    notes: Vec<String>,
+}
+
+impl<I> Rows<I> {
+    /// `rows`, with `notes`.
+    pub(crate) fn new(rows: I, notes: Vec<String>) -> Self {
+        Self { rows, notes }
+    }
+
+    /// What the reader noticed about the file as a whole (the order of day and month it
+    /// assumed for dates that could be read either way).
+    pub fn notes(&self) -> &[String] {
+        &self.notes
+    }
+}
+
+impl<I: Iterator> Iterator for Rows<I> {
+    type Item = I::Item;
+
+    fn next(&mut self) -> Option<I::Item> {
+        self.rows.next()
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.rows.size_hint()
+    }
+}

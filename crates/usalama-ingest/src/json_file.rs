@@ -214,7 +214,7 @@ mod tests {
       {"type":"Feature","geometry":null,"properties":{"id":"b","category":"armed_violence","date":"2021-01-02"}}
     ]}"#;
 
-    fn read(source: JsonSource) -> Result<JsonRows, IngestError> {
+    fn read(source: JsonSource) -> Result<crate::Rows<JsonRows>, IngestError> {
         let taxonomy = parse_taxonomy(DEFAULT_TAXONOMY).unwrap();
         let now = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
         crate::read_events_geojson(source, &taxonomy, "geojson", now)

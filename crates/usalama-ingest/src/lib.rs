@@ -43,7 +43,7 @@ pub use export::{EventWriter, ExportFormat, ExportPlace, ExportRecord};
 pub use gazetteer::{Gazetteer, MatchKind, PlaceMatch, Resolution};
 pub use geojson_events::read_events_geojson;
 pub use hxl::{hxl_json_to_csv, read_hxl_csv};
-pub use imported::{ImportRow, PlaceHints};
+pub use imported::{ImportRow, PlaceHints, Rows};
 pub use json::not_geojson;
 pub use json_file::{JsonRows, JsonSource};
 pub use placement::Placer;

@@ -293,6 +293,33 @@ fn numeric_day_month(s: &str) -> Option<(u32, u32)> {
     }
 }
 
+/// What the person importing should know when every all-numeric date of `column` that was
+/// read (`read`: "the file", "the first 256 MiB of the file") could be two different days
+/// (`05/01/2023`) and none told the order ([`OrderVotes::undecided`]): they were read in
+/// `order`, and the other order would give other dates.
+pub(crate) fn undecided_note(
+    column: &str,
+    votes: &OrderVotes,
+    order: DayOrder,
+    read: &str,
+) -> Option<String> {
+    let other = match order {
+        DayOrder::DayFirst => DayOrder::MonthFirst,
+        DayOrder::MonthFirst => DayOrder::DayFirst,
+    };
+    votes.undecided().then(|| {
+        format!(
+            "{} dates of {column} are all before the 13th of their month, so each could be \
+             read day first or month first, and no date in {read} tells which: they were \
+             read {}. If the file writes them {}, those events have the wrong dates: write \
+             the dates as 2023-01-05 (ISO 8601) and import the file again",
+            votes.ambiguous,
+            order.describe(),
+            other.describe()
+        )
+    })
+}
+
 /// Why a date that could not be read with the column's `order` was refused, when the
 /// reason is that it is written in the other order: a sentence naming both orders.
 pub(crate) fn order_conflict(s: &str, order: DayOrder) -> Option<String> {
@@ -381,6 +408,15 @@ impl<R: Read> LookAhead<R> {
     /// The bytes read ahead.
     pub fn head(&self) -> &[u8] {
         &self.head
+    }
+
+    /// What the look-ahead read, in words: "the file", or "the first N MiB of the file".
+    pub fn extent(&self) -> String {
+        if self.whole {
+            "the file".to_string()
+        } else {
+            format!("the first {} MiB of the file", self.head.len() >> 20)
+        }
     }
 
     /// The records read ahead.
@@ -797,6 +833,29 @@ mod tests {
         );
         assert_eq!(order_conflict("14/5/2023", DayOrder::DayFirst), None);
         assert_eq!(order_conflict("31/02/2023", DayOrder::DayFirst), None);
+    }
+
+    #[test]
+    fn a_column_no_date_decides_gets_a_note_naming_it_and_the_order_assumed() {
+        let mut v = OrderVotes::default();
+        for d in ["05/01/2023", "06/02/2023", "01/01/2023"] {
+            v.add(d);
+        }
+        let note = undecided_note("event_date", &v, DayOrder::DayFirst, "the file").unwrap();
+        assert!(note.starts_with("2 dates of event_date"), "{note}");
+        assert!(note.contains("no date in the file tells which"), "{note}");
+        assert!(note.contains("read day first"), "{note}");
+        assert!(note.contains("writes them month first"), "{note}");
+        v.add("25/12/2023");
+        assert_eq!(
+            undecided_note("event_date", &v, DayOrder::DayFirst, "the file"),
+            None
+        );
+        let iso = OrderVotes::default();
+        assert_eq!(
+            undecided_note("d", &iso, DayOrder::DayFirst, "the file"),
+            None
+        );
     }
 
     #[test]

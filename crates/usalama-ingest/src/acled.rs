@@ -501,7 +501,7 @@ pub fn read_acled_csv<R: Read>(
         },
     )?;
     let date_order = votes.order(DayOrder::DayFirst);
-    let notes = text::undecided_note("event_date", &votes, date_order, &ahead.extent());
+    let notes = text::undecided_note("column event_date", &votes, date_order, &ahead.extent());
     let mut input = CsvIn::open(ahead.into_reader())?;
     let headers = match input.next_record() {
         Some(Ok((_, h))) => h,
@@ -607,7 +607,7 @@ pub fn read_acled_json(
     }
     let idx = index_columns(&headers)?;
     let date_order = votes.order(DayOrder::DayFirst);
-    let notes = text::undecided_note("event_date", &votes, date_order, "the file");
+    let notes = text::undecided_note("column event_date", &votes, date_order, "the file");
     let has_ct = idx[Col::CivilianTargeting.index()].is_some();
     let taxonomy = taxonomy.clone();
     let rows = JsonRows::mapped(&source, Some(JSON_LIST), "record", move |r, row| {
@@ -667,7 +667,10 @@ mod tests {
         let first = rows.into_iter().next().unwrap().unwrap();
         assert_eq!(first.event.data.occurred_start.to_string(), "2023-01-05");
         assert_eq!(notes.len(), 1, "{notes:?}");
-        assert!(notes[0].starts_with("2 dates of event_date"), "{notes:?}");
+        assert!(
+            notes[0].starts_with("2 dates of column event_date"),
+            "{notes:?}"
+        );
         assert!(notes[0].contains("no date in the file tells"), "{notes:?}");
         let decided = format!(
             "{HEADER}\n{}\n{}\n",

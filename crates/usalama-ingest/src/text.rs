@@ -243,11 +243,14 @@ pub(crate) struct OrderVotes {
 impl OrderVotes {
     /// Counts one cell's vote, if it has one.
     pub fn add(&mut self, cell: &str) {
-        match numeric_day_month(cell) {
-            Some((x, y)) if x > 12 && y <= 12 => self.day_first += 1,
-            Some((x, y)) if y > 12 && x <= 12 => self.month_first += 1,
-            Some((x, y)) if x <= 12 && y <= 12 && x != y => self.ambiguous += 1,
-            _ => {}
+        let Some((x, y)) = numeric_day_month(cell) else {
+            return;
+        };
+        match only_order(x, y) {
+            Some(DayOrder::DayFirst) => self.day_first += 1,
+            Some(DayOrder::MonthFirst) => self.month_first += 1,
+            None if x <= 12 && y <= 12 && x != y => self.ambiguous += 1,
+            None => {}
         }
     }
 
@@ -271,9 +274,16 @@ impl OrderVotes {
 /// The only order an all-numeric date such as `14/05/2023` can be read in, when only one
 /// is possible by its numbers; `None` when both are, or it is not such a date.
 pub(crate) fn order_of(s: &str) -> Option<DayOrder> {
-    match numeric_day_month(s)? {
-        (x, y) if x > 12 && y <= 12 => Some(DayOrder::DayFirst),
-        (x, y) if y > 12 && x <= 12 => Some(DayOrder::MonthFirst),
+    let (x, y) = numeric_day_month(s)?;
+    only_order(x, y)
+}
+
+/// The only order in which a date whose first two numbers are `x` and `y` is a day: day
+/// first when only `x` can be the day (above 12), month first when only `y` can.
+fn only_order(x: u32, y: u32) -> Option<DayOrder> {
+    match (x > 12, y > 12) {
+        (true, false) => Some(DayOrder::DayFirst),
+        (false, true) => Some(DayOrder::MonthFirst),
         _ => None,
     }
 }

@@ -862,9 +862,7 @@ pub fn open_app(
 /// events while it places them again, which a rollback journal's locks would not allow.)
 fn open_app_for_import(settings: &Settings, args: &StoreArgs) -> anyhow::Result<App> {
     let location = store_location(settings, args, None)?;
-    tracing::info!(store = %location.redacted(), "opening store");
-    let store = usalama_store::open_for_import(&location)?;
-    build_app(settings, args, &location, store)
+    build_app(settings, args, &location, usalama_store::open_for_import)
 }
 
 /// Where the store of `args` and the settings is.
@@ -888,17 +886,15 @@ pub fn open_app_at(
     args: &StoreArgs,
     location: &StoreLocation,
 ) -> anyhow::Result<App> {
-    tracing::info!(store = %location.redacted(), "opening store");
-    let store = usalama_store::open(location)?;
-    build_app(settings, args, location, store)
+    build_app(settings, args, location, usalama_store::open)
 }
 
-/// Builds the application over `store`, opened at `location`.
+/// Builds the application over the store at `location`, opened by `open`.
 fn build_app(
     settings: &Settings,
     args: &StoreArgs,
     location: &StoreLocation,
-    store: Arc<dyn usalama_store::Store>,
+    open: fn(&StoreLocation) -> Result<Arc<dyn usalama_store::Store>, usalama_store::StoreError>,
 ) -> anyhow::Result<App> {
     let taxonomy_path = args
         .taxonomy
@@ -930,6 +926,8 @@ fn build_app(
         }
         None => None,
     };
+    tracing::info!(store = %location.redacted(), "opening store");
+    let store = open(location)?;
     let key_file = crate::keys::key_path(
         args.key_file.clone(),
         settings.file.security.key_file.clone(),

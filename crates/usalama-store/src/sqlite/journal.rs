@@ -19,6 +19,9 @@ use crate::error::StoreError;
 use rusqlite::{Connection, ErrorCode};
 use std::time::Instant;
 
+/// How long an import's store asks to leave the WAL before it keeps it.
+const ALONE_PATIENCE: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// The journal a store asks for when it opens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Journal {
@@ -39,11 +42,20 @@ pub(super) fn set(first: &Connection, wanted: Journal) -> Result<String, StoreEr
     };
     if wanted == Journal::RollbackWhileAlone {
         // Leaving the WAL needs an exclusive lock, which any other connection to the
-        // database denies at once (it holds a shared one for as long as it is open).
-        match ask("DELETE") {
-            Ok(m) if m.eq_ignore_ascii_case("delete") => return Ok(m.to_ascii_lowercase()),
-            Ok(_) => {}
-            Err(e) => tracing::debug!(error = %e, "another process has the store open"),
+        // database denies at once (it holds a shared one for as long as it is open). A
+        // store closed just before may still be closing a connection its pool was opening
+        // in the background: asked again for a moment before the WAL is kept.
+        let deadline = Instant::now() + ALONE_PATIENCE;
+        loop {
+            match ask("DELETE") {
+                Ok(m) if m.eq_ignore_ascii_case("delete") => return Ok(m.to_ascii_lowercase()),
+                _ if Instant::now() < deadline => std::thread::sleep(BUSY_POLL),
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::debug!(error = %e, "another process has the store open");
+                    break;
+                }
+            }
         }
     }
     // Entering the WAL from a rollback journal needs the write lock, which SQLite does

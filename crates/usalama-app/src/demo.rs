@@ -51,7 +51,7 @@ impl App {
                 self.import_boundaries(&who, json.as_bytes(), *level, &BoundaryFields::default())?;
             boundaries.push((*level, r));
         }
-        let events = self.import_ucdp_json(&who, data.ucdp_geojson.into(), &mut |_| {})?;
+        let events = self.import_ucdp_json(&who, data.ucdp_geojson.into(), None, &mut |_| {})?;
         let password = random_password();
         self.set_password(DEMO_USER, &password, Role::Admin)?;
         self.revoke_tokens(DEMO_TOKEN_LABEL)?;

@@ -12,7 +12,9 @@ use std::fmt;
 use usalama_domain::{
     Actor, ActorId, AdminLevel, EventId, GeoPoint, Locality, LocalityPath, LocationPrecision,
 };
-use usalama_ingest::{BoundaryFields, ImportRow, JsonSource, Placer, Problem};
+use usalama_ingest::{
+    BoundaryFields, DateOrder, ImportRow, JsonSource, Placer, Problem, ReadOptions,
+};
 use usalama_store::{EventBatch, EventQuery, PageRequest, PlacedEvent, UpsertCounts};
 
 /// Events written per transaction, by default.
@@ -332,10 +334,12 @@ impl App {
         &self,
         who: &Principal,
         json: JsonSource,
+        date_order: Option<DateOrder>,
         progress: &mut dyn FnMut(u64),
     ) -> Result<ImportReport, AppError> {
         self.require_importer(who)?;
-        let read = usalama_ingest::read_ged_json(json, &self.taxonomy, self.now())?;
+        let read =
+            usalama_ingest::read_ged_json(json, &self.taxonomy, self.read_options(date_order))?;
         let mut r = self.store_events(read.rows, None, progress)?;
         r.notes.extend(read.note);
         self.audit_import(who, "ucdp", &r)?;
@@ -347,10 +351,12 @@ impl App {
         &self,
         who: &Principal,
         reader: &mut (dyn std::io::Read + Send),
+        date_order: Option<DateOrder>,
         progress: &mut dyn FnMut(u64),
     ) -> Result<ImportReport, AppError> {
         self.require_importer(who)?;
-        let rows = usalama_ingest::read_ged_csv(reader, &self.taxonomy, self.now())?;
+        let rows =
+            usalama_ingest::read_ged_csv(reader, &self.taxonomy, self.read_options(date_order))?;
         let r = self.store_events(rows, None, progress)?;
         self.audit_import(who, "ucdp", &r)?;
         Ok(r)
@@ -361,10 +367,12 @@ impl App {
         &self,
         who: &Principal,
         reader: &mut (dyn std::io::Read + Send),
+        date_order: Option<DateOrder>,
         progress: &mut dyn FnMut(u64),
     ) -> Result<ImportReport, AppError> {
         self.require_importer(who)?;
-        let rows = usalama_ingest::read_acled_csv(reader, &self.taxonomy, self.now())?;
+        let rows =
+            usalama_ingest::read_acled_csv(reader, &self.taxonomy, self.read_options(date_order))?;
         let r = self.store_rows(rows, None, progress)?;
         self.audit_import(who, "acled", &r)?;
         Ok(r)
@@ -376,10 +384,12 @@ impl App {
         &self,
         who: &Principal,
         json: JsonSource,
+        date_order: Option<DateOrder>,
         progress: &mut dyn FnMut(u64),
     ) -> Result<ImportReport, AppError> {
         self.require_importer(who)?;
-        let rows = usalama_ingest::read_acled_json(json, &self.taxonomy, self.now())?;
+        let rows =
+            usalama_ingest::read_acled_json(json, &self.taxonomy, self.read_options(date_order))?;
         let r = self.store_rows(rows, None, progress)?;
         self.audit_import(who, "acled", &r)?;
         Ok(r)
@@ -392,11 +402,17 @@ impl App {
         who: &Principal,
         reader: &mut (dyn std::io::Read + Send),
         source: &str,
+        date_order: Option<DateOrder>,
         progress: &mut dyn FnMut(u64),
     ) -> Result<ImportReport, AppError> {
         self.require_importer(who)?;
         check_source(source)?;
-        let rows = usalama_ingest::read_hxl_csv(reader, &self.taxonomy, source, self.now())?;
+        let rows = usalama_ingest::read_hxl_csv(
+            reader,
+            &self.taxonomy,
+            source,
+            self.read_options(date_order),
+        )?;
         let r = self.store_rows(rows, who.org(), progress)?;
         self.audit_import(who, "hxl", &r)?;
         Ok(r)
@@ -409,14 +425,26 @@ impl App {
         who: &Principal,
         json: JsonSource,
         source: &str,
+        date_order: Option<DateOrder>,
         progress: &mut dyn FnMut(u64),
     ) -> Result<ImportReport, AppError> {
         self.require_importer(who)?;
         check_source(source)?;
-        let rows = usalama_ingest::read_events_geojson(json, &self.taxonomy, source, self.now())?;
+        let rows = usalama_ingest::read_events_geojson(
+            json,
+            &self.taxonomy,
+            source,
+            self.read_options(date_order),
+        )?;
         let r = self.store_rows(rows, who.org(), progress)?;
         self.audit_import(who, "geojson", &r)?;
         Ok(r)
+    }
+
+    /// How the event readers read a file now: the dates in `date_order` when the person
+    /// importing tells it, else in the order the file's dates show.
+    fn read_options(&self, date_order: Option<DateOrder>) -> ReadOptions {
+        ReadOptions::at(self.now()).date_order(date_order)
     }
 
     /// [`store_events`](Self::store_events) of a reader's rows, with what the reader noticed

@@ -45,7 +45,7 @@ fn stored(store: &dyn Store) -> Vec<usalama_store::StoredEvent> {
 
 fn import(app: &App, progress: &mut dyn FnMut(u64)) -> String {
     let file = sample();
-    app.import_ucdp_csv(&Principal::Operator, &mut &file[..], progress)
+    app.import_ucdp_csv(&Principal::Operator, &mut &file[..], None, progress)
         .unwrap()
         .to_string()
 }

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use usalama_app::{App, AppError, DemoData, FixedClock, Principal};
 use usalama_domain::{AdminLevel, Dimension, Person, Role};
-use usalama_ingest::ExportFormat;
+use usalama_ingest::{DateOrder, ExportFormat};
 use usalama_store::{EventQuery, PlacedEvent, Store};
 use usalama_test_support::{event, on_every_backend, t0, TestStore, DEMO_BOUNDARIES, DEMO_EVENTS};
 
@@ -51,7 +51,13 @@ fn hxl_events_are_placed_by_coordinates_codes_and_names_and_reimport_adds_nothin
         load_boundaries(&app);
         let file = sample("incidents-synthetic.hxl.csv");
         let r = app
-            .import_hxl_csv(&Principal::Operator, &mut &file[..], "hxl", &mut |_| {})
+            .import_hxl_csv(
+                &Principal::Operator,
+                &mut &file[..],
+                "hxl",
+                None,
+                &mut |_| {},
+            )
             .unwrap();
         assert_eq!(
             r.to_string(),
@@ -102,7 +108,13 @@ fn hxl_events_are_placed_by_coordinates_codes_and_names_and_reimport_adds_nothin
         );
 
         let again = app
-            .import_hxl_csv(&Principal::Operator, &mut &file[..], "hxl", &mut |_| {})
+            .import_hxl_csv(
+                &Principal::Operator,
+                &mut &file[..],
+                "hxl",
+                None,
+                &mut |_| {},
+            )
             .unwrap();
         assert_eq!(
             again.to_string(),
@@ -117,6 +129,7 @@ fn hxl_events_are_placed_by_coordinates_codes_and_names_and_reimport_adds_nothin
                 &Principal::Operator,
                 &mut edited.as_bytes(),
                 "hxl",
+                None,
                 &mut |_| {},
             )
             .unwrap();
@@ -150,7 +163,7 @@ fn a_thousand_acled_rows_with_one_bad_row_import_999() {
         let text = acled_csv(1000, 500);
         let mut calls = Vec::new();
         let r = app
-            .import_acled_csv(&Principal::Operator, &mut text.as_bytes(), &mut |n| {
+            .import_acled_csv(&Principal::Operator, &mut text.as_bytes(), None, &mut |n| {
                 calls.push(n)
             })
             .unwrap();
@@ -166,7 +179,12 @@ fn a_thousand_acled_rows_with_one_bad_row_import_999() {
         );
         assert_eq!(calls.last(), Some(&1000));
         let again = app
-            .import_acled_csv(&Principal::Operator, &mut text.as_bytes(), &mut |_| {})
+            .import_acled_csv(
+                &Principal::Operator,
+                &mut text.as_bytes(),
+                None,
+                &mut |_| {},
+            )
             .unwrap();
         assert_eq!(
             again.to_string(),
@@ -191,10 +209,10 @@ fn ucdp_and_acled_fatalities_are_never_summed() {
             A3,3 June 2021,Battles,Armed clash,Military Forces of Xland,1,Rebels,2,7.36,22.97,1,11\n\
             A4,4 June 2021,Battles,Armed clash,Military Forces of Xland,1,Rebels,2,18.55,4.36,1,9\n";
         let who = Principal::Operator;
-        app.import_ucdp_csv(&who, &mut ucdp.as_bytes(), &mut |_| {})
+        app.import_ucdp_csv(&who, &mut ucdp.as_bytes(), None, &mut |_| {})
             .unwrap();
         let r = app
-            .import_acled_csv(&who, &mut acled.as_bytes(), &mut |_| {})
+            .import_acled_csv(&who, &mut acled.as_bytes(), None, &mut |_| {})
             .unwrap();
         // The swapped point is flagged, not fixed (nor stored).
         assert_eq!(
@@ -249,7 +267,7 @@ fn a_point_of_another_country_is_not_taken_for_a_swapped_one() {
             3,1,Government of Xland,Rebels,18.55,4.36,1,2021-06-03,2021-06-03,7,cf\n\
             4,1,Government of Xland,Rebels,18.55,4.36,1,2021-06-04,2021-06-04,7,\n";
         let r = app
-            .import_ucdp_csv(&Principal::Operator, &mut ged.as_bytes(), &mut |_| {})
+            .import_ucdp_csv(&Principal::Operator, &mut ged.as_bytes(), None, &mut |_| {})
             .unwrap();
         assert_eq!(
             r.to_string(),
@@ -265,7 +283,12 @@ fn a_point_of_another_country_is_not_taken_for_a_swapped_one() {
         let zero = "id,type_of_violence,latitude,longitude,date_start,best,country\n\
             9,1,0,0,2021-06-01,5,Niger\n";
         let r = app
-            .import_ucdp_csv(&Principal::Operator, &mut zero.as_bytes(), &mut |_| {})
+            .import_ucdp_csv(
+                &Principal::Operator,
+                &mut zero.as_bytes(),
+                None,
+                &mut |_| {},
+            )
             .unwrap();
         assert_eq!(r.rejected(), 1);
         assert!(
@@ -343,7 +366,7 @@ fn demo_exports_round_trip_into_a_fresh_store_without_personal_data() {
             let other = crate::app(target.store.clone());
             let r = if format == "hxl" {
                 other
-                    .import_hxl_csv(&who, &mut &bytes[..], "hxl", &mut |_| {})
+                    .import_hxl_csv(&who, &mut &bytes[..], "hxl", None, &mut |_| {})
                     .unwrap()
             } else {
                 other
@@ -351,6 +374,7 @@ fn demo_exports_round_trip_into_a_fresh_store_without_personal_data() {
                         &who,
                         std::str::from_utf8(bytes).unwrap().into(),
                         "geojson",
+                        None,
                         &mut |_| {},
                     )
                     .unwrap()
@@ -368,7 +392,7 @@ fn demo_exports_round_trip_into_a_fresh_store_without_personal_data() {
             // The same file again adds nothing.
             let again = if format == "hxl" {
                 other
-                    .import_hxl_csv(&who, &mut &bytes[..], "hxl", &mut |_| {})
+                    .import_hxl_csv(&who, &mut &bytes[..], "hxl", None, &mut |_| {})
                     .unwrap()
             } else {
                 other
@@ -376,6 +400,7 @@ fn demo_exports_round_trip_into_a_fresh_store_without_personal_data() {
                         &who,
                         std::str::from_utf8(bytes).unwrap().into(),
                         "geojson",
+                        None,
                         &mut |_| {},
                     )
                     .unwrap()
@@ -423,11 +448,11 @@ fn demo_exports_round_trip_into_a_fresh_store_without_personal_data() {
         assert!(export(&app, &analyst, &q, ExportFormat::Csv).is_ok());
         // Importing needs an administrator.
         assert!(matches!(
-            app.import_hxl_csv(&analyst, &mut &hxl[..], "hxl", &mut |_| {}),
+            app.import_hxl_csv(&analyst, &mut &hxl[..], "hxl", None, &mut |_| {}),
             Err(AppError::Forbidden(_))
         ));
         assert!(matches!(
-            app.import_hxl_csv(&who, &mut &hxl[..], "Bad Source", &mut |_| {}),
+            app.import_hxl_csv(&who, &mut &hxl[..], "Bad Source", None, &mut |_| {}),
             Err(AppError::Invalid { field, .. }) if field == "source"
         ));
     });
@@ -457,7 +482,13 @@ fn geojson_events_without_geometry_are_placed_by_codes() {
           {"type":"Feature","geometry":null,"properties":{"id":"g3","category":"nonsense","date":"2023-07-02"}}
         ]}"#;
         let r = app
-            .import_events_geojson(&Principal::Operator, json.into(), "partner-x", &mut |_| {})
+            .import_events_geojson(
+                &Principal::Operator,
+                json.into(),
+                "partner-x",
+                None,
+                &mut |_| {},
+            )
             .unwrap();
         assert_eq!(
             r.to_string(),
@@ -491,7 +522,7 @@ fn exports_name_each_events_country_from_its_boundaries_or_its_source() {
             env!("CARGO_MANIFEST_DIR")
         ))
         .unwrap();
-        app.import_ucdp_csv(&Principal::Operator, &mut &file[..], &mut |_| {})
+        app.import_ucdp_csv(&Principal::Operator, &mut &file[..], None, &mut |_| {})
             .unwrap();
         let out = export(
             &app,
@@ -546,6 +577,7 @@ fn an_import_notes_dates_it_read_day_first_without_a_date_telling_the_order() {
                 &Principal::Operator,
                 &mut file.as_bytes(),
                 "hxl",
+                None,
                 &mut |_| {},
             )
             .unwrap();
@@ -561,5 +593,42 @@ fn an_import_notes_dates_it_read_day_first_without_a_date_telling_the_order() {
             .collect();
         starts.sort();
         assert_eq!(starts, ["2023-01-05", "2023-02-06"], "{}", s.name);
+
+        // Told the file writes them month first, the same file again corrects both events
+        // (each keeps its history) and says nothing more.
+        let again = app
+            .import_hxl_csv(
+                &Principal::Operator,
+                &mut file.as_bytes(),
+                "hxl",
+                Some(DateOrder::MonthFirst),
+                &mut |_| {},
+            )
+            .unwrap();
+        assert_eq!(
+            (again.imported, again.updated, again.unchanged),
+            (0, 2, 0),
+            "{}",
+            s.name
+        );
+        assert!(again.notes.is_empty(), "{}: {:?}", s.name, again.notes);
+        let page = app.store().list_events(&EventQuery::default()).unwrap();
+        let mut starts: Vec<String> = page
+            .items
+            .iter()
+            .map(|e| e.event.occurred_start.to_string())
+            .collect();
+        starts.sort();
+        assert_eq!(starts, ["2023-05-01", "2023-06-02"], "{}", s.name);
+        let history = app.store().event_history(page.items[0].event.id).unwrap();
+        let moved = history
+            .iter()
+            .flat_map(|h| &h.changes)
+            .find(|c| c.field == "occurred_start")
+            .unwrap_or_else(|| panic!("{}: {history:?}", s.name));
+        assert!(
+            moved.from.as_deref().unwrap().starts_with("2023-0"),
+            "{moved:?}"
+        );
     });
 }

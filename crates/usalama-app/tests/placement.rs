@@ -15,7 +15,7 @@ fn importing_boundaries_places_events_already_stored() {
         let app = App::new(s.store.clone(), taxonomy, Arc::new(FixedClock(t0())));
         let who = Principal::Operator;
         let r = app
-            .import_ucdp_json(&who, DEMO_EVENTS.into(), &mut |_| {})
+            .import_ucdp_json(&who, DEMO_EVENTS.into(), None, &mut |_| {})
             .unwrap();
         assert_eq!(
             (r.imported, r.unplaced),
@@ -109,7 +109,7 @@ fn districts_imported_before_their_provinces_are_linked_to_them() {
             .unwrap();
         assert_eq!(b1.adopted as usize, b2.orphans.len(), "{}: {b1}", s.name);
         let r = app
-            .import_ucdp_json(&who, DEMO_EVENTS.into(), &mut |_| {})
+            .import_ucdp_json(&who, DEMO_EVENTS.into(), None, &mut |_| {})
             .unwrap();
         assert_eq!(r.imported, 1848);
         let stats = app.public_stats().unwrap();
@@ -171,7 +171,7 @@ fn a_code_already_stored_at_another_level_is_refused() {
         );
         // The store is still readable: events import and are placed.
         let r = app
-            .import_ucdp_json(&who, DEMO_EVENTS.into(), &mut |_| {})
+            .import_ucdp_json(&who, DEMO_EVENTS.into(), None, &mut |_| {})
             .unwrap();
         assert_eq!(r.imported, 1848, "{}", s.name);
     });

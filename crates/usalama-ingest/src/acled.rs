@@ -25,8 +25,9 @@ use crate::imported::{ImportRow, PlaceHints, Rows};
 use crate::json;
 use crate::json_file::{JsonRows, JsonSource};
 use crate::problem::{IngestError, Problem};
-use crate::text::{self, columns, DayOrder};
+use crate::text::{self, columns, ColumnOrder};
 use crate::ucdp::{truncate, ImportedEvent};
+use crate::ReadOptions;
 use chrono::{DateTime, Utc};
 use std::io::Read;
 use usalama_domain::event::EventData;
@@ -262,7 +263,7 @@ fn map_row(
     f: &Fields<'_>,
     taxonomy: &Taxonomy,
     has_civilian_targeting: bool,
-    date_order: DayOrder,
+    date_order: ColumnOrder,
     now: DateTime<Utc>,
 ) -> Result<ImportRow, Problem> {
     let id = f.req(Col::EventIdCnty)?;
@@ -283,7 +284,7 @@ fn map_row(
         })?;
 
     let date_text = f.req(Col::EventDate)?;
-    let date = text::parse_date_span(date_text, date_order)
+    let date = text::parse_date_span(date_text, date_order.order)
         .filter(|s| s.precision == DatePrecision::Day)
         .ok_or_else(|| {
             let reason = text::order_conflict(date_text, date_order).unwrap_or_else(|| {
@@ -425,7 +426,7 @@ struct AcledRows<R: Read> {
     input: CsvIn<R>,
     idx: [Option<usize>; N],
     taxonomy: Taxonomy,
-    date_order: DayOrder,
+    date_order: ColumnOrder,
     now: DateTime<Utc>,
     /// Whether the next record is the first after the header (which may be HDX's row of
     /// HXL hashtags).
@@ -480,16 +481,17 @@ impl<R: Read> Iterator for AcledRows<R> {
 /// layout. The order is decided from the first 32 MiB of the file, which are kept in
 /// memory meanwhile; while every date read there could be either (`05/01/2023`), the file
 /// is read on, up to 256 MiB, for one that tells. When none does, the rows' notes
-/// ([`Rows::notes`]) say the dates were read day first.
+/// ([`Rows::notes`]) say the dates were read day first. An order the person importing
+/// tells ([`ReadOptions::date_order`]) is the file's, whatever its dates.
 pub fn read_acled_csv<R: Read>(
     reader: R,
     taxonomy: &Taxonomy,
-    now: DateTime<Utc>,
+    options: ReadOptions,
 ) -> Result<Rows<impl Iterator<Item = Result<ImportRow, Problem>>>, IngestError> {
     let (ahead, [votes]) = text::look_ahead(
         reader,
         text::LOOK_AHEAD,
-        text::LOOK_AHEAD_UNDECIDED,
+        options.look_ahead_max(),
         |ahead| {
             let mut first = ahead.records()?;
             let headers = match first.next_record() {
@@ -500,7 +502,7 @@ pub fn read_acled_csv<R: Read>(
             Ok(ahead.votes(&mut first, [idx[Col::EventDate.index()]]))
         },
     )?;
-    let date_order = votes.order(DayOrder::DayFirst);
+    let date_order = ColumnOrder::of(options.date_order, &votes);
     let notes = text::undecided_note("column event_date", &votes, date_order, &ahead.extent());
     let mut input = CsvIn::open(ahead.into_reader())?;
     let headers = match input.next_record() {
@@ -514,7 +516,7 @@ pub fn read_acled_csv<R: Read>(
         idx,
         taxonomy: taxonomy.clone(),
         date_order,
-        now,
+        now: options.now,
         first: true,
     };
     Ok(Rows::new(rows, notes.into_iter().collect()))
@@ -549,13 +551,13 @@ pub const JSON_LIST: &str = "data";
 /// problems. An answer that reports an error (`"success": false`) holds no events and is
 /// an [`IngestError::Format`] quoting it; a required column absent from every record is an
 /// [`IngestError::MissingColumns`]. All-numeric dates are read in one order for the whole
-/// file, as in the CSV (with a note when no date tells the order). The file is read twice,
-/// never held whole: first for the columns its records have and the votes of their dates,
-/// then for the rows.
+/// file, as in the CSV (with a note when no date tells the order, and the order told in
+/// `options` first). The file is read twice, never held whole: first for the columns its
+/// records have and the votes of their dates, then for the rows.
 pub fn read_acled_json(
     source: JsonSource,
     taxonomy: &Taxonomy,
-    now: DateTime<Utc>,
+    options: ReadOptions,
 ) -> Result<Rows<JsonRows>, IngestError> {
     let refused = |doc: &serde_json::Map<String, serde_json::Value>| {
         let failed = json::get_ci(doc, "success") == Some(&serde_json::Value::Bool(false));
@@ -606,8 +608,9 @@ pub fn read_acled_json(
         return Ok(Rows::new(JsonRows::empty(), Vec::new()));
     }
     let idx = index_columns(&headers)?;
-    let date_order = votes.order(DayOrder::DayFirst);
+    let date_order = ColumnOrder::of(options.date_order, &votes);
     let notes = text::undecided_note("column event_date", &votes, date_order, "the file");
+    let now = options.now;
     let has_ct = idx[Col::CivilianTargeting.index()].is_some();
     let taxonomy = taxonomy.clone();
     let rows = JsonRows::mapped(&source, Some(JSON_LIST), "record", move |r, row| {
@@ -633,6 +636,7 @@ pub fn read_acled_json(
 mod tests {
     use super::*;
     use crate::taxonomy_file::{parse_taxonomy, DEFAULT_TAXONOMY};
+    use crate::text::DateOrder;
 
     fn taxonomy() -> Taxonomy {
         parse_taxonomy(DEFAULT_TAXONOMY).unwrap()
@@ -647,7 +651,7 @@ mod tests {
     const GOOD: &str = "XYZ123,2023-05-14,2023,1,Political violence,Violence against civilians,Attack,Unidentified Armed Group (Xland),,Political militia,Civilians (Xland),,Civilians,Political militia-Civilians,Civilian targeting,999,Middle Africa,Xland,North,Upper,,Village A,6.5,20.25,2,Local Radio,Subnational,\"Armed men attacked the village, 3 killed.\",3,,1700000000";
 
     fn rows(text: &str) -> Vec<Result<ImportRow, Problem>> {
-        read_acled_csv(text.as_bytes(), &taxonomy(), now())
+        read_acled_csv(text.as_bytes(), &taxonomy(), ReadOptions::at(now()))
             .unwrap()
             .collect()
     }
@@ -662,7 +666,7 @@ mod tests {
             with_date("05/01/2023"),
             with_date("06/01/2023")
         );
-        let rows = read_acled_csv(text.as_bytes(), &taxonomy(), now()).unwrap();
+        let rows = read_acled_csv(text.as_bytes(), &taxonomy(), ReadOptions::at(now())).unwrap();
         let notes = rows.notes().to_vec();
         let first = rows.into_iter().next().unwrap().unwrap();
         assert_eq!(first.event.data.occurred_start.to_string(), "2023-01-05");
@@ -677,7 +681,7 @@ mod tests {
             with_date("05/01/2023"),
             with_date("01/13/2023")
         );
-        let rows = read_acled_csv(decided.as_bytes(), &taxonomy(), now()).unwrap();
+        let rows = read_acled_csv(decided.as_bytes(), &taxonomy(), ReadOptions::at(now())).unwrap();
         assert!(rows.notes().is_empty());
         let json = format!(
             "{{\"data\": [{}]}}",
@@ -685,8 +689,61 @@ mod tests {
                 .map(|d| format!("{{\"event_id_cnty\": \"X{d}\", \"event_date\": \"{d}\", \"event_type\": \"Battles\", \"sub_event_type\": \"Armed clash\", \"actor1\": \"A\", \"latitude\": \"6.5\", \"longitude\": \"20.2\", \"fatalities\": \"1\"}}"))
                 .join(",")
         );
-        let rows = read_acled_json(json.as_str().into(), &taxonomy(), now()).unwrap();
+        let rows =
+            read_acled_json(json.as_str().into(), &taxonomy(), ReadOptions::at(now())).unwrap();
         assert_eq!(rows.notes().len(), 1);
+    }
+
+    #[test]
+    fn an_order_told_reads_every_date_so_and_rejects_a_date_against_it() {
+        let with_date = |d: &str| GOOD.replace("2023-05-14", d);
+        // Most dates say day first; told month first, the reader follows what it is told.
+        let text = format!(
+            "{HEADER}\n{}\n{}\n{}\n",
+            with_date("05/01/2023"),
+            with_date("25/01/2023"),
+            with_date("26/01/2023")
+        );
+        let told = ReadOptions::at(now()).date_order(Some(DateOrder::MonthFirst));
+        let rows = read_acled_csv(text.as_bytes(), &taxonomy(), told).unwrap();
+        assert!(rows.notes().is_empty(), "{:?}", rows.notes());
+        let got: Vec<_> = rows.collect();
+        assert_eq!(
+            got[0]
+                .as_ref()
+                .unwrap()
+                .event
+                .data
+                .occurred_start
+                .to_string(),
+            "2023-05-01"
+        );
+        let refused = got[1].as_ref().unwrap_err();
+        assert_eq!((refused.row, refused.field.as_str()), (3, "event_date"));
+        assert!(
+            refused
+                .reason
+                .contains("the import was told to read dates month first"),
+            "{refused:?}"
+        );
+        // Not told, the same file is read day first, as its dates say.
+        let found: Vec<_> = read_acled_csv(text.as_bytes(), &taxonomy(), ReadOptions::at(now()))
+            .unwrap()
+            .collect();
+        assert!(found.iter().all(Result::is_ok), "{found:?}");
+
+        let json = format!(
+            "{{\"data\": [{}]}}",
+            ["05/01/2023", "06/01/2023"]
+                .map(|d| format!("{{\"event_id_cnty\": \"X{d}\", \"event_date\": \"{d}\", \"event_type\": \"Battles\", \"sub_event_type\": \"Armed clash\", \"actor1\": \"A\", \"latitude\": \"6.5\", \"longitude\": \"20.2\", \"fatalities\": \"1\"}}"))
+                .join(",")
+        );
+        let rows = read_acled_json(json.as_str().into(), &taxonomy(), told).unwrap();
+        assert!(rows.notes().is_empty(), "{:?}", rows.notes());
+        let starts: Vec<String> = rows
+            .map(|r| r.unwrap().event.data.occurred_start.to_string())
+            .collect();
+        assert_eq!(starts, ["2023-05-01", "2023-06-01"]);
     }
 
     fn one(row: &str) -> Result<ImportRow, String> {
@@ -715,12 +772,17 @@ mod tests {
             .collect();
         let answer = serde_json::json!({"status": 200, "success": true, "last_update": 7,
             "count": 1, "messages": [], "data": [record, 5], "filename": "acled"});
-        let rows: Vec<_> = read_acled_json(answer.to_string().into(), &taxonomy(), now())
-            .unwrap()
-            .collect();
-        let from_csv: Vec<_> = read_acled_csv(csv_text.as_bytes(), &taxonomy(), now())
-            .unwrap()
-            .collect();
+        let rows: Vec<_> = read_acled_json(
+            answer.to_string().into(),
+            &taxonomy(),
+            ReadOptions::at(now()),
+        )
+        .unwrap()
+        .collect();
+        let from_csv: Vec<_> =
+            read_acled_csv(csv_text.as_bytes(), &taxonomy(), ReadOptions::at(now()))
+                .unwrap()
+                .collect();
         let (a, b) = (rows[0].as_ref().unwrap(), from_csv[0].as_ref().unwrap());
         assert_eq!(a.event.data.id, b.event.data.id);
         assert_eq!(a.event.data.point, b.event.data.point);
@@ -732,7 +794,7 @@ mod tests {
         // A bare array of records too.
         let array = serde_json::Value::from(vec![answer["data"][0].clone()]).to_string();
         assert_eq!(
-            read_acled_json(array.into(), &taxonomy(), now())
+            read_acled_json(array.into(), &taxonomy(), ReadOptions::at(now()))
                 .unwrap()
                 .count(),
             1
@@ -745,7 +807,7 @@ mod tests {
             r#"{"status":403,"success":false,"error":[{"status":403,"message":"Access denied"}]}"#,
             r#"{"status":200,"success":false,"messages":["Invalid key"],"data":[]}"#,
         ] {
-            let e = read_acled_json(answer.into(), &taxonomy(), now())
+            let e = read_acled_json(answer.into(), &taxonomy(), ReadOptions::at(now()))
                 .unwrap_err()
                 .to_string();
             assert!(e.contains("error answer of ACLED's API"), "{e}");
@@ -757,7 +819,7 @@ mod tests {
         let e = read_acled_json(
             r#"{"data":[{"event_id_cnty":"X1"}]}"#.into(),
             &taxonomy(),
-            now(),
+            ReadOptions::at(now()),
         )
         .unwrap_err();
         assert!(
@@ -802,7 +864,7 @@ mod tests {
         let mut bytes = b"GWNO,EVENT_ID_CNTY,EVENT_ID_NO_CNTY,EVENT_DATE,YEAR,TIME_PRECISION,EVENT_TYPE,ACTOR1,ALLY_ACTOR_1,INTER1,ACTOR2,ALLY_ACTOR_2,INTER2,INTERACTION,COUNTRY,ADMIN1,ADMIN2,ADMIN3,LOCATION,LATITUDE,LONGITUDE,GEO_PRECISION,SOURCE,NOTES,FATALITIES\r\n".to_vec();
         bytes.extend_from_slice(b"482,CEN1,1,15/03/2019,2019,2,Battle-No change of territory,Military Forces of Xland (2016-),,1,Rebel Front,,2,12,Xland,Ouest,,,Bouar,5.95,15.6,3,AFP,Clashes near Bouar; \xe9vacuation,12\r\n");
         bytes.extend_from_slice(b"482,CEN2,2,2 April 2018,2018,1,Violence against civilians,Rebel Front,,2,Civilians (Xland),,7,27,Xland,Ouest,,,Bouar,5.95,15.6,1,AFP,,0\r\n");
-        let rows: Vec<_> = read_acled_csv(&bytes[..], &taxonomy(), now())
+        let rows: Vec<_> = read_acled_csv(&bytes[..], &taxonomy(), ReadOptions::at(now()))
             .unwrap()
             .collect();
         let a = rows[0].as_ref().unwrap();
@@ -940,9 +1002,13 @@ mod tests {
 
     #[test]
     fn missing_columns_are_fatal() {
-        let err = read_acled_csv("event_id_cnty,event_date\n".as_bytes(), &taxonomy(), now())
-            .err()
-            .unwrap();
+        let err = read_acled_csv(
+            "event_id_cnty,event_date\n".as_bytes(),
+            &taxonomy(),
+            ReadOptions::at(now()),
+        )
+        .err()
+        .unwrap();
         assert_eq!(
             err,
             IngestError::MissingColumns(vec![
@@ -952,7 +1018,7 @@ mod tests {
             ])
         );
         assert!(matches!(
-            read_acled_csv("".as_bytes(), &taxonomy(), now()).err(),
+            read_acled_csv("".as_bytes(), &taxonomy(), ReadOptions::at(now())).err(),
             Some(IngestError::MissingColumns(m)) if m.len() == 5
         ));
     }
@@ -966,7 +1032,7 @@ mod tests {
             "location_code,admin1_code,admin1_name,event_type,events,fatalities,reference_period_start,reference_period_end\nSDN,SD01,Khartoum,political_violence,45,120,2024-05-01,2024-05-31\n",
         ] {
             let Some(IngestError::Format(msg)) =
-                read_acled_csv(text.as_bytes(), &taxonomy(), now()).err()
+                read_acled_csv(text.as_bytes(), &taxonomy(), ReadOptions::at(now())).err()
             else {
                 panic!("not a format error");
             };
@@ -983,7 +1049,7 @@ mod tests {
     fn ged_data_is_sent_to_the_ucdp_importer() {
         let text = "id,year,type_of_violence,side_a,side_b,latitude,longitude,country,iso3,date_start,date_end,best\n#event+code,#date+year,,#group+name+first,#group+name+second,#geo+lat,#geo+lon,#country+name,#country+code,#date+start,#date+end,#affected+killed\n71663,2013,2,A,B,22.48,90.06,Bangladesh,BGD,2013-12-13,2013-12-14,1\n";
         let Some(IngestError::Format(msg)) =
-            read_acled_csv(text.as_bytes(), &taxonomy(), now()).err()
+            read_acled_csv(text.as_bytes(), &taxonomy(), ReadOptions::at(now())).err()
         else {
             panic!("not a format error");
         };

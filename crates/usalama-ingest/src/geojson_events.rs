@@ -31,8 +31,9 @@ use crate::imported::{ImportRow, PlaceHints, Rows};
 use crate::json;
 use crate::json_file::{JsonRows, JsonSource};
 use crate::problem::{IngestError, Problem};
-use crate::text::{self, columns, DayOrder};
+use crate::text::{self, columns, ColumnOrder};
 use crate::ucdp::{truncate, ucdp_actor_kind, ImportedEvent};
+use crate::ReadOptions;
 use chrono::{DateTime, Utc};
 use std::borrow::Cow;
 use usalama_domain::event::EventData;
@@ -145,7 +146,7 @@ fn feature_hash(props: &serde_json::Map<String, serde_json::Value>, geometry: &s
 
 struct Ctx<'t> {
     /// The order of day and month of the start and end dates, one each for the file.
-    date_orders: [DayOrder; 2],
+    date_orders: [ColumnOrder; 2],
     taxonomy: &'t Taxonomy,
     resolver: &'t CategoryResolver,
     source: &'t str,
@@ -174,7 +175,7 @@ fn map_feature(
         .opt(Col::Start)
         .ok_or_else(|| f.problem(Col::Start, "is empty"))?;
     let [start_order, end_order] = cx.date_orders;
-    let span = text::parse_date_span(start_text, start_order).ok_or_else(|| {
+    let span = text::parse_date_span(start_text, start_order.order).ok_or_else(|| {
         let reason = text::order_conflict(start_text, start_order).unwrap_or_else(|| {
             format!("'{start_text}' is not a date (2019-03-15, 15/03/2019, 2019-03 or 2019)")
         });
@@ -185,7 +186,7 @@ fn map_feature(
     }
     let (end, mut precision) = match f.opt(Col::End) {
         Some(s) => {
-            let e = text::parse_date_span(s, end_order)
+            let e = text::parse_date_span(s, end_order.order)
                 .ok_or_else(|| {
                     let reason = text::order_conflict(s, end_order)
                         .unwrap_or_else(|| format!("'{s}' is not a date"));
@@ -347,12 +348,13 @@ fn map_feature(
 /// or a date ([`IngestError::MissingColumns`]). The file is read twice, never held whole:
 /// first for the properties its features have and the votes of their dates, then for the
 /// rows. A date property whose dates could each be read day first or month first, none
-/// telling which, is read day first, and the rows' notes ([`Rows::notes`]) say so.
+/// telling which, is read day first, and the rows' notes ([`Rows::notes`]) say so, unless
+/// the person importing told the order ([`ReadOptions::date_order`]).
 pub fn read_events_geojson(
     source: JsonSource,
     taxonomy: &Taxonomy,
     event_source: &str,
-    now: DateTime<Utc>,
+    options: ReadOptions,
 ) -> Result<Rows<JsonRows>, IngestError> {
     // One order of day and month per date property, decided by the dates of the whole
     // file that allow only one reading (as the CSV readers do per column).
@@ -384,7 +386,8 @@ pub fn read_events_geojson(
             return Err(IngestError::MissingColumns(missing));
         }
     }
-    let date_orders = votes.map(|v| v.order(DayOrder::DayFirst));
+    let date_orders = votes.map(|v| ColumnOrder::of(options.date_order, &v));
+    let now = options.now;
     let notes = [Col::Start, Col::End]
         .into_iter()
         .zip(votes.iter().zip(date_orders))
@@ -436,7 +439,7 @@ mod tests {
     }
 
     fn read(json: &str) -> Vec<Result<ImportRow, Problem>> {
-        read_events_geojson(json.into(), &taxonomy(), "geojson", now())
+        read_events_geojson(json.into(), &taxonomy(), "geojson", ReadOptions::at(now()))
             .unwrap()
             .collect()
     }
@@ -457,7 +460,12 @@ mod tests {
         };
         let notes = |a: &str, b: &str| {
             let json = doc(a, b);
-            let rows = read_events_geojson(json.as_str().into(), &taxonomy(), "geojson", now());
+            let rows = read_events_geojson(
+                json.as_str().into(),
+                &taxonomy(),
+                "geojson",
+                ReadOptions::at(now()),
+            );
             rows.unwrap().notes().to_vec()
         };
         let undecided = notes("05/01/2023", "06/01/2023");
@@ -467,6 +475,15 @@ mod tests {
             "{undecided:?}"
         );
         assert!(notes("05/01/2023", "25/01/2023").is_empty());
+
+        let told = ReadOptions::at(now()).date_order(Some(text::DateOrder::MonthFirst));
+        let json = doc("05/01/2023", "06/01/2023");
+        let rows = read_events_geojson(json.as_str().into(), &taxonomy(), "geojson", told).unwrap();
+        assert!(rows.notes().is_empty(), "{:?}", rows.notes());
+        let starts: Vec<String> = rows
+            .map(|r| r.unwrap().event.data.occurred_start.to_string())
+            .collect();
+        assert_eq!(starts, ["2023-05-01", "2023-06-01"]);
     }
 
     #[test]
@@ -538,7 +555,7 @@ mod tests {
     #[test]
     fn fatal_errors() {
         assert!(matches!(
-            read_events_geojson("[]".into(), &taxonomy(), "geojson", now()),
+            read_events_geojson("[]".into(), &taxonomy(), "geojson", ReadOptions::at(now())),
             Err(IngestError::Format(_))
         ));
         assert_eq!(
@@ -546,7 +563,7 @@ mod tests {
                 r#"{"type":"FeatureCollection","features":[{"type":"Feature","geometry":null,"properties":{"x":1}}]}"#.into(),
                 &taxonomy(),
                 "geojson",
-                now()
+                ReadOptions::at(now())
             )
             .err(),
             Some(IngestError::MissingColumns(vec![

@@ -31,8 +31,9 @@ use crate::csvin::{CsvIn, Layout};
 use crate::imported::{ImportRow, PlaceHints, Rows};
 use crate::json_file::JsonSource;
 use crate::problem::{IngestError, Problem};
-use crate::text::{self, DayOrder};
+use crate::text::{self, ColumnOrder};
 use crate::ucdp::{truncate, ImportedEvent};
+use crate::ReadOptions;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeSet, HashMap};
 use std::io::Read;
@@ -462,9 +463,9 @@ pub(crate) struct Context {
     pub source: String,
     pub now: DateTime<Utc>,
     /// The order of day and month of the first day's column.
-    pub start_order: DayOrder,
+    pub start_order: ColumnOrder,
     /// The order of day and month of the last day's column.
-    pub end_order: DayOrder,
+    pub end_order: ColumnOrder,
     /// Whether the file has a `#meta+civilians_targeted` column; without it an event of
     /// ACLED's type "Violence against civilians" targeted civilians.
     pub has_civilians_targeted: bool,
@@ -540,7 +541,7 @@ fn map_row(f: &Fields<'_>, cx: &Context, occurrence: u32) -> Result<ImportRow, P
         })?;
 
     let span = match (f.opt(F::Start), f.opt(F::Year)) {
-        (Some(s), _) => text::parse_date_span(s, cx.start_order).ok_or_else(|| {
+        (Some(s), _) => text::parse_date_span(s, cx.start_order.order).ok_or_else(|| {
             let reason = text::order_conflict(s, cx.start_order).unwrap_or_else(|| {
                 format!(
                     "'{s}' is not a date (2019-03-15, 15/03/2019, 15 March 2019, 2019-03 or 2019)"
@@ -562,7 +563,7 @@ fn map_row(f: &Fields<'_>, cx: &Context, occurrence: u32) -> Result<ImportRow, P
     }
     let (end, mut precision) = match f.opt(F::End) {
         Some(s) => {
-            let e = text::parse_date_span(s, cx.end_order)
+            let e = text::parse_date_span(s, cx.end_order.order)
                 .ok_or_else(|| {
                     let reason = text::order_conflict(s, cx.end_order)
                         .unwrap_or_else(|| format!("'{s}' is not a date"));
@@ -964,17 +965,19 @@ pub fn read_hxl_header<R: Read>(reader: R) -> Result<HxlHeader, IngestError> {
 /// world writes them. The order is decided from the first 32 MiB of the file, which are
 /// kept in memory meanwhile; while every date of a column read there could be either
 /// (`05/01/2023`), the file is read on, up to 256 MiB, for one that tells. When none does,
-/// the rows' notes ([`Rows::notes`]) say the column's dates were read day first.
+/// the rows' notes ([`Rows::notes`]) say the column's dates were read day first. An order
+/// the person importing tells ([`ReadOptions::date_order`]) is every column's, whatever its
+/// dates.
 pub fn read_hxl_csv<R: Read>(
     reader: R,
     taxonomy: &Taxonomy,
     source: &str,
-    now: DateTime<Utc>,
+    options: ReadOptions,
 ) -> Result<Rows<impl Iterator<Item = Result<ImportRow, Problem>>>, IngestError> {
     let (ahead, [start_votes, end_votes]) = text::look_ahead(
         reader,
         text::LOOK_AHEAD,
-        text::LOOK_AHEAD_UNDECIDED,
+        options.look_ahead_max(),
         |ahead| {
             let mut first = ahead.records()?;
             let (header, _) = find_header(&mut first)?;
@@ -1011,8 +1014,8 @@ pub fn read_hxl_csv<R: Read>(
         return Err(Layout::missing_columns(layout, None, missing));
     }
     let (start_order, end_order) = (
-        start_votes.order(DayOrder::DayFirst),
-        end_votes.order(DayOrder::DayFirst),
+        ColumnOrder::of(options.date_order, &start_votes),
+        ColumnOrder::of(options.date_order, &end_votes),
     );
     // Each date column named by its hashtags.
     let named = |f: F| {
@@ -1033,7 +1036,7 @@ pub fn read_hxl_csv<R: Read>(
             taxonomy: taxonomy.clone(),
             resolver: CategoryResolver::new(taxonomy),
             source: source.to_string(),
-            now,
+            now: options.now,
             start_order,
             end_order,
             has_civilians_targeted: idx[fi(F::CiviliansTargeted)].is_some(),
@@ -1064,7 +1067,7 @@ mod tests {
     }
 
     fn rows(text: &str) -> Vec<Result<ImportRow, Problem>> {
-        read_hxl_csv(text.as_bytes(), &taxonomy(), "hxl", now())
+        read_hxl_csv(text.as_bytes(), &taxonomy(), "hxl", ReadOptions::at(now()))
             .unwrap()
             .collect()
     }
@@ -1073,7 +1076,8 @@ mod tests {
     fn a_date_column_no_row_decides_is_named_in_a_note() {
         let text =
             "When,What\n#date+start,#event+type\n05/01/2023,Armed clash\n06/01/2023,Armed clash\n";
-        let rows = read_hxl_csv(text.as_bytes(), &taxonomy(), "hxl", now()).unwrap();
+        let rows =
+            read_hxl_csv(text.as_bytes(), &taxonomy(), "hxl", ReadOptions::at(now())).unwrap();
         assert_eq!(rows.notes().len(), 1, "{:?}", rows.notes());
         assert!(
             rows.notes()[0].starts_with("2 dates of column #date+start"),
@@ -1081,7 +1085,8 @@ mod tests {
             rows.notes()
         );
         let iso = "#date,#event+type\n2023-01-05,Armed clash\n";
-        let rows = read_hxl_csv(iso.as_bytes(), &taxonomy(), "hxl", now()).unwrap();
+        let rows =
+            read_hxl_csv(iso.as_bytes(), &taxonomy(), "hxl", ReadOptions::at(now())).unwrap();
         assert!(rows.notes().is_empty());
     }
 
@@ -1260,11 +1265,23 @@ mod tests {
     #[test]
     fn fatal_without_hashtags_or_required_columns() {
         assert!(matches!(
-            read_hxl_csv("a,b\n1,2\n".as_bytes(), &taxonomy(), "hxl", now()).err(),
+            read_hxl_csv(
+                "a,b\n1,2\n".as_bytes(),
+                &taxonomy(),
+                "hxl",
+                ReadOptions::at(now())
+            )
+            .err(),
             Some(IngestError::Format(_))
         ));
         assert_eq!(
-            read_hxl_csv("#org,#adm1\nX,Y\n".as_bytes(), &taxonomy(), "hxl", now()).err(),
+            read_hxl_csv(
+                "#org,#adm1\nX,Y\n".as_bytes(),
+                &taxonomy(),
+                "hxl",
+                ReadOptions::at(now())
+            )
+            .err(),
             Some(IngestError::MissingColumns(vec![
                 "#date".into(),
                 "#event+type".into()
@@ -1275,7 +1292,7 @@ mod tests {
             "#event+id,#date+end,#event+type\nE1,2023-04-04,Armed clash\n".as_bytes(),
             &taxonomy(),
             "hxl",
-            now(),
+            ReadOptions::at(now()),
         )
         .err() else {
             panic!("not missing columns");
@@ -1300,11 +1317,11 @@ mod tests {
             votes.add(&cells[col]);
             cells_of_col.push(cells[col].clone());
         }
-        let order = votes.order(DayOrder::DayFirst);
-        assert_eq!(order, DayOrder::DayFirst);
+        let order = ColumnOrder::of(None, &votes);
+        assert_eq!(order.order, text::DateOrder::DayFirst);
         let dates: Vec<String> = cells_of_col
             .iter()
-            .map(|c| match text::parse_date_span(c, order) {
+            .map(|c| match text::parse_date_span(c, order.order) {
                 Some(span) => span.start.to_string(),
                 None => text::order_conflict(c, order).unwrap(),
             })
@@ -1402,28 +1419,32 @@ mod tests {
         let text =
             "event_id_cnty,event_date,event_type,latitude,longitude\nX1,2023-05-01,Battles,1,2\n";
         let Some(IngestError::Format(msg)) =
-            read_hxl_csv(text.as_bytes(), &taxonomy(), "hxl", now()).err()
+            read_hxl_csv(text.as_bytes(), &taxonomy(), "hxl", ReadOptions::at(now())).err()
         else {
             panic!("not a format error");
         };
         assert!(msg.contains("usalama import acled"), "{msg}");
         let upper = text.replace("event_id_cnty", "EVENT_ID_CNTY");
         let Some(IngestError::Format(msg)) =
-            read_hxl_csv(upper.as_bytes(), &taxonomy(), "hxl", now()).err()
+            read_hxl_csv(upper.as_bytes(), &taxonomy(), "hxl", ReadOptions::at(now())).err()
         else {
             panic!("not a format error");
         };
         assert!(msg.contains("usalama import acled"), "{msg}");
-        let Some(IngestError::Format(msg)) =
-            read_hxl_csv("a,b\n1,2\n".as_bytes(), &taxonomy(), "hxl", now()).err()
-        else {
+        let Some(IngestError::Format(msg)) = read_hxl_csv(
+            "a,b\n1,2\n".as_bytes(),
+            &taxonomy(),
+            "hxl",
+            ReadOptions::at(now()),
+        )
+        .err() else {
             panic!("not a format error");
         };
         assert!(msg.starts_with("not an HXL file"), "{msg}");
     }
 
     fn format_error(text: &str) -> String {
-        match read_hxl_csv(text.as_bytes(), &taxonomy(), "hxl", now()).err() {
+        match read_hxl_csv(text.as_bytes(), &taxonomy(), "hxl", ReadOptions::at(now())).err() {
             Some(IngestError::Format(msg)) => msg,
             other => panic!("not a format error: {other:?}"),
         }
@@ -1498,14 +1519,15 @@ mod tests {
         // its events would get other ids than the same events imported by `import acled`.
         let text = "event_id_cnty,event_date,event_type,actor1,latitude,longitude,fatalities\n#event+code,#date+occurred,#event+type,#group+name+first,#geo+lat,#geo+lon,#affected+killed\nYEM1,2023-05-02,Battles,Houthis,13.9283,43.4817,1\n";
         let Err(IngestError::Format(msg)) =
-            read_hxl_csv(text.as_bytes(), &taxonomy(), "hxl", now())
+            read_hxl_csv(text.as_bytes(), &taxonomy(), "hxl", ReadOptions::at(now()))
         else {
             panic!("not refused");
         };
         assert!(msg.contains("`usalama import acled`"), "{msg}");
-        let acled: Vec<_> = crate::acled::read_acled_csv(text.as_bytes(), &taxonomy(), now())
-            .unwrap()
-            .collect();
+        let acled: Vec<_> =
+            crate::acled::read_acled_csv(text.as_bytes(), &taxonomy(), ReadOptions::at(now()))
+                .unwrap()
+                .collect();
         assert_eq!(acled.len(), 1);
         assert!(acled[0].is_ok(), "{:?}", acled[0]);
     }
@@ -1518,7 +1540,7 @@ mod tests {
         let objects = r##"[{"#date":"2023-05-02","#event+type":"Battles","#affected+killed":3,"#adm1+name":"Ouham"},
             {"#date":"2023-05-03","#event+type":"Violence against civilians","#affected+killed":"0","#adm1+name":"Nana, Mambéré"}]"##;
         let events = |bytes: &[u8]| -> Vec<_> {
-            read_hxl_csv(bytes, &taxonomy(), "hxl", now())
+            read_hxl_csv(bytes, &taxonomy(), "hxl", ReadOptions::at(now()))
                 .unwrap()
                 .map(|r| r.unwrap().event)
                 .collect()
@@ -1529,9 +1551,14 @@ mod tests {
         assert_eq!(events(&to_csv(objects).unwrap()), reference);
         // Rows keep their numbers: the second data row of the arrays is row 4.
         let bad = arrays.replace("\"2023-05-03\"", "\"2023-13-45\"");
-        let rows: Vec<_> = read_hxl_csv(&to_csv(&bad).unwrap()[..], &taxonomy(), "hxl", now())
-            .unwrap()
-            .collect();
+        let rows: Vec<_> = read_hxl_csv(
+            &to_csv(&bad).unwrap()[..],
+            &taxonomy(),
+            "hxl",
+            ReadOptions::at(now()),
+        )
+        .unwrap()
+        .collect();
         assert_eq!(rows[1].as_ref().unwrap_err().row, 4);
         for (doc, says) in [
             (r##"{"#date":"2023-05-02"}"##, "array of rows"),

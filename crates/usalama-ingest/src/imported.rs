@@ -2,7 +2,50 @@
 //! from and the administrative codes and names its source gives, so that an event without
 //! coordinates can still be placed (by P-code, else by name).
 
+use chrono::{DateTime, Utc};
+
+use crate::text::{self, DateOrder};
 use crate::ucdp::ImportedEvent;
+
+/// How an event reader reads a file: the time its dates are checked against (a date after
+/// it is in the future) and, when the person importing tells it, the order of day and month
+/// of its all-numeric dates (`05/01/2023`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// Now, for the file's dates.
+    pub now: DateTime<Utc>,
+    /// The order of day and month of every all-numeric date of the file; `None` finds it
+    /// for each date column from its dates (a date such as `14/05/2023` can only be day
+    /// first), and reads a column no date decides day first, with a note.
+    pub date_order: Option<DateOrder>,
+}
+
+impl ReadOptions {
+    /// Reading at `now`, the order of day and month found from the dates.
+    pub fn at(now: DateTime<Utc>) -> Self {
+        Self {
+            now,
+            date_order: None,
+        }
+    }
+
+    /// The same, with every all-numeric date read in `order`.
+    pub fn date_order(self, order: Option<DateOrder>) -> Self {
+        Self {
+            date_order: order,
+            ..self
+        }
+    }
+
+    /// How far a CSV reader reads ahead at most for the order of its dates
+    /// ([`text::look_ahead`]): not past its first look-ahead when the order is told.
+    pub(crate) fn look_ahead_max(&self) -> u64 {
+        match self.date_order {
+            Some(_) => text::LOOK_AHEAD,
+            None => text::LOOK_AHEAD_UNDECIDED,
+        }
+    }
+}
 
 /// The administrative codes and names a row gives, trimmed, `None` when absent.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -217,7 +217,7 @@ mod tests {
     fn read(source: JsonSource) -> Result<crate::Rows<JsonRows>, IngestError> {
         let taxonomy = parse_taxonomy(DEFAULT_TAXONOMY).unwrap();
         let now = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
-        crate::read_events_geojson(source, &taxonomy, "geojson", now)
+        crate::read_events_geojson(source, &taxonomy, "geojson", crate::ReadOptions::at(now))
     }
 
     #[test]

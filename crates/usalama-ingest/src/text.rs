@@ -207,21 +207,62 @@ fn small(s: &str) -> Option<u32> {
     s.parse().ok()
 }
 
-/// How to read an all-numeric date whose first two parts could each be the day.
+/// How to read an all-numeric date whose first two parts could each be the day
+/// (`05/01/2023`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum DayOrder {
+pub enum DateOrder {
     /// `dd/mm/yyyy` (ACLED, most of the world).
     DayFirst,
     /// `mm/dd/yyyy` (the United States, and spreadsheets set up there).
     MonthFirst,
 }
 
-impl DayOrder {
+impl DateOrder {
     /// How a person would say it, with an example of 14 May 2023.
     pub(crate) fn describe(self) -> &'static str {
         match self {
             Self::DayFirst => "day first (day/month/year, as 14/05/2023)",
             Self::MonthFirst => "month first (month/day/year, as 05/14/2023)",
+        }
+    }
+
+    /// Its value on the command line (`--date-order day-first`).
+    pub(crate) fn flag(self) -> &'static str {
+        match self {
+            Self::DayFirst => "day-first",
+            Self::MonthFirst => "month-first",
+        }
+    }
+
+    /// The other order.
+    fn other(self) -> Self {
+        match self {
+            Self::DayFirst => Self::MonthFirst,
+            Self::MonthFirst => Self::DayFirst,
+        }
+    }
+}
+
+/// The order a column's all-numeric dates are read in, and whether the person importing
+/// told it ([`crate::ReadOptions::date_order`]) or it was found from the column's dates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ColumnOrder {
+    /// The order.
+    pub order: DateOrder,
+    /// Whether it was told rather than found.
+    pub told: bool,
+}
+
+impl ColumnOrder {
+    /// The order `told`, else the one `votes` find ([`OrderVotes::order`]), day first when
+    /// they find none.
+    pub fn of(told: Option<DateOrder>, votes: &OrderVotes) -> Self {
+        match told {
+            Some(order) => Self { order, told: true },
+            None => Self {
+                order: votes.order(DateOrder::DayFirst),
+                told: false,
+            },
         }
     }
 }
@@ -247,8 +288,8 @@ impl OrderVotes {
             return;
         };
         match only_order(x, y) {
-            Some(DayOrder::DayFirst) => self.day_first += 1,
-            Some(DayOrder::MonthFirst) => self.month_first += 1,
+            Some(DateOrder::DayFirst) => self.day_first += 1,
+            Some(DateOrder::MonthFirst) => self.month_first += 1,
             None if x <= 12 && y <= 12 && x != y => self.ambiguous += 1,
             None => {}
         }
@@ -261,11 +302,11 @@ impl OrderVotes {
     }
 
     /// The column's order: the majority's, else (no vote, or as many of each) `default`.
-    pub fn order(&self, default: DayOrder) -> DayOrder {
+    pub fn order(&self, default: DateOrder) -> DateOrder {
         use std::cmp::Ordering::*;
         match self.day_first.cmp(&self.month_first) {
-            Greater => DayOrder::DayFirst,
-            Less => DayOrder::MonthFirst,
+            Greater => DateOrder::DayFirst,
+            Less => DateOrder::MonthFirst,
             Equal => default,
         }
     }
@@ -273,17 +314,17 @@ impl OrderVotes {
 
 /// The only order an all-numeric date such as `14/05/2023` can be read in, when only one
 /// is possible by its numbers; `None` when both are, or it is not such a date.
-pub(crate) fn order_of(s: &str) -> Option<DayOrder> {
+pub(crate) fn order_of(s: &str) -> Option<DateOrder> {
     let (x, y) = numeric_day_month(s)?;
     only_order(x, y)
 }
 
 /// The only order in which a date whose first two numbers are `x` and `y` is a day: day
 /// first when only `x` can be the day (above 12), month first when only `y` can.
-fn only_order(x: u32, y: u32) -> Option<DayOrder> {
+fn only_order(x: u32, y: u32) -> Option<DateOrder> {
     match (x > 12, y > 12) {
-        (true, false) => Some(DayOrder::DayFirst),
-        (false, true) => Some(DayOrder::MonthFirst),
+        (true, false) => Some(DateOrder::DayFirst),
+        (false, true) => Some(DateOrder::MonthFirst),
         _ => None,
     }
 }
@@ -305,42 +346,52 @@ fn numeric_day_month(s: &str) -> Option<(u32, u32)> {
 
 /// What the person importing should know when every all-numeric date of `column` that was
 /// read (`read`: "the file", "the first 256 MiB of the file") could be two different days
-/// (`05/01/2023`) and none told the order ([`OrderVotes::undecided`]): they were read in
-/// `order`, and the other order would give other dates.
+/// (`05/01/2023`), none told the order ([`OrderVotes::undecided`]) and the person importing
+/// did not either: they were read in `order`, and the other order would give other dates.
 pub(crate) fn undecided_note(
     column: &str,
     votes: &OrderVotes,
-    order: DayOrder,
+    order: ColumnOrder,
     read: &str,
 ) -> Option<String> {
-    let other = match order {
-        DayOrder::DayFirst => DayOrder::MonthFirst,
-        DayOrder::MonthFirst => DayOrder::DayFirst,
-    };
-    votes.undecided().then(|| {
+    (votes.undecided() && !order.told).then(|| {
+        let other = order.order.other();
         format!(
             "{} dates of {column} are all before the 13th of their month, so each could be \
              read day first or month first, and no date in {read} tells which: they were \
-             read {}. If the file writes them {}, those events have the wrong dates: write \
-             the dates as 2023-01-05 (ISO 8601) and import the file again",
+             read {}. If the file writes them {}, those events have the wrong dates: import \
+             the file again telling the order (--date-order {}), or write the dates as \
+             2023-01-05 (ISO 8601)",
             votes.ambiguous,
-            order.describe(),
-            other.describe()
+            order.order.describe(),
+            other.describe(),
+            other.flag()
         )
     })
 }
 
-/// Why a date that could not be read with the column's `order` was refused, when the
-/// reason is that it is written in the other order: a sentence naming both orders.
-pub(crate) fn order_conflict(s: &str, order: DayOrder) -> Option<String> {
+/// Why a date that could not be read in its column's `order` was refused, when the reason
+/// is that it is written in the other order: a sentence naming both orders, and saying
+/// whether the column's order was told or found from its other dates.
+pub(crate) fn order_conflict(s: &str, order: ColumnOrder) -> Option<String> {
     let own = order_of(s)?;
-    (own != order).then(|| {
+    (own != order.order).then(|| {
+        let column = if order.told {
+            format!(
+                "the import was told to read dates {} (--date-order {})",
+                order.order.describe(),
+                order.order.flag()
+            )
+        } else {
+            format!(
+                "the other dates in this column are {}",
+                order.order.describe()
+            )
+        };
         format!(
-            "'{}' is written {}, but the other dates in this column are {}; \
-             write every date of the column the same way",
+            "'{}' is written {}, but {column}; write every date of the column the same way",
             s.trim(),
             own.describe(),
-            order.describe()
         )
     })
 }
@@ -567,7 +618,7 @@ fn date_parts(s: &str) -> Vec<&str> {
 /// names), any of them followed by a time of day (`15/03/2019 10:00`, which is dropped), and
 /// the periods `2019-03` / `March 2019` (a month) and `2019` (a year). An all-numeric date
 /// that is not year first is read in `order`.
-pub(crate) fn parse_date_span(s: &str, order: DayOrder) -> Option<DateSpan> {
+pub(crate) fn parse_date_span(s: &str, order: DateOrder) -> Option<DateSpan> {
     let s = s.trim();
     if s.is_empty() || s.len() > 60 {
         return None;
@@ -600,8 +651,8 @@ pub(crate) fn parse_date_span(s: &str, order: DayOrder) -> Option<DateSpan> {
             }
             let (x, y, year) = (small(a)?, small(b)?, year_of(c)?);
             match order {
-                DayOrder::DayFirst => NaiveDate::from_ymd_opt(year, y, x),
-                DayOrder::MonthFirst => NaiveDate::from_ymd_opt(year, x, y),
+                DateOrder::DayFirst => NaiveDate::from_ymd_opt(year, y, x),
+                DateOrder::MonthFirst => NaiveDate::from_ymd_opt(year, x, y),
             }
             .map(DateSpan::day)
         }
@@ -737,7 +788,7 @@ mod tests {
 
     #[test]
     fn dates_in_every_form() {
-        let day = |s: &str| parse_date_span(s, DayOrder::DayFirst).map(|x| (x.start, x.end));
+        let day = |s: &str| parse_date_span(s, DateOrder::DayFirst).map(|x| (x.start, x.end));
         for s in [
             "2019-03-15",
             "2019-03-15T10:00:00",
@@ -754,20 +805,20 @@ mod tests {
         }
         assert_eq!(day("03/04/2019"), Some((d(2019, 4, 3), d(2019, 4, 3))));
         assert_eq!(day("03-18-14"), None);
-        let g = parse_date_span("03-18-14", DayOrder::MonthFirst).unwrap();
+        let g = parse_date_span("03-18-14", DateOrder::MonthFirst).unwrap();
         assert_eq!(g.start, d(2014, 3, 18));
-        let m = parse_date_span("2019-02", DayOrder::DayFirst).unwrap();
+        let m = parse_date_span("2019-02", DateOrder::DayFirst).unwrap();
         assert_eq!(
             (m.start, m.end, m.precision),
             (d(2019, 2, 1), d(2019, 2, 28), DatePrecision::Month)
         );
-        let y = parse_date_span("2015", DayOrder::DayFirst).unwrap();
+        let y = parse_date_span("2015", DateOrder::DayFirst).unwrap();
         assert_eq!(
             (y.start, y.end, y.precision),
             (d(2015, 1, 1), d(2015, 12, 31), DatePrecision::Year)
         );
         assert_eq!(
-            parse_date_span("December 2020", DayOrder::DayFirst).map(|x| x.end),
+            parse_date_span("December 2020", DateOrder::DayFirst).map(|x| x.end),
             Some(d(2020, 12, 31))
         );
         for bad in [
@@ -779,7 +830,7 @@ mod tests {
             "1/2/3/4",
             "99999",
         ] {
-            assert!(parse_date_span(bad, DayOrder::DayFirst).is_none(), "{bad}");
+            assert!(parse_date_span(bad, DateOrder::DayFirst).is_none(), "{bad}");
         }
     }
 
@@ -796,10 +847,10 @@ mod tests {
             ("1 May 2023 10:00", d(2023, 5, 1)),
             ("01/05/2023\u{2003}10:00", d(2023, 5, 1)),
         ] {
-            let got = parse_date_span(s, DayOrder::DayFirst).map(|x| (x.start, x.precision));
+            let got = parse_date_span(s, DateOrder::DayFirst).map(|x| (x.start, x.precision));
             assert_eq!(got, Some((want, DatePrecision::Day)), "{s}");
         }
-        let us = parse_date_span("05/01/2023 10:00", DayOrder::MonthFirst).unwrap();
+        let us = parse_date_span("05/01/2023 10:00", DateOrder::MonthFirst).unwrap();
         assert_eq!(us.start, d(2023, 5, 1));
         for bad in [
             "01/05/2023 25:00",
@@ -809,14 +860,14 @@ mod tests {
             "2023050",
             "10:00",
         ] {
-            assert!(parse_date_span(bad, DayOrder::DayFirst).is_none(), "{bad}");
+            assert!(parse_date_span(bad, DateOrder::DayFirst).is_none(), "{bad}");
         }
     }
 
     #[test]
     fn the_order_of_a_column_is_its_majority() {
-        assert_eq!(order_of("14/05/2023"), Some(DayOrder::DayFirst));
-        assert_eq!(order_of("5/14/2023 10:00"), Some(DayOrder::MonthFirst));
+        assert_eq!(order_of("14/05/2023"), Some(DateOrder::DayFirst));
+        assert_eq!(order_of("5/14/2023 10:00"), Some(DateOrder::MonthFirst));
         assert_eq!(order_of("05/01/2023"), None);
         assert_eq!(order_of("2023-05-14"), None);
         assert_eq!(order_of("2023/05/14"), None);
@@ -828,21 +879,46 @@ mod tests {
             v
         };
         let us = votes(&["5/14/2023", "5/1/2023", "2023-05-02"]);
-        assert_eq!(us.order(DayOrder::DayFirst), DayOrder::MonthFirst);
+        assert_eq!(us.order(DateOrder::DayFirst), DateOrder::MonthFirst);
         let mixed = votes(&["5/14/2023", "14/5/2023", "15/5/2023"]);
-        assert_eq!(mixed.order(DayOrder::MonthFirst), DayOrder::DayFirst);
+        assert_eq!(mixed.order(DateOrder::MonthFirst), DateOrder::DayFirst);
         let none = votes(&["5/1/2023", "2023-05-14"]);
-        assert_eq!(none.order(DayOrder::DayFirst), DayOrder::DayFirst);
-        assert_eq!(none.order(DayOrder::MonthFirst), DayOrder::MonthFirst);
+        assert_eq!(none.order(DateOrder::DayFirst), DateOrder::DayFirst);
+        assert_eq!(none.order(DateOrder::MonthFirst), DateOrder::MonthFirst);
         let tie = votes(&["5/14/2023", "14/5/2023"]);
-        assert_eq!(tie.order(DayOrder::DayFirst), DayOrder::DayFirst);
-        let msg = order_conflict("5/14/2023", DayOrder::DayFirst).unwrap();
+        assert_eq!(tie.order(DateOrder::DayFirst), DateOrder::DayFirst);
+        let found = ColumnOrder::of(None, &us);
+        assert_eq!(found.order, DateOrder::MonthFirst);
+        let msg = order_conflict("14/5/2023", found).unwrap();
         assert!(
-            msg.contains("month first") && msg.contains("day first"),
+            msg.contains("'14/5/2023' is written day first")
+                && msg.contains("the other dates in this column are month first"),
             "{msg}"
         );
-        assert_eq!(order_conflict("14/5/2023", DayOrder::DayFirst), None);
-        assert_eq!(order_conflict("31/02/2023", DayOrder::DayFirst), None);
+        let day_first = ColumnOrder::of(None, &none);
+        assert_eq!(order_conflict("14/5/2023", day_first), None);
+        assert_eq!(order_conflict("31/02/2023", day_first), None);
+    }
+
+    #[test]
+    fn an_order_told_wins_over_the_dates_and_a_date_against_it_says_so() {
+        let mut us = OrderVotes::default();
+        us.add("5/14/2023");
+        let told = ColumnOrder::of(Some(DateOrder::DayFirst), &us);
+        assert_eq!(
+            told,
+            ColumnOrder {
+                order: DateOrder::DayFirst,
+                told: true
+            }
+        );
+        let msg = order_conflict("5/14/2023", told).unwrap();
+        assert!(
+            msg.contains("is written month first")
+                && msg.contains("the import was told to read dates day first")
+                && msg.contains("--date-order day-first"),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -851,21 +927,21 @@ mod tests {
         for d in ["05/01/2023", "06/02/2023", "01/01/2023"] {
             v.add(d);
         }
-        let note = undecided_note("event_date", &v, DayOrder::DayFirst, "the file").unwrap();
+        let found = ColumnOrder::of(None, &v);
+        let note = undecided_note("event_date", &v, found, "the file").unwrap();
         assert!(note.starts_with("2 dates of event_date"), "{note}");
         assert!(note.contains("no date in the file tells which"), "{note}");
         assert!(note.contains("read day first"), "{note}");
         assert!(note.contains("writes them month first"), "{note}");
+        assert!(note.contains("--date-order month-first"), "{note}");
+        let told = ColumnOrder::of(Some(DateOrder::DayFirst), &v);
+        assert_eq!(undecided_note("event_date", &v, told, "the file"), None);
         v.add("25/12/2023");
-        assert_eq!(
-            undecided_note("event_date", &v, DayOrder::DayFirst, "the file"),
-            None
-        );
+        let found = ColumnOrder::of(None, &v);
+        assert_eq!(undecided_note("event_date", &v, found, "the file"), None);
         let iso = OrderVotes::default();
-        assert_eq!(
-            undecided_note("d", &iso, DayOrder::DayFirst, "the file"),
-            None
-        );
+        let found = ColumnOrder::of(None, &iso);
+        assert_eq!(undecided_note("d", &iso, found, "the file"), None);
     }
 
     #[test]

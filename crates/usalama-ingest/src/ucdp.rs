@@ -11,7 +11,8 @@ use crate::imported::{ImportRow, PlaceHints};
 use crate::json;
 use crate::json_file::{JsonRows, JsonSource};
 use crate::problem::{IngestError, Problem};
-use crate::text::{self, DayOrder};
+use crate::text::{self, ColumnOrder};
+use crate::ReadOptions;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use std::borrow::Cow;
 use std::io::{BufReader, Read};
@@ -188,7 +189,7 @@ struct Fields<'r, 'a> {
     row: usize,
     vals: &'r Row<'a>,
     /// The order of day and month of the file's all-numeric dates.
-    order: DayOrder,
+    order: ColumnOrder,
 }
 
 impl Fields<'_, '_> {
@@ -229,7 +230,7 @@ impl Fields<'_, '_> {
     fn date(&self, c: Col, s: &str) -> Result<NaiveDate, Problem> {
         parse_date(s)
             .or_else(|| {
-                text::parse_date_span(s, self.order)
+                text::parse_date_span(s, self.order.order)
                     .filter(|d| d.precision == DatePrecision::Day)
                     .map(|d| d.start)
             })
@@ -397,7 +398,7 @@ fn map_row(
     taxonomy: &Taxonomy,
     now: DateTime<Utc>,
     actor_cache: &mut ActorCache,
-    order: DayOrder,
+    order: ColumnOrder,
 ) -> Result<ImportRow, Problem> {
     let f = Fields { row, vals, order };
     let id = whole_id(f.req(Col::Id)?);
@@ -629,7 +630,7 @@ struct GedCsvRows<R: Read> {
     /// HXL hashtags).
     first: bool,
     /// The order of day and month of the file's all-numeric dates.
-    date_order: DayOrder,
+    date_order: ColumnOrder,
 }
 
 impl<R: Read> Iterator for GedCsvRows<R> {
@@ -709,20 +710,20 @@ impl<R: Read> Iterator for GedCsvRows<R> {
 ///
 /// Dates are GED's ISO dates, or the days a spreadsheet program writes when it saves the
 /// file again (`1/3/2013`, `03/01/2013`), in one order of day and month for the file
-/// (decided as the ACLED reader decides it).
+/// (decided as the ACLED reader decides it, unless `options` tell it).
 pub fn read_ged_csv<R: Read>(
     reader: R,
     taxonomy: &Taxonomy,
-    now: DateTime<Utc>,
+    options: ReadOptions,
 ) -> Result<impl Iterator<Item = Result<ImportRow, Problem>>, IngestError> {
-    read_ged_csv_ahead(reader, taxonomy, now, text::LOOK_AHEAD)
+    read_ged_csv_ahead(reader, taxonomy, options, text::LOOK_AHEAD)
 }
 
 /// [`read_ged_csv`], deciding the file's encoding from its first `look_ahead` bytes.
 fn read_ged_csv_ahead<R: Read>(
     reader: R,
     taxonomy: &Taxonomy,
-    now: DateTime<Utc>,
+    options: ReadOptions,
     look_ahead: u64,
 ) -> Result<impl Iterator<Item = Result<ImportRow, Problem>>, IngestError> {
     let ahead = text::LookAhead::read(reader, look_ahead);
@@ -730,7 +731,7 @@ fn read_ged_csv_ahead<R: Read>(
     if let Some(e) = crate::csvin::not_text(head) {
         return Err(e);
     }
-    let date_order = csv_date_order(&ahead)?;
+    let date_order = csv_date_order(&ahead, options.date_order)?;
     let delimiter = sniff_delimiter(head);
     // A file saved in Windows-1252 (Latin-1), as spreadsheet programs on Windows save
     // CSV, is read as such, and so is a cell that is not UTF-8 further on in a file that
@@ -776,7 +777,7 @@ fn read_ged_csv_ahead<R: Read>(
         latin1,
         rows,
         taxonomy: taxonomy.clone(),
-        now,
+        now: options.now,
         done: false,
         actors: ActorCache::default(),
         first: true,
@@ -788,11 +789,26 @@ fn read_ged_csv_ahead<R: Read>(
 /// which need none: when the first row's `date_start` is one, the look-ahead is not read
 /// again. A file re-saved by a spreadsheet writes `03/01/2013` or `1/3/2013`: then the
 /// dates of `date_start` and `date_end` in the look-ahead vote, as in the other readers,
-/// and when none tells, day first.
-fn csv_date_order<R: Read>(ahead: &text::LookAhead<R>) -> Result<DayOrder, IngestError> {
+/// and when none tells, day first. An order `told` is the file's, and the dates do not
+/// vote.
+fn csv_date_order<R: Read>(
+    ahead: &text::LookAhead<R>,
+    told: Option<text::DateOrder>,
+) -> Result<ColumnOrder, IngestError> {
+    let votes = match told {
+        Some(_) => text::OrderVotes::default(),
+        None => csv_date_votes(ahead)?,
+    };
+    Ok(ColumnOrder::of(told, &votes))
+}
+
+/// The votes of a GED CSV's dates in `date_start` and `date_end` ([`csv_date_order`]):
+/// none when its first row's `date_start` is an ISO date.
+fn csv_date_votes<R: Read>(ahead: &text::LookAhead<R>) -> Result<text::OrderVotes, IngestError> {
+    let none = text::OrderVotes::default();
     let mut input = ahead.records()?;
     let Some(Ok((_, headers))) = input.next_record() else {
-        return Ok(DayOrder::DayFirst);
+        return Ok(none);
     };
     let col = |c: Col| {
         headers.iter().position(|h| {
@@ -808,11 +824,11 @@ fn csv_date_order<R: Read>(ahead: &text::LookAhead<R>) -> Result<DayOrder, Inges
         }
     }
     let Some(Ok((_, cells))) = first else {
-        return Ok(DayOrder::DayFirst);
+        return Ok(none);
     };
     let start = cols[0].and_then(|c| cells.get(c));
     if start.is_none_or(|d| parse_date(d).is_some()) {
-        return Ok(DayOrder::DayFirst);
+        return Ok(none);
     }
     let mut votes = text::OrderVotes::default();
     for d in cols.iter().flatten().filter_map(|&c| cells.get(c)) {
@@ -822,7 +838,7 @@ fn csv_date_order<R: Read>(ahead: &text::LookAhead<R>) -> Result<DayOrder, Inges
         votes.day_first += v.day_first;
         votes.month_first += v.month_first;
     }
-    Ok(votes.order(DayOrder::DayFirst))
+    Ok(votes)
 }
 
 fn geometry_point(g: serde_json::Value) -> Result<(f64, f64), String> {
@@ -857,11 +873,12 @@ pub const JSON_LIST: &str = "Result";
 ///
 /// Record `n` is row `n + 1` in problems. A required property absent from every record is
 /// an [`IngestError::MissingColumns`]. The file is read twice, never held whole: first for
-/// the properties its records have and the votes of their dates, then for the rows.
+/// the properties its records have and the votes of their dates (unless `options` tell
+/// their order), then for the rows.
 pub fn read_ged_json(
     source: JsonSource,
     taxonomy: &Taxonomy,
-    now: DateTime<Utc>,
+    options: ReadOptions,
 ) -> Result<GedJson, IngestError> {
     // First the columns the records have and the votes of their dates, then each record
     // mapped as it is read: one record at a time is held as JSON values.
@@ -891,7 +908,8 @@ pub fn read_ged_json(
         }
     }
     let note = api_page_note(&doc, held);
-    let order = votes.order(DayOrder::DayFirst);
+    let order = ColumnOrder::of(options.date_order, &votes);
+    let now = options.now;
     let mut actors = ActorCache::default();
     let taxonomy = taxonomy.clone();
     let rows = JsonRows::mapped(&source, Some(JSON_LIST), "feature", move |f, row| {
@@ -946,7 +964,7 @@ mod tests {
 
     fn csv_rows(body: &str) -> Vec<Result<ImportedEvent, Problem>> {
         let text = format!("{HEADER}\n{body}");
-        read_ged_csv(text.as_bytes(), &taxonomy(), now())
+        read_ged_csv(text.as_bytes(), &taxonomy(), ReadOptions::at(now()))
             .unwrap()
             .map(|r| r.map(|row| row.event))
             .collect()
@@ -1089,9 +1107,37 @@ mod tests {
     }
 
     #[test]
+    fn dates_a_spreadsheet_wrote_are_read_in_the_order_told() {
+        let text = "id,type_of_violence,date_start,date_end,best,latitude,longitude\n\
+                    1,1,03/01/2013,03/01/2013,2,5,20\n2,1,13/01/2013,13/01/2013,2,5,20\n";
+        let starts = |options: ReadOptions| -> Vec<String> {
+            read_ged_csv(text.as_bytes(), &taxonomy(), options)
+                .unwrap()
+                .map(|r| match r {
+                    Ok(r) => r.event.data.occurred_start.to_string(),
+                    Err(p) => format!("{} {}", p.row, p.field),
+                })
+                .collect()
+        };
+        // Found from the 13th: day first.
+        assert_eq!(starts(ReadOptions::at(now())), ["2013-01-03", "2013-01-13"]);
+        // Told month first: the 3rd of January is the 1st of March, and the 13th of
+        // January cannot be read so.
+        let told = ReadOptions::at(now()).date_order(Some(text::DateOrder::MonthFirst));
+        assert_eq!(starts(told), ["2013-03-01", "3 date_start"]);
+        let json = r#"[{"id": 1, "type_of_violence": 1, "date_start": "03/01/2013", "best": 2, "latitude": 5, "longitude": 20}]"#;
+        let read = read_ged_json(json.into(), &taxonomy(), told).unwrap();
+        let start = read.rows.map(|r| r.unwrap().event.data.occurred_start);
+        assert_eq!(
+            start.map(|d| d.to_string()).collect::<Vec<_>>(),
+            ["2013-03-01"]
+        );
+    }
+
+    #[test]
     fn whole_numbers_decimal_commas_and_wkt() {
         let text = "id;type_of_violence;date_start;best;latitude;longitude\n7;1;2020-01-01;12.0;4,36;18,55\n";
-        let row = read_ged_csv(text.as_bytes(), &taxonomy(), now())
+        let row = read_ged_csv(text.as_bytes(), &taxonomy(), ReadOptions::at(now()))
             .unwrap()
             .next()
             .unwrap()
@@ -1128,7 +1174,7 @@ mod tests {
              4321.5,1,2020-01-01,2,5,20\n"
                 .as_bytes(),
             &taxonomy(),
-            now(),
+            ReadOptions::at(now()),
         )
         .unwrap()
         .map(|r| r.unwrap().event.data)
@@ -1160,7 +1206,7 @@ mod tests {
                     \n\
                     2,1,2020-01-01,2,5,20,\"two\nlines\"\n\
                     3,1,2020-01-01,-2,5,20,x\n";
-        let rows: Vec<_> = read_ged_csv(text.as_bytes(), &taxonomy(), now())
+        let rows: Vec<_> = read_ged_csv(text.as_bytes(), &taxonomy(), ReadOptions::at(now()))
             .unwrap()
             .collect();
         assert_eq!(rows.len(), 3);
@@ -1175,7 +1221,7 @@ mod tests {
                     #event+code,#date+year,,#group+name+first,#group+name+second,#loc+name,#geo+lat,#geo+lon,#country+name,#country+code,#date+start,#date+end,#affected+killed\n\
                     71663,2013,2,Supporters of A,Supporters of B,Town,22.48,90.06,Bangladesh,BGD,2013-12-13,2013-12-14,1\n\
                     71664,2013,2,Supporters of A,Supporters of B,Town,22.48,90.06,Bangladesh,BGD,2013-12-15,2013-12-15,-1\n";
-        let rows: Vec<_> = read_ged_csv(text.as_bytes(), &taxonomy(), now())
+        let rows: Vec<_> = read_ged_csv(text.as_bytes(), &taxonomy(), ReadOptions::at(now()))
             .unwrap()
             .collect();
         assert_eq!(rows.len(), 2, "{rows:?}");
@@ -1189,24 +1235,28 @@ mod tests {
         assert_eq!((p.row, p.field.as_str()), (4, "best"));
         // Only right after the header, and only a row of nothing but hashtags.
         let later = format!("{HEADER}\n{GOOD}\n#event+code,#date+year\n");
-        assert!(read_ged_csv(later.as_bytes(), &taxonomy(), now())
-            .unwrap()
-            .nth(1)
-            .unwrap()
-            .is_err());
+        assert!(
+            read_ged_csv(later.as_bytes(), &taxonomy(), ReadOptions::at(now()))
+                .unwrap()
+                .nth(1)
+                .unwrap()
+                .is_err()
+        );
         let half = format!("{HEADER}\n#event+code,3\n");
-        assert!(read_ged_csv(half.as_bytes(), &taxonomy(), now())
-            .unwrap()
-            .next()
-            .unwrap()
-            .is_err());
+        assert!(
+            read_ged_csv(half.as_bytes(), &taxonomy(), ReadOptions::at(now()))
+                .unwrap()
+                .next()
+                .unwrap()
+                .is_err()
+        );
     }
 
     #[test]
     fn semicolon_files_blank_rows_and_geom_wkt_fallback() {
         let text =
             "ID;Type_of_violence;date_start;best;geom_wkt\n1;1;2020-01-01;2;POINT (20 5)\n;;;;\n";
-        let rows: Vec<_> = read_ged_csv(text.as_bytes(), &taxonomy(), now())
+        let rows: Vec<_> = read_ged_csv(text.as_bytes(), &taxonomy(), ReadOptions::at(now()))
             .unwrap()
             .collect();
         assert_eq!(rows.len(), 1);
@@ -1222,7 +1272,7 @@ mod tests {
         let err = read_ged_csv(
             "id,type_of_violence,date_start\n".as_bytes(),
             &taxonomy(),
-            now(),
+            ReadOptions::at(now()),
         )
         .err()
         .unwrap();
@@ -1231,7 +1281,7 @@ mod tests {
             IngestError::MissingColumns(vec!["best".into(), "latitude".into(), "longitude".into()])
         );
         assert!(matches!(
-            read_ged_csv("".as_bytes(), &taxonomy(), now()).err(),
+            read_ged_csv("".as_bytes(), &taxonomy(), ReadOptions::at(now())).err(),
             Some(IngestError::MissingColumns(m)) if m.len() == 6
         ));
     }
@@ -1240,7 +1290,7 @@ mod tests {
     fn an_acled_export_is_sent_to_the_acled_importer() {
         let text = "event_id_cnty,event_date,event_type,latitude,longitude,fatalities\nX1,2023-05-01,Battles,1,2,0\n";
         let Some(IngestError::Format(msg)) =
-            read_ged_csv(text.as_bytes(), &taxonomy(), now()).err()
+            read_ged_csv(text.as_bytes(), &taxonomy(), ReadOptions::at(now())).err()
         else {
             panic!("not a format error");
         };
@@ -1250,7 +1300,7 @@ mod tests {
             read_ged_csv(
                 "id,type_of_violence,date_start,best\n".as_bytes(),
                 &taxonomy(),
-                now()
+                ReadOptions::at(now())
             )
             .err(),
             Some(IngestError::MissingColumns(vec![
@@ -1264,7 +1314,7 @@ mod tests {
     fn counts_of_events_per_area_and_month_are_refused_saying_so() {
         let text = "Country,Admin1,ISO3,Admin1 Pcode,Month,Year,Events,Fatalities\n#country+name,#adm1+name,#country+code,#adm1+code,#date+month,#date+year,#event+num,#affected+killed\nHaiti,Ouest,HTI,HT01,March,2024,81,402\n";
         let Some(IngestError::Format(msg)) =
-            read_ged_csv(text.as_bytes(), &taxonomy(), now()).err()
+            read_ged_csv(text.as_bytes(), &taxonomy(), ReadOptions::at(now())).err()
         else {
             panic!("not a format error");
         };
@@ -1286,7 +1336,7 @@ mod tests {
         let mut bytes = format!("{HEADER}\n").into_bytes();
         bytes.extend(latin(&GOOD.replace("Town", "Mbrès")));
         bytes.extend_from_slice(format!("\n{}\n", GOOD.replace("7,", "8,")).as_bytes());
-        let rows: Vec<_> = read_ged_csv(&bytes[..], &taxonomy(), now())
+        let rows: Vec<_> = read_ged_csv(&bytes[..], &taxonomy(), ReadOptions::at(now()))
             .unwrap()
             .collect();
         assert_eq!(rows.len(), 2);
@@ -1296,7 +1346,7 @@ mod tests {
         // A UTF-8 file (as far as the look-ahead saw) with a byte that is not UTF-8
         // further on: that cell is read as Windows-1252, as the whole file would be, and
         // every row is taken.
-        let late: Vec<_> = read_ged_csv_ahead(&bytes[..], &taxonomy(), now(), 64)
+        let late: Vec<_> = read_ged_csv_ahead(&bytes[..], &taxonomy(), ReadOptions::at(now()), 64)
             .unwrap()
             .collect();
         assert_eq!(late, rows);
@@ -1309,7 +1359,7 @@ mod tests {
           {"type":"Feature","properties":{"id":2,"type_of_violence":1,"date_start":"2020-01-01","best":2},"geometry":{"type":"LineString","coordinates":[[1,2],[3,4]]}},
           {"type":"Feature","properties":{"id":3,"type_of_violence":2,"date_start":"2020-01-01","best":0,"latitude":1.5,"longitude":2.5},"geometry":null}
         ]}"#;
-        let rows: Vec<_> = read_ged_json(json.into(), &taxonomy(), now())
+        let rows: Vec<_> = read_ged_json(json.into(), &taxonomy(), ReadOptions::at(now()))
             .unwrap()
             .rows
             .collect();
@@ -1321,12 +1371,12 @@ mod tests {
         let e = &rows[2].as_ref().unwrap().event;
         assert_eq!(e.data.point.map(|p| (p.lat(), p.lon())), Some((1.5, 2.5)));
         assert!(matches!(
-            read_ged_json(r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":1},"geometry":{"type":"Point","coordinates":[1,2]}}]}"#.into(), &taxonomy(), now()),
+            read_ged_json(r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":1},"geometry":{"type":"Point","coordinates":[1,2]}}]}"#.into(), &taxonomy(), ReadOptions::at(now())),
             Err(IngestError::MissingColumns(m)) if m == ["type_of_violence", "date_start", "best"]
         ));
         // Without any geometry, the coordinates' properties are required too.
         assert!(matches!(
-            read_ged_json(r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":1},"geometry":null}]}"#.into(), &taxonomy(), now()),
+            read_ged_json(r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":1},"geometry":null}]}"#.into(), &taxonomy(), ReadOptions::at(now())),
             Err(IngestError::MissingColumns(m)) if m == ["type_of_violence", "date_start", "best", "latitude", "longitude"]
         ));
     }

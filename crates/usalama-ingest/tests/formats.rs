@@ -8,7 +8,7 @@ use usalama_ingest::hxl::read_hxl_header;
 use usalama_ingest::{
     parse_taxonomy, read_acled_csv, read_events_geojson, read_hxl_csv, write_csv_rejects,
     EventWriter, ExportFormat, ExportPlace, ExportRecord, ImportRow, IngestError, Problem,
-    RejectsLayout, DEFAULT_TAXONOMY,
+    ReadOptions, RejectsLayout, DEFAULT_TAXONOMY,
 };
 
 fn sample(name: &str) -> Vec<u8> {
@@ -40,7 +40,7 @@ fn libhxl_files_hashtag_rows_are_found_and_activity_files_are_refused_whole() {
         let tags: Vec<String> = h.columns.iter().flatten().map(|t| t.to_string()).collect();
         assert_eq!(tags[0], first, "{file}");
         assert!(matches!(
-            read_hxl_csv(&sample(file)[..], &taxonomy(), "hxl", now()).err(),
+            read_hxl_csv(&sample(file)[..], &taxonomy(), "hxl", ReadOptions::at(now())).err(),
             Some(IngestError::MissingColumns(m)) if m.contains(&"#event+type".to_string())
         ));
     }
@@ -52,7 +52,7 @@ fn synthetic_incidents_import_with_two_rejects() {
         &sample("incidents-synthetic.hxl.csv")[..],
         &taxonomy(),
         "hxl",
-        now(),
+        ReadOptions::at(now()),
     )
     .unwrap()
     .collect();
@@ -121,7 +121,7 @@ fn acled_file(n: usize, bad: usize) -> String {
 #[test]
 fn a_thousand_acled_rows_with_one_bad_row() {
     let text = acled_file(1000, 500);
-    let rows: Vec<_> = read_acled_csv(text.as_bytes(), &taxonomy(), now())
+    let rows: Vec<_> = read_acled_csv(text.as_bytes(), &taxonomy(), ReadOptions::at(now()))
         .unwrap()
         .collect();
     assert_eq!(rows.len(), 1000);
@@ -133,7 +133,7 @@ fn a_thousand_acled_rows_with_one_bad_row() {
 #[test]
 fn hxl_and_geojson_exports_read_back() {
     let text = acled_file(20, 0);
-    let events: Vec<_> = read_acled_csv(text.as_bytes(), &taxonomy(), now())
+    let events: Vec<_> = read_acled_csv(text.as_bytes(), &taxonomy(), ReadOptions::at(now()))
         .unwrap()
         .map(|r| r.unwrap().event.data.validate(&taxonomy()).unwrap())
         .collect();
@@ -154,7 +154,7 @@ fn hxl_and_geojson_exports_read_back() {
         let (out, n) = w.finish().unwrap();
         assert_eq!(n, 20);
         let back: Vec<ImportRow> = match format {
-            ExportFormat::Hxl => read_hxl_csv(&out[..], &taxonomy(), "hxl", now())
+            ExportFormat::Hxl => read_hxl_csv(&out[..], &taxonomy(), "hxl", ReadOptions::at(now()))
                 .unwrap()
                 .map(Result::unwrap)
                 .collect(),
@@ -162,7 +162,7 @@ fn hxl_and_geojson_exports_read_back() {
                 std::str::from_utf8(&out).unwrap().into(),
                 &taxonomy(),
                 "geojson",
-                now(),
+                ReadOptions::at(now()),
             )
             .unwrap()
             .map(Result::unwrap)

@@ -10,7 +10,7 @@ use usalama_domain::{AdminLevel, GeoPoint, Locality, LocalityCode, LocationPreci
 use usalama_ingest::gazetteer::{Gazetteer, MatchKind};
 use usalama_ingest::{
     parse_taxonomy, read_boundaries, read_ged_csv, read_ged_json, BoundaryFields, ImportRow,
-    ImportedEvent, IngestError, JsonSource, Placer, Problem, DEFAULT_TAXONOMY,
+    ImportedEvent, IngestError, JsonSource, Placer, Problem, ReadOptions, DEFAULT_TAXONOMY,
 };
 
 const CAR_EVENTS: &str = concat!(
@@ -64,16 +64,20 @@ fn split(
 
 fn car_events() -> Vec<ImportedEvent> {
     let (events, problems) = split(
-        read_ged_json(JsonSource::File(CAR_EVENTS.into()), &taxonomy(), now())
-            .unwrap()
-            .rows,
+        read_ged_json(
+            JsonSource::File(CAR_EVENTS.into()),
+            &taxonomy(),
+            ReadOptions::at(now()),
+        )
+        .unwrap()
+        .rows,
     );
     assert!(problems.is_empty(), "{problems:?}");
     events
 }
 
 fn csv_events(text: &str) -> (Vec<ImportedEvent>, Vec<Problem>) {
-    split(read_ged_csv(text.as_bytes(), &taxonomy(), now()).unwrap())
+    split(read_ged_csv(text.as_bytes(), &taxonomy(), ReadOptions::at(now())).unwrap())
 }
 
 /// Rewrites a CSV: keeps the columns `keep` returns true for, in the order `order` gives,
@@ -218,7 +222,8 @@ fn global_csv_as_hdx_serves_it_imports_the_same_events() {
     assert_eq!(events, reference);
     // Given to the HXL reader, it is sent to the GED one.
     let Some(IngestError::Format(msg)) =
-        usalama_ingest::read_hxl_csv(hdx.as_bytes(), &taxonomy(), "hxl", now()).err()
+        usalama_ingest::read_hxl_csv(hdx.as_bytes(), &taxonomy(), "hxl", ReadOptions::at(now()))
+            .err()
     else {
         panic!("not a format error");
     };
@@ -267,7 +272,7 @@ fn global_sample_as_ucdp_api_pages_and_a_json_array_imports_the_same_events() {
         page.to_string(),
         serde_json::Value::from(records).to_string(),
     ] {
-        let read = read_ged_json(text.into(), &taxonomy(), now()).unwrap();
+        let read = read_ged_json(text.into(), &taxonomy(), ReadOptions::at(now())).unwrap();
         assert_eq!(read.note, None);
         let (events, problems) = split(read.rows);
         assert!(problems.is_empty(), "{problems:?}");
@@ -277,10 +282,14 @@ fn global_sample_as_ucdp_api_pages_and_a_json_array_imports_the_same_events() {
     let first = serde_json::json!({"TotalCount": 84713, "TotalPages": 85,
         "NextPageUrl": "https://ucdpapi.pcr.uu.se/api/gedevents/25.1?pagesize=1000&page=1",
         "Result": page["Result"]});
-    let note = read_ged_json(first.to_string().into(), &taxonomy(), now())
-        .unwrap()
-        .note
-        .unwrap();
+    let note = read_ged_json(
+        first.to_string().into(),
+        &taxonomy(),
+        ReadOptions::at(now()),
+    )
+    .unwrap()
+    .note
+    .unwrap();
     assert!(
         note.contains("holds 1000 of its 84713 events in 85 pages; the next page is https://"),
         "{note}"
@@ -434,7 +443,7 @@ fn missing_best_column_is_fatal() {
         false,
         |_, _, v| v.to_string(),
     );
-    let err = read_ged_csv(text.as_bytes(), &taxonomy(), now())
+    let err = read_ged_csv(text.as_bytes(), &taxonomy(), ReadOptions::at(now()))
         .err()
         .unwrap();
     assert_eq!(err, IngestError::MissingColumns(vec!["best".into()]));
@@ -494,7 +503,7 @@ fn csv_is_read_lazily_row_by_row() {
     let started = Instant::now();
     let mut ok = 0;
     let mut best = 0u64;
-    for r in read_ged_csv(reader, &taxonomy(), now()).unwrap() {
+    for r in read_ged_csv(reader, &taxonomy(), ReadOptions::at(now())).unwrap() {
         let e = r.unwrap();
         ok += 1;
         best += u64::from(e.event.data.casualties.killed_best.unwrap_or(0));

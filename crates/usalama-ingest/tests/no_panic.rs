@@ -9,7 +9,7 @@ use usalama_domain::Taxonomy;
 use usalama_ingest::{
     hxl_json_to_csv, parse_taxonomy, read_acled_csv, read_acled_json, read_events_geojson,
     read_ged_csv, read_ged_json, read_hxl_csv, write_csv_rejects, write_geojson_rejects, Problem,
-    RejectsLayout, DEFAULT_TAXONOMY,
+    ReadOptions, RejectsLayout, DEFAULT_TAXONOMY,
 };
 
 fn taxonomy() -> Taxonomy {
@@ -99,21 +99,21 @@ proptest! {
 
     #[test]
     fn ucdp_csv_never_panics(bytes in any_input()) {
-        if let Ok(rows) = read_ged_csv(&bytes[..], &taxonomy(), now()) {
+        if let Ok(rows) = read_ged_csv(&bytes[..], &taxonomy(), ReadOptions::at(now())) {
             check_rows(rows);
         }
     }
 
     #[test]
     fn acled_csv_never_panics(bytes in any_input()) {
-        if let Ok(rows) = read_acled_csv(&bytes[..], &taxonomy(), now()) {
+        if let Ok(rows) = read_acled_csv(&bytes[..], &taxonomy(), ReadOptions::at(now())) {
             check_rows(rows);
         }
     }
 
     #[test]
     fn hxl_csv_never_panics(bytes in any_input()) {
-        if let Ok(rows) = read_hxl_csv(&bytes[..], &taxonomy(), "hxl", now()) {
+        if let Ok(rows) = read_hxl_csv(&bytes[..], &taxonomy(), "hxl", ReadOptions::at(now())) {
             check_rows(rows);
         }
         let problems = vec![Problem::new(2, "x", "y"), Problem::new(9, "x", "y")];
@@ -122,12 +122,12 @@ proptest! {
 
     #[test]
     fn geojson_events_never_panic(s in "\\PC{0,200}", killed in any::<i64>(), lat in any::<f64>(), date in "\\PC{0,12}") {
-        let _ = read_events_geojson(s.as_str().into(), &taxonomy(), "geojson", now()).map(Iterator::count);
+        let _ = read_events_geojson(s.as_str().into(), &taxonomy(), "geojson", ReadOptions::at(now())).map(Iterator::count);
         let doc = serde_json::json!({"type": "FeatureCollection", "features": [
             {"type": "Feature", "geometry": {"type": "Point", "coordinates": [lat, lat]},
              "properties": {"category": "armed_violence", "date": date, "killed": killed}}
         ]});
-        let rows = read_events_geojson(doc.to_string().into(), &taxonomy(), "geojson", now());
+        let rows = read_events_geojson(doc.to_string().into(), &taxonomy(), "geojson", ReadOptions::at(now()));
         prop_assert!(rows.map(|r| r.count() == 1).unwrap_or(false));
     }
 
@@ -163,10 +163,10 @@ proptest! {
             serde_json::Value::from(records.clone()).to_string(),
             s.clone(),
         ] {
-            if let Ok(read) = read_ged_json(doc.as_str().into(), &taxonomy(), now()) {
+            if let Ok(read) = read_ged_json(doc.as_str().into(), &taxonomy(), ReadOptions::at(now())) {
                 check_rows(read.rows);
             }
-            if let Ok(rows) = read_acled_json(doc.as_str().into(), &taxonomy(), now()) {
+            if let Ok(rows) = read_acled_json(doc.as_str().into(), &taxonomy(), ReadOptions::at(now())) {
                 check_rows(rows);
             }
             for list in [None, Some("Result"), Some("data")] {
@@ -182,7 +182,7 @@ proptest! {
         for doc in [serde_json::json!(arrays).to_string(), serde_json::json!(objects).to_string(), s] {
             let mut csv = Vec::new();
             if hxl_json_to_csv(&doc.as_str().into(), &mut csv).is_ok() {
-                if let Ok(rows) = read_hxl_csv(&csv[..], &taxonomy(), "hxl", now()) {
+                if let Ok(rows) = read_hxl_csv(&csv[..], &taxonomy(), "hxl", ReadOptions::at(now())) {
                     check_rows(rows);
                 }
             }

@@ -645,6 +645,7 @@ fn home_and_map_show_one_source_at_a_time_and_never_double_fatalities() {
             .import_acled_csv(
                 &usalama_app::Principal::Operator,
                 &mut acled.as_bytes(),
+                None,
                 &mut |_| {},
             )
             .unwrap();

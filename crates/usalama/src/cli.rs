@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use usalama_app::{App, ImportReport, Principal, SystemClock};
 use usalama_domain::{AdminLevel, Dimension, Role};
-use usalama_ingest::{BoundaryFields, ExportFormat, RejectsLayout};
+use usalama_ingest::{BoundaryFields, DateOrder, ExportFormat, RejectsLayout};
 use usalama_store::{EventQuery, StoreLocation};
 
 /// A configuration problem (exit code 3).
@@ -373,6 +373,11 @@ pub enum ImportCommand {
         /// line and rejects file (JSON is recognised by its name or its first character).
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// The order of day and month in all-numeric dates such as 05/01/2023: `auto`
+        /// finds it from the dates that allow only one (14/05/2023 is day first) and reads
+        /// dates none decides day first, with a note.
+        #[arg(long, value_enum, default_value_t = DateOrderArg::Auto)]
+        date_order: DateOrderArg,
         /// Where the data is.
         #[command(flatten)]
         store: StoreArgs,
@@ -384,6 +389,11 @@ pub enum ImportCommand {
         /// line and rejects file (JSON is recognised by its name or its first character).
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// The order of day and month in all-numeric dates such as 05/01/2023: `auto`
+        /// finds it from the dates that allow only one (14/05/2023 is day first) and reads
+        /// dates none decides day first, with a note.
+        #[arg(long, value_enum, default_value_t = DateOrderArg::Auto)]
+        date_order: DateOrderArg,
         /// Where the data is.
         #[command(flatten)]
         store: StoreArgs,
@@ -398,6 +408,11 @@ pub enum ImportCommand {
         /// The source name the events get (lowercase letters, digits, - and _).
         #[arg(long, default_value = "hxl")]
         source: String,
+        /// The order of day and month in all-numeric dates such as 05/01/2023: `auto`
+        /// finds it from the dates that allow only one (14/05/2023 is day first) and reads
+        /// dates none decides day first, with a note.
+        #[arg(long, value_enum, default_value_t = DateOrderArg::Auto)]
+        date_order: DateOrderArg,
         /// Where the data is.
         #[command(flatten)]
         store: StoreArgs,
@@ -410,10 +425,36 @@ pub enum ImportCommand {
         /// The source name the events get (lowercase letters, digits, - and _).
         #[arg(long, default_value = "geojson")]
         source: String,
+        /// The order of day and month in all-numeric dates such as 05/01/2023: `auto`
+        /// finds it from the dates that allow only one (14/05/2023 is day first) and reads
+        /// dates none decides day first, with a note.
+        #[arg(long, value_enum, default_value_t = DateOrderArg::Auto)]
+        date_order: DateOrderArg,
         /// Where the data is.
         #[command(flatten)]
         store: StoreArgs,
     },
+}
+
+/// The order of day and month in an event file's all-numeric dates.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum DateOrderArg {
+    /// Found from the dates themselves; day first when none tells.
+    Auto,
+    /// Day/month/year (14/05/2023).
+    DayFirst,
+    /// Month/day/year (05/14/2023).
+    MonthFirst,
+}
+
+impl From<DateOrderArg> for Option<DateOrder> {
+    fn from(a: DateOrderArg) -> Self {
+        match a {
+            DateOrderArg::Auto => None,
+            DateOrderArg::DayFirst => Some(DateOrder::DayFirst),
+            DateOrderArg::MonthFirst => Some(DateOrder::MonthFirst),
+        }
+    }
 }
 
 /// An event file to import and how to read it.
@@ -483,20 +524,26 @@ fn open_rejects(input: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {
 fn import_all(
     app: &App,
     files: &[PathBuf],
+    date_order: DateOrderArg,
     kind: impl Fn(&Path) -> EventFile,
 ) -> anyhow::Result<()> {
     for file in files {
         if files.len() > 1 {
             eprintln!("== {}", file.display());
         }
-        import_events(app, file, kind(file))?;
+        import_events(app, file, kind(file), date_order.into())?;
     }
     Ok(())
 }
 
 /// Runs an event import with a progress bar, prints the rejected rows (the first 20),
 /// writes the rejects file when there are any, and prints the summary line.
-fn import_events(app: &App, file: &Path, kind: EventFile) -> anyhow::Result<()> {
+fn import_events(
+    app: &App,
+    file: &Path,
+    kind: EventFile,
+    date_order: Option<DateOrder>,
+) -> anyhow::Result<()> {
     let who = Principal::Operator;
     // JSON is read from the file twice (its columns, then its rows), never held whole.
     let json = usalama_ingest::JsonSource::File(file.to_path_buf());
@@ -529,10 +576,10 @@ fn import_events(app: &App, file: &Path, kind: EventFile) -> anyhow::Result<()> 
             let json = json.clone();
             let r = match &kind {
                 EventFile::Geojson(source) => {
-                    app.import_events_geojson(&who, json, source, &mut tick)
+                    app.import_events_geojson(&who, json, source, date_order, &mut tick)
                 }
-                EventFile::AcledJson => app.import_acled_json(&who, json, &mut tick),
-                _ => app.import_ucdp_json(&who, json, &mut tick),
+                EventFile::AcledJson => app.import_acled_json(&who, json, date_order, &mut tick),
+                _ => app.import_ucdp_json(&who, json, date_order, &mut tick),
             };
             bar.finish();
             r.with_context(|| file.display().to_string())?
@@ -545,9 +592,11 @@ fn import_events(app: &App, file: &Path, kind: EventFile) -> anyhow::Result<()> 
             let mut reader = bar.wrap(input);
             let mut tick = |n: u64| bar.rows_done(n);
             let r = match &kind {
-                EventFile::Acled => app.import_acled_csv(&who, &mut reader, &mut tick),
-                EventFile::Hxl(source) => app.import_hxl_csv(&who, &mut reader, source, &mut tick),
-                _ => app.import_ucdp_csv(&who, &mut reader, &mut tick),
+                EventFile::Acled => app.import_acled_csv(&who, &mut reader, date_order, &mut tick),
+                EventFile::Hxl(source) => {
+                    app.import_hxl_csv(&who, &mut reader, source, date_order, &mut tick)
+                }
+                _ => app.import_ucdp_csv(&who, &mut reader, date_order, &mut tick),
             };
             bar.finish();
             r.with_context(|| file.display().to_string())?
@@ -1025,9 +1074,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("{r}");
                 Ok(())
             }
-            ImportCommand::Ucdp { files, store } => {
+            ImportCommand::Ucdp {
+                files,
+                date_order,
+                store,
+            } => {
                 let app = open_app_for_import(&s, &store)?;
-                import_all(&app, &files, |file| {
+                import_all(&app, &files, date_order, |file| {
                     if is_json(file) {
                         EventFile::UcdpJson
                     } else {
@@ -1035,9 +1088,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     }
                 })
             }
-            ImportCommand::Acled { files, store } => {
+            ImportCommand::Acled {
+                files,
+                date_order,
+                store,
+            } => {
                 let app = open_app_for_import(&s, &store)?;
-                import_all(&app, &files, |file| {
+                import_all(&app, &files, date_order, |file| {
                     if is_json(file) {
                         EventFile::AcledJson
                     } else {
@@ -1048,18 +1105,22 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             ImportCommand::Hxl {
                 files,
                 source,
+                date_order,
                 store,
             } => {
                 let app = open_app_for_import(&s, &store)?;
-                import_all(&app, &files, |_| EventFile::Hxl(source.clone()))
+                import_all(&app, &files, date_order, |_| EventFile::Hxl(source.clone()))
             }
             ImportCommand::Geojson {
                 files,
                 source,
+                date_order,
                 store,
             } => {
                 let app = open_app_for_import(&s, &store)?;
-                import_all(&app, &files, |_| EventFile::Geojson(source.clone()))
+                import_all(&app, &files, date_order, |_| {
+                    EventFile::Geojson(source.clone())
+                })
             }
         },
         Command::Token { action } => crate::access::token(&s, action),

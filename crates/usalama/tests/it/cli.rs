@@ -764,6 +764,78 @@ fn hxl_json_from_the_hxl_proxy_imports_with_its_rejects() {
 }
 
 #[test]
+fn an_import_told_the_order_of_day_and_month_corrects_dates_read_the_other_way() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("data");
+    let d = d.to_str().unwrap();
+    let file = dir.path().join("us.csv");
+    std::fs::write(
+        &file,
+        "Id,When,What\n#event+id,#date,#event+type\nU-1,05/01/2023,Battles\nU-2,06/02/2023,Battles\n",
+    )
+    .unwrap();
+    let f = file.to_str().unwrap();
+    let first = run(&["import", "hxl", f, "--data-dir", d]);
+    assert_eq!(
+        stdout(&first).trim(),
+        "imported 2, updated 0, unchanged 0, rejected 0",
+        "{}",
+        stderr(&first)
+    );
+    let note = stderr(&first);
+    assert!(note.contains("they were read day first"), "{note}");
+    assert!(note.contains("--date-order month-first"), "{note}");
+
+    let told = run(&[
+        "import",
+        "hxl",
+        f,
+        "--date-order",
+        "month-first",
+        "--data-dir",
+        d,
+    ]);
+    assert_eq!(
+        stdout(&told).trim(),
+        "imported 0, updated 2, unchanged 0, rejected 0",
+        "{}",
+        stderr(&told)
+    );
+    assert!(
+        !stderr(&told).contains("read day first"),
+        "{}",
+        stderr(&told)
+    );
+    let out = dir.path().join("out.csv");
+    let exported = run(&[
+        "export",
+        "csv",
+        "--output",
+        out.to_str().unwrap(),
+        "--data-dir",
+        d,
+    ]);
+    assert!(exported.status.success(), "{}", stderr(&exported));
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        text.contains("2023-05-01") && text.contains("2023-06-02") && !text.contains("2023-01-05"),
+        "{text}"
+    );
+
+    let wrong = run(&[
+        "import",
+        "hxl",
+        f,
+        "--date-order",
+        "sideways",
+        "--data-dir",
+        d,
+    ]);
+    assert!(!wrong.status.success());
+    assert!(stderr(&wrong).contains("month-first"), "{}", stderr(&wrong));
+}
+
+#[test]
 fn vault_commands_key_file_audit_rotation_and_erasure() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");

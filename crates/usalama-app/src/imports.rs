@@ -341,7 +341,7 @@ impl App {
         let read =
             usalama_ingest::read_ged_json(json, &self.taxonomy, self.read_options(date_order))?;
         let mut r = self.store_events(read.rows, None, progress)?;
-        r.notes.extend(read.note);
+        r.notes.extend(read.notes);
         self.audit_import(who, "ucdp", &r)?;
         Ok(r)
     }
@@ -357,7 +357,7 @@ impl App {
         self.require_importer(who)?;
         let rows =
             usalama_ingest::read_ged_csv(reader, &self.taxonomy, self.read_options(date_order))?;
-        let r = self.store_events(rows, None, progress)?;
+        let r = self.store_rows(rows, None, progress)?;
         self.audit_import(who, "ucdp", &r)?;
         Ok(r)
     }

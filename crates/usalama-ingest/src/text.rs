@@ -356,13 +356,15 @@ pub(crate) fn undecided_note(
 ) -> Option<String> {
     (votes.undecided() && !order.told).then(|| {
         let other = order.order.other();
+        let dates = match votes.ambiguous {
+            1 => format!("1 date of {column} is before the 13th of its month, so it"),
+            n => format!("{n} dates of {column} are all before the 13th of their month, so each"),
+        };
         format!(
-            "{} dates of {column} are all before the 13th of their month, so each could be \
-             read day first or month first, and no date in {read} tells which: they were \
-             read {}. If the file writes them {}, those events have the wrong dates: import \
-             the file again telling the order (--date-order {}), or write the dates as \
-             2023-01-05 (ISO 8601)",
-            votes.ambiguous,
+            "{dates} could be read day first or month first, and no date in {read} tells \
+             which: they were read {}. If the file writes them {}, those events have the \
+             wrong dates: import the file again telling the order (--date-order {}), or \
+             write the dates as 2023-01-05 (ISO 8601)",
             order.order.describe(),
             other.describe(),
             other.flag()

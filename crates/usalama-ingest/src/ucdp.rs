@@ -7,7 +7,7 @@
 //! becomes a [`Problem`] naming the row and the GED column; only a file that cannot be read
 //! or lacks a required column is an [`IngestError`].
 
-use crate::imported::{ImportRow, PlaceHints};
+use crate::imported::{ImportRow, PlaceHints, Rows};
 use crate::json;
 use crate::json_file::{JsonRows, JsonSource};
 use crate::problem::{IngestError, Problem};
@@ -710,12 +710,13 @@ impl<R: Read> Iterator for GedCsvRows<R> {
 ///
 /// Dates are GED's ISO dates, or the days a spreadsheet program writes when it saves the
 /// file again (`1/3/2013`, `03/01/2013`), in one order of day and month for the file
-/// (decided as the ACLED reader decides it, unless `options` tell it).
+/// (decided as the ACLED reader decides it, with a note when no date decides, unless
+/// `options` tell it).
 pub fn read_ged_csv<R: Read>(
     reader: R,
     taxonomy: &Taxonomy,
     options: ReadOptions,
-) -> Result<impl Iterator<Item = Result<ImportRow, Problem>>, IngestError> {
+) -> Result<Rows<impl Iterator<Item = Result<ImportRow, Problem>>>, IngestError> {
     read_ged_csv_ahead(reader, taxonomy, options, text::LOOK_AHEAD)
 }
 
@@ -725,13 +726,23 @@ fn read_ged_csv_ahead<R: Read>(
     taxonomy: &Taxonomy,
     options: ReadOptions,
     look_ahead: u64,
-) -> Result<impl Iterator<Item = Result<ImportRow, Problem>>, IngestError> {
+) -> Result<Rows<impl Iterator<Item = Result<ImportRow, Problem>>>, IngestError> {
     let ahead = text::LookAhead::read(reader, look_ahead);
     let head = ahead.head();
     if let Some(e) = crate::csvin::not_text(head) {
         return Err(e);
     }
-    let date_order = csv_date_order(&ahead, options.date_order)?;
+    let votes = match options.date_order {
+        Some(_) => text::OrderVotes::default(),
+        None => csv_date_votes(&ahead)?,
+    };
+    let date_order = ColumnOrder::of(options.date_order, &votes);
+    let note = text::undecided_note(
+        "columns date_start and date_end",
+        &votes,
+        date_order,
+        &ahead.extent(),
+    );
     let delimiter = sniff_delimiter(head);
     // A file saved in Windows-1252 (Latin-1), as spreadsheet programs on Windows save
     // CSV, is read as such, and so is a cell that is not UTF-8 further on in a file that
@@ -769,7 +780,7 @@ fn read_ged_csv_ahead<R: Read>(
             missing,
         ));
     }
-    Ok(GedCsvRows {
+    let rows = GedCsvRows {
         rdr,
         headers,
         idx,
@@ -782,28 +793,15 @@ fn read_ged_csv_ahead<R: Read>(
         actors: ActorCache::default(),
         first: true,
         date_order,
-    })
-}
-
-/// The order of day and month of a GED CSV's all-numeric dates. GED writes ISO dates,
-/// which need none: when the first row's `date_start` is one, the look-ahead is not read
-/// again. A file re-saved by a spreadsheet writes `03/01/2013` or `1/3/2013`: then the
-/// dates of `date_start` and `date_end` in the look-ahead vote, as in the other readers,
-/// and when none tells, day first. An order `told` is the file's, and the dates do not
-/// vote.
-fn csv_date_order<R: Read>(
-    ahead: &text::LookAhead<R>,
-    told: Option<text::DateOrder>,
-) -> Result<ColumnOrder, IngestError> {
-    let votes = match told {
-        Some(_) => text::OrderVotes::default(),
-        None => csv_date_votes(ahead)?,
     };
-    Ok(ColumnOrder::of(told, &votes))
+    Ok(Rows::new(rows, note.into_iter().collect()))
 }
 
-/// The votes of a GED CSV's dates in `date_start` and `date_end` ([`csv_date_order`]):
-/// none when its first row's `date_start` is an ISO date.
+/// The votes of a GED CSV's all-numeric dates for their order of day and month. GED
+/// writes ISO dates, which need none: when the first row's `date_start` is one, the
+/// look-ahead is not read again and there are no votes. A file re-saved by a spreadsheet
+/// writes `03/01/2013` or `1/3/2013`: then the dates of `date_start` and `date_end` in the
+/// look-ahead vote together, as one column.
 fn csv_date_votes<R: Read>(ahead: &text::LookAhead<R>) -> Result<text::OrderVotes, IngestError> {
     let none = text::OrderVotes::default();
     let mut input = ahead.records()?;
@@ -837,6 +835,7 @@ fn csv_date_votes<R: Read>(ahead: &text::LookAhead<R>) -> Result<text::OrderVote
     for v in ahead.votes(&mut input, cols) {
         votes.day_first += v.day_first;
         votes.month_first += v.month_first;
+        votes.ambiguous += v.ambiguous;
     }
     Ok(votes)
 }
@@ -857,8 +856,9 @@ pub struct GedJson {
     /// Each record's event, or the problem that rejects it, mapped as the file is read
     /// again.
     pub rows: JsonRows,
-    /// Said when the file is one page of a longer answer of the UCDP API.
-    pub note: Option<String>,
+    /// What the reader noticed about the file as a whole: that it is one page of a
+    /// longer answer of the UCDP API, or that its dates could be read either way.
+    pub notes: Vec<String>,
 }
 
 /// The member a page of the UCDP API holds its events in (any ASCII case).
@@ -909,6 +909,15 @@ pub fn read_ged_json(
     }
     let note = api_page_note(&doc, held);
     let order = ColumnOrder::of(options.date_order, &votes);
+    let notes = note
+        .into_iter()
+        .chain(text::undecided_note(
+            "properties date_start and date_end",
+            &votes,
+            order,
+            "the file",
+        ))
+        .collect();
     let now = options.now;
     let mut actors = ActorCache::default();
     let taxonomy = taxonomy.clone();
@@ -917,7 +926,7 @@ pub fn read_ged_json(
         let vals = Row::from_json(&f.properties);
         map_row(row, &vals, point, &taxonomy, now, &mut actors, order)
     })?;
-    Ok(GedJson { rows, note })
+    Ok(GedJson { rows, notes })
 }
 
 /// What to say when a UCDP API page (`doc`, its members but the records) holds fewer than
@@ -1123,10 +1132,33 @@ mod tests {
         assert_eq!(starts(ReadOptions::at(now())), ["2013-01-03", "2013-01-13"]);
         // Told month first: the 3rd of January is the 1st of March, and the 13th of
         // January cannot be read so.
+        let found = read_ged_csv(text.as_bytes(), &taxonomy(), ReadOptions::at(now())).unwrap();
+        assert!(found.notes().is_empty(), "{:?}", found.notes());
         let told = ReadOptions::at(now()).date_order(Some(text::DateOrder::MonthFirst));
         assert_eq!(starts(told), ["2013-03-01", "3 date_start"]);
+
+        // Without the 13th nothing decides: day first, with a note naming both columns,
+        // and none when the order is told.
+        let undecided = text.replace("13/01/2013", "02/01/2013");
+        let rows = read_ged_csv(undecided.as_bytes(), &taxonomy(), ReadOptions::at(now()));
+        let notes = rows.unwrap().notes().to_vec();
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(
+            notes[0].starts_with("4 dates of columns date_start and date_end"),
+            "{notes:?}"
+        );
+        let rows = read_ged_csv(undecided.as_bytes(), &taxonomy(), told).unwrap();
+        assert!(rows.notes().is_empty(), "{:?}", rows.notes());
         let json = r#"[{"id": 1, "type_of_violence": 1, "date_start": "03/01/2013", "best": 2, "latitude": 5, "longitude": 20}]"#;
+        let read = read_ged_json(json.into(), &taxonomy(), ReadOptions::at(now())).unwrap();
+        assert_eq!(read.notes.len(), 1, "{:?}", read.notes);
+        assert!(
+            read.notes[0].starts_with("1 date of properties date_start and date_end is before"),
+            "{:?}",
+            read.notes
+        );
         let read = read_ged_json(json.into(), &taxonomy(), told).unwrap();
+        assert!(read.notes.is_empty(), "{:?}", read.notes);
         let start = read.rows.map(|r| r.unwrap().event.data.occurred_start);
         assert_eq!(
             start.map(|d| d.to_string()).collect::<Vec<_>>(),

@@ -273,7 +273,7 @@ fn global_sample_as_ucdp_api_pages_and_a_json_array_imports_the_same_events() {
         serde_json::Value::from(records).to_string(),
     ] {
         let read = read_ged_json(text.into(), &taxonomy(), ReadOptions::at(now())).unwrap();
-        assert_eq!(read.note, None);
+        assert!(read.notes.is_empty(), "{:?}", read.notes);
         let (events, problems) = split(read.rows);
         assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(events, reference);
@@ -288,11 +288,11 @@ fn global_sample_as_ucdp_api_pages_and_a_json_array_imports_the_same_events() {
         ReadOptions::at(now()),
     )
     .unwrap()
-    .note
-    .unwrap();
+    .notes;
+    assert_eq!(note.len(), 1, "{note:?}");
     assert!(
-        note.contains("holds 1000 of its 84713 events in 85 pages; the next page is https://"),
-        "{note}"
+        note[0].contains("holds 1000 of its 84713 events in 85 pages; the next page is https://"),
+        "{note:?}"
     );
 }
 

@@ -6,7 +6,12 @@ use usalama_store::{Attachment, NewReport, PlacedEvent, ReportReceipt};
 use usalama_test_support::{event, on_every_backend, t0, taxonomy};
 
 fn report(n: u32, external: Option<&str>, files: &[(&str, &[u8])]) -> NewReport {
-    let mut d = event(n, "2023-05-01", "armed_violence", Dimension::Lives);
+    report_on(n, external, files, "2023-05-01")
+}
+
+/// Report `n` with its external id and files, on `day`.
+fn report_on(n: u32, external: Option<&str>, files: &[(&str, &[u8])], day: &str) -> NewReport {
+    let mut d = event(n, day, "armed_violence", Dimension::Lives);
     d.id = EventId::derived(&format!("report:{n}"));
     d.source = "api".into();
     d.external_id = external.map(str::to_string);
@@ -98,6 +103,34 @@ fn reports_are_stored_with_receipts_and_attachments() {
             .map(|a| a.file_name)
             .collect();
         assert_eq!(names, vec!["b.jpg", "c.ogg"]);
+    });
+}
+
+#[test]
+fn a_batch_answers_in_the_order_sent_and_its_first_report_of_an_external_id_is_the_stored_one() {
+    on_every_backend(|s| {
+        // The store writes a batch in its own order (by date on SQLite); the second report
+        // of `uuid:x` is dated before the first and before the report between them.
+        let batch = [
+            report_on(1, Some("uuid:x"), &[], "2023-03-01"),
+            report_on(2, None, &[], "2023-02-01"),
+            report_on(3, Some("uuid:x"), &[], "2022-01-01"),
+            report_on(4, None, &[], "2021-06-01"),
+        ];
+        let out = s.store.insert_reports(&batch).unwrap();
+        let refs: Vec<&str> = out.iter().map(|o| o.reference.as_str()).collect();
+        assert_eq!(refs, ["REF01", "REF02", "REF01", "REF04"], "{}", s.name);
+        let existed: Vec<bool> = out.iter().map(|o| o.existed).collect();
+        assert_eq!(existed, [false, false, true, false], "{}", s.name);
+        assert_eq!(out[2].event_id, out[0].event_id, "{}", s.name);
+        assert_eq!(out[1].event_id, batch[1].event.event.id, "{}", s.name);
+        let stored = s.store.get_event(out[0].event_id).unwrap().unwrap().event;
+        assert_eq!(stored.occurred_end.to_string(), "2023-03-01", "{}", s.name);
+        assert!(s
+            .store
+            .get_event(batch[2].event.event.id)
+            .unwrap()
+            .is_none());
     });
 }
 

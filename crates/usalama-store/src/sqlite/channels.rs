@@ -8,11 +8,11 @@ use super::{
 use crate::error::StoreError;
 use crate::intake::{NewReport, ReportReceipt, StoredAttachment, StoredReport};
 use crate::rows::EventRow;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use usalama_domain::EventId;
+use usalama_domain::{Event, EventId};
 use uuid::Uuid;
 
 /// Reports from which a call gets a larger page cache for its transaction.
@@ -138,15 +138,19 @@ fn insert_reports_tx(
     let tx = c
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .sx()?;
-    // Written in event-id order, so that the B-trees keyed by the random event id fill
-    // page by page; answered and audited in the caller's order. Reports with one external
-    // id are written together in the order sent (under the id of the first, the sort being
-    // stable), so the first sent is the stored one and the later ones its resubmissions.
-    let mut first: HashMap<(&str, &str), Uuid> = HashMap::new();
+    // Written in date order (then event-id order), so that consecutive rows enter the
+    // date-ordered indexes (by date; by category, status, source or province, then date) at
+    // neighbouring places: 18 % less time inserting 10,000 reports into a store of 1,120,000
+    // events than in event-id order (BENCHMARKS.md, twenty-seventh session). Answered and
+    // audited in the caller's order. Reports with one external id are written together in
+    // the order sent (under the key of the first, the sort being stable), so the first sent
+    // is the stored one and the later ones its resubmissions.
+    let key = |e: &Event| (e.occurred_end, e.id.as_uuid());
+    let mut first: HashMap<(&str, &str), (NaiveDate, Uuid)> = HashMap::new();
     for r in reports {
         let e = &r.event.event;
         if let Some(x) = &e.external_id {
-            first.entry((&e.source, x)).or_insert(e.id.as_uuid());
+            first.entry((&e.source, x)).or_insert(key(e));
         }
     }
     let mut order: Vec<usize> = (0..reports.len()).collect();
@@ -154,7 +158,7 @@ fn insert_reports_tx(
         let e = &reports[i].event.event;
         match &e.external_id {
             Some(x) => first[&(e.source.as_str(), x.as_str())],
-            None => e.id.as_uuid(),
+            None => key(e),
         }
     });
     let mut out: Vec<Option<StoredReport>> = (0..reports.len()).map(|_| None).collect();

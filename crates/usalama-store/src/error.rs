@@ -35,6 +35,14 @@ pub enum StoreError {
     /// A uniqueness or reference constraint was violated.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The database stayed locked by another connection or program for longer than the
+    /// store waits (SQLite's busy timeout): nothing was written; trying again later works.
+    #[error(
+        "the database is busy: another program kept it locked for longer than Usalama waits \
+         (a tool reading the SQLite file in a long transaction, or a writer that does not \
+         finish); nothing was written, try again once it is done ({0})"
+    )]
+    Busy(String),
     /// A pagination cursor that this store did not produce.
     #[error("cursor is not valid for this list")]
     InvalidCursor,

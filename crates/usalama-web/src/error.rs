@@ -118,6 +118,15 @@ impl From<AppError> for ApiError {
             AppError::Store(StoreError::InvalidCursor) => {
                 Self::bad_parameter("cursor", "the cursor is not valid for this list")
             }
+            AppError::Store(StoreError::Busy(_)) => {
+                tracing::warn!(error = %e, "database busy");
+                Self {
+                    status: StatusCode::SERVICE_UNAVAILABLE,
+                    code: "busy",
+                    message: "the database is busy; nothing was written: try again shortly".into(),
+                    field: None,
+                }
+            }
             AppError::Store(StoreError::Unavailable(_)) => {
                 tracing::error!(error = %e, "database unavailable");
                 Self {
@@ -148,6 +157,36 @@ impl IntoResponse for ApiError {
                 header::HeaderValue::from_static("Bearer realm=\"usalama\""),
             );
         }
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            // A client that retries (a gateway, a batch uploader) waits this long first.
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+        }
         r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_busy_database_is_a_503_to_retry_that_hides_the_details() {
+        let e = ApiError::from(AppError::Store(StoreError::Busy(
+            "database is locked".into(),
+        )));
+        assert_eq!(
+            (e.status, e.code),
+            (StatusCode::SERVICE_UNAVAILABLE, "busy")
+        );
+        assert!(!e.message.contains("locked"), "{}", e.message);
+        let r = e.into_response();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(r.headers()[header::RETRY_AFTER], "5");
+        let unavailable = ApiError::from(AppError::Store(StoreError::Unavailable("x".into())));
+        assert_eq!(
+            unavailable.into_response().headers()[header::RETRY_AFTER],
+            "5"
+        );
     }
 }

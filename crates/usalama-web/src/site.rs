@@ -22,6 +22,7 @@ use maud::Markup;
 use std::collections::HashMap;
 use usalama_app::{App, AppError, EventView, LoginAttempt, Principal};
 use usalama_domain::{AdminLevel, EventId};
+use usalama_store::StoreError;
 
 mod admin;
 mod alerts;
@@ -256,6 +257,10 @@ impl PageReq {
             AppError::NotFound(_) => (StatusCode::NOT_FOUND, "error-404"),
             AppError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "error-429"),
             AppError::Invalid { .. } => (StatusCode::BAD_REQUEST, "error-400"),
+            AppError::Store(StoreError::Busy(_) | StoreError::Unavailable(_)) => {
+                tracing::warn!(error = %e, "page failed: database busy or unavailable");
+                (StatusCode::SERVICE_UNAVAILABLE, "error-503")
+            }
             _ => {
                 tracing::error!(error = %e, "page failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "error-500")

@@ -179,6 +179,9 @@ fn map_err(e: rusqlite::Error) -> StoreError {
             ErrorCode::CannotOpen | ErrorCode::PermissionDenied | ErrorCode::ReadOnly => {
                 StoreError::Unavailable(msg.clone().unwrap_or_else(|| f.to_string()))
             }
+            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {
+                StoreError::Busy(msg.clone().unwrap_or_else(|| f.to_string()))
+            }
             _ => StoreError::Backend(e.to_string()),
         },
         _ => StoreError::Backend(e.to_string()),
@@ -1841,6 +1844,30 @@ mod tests {
     use super::*;
     use crate::query::PageRequest;
     use usalama_domain::AdminLevel;
+
+    /// A write refused because another connection holds the lock is a [`StoreError::Busy`]
+    /// whose message says what to do, not a bare "database error".
+    #[test]
+    fn a_lock_held_too_long_is_busy_and_says_to_try_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.sqlite3");
+        let holder = Connection::open(&path).unwrap();
+        holder
+            .execute_batch("CREATE TABLE t (x); BEGIN EXCLUSIVE; INSERT INTO t VALUES (1);")
+            .unwrap();
+        let other = Connection::open(&path).unwrap();
+        other.busy_timeout(std::time::Duration::ZERO).unwrap();
+        let e = other
+            .execute("INSERT INTO t VALUES (2)", [])
+            .sx()
+            .unwrap_err();
+        assert!(matches!(e, StoreError::Busy(_)), "{e:?}");
+        let said = e.to_string();
+        assert!(
+            said.starts_with("the database is busy") && said.contains("try again"),
+            "{said}"
+        );
+    }
 
     /// A page of events runs with new parameters without SQLite preparing it again: a
     /// bound LIMIT made it prepare the statement anew at every run.

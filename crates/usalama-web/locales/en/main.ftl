@@ -185,6 +185,7 @@ error-401 = You need to log in to see this page.
 error-403 = Your account is not allowed to see this page.
 error-404 = This page does not exist. The address may be mistyped, or the page may have moved.
 error-500 = Something went wrong on our side. Please try again in a few minutes.
+error-503 = The database is busy or cannot be reached just now. Nothing was saved: try again in a moment.
 error-other = Something went wrong. Please try again.
 error-home = Go to the home page
 

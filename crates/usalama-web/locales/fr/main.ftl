@@ -186,6 +186,7 @@ error-401 = Vous devez vous connecter pour voir cette page.
 error-403 = Votre compte n'est pas autorisé à voir cette page.
 error-404 = Cette page n'existe pas. L'adresse est peut-être mal saisie, ou la page a été déplacée.
 error-500 = Un problème est survenu de notre côté. Veuillez réessayer dans quelques minutes.
+error-503 = La base de données est occupée ou injoignable pour le moment. Rien n’a été enregistré : réessayez dans un instant.
 error-other = Un problème est survenu. Veuillez réessayer.
 error-home = Aller à la page d'accueil
 

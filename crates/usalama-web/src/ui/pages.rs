@@ -1102,6 +1102,7 @@ pub(crate) mod tests {
             (403, "not allowed"),
             (404, "This page does not exist."),
             (500, "Something went wrong on our side."),
+            (503, "Nothing was saved: try again in a moment."),
             (418, "Something went wrong. Please try again."),
         ] {
             let s = error_page(&cat, Lang::En, status, "").into_string();

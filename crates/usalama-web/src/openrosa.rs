@@ -347,6 +347,18 @@ async fn submit(State(state): State<AppState>, req: Request) -> Response {
             message(StatusCode::BAD_REQUEST, "error", &text.join("; "))
         }
         Err(usalama_app::AppError::Unauthenticated) => challenge(&state, false).await,
+        Err(
+            e @ usalama_app::AppError::Store(
+                usalama_store::StoreError::Busy(_) | usalama_store::StoreError::Unavailable(_),
+            ),
+        ) => {
+            tracing::warn!(error = %e, "OpenRosa submission not stored: database busy");
+            message(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "error",
+                "the server is busy; nothing was stored: send the form again shortly",
+            )
+        }
         Err(e) => {
             tracing::error!(error = %e, "OpenRosa submission failed");
             message(

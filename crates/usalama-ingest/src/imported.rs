@@ -1,6 +1,7 @@
-//! What the event readers hand to the import use-case: each event with the row it came
-//! from and the administrative codes and names its source gives, so that an event without
-//! coordinates can still be placed (by P-code, else by name).
+//! What the event readers are told ([`ReadOptions`]) and what they hand to the import
+//! use-case: each event with the row it came from and the administrative codes and names its
+//! source gives, so that an event without coordinates can still be placed (by P-code, else
+//! by name).
 
 use chrono::{DateTime, Utc};
 

@@ -683,15 +683,19 @@ mod tests {
         );
         let rows = read_acled_csv(decided.as_bytes(), &taxonomy(), ReadOptions::at(now())).unwrap();
         assert!(rows.notes().is_empty());
-        let json = format!(
-            "{{\"data\": [{}]}}",
-            ["05/01/2023", "06/01/2023"]
-                .map(|d| format!("{{\"event_id_cnty\": \"X{d}\", \"event_date\": \"{d}\", \"event_type\": \"Battles\", \"sub_event_type\": \"Armed clash\", \"actor1\": \"A\", \"latitude\": \"6.5\", \"longitude\": \"20.2\", \"fatalities\": \"1\"}}"))
-                .join(",")
-        );
+        let json = api_answer(&["05/01/2023", "06/01/2023"]);
         let rows =
             read_acled_json(json.as_str().into(), &taxonomy(), ReadOptions::at(now())).unwrap();
         assert_eq!(rows.notes().len(), 1);
+    }
+
+    /// An answer of ACLED's API holding one battle on each of `dates`.
+    fn api_answer(dates: &[&str]) -> String {
+        let records: Vec<String> = dates
+            .iter()
+            .map(|d| format!("{{\"event_id_cnty\": \"X{d}\", \"event_date\": \"{d}\", \"event_type\": \"Battles\", \"sub_event_type\": \"Armed clash\", \"actor1\": \"A\", \"latitude\": \"6.5\", \"longitude\": \"20.2\", \"fatalities\": \"1\"}}"))
+            .collect();
+        format!("{{\"data\": [{}]}}", records.join(","))
     }
 
     #[test]
@@ -732,12 +736,7 @@ mod tests {
             .collect();
         assert!(found.iter().all(Result::is_ok), "{found:?}");
 
-        let json = format!(
-            "{{\"data\": [{}]}}",
-            ["05/01/2023", "06/01/2023"]
-                .map(|d| format!("{{\"event_id_cnty\": \"X{d}\", \"event_date\": \"{d}\", \"event_type\": \"Battles\", \"sub_event_type\": \"Armed clash\", \"actor1\": \"A\", \"latitude\": \"6.5\", \"longitude\": \"20.2\", \"fatalities\": \"1\"}}"))
-                .join(",")
-        );
+        let json = api_answer(&["05/01/2023", "06/01/2023"]);
         let rows = read_acled_json(json.as_str().into(), &taxonomy(), told).unwrap();
         assert!(rows.notes().is_empty(), "{:?}", rows.notes());
         let starts: Vec<String> = rows

@@ -105,3 +105,46 @@ fn database_urls_are_parsed_strictly() {
     assert!(StoreLocation::from_url("mysql://u@h/db").is_err());
     assert!(StoreLocation::from_url("/var/lib/usalama").is_err());
 }
+
+/// `keys purge` rewrites the store (VACUUM). When another program holds the write lock
+/// past the busy wait (30 s), the purge fails as busy, saying to try again, and the store
+/// is as it was: every event readable, integrity clean; once the lock is gone it succeeds.
+#[test]
+fn a_purge_kept_from_the_store_fails_as_busy_and_leaves_it_whole() {
+    use usalama_domain::{Dimension, LocalityPath};
+    use usalama_store::{PlacedEvent, Store};
+    use usalama_test_support::{event, t0, taxonomy};
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_dir(dir.path()).unwrap();
+    let events: Vec<PlacedEvent> = (1..=50)
+        .map(|n| PlacedEvent {
+            event: event(n, "2023-05-01", "armed_violence", Dimension::Lives)
+                .validate(&taxonomy())
+                .unwrap(),
+            path: LocalityPath::default(),
+        })
+        .collect();
+    store.upsert_events(&events, t0()).unwrap();
+
+    let holder = rusqlite::Connection::open(dir.path().join("usalama.sqlite3")).unwrap();
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let started = std::time::Instant::now();
+    let err = store.purge_free_space().unwrap_err();
+    assert!(matches!(err, StoreError::Busy(_)), "{err:?}");
+    assert!(err.to_string().contains("try again"), "{err}");
+    assert!(started.elapsed() >= std::time::Duration::from_secs(25));
+    holder.execute_batch("ROLLBACK").unwrap();
+    drop(holder);
+
+    let ok: String = rusqlite::Connection::open(dir.path().join("usalama.sqlite3"))
+        .unwrap()
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(ok, "ok");
+    for e in &events {
+        assert!(store.get_event(e.event.id).unwrap().is_some());
+    }
+    store.purge_free_space().unwrap();
+    assert!(store.get_event(events[0].event.id).unwrap().is_some());
+}

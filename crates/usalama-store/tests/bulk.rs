@@ -707,3 +707,37 @@ fn a_store_opened_beside_an_import_alone_switches_it_back_to_the_wal() {
     let c = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
     assert_intact(&c);
 }
+
+/// A program other than Usalama (the sqlite3 shell, a dashboard) reading the file while an
+/// import writes through a rollback journal does not switch it back to the WAL: the
+/// import's commits wait for its read to end (within the busy wait) and go on; nothing is
+/// lost. A read held past the busy wait would fail the import as busy (ARCHITECTURE.md).
+#[test]
+fn a_program_reading_beside_an_import_alone_delays_it_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let importer = SqliteStore::open_dir_for_import(dir.path())
+        .unwrap()
+        .with_bulk_commit_rows(1_000);
+    let paths = seed(&importer);
+    let seen = beside_a_load(&importer, &paths, 100, || {
+        let reader = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
+        reader
+            .busy_timeout(std::time::Duration::from_secs(30))
+            .unwrap();
+        reader.execute_batch("BEGIN").unwrap();
+        let n: i64 = reader
+            .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        reader.execute_batch("COMMIT").unwrap();
+        n
+    });
+    assert!(seen < 5_000, "the reader saw {seen} events: the whole load");
+    assert_eq!(importer.journal_mode().unwrap(), "delete");
+    assert_eq!(
+        in_province(&importer, &paths[0]) + in_province(&importer, &paths[1]),
+        5_000
+    );
+    let c = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
+    assert_intact(&c);
+}

@@ -39,7 +39,7 @@ use usalama_domain::Dimension;
 /// Counts below this have their `log1p` read from a table.
 const LOG_TABLE: usize = 4096;
 
-/// One event reduced to positions: what [`DensePanel::add`] counts.
+/// One event reduced to positions: what [`DensePanel::count_blocks`] counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DenseFact {
     /// The unit's position, below [`DensePanel::units`].

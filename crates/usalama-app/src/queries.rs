@@ -244,7 +244,7 @@ impl App {
     }
 
     /// A page of events, shared with the other callers that asked for the same page with
-    /// the same visibility within [`crate::pages::PAGE_TTL`] and no write since (see
+    /// the same visibility within 5 s and no write since (see
     /// `pages.rs`). The caller's permission and visibility are checked on every call.
     pub fn list_events_shared(
         &self,
@@ -278,7 +278,7 @@ impl App {
             .get_or_compute(format!("{q:?}"), crate::pages::PAGE_TTL, compute)
     }
 
-    /// A page of events with its total, which is counted at most every [`STATS_TTL`] per
+    /// A page of events with its total, which is counted at most every 30 s per
     /// filter (any write through this process counts again): paging through a list, or
     /// many people opening the same list, then costs no `count(*)` per page.
     fn list_events_counted(&self, q: &EventQuery) -> Result<Page<StoredEvent>, AppError> {
@@ -389,7 +389,7 @@ impl App {
 
     /// Public aggregates for one source (`None`: the source with the most events). Counts
     /// of different sources are never added together. Anyone may call this; an unknown
-    /// source is an invalid parameter. They are computed at most every [`STATS_TTL`] per
+    /// source is an invalid parameter. They are computed at most every 30 s per
     /// source unless this process writes events.
     pub fn public_stats_for(&self, source: Option<&str>) -> Result<Arc<PublicStats>, AppError> {
         // Kept under the source chosen, so `None` and that source's name share one value

@@ -62,7 +62,7 @@ impl From<String> for JsonSource {
 const IN_FLIGHT: usize = 1_024;
 
 /// The rows of a JSON file in the file's order, mapped by a thread of their own as the file
-/// is read (its second pass), at most [`IN_FLIGHT`] ahead of the caller: memory stays
+/// is read (its second pass), at most 1,024 records ahead of the caller: memory stays
 /// bounded whatever the file's size. A failure to read the file again (it changed or went
 /// away since the first pass) ends the rows with a problem saying so; a panic of the
 /// thread is raised again in the caller.

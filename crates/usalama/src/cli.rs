@@ -373,11 +373,9 @@ pub enum ImportCommand {
         /// line and rejects file (JSON is recognised by its name or its first character).
         #[arg(required = true)]
         files: Vec<PathBuf>,
-        /// The order of day and month in all-numeric dates such as 05/01/2023: `auto`
-        /// finds it from the dates that allow only one (14/05/2023 is day first) and reads
-        /// dates none decides day first, with a note.
-        #[arg(long, value_enum, default_value_t = DateOrderArg::Auto)]
-        date_order: DateOrderArg,
+        /// How all-numeric dates are read.
+        #[command(flatten)]
+        dates: DatesArgs,
         /// Where the data is.
         #[command(flatten)]
         store: StoreArgs,
@@ -389,11 +387,9 @@ pub enum ImportCommand {
         /// line and rejects file (JSON is recognised by its name or its first character).
         #[arg(required = true)]
         files: Vec<PathBuf>,
-        /// The order of day and month in all-numeric dates such as 05/01/2023: `auto`
-        /// finds it from the dates that allow only one (14/05/2023 is day first) and reads
-        /// dates none decides day first, with a note.
-        #[arg(long, value_enum, default_value_t = DateOrderArg::Auto)]
-        date_order: DateOrderArg,
+        /// How all-numeric dates are read.
+        #[command(flatten)]
+        dates: DatesArgs,
         /// Where the data is.
         #[command(flatten)]
         store: StoreArgs,
@@ -408,11 +404,9 @@ pub enum ImportCommand {
         /// The source name the events get (lowercase letters, digits, - and _).
         #[arg(long, default_value = "hxl")]
         source: String,
-        /// The order of day and month in all-numeric dates such as 05/01/2023: `auto`
-        /// finds it from the dates that allow only one (14/05/2023 is day first) and reads
-        /// dates none decides day first, with a note.
-        #[arg(long, value_enum, default_value_t = DateOrderArg::Auto)]
-        date_order: DateOrderArg,
+        /// How all-numeric dates are read.
+        #[command(flatten)]
+        dates: DatesArgs,
         /// Where the data is.
         #[command(flatten)]
         store: StoreArgs,
@@ -425,15 +419,23 @@ pub enum ImportCommand {
         /// The source name the events get (lowercase letters, digits, - and _).
         #[arg(long, default_value = "geojson")]
         source: String,
-        /// The order of day and month in all-numeric dates such as 05/01/2023: `auto`
-        /// finds it from the dates that allow only one (14/05/2023 is day first) and reads
-        /// dates none decides day first, with a note.
-        #[arg(long, value_enum, default_value_t = DateOrderArg::Auto)]
-        date_order: DateOrderArg,
+        /// How all-numeric dates are read.
+        #[command(flatten)]
+        dates: DatesArgs,
         /// Where the data is.
         #[command(flatten)]
         store: StoreArgs,
     },
+}
+
+/// How an event import reads all-numeric dates.
+#[derive(Debug, Args)]
+pub struct DatesArgs {
+    /// The order of day and month in all-numeric dates such as 05/01/2023: `auto` finds it
+    /// from the dates that allow only one (14/05/2023 is day first) and reads dates none
+    /// decides day first, with a note.
+    #[arg(long, value_enum, default_value_t = DateOrderArg::Auto)]
+    pub date_order: DateOrderArg,
 }
 
 /// The order of day and month in an event file's all-numeric dates.
@@ -1076,11 +1078,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             }
             ImportCommand::Ucdp {
                 files,
-                date_order,
+                dates,
                 store,
             } => {
                 let app = open_app_for_import(&s, &store)?;
-                import_all(&app, &files, date_order, |file| {
+                import_all(&app, &files, dates.date_order, |file| {
                     if is_json(file) {
                         EventFile::UcdpJson
                     } else {
@@ -1090,11 +1092,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             }
             ImportCommand::Acled {
                 files,
-                date_order,
+                dates,
                 store,
             } => {
                 let app = open_app_for_import(&s, &store)?;
-                import_all(&app, &files, date_order, |file| {
+                import_all(&app, &files, dates.date_order, |file| {
                     if is_json(file) {
                         EventFile::AcledJson
                     } else {
@@ -1105,20 +1107,22 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             ImportCommand::Hxl {
                 files,
                 source,
-                date_order,
+                dates,
                 store,
             } => {
                 let app = open_app_for_import(&s, &store)?;
-                import_all(&app, &files, date_order, |_| EventFile::Hxl(source.clone()))
+                import_all(&app, &files, dates.date_order, |_| {
+                    EventFile::Hxl(source.clone())
+                })
             }
             ImportCommand::Geojson {
                 files,
                 source,
-                date_order,
+                dates,
                 store,
             } => {
                 let app = open_app_for_import(&s, &store)?;
-                import_all(&app, &files, date_order, |_| {
+                import_all(&app, &files, dates.date_order, |_| {
                     EventFile::Geojson(source.clone())
                 })
             }

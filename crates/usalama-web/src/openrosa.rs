@@ -352,7 +352,7 @@ async fn submit(State(state): State<AppState>, req: Request) -> Response {
                 usalama_store::StoreError::Busy(_) | usalama_store::StoreError::Unavailable(_),
             ),
         ) => {
-            tracing::warn!(error = %e, "OpenRosa submission not stored: database busy");
+            tracing::warn!(error = %e, "OpenRosa submission not stored: database busy or unavailable");
             message(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "error",

@@ -142,10 +142,10 @@ fn insert_reports_tx(
     // date-ordered indexes (by date; by category, status, source or province, then date) at
     // neighbouring places: 16 % less time inserting 10,000 reports into a store of 1,120,000
     // events than in event-id order, 3-14 % less per batch through HTTP (BENCHMARKS.md,
-    // twenty-seventh session). Answered and
-    // audited in the caller's order. Reports with one external id are written together in
-    // the order sent (under the key of the first, the sort being stable), so the first sent
-    // is the stored one and the later ones its resubmissions.
+    // twenty-seventh session). Answered and audited in the caller's order. Reports with one
+    // external id are written together in the order sent (under the key of the first, the
+    // sort being stable), so the first sent is the stored one and the later ones its
+    // resubmissions.
     let key = |e: &Event| (e.occurred_end, e.id.as_uuid());
     let mut first: HashMap<(&str, &str), (NaiveDate, Uuid)> = HashMap::new();
     for r in reports {

@@ -491,15 +491,18 @@ pub fn read_acled_csv<R: Read>(
     let (ahead, [votes]) = text::look_ahead(
         reader,
         text::LOOK_AHEAD,
-        options.look_ahead_max(),
+        text::LOOK_AHEAD_UNDECIDED,
         |ahead| {
-            let mut first = ahead.records()?;
-            let headers = match first.next_record() {
-                Some(Ok((_, h))) => h,
-                _ => Vec::new(),
-            };
-            let idx: [Option<usize>; N] = csvin::index_columns(&headers, |i| Col::ALL[i].aliases());
-            Ok(ahead.votes(&mut first, [idx[Col::EventDate.index()]]))
+            options.date_votes(|| {
+                let mut first = ahead.records()?;
+                let headers = match first.next_record() {
+                    Some(Ok((_, h))) => h,
+                    _ => Vec::new(),
+                };
+                let idx: [Option<usize>; N] =
+                    csvin::index_columns(&headers, |i| Col::ALL[i].aliases());
+                Ok(ahead.votes(&mut first, [idx[Col::EventDate.index()]]))
+            })
         },
     )?;
     let date_order = ColumnOrder::of(options.date_order, &votes);

@@ -977,12 +977,14 @@ pub fn read_hxl_csv<R: Read>(
     let (ahead, [start_votes, end_votes]) = text::look_ahead(
         reader,
         text::LOOK_AHEAD,
-        options.look_ahead_max(),
+        text::LOOK_AHEAD_UNDECIDED,
         |ahead| {
-            let mut first = ahead.records()?;
-            let (header, _) = find_header(&mut first)?;
-            let idx = map_columns(&header.columns);
-            Ok(ahead.votes(&mut first, [idx[fi(F::Start)], idx[fi(F::End)]]))
+            options.date_votes(|| {
+                let mut first = ahead.records()?;
+                let (header, _) = find_header(&mut first)?;
+                let idx = map_columns(&header.columns);
+                Ok(ahead.votes(&mut first, [idx[fi(F::Start)], idx[fi(F::End)]]))
+            })
         },
     )?;
     let extent = ahead.extent();

@@ -5,7 +5,8 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::text::{self, DateOrder};
+use crate::problem::IngestError;
+use crate::text::{DateOrder, OrderVotes};
 use crate::ucdp::ImportedEvent;
 
 /// How an event reader reads a file: the time its dates are checked against (a date after
@@ -38,12 +39,16 @@ impl ReadOptions {
         }
     }
 
-    /// How far a CSV reader reads ahead at most for the order of its dates
-    /// ([`text::look_ahead`]): not past its first look-ahead when the order is told.
-    pub(crate) fn look_ahead_max(&self) -> u64 {
+    /// The votes of a file's date columns for the order of their dates, as `count` counts
+    /// them; none when the order is told, so the dates are not read for it (and a CSV
+    /// reader's look-ahead does not read on for an undecided column).
+    pub(crate) fn date_votes<const K: usize>(
+        &self,
+        count: impl FnOnce() -> Result<[OrderVotes; K], IngestError>,
+    ) -> Result<[OrderVotes; K], IngestError> {
         match self.date_order {
-            Some(_) => text::LOOK_AHEAD,
-            None => text::LOOK_AHEAD_UNDECIDED,
+            Some(_) => Ok([OrderVotes::default(); K]),
+            None => count(),
         }
     }
 }

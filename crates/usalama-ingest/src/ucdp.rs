@@ -732,10 +732,7 @@ fn read_ged_csv_ahead<R: Read>(
     if let Some(e) = crate::csvin::not_text(head) {
         return Err(e);
     }
-    let votes = match options.date_order {
-        Some(_) => text::OrderVotes::default(),
-        None => csv_date_votes(&ahead)?,
-    };
+    let [votes] = options.date_votes(|| Ok([csv_date_votes(&ahead)?]))?;
     let date_order = ColumnOrder::of(options.date_order, &votes);
     let note = text::undecided_note(
         "columns date_start and date_end",

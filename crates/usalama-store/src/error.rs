@@ -51,6 +51,15 @@ pub enum StoreError {
     Backend(String),
 }
 
+impl StoreError {
+    /// Whether the database could not be reached or stayed locked ([`StoreError::Busy`],
+    /// [`StoreError::Unavailable`]): nothing was written, and the same request may succeed
+    /// if sent again shortly.
+    pub fn is_temporary(&self) -> bool {
+        matches!(self, Self::Busy(_) | Self::Unavailable(_))
+    }
+}
+
 impl From<r2d2::Error> for StoreError {
     fn from(e: r2d2::Error) -> Self {
         StoreError::Unavailable(e.to_string())

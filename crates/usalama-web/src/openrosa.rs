@@ -347,11 +347,7 @@ async fn submit(State(state): State<AppState>, req: Request) -> Response {
             message(StatusCode::BAD_REQUEST, "error", &text.join("; "))
         }
         Err(usalama_app::AppError::Unauthenticated) => challenge(&state, false).await,
-        Err(
-            e @ usalama_app::AppError::Store(
-                usalama_store::StoreError::Busy(_) | usalama_store::StoreError::Unavailable(_),
-            ),
-        ) => {
+        Err(usalama_app::AppError::Store(e)) if e.is_temporary() => {
             tracing::warn!(error = %e, "OpenRosa submission not stored: database busy or unavailable");
             message(
                 StatusCode::SERVICE_UNAVAILABLE,

@@ -22,7 +22,6 @@ use maud::Markup;
 use std::collections::HashMap;
 use usalama_app::{App, AppError, EventView, LoginAttempt, Principal};
 use usalama_domain::{AdminLevel, EventId};
-use usalama_store::StoreError;
 
 mod admin;
 mod alerts;
@@ -257,7 +256,7 @@ impl PageReq {
             AppError::NotFound(_) => (StatusCode::NOT_FOUND, "error-404"),
             AppError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "error-429"),
             AppError::Invalid { .. } => (StatusCode::BAD_REQUEST, "error-400"),
-            AppError::Store(StoreError::Busy(_) | StoreError::Unavailable(_)) => {
+            AppError::Store(s) if s.is_temporary() => {
                 tracing::warn!(error = %e, "page failed: database busy or unavailable");
                 (StatusCode::SERVICE_UNAVAILABLE, "error-503")
             }

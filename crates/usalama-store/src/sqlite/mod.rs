@@ -1862,6 +1862,8 @@ mod tests {
             .sx()
             .unwrap_err();
         assert!(matches!(e, StoreError::Busy(_)), "{e:?}");
+        assert!(e.is_temporary());
+        assert!(!StoreError::Conflict("x".into()).is_temporary());
         let said = e.to_string();
         assert!(
             said.starts_with("the database is busy") && said.contains("try again"),

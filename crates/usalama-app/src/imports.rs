@@ -338,10 +338,9 @@ impl App {
         progress: &mut dyn FnMut(u64),
     ) -> Result<ImportReport, AppError> {
         self.require_importer(who)?;
-        let read =
+        let rows =
             usalama_ingest::read_ged_json(json, &self.taxonomy, self.read_options(date_order))?;
-        let mut r = self.store_events(read.rows, None, progress)?;
-        r.notes.extend(read.notes);
+        let r = self.store_rows(rows, None, progress)?;
         self.audit_import(who, "ucdp", &r)?;
         Ok(r)
     }

@@ -52,5 +52,5 @@ pub use rejects::{write_csv_rejects, write_geojson_rejects, RejectsLayout};
 pub use sms::{parse_sms, parse_sms_syntax, SmsSyntax, DEFAULT_SMS_SYNTAX};
 pub use taxonomy_file::{parse_taxonomy, DEFAULT_TAXONOMY};
 pub use text::{fold_name, DateOrder};
-pub use ucdp::{read_ged_csv, read_ged_json, GedJson, ImportedEvent};
+pub use ucdp::{read_ged_csv, read_ged_json, ImportedEvent};
 pub use usalama_domain::LocalityPath;

@@ -847,17 +847,6 @@ fn geometry_point(g: serde_json::Value) -> Result<(f64, f64), String> {
     }
 }
 
-/// GED events read from a JSON file ([`read_ged_json`]).
-#[derive(Debug)]
-pub struct GedJson {
-    /// Each record's event, or the problem that rejects it, mapped as the file is read
-    /// again.
-    pub rows: JsonRows,
-    /// What the reader noticed about the file as a whole: that it is one page of a
-    /// longer answer of the UCDP API, or that its dates could be read either way.
-    pub notes: Vec<String>,
-}
-
 /// The member a page of the UCDP API holds its events in (any ASCII case).
 pub const JSON_LIST: &str = "Result";
 
@@ -876,7 +865,7 @@ pub fn read_ged_json(
     source: JsonSource,
     taxonomy: &Taxonomy,
     options: ReadOptions,
-) -> Result<GedJson, IngestError> {
+) -> Result<Rows<JsonRows>, IngestError> {
     // First the columns the records have and the votes of their dates, then each record
     // mapped as it is read: one record at a time is held as JSON values.
     let (mut present, mut points, mut held) = ([false; N], false, 0usize);
@@ -923,7 +912,7 @@ pub fn read_ged_json(
         let vals = Row::from_json(&f.properties);
         map_row(row, &vals, point, &taxonomy, now, &mut actors, order)
     })?;
-    Ok(GedJson { rows, notes })
+    Ok(Rows::new(rows, notes))
 }
 
 /// What to say when a UCDP API page (`doc`, its members but the records) holds fewer than
@@ -1148,15 +1137,15 @@ mod tests {
         assert!(rows.notes().is_empty(), "{:?}", rows.notes());
         let json = r#"[{"id": 1, "type_of_violence": 1, "date_start": "03/01/2013", "best": 2, "latitude": 5, "longitude": 20}]"#;
         let read = read_ged_json(json.into(), &taxonomy(), ReadOptions::at(now())).unwrap();
-        assert_eq!(read.notes.len(), 1, "{:?}", read.notes);
+        assert_eq!(read.notes().len(), 1, "{:?}", read.notes());
         assert!(
-            read.notes[0].starts_with("1 date of properties date_start and date_end is before"),
+            read.notes()[0].starts_with("1 date of properties date_start and date_end is before"),
             "{:?}",
-            read.notes
+            read.notes()
         );
         let read = read_ged_json(json.into(), &taxonomy(), told).unwrap();
-        assert!(read.notes.is_empty(), "{:?}", read.notes);
-        let start = read.rows.map(|r| r.unwrap().event.data.occurred_start);
+        assert!(read.notes().is_empty(), "{:?}", read.notes());
+        let start = read.map(|r| r.unwrap().event.data.occurred_start);
         assert_eq!(
             start.map(|d| d.to_string()).collect::<Vec<_>>(),
             ["2013-03-01"]
@@ -1390,7 +1379,6 @@ mod tests {
         ]}"#;
         let rows: Vec<_> = read_ged_json(json.into(), &taxonomy(), ReadOptions::at(now()))
             .unwrap()
-            .rows
             .collect();
         let e = &rows[0].as_ref().unwrap().event;
         assert_eq!(e.data.point.map(|p| (p.lat(), p.lon())), Some((5.25, 20.5)));

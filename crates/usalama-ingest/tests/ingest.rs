@@ -69,8 +69,7 @@ fn car_events() -> Vec<ImportedEvent> {
             &taxonomy(),
             ReadOptions::at(now()),
         )
-        .unwrap()
-        .rows,
+        .unwrap(),
     );
     assert!(problems.is_empty(), "{problems:?}");
     events
@@ -273,8 +272,8 @@ fn global_sample_as_ucdp_api_pages_and_a_json_array_imports_the_same_events() {
         serde_json::Value::from(records).to_string(),
     ] {
         let read = read_ged_json(text.into(), &taxonomy(), ReadOptions::at(now())).unwrap();
-        assert!(read.notes.is_empty(), "{:?}", read.notes);
-        let (events, problems) = split(read.rows);
+        assert!(read.notes().is_empty(), "{:?}", read.notes());
+        let (events, problems) = split(read);
         assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(events, reference);
     }
@@ -288,7 +287,8 @@ fn global_sample_as_ucdp_api_pages_and_a_json_array_imports_the_same_events() {
         ReadOptions::at(now()),
     )
     .unwrap()
-    .notes;
+    .notes()
+    .to_vec();
     assert_eq!(note.len(), 1, "{note:?}");
     assert!(
         note[0].contains("holds 1000 of its 84713 events in 85 pages; the next page is https://"),

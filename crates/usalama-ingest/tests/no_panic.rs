@@ -164,7 +164,7 @@ proptest! {
             s.clone(),
         ] {
             if let Ok(read) = read_ged_json(doc.as_str().into(), &taxonomy(), ReadOptions::at(now())) {
-                check_rows(read.rows);
+                check_rows(read);
             }
             if let Ok(rows) = read_acled_json(doc.as_str().into(), &taxonomy(), ReadOptions::at(now())) {
                 check_rows(rows);

@@ -347,15 +347,27 @@ async fn submit(State(state): State<AppState>, req: Request) -> Response {
             message(StatusCode::BAD_REQUEST, "error", &text.join("; "))
         }
         Err(usalama_app::AppError::Unauthenticated) => challenge(&state, false).await,
-        Err(usalama_app::AppError::Store(e)) if e.is_temporary() => {
+        Err(e) => not_stored(&e),
+    }
+}
+
+/// The answer to a submission the server could not store: 503 with `Retry-After` when the
+/// database was busy or out of reach (the same form sent again later succeeds), else 500.
+/// Neither tells the cause to the device; the log does.
+fn not_stored(e: &usalama_app::AppError) -> Response {
+    match e {
+        usalama_app::AppError::Store(s) if s.is_temporary() => {
             tracing::warn!(error = %e, "OpenRosa submission not stored: database busy or unavailable");
-            message(
+            let mut r = message(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "error",
                 "the server is busy; nothing was stored: send the form again shortly",
-            )
+            );
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            r
         }
-        Err(e) => {
+        _ => {
             tracing::error!(error = %e, "OpenRosa submission failed");
             message(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -363,5 +375,51 @@ async fn submit(State(state): State<AppState>, req: Request) -> Response {
                 "the server could not store the submission; it was logged",
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use usalama_app::AppError;
+    use usalama_store::StoreError;
+
+    async fn said(r: Response) -> (StatusCode, Option<String>, String) {
+        let status = r.status();
+        let retry = r
+            .headers()
+            .get(header::RETRY_AFTER)
+            .map(|v| v.to_str().unwrap().to_string());
+        let body = axum::body::to_bytes(r.into_body(), 1 << 16).await.unwrap();
+        (status, retry, String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    /// A database kept locked, or out of reach, asks the device to send the form again
+    /// (503, `Retry-After`) in an OpenRosa response; any other failure is a 500. Neither
+    /// shows the database's own words.
+    #[tokio::test]
+    async fn a_busy_database_asks_for_the_form_again_and_hides_the_cause() {
+        for e in [
+            StoreError::Busy("database is locked".into()),
+            StoreError::Unavailable("connection refused".into()),
+        ] {
+            let (status, retry, body) = said(not_stored(&AppError::Store(e))).await;
+            assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(retry.as_deref(), Some("5"));
+            assert!(body.contains("<OpenRosaResponse"), "{body}");
+            assert!(body.contains("send the form again shortly"), "{body}");
+            assert!(
+                !body.contains("locked") && !body.contains("refused"),
+                "{body}"
+            );
+        }
+        let e = AppError::Store(StoreError::Backend("disk I/O error".into()));
+        let (status, retry, body) = said(not_stored(&e)).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(retry, None);
+        assert!(
+            body.contains("it was logged") && !body.contains("disk"),
+            "{body}"
+        );
     }
 }

@@ -206,7 +206,8 @@ pub enum Command {
         #[command(subcommand)]
         what: crate::vault_cli::EraseCommand,
     },
-    /// Retention of personal data ([retention] in the configuration file).
+    /// Retention of personal data (the `retention` section of the configuration file).
+    #[command(about = "Retention of personal data ([retention] in the configuration file)")]
     Retention {
         #[command(subcommand)]
         action: crate::vault_cli::RetentionCommand,

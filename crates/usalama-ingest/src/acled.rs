@@ -555,8 +555,8 @@ pub const JSON_LIST: &str = "data";
 /// an [`IngestError::Format`] quoting it; a required column absent from every record is an
 /// [`IngestError::MissingColumns`]. All-numeric dates are read in one order for the whole
 /// file, as in the CSV (with a note when no date tells the order, and the order told in
-/// `options` first). The file is read twice, never held whole: first for the columns its
-/// records have and the votes of their dates, then for the rows.
+/// `options` first). The file is read twice, never held whole: first skimmed for the columns
+/// its records have and the votes of their dates, then for the rows.
 pub fn read_acled_json(
     source: JsonSource,
     taxonomy: &Taxonomy,
@@ -575,25 +575,21 @@ pub fn read_acled_json(
             ))
         })
     };
-    // First the columns the records have and the votes of their dates, then each record
-    // mapped as it is read: one record at a time is held as JSON values.
-    let (mut headers, mut held) = (Vec::<String>::new(), 0usize);
+    // First the columns the records have and the votes of their dates (their other values
+    // skipped), then each record mapped as it is read: one at a time is held as JSON values.
     let mut votes = text::OrderVotes::default();
-    let doc = json::each_record(source.open()?, Some(JSON_LIST), &mut |r| {
-        held += 1;
-        let Ok(r) = r else { return };
-        // Every key any record has, once whatever its case.
-        for k in r.properties.keys() {
-            if !headers.iter().any(|h| h.eq_ignore_ascii_case(k)) {
-                headers.push(k.clone());
+    let skimmed = json::skim_records(
+        source.open()?,
+        Some(JSON_LIST),
+        &|k| k.eq_ignore_ascii_case("event_date"),
+        &mut |_, v| {
+            if let Some(d) = json::text(v) {
+                votes.add(&d);
             }
-        }
-        if let Some(d) = json::get_ci(&r.properties, "event_date").and_then(json::text) {
-            votes.add(&d);
-        }
-    });
-    let doc = match doc {
-        Ok(doc) => doc,
+        },
+    );
+    let skimmed = match skimmed {
+        Ok(skimmed) => skimmed,
         Err(e) => {
             // An error answer has no `data` list.
             let doc = source.open().ok().and_then(|mut r| {
@@ -604,11 +600,18 @@ pub fn read_acled_json(
             return Err(doc.as_ref().and_then(refused).unwrap_or(e));
         }
     };
-    if let Some(e) = refused(&doc) {
+    if let Some(e) = refused(&skimmed.doc) {
         return Err(e);
     }
-    if held == 0 {
+    if skimmed.items == 0 {
         return Ok(Rows::new(JsonRows::empty(), Vec::new()));
+    }
+    // Every key any record has, once whatever its case.
+    let mut headers = Vec::<String>::new();
+    for k in skimmed.names {
+        if !headers.iter().any(|h| h.eq_ignore_ascii_case(&k)) {
+            headers.push(k);
+        }
     }
     let idx = index_columns(&headers)?;
     let date_order = ColumnOrder::of(options.date_order, &votes);

@@ -346,7 +346,7 @@ fn map_feature(
 /// properties). Feature `n` is row `n + 1` in problems. A document that is not a
 /// FeatureCollection is an [`IngestError`], and so is one where no feature has a category
 /// or a date ([`IngestError::MissingColumns`]). The file is read twice, never held whole:
-/// first for the properties its features have and the votes of their dates, then for the
+/// first skimmed for the properties its features have and the votes of their dates, then for the
 /// rows. A date property whose dates could each be read day first or month first, none
 /// telling which, is read day first, and the rows' notes ([`Rows::notes`]) say so, unless
 /// the person importing told the order ([`ReadOptions::date_order`]).
@@ -357,30 +357,27 @@ pub fn read_events_geojson(
     options: ReadOptions,
 ) -> Result<Rows<JsonRows>, IngestError> {
     // One order of day and month per date property, decided by the dates of the whole
-    // file that allow only one reading (as the CSV readers do per column).
-    let (mut held, mut has) = (0usize, [false; 2]);
+    // file that allow only one reading (as the CSV readers do per column); this first
+    // pass reads no other value.
     let mut votes = [text::OrderVotes::default(); 2];
-    json::each_record(source.open()?, None, &mut |f| {
-        held += 1;
-        let Ok(f) = f else { return };
-        for (i, c) in [Col::Category, Col::Start].into_iter().enumerate() {
-            has[i] |= c
-                .aliases()
-                .iter()
-                .any(|a| json::get_ci(&f.properties, a).is_some());
-        }
-        for (v, c) in votes.iter_mut().zip([Col::Start, Col::End]) {
-            if let Some(d) = c.value(&f.properties) {
-                v.add(&d);
+    let is = |c: Col, k: &str| c.aliases().iter().any(|a| a.eq_ignore_ascii_case(k));
+    let skimmed = json::skim_records(
+        source.open()?,
+        None,
+        &|k| is(Col::Start, k) || is(Col::End, k),
+        &mut |k, v| {
+            for (votes, c) in votes.iter_mut().zip([Col::Start, Col::End]) {
+                if let Some(d) = json::text(v).filter(|_| is(c, k)) {
+                    votes.add(&d);
+                }
             }
-        }
-    })?;
-    if held > 0 {
+        },
+    )?;
+    if skimmed.items > 0 {
         let missing: Vec<String> = [Col::Category, Col::Start]
             .into_iter()
-            .zip(has)
-            .filter(|&(_, has)| !has)
-            .map(|(c, _)| c.name().to_string())
+            .filter(|&c| !skimmed.names.iter().any(|k| is(c, k)))
+            .map(|c| c.name().to_string())
             .collect();
         if !missing.is_empty() {
             return Err(IngestError::MissingColumns(missing));

@@ -1,13 +1,18 @@
 //! GeoJSON plumbing shared by the readers: splitting a document into features without
-//! letting one malformed feature fail the whole file, and reading property values as text.
+//! letting one malformed feature fail the whole file (each feature parsed from memory as
+//! the [`Scanner`] walks the file), skimming a file's records for a first pass
+//! ([`skim_records`]), and reading property values as text.
 
 use crate::problem::IngestError;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
+use std::collections::HashSet;
 use std::fmt;
 use std::io::BufRead;
+
+use crate::json_scan::{Scanner, SliceDe};
 
 /// A document's features or records, each or the reason it is not one, and the
 /// document's other members.
@@ -43,7 +48,7 @@ pub(crate) fn features_with<G>(
     input: impl BufRead,
     convert: impl FnMut(Value) -> G,
 ) -> Result<Vec<Result<RawFeature<G>, String>>, IngestError> {
-    read_doc(input, None, convert, None).map(|(items, _)| items)
+    read_doc(input, None, Whole(convert), None).map(|(items, _)| items)
 }
 
 /// Records of a JSON document that is a GeoJSON FeatureCollection or Feature, a JSON array
@@ -53,7 +58,7 @@ pub(crate) fn features_with<G>(
 /// document's other members (none for an array).
 #[cfg(test)]
 pub(crate) fn records(json: &str, list: &str) -> Result<Items, IngestError> {
-    read_doc(json.as_bytes(), Some(list), |g| g, None)
+    read_doc(json.as_bytes(), Some(list), Whole(|g| g), None)
 }
 
 /// [`records`] (or, without a `list`, the features of a FeatureCollection) read from
@@ -66,59 +71,102 @@ pub(crate) fn each_record(
     list: Option<&str>,
     each: &mut dyn FnMut(Result<RawFeature, String>),
 ) -> Result<Map<String, Value>, IngestError> {
-    read_doc(input, list, |g| g, Some(each)).map(|(_, doc)| doc)
+    read_doc(input, list, Whole(|g| g), Some(each)).map(|(_, doc)| doc)
+}
+
+/// What a first pass over a file of records learns ([`skim_records`]).
+#[derive(Debug, Default)]
+pub(crate) struct Skimmed {
+    /// Every property name a record has, each once, in the order first met.
+    pub names: Vec<String>,
+    /// How many items the list holds, records or not.
+    pub items: usize,
+    /// Whether any record has a geometry.
+    pub geometry: bool,
+    /// The document's members other than the records.
+    pub doc: Map<String, Value>,
+}
+
+/// A first pass over the records [`each_record`] would read, without building them: the
+/// names of their properties are gathered once for the file, and only the values `wanted`
+/// says are read, each handed to `value` with its property's name as it is read. Items
+/// that are not records are counted and not looked into; the document's members are read
+/// whole. Errors are those of [`each_record`].
+pub(crate) fn skim_records(
+    input: impl BufRead,
+    list: Option<&str>,
+    wanted: &dyn Fn(&str) -> bool,
+    value: &mut dyn FnMut(&str, &Value),
+) -> Result<Skimmed, IngestError> {
+    let mut skim = Skim {
+        wanted,
+        value,
+        names: Vec::new(),
+        seen: HashSet::new(),
+    };
+    let (mut items, mut geometry) = (0, false);
+    let doc = read_doc(
+        input,
+        list,
+        &mut skim,
+        Some(&mut |item: Result<RawFeature<()>, String>| {
+            items += 1;
+            geometry |= item.is_ok_and(|f| f.geometry.is_some());
+        }),
+    )?
+    .1;
+    Ok(Skimmed {
+        names: skim.names,
+        items,
+        geometry,
+        doc,
+    })
 }
 
 /// Reads the document of `input` as [`features_with`] does; with `list`, also as
-/// [`records`] does; with a `sink`, each item goes there and none is returned.
+/// [`records`] does; its items read by `items`; with a `sink`, each item goes there and
+/// none is returned. The document is walked by a [`Scanner`], each of its values parsed
+/// from memory.
 fn read_doc<G>(
     mut input: impl BufRead,
     list: Option<&str>,
-    mut convert: impl FnMut(Value) -> G,
+    mut items: impl ItemRead<G>,
     mut sink: Option<Sink<'_, '_, G>>,
 ) -> Result<Items<G>, IngestError> {
     let (first, head) = skip_to_value(&mut input, not_geojson)?;
-    let not_json = |e: serde_json::Error| match markup(&head) {
-        Some(what) => IngestError::Format(format!(
+    let not_json = |e: IngestError| match (e, markup(&head)) {
+        (IngestError::Json(_), Some(what)) => IngestError::Format(format!(
             "this is {what}, not GeoJSON: convert it with GDAL, e.g. `ogr2ogr -f GeoJSON \
              -t_srs EPSG:4326 out.geojson FILE`, and import out.geojson"
         )),
-        None => json_error(e),
+        (e, _) => e,
     };
-    let mut de = serde_json::Deserializer::from_reader(input);
+    let mut doc_in = Scanner::new(input);
     if first != Some(b'{') {
         if list.is_some() && first == Some(b'[') {
-            let listed = ListSeed {
-                convert: &mut convert,
-                records: true,
-                sink: sink.as_deref_mut(),
-            }
-            .deserialize(&mut de)
-            .map_err(not_json)?;
-            de.end().map_err(not_json)?;
+            let listed =
+                list_items(&mut doc_in, &mut items, true, sink.as_deref_mut()).map_err(not_json)?;
+            doc_in.end().map_err(not_json)?;
             if let Listed::Array(items) = listed {
                 return Ok((items, Map::new()));
             }
         }
-        IgnoredAny::deserialize(&mut de).map_err(not_json)?;
-        de.end().map_err(not_json)?;
+        doc_in.value::<IgnoredAny>().map_err(not_json)?;
+        doc_in.end().map_err(not_json)?;
         return Err(IngestError::Format(
             "a GeoJSON FeatureCollection was expected, not a JSON array or value".into(),
         ));
     }
-    let mut projected = None;
-    let read = DocSeed {
-        convert: &mut convert,
-        list,
-        projected: &mut projected,
-        sink: sink.as_deref_mut(),
-    }
-    .deserialize(&mut de);
-    if let Some(crs) = projected {
-        return Err(projected_crs(&crs));
-    }
-    let (mut doc, features, listed) = read.map_err(not_json)?;
-    de.end().map_err(not_json)?;
+    let Members {
+        others: mut doc,
+        features,
+        records: listed,
+    } = match members(&mut doc_in, &mut items, list, sink.as_deref_mut()) {
+        Ok(read) => read,
+        Err(Stop::Projected(crs)) => return Err(projected_crs(&crs)),
+        Err(Stop::Failed(e)) => return Err(not_json(e)),
+    };
+    doc_in.end().map_err(not_json)?;
     let kind = doc
         .get("type")
         .and_then(Value::as_str)
@@ -143,7 +191,7 @@ fn read_doc<G>(
             )),
         },
         "Feature" => {
-            let one = split(Value::Object(std::mem::take(&mut doc)), &mut convert);
+            let one = items.feature(Value::Object(std::mem::take(&mut doc)));
             match sink {
                 Some(sink) => {
                     sink(one);
@@ -217,72 +265,66 @@ pub(crate) fn each_array_item(
     each: &mut dyn FnMut(usize, Value) -> Result<(), IngestError>,
 ) -> Result<bool, IngestError> {
     let (first, _) = skip_to_value(&mut input, crate::not_text)?;
-    let mut de = serde_json::Deserializer::from_reader(input);
+    let mut doc = Scanner::new(input);
     if first != Some(b'[') {
-        IgnoredAny::deserialize(&mut de).map_err(json_error)?;
-        de.end().map_err(json_error)?;
+        doc.value::<IgnoredAny>()?;
+        doc.end()?;
         return Ok(false);
     }
-    let mut failed = None;
-    let read = ItemSeed {
-        each,
-        failed: &mut failed,
-    }
-    .deserialize(&mut de)
-    .and_then(|()| de.end());
-    match failed {
-        Some(e) => Err(e),
-        None => read.map(|()| true).map_err(json_error),
-    }
-}
-
-/// Reads an array item by item into [`each_array_item`]'s callback, keeping its error.
-struct ItemSeed<'a, 'b> {
-    each: &'a mut (dyn FnMut(usize, Value) -> Result<(), IngestError> + 'b),
-    failed: &'a mut Option<IngestError>,
-}
-
-impl<'de> DeserializeSeed<'de> for ItemSeed<'_, '_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-impl<'de> Visitor<'de> for ItemSeed<'_, '_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an array")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let mut i = 0;
-        while let Some(v) = seq.next_element::<Value>()? {
-            if let Err(e) = (self.each)(i, v) {
-                *self.failed = Some(e);
-                return Err(serde::de::Error::custom("stopped by the caller"));
-            }
-            i += 1;
-        }
+    let mut i = 0;
+    array(&mut doc, &mut |doc| {
+        let item = doc.value::<Value>()?;
+        each(i, item)?;
+        i += 1;
         Ok(())
+    })?;
+    doc.end()?;
+    Ok(true)
+}
+
+/// Walks an array (the scanner at its `[`), reading each item with `item`, which must
+/// parse it.
+fn array<R: BufRead>(
+    doc: &mut Scanner<R>,
+    item: &mut dyn FnMut(&mut Scanner<R>) -> Result<(), IngestError>,
+) -> Result<(), IngestError> {
+    doc.bump();
+    if doc.peek()? == Some(b']') {
+        doc.bump();
+        return Ok(());
+    }
+    loop {
+        item(doc)?;
+        match doc.peek()? {
+            Some(b',') => doc.bump(),
+            Some(b']') => {
+                doc.bump();
+                return Ok(());
+            }
+            None => return Err(doc.syntax("EOF while parsing a list")),
+            Some(_) => return Err(doc.syntax("expected `,` or `]`")),
+        }
     }
 }
 
 /// The error of a JSON file that could not be read to its end: a read failure, text that
-/// is not UTF-8 (named as such, with its line and column), or JSON that is not valid.
-pub(crate) fn json_error(e: serde_json::Error) -> IngestError {
+/// is not UTF-8 (named as such), or JSON that is not valid; placed at `at` (line, column)
+/// in the file, where the [`Scanner`] found the value serde_json parsed alone.
+pub(crate) fn json_error(e: &serde_json::Error, at: Option<(usize, usize)>) -> IngestError {
+    let said = e.to_string();
+    let what = match said.rfind(" at line ") {
+        Some(i) if e.line() > 0 => &said[..i],
+        _ => &said,
+    };
+    let place = at
+        .map(|(line, column)| format!(" at line {line} column {column}"))
+        .unwrap_or_default();
     if e.is_io() {
-        IngestError::Read(e.to_string())
-    } else if e.to_string().starts_with("invalid unicode code point") {
-        IngestError::Read(format!(
-            "not UTF-8 text at line {} column {} (save the file as UTF-8)",
-            e.line(),
-            e.column()
-        ))
+        IngestError::Read(said)
+    } else if what == "invalid unicode code point" {
+        IngestError::Read(format!("not UTF-8 text{place} (save the file as UTF-8)"))
     } else {
-        IngestError::Json(e.to_string())
+        IngestError::Json(format!("{what}{place}"))
     }
 }
 
@@ -399,129 +441,412 @@ enum Listed<G> {
     Array(Vec<Result<RawFeature<G>, String>>),
 }
 
-/// Reads a JSON object: its members as values, except `features` and the `list` member,
-/// whose items are split ([`split`], [`record`]) one at a time as they are read. A `crs`
-/// naming a projected system ([`not_lon_lat`]) stops the reading as soon as it is read,
-/// its name left in `projected`: GDAL writes `crs` before `features`, so a large projected
-/// file is refused without being read to its end.
-struct DocSeed<'c, 'l, 's, F, G> {
-    convert: &'c mut F,
-    list: Option<&'l str>,
-    projected: &'c mut Option<String>,
-    sink: Option<Sink<'c, 's, G>>,
+/// Why the reading of a document's members stopped.
+enum Stop {
+    /// A `crs` naming a projected system ([`not_lon_lat`]).
+    Projected(String),
+    /// The document could not be read.
+    Failed(IngestError),
 }
 
-impl<'de, G, F: FnMut(Value) -> G> DeserializeSeed<'de> for DocSeed<'_, '_, '_, F, G> {
-    type Value = (Map<String, Value>, Listed<G>, Listed<G>);
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_map(self)
+impl From<IngestError> for Stop {
+    fn from(e: IngestError) -> Self {
+        Self::Failed(e)
     }
 }
 
-impl<'de, G, F: FnMut(Value) -> G> Visitor<'de> for DocSeed<'_, '_, '_, F, G> {
-    type Value = (Map<String, Value>, Listed<G>, Listed<G>);
+/// A document object's members: the features, the records, and the others.
+struct Members<G> {
+    others: Map<String, Value>,
+    features: Listed<G>,
+    records: Listed<G>,
+}
 
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a GeoJSON object")
+/// Reads a JSON object (the scanner at its `{`): its members as values, except `features`
+/// and the `list` member, whose items are read by `items` one at a time ([`list_items`]).
+/// A `crs` naming a projected system ([`not_lon_lat`]) stops the reading as soon as it is
+/// read: GDAL writes `crs` before `features`, so a large projected file is refused without
+/// being read to its end. Returns the other members, the features and the records.
+fn members<R: BufRead, G>(
+    doc: &mut Scanner<R>,
+    items: &mut impl ItemRead<G>,
+    list: Option<&str>,
+    mut sink: Option<Sink<'_, '_, G>>,
+) -> Result<Members<G>, Stop> {
+    let mut read = Members {
+        others: Map::new(),
+        features: Listed::Absent,
+        records: Listed::Absent,
+    };
+    doc.bump();
+    if doc.peek()? == Some(b'}') {
+        doc.bump();
+        return Ok(read);
     }
-
-    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut doc = Map::new();
-        let (mut features, mut listed) = (Listed::Absent, Listed::Absent);
-        while let Some(key) = map.next_key::<String>()? {
-            let records = self.list.is_some_and(|l| key.eq_ignore_ascii_case(l));
-            if key == "features" || records {
-                let items = map.next_value_seed(ListSeed {
-                    convert: &mut *self.convert,
-                    records,
-                    sink: self.sink.as_deref_mut(),
-                })?;
-                *(if records { &mut listed } else { &mut features }) = items;
-            } else if key == "crs" {
-                let crs: Value = map.next_value()?;
-                if let Some(name) = not_lon_lat(&crs) {
-                    *self.projected = Some(name);
-                    return Err(serde::de::Error::custom("a projected \"crs\""));
-                }
-                doc.insert(key, crs);
+    loop {
+        match doc.peek()? {
+            Some(b'"') => {}
+            None => return Err(doc.syntax("EOF while parsing an object").into()),
+            Some(_) => return Err(doc.syntax("key must be a string").into()),
+        }
+        let key = doc.value::<String>()?;
+        match doc.peek()? {
+            Some(b':') => doc.bump(),
+            None => return Err(doc.syntax("EOF while parsing an object").into()),
+            Some(_) => return Err(doc.syntax("expected `:`").into()),
+        }
+        let records = list.is_some_and(|l| key.eq_ignore_ascii_case(l));
+        if key == "features" || records {
+            let items = list_items(doc, items, records, sink.as_deref_mut())?;
+            *(if records {
+                &mut read.records
             } else {
-                doc.insert(key, map.next_value()?);
+                &mut read.features
+            }) = items;
+        } else {
+            let value = doc.value::<Value>()?;
+            if key == "crs" {
+                if let Some(name) = not_lon_lat(&value) {
+                    return Err(Stop::Projected(name));
+                }
+            }
+            read.others.insert(key, value);
+        }
+        match doc.peek()? {
+            Some(b',') => doc.bump(),
+            Some(b'}') => {
+                doc.bump();
+                return Ok(read);
+            }
+            None => return Err(doc.syntax("EOF while parsing an object").into()),
+            Some(_) => return Err(doc.syntax("expected `,` or `}`").into()),
+        }
+    }
+}
+
+/// Reads a list member: an array is read item by item by `items` (as features, or as plain
+/// records; each into the sink when there is one), `null` is no item, anything else is
+/// noted as not an array.
+fn list_items<R: BufRead, G>(
+    doc: &mut Scanner<R>,
+    items: &mut impl ItemRead<G>,
+    records: bool,
+    mut sink: Option<Sink<'_, '_, G>>,
+) -> Result<Listed<G>, IngestError> {
+    if doc.peek()? != Some(b'[') {
+        return Ok(match doc.value::<Value>()? {
+            Value::Null => Listed::Absent,
+            _ => Listed::NotArray,
+        });
+    }
+    let mut read = Vec::new();
+    array(doc, &mut |doc| {
+        let item = doc.parse(|de| items.read(de, records))?;
+        match sink.as_deref_mut() {
+            Some(sink) => sink(item),
+            None => read.push(item),
+        }
+        Ok(())
+    })?;
+    Ok(Listed::Array(read))
+}
+
+/// How the items of a list are read: whole, as JSON values ([`Whole`]), or skimmed for a
+/// first pass ([`Skim`]).
+trait ItemRead<G> {
+    /// The item `de` holds: a plain record when `records`, else a GeoJSON Feature.
+    fn read(
+        &mut self,
+        de: &mut SliceDe<'_>,
+        records: bool,
+    ) -> Result<Result<RawFeature<G>, String>, serde_json::Error>;
+
+    /// A document that is a single Feature, already read as a value.
+    fn feature(&mut self, v: Value) -> Result<RawFeature<G>, String>;
+}
+
+/// Items read whole, each geometry passed through the function.
+struct Whole<F>(F);
+
+impl<G, F: FnMut(Value) -> G> ItemRead<G> for Whole<F> {
+    fn read(
+        &mut self,
+        de: &mut SliceDe<'_>,
+        records: bool,
+    ) -> Result<Result<RawFeature<G>, String>, serde_json::Error> {
+        let v = Value::deserialize(de)?;
+        Ok(if records {
+            record(v)
+        } else {
+            split(v, &mut self.0)
+        })
+    }
+
+    fn feature(&mut self, v: Value) -> Result<RawFeature<G>, String> {
+        split(v, &mut self.0)
+    }
+}
+
+/// Items skimmed ([`skim_records`]): the names met, and the wanted values handed on.
+struct Skim<'w, 'v> {
+    wanted: &'w dyn Fn(&str) -> bool,
+    value: &'w mut (dyn FnMut(&str, &Value) + 'v),
+    names: Vec<String>,
+    seen: HashSet<String>,
+}
+
+impl ItemRead<()> for &mut Skim<'_, '_> {
+    fn read(
+        &mut self,
+        de: &mut SliceDe<'_>,
+        records: bool,
+    ) -> Result<Result<RawFeature<()>, String>, serde_json::Error> {
+        SkimItem {
+            skim: self,
+            records,
+        }
+        .deserialize(de)
+    }
+
+    fn feature(&mut self, v: Value) -> Result<RawFeature<()>, String> {
+        let f = split(v, &mut |_| ())?;
+        for (k, v) in &f.properties {
+            self.name(k);
+            if (self.wanted)(k) {
+                (self.value)(k, v);
             }
         }
-        Ok((doc, features, listed))
+        Ok(RawFeature {
+            properties: Map::new(),
+            ..f
+        })
     }
 }
 
-/// Reads a list member: an array is split item by item (as features, or as plain records;
-/// each into the sink when there is one), `null` is no item, anything else is noted as not
-/// an array.
-struct ListSeed<'c, 's, F, G> {
-    convert: &'c mut F,
-    records: bool,
-    sink: Option<Sink<'c, 's, G>>,
+impl Skim<'_, '_> {
+    /// Notes a property's name; its name again when its value is wanted.
+    fn name(&mut self, key: &str) -> Option<String> {
+        if !self.seen.contains(key) {
+            self.seen.insert(key.to_string());
+            self.names.push(key.to_string());
+        }
+        (self.wanted)(key).then(|| key.to_string())
+    }
+
+    /// Skims an object's members as properties.
+    fn members<'de, A: MapAccess<'de>>(&mut self, map: &mut A) -> Result<(), A::Error> {
+        while let Some(wanted) = map.next_key_seed(PropertyName(self))? {
+            match wanted {
+                Some(key) => (self.value)(&key, &map.next_value::<Value>()?),
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
-impl<'de, G, F: FnMut(Value) -> G> DeserializeSeed<'de> for ListSeed<'_, '_, F, G> {
-    type Value = Listed<G>;
+/// A property's name, read without being copied unless its value is wanted.
+struct PropertyName<'s, 'w, 'v>(&'s mut Skim<'w, 'v>);
+
+impl<'de> DeserializeSeed<'de> for PropertyName<'_, '_, '_> {
+    type Value = Option<String>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for PropertyName<'_, '_, '_> {
+    type Value = Option<String>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a property name")
+    }
+
+    fn visit_str<E>(self, key: &str) -> Result<Self::Value, E> {
+        Ok(self.0.name(key))
+    }
+}
+
+/// Skims one item: a record's members, or a Feature's `properties` and whether it has a
+/// `geometry`; an item [`record`] or [`split`] would refuse is refused the same way.
+struct SkimItem<'s, 'w, 'v> {
+    skim: &'s mut Skim<'w, 'v>,
+    records: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for SkimItem<'_, '_, '_> {
+    type Value = Result<RawFeature<()>, String>;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de, G, F: FnMut(Value) -> G> Visitor<'de> for ListSeed<'_, '_, F, G> {
-    type Value = Listed<G>;
+impl<'de> Visitor<'de> for SkimItem<'_, '_, '_> {
+    type Value = Result<RawFeature<()>, String>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an array of GeoJSON features or records")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut items = Vec::new();
-        while let Some(v) = seq.next_element::<Value>()? {
-            let item = if self.records {
-                record(v)
-            } else {
-                split(v, self.convert)
-            };
-            match self.sink.as_deref_mut() {
-                Some(sink) => sink(item),
-                None => items.push(item),
-            }
-        }
-        Ok(Listed::Array(items))
-    }
-
-    fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(Listed::Absent)
+        f.write_str("a JSON object")
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(Listed::NotArray)
+        let mut f = RawFeature {
+            properties: Map::new(),
+            geometry: None,
+            is_feature: !self.records,
+        };
+        if self.records {
+            self.skim.members(&mut map)?;
+            return Ok(Ok(f));
+        }
+        // The properties are skimmed as they are read: should a feature name them twice,
+        // or after properties that are not an object, each is skimmed.
+        let mut properties = Ok(());
+        while let Some(member) = map.next_key::<FeatureMember>()? {
+            match member {
+                FeatureMember::Properties => {
+                    properties = map.next_value_seed(SkimProperties(&mut *self.skim))?;
+                }
+                FeatureMember::Geometry => {
+                    f.geometry = map.next_value::<Option<IgnoredAny>>()?.map(|_| ());
+                }
+                FeatureMember::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(properties.map(|()| f))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Err(self.refused()))
     }
 
     fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(Listed::NotArray)
+        Ok(Err(self.refused()))
     }
 
     fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(Listed::NotArray)
+        Ok(Err(self.refused()))
     }
 
     fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(Listed::NotArray)
+        Ok(Err(self.refused()))
     }
 
     fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(Listed::NotArray)
+        Ok(Err(self.refused()))
     }
 
     fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(Listed::NotArray)
+        Ok(Err(self.refused()))
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Err(self.refused()))
     }
 }
+
+impl SkimItem<'_, '_, '_> {
+    /// Why an item that is not an object is refused, as [`record`] and [`split`] say it.
+    fn refused(&self) -> String {
+        if self.records {
+            NOT_A_RECORD.into()
+        } else {
+            NOT_A_FEATURE.into()
+        }
+    }
+}
+
+/// The members of a Feature a skim tells apart.
+enum FeatureMember {
+    Properties,
+    Geometry,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for FeatureMember {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Name;
+        impl Visitor<'_> for Name {
+            type Value = FeatureMember;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a member name")
+            }
+
+            fn visit_str<E>(self, key: &str) -> Result<FeatureMember, E> {
+                Ok(match key {
+                    "properties" => FeatureMember::Properties,
+                    "geometry" => FeatureMember::Geometry,
+                    _ => FeatureMember::Other,
+                })
+            }
+        }
+        d.deserialize_str(Name)
+    }
+}
+
+/// Skims a Feature's `properties`: an object's members; `null` is none; anything else is
+/// refused as [`split`] refuses it.
+struct SkimProperties<'s, 'w, 'v>(&'s mut Skim<'w, 'v>);
+
+impl<'de> DeserializeSeed<'de> for SkimProperties<'_, '_, '_> {
+    type Value = Result<(), String>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for SkimProperties<'_, '_, '_> {
+    type Value = Result<(), String>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        self.0.members(&mut map).map(Ok)
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Ok(()))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Err(NOT_PROPERTIES.into()))
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(Err(NOT_PROPERTIES.into()))
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Err(NOT_PROPERTIES.into()))
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Err(NOT_PROPERTIES.into()))
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(Err(NOT_PROPERTIES.into()))
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Err(NOT_PROPERTIES.into()))
+    }
+}
+
+const NOT_A_RECORD: &str = "is not a JSON object";
+const NOT_A_FEATURE: &str = "is not a GeoJSON Feature object";
+const NOT_PROPERTIES: &str = "\"properties\" is not an object";
 
 /// A plain record: its object is its properties, with no geometry.
 fn record<G>(v: Value) -> Result<RawFeature<G>, String> {
@@ -531,18 +856,18 @@ fn record<G>(v: Value) -> Result<RawFeature<G>, String> {
             geometry: None,
             is_feature: false,
         }),
-        _ => Err("is not a JSON object".into()),
+        _ => Err(NOT_A_RECORD.into()),
     }
 }
 
 fn split<G>(v: Value, convert: &mut impl FnMut(Value) -> G) -> Result<RawFeature<G>, String> {
     let Value::Object(mut f) = v else {
-        return Err("is not a GeoJSON Feature object".into());
+        return Err(NOT_A_FEATURE.into());
     };
     let properties = match f.remove("properties") {
         Some(Value::Object(p)) => p,
         Some(Value::Null) | None => Map::new(),
-        Some(_) => return Err("\"properties\" is not an object".into()),
+        Some(_) => return Err(NOT_PROPERTIES.into()),
     };
     let geometry = match f.remove("geometry") {
         Some(Value::Null) | None => None,

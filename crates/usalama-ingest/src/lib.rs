@@ -33,6 +33,7 @@ pub mod ucdp;
 
 mod csvin;
 mod json;
+mod json_scan;
 mod text;
 
 pub use acled::{read_acled_csv, read_acled_json};

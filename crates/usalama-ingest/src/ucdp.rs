@@ -858,42 +858,36 @@ pub const JSON_LIST: &str = "Result";
 /// - a JSON array of such records (R's `jsonlite`, pandas' `orient="records"`).
 ///
 /// Record `n` is row `n + 1` in problems. A required property absent from every record is
-/// an [`IngestError::MissingColumns`]. The file is read twice, never held whole: first for
-/// the properties its records have and the votes of their dates (unless `options` tell
+/// an [`IngestError::MissingColumns`]. The file is read twice, never held whole: first skimmed
+/// for the properties its records have and the votes of their dates (unless `options` tell
 /// their order), then for the rows.
 pub fn read_ged_json(
     source: JsonSource,
     taxonomy: &Taxonomy,
     options: ReadOptions,
 ) -> Result<Rows<JsonRows>, IngestError> {
-    // First the columns the records have and the votes of their dates, then each record
-    // mapped as it is read: one record at a time is held as JSON values.
-    let (mut present, mut points, mut held) = ([false; N], false, 0usize);
+    // First the columns the records have and the votes of their dates (their other values
+    // skipped), then each record mapped as it is read: one at a time is held as JSON values.
     let mut votes = text::OrderVotes::default();
-    let doc = json::each_record(source.open()?, Some(JSON_LIST), &mut |f| {
-        held += 1;
-        let Ok(f) = f else { return };
-        points |= f.geometry.is_some();
-        for &c in Col::ALL {
-            let value = c
-                .aliases()
-                .iter()
-                .find_map(|a| json::get_ci(&f.properties, a));
-            present[c.index()] |= value.is_some();
-            if matches!(c, Col::DateStart | Col::DateEnd) {
-                if let Some(d) = value.and_then(json::text) {
-                    votes.add(&d);
-                }
+    let is = |c: Col, k: &str| c.aliases().iter().any(|a| a.eq_ignore_ascii_case(k));
+    let skimmed = json::skim_records(
+        source.open()?,
+        Some(JSON_LIST),
+        &|k| is(Col::DateStart, k) || is(Col::DateEnd, k),
+        &mut |_, v| {
+            if let Some(d) = json::text(v) {
+                votes.add(&d);
             }
-        }
-    })?;
-    if held > 0 {
-        let missing = missing_required(|c| present[c.index()], !points);
+        },
+    )?;
+    if skimmed.items > 0 {
+        let present = |c: Col| skimmed.names.iter().any(|k| is(c, k));
+        let missing = missing_required(present, !skimmed.geometry);
         if !missing.is_empty() {
             return Err(IngestError::MissingColumns(missing));
         }
     }
-    let note = api_page_note(&doc, held);
+    let note = api_page_note(&skimmed.doc, skimmed.items);
     let order = ColumnOrder::of(options.date_order, &votes);
     let notes = note
         .into_iter()

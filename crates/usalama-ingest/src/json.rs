@@ -1196,4 +1196,146 @@ mod tests {
         assert!(get_ci(&m, "z").and_then(text).is_none());
         assert!(geometry(serde_json::json!({"type":"Polygon","coordinates":"x"})).is_err());
     }
+
+    mod walked_as_parsed_whole {
+        //! The scanner's reading of a document agrees with serde_json's parse of the whole
+        //! document, whatever the values and the white space between them.
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn value() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::from),
+                any::<i64>().prop_map(Value::from),
+                (-1e9f64..1e9).prop_map(Value::from),
+                "\\PC{0,8}".prop_map(Value::from),
+                Just(Value::from("x}]\"\\{[,:")),
+            ];
+            leaf.prop_recursive(3, 24, 4, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                    prop::collection::btree_map("[a-c\"\\\\]{0,3}", inner, 0..4)
+                        .prop_map(|m| Value::Object(m.into_iter().collect())),
+                ]
+            })
+        }
+
+        /// An item that is a Feature, a plain object or anything.
+        fn item() -> impl Strategy<Value = Value> {
+            prop_oneof![
+                (value(), value()).prop_map(|(p, g)| serde_json::json!({
+                    "type": "Feature", "properties": p, "geometry": g
+                })),
+                value(),
+            ]
+        }
+
+        fn text(v: &Value, pretty: bool) -> String {
+            if pretty {
+                serde_json::to_string_pretty(v).unwrap()
+            } else {
+                serde_json::to_string(v).unwrap()
+            }
+        }
+
+        type Seen = Result<(Map<String, Value>, Option<Value>, bool), String>;
+
+        fn seen(items: Vec<Result<RawFeature, String>>) -> Vec<Seen> {
+            items
+                .into_iter()
+                .map(|f| f.map(|f| (f.properties, f.geometry, f.is_feature)))
+                .collect()
+        }
+
+        proptest! {
+            #[test]
+            fn features_and_records_are_those_of_the_whole_document(
+                items in prop::collection::vec(item(), 0..5),
+                other in value(),
+                pretty in any::<bool>(),
+            ) {
+                // Expected: serde_json's parse of the whole text (its floats are read the
+                // same way), split as before.
+                let written = |doc: Value| {
+                    let t = text(&doc, pretty);
+                    let whole: Value = serde_json::from_str(&t).unwrap();
+                    (t, whole)
+                };
+                let (t, whole) = written(serde_json::json!({
+                    "type": "FeatureCollection", "name": other, "features": items
+                }));
+                let Value::Array(fs) = whole["features"].clone() else { unreachable!() };
+                let expected = seen(fs.into_iter().map(|v| split(v, &mut |g| g)).collect());
+                prop_assert_eq!(seen(features(&t).unwrap()), expected);
+
+                let (t, whole) = written(serde_json::json!({"TotalCount": other, "Result": items}));
+                let Value::Array(rs) = whole["Result"].clone() else { unreachable!() };
+                let (read, members) = records(&t, "Result").unwrap();
+                prop_assert_eq!(seen(read), seen(rs.iter().cloned().map(record).collect()));
+                prop_assert_eq!(&members["TotalCount"], &whole["TotalCount"]);
+
+                // The skim sees the same names, count and wanted values.
+                let mut wanted_seen = Vec::new();
+                let skimmed = skim_records(
+                    t.as_bytes(),
+                    Some("Result"),
+                    &|k| k.starts_with('a'),
+                    &mut |k, v| wanted_seen.push((k.to_string(), v.clone())),
+                )
+                .unwrap();
+                let (mut names, mut wanted) = (Vec::<String>::new(), Vec::new());
+                for r in &rs {
+                    if let Value::Object(m) = r {
+                        for (k, v) in m {
+                            if !names.contains(k) {
+                                names.push(k.clone());
+                            }
+                            if k.starts_with('a') {
+                                wanted.push((k.clone(), v.clone()));
+                            }
+                        }
+                    }
+                }
+                prop_assert_eq!(skimmed.names, names);
+                prop_assert_eq!(skimmed.items, rs.len());
+                prop_assert_eq!(wanted_seen, wanted);
+            }
+
+            /// A document cut short or with a byte changed is never read as valid unless
+            /// serde_json reads it so, and then its features are the same.
+            #[test]
+            fn a_damaged_document_is_refused_as_serde_json_refuses_it(
+                items in prop::collection::vec(item(), 1..4),
+                cut in any::<prop::sample::Index>(),
+                byte in any::<u8>(),
+                at in any::<prop::sample::Index>(),
+                truncate in any::<bool>(),
+            ) {
+                let doc = serde_json::json!({"type": "FeatureCollection", "features": items});
+                let mut bytes = text(&doc, false).into_bytes();
+                if truncate {
+                    bytes.truncate(cut.index(bytes.len()));
+                } else {
+                    let i = at.index(bytes.len());
+                    bytes[i] = byte;
+                }
+                let read = features_with(&bytes[..], |g| g);
+                let whole = serde_json::from_slice::<Value>(&bytes);
+                if read.is_ok() {
+                    prop_assert!(whole.is_ok(), "read, though serde_json refuses it");
+                }
+                if let Ok(Value::Object(mut d)) = whole {
+                    let is_collection = d.get("type") == Some(&Value::from("FeatureCollection"));
+                    let crs_ok = d.get("crs").and_then(not_lon_lat).is_none();
+                    if let (true, true, Some(Value::Array(fs))) =
+                        (is_collection, crs_ok, d.remove("features"))
+                    {
+                        let expected = seen(fs.into_iter().map(|v| split(v, &mut |g| g)).collect());
+                        prop_assert_eq!(seen(read.unwrap()), expected);
+                    }
+                }
+            }
+        }
+    }
 }

@@ -12,6 +12,9 @@ use crate::problem::IngestError;
 use serde_json::de::SliceRead;
 use std::io::BufRead;
 
+/// The room for a value's bytes kept from one value to the next at most.
+const KEEP_CAPACITY: usize = 4 << 20;
+
 /// A serde_json deserializer over one value's bytes.
 pub(crate) type SliceDe<'a> = serde_json::Deserializer<SliceRead<'a>>;
 
@@ -100,6 +103,10 @@ impl<R: BufRead> Scanner<R> {
     /// copy simply stops short.
     fn copy_value(&mut self) -> Result<(), IngestError> {
         let first = self.peek()?;
+        if self.value.capacity() > KEEP_CAPACITY {
+            // One large value (a country's outline) does not keep its room for the rest.
+            self.value = Vec::new();
+        }
         self.value.clear();
         self.at = self.pos;
         let scalar = !matches!(first, Some(b'{' | b'[' | b'"'));

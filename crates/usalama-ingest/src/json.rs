@@ -670,6 +670,37 @@ impl<'de> Visitor<'de> for PropertyName<'_, '_, '_> {
     }
 }
 
+/// The `visit_*` methods of a skim's visitor for the values it refuses (arrays, strings,
+/// booleans, numbers): each read past and refused with the visitor's `refused()` reason.
+macro_rules! refuse_other_values {
+    () => {
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(Err(self.refused()))
+        }
+
+        fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+            Ok(Err(self.refused()))
+        }
+
+        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(Err(self.refused()))
+        }
+
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(Err(self.refused()))
+        }
+
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(Err(self.refused()))
+        }
+
+        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(Err(self.refused()))
+        }
+    };
+}
+
 /// Skims one item: a record's members, or a Feature's `properties` and whether it has a
 /// `geometry`; an item [`record`] or [`split`] would refuse is refused the same way.
 struct SkimItem<'s, 'w, 'v> {
@@ -721,30 +752,7 @@ impl<'de> Visitor<'de> for SkimItem<'_, '_, '_> {
         Ok(properties.map(|()| f))
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(Err(self.refused()))
-    }
-
-    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(Err(self.refused()))
-    }
-
-    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(Err(self.refused()))
-    }
-
-    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(Err(self.refused()))
-    }
-
-    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(Err(self.refused()))
-    }
-
-    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(Err(self.refused()))
-    }
+    refuse_other_values!();
 
     fn visit_unit<E>(self) -> Result<Self::Value, E> {
         Ok(Err(self.refused()))
@@ -818,29 +826,13 @@ impl<'de> Visitor<'de> for SkimProperties<'_, '_, '_> {
         Ok(Ok(()))
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(Err(NOT_PROPERTIES.into()))
-    }
+    refuse_other_values!();
+}
 
-    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(Err(NOT_PROPERTIES.into()))
-    }
-
-    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(Err(NOT_PROPERTIES.into()))
-    }
-
-    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(Err(NOT_PROPERTIES.into()))
-    }
-
-    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(Err(NOT_PROPERTIES.into()))
-    }
-
-    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(Err(NOT_PROPERTIES.into()))
+impl SkimProperties<'_, '_, '_> {
+    /// Why properties that are not an object are refused, as [`split`] says it.
+    fn refused(&self) -> String {
+        NOT_PROPERTIES.into()
     }
 }
 
@@ -1266,8 +1258,28 @@ mod tests {
                     "type": "FeatureCollection", "name": other, "features": items
                 }));
                 let Value::Array(fs) = whole["features"].clone() else { unreachable!() };
-                let expected = seen(fs.into_iter().map(|v| split(v, &mut |g| g)).collect());
+                let expected = seen(fs.iter().cloned().map(|v| split(v, &mut |g| g)).collect());
                 prop_assert_eq!(seen(features(&t).unwrap()), expected);
+                // Skimmed as features: the names of their properties, whether one has a
+                // geometry.
+                let (mut names, mut geometry) = (Vec::<String>::new(), false);
+                for f in &fs {
+                    let Value::Object(f) = f else { continue };
+                    let props = match f.get("properties") {
+                        Some(Value::Object(p)) => Some(p),
+                        Some(Value::Null) | None => None,
+                        Some(_) => continue,
+                    };
+                    for k in props.into_iter().flat_map(|p| p.keys()) {
+                        if !names.contains(k) {
+                            names.push(k.clone());
+                        }
+                    }
+                    geometry |= f.get("geometry").is_some_and(|g| !g.is_null());
+                }
+                let skimmed = skim_records(t.as_bytes(), None, &|_| false, &mut |_, _| ()).unwrap();
+                prop_assert_eq!(skimmed.names, names);
+                prop_assert_eq!((skimmed.items, skimmed.geometry), (fs.len(), geometry));
 
                 let (t, whole) = written(serde_json::json!({"TotalCount": other, "Result": items}));
                 let Value::Array(rs) = whole["Result"].clone() else { unreachable!() };

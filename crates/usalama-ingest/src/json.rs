@@ -1246,6 +1246,7 @@ mod tests {
                 items in prop::collection::vec(item(), 0..5),
                 other in value(),
                 pretty in any::<bool>(),
+                chunk in 1usize..80,
             ) {
                 // Expected: serde_json's parse of the whole text (its floats are read the
                 // same way), split as before.
@@ -1259,7 +1260,9 @@ mod tests {
                 }));
                 let Value::Array(fs) = whole["features"].clone() else { unreachable!() };
                 let expected = seen(fs.iter().cloned().map(|v| split(v, &mut |g| g)).collect());
-                prop_assert_eq!(seen(features(&t).unwrap()), expected);
+                // Read in chunks of any size, as from a file.
+                let input = std::io::BufReader::with_capacity(chunk, t.as_bytes());
+                prop_assert_eq!(seen(features_with(input, |g| g).unwrap()), expected);
                 // Skimmed as features: the names of their properties, whether one has a
                 // geometry.
                 let (mut names, mut geometry) = (Vec::<String>::new(), false);

@@ -63,17 +63,17 @@ impl From<String> for JsonSource {
 /// row cost more than the mapping of a small record.
 const BATCH: usize = 64;
 
-/// How many batches wait between the reading thread and the import at most (1,024 rows).
+/// How many batches wait between the reading thread and the import at most.
 const IN_FLIGHT: usize = 16;
 
 /// A batch of mapped rows.
 type Batch = Vec<Result<ImportRow, Problem>>;
 
 /// The rows of a JSON file in the file's order, mapped by a thread of their own as the file
-/// is read (its second pass), at most 1,024 records ahead of the caller: memory stays
-/// bounded whatever the file's size. A failure to read the file again (it changed or went
-/// away since the first pass) ends the rows with a problem saying so; a panic of the
-/// thread is raised again in the caller.
+/// is read (its second pass), at most about 1,100 records ahead of the caller (16 batches
+/// of 64 waiting, one being filled): memory stays bounded whatever the file's size. A
+/// failure to read the file again (it changed or went away since the first pass) ends the
+/// rows with a problem saying so; a panic of the thread is raised again in the caller.
 pub struct JsonRows {
     rx: Receiver<Batch>,
     /// The batch being handed out, in reverse.
@@ -321,7 +321,8 @@ mod tests {
         drop(rx);
         thread.unwrap().join().unwrap();
         let read = read.load(std::sync::atomic::Ordering::Relaxed);
-        // About the rows in flight (1,024 of 20,000) and one buffer, not the whole file.
+        // About the rows in flight (about 1,100 of 20,000) and one buffer, not the whole
+        // file.
         assert!(read < doc.len() / 4, "{read} of {} bytes read", doc.len());
     }
 }

@@ -1,8 +1,10 @@
 //! The outer levels of a JSON document walked from a `BufRead` a chunk at a time, each value
 //! in them copied whole and handed to serde_json as a slice.
 //!
-//! serde_json reads a `Read` a byte at a time through its reader, three to four times more
-//! slowly than it reads memory; a file of events is too large to hold whole. So
+//! serde_json reads a `Read` a byte at a time through its reader, much more slowly than it
+//! reads memory (the first pass over a 252 MB GeoJSON file took 2.1 s that way, 1.3 s
+//! this way: BENCHMARKS.md, twenty-eighth session); a file of events is too large to hold
+//! whole. So
 //! [`Scanner`] walks the document's object or array, and the array of features or records
 //! in it, byte by byte in a tight loop that only tracks strings and brackets, and each value
 //! it meets (a member, a feature) is parsed by serde_json from memory. Its syntax is

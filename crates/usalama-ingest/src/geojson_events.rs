@@ -346,10 +346,10 @@ fn map_feature(
 /// properties). Feature `n` is row `n + 1` in problems. A document that is not a
 /// FeatureCollection is an [`IngestError`], and so is one where no feature has a category
 /// or a date ([`IngestError::MissingColumns`]). The file is read twice, never held whole:
-/// first skimmed for the properties its features have and the votes of their dates, then for the
-/// rows. A date property whose dates could each be read day first or month first, none
-/// telling which, is read day first, and the rows' notes ([`Rows::notes`]) say so, unless
-/// the person importing told the order ([`ReadOptions::date_order`]).
+/// first skimmed for the properties its features have and the votes of their dates, then
+/// for the rows. A date property whose dates could each be read day first or month first,
+/// none telling which, is read day first, and the rows' notes ([`Rows::notes`]) say so,
+/// unless the person importing told the order ([`ReadOptions::date_order`]).
 pub fn read_events_geojson(
     source: JsonSource,
     taxonomy: &Taxonomy,

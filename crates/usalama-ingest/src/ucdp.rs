@@ -858,9 +858,9 @@ pub const JSON_LIST: &str = "Result";
 /// - a JSON array of such records (R's `jsonlite`, pandas' `orient="records"`).
 ///
 /// Record `n` is row `n + 1` in problems. A required property absent from every record is
-/// an [`IngestError::MissingColumns`]. The file is read twice, never held whole: first skimmed
-/// for the properties its records have and the votes of their dates (unless `options` tell
-/// their order), then for the rows.
+/// an [`IngestError::MissingColumns`]. The file is read twice, never held whole: first
+/// skimmed for the properties its records have and the votes of their dates (unless
+/// `options` tell their order), then for the rows.
 pub fn read_ged_json(
     source: JsonSource,
     taxonomy: &Taxonomy,

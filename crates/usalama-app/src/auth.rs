@@ -603,8 +603,8 @@ impl App {
     }
 
     /// Checks a log-in (name, password and second factor, throttled) and opens a new
-    /// session; the returned secret goes in a cookie. Callers end the session the client had before, so that a
-    /// session id never survives a log-in.
+    /// session; the returned secret goes in a cookie. Callers end the session the client
+    /// had before, so that a session id never survives a log-in.
     pub fn login_with(&self, a: &LoginAttempt<'_>) -> Result<(TokenSecret, Principal), AppError> {
         let user = self.verify_account(a)?;
         let secret = new_secret("uss_");

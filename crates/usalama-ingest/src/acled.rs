@@ -581,8 +581,7 @@ pub fn read_acled_json(
     let skimmed = json::skim_records(
         source.open()?,
         Some(JSON_LIST),
-        // The dates are not read for their order when it is told.
-        &|k| options.date_order.is_none() && k.eq_ignore_ascii_case("event_date"),
+        &|k| options.votes_on_dates() && k.eq_ignore_ascii_case("event_date"),
         &mut |_, v| {
             if let Some(d) = json::text(v) {
                 votes.add(&d);

@@ -364,8 +364,7 @@ pub fn read_events_geojson(
     let skimmed = json::skim_records(
         source.open()?,
         None,
-        // The dates are not read for their order when it is told.
-        &|k| options.date_order.is_none() && (is(Col::Start, k) || is(Col::End, k)),
+        &|k| options.votes_on_dates() && (is(Col::Start, k) || is(Col::End, k)),
         &mut |k, v| {
             for (votes, c) in votes.iter_mut().zip([Col::Start, Col::End]) {
                 if let Some(d) = json::text(v).filter(|_| is(c, k)) {

@@ -39,16 +39,23 @@ impl ReadOptions {
         }
     }
 
+    /// Whether a reader reads a file's dates for their order: not when the order is told.
+    pub(crate) fn votes_on_dates(&self) -> bool {
+        self.date_order.is_none()
+    }
+
     /// The votes of a file's date columns for the order of their dates, as `count` counts
-    /// them; none when the order is told, so the dates are not read for it (and a CSV
-    /// reader's look-ahead does not read on for an undecided column).
+    /// them; none when the order is told ([`ReadOptions::votes_on_dates`]), so the dates are
+    /// not read for it (and a CSV reader's look-ahead does not read on for an undecided
+    /// column).
     pub(crate) fn date_votes<const K: usize>(
         &self,
         count: impl FnOnce() -> Result<[OrderVotes; K], IngestError>,
     ) -> Result<[OrderVotes; K], IngestError> {
-        match self.date_order {
-            Some(_) => Ok([OrderVotes::default(); K]),
-            None => count(),
+        if self.votes_on_dates() {
+            count()
+        } else {
+            Ok([OrderVotes::default(); K])
         }
     }
 }

@@ -873,8 +873,7 @@ pub fn read_ged_json(
     let skimmed = json::skim_records(
         source.open()?,
         Some(JSON_LIST),
-        // The dates are not read for their order when it is told.
-        &|k| options.date_order.is_none() && (is(Col::DateStart, k) || is(Col::DateEnd, k)),
+        &|k| options.votes_on_dates() && (is(Col::DateStart, k) || is(Col::DateEnd, k)),
         &mut |_, v| {
             if let Some(d) = json::text(v) {
                 votes.add(&d);

@@ -9,6 +9,10 @@ use serde::Serialize;
 use usalama_app::AppError;
 use usalama_store::StoreError;
 
+/// The `Retry-After` of every 503: a client that retries (a gateway, a batch uploader, ODK
+/// Collect) waits this many seconds first.
+pub(crate) const RETRY_LATER: header::HeaderValue = header::HeaderValue::from_static("5");
+
 /// An error answered by the JSON API.
 #[derive(Debug)]
 pub struct ApiError {
@@ -60,6 +64,16 @@ impl ApiError {
             status: StatusCode::UNAUTHORIZED,
             code: "unauthenticated",
             message: "a valid API token is required: send 'Authorization: Bearer <token>'".into(),
+            field: None,
+        }
+    }
+    /// 503 (the database busy or out of reach): nothing was written, and the same request
+    /// may be sent again shortly (`Retry-After`).
+    fn retry_later(code: &'static str, message: &str) -> Self {
+        Self {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            code,
+            message: message.into(),
             field: None,
         }
     }
@@ -120,21 +134,17 @@ impl From<AppError> for ApiError {
             }
             AppError::Store(StoreError::Busy(_)) => {
                 tracing::warn!(error = %e, "database busy");
-                Self {
-                    status: StatusCode::SERVICE_UNAVAILABLE,
-                    code: "busy",
-                    message: "the database is busy; nothing was written: try again shortly".into(),
-                    field: None,
-                }
+                Self::retry_later(
+                    "busy",
+                    "the database is busy; nothing was written: try again shortly",
+                )
             }
             AppError::Store(StoreError::Unavailable(_)) => {
                 tracing::error!(error = %e, "database unavailable");
-                Self {
-                    status: StatusCode::SERVICE_UNAVAILABLE,
-                    code: "unavailable",
-                    message: "the database is unavailable; try again shortly".into(),
-                    field: None,
-                }
+                Self::retry_later(
+                    "unavailable",
+                    "the database is unavailable; try again shortly",
+                )
             }
             other => Self::internal(&other),
         }
@@ -158,9 +168,7 @@ impl IntoResponse for ApiError {
             );
         }
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
-            // A client that retries (a gateway, a batch uploader) waits this long first.
-            r.headers_mut()
-                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+            r.headers_mut().insert(header::RETRY_AFTER, RETRY_LATER);
         }
         r
     }

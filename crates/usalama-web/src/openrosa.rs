@@ -364,7 +364,7 @@ fn not_stored(e: &usalama_app::AppError) -> Response {
                 "the server is busy; nothing was stored: send the form again shortly",
             );
             r.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+                .insert(header::RETRY_AFTER, crate::error::RETRY_LATER);
             r
         }
         _ => {

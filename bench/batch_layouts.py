@@ -17,6 +17,9 @@ Usage: python3 bench/batch_layouts.py ROUNDS STORE.sqlite3 WORKDIR LAYOUT...
 Prints each round's insert and commit times and the WAL it wrote, then the medians."""
 import os, shutil, sqlite3, statistics, sys, time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import report_rows  # noqa: E402
+
 SPLIT = {
     "events_occurred": "(occurred_end DESC, id DESC)",
     "events_source_occurred": "(source, occurred_end, id)",
@@ -60,14 +63,8 @@ def main():
         c.execute(f"PRAGMA cache_size = -{64 * 1024}")  # the store's cache for a large batch
         if layout == "mmap":
             c.execute(f"PRAGMA mmap_size = {4 << 30}")
-        cols = [r[1] for r in c.execute("PRAGMA table_info(events)")]
-        fresh = {"id": "nid", "source": "'api'", "external_id": "NULL", "channel": "'api'",
-                 "status": "'unverified'"}
-        values = ", ".join(fresh.get(x, x) for x in cols)
-        c.execute("CREATE TEMP TABLE pick AS SELECT *, randomblob(16) AS nid FROM events "
-                  "WHERE source <> 'api' ORDER BY random() LIMIT 10000")
-        insert = (f"INSERT INTO events ({', '.join(cols)}) SELECT {values} FROM temp.pick "
-                  "ORDER BY occurred_end, nid")
+        cols, values = report_rows.pick(c)
+        insert = f"INSERT INTO events ({cols}) SELECT {values} FROM temp.pick ORDER BY occurred_end, nid"
         conns[layout] = (c, path, insert)
     times = {k: ([], [], []) for k in layouts}
     for r in range(rounds):

@@ -6,21 +6,19 @@ ids, source `api` and status `unverified`, inserted with one `INSERT … SELECT 
 in an immediate transaction and rolled back, the orders alternated round by round.
 Usage: python3 bench/batch_order.py ROUNDS STORE.sqlite3   (use a copy: it is written to,
 then rolled back). Prints each insert's time and the medians."""
-import sqlite3, statistics, sys, time
+import os, sqlite3, statistics, sys, time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import report_rows  # noqa: E402
 
 rounds, db = int(sys.argv[1]), sys.argv[2]
 c = sqlite3.connect(db, isolation_level=None)
 c.execute("PRAGMA journal_mode = WAL")
 c.execute("PRAGMA synchronous = NORMAL")
 c.execute(f"PRAGMA cache_size = -{64 * 1024}")  # the store's page cache for a large batch
-cols = [r[1] for r in c.execute("PRAGMA table_info(events)")]
-fresh = {"id": "nid", "source": "'api'", "external_id": "NULL", "channel": "'api'",
-         "status": "'unverified'"}
-values = ", ".join(fresh.get(x, x) for x in cols)
-c.execute("CREATE TEMP TABLE pick AS SELECT *, randomblob(16) AS nid FROM events "
-          "WHERE source <> 'api' ORDER BY random() LIMIT 10000")
+cols, values = report_rows.pick(c)
 orders = {"id": "nid", "date": "occurred_end, nid", "category": "category, occurred_end, nid"}
-insert = {k: f"INSERT INTO events ({', '.join(cols)}) SELECT {values} FROM temp.pick ORDER BY {o}"
+insert = {k: f"INSERT INTO events ({cols}) SELECT {values} FROM temp.pick ORDER BY {o}"
           for k, o in orders.items()}
 times = {k: [] for k in orders}
 for r in range(rounds):

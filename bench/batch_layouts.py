@@ -30,11 +30,15 @@ SPLIT = {
 
 
 def prepare(store, work, layout):
+    """Writes the copy of `store` for `layout` into `work` and returns its path."""
     path = os.path.join(work, layout.replace(":", "-") + ".sqlite3")
     for suffix in ("", "-wal", "-shm"):
         if os.path.exists(path + suffix):
             os.remove(path + suffix)
-    shutil.copyfile(store, path)
+    # The store's WAL too, if one is left: it may hold committed pages.
+    for suffix in ("", "-wal"):
+        if os.path.exists(store + suffix):
+            shutil.copyfile(store + suffix, path + suffix)
     c = sqlite3.connect(path, isolation_level=None)
     c.execute("PRAGMA journal_mode = DELETE")
     if layout.startswith("page:"):

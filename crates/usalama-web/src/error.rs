@@ -10,8 +10,15 @@ use usalama_app::AppError;
 use usalama_store::StoreError;
 
 /// The `Retry-After` of every 503: a client that retries (a gateway, a batch uploader, ODK
-/// Collect) waits this many seconds first.
-pub(crate) const RETRY_LATER: header::HeaderValue = header::HeaderValue::from_static("5");
+/// Collect, a browser) waits this many seconds first.
+const RETRY_LATER: header::HeaderValue = header::HeaderValue::from_static("5");
+
+/// Marks a 503 (the database busy or out of reach) as worth sending again: every 503 of the
+/// API, the pages and OpenRosa goes through here.
+pub(crate) fn retry_later(mut r: Response) -> Response {
+    r.headers_mut().insert(header::RETRY_AFTER, RETRY_LATER);
+    r
+}
 
 /// An error answered by the JSON API.
 #[derive(Debug)]
@@ -168,7 +175,7 @@ impl IntoResponse for ApiError {
             );
         }
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
-            r.headers_mut().insert(header::RETRY_AFTER, RETRY_LATER);
+            return retry_later(r);
         }
         r
     }

@@ -12,6 +12,7 @@
 //! `X-OpenRosa-Version: 1.0`.
 
 use crate::api::run;
+use crate::error::retry_later;
 use crate::state::AppState;
 use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
@@ -63,6 +64,16 @@ fn xml(status: StatusCode, body: String) -> Response {
 
 fn message(status: StatusCode, nature: &str, text: &str) -> Response {
     xml(status, usalama_app::openrosa_response(nature, text))
+}
+
+/// The answer when a device could not be checked for a reason of the server's own (its
+/// database busy or out of reach): try again later.
+fn unavailable() -> Response {
+    retry_later(message(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "error",
+        "try again later",
+    ))
 }
 
 /// A 401 offering Digest (SHA-256 and MD5, fresh nonces; `stale=true` after an expired
@@ -121,11 +132,7 @@ async fn caller(
                 Ok(DigestCheck::Refused) => Err(challenge(state, false).await),
                 Err(e) => {
                     tracing::error!(error = %e, "OpenRosa Digest authentication failed");
-                    Err(message(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "error",
-                        "try again later",
-                    ))
+                    Err(unavailable())
                 }
             };
         }
@@ -166,7 +173,7 @@ async fn caller(
             ),
             other => {
                 tracing::error!(error = %other, "OpenRosa authentication failed");
-                message(StatusCode::SERVICE_UNAVAILABLE, "error", "try again later")
+                unavailable()
             }
         }),
     }
@@ -358,14 +365,11 @@ fn not_stored(e: &usalama_app::AppError) -> Response {
     match e {
         usalama_app::AppError::Store(s) if s.is_temporary() => {
             tracing::warn!(error = %e, "OpenRosa submission not stored: database busy or unavailable");
-            let mut r = message(
+            retry_later(message(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "error",
                 "the server is busy; nothing was stored: send the form again shortly",
-            );
-            r.headers_mut()
-                .insert(header::RETRY_AFTER, crate::error::RETRY_LATER);
-            r
+            ))
         }
         _ => {
             tracing::error!(error = %e, "OpenRosa submission failed");
@@ -413,6 +417,10 @@ mod tests {
                 "{body}"
             );
         }
+        // A device the server could not authenticate, the database out of reach, too.
+        let (status, retry, _) = said(unavailable()).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(retry.as_deref(), Some("5"));
         let e = AppError::Store(StoreError::Backend("disk I/O error".into()));
         let (status, retry, body) = said(not_stored(&e)).await;
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);

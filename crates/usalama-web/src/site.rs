@@ -4,6 +4,7 @@
 
 use crate::api::params::{form_pairs, Params};
 use crate::api::{event_query, run, EVENT_PARAMS};
+use crate::error::retry_later;
 use crate::state::AppState;
 use crate::ui::i18n::Lang;
 use crate::ui::layout::PageCtx;
@@ -265,9 +266,13 @@ impl PageReq {
                 (StatusCode::INTERNAL_SERVER_ERROR, "error-500")
             }
         };
-        self.send(state, status, |ctx| {
+        let res = self.send(state, status, |ctx| {
             pages::error_page_ctx(ctx, status.as_u16(), key)
-        })
+        });
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            return retry_later(res);
+        }
+        res
     }
 
     fn to_login(&self) -> Response {
@@ -853,4 +858,52 @@ async fn logout(
         req.cookie(SESSION_COOKIE, "", Some(0), true),
     );
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::WebConfig;
+    use std::sync::Arc;
+    use usalama_app::FixedClock;
+    use usalama_store::StoreError;
+    use usalama_test_support::{sqlite, t0, taxonomy};
+
+    /// A page the database could not serve, busy or out of reach, is a 503 that says to try
+    /// again (`Retry-After`, as the API's and OpenRosa's) and does not show the database's
+    /// own words; any other failure is a 500 without it.
+    #[tokio::test]
+    async fn a_page_the_database_could_not_serve_says_to_try_again() {
+        let s = sqlite();
+        let app = App::new(s.store.clone(), taxonomy(), Arc::new(FixedClock(t0())));
+        let state = AppState::new(app, WebConfig::default());
+        let req = PageReq {
+            lang: Lang::En,
+            set_lang: false,
+            who: Principal::Anonymous,
+            csrf: "c".into(),
+            set_csrf: false,
+            path: "/events".into(),
+            secure: false,
+            session: None,
+            client: None,
+        };
+        for e in [
+            StoreError::Busy("database is locked".into()),
+            StoreError::Unavailable("connection refused".into()),
+        ] {
+            let r = req.error(&state, AppError::Store(e));
+            assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(r.headers()[header::RETRY_AFTER], "5");
+            let body = axum::body::to_bytes(r.into_body(), 1 << 20).await.unwrap();
+            let body = String::from_utf8(body.to_vec()).unwrap();
+            assert!(!body.contains("locked") && !body.contains("refused"));
+        }
+        let r = req.error(
+            &state,
+            AppError::Store(StoreError::Backend("disk I/O error".into())),
+        );
+        assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(r.headers().get(header::RETRY_AFTER).is_none());
+    }
 }

@@ -12,7 +12,7 @@ pub mod reports;
 pub mod sms;
 pub mod verification;
 
-use crate::error::ApiError;
+use crate::error::{retry_later, ApiError};
 use crate::state::AppState;
 use axum::extract::{FromRequestParts, Path, RawQuery, State};
 use axum::http::request::Parts;
@@ -160,11 +160,13 @@ async fn health(State(state): State<AppState>) -> Response {
         Ok(_) => Json(serde_json::json!({"status": "ok"})).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(serde_json::json!({"status": "unavailable"})),
+            retry_later(
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    Json(serde_json::json!({"status": "unavailable"})),
+                )
+                    .into_response(),
             )
-                .into_response()
         }
     }
 }

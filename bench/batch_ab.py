@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Batch intake of two builds side by side on a large store: per round and build (the
 order alternated), a fresh copy of STORE, a server, then BATCHES batches of 10,000 plain
-reports dated over 2022 through `POST /api/v1/reports:batch`, each sent once the server is
-idle (as `measure.py` sends them). Prints every batch and each build's median.
-Usage: python3 bench/batch_ab.py ROUNDS STORE_DIR BIN_A BIN_B [--work DIR] [--batches N]"""
+reports (with --sealed, each with a person and a contact, as the harness sends them) dated
+over 2022 through `POST /api/v1/reports:batch`, each sent once the server is idle (as
+`measure.py` sends them). Prints every batch and each build's median.
+Usage: python3 bench/batch_ab.py ROUNDS STORE_DIR BIN_A BIN_B [--work DIR] [--batches N] [--sealed]"""
 import argparse, json, os, random, shutil, statistics, subprocess, sys, types
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -15,17 +16,13 @@ ap.add_argument("store")
 ap.add_argument("bins", nargs=2)
 ap.add_argument("--work", default="batch-ab-store")
 ap.add_argument("--batches", type=int, default=3)
+ap.add_argument("--sealed", action="store_true",
+                help="each report with a person and a contact, as the harness sends them (plain by default)")
 a = ap.parse_args()
-cats = ["armed_violence", "violence_against_civilians", "abduction", "displacement", "food_insecurity"]
 
 
 def body(seed):
-    rnd = random.Random(seed)
-    return json.dumps([{
-        "category": cats[i % 5], "occurred_start": f"2022-{1 + i % 12:02d}-{1 + i % 28:02d}",
-        "latitude": round(rnd.uniform(2.5, 9.5), 5), "longitude": round(rnd.uniform(14.5, 23.5), 5),
-        "killed": i % 4, "injured": i % 3, "description": f"Benchmark report {seed}-{i} near the market",
-    } for i in range(10_000)]).encode()
+    return json.dumps(measure.report_batch(random.Random(seed), seed, people=a.sealed)).encode()
 
 
 times = {b: [] for b in a.bins}

@@ -472,25 +472,40 @@ def post_batch(srv, token, body):
     return time.perf_counter() - s, srv.cpu_s() - c, status
 
 
+REPORT_CATEGORIES = ["armed_violence", "violence_against_civilians", "abduction", "displacement",
+                     "food_insecurity"]
+
+
+def report_batch(rnd, tag, people=True, n=10_000):
+    """The harness's batch as a list: `n` reports dated over 2022 at random points of the
+    generated country, each with a person and a contact (sealed by the server) unless
+    `people` is false; `tag` makes the descriptions differ from batch to batch."""
+    batch = []
+    for i in range(n):
+        item = {
+            "category": REPORT_CATEGORIES[i % len(REPORT_CATEGORIES)],
+            "occurred_start": f"2022-{1 + i % 12:02d}-{1 + i % 28:02d}",
+            "latitude": round(rnd.uniform(2.5, 9.5), 5),
+            "longitude": round(rnd.uniform(14.5, 23.5), 5),
+            "killed": i % 4, "injured": i % 3,
+            "description": f"Benchmark report {tag}-{i} near the market",
+        }
+        if people:
+            item["people"] = [{"name": f"Person {i}", "age": 30, "sex": "female", "role": "witness"}]
+            item["reporter_contact"] = f"+23670{i:06d}"
+        batch.append(item)
+    return batch
+
+
 def bench_batch(a, res, srv, token):
     """POST /api/v1/reports:batch with 10,000 reports, all or nothing, several times."""
     print("== batch report intake", flush=True)
     import random
     rnd = random.Random(7)
     n = 10_000
-    cats = ["armed_violence", "violence_against_civilians", "abduction", "displacement", "food_insecurity"]
     ts, cs = [], []
     for r in range(a.runs):
-        batch = [{
-            "category": cats[i % len(cats)],
-            "occurred_start": f"2022-{1 + i % 12:02d}-{1 + i % 28:02d}",
-            "latitude": round(rnd.uniform(2.5, 9.5), 5),
-            "longitude": round(rnd.uniform(14.5, 23.5), 5),
-            "killed": i % 4, "injured": i % 3,
-            "description": f"Benchmark report {r}-{i} near the market",
-            "people": [{"name": f"Person {i}", "age": 30, "sex": "female", "role": "witness"}],
-            "reporter_contact": f"+23670{i:06d}",
-        } for i in range(n)]
+        batch = report_batch(rnd, r, n=n)
         t, cpu, status = post_batch(srv, token, json.dumps(batch).encode())
         ts.append(t)
         cs.append(cpu)

@@ -18,7 +18,9 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
 use usalama_app::{
     FieldError, ItemOutcome, PersonInput, PlaceMatch, PlacePolicy, Placement, Receipt, ReportInput,
     SubmitMode, MAX_BATCH,
@@ -121,6 +123,62 @@ fn parse_json(bytes: &[u8]) -> Result<Value, Box<Response>> {
             None,
         ))
     })
+}
+
+/// A batch's reports, each as its own JSON text: the body is a list of reports, or an
+/// object whose one member `reports` is that list. The whole body is checked as JSON here
+/// (a 400 naming where it is not); its items are read into values later, each on its own.
+fn batch_items(bytes: &[u8]) -> Result<Vec<&RawValue>, Box<Response>> {
+    let not_json = |e: serde_json::Error| {
+        Box::new(json_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            format!("the body is not valid JSON: {e}"),
+            None,
+        ))
+    };
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    let list = match first {
+        Some(b'[') => Some(serde_json::from_slice::<Vec<&RawValue>>(bytes).map_err(not_json)?),
+        Some(b'{') => {
+            let mut members: BTreeMap<String, &RawValue> =
+                serde_json::from_slice(bytes).map_err(not_json)?;
+            match members.remove("reports") {
+                Some(list) if members.is_empty() && list.get().starts_with('[') => {
+                    Some(serde_json::from_str(list.get()).map_err(not_json)?)
+                }
+                _ => None,
+            }
+        }
+        _ => {
+            serde_json::from_slice::<&RawValue>(bytes).map_err(not_json)?;
+            None
+        }
+    };
+    list.ok_or_else(|| {
+        Box::new(json_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_report",
+            "a batch is a JSON array of reports, or {\"reports\": [...]}".into(),
+            Some(vec![
+                json!({"field": "reports", "message": "reports: must be a list"}),
+            ]),
+        ))
+    })
+}
+
+/// A report read from its JSON text, already checked as JSON by [`batch_items`].
+fn report_from_raw(raw: &RawValue) -> ReportInput {
+    match serde_json::from_str::<Value>(raw.get()) {
+        Ok(v) => report_from_json(&v),
+        Err(e) => {
+            let mut input = ReportInput::default();
+            input
+                .wire_errors
+                .push(FieldError::new("report", format!("is not valid JSON: {e}")));
+            input
+        }
+    }
 }
 
 /// The fields a report object may carry.
@@ -358,28 +416,9 @@ async fn create_batch(
         Ok(b) => b,
         Err(e) => return body_error(e, MAX_BATCH_BODY, "a batch"),
     };
-    let value = match parse_json(&bytes) {
-        Ok(v) => v,
+    let items = match batch_items(&bytes) {
+        Ok(items) => items,
         Err(r) => return *r,
-    };
-    let items = match value {
-        Value::Array(items) => items,
-        Value::Object(mut o) if o.len() == 1 && o.get("reports").is_some_and(Value::is_array) => {
-            match o.remove("reports") {
-                Some(Value::Array(items)) => items,
-                _ => Vec::new(),
-            }
-        }
-        _ => {
-            return json_error(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_report",
-                "a batch is a JSON array of reports, or {\"reports\": [...]}".into(),
-                Some(vec![
-                    json!({"field": "reports", "message": "reports: must be a list"}),
-                ]),
-            )
-        }
     };
     if items.len() > MAX_BATCH {
         return json_error(
@@ -402,14 +441,16 @@ async fn create_batch(
             ]),
         );
     }
+    // Each report read from its own text and its JSON values freed before the next: 5 %
+    // less time per batch of 10,000 than reading the whole list into values first
+    // (BENCHMARKS.md, thirtieth session).
     let inputs: Vec<ReportInput> = items
-        .iter()
-        .map(|v| ReportInput {
+        .into_iter()
+        .map(|raw| ReportInput {
             client: Some(client.clone()),
-            ..report_from_json(v)
+            ..report_from_raw(raw)
         })
         .collect();
-    drop(items);
     let mode = if partial {
         SubmitMode::Partial
     } else {
@@ -546,5 +587,66 @@ mod tests {
         );
         assert_eq!(r.people[0].age.as_deref(), Some("30"));
         assert_eq!(report_from_json(&json!([1])).wire_errors[0].field, "report");
+    }
+
+    #[test]
+    fn a_batch_is_a_list_or_an_object_of_one_list_and_its_items_keep_their_order() {
+        let items: Vec<Value> = (0..1_000)
+            .map(|i| json!({"category": "abduction", "killed": i, "description": "à \" ]"}))
+            .collect();
+        let list = serde_json::to_vec(&items).unwrap();
+        let wrapped = serde_json::to_vec(&json!({ "reports": items })).unwrap();
+        for body in [&list, &wrapped] {
+            let raws = batch_items(body).unwrap_or_else(|_| panic!("read"));
+            let inputs: Vec<ReportInput> = raws.into_iter().map(report_from_raw).collect();
+            assert_eq!(inputs.len(), 1_000);
+            for (i, r) in inputs.iter().enumerate() {
+                assert_eq!(r.killed, Some(i.to_string()));
+                assert_eq!(r.description.as_deref(), Some("à \" ]"));
+                assert!(r.wire_errors.is_empty());
+            }
+        }
+        let spaced = b" \n [ {\"killed\": 1} ,\t{\"kiled\": 2} ] ";
+        let inputs: Vec<ReportInput> = batch_items(spaced)
+            .unwrap_or_else(|_| panic!("read"))
+            .into_iter()
+            .map(report_from_raw)
+            .collect();
+        assert_eq!(inputs[0].killed.as_deref(), Some("1"));
+        assert_eq!(inputs[1].wire_errors[0].field, "kiled");
+    }
+
+    #[test]
+    fn a_body_that_is_no_batch_is_refused_saying_why() {
+        for body in [
+            &b"5"[..],
+            b"{}",
+            b"{\"reports\": 5}",
+            b"{\"reports\": [], \"extra\": 1}",
+            b"\"reports\"",
+        ] {
+            let r = batch_items(body).map(|_| ()).unwrap_err();
+            assert_eq!(
+                r.status(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        for body in [
+            &b""[..],
+            b"[{\"killed\": 1},",
+            b"[{\"killed\": 1}] x",
+            b"{\"reports\": [1,]}",
+            b"\xff",
+        ] {
+            let r = batch_items(body).map(|_| ()).unwrap_err();
+            assert_eq!(
+                r.status(),
+                StatusCode::BAD_REQUEST,
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
     }
 }

@@ -476,15 +476,16 @@ REPORT_CATEGORIES = ["armed_violence", "violence_against_civilians", "abduction"
                      "food_insecurity"]
 
 
-def report_batch(rnd, tag, people=True, n=10_000):
-    """The harness's batch as a list: `n` reports dated over 2022 at random points of the
-    generated country, each with a person and a contact (sealed by the server) unless
-    `people` is false; `tag` makes the descriptions differ from batch to batch."""
+def report_batch(rnd, tag, people=True, n=10_000, occurred=None):
+    """The harness's batch as a list: `n` reports at random points of the generated
+    country, report `i` dated `occurred(i)` (by default spread over 2022), each with a person
+    and a contact (sealed by the server) unless `people` is false; `tag` makes the
+    descriptions differ from batch to batch."""
     batch = []
     for i in range(n):
         item = {
             "category": REPORT_CATEGORIES[i % len(REPORT_CATEGORIES)],
-            "occurred_start": f"2022-{1 + i % 12:02d}-{1 + i % 28:02d}",
+            "occurred_start": occurred(i) if occurred else f"2022-{1 + i % 12:02d}-{1 + i % 28:02d}",
             "latitude": round(rnd.uniform(2.5, 9.5), 5),
             "longitude": round(rnd.uniform(14.5, 23.5), 5),
             "killed": i % 4, "injured": i % 3,
@@ -552,7 +553,6 @@ def bench_batch_sealed(a, res, srv, token):
     print("== batch intake: sealed vs plain", flush=True)
     import random
     n = 10_000
-    cats = ["armed_violence", "violence_against_civilians", "abduction", "displacement", "food_insecurity"]
 
     # By default the reports' dates spread over a year inside the demo data's span, so
     # every (…, date) index takes them at places all over it; `--recent` dates them in the
@@ -565,22 +565,8 @@ def bench_batch_sealed(a, res, srv, token):
         return f"2022-{1 + i % 12:02d}-{1 + i % 28:02d}"
 
     def body(r, sealed):
-        rnd = random.Random(r)
-        batch = []
-        for i in range(n):
-            item = {
-                "category": cats[i % len(cats)],
-                "occurred_start": occurred(i),
-                "latitude": round(rnd.uniform(2.5, 9.5), 5),
-                "longitude": round(rnd.uniform(14.5, 23.5), 5),
-                "killed": i % 4, "injured": i % 3,
-                "description": f"Sealed benchmark {r}-{i} near the market",
-            }
-            if sealed:
-                item["people"] = [{"name": f"Person {r}-{i}", "age": 30, "sex": "female", "role": "witness"}]
-                item["reporter_contact"] = f"+2367{r:02d}{i:06d}"
-            batch.append(item)
-        return json.dumps(batch).encode()
+        return json.dumps(report_batch(random.Random(r), r, people=sealed, n=n,
+                                       occurred=occurred)).encode()
 
     times = {"plain": [], "sealed": []}
     cpus = {"plain": [], "sealed": []}

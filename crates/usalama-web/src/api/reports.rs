@@ -618,32 +618,24 @@ mod tests {
 
     #[test]
     fn a_body_that_is_no_batch_is_refused_saying_why() {
-        for body in [
-            &b"5"[..],
-            b"{}",
-            b"{\"reports\": 5}",
-            b"{\"reports\": [], \"extra\": 1}",
-            b"\"reports\"",
+        let shape = StatusCode::UNPROCESSABLE_ENTITY;
+        let not_json = StatusCode::BAD_REQUEST;
+        for (body, status) in [
+            (&b"5"[..], shape),
+            (b"{}", shape),
+            (b"{\"reports\": 5}", shape),
+            (b"{\"reports\": [], \"extra\": 1}", shape),
+            (b"\"reports\"", shape),
+            (b"", not_json),
+            (b"[{\"killed\": 1},", not_json),
+            (b"[{\"killed\": 1}] x", not_json),
+            (b"{\"reports\": [1,]}", not_json),
+            (b"\xff", not_json),
         ] {
-            let r = batch_items(body).map(|_| ()).unwrap_err();
+            let refused = batch_items(body).map(|_| ()).unwrap_err();
             assert_eq!(
-                r.status(),
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "{}",
-                String::from_utf8_lossy(body)
-            );
-        }
-        for body in [
-            &b""[..],
-            b"[{\"killed\": 1},",
-            b"[{\"killed\": 1}] x",
-            b"{\"reports\": [1,]}",
-            b"\xff",
-        ] {
-            let r = batch_items(body).map(|_| ()).unwrap_err();
-            assert_eq!(
-                r.status(),
-                StatusCode::BAD_REQUEST,
+                refused.status(),
+                status,
                 "{}",
                 String::from_utf8_lossy(body)
             );

@@ -29,11 +29,13 @@ impl SqliteStore {
     ) -> Result<Vec<StoredReport>, StoreError> {
         let mut c = self.conn()?;
         // Every reference a report's rows make is to a row the store itself gave: a
-        // locality of the place index, the caller's organisation, the event written just
-        // before its receipt (localities and organisations are never deleted). SQLite's
-        // checks of them, a lookup in the parent table for each of up to seven references
-        // per report, are switched off for the transaction, as for a bulk import: 8 % less
-        // time per batch of 10,000 (BENCHMARKS.md, thirtieth session).
+        // locality of the place index, the caller's organisation, the event written (or,
+        // for a resubmission, found) just before its receipt in the same transaction;
+        // localities and organisations are never deleted. SQLite's checks of them, a lookup
+        // in the parent table for each of up to seven references per report, are switched
+        // off for the transaction, as for a bulk import: 8 % less time per batch of 10,000
+        // (BENCHMARKS.md, thirtieth session).
+        //
         // A large batch also touches pages all over the events table's ten indexes: with
         // the usual cache they are evicted and read again (or spilled to the WAL) within
         // the transaction. The connection gets 64 MiB for it, then its usual cache back.

@@ -13,6 +13,12 @@
 //! load's WAL beside the rebuild of the indexes that ends the load (`bulk.rs`). Durability is unchanged: a commit is acknowledged once its WAL frames are
 //! synced (`synchronous = FULL`); a checkpoint only moves committed pages, syncing the WAL
 //! before and the database after.
+//!
+//! SQLite reuses the WAL file from its start once every frame is copied, but never makes
+//! the file smaller: batches sent back to back, each starting before the copy of the one
+//! before has ended, left a WAL of 298 MiB beside a database of 211 MiB (BENCHMARKS.md,
+//! "Thirtieth session"). After [`QUIET_TICKS`] without a commit, the thread truncates a WAL
+//! larger than [`WAL_KEEP_BYTES`], giving the disk back.
 
 use rusqlite::Connection;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -28,6 +34,20 @@ pub(super) const TICK: Duration = Duration::from_millis(200);
 /// stopped. 65,536 frames are 256 MiB with 4 KiB pages, more than a batch of 10,000 reports
 /// writes into a store of 1,000,000 events.
 pub(super) const WRITER_BACKSTOP_FRAMES: i64 = 65_536;
+
+/// Ticks without a commit after which a large WAL is truncated (5 s), and again after each
+/// as many while it stays large.
+pub(super) const QUIET_TICKS: u32 = 25;
+
+/// A WAL file above this size (128 MiB) is truncated once the store is quiet. A batch of
+/// 10,000 reports into a store of 1,000,000 events writes about 66 MiB: a WAL of one such
+/// batch is kept for the next one to write over (a new file costs block allocations);
+/// what a burst of them leaves is given back.
+pub(super) const WAL_KEEP_BYTES: u64 = 128 << 20;
+
+/// How long the truncating checkpoint waits for readers and writers to finish before it
+/// gives up until the next quiet spell: it holds back new writers while it waits.
+const TRUNCATE_WAIT: Duration = Duration::from_millis(100);
 
 /// The store's checkpointing thread. Dropping it stops and joins the thread, whose
 /// connection then closes (the last one to close checkpoints and removes the WAL).
@@ -92,6 +112,9 @@ fn run(c: &Connection, stop: &mpsc::Receiver<()>, paused: &AtomicBool) {
     // Unknown at first: the first tick checkpoints whatever the WAL holds (frames left by
     // a process that stopped before copying them, or committed before the thread ran).
     let mut seen: Option<i64> = None;
+    // Ticks since the last commit, once every frame was copied.
+    let mut quiet: u32 = 0;
+    let wal = c.path().map(|p| format!("{p}-wal"));
     while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(TICK) {
         if paused.load(Ordering::SeqCst) {
             continue;
@@ -104,8 +127,15 @@ fn run(c: &Connection, stop: &mpsc::Receiver<()>, paused: &AtomicBool) {
             }
         };
         if seen == Some(now) {
+            quiet = quiet.wrapping_add(1);
+            if quiet % QUIET_TICKS == 0 {
+                if let Some(wal) = &wal {
+                    truncate_if_large(c, wal);
+                }
+            }
             continue;
         }
+        quiet = 0;
         // (busy, frames in the WAL, frames copied). Until every frame is copied (another
         // checkpoint was under way, or a reader still needs older pages), the next tick
         // tries again.
@@ -117,6 +147,27 @@ fn run(c: &Connection, stop: &mpsc::Receiver<()>, paused: &AtomicBool) {
             Ok(false) => {}
             Err(e) => tracing::debug!(error = %e, "checkpoint thread: checkpoint failed"),
         }
+    }
+}
+
+/// Truncates the WAL file at `wal` when it is larger than [`WAL_KEEP_BYTES`] and no reader
+/// or writer holds it for longer than [`TRUNCATE_WAIT`]; else leaves it for the next time.
+fn truncate_if_large(c: &Connection, wal: &str) {
+    if !std::fs::metadata(wal).is_ok_and(|m| m.len() > WAL_KEEP_BYTES) {
+        return;
+    }
+    let truncated = c.busy_timeout(TRUNCATE_WAIT).and_then(|()| {
+        c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+            r.get::<_, i64>(0).map(|busy| busy == 0)
+        })
+    });
+    if let Err(e) = c.busy_handler(Some(super::busy_wait)) {
+        tracing::warn!(error = %e, "checkpoint thread: its busy handler was not set back");
+    }
+    match truncated {
+        Ok(true) => tracing::debug!("checkpoint thread: WAL truncated"),
+        Ok(false) => tracing::debug!("checkpoint thread: WAL in use, truncated later"),
+        Err(e) => tracing::debug!(error = %e, "checkpoint thread: truncation failed"),
     }
 }
 
@@ -149,6 +200,58 @@ mod tests {
         )
         .unwrap();
         tx.commit().unwrap();
+    }
+
+    /// The WAL file's size in bytes (0 when there is none).
+    fn wal_bytes(db: &Path) -> u64 {
+        let mut p = db.as_os_str().to_owned();
+        p.push("-wal");
+        std::fs::metadata(p).map_or(0, |m| m.len())
+    }
+
+    /// A WAL grown past [`super::WAL_KEEP_BYTES`] is kept while the store is busy and
+    /// truncated once it has been quiet for [`super::QUIET_TICKS`] ticks.
+    #[test]
+    fn a_large_wal_is_given_back_once_the_store_is_quiet() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("usalama.sqlite3");
+        let store = SqliteStore::open_file(&db).unwrap();
+        let mut c = store.conn().unwrap();
+        let tx = c.transaction().unwrap();
+        tx.execute_batch(
+            "CREATE TABLE scratch (b BLOB);
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 40000)
+             INSERT INTO scratch SELECT randomblob(3500) FROM n;",
+        )
+        .unwrap();
+        tx.commit().unwrap();
+        drop(c);
+        let written = Instant::now();
+        assert!(wal_bytes(&db) > super::WAL_KEEP_BYTES, "{}", wal_bytes(&db));
+        let quiet = super::TICK * super::QUIET_TICKS;
+        loop {
+            let elapsed = written.elapsed();
+            if wal_bytes(&db) == 0 {
+                assert!(
+                    elapsed >= quiet,
+                    "truncated after {elapsed:?}, before {quiet:?}"
+                );
+                break;
+            }
+            assert!(
+                elapsed < quiet * 3,
+                "not truncated after {elapsed:?}: {} bytes",
+                wal_bytes(&db)
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        // The store goes on as before.
+        let n: i64 = store
+            .conn()
+            .unwrap()
+            .query_row("SELECT count(*) FROM scratch", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 40_000);
     }
 
     #[test]

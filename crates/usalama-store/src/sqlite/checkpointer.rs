@@ -209,8 +209,8 @@ mod tests {
         std::fs::metadata(p).map_or(0, |m| m.len())
     }
 
-    /// A WAL grown past [`super::WAL_KEEP_BYTES`] is kept while the store is busy and
-    /// truncated once it has been quiet for [`super::QUIET_TICKS`] ticks.
+    /// A WAL grown past [`super::WAL_KEEP_BYTES`] is kept until the store has been quiet
+    /// for [`super::QUIET_TICKS`] ticks, then truncated.
     #[test]
     fn a_large_wal_is_given_back_once_the_store_is_quiet() {
         let dir = tempfile::tempdir().unwrap();

@@ -113,8 +113,8 @@ fn body_error(e: BodyError, limit: usize, what: &str) -> Response {
     }
 }
 
-/// The body as JSON, or the 400 answer naming where it is malformed.
-fn parse_json(bytes: &[u8]) -> Result<Value, Box<Response>> {
+/// The body read as JSON into `T`, or the 400 answer naming where it is malformed.
+fn parse_json<'a, T: serde::Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, Box<Response>> {
     serde_json::from_slice(bytes).map_err(|e| {
         Box::new(json_error(
             StatusCode::BAD_REQUEST,
@@ -129,29 +129,20 @@ fn parse_json(bytes: &[u8]) -> Result<Value, Box<Response>> {
 /// object whose one member `reports` is that list. The whole body is checked as JSON here
 /// (a 400 naming where it is not); its items are read into values later, each on its own.
 fn batch_items(bytes: &[u8]) -> Result<Vec<&RawValue>, Box<Response>> {
-    let not_json = |e: serde_json::Error| {
-        Box::new(json_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_json",
-            format!("the body is not valid JSON: {e}"),
-            None,
-        ))
-    };
     let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
     let list = match first {
-        Some(b'[') => Some(serde_json::from_slice::<Vec<&RawValue>>(bytes).map_err(not_json)?),
+        Some(b'[') => Some(parse_json::<Vec<&RawValue>>(bytes)?),
         Some(b'{') => {
-            let mut members: BTreeMap<String, &RawValue> =
-                serde_json::from_slice(bytes).map_err(not_json)?;
+            let mut members: BTreeMap<String, &RawValue> = parse_json(bytes)?;
             match members.remove("reports") {
                 Some(list) if members.is_empty() && list.get().starts_with('[') => {
-                    Some(serde_json::from_str(list.get()).map_err(not_json)?)
+                    Some(parse_json(list.get().as_bytes())?)
                 }
                 _ => None,
             }
         }
         _ => {
-            serde_json::from_slice::<&RawValue>(bytes).map_err(not_json)?;
+            parse_json::<&RawValue>(bytes)?;
             None
         }
     };
@@ -357,7 +348,7 @@ async fn create_report(
         Ok(b) => b,
         Err(e) => return body_error(e, MAX_REPORT_BODY, "a report"),
     };
-    let value = match parse_json(&bytes) {
+    let value: Value = match parse_json(&bytes) {
         Ok(v) => v,
         Err(r) => return *r,
     };
